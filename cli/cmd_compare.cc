@@ -1,0 +1,48 @@
+// `blade compare`: PSNR and SSIM of two images.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "blade/error.h"
+#include "blade/io.h"
+#include "blade/metrics.h"
+#include "commands.h"
+
+namespace blade::cli {
+
+void AddCompareCommand(CLI::App& app) {
+  struct Args {
+    std::string a, b, json;
+    double peak = 1.0;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("compare", "Print PSNR and SSIM of two images");
+  cmd->add_option("a", args->a, "First image")->required();
+  cmd->add_option("b", args->b, "Second image")->required();
+  cmd->add_option("--json", args->json, "Also write {\"psnr\", \"ssim\"} to this file");
+  cmd->add_option("--peak", args->peak, "Data range L (default 1.0)");
+  cmd->callback([args] {
+    RequirePositive(args->peak, "--peak");
+    if (!args->json.empty()) {
+      std::filesystem::path dir = std::filesystem::path(args->json).parent_path();
+      if (!dir.empty() && !std::filesystem::is_directory(dir))
+        Fail("cannot write '", args->json, "': directory '", dir.string(), "' does not exist");
+    }
+    Image a = ReadImage(args->a), b = ReadImage(args->b);
+    RequireSameShape(a, b, "the two images");
+    if (!AllFinite(a) || !AllFinite(b)) Fail("an image contains NaN or infinite values");
+    const double psnr = Psnr(a, b, args->peak);
+    const double ssim = Ssim(a, b, args->peak);
+    std::printf("PSNR %.4f dB  SSIM %.6f\n", psnr, ssim);
+    if (!args->json.empty()) {
+      nlohmann::json j;
+      j["psnr"] = std::isfinite(psnr) ? nlohmann::json(psnr) : nlohmann::json(nullptr);
+      j["ssim"] = ssim;
+      j["identical"] = !std::isfinite(psnr);
+      WriteTextFileAtomically(args->json, j.dump(2) + "\n");
+    }
+  });
+}
+
+}  // namespace blade::cli

@@ -1,0 +1,23 @@
+// The `blade` subcommands: each registers its options and calls one library entry point.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+namespace blade::cli {
+
+void AddSolveCommand(CLI::App& app);
+void AddCompareCommand(CLI::App& app);
+void AddBaselinesCommand(CLI::App& app);
+void AddPresetsCommand(CLI::App& app);
+void AddMontageCommand(CLI::App& app);
+
+// Checks, before any work, that `path` can be written: a known image extension and an
+// existing directory. Fails with a clear message otherwise.
+void CheckOutputPath(const std::string& path);
+// "key=value" -> (key, value); fails with a usage message on malformed input.
+std::pair<std::string, double> ParseKeyValue(const std::string& text);
+// Prints to stderr unless --quiet (status messages; results go to stdout).
+void Note(const std::string& message);
+
+}  // namespace blade::cli

@@ -1,0 +1,91 @@
+// Entry point of the `blade` tool: global options, subcommands, and the one place errors become exit codes.
+#include <unistd.h>
+
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+
+#include "blade/error.h"
+#include "blade/io.h"
+#include "blade/parallel.h"
+#include "commands.h"
+#include "progress.h"
+
+namespace blade::cli {
+
+void CheckOutputPath(const std::string& path) {
+  FormatFromExtension(path);
+  namespace fs = std::filesystem;
+  fs::path dir = fs::path(path).parent_path();
+  std::error_code ec;
+  if (!dir.empty() && !fs::is_directory(dir, ec))
+    Fail("cannot write '", path, "': directory '", dir.string(), "' does not exist");
+}
+
+std::pair<std::string, double> ParseKeyValue(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+    throw UsageError("expected key=value, got '" + text + "'");
+  std::string key = text.substr(0, eq), value = text.substr(eq + 1);
+  try {
+    std::size_t used = 0;
+    double v = std::stod(value, &used);
+    if (used != value.size()) throw std::invalid_argument(value);
+    return {key, v};
+  } catch (const std::exception&) {
+    throw UsageError("value of '" + key + "' is not a number: '" + value + "'");
+  }
+}
+
+void Note(const std::string& message) {
+  if (Quiet()) return;
+  std::fprintf(stderr, "%s\n", message.c_str());
+}
+
+}  // namespace blade::cli
+
+int main(int argc, char** argv) {
+  using namespace blade::cli;
+  CLI::App app{"blade: image PDEs solved with BLADE, a shallow learned adaptive-filter network"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "blade 0.1.0");
+  int threads = 0;
+  bool quiet = false;
+  app.add_option("--threads", threads, "Worker threads (0 = all cores)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("-q,--quiet", quiet, "No progress bars or status messages");
+  app.parse_complete_callback([&] {
+    blade::SetNumThreads(threads);
+    SetQuiet(quiet);
+  });
+  AddSolveCommand(app);
+  AddCompareCommand(app);
+  AddBaselinesCommand(app);
+  AddPresetsCommand(app);
+  AddMontageCommand(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "blade: error: %s\nRun 'blade --help' for usage.\n", e.what());
+    return 2;
+  } catch (const blade::UsageError& e) {
+    std::fprintf(stderr, "blade: error: %s\n", e.what());
+    return 2;
+  } catch (const blade::Error& e) {
+    std::fprintf(stderr, "blade: error: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "blade: error: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "blade: error: internal error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,41 @@
+// Error reporting: input-dependent failures are thrown as blade::Error and become one clear message.
+#pragma once
+
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace blade {
+
+// Thrown for every failure caused by input (files, parameters, models). The message is complete
+// and user-facing; the CLI prints it as "blade: error: <message>" and exits with status 1.
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& message) : std::runtime_error(message) {}
+};
+
+// A command-line usage problem (unknown option, missing argument); the CLI exits with status 2.
+class UsageError : public Error {
+ public:
+  explicit UsageError(const std::string& message) : Error(message) {}
+};
+
+// Concatenates its arguments with operator<< into one string.
+template <typename... Args>
+std::string StrCat(const Args&... args) {
+  std::ostringstream os;
+  (os << ... << args);
+  return os.str();
+}
+
+template <typename... Args>
+[[noreturn]] void Fail(const Args&... args) {
+  throw Error(StrCat(args...));
+}
+
+// Checks a user-supplied parameter; fails with "<name> must be <what> (got <value>)".
+void RequireFinite(double value, const char* name);
+void RequirePositive(double value, const char* name);
+void RequireNonNegative(double value, const char* name);
+
+}  // namespace blade

@@ -1,0 +1,41 @@
+// Evaluation protocol kodak4x (DESIGN.md §4): reference targets and the classical baselines.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "blade/image.h"
+#include "blade/preset.h"
+
+namespace blade {
+
+// One method's score on one image: PSNR/SSIM against target frame `frames`, and its run time.
+struct Score {
+  double psnr = 0, ssim = 0, seconds = 0;
+  int steps = 0;
+  bool diverged = false;  // a non-finite result: scores are meaningless
+};
+
+struct BaselineRow {
+  std::string image;
+  Score identity;          // LR initial condition vs. target
+  Score classical_lr10;    // the scheme at LR, T in exactly `frames` steps (may be unstable)
+  Score classical_lr;      // the scheme at LR with its default stable step
+  double reference_seconds = 0;  // the HR reference run
+};
+
+// Lists image files (png, jpg, jpeg, tif, tiff, npy) in a directory, sorted by name; a file
+// path is returned as is. Fails if nothing is found.
+std::vector<std::string> ListImages(const std::string& dir_or_file);
+
+// Reads an image as the protocol's HR initial condition: luma, cropped to a multiple of scale.
+Image LoadHrLuma(const std::string& path, int scale);
+
+// Runs the reference and the classical baselines on one HR image.
+BaselineRow EvaluateBaselines(const Preset& preset, const Image& hr, const std::string& name);
+
+// Scores `u` against `target` (PSNR and SSIM, no clipping); non-finite input scores as diverged.
+Score ScoreAgainst(const Image& u, const Image& target);
+
+}  // namespace blade

@@ -1,0 +1,117 @@
+// The one internal pixel format: planar float32 images (gray or RGB), rectangles and plane views.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace blade {
+
+// A rectangle of pixels: columns [x, x + width), rows [y, y + height).
+struct Rect {
+  int x = 0, y = 0, width = 0, height = 0;
+};
+
+// Read-only view of one plane (or of a rectangle inside it). Rows are `stride` floats apart.
+struct ConstPlaneView {
+  const float* data = nullptr;
+  int width = 0, height = 0;
+  std::ptrdiff_t stride = 0;
+  const float* row(int y) const { return data + y * stride; }
+  float operator()(int x, int y) const { return data[y * stride + x]; }
+};
+
+// Writable view of one plane.
+struct PlaneView {
+  float* data = nullptr;
+  int width = 0, height = 0;
+  std::ptrdiff_t stride = 0;
+  float* row(int y) const { return data + y * stride; }
+  float& operator()(int x, int y) const { return data[y * stride + x]; }
+  operator ConstPlaneView() const { return {data, width, height, stride}; }
+};
+
+// Planar float32 image: `channels` planes of width x height, rows contiguous, value range
+// nominally [0, 1] (PDE states may leave it). Move-only; copies are explicit with Copy().
+class Image {
+ public:
+  Image() = default;
+  // Zero-filled image. Fails (blade::Error) on non-positive sizes, channels other than 1 or 3,
+  // or more pixels than MaxPixels().
+  Image(int width, int height, int channels = 1);
+  Image(Image&&) noexcept = default;
+  Image& operator=(Image&&) noexcept = default;
+  Image(const Image&) = delete;
+  Image& operator=(const Image&) = delete;
+
+  Image Copy() const;
+
+  int width() const { return width_; }
+  int height() const { return height_; }
+  int channels() const { return channels_; }
+  bool empty() const { return data_.empty(); }
+  std::size_t plane_size() const { return std::size_t(width_) * height_; }
+  std::size_t size() const { return data_.size(); }
+
+  float* plane(int c) { return data_.data() + c * plane_size(); }
+  const float* plane(int c) const { return data_.data() + c * plane_size(); }
+  float* row(int c, int y) { return plane(c) + std::size_t(y) * width_; }
+  const float* row(int c, int y) const { return plane(c) + std::size_t(y) * width_; }
+  float& at(int c, int x, int y) { return row(c, y)[x]; }
+  float at(int c, int x, int y) const { return row(c, y)[x]; }
+
+  PlaneView view(int c) { return {plane(c), width_, height_, width_}; }
+  ConstPlaneView view(int c) const { return {plane(c), width_, height_, width_}; }
+  PlaneView view(int c, const Rect& r);
+  ConstPlaneView view(int c, const Rect& r) const;
+
+  float* data() { return data_.data(); }
+  const float* data() const { return data_.data(); }
+
+ private:
+  int width_ = 0, height_ = 0, channels_ = 0;
+  std::vector<float> data_;
+};
+
+// Largest pixel count (width * height) any image may have; guards allocations driven by file
+// headers. Default 2^28 (268 megapixels); BLADE_MAX_PIXELS in the environment overrides it.
+std::int64_t MaxPixels();
+// Fails with a clear message if width x height is not a valid image size.
+void CheckImageSize(std::int64_t width, std::int64_t height, int channels);
+
+// Copies of part or all of an image.
+Image Crop(const Image& image, const Rect& rect);
+// Crops the bottom/right so both sides are multiples of `factor`.
+Image CropToMultiple(const Image& image, int factor);
+Image ExtractChannel(const Image& image, int c);
+// Stacks single-channel images into one multi-channel image (all must share a size).
+Image StackChannels(const std::vector<const Image*>& planes);
+
+// Luma Y = 0.299 R + 0.587 G + 0.114 B (BT.601); a gray image is copied unchanged.
+Image ToLuma(const Image& image);
+// Gray to 3 equal channels; RGB is copied.
+Image ToRgb(const Image& image);
+Image Transposed(const Image& image);
+// Rotated by 90 degrees counter-clockwise (x' = y, y' = W - 1 - x).
+Image Rotated90(const Image& image);
+Image Clamped(const Image& image, float lo = 0.f, float hi = 1.f);
+
+// Simple whole-image statistics (double accumulation, in index order).
+double Sum(const Image& image);
+double Mean(const Image& image);
+float MinValue(const Image& image);
+float MaxValue(const Image& image);
+bool AllFinite(const Image& image);
+double MaxAbsDifference(const Image& a, const Image& b);
+// Fails unless a and b have the same width, height and channels.
+void RequireSameShape(const Image& a, const Image& b, const char* what);
+
+}  // namespace blade
+
+namespace blade {
+
+// Tiles images left to right, top to bottom, `columns` per row, `gap` pixels apart on a white
+// background; gray images are shown as RGB if any input is RGB. Cells take the largest size.
+Image Montage(const std::vector<const Image*>& images, int columns, int gap = 4);
+
+}  // namespace blade

@@ -1,0 +1,46 @@
+// Image files (PNG, JPEG, TIFF, NPY) and atomic output: the only place for 8/16-bit or interleaved pixels.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "blade/image.h"
+
+namespace blade {
+
+enum class FileFormat { kPng, kJpeg, kTiff, kNpy };
+
+// Format named by a path's extension (.png, .jpg/.jpeg, .tif/.tiff, .npy, case-insensitive).
+// Fails with a clear message for any other extension.
+FileFormat FormatFromExtension(const std::string& path);
+
+// Reads an image; the format is detected from the file's first bytes, not its name.
+// PNG 1-16 bit gray/gray+alpha/RGB/RGBA/palette, JPEG gray/RGB/CMYK-free, TIFF 8/16-bit integer
+// and 32-bit float (1 or 3 samples, extra alpha samples dropped), NPY float32/float64/uint8/
+// uint16 with shape (H, W) or (H, W, 1|3|4). Integer samples map to [0, 1]; alpha is dropped
+// (not composited); gray+alpha becomes gray. Float data is kept exactly, including values
+// outside [0, 1] and non-finite values (callers that need finite data check it).
+// The header's size is checked against MaxPixels() before any pixel buffer is allocated.
+// Every failure (missing, empty, truncated, corrupt, unsupported) is a blade::Error naming the file.
+Image ReadImage(const std::string& path);
+
+struct WriteOptions {
+  // Bits per sample: PNG 8 or 16; TIFF 8, 16 or 32 (float); JPEG always 8; NPY always float32.
+  // 0 picks the format's default: PNG 8, TIFF 32, JPEG 8.
+  int bit_depth = 0;
+  int jpeg_quality = 95;
+};
+
+// Writes an image in the format given by the path's extension. Integer formats clamp to [0, 1]
+// and round; float TIFF and NPY keep values exactly. The file is written to a temporary file in
+// the same directory and renamed into place, so a failure never leaves a partial file.
+void WriteImage(const Image& image, const std::string& path, const WriteOptions& options = {});
+
+// Calls write(tmp_path) to produce the file's content at a temporary path next to `path`, then
+// renames it over `path`. If write throws, the temporary file is removed and the error rethrown.
+void WriteFileAtomically(const std::string& path,
+                         const std::function<void(const std::string& tmp_path)>& write);
+// Writes a text file atomically.
+void WriteTextFileAtomically(const std::string& path, const std::string& text);
+
+}  // namespace blade

@@ -1,0 +1,16 @@
+// Image quality metrics exactly as REFERENCE_SCHEMES.md §8 defines them.
+#pragma once
+
+#include "blade/image.h"
+
+namespace blade {
+
+// PSNR = 10 log10(peak^2 / MSE) over all pixels and channels; +inf for identical images.
+double Psnr(const Image& a, const Image& b, double peak = 1.0);
+
+// Mean SSIM (Wang et al. 2004, as tf.image.ssim): 11x11 Gaussian window, sigma 1.5, normalised
+// weights, population statistics, K1 = 0.01, K2 = 0.03, L = data_range, averaged over "valid"
+// window positions only (no padding), then over channels. Both images need >= 11x11 pixels.
+double Ssim(const Image& a, const Image& b, double data_range = 1.0);
+
+}  // namespace blade

@@ -1,0 +1,17 @@
+// The one threading primitive: a parallel loop over independent indices (rows, planes, images).
+#pragma once
+
+#include <functional>
+
+namespace blade {
+
+// Runs fn(i) for i in [begin, end) on the thread pool. Work items must be independent; any
+// reduction is done by the caller over per-item results in index order, so results are
+// bit-identical for every thread count.
+void ParallelFor(int begin, int end, const std::function<void(int)>& fn);
+
+// Sets the number of worker threads (0 = all hardware threads). Default: all.
+void SetNumThreads(int n);
+int NumThreads();
+
+}  // namespace blade

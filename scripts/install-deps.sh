@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that building, testing and the demo need; skips those present.
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config          # compiler, CMake, CTest
+  libpng-dev libjpeg62-turbo-dev libtiff-dev # image I/O
+  libfftw3-dev                               # DCT (Cahn-Hilliard, large Gaussians)
+  nlohmann-json3-dev libcli11-dev            # presets/model JSON, command line
+  libgtest-dev libbenchmark-dev              # tests, benchmarks
+  python3 python3-numpy python3-skimage python3-pytest  # cross-checks; skimage's sample images
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "installing Debian packages: ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,22 @@
+// Parameter checks shared by every module.
+#include "blade/error.h"
+
+#include <cmath>
+
+namespace blade {
+
+void RequireFinite(double value, const char* name) {
+  if (!std::isfinite(value)) Fail(name, " must be a finite number (got ", value, ")");
+}
+
+void RequirePositive(double value, const char* name) {
+  RequireFinite(value, name);
+  if (!(value > 0)) Fail(name, " must be positive (got ", value, ")");
+}
+
+void RequireNonNegative(double value, const char* name) {
+  RequireFinite(value, name);
+  if (value < 0) Fail(name, " must not be negative (got ", value, ")");
+}
+
+}  // namespace blade

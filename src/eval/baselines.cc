@@ -1,0 +1,94 @@
+// The classical rows of the evaluation table: identity, classical-LR-10 (equal cost) and classical-LR (converged).
+#include <algorithm>
+#include <cmath>
+#include <chrono>
+#include <filesystem>
+
+#include "blade/error.h"
+#include "blade/eval.h"
+#include "blade/io.h"
+#include "blade/metrics.h"
+#include "blade/pde.h"
+
+namespace blade {
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+std::vector<std::string> ListImages(const std::string& dir_or_file) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(dir_or_file, ec)) Fail("'", dir_or_file, "' does not exist");
+  if (!fs::is_directory(dir_or_file, ec)) return {dir_or_file};
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(dir_or_file, ec)) {
+    if (!entry.is_regular_file()) continue;
+    std::string ext = entry.path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+    if (ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".tif" || ext == ".tiff" ||
+        ext == ".npy")
+      files.push_back(entry.path().string());
+  }
+  if (ec) Fail("cannot list '", dir_or_file, "': ", ec.message());
+  if (files.empty()) Fail("no images (png, jpg, tif, npy) in '", dir_or_file, "'");
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+Image LoadHrLuma(const std::string& path, int scale) {
+  return CropToMultiple(ToLuma(ReadImage(path)), scale);
+}
+
+Score ScoreAgainst(const Image& u, const Image& target) {
+  Score s;
+  if (!AllFinite(u)) {
+    s.diverged = true;
+    return s;
+  }
+  s.psnr = Psnr(u, target);
+  s.ssim = Ssim(u, target);
+  return s;
+}
+
+BaselineRow EvaluateBaselines(const Preset& preset, const Image& hr, const std::string& name) {
+  BaselineRow row;
+  row.image = name;
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<Image> frames = ReferenceFrames(preset, hr);
+  row.reference_seconds = SecondsSince(t0);
+  const Image& lr0 = frames.front();
+  const Image& target = frames.back();
+  row.identity = ScoreAgainst(lr0, target);
+
+  auto run = [&](int steps) {
+    SolveOptions o;
+    o.time = preset.time;
+    o.steps = steps;
+    o.dx = 1.0;
+    auto t = std::chrono::steady_clock::now();
+    Score s;
+    try {
+      SolveResult r = Solve(preset.pde, preset.params, lr0, o);
+      s = ScoreAgainst(r.u, target);
+      s.steps = r.steps;
+    } catch (const DivergedError& e) {
+      s.diverged = true;
+      s.steps = steps;
+    }
+    s.seconds = SecondsSince(t);
+    return s;
+  };
+  row.classical_lr10 = run(preset.frames);
+  // The converged baseline: the default (largest safe) step at the LR grid.
+  auto solver = MakeSolver(preset.pde, preset.params);
+  const int stable_steps =
+      std::max(1, int(std::ceil(preset.time / solver->DefaultDt(1.0) * (1 - 1e-12))));
+  row.classical_lr = run(stable_steps);
+  return row;
+}
+
+}  // namespace blade

@@ -1,0 +1,208 @@
+// Image type, size limits and whole-image conversions.
+#include "blade/image.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <new>
+
+#include "blade/error.h"
+#include "blade/parallel.h"
+
+namespace blade {
+
+std::int64_t MaxPixels() {
+  static const std::int64_t limit = [] {
+    const char* env = std::getenv("BLADE_MAX_PIXELS");
+    if (env != nullptr) {
+      char* end = nullptr;
+      long long v = std::strtoll(env, &end, 10);
+      if (end != env && v > 0) return static_cast<std::int64_t>(v);
+    }
+    return std::int64_t{1} << 28;
+  }();
+  return limit;
+}
+
+void CheckImageSize(std::int64_t width, std::int64_t height, int channels) {
+  if (width <= 0 || height <= 0) Fail("image size ", width, "x", height, " is empty or negative");
+  if (channels != 1 && channels != 3)
+    Fail("images must have 1 or 3 channels (got ", channels, ")");
+  if (width > MaxPixels() || height > MaxPixels() || width * height > MaxPixels())
+    Fail("image size ", width, "x", height, " exceeds the limit of ", MaxPixels(),
+         " pixels (set BLADE_MAX_PIXELS to raise it)");
+}
+
+Image::Image(int width, int height, int channels) {
+  CheckImageSize(width, height, channels);
+  width_ = width;
+  height_ = height;
+  channels_ = channels;
+  try {
+    data_.assign(std::size_t(width) * height * channels, 0.f);
+  } catch (const std::bad_alloc&) {
+    Fail("out of memory allocating a ", width, "x", height, "x", channels, " image");
+  }
+}
+
+Image Image::Copy() const {
+  Image out;
+  out.width_ = width_;
+  out.height_ = height_;
+  out.channels_ = channels_;
+  out.data_ = data_;
+  return out;
+}
+
+PlaneView Image::view(int c, const Rect& r) {
+  return {plane(c) + std::size_t(r.y) * width_ + r.x, r.width, r.height, width_};
+}
+
+ConstPlaneView Image::view(int c, const Rect& r) const {
+  return {plane(c) + std::size_t(r.y) * width_ + r.x, r.width, r.height, width_};
+}
+
+Image Crop(const Image& image, const Rect& r) {
+  if (r.x < 0 || r.y < 0 || r.width <= 0 || r.height <= 0 || r.x + r.width > image.width() ||
+      r.y + r.height > image.height())
+    Fail("crop rectangle ", r.width, "x", r.height, "+", r.x, "+", r.y, " is outside the ",
+         image.width(), "x", image.height(), " image");
+  Image out(r.width, r.height, image.channels());
+  for (int c = 0; c < image.channels(); ++c) {
+    ConstPlaneView src = image.view(c, r);
+    for (int y = 0; y < r.height; ++y) std::copy_n(src.row(y), r.width, out.row(c, y));
+  }
+  return out;
+}
+
+Image CropToMultiple(const Image& image, int factor) {
+  if (factor <= 0) Fail("crop factor must be positive (got ", factor, ")");
+  int w = image.width() / factor * factor, h = image.height() / factor * factor;
+  if (w == 0 || h == 0)
+    Fail("image ", image.width(), "x", image.height(), " is smaller than the factor ", factor);
+  if (w == image.width() && h == image.height()) return image.Copy();
+  return Crop(image, {0, 0, w, h});
+}
+
+Image ExtractChannel(const Image& image, int c) {
+  Image out(image.width(), image.height(), 1);
+  std::copy_n(image.plane(c), image.plane_size(), out.plane(0));
+  return out;
+}
+
+Image StackChannels(const std::vector<const Image*>& planes) {
+  if (planes.empty()) Fail("no planes to stack");
+  const Image& first = *planes[0];
+  Image out(first.width(), first.height(), int(planes.size()));
+  for (std::size_t c = 0; c < planes.size(); ++c) {
+    RequireSameShape(first, *planes[c], "stacked planes");
+    std::copy_n(planes[c]->plane(0), first.plane_size(), out.plane(int(c)));
+  }
+  return out;
+}
+
+Image ToLuma(const Image& image) {
+  if (image.channels() == 1) return image.Copy();
+  Image out(image.width(), image.height(), 1);
+  const float *r = image.plane(0), *g = image.plane(1), *b = image.plane(2);
+  float* y = out.plane(0);
+  for (std::size_t i = 0; i < image.plane_size(); ++i)
+    y[i] = 0.299f * r[i] + 0.587f * g[i] + 0.114f * b[i];
+  return out;
+}
+
+Image ToRgb(const Image& image) {
+  if (image.channels() == 3) return image.Copy();
+  const Image* p = &image;
+  return StackChannels({p, p, p});
+}
+
+Image Transposed(const Image& image) {
+  Image out(image.height(), image.width(), image.channels());
+  for (int c = 0; c < image.channels(); ++c)
+    for (int y = 0; y < image.height(); ++y)
+      for (int x = 0; x < image.width(); ++x) out.at(c, y, x) = image.at(c, x, y);
+  return out;
+}
+
+Image Rotated90(const Image& image) {
+  const int w = image.width();
+  Image out(image.height(), w, image.channels());
+  for (int c = 0; c < image.channels(); ++c)
+    for (int y = 0; y < image.height(); ++y)
+      for (int x = 0; x < w; ++x) out.at(c, y, w - 1 - x) = image.at(c, x, y);
+  return out;
+}
+
+Image Clamped(const Image& image, float lo, float hi) {
+  Image out = image.Copy();
+  for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = std::clamp(out.data()[i], lo, hi);
+  return out;
+}
+
+double Sum(const Image& image) {
+  double s = 0;
+  for (std::size_t i = 0; i < image.size(); ++i) s += image.data()[i];
+  return s;
+}
+
+double Mean(const Image& image) { return image.empty() ? 0.0 : Sum(image) / double(image.size()); }
+
+float MinValue(const Image& image) {
+  return image.empty() ? 0.f : *std::min_element(image.data(), image.data() + image.size());
+}
+
+float MaxValue(const Image& image) {
+  return image.empty() ? 0.f : *std::max_element(image.data(), image.data() + image.size());
+}
+
+bool AllFinite(const Image& image) {
+  for (std::size_t i = 0; i < image.size(); ++i)
+    if (!std::isfinite(image.data()[i])) return false;
+  return true;
+}
+
+double MaxAbsDifference(const Image& a, const Image& b) {
+  RequireSameShape(a, b, "compared images");
+  double m = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    m = std::max(m, std::abs(double(a.data()[i]) - double(b.data()[i])));
+  return m;
+}
+
+void RequireSameShape(const Image& a, const Image& b, const char* what) {
+  if (a.width() != b.width() || a.height() != b.height() || a.channels() != b.channels())
+    Fail(what, " differ in size: ", a.width(), "x", a.height(), "x", a.channels(), " vs ",
+         b.width(), "x", b.height(), "x", b.channels());
+}
+
+}  // namespace blade
+
+namespace blade {
+
+Image Montage(const std::vector<const Image*>& images, int columns, int gap) {
+  if (images.empty()) Fail("montage needs at least one image");
+  if (columns <= 0) Fail("montage columns must be positive (got ", columns, ")");
+  if (gap < 0) Fail("montage gap must not be negative");
+  int cell_w = 0, cell_h = 0, channels = 1;
+  for (const Image* im : images) {
+    cell_w = std::max(cell_w, im->width());
+    cell_h = std::max(cell_h, im->height());
+    channels = std::max(channels, im->channels());
+  }
+  const int n = int(images.size()), cols = std::min(columns, n), rows = (n + cols - 1) / cols;
+  Image out(cols * cell_w + (cols - 1) * gap, rows * cell_h + (rows - 1) * gap, channels);
+  std::fill(out.data(), out.data() + out.size(), 1.f);
+  for (int i = 0; i < n; ++i) {
+    const Image& im = *images[i];
+    const int x0 = (i % cols) * (cell_w + gap), y0 = (i / cols) * (cell_h + gap);
+    for (int c = 0; c < channels; ++c) {
+      const int src_c = im.channels() == 1 ? 0 : c;
+      for (int y = 0; y < im.height(); ++y)
+        for (int x = 0; x < im.width(); ++x) out.at(c, x0 + x, y0 + y) = im.at(src_c, x, y);
+    }
+  }
+  return out;
+}
+
+}  // namespace blade

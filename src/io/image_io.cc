@@ -1,0 +1,275 @@
+// Image file dispatch (format by magic bytes or extension) and atomic file output.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <new>
+#include <string_view>
+#include <vector>
+
+#include "blade/error.h"
+#include "blade/io.h"
+#include "io/codecs.h"
+
+namespace blade {
+namespace io_internal {
+
+FilePtr OpenForWrite(const std::string& tmp_path, const std::string& path) {
+  std::FILE* file = std::fopen(tmp_path.c_str(), "wb");
+  if (file == nullptr) Fail("cannot write '", path, "': ", std::strerror(errno));
+  return FilePtr(file);
+}
+
+void CloseOrFail(FilePtr file, const std::string& path) {
+  std::FILE* raw = file.release();
+  bool failed = std::ferror(raw) != 0;
+  int saved_errno = errno;
+  if (std::fclose(raw) != 0 && !failed) {
+    failed = true;
+    saved_errno = errno;
+  }
+  if (failed) {
+    Fail("cannot write '", path, "': ", saved_errno != 0 ? std::strerror(saved_errno) : "I/O error");
+  }
+}
+
+void CheckHeaderSize(const std::string& path, std::int64_t width, std::int64_t height,
+                     int channels) {
+  try {
+    CheckImageSize(width, height, channels);
+  } catch (const Error& e) {
+    Fail("cannot read '", path, "': ", e.what());
+  }
+  // BLADE_MAX_PIXELS may be raised past what an int side length can hold.
+  if (width > INT_MAX || height > INT_MAX)
+    Fail("cannot read '", path, "': image size ", width, "x", height, " is too large");
+}
+
+Image NewImageForFile(const std::string& path, std::int64_t width, std::int64_t height,
+                      int channels) {
+  CheckHeaderSize(path, width, height, channels);
+  try {
+    return Image(static_cast<int>(width), static_cast<int>(height), channels);
+  } catch (const Error& e) {
+    Fail("cannot read '", path, "': ", e.what());
+  }
+}
+
+}  // namespace io_internal
+
+namespace {
+
+namespace fs = std::filesystem;
+using io_internal::FilePtr;
+
+// Leading bytes that identify each format.
+struct Signature {
+  FileFormat format;
+  std::string_view magic;
+};
+constexpr std::string_view kPngMagic("\x89PNG\r\n\x1a\n", 8);
+constexpr Signature kSignatures[] = {
+    {FileFormat::kPng, kPngMagic},
+    {FileFormat::kJpeg, std::string_view("\xff\xd8\xff", 3)},
+    {FileFormat::kTiff, std::string_view("II*\0", 4)},
+    {FileFormat::kTiff, std::string_view("MM\0*", 4)},
+    {FileFormat::kTiff, std::string_view("II+\0", 4)},  // BigTIFF
+    {FileFormat::kTiff, std::string_view("MM\0+", 4)},
+    {FileFormat::kNpy, std::string_view("\x93NUMPY", 6)},
+};
+constexpr std::size_t kMaxMagic = 8;
+
+// Identifies the format from the first bytes of the file; fails for anything else.
+FileFormat DetectFormat(std::string_view head, const std::string& path) {
+  for (const Signature& s : kSignatures)
+    if (head.size() >= s.magic.size() && head.substr(0, s.magic.size()) == s.magic)
+      return s.format;
+  // A file shorter than a signature that starts like one is a truncated file of that format,
+  // which deserves a better message than "unsupported".
+  if (head.size() >= 2)
+    for (const Signature& s : kSignatures)
+      if (head.size() < s.magic.size() && s.magic.substr(0, head.size()) == head)
+        Fail("cannot read '", path, "': file is truncated");
+  Fail("'", path, "': unsupported image format (expected PNG, JPEG, TIFF or NPY)");
+}
+
+// The permission bits a file created with open(..., 0666) would get. mkstemp uses 0600, which
+// would make every output private; the atomic rename must not change what users see.
+mode_t NewFileMode() {
+  static const mode_t mode = [] {
+    mode_t mask = 022;
+    // /proc avoids umask()'s set-and-restore, which races with other threads creating files.
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    bool found = false;
+    while (std::getline(status, line)) {
+      if (line.rfind("Umask:", 0) == 0) {
+        mask = static_cast<mode_t>(std::strtoul(line.c_str() + 6, nullptr, 8));
+        found = true;
+        break;
+      }
+    }
+    if (!found) {
+      mask = ::umask(022);
+      ::umask(mask);
+    }
+    return static_cast<mode_t>(0666 & ~mask);
+  }();
+  return mode;
+}
+
+}  // namespace
+
+FileFormat FormatFromExtension(const std::string& path) {
+  std::string ext = fs::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (ext == ".png") return FileFormat::kPng;
+  if (ext == ".jpg" || ext == ".jpeg") return FileFormat::kJpeg;
+  if (ext == ".tif" || ext == ".tiff") return FileFormat::kTiff;
+  if (ext == ".npy") return FileFormat::kNpy;
+  if (ext.empty())
+    Fail("'", path, "': no file extension (expected .png, .jpg, .jpeg, .tif, .tiff or .npy)");
+  Fail("'", path, "': unsupported file extension '", ext,
+       "' (expected .png, .jpg, .jpeg, .tif, .tiff or .npy)");
+}
+
+Image ReadImage(const std::string& path) {
+  std::FILE* raw = std::fopen(path.c_str(), "rb");
+  if (raw == nullptr) Fail("cannot open '", path, "': ", std::strerror(errno));
+  FilePtr file(raw);
+  // fopen succeeds on a directory under Linux; reading it then fails with a vaguer message.
+  struct stat st;
+  if (::fstat(::fileno(raw), &st) == 0 && S_ISDIR(st.st_mode))
+    Fail("cannot read '", path, "': is a directory");
+
+  char head[kMaxMagic];
+  std::size_t n = std::fread(head, 1, sizeof(head), raw);
+  if (std::ferror(raw)) Fail("cannot read '", path, "': ", std::strerror(errno));
+  if (n == 0) Fail("'", path, "' is empty");
+  FileFormat format = DetectFormat(std::string_view(head, n), path);
+  if (std::fseek(raw, 0, SEEK_SET) != 0)
+    Fail("cannot read '", path, "': ", std::strerror(errno));
+
+  try {
+    switch (format) {
+      case FileFormat::kPng:
+        return io_internal::ReadPng(raw, path);
+      case FileFormat::kJpeg:
+        return io_internal::ReadJpeg(raw, path);
+      case FileFormat::kTiff:
+        file.reset();  // libtiff opens the file itself
+        return io_internal::ReadTiff(path);
+      case FileFormat::kNpy:
+        return io_internal::ReadNpy(raw, path);
+    }
+  } catch (const std::bad_alloc&) {
+    Fail("cannot read '", path, "': out of memory");
+  }
+  Fail("cannot read '", path, "': unknown format");
+}
+
+void WriteImage(const Image& image, const std::string& path, const WriteOptions& options) {
+  FileFormat format = FormatFromExtension(path);
+  if (image.empty()) Fail("cannot write '", path, "': the image is empty");
+  int depth = options.bit_depth;
+  switch (format) {
+    case FileFormat::kPng:
+      if (depth == 0) depth = 8;
+      if (depth != 8 && depth != 16)
+        Fail("cannot write '", path, "': PNG bit depth must be 8 or 16 (got ", depth, ")");
+      break;
+    case FileFormat::kJpeg:
+      if (depth == 0) depth = 8;
+      if (depth != 8) Fail("cannot write '", path, "': JPEG bit depth must be 8 (got ", depth, ")");
+      if (options.jpeg_quality < 1 || options.jpeg_quality > 100)
+        Fail("cannot write '", path, "': JPEG quality must be between 1 and 100 (got ",
+             options.jpeg_quality, ")");
+      break;
+    case FileFormat::kTiff:
+      if (depth == 0) depth = 32;
+      if (depth != 8 && depth != 16 && depth != 32)
+        Fail("cannot write '", path, "': TIFF bit depth must be 8, 16 or 32 (got ", depth, ")");
+      break;
+    case FileFormat::kNpy:
+      if (depth == 0) depth = 32;
+      if (depth != 32)
+        Fail("cannot write '", path, "': NPY files are always float32 (got bit depth ", depth,
+             ")");
+      break;
+  }
+  WriteFileAtomically(path, [&](const std::string& tmp_path) {
+    try {
+      switch (format) {
+        case FileFormat::kPng:
+          io_internal::WritePng(image, tmp_path, path, depth);
+          break;
+        case FileFormat::kJpeg:
+          io_internal::WriteJpeg(image, tmp_path, path, options.jpeg_quality);
+          break;
+        case FileFormat::kTiff:
+          io_internal::WriteTiff(image, tmp_path, path, depth);
+          break;
+        case FileFormat::kNpy:
+          io_internal::WriteNpy(image, tmp_path, path);
+          break;
+      }
+    } catch (const std::bad_alloc&) {
+      Fail("cannot write '", path, "': out of memory");
+    }
+  });
+}
+
+void WriteFileAtomically(const std::string& path,
+                         const std::function<void(const std::string& tmp_path)>& write) {
+  if (path.empty()) Fail("cannot write a file with an empty name");
+  fs::path target(path);
+  if (!target.has_filename()) Fail("cannot write '", path, "': not a file name");
+  fs::path dir = target.parent_path();
+  if (dir.empty()) dir = ".";
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    Fail("cannot write '", path, "': directory '", dir.string(), "' does not exist");
+  if (fs::is_directory(target, ec)) Fail("cannot write '", path, "': is a directory");
+
+  // Same directory as the target, so the final rename never crosses a file system; the dot
+  // hides the temporary file from casual listings.
+  std::string pattern = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+  std::vector<char> name(pattern.begin(), pattern.end());
+  name.push_back('\0');
+  int fd = ::mkstemp(name.data());
+  if (fd < 0) Fail("cannot write '", path, "': ", std::strerror(errno));
+  std::string tmp_path(name.data());
+  ::fchmod(fd, NewFileMode());
+  ::close(fd);
+
+  try {
+    write(tmp_path);
+    if (std::rename(tmp_path.c_str(), path.c_str()) != 0)
+      Fail("cannot write '", path, "': ", std::strerror(errno));
+  } catch (...) {
+    std::remove(tmp_path.c_str());
+    throw;
+  }
+  // No fsync: outputs are reproducible results, and syncing every file would slow down runs
+  // that write many frames; the rename alone already guarantees no reader sees a partial file.
+}
+
+void WriteTextFileAtomically(const std::string& path, const std::string& text) {
+  WriteFileAtomically(path, [&](const std::string& tmp_path) {
+    FilePtr file = io_internal::OpenForWrite(tmp_path, path);
+    if (!text.empty() && std::fwrite(text.data(), 1, text.size(), file.get()) != text.size())
+      Fail("cannot write '", path, "': ", std::strerror(errno));
+    io_internal::CloseOrFail(std::move(file), path);
+  });
+}
+
+}  // namespace blade

@@ -1,0 +1,248 @@
+// TIFF reading (8/16-bit integer, 32-bit float; strips or tiles) and writing with libtiff.
+#include <tiffio.h>
+
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "blade/error.h"
+#include "io/codecs.h"
+
+namespace blade::io_internal {
+namespace {
+
+// libtiff prints errors and warnings to stderr by default. Errors are captured per thread for
+// the exception message (the first one: later errors are usually consequences of it).
+thread_local std::string tiff_error;
+
+void OnTiffError(const char* /*module*/, const char* format, va_list args) {
+  if (!tiff_error.empty()) return;
+  char buffer[512];
+  std::vsnprintf(buffer, sizeof(buffer), format, args);
+  tiff_error = buffer;
+}
+
+// Warnings (unknown tags, deprecated encodings) do not affect the pixels we read.
+void OnTiffWarning(const char*, const char*, va_list) {}
+
+// The handlers are process-wide in libtiff; install them once, before the first use.
+void PrepareLibtiff() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    TIFFSetErrorHandler(OnTiffError);
+    TIFFSetWarningHandler(OnTiffWarning);
+  });
+  tiff_error.clear();
+}
+
+std::string TiffErrorOr(const char* fallback) {
+  return tiff_error.empty() ? std::string(fallback) : tiff_error;
+}
+
+struct TiffCloser {
+  void operator()(TIFF* tif) const { TIFFClose(tif); }
+};
+using TiffPtr = std::unique_ptr<TIFF, TiffCloser>;
+
+// How stored samples become floats.
+struct SampleLayout {
+  int bits = 8;             // 8, 16 or 32
+  bool is_float = false;    // 32-bit IEEE float (kept exactly)
+  bool invert = false;      // MINISWHITE: 0 is white
+  const std::uint16_t* colormap[3] = {nullptr, nullptr, nullptr};  // PALETTE: index -> RGB
+};
+
+// Converts `count` samples of channel `c`, `step` samples apart, to floats.
+void ConvertSamples(const unsigned char* src, std::ptrdiff_t step, int count, int c,
+                    const SampleLayout& layout, float* dst) {
+  for (int i = 0; i < count; ++i) {
+    const unsigned char* p = src + i * step * (layout.bits / 8);
+    float v;
+    if (layout.bits == 8) {
+      unsigned index = *p;
+      v = layout.colormap[0] != nullptr ? layout.colormap[c][index] / 65535.f : index / 255.f;
+    } else if (layout.bits == 16) {
+      std::uint16_t s;  // libtiff has already swapped to native byte order
+      std::memcpy(&s, p, sizeof(s));
+      v = layout.colormap[0] != nullptr ? layout.colormap[c][s] / 65535.f : s / 65535.f;
+    } else {
+      std::memcpy(&v, p, sizeof(v));
+    }
+    dst[i] = layout.invert ? 1.f - v : v;
+  }
+}
+
+}  // namespace
+
+Image ReadTiff(const std::string& path) {
+  PrepareLibtiff();
+  // "m": read() instead of mmap, so a file truncated while being read fails cleanly instead of
+  // raising SIGBUS.
+  TiffPtr tif(TIFFOpen(path.c_str(), "rm"));
+  if (tif == nullptr) Fail("cannot read '", path, "': ", TiffErrorOr("not a valid TIFF file"));
+  TIFF* t = tif.get();
+
+  std::uint32_t width = 0, height = 0;
+  if (!TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &width) || !TIFFGetField(t, TIFFTAG_IMAGELENGTH, &height))
+    Fail("cannot read '", path, "': TIFF image size is missing");
+  std::uint16_t samples = 1, bits = 1, format = SAMPLEFORMAT_UINT, planar = PLANARCONFIG_CONTIG;
+  std::uint16_t photometric = 0, compression = COMPRESSION_NONE;
+  TIFFGetFieldDefaulted(t, TIFFTAG_SAMPLESPERPIXEL, &samples);
+  TIFFGetFieldDefaulted(t, TIFFTAG_BITSPERSAMPLE, &bits);
+  TIFFGetFieldDefaulted(t, TIFFTAG_SAMPLEFORMAT, &format);
+  TIFFGetFieldDefaulted(t, TIFFTAG_PLANARCONFIG, &planar);
+  TIFFGetFieldDefaulted(t, TIFFTAG_COMPRESSION, &compression);
+  if (!TIFFGetField(t, TIFFTAG_PHOTOMETRIC, &photometric))
+    photometric = samples >= 3 ? PHOTOMETRIC_RGB : PHOTOMETRIC_MINISBLACK;
+
+  SampleLayout layout;
+  layout.bits = bits;
+  layout.is_float = format == SAMPLEFORMAT_IEEEFP;
+  bool integer = format == SAMPLEFORMAT_UINT || format == SAMPLEFORMAT_VOID;
+  if (!((integer && (bits == 8 || bits == 16)) || (layout.is_float && bits == 32)))
+    Fail("cannot read '", path, "': unsupported TIFF sample format (", bits, "-bit ",
+         layout.is_float ? "float" : integer ? "unsigned" : "signed",
+         "); expected 8/16-bit unsigned or 32-bit float");
+
+  int channels = 0;
+  switch (photometric) {
+    case PHOTOMETRIC_MINISWHITE:
+      if (layout.is_float) Fail("cannot read '", path, "': float MINISWHITE TIFF is not supported");
+      layout.invert = true;
+      [[fallthrough]];
+    case PHOTOMETRIC_MINISBLACK:
+      channels = 1;
+      break;
+    case PHOTOMETRIC_RGB:
+      channels = 3;
+      break;
+    case PHOTOMETRIC_YCBCR:
+      // Only JPEG-compressed YCbCr, which libjpeg converts to RGB; raw subsampled YCbCr is rare.
+      if (compression != COMPRESSION_JPEG)
+        Fail("cannot read '", path, "': uncompressed YCbCr TIFF is not supported");
+      if (!TIFFSetField(t, TIFFTAG_JPEGCOLORMODE, JPEGCOLORMODE_RGB))
+        Fail("cannot read '", path, "': ", TiffErrorOr("cannot convert YCbCr to RGB"));
+      channels = 3;
+      break;
+    case PHOTOMETRIC_PALETTE:
+      if (layout.is_float || samples != 1 ||
+          !TIFFGetField(t, TIFFTAG_COLORMAP, &layout.colormap[0], &layout.colormap[1],
+                        &layout.colormap[2]))
+        Fail("cannot read '", path, "': invalid palette TIFF");
+      channels = 3;
+      break;
+    default:
+      Fail("cannot read '", path, "': unsupported TIFF photometric interpretation ", photometric,
+           " (expected gray, RGB or palette)");
+  }
+  // Extra samples (alpha) beyond the color channels are dropped.
+  if (photometric != PHOTOMETRIC_PALETTE && samples < channels)
+    Fail("cannot read '", path, "': TIFF has ", samples, " samples per pixel, expected at least ",
+         channels);
+  CheckHeaderSize(path, width, height, channels);
+
+  const bool separate = planar == PLANARCONFIG_SEPARATE && samples > 1;
+  // Samples per pixel within one decoded buffer; palette indices expand to 3 channels later.
+  const int stride = separate ? 1 : samples;
+  const int planes = separate ? channels : 1;
+  auto source_channel = [&](int c) { return separate || layout.colormap[0] != nullptr ? 0 : c; };
+  const std::size_t bytes = bits / 8;
+  Image image = NewImageForFile(path, width, height, channels);
+
+  if (!TIFFIsTiled(t)) {
+    tmsize_t line_size = TIFFScanlineSize(t);
+    if (line_size < tmsize_t(std::size_t(width) * stride * bytes))
+      Fail("cannot read '", path, "': ", TiffErrorOr("invalid TIFF scanline size"));
+    std::vector<unsigned char> line(line_size);
+    for (int p = 0; p < planes; ++p)
+      for (std::uint32_t y = 0; y < height; ++y) {
+        if (TIFFReadScanline(t, line.data(), y, static_cast<std::uint16_t>(p)) < 0)
+          Fail("cannot read '", path, "': ", TiffErrorOr("read error"));
+        for (int c = separate ? p : 0; c < (separate ? p + 1 : channels); ++c)
+          ConvertSamples(line.data() + source_channel(c) * bytes, stride, width, c, layout,
+                         image.row(c, y));
+      }
+  } else {
+    std::uint32_t tile_width = 0, tile_height = 0;
+    TIFFGetField(t, TIFFTAG_TILEWIDTH, &tile_width);
+    TIFFGetField(t, TIFFTAG_TILELENGTH, &tile_height);
+    // Tile sizes come from the header too; bound them like image sizes before allocating.
+    if (tile_width == 0 || tile_height == 0 ||
+        std::int64_t(tile_width) * tile_height > MaxPixels())
+      Fail("cannot read '", path, "': invalid TIFF tile size ", tile_width, "x", tile_height);
+    tmsize_t tile_size = TIFFTileSize(t);
+    if (tile_size < tmsize_t(std::size_t(tile_width) * tile_height * stride * bytes))
+      Fail("cannot read '", path, "': ", TiffErrorOr("invalid TIFF tile size"));
+    std::vector<unsigned char> tile(tile_size);
+    for (int p = 0; p < planes; ++p)
+      for (std::uint32_t ty = 0; ty < height; ty += tile_height)
+        for (std::uint32_t tx = 0; tx < width; tx += tile_width) {
+          if (TIFFReadTile(t, tile.data(), tx, ty, 0, static_cast<std::uint16_t>(p)) < 0)
+            Fail("cannot read '", path, "': ", TiffErrorOr("read error"));
+          const int w = std::min(tile_width, width - tx), h = std::min(tile_height, height - ty);
+          for (int c = separate ? p : 0; c < (separate ? p + 1 : channels); ++c)
+            for (int r = 0; r < h; ++r)
+              ConvertSamples(tile.data() + (std::size_t(r) * tile_width * stride +
+                                            source_channel(c)) * bytes,
+                             stride, w, c, layout, image.row(c, ty + r) + tx);
+        }
+  }
+  return image;
+}
+
+void WriteTiff(const Image& image, const std::string& tmp_path, const std::string& path,
+               int bit_depth) {
+  PrepareLibtiff();
+  const int width = image.width(), height = image.height(), channels = image.channels();
+  TiffPtr tif(TIFFOpen(tmp_path.c_str(), "w"));
+  if (tif == nullptr) Fail("cannot write '", path, "': ", TiffErrorOr("cannot create the file"));
+  TIFF* t = tif.get();
+  const bool is_float = bit_depth == 32;
+  bool ok = TIFFSetField(t, TIFFTAG_IMAGEWIDTH, std::uint32_t(width)) &&
+            TIFFSetField(t, TIFFTAG_IMAGELENGTH, std::uint32_t(height)) &&
+            TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, std::uint16_t(channels)) &&
+            TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, std::uint16_t(bit_depth)) &&
+            TIFFSetField(t, TIFFTAG_SAMPLEFORMAT,
+                         is_float ? SAMPLEFORMAT_IEEEFP : SAMPLEFORMAT_UINT) &&
+            TIFFSetField(t, TIFFTAG_PHOTOMETRIC,
+                         channels == 3 ? PHOTOMETRIC_RGB : PHOTOMETRIC_MINISBLACK) &&
+            TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG) &&
+            TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE) &&
+            // Differencing neighbours (bytewise for floats) makes smooth images compress well;
+            // both predictors are lossless.
+            TIFFSetField(t, TIFFTAG_PREDICTOR,
+                         is_float ? PREDICTOR_FLOATINGPOINT : PREDICTOR_HORIZONTAL) &&
+            TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, TIFFDefaultStripSize(t, 0));
+  if (!ok) Fail("cannot write '", path, "': ", TiffErrorOr("cannot set TIFF fields"));
+
+  const std::size_t bytes = bit_depth / 8;
+  std::vector<unsigned char> line(std::size_t(width) * channels * bytes);
+  for (int y = 0; y < height; ++y) {
+    // Refilled every row: TIFFWriteScanline may modify the buffer (predictor, byte order).
+    for (int c = 0; c < channels; ++c) {
+      const float* src = image.row(c, y);
+      for (int x = 0; x < width; ++x) {
+        unsigned char* dst = line.data() + (std::size_t(x) * channels + c) * bytes;
+        if (bit_depth == 8) {
+          *dst = QuantizeTo8(src[x]);
+        } else if (bit_depth == 16) {
+          std::uint16_t v = QuantizeTo16(src[x]);
+          std::memcpy(dst, &v, sizeof(v));
+        } else {
+          std::memcpy(dst, &src[x], sizeof(float));
+        }
+      }
+    }
+    if (TIFFWriteScanline(t, line.data(), std::uint32_t(y), 0) < 0)
+      Fail("cannot write '", path, "': ", TiffErrorOr("write error"));
+  }
+  // TIFFClose cannot report failure; flushing first surfaces errors writing the last strip or
+  // the directory.
+  if (!TIFFFlush(t)) Fail("cannot write '", path, "': ", TiffErrorOr("write error"));
+}
+
+}  // namespace blade::io_internal

@@ -1,0 +1,83 @@
+// Preset parsing (nlohmann-json), the compiled-in preset table, and the reference frame sequence.
+#include "blade/preset.h"
+
+#include <nlohmann/json.hpp>
+
+#include "blade/error.h"
+#include "blade/ops.h"
+#include "presets_data.h"  // generated: kBuiltinPresetsJson
+
+namespace blade {
+
+double Preset::hr_dt_in_hr_pixels() const {
+  const double s = scale;
+  return hr_dt() * (pde == Pde::kTv ? s : s * s);
+}
+
+std::vector<Preset> ParsePresets(const std::string& json_text) {
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(json_text);
+  } catch (const nlohmann::json::exception& e) {
+    Fail("presets are not valid JSON: ", e.what());
+  }
+  std::vector<Preset> out;
+  try {
+    for (const auto& j : doc.at("presets")) {
+      Preset p;
+      p.name = j.at("name").get<std::string>();
+      p.description = j.value("description", "");
+      p.pde = ParsePde(j.at("pde").get<std::string>());
+      const nlohmann::json params = j.value("params", nlohmann::json::object());
+      for (const auto& [key, value] : params.items()) p.params.Set(p.pde, key, value.get<double>());
+      p.time = j.at("time").get<double>();
+      p.scale = j.value("scale", 4);
+      p.hr_steps = j.at("hr_steps").get<int>();
+      p.frames = j.value("frames", 10);
+      p.selection_rho = j.value("selection_rho", 1.0);
+      RequirePositive(p.time, "preset time");
+      RequirePositive(p.selection_rho, "preset selection_rho");
+      if (p.scale < 1 || p.frames < 1 || p.hr_steps < p.frames || p.hr_steps % p.frames != 0)
+        Fail("preset '", p.name, "': need scale >= 1, frames >= 1 and hr_steps a multiple of frames");
+      out.push_back(p);
+    }
+  } catch (const nlohmann::json::exception& e) {
+    Fail("invalid preset: ", e.what());
+  }
+  return out;
+}
+
+const std::vector<Preset>& BuiltinPresets() {
+  static const std::vector<Preset> presets = ParsePresets(kBuiltinPresetsJson);
+  return presets;
+}
+
+const Preset& FindPreset(const std::string& name) {
+  std::string known;
+  for (const Preset& p : BuiltinPresets()) {
+    if (p.name == name) return p;
+    known += (known.empty() ? "" : ", ") + p.name;
+  }
+  Fail("unknown preset '", name, "' (known: ", known, ")");
+}
+
+const Preset& DefaultPreset(Pde pde) { return FindPreset(PdeName(pde)); }
+
+std::vector<Image> ReferenceFrames(const Preset& preset, const Image& hr,
+                                   const std::function<void(int, int)>& on_progress) {
+  if (hr.width() % preset.scale != 0 || hr.height() % preset.scale != 0)
+    Fail("reference image ", hr.width(), "x", hr.height(), " is not divisible by the scale ",
+         preset.scale);
+  std::vector<Image> frames;
+  SolveOptions o;
+  o.time = preset.time;
+  o.steps = preset.hr_steps;
+  o.dx = 1.0 / preset.scale;
+  o.frames_every = preset.frame_every();
+  o.on_frame = [&](int, const Image& u) { frames.push_back(AreaDownsample(u, preset.scale)); };
+  o.on_progress = on_progress;
+  Solve(preset.pde, preset.params, hr, o);
+  return frames;
+}
+
+}  // namespace blade

@@ -1,0 +1,158 @@
+// PDE names, parameters, and the time loop shared by every reference scheme.
+#include <cmath>
+#include <limits>
+
+#include "blade/pde.h"
+#include "pde/schemes.h"
+
+namespace blade {
+
+std::string PdeName(Pde pde) {
+  switch (pde) {
+    case Pde::kTv: return "tv";
+    case Pde::kPm: return "pm";
+    case Pde::kCed: return "ced";
+    case Pde::kCh: return "ch";
+  }
+  return "?";
+}
+
+std::string PdeLongName(Pde pde) {
+  switch (pde) {
+    case Pde::kTv: return "TV flow";
+    case Pde::kPm: return "Perona-Malik";
+    case Pde::kCed: return "coherence-enhancing diffusion";
+    case Pde::kCh: return "Cahn-Hilliard";
+  }
+  return "?";
+}
+
+Pde ParsePde(const std::string& name) {
+  for (Pde p : {Pde::kTv, Pde::kPm, Pde::kCed, Pde::kCh})
+    if (name == PdeName(p)) return p;
+  Fail("unknown PDE '", name, "' (expected tv, pm, ced or ch)");
+}
+
+namespace {
+
+struct ParamSpec {
+  Pde pde;
+  const char* key;
+  double PdeParams::*field;
+  bool strictly_positive;
+};
+
+const ParamSpec kParamSpecs[] = {
+    {Pde::kTv, "eps", &PdeParams::tv_eps, true},
+    {Pde::kPm, "c", &PdeParams::pm_c, true},
+    {Pde::kCed, "alpha", &PdeParams::ced_alpha, true},
+    {Pde::kCed, "C", &PdeParams::ced_c, false},
+    {Pde::kCed, "sigma", &PdeParams::ced_sigma, false},
+    {Pde::kCed, "rho", &PdeParams::ced_rho, false},
+    {Pde::kCh, "gamma", &PdeParams::ch_gamma, true},
+    {Pde::kCh, "c1", &PdeParams::ch_c1, false},
+};
+
+std::string KnownKeys(Pde pde) {
+  std::string keys;
+  for (const ParamSpec& s : kParamSpecs)
+    if (s.pde == pde) keys += (keys.empty() ? "" : ", ") + std::string(s.key);
+  if (pde == Pde::kCh) keys += ", split";
+  return keys;
+}
+
+void CheckValue(const ParamSpec& s, double value) {
+  std::string name = PdeName(s.pde) + " parameter " + s.key;
+  if (s.strictly_positive)
+    RequirePositive(value, name.c_str());
+  else
+    RequireNonNegative(value, name.c_str());
+}
+
+}  // namespace
+
+void PdeParams::Set(Pde pde, const std::string& key, double value) {
+  if (pde == Pde::kCh && key == "split") {
+    if (value != 0 && value != 1) Fail("ch parameter split must be 0 or 1 (got ", value, ")");
+    ch_split = value != 0;
+    return;
+  }
+  for (const ParamSpec& s : kParamSpecs) {
+    if (s.pde == pde && key == s.key) {
+      CheckValue(s, value);
+      this->*(s.field) = value;
+      if (pde == Pde::kCed && key == "alpha" && value > 1)
+        Fail("ced parameter alpha must be in (0, 1] (got ", value, ")");
+      return;
+    }
+  }
+  Fail("unknown parameter '", key, "' for ", PdeName(pde), " (known: ", KnownKeys(pde), ")");
+}
+
+std::map<std::string, double> PdeParams::ToMap(Pde pde) const {
+  std::map<std::string, double> m;
+  for (const ParamSpec& s : kParamSpecs)
+    if (s.pde == pde) m[s.key] = this->*(s.field);
+  if (pde == Pde::kCh) m["split"] = ch_split ? 1 : 0;
+  return m;
+}
+
+void PdeParams::Validate(Pde pde) const {
+  for (const ParamSpec& s : kParamSpecs)
+    if (s.pde == pde) CheckValue(s, this->*(s.field));
+  if (pde == Pde::kCed && ced_alpha > 1) Fail("ced parameter alpha must be in (0, 1]");
+}
+
+std::unique_ptr<PdeSolver> MakeSolver(Pde pde, const PdeParams& params) {
+  params.Validate(pde);
+  switch (pde) {
+    case Pde::kTv: return MakeTvFlowSolver(params);
+    case Pde::kPm: return MakePeronaMalikSolver(params);
+    case Pde::kCed: return MakeCedSolver(params);
+    case Pde::kCh: return MakeCahnHilliardSolver(params);
+  }
+  Fail("unknown PDE");
+}
+
+DivergedError::DivergedError(int step, int total)
+    : Error(StrCat("the solution became non-finite at step ", step, " of ", total,
+                   " (the time step is too large for this scheme)")),
+      step_(step) {}
+
+SolveResult Solve(Pde pde, const PdeParams& params, const Image& u0, const SolveOptions& o) {
+  if (u0.empty()) Fail("the initial image is empty");
+  RequirePositive(o.time, "the stopping time");
+  RequirePositive(o.dx, "the grid spacing dx");
+  if (o.dt != 0) RequirePositive(o.dt, "the time step dt");
+  if (o.steps < 0) Fail("the number of steps must be positive (got ", o.steps, ")");
+  if (!AllFinite(u0)) Fail("the initial image contains NaN or infinite values");
+  auto solver = MakeSolver(pde, params);
+  const double max_dt = solver->MaxStableDt(o.dx);
+
+  int steps = o.steps;
+  if (steps == 0) {
+    double dt = o.dt > 0 ? o.dt : solver->DefaultDt(o.dx);
+    if (!std::isfinite(dt))
+      Fail(PdeName(pde), " has no stability limit here: give --dt or --steps");
+    if (dt > max_dt * (1 + 1e-12) && !o.force)
+      Fail("time step ", dt, " exceeds the stability limit ", max_dt, " of ", PdeName(pde),
+           " at dx = ", o.dx, " (use --force to run anyway)");
+    double n = std::ceil(o.time / dt * (1 - 1e-12));
+    if (n > 1e8) Fail("the run would take ", n, " steps; refusing (more than 1e8)");
+    steps = std::max(1, int(n));
+  }
+  const double dt = o.time / steps;
+
+  SolveResult result{u0.Copy(), steps, dt};
+  if (o.frames_every > 0 && o.on_frame) o.on_frame(0, result.u);
+  for (int k = 1; k <= steps; ++k) {
+    solver->Step(result.u, dt, o.dx);
+    if (!AllFinite(result.u)) throw DivergedError(k, steps);
+    if (o.frames_every > 0 && o.on_frame && (k % o.frames_every == 0 || k == steps))
+      o.on_frame(k, result.u);
+    if (o.on_progress) o.on_progress(k, steps);
+  }
+  return result;
+}
+
+}  // namespace blade

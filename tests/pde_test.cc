@@ -1,0 +1,300 @@
+// Reference solvers: conservation, maximum principle, TV decrease, phase separation, symmetry, refinement, limits.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "blade/ops.h"
+#include "blade/pde.h"
+#include "blade/preset.h"
+#include "test_util.h"
+
+namespace blade {
+namespace {
+
+using testing::RandomImage;
+using testing::SyntheticScene;
+
+Image Noisy(int w, int h, std::uint32_t seed, float amplitude = 0.1f) {
+  Image u = SyntheticScene(w, h);
+  Image n = RandomImage(w, h, 1, seed, -amplitude, amplitude);
+  for (std::size_t i = 0; i < u.size(); ++i) u.data()[i] += n.data()[i];
+  return u;
+}
+
+// Runs `steps` steps of the default step size of `pde` at dx.
+Image RunSteps(Pde pde, const PdeParams& params, const Image& u0, int steps, double dx = 1.0,
+          double dt = 0) {
+  auto solver = MakeSolver(pde, params);
+  if (dt == 0) dt = solver->DefaultDt(dx);
+  Image u = u0.Copy();
+  for (int k = 0; k < steps; ++k) solver->Step(u, dt, dx);
+  return u;
+}
+
+class AllPdes : public ::testing::TestWithParam<Pde> {};
+
+TEST_P(AllPdes, MassIsConservedOver1000Steps) {
+  const Pde pde = GetParam();
+  PdeParams params = DefaultPreset(pde).params;
+  Image u0 = Noisy(48, 40, 7);
+  Image u = RunSteps(pde, params, u0, 1000);
+  ASSERT_TRUE(AllFinite(u));
+  const double drift = std::abs(Sum(u) - Sum(u0)) / Sum(u0);
+  EXPECT_LT(drift, 1e-5) << PdeName(pde);
+  EXPECT_GT(MaxAbsDifference(u, u0), 1e-2) << "the scheme must actually change the image";
+}
+
+TEST_P(AllPdes, TransposedInputGivesTransposedOutput) {
+  const Pde pde = GetParam();
+  PdeParams params = DefaultPreset(pde).params;
+  Image u0 = Noisy(40, 28, 3);
+  Image a = Transposed(RunSteps(pde, params, u0, 20));
+  Image b = RunSteps(pde, params, Transposed(u0), 20);
+  EXPECT_LT(MaxAbsDifference(a, b), 2e-5) << PdeName(pde);
+}
+
+TEST_P(AllPdes, ColorRunsEachChannelLikeGray) {
+  const Pde pde = GetParam();
+  if (pde == Pde::kCed) GTEST_SKIP() << "CED couples channels through the joint structure tensor";
+  PdeParams params = DefaultPreset(pde).params;
+  Image rgb = RandomImage(24, 20, 3, 11);
+  Image out = RunSteps(pde, params, rgb, 5);
+  for (int c = 0; c < 3; ++c) {
+    Image gray = RunSteps(pde, params, ExtractChannel(rgb, c), 5);
+    EXPECT_LT(MaxAbsDifference(gray, ExtractChannel(out, c)), 1e-6);
+  }
+}
+
+// Smooth initial condition sampled at cell centres of an n-times finer grid.
+Image SmoothField(int w, int h, int n) {
+  Image u(w * n, h * n);
+  for (int y = 0; y < h * n; ++y)
+    for (int x = 0; x < w * n; ++x) {
+      const double fx = (x + 0.5) / n / w, fy = (y + 0.5) / n / h;
+      u.at(0, x, y) = float(0.5 + 0.3 * std::sin(2 * M_PI * fx) * std::cos(3 * M_PI * fy) +
+                            0.15 * std::cos(2 * M_PI * (fx + 2 * fy)));
+    }
+  return u;
+}
+
+// Solving the same continuous problem at 1x, 2x and 4x resolution (dx = 1, 1/2, 1/4) converges:
+// after area-downsampling to the 1x grid, |u1 - u2| > |u2 - u4|. This is what proves that dx
+// enters every scheme correctly.
+TEST_P(AllPdes, ConvergesUnderRefinement) {
+  const Pde pde = GetParam();
+  PdeParams params = DefaultPreset(pde).params;
+  double time = 1.0;
+  if (pde == Pde::kTv) time = 0.05;
+  if (pde == Pde::kCed) params.ced_rho = 1.0;  // keep the integration scale inside a 24 px grid
+  Image u[3];
+  for (int level = 0; level < 3; ++level) {
+    const int n = 1 << level;
+    SolveOptions o;
+    o.time = time;
+    o.dx = 1.0 / n;
+    Image solved = Solve(pde, params, SmoothField(24, 20, n), o).u;
+    u[level] = n == 1 ? std::move(solved) : AreaDownsample(solved, n);
+  }
+  auto rms = [](const Image& a, const Image& b) {
+    double s = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) s += std::pow(a.data()[i] - b.data()[i], 2);
+    return std::sqrt(s / a.size());
+  };
+  const double e1 = rms(u[0], u[1]), e2 = rms(u[1], u[2]);
+  EXPECT_GT(e1, e2) << PdeName(pde) << ": 1x-2x " << e1 << ", 2x-4x " << e2;
+  EXPECT_GT(e1, 1e-5) << "the problem must be resolved differently at 1x";
+}
+
+INSTANTIATE_TEST_SUITE_P(Pde, AllPdes, ::testing::Values(Pde::kTv, Pde::kPm, Pde::kCed, Pde::kCh),
+                         [](const auto& info) { return PdeName(info.param); });
+
+class RotationEquivariant : public ::testing::TestWithParam<Pde> {};
+
+TEST_P(RotationEquivariant, Rotated90InputGivesRotatedOutput) {
+  const Pde pde = GetParam();
+  PdeParams params = DefaultPreset(pde).params;
+  Image u0 = Noisy(36, 30, 5);
+  Image a = Rotated90(RunSteps(pde, params, u0, 20));
+  Image b = RunSteps(pde, params, Rotated90(u0), 20);
+  EXPECT_LT(MaxAbsDifference(a, b), 2e-5) << PdeName(pde);
+}
+
+INSTANTIATE_TEST_SUITE_P(Pde, RotationEquivariant, ::testing::Values(Pde::kPm, Pde::kCed, Pde::kCh),
+                         [](const auto& info) { return PdeName(info.param); });
+
+// The ROF cross terms are one-sided (minmod at the cell, not the face), so TV flow is only
+// approximately rotation-equivariant. The measured error is documented in docs/SOLVERS.md;
+// this test pins it between "not exact" and "small".
+TEST(PdeTv, RotationErrorIsSmallButNonzero) {
+  PdeParams params = DefaultPreset(Pde::kTv).params;
+  Image u0 = Noisy(36, 30, 5);
+  SolveOptions o;
+  o.time = 0.1;
+  Image a = Rotated90(Solve(Pde::kTv, params, u0, o).u);
+  Image b = Solve(Pde::kTv, params, Rotated90(u0), o).u;
+  const double err = MaxAbsDifference(a, b);
+  double mean_abs = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) mean_abs += std::abs(a.data()[i] - b.data()[i]);
+  mean_abs /= a.size();
+  std::printf("TV rotation error after T = 0.1: max %.3g, mean %.3g\n", err, mean_abs);
+  EXPECT_GT(err, 1e-6);
+  EXPECT_LT(err, 0.05);
+  EXPECT_LT(mean_abs, 0.005);
+}
+
+class MaximumPrinciple : public ::testing::TestWithParam<Pde> {};
+
+TEST_P(MaximumPrinciple, NoNewExtremaAtTheLargestStableStep) {
+  const Pde pde = GetParam();
+  PdeParams params = DefaultPreset(pde).params;
+  Image u0 = RandomImage(40, 32, 1, 21, 0.2f, 0.8f);
+  auto solver = MakeSolver(pde, params);
+  Image u = u0.Copy();
+  for (int k = 0; k < 300; ++k) {
+    solver->Step(u, solver->MaxStableDt(1.0), 1.0);
+    ASSERT_GE(MinValue(u), 0.2f - 1e-6f) << "step " << k;
+    ASSERT_LE(MaxValue(u), 0.8f + 1e-6f) << "step " << k;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Pde, MaximumPrinciple, ::testing::Values(Pde::kTv, Pde::kPm),
+                         [](const auto& info) { return PdeName(info.param); });
+
+double TotalVariation(const Image& u) {
+  Image dx = ForwardDiffX(u), dy = ForwardDiffY(u);
+  double tv = 0;
+  for (std::size_t i = 0; i < u.size(); ++i)
+    tv += std::sqrt(double(dx.data()[i]) * dx.data()[i] + double(dy.data()[i]) * dy.data()[i]);
+  return tv;
+}
+
+TEST(PdeTv, TotalVariationDoesNotIncrease) {
+  PdeParams params = DefaultPreset(Pde::kTv).params;
+  auto solver = MakeSolver(Pde::kTv, params);
+  Image u = Noisy(48, 40, 9, 0.2f);
+  double tv = TotalVariation(u);
+  const double tv0 = tv;
+  for (int k = 0; k < 400; ++k) {
+    solver->Step(u, solver->MaxStableDt(1.0), 1.0);
+    const double next = TotalVariation(u);
+    ASSERT_LE(next, tv * (1 + 1e-6)) << "step " << k;
+    tv = next;
+  }
+  EXPECT_LT(tv, 0.7 * tv0);
+}
+
+TEST(PdeCh, NoisyMidGraySeparatesIntoZeroAndOne) {
+  PdeParams params;
+  params.ch_gamma = 0.5;
+  Image u0 = RandomImage(64, 64, 1, 4, 0.45f, 0.55f);
+  SolveOptions o;
+  o.time = 200;
+  Image u = Solve(Pde::kCh, params, u0, o).u;
+  int near_phase = 0;
+  for (std::size_t i = 0; i < u.size(); ++i) {
+    const float v = u.data()[i];
+    if (std::abs(v) < 0.15f || std::abs(v - 1) < 0.15f) ++near_phase;
+  }
+  EXPECT_GT(near_phase, 0.7 * u.size());
+  EXPECT_NEAR(Mean(u), Mean(u0), 1e-5);
+  EXPECT_LT(MinValue(u), 0.1f);
+  EXPECT_GT(MaxValue(u), 0.9f);
+}
+
+TEST(PdeCh, ConvexitySplittingIsStableForLargeSteps) {
+  PdeParams params;
+  params.ch_split = true;
+  Image u0 = RandomImage(32, 32, 1, 8, 0.3f, 0.7f);
+  Image u = RunSteps(Pde::kCh, params, u0, 50, 1.0, 20.0);
+  EXPECT_TRUE(AllFinite(u));
+  EXPECT_NEAR(Mean(u), Mean(u0), 1e-5);
+  EXPECT_GT(MinValue(u), -0.5f);
+  EXPECT_LT(MaxValue(u), 1.5f);
+}
+
+TEST(PdeSolve, RefusesAStepAboveTheStabilityLimit) {
+  Image u0 = RandomImage(16, 16, 1, 1);
+  SolveOptions o;
+  o.time = 1;
+  o.dt = 0.3;  // PM limit at dx = 1 is 0.25
+  EXPECT_THROW(Solve(Pde::kPm, {}, u0, o), Error);
+  o.force = true;
+  EXPECT_NO_THROW(Solve(Pde::kPm, {}, u0, o));
+  o.force = false;
+  o.dx = 0.5;  // limit 0.0625
+  o.dt = 0.1;
+  EXPECT_THROW(Solve(Pde::kPm, {}, u0, o), Error);
+}
+
+TEST(PdeSolve, UsesWholeEqualStepsThatReachT) {
+  Image u0 = RandomImage(16, 16, 1, 1);
+  SolveOptions o;
+  o.time = 1;
+  o.dt = 0.24;
+  SolveResult r = Solve(Pde::kPm, {}, u0, o);
+  EXPECT_EQ(r.steps, 5);
+  EXPECT_DOUBLE_EQ(r.dt, 0.2);
+  o.steps = 10;  // exact step count overrides dt
+  EXPECT_EQ(Solve(Pde::kPm, {}, u0, o).steps, 10);
+}
+
+TEST(PdeSolve, DivergenceNamesTheStep) {
+  Image u0 = RandomImage(32, 32, 1, 2);
+  SolveOptions o;
+  o.time = 1000;
+  o.steps = 10;  // dt = 100, far beyond CH's limit 2 gamma = 0.5
+  try {
+    Solve(Pde::kCh, {}, u0, o);
+    FAIL() << "expected divergence";
+  } catch (const DivergedError& e) {
+    EXPECT_GE(e.step(), 1);
+    EXPECT_LE(e.step(), 10);
+    EXPECT_NE(std::string(e.what()).find("step"), std::string::npos);
+  }
+}
+
+TEST(PdeSolve, RejectsBadParameters) {
+  PdeParams p;
+  EXPECT_THROW(p.Set(Pde::kPm, "c", -1), Error);
+  EXPECT_THROW(p.Set(Pde::kPm, "c", NAN), Error);
+  EXPECT_THROW(p.Set(Pde::kPm, "kappa", 1), Error);
+  EXPECT_THROW(p.Set(Pde::kCed, "alpha", 2), Error);
+  EXPECT_THROW(ParsePde("heat"), Error);
+  Image u0 = RandomImage(8, 8, 1, 1);
+  SolveOptions o;
+  o.time = -1;
+  EXPECT_THROW(Solve(Pde::kPm, {}, u0, o), Error);
+  o.time = 1;
+  o.dt = NAN;
+  EXPECT_THROW(Solve(Pde::kPm, {}, u0, o), Error);
+  u0.at(0, 3, 3) = NAN;
+  o.dt = 0;
+  EXPECT_THROW(Solve(Pde::kPm, {}, u0, o), Error);
+}
+
+TEST(Presets, BuiltinPresetsAreConsistent) {
+  for (Pde pde : {Pde::kTv, Pde::kPm, Pde::kCed, Pde::kCh}) {
+    const Preset& p = DefaultPreset(pde);
+    EXPECT_EQ(p.pde, pde);
+    EXPECT_EQ(p.hr_steps % p.frames, 0);
+    // The reference step must be stable at the fine grid.
+    auto solver = MakeSolver(pde, p.params);
+    EXPECT_LE(p.hr_dt(), solver->MaxStableDt(1.0 / p.scale)) << p.name;
+  }
+  EXPECT_THROW(FindPreset("nope"), Error);
+}
+
+TEST(Presets, ReferenceFramesAreDownsampledEveryMthStep) {
+  Preset p = DefaultPreset(Pde::kPm);
+  Image hr = testing::SyntheticScene(32, 24);
+  std::vector<Image> frames = ReferenceFrames(p, hr);
+  ASSERT_EQ(frames.size(), std::size_t(p.frames + 1));
+  EXPECT_EQ(frames[0].width(), 8);
+  EXPECT_LT(MaxAbsDifference(frames[0], AreaDownsample(hr, 4)), 1e-7);
+  // Frame 1 equals M fine steps, downsampled.
+  Image u = RunSteps(Pde::kPm, p.params, hr, p.frame_every(), 0.25, p.hr_dt());
+  EXPECT_LT(MaxAbsDifference(frames[1], AreaDownsample(u, 4)), 1e-6);
+}
+
+}  // namespace
+}  // namespace blade

@@ -1,0 +1,58 @@
+// Deterministic test images and temporary directories for the unit tests.
+#include "test_util.h"
+
+#include <cmath>
+#include <filesystem>
+#include <random>
+#include <unistd.h>
+#include <algorithm>
+#include <cstdlib>
+
+namespace blade::testing {
+
+Image RandomImage(int width, int height, int channels, std::uint32_t seed, float lo, float hi) {
+  Image image(width, height, channels);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  for (std::size_t i = 0; i < image.size(); ++i) image.data()[i] = dist(rng);
+  return image;
+}
+
+Image SyntheticScene(int width, int height, int channels) {
+  Image image(width, height, channels);
+  for (int c = 0; c < channels; ++c)
+    for (int y = 0; y < height; ++y)
+      for (int x = 0; x < width; ++x) {
+        double fx = double(x) / width, fy = double(y) / height;
+        double v = 0.5 + 0.2 * std::sin(6.0 * fx + 2.0 * fy + c) * std::cos(5.0 * fy - 1.5 * fx);
+        double dx = fx - 0.55, dy = fy - 0.45;
+        if (dx * dx + dy * dy < 0.06) v += 0.25;           // a disc: a closed edge
+        if (fx + 0.3 * fy > 0.8) v -= 0.2;                 // a straight oblique edge
+        v += 0.04 * std::sin(40.0 * fx + 23.0 * fy);       // texture
+        image.at(c, x, y) = float(std::clamp(v, 0.0, 1.0));
+      }
+  return image;
+}
+
+std::string TempDir() {
+  namespace fs = std::filesystem;
+  static const fs::path root = [] {
+    fs::path p = fs::temp_directory_path() / ("blade-test-" + std::to_string(::getpid()));
+    fs::create_directories(p);
+    std::atexit([] {
+      std::error_code ec;
+      fs::remove_all(fs::temp_directory_path() / ("blade-test-" + std::to_string(::getpid())), ec);
+    });
+    return p;
+  }();
+  static int counter = 0;
+  fs::path dir = root / std::to_string(counter++);
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+std::string SourcePath(const std::string& relative) {
+  return std::string(BLADE_SOURCE_DIR) + "/" + relative;
+}
+
+}  // namespace blade::testing

@@ -1,0 +1,21 @@
+// Shared helpers for the unit tests: deterministic random and synthetic images, temp dirs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "blade/image.h"
+
+namespace blade::testing {
+
+// Uniform random values in [lo, hi), deterministic for a seed.
+Image RandomImage(int width, int height, int channels, std::uint32_t seed, float lo = 0.f,
+                  float hi = 1.f);
+// A smooth, non-trivial pattern with a few edges (a "natural-like" test image) in [0, 1].
+Image SyntheticScene(int width, int height, int channels = 1);
+// A fresh empty directory under the build's temporary area, removed at process exit.
+std::string TempDir();
+// Path of a file in the source tree.
+std::string SourcePath(const std::string& relative);
+
+}  // namespace blade::testing
