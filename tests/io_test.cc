@@ -1,10 +1,12 @@
-// Tests for image file I/O: round trips per format, format detection, hostile inputs, atomic writes.
+// Image file I/O tests: per-format round trips, format detection, hostile inputs, atomic writes.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -14,10 +16,12 @@
 #include <random>
 #include <string>
 #include <vector>
-// clang-format off: jpeglib.h needs <cstdio> first.
+// jpeglib.h needs <cstdio> included before it.
+// clang-format off
 #include <jpeglib.h>
-#include <tiffio.h>
 // clang-format on
+#include <png.h>
+#include <tiffio.h>
 
 #include "blade/error.h"
 #include "blade/io.h"
@@ -92,19 +96,16 @@ Image SpecialFloats(int channels) {
   return image;
 }
 
-void TruncateToHalf(const std::string& path) {
-  fs::resize_file(path, fs::file_size(path) / 2);
-}
+void TruncateToHalf(const std::string& path) { fs::resize_file(path, fs::file_size(path) / 2); }
 
-std::string Be32(std::uint32_t v) {
-  return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
-}
+std::string Be32(std::uint32_t v) { return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)}; }
 
 // Appends a PNG chunk with a correct CRC, so libpng gets past its integrity checks.
 void AppendChunk(std::string* png, const char* type, const std::string& data) {
   std::string body = std::string(type, 4) + data;
   *png += Be32(std::uint32_t(data.size())) + body;
-  *png += Be32(std::uint32_t(crc32(0, reinterpret_cast<const Bytef*>(body.data()), uInt(body.size()))));
+  *png +=
+      Be32(std::uint32_t(crc32(0, reinterpret_cast<const Bytef*>(body.data()), uInt(body.size()))));
 }
 
 std::string PngHeader(std::uint32_t width, std::uint32_t height, int bit_depth, int color_type) {
@@ -307,6 +308,37 @@ TEST(IoPng, OneBitGrayExpands) {
   for (int x = 0; x < 10; ++x) EXPECT_EQ(image.at(0, x, 0), expected[x]) << "x=" << x;
 }
 
+TEST(IoPng, ReadsInterlaced) {
+  // Adam7 stores pixels in seven passes; the reader must reassemble them in place.
+  const int width = 13, height = 11;
+  std::string path = TempDir() + "/adam7.png";
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(file, nullptr);
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  png_infop info = png_create_info_struct(png);
+  png_init_io(png, file);
+  png_set_IHDR(png, info, width, height, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_ADAM7,
+               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_write_info(png, info);
+  std::vector<png_byte> pixels(width * height * 3);
+  for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = png_byte(i * 7);
+  std::vector<png_bytep> rows(height);
+  for (int y = 0; y < height; ++y) rows[y] = pixels.data() + y * width * 3;
+  png_write_image(png, rows.data());  // handles the passes itself
+  png_write_end(png, nullptr);
+  png_destroy_write_struct(&png, &info);
+  std::fclose(file);
+
+  Image image = ReadImage(path);
+  ASSERT_EQ(image.width(), width);
+  ASSERT_EQ(image.height(), height);
+  ASSERT_EQ(image.channels(), 3);
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x)
+      for (int c = 0; c < 3; ++c)
+        ASSERT_EQ(image.at(c, x, y), pixels[(y * width + x) * 3 + c] / 255.f);
+}
+
 TEST(IoPng, HugeHeaderFailsOnTheLimitWithoutAllocating) {
   // A valid signature and IHDR claiming 100000 x 100000 (10^10 pixels), then a token IDAT:
   // the size check must fire from the header alone.
@@ -352,7 +384,8 @@ TEST(IoPng, SignatureThenGarbageFails) {
 
 TEST(IoPng, InvalidBitDepthFails) {
   std::string dir = TempDir();
-  std::string msg = ErrorOf([&] { WriteImage(RandomImage(4, 4, 1, 1), dir + "/x.png", {.bit_depth = 32}); });
+  std::string msg =
+      ErrorOf([&] { WriteImage(RandomImage(4, 4, 1, 1), dir + "/x.png", {.bit_depth = 32}); });
   EXPECT_TRUE(Contains(msg, "8 or 16")) << msg;
   EXPECT_TRUE(fs::is_empty(dir));
 }
@@ -364,8 +397,8 @@ Image SmoothImage(int width, int height, int channels) {
   for (int c = 0; c < channels; ++c)
     for (int y = 0; y < height; ++y)
       for (int x = 0; x < width; ++x)
-        image.at(c, x, y) = float(0.5 + 0.3 * std::sin(0.05 * x + 0.03 * y + c) *
-                                            std::cos(0.04 * y - 0.02 * x));
+        image.at(c, x, y) =
+            float(0.5 + 0.3 * std::sin(0.05 * x + 0.03 * y + c) * std::cos(0.04 * y - 0.02 * x));
   return image;
 }
 
@@ -393,7 +426,8 @@ TEST(IoJpeg, InvalidOptionsFail) {
   std::string dir = TempDir();
   Image image = RandomImage(8, 8, 1, 2);
   for (int quality : {0, 101}) {
-    std::string msg = ErrorOf([&] { WriteImage(image, dir + "/x.jpg", {.jpeg_quality = quality}); });
+    std::string msg =
+        ErrorOf([&] { WriteImage(image, dir + "/x.jpg", {.jpeg_quality = quality}); });
     EXPECT_TRUE(Contains(msg, "quality")) << msg;
   }
   std::string msg = ErrorOf([&] { WriteImage(image, dir + "/x.jpg", {.bit_depth = 16}); });
@@ -472,7 +506,8 @@ TEST(IoTiff, IntegerRoundTrips) {
   for (int depth : {8, 16})
     for (int channels : {1, 3}) {
       Image image = RandomImage(21, 11, channels, depth + channels);
-      std::string path = dir + "/i" + std::to_string(depth) + "_" + std::to_string(channels) + ".tif";
+      std::string path =
+          dir + "/i" + std::to_string(depth) + "_" + std::to_string(channels) + ".tif";
       WriteImage(image, path, {.bit_depth = depth});
       Image back = ReadImage(path);
       ExpectSameShape(back, image);
@@ -482,7 +517,9 @@ TEST(IoTiff, IntegerRoundTrips) {
 }
 
 // Expected sample of the libtiff-written test files below.
-std::uint16_t Pattern16(int c, int x, int y) { return std::uint16_t(c * 20000 + x * 371 + y * 1013); }
+std::uint16_t Pattern16(int c, int x, int y) {
+  return std::uint16_t(c * 20000 + x * 371 + y * 1013);
+}
 
 TEST(IoTiff, ReadsTiledSeparatePlanes) {
   const int width = 40, height = 24, tile = 16;
@@ -544,8 +581,34 @@ TEST(IoTiff, DropsExtraAlphaSample) {
   ASSERT_EQ(image.channels(), 3);
   for (int c = 0; c < 3; ++c)
     for (int y = 0; y < height; ++y)
-      for (int x = 0; x < width; ++x)
-        ASSERT_EQ(image.at(c, x, y), (c * 60 + x * 7 + y) / 255.f);
+      for (int x = 0; x < width; ++x) ASSERT_EQ(image.at(c, x, y), (c * 60 + x * 7 + y) / 255.f);
+}
+
+TEST(IoTiff, ReadsPaletteAsRgb) {
+  std::string path = TempDir() + "/palette.tif";
+  TIFF* tif = TIFFOpen(path.c_str(), "w");
+  ASSERT_NE(tif, nullptr);
+  std::vector<std::uint16_t> red(256, 0), green(256, 0), blue(256, 0);
+  red[1] = 65535;
+  green[2] = 65535;
+  blue[3] = 32768;
+  TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, 3);
+  TIFFSetField(tif, TIFFTAG_IMAGELENGTH, 1);
+  TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 1);
+  TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 8);
+  TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_PALETTE);
+  TIFFSetField(tif, TIFFTAG_COLORMAP, red.data(), green.data(), blue.data());
+  unsigned char row[] = {1, 2, 3};
+  ASSERT_GE(TIFFWriteScanline(tif, row, 0, 0), 0);
+  TIFFClose(tif);
+
+  Image image = ReadImage(path);
+  ASSERT_EQ(image.channels(), 3);
+  EXPECT_EQ(image.at(0, 0, 0), 1.f);
+  EXPECT_EQ(image.at(1, 0, 0), 0.f);
+  EXPECT_EQ(image.at(1, 1, 0), 1.f);
+  EXPECT_EQ(image.at(2, 2, 0), 32768 / 65535.f);
+  EXPECT_EQ(image.at(0, 2, 0), 0.f);
 }
 
 TEST(IoTiff, TruncatedFileFails) {
@@ -558,7 +621,8 @@ TEST(IoTiff, TruncatedFileFails) {
 
 TEST(IoTiff, InvalidBitDepthFails) {
   std::string dir = TempDir();
-  std::string msg = ErrorOf([&] { WriteImage(RandomImage(4, 4, 1, 1), dir + "/x.tif", {.bit_depth = 12}); });
+  std::string msg =
+      ErrorOf([&] { WriteImage(RandomImage(4, 4, 1, 1), dir + "/x.tif", {.bit_depth = 12}); });
   EXPECT_TRUE(Contains(msg, "8, 16 or 32")) << msg;
   EXPECT_TRUE(fs::is_empty(dir));
 }
@@ -625,8 +689,7 @@ TEST(IoNpy, ReadsUint8Rgb) {
   ASSERT_EQ(image.channels(), 3);
   for (int y = 0; y < 2; ++y)
     for (int x = 0; x < 2; ++x)
-      for (int c = 0; c < 3; ++c)
-        EXPECT_EQ(image.at(c, x, y), values[(y * 2 + x) * 3 + c] / 255.f);
+      for (int c = 0; c < 3; ++c) EXPECT_EQ(image.at(c, x, y), values[(y * 2 + x) * 3 + c] / 255.f);
 }
 
 TEST(IoNpy, ReadsUint16RgbaDroppingAlpha) {
@@ -783,13 +846,49 @@ TEST(IoWrite, FailingWriteLeavesNoTempFileAndKeepsTheOldFile) {
   EXPECT_EQ(ReadBytes(path), "old contents\n");
 }
 
-TEST(IoWrite, FailingImageWriteLeavesNoTempFile) {
-  // A directory in place of the target: the temp file is written, then the rename fails.
+TEST(IoWrite, DirectoryInPlaceOfTargetFails) {
   std::string dir = TempDir();
   fs::create_directory(dir + "/taken.png");
   std::string msg = ErrorOf([&] { WriteImage(RandomImage(8, 8, 3, 1), dir + "/taken.png"); });
   EXPECT_TRUE(Contains(msg, "taken.png")) << msg;
   EXPECT_EQ(ListDir(dir), std::vector<std::string>{"taken.png"});
+}
+
+// Makes every write past `bytes` fail with EFBIG while alive (instead of raising SIGXFSZ).
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+    getrlimit(RLIMIT_FSIZE, &old_limit_);
+    rlimit limit = old_limit_;
+    limit.rlim_cur = bytes;
+    setrlimit(RLIMIT_FSIZE, &limit);
+  }
+  ~FileSizeLimit() {
+    setrlimit(RLIMIT_FSIZE, &old_limit_);
+    std::signal(SIGXFSZ, old_handler_);
+  }
+
+ private:
+  rlimit old_limit_;
+  void (*old_handler_)(int);
+};
+
+TEST(IoWrite, FailureMidWriteLeavesNoPartialOrTempFile) {
+  // A real I/O failure halfway through each encoder: the file system refuses bytes past 4 KiB.
+  std::string dir = TempDir();
+  Image image =
+      RandomImage(200, 150, 3, 12);  // incompressible: far more than 4 KiB in every format
+  for (const char* name : {"a.png", "a.jpg", "a.tif", "a.npy"}) {
+    std::string path = dir + "/" + name;
+    std::string msg;
+    {
+      FileSizeLimit limit(4096);
+      msg = ErrorOf([&] { WriteImage(image, path); });
+    }
+    EXPECT_TRUE(Contains(msg, "cannot write '" + path + "'")) << msg;
+    EXPECT_TRUE(fs::is_empty(dir)) << name;
+  }
 }
 
 TEST(IoWrite, TextFileReplacesAtomically) {

@@ -85,8 +85,10 @@ TEST(OpsDiff, CentralByHand) {
   const Image u = FromRows({{1, 4, 9, 16}, {2, 0, 5, 3}, {7, 7, 1, 0}});
   // Within one pixel of the border, replicate and half-sample symmetric coincide.
   for (Boundary b : {Boundary::kReplicate, Boundary::kHalfSymmetric}) {
-    ExpectImageEq(CentralDiffX(u, b), {{1.5f, 4, 6, 3.5f}, {-1, 1.5f, 1.5f, -1}, {0, -3, -3.5f, -0.5f}});
-    ExpectImageEq(CentralDiffY(u, b), {{0.5f, -2, -2, -6.5f}, {3, 1.5f, -4, -8}, {2.5f, 3.5f, -2, -1.5f}});
+    ExpectImageEq(CentralDiffX(u, b),
+                  {{1.5f, 4, 6, 3.5f}, {-1, 1.5f, 1.5f, -1}, {0, -3, -3.5f, -0.5f}});
+    ExpectImageEq(CentralDiffY(u, b),
+                  {{0.5f, -2, -2, -6.5f}, {3, 1.5f, -4, -8}, {2.5f, 3.5f, -2, -1.5f}});
   }
   const Image single = FromRows({{5}});
   EXPECT_EQ(CentralDiffX(single).at(0, 0, 0), 0.f);
@@ -97,7 +99,8 @@ TEST(OpsDiff, DivergenceByHand) {
   const Image px = FromRows({{1, 2, 100}, {3, -1, 100}});
   const Image py = FromRows({{4, 5, 6}, {100, 100, 100}});
   // The last column of px and the last row of py are never read (zero flux through the border).
-  ExpectImageEq(DivergenceForward(px, py), {{1 + 4, 2 - 1 + 5, -2 + 6}, {3 - 4, -1 - 3 - 5, 1 - 6}});
+  ExpectImageEq(DivergenceForward(px, py),
+                {{1 + 4, 2 - 1 + 5, -2 + 6}, {3 - 4, -1 - 3 - 5, 1 - 6}});
 }
 
 TEST(OpsDiff, DivergenceIsNegativeAdjointOfForwardDifferences) {
@@ -255,8 +258,7 @@ TEST(OpsAreaDownsample, MatchesDirectLoopAndPreservesMean) {
         for (int x = 0; x < down.width(); ++x) {
           double sum = 0.0;
           for (int j = 0; j < factor; ++j)
-            for (int i = 0; i < factor; ++i)
-              sum += image.at(c, x * factor + i, y * factor + j);
+            for (int i = 0; i < factor; ++i) sum += image.at(c, x * factor + i, y * factor + j);
           EXPECT_NEAR(down.at(c, x, y), sum / (factor * factor), 1e-6);
         }
     EXPECT_NEAR(Mean(down), Mean(image), 1e-6);
@@ -427,7 +429,8 @@ TEST(OpsDct, Dct2MatchesDirectFormula) {
     std::vector<double> out(u.size());
     Dct2(u.data(), out.data(), w, h);
     const std::vector<double> expected = DirectDct2(u, w, h);
-    for (std::size_t i = 0; i < u.size(); ++i) EXPECT_NEAR(out[i], expected[i], 1e-12) << w << "x" << h;
+    for (std::size_t i = 0; i < u.size(); ++i)
+      EXPECT_NEAR(out[i], expected[i], 1e-12) << w << "x" << h;
   }
 }
 

@@ -37,7 +37,8 @@ void CloseOrFail(FilePtr file, const std::string& path) {
     saved_errno = errno;
   }
   if (failed) {
-    Fail("cannot write '", path, "': ", saved_errno != 0 ? std::strerror(saved_errno) : "I/O error");
+    Fail("cannot write '", path,
+         "': ", saved_errno != 0 ? std::strerror(saved_errno) : "I/O error");
   }
 }
 
@@ -90,8 +91,7 @@ constexpr std::size_t kMaxMagic = 8;
 // Identifies the format from the first bytes of the file; fails for anything else.
 FileFormat DetectFormat(std::string_view head, const std::string& path) {
   for (const Signature& s : kSignatures)
-    if (head.size() >= s.magic.size() && head.substr(0, s.magic.size()) == s.magic)
-      return s.format;
+    if (head.size() >= s.magic.size() && head.substr(0, s.magic.size()) == s.magic) return s.format;
   // A file shorter than a signature that starts like one is a truncated file of that format,
   // which deserves a better message than "unsupported".
   if (head.size() >= 2)
@@ -156,8 +156,7 @@ Image ReadImage(const std::string& path) {
   if (std::ferror(raw)) Fail("cannot read '", path, "': ", std::strerror(errno));
   if (n == 0) Fail("'", path, "' is empty");
   FileFormat format = DetectFormat(std::string_view(head, n), path);
-  if (std::fseek(raw, 0, SEEK_SET) != 0)
-    Fail("cannot read '", path, "': ", std::strerror(errno));
+  if (std::fseek(raw, 0, SEEK_SET) != 0) Fail("cannot read '", path, "': ", std::strerror(errno));
 
   try {
     switch (format) {
@@ -202,8 +201,7 @@ void WriteImage(const Image& image, const std::string& path, const WriteOptions&
     case FileFormat::kNpy:
       if (depth == 0) depth = 32;
       if (depth != 32)
-        Fail("cannot write '", path, "': NPY files are always float32 (got bit depth ", depth,
-             ")");
+        Fail("cannot write '", path, "': NPY files are always float32 (got bit depth ", depth, ")");
       break;
   }
   WriteFileAtomically(path, [&](const std::string& tmp_path) {

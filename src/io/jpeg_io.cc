@@ -1,7 +1,8 @@
 // JPEG reading and writing with libjpeg-turbo (errors via longjmp, confined to C-style stages).
 #include <csetjmp>
 #include <cstdio>
-// clang-format off: jpeglib.h needs <cstdio> (FILE, size_t) first.
+// jpeglib.h needs <cstdio> (FILE, size_t) included before it.
+// clang-format off
 #include <jpeglib.h>
 #include <jerror.h>
 // clang-format on
@@ -117,8 +118,8 @@ bool ReadPixelsStage(JpegDecoder* d, unsigned char* pixels, std::size_t row_byte
   return true;
 }
 
-bool EncodeStage(JpegEncoder* e, std::FILE* file, int width, int height, int channels,
-                 int quality, unsigned char* pixels) {
+bool EncodeStage(JpegEncoder* e, std::FILE* file, int width, int height, int channels, int quality,
+                 unsigned char* pixels) {
   InitErrorManager(&e->err);
   e->cinfo.err = &e->err.pub;
   if (setjmp(e->err.jump)) return false;

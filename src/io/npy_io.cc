@@ -163,8 +163,8 @@ T Load(const unsigned char* p, bool swap) {
 
 void ReadExactly(std::FILE* file, void* data, std::size_t size, const std::string& path) {
   if (std::fread(data, 1, size, file) != size)
-    Fail("cannot read '", path, "': ",
-         std::ferror(file) ? std::strerror(errno) : "file is truncated");
+    Fail("cannot read '", path,
+         "': ", std::ferror(file) ? std::strerror(errno) : "file is truncated");
 }
 
 }  // namespace

@@ -19,6 +19,9 @@ namespace {
 // the exception message (the first one: later errors are usually consequences of it).
 thread_local std::string tiff_error;
 
+// Color channels plus extra samples; real files have at most a few extra (alpha) samples.
+constexpr int kMaxSamples = 16;
+
 void OnTiffError(const char* /*module*/, const char* format, va_list args) {
   if (!tiff_error.empty()) return;
   char buffer[512];
@@ -39,8 +42,13 @@ void PrepareLibtiff() {
   tiff_error.clear();
 }
 
-std::string TiffErrorOr(const char* fallback) {
-  return tiff_error.empty() ? std::string(fallback) : tiff_error;
+// The captured error, or `fallback` if libtiff reported none. libtiff often starts its messages
+// with the file name, which our messages already carry (as the name the user gave).
+std::string TiffMessage(const std::string& file_name, const char* fallback) {
+  if (tiff_error.empty()) return fallback;
+  std::string prefix = file_name + ": ";
+  if (tiff_error.rfind(prefix, 0) == 0) return tiff_error.substr(prefix.size());
+  return tiff_error;
 }
 
 struct TiffCloser {
@@ -50,9 +58,9 @@ using TiffPtr = std::unique_ptr<TIFF, TiffCloser>;
 
 // How stored samples become floats.
 struct SampleLayout {
-  int bits = 8;             // 8, 16 or 32
-  bool is_float = false;    // 32-bit IEEE float (kept exactly)
-  bool invert = false;      // MINISWHITE: 0 is white
+  int bits = 8;           // 8, 16 or 32
+  bool is_float = false;  // 32-bit IEEE float (kept exactly)
+  bool invert = false;    // MINISWHITE: 0 is white
   const std::uint16_t* colormap[3] = {nullptr, nullptr, nullptr};  // PALETTE: index -> RGB
 };
 
@@ -83,11 +91,13 @@ Image ReadTiff(const std::string& path) {
   // "m": read() instead of mmap, so a file truncated while being read fails cleanly instead of
   // raising SIGBUS.
   TiffPtr tif(TIFFOpen(path.c_str(), "rm"));
-  if (tif == nullptr) Fail("cannot read '", path, "': ", TiffErrorOr("not a valid TIFF file"));
+  if (tif == nullptr)
+    Fail("cannot read '", path, "': ", TiffMessage(path, "not a valid TIFF file"));
   TIFF* t = tif.get();
 
   std::uint32_t width = 0, height = 0;
-  if (!TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &width) || !TIFFGetField(t, TIFFTAG_IMAGELENGTH, &height))
+  if (!TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &width) ||
+      !TIFFGetField(t, TIFFTAG_IMAGELENGTH, &height))
     Fail("cannot read '", path, "': TIFF image size is missing");
   std::uint16_t samples = 1, bits = 1, format = SAMPLEFORMAT_UINT, planar = PLANARCONFIG_CONTIG;
   std::uint16_t photometric = 0, compression = COMPRESSION_NONE;
@@ -103,10 +113,15 @@ Image ReadTiff(const std::string& path) {
   layout.bits = bits;
   layout.is_float = format == SAMPLEFORMAT_IEEEFP;
   bool integer = format == SAMPLEFORMAT_UINT || format == SAMPLEFORMAT_VOID;
-  if (!((integer && (bits == 8 || bits == 16)) || (layout.is_float && bits == 32)))
-    Fail("cannot read '", path, "': unsupported TIFF sample format (", bits, "-bit ",
-         layout.is_float ? "float" : integer ? "unsigned" : "signed",
+  if (!((integer && (bits == 8 || bits == 16)) || (layout.is_float && bits == 32))) {
+    const char* kind = layout.is_float ? "float" : integer ? "unsigned" : "signed";
+    Fail("cannot read '", path, "': unsupported TIFF sample format (", bits, "-bit ", kind,
          "); expected 8/16-bit unsigned or 32-bit float");
+  }
+  // Row buffers scale with the sample count, which the header could otherwise set to 65535.
+  if (samples > kMaxSamples)
+    Fail("cannot read '", path, "': TIFF has ", samples, " samples per pixel (at most ",
+         kMaxSamples, " supported)");
 
   int channels = 0;
   switch (photometric) {
@@ -125,7 +140,7 @@ Image ReadTiff(const std::string& path) {
       if (compression != COMPRESSION_JPEG)
         Fail("cannot read '", path, "': uncompressed YCbCr TIFF is not supported");
       if (!TIFFSetField(t, TIFFTAG_JPEGCOLORMODE, JPEGCOLORMODE_RGB))
-        Fail("cannot read '", path, "': ", TiffErrorOr("cannot convert YCbCr to RGB"));
+        Fail("cannot read '", path, "': ", TiffMessage(path, "cannot convert YCbCr to RGB"));
       channels = 3;
       break;
     case PHOTOMETRIC_PALETTE:
@@ -156,12 +171,12 @@ Image ReadTiff(const std::string& path) {
   if (!TIFFIsTiled(t)) {
     tmsize_t line_size = TIFFScanlineSize(t);
     if (line_size < tmsize_t(std::size_t(width) * stride * bytes))
-      Fail("cannot read '", path, "': ", TiffErrorOr("invalid TIFF scanline size"));
+      Fail("cannot read '", path, "': ", TiffMessage(path, "invalid TIFF scanline size"));
     std::vector<unsigned char> line(line_size);
     for (int p = 0; p < planes; ++p)
       for (std::uint32_t y = 0; y < height; ++y) {
         if (TIFFReadScanline(t, line.data(), y, static_cast<std::uint16_t>(p)) < 0)
-          Fail("cannot read '", path, "': ", TiffErrorOr("read error"));
+          Fail("cannot read '", path, "': ", TiffMessage(path, "read error"));
         for (int c = separate ? p : 0; c < (separate ? p + 1 : channels); ++c)
           ConvertSamples(line.data() + source_channel(c) * bytes, stride, width, c, layout,
                          image.row(c, y));
@@ -170,25 +185,27 @@ Image ReadTiff(const std::string& path) {
     std::uint32_t tile_width = 0, tile_height = 0;
     TIFFGetField(t, TIFFTAG_TILEWIDTH, &tile_width);
     TIFFGetField(t, TIFFTAG_TILELENGTH, &tile_height);
-    // Tile sizes come from the header too; bound them like image sizes before allocating.
-    if (tile_width == 0 || tile_height == 0 ||
-        std::int64_t(tile_width) * tile_height > MaxPixels())
+    // Tile sizes come from the header too. Tiles may overhang the image (a 10x10 image in one
+    // 256x256 tile), but not by enough to make the tile buffer dwarf the image itself.
+    const std::int64_t tile_pixels = std::int64_t(tile_width) * tile_height;
+    if (tile_width == 0 || tile_height == 0 || tile_pixels > MaxPixels() ||
+        tile_pixels > std::max<std::int64_t>(4 * std::int64_t(width) * height, 1 << 22))
       Fail("cannot read '", path, "': invalid TIFF tile size ", tile_width, "x", tile_height);
     tmsize_t tile_size = TIFFTileSize(t);
     if (tile_size < tmsize_t(std::size_t(tile_width) * tile_height * stride * bytes))
-      Fail("cannot read '", path, "': ", TiffErrorOr("invalid TIFF tile size"));
+      Fail("cannot read '", path, "': ", TiffMessage(path, "invalid TIFF tile size"));
     std::vector<unsigned char> tile(tile_size);
     for (int p = 0; p < planes; ++p)
       for (std::uint32_t ty = 0; ty < height; ty += tile_height)
         for (std::uint32_t tx = 0; tx < width; tx += tile_width) {
           if (TIFFReadTile(t, tile.data(), tx, ty, 0, static_cast<std::uint16_t>(p)) < 0)
-            Fail("cannot read '", path, "': ", TiffErrorOr("read error"));
+            Fail("cannot read '", path, "': ", TiffMessage(path, "read error"));
           const int w = std::min(tile_width, width - tx), h = std::min(tile_height, height - ty);
           for (int c = separate ? p : 0; c < (separate ? p + 1 : channels); ++c)
             for (int r = 0; r < h; ++r)
-              ConvertSamples(tile.data() + (std::size_t(r) * tile_width * stride +
-                                            source_channel(c)) * bytes,
-                             stride, w, c, layout, image.row(c, ty + r) + tx);
+              ConvertSamples(
+                  tile.data() + (std::size_t(r) * tile_width * stride + source_channel(c)) * bytes,
+                  stride, w, c, layout, image.row(c, ty + r) + tx);
         }
   }
   return image;
@@ -199,25 +216,26 @@ void WriteTiff(const Image& image, const std::string& tmp_path, const std::strin
   PrepareLibtiff();
   const int width = image.width(), height = image.height(), channels = image.channels();
   TiffPtr tif(TIFFOpen(tmp_path.c_str(), "w"));
-  if (tif == nullptr) Fail("cannot write '", path, "': ", TiffErrorOr("cannot create the file"));
+  if (tif == nullptr)
+    Fail("cannot write '", path, "': ", TiffMessage(tmp_path, "cannot create the file"));
   TIFF* t = tif.get();
   const bool is_float = bit_depth == 32;
-  bool ok = TIFFSetField(t, TIFFTAG_IMAGEWIDTH, std::uint32_t(width)) &&
-            TIFFSetField(t, TIFFTAG_IMAGELENGTH, std::uint32_t(height)) &&
-            TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, std::uint16_t(channels)) &&
-            TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, std::uint16_t(bit_depth)) &&
-            TIFFSetField(t, TIFFTAG_SAMPLEFORMAT,
-                         is_float ? SAMPLEFORMAT_IEEEFP : SAMPLEFORMAT_UINT) &&
-            TIFFSetField(t, TIFFTAG_PHOTOMETRIC,
-                         channels == 3 ? PHOTOMETRIC_RGB : PHOTOMETRIC_MINISBLACK) &&
-            TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG) &&
-            TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE) &&
-            // Differencing neighbours (bytewise for floats) makes smooth images compress well;
-            // both predictors are lossless.
-            TIFFSetField(t, TIFFTAG_PREDICTOR,
-                         is_float ? PREDICTOR_FLOATINGPOINT : PREDICTOR_HORIZONTAL) &&
-            TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, TIFFDefaultStripSize(t, 0));
-  if (!ok) Fail("cannot write '", path, "': ", TiffErrorOr("cannot set TIFF fields"));
+  bool ok =
+      TIFFSetField(t, TIFFTAG_IMAGEWIDTH, std::uint32_t(width)) &&
+      TIFFSetField(t, TIFFTAG_IMAGELENGTH, std::uint32_t(height)) &&
+      TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, std::uint16_t(channels)) &&
+      TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, std::uint16_t(bit_depth)) &&
+      TIFFSetField(t, TIFFTAG_SAMPLEFORMAT, is_float ? SAMPLEFORMAT_IEEEFP : SAMPLEFORMAT_UINT) &&
+      TIFFSetField(t, TIFFTAG_PHOTOMETRIC,
+                   channels == 3 ? PHOTOMETRIC_RGB : PHOTOMETRIC_MINISBLACK) &&
+      TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG) &&
+      TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE) &&
+      // Differencing neighbours (bytewise for floats) makes smooth images compress well;
+      // both predictors are lossless.
+      TIFFSetField(t, TIFFTAG_PREDICTOR,
+                   is_float ? PREDICTOR_FLOATINGPOINT : PREDICTOR_HORIZONTAL) &&
+      TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, TIFFDefaultStripSize(t, 0));
+  if (!ok) Fail("cannot write '", path, "': ", TiffMessage(tmp_path, "cannot set TIFF fields"));
 
   const std::size_t bytes = bit_depth / 8;
   std::vector<unsigned char> line(std::size_t(width) * channels * bytes);
@@ -238,11 +256,11 @@ void WriteTiff(const Image& image, const std::string& tmp_path, const std::strin
       }
     }
     if (TIFFWriteScanline(t, line.data(), std::uint32_t(y), 0) < 0)
-      Fail("cannot write '", path, "': ", TiffErrorOr("write error"));
+      Fail("cannot write '", path, "': ", TiffMessage(tmp_path, "write error"));
   }
   // TIFFClose cannot report failure; flushing first surfaces errors writing the last strip or
   // the directory.
-  if (!TIFFFlush(t)) Fail("cannot write '", path, "': ", TiffErrorOr("write error"));
+  if (!TIFFFlush(t)) Fail("cannot write '", path, "': ", TiffMessage(tmp_path, "write error"));
 }
 
 }  // namespace blade::io_internal

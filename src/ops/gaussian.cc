@@ -62,15 +62,6 @@ std::vector<double> DctMultipliers(const std::vector<double>& taps, int n) {
   return multipliers;
 }
 
-// Filters one contiguous line in place: DCT-II, multiply by the eigenvalues, DCT-III. A 1-row
-// transform is the 1-D one, and Dct3(Dct2(u)) = 4 n u for it.
-void FilterLine(double* line, const std::vector<double>& multipliers, int n) {
-  Dct2(line, line, n, 1);
-  const double scale = 1.0 / (4.0 * n);
-  for (int k = 0; k < n; ++k) line[k] *= multipliers[k] * scale;
-  Dct3(line, line, n, 1);
-}
-
 }  // namespace
 
 std::vector<double> GaussianTaps(double sigma) {
@@ -80,7 +71,9 @@ std::vector<double> GaussianTaps(double sigma) {
   std::vector<double> taps(2 * radius + 1);
   double sum = 0.0;
   for (int k = -radius; k <= radius; ++k) {
-    taps[k + radius] = std::exp(-double(k) * k / (2.0 * sigma * sigma));
+    // k / sigma first: 2 sigma^2 would underflow to 0 for tiny sigma and give 0/0 at k = 0.
+    const double z = k / sigma;
+    taps[k + radius] = std::exp(-0.5 * z * z);
     sum += taps[k + radius];
   }
   for (double& t : taps) t /= sum;
@@ -132,34 +125,25 @@ Image GaussianBlurDct(const Image& image, double sigma) {
   CheckSigma(sigma);
   if (sigma == 0) return image.Copy();
   const std::vector<double> taps = GaussianTaps(sigma);
-  const int w = image.width(), h = image.height(), channels = image.channels();
+  const int w = image.width(), h = image.height();
   const std::vector<double> mx = DctMultipliers(taps, w);
   const std::vector<double> my = DctMultipliers(taps, h);
+  // Dct3(Dct2(u)) = 4 W H u; fold the normalisation into the multipliers.
+  const double scale = 1.0 / (4.0 * w * h);
 
-  // The operator is separable, so each axis is filtered as a batch of independent 1-D lines
-  // (a 1-row Dct2/Dct3), which parallelises over lines even for a single plane. The y pass works
-  // on a transposed copy so its lines are contiguous too.
-  // Pass 1, along x, into a transposed double buffer: lines[c][x][y].
-  std::vector<double> lines(std::size_t(channels) * w * h);
-  ParallelFor(0, channels * h, [&](int i) {
-    const int c = i / h, y = i % h;
-    thread_local std::vector<double> line;
-    line.assign(image.row(c, y), image.row(c, y) + w);
-    FilterLine(line.data(), mx, w);
-    double* dst = lines.data() + std::size_t(c) * w * h + y;
-    for (int x = 0; x < w; ++x) dst[std::size_t(x) * h] = line[x];
-  });
-  // Pass 2, along y, on contiguous columns.
-  ParallelFor(0, channels * w, [&](int i) {
-    FilterLine(lines.data() + std::size_t(i) * h, my, h);
-  });
-  // Transpose back into the float output, one output row per task.
-  Image out(w, h, channels);
-  ParallelFor(0, channels * h, [&](int i) {
-    const int c = i / h, y = i % h;
-    const double* src = lines.data() + std::size_t(c) * w * h + y;
-    float* dst = out.row(c, y);
-    for (int x = 0; x < w; ++x) dst[x] = static_cast<float>(src[std::size_t(x) * h]);
+  // One 2-D transform pair per plane: measured faster than batches of 1-D line transforms
+  // (which would parallelise within a plane) by about 1.5x on one thread.
+  Image out(w, h, image.channels());
+  ParallelFor(0, image.channels(), [&](int c) {
+    std::vector<double> buffer(image.plane(c), image.plane(c) + image.plane_size());
+    Dct2(buffer.data(), buffer.data(), w, h);
+    for (int l = 0; l < h; ++l) {
+      double* row = buffer.data() + std::size_t(l) * w;
+      const double fy = my[l] * scale;
+      for (int k = 0; k < w; ++k) row[k] *= mx[k] * fy;
+    }
+    Dct3(buffer.data(), buffer.data(), w, h);
+    std::copy(buffer.begin(), buffer.end(), out.plane(c));
   });
   return out;
 }

@@ -30,9 +30,8 @@ ResampleTable MakeTable(int in_size, int out_size, Lattice lattice, double (*ker
   for (int i = 0; i < out_size; ++i) {
     // Written as products over out_size (not i / s) so that integer positions come out exact,
     // which makes the interpolating cases reproduce the input bit for bit.
-    const double x = lattice == Lattice::kCorner
-                         ? double(i) * in_size / out_size
-                         : (i + 0.5) * in_size / out_size - 0.5;
+    const double x = lattice == Lattice::kCorner ? double(i) * in_size / out_size
+                                                 : (i + 0.5) * in_size / out_size - 0.5;
     const int first = static_cast<int>(std::floor(x)) - radius + 1;
     double sum = 0.0;
     for (int t = 0; t < table.taps; ++t) {

@@ -1,0 +1,123 @@
+// BLADE models (direct and flux forms), the Euler and midpoint steppers with backward passes, and the model file.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <cstdint>
+
+#include "blade/filter.h"
+#include "blade/image.h"
+#include "blade/selection.h"
+
+namespace blade {
+
+// direct: BLADE(u) estimates du/dt (eq. 2.6).
+// flux:   two banks estimate the face fluxes G^x_{m+1/2,n}, G^y_{m,n+1/2} (eq. 3.14–3.15) and
+//         du/dt is their divergence with zero flux through the border (eq. 3.16): mass is
+//         conserved exactly.
+// resample: two banks BLADE^x, BLADE^y for fractional displacements (paper §5).
+enum class ModelForm { kDirect, kFlux, kResample };
+std::string FormName(ModelForm form);
+ModelForm ParseForm(const std::string& name);
+
+enum class Integrator { kEuler, kMidpoint };
+std::string IntegratorName(Integrator integrator);
+Integrator ParseIntegrator(const std::string& name);
+
+// One selection rule and its filter bank.
+struct Bank {
+  SelectionConfig selection;
+  FilterBank filters;
+};
+
+struct Model {
+  static constexpr int kFormatVersion = 1;
+  ModelForm form = ModelForm::kDirect;
+  std::vector<Bank> banks;           // direct: 1; flux and resample: 2 (x, y)
+  double dt = 0;                     // the time step it was trained with
+  int steps = 10;                    // steps to the preset's stopping time
+  Integrator integrator = Integrator::kEuler;
+  std::string constraint = "none";
+  std::string pde, preset;           // what it approximates
+  std::map<std::string, double> pde_params;
+  std::map<std::string, std::string> provenance;  // data, loss, date, revision, command, ...
+
+  // Fails with a clear message on any inconsistency (bank count for the form, sizes, finite
+  // values, positive dt, known constraint).
+  void Validate() const;
+};
+
+// A model with `form`, default selection (24 x 3 x 3, thresholds given) and zero filters.
+Model MakeEmptyModel(ModelForm form, const SelectionConfig& selection, int footprint);
+
+// The selections a model needs for state u (one per bank).
+std::vector<std::vector<std::int32_t>> ComputeSelections(const Model& model, const Image& u);
+
+// du/dt estimate BLADE(u) of a direct or flux model, with selections given or computed from u.
+Image EvaluateRhs(const Model& model, const Image& u);
+Image EvaluateRhs(const Model& model, const Image& u,
+                  const std::vector<std::vector<std::int32_t>>& selections);
+// Backward of EvaluateRhs for fixed selections: given dL/drhs, accumulates dL/dtaps per bank
+// (dtaps[b] has banks[b].filters.taps.size() entries) and returns dL/du.
+Image EvaluateRhsBackward(const Model& model, const Image& u,
+                          const std::vector<std::vector<std::int32_t>>& selections,
+                          const Image& drhs, std::vector<std::vector<double>>& dtaps);
+
+// An extra right-hand-side term (paper §2.4): add(u, rhs) adds its value at u into rhs;
+// add_vjp(u, g, gu) adds (d term / du)^T g into gu (needed only for backward passes).
+struct ExtraTerm {
+  std::function<void(const Image& u, Image& rhs)> add;
+  std::function<void(const Image& u, const Image& g, Image& gu)> add_vjp;
+};
+
+struct RunOptions {
+  int steps = 0;        // 0: the model's steps
+  double dt = 0;        // 0: the model's dt
+  Integrator integrator = Integrator::kEuler;
+  std::vector<ExtraTerm> extra_terms;
+  std::function<void(int, const Image&)> on_frame;  // after each step (k = 1..steps), and k = 0
+  std::function<void(int, int)> on_progress;
+};
+
+// Runs the model from u0: u <- u + dt (BLADE(u) + extra(u)) (Euler, eq. 2.6) or the explicit
+// midpoint rule (eq. 2.7). Color input: selection on luma (or joint), each channel filtered.
+// Throws DivergedError (blade/pde.h) naming the step if the state becomes non-finite.
+Image RunModel(const Model& model, const Image& u0, const RunOptions& options);
+
+// An unrolled run that keeps what the backward pass needs (every state and its selections).
+class Rollout {
+ public:
+  // Runs `steps` steps from u0. With `fixed` selections (from an earlier rollout), those are
+  // reused instead of recomputed (the state of the selection is held fixed, as in eq. 2.9).
+  Rollout(const Model& model, const Image& u0, int steps, double dt, Integrator integrator,
+          std::vector<ExtraTerm> extra_terms = {});
+  Rollout(const Model& model, const Image& u0, int steps, double dt, Integrator integrator,
+          const Rollout& fixed);
+
+  const std::vector<Image>& states() const { return states_; }  // u_0 .. u_steps
+  // Given dL/du_k for k = 1..steps (grads[k - 1]; empty images count as zero), returns dL/du_0
+  // and adds dL/dtaps per bank into dtaps.
+  Image Backward(const std::vector<Image>& grads, std::vector<std::vector<double>>& dtaps) const;
+
+ private:
+  void Run(const Image& u0, const Rollout* fixed);
+
+  const Model& model_;
+  int steps_;
+  double dt_;
+  Integrator integrator_;
+  std::vector<ExtraTerm> extra_;
+  std::vector<Image> states_, half_states_;  // half states: midpoint only
+  std::vector<std::vector<std::vector<std::int32_t>>> sel_, half_sel_;
+};
+
+// Model files: one JSON document (see docs/MODEL_FORMAT.md). Loading validates everything.
+Model LoadModel(const std::string& path);
+Model ParseModel(const std::string& text, const std::string& name);
+std::string SerializeModel(const Model& model);
+void SaveModel(const Model& model, const std::string& path);  // atomic
+
+}  // namespace blade

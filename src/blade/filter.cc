@@ -1,0 +1,158 @@
+// Adaptive filtering: forward (eq. 2.1), backward (eq. 2.9), and the plain clamped-index reference.
+#include "blade/filter.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "blade/error.h"
+#include "blade/parallel.h"
+
+namespace blade {
+namespace {
+
+// Copy of a plane extended by r replicated pixels on every side: reads in the kernels below are
+// then plain pointer offsets, with no border branches.
+template <typename T>
+std::vector<T> PadReplicate(const T* z, int w, int h, int r) {
+  const int pw = w + 2 * r, ph = h + 2 * r;
+  std::vector<T> p(std::size_t(pw) * ph);
+  for (int y = 0; y < ph; ++y) {
+    const T* src = z + std::size_t(std::clamp(y - r, 0, h - 1)) * w;
+    T* dst = p.data() + std::size_t(y) * pw;
+    for (int x = 0; x < r; ++x) dst[x] = src[0];
+    std::copy_n(src, w, dst + r);
+    for (int x = 0; x < r; ++x) dst[r + w + x] = src[w - 1];
+  }
+  return p;
+}
+
+// Fixed row chunks for deterministic reductions: the partition depends only on h, never on the
+// number of threads, and partial sums are added in chunk order.
+constexpr int kReductionChunks = 16;
+
+}  // namespace
+
+FilterBank::FilterBank(int count_, int size_) : size(size_), count(count_) {
+  Validate();
+}
+
+void FilterBank::Validate() const {
+  if (size < 3 || size > 9 || size % 2 == 0) Fail("filter footprint must be odd, 3..9 (got ", size, ")");
+  if (count < 1 || count > 100000) Fail("filter count must be 1..100000 (got ", count, ")");
+  if (taps.empty()) return;  // being constructed
+  if (taps.size() != std::size_t(count) * size * size)
+    Fail("filter bank has ", taps.size(), " taps, expected ", std::size_t(count) * size * size);
+  for (float t : taps)
+    if (!std::isfinite(t)) Fail("filter bank contains non-finite taps");
+}
+
+template <typename T>
+void ApplyPlane(const T* z, int w, int h, const std::int32_t* sel, const T* taps, int size,
+                T* out) {
+  const int r = size / 2, pw = w + 2 * r, n = size * size;
+  const std::vector<T> pad = PadReplicate(z, w, h, r);
+  ParallelFor(0, h, [&](int y) {
+    for (int x = 0; x < w; ++x) {
+      const T* h_k = taps + std::size_t(sel[std::size_t(y) * w + x]) * n;
+      const T* p = pad.data() + std::size_t(y) * pw + x;  // top-left of the footprint
+      T acc = 0;
+      for (int dy = 0; dy < size; ++dy, p += pw, h_k += size)
+        for (int dx = 0; dx < size; ++dx) acc += h_k[dx] * p[dx];
+      out[std::size_t(y) * w + x] = acc;
+    }
+  });
+}
+
+template <typename T>
+void ApplyPlaneBackward(const T* z, int w, int h, const std::int32_t* sel, const T* taps, int size,
+                        const T* dout, double* dtaps, T* dz) {
+  const int r = size / 2, pw = w + 2 * r, ph = h + 2 * r, n = size * size;
+  // dL/dh^k_j = sum over pixels i with s(i) = k of z_{i+j} dout_i: per-chunk partial sums.
+  const std::vector<T> pad = PadReplicate(z, w, h, r);
+  int max_sel = 0;
+  for (std::size_t i = 0; i < std::size_t(w) * h; ++i) max_sel = std::max(max_sel, int(sel[i]));
+  const std::size_t bank = std::size_t(max_sel + 1) * n;
+  const int chunks = std::min(kReductionChunks, h);
+  std::vector<std::vector<double>> partial(chunks);
+  ParallelFor(0, chunks, [&](int c) {
+    std::vector<double>& acc = partial[c];
+    acc.assign(bank, 0.0);
+    const int y0 = h * c / chunks, y1 = h * (c + 1) / chunks;
+    for (int y = y0; y < y1; ++y)
+      for (int x = 0; x < w; ++x) {
+        const double g = dout[std::size_t(y) * w + x];
+        if (g == 0) continue;
+        double* a = acc.data() + std::size_t(sel[std::size_t(y) * w + x]) * n;
+        const T* p = pad.data() + std::size_t(y) * pw + x;
+        for (int dy = 0; dy < size; ++dy, p += pw, a += size)
+          for (int dx = 0; dx < size; ++dx) a[dx] += g * double(p[dx]);
+      }
+  });
+  for (int c = 0; c < chunks; ++c)
+    for (std::size_t i = 0; i < bank; ++i) dtaps[i] += partial[c][i];
+  if (dz == nullptr) return;
+  // dL/dz on the padded grid: each output pixel scatters h^{s(i)}_j dout_i to i + j. Gathered
+  // per padded row (rows i - dy) so threads never write the same element.
+  std::vector<T> dpad(std::size_t(pw) * ph, T(0));
+  ParallelFor(0, ph, [&](int py) {
+    T* d = dpad.data() + std::size_t(py) * pw;
+    for (int dy = 0; dy < size; ++dy) {
+      const int y = py - dy;  // output row whose footprint row dy lands on padded row py
+      if (y < 0 || y >= h) continue;
+      for (int x = 0; x < w; ++x) {
+        const T g = dout[std::size_t(y) * w + x];
+        if (g == 0) continue;
+        const T* h_k = taps + std::size_t(sel[std::size_t(y) * w + x]) * n + dy * size;
+        for (int dx = 0; dx < size; ++dx) d[x + dx] += h_k[dx] * g;
+      }
+    }
+  });
+  // Fold the replicated border back onto the edge pixels (adjoint of PadReplicate).
+  for (int y = 0; y < h; ++y) std::fill_n(dz + std::size_t(y) * w, w, T(0));
+  for (int py = 0; py < ph; ++py) {
+    T* dst = dz + std::size_t(std::clamp(py - r, 0, h - 1)) * w;
+    const T* src = dpad.data() + std::size_t(py) * pw;
+    for (int px = 0; px < pw; ++px) dst[std::clamp(px - r, 0, w - 1)] += src[px];
+  }
+}
+
+template <typename T>
+void ApplyPlaneReference(const T* z, int w, int h, const std::int32_t* sel, const T* taps,
+                         int size, T* out) {
+  const int r = size / 2;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const T* h_k = taps + std::size_t(sel[y * w + x]) * size * size;
+      T acc = 0;
+      for (int dy = -r; dy <= r; ++dy)
+        for (int dx = -r; dx <= r; ++dx) {
+          const int sx = std::clamp(x + dx, 0, w - 1), sy = std::clamp(y + dy, 0, h - 1);
+          acc += h_k[(dy + r) * size + dx + r] * z[sy * w + sx];
+        }
+      out[y * w + x] = acc;
+    }
+}
+
+template void ApplyPlane<float>(const float*, int, int, const std::int32_t*, const float*, int,
+                                float*);
+template void ApplyPlane<double>(const double*, int, int, const std::int32_t*, const double*, int,
+                                 double*);
+template void ApplyPlaneBackward<float>(const float*, int, int, const std::int32_t*, const float*,
+                                        int, const float*, double*, float*);
+template void ApplyPlaneBackward<double>(const double*, int, int, const std::int32_t*,
+                                         const double*, int, const double*, double*, double*);
+template void ApplyPlaneReference<float>(const float*, int, int, const std::int32_t*,
+                                         const float*, int, float*);
+template void ApplyPlaneReference<double>(const double*, int, int, const std::int32_t*,
+                                          const double*, int, double*);
+
+Image ApplyFilters(const FilterBank& bank, const std::vector<std::int32_t>& sel, const Image& z) {
+  if (sel.size() != z.plane_size()) Fail("selection size does not match the image");
+  Image out(z.width(), z.height(), z.channels());
+  for (int c = 0; c < z.channels(); ++c)
+    ApplyPlane(z.plane(c), z.width(), z.height(), sel.data(), bank.taps.data(), bank.size,
+               out.plane(c));
+  return out;
+}
+
+}  // namespace blade

@@ -1,0 +1,248 @@
+// BLADE right-hand side (direct and flux forms), Euler/midpoint runs, and the unrolled backward pass.
+#include "blade/model.h"
+
+#include <cmath>
+
+#include "blade/error.h"
+#include "blade/ops.h"
+#include "blade/pde.h"
+
+namespace blade {
+namespace {
+
+// y += a * x, elementwise.
+void Axpy(float a, const Image& x, Image& y) {
+  for (std::size_t i = 0; i < y.size(); ++i) y.data()[i] += a * x.data()[i];
+}
+
+Image Scaled(float a, const Image& x) {
+  Image y = x.Copy();
+  for (std::size_t i = 0; i < y.size(); ++i) y.data()[i] *= a;
+  return y;
+}
+
+void RequireRhsForm(const Model& model) {
+  if (model.form == ModelForm::kResample)
+    Fail("a resampling model does not estimate du/dt; use it with `blade resample`");
+}
+
+}  // namespace
+
+std::string FormName(ModelForm form) {
+  switch (form) {
+    case ModelForm::kDirect: return "direct";
+    case ModelForm::kFlux: return "flux";
+    case ModelForm::kResample: return "resample";
+  }
+  return "?";
+}
+
+ModelForm ParseForm(const std::string& name) {
+  for (ModelForm f : {ModelForm::kDirect, ModelForm::kFlux, ModelForm::kResample})
+    if (name == FormName(f)) return f;
+  Fail("unknown model form '", name, "' (expected direct, flux or resample)");
+}
+
+std::string IntegratorName(Integrator integrator) {
+  return integrator == Integrator::kEuler ? "euler" : "midpoint";
+}
+
+Integrator ParseIntegrator(const std::string& name) {
+  if (name == "euler") return Integrator::kEuler;
+  if (name == "midpoint") return Integrator::kMidpoint;
+  Fail("unknown integrator '", name, "' (expected euler or midpoint)");
+}
+
+void Model::Validate() const {
+  const std::size_t want = form == ModelForm::kDirect ? 1 : 2;
+  if (banks.size() != want)
+    Fail("a ", FormName(form), " model needs ", want, " filter bank(s), found ", banks.size());
+  for (const Bank& b : banks) {
+    b.selection.Validate();
+    b.filters.Validate();
+    if (b.filters.taps.empty()) Fail("model filter bank has no taps");
+    if (b.filters.count != b.selection.num_filters())
+      Fail("model has ", b.filters.count, " filters but its selection defines ",
+           b.selection.num_filters());
+  }
+  if (!std::isfinite(dt) || dt <= 0) Fail("model time step dt must be positive and finite");
+  if (steps < 1 || steps > 1000000) Fail("model steps must be 1..1000000");
+  if (constraint != "none" && constraint != "monotone")
+    Fail("unknown model constraint '", constraint, "'");
+}
+
+Model MakeEmptyModel(ModelForm form, const SelectionConfig& selection, int footprint) {
+  selection.Validate();
+  Model m;
+  m.form = form;
+  const int banks = form == ModelForm::kDirect ? 1 : 2;
+  for (int b = 0; b < banks; ++b) {
+    Bank bank{selection, FilterBank(selection.num_filters(), footprint)};
+    bank.filters.taps.assign(std::size_t(bank.filters.count) * footprint * footprint, 0.f);
+    m.banks.push_back(std::move(bank));
+  }
+  m.dt = 1;
+  return m;
+}
+
+std::vector<std::vector<std::int32_t>> ComputeSelections(const Model& model, const Image& u) {
+  std::vector<std::vector<std::int32_t>> sel;
+  for (std::size_t b = 0; b < model.banks.size(); ++b) {
+    const SelectionConfig& cfg = model.banks[b].selection;
+    // Banks with the same rule share one selection pass.
+    if (b > 0 && cfg.orientations == model.banks[0].selection.orientations &&
+        cfg.strength_thresholds == model.banks[0].selection.strength_thresholds &&
+        cfg.coherence_thresholds == model.banks[0].selection.coherence_thresholds &&
+        cfg.intensity_thresholds == model.banks[0].selection.intensity_thresholds &&
+        cfg.rho == model.banks[0].selection.rho &&
+        cfg.joint_color == model.banks[0].selection.joint_color) {
+      sel.push_back(sel[0]);
+      continue;
+    }
+    sel.push_back(Select(cfg, u));
+  }
+  return sel;
+}
+
+Image EvaluateRhs(const Model& model, const Image& u) {
+  return EvaluateRhs(model, u, ComputeSelections(model, u));
+}
+
+Image EvaluateRhs(const Model& model, const Image& u,
+                  const std::vector<std::vector<std::int32_t>>& sel) {
+  RequireRhsForm(model);
+  if (model.form == ModelForm::kDirect) return ApplyFilters(model.banks[0].filters, sel[0], u);
+  Image gx = ApplyFilters(model.banks[0].filters, sel[0], u);
+  Image gy = ApplyFilters(model.banks[1].filters, sel[1], u);
+  return DivergenceForward(gx, gy);
+}
+
+Image EvaluateRhsBackward(const Model& model, const Image& u,
+                          const std::vector<std::vector<std::int32_t>>& sel, const Image& drhs,
+                          std::vector<std::vector<double>>& dtaps) {
+  RequireRhsForm(model);
+  dtaps.resize(model.banks.size());
+  for (std::size_t b = 0; b < model.banks.size(); ++b)
+    dtaps[b].resize(model.banks[b].filters.taps.size(), 0.0);
+  // Direct: the bank's output is the rhs. Flux: the rhs is div(gx, gy), whose adjoint sends
+  // drhs to (-D+x drhs, -D+y drhs) (zero on the last column / row, where the flux is zero).
+  std::vector<Image> douts;
+  if (model.form == ModelForm::kDirect) {
+    douts.push_back(drhs.Copy());
+  } else {
+    douts.push_back(Scaled(-1.f, ForwardDiffX(drhs)));
+    douts.push_back(Scaled(-1.f, ForwardDiffY(drhs)));
+  }
+  Image du(u.width(), u.height(), u.channels());
+  Image tmp(u.width(), u.height(), 1);
+  for (std::size_t b = 0; b < douts.size(); ++b) {
+    const FilterBank& f = model.banks[b].filters;
+    for (int c = 0; c < u.channels(); ++c) {
+      ApplyPlaneBackward(u.plane(c), u.width(), u.height(), sel[b].data(), f.taps.data(), f.size,
+                         douts[b].plane(c), dtaps[b].data(), tmp.plane(0));
+      float* d = du.plane(c);
+      for (std::size_t i = 0; i < u.plane_size(); ++i) d[i] += tmp.plane(0)[i];
+    }
+  }
+  return du;
+}
+
+Image RunModel(const Model& model, const Image& u0, const RunOptions& o) {
+  RequireRhsForm(model);
+  if (u0.empty()) Fail("the input image is empty");
+  if (!AllFinite(u0)) Fail("the input image contains NaN or infinite values");
+  const int steps = o.steps > 0 ? o.steps : model.steps;
+  const double dt = o.dt != 0 ? o.dt : model.dt;
+  RequirePositive(dt, "the time step dt");
+  if (o.steps < 0) Fail("the number of steps must be positive (got ", o.steps, ")");
+  auto rhs = [&](const Image& u) {
+    Image r = EvaluateRhs(model, u);
+    for (const ExtraTerm& t : o.extra_terms) t.add(u, r);
+    return r;
+  };
+  Image u = u0.Copy();
+  if (o.on_frame) o.on_frame(0, u);
+  for (int k = 1; k <= steps; ++k) {
+    if (o.integrator == Integrator::kEuler) {
+      Axpy(float(dt), rhs(u), u);
+    } else {
+      Image half = u.Copy();
+      Axpy(float(dt / 2), rhs(u), half);
+      Axpy(float(dt), rhs(half), u);
+    }
+    if (!AllFinite(u)) throw DivergedError(k, steps);
+    if (o.on_frame) o.on_frame(k, u);
+    if (o.on_progress) o.on_progress(k, steps);
+  }
+  return u;
+}
+
+Rollout::Rollout(const Model& model, const Image& u0, int steps, double dt, Integrator integrator,
+                 std::vector<ExtraTerm> extra_terms)
+    : model_(model), steps_(steps), dt_(dt), integrator_(integrator),
+      extra_(std::move(extra_terms)) {
+  Run(u0, nullptr);
+}
+
+Rollout::Rollout(const Model& model, const Image& u0, int steps, double dt, Integrator integrator,
+                 const Rollout& fixed)
+    : model_(model), steps_(steps), dt_(dt), integrator_(integrator), extra_(fixed.extra_) {
+  if (fixed.steps_ != steps || fixed.integrator_ != integrator)
+    Fail("fixed selections come from a rollout with other steps or integrator");
+  Run(u0, &fixed);
+}
+
+void Rollout::Run(const Image& u0, const Rollout* fixed) {
+  RequireRhsForm(model_);
+  auto rhs = [&](const Image& u, const std::vector<std::vector<std::int32_t>>& sel) {
+    Image r = EvaluateRhs(model_, u, sel);
+    for (const ExtraTerm& t : extra_) t.add(u, r);
+    return r;
+  };
+  states_.push_back(u0.Copy());
+  for (int k = 0; k < steps_; ++k) {
+    const Image& u = states_.back();
+    sel_.push_back(fixed ? fixed->sel_[k] : ComputeSelections(model_, u));
+    Image next = u.Copy();
+    if (integrator_ == Integrator::kEuler) {
+      Axpy(float(dt_), rhs(u, sel_.back()), next);
+    } else {
+      Image half = u.Copy();
+      Axpy(float(dt_ / 2), rhs(u, sel_.back()), half);
+      half_sel_.push_back(fixed ? fixed->half_sel_[k] : ComputeSelections(model_, half));
+      Axpy(float(dt_), rhs(half, half_sel_.back()), next);
+      half_states_.push_back(std::move(half));
+    }
+    states_.push_back(std::move(next));
+  }
+}
+
+Image Rollout::Backward(const std::vector<Image>& grads,
+                        std::vector<std::vector<double>>& dtaps) const {
+  const Image& u0 = states_.front();
+  // (R + E)^T g at state u with selections sel, and the filter gradient scaled by `scale`.
+  auto vjp = [&](const Image& u, const std::vector<std::vector<std::int32_t>>& sel,
+                 const Image& g, float scale) {
+    Image sg = Scaled(scale, g);
+    Image gu = EvaluateRhsBackward(model_, u, sel, sg, dtaps);
+    for (const ExtraTerm& t : extra_)
+      if (t.add_vjp) t.add_vjp(u, sg, gu);
+    return gu;
+  };
+  Image g(u0.width(), u0.height(), u0.channels());  // dL/du_{k+1}, all paths
+  for (int k = steps_ - 1; k >= 0; --k) {
+    if (std::size_t(k) < grads.size() && !grads[k].empty()) Axpy(1.f, grads[k], g);
+    Image gu = g.Copy();
+    if (integrator_ == Integrator::kEuler) {
+      Axpy(1.f, vjp(states_[k], sel_[k], g, float(dt_)), gu);
+    } else {
+      Image gh = vjp(half_states_[k], half_sel_[k], g, float(dt_));
+      Axpy(1.f, gh, gu);
+      Axpy(1.f, vjp(states_[k], sel_[k], gh, float(dt_ / 2)), gu);
+    }
+    g = std::move(gu);
+  }
+  return g;
+}
+
+}  // namespace blade

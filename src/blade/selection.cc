@@ -1,0 +1,202 @@
+// Structure-tensor features, their quantization, and threshold fitting for BLADE's filter selection.
+#include "blade/selection.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "blade/error.h"
+#include "blade/ops.h"
+#include "blade/parallel.h"
+
+namespace blade {
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+// Eigen-analysis of one smoothed tensor: orientation in [0, pi), strength, coherence.
+inline void TensorFeatures(double j11, double j12, double j22, float* ori, float* str, float* coh) {
+  const double s = std::sqrt((j11 - j22) * (j11 - j22) + 4 * j12 * j12);
+  const double l1 = std::max(0.0, (j11 + j22 + s) / 2), l2 = std::max(0.0, (j11 + j22 - s) / 2);
+  double theta = 0.5 * std::atan2(2 * j12, j11 - j22);  // in (-pi/2, pi/2]; atan2(0, 0) = 0
+  if (theta < 0) theta += kPi;
+  if (theta >= kPi) theta -= kPi;
+  const double r1 = std::sqrt(l1), r2 = std::sqrt(l2);
+  *ori = float(theta);
+  *str = float(r1);
+  *coh = r1 + r2 > 0 ? float((r1 - r2) / (r1 + r2)) : 0.f;
+}
+
+// Adds the outer product of the central-difference gradient of `plane` to the tensor planes.
+void AccumulateTensor(const float* p, int w, int h, Image& tensor) {
+  ParallelFor(0, h, [&](int y) {
+    const float* r = p + std::size_t(y) * w;
+    const float* up = y > 0 ? r - w : r;
+    const float* dn = y + 1 < h ? r + w : r;
+    float* t11 = tensor.row(0, y);
+    float* t12 = tensor.row(1, y);
+    float* t22 = tensor.row(2, y);
+    for (int x = 0; x < w; ++x) {
+      const float gx = 0.5f * (r[x + 1 < w ? x + 1 : w - 1] - r[x > 0 ? x - 1 : 0]);
+      const float gy = 0.5f * (dn[x] - up[x]);
+      t11[x] += gx * gx;
+      t12[x] += gx * gy;
+      t22[x] += gy * gy;
+    }
+  });
+}
+
+void ValidateThresholds(const std::vector<float>& t, int bins, const char* what) {
+  if (int(t.size()) != bins - 1)
+    Fail("selection has ", bins, " ", what, " bins but ", t.size(), " thresholds (need ",
+         bins - 1, ")");
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (!std::isfinite(t[i])) Fail("selection ", what, " threshold is not finite");
+    if (i > 0 && !(t[i] >= t[i - 1])) Fail("selection ", what, " thresholds are not ascending");
+  }
+}
+
+}  // namespace
+
+Features ComputeFeatures(const Image& image, double rho, bool joint_color) {
+  RequirePositive(rho, "selection rho");
+  const int w = image.width(), h = image.height();
+  Image tensor(w, h, 3);
+  if (image.channels() == 3 && joint_color) {
+    for (int c = 0; c < 3; ++c) AccumulateTensor(image.plane(c), w, h, tensor);
+  } else {
+    Image luma = ToLuma(image);
+    AccumulateTensor(luma.plane(0), w, h, tensor);
+  }
+  tensor = GaussianBlur(tensor, rho);
+  Features f{Image(w, h), Image(w, h), Image(w, h)};
+  ParallelFor(0, h, [&](int y) {
+    for (int x = 0; x < w; ++x)
+      TensorFeatures(tensor.at(0, x, y), tensor.at(1, x, y), tensor.at(2, x, y),
+                     &f.orientation.at(0, x, y), &f.strength.at(0, x, y),
+                     &f.coherence.at(0, x, y));
+  });
+  return f;
+}
+
+void SelectionConfig::Validate() const {
+  if (orientations < 1 || orientations > 64) Fail("selection orientations must be 1..64");
+  if (strengths < 1 || strengths > 16 || coherences < 1 || coherences > 16 || intensities < 1 ||
+      intensities > 16)
+    Fail("selection strength, coherence and intensity bins must be 1..16");
+  RequirePositive(rho, "selection rho");
+  ValidateThresholds(strength_thresholds, strengths, "strength");
+  ValidateThresholds(coherence_thresholds, coherences, "coherence");
+  ValidateThresholds(intensity_thresholds, intensities, "intensity");
+}
+
+int OrientationBin(float theta, int n) {
+  int b = int(std::floor(double(theta) / kPi * n));
+  return std::clamp(b, 0, n - 1);
+}
+
+int ThresholdBin(float value, const std::vector<float>& thresholds) {
+  return int(std::upper_bound(thresholds.begin(), thresholds.end(), value) - thresholds.begin());
+}
+
+std::vector<std::int32_t> SelectFromFeatures(const SelectionConfig& cfg, const Features& f,
+                                             const Image& luma) {
+  const std::size_t n = f.orientation.size();
+  std::vector<std::int32_t> sel(n);
+  const int no = cfg.orientations, ns = cfg.strengths, nc = cfg.coherences;
+  const bool use_intensity = cfg.intensities > 1;
+  ParallelFor(0, f.orientation.height(), [&](int y) {
+    const std::size_t w = f.orientation.width(), begin = y * w;
+    for (std::size_t i = begin; i < begin + w; ++i) {
+      const int o = OrientationBin(f.orientation.data()[i], no);
+      const int s = ThresholdBin(f.strength.data()[i], cfg.strength_thresholds);
+      const int c = ThresholdBin(f.coherence.data()[i], cfg.coherence_thresholds);
+      const int v = use_intensity ? ThresholdBin(luma.data()[i], cfg.intensity_thresholds) : 0;
+      sel[i] = o + no * (s + ns * (c + nc * v));
+    }
+  });
+  return sel;
+}
+
+std::vector<std::int32_t> Select(const SelectionConfig& cfg, const Image& image) {
+  Features f = ComputeFeatures(image, cfg.rho, cfg.joint_color);
+  if (cfg.intensities > 1) return SelectFromFeatures(cfg, f, ToLuma(image));
+  return SelectFromFeatures(cfg, f, f.orientation);  // luma unused without intensity bins
+}
+
+std::vector<std::int32_t> SelectReference(const SelectionConfig& cfg, const Image& image) {
+  const int w = image.width(), h = image.height();
+  Image luma = ToLuma(image);
+  const bool joint = cfg.joint_color && image.channels() == 3;
+  const int planes = joint ? 3 : 1;
+  // Unsmoothed tensor, then the Gaussian with explicit taps and HS extension, pixel by pixel.
+  std::vector<double> t11(w * h), t12(w * h), t22(w * h);
+  for (int c = 0; c < planes; ++c) {
+    const Image& src = joint ? image : luma;
+    const int pc = joint ? c : 0;
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const double gx =
+            (double(src.at(pc, std::min(x + 1, w - 1), y)) - src.at(pc, std::max(x - 1, 0), y)) / 2;
+        const double gy =
+            (double(src.at(pc, x, std::min(y + 1, h - 1))) - src.at(pc, x, std::max(y - 1, 0))) / 2;
+        t11[y * w + x] += gx * gx;
+        t12[y * w + x] += gx * gy;
+        t22[y * w + x] += gy * gy;
+      }
+  }
+  const std::vector<double> g = GaussianTaps(cfg.rho);
+  const int r = int(g.size()) / 2;
+  std::vector<std::int32_t> sel(w * h);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      double j[3] = {0, 0, 0};
+      for (int dy = -r; dy <= r; ++dy)
+        for (int dx = -r; dx <= r; ++dx) {
+          const int sx = ExtendIndex(x + dx, w, Boundary::kHalfSymmetric);
+          const int sy = ExtendIndex(y + dy, h, Boundary::kHalfSymmetric);
+          const double wgt = g[dx + r] * g[dy + r];
+          j[0] += wgt * t11[sy * w + sx];
+          j[1] += wgt * t12[sy * w + sx];
+          j[2] += wgt * t22[sy * w + sx];
+        }
+      float ori, str, coh;
+      TensorFeatures(j[0], j[1], j[2], &ori, &str, &coh);
+      const int o = OrientationBin(ori, cfg.orientations);
+      const int s = ThresholdBin(str, cfg.strength_thresholds);
+      const int c = ThresholdBin(coh, cfg.coherence_thresholds);
+      const int v = cfg.intensities > 1 ? ThresholdBin(luma.at(0, x, y), cfg.intensity_thresholds) : 0;
+      sel[y * w + x] = o + cfg.orientations * (s + cfg.strengths * (c + cfg.coherences * v));
+    }
+  return sel;
+}
+
+std::vector<float> QuantileThresholds(std::vector<float> values, int bins) {
+  if (bins < 1) Fail("quantile bins must be positive");
+  std::vector<float> t;
+  if (bins == 1) return t;
+  if (values.empty()) Fail("no data to compute selection thresholds from");
+  std::sort(values.begin(), values.end());
+  for (int k = 1; k < bins; ++k) {
+    const std::size_t i = std::min(values.size() - 1, values.size() * k / bins);
+    t.push_back(values[i]);
+  }
+  return t;
+}
+
+void FitThresholds(SelectionConfig& cfg, const std::vector<const Image*>& images) {
+  std::vector<float> strength, coherence, intensity;
+  for (const Image* im : images) {
+    Features f = ComputeFeatures(*im, cfg.rho, cfg.joint_color);
+    strength.insert(strength.end(), f.strength.data(), f.strength.data() + f.strength.size());
+    coherence.insert(coherence.end(), f.coherence.data(), f.coherence.data() + f.coherence.size());
+    if (cfg.intensities > 1) {
+      Image luma = ToLuma(*im);
+      intensity.insert(intensity.end(), luma.data(), luma.data() + luma.size());
+    }
+  }
+  if (cfg.strength_thresholds.empty()) cfg.strength_thresholds = QuantileThresholds(strength, cfg.strengths);
+  if (cfg.coherence_thresholds.empty()) cfg.coherence_thresholds = QuantileThresholds(coherence, cfg.coherences);
+  if (cfg.intensity_thresholds.empty()) cfg.intensity_thresholds = QuantileThresholds(intensity, cfg.intensities);
+}
+
+}  // namespace blade

@@ -1,0 +1,388 @@
+// BLADE core: selection vs. reference, equivariance, filtering gradients, forms, steppers, model file.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include "blade/error.h"
+#include "blade/io.h"
+#include "blade/model.h"
+#include "blade/ops.h"
+#include "blade/pde.h"
+#include "test_util.h"
+
+namespace blade {
+namespace {
+
+using testing::RandomImage;
+using testing::SyntheticScene;
+
+SelectionConfig DefaultSelection() {
+  SelectionConfig s;
+  s.strength_thresholds = {0.01f, 0.05f};
+  s.coherence_thresholds = {0.25f, 0.5f};
+  return s;
+}
+
+Model RandomModel(ModelForm form, std::uint32_t seed, float scale = 0.05f, int footprint = 5) {
+  Model m = MakeEmptyModel(form, DefaultSelection(), footprint);
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.f, scale);
+  for (Bank& b : m.banks)
+    for (float& t : b.filters.taps) t = d(rng);
+  m.dt = 0.5;
+  return m;
+}
+
+double FractionEqual(const std::vector<std::int32_t>& a, const std::vector<std::int32_t>& b) {
+  std::size_t same = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) same += a[i] == b[i];
+  return double(same) / a.size();
+}
+
+TEST(BladeSelection, FastEqualsReferenceOnRandomAndNaturalImages) {
+  SelectionConfig cfg = DefaultSelection();
+  Image random = RandomImage(37, 29, 1, 3);
+  Image scene = SyntheticScene(64, 48);
+  std::vector<const Image*> images = {&random, &scene};
+  Image camera;
+  const char* camera_path = "/usr/lib/python3/dist-packages/skimage/data/camera.png";
+  if (std::filesystem::exists(camera_path)) {
+    camera = Crop(ReadImage(camera_path), {100, 100, 128, 96});
+    images.push_back(&camera);
+  }
+  for (const Image* im : images) {
+    SelectionConfig c = cfg;
+    c.strength_thresholds.clear();
+    c.coherence_thresholds.clear();
+    FitThresholds(c, {im});
+    for (double rho : {1.0, 2.5}) {
+      c.rho = rho;
+      // Both compute the same formulas; the fast path accumulates the Gaussian separably in
+      // float, so a pixel whose feature sits within rounding of a bin edge may differ.
+      EXPECT_GE(FractionEqual(Select(c, *im), SelectReference(c, *im)), 0.999);
+    }
+  }
+}
+
+TEST(BladeSelection, IntensityAndJointColorIndicesMatchReference) {
+  SelectionConfig c;
+  c.orientations = 8;
+  c.strengths = 5;
+  c.coherences = 1;
+  c.intensities = 6;
+  Image rgb = SyntheticScene(40, 30, 3);
+  c.joint_color = true;
+  FitThresholds(c, {&rgb});
+  ASSERT_EQ(c.intensity_thresholds.size(), 5u);
+  std::vector<std::int32_t> sel = Select(c, rgb);
+  EXPECT_GE(FractionEqual(sel, SelectReference(c, rgb)), 0.999);
+  for (std::int32_t s : sel) ASSERT_LT(s, c.num_filters());
+  // Equal-population thresholds: every intensity bin is used.
+  std::vector<int> used(6);
+  for (std::int32_t s : sel) used[s / (8 * 5)] = 1;
+  for (int u : used) EXPECT_EQ(u, 1);
+}
+
+// A pattern varying along angle theta; rotating it by 90 degrees moves the orientation bin by
+// N_o / 2.
+TEST(BladeSelection, RotatingBy90DegreesShiftsOrientationByHalf) {
+  const int n = 24;
+  for (int bin : {1, 5, 9, 16}) {
+    const double theta = (bin + 0.5) * M_PI / n;
+    Image u(64, 64);
+    for (int y = 0; y < 64; ++y)
+      for (int x = 0; x < 64; ++x)
+        u.at(0, x, y) = float(0.5 + 0.4 * std::sin(0.7 * (x * std::cos(theta) + y * std::sin(theta))));
+    SelectionConfig c = DefaultSelection();
+    auto bins = [&](const Image& im) {
+      std::vector<int> hist(n);
+      Features f = ComputeFeatures(im, c.rho);
+      for (int y = 8; y < 56; ++y)
+        for (int x = 8; x < 56; ++x) ++hist[OrientationBin(f.orientation.at(0, x, y), n)];
+      return int(std::max_element(hist.begin(), hist.end()) - hist.begin());
+    };
+    const int b0 = bins(u), b1 = bins(Rotated90(u));
+    EXPECT_EQ(b0, bin);
+    EXPECT_EQ(b1, (b0 + n / 2) % n) << "bin " << bin;
+  }
+}
+
+TEST(BladeSelection, FeaturesAreDefinedOnFlatImages) {
+  Image flat(16, 16);
+  std::fill(flat.data(), flat.data() + flat.size(), 0.5f);
+  Features f = ComputeFeatures(flat, 1.0);
+  EXPECT_EQ(MaxValue(f.orientation), 0.f);
+  EXPECT_EQ(MaxValue(f.strength), 0.f);
+  EXPECT_EQ(MaxValue(f.coherence), 0.f);
+  EXPECT_TRUE(AllFinite(f.coherence));
+}
+
+TEST(BladeSelection, QuantileThresholdsSplitEqually) {
+  std::vector<float> v(1000);
+  for (int i = 0; i < 1000; ++i) v[i] = float(i);
+  auto t = QuantileThresholds(v, 4);
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t[0], 250.f);
+  EXPECT_EQ(t[2], 750.f);
+  EXPECT_EQ(ThresholdBin(249.f, t), 0);
+  EXPECT_EQ(ThresholdBin(250.f, t), 1);
+  EXPECT_EQ(ThresholdBin(1e9f, t), 3);
+}
+
+class BladeFilterGradient : public ::testing::TestWithParam<int> {};
+
+// eq. 2.9 against central finite differences in double precision: L = sum_i w_i out_i.
+TEST_P(BladeFilterGradient, MatchesFiniteDifferences) {
+  const int size = GetParam(), w = 9, h = 7, count = 5, n = size * size;
+  std::mt19937 rng(size);
+  std::uniform_real_distribution<double> d(-1, 1);
+  std::vector<double> z(w * h), taps(count * n), weight(w * h);
+  std::vector<std::int32_t> sel(w * h);
+  for (auto& v : z) v = d(rng);
+  for (auto& v : taps) v = d(rng);
+  for (auto& v : weight) v = d(rng);
+  for (auto& s : sel) s = std::uniform_int_distribution<int>(0, count - 1)(rng);
+  auto loss = [&](const std::vector<double>& zz, const std::vector<double>& tt) {
+    std::vector<double> out(w * h);
+    ApplyPlane(zz.data(), w, h, sel.data(), tt.data(), size, out.data());
+    double l = 0;
+    for (int i = 0; i < w * h; ++i) l += weight[i] * out[i];
+    return l;
+  };
+  std::vector<double> dtaps(count * n, 0.0), dz(w * h);
+  ApplyPlaneBackward(z.data(), w, h, sel.data(), taps.data(), size, weight.data(), dtaps.data(),
+                     dz.data());
+  const double eps = 1e-6;
+  double max_rel = 0;
+  auto check = [&](double analytic, double numeric) {
+    max_rel = std::max(max_rel, std::abs(analytic - numeric) / std::max(1.0, std::abs(numeric)));
+  };
+  for (int i = 0; i < count * n; ++i) {
+    auto tp = taps, tm = taps;
+    tp[i] += eps;
+    tm[i] -= eps;
+    check(dtaps[i], (loss(z, tp) - loss(z, tm)) / (2 * eps));
+  }
+  for (int i = 0; i < w * h; ++i) {
+    auto zp = z, zm = z;
+    zp[i] += eps;
+    zm[i] -= eps;
+    check(dz[i], (loss(zp, taps) - loss(zm, taps)) / (2 * eps));
+  }
+  EXPECT_LT(max_rel, 1e-6);
+}
+
+INSTANTIATE_TEST_SUITE_P(Footprint, BladeFilterGradient, ::testing::Values(3, 5, 9));
+
+TEST(BladeFilter, FastEqualsReference) {
+  for (int size : {3, 5, 7, 9}) {
+    const int w = 23, h = 17, count = 7;
+    Image z = RandomImage(w, h, 1, size);
+    Image taps = RandomImage(size * size, count, 1, 99, -1, 1);
+    std::vector<std::int32_t> sel(w * h);
+    for (int i = 0; i < w * h; ++i) sel[i] = (i * 7 + i / 5) % count;
+    std::vector<float> a(w * h), b(w * h);
+    ApplyPlane(z.data(), w, h, sel.data(), taps.data(), size, a.data());
+    ApplyPlaneReference(z.data(), w, h, sel.data(), taps.data(), size, b.data());
+    for (int i = 0; i < w * h; ++i) ASSERT_NEAR(a[i], b[i], 1e-5) << size;
+  }
+}
+
+// Every filter the 5-point Laplacian: BLADE Euler steps are the explicit heat equation.
+TEST(BladeModel, LaplacianFiltersReproduceTheHeatEquation) {
+  Model m = MakeEmptyModel(ModelForm::kDirect, DefaultSelection(), 5);
+  for (int k = 0; k < m.banks[0].filters.count; ++k) {
+    FilterBank& f = m.banks[0].filters;
+    f.tap(k, 0, 0) = -4;
+    f.tap(k, 1, 0) = f.tap(k, -1, 0) = f.tap(k, 0, 1) = f.tap(k, 0, -1) = 1;
+  }
+  m.dt = 0.2;
+  Image u0 = SyntheticScene(40, 30);
+  Image heat = u0.Copy();
+  const int w = 40, h = 30;
+  RunOptions o;
+  o.steps = 1;
+  Image u = u0.Copy();
+  for (int k = 0; k < 10; ++k) {
+    Image next = heat.Copy();
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        auto at = [&](int xx, int yy) {
+          return heat.at(0, std::clamp(xx, 0, w - 1), std::clamp(yy, 0, h - 1));
+        };
+        next.at(0, x, y) += 0.2f * (at(x + 1, y) + at(x - 1, y) + at(x, y + 1) + at(x, y - 1) -
+                                    4 * at(x, y));
+      }
+    heat = std::move(next);
+    u = RunModel(m, u, o);
+    ASSERT_LT(MaxAbsDifference(u, heat), 1e-6) << "step " << k;
+  }
+}
+
+TEST(BladeModel, FluxFormConservesMass) {
+  Model m = RandomModel(ModelForm::kFlux, 5, 0.05f);
+  m.dt = 0.2;
+  Image u0 = RandomImage(48, 36, 1, 6);
+  RunOptions o;
+  o.steps = 100;
+  Image u = RunModel(m, u0, o);
+  ASSERT_TRUE(AllFinite(u));
+  EXPECT_GT(MaxAbsDifference(u, u0), 1e-3);
+  EXPECT_LT(std::abs(Sum(u) - Sum(u0)) / Sum(u0), 1e-5);
+}
+
+TEST(BladeModel, ColorUsesLumaSelectionAndFiltersEachChannel) {
+  Model m = RandomModel(ModelForm::kDirect, 8);
+  Image rgb = SyntheticScene(30, 20, 3);
+  Image rhs = EvaluateRhs(m, rgb);
+  std::vector<std::int32_t> sel = Select(m.banks[0].selection, ToLuma(rgb));
+  for (int c = 0; c < 3; ++c) {
+    Image expect = ApplyFilters(m.banks[0].filters, sel, ExtractChannel(rgb, c));
+    EXPECT_LT(MaxAbsDifference(expect, ExtractChannel(rhs, c)), 1e-7);
+  }
+}
+
+// Linear model u' = L u (one filter, the Laplacian): the exact solution is exp(tL) u0, which
+// the DCT-II diagonalises (replicate borders). Euler converges at order 1, midpoint at order 2.
+TEST(BladeModel, EulerAndMidpointConvergeAtTheirOrders) {
+  SelectionConfig one;
+  one.orientations = one.strengths = one.coherences = 1;
+  Model m = MakeEmptyModel(ModelForm::kDirect, one, 3);
+  FilterBank& f = m.banks[0].filters;
+  f.tap(0, 0, 0) = -4;
+  f.tap(0, 1, 0) = f.tap(0, -1, 0) = f.tap(0, 0, 1) = f.tap(0, 0, -1) = 1;
+  const int w = 16, h = 12;
+  const double T = 2.0;
+  Image u0 = RandomImage(w, h, 1, 12);
+  std::vector<double> in(u0.data(), u0.data() + u0.size()), hat(w * h), exact(w * h);
+  Dct2(in.data(), hat.data(), w, h);
+  for (int k = 0; k < h; ++k)
+    for (int l = 0; l < w; ++l)
+      hat[k * w + l] *=
+          std::exp(T * (2 * std::cos(M_PI * k / h) + 2 * std::cos(M_PI * l / w) - 4));
+  Dct3(hat.data(), exact.data(), w, h);
+  auto error = [&](Integrator integ, int steps) {
+    RunOptions o;
+    o.steps = steps;
+    o.dt = T / steps;
+    o.integrator = integ;
+    Image u = RunModel(m, u0, o);
+    double e = 0;
+    for (int i = 0; i < w * h; ++i) e = std::max(e, std::abs(u.data()[i] - exact[i] / (4.0 * w * h)));
+    return e;
+  };
+  const double e1 = error(Integrator::kEuler, 20), e2 = error(Integrator::kEuler, 40);
+  const double m1 = error(Integrator::kMidpoint, 20), m2 = error(Integrator::kMidpoint, 40);
+  EXPECT_NEAR(e1 / e2, 2.0, 0.3) << e1 << " " << e2;
+  EXPECT_NEAR(m1 / m2, 4.0, 0.6) << m1 << " " << m2;
+  EXPECT_LT(m2, e2);
+}
+
+struct RolloutCase {
+  ModelForm form;
+  Integrator integrator;
+};
+
+class BladeRolloutGradient : public ::testing::TestWithParam<RolloutCase> {};
+
+// Gradients through 3 unrolled steps (selections held fixed) against central differences.
+TEST_P(BladeRolloutGradient, MatchesFiniteDifferences) {
+  const auto [form, integ] = GetParam();
+  Model m = RandomModel(form, 21, 0.1f, 3);
+  const int steps = 3;
+  const double dt = 0.3;
+  Image u0 = SyntheticScene(14, 11);
+  std::vector<Image> targets;
+  for (int k = 0; k < steps; ++k) targets.push_back(RandomImage(14, 11, 1, 40 + k));
+  Rollout base(m, u0, steps, dt, integ);
+  auto loss = [&](const Model& mm, const Image& start) {
+    Rollout r(mm, start, steps, dt, integ, base);
+    double l = 0;
+    for (int k = 1; k <= steps; ++k)
+      for (std::size_t i = 0; i < start.size(); ++i)
+        l += std::pow(double(r.states()[k].data()[i]) - targets[k - 1].data()[i], 2);
+    return l;
+  };
+  std::vector<Image> grads;
+  for (int k = 1; k <= steps; ++k) {
+    Image g = base.states()[k].Copy();
+    for (std::size_t i = 0; i < g.size(); ++i) g.data()[i] = 2 * (g.data()[i] - targets[k - 1].data()[i]);
+    grads.push_back(std::move(g));
+  }
+  std::vector<std::vector<double>> dtaps(m.banks.size());
+  for (std::size_t b = 0; b < m.banks.size(); ++b) dtaps[b].assign(m.banks[b].filters.taps.size(), 0);
+  Image du0 = base.Backward(grads, dtaps);
+  const float eps = 1e-2f;
+  std::mt19937 rng(3);
+  for (int trial = 0; trial < 12; ++trial) {
+    const std::size_t b = trial % m.banks.size();
+    // Only taps of filters that some pixel selects have a nonzero gradient; pick those too.
+    const std::size_t i = std::uniform_int_distribution<std::size_t>(0, m.banks[b].filters.taps.size() - 1)(rng);
+    Model mp = m, mm = m;
+    mp.banks[b].filters.taps[i] += eps;
+    mm.banks[b].filters.taps[i] -= eps;
+    const double numeric = (loss(mp, u0) - loss(mm, u0)) / (2 * eps);
+    EXPECT_NEAR(dtaps[b][i], numeric, 2e-3 * std::max(1.0, std::abs(numeric))) << "tap " << i;
+  }
+  for (int trial = 0; trial < 8; ++trial) {
+    const std::size_t i = std::uniform_int_distribution<std::size_t>(0, u0.size() - 1)(rng);
+    Image up = u0.Copy(), um = u0.Copy();
+    up.data()[i] += eps;
+    um.data()[i] -= eps;
+    const double numeric = (loss(m, up) - loss(m, um)) / (2 * eps);
+    EXPECT_NEAR(du0.data()[i], numeric, 2e-3 * std::max(1.0, std::abs(numeric))) << "pixel " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Forms, BladeRolloutGradient,
+    ::testing::Values(RolloutCase{ModelForm::kDirect, Integrator::kEuler},
+                      RolloutCase{ModelForm::kDirect, Integrator::kMidpoint},
+                      RolloutCase{ModelForm::kFlux, Integrator::kEuler},
+                      RolloutCase{ModelForm::kFlux, Integrator::kMidpoint}));
+
+TEST(BladeModelFile, RoundTripsExactly) {
+  Model m = RandomModel(ModelForm::kFlux, 2);
+  m.pde = "tv";
+  m.preset = "tv";
+  m.pde_params = {{"eps", 0.01}};
+  m.provenance = {{"data", "test"}};
+  const std::string path = testing::TempDir() + "/m.blade";
+  SaveModel(m, path);
+  Model r = LoadModel(path);
+  EXPECT_EQ(r.form, ModelForm::kFlux);
+  ASSERT_EQ(r.banks.size(), 2u);
+  EXPECT_EQ(r.banks[1].filters.taps, m.banks[1].filters.taps);
+  EXPECT_EQ(r.banks[0].selection.strength_thresholds, m.banks[0].selection.strength_thresholds);
+  EXPECT_EQ(r.dt, m.dt);
+  EXPECT_EQ(r.pde, "tv");
+  EXPECT_EQ(r.provenance.at("data"), "test");
+}
+
+TEST(BladeModelFile, RejectsDamagedFiles) {
+  Model m = RandomModel(ModelForm::kDirect, 2);
+  const std::string text = SerializeModel(m);
+  EXPECT_THROW(ParseModel(text.substr(0, text.size() / 2), "half"), Error);
+  EXPECT_THROW(ParseModel("", "empty"), Error);
+  EXPECT_THROW(ParseModel("{\"format\": \"other\"}", "other"), Error);
+  std::string v2 = text;
+  v2.replace(v2.find("\"version\": 1"), 12, "\"version\": 7");
+  EXPECT_THROW(ParseModel(v2, "v7"), Error);
+  std::string nan_tap = text;
+  nan_tap.replace(nan_tap.find("\"taps\": [") + 9, 0, "null,");
+  EXPECT_THROW(ParseModel(nan_tap, "nan"), Error);
+  std::string flux = text;
+  flux.replace(flux.find("\"form\": \"direct\""), 16, "\"form\": \"flux\"");
+  EXPECT_THROW(ParseModel(flux, "bank count"), Error);
+  try {
+    ParseModel(v2, "v7");
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("version 7"), std::string::npos);
+  }
+  EXPECT_THROW(LoadModel("/nonexistent/model.blade"), Error);
+}
+
+}  // namespace
+}  // namespace blade
