@@ -11,6 +11,8 @@ void AddCompareCommand(CLI::App& app);
 void AddBaselinesCommand(CLI::App& app);
 void AddPresetsCommand(CLI::App& app);
 void AddMontageCommand(CLI::App& app);
+void AddRunCommand(CLI::App& app);
+void AddInfoCommand(CLI::App& app);
 
 // Checks, before any work, that `path` can be written: a known image extension and an
 // existing directory. Fails with a clear message otherwise.

@@ -63,6 +63,8 @@ int main(int argc, char** argv) {
   AddBaselinesCommand(app);
   AddPresetsCommand(app);
   AddMontageCommand(app);
+  AddRunCommand(app);
+  AddInfoCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -82,6 +82,49 @@ expect 2 "no subcommand" -- "$blade"
 expect 1 "compare: different sizes" -- "$blade" compare "$work/good.png" "$work/huge.png"
 expect 1 "compare: missing file" -- "$blade" compare "$work/good.png" "$work/nope.png"
 
+# Models: a valid one (every filter the 5-point Laplacian) and damaged copies.
+/usr/bin/python3 - "$work" <<'PY'
+import json, sys
+lap = [0.0] * 25
+lap[12] = -4.0
+for i in (7, 11, 13, 17):
+    lap[i] = 1.0
+sel = {"orientations": 24, "strengths": 3, "coherences": 3, "intensities": 1, "rho": 1.0,
+       "joint_color": False, "strength_thresholds": [0.01, 0.05],
+       "coherence_thresholds": [0.25, 0.5], "intensity_thresholds": []}
+model = {"format": "blade-model", "version": 1, "form": "direct", "pde": "heat", "preset": "",
+         "pde_params": {}, "dt": 0.2, "steps": 10, "integrator": "euler", "constraint": "none",
+         "provenance": {"note": "test model"},
+         "banks": [{"selection": sel, "footprint": 5, "count": 216, "taps": lap * 216}]}
+d = sys.argv[1]
+text = json.dumps(model)
+open(d + "/good.blade", "w").write(text)
+open(d + "/truncated.blade", "w").write(text[: len(text) // 2])
+open(d + "/v9.blade", "w").write(text.replace('"version": 1', '"version": 9'))
+open(d + "/nan.blade", "w").write(text.replace('"taps": [0.0', '"taps": [NaN', 1))
+model["form"] = "resample"
+model["banks"] = model["banks"] * 2
+open(d + "/resample.blade", "w").write(json.dumps(model))
+PY
+expect 1 "missing model" -- "$blade" run --model "$work/nope.blade" "$work/good.png" "$out"
+expect 1 "truncated model" -- "$blade" run --model "$work/truncated.blade" "$work/good.png" "$out"
+expect 1 "model of another version" -- "$blade" run --model "$work/v9.blade" "$work/good.png" "$out"
+expect 1 "model with non-finite filters" -- "$blade" run --model "$work/nan.blade" "$work/good.png" "$out"
+expect 1 "model of the wrong form" -- "$blade" run --model "$work/resample.blade" "$work/good.png" "$out"
+expect 1 "an image as the model" -- "$blade" run --model "$work/good.png" "$work/good.png" "$out"
+expect 1 "run: negative dt" -- "$blade" run --model "$work/good.blade" --dt -1 "$work/good.png" "$out"
+expect 1 "run: unknown integrator" -- "$blade" run --model "$work/good.blade" --integrator rk4 "$work/good.png" "$out"
+expect 1 "run: diverging" -- "$blade" run --model "$work/good.blade" --dt 50 --steps 200 "$work/good.png" "$out"
+expect 1 "info: truncated model" -- "$blade" info "$work/truncated.blade"
+if "$blade" run --model "$work/good.blade" --integrator midpoint "$work/good.png" "$work/run.tiff" 2>/dev/null \
+   && [ -s "$work/run.tiff" ]; then echo "ok   (run writes output)"; else echo "FAIL (run)"; fail=1; fi
+if "$blade" info --json "$work/good.blade" | /usr/bin/python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+assert j["form"] == "direct" and j["pde"] == "heat" and j["dt"] == 0.2, j
+assert j["bins"][:3] == [24, 3, 3] and j["footprint"] == 5, j
+'; then echo "ok   (info --json keys)"; else echo "FAIL (info --json)"; fail=1; fi
+
 # A good run writes its output and nothing else.
 if "$blade" solve --pde pm --time 0.5 "$work/good.png" "$work/ok.png" 2>/dev/null && [ -s "$work/ok.png" ]; then
   echo "ok   (good run writes output)"

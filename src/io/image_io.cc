@@ -30,16 +30,10 @@ FilePtr OpenForWrite(const std::string& tmp_path, const std::string& path) {
 
 void CloseOrFail(FilePtr file, const std::string& path) {
   std::FILE* raw = file.release();
-  bool failed = std::ferror(raw) != 0;
-  int saved_errno = errno;
-  if (std::fclose(raw) != 0 && !failed) {
-    failed = true;
-    saved_errno = errno;
-  }
-  if (failed) {
-    Fail("cannot write '", path,
-         "': ", saved_errno != 0 ? std::strerror(saved_errno) : "I/O error");
-  }
+  bool had_error = std::ferror(raw) != 0;
+  // fclose flushes stdio's buffer, so the last write errors (a full disk) only surface here.
+  if (std::fclose(raw) != 0) Fail("cannot write '", path, "': ", std::strerror(errno));
+  if (had_error) Fail("cannot write '", path, "': I/O error");
 }
 
 void CheckHeaderSize(const std::string& path, std::int64_t width, std::int64_t height,
@@ -76,9 +70,8 @@ struct Signature {
   FileFormat format;
   std::string_view magic;
 };
-constexpr std::string_view kPngMagic("\x89PNG\r\n\x1a\n", 8);
 constexpr Signature kSignatures[] = {
-    {FileFormat::kPng, kPngMagic},
+    {FileFormat::kPng, std::string_view("\x89PNG\r\n\x1a\n", 8)},
     {FileFormat::kJpeg, std::string_view("\xff\xd8\xff", 3)},
     {FileFormat::kTiff, std::string_view("II*\0", 4)},
     {FileFormat::kTiff, std::string_view("MM\0*", 4)},
@@ -234,8 +227,11 @@ void WriteFileAtomically(const std::string& path,
   fs::path dir = target.parent_path();
   if (dir.empty()) dir = ".";
   std::error_code ec;
-  if (!fs::is_directory(dir, ec))
+  if (!fs::is_directory(dir, ec)) {
+    if (fs::exists(dir, ec))
+      Fail("cannot write '", path, "': '", dir.string(), "' is not a directory");
     Fail("cannot write '", path, "': directory '", dir.string(), "' does not exist");
+  }
   if (fs::is_directory(target, ec)) Fail("cannot write '", path, "': is a directory");
 
   // Same directory as the target, so the final rename never crosses a file system; the dot

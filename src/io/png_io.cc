@@ -123,8 +123,7 @@ Image ReadPng(std::FILE* file, const std::string& path) {
   PngReadStructs s(&ctx);
   if (s.png == nullptr || s.info == nullptr) Fail("cannot read '", path, "': out of memory");
   png_set_read_fn(s.png, &ctx, ReadBytes);
-  // libpng's own header check; ours below is authoritative but libpng then never even starts
-  // on dimensions beyond the pixel limit.
+  // libpng then rejects longer sides while parsing IHDR; CheckHeaderSize below bounds the area.
   png_uint_32 limit = static_cast<png_uint_32>(std::min<std::int64_t>(MaxPixels(), 0x7fffffff));
   png_set_user_limits(s.png, limit, limit);
 
@@ -152,10 +151,11 @@ Image ReadPng(std::FILE* file, const std::string& path) {
     for (int c = 0; c < channels; ++c) {
       float* dst = image.row(c, y);
       if (depth == 8) {
-        for (int x = 0; x < int(width); ++x) dst[x] = src[x * channels + c] / 255.f;
+        for (int x = 0; x < int(width); ++x) dst[x] = src[std::size_t(x) * channels + c] / 255.f;
       } else {
         for (int x = 0; x < int(width); ++x) {
-          const png_byte* p = src + 2 * (x * channels + c);  // PNG stores 16 bits big-endian
+          const png_byte* p =
+              src + 2 * (std::size_t(x) * channels + c);  // PNG stores 16 bits big-endian
           dst[x] = ((p[0] << 8) | p[1]) / 65535.f;
         }
       }

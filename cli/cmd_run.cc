@@ -1,0 +1,133 @@
+// `blade run` and `blade info`: apply a trained model to an image, and describe a model file.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "blade/error.h"
+#include "blade/io.h"
+#include "blade/model.h"
+#include "commands.h"
+#include "progress.h"
+
+namespace blade::cli {
+namespace {
+
+nlohmann::json ModelInfoJson(const Model& m) {
+  nlohmann::json banks = nlohmann::json::array();
+  for (const Bank& b : m.banks) {
+    const SelectionConfig& s = b.selection;
+    banks.push_back({{"orientations", s.orientations},
+                     {"strengths", s.strengths},
+                     {"coherences", s.coherences},
+                     {"intensities", s.intensities},
+                     {"rho", s.rho},
+                     {"joint_color", s.joint_color},
+                     {"filters", b.filters.count}});
+  }
+  const SelectionConfig& s0 = m.banks[0].selection;
+  return {{"form", FormName(m.form)},
+          {"pde", m.pde},
+          {"preset", m.preset},
+          {"pde_params", m.pde_params},
+          {"dt", m.dt},
+          {"steps", m.steps},
+          {"integrator", IntegratorName(m.integrator)},
+          {"constraint", m.constraint},
+          {"bins", {s0.orientations, s0.strengths, s0.coherences, s0.intensities}},
+          {"footprint", m.banks[0].filters.size},
+          {"rho", s0.rho},
+          {"banks", banks},
+          {"provenance", m.provenance}};
+}
+
+}  // namespace
+
+void AddRunCommand(CLI::App& app) {
+  struct Args {
+    std::string model, input, output, frames_dir, integrator;
+    int steps = 0;
+    double dt = 0;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("run", "Run a trained BLADE model on an image");
+  cmd->add_option("--model", args->model, "Model file (.blade)")->required();
+  cmd->add_option("--steps", args->steps, "Number of steps (default: the model's)");
+  cmd->add_option("--dt", args->dt, "Time step (default: the model's)");
+  cmd->add_option("--integrator", args->integrator, "euler or midpoint (default: the model's)");
+  cmd->add_option("--frames-dir", args->frames_dir, "Write every step as frame_NNNNN.tiff here");
+  cmd->add_option("input", args->input, "Input image (gray or color)")->required();
+  cmd->add_option("output", args->output, "Output image")->required();
+  cmd->callback([args] {
+    if (args->steps < 0 || args->steps > 1000000) Fail("--steps must be 1..1000000");
+    if (args->dt != 0) RequirePositive(args->dt, "--dt");
+    CheckOutputPath(args->output);
+    if (!args->frames_dir.empty() && !std::filesystem::is_directory(args->frames_dir))
+      Fail("frames directory '", args->frames_dir, "' does not exist");
+    Model model = LoadModel(args->model);
+    if (model.form == ModelForm::kResample)
+      Fail("'", args->model, "' is a resampling model; `blade run` needs a direct or flux model");
+    RunOptions o;
+    o.steps = args->steps;
+    o.dt = args->dt;
+    o.integrator = args->integrator.empty() ? model.integrator : ParseIntegrator(args->integrator);
+    Image u0 = ReadImage(args->input);
+    std::vector<std::pair<int, Image>> frames;
+    if (!args->frames_dir.empty())
+      o.on_frame = [&](int k, const Image& u) { frames.emplace_back(k, u.Copy()); };
+    Progress progress("run", ProgressEnabled());
+    o.on_progress = [&](int done, int total) { progress.Update(done, total); };
+    const auto t0 = std::chrono::steady_clock::now();
+    Image u = RunModel(model, u0, o);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    progress.Finish();
+    for (const auto& [k, frame] : frames) {
+      char name[64];
+      std::snprintf(name, sizeof name, "frame_%05d.tiff", k);
+      WriteImage(frame, (std::filesystem::path(args->frames_dir) / name).string());
+    }
+    WriteImage(u, args->output);
+    Note(StrCat("ran ", FormName(model.form), " model (", model.pde.empty() ? "?" : model.pde,
+                ") ", o.steps > 0 ? o.steps : model.steps, " ", IntegratorName(o.integrator),
+                " steps in ", seconds, " s -> ", args->output));
+  });
+}
+
+void AddInfoCommand(CLI::App& app) {
+  struct Args {
+    std::string model;
+    bool json = false;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("info", "Describe a model file");
+  cmd->add_option("model", args->model, "Model file")->required();
+  cmd->add_flag("--json", args->json, "Print one JSON object");
+  cmd->callback([args] {
+    Model m = LoadModel(args->model);
+    nlohmann::json j = ModelInfoJson(m);
+    if (args->json) {
+      std::printf("%s\n", j.dump(2).c_str());
+      return;
+    }
+    std::printf("model       %s\n", args->model.c_str());
+    std::printf("form        %s\n", FormName(m.form).c_str());
+    std::printf("pde         %s (preset %s)\n", m.pde.c_str(), m.preset.c_str());
+    std::string params;
+    for (const auto& [k, v] : m.pde_params) params += StrCat(k, "=", v, " ");
+    std::printf("parameters  %s\n", params.c_str());
+    std::printf("dt          %g x %d %s steps\n", m.dt, m.steps, IntegratorName(m.integrator).c_str());
+    std::printf("constraint  %s\n", m.constraint.c_str());
+    for (std::size_t b = 0; b < m.banks.size(); ++b) {
+      const SelectionConfig& s = m.banks[b].selection;
+      std::printf("bank %zu      %d filters = %d orientations x %d strengths x %d coherences x %d "
+                  "intensities, %dx%d footprint, rho %g%s\n",
+                  b, m.banks[b].filters.count, s.orientations, s.strengths, s.coherences,
+                  s.intensities, m.banks[b].filters.size, m.banks[b].filters.size, s.rho,
+                  s.joint_color ? ", joint color tensor" : "");
+    }
+    for (const auto& [k, v] : m.provenance) std::printf("%-11s %s\n", k.c_str(), v.c_str());
+  });
+}
+
+}  // namespace blade::cli
