@@ -6,6 +6,7 @@
 #include "blade/eval.h"
 #include "blade/io.h"
 #include "blade/preset.h"
+#include "blade/train.h"
 #include "commands.h"
 #include "progress.h"
 
@@ -61,7 +62,8 @@ void AddBaselinesCommand(CLI::App& app) {
     for (std::size_t i = 0; i < files.size(); ++i) {
       progress.Update(long(i), long(files.size()));
       const std::string name = std::filesystem::path(files[i]).filename().string();
-      BaselineRow row = EvaluateBaselines(preset, LoadHrLuma(files[i], preset.scale), name);
+      BaselineRow row = EvaluateImage(preset, LoadHrLuma(files[i], preset.scale), name, nullptr,
+                                      DefaultCacheDir());
       std::printf("%-16s %s %s %s %9.2f\n", name.c_str(), ScoreText(row.identity).c_str(),
                   ScoreText(row.classical_lr10).c_str(), ScoreText(row.classical_lr).c_str(),
                   row.reference_seconds);

@@ -13,6 +13,10 @@ void AddPresetsCommand(CLI::App& app);
 void AddMontageCommand(CLI::App& app);
 void AddRunCommand(CLI::App& app);
 void AddInfoCommand(CLI::App& app);
+void AddTrainCommand(CLI::App& app);
+void AddEvalCommand(CLI::App& app);
+// The whole command line, as typed (for provenance).
+const std::string& CommandLine();
 
 // Checks, before any work, that `path` can be written: a known image extension and an
 // existing directory. Fails with a clear message otherwise.

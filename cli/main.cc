@@ -44,8 +44,16 @@ void Note(const std::string& message) {
 
 }  // namespace blade::cli
 
+namespace blade::cli {
+namespace {
+std::string g_command_line;  // set once in main before parsing
+}
+const std::string& CommandLine() { return g_command_line; }
+}  // namespace blade::cli
+
 int main(int argc, char** argv) {
   using namespace blade::cli;
+  for (int i = 0; i < argc; ++i) g_command_line += (i ? " " : "") + std::string(i ? argv[i] : "blade");
   CLI::App app{"blade: image PDEs solved with BLADE, a shallow learned adaptive-filter network"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "blade 0.1.0");
@@ -65,6 +73,8 @@ int main(int argc, char** argv) {
   AddMontageCommand(app);
   AddRunCommand(app);
   AddInfoCommand(app);
+  AddTrainCommand(app);
+  AddEvalCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "blade/image.h"
+#include "blade/model.h"
 #include "blade/preset.h"
 
 namespace blade {
@@ -19,6 +20,7 @@ struct Score {
 
 struct BaselineRow {
   std::string image;
+  Score blade;             // the model's 10 steps (only when a model is evaluated)
   Score identity;          // LR initial condition vs. target
   Score classical_lr10;    // the scheme at LR, T in exactly `frames` steps (may be unstable)
   Score classical_lr;      // the scheme at LR with its default stable step
@@ -32,8 +34,10 @@ std::vector<std::string> ListImages(const std::string& dir_or_file);
 // Reads an image as the protocol's HR initial condition: luma, cropped to a multiple of scale.
 Image LoadHrLuma(const std::string& path, int scale);
 
-// Runs the reference and the classical baselines on one HR image.
-BaselineRow EvaluateBaselines(const Preset& preset, const Image& hr, const std::string& name);
+// Runs the reference (cached in cache_dir unless it is "") and the classical baselines on one
+// HR image, and the model's rollout if `model` is given.
+BaselineRow EvaluateImage(const Preset& preset, const Image& hr, const std::string& name,
+                          const Model* model = nullptr, const std::string& cache_dir = "");
 
 // Scores `u` against `target` (PSNR and SSIM, no clipping); non-finite input scores as diverged.
 Score ScoreAgainst(const Image& u, const Image& target);

@@ -8,7 +8,9 @@
 #include "blade/eval.h"
 #include "blade/io.h"
 #include "blade/metrics.h"
+#include "blade/model.h"
 #include "blade/pde.h"
+#include "blade/train.h"
 
 namespace blade {
 namespace {
@@ -54,11 +56,12 @@ Score ScoreAgainst(const Image& u, const Image& target) {
   return s;
 }
 
-BaselineRow EvaluateBaselines(const Preset& preset, const Image& hr, const std::string& name) {
+BaselineRow EvaluateImage(const Preset& preset, const Image& hr, const std::string& name,
+                          const Model* model, const std::string& cache_dir) {
   BaselineRow row;
   row.image = name;
   auto t0 = std::chrono::steady_clock::now();
-  std::vector<Image> frames = ReferenceFrames(preset, hr);
+  std::vector<Image> frames = CachedReferenceFrames(preset, hr, cache_dir);
   row.reference_seconds = SecondsSince(t0);
   const Image& lr0 = frames.front();
   const Image& target = frames.back();
@@ -88,6 +91,20 @@ BaselineRow EvaluateBaselines(const Preset& preset, const Image& hr, const std::
   const int stable_steps =
       std::max(1, int(std::ceil(preset.time / solver->DefaultDt(1.0) * (1 - 1e-12))));
   row.classical_lr = run(stable_steps);
+  if (model != nullptr) {
+    auto t = std::chrono::steady_clock::now();
+    RunOptions o;
+    o.steps = preset.frames;
+    o.integrator = model->integrator;
+    try {
+      Image u = RunModel(*model, lr0, o);
+      row.blade = ScoreAgainst(u, target);
+    } catch (const DivergedError&) {
+      row.blade.diverged = true;
+    }
+    row.blade.steps = preset.frames;
+    row.blade.seconds = SecondsSince(t);
+  }
   return row;
 }
 

@@ -1,0 +1,244 @@
+// `blade train` and `blade eval`: train a model on a folder of photographs, and score it with kodak4x.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "blade/error.h"
+#include "blade/eval.h"
+#include "blade/io.h"
+#include "blade/model.h"
+#include "blade/train.h"
+#include "commands.h"
+#include "progress.h"
+
+#ifndef BLADE_REVISION
+#define BLADE_REVISION "unknown"
+#endif
+
+namespace blade::cli {
+namespace {
+
+const Preset& ChoosePreset(const std::string& pde, const std::string& preset) {
+  if (pde.empty() && preset.empty()) throw UsageError("give --pde or --preset");
+  const Preset& p = !preset.empty() ? FindPreset(preset) : DefaultPreset(ParsePde(pde));
+  if (!pde.empty() && p.pde != ParsePde(pde))
+    Fail("preset '", p.name, "' is for ", PdeName(p.pde), ", not ", pde);
+  return p;
+}
+
+// Loads each image as the protocol's HR luma and returns its cached LR reference frames.
+std::vector<Sequence> LoadSequences(const Preset& preset, const std::vector<std::string>& files,
+                                    const std::string& cache) {
+  std::vector<Sequence> data;
+  Progress progress("reference " + PdeName(preset.pde), ProgressEnabled());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    progress.Update(long(i), long(files.size()));
+    data.push_back(CachedReferenceFrames(preset, LoadHrLuma(files[i], preset.scale), cache));
+  }
+  progress.Update(long(files.size()), long(files.size()));
+  return data;
+}
+
+std::string Now() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+}  // namespace
+
+void AddTrainCommand(CLI::App& app) {
+  struct Args {
+    std::string pde, preset, images, out, form = "direct", integrator = "euler", cache;
+    bool no_cache = false;
+    int epochs = 30, limit = 0, batch = 8, crop = 64, footprint = 5, patience = 6;
+    std::uint64_t seed = 1;
+    double lr = 2e-3, rho = 0, ridge = 1e-3;
+    std::vector<int> bins;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("train", "Train a BLADE model for a PDE preset");
+  cmd->add_option("--pde", args->pde, "tv, pm, ced or ch");
+  cmd->add_option("--preset", args->preset, "Preset name (default: the PDE's own)");
+  cmd->add_option("--images", args->images, "Folder of training photographs")->required();
+  cmd->add_option("--out", args->out, "Output model file (.blade)")->required();
+  cmd->add_option("--form", args->form, "direct or flux");
+  cmd->add_option("--integrator", args->integrator, "euler or midpoint");
+  cmd->add_option("--epochs", args->epochs, "Unrolled fine-tuning epochs (0: least squares only)");
+  cmd->add_option("--seed", args->seed, "Random seed (same seed, same model)");
+  cmd->add_option("--limit", args->limit, "Use only the first N images");
+  cmd->add_option("--batch", args->batch, "Sequences per Adam step");
+  cmd->add_option("--crop", args->crop, "Random crop side for fine-tuning (0: whole frames)");
+  cmd->add_option("--learning-rate", args->lr, "Adam learning rate");
+  cmd->add_option("--patience", args->patience, "Early stopping patience in epochs");
+  cmd->add_option("--ridge", args->ridge, "Least-squares regularisation (relative)");
+  cmd->add_option("--footprint", args->footprint, "Filter size (odd, 3..9)");
+  cmd->add_option("--rho", args->rho, "Selection structure-tensor scale (default: the preset's)");
+  cmd->add_option("--bins", args->bins,
+                  "Orientation, strength, coherence[, intensity] bins (default 24 3 3; CH 8 5 1 6)")
+      ->expected(3, 4);
+  cmd->add_option("--cache", args->cache, "Reference sequence cache (default: ~/.cache/blade)");
+  cmd->add_flag("--no-cache", args->no_cache, "Do not read or write the cache");
+  cmd->callback([args] {
+    const Preset& preset = ChoosePreset(args->pde, args->preset);
+    if (args->limit < 0) Fail("--limit must not be negative");
+    if (std::filesystem::path(args->out).extension() != ".blade")
+      Fail("model output '", args->out, "' should end in .blade");
+    {
+      std::filesystem::path dir = std::filesystem::path(args->out).parent_path();
+      if (!dir.empty() && !std::filesystem::is_directory(dir))
+        Fail("cannot write '", args->out, "': directory '", dir.string(), "' does not exist");
+    }
+    TrainOptions o;
+    o.form = ParseForm(args->form);
+    o.integrator = ParseIntegrator(args->integrator);
+    o.epochs = args->epochs;
+    o.seed = args->seed;
+    o.batch = args->batch;
+    o.crop = args->crop;
+    o.learning_rate = args->lr;
+    o.patience = args->patience;
+    o.ridge = args->ridge;
+    o.footprint = args->footprint;
+    o.selection.rho = args->rho > 0 ? args->rho : preset.selection_rho;
+    if (args->rho != 0) RequirePositive(args->rho, "--rho");
+    if (preset.pde == Pde::kCh && args->bins.empty()) args->bins = {8, 5, 1, 6};
+    if (!args->bins.empty()) {
+      o.selection.orientations = args->bins[0];
+      o.selection.strengths = args->bins[1];
+      o.selection.coherences = args->bins[2];
+      o.selection.intensities = args->bins.size() > 3 ? args->bins[3] : 1;
+    }
+    // Validate the bin counts now (thresholds come later from the data).
+    {
+      SelectionConfig probe = o.selection;
+      probe.strength_thresholds.assign(probe.strengths - 1, 0.f);
+      probe.coherence_thresholds.assign(probe.coherences - 1, 0.f);
+      probe.intensity_thresholds.assign(probe.intensities - 1, 0.f);
+      probe.Validate();
+      FilterBank check(1, o.footprint);
+    }
+    std::vector<std::string> files = ListImages(args->images);
+    if (args->limit > 0 && std::size_t(args->limit) < files.size()) files.resize(args->limit);
+    const std::string cache = args->no_cache ? "" : (args->cache.empty() ? DefaultCacheDir() : args->cache);
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<Sequence> data = LoadSequences(preset, files, cache);
+    const double data_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    Note(StrCat("reference sequences for ", files.size(), " images ready in ", data_seconds, " s"));
+
+    Progress progress("train", ProgressEnabled());
+    o.on_status = [&](const std::string& s) {
+      progress.Finish();
+      Note(s);
+    };
+    o.on_epoch = [&](int epoch, int epochs, double train, double val, double) {
+      progress.Update(epoch, epochs,
+                      StrCat("loss ", train, " val ", val));
+      if (!ProgressEnabled())
+        Note(StrCat("epoch ", epoch, "/", epochs, ": train loss ", train, ", validation loss ", val));
+    };
+    TrainReport report;
+    Model model = TrainModel(preset, data, o, &report);
+    progress.Finish();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    model.provenance["data"] = args->images + " (" + std::to_string(files.size()) + " images)";
+    model.provenance["date"] = Now();
+    model.provenance["revision"] = BLADE_REVISION;
+    model.provenance["command"] = CommandLine();
+    model.provenance["train_seconds"] = StrCat(seconds);
+    model.provenance["data_seconds"] = StrCat(data_seconds);
+    SaveModel(model, args->out);
+    std::printf("trained %s %s model -> %s in %.1f s (data %.1f s): validation MSE %.4g "
+                "(least squares %.4g), %d epochs (best %d)\n",
+                PdeName(preset.pde).c_str(), FormName(model.form).c_str(), args->out.c_str(),
+                seconds, data_seconds, report.validation_loss, report.ls_validation_loss,
+                report.epochs_run, report.best_epoch);
+  });
+}
+
+void AddEvalCommand(CLI::App& app) {
+  struct Args {
+    std::string model, images, json;
+    int limit = 0;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("eval", "Score a model with the kodak4x protocol");
+  cmd->add_option("--model", args->model, "Model file")->required();
+  cmd->add_option("--images", args->images, "Folder of evaluation images (HR)")->required();
+  cmd->add_option("--limit", args->limit, "Use only the first N images");
+  cmd->add_option("--json", args->json, "Write the results as JSON");
+  cmd->callback([args] {
+    Model model = LoadModel(args->model);
+    if (model.form == ModelForm::kResample) Fail("eval needs a direct or flux model");
+    if (model.preset.empty()) Fail("model '", args->model, "' names no preset to evaluate against");
+    const Preset& preset = FindPreset(model.preset);
+    if (!args->json.empty()) CheckOutputPath(args->json + ".png");
+    std::vector<std::string> files = ListImages(args->images);
+    if (args->limit > 0 && std::size_t(args->limit) < files.size()) files.resize(args->limit);
+    Progress progress("eval", ProgressEnabled());
+    std::vector<BaselineRow> rows;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      progress.Update(long(i), long(files.size()));
+      rows.push_back(EvaluateImage(preset, LoadHrLuma(files[i], preset.scale),
+                                   std::filesystem::path(files[i]).filename().string(), &model,
+                                   DefaultCacheDir()));
+    }
+    progress.Finish();
+    struct Mean {
+      double psnr = 0, ssim = 0, seconds = 0;
+      int diverged = 0;
+    };
+    auto mean = [&](Score BaselineRow::*field) {
+      Mean m;
+      for (const BaselineRow& r : rows) {
+        const Score& s = r.*field;
+        if (s.diverged) ++m.diverged;
+        m.psnr += s.psnr / rows.size();
+        m.ssim += s.ssim / rows.size();
+        m.seconds += s.seconds / rows.size();
+      }
+      return m;
+    };
+    const std::pair<const char*, Score BaselineRow::*> kinds[] = {
+        {"blade", &BaselineRow::blade},
+        {"identity", &BaselineRow::identity},
+        {"classical_lr_10", &BaselineRow::classical_lr10},
+        {"classical_lr", &BaselineRow::classical_lr}};
+    std::printf("kodak4x: %s (%s %s, %d steps) on %zu images, mean over images\n",
+                args->model.c_str(), model.pde.c_str(), FormName(model.form).c_str(),
+                preset.frames, rows.size());
+    std::printf("%-16s %9s %8s %10s\n", "row", "PSNR dB", "SSIM", "seconds");
+    nlohmann::json jrows;
+    for (const auto& [name, field] : kinds) {
+      Mean m = mean(field);
+      std::printf("%-16s %9.3f %8.4f %10.4f%s\n", name, m.psnr, m.ssim, m.seconds,
+                  m.diverged ? StrCat("  (", m.diverged, " diverged)").c_str() : "");
+      jrows[name] = {{"psnr", m.psnr}, {"ssim", m.ssim}, {"seconds", m.seconds},
+                     {"diverged", m.diverged}};
+    }
+    if (args->json.empty()) return;
+    nlohmann::json images = nlohmann::json::array();
+    for (const BaselineRow& r : rows) {
+      nlohmann::json j = {{"name", r.image}};
+      for (const auto& [name, field] : kinds) {
+        const Score& s = r.*field;
+        j[name] = s.diverged ? nlohmann::json{{"diverged", true}}
+                             : nlohmann::json{{"psnr", s.psnr}, {"ssim", s.ssim}, {"seconds", s.seconds}};
+      }
+      images.push_back(j);
+    }
+    nlohmann::json doc = {{"protocol", "kodak4x"}, {"model", args->model}, {"pde", model.pde},
+                          {"preset", preset.name}, {"form", FormName(model.form)},
+                          {"steps", preset.frames}, {"rows", jrows}, {"images", images}};
+    WriteTextFileAtomically(args->json, doc.dump(2) + "\n");
+  });
+}
+
+}  // namespace blade::cli

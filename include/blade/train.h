@@ -1,0 +1,72 @@
+// Training BLADE models (paper §2.3): cached reference sequences, least-squares initialisation, unrolled fine-tuning.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "blade/image.h"
+#include "blade/model.h"
+#include "blade/preset.h"
+
+namespace blade {
+
+// Bumped whenever a reference scheme's numerics change, so cached sequences are recomputed.
+inline constexpr int kSolverVersion = 1;
+
+// Where reference sequences are cached: $BLADE_CACHE, else $XDG_CACHE_HOME/blade, else
+// ~/.cache/blade, else a "blade-cache" folder in the system temporary directory.
+std::string DefaultCacheDir();
+
+// ReferenceFrames (blade/preset.h) with an on-disk cache keyed by a hash of the image's pixels,
+// every preset field that affects the result, and kSolverVersion. cache_dir "" disables caching.
+std::vector<Image> CachedReferenceFrames(const Preset& preset, const Image& hr,
+                                         const std::string& cache_dir);
+
+// One training example: the LR frames u_0 .. u_frames of a reference run.
+using Sequence = std::vector<Image>;
+
+struct TrainOptions {
+  ModelForm form = ModelForm::kDirect;
+  Integrator integrator = Integrator::kEuler;
+  SelectionConfig selection;  // thresholds empty = fitted as quantiles of the training data
+  int footprint = 5;
+  double ridge = 1e-3;        // least-squares regularisation, relative to the mean diagonal
+  int min_samples = 0;        // 0 = 4 x taps per filter; fewer samples -> fallback (see docs)
+  int epochs = 30;            // unrolled fine-tuning epochs (0 = least squares only)
+  int batch = 8;              // sequences per Adam step
+  int crop = 64;              // random crop side for fine-tuning (0 = whole frames)
+  double learning_rate = 2e-3;
+  int patience = 6;           // early stopping: epochs without validation improvement
+  double validation_fraction = 0.15;
+  std::uint64_t seed = 1;
+  std::function<void(const std::string&)> on_status;  // one-line status messages
+  // (epoch, epochs, train loss, validation loss, seconds elapsed) after each epoch.
+  std::function<void(int, int, double, double, double)> on_epoch;
+};
+
+struct TrainReport {
+  double ls_train_loss = 0, ls_validation_loss = 0;  // after least squares (10-step loss)
+  double train_loss = 0, validation_loss = 0;        // final (best validation) model
+  int epochs_run = 0, best_epoch = 0;
+  int fallback_filters = 0;
+  std::vector<double> train_curve, validation_curve;  // per epoch
+};
+
+// The 10-step loss of eq. 2.8 as mean squared error per pixel and frame, averaged over
+// sequences; rollouts that go non-finite count as +infinity.
+double RolloutLoss(const Model& model, const std::vector<Sequence>& data, Integrator integrator);
+
+// Least-squares fit of the one-step (teacher-forced) problem: u_{k+1} - u_k = dt * rhs(u_k).
+// Direct form: per-filter regularised normal equations. Flux form: the joint problem solved by
+// conjugate gradients on the normal equations. Returns the number of fallback filters.
+int FitLeastSquares(Model& model, const std::vector<Sequence>& data, const TrainOptions& options);
+
+// Trains a model of `preset` on `data` (frames from CachedReferenceFrames): thresholds, least
+// squares, then unrolled Adam fine-tuning with early stopping on a validation split.
+// Deterministic for a seed, whatever the thread count.
+Model TrainModel(const Preset& preset, const std::vector<Sequence>& data,
+                 const TrainOptions& options, TrainReport* report = nullptr);
+
+}  // namespace blade

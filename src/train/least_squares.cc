@@ -1,0 +1,229 @@
+// Least-squares initialisation: per-filter normal equations (direct form), conjugate gradients (flux form).
+#include <algorithm>
+#include <cmath>
+
+#include "blade/error.h"
+#include "blade/parallel.h"
+#include "blade/train.h"
+
+namespace blade {
+namespace {
+
+// Solves the symmetric positive definite system a x = b (n x n, row-major) by Cholesky.
+// Returns false if a is not positive definite.
+bool SolveSpd(std::vector<double> a, std::vector<double> b, int n, std::vector<double>& x) {
+  for (int j = 0; j < n; ++j) {
+    double d = a[j * n + j];
+    for (int k = 0; k < j; ++k) d -= a[j * n + k] * a[j * n + k];
+    if (!(d > 0)) return false;
+    d = std::sqrt(d);
+    a[j * n + j] = d;
+    for (int i = j + 1; i < n; ++i) {
+      double s = a[i * n + j];
+      for (int k = 0; k < j; ++k) s -= a[i * n + k] * a[j * n + k];
+      a[i * n + j] = s / d;
+    }
+  }
+  for (int i = 0; i < n; ++i) {  // L y = b
+    double s = b[i];
+    for (int k = 0; k < i; ++k) s -= a[i * n + k] * b[k];
+    b[i] = s / a[i * n + i];
+  }
+  x.assign(n, 0.0);
+  for (int i = n - 1; i >= 0; --i) {  // L^T x = y
+    double s = b[i];
+    for (int k = i + 1; k < n; ++k) s -= a[k * n + i] * x[k];
+    x[i] = s / a[i * n + i];
+  }
+  return true;
+}
+
+// Normal equations of all filters of one bank: A_k = sum p p^T, b_k = sum p d, counts.
+struct NormalEquations {
+  int filters = 0, taps = 0;
+  std::vector<double> a, b;
+  std::vector<long> count;
+  NormalEquations(int f, int t)
+      : filters(f), taps(t), a(std::size_t(f) * t * t, 0.0), b(std::size_t(f) * t, 0.0),
+        count(f, 0) {}
+  void Add(const NormalEquations& o) {
+    for (std::size_t i = 0; i < a.size(); ++i) a[i] += o.a[i];
+    for (std::size_t i = 0; i < b.size(); ++i) b[i] += o.b[i];
+    for (int k = 0; k < filters; ++k) count[k] += o.count[k];
+  }
+};
+
+// Accumulates the one-step problem of one frame pair into `ne` (patches with replicate borders).
+void AccumulateFrame(const Image& u, const Image& next, double dt, const SelectionConfig& cfg,
+                     int size, NormalEquations& ne) {
+  const std::vector<std::int32_t> sel = Select(cfg, u);
+  const int w = u.width(), h = u.height(), r = size / 2, n = size * size;
+  std::vector<double> p(n);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      for (int dy = -r, j = 0; dy <= r; ++dy)
+        for (int dx = -r; dx <= r; ++dx, ++j)
+          p[j] = u.at(0, std::clamp(x + dx, 0, w - 1), std::clamp(y + dy, 0, h - 1));
+      const double d = (double(next.at(0, x, y)) - u.at(0, x, y)) / dt;
+      const int k = sel[std::size_t(y) * w + x];
+      double* a = ne.a.data() + std::size_t(k) * n * n;
+      double* b = ne.b.data() + std::size_t(k) * n;
+      for (int i = 0; i < n; ++i) {
+        b[i] += p[i] * d;
+        for (int j = 0; j <= i; ++j) a[i * n + j] += p[i] * p[j];
+      }
+      ++ne.count[k];
+    }
+}
+
+int FitDirect(Model& model, const std::vector<Sequence>& data, const TrainOptions& o) {
+  Bank& bank = model.banks[0];
+  const int n = bank.filters.taps_per_filter(), filters = bank.filters.count;
+  // Fixed chunks of sequences, summed in order: identical for any thread count.
+  const int chunks = std::max(1, std::min<int>(16, int(data.size())));
+  std::vector<NormalEquations> partial(chunks, NormalEquations(filters, n));
+  ParallelFor(0, chunks, [&](int c) {
+    for (std::size_t s = data.size() * c / chunks; s < data.size() * (c + 1) / chunks; ++s)
+      for (std::size_t k = 0; k + 1 < data[s].size(); ++k)
+        AccumulateFrame(data[s][k], data[s][k + 1], model.dt, bank.selection, bank.filters.size,
+                        partial[c]);
+  });
+  NormalEquations total(filters, n);
+  for (const auto& p : partial) total.Add(p);
+  // Symmetrise (only the lower triangle was accumulated) and pool all filters for the fallback.
+  std::vector<double> pooled_a(n * n, 0.0), pooled_b(n, 0.0);
+  for (int k = 0; k < filters; ++k) {
+    double* a = total.a.data() + std::size_t(k) * n * n;
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < i; ++j) a[j * n + i] = a[i * n + j];
+    for (int i = 0; i < n * n; ++i) pooled_a[i] += a[i];
+    for (int i = 0; i < n; ++i) pooled_b[i] += total.b[std::size_t(k) * n + i];
+  }
+  auto solve = [&](std::vector<double> a, const std::vector<double>& b, std::vector<double>& x) {
+    double trace = 0;
+    for (int i = 0; i < n; ++i) trace += a[i * n + i];
+    const double lambda = o.ridge * trace / n + 1e-12;
+    for (int i = 0; i < n; ++i) a[i * n + i] += lambda;
+    return SolveSpd(std::move(a), b, n, x);
+  };
+  std::vector<double> fallback;
+  if (!solve(pooled_a, pooled_b, fallback)) Fail("least squares: no usable training samples");
+  const long min_samples = o.min_samples > 0 ? o.min_samples : 4L * n;
+  int fallbacks = 0;
+  for (int k = 0; k < filters; ++k) {
+    std::vector<double> x;
+    const bool enough = total.count[k] >= min_samples;
+    std::vector<double> a(total.a.begin() + std::size_t(k) * n * n,
+                          total.a.begin() + std::size_t(k + 1) * n * n);
+    std::vector<double> b(total.b.begin() + std::size_t(k) * n,
+                          total.b.begin() + std::size_t(k + 1) * n);
+    if (!enough || !solve(a, b, x)) {
+      x = fallback;  // too few samples: the filter fitted to all pixels together
+      ++fallbacks;
+    }
+    for (int i = 0; i < n; ++i) bank.filters.filter(k)[i] = float(x[i]);
+  }
+  return fallbacks;
+}
+
+// Flux form: rhs = div(Gx, Gy) couples neighbouring filters, so solve the joint regularised
+// normal equations (F^T F + lambda I) x = F^T y by conjugate gradients, with F applied through
+// EvaluateRhs and F^T through EvaluateRhsBackward (selections precomputed and held fixed).
+int FitFlux(Model& model, const std::vector<Sequence>& data, const TrainOptions& o) {
+  struct Pair {
+    const Image* u;
+    Image d;  // (u_{k+1} - u_k) / dt
+    std::vector<std::vector<std::int32_t>> sel;
+  };
+  std::vector<Pair> pairs;
+  for (const Sequence& s : data)
+    for (std::size_t k = 0; k + 1 < s.size(); ++k) {
+      Image d = s[k + 1].Copy();
+      for (std::size_t i = 0; i < d.size(); ++i)
+        d.data()[i] = float((double(d.data()[i]) - s[k].data()[i]) / model.dt);
+      pairs.push_back({&s[k], std::move(d), {}});
+    }
+  ParallelFor(0, int(pairs.size()), [&](int i) { pairs[i].sel = ComputeSelections(model, *pairs[i].u); });
+
+  const std::size_t nb = model.banks.size();
+  auto zeros = [&] {
+    std::vector<std::vector<double>> v(nb);
+    for (std::size_t b = 0; b < nb; ++b) v[b].assign(model.banks[b].filters.taps.size(), 0.0);
+    return v;
+  };
+  // F^T applied to per-pair images g(pair), summed in pair order over fixed chunks.
+  auto apply_ft = [&](const std::function<Image(std::size_t, const Model&)>& g, const Model& m) {
+    const int chunks = std::max(1, std::min<int>(16, int(pairs.size())));
+    std::vector<std::vector<std::vector<double>>> part(chunks);
+    ParallelFor(0, chunks, [&](int c) {
+      part[c] = zeros();
+      for (std::size_t i = pairs.size() * c / chunks; i < pairs.size() * (c + 1) / chunks; ++i)
+        EvaluateRhsBackward(m, *pairs[i].u, pairs[i].sel, g(i, m), part[c]);
+    });
+    auto total = zeros();
+    for (const auto& p : part)
+      for (std::size_t b = 0; b < nb; ++b)
+        for (std::size_t j = 0; j < p[b].size(); ++j) total[b][j] += p[b][j];
+    return total;
+  };
+  auto with_taps = [&](const std::vector<std::vector<double>>& x) {
+    Model m = model;
+    for (std::size_t b = 0; b < nb; ++b)
+      for (std::size_t j = 0; j < x[b].size(); ++j) m.banks[b].filters.taps[j] = float(x[b][j]);
+    return m;
+  };
+  auto dot = [&](const auto& a, const auto& b) {
+    double s = 0;
+    for (std::size_t k = 0; k < nb; ++k)
+      for (std::size_t j = 0; j < a[k].size(); ++j) s += a[k][j] * b[k][j];
+    return s;
+  };
+  // Normal operator: (F^T F + lambda I) p.
+  double lambda = 0;
+  auto normal = [&](const std::vector<std::vector<double>>& p) {
+    Model m = with_taps(p);
+    auto r = apply_ft([&](std::size_t i, const Model& mm) { return EvaluateRhs(mm, *pairs[i].u, pairs[i].sel); }, m);
+    for (std::size_t b = 0; b < nb; ++b)
+      for (std::size_t j = 0; j < r[b].size(); ++j) r[b][j] += lambda * p[b][j];
+    return r;
+  };
+  auto rhs = apply_ft([&](std::size_t i, const Model&) { return pairs[i].d.Copy(); }, model);
+  // Scale the ridge by the mean diagonal of F^T F, estimated with one random probe.
+  {
+    auto probe = zeros();
+    for (std::size_t b = 0; b < nb; ++b)
+      for (std::size_t j = 0; j < probe[b].size(); ++j) probe[b][j] = ((j * 7919 + b) % 2) ? 1 : -1;
+    lambda = o.ridge * dot(probe, normal(probe)) / dot(probe, probe);
+  }
+  auto x = zeros(), r = rhs, p = rhs;
+  double rr = dot(r, r);
+  const double rr0 = rr;
+  for (int it = 0; it < 200 && rr > 1e-12 * rr0; ++it) {
+    auto ap = normal(p);
+    const double alpha = rr / dot(p, ap);
+    for (std::size_t b = 0; b < nb; ++b)
+      for (std::size_t j = 0; j < x[b].size(); ++j) {
+        x[b][j] += alpha * p[b][j];
+        r[b][j] -= alpha * ap[b][j];
+      }
+    const double rr_new = dot(r, r);
+    for (std::size_t b = 0; b < nb; ++b)
+      for (std::size_t j = 0; j < p[b].size(); ++j) p[b][j] = r[b][j] + rr_new / rr * p[b][j];
+    rr = rr_new;
+  }
+  model = with_taps(x);
+  return 0;
+}
+
+}  // namespace
+
+int FitLeastSquares(Model& model, const std::vector<Sequence>& data, const TrainOptions& o) {
+  if (data.empty()) Fail("no training data");
+  for (const Sequence& s : data)
+    if (s.size() < 2 || s[0].channels() != 1) Fail("training sequences must be gray, 2+ frames");
+  if (model.form == ModelForm::kDirect) return FitDirect(model, data, o);
+  if (model.form == ModelForm::kFlux) return FitFlux(model, data, o);
+  Fail("least squares for ", FormName(model.form), " models is not part of training");
+}
+
+}  // namespace blade
