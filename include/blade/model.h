@@ -114,7 +114,7 @@ class Rollout {
   std::vector<std::vector<std::vector<std::int32_t>>> sel_, half_sel_;
 };
 
-// Model files: one JSON document (see docs/MODEL_FORMAT.md). Loading validates everything.
+// Model files: one JSON document (see docs/FORMATS.md). Loading validates everything.
 Model LoadModel(const std::string& path);
 Model ParseModel(const std::string& text, const std::string& name);
 std::string SerializeModel(const Model& model);

@@ -34,6 +34,7 @@ struct TrainOptions {
   int footprint = 5;
   double ridge = 1e-3;        // least-squares regularisation, relative to the mean diagonal
   int min_samples = 0;        // 0 = 4 x taps per filter; fewer samples -> fallback (see docs)
+  int cg_iterations = 300;    // flux form: preconditioned conjugate-gradient iterations
   int epochs = 30;            // unrolled fine-tuning epochs (0 = least squares only)
   int batch = 8;              // sequences per Adam step
   int crop = 64;              // random crop side for fine-tuning (0 = whole frames)

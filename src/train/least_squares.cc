@@ -195,21 +195,52 @@ int FitFlux(Model& model, const std::vector<Sequence>& data, const TrainOptions&
       for (std::size_t j = 0; j < probe[b].size(); ++j) probe[b][j] = ((j * 7919 + b) % 2) ? 1 : -1;
     lambda = o.ridge * dot(probe, normal(probe)) / dot(probe, probe);
   }
-  auto x = zeros(), r = rhs, p = rhs;
-  double rr = dot(r, r);
-  const double rr0 = rr;
-  for (int it = 0; it < 200 && rr > 1e-12 * rr0; ++it) {
+  // Jacobi preconditioner: the diagonal of F^T F for one bank's tap j of filter k is about
+  // 2 sum over its pixels of z_{i+j}^2 (each face flux enters two pixels' divergence).
+  auto diag = zeros();
+  for (const Pair& pr : pairs) {
+    const Image& u = *pr.u;
+    const int w = u.width(), h = u.height();
+    for (std::size_t b = 0; b < nb; ++b) {
+      const int size = model.banks[b].filters.size, r = size / 2, n = size * size;
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+          double* dk = diag[b].data() + std::size_t(pr.sel[b][std::size_t(y) * w + x]) * n;
+          for (int dy = -r, j = 0; dy <= r; ++dy)
+            for (int dx = -r; dx <= r; ++dx, ++j) {
+              const double v = u.at(0, std::clamp(x + dx, 0, w - 1), std::clamp(y + dy, 0, h - 1));
+              dk[j] += 2 * v * v;
+            }
+        }
+    }
+  }
+  for (auto& d : diag)
+    for (double& v : d) v = 1.0 / (v + lambda + 1e-30);
+  auto precondition = [&](const std::vector<std::vector<double>>& v) {
+    auto out = v;
+    for (std::size_t b = 0; b < nb; ++b)
+      for (std::size_t j = 0; j < out[b].size(); ++j) out[b][j] *= diag[b][j];
+    return out;
+  };
+  // Preconditioned conjugate gradients.
+  auto x = zeros(), r = rhs;
+  auto z = precondition(r);
+  auto p = z;
+  double rz = dot(r, z);
+  const double rr0 = dot(r, r);
+  for (int it = 0; it < o.cg_iterations && dot(r, r) > 1e-20 * rr0; ++it) {
     auto ap = normal(p);
-    const double alpha = rr / dot(p, ap);
+    const double alpha = rz / dot(p, ap);
     for (std::size_t b = 0; b < nb; ++b)
       for (std::size_t j = 0; j < x[b].size(); ++j) {
         x[b][j] += alpha * p[b][j];
         r[b][j] -= alpha * ap[b][j];
       }
-    const double rr_new = dot(r, r);
+    z = precondition(r);
+    const double rz_new = dot(r, z);
     for (std::size_t b = 0; b < nb; ++b)
-      for (std::size_t j = 0; j < p[b].size(); ++j) p[b][j] = r[b][j] + rr_new / rr * p[b][j];
-    rr = rr_new;
+      for (std::size_t j = 0; j < p[b].size(); ++j) p[b][j] = z[b][j] + rz_new / rz * p[b][j];
+    rz = rz_new;
   }
   model = with_taps(x);
   return 0;
