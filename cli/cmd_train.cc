@@ -56,7 +56,7 @@ void AddTrainCommand(CLI::App& app) {
   struct Args {
     std::string pde, preset, images, out, form = "direct", integrator = "euler", cache;
     bool no_cache = false;
-    int epochs = 30, limit = 0, batch = 8, crop = 64, footprint = 5, patience = 6;
+    int epochs = 30, limit = 0, batch = 8, crop = 64, footprint = 5, patience = 6, cg = 60;
     std::uint64_t seed = 1;
     double lr = 2e-3, rho = 0, ridge = 1e-3;
     std::vector<int> bins;
@@ -77,6 +77,7 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--learning-rate", args->lr, "Adam learning rate");
   cmd->add_option("--patience", args->patience, "Early stopping patience in epochs");
   cmd->add_option("--ridge", args->ridge, "Least-squares regularisation (relative)");
+  cmd->add_option("--cg-iterations", args->cg, "Flux form: least-squares CG iterations");
   cmd->add_option("--footprint", args->footprint, "Filter size (odd, 3..9)");
   cmd->add_option("--rho", args->rho, "Selection structure-tensor scale (default: the preset's)");
   cmd->add_option("--bins", args->bins,
@@ -104,6 +105,8 @@ void AddTrainCommand(CLI::App& app) {
     o.learning_rate = args->lr;
     o.patience = args->patience;
     o.ridge = args->ridge;
+    o.cg_iterations = args->cg;
+    if (args->cg < 1) Fail("--cg-iterations must be positive");
     o.footprint = args->footprint;
     o.selection.rho = args->rho > 0 ? args->rho : preset.selection_rho;
     if (args->rho != 0) RequirePositive(args->rho, "--rho");
