@@ -81,7 +81,7 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--footprint", args->footprint, "Filter size (odd, 3..9)");
   cmd->add_option("--rho", args->rho, "Selection structure-tensor scale (default: the preset's)");
   cmd->add_option("--bins", args->bins,
-                  "Orientation, strength, coherence[, intensity] bins (default 24 3 3; CH 8 5 1 6)")
+                  "Orientation, strength, coherence[, intensity] bins (default: the preset's)")
       ->expected(3, 4);
   cmd->add_option("--cache", args->cache, "Reference sequence cache (default: ~/.cache/blade)");
   cmd->add_flag("--no-cache", args->no_cache, "Do not read or write the cache");
@@ -110,7 +110,7 @@ void AddTrainCommand(CLI::App& app) {
     o.footprint = args->footprint;
     o.selection.rho = args->rho > 0 ? args->rho : preset.selection_rho;
     if (args->rho != 0) RequirePositive(args->rho, "--rho");
-    if (preset.pde == Pde::kCh && args->bins.empty()) args->bins = {8, 5, 1, 6};
+    if (args->bins.empty()) args->bins = preset.selection_bins;
     if (!args->bins.empty()) {
       o.selection.orientations = args->bins[0];
       o.selection.strengths = args->bins[1];

@@ -20,6 +20,8 @@ struct Preset {
   int hr_steps = 0;        // equal reference steps from 0 to T at the fine grid
   int frames = 10;         // BLADE steps to T; hr_steps is a multiple of it
   double selection_rho = 1.0;  // structure-tensor scale for BLADE's filter selection
+  // Orientation, strength, coherence, intensity bins BLADE models of this preset use.
+  std::vector<int> selection_bins = {24, 3, 3, 1};
 
   int frame_every() const { return hr_steps / frames; }   // M
   double hr_dt() const { return time / hr_steps; }         // dt_HR, operating units

@@ -35,6 +35,10 @@ std::vector<Preset> ParsePresets(const std::string& json_text) {
       p.hr_steps = j.at("hr_steps").get<int>();
       p.frames = j.value("frames", 10);
       p.selection_rho = j.value("selection_rho", 1.0);
+      p.selection_bins = j.value("selection_bins", std::vector<int>{24, 3, 3, 1});
+      if (p.selection_bins.size() == 3) p.selection_bins.push_back(1);
+      if (p.selection_bins.size() != 4)
+        Fail("preset '", p.name, "': selection_bins needs 3 or 4 values");
       RequirePositive(p.time, "preset time");
       RequirePositive(p.selection_rho, "preset selection_rho");
       if (p.scale < 1 || p.frames < 1 || p.hr_steps < p.frames || p.hr_steps % p.frames != 0)
