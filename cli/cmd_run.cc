@@ -48,6 +48,7 @@ void AddRunCommand(CLI::App& app) {
     std::string model, input, output, frames_dir, integrator;
     int steps = 0;
     double dt = 0;
+    bool luma = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("run", "Run a trained BLADE model on an image");
@@ -56,6 +57,7 @@ void AddRunCommand(CLI::App& app) {
   cmd->add_option("--dt", args->dt, "Time step (default: the model's)");
   cmd->add_option("--integrator", args->integrator, "euler or midpoint (default: the model's)");
   cmd->add_option("--frames-dir", args->frames_dir, "Write every step as frame_NNNNN.tiff here");
+  cmd->add_flag("--luma", args->luma, "Convert a color input to luma (BT.601) first");
   cmd->add_option("input", args->input, "Input image (gray or color)")->required();
   cmd->add_option("output", args->output, "Output image")->required();
   cmd->callback([args] {
@@ -72,6 +74,7 @@ void AddRunCommand(CLI::App& app) {
     o.dt = args->dt;
     o.integrator = args->integrator.empty() ? model.integrator : ParseIntegrator(args->integrator);
     Image u0 = ReadImage(args->input);
+    if (args->luma) u0 = ToLuma(u0);
     std::vector<std::pair<int, Image>> frames;
     if (!args->frames_dir.empty())
       o.on_frame = [&](int k, const Image& u) { frames.emplace_back(k, u.Copy()); };

@@ -131,6 +131,16 @@ if "$blade" solve --pde pm --time 0.5 "$work/good.png" "$work/ok.png" 2>/dev/nul
 else
   echo "FAIL (good run)"; fail=1
 fi
+# Frames: every 4th of 16 PM steps (and step 0) as float TIFFs that round-trip the state exactly.
+mkdir -p "$work/frames"
+"$blade" -q solve --pde pm --time 4 --dt 0.25 --frames-every 4 --frames-dir "$work/frames" \
+  "$work/good.png" "$work/last.tiff"
+n=$(ls "$work/frames" | wc -l)
+if [ "$n" -eq 5 ] && "$blade" compare "$work/frames/frame_00016.tiff" "$work/last.tiff" | grep -q "PSNR inf"; then
+  echo "ok   (frames: $n files, last frame equals the output)"
+else
+  echo "FAIL (frames: $n files)"; fail=1
+fi
 leftover=$(find "$work" -name '.*tmp*' | head -1)
 [ -z "$leftover" ] || { echo "FAIL: temporary file left behind: $leftover"; fail=1; }
 exit $fail
