@@ -11,6 +11,7 @@
 #include "blade/eval.h"
 #include "blade/io.h"
 #include "blade/model.h"
+#include "blade/ops.h"
 #include "blade/train.h"
 #include "commands.h"
 #include "progress.h"
@@ -169,10 +170,12 @@ void AddTrainCommand(CLI::App& app) {
 void AddEvalCommand(CLI::App& app) {
   struct Args {
     std::string model, images, json;
-    int limit = 0;
+    int limit = 0, long_steps = 0;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("eval", "Score a model with the kodak4x protocol");
+  cmd->add_option("--long-steps", args->long_steps,
+                  "Also run this many steps per image and report the value range (stability)");
   cmd->add_option("--model", args->model, "Model file")->required();
   cmd->add_option("--images", args->images, "Folder of evaluation images (HR)")->required();
   cmd->add_option("--limit", args->limit, "Use only the first N images");
@@ -185,13 +188,32 @@ void AddEvalCommand(CLI::App& app) {
     if (!args->json.empty()) CheckOutputPath(args->json + ".png");
     std::vector<std::string> files = ListImages(args->images);
     if (args->limit > 0 && std::size_t(args->limit) < files.size()) files.resize(args->limit);
+    if (args->long_steps < 0 || args->long_steps > 100000) Fail("--long-steps must be 0..100000");
     Progress progress("eval", ProgressEnabled());
     std::vector<BaselineRow> rows;
+    float range_min = 1e30f, range_max = -1e30f, long_min = 1e30f, long_max = -1e30f;
+    int long_diverged = 0;
     for (std::size_t i = 0; i < files.size(); ++i) {
       progress.Update(long(i), long(files.size()));
-      rows.push_back(EvaluateImage(preset, LoadHrLuma(files[i], preset.scale),
-                                   std::filesystem::path(files[i]).filename().string(), &model,
-                                   DefaultCacheDir()));
+      Image hr = LoadHrLuma(files[i], preset.scale);
+      rows.push_back(EvaluateImage(preset, hr, std::filesystem::path(files[i]).filename().string(),
+                                   &model, DefaultCacheDir()));
+      if (!rows.back().blade.diverged) {
+        range_min = std::min(range_min, rows.back().blade_min);
+        range_max = std::max(range_max, rows.back().blade_max);
+      }
+      if (args->long_steps > 0) {
+        RunOptions o;
+        o.steps = args->long_steps;
+        o.integrator = model.integrator;
+        try {
+          Image u = RunModel(model, AreaDownsample(hr, preset.scale), o);
+          long_min = std::min(long_min, MinValue(u));
+          long_max = std::max(long_max, MaxValue(u));
+        } catch (const Error&) {
+          ++long_diverged;
+        }
+      }
     }
     progress.Finish();
     struct Mean {
@@ -226,6 +248,11 @@ void AddEvalCommand(CLI::App& app) {
       jrows[name] = {{"psnr", m.psnr}, {"ssim", m.ssim}, {"seconds", m.seconds},
                      {"diverged", m.diverged}};
     }
+    std::printf("BLADE output range over all images after %d steps: [%.4f, %.4f]\n", preset.frames,
+                range_min, range_max);
+    if (args->long_steps > 0)
+      std::printf("after %d steps: range [%.4f, %.4f], %d of %zu images diverged\n",
+                  args->long_steps, long_min, long_max, long_diverged, rows.size());
     if (args->json.empty()) return;
     nlohmann::json images = nlohmann::json::array();
     for (const BaselineRow& r : rows) {
@@ -239,7 +266,11 @@ void AddEvalCommand(CLI::App& app) {
     }
     nlohmann::json doc = {{"protocol", "kodak4x"}, {"model", args->model}, {"pde", model.pde},
                           {"preset", preset.name}, {"form", FormName(model.form)},
-                          {"steps", preset.frames}, {"rows", jrows}, {"images", images}};
+                          {"steps", preset.frames}, {"rows", jrows}, {"images", images},
+                          {"range", {range_min, range_max}}};
+    if (args->long_steps > 0)
+      doc["long_run"] = {{"steps", args->long_steps}, {"range", {long_min, long_max}},
+                         {"diverged", long_diverged}};
     WriteTextFileAtomically(args->json, doc.dump(2) + "\n");
   });
 }

@@ -21,6 +21,7 @@ struct Score {
 struct BaselineRow {
   std::string image;
   Score blade;             // the model's 10 steps (only when a model is evaluated)
+  float blade_min = 0, blade_max = 0;  // value range of the model's output
   Score identity;          // LR initial condition vs. target
   Score classical_lr10;    // the scheme at LR, T in exactly `frames` steps (may be unstable)
   Score classical_lr;      // the scheme at LR with its default stable step

@@ -99,6 +99,8 @@ BaselineRow EvaluateImage(const Preset& preset, const Image& hr, const std::stri
     try {
       Image u = RunModel(*model, lr0, o);
       row.blade = ScoreAgainst(u, target);
+      row.blade_min = MinValue(u);
+      row.blade_max = MaxValue(u);
     } catch (const DivergedError&) {
       row.blade.diverged = true;
     }
