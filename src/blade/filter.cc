@@ -46,21 +46,37 @@ void FilterBank::Validate() const {
     if (!std::isfinite(t)) Fail("filter bank contains non-finite taps");
 }
 
+// The footprint is a template parameter so the tap loops unroll; ApplyPlane dispatches on it.
+template <typename T, int kSize>
+void ApplyPlaneFixed(const T* z, int w, int h, const std::int32_t* sel, const T* taps, T* out) {
+  constexpr int r = kSize / 2, n = kSize * kSize;
+  const int pw = w + 2 * r;
+  const std::vector<T> pad = PadReplicate(z, w, h, r);
+  ParallelFor(0, h, [&](int y) {
+    const std::int32_t* s = sel + std::size_t(y) * w;
+    T* o = out + std::size_t(y) * w;
+    const T* row = pad.data() + std::size_t(y) * pw;
+    for (int x = 0; x < w; ++x) {
+      const T* h_k = taps + std::size_t(s[x]) * n;
+      const T* p = row + x;  // top-left of the footprint
+      T acc = 0;
+      for (int dy = 0; dy < kSize; ++dy)
+        for (int dx = 0; dx < kSize; ++dx) acc += h_k[dy * kSize + dx] * p[dy * pw + dx];
+      o[x] = acc;
+    }
+  });
+}
+
 template <typename T>
 void ApplyPlane(const T* z, int w, int h, const std::int32_t* sel, const T* taps, int size,
                 T* out) {
-  const int r = size / 2, pw = w + 2 * r, n = size * size;
-  const std::vector<T> pad = PadReplicate(z, w, h, r);
-  ParallelFor(0, h, [&](int y) {
-    for (int x = 0; x < w; ++x) {
-      const T* h_k = taps + std::size_t(sel[std::size_t(y) * w + x]) * n;
-      const T* p = pad.data() + std::size_t(y) * pw + x;  // top-left of the footprint
-      T acc = 0;
-      for (int dy = 0; dy < size; ++dy, p += pw, h_k += size)
-        for (int dx = 0; dx < size; ++dx) acc += h_k[dx] * p[dx];
-      out[std::size_t(y) * w + x] = acc;
-    }
-  });
+  switch (size) {
+    case 3: return ApplyPlaneFixed<T, 3>(z, w, h, sel, taps, out);
+    case 5: return ApplyPlaneFixed<T, 5>(z, w, h, sel, taps, out);
+    case 7: return ApplyPlaneFixed<T, 7>(z, w, h, sel, taps, out);
+    case 9: return ApplyPlaneFixed<T, 9>(z, w, h, sel, taps, out);
+  }
+  Fail("filter footprint must be 3, 5, 7 or 9 (got ", size, ")");
 }
 
 template <typename T>
