@@ -15,6 +15,7 @@ void AddRunCommand(CLI::App& app);
 void AddInfoCommand(CLI::App& app);
 void AddTrainCommand(CLI::App& app);
 void AddEvalCommand(CLI::App& app);
+void AddSegmentCommand(CLI::App& app);
 // The whole command line, as typed (for provenance).
 const std::string& CommandLine();
 

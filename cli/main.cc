@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
   AddInfoCommand(app);
   AddTrainCommand(app);
   AddEvalCommand(app);
+  AddSegmentCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
