@@ -16,6 +16,7 @@ void AddInfoCommand(CLI::App& app);
 void AddTrainCommand(CLI::App& app);
 void AddEvalCommand(CLI::App& app);
 void AddSegmentCommand(CLI::App& app);
+void AddEvalAppCommand(CLI::App& app);
 // The whole command line, as typed (for provenance).
 const std::string& CommandLine();
 

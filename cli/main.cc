@@ -76,6 +76,7 @@ int main(int argc, char** argv) {
   AddTrainCommand(app);
   AddEvalCommand(app);
   AddSegmentCommand(app);
+  AddEvalAppCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -41,5 +41,9 @@ Image SegmentationOverlay(const Image& f, const Image& mask);
 // Fraction of pixels where two masks agree, and intersection over union of their foregrounds.
 double MaskAgreement(const Image& a, const Image& b);
 double MaskIou(const Image& a, const Image& b);
+// With lambda1 = lambda2 and nu = 0 the Chan–Vese energy is symmetric in inside/outside, so two
+// runs can find the same partition with swapped labels: compare partitions, flipping b if that
+// agrees better. Returns the flipped-or-not b.
+Image AlignLabels(const Image& a, const Image& b);
 
 }  // namespace blade

@@ -169,6 +169,13 @@ double MaskAgreement(const Image& a, const Image& b) {
   return double(same) / double(a.size());
 }
 
+Image AlignLabels(const Image& a, const Image& b) {
+  Image out = b.Copy();
+  if (MaskAgreement(a, b) >= 0.5) return out;
+  for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = out.data()[i] >= 0.5f ? 0.f : 1.f;
+  return out;
+}
+
 double MaskIou(const Image& a, const Image& b) {
   RequireSameShape(a, b, "masks");
   std::size_t inter = 0, uni = 0;
