@@ -125,7 +125,8 @@ void AddTrainCommand(CLI::App& app) {
       probe.coherence_thresholds.assign(probe.coherences - 1, 0.f);
       probe.intensity_thresholds.assign(probe.intensities - 1, 0.f);
       probe.Validate();
-      FilterBank check(1, o.footprint);
+      if (o.footprint < 3 || o.footprint > 9 || o.footprint % 2 == 0)
+        Fail("--footprint must be odd, 3..9 (got ", o.footprint, ")");
     }
     std::vector<std::string> files = ListImages(args->images);
     if (args->limit > 0 && std::size_t(args->limit) < files.size()) files.resize(args->limit);

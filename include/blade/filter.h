@@ -8,7 +8,11 @@
 
 namespace blade {
 
-// A bank of `count` square filters with an odd footprint size x size (3..9). Tap (dx, dy) of
+// Largest footprint: trained models use 3..9; deconvolution enlarges them to absorb the blur
+// (paper eq. 4.4), up to 15.
+inline constexpr int kMaxFootprint = 15;
+
+// A bank of `count` square filters with an odd footprint size x size (3..kMaxFootprint). Tap (dx, dy) of
 // filter k, dx, dy in [-r, r], r = size / 2, is taps[k * size^2 + (dy + r) * size + (dx + r)]:
 // out_i = sum_j h^{s(i)}_j z_{i+j} is a correlation, as in the paper.
 struct FilterBank {
@@ -26,7 +30,7 @@ struct FilterBank {
   float tap(int k, int dx, int dy) const {
     return filter(k)[(dy + radius()) * size + dx + radius()];
   }
-  void Validate() const;  // odd size 3..9, taps.size() == count * size^2, all finite
+  void Validate() const;  // odd size 3..15, taps.size() == count * size^2, all finite
 };
 
 // Raw kernels on one plane of width w, height h, templated so tests can run them in double.

@@ -37,7 +37,8 @@ FilterBank::FilterBank(int count_, int size_) : size(size_), count(count_) {
 }
 
 void FilterBank::Validate() const {
-  if (size < 3 || size > 9 || size % 2 == 0) Fail("filter footprint must be odd, 3..9 (got ", size, ")");
+  if (size < 3 || size > kMaxFootprint || size % 2 == 0)
+    Fail("filter footprint must be odd, 3..", kMaxFootprint, " (got ", size, ")");
   if (count < 1 || count > 100000) Fail("filter count must be 1..100000 (got ", count, ")");
   if (taps.empty()) return;  // being constructed
   if (taps.size() != std::size_t(count) * size * size)
@@ -75,8 +76,11 @@ void ApplyPlane(const T* z, int w, int h, const std::int32_t* sel, const T* taps
     case 5: return ApplyPlaneFixed<T, 5>(z, w, h, sel, taps, out);
     case 7: return ApplyPlaneFixed<T, 7>(z, w, h, sel, taps, out);
     case 9: return ApplyPlaneFixed<T, 9>(z, w, h, sel, taps, out);
+    case 11: return ApplyPlaneFixed<T, 11>(z, w, h, sel, taps, out);
+    case 13: return ApplyPlaneFixed<T, 13>(z, w, h, sel, taps, out);
+    case 15: return ApplyPlaneFixed<T, 15>(z, w, h, sel, taps, out);
   }
-  Fail("filter footprint must be 3, 5, 7 or 9 (got ", size, ")");
+  Fail("filter footprint must be odd, 3..15 (got ", size, ")");
 }
 
 template <typename T>

@@ -1,0 +1,58 @@
+// Restoration with a trained model as regulariser (paper eq. 2.10, 4.1–4.5): linear operators with adjoints, deconvolution.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "blade/image.h"
+#include "blade/model.h"
+
+namespace blade {
+
+// A linear degradation operator A as the pair (apply, adjoint), acting on every channel.
+struct LinearOperator {
+  std::string name;
+  std::function<Image(const Image&)> apply, adjoint;
+};
+
+// Gaussian blur with half-sample symmetric borders: self-adjoint (the HS-extended symmetric
+// convolution matrix is symmetric; tested).
+LinearOperator BlurOperator(double sigma);
+// Masking (inpainting): A = diag(mask), mask values in [0, 1], self-adjoint.
+LinearOperator MaskOperator(const Image& mask);
+// Blur then keep every factor-th sample from index 0 (the Roussos–Maragos lattice); the adjoint
+// inserts zeros and blurs. Sizes must be divisible by the factor.
+LinearOperator SubsampleOperator(double sigma, int factor);
+// Parses "blur:sigma=S", "mask:FILE", "subsample:factor=D,sigma=S".
+LinearOperator ParseOperator(const std::string& spec);
+
+// The extra term lambda A^T (f - A u) of eq. 4.1, for RunModel.
+ExtraTerm FidelityTerm(const LinearOperator& op, const Image& f, double lambda);
+
+struct RestoreOptions {
+  double lambda = 1;
+  int steps = 10;
+  double dt = 0;  // 0: the model's dt
+  Integrator integrator = Integrator::kEuler;
+};
+
+// Eq. 4.2: u <- u + dt (BLADE(u) + lambda A^T (f - A u)), from u = f (or the op's adjoint of f
+// when A changes the size).
+Image Restore(const Model& model, const LinearOperator& op, const Image& f,
+              const RestoreOptions& options);
+
+// Eq. 4.4: the model's filters minus lambda phi~ * phi, enlarged to the footprint the
+// autocorrelation of the sampled Gaussian phi (taps to 3 sigma) needs. Direct models only.
+// Fails if the footprint would exceed kMaxFootprint (sigma > 1.1).
+Model AbsorbDeconvolution(const Model& model, double sigma, double lambda);
+
+// Eq. 4.5 with absorbed filters: u <- u + dt (BLADE_deconv(u) + lambda phi~ * f), from u = f.
+Image Deconvolve(const Model& model, const Image& f, double sigma, const RestoreOptions& options);
+
+// The same restoration formula with the classical reference scheme of `pde` in place of BLADE
+// (u <- Step(u, dt) + dt lambda A^T (f - A u)), for comparison at equal steps.
+Image RestoreClassical(const std::string& pde, const std::map<std::string, double>& params,
+                       const LinearOperator& op, const Image& f, const RestoreOptions& options);
+
+}  // namespace blade

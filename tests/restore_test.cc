@@ -1,0 +1,108 @@
+// Restoration operators (adjointness), deconvolution absorbed vs. explicit, and a real gain.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "blade/error.h"
+#include "blade/metrics.h"
+#include "blade/ops.h"
+#include "blade/restore.h"
+#include "test_util.h"
+
+namespace blade {
+namespace {
+
+using testing::RandomImage;
+
+double Dot(const Image& a, const Image& b) {
+  double s = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) s += double(a.data()[i]) * b.data()[i];
+  return s;
+}
+
+void ExpectAdjoint(const LinearOperator& op, int w, int h, int channels) {
+  Image x = RandomImage(w, h, channels, 1, -1, 1);
+  Image ax = op.apply(x);
+  Image y = RandomImage(ax.width(), ax.height(), channels, 2, -1, 1);
+  const double lhs = Dot(ax, y), rhs = Dot(x, op.adjoint(y));
+  EXPECT_NEAR(lhs, rhs, 1e-6 * std::max(1.0, std::abs(lhs))) << op.name;
+}
+
+TEST(RestoreOperators, AdjointsAreExact) {
+  for (double sigma : {0.5, 1.0, 2.5, 30.0}) ExpectAdjoint(BlurOperator(sigma), 37, 29, 1);
+  ExpectAdjoint(BlurOperator(1.0), 20, 16, 3);
+  ExpectAdjoint(MaskOperator(RandomImage(23, 19, 1, 5)), 23, 19, 3);
+  ExpectAdjoint(SubsampleOperator(0.8, 4), 32, 24, 1);
+  ExpectAdjoint(SubsampleOperator(0.0, 2), 18, 10, 3);
+}
+
+Model SmoothingModel() {
+  SelectionConfig s;
+  s.strength_thresholds = {0.01f, 0.05f};
+  s.coherence_thresholds = {0.3f, 0.6f};
+  Model m = MakeEmptyModel(ModelForm::kDirect, s, 5);
+  std::mt19937 rng(4);
+  std::normal_distribution<float> d(0.f, 0.02f);
+  for (int k = 0; k < m.banks[0].filters.count; ++k) {
+    FilterBank& f = m.banks[0].filters;
+    for (int j = 0; j < 25; ++j) f.filter(k)[j] = d(rng);
+    f.tap(k, 0, 0) -= 0.8f;
+    f.tap(k, 1, 0) += 0.2f;
+    f.tap(k, -1, 0) += 0.2f;
+    f.tap(k, 0, 1) += 0.2f;
+    f.tap(k, 0, -1) += 0.2f;
+  }
+  m.dt = 0.4;
+  return m;
+}
+
+// Eq. 4.4–4.5 (filters absorb -lambda phi~*phi) equals eq. 4.2 away from the border, where the
+// two differ only in how the blur meets the border.
+TEST(RestoreDeconvolution, AbsorbedFormEqualsExplicitFormInTheInterior) {
+  Model m = SmoothingModel();
+  Image f = GaussianBlur(testing::SyntheticScene(64, 48), 1.0);
+  RestoreOptions o;
+  o.lambda = 2;
+  o.steps = 1;
+  Image a = Deconvolve(m, f, 1.0, o);
+  Image b = Restore(m, BlurOperator(1.0), f, o);
+  const int margin = 8;  // 2 x the blur radius (3) + 2
+  double max_diff = 0;
+  for (int y = margin; y < f.height() - margin; ++y)
+    for (int x = margin; x < f.width() - margin; ++x)
+      max_diff = std::max(max_diff, double(std::abs(a.at(0, x, y) - b.at(0, x, y))));
+  EXPECT_LT(max_diff, 1e-5);
+  EXPECT_EQ(AbsorbDeconvolution(m, 1.0, 2).banks[0].filters.size, 13);
+}
+
+// With a real trained regulariser (the shipped Perona–Malik model).
+TEST(RestoreDeconvolution, ImprovesABlurredNoisyImage) {
+  Model pm = LoadModel(testing::SourcePath("models/pm.blade"));
+  Image truth = testing::SyntheticScene(96, 72);
+  Image f = GaussianBlur(truth, 1.0);
+  Image noise = RandomImage(96, 72, 1, 9, -0.03f, 0.03f);
+  for (std::size_t i = 0; i < f.size(); ++i) f.data()[i] += noise.data()[i];
+  RestoreOptions o;
+  o.lambda = 2;
+  o.steps = 10;
+  Image u = Deconvolve(pm, f, 1.0, o);
+  // Measured: 31.7 dB in, 33.6 dB out (lambda 2, 10 steps).
+  EXPECT_GT(Psnr(u, truth), Psnr(f, truth) + 1.0);
+}
+
+TEST(RestoreDeconvolution, RejectsWhatItCannotDo) {
+  Model m = SmoothingModel();
+  Image f = RandomImage(40, 40, 1, 1);
+  RestoreOptions o;
+  EXPECT_THROW(Deconvolve(m, f, 3.0, o), Error);  // footprint 37 > 15
+  EXPECT_THROW(Deconvolve(m, RandomImage(10, 10, 1, 1), 1.0, o), Error);  // smaller than 13x13
+  Model flux = MakeEmptyModel(ModelForm::kFlux, m.banks[0].selection, 5);
+  EXPECT_THROW(AbsorbDeconvolution(flux, 1.0, 1.0), Error);
+  LinearOperator mask = MaskOperator(RandomImage(20, 20, 1, 3));
+  EXPECT_THROW(Restore(m, mask, f, o), Error);  // mask of the wrong size
+  EXPECT_THROW(ParseOperator("sharpen:amount=2"), Error);
+}
+
+}  // namespace
+}  // namespace blade
