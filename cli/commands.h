@@ -17,6 +17,7 @@ void AddTrainCommand(CLI::App& app);
 void AddEvalCommand(CLI::App& app);
 void AddSegmentCommand(CLI::App& app);
 void AddEvalAppCommand(CLI::App& app);
+void AddRestoreCommands(CLI::App& app);
 // The whole command line, as typed (for provenance).
 const std::string& CommandLine();
 

@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
   AddEvalCommand(app);
   AddSegmentCommand(app);
   AddEvalAppCommand(app);
+  AddRestoreCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
