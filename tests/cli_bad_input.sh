@@ -125,6 +125,23 @@ assert j["form"] == "direct" and j["pde"] == "heat" and j["dt"] == 0.2, j
 assert j["bins"][:3] == [24, 3, 3] and j["footprint"] == 5, j
 '; then echo "ok   (info --json keys)"; else echo "FAIL (info --json)"; fail=1; fi
 
+# Applications.
+/usr/bin/python3 - "$work" <<'PY'
+import sys
+import numpy as np
+np.save(sys.argv[1] + "/mask_small.npy", np.ones((8, 8), np.float32))
+PY
+expect 1 "deconv: PSF too large" -- "$blade" deconv --model "$work/good.blade" --sigma 3 "$work/good.png" "$out"
+expect 1 "deconv: resampling model" -- "$blade" deconv --model "$work/resample.blade" "$work/good.png" "$out"
+expect 1 "deconv: negative lambda" -- "$blade" deconv --model "$work/good.blade" --lambda -1 "$work/good.png" "$out"
+expect 1 "restore: mask of the wrong size" -- "$blade" restore --model "$work/good.blade" --op "mask:$work/mask_small.npy" "$work/good.png" "$out"
+expect 1 "restore: unknown operator" -- "$blade" restore --model "$work/good.blade" --op sharpen "$work/good.png" "$out"
+expect 1 "restore: zero subsample factor" -- "$blade" restore --model "$work/good.blade" --op "subsample:factor=0" "$work/good.png" "$out"
+expect 1 "segment: resampling model" -- "$blade" segment --model "$work/resample.blade" "$work/good.png" "$out"
+expect 1 "segment: zero iterations" -- "$blade" segment --reference --iters 0 "$work/good.png" "$out"
+expect 2 "segment: no model" -- "$blade" segment "$work/good.png" "$out"
+expect 1 "eval-app: unknown application" -- "$blade" eval-app sharpen --model "$work/good.blade" --images "$work/good.png"
+
 # A good run writes its output and nothing else.
 if "$blade" solve --pde pm --time 0.5 "$work/good.png" "$work/ok.png" 2>/dev/null && [ -s "$work/ok.png" ]; then
   echo "ok   (good run writes output)"
