@@ -1,0 +1,42 @@
+#!/usr/bin/python3
+"""Writes models/README.md: how each shipped model was made, from the provenance in the files."""
+import json
+import pathlib
+import subprocess
+import sys
+
+root = pathlib.Path(__file__).resolve().parent.parent
+blade = root / "build" / "bin" / "blade"
+lines = [
+    "# Pretrained models",
+    "",
+    "Each model was trained by `scripts/train_models.sh` from the 200 BSDS500 training",
+    "photographs (`../shared/data/train/BSDS500`; never the Kodak evaluation images), with the",
+    "PDE's preset in `presets/presets.json`. This page is generated from the provenance stored",
+    "in each file (`scripts/model_notes.py`; `blade info MODEL` shows the same). Quality numbers",
+    "are in `docs/RESULTS.md`.",
+    "",
+]
+for path in sorted((root / "models").glob("*.blade")):
+    info = json.loads(subprocess.check_output([str(blade), "info", "--json", str(path)]))
+    p = info["provenance"]
+    bins = "x".join(str(b) for b in info["bins"])
+    lines += [
+        f"## `{path.name}`",
+        "",
+        f"- {info['pde']} ({info['form']} form, {info['integrator']}), preset `{info['preset']}`,"
+        f" dt {info['dt']:g} x {info['steps']} steps",
+        f"- selection: {bins} bins (orientation x strength x coherence x intensity),"
+        f" rho {info['rho']:g}; {info['footprint']}x{info['footprint']} filters",
+        f"- data: {p.get('data', '?')}; {p.get('train_images', '?')} for training,"
+        f" {p.get('validation_images', '?')} for validation",
+        f"- 10-step validation MSE: least squares {float(p.get('ls_validation_mse', 'nan')):.4g},"
+        f" after fine-tuning {float(p.get('validation_mse', 'nan')):.4g}; epochs {p.get('epochs', '?')}",
+        f"- time: {float(p.get('train_seconds', 'nan')):.0f} s in all, of which"
+        f" {float(p.get('data_seconds', 'nan')):.0f} s reference data (0 when the cache was warm)",
+        f"- trained {p.get('date', '?')} at revision {p.get('revision', '?')}, seed {p.get('seed', '?')}",
+        f"- command: `{p.get('command', '?')}`",
+        "",
+    ]
+(root / "models" / "README.md").write_text("\n".join(lines))
+print("wrote", root / "models" / "README.md", file=sys.stderr)
