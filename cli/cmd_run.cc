@@ -85,11 +85,7 @@ void AddRunCommand(CLI::App& app) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     progress.Finish();
-    for (const auto& [k, frame] : frames) {
-      char name[64];
-      std::snprintf(name, sizeof name, "frame_%05d.tiff", k);
-      WriteImage(frame, (std::filesystem::path(args->frames_dir) / name).string());
-    }
+    WriteFrames(frames, args->frames_dir);
     WriteImage(u, args->output);
     Note(StrCat("ran ", FormName(model.form), " model (", model.pde.empty() ? "?" : model.pde,
                 ") ", o.steps > 0 ? o.steps : model.steps, " ", IntegratorName(o.integrator),

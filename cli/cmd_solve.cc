@@ -62,11 +62,7 @@ void RunSolve(const SolveArgs& a) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   progress.Finish();
   // Outputs are written only after the whole run succeeded.
-  for (const auto& [k, frame] : frames) {
-    char name[64];
-    std::snprintf(name, sizeof name, "frame_%05d.tiff", k);
-    WriteImage(frame, (std::filesystem::path(a.frames_dir) / name).string());
-  }
+  WriteFrames(frames, a.frames_dir);
   WriteImage(r.u, a.output);
   Note(StrCat("solved ", PdeLongName(pde), " to T = ", o.time, " in ", r.steps, " steps of dt = ",
               r.dt, " at dx = ", o.dx, " (", seconds, " s) -> ", a.output));

@@ -3,6 +3,10 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "blade/image.h"
 
 namespace blade::cli {
 
@@ -26,6 +30,8 @@ const std::string& CommandLine();
 void CheckOutputPath(const std::string& path);
 // "key=value" -> (key, value); fails with a usage message on malformed input.
 std::pair<std::string, double> ParseKeyValue(const std::string& text);
+// Writes (step, state) frames as DIR/frame_NNNNN.tiff (float, exact).
+void WriteFrames(const std::vector<std::pair<int, Image>>& frames, const std::string& dir);
 // Prints to stderr unless --quiet (status messages; results go to stdout).
 void Note(const std::string& message);
 

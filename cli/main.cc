@@ -37,6 +37,14 @@ std::pair<std::string, double> ParseKeyValue(const std::string& text) {
   }
 }
 
+void WriteFrames(const std::vector<std::pair<int, Image>>& frames, const std::string& dir) {
+  for (const auto& [k, frame] : frames) {
+    char name[64];
+    std::snprintf(name, sizeof name, "frame_%05d.tiff", k);
+    WriteImage(frame, (std::filesystem::path(dir) / name).string());
+  }
+}
+
 void Note(const std::string& message) {
   if (Quiet()) return;
   std::fprintf(stderr, "%s\n", message.c_str());
