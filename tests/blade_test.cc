@@ -119,6 +119,17 @@ TEST(BladeSelection, FeaturesAreDefinedOnFlatImages) {
   EXPECT_TRUE(AllFinite(f.coherence));
 }
 
+// A diverging run can hand selection overflowing values (inf - inf = NaN in the tensor): the
+// indices must still be valid so the run reaches its non-finite check instead of crashing.
+TEST(BladeSelection, IndicesStayInRangeForOverflowingInput) {
+  SelectionConfig c = DefaultSelection();
+  Image u = RandomImage(20, 16, 1, 4, -1e30f, 1e30f);
+  u.at(0, 3, 3) = INFINITY;
+  u.at(0, 7, 9) = NAN;
+  for (const auto& sel : {Select(c, u), SelectReference(c, u)})
+    for (std::int32_t s : sel) ASSERT_TRUE(s >= 0 && s < c.num_filters()) << s;
+}
+
 TEST(BladeSelection, QuantileThresholdsSplitEqually) {
   std::vector<float> v(1000);
   for (int i = 0; i < 1000; ++i) v[i] = float(i);

@@ -113,8 +113,9 @@ void SelectionConfig::Validate() const {
 }
 
 int OrientationBin(float theta, int n) {
-  int b = int(std::floor(double(theta) / kPi * n));
-  return std::clamp(b, 0, n - 1);
+  const double q = std::floor(double(theta) / kPi * n);
+  if (!(q >= 0)) return 0;  // also NaN
+  return q >= n ? n - 1 : int(q);
 }
 
 int ThresholdBin(float value, const std::vector<float>& thresholds) {
@@ -173,7 +174,10 @@ std::vector<std::int32_t> Select(const SelectionConfig& cfg, const Image& image)
       // over 2 pi, times N.
       float phi = FastAtan2(float(e), float(d));
       if (phi < 0) phi += float(2 * kPi);
-      const int o = std::min(no - 1, int(phi * bins_per_radian));
+      // A state that overflowed gives NaN here; such a pixel takes bin 0 rather than an
+      // out-of-range index (the run then stops at its non-finite check).
+      const float q = phi * bins_per_radian;
+      const int o = q >= 0 && q < float(no) ? std::min(no - 1, int(q)) : 0;
       const float coh = r1 + r2 > 0 ? float((double(r1) - r2) / (double(r1) + r2)) : 0.f;
       const int sb = CountAtMost(r1, cfg.strength_thresholds);
       const int cb = CountAtMost(coh, cfg.coherence_thresholds);
