@@ -207,61 +207,62 @@ void AddEvalAppCommand(CLI::App& app) {
 
 namespace blade::cli {
 
+namespace {
+
+struct RestoreArgs {
+  std::string model, op, input, output;
+  double lambda = 1, sigma = 1, dt = 0;
+  int steps = 10;
+
+  // The options both restoration commands share, checked before any work.
+  void AddCommon(CLI::App* cmd, const char* lambda_help) {
+    cmd->add_option("--lambda", lambda, lambda_help);
+    cmd->add_option("--steps", steps, "Steps (default 10)");
+    cmd->add_option("--dt", dt, "Step (default: the model's)");
+    cmd->add_option("input", input, "Observed image")->required();
+    cmd->add_option("output", output, "Restored image")->required();
+  }
+  RestoreOptions Checked() const {
+    RequireNonNegative(lambda, "--lambda");
+    if (steps < 1 || steps > 100000) Fail("--steps must be 1..100000");
+    if (dt != 0) RequirePositive(dt, "--dt");
+    CheckOutputPath(output);
+    RestoreOptions o;
+    o.lambda = lambda;
+    o.steps = steps;
+    o.dt = dt;
+    return o;
+  }
+};
+
+}  // namespace
+
 void AddRestoreCommands(CLI::App& app) {
-  struct Args {
-    std::string model, op, input, output;
-    double lambda = 1, sigma = 1, dt = 0;
-    int steps = 10;
-  };
-  auto r = std::make_shared<Args>();
+  auto r = std::make_shared<RestoreArgs>();
   CLI::App* restore = app.add_subcommand(
       "restore", "Restoration u += dt (BLADE(u) + lambda A^T (f - A u)) (paper eq. 4.2)");
   restore->add_option("--model", r->model, "Regulariser model (TV, PM or CED)")->required();
   restore->add_option("--op", r->op, "blur:sigma=S | mask:FILE")->required();
-  restore->add_option("--lambda", r->lambda, "Data weight lambda (default 1)");
-  restore->add_option("--steps", r->steps, "Steps (default 10)");
-  restore->add_option("--dt", r->dt, "Step (default: the model's)");
-  restore->add_option("input", r->input, "Observed image f")->required();
-  restore->add_option("output", r->output, "Restored image")->required();
+  r->AddCommon(restore, "Data weight lambda (default 1)");
   restore->callback([r] {
-    RequireNonNegative(r->lambda, "--lambda");
-    if (r->steps < 1 || r->steps > 100000) Fail("--steps must be 1..100000");
-    if (r->dt != 0) RequirePositive(r->dt, "--dt");
-    CheckOutputPath(r->output);
+    RestoreOptions o = r->Checked();
     Model model = LoadModel(r->model);
     LinearOperator op = ParseOperator(r->op);
-    Image f = ReadImage(r->input);
-    RestoreOptions o;
-    o.lambda = r->lambda;
-    o.steps = r->steps;
-    o.dt = r->dt;
-    WriteImage(Restore(model, op, f, o), r->output);
+    WriteImage(Restore(model, op, ReadImage(r->input), o), r->output);
   });
 
-  auto d = std::make_shared<Args>();
+  auto d = std::make_shared<RestoreArgs>();
   d->lambda = 2;
   CLI::App* deconv = app.add_subcommand(
       "deconv", "Non-blind Gaussian deconvolution with filters that absorb the blur (eq. 4.4-4.5)");
   deconv->add_option("--model", d->model, "Direct regulariser model (CED in the paper)")->required();
   deconv->add_option("--sigma", d->sigma, "Gaussian PSF sigma in pixels (default 1, at most 1.1)");
-  deconv->add_option("--lambda", d->lambda, "Data weight lambda (default 2)");
-  deconv->add_option("--steps", d->steps, "Steps (default 10)");
-  deconv->add_option("--dt", d->dt, "Step (default: the model's)");
-  deconv->add_option("input", d->input, "Blurred image")->required();
-  deconv->add_option("output", d->output, "Deconvolved image")->required();
+  d->AddCommon(deconv, "Data weight lambda (default 2)");
   deconv->callback([d] {
     RequirePositive(d->sigma, "--sigma");
-    RequireNonNegative(d->lambda, "--lambda");
-    if (d->steps < 1 || d->steps > 100000) Fail("--steps must be 1..100000");
-    if (d->dt != 0) RequirePositive(d->dt, "--dt");
-    CheckOutputPath(d->output);
+    RestoreOptions o = d->Checked();
     Model model = LoadModel(d->model);
-    Image f = ReadImage(d->input);
-    RestoreOptions o;
-    o.lambda = d->lambda;
-    o.steps = d->steps;
-    o.dt = d->dt;
-    WriteImage(Deconvolve(model, f, d->sigma, o), d->output);
+    WriteImage(Deconvolve(model, ReadImage(d->input), d->sigma, o), d->output);
   });
 }
 
