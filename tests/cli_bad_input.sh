@@ -140,6 +140,8 @@ expect 1 "restore: zero subsample factor" -- "$blade" restore --model "$work/goo
 expect 1 "segment: resampling model" -- "$blade" segment --model "$work/resample.blade" "$work/good.png" "$out"
 expect 1 "segment: zero iterations" -- "$blade" segment --reference --iters 0 "$work/good.png" "$out"
 expect 2 "segment: no model" -- "$blade" segment "$work/good.png" "$out"
+expect 1 "upscale: zero factor" -- "$blade" upscale --model "$work/good.blade" --factor 0 "$work/good.png" "$out"
+expect 1 "upscale: absurd factor" -- "$blade" upscale --model "$work/good.blade" --factor 100000 "$work/good.png" "$out"
 expect 1 "eval-app: unknown application" -- "$blade" eval-app sharpen --model "$work/good.blade" --images "$work/good.png"
 
 # A good run writes its output and nothing else.

@@ -177,6 +177,21 @@ Image Deconvolve(const Model& model, const Image& f, double sigma, const Restore
   return RunModel(absorbed, f, r);
 }
 
+Image Upscale(const Model& model, const Image& f, int factor, double psf_sigma,
+              const RestoreOptions& o) {
+  if (!AllFinite(f)) Fail("the image to upscale contains NaN or infinite values");
+  if (factor < 1 || factor > 16) Fail("upscaling factor must be 1..16 (got ", factor, ")");
+  RequireNonNegative(psf_sigma, "PSF sigma");
+  CheckImageSize(std::int64_t(f.width()) * factor, std::int64_t(f.height()) * factor, f.channels());
+  Image u0 = ResizeLanczos3(f, f.width() * factor, f.height() * factor, Lattice::kCorner);
+  RunOptions r;
+  r.steps = o.steps;
+  r.dt = o.dt;
+  r.integrator = o.integrator;
+  r.extra_terms.push_back(FidelityTerm(SubsampleOperator(psf_sigma, factor), f, o.lambda));
+  return RunModel(model, u0, r);
+}
+
 Image RestoreClassical(const std::string& pde, const std::map<std::string, double>& params,
                        const LinearOperator& op, const Image& f, const RestoreOptions& o) {
   const Pde p = ParsePde(pde);
