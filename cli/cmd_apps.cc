@@ -78,11 +78,10 @@ struct EvalAppArgs {
 // lambda 2, 10 steps; input, BLADE (absorbed filters) and the classical scheme in eq. 4.2.
 void EvalDeconv(const EvalAppArgs& a) {
   if (a.gray && a.color) throw UsageError("give --gray or --color, not both");
-  if (!a.json.empty()) CheckOutputPath(a.json + ".png");
+  if (!a.json.empty()) CheckOutputDirectory(a.json);
   Model model = LoadModel(a.model);
   if (model.pde.empty()) Fail("model '", a.model, "' names no PDE for the classical comparison");
-  std::vector<std::string> files = ListImages(a.images);
-  if (a.limit > 0 && std::size_t(a.limit) < files.size()) files.resize(a.limit);
+  std::vector<std::string> files = ListImagesLimited(a.images, a.limit);
   RestoreOptions o;
   o.lambda = 2;
   o.steps = 10;
@@ -156,11 +155,10 @@ void AddEvalAppCommand(CLI::App& app) {
     if (args->app != "segment")
       Fail("unknown application '", args->app, "' (available here: segment, deconv, upscale)");
     if (args->gray && args->color) throw UsageError("give --gray or --color, not both");
-    if (!args->json.empty()) CheckOutputPath(args->json + ".png");
+    if (!args->json.empty()) CheckOutputDirectory(args->json);
     Model model = LoadModel(args->model);
     if (model.form == ModelForm::kResample) Fail("segment needs a TV flow model");
-    std::vector<std::string> files = ListImages(args->images);
-    if (args->limit > 0 && std::size_t(args->limit) < files.size()) files.resize(args->limit);
+    std::vector<std::string> files = ListImagesLimited(args->images, args->limit);
     ChanVeseParams ref, bl;
     ref.iterations = bl.iterations = args->iters;
     ref.mu = 0.2;
@@ -244,10 +242,9 @@ struct RestoreArgs {
 // by bicubic, Lanczos-3 and eq. 4.6, and score against the original.
 void EvalUpscale(const EvalAppArgs& a) {
   if (a.gray && a.color) throw UsageError("give --gray or --color, not both");
-  if (!a.json.empty()) CheckOutputPath(a.json + ".png");
+  if (!a.json.empty()) CheckOutputDirectory(a.json);
   Model model = LoadModel(a.model);
-  std::vector<std::string> files = ListImages(a.images);
-  if (a.limit > 0 && std::size_t(a.limit) < files.size()) files.resize(a.limit);
+  std::vector<std::string> files = ListImagesLimited(a.images, a.limit);
   const int factor = 4;
   const double sigma = 0.4;
   RestoreOptions o;

@@ -47,9 +47,8 @@ void AddBaselinesCommand(CLI::App& app) {
     if (args->pde.empty() && args->preset.empty()) throw UsageError("give --pde or --preset");
     const Preset& preset = !args->preset.empty() ? FindPreset(args->preset)
                                                  : DefaultPreset(ParsePde(args->pde));
-    if (!args->json.empty()) CheckOutputPath(args->json + ".png");  // directory check only
-    std::vector<std::string> files = ListImages(args->images);
-    if (args->limit > 0 && std::size_t(args->limit) < files.size()) files.resize(args->limit);
+    if (!args->json.empty()) CheckOutputDirectory(args->json);
+    std::vector<std::string> files = ListImagesLimited(args->images, args->limit);
 
     std::printf("preset %s (%s), T = %g, %d frames; PSNR dB / SSIM vs. the HR reference\n",
                 preset.name.c_str(), PdeName(preset.pde).c_str(), preset.time, preset.frames);

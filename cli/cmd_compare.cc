@@ -24,11 +24,7 @@ void AddCompareCommand(CLI::App& app) {
   cmd->add_option("--peak", args->peak, "Data range L (default 1.0)");
   cmd->callback([args] {
     RequirePositive(args->peak, "--peak");
-    if (!args->json.empty()) {
-      std::filesystem::path dir = std::filesystem::path(args->json).parent_path();
-      if (!dir.empty() && !std::filesystem::is_directory(dir))
-        Fail("cannot write '", args->json, "': directory '", dir.string(), "' does not exist");
-    }
+    if (!args->json.empty()) CheckOutputDirectory(args->json);
     Image a = ReadImage(args->a), b = ReadImage(args->b);
     RequireSameShape(a, b, "the two images");
     if (!AllFinite(a) || !AllFinite(b)) Fail("an image contains NaN or infinite values");

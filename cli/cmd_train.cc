@@ -88,14 +88,9 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_flag("--no-cache", args->no_cache, "Do not read or write the cache");
   cmd->callback([args] {
     const Preset& preset = ChoosePreset(args->pde, args->preset);
-    if (args->limit < 0) Fail("--limit must not be negative");
     if (std::filesystem::path(args->out).extension() != ".blade")
       Fail("model output '", args->out, "' should end in .blade");
-    {
-      std::filesystem::path dir = std::filesystem::path(args->out).parent_path();
-      if (!dir.empty() && !std::filesystem::is_directory(dir))
-        Fail("cannot write '", args->out, "': directory '", dir.string(), "' does not exist");
-    }
+    CheckOutputDirectory(args->out);
     TrainOptions o;
     o.form = ParseForm(args->form);
     o.integrator = ParseIntegrator(args->integrator);
@@ -128,8 +123,7 @@ void AddTrainCommand(CLI::App& app) {
       if (o.footprint < 3 || o.footprint > 9 || o.footprint % 2 == 0)
         Fail("--footprint must be odd, 3..9 (got ", o.footprint, ")");
     }
-    std::vector<std::string> files = ListImages(args->images);
-    if (args->limit > 0 && std::size_t(args->limit) < files.size()) files.resize(args->limit);
+    std::vector<std::string> files = ListImagesLimited(args->images, args->limit);
     const std::string cache = args->no_cache ? "" : (args->cache.empty() ? DefaultCacheDir() : args->cache);
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<Sequence> data = LoadSequences(preset, files, cache);
@@ -186,9 +180,8 @@ void AddEvalCommand(CLI::App& app) {
     if (model.form == ModelForm::kResample) Fail("eval needs a direct or flux model");
     if (model.preset.empty()) Fail("model '", args->model, "' names no preset to evaluate against");
     const Preset& preset = FindPreset(model.preset);
-    if (!args->json.empty()) CheckOutputPath(args->json + ".png");
-    std::vector<std::string> files = ListImages(args->images);
-    if (args->limit > 0 && std::size_t(args->limit) < files.size()) files.resize(args->limit);
+    if (!args->json.empty()) CheckOutputDirectory(args->json);
+    std::vector<std::string> files = ListImagesLimited(args->images, args->limit);
     if (args->long_steps < 0 || args->long_steps > 100000) Fail("--long-steps must be 0..100000");
     Progress progress("eval", ProgressEnabled());
     std::vector<BaselineRow> rows;

@@ -28,6 +28,10 @@ const std::string& CommandLine();
 // Checks, before any work, that `path` can be written: a known image extension and an
 // existing directory. Fails with a clear message otherwise.
 void CheckOutputPath(const std::string& path);
+// Checks only that the directory `path` would be written to exists (for JSON and model files).
+void CheckOutputDirectory(const std::string& path);
+// ListImages (blade/eval.h), keeping only the first `limit` files when limit > 0.
+std::vector<std::string> ListImagesLimited(const std::string& dir_or_file, int limit);
 // "key=value" -> (key, value); fails with a usage message on malformed input.
 std::pair<std::string, double> ParseKeyValue(const std::string& text);
 // Writes (step, state) frames as DIR/frame_NNNNN.tiff (float, exact).

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "blade/error.h"
+#include "blade/eval.h"
 #include "blade/io.h"
 #include "blade/parallel.h"
 #include "commands.h"
@@ -13,13 +14,24 @@
 
 namespace blade::cli {
 
-void CheckOutputPath(const std::string& path) {
-  FormatFromExtension(path);
+void CheckOutputDirectory(const std::string& path) {
   namespace fs = std::filesystem;
   fs::path dir = fs::path(path).parent_path();
   std::error_code ec;
   if (!dir.empty() && !fs::is_directory(dir, ec))
     Fail("cannot write '", path, "': directory '", dir.string(), "' does not exist");
+}
+
+void CheckOutputPath(const std::string& path) {
+  FormatFromExtension(path);
+  CheckOutputDirectory(path);
+}
+
+std::vector<std::string> ListImagesLimited(const std::string& dir_or_file, int limit) {
+  if (limit < 0) Fail("--limit must not be negative (got ", limit, ")");
+  std::vector<std::string> files = ListImages(dir_or_file);
+  if (limit > 0 && std::size_t(limit) < files.size()) files.resize(limit);
+  return files;
 }
 
 std::pair<std::string, double> ParseKeyValue(const std::string& text) {

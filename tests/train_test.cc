@@ -122,13 +122,19 @@ std::vector<Sequence> PmData(int count) {
   return data;
 }
 
-TEST(TrainFineTune, UnrolledTrainingBeatsLeastSquares) {
-  std::vector<Sequence> data = PmData(10);
+// A small model whose thresholds are fitted from the data.
+TrainOptions SmallTraining() {
   TrainOptions o;
   o.selection = SmallSelection();
   o.selection.strength_thresholds.clear();
   o.selection.coherence_thresholds.clear();
   o.footprint = 3;
+  return o;
+}
+
+TEST(TrainFineTune, UnrolledTrainingBeatsLeastSquares) {
+  std::vector<Sequence> data = PmData(10);
+  TrainOptions o = SmallTraining();
   o.epochs = 40;
   o.batch = 3;
   o.crop = 0;
@@ -145,11 +151,7 @@ TEST(TrainFineTune, UnrolledTrainingBeatsLeastSquares) {
 
 TEST(TrainFineTune, SameSeedGivesBitIdenticalModelsOnOneAndTwoThreads) {
   std::vector<Sequence> data = PmData(6);
-  TrainOptions o;
-  o.selection = SmallSelection();
-  o.selection.strength_thresholds.clear();
-  o.selection.coherence_thresholds.clear();
-  o.footprint = 3;
+  TrainOptions o = SmallTraining();
   o.epochs = 3;
   o.batch = 2;
   o.crop = 12;

@@ -42,9 +42,6 @@ struct SelectionConfig {
 
 // The filter index of every pixel (row-major), computed from `image` (luma, or joint color).
 std::vector<std::int32_t> Select(const SelectionConfig& config, const Image& image);
-// The same from precomputed features and the image's luma (for intensity bins).
-std::vector<std::int32_t> SelectFromFeatures(const SelectionConfig& config, const Features& f,
-                                             const Image& luma);
 // Plain per-pixel reference of Select (direct formulas, no shared passes); tests compare.
 std::vector<std::int32_t> SelectReference(const SelectionConfig& config, const Image& image);
 

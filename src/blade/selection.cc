@@ -122,25 +122,6 @@ int ThresholdBin(float value, const std::vector<float>& thresholds) {
   return int(std::upper_bound(thresholds.begin(), thresholds.end(), value) - thresholds.begin());
 }
 
-std::vector<std::int32_t> SelectFromFeatures(const SelectionConfig& cfg, const Features& f,
-                                             const Image& luma) {
-  const std::size_t n = f.orientation.size();
-  std::vector<std::int32_t> sel(n);
-  const int no = cfg.orientations, ns = cfg.strengths, nc = cfg.coherences;
-  const bool use_intensity = cfg.intensities > 1;
-  ParallelFor(0, f.orientation.height(), [&](int y) {
-    const std::size_t w = f.orientation.width(), begin = y * w;
-    for (std::size_t i = begin; i < begin + w; ++i) {
-      const int o = OrientationBin(f.orientation.data()[i], no);
-      const int s = ThresholdBin(f.strength.data()[i], cfg.strength_thresholds);
-      const int c = ThresholdBin(f.coherence.data()[i], cfg.coherence_thresholds);
-      const int v = use_intensity ? ThresholdBin(luma.data()[i], cfg.intensity_thresholds) : 0;
-      sel[i] = o + no * (s + ns * (c + nc * v));
-    }
-  });
-  return sel;
-}
-
 std::vector<std::int32_t> Select(const SelectionConfig& cfg, const Image& image) {
   RequirePositive(cfg.rho, "selection rho");
   const int w = image.width(), h = image.height();
