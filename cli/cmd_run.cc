@@ -1,10 +1,14 @@
 // `blade run` and `blade info`: apply a trained model to an image, and describe a model file.
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "blade/error.h"
+#include "blade/preset.h"
+#include "blade/ops.h"
+#include "blade/eval.h"
 #include "blade/io.h"
 #include "blade/model.h"
 #include "commands.h"
@@ -34,6 +38,8 @@ nlohmann::json ModelInfoJson(const Model& m) {
           {"steps", m.steps},
           {"integrator", IntegratorName(m.integrator)},
           {"constraint", m.constraint},
+          {"safe_steps", m.safe_steps},
+          {"safe_range", {m.safe_range[0], m.safe_range[1]}},
           {"bins", {s0.orientations, s0.strengths, s0.coherences, s0.intensities}},
           {"footprint", m.banks[0].filters.size},
           {"rho", s0.rho},
@@ -48,7 +54,7 @@ void AddRunCommand(CLI::App& app) {
     std::string model, input, output, frames_dir, integrator;
     int steps = 0;
     double dt = 0;
-    bool luma = false;
+    bool luma = false, unsafe = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("run", "Run a trained BLADE model on an image");
@@ -58,6 +64,7 @@ void AddRunCommand(CLI::App& app) {
   cmd->add_option("--integrator", args->integrator, "euler or midpoint (default: the model's)");
   cmd->add_option("--frames-dir", args->frames_dir, "Write every step as frame_NNNNN.tiff here");
   cmd->add_flag("--luma", args->luma, "Convert a color input to luma (BT.601) first");
+  cmd->add_flag("--unsafe", args->unsafe, "Run past the model's measured stability horizon");
   cmd->add_option("input", args->input, "Input image (gray or color)")->required();
   cmd->add_option("output", args->output, "Output image")->required();
   cmd->callback([args] {
@@ -72,6 +79,12 @@ void AddRunCommand(CLI::App& app) {
     RunOptions o;
     o.steps = args->steps;
     o.dt = args->dt;
+    const double run_time = (o.steps > 0 ? o.steps : model.steps) * (o.dt > 0 ? o.dt : model.dt);
+    if (model.safe_steps >= 0 && run_time > model.safe_steps * model.dt * (1 + 1e-9) && !args->unsafe)
+      Fail("'", args->model, "' was measured stable only up to ", model.safe_steps, " steps of dt ",
+           model.dt, " (t = ", model.safe_steps * model.dt, "); this run goes to t = ", run_time,
+           ", where it may leave [", model.safe_range[0], ", ", model.safe_range[1],
+           "] or blow up. Pass --unsafe to run it anyway");
     o.integrator = args->integrator.empty() ? model.integrator : ParseIntegrator(args->integrator);
     Image u0 = ReadImage(args->input);
     if (args->luma) u0 = ToLuma(u0);
@@ -117,6 +130,11 @@ void AddInfoCommand(CLI::App& app) {
     std::printf("parameters  %s\n", params.c_str());
     std::printf("dt          %g x %d %s steps\n", m.dt, m.steps, IntegratorName(m.integrator).c_str());
     std::printf("constraint  %s\n", m.constraint.c_str());
+    if (m.safe_steps >= 0)
+      std::printf("stable      %d steps within [%g, %g] (measured)\n", m.safe_steps,
+                  m.safe_range[0], m.safe_range[1]);
+    else
+      std::printf("stable      not measured\n");
     for (std::size_t b = 0; b < m.banks.size(); ++b) {
       const SelectionConfig& s = m.banks[b].selection;
       std::printf("bank %zu      %d filters = %d orientations x %d strengths x %d coherences x %d "
@@ -126,6 +144,62 @@ void AddInfoCommand(CLI::App& app) {
                   s.joint_color ? ", joint color tensor" : "");
     }
     for (const auto& [k, v] : m.provenance) std::printf("%-11s %s\n", k.c_str(), v.c_str());
+  });
+}
+
+void AddStabilityCommand(CLI::App& app) {
+  struct Args {
+    std::string model, images, write;
+    int steps = 1000, limit = 0;
+    std::vector<float> range;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand(
+      "stability", "Measure how many steps a model stays finite and in range on a folder of images");
+  cmd->add_option("--model", args->model, "Model file (.blade)")->required();
+  cmd->add_option("--images", args->images, "Folder of HR images (run from their 1/scale luma)")
+      ->required();
+  cmd->add_option("--steps", args->steps, "Longest run to try");
+  cmd->add_option("--limit", args->limit, "Use only the first N images");
+  cmd->add_option("--range", args->range,
+                  "Allowed value range LO HI (default: the model's stored range, else -0.1 1.1)")
+      ->expected(2);
+  cmd->add_option("--write", args->write, "Store the measured horizon and range in this model file");
+  cmd->callback([args] {
+    if (args->steps < 1 || args->steps > 1000000) Fail("--steps must be 1..1000000");
+    if (!args->write.empty()) CheckOutputPath(args->write);
+    Model model = LoadModel(args->model);
+    if (model.form == ModelForm::kResample) Fail("'", args->model, "' is a resampling model");
+    float lo = -0.1f, hi = 1.1f;
+    if (!args->range.empty()) {
+      lo = args->range[0];
+      hi = args->range[1];
+    } else if (model.safe_steps >= 0) {
+      lo = model.safe_range[0];
+      hi = model.safe_range[1];
+    }
+    if (!(std::isfinite(lo) && std::isfinite(hi) && lo < hi)) Fail("--range needs LO < HI");
+    const Preset* preset = model.preset.empty() ? nullptr : &FindPreset(model.preset);
+    const int scale = preset ? preset->scale : 4;
+    std::vector<Image> starts;
+    for (const std::string& f : ListImagesLimited(args->images, args->limit))
+      starts.push_back(AreaDownsample(LoadHrLuma(f, scale), scale));
+    std::vector<const Image*> ptrs;
+    for (const Image& s : starts) ptrs.push_back(&s);
+    const Stability st = MeasureStability(model, ptrs, args->steps, lo, hi);
+    std::printf("%s: %s%d steps of dt %g stay finite and within [%g, %g] on %zu images; range "
+                "seen [%.4f, %.4f]\n",
+                args->model.c_str(), st.safe_steps == args->steps ? "all " : "", st.safe_steps,
+                model.dt, lo, hi, starts.size(), st.min, st.max);
+    if (!args->write.empty()) {
+      model.safe_steps = st.safe_steps;
+      model.safe_range[0] = lo;
+      model.safe_range[1] = hi;
+      model.provenance["stability"] =
+          StrCat("measured by `blade stability` on ", starts.size(), " images of ", args->images,
+                 ", up to ", args->steps, " steps");
+      SaveModel(model, args->write);
+    }
   });
 }
 

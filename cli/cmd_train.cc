@@ -56,8 +56,9 @@ std::string Now() {
 void AddTrainCommand(CLI::App& app) {
   struct Args {
     std::string pde, preset, images, out, form = "direct", integrator = "euler", cache;
-    bool no_cache = false;
-    int epochs = 30, limit = 0, batch = 8, crop = 64, footprint = 5, patience = 6, cg = 60;
+    bool no_cache = false, no_augment = false;
+    int epochs = 30, limit = 0, batch = 8, crop = 64, footprint = 5, patience = 6, cg = 60,
+        warmup = 20;
     std::uint64_t seed = 1;
     double lr = 2e-3, rho = 0, ridge = 1e-3;
     std::vector<int> bins;
@@ -76,6 +77,7 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--batch", args->batch, "Sequences per Adam step");
   cmd->add_option("--crop", args->crop, "Random crop side for fine-tuning (0: whole frames)");
   cmd->add_option("--learning-rate", args->lr, "Adam learning rate");
+  cmd->add_option("--warmup", args->warmup, "Adam steps of linear learning-rate warm-up");
   cmd->add_option("--patience", args->patience, "Early stopping patience in epochs");
   cmd->add_option("--ridge", args->ridge, "Least-squares regularisation (relative)");
   cmd->add_option("--cg-iterations", args->cg, "Flux form: least-squares CG iterations");
@@ -85,6 +87,7 @@ void AddTrainCommand(CLI::App& app) {
                   "Orientation, strength, coherence[, intensity] bins (default: the preset's)")
       ->expected(3, 4);
   cmd->add_option("--cache", args->cache, "Reference sequence cache (default: ~/.cache/blade)");
+  cmd->add_flag("--no-augment", args->no_augment, "Fine-tune without random flips and rotations");
   cmd->add_flag("--no-cache", args->no_cache, "Do not read or write the cache");
   cmd->callback([args] {
     const Preset& preset = ChoosePreset(args->pde, args->preset);
@@ -100,6 +103,8 @@ void AddTrainCommand(CLI::App& app) {
     o.crop = args->crop;
     o.learning_rate = args->lr;
     o.patience = args->patience;
+    o.warmup_steps = args->warmup;
+    o.augment = !args->no_augment;
     o.ridge = args->ridge;
     o.cg_iterations = args->cg;
     if (args->cg < 1) Fail("--cg-iterations must be positive");

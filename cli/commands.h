@@ -17,6 +17,7 @@ void AddPresetsCommand(CLI::App& app);
 void AddMontageCommand(CLI::App& app);
 void AddRunCommand(CLI::App& app);
 void AddInfoCommand(CLI::App& app);
+void AddStabilityCommand(CLI::App& app);
 void AddTrainCommand(CLI::App& app);
 void AddEvalCommand(CLI::App& app);
 void AddSegmentCommand(CLI::App& app);

@@ -93,6 +93,7 @@ int main(int argc, char** argv) {
   AddMontageCommand(app);
   AddRunCommand(app);
   AddInfoCommand(app);
+  AddStabilityCommand(app);
   AddTrainCommand(app);
   AddEvalCommand(app);
   AddSegmentCommand(app);

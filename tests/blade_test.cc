@@ -354,6 +354,46 @@ INSTANTIATE_TEST_SUITE_P(
                       RolloutCase{ModelForm::kFlux, Integrator::kEuler},
                       RolloutCase{ModelForm::kFlux, Integrator::kMidpoint}));
 
+// Every filter is c times the 5-point Laplacian: Euler is a convex combination of neighbours
+// (a maximum principle holds) when dt c <= 1/4, and the checkerboard mode grows when dt c > 1/4.
+Model LaplacianModel(float c) {
+  Model m = MakeEmptyModel(ModelForm::kDirect, DefaultSelection(), 5);
+  for (int k = 0; k < m.banks[0].filters.count; ++k) {
+    FilterBank& f = m.banks[0].filters;
+    f.tap(k, 0, 0) = -4 * c;
+    f.tap(k, 1, 0) = f.tap(k, -1, 0) = f.tap(k, 0, 1) = f.tap(k, 0, -1) = c;
+  }
+  m.dt = 0.2;
+  return m;
+}
+
+TEST(BladeStability, MonotoneModelStaysInRangeForever) {
+  Model m = LaplacianModel(1.0f);  // dt c = 0.2
+  Image a = RandomImage(24, 20, 1, 3), b = SyntheticScene(30, 22);
+  const Stability st = MeasureStability(m, {&a, &b}, 300, 0.f, 1.f);
+  EXPECT_EQ(st.safe_steps, 300);
+  EXPECT_GE(st.min, 0.f);
+  EXPECT_LE(st.max, 1.f);
+}
+
+TEST(BladeStability, UnstableModelIsCaughtAtTheFirstStepOutOfRange) {
+  Model m = LaplacianModel(2.0f);  // dt c = 0.4: the checkerboard mode grows by |1 - 3.2| per step
+  Image a = RandomImage(24, 20, 1, 3);
+  const Stability st = MeasureStability(m, {&a}, 300, -0.5f, 1.5f);
+  EXPECT_LT(st.safe_steps, 300);
+  // The measured horizon is exact: one more step leaves the range, that many do not.
+  RunOptions o;
+  o.steps = st.safe_steps + 1;
+  Image u = RunModel(m, a, o);
+  float mn = 1e30f, mx = -1e30f;
+  for (std::size_t i = 0; i < u.size(); ++i) mn = std::min(mn, u.data()[i]), mx = std::max(mx, u.data()[i]);
+  EXPECT_TRUE(mn < -0.5f || mx > 1.5f);
+  if (st.safe_steps > 0) {
+    EXPECT_GE(st.min, -0.5f);
+    EXPECT_LE(st.max, 1.5f);
+  }
+}
+
 TEST(BladeModelFile, RoundTripsExactly) {
   Model m = RandomModel(ModelForm::kFlux, 2);
   m.pde = "tv";
@@ -370,6 +410,15 @@ TEST(BladeModelFile, RoundTripsExactly) {
   EXPECT_EQ(r.dt, m.dt);
   EXPECT_EQ(r.pde, "tv");
   EXPECT_EQ(r.provenance.at("data"), "test");
+  EXPECT_EQ(r.safe_steps, -1);  // not measured
+  m.safe_steps = 37;
+  m.safe_range[0] = -0.25f;
+  m.safe_range[1] = 1.5f;
+  SaveModel(m, path);
+  r = LoadModel(path);
+  EXPECT_EQ(r.safe_steps, 37);
+  EXPECT_EQ(r.safe_range[0], -0.25f);
+  EXPECT_EQ(r.safe_range[1], 1.5f);
 }
 
 TEST(BladeModelFile, RejectsDamagedFiles) {

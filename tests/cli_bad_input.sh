@@ -102,6 +102,8 @@ open(d + "/good.blade", "w").write(text)
 open(d + "/truncated.blade", "w").write(text[: len(text) // 2])
 open(d + "/v9.blade", "w").write(text.replace('"version": 1', '"version": 9'))
 open(d + "/nan.blade", "w").write(text.replace('"taps": [0.0', '"taps": [NaN', 1))
+short = dict(model, safe_steps=5, safe_range=[0.0, 1.0])
+open(d + "/short.blade", "w").write(json.dumps(short))
 model["form"] = "resample"
 model["banks"] = model["banks"] * 2
 open(d + "/resample.blade", "w").write(json.dumps(model))
@@ -114,8 +116,12 @@ expect 1 "model of the wrong form" -- "$blade" run --model "$work/resample.blade
 expect 1 "an image as the model" -- "$blade" run --model "$work/good.png" "$work/good.png" "$out"
 expect 1 "run: negative dt" -- "$blade" run --model "$work/good.blade" --dt -1 "$work/good.png" "$out"
 expect 1 "run: unknown integrator" -- "$blade" run --model "$work/good.blade" --integrator rk4 "$work/good.png" "$out"
+expect 1 "run: past the measured stability horizon" -- "$blade" run --model "$work/short.blade" --steps 6 "$work/good.png" "$out"
+expect 1 "run: past the horizon by a larger dt" -- "$blade" run --model "$work/short.blade" --steps 5 --dt 0.3 "$work/good.png" "$out"
 expect 1 "run: diverging" -- "$blade" run --model "$work/good.blade" --dt 50 --steps 200 "$work/good.png" "$out"
 expect 1 "info: truncated model" -- "$blade" info "$work/truncated.blade"
+if "$blade" run --model "$work/short.blade" --steps 6 --unsafe "$work/good.png" "$work/unsafe.tiff" 2>/dev/null \
+   && [ -s "$work/unsafe.tiff" ]; then echo "ok   (run --unsafe goes past the horizon)"; else echo "FAIL (run --unsafe)"; fail=1; fi
 if "$blade" run --model "$work/good.blade" --integrator midpoint "$work/good.png" "$work/run.tiff" 2>/dev/null \
    && [ -s "$work/run.tiff" ]; then echo "ok   (run writes output)"; else echo "FAIL (run)"; fail=1; fi
 if "$blade" info --json "$work/good.blade" | /usr/bin/python3 -c '

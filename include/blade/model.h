@@ -41,6 +41,11 @@ struct Model {
   int steps = 10;                    // steps to the preset's stopping time
   Integrator integrator = Integrator::kEuler;
   std::string constraint = "none";
+  // Stability horizon, measured when the model was trained (MeasureStability): runs of up to
+  // safe_steps steps stayed finite and inside safe_range on held-out images. -1 = not
+  // measured. `blade run` refuses longer runs unless told otherwise.
+  int safe_steps = -1;
+  float safe_range[2] = {0, 0};
   std::string pde, preset;           // what it approximates
   std::map<std::string, double> pde_params;
   std::map<std::string, std::string> provenance;  // data, loss, date, revision, command, ...
@@ -113,6 +118,17 @@ class Rollout {
   std::vector<Image> states_, half_states_;  // half states: midpoint only
   std::vector<std::vector<std::vector<std::int32_t>>> sel_, half_sel_;
 };
+
+// How long a model stays well-behaved: each start is run for up to max_steps steps (Euler or
+// midpoint, the model's dt); a run fails at the first step whose state is non-finite or
+// leaves [lo, hi]. Returns the largest step count at which no run had failed, and the
+// value range seen up to then.
+struct Stability {
+  int safe_steps = 0;
+  float min = 0, max = 0;
+};
+Stability MeasureStability(const Model& model, const std::vector<const Image*>& starts,
+                           int max_steps, float lo, float hi);
 
 // Model files: one JSON document (see docs/FORMATS.md). Loading validates everything.
 Model LoadModel(const std::string& path);

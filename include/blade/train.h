@@ -38,9 +38,19 @@ struct TrainOptions {
   int epochs = 30;            // unrolled fine-tuning epochs (0 = least squares only)
   int batch = 8;              // sequences per Adam step
   int crop = 64;              // random crop side for fine-tuning (0 = whole frames)
+  bool augment = true;        // fine-tuning sees random flips and quarter turns of each sequence
   double learning_rate = 2e-3;
+  // Adam steps over which the learning rate ramps linearly up from ~0: Adam's first updates
+  // move every tap by about the full rate whatever its gradient's scale, which can throw a
+  // good least-squares start off before the moment estimates settle.
+  int warmup_steps = 20;
   int patience = 6;           // early stopping: epochs without validation improvement
   double validation_fraction = 0.15;
+  // After training, the stability horizon (Model::safe_steps) is measured on the validation
+  // images' first frames by runs of up to this many steps (0: not measured). A run fails when
+  // it leaves the training frames' value range widened by stability_margin x its span.
+  int stability_steps = 1000;
+  double stability_margin = 0.1;
   std::uint64_t seed = 1;
   std::function<void(const std::string&)> on_status;  // one-line status messages
   // (epoch, epochs, train loss, validation loss, seconds elapsed) after each epoch.
@@ -52,6 +62,7 @@ struct TrainReport {
   double train_loss = 0, validation_loss = 0;        // final (best validation) model
   int epochs_run = 0, best_epoch = 0;
   int fallback_filters = 0;
+  int safe_steps = -1;  // the stability horizon stored in the model (-1: not measured)
   std::vector<double> train_curve, validation_curve;  // per epoch
 };
 

@@ -1,10 +1,12 @@
 // BLADE right-hand side (direct and flux forms), Euler/midpoint runs, and the unrolled backward pass.
 #include "blade/model.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "blade/error.h"
 #include "blade/ops.h"
+#include "blade/parallel.h"
 #include "blade/pde.h"
 
 namespace blade {
@@ -67,6 +69,9 @@ void Model::Validate() const {
   }
   if (!std::isfinite(dt) || dt <= 0) Fail("model time step dt must be positive and finite");
   if (steps < 1 || steps > 1000000) Fail("model steps must be 1..1000000");
+  if (safe_steps < -1) Fail("model safe_steps must be -1 (not measured) or a step count");
+  if (!std::isfinite(safe_range[0]) || !std::isfinite(safe_range[1]) || safe_range[0] > safe_range[1])
+    Fail("model safe_range must be two finite numbers, low <= high");
   if (constraint != "none" && constraint != "monotone")
     Fail("unknown model constraint '", constraint, "'");
 }
@@ -175,6 +180,51 @@ Image RunModel(const Model& model, const Image& u0, const RunOptions& o) {
     if (o.on_progress) o.on_progress(k, steps);
   }
   return u;
+}
+
+Stability MeasureStability(const Model& model, const std::vector<const Image*>& starts,
+                           int max_steps, float lo, float hi) {
+  RequireRhsForm(model);
+  if (max_steps < 1) Fail("stability: the number of steps must be positive");
+  // Per start: the first failing step (max_steps + 1 if none) and the range before it.
+  std::vector<int> fail_at(starts.size(), max_steps + 1);
+  std::vector<std::vector<std::pair<float, float>>> ranges(starts.size());
+  ParallelFor(0, int(starts.size()), [&](int s) {
+    Image u = starts[s]->Copy();
+    for (int k = 1; k <= max_steps; ++k) {
+      if (model.integrator == Integrator::kEuler) {
+        Axpy(float(model.dt), EvaluateRhs(model, u), u);
+      } else {
+        Image half = u.Copy();
+        Axpy(float(model.dt / 2), EvaluateRhs(model, u), half);
+        Axpy(float(model.dt), EvaluateRhs(model, half), u);
+      }
+      float mn = INFINITY, mx = -INFINITY;
+      bool finite = true;
+      for (std::size_t i = 0; i < u.size(); ++i) {
+        const float v = u.data()[i];
+        finite = finite && std::isfinite(v);
+        mn = std::min(mn, v);
+        mx = std::max(mx, v);
+      }
+      if (!finite || mn < lo || mx > hi) {
+        fail_at[s] = k;
+        return;
+      }
+      ranges[s].emplace_back(mn, mx);
+    }
+  });
+  Stability st;
+  st.safe_steps = *std::min_element(fail_at.begin(), fail_at.end()) - 1;
+  st.min = INFINITY;
+  st.max = -INFINITY;
+  for (const auto& r : ranges)
+    for (int k = 0; k < st.safe_steps; ++k) {
+      st.min = std::min(st.min, r[k].first);
+      st.max = std::max(st.max, r[k].second);
+    }
+  if (st.safe_steps == 0) st.min = st.max = 0;
+  return st;
 }
 
 Rollout::Rollout(const Model& model, const Image& u0, int steps, double dt, Integrator integrator,

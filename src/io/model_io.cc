@@ -62,6 +62,8 @@ std::string SerializeModel(const Model& model) {
               {"steps", model.steps},
               {"integrator", IntegratorName(model.integrator)},
               {"constraint", model.constraint},
+              {"safe_steps", model.safe_steps},
+              {"safe_range", {model.safe_range[0], model.safe_range[1]}},
               {"provenance", model.provenance},
               {"banks", banks}};
   return doc.dump(1) + "\n";
@@ -90,6 +92,13 @@ Model ParseModel(const std::string& text, const std::string& name) {
     m.steps = doc.value("steps", 10);
     m.integrator = ParseIntegrator(doc.value("integrator", "euler"));
     m.constraint = doc.value("constraint", "none");
+    m.safe_steps = doc.value("safe_steps", -1);
+    if (doc.contains("safe_range")) {
+      const auto r = doc.at("safe_range").get<std::vector<float>>();
+      if (r.size() != 2) Fail("'", name, "': safe_range must hold two numbers");
+      m.safe_range[0] = r[0];
+      m.safe_range[1] = r[1];
+    }
     m.provenance = doc.value("provenance", std::map<std::string, std::string>{});
     for (const json& b : doc.at("banks")) {
       Bank bank;

@@ -81,9 +81,9 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
                  TrainReport* report) {
   if (data.size() < 2) Fail("training needs at least 2 images (got ", data.size(), ")");
   if (o.epochs < 0 || o.batch < 1 || o.crop < 0 || !(o.learning_rate > 0) || o.patience < 1 ||
-      !(o.validation_fraction >= 0 && o.validation_fraction < 1) || !(o.ridge >= 0))
+      o.warmup_steps < 0 || !(o.validation_fraction >= 0 && o.validation_fraction < 1) || !(o.ridge >= 0))
     Fail("invalid training options (epochs >= 0, batch >= 1, crop >= 0, learning rate > 0, "
-         "patience >= 1, 0 <= validation fraction < 1, ridge >= 0)");
+         "patience >= 1, warm-up >= 0, 0 <= validation fraction < 1, ridge >= 0)");
   if (o.form == ModelForm::kResample) Fail("use the resampling trainer for resampling models");
   auto status = [&](const std::string& s) {
     if (o.on_status) o.on_status(s);
@@ -155,6 +155,7 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
       for (int j = 0; j < nb; ++j) {
         const Image& f0 = train[idx[start + j]][0];
         transform[j] = int(rng() % 8);
+        if (!o.augment) transform[j] = 0;
         cx[j] = o.crop > 0 && f0.width() > o.crop ? int(rng() % (f0.width() - o.crop + 1)) : 0;
         cy[j] = o.crop > 0 && f0.height() > o.crop ? int(rng() % (f0.height() - o.crop + 1)) : 0;
       }
@@ -183,13 +184,15 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
       if (used == 0) continue;
       ++adam_t;
       const double c1 = 1 - std::pow(beta1, double(adam_t)), c2 = 1 - std::pow(beta2, double(adam_t));
+      const double rate =
+          o.learning_rate * std::min(1.0, double(adam_t) / double(std::max(1, o.warmup_steps)));
       for (std::size_t b = 0; b < g.size(); ++b)
         for (std::size_t i = 0; i < g[b].size(); ++i) {
           const double gi = g[b][i] / used;
           m1[b][i] = beta1 * m1[b][i] + (1 - beta1) * gi;
           m2[b][i] = beta2 * m2[b][i] + (1 - beta2) * gi * gi;
           model.banks[b].filters.taps[i] -=
-              float(o.learning_rate * (m1[b][i] / c1) / (std::sqrt(m2[b][i] / c2) + adam_eps));
+              float(rate * (m1[b][i] / c1) / (std::sqrt(m2[b][i] / c2) + adam_eps));
         }
     }
     const double train_loss = counted > 0 ? epoch_loss / counted : std::numeric_limits<double>::infinity();
@@ -208,6 +211,25 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
       status(StrCat("early stop after epoch ", epoch, " (best epoch ", rep.best_epoch, ")"));
       break;
     }
+  }
+  if (o.stability_steps > 0) {
+    float lo = INFINITY, hi = -INFINITY;
+    for (const Sequence& seq : train)
+      for (const Image& f : seq)
+        for (std::size_t i = 0; i < f.size(); ++i) {
+          lo = std::min(lo, f.data()[i]);
+          hi = std::max(hi, f.data()[i]);
+        }
+    const float pad = float(o.stability_margin * (hi - lo));
+    std::vector<const Image*> starts;
+    for (const Sequence& seq : val.empty() ? train : val) starts.push_back(&seq[0]);
+    status(StrCat("measuring the stability horizon (up to ", o.stability_steps, " steps)"));
+    const Stability st = MeasureStability(best, starts, o.stability_steps, lo - pad, hi + pad);
+    best.safe_steps = st.safe_steps;
+    best.safe_range[0] = lo - pad;
+    best.safe_range[1] = hi + pad;
+    rep.safe_steps = st.safe_steps;
+    status(StrCat("stable for ", st.safe_steps, " steps within [", lo - pad, ", ", hi + pad, "]"));
   }
   rep.validation_loss = best_val;
   rep.train_loss = RolloutLoss(best, train, o.integrator);
