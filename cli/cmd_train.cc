@@ -55,8 +55,9 @@ std::string Now() {
 
 void AddTrainCommand(CLI::App& app) {
   struct Args {
-    std::string pde, preset, images, out, form = "direct", integrator = "euler", cache;
-    bool no_cache = false, no_augment = false;
+    std::string pde, preset, images, out, form = "direct", integrator = "euler", cache,
+        optimizer = "adam";
+    bool no_cache = false, no_augment = false, augment_ls = false;
     int epochs = 30, limit = 0, batch = 8, crop = 64, footprint = 5, patience = 6, cg = 60,
         warmup = 20;
     std::uint64_t seed = 1;
@@ -76,7 +77,9 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--limit", args->limit, "Use only the first N images");
   cmd->add_option("--batch", args->batch, "Sequences per Adam step");
   cmd->add_option("--crop", args->crop, "Random crop side for fine-tuning (0: whole frames)");
-  cmd->add_option("--learning-rate", args->lr, "Adam learning rate");
+  cmd->add_option("--optimizer", args->optimizer,
+                  "adam (minibatches) or newton (full batch, curvature-preconditioned; direct form)");
+  cmd->add_option("--learning-rate", args->lr, "Adam learning rate; newton: first step fraction");
   cmd->add_option("--warmup", args->warmup, "Adam steps of linear learning-rate warm-up");
   cmd->add_option("--patience", args->patience, "Early stopping patience in epochs");
   cmd->add_option("--ridge", args->ridge, "Least-squares regularisation (relative)");
@@ -88,6 +91,8 @@ void AddTrainCommand(CLI::App& app) {
       ->expected(3, 4);
   cmd->add_option("--cache", args->cache, "Reference sequence cache (default: ~/.cache/blade)");
   cmd->add_flag("--no-augment", args->no_augment, "Fine-tune without random flips and rotations");
+  cmd->add_flag("--augment-ls", args->augment_ls,
+                "Fit least squares on all 8 flips/rotations of each sequence");
   cmd->add_flag("--no-cache", args->no_cache, "Do not read or write the cache");
   cmd->callback([args] {
     const Preset& preset = ChoosePreset(args->pde, args->preset);
@@ -102,9 +107,11 @@ void AddTrainCommand(CLI::App& app) {
     o.batch = args->batch;
     o.crop = args->crop;
     o.learning_rate = args->lr;
+    o.optimizer = args->optimizer;
     o.patience = args->patience;
     o.warmup_steps = args->warmup;
     o.augment = !args->no_augment;
+    o.augment_least_squares = args->augment_ls;
     o.ridge = args->ridge;
     o.cg_iterations = args->cg;
     if (args->cg < 1) Fail("--cg-iterations must be positive");

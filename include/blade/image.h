@@ -103,6 +103,8 @@ float MinValue(const Image& image);
 float MaxValue(const Image& image);
 bool AllFinite(const Image& image);
 double MaxAbsDifference(const Image& a, const Image& b);
+// y += a * x elementwise (same shape required).
+void Axpy(float a, const Image& x, Image& y);
 // Fails unless a and b have the same width, height and channels.
 void RequireSameShape(const Image& a, const Image& b, const char* what);
 

@@ -57,6 +57,19 @@ Image Deconvolve(const Model& model, const Image& f, double sigma, const Restore
 Image Upscale(const Model& model, const Image& f, int factor, double psf_sigma,
               const RestoreOptions& options);
 
+// Eq. 4.7 (noise-free upscaling, REFERENCE_SCHEMES.md §6), on the same corner lattice and with
+// the same sampled Gaussian PSF phi (psf_sigma HR pixels) as SubsampleOperator, A = down(phi *):
+// FourierInterpolate builds u0 with A u0 = f (per axis: half-sample symmetric extension, DFT,
+// division by phi's response, zero padding); ProjectToNullSpace is the orthogonal projection
+// P0 = I - A^T (A A^T)^-1 A, applied on a grid padded symmetrically by 5 LR pixels;
+// UpscaleProjected runs u <- u + dt P0(BLADE(u)) from u0, so every iterate keeps A u = f.
+// Exact away from the borders (within the PSF's radius of a border the symmetric extensions of
+// the two grids differ).
+Image FourierInterpolate(const Image& f, int factor, double psf_sigma);
+Image ProjectToNullSpace(const Image& v, int factor, double psf_sigma);
+Image UpscaleProjected(const Model& model, const Image& f, int factor, double psf_sigma,
+                       const RestoreOptions& options);
+
 // The same restoration formula with the classical reference scheme of `pde` in place of BLADE
 // (u <- Step(u, dt) + dt lambda A^T (f - A u)), for comparison at equal steps.
 Image RestoreClassical(const std::string& pde, const std::map<std::string, double>& params,

@@ -39,6 +39,11 @@ struct TrainOptions {
   int batch = 8;              // sequences per Adam step
   int crop = 64;              // random crop side for fine-tuning (0 = whole frames)
   bool augment = true;        // fine-tuning sees random flips and quarter turns of each sequence
+  bool augment_least_squares = false;  // the least-squares fit sees all 8 of them
+  // Fine-tuning optimiser. "adam": minibatch Adam on random crops. "newton": full-batch
+  // steps preconditioned by the one-step curvature (DirectPreconditioner, direct form only)
+  // with a backtracking line search, so the training loss never rises.
+  std::string optimizer = "adam";
   double learning_rate = 2e-3;
   // Adam steps over which the learning rate ramps linearly up from ~0: Adam's first updates
   // move every tap by about the full rate whatever its gradient's scale, which can throw a
@@ -74,6 +79,22 @@ double RolloutLoss(const Model& model, const std::vector<Sequence>& data, Integr
 // Direct form: per-filter regularised normal equations. Flux form: the joint problem solved by
 // conjugate gradients on the normal equations. Returns the number of fallback filters.
 int FitLeastSquares(Model& model, const std::vector<Sequence>& data, const TrainOptions& options);
+
+// Fine-tuning preconditioner for direct models: the regularised per-filter normal matrices N_k
+// of the one-step problem (the Gauss-Newton curvature of one teacher-forced step), factored.
+class DirectPreconditioner {
+ public:
+  DirectPreconditioner(const Model& model, const std::vector<Sequence>& data, double ridge);
+  // g <- N^-1 g, filter by filter (g laid out like the bank's taps).
+  void Apply(std::vector<double>& g) const;
+  // The number of pixel samples summed into the N_k.
+  double samples() const { return samples_; }
+
+ private:
+  int n_ = 0;
+  double samples_ = 0;
+  std::vector<std::vector<double>> factors_;
+};
 
 // Trains a model of `preset` on `data` (frames from CachedReferenceFrames): thresholds, least
 // squares, then unrolled Adam fine-tuning with early stopping on a validation split.

@@ -11,10 +11,6 @@
 namespace blade {
 namespace {
 
-void AddScaled(float a, const Image& x, Image& y) {
-  for (std::size_t i = 0; i < y.size(); ++i) y.data()[i] += a * x.data()[i];
-}
-
 Image Difference(const Image& a, const Image& b) {
   RequireSameShape(a, b, "operator output and observation");
   Image d = a.Copy();
@@ -99,11 +95,11 @@ ExtraTerm FidelityTerm(const LinearOperator& op, const Image& f, double lambda) 
   auto obs = std::make_shared<Image>(f.Copy());
   ExtraTerm t;
   t.add = [op, obs, lambda](const Image& u, Image& rhs) {
-    AddScaled(float(lambda), op.adjoint(Difference(*obs, op.apply(u))), rhs);
+    Axpy(float(lambda), op.adjoint(Difference(*obs, op.apply(u))), rhs);
   };
   // d/du of lambda A^T (f - A u) is -lambda A^T A (self-adjoint): the VJP is -lambda A^T A g.
   t.add_vjp = [op, lambda](const Image&, const Image& g, Image& gu) {
-    AddScaled(float(-lambda), op.adjoint(op.apply(g)), gu);
+    Axpy(float(-lambda), op.adjoint(op.apply(g)), gu);
   };
   return t;
 }
@@ -167,7 +163,7 @@ Image Deconvolve(const Model& model, const Image& f, double sigma, const Restore
   auto constant = std::make_shared<Image>(GaussianBlur(f, sigma));  // phi~ * f
   ExtraTerm t;
   t.add = [constant, lambda = o.lambda](const Image&, Image& rhs) {
-    AddScaled(float(lambda), *constant, rhs);
+    Axpy(float(lambda), *constant, rhs);
   };
   RunOptions r;
   r.steps = o.steps;
@@ -203,7 +199,7 @@ Image RestoreClassical(const std::string& pde, const std::map<std::string, doubl
   for (int k = 1; k <= o.steps; ++k) {
     Image next = u.Copy();
     solver->Step(next, o.dt, 1.0);
-    AddScaled(float(o.dt * o.lambda), op.adjoint(Difference(f, op.apply(u))), next);
+    Axpy(float(o.dt * o.lambda), op.adjoint(Difference(f, op.apply(u))), next);
     u = std::move(next);
     if (!AllFinite(u)) throw DivergedError(k, o.steps);
   }

@@ -12,11 +12,6 @@
 namespace blade {
 namespace {
 
-// y += a * x, elementwise.
-void Axpy(float a, const Image& x, Image& y) {
-  for (std::size_t i = 0; i < y.size(); ++i) y.data()[i] += a * x.data()[i];
-}
-
 Image Scaled(float a, const Image& x) {
   Image y = x.Copy();
   for (std::size_t i = 0; i < y.size(); ++i) y.data()[i] *= a;

@@ -205,4 +205,11 @@ Image Montage(const std::vector<const Image*>& images, int columns, int gap) {
   return out;
 }
 
+void Axpy(float a, const Image& x, Image& y) {
+  RequireSameShape(x, y, "Axpy operands");
+  const float* xs = x.data();
+  float* ys = y.data();
+  for (std::size_t i = 0; i < y.size(); ++i) ys[i] += a * xs[i];
+}
+
 }  // namespace blade

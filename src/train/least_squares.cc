@@ -9,9 +9,9 @@
 namespace blade {
 namespace {
 
-// Solves the symmetric positive definite system a x = b (n x n, row-major) by Cholesky.
-// Returns false if a is not positive definite.
-bool SolveSpd(std::vector<double> a, std::vector<double> b, int n, std::vector<double>& x) {
+// Cholesky factorisation in place (lower triangle of a, n x n row-major); false if a is not
+// positive definite.
+bool Cholesky(std::vector<double>& a, int n) {
   for (int j = 0; j < n; ++j) {
     double d = a[j * n + j];
     for (int k = 0; k < j; ++k) d -= a[j * n + k] * a[j * n + k];
@@ -24,6 +24,11 @@ bool SolveSpd(std::vector<double> a, std::vector<double> b, int n, std::vector<d
       a[i * n + j] = s / d;
     }
   }
+  return true;
+}
+
+// Solves L L^T x = b given the factor from Cholesky.
+void CholeskySolve(const std::vector<double>& a, std::vector<double> b, int n, std::vector<double>& x) {
   for (int i = 0; i < n; ++i) {  // L y = b
     double s = b[i];
     for (int k = 0; k < i; ++k) s -= a[i * n + k] * b[k];
@@ -35,6 +40,12 @@ bool SolveSpd(std::vector<double> a, std::vector<double> b, int n, std::vector<d
     for (int k = i + 1; k < n; ++k) s -= a[k * n + i] * x[k];
     x[i] = s / a[i * n + i];
   }
+}
+
+// Solves the symmetric positive definite system a x = b by Cholesky; false if a is not SPD.
+bool SolveSpd(std::vector<double> a, const std::vector<double>& b, int n, std::vector<double>& x) {
+  if (!Cholesky(a, n)) return false;
+  CholeskySolve(a, b, n, x);
   return true;
 }
 
@@ -76,8 +87,9 @@ void AccumulateFrame(const Image& u, const Image& next, double dt, const Selecti
     }
 }
 
-int FitDirect(Model& model, const std::vector<Sequence>& data, const TrainOptions& o) {
-  Bank& bank = model.banks[0];
+// The symmetrised per-filter normal equations of a direct model's one-step problem over `data`.
+NormalEquations AccumulateDirect(const Model& model, const std::vector<Sequence>& data) {
+  const Bank& bank = model.banks[0];
   const int n = bank.filters.taps_per_filter(), filters = bank.filters.count;
   // Fixed chunks of sequences, summed in order: identical for any thread count.
   const int chunks = std::max(1, std::min<int>(16, int(data.size())));
@@ -90,20 +102,35 @@ int FitDirect(Model& model, const std::vector<Sequence>& data, const TrainOption
   });
   NormalEquations total(filters, n);
   for (const auto& p : partial) total.Add(p);
-  // Symmetrise (only the lower triangle was accumulated) and pool all filters for the fallback.
-  std::vector<double> pooled_a(n * n, 0.0), pooled_b(n, 0.0);
+  // Only the lower triangle was accumulated.
   for (int k = 0; k < filters; ++k) {
     double* a = total.a.data() + std::size_t(k) * n * n;
     for (int i = 0; i < n; ++i)
       for (int j = 0; j < i; ++j) a[j * n + i] = a[i * n + j];
-    for (int i = 0; i < n * n; ++i) pooled_a[i] += a[i];
+  }
+  return total;
+}
+
+// Adds the ridge (relative to the mean diagonal) to an n x n matrix.
+void AddRidge(std::vector<double>& a, int n, double ridge) {
+  double trace = 0;
+  for (int i = 0; i < n; ++i) trace += a[i * n + i];
+  const double lambda = ridge * trace / n + 1e-12;
+  for (int i = 0; i < n; ++i) a[i * n + i] += lambda;
+}
+
+int FitDirect(Model& model, const std::vector<Sequence>& data, const TrainOptions& o) {
+  Bank& bank = model.banks[0];
+  const int n = bank.filters.taps_per_filter(), filters = bank.filters.count;
+  const NormalEquations total = AccumulateDirect(model, data);
+  // Pool all filters for the fallback.
+  std::vector<double> pooled_a(n * n, 0.0), pooled_b(n, 0.0);
+  for (int k = 0; k < filters; ++k) {
+    for (int i = 0; i < n * n; ++i) pooled_a[i] += total.a[std::size_t(k) * n * n + i];
     for (int i = 0; i < n; ++i) pooled_b[i] += total.b[std::size_t(k) * n + i];
   }
   auto solve = [&](std::vector<double> a, const std::vector<double>& b, std::vector<double>& x) {
-    double trace = 0;
-    for (int i = 0; i < n; ++i) trace += a[i * n + i];
-    const double lambda = o.ridge * trace / n + 1e-12;
-    for (int i = 0; i < n; ++i) a[i * n + i] += lambda;
+    AddRidge(a, n, o.ridge);
     return SolveSpd(std::move(a), b, n, x);
   };
   std::vector<double> fallback;
@@ -247,6 +274,32 @@ int FitFlux(Model& model, const std::vector<Sequence>& data, const TrainOptions&
 }
 
 }  // namespace
+
+DirectPreconditioner::DirectPreconditioner(const Model& model, const std::vector<Sequence>& data,
+                                           double ridge) {
+  if (model.form != ModelForm::kDirect) Fail("the curvature preconditioner is for direct models");
+  const NormalEquations ne = AccumulateDirect(model, data);
+  n_ = ne.taps;
+  factors_.resize(ne.filters);
+  ParallelFor(0, ne.filters, [&](int k) {
+    std::vector<double> a(ne.a.begin() + std::size_t(k) * n_ * n_,
+                          ne.a.begin() + std::size_t(k + 1) * n_ * n_);
+    AddRidge(a, n_, ridge);
+    // A filter no pixel selected has a = ridge floor only; keep it if it factors, else leave
+    // it empty (its gradient is then passed through unscaled: it is zero anyway).
+    if (Cholesky(a, n_)) factors_[k] = std::move(a);
+  });
+  for (long c : ne.count) samples_ += double(c);
+}
+
+void DirectPreconditioner::Apply(std::vector<double>& g) const {
+  ParallelFor(0, int(factors_.size()), [&](int k) {
+    if (factors_[k].empty()) return;
+    std::vector<double> in(g.begin() + std::size_t(k) * n_, g.begin() + std::size_t(k + 1) * n_), x;
+    CholeskySolve(factors_[k], std::move(in), n_, x);
+    std::copy(x.begin(), x.end(), g.begin() + std::size_t(k) * n_);
+  });
+}
 
 int FitLeastSquares(Model& model, const std::vector<Sequence>& data, const TrainOptions& o) {
   if (data.empty()) Fail("no training data");

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <random>
 
@@ -54,84 +55,42 @@ SampleGradient RolloutGradient(const Model& model, const Sequence& seq, Integrat
   return g;
 }
 
-}  // namespace
+// Bookkeeping shared by the optimisers: curves, progress, best model, early stopping.
+struct FineTuning {
+  const TrainOptions& o;
+  const std::vector<Sequence>& val;
+  TrainReport& rep;
+  Model& best;
+  double& best_val;
+  std::function<void(const std::string&)> status;
+  std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+  int since_best = 0;
 
-double RolloutLoss(const Model& model, const std::vector<Sequence>& data, Integrator integrator) {
-  if (data.empty()) return 0;
-  std::vector<double> losses(data.size());
-  ParallelFor(0, int(data.size()), [&](int s) {
-    const Sequence& seq = data[s];
-    const int steps = int(seq.size()) - 1;
-    Rollout r(model, seq[0], steps, model.dt, integrator);
-    double l = 0;
-    for (int k = 1; k <= steps; ++k)
-      for (std::size_t i = 0; i < seq[k].size(); ++i) {
-        const double e = double(r.states()[k].data()[i]) - seq[k].data()[i];
-        l += e * e;
-      }
-    l /= double(seq[0].size()) * steps;
-    losses[s] = std::isfinite(l) ? l : std::numeric_limits<double>::infinity();
-  });
-  double total = 0;
-  for (double l : losses) total += l;
-  return total / double(data.size());
-}
-
-Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const TrainOptions& o,
-                 TrainReport* report) {
-  if (data.size() < 2) Fail("training needs at least 2 images (got ", data.size(), ")");
-  if (o.epochs < 0 || o.batch < 1 || o.crop < 0 || !(o.learning_rate > 0) || o.patience < 1 ||
-      o.warmup_steps < 0 || !(o.validation_fraction >= 0 && o.validation_fraction < 1) || !(o.ridge >= 0))
-    Fail("invalid training options (epochs >= 0, batch >= 1, crop >= 0, learning rate > 0, "
-         "patience >= 1, warm-up >= 0, 0 <= validation fraction < 1, ridge >= 0)");
-  if (o.form == ModelForm::kResample) Fail("use the resampling trainer for resampling models");
-  auto status = [&](const std::string& s) {
-    if (o.on_status) o.on_status(s);
-  };
-  TrainReport local;
-  TrainReport& rep = report ? *report : local;
-  std::mt19937_64 rng(o.seed);
-
-  // Validation split: a seeded shuffle of whole images.
-  std::vector<std::size_t> order(data.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::shuffle(order.begin(), order.end(), rng);
-  std::size_t n_val = std::size_t(std::ceil(o.validation_fraction * data.size()));
-  n_val = std::min(n_val, data.size() - 1);
-  std::vector<Sequence> val, train;
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    Sequence copy;
-    for (const Image& im : data[order[i]]) copy.push_back(im.Copy());
-    (i < n_val ? val : train).push_back(std::move(copy));
+  // Records an epoch; true when training should stop (patience exhausted).
+  bool EndEpoch(int epoch, const Model& model, double train_loss) {
+    const double val_loss = val.empty() ? train_loss : RolloutLoss(model, val, o.integrator);
+    rep.train_curve.push_back(train_loss);
+    rep.validation_curve.push_back(val_loss);
+    rep.epochs_run = epoch;
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (o.on_epoch) o.on_epoch(epoch, o.epochs, train_loss, val_loss, elapsed);
+    if (val_loss < best_val) {
+      best_val = val_loss;
+      best = model;
+      rep.best_epoch = epoch;
+      since_best = 0;
+    } else if (++since_best >= o.patience) {
+      status(StrCat("early stop after epoch ", epoch, " (best epoch ", rep.best_epoch, ")"));
+      return true;
+    }
+    return false;
   }
+};
 
-  // Selection thresholds from the training frames the model will see.
-  SelectionConfig cfg = o.selection;
-  cfg.rho = o.selection.rho;
-  {
-    std::vector<const Image*> frames;
-    for (const Sequence& s : train)
-      for (std::size_t k = 0; k + 1 < s.size(); ++k) frames.push_back(&s[k]);
-    FitThresholds(cfg, frames);
-  }
-  Model model = MakeEmptyModel(o.form, cfg, o.footprint);
-  model.dt = preset.dt();
-  model.steps = preset.frames;
-  model.integrator = o.integrator;
-  model.pde = PdeName(preset.pde);
-  model.preset = preset.name;
-  model.pde_params = preset.params.ToMap(preset.pde);
-
-  status("least squares on " + std::to_string(train.size()) + " training images");
-  rep.fallback_filters = FitLeastSquares(model, train, o);
-  rep.ls_train_loss = RolloutLoss(model, train, o.integrator);
-  rep.ls_validation_loss = val.empty() ? rep.ls_train_loss : RolloutLoss(model, val, o.integrator);
-  status(StrCat("least squares: train loss ", rep.ls_train_loss, ", validation loss ",
-                rep.ls_validation_loss, ", ", rep.fallback_filters, " fallback filters"));
-
-  Model best = model;
-  double best_val = rep.ls_validation_loss;
-  rep.best_epoch = 0;
+// Minibatch Adam on random crops (and flips/rotations) of the training sequences.
+void FineTuneAdam(Model& model, const std::vector<Sequence>& train, std::mt19937_64& rng,
+                  FineTuning& ft) {
+  const TrainOptions& o = ft.o;
   // Adam state over all taps of all banks.
   std::vector<std::vector<double>> m1(model.banks.size()), m2(model.banks.size());
   for (std::size_t b = 0; b < model.banks.size(); ++b) {
@@ -140,8 +99,6 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
   }
   const double beta1 = 0.9, beta2 = 0.999, adam_eps = 1e-12;
   long adam_t = 0;
-  const auto t0 = std::chrono::steady_clock::now();
-  int since_best = 0;
   for (int epoch = 1; epoch <= o.epochs; ++epoch) {
     std::vector<std::size_t> idx(train.size());
     for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
@@ -196,22 +153,161 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
         }
     }
     const double train_loss = counted > 0 ? epoch_loss / counted : std::numeric_limits<double>::infinity();
-    const double val_loss = val.empty() ? train_loss : RolloutLoss(model, val, o.integrator);
-    rep.train_curve.push_back(train_loss);
-    rep.validation_curve.push_back(val_loss);
-    rep.epochs_run = epoch;
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (o.on_epoch) o.on_epoch(epoch, o.epochs, train_loss, val_loss, elapsed);
-    if (val_loss < best_val) {
-      best_val = val_loss;
-      best = model;
-      rep.best_epoch = epoch;
-      since_best = 0;
-    } else if (++since_best >= o.patience) {
-      status(StrCat("early stop after epoch ", epoch, " (best epoch ", rep.best_epoch, ")"));
+    if (ft.EndEpoch(epoch, model, train_loss)) break;
+  }
+}
+
+// Full-batch gradient of the mean rollout loss over `data`, summed in sequence order
+// (deterministic for any thread count). Returns the loss (infinity if any rollout diverged).
+double FullGradient(const Model& model, const std::vector<Sequence>& data, Integrator integrator,
+                    std::vector<std::vector<double>>& g) {
+  std::vector<SampleGradient> grads(data.size());
+  ParallelFor(0, int(data.size()), [&](int s) { grads[s] = RolloutGradient(model, data[s], integrator); });
+  g.assign(model.banks.size(), {});
+  for (std::size_t b = 0; b < g.size(); ++b) g[b].assign(model.banks[b].filters.taps.size(), 0.0);
+  double loss = 0;
+  for (const SampleGradient& sg : grads) {
+    if (!sg.finite) return std::numeric_limits<double>::infinity();
+    loss += sg.loss / data.size();
+    for (std::size_t b = 0; b < g.size(); ++b)
+      for (std::size_t i = 0; i < g[b].size(); ++i) g[b][i] += sg.dtaps[b][i] / data.size();
+  }
+  return loss;
+}
+
+// Full-batch Gauss-Newton-like steps: the gradient preconditioned by the one-step curvature.
+// The loss is a mean over S = (pixels x steps x sequences) squared errors and one Euler step
+// moves u by dt p.x, so its Hessian is about 2 dt^2 N / S; the step -S/(2 dt^2) N^-1 g is then a
+// Newton step, shortened by halving until the training loss falls (the rate scales it).
+void FineTuneNewton(Model& model, const std::vector<Sequence>& data, FineTuning& ft) {
+  const TrainOptions& o = ft.o;
+  if (model.form != ModelForm::kDirect)
+    Fail("the newton optimiser needs a direct model (use adam for flux models)");
+  ft.status("curvature preconditioner");
+  const DirectPreconditioner pre(model, data, o.ridge);
+  const double scale = pre.samples() / (2 * model.dt * model.dt);
+  std::vector<std::vector<double>> g;
+  double loss = FullGradient(model, data, o.integrator, g);
+  double rate = std::min(1.0, o.learning_rate);
+  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+    pre.Apply(g[0]);
+    bool improved = false;
+    for (int tries = 0; tries < 12 && !improved; ++tries, rate /= 2) {
+      Model trial = model;
+      for (std::size_t i = 0; i < g[0].size(); ++i)
+        trial.banks[0].filters.taps[i] -= float(rate * scale * g[0][i]);
+      const double trial_loss = RolloutLoss(trial, data, o.integrator);
+      if (trial_loss < loss) {
+        model = std::move(trial);
+        improved = true;
+      }
+    }
+    if (!improved) {
+      ft.status(StrCat("no step lowers the training loss after epoch ", epoch - 1, "; stopping"));
       break;
     }
+    rate = std::min(1.0, rate * 4);  // undo the last halving and try a longer step next time
+    loss = FullGradient(model, data, o.integrator, g);
+    if (ft.EndEpoch(epoch, model, loss)) break;
   }
+}
+
+}  // namespace
+
+double RolloutLoss(const Model& model, const std::vector<Sequence>& data, Integrator integrator) {
+  if (data.empty()) return 0;
+  std::vector<double> losses(data.size());
+  ParallelFor(0, int(data.size()), [&](int s) {
+    const Sequence& seq = data[s];
+    const int steps = int(seq.size()) - 1;
+    Rollout r(model, seq[0], steps, model.dt, integrator);
+    double l = 0;
+    for (int k = 1; k <= steps; ++k)
+      for (std::size_t i = 0; i < seq[k].size(); ++i) {
+        const double e = double(r.states()[k].data()[i]) - seq[k].data()[i];
+        l += e * e;
+      }
+    l /= double(seq[0].size()) * steps;
+    losses[s] = std::isfinite(l) ? l : std::numeric_limits<double>::infinity();
+  });
+  double total = 0;
+  for (double l : losses) total += l;
+  return total / double(data.size());
+}
+
+Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const TrainOptions& o,
+                 TrainReport* report) {
+  if (data.size() < 2) Fail("training needs at least 2 images (got ", data.size(), ")");
+  if (o.epochs < 0 || o.batch < 1 || o.crop < 0 || !(o.learning_rate > 0) || o.patience < 1 ||
+      o.warmup_steps < 0 || !(o.validation_fraction >= 0 && o.validation_fraction < 1) || !(o.ridge >= 0))
+    Fail("invalid training options (epochs >= 0, batch >= 1, crop >= 0, learning rate > 0, "
+         "patience >= 1, warm-up >= 0, 0 <= validation fraction < 1, ridge >= 0)");
+  if (o.form == ModelForm::kResample) Fail("use the resampling trainer for resampling models");
+  if (o.optimizer != "adam" && o.optimizer != "newton")
+    Fail("unknown optimiser '", o.optimizer, "' (adam or newton)");
+  auto status = [&](const std::string& s) {
+    if (o.on_status) o.on_status(s);
+  };
+  TrainReport local;
+  TrainReport& rep = report ? *report : local;
+  std::mt19937_64 rng(o.seed);
+
+  // Validation split: a seeded shuffle of whole images.
+  std::vector<std::size_t> order(data.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), rng);
+  std::size_t n_val = std::size_t(std::ceil(o.validation_fraction * data.size()));
+  n_val = std::min(n_val, data.size() - 1);
+  std::vector<Sequence> val, train;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    Sequence copy;
+    for (const Image& im : data[order[i]]) copy.push_back(im.Copy());
+    (i < n_val ? val : train).push_back(std::move(copy));
+  }
+
+  // Selection thresholds from the training frames the model will see.
+  SelectionConfig cfg = o.selection;
+  cfg.rho = o.selection.rho;
+  {
+    std::vector<const Image*> frames;
+    for (const Sequence& s : train)
+      for (std::size_t k = 0; k + 1 < s.size(); ++k) frames.push_back(&s[k]);
+    FitThresholds(cfg, frames);
+  }
+  Model model = MakeEmptyModel(o.form, cfg, o.footprint);
+  model.dt = preset.dt();
+  model.steps = preset.frames;
+  model.integrator = o.integrator;
+  model.pde = PdeName(preset.pde);
+  model.preset = preset.name;
+  model.pde_params = preset.params.ToMap(preset.pde);
+
+  status("least squares on " + std::to_string(train.size()) + " training images");
+  // The least-squares fit (and the full-batch Newton fine-tuning) see all 8 flips/rotations of
+  // every training sequence when asked to.
+  std::vector<Sequence> augmented;
+  if (o.augment_least_squares)
+    for (const Sequence& seq : train)
+      for (int t = 0; t < 8; ++t) {
+        Sequence copy;
+        for (const Image& im : seq) copy.push_back(Dihedral(im, t));
+        augmented.push_back(std::move(copy));
+      }
+  const std::vector<Sequence>& fit_data = o.augment_least_squares ? augmented : train;
+  rep.fallback_filters = FitLeastSquares(model, fit_data, o);
+  rep.ls_train_loss = RolloutLoss(model, train, o.integrator);
+  rep.ls_validation_loss = val.empty() ? rep.ls_train_loss : RolloutLoss(model, val, o.integrator);
+  status(StrCat("least squares: train loss ", rep.ls_train_loss, ", validation loss ",
+                rep.ls_validation_loss, ", ", rep.fallback_filters, " fallback filters"));
+
+  Model best = model;
+  double best_val = rep.ls_validation_loss;
+  rep.best_epoch = 0;
+  FineTuning ft{o, val, rep, best, best_val, status};
+  if (o.optimizer == "newton")
+    FineTuneNewton(model, fit_data, ft);
+  else
+    FineTuneAdam(model, train, rng, ft);
   if (o.stability_steps > 0) {
     float lo = INFINITY, hi = -INFINITY;
     for (const Sequence& seq : train)
