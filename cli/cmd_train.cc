@@ -61,7 +61,8 @@ void AddTrainCommand(CLI::App& app) {
     int epochs = 30, limit = 0, batch = 8, crop = 64, footprint = 5, patience = 6, cg = 60,
         warmup = 20;
     std::uint64_t seed = 1;
-    double lr = 2e-3, rho = 0, ridge = 1e-3;
+    double lr = 2e-3, rho = 0, ridge = 1e-3, stability_margin = 0.1;
+    int stability_steps = 1000;
     std::vector<int> bins;
   };
   auto args = std::make_shared<Args>();
@@ -89,6 +90,10 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--bins", args->bins,
                   "Orientation, strength, coherence[, intensity] bins (default: the preset's)")
       ->expected(3, 4);
+  cmd->add_option("--stability-steps", args->stability_steps,
+                  "Longest run when measuring the stability horizon (0: do not measure)");
+  cmd->add_option("--stability-margin", args->stability_margin,
+                  "Allowed overshoot of the training frames' range, as a fraction of its span");
   cmd->add_option("--cache", args->cache, "Reference sequence cache (default: ~/.cache/blade)");
   cmd->add_flag("--no-augment", args->no_augment, "Fine-tune without random flips and rotations");
   cmd->add_flag("--augment-ls", args->augment_ls,
@@ -112,6 +117,11 @@ void AddTrainCommand(CLI::App& app) {
     o.warmup_steps = args->warmup;
     o.augment = !args->no_augment;
     o.augment_least_squares = args->augment_ls;
+    if (args->stability_steps < 0 || args->stability_steps > 1000000)
+      Fail("--stability-steps must be 0..1000000");
+    RequireNonNegative(args->stability_margin, "--stability-margin");
+    o.stability_steps = args->stability_steps;
+    o.stability_margin = args->stability_margin;
     o.ridge = args->ridge;
     o.cg_iterations = args->cg;
     if (args->cg < 1) Fail("--cg-iterations must be positive");

@@ -189,13 +189,34 @@ void FineTuneNewton(Model& model, const std::vector<Sequence>& data, FineTuning&
   std::vector<std::vector<double>> g;
   double loss = FullGradient(model, data, o.integrator, g);
   double rate = std::min(1.0, o.learning_rate);
+  // Preconditioned nonlinear conjugate gradients (Polak-Ribiere+): the direction adds beta
+  // times the previous one, which speeds up the slow directions the one-step curvature misses.
+  std::vector<double> dir, prev_g, prev_pg;
   for (int epoch = 1; epoch <= o.epochs; ++epoch) {
-    pre.Apply(g[0]);
+    std::vector<double> pg = g[0];
+    pre.Apply(pg);
+    double beta = 0;
+    if (!prev_g.empty()) {
+      double num = 0, den = 0;
+      for (std::size_t i = 0; i < pg.size(); ++i) {
+        num += pg[i] * (g[0][i] - prev_g[i]);
+        den += prev_pg[i] * prev_g[i];
+      }
+      beta = den > 0 ? std::max(0.0, num / den) : 0.0;
+    }
+    dir.resize(pg.size(), 0.0);
+    double slope = 0;
+    for (std::size_t i = 0; i < pg.size(); ++i) {
+      dir[i] = -scale * pg[i] + beta * dir[i];
+      slope += dir[i] * g[0][i];
+    }
+    if (!(slope < 0))  // not a descent direction: restart from the preconditioned gradient
+      for (std::size_t i = 0; i < pg.size(); ++i) dir[i] = -scale * pg[i];
     bool improved = false;
     for (int tries = 0; tries < 12 && !improved; ++tries, rate /= 2) {
       Model trial = model;
-      for (std::size_t i = 0; i < g[0].size(); ++i)
-        trial.banks[0].filters.taps[i] -= float(rate * scale * g[0][i]);
+      for (std::size_t i = 0; i < dir.size(); ++i)
+        trial.banks[0].filters.taps[i] += float(rate * dir[i]);
       const double trial_loss = RolloutLoss(trial, data, o.integrator);
       if (trial_loss < loss) {
         model = std::move(trial);
@@ -206,7 +227,11 @@ void FineTuneNewton(Model& model, const std::vector<Sequence>& data, FineTuning&
       ft.status(StrCat("no step lowers the training loss after epoch ", epoch - 1, "; stopping"));
       break;
     }
+    // The accepted step becomes the direction's scale for the conjugate update.
+    for (double& d : dir) d *= rate * 2;
     rate = std::min(1.0, rate * 4);  // undo the last halving and try a longer step next time
+    prev_g = g[0];
+    prev_pg = std::move(pg);
     loss = FullGradient(model, data, o.integrator, g);
     if (ft.EndEpoch(epoch, model, loss)) break;
   }
