@@ -149,6 +149,46 @@ TEST(TrainFineTune, UnrolledTrainingBeatsLeastSquares) {
   EXPECT_LT(rep.train_loss, rep.ls_train_loss);
 }
 
+TEST(TrainFineTune, PreconditionedStepsNeverRaiseTheTrainingLossAndBeatLeastSquares) {
+  std::vector<Sequence> data = PmData(10);
+  TrainOptions o = SmallTraining();
+  o.optimizer = "newton";
+  o.learning_rate = 1;
+  o.epochs = 8;
+  o.patience = 8;
+  o.validation_fraction = 0.2;
+  TrainReport rep;
+  Model m = TrainModel(DefaultPreset(Pde::kPm), data, o, &rep);
+  ASSERT_FALSE(rep.train_curve.empty());
+  // The line search only accepts steps that lower the (full-batch) training loss.
+  double previous = rep.ls_train_loss * 1.0000001;
+  for (double l : rep.train_curve) {
+    EXPECT_LT(l, previous);
+    previous = l;
+  }
+  EXPECT_LT(rep.validation_loss, rep.ls_validation_loss);
+  // Flux models have no per-filter curvature: the optimiser says so.
+  o.form = ModelForm::kFlux;
+  EXPECT_THROW(TrainModel(DefaultPreset(Pde::kPm), data, o), Error);
+  o.optimizer = "sgd";
+  EXPECT_THROW(TrainModel(DefaultPreset(Pde::kPm), data, o), Error);
+}
+
+TEST(TrainFineTune, MeasuresAndStoresTheStabilityHorizon) {
+  std::vector<Sequence> data = PmData(6);
+  TrainOptions o = SmallTraining();
+  o.epochs = 0;
+  o.stability_steps = 200;
+  TrainReport rep;
+  Model m = TrainModel(DefaultPreset(Pde::kPm), data, o, &rep);
+  EXPECT_EQ(m.safe_steps, rep.safe_steps);
+  EXPECT_GE(m.safe_steps, 0);
+  EXPECT_LE(m.safe_steps, 200);
+  EXPECT_LT(m.safe_range[0], m.safe_range[1]);
+  o.stability_steps = 0;
+  EXPECT_EQ(TrainModel(DefaultPreset(Pde::kPm), data, o).safe_steps, -1);
+}
+
 TEST(TrainFineTune, SameSeedGivesBitIdenticalModelsOnOneAndTwoThreads) {
   std::vector<Sequence> data = PmData(6);
   TrainOptions o = SmallTraining();
@@ -167,6 +207,16 @@ TEST(TrainFineTune, SameSeedGivesBitIdenticalModelsOnOneAndTwoThreads) {
   o.seed = 8;
   Model c = TrainModel(DefaultPreset(Pde::kPm), data, o);
   EXPECT_NE(a.banks[0].filters.taps, c.banks[0].filters.taps);
+  // The full-batch optimiser (with augmented least squares) is deterministic too.
+  o.optimizer = "newton";
+  o.learning_rate = 1;
+  o.augment_least_squares = true;
+  SetNumThreads(1);
+  Model d = TrainModel(DefaultPreset(Pde::kPm), data, o);
+  SetNumThreads(2);
+  Model e = TrainModel(DefaultPreset(Pde::kPm), data, o);
+  SetNumThreads(threads);
+  EXPECT_EQ(d.banks[0].filters.taps, e.banks[0].filters.taps);
 }
 
 TEST(TrainCache, CachedFramesEqualFreshOnesAndAreReused) {
