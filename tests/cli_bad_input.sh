@@ -120,6 +120,8 @@ expect 1 "run: past the measured stability horizon" -- "$blade" run --model "$wo
 expect 1 "run: past the horizon by a larger dt" -- "$blade" run --model "$work/short.blade" --steps 5 --dt 0.3 "$work/good.png" "$out"
 expect 1 "run: diverging" -- "$blade" run --model "$work/good.blade" --dt 50 --steps 200 "$work/good.png" "$out"
 expect 1 "info: truncated model" -- "$blade" info "$work/truncated.blade"
+if "$blade" upscale --model "$work/good.blade" --project --steps 2 "$work/good.png" "$work/up.tiff" 2>/dev/null \
+   && [ -s "$work/up.tiff" ]; then echo "ok   (upscale --project writes output)"; else echo "FAIL (upscale --project)"; fail=1; fi
 if "$blade" run --model "$work/short.blade" --steps 6 --unsafe "$work/good.png" "$work/unsafe.tiff" 2>/dev/null \
    && [ -s "$work/unsafe.tiff" ]; then echo "ok   (run --unsafe goes past the horizon)"; else echo "FAIL (run --unsafe)"; fail=1; fi
 if "$blade" run --model "$work/good.blade" --integrator midpoint "$work/good.png" "$work/run.tiff" 2>/dev/null \
@@ -148,6 +150,11 @@ expect 1 "segment: zero iterations" -- "$blade" segment --reference --iters 0 "$
 expect 2 "segment: no model" -- "$blade" segment "$work/good.png" "$out"
 expect 1 "upscale: zero factor" -- "$blade" upscale --model "$work/good.blade" --factor 0 "$work/good.png" "$out"
 expect 1 "upscale: absurd factor" -- "$blade" upscale --model "$work/good.blade" --factor 100000 "$work/good.png" "$out"
+expect 1 "upscale: unknown PSF unit" -- "$blade" upscale --model "$work/good.blade" --psf-unit cm "$work/good.png" "$out"
+expect 1 "upscale --project: PSF wider than an LR pixel" -- "$blade" upscale --model "$work/good.blade" --project --psf-sigma 2 --psf-unit lr "$work/good.png" "$out"
+expect 1 "upscale --project: resampling model" -- "$blade" upscale --model "$work/resample.blade" --project "$work/good.png" "$out"
+expect 1 "stability: missing model" -- "$blade" stability --model "$work/nope.blade" --images "$work/good.png"
+expect 1 "stability: bad range" -- "$blade" stability --model "$work/good.blade" --images "$work/good.png" --range 1 0
 expect 1 "eval-app: unknown application" -- "$blade" eval-app sharpen --model "$work/good.blade" --images "$work/good.png"
 
 # A good run writes its output and nothing else.
