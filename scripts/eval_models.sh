@@ -19,6 +19,6 @@ for name in "$@"; do
   args=$(echo "$cmd" | sed -e 's/^blade //' -e 's/ --out [^ ]*//' -e 's/ --epochs [^ ]*//' -e 's/^-q //')
   echo "== $name, least squares only"
   # shellcheck disable=SC2086
-  "$blade" -q $args --epochs 0 --out "out/eval/${name}_ls.blade" >/dev/null
+  "$blade" -q $args --epochs 0 --stability-steps 0 --out "out/eval/${name}_ls.blade" >/dev/null
   "$blade" -q eval --model "out/eval/${name}_ls.blade" --images "$kodak" --json "out/eval/${name}_ls.json"
 done
