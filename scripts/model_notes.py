@@ -21,6 +21,12 @@ for path in sorted((root / "models").glob("*.blade")):
     info = json.loads(subprocess.check_output([str(blade), "info", "--json", str(path)]))
     p = info["provenance"]
     bins = "x".join(str(b) for b in info["bins"])
+    if info.get('safe_steps', -1) >= 0:
+        lo, hi = info['safe_range']
+        stability = (f"{info['safe_steps']} steps stay finite and within [{lo:.3g}, {hi:.3g}]"
+                     f" ({p.get('stability', 'measured after training on the validation images')})")
+    else:
+        stability = "not measured"
     lines += [
         f"## `{path.name}`",
         "",
@@ -34,6 +40,7 @@ for path in sorted((root / "models").glob("*.blade")):
         f" after fine-tuning {float(p.get('validation_mse', 'nan')):.4g}; epochs {p.get('epochs', '?')}",
         f"- time: {float(p.get('train_seconds', 'nan')):.0f} s in all, of which"
         f" {float(p.get('data_seconds', 'nan')):.0f} s reference data (0 when the cache was warm)",
+        f"- stability horizon: {stability}",
         f"- trained {p.get('date', '?')} at revision {p.get('revision', '?')}, seed {p.get('seed', '?')}",
         f"- command: `{p.get('command', '?')}`",
         "",
