@@ -1,0 +1,321 @@
+// Resampling along a flow: classical interpolators, BLADE^x/BLADE^y (eq. 5.1-5.3), the shifted observation model, least-squares training.
+#include "blade/resample.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "blade/error.h"
+#include "blade/filter.h"
+#include "blade/ops.h"
+#include "blade/parallel.h"
+#include "blade/selection.h"
+
+namespace blade {
+namespace {
+
+void RequireFlowFits(const Image& in, const Flow& flow) {
+  if (in.empty()) Fail("the image to resample is empty");
+  if (flow.width != in.width() || flow.height != in.height())
+    Fail("the flow is ", flow.width, "x", flow.height, " but the image is ", in.width(), "x",
+         in.height());
+  if (!AllFinite(in)) Fail("the image to resample contains NaN or infinite values");
+  for (std::size_t i = 0; i < flow.u.size(); ++i)
+    if (!std::isfinite(flow.u[i]) || !std::isfinite(flow.v[i]) || std::abs(flow.u[i]) > 1e6f ||
+        std::abs(flow.v[i]) > 1e6f)
+      Fail("the flow has a non-finite or absurd vector at pixel ", i);
+}
+
+// Separable interpolation at (fx, fy) with a kernel of half-width `radius`, clamped borders.
+// Weights are normalised so constants are reproduced exactly (Lanczos does not sum to 1).
+template <typename Kernel>
+float Interpolate(const float* plane, int w, int h, double fx, double fy, int radius, Kernel k) {
+  const int x0 = int(std::floor(fx)), y0 = int(std::floor(fy));
+  double wx[8], wy[8], sx = 0, sy = 0;
+  for (int i = 0; i < 2 * radius; ++i) {
+    wx[i] = k(fx - (x0 - radius + 1 + i));
+    wy[i] = k(fy - (y0 - radius + 1 + i));
+    sx += wx[i];
+    sy += wy[i];
+  }
+  double acc = 0;
+  for (int j = 0; j < 2 * radius; ++j) {
+    const float* row = plane + std::size_t(std::clamp(y0 - radius + 1 + j, 0, h - 1)) * w;
+    double r = 0;
+    for (int i = 0; i < 2 * radius; ++i) r += wx[i] * row[std::clamp(x0 - radius + 1 + i, 0, w - 1)];
+    acc += wy[j] * r;
+  }
+  return float(acc / (sx * sy));
+}
+
+double Linear(double x) { return std::max(0.0, 1 - std::abs(x)); }
+
+}  // namespace
+
+ResampleMethod ParseResampleMethod(const std::string& name) {
+  if (name == "blade") return ResampleMethod::kBlade;
+  if (name == "bicubic") return ResampleMethod::kBicubic;
+  if (name == "bilinear") return ResampleMethod::kBilinear;
+  if (name == "lanczos" || name == "lanczos3") return ResampleMethod::kLanczos3;
+  Fail("unknown resampling method '", name, "' (blade, bicubic, bilinear or lanczos)");
+}
+
+std::string ResampleMethodName(ResampleMethod m) {
+  switch (m) {
+    case ResampleMethod::kBlade: return "blade";
+    case ResampleMethod::kBicubic: return "bicubic";
+    case ResampleMethod::kBilinear: return "bilinear";
+    case ResampleMethod::kLanczos3: return "lanczos";
+  }
+  return "?";
+}
+
+Image ResampleClassical(const Image& in, const Flow& flow, ResampleMethod method) {
+  RequireFlowFits(in, flow);
+  const int w = in.width(), h = in.height();
+  Image out(w, h, in.channels());
+  for (int c = 0; c < in.channels(); ++c) {
+    const float* p = in.plane(c);
+    ParallelFor(0, h, [&](int y) {
+      for (int x = 0; x < w; ++x) {
+        const double fx = x + flow.U(x, y), fy = y + flow.V(x, y);
+        float v = 0;
+        switch (method) {
+          case ResampleMethod::kBilinear: v = Interpolate(p, w, h, fx, fy, 1, Linear); break;
+          case ResampleMethod::kBicubic: v = Interpolate(p, w, h, fx, fy, 2, CubicKernel); break;
+          case ResampleMethod::kLanczos3: v = Interpolate(p, w, h, fx, fy, 3, Lanczos3Kernel); break;
+          case ResampleMethod::kBlade: Fail("BLADE resampling needs a model");
+        }
+        out.at(c, x, y) = v;
+      }
+    });
+  }
+  return out;
+}
+
+Image ResampleBlade(const Model& model, const Image& in, const Flow& flow) {
+  if (model.form != ModelForm::kResample)
+    Fail("BLADE resampling needs a resampling model (form \"resample\"), not a ", FormName(model.form),
+         " model");
+  RequireFlowFits(in, flow);
+  const auto sel = ComputeSelections(model, in);
+  const Image bx = ApplyFilters(model.banks[0].filters, sel[0], in);
+  const Image by = ApplyFilters(model.banks[1].filters, sel[1], in);
+  const int w = in.width(), h = in.height();
+  Image out(w, h, in.channels());
+  for (int c = 0; c < in.channels(); ++c)
+    ParallelFor(0, h, [&](int y) {
+      for (int x = 0; x < w; ++x) {
+        const float u = flow.U(x, y), v = flow.V(x, y);
+        const float nu = std::round(u), nv = std::round(v);
+        const int sx = std::clamp(x + int(nu), 0, w - 1), sy = std::clamp(y + int(nv), 0, h - 1);
+        out.at(c, x, y) = in.at(c, sx, sy) + (u - nu) * bx.at(c, sx, sy) + (v - nv) * by.at(c, sx, sy);
+      }
+    });
+  return out;
+}
+
+Image Resample(const Image& in, const Flow& flow, ResampleMethod method, const Model* model) {
+  if (method == ResampleMethod::kBlade) {
+    if (model == nullptr) Fail("BLADE resampling needs a model");
+    return ResampleBlade(*model, in, flow);
+  }
+  return ResampleClassical(in, flow, method);
+}
+
+Image ObserveShifted(const Image& hr, int factor, double psf_sigma, const Flow& shift) {
+  if (factor < 1 || factor > 16) Fail("observation factor must be 1..16 (got ", factor, ")");
+  RequirePositive(psf_sigma, "PSF sigma");
+  if (psf_sigma > 8) Fail("PSF sigma ", psf_sigma, " LR pixels is too large (at most 8)");
+  const int w = hr.width() / factor, h = hr.height() / factor;
+  if (w < 1 || h < 1) Fail("image ", hr.width(), "x", hr.height(), " is smaller than the factor");
+  if (!shift.u.empty() && (shift.width != w || shift.height != h))
+    Fail("the shift field is ", shift.width, "x", shift.height, ", the observation ", w, "x", h);
+  const double s = psf_sigma * factor, offset = (factor - 1) / 2.0;
+  const int radius = int(std::ceil(3 * s)) + 1;
+  const int W = hr.width(), H = hr.height();
+  Image out(w, h, hr.channels());
+  ParallelFor(0, h, [&](int y) {
+    std::vector<double> wx(2 * radius + 2), wy(2 * radius + 2);
+    for (int x = 0; x < w; ++x) {
+      const double px = factor * (x + (shift.u.empty() ? 0.0 : shift.U(x, y))) + offset;
+      const double py = factor * (y + (shift.u.empty() ? 0.0 : shift.V(x, y))) + offset;
+      const int x0 = int(std::floor(px)) - radius, y0 = int(std::floor(py)) - radius;
+      const int n = 2 * radius + 2;
+      double sx = 0, sy = 0;
+      for (int i = 0; i < n; ++i) {
+        wx[i] = std::exp(-(x0 + i - px) * (x0 + i - px) / (2 * s * s));
+        wy[i] = std::exp(-(y0 + i - py) * (y0 + i - py) / (2 * s * s));
+        sx += wx[i];
+        sy += wy[i];
+      }
+      for (int c = 0; c < hr.channels(); ++c) {
+        double acc = 0;
+        for (int j = 0; j < n; ++j) {
+          const float* row = hr.row(c, std::clamp(y0 + j, 0, H - 1));
+          double r = 0;
+          for (int i = 0; i < n; ++i) r += wx[i] * row[std::clamp(x0 + i, 0, W - 1)];
+          acc += wy[j] * r;
+        }
+        out.at(c, x, y) = float(acc / (sx * sy));
+      }
+    }
+  });
+  return out;
+}
+
+Model TrainResampleModel(const std::vector<Image>& hr_images, const ResampleTrainOptions& o) {
+  if (hr_images.size() < 1) Fail("resampling training needs at least one image");
+  if (o.shifts_per_image < 1 || o.shifts_per_image > 1000) Fail("shifts per image must be 1..1000");
+  if (o.footprint < 3 || o.footprint > 9 || o.footprint % 2 == 0)
+    Fail("footprint must be odd, 3..9 (got ", o.footprint, ")");
+  RequireNonNegative(o.ridge, "ridge");
+  std::mt19937_64 rng(o.seed);
+  std::uniform_real_distribution<double> half(-0.5, 0.5);
+  // Training pairs: the unshifted observation and observations shifted by constant (dx, dy).
+  struct Pair {
+    int image;
+    double dx, dy;
+    Image target;  // shifted minus unshifted
+  };
+  std::vector<Image> base;
+  std::vector<Pair> pairs;
+  for (std::size_t i = 0; i < hr_images.size(); ++i) {
+    const Image& hr = hr_images[i];
+    if (hr.channels() != 1) Fail("resampling training images must be gray (luma)");
+    base.push_back(ObserveShifted(hr, o.factor, o.psf_sigma, Flow()));
+    for (int k = 0; k < o.shifts_per_image; ++k) {
+      const double dx = half(rng), dy = half(rng);
+      Flow shift(base.back().width(), base.back().height());
+      std::fill(shift.u.begin(), shift.u.end(), float(dx));
+      std::fill(shift.v.begin(), shift.v.end(), float(dy));
+      Image t = ObserveShifted(hr, o.factor, o.psf_sigma, shift);
+      for (std::size_t j = 0; j < t.size(); ++j) t.data()[j] -= base.back().data()[j];
+      pairs.push_back({int(i), dx, dy, std::move(t)});
+    }
+  }
+  SelectionConfig cfg = o.selection;
+  {
+    std::vector<const Image*> frames;
+    for (const Image& b : base) frames.push_back(&b);
+    FitThresholds(cfg, frames);
+  }
+  std::vector<std::vector<std::int32_t>> sel(base.size());
+  ParallelFor(0, int(base.size()), [&](int i) { sel[i] = Select(cfg, base[i]); });
+
+  const int size = o.footprint, r = size / 2, taps = size * size, n = 2 * taps;
+  const int filters = cfg.orientations * cfg.strengths * cfg.coherences * cfg.intensities;
+  // Per filter: the 2*taps normal equations of rows [dx p, dy p]. Fixed chunks, summed in
+  // order, so the result does not depend on the thread count.
+  const int chunks = std::max(1, std::min<int>(16, int(pairs.size())));
+  struct Normal {
+    std::vector<double> a, b;
+    std::vector<long> count;
+  };
+  std::vector<Normal> part(chunks);
+  ParallelFor(0, chunks, [&](int c) {
+    Normal& ne = part[c];
+    ne.a.assign(std::size_t(filters) * n * n, 0.0);
+    ne.b.assign(std::size_t(filters) * n, 0.0);
+    ne.count.assign(filters, 0);
+    std::vector<double> row(n);
+    for (std::size_t q = pairs.size() * c / chunks; q < pairs.size() * (c + 1) / chunks; ++q) {
+      const Pair& pr = pairs[q];
+      const Image& u = base[pr.image];
+      const int w = u.width(), h = u.height();
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+          for (int dy = -r, j = 0; dy <= r; ++dy)
+            for (int dx = -r; dx <= r; ++dx, ++j) {
+              const double z = u.at(0, std::clamp(x + dx, 0, w - 1), std::clamp(y + dy, 0, h - 1));
+              row[j] = pr.dx * z;
+              row[taps + j] = pr.dy * z;
+            }
+          const int k = sel[pr.image][std::size_t(y) * w + x];
+          const double t = pr.target.at(0, x, y);
+          double* a = ne.a.data() + std::size_t(k) * n * n;
+          double* b = ne.b.data() + std::size_t(k) * n;
+          for (int i = 0; i < n; ++i) {
+            b[i] += row[i] * t;
+            for (int j = 0; j <= i; ++j) a[i * n + j] += row[i] * row[j];
+          }
+          ++ne.count[k];
+        }
+    }
+  });
+  Normal total{std::vector<double>(std::size_t(filters) * n * n, 0.0),
+               std::vector<double>(std::size_t(filters) * n, 0.0), std::vector<long>(filters, 0)};
+  for (const Normal& p : part) {
+    for (std::size_t i = 0; i < total.a.size(); ++i) total.a[i] += p.a[i];
+    for (std::size_t i = 0; i < total.b.size(); ++i) total.b[i] += p.b[i];
+    for (int k = 0; k < filters; ++k) total.count[k] += p.count[k];
+  }
+  // Solve each filter's system (symmetrised, ridge relative to the mean diagonal) by Cholesky;
+  // filters with too few samples get the system pooled over all filters.
+  auto solve = [&](std::vector<double> a, std::vector<double> b, std::vector<double>& x) {
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < i; ++j) a[j * n + i] = a[i * n + j];
+    double trace = 0;
+    for (int i = 0; i < n; ++i) trace += a[i * n + i];
+    for (int i = 0; i < n; ++i) a[i * n + i] += o.ridge * trace / n + 1e-12;
+    for (int j = 0; j < n; ++j) {
+      double d = a[j * n + j];
+      for (int k = 0; k < j; ++k) d -= a[j * n + k] * a[j * n + k];
+      if (!(d > 0)) return false;
+      d = std::sqrt(d);
+      a[j * n + j] = d;
+      for (int i = j + 1; i < n; ++i) {
+        double s = a[i * n + j];
+        for (int k = 0; k < j; ++k) s -= a[i * n + k] * a[j * n + k];
+        a[i * n + j] = s / d;
+      }
+    }
+    for (int i = 0; i < n; ++i) {
+      for (int k = 0; k < i; ++k) b[i] -= a[i * n + k] * b[k];
+      b[i] /= a[i * n + i];
+    }
+    x.assign(n, 0.0);
+    for (int i = n - 1; i >= 0; --i) {
+      double s = b[i];
+      for (int k = i + 1; k < n; ++k) s -= a[k * n + i] * x[k];
+      x[i] = s / a[i * n + i];
+    }
+    return true;
+  };
+  std::vector<double> pooled_a(std::size_t(n) * n, 0.0), pooled_b(n, 0.0), fallback;
+  for (int k = 0; k < filters; ++k) {
+    for (std::size_t i = 0; i < pooled_a.size(); ++i) pooled_a[i] += total.a[std::size_t(k) * n * n + i];
+    for (int i = 0; i < n; ++i) pooled_b[i] += total.b[std::size_t(k) * n + i];
+  }
+  if (!solve(pooled_a, pooled_b, fallback)) Fail("resampling least squares: no usable samples");
+  Model model = MakeEmptyModel(ModelForm::kResample, cfg, size);
+  int fallbacks = 0;
+  for (int k = 0; k < filters; ++k) {
+    std::vector<double> x;
+    const bool ok = total.count[k] >= 4L * n &&
+                    solve(std::vector<double>(total.a.begin() + std::size_t(k) * n * n,
+                                              total.a.begin() + std::size_t(k + 1) * n * n),
+                          std::vector<double>(total.b.begin() + std::size_t(k) * n,
+                                              total.b.begin() + std::size_t(k + 1) * n),
+                          x);
+    if (!ok) {
+      x = fallback;
+      ++fallbacks;
+    }
+    for (int j = 0; j < taps; ++j) {
+      model.banks[0].filters.filter(k)[j] = float(x[j]);
+      model.banks[1].filters.filter(k)[j] = float(x[taps + j]);
+    }
+  }
+  model.dt = 1;
+  model.steps = 1;
+  model.pde = "resample";
+  model.provenance["training"] = StrCat(
+      "least squares (joint x/y banks, shared selection) on ", hr_images.size(), " images x ",
+      o.shifts_per_image, " random shifts in [-1/2, 1/2]^2; Gaussian PSF ", o.psf_sigma,
+      " LR px, factor ", o.factor, "; ", fallbacks, " fallback filters");
+  model.provenance["seed"] = std::to_string(o.seed);
+  return model;
+}
+
+}  // namespace blade

@@ -1,0 +1,88 @@
+// Middlebury .flo optical-flow files: read with every header field and value checked, written atomically.
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+
+#include "blade/error.h"
+#include "blade/io.h"
+#include "blade/resample.h"
+#include "io/codecs.h"
+
+namespace blade {
+namespace {
+
+constexpr float kFloMagic = 202021.25f;  // the bytes "PIEH" read as a little-endian float
+
+}  // namespace
+
+Flow::Flow(int w, int h) : width(w), height(h) {
+  CheckImageSize(w, h, 1);  // the same size limits as an image, before allocating
+  u.assign(std::size_t(w) * h, 0.f);
+  v.assign(std::size_t(w) * h, 0.f);
+}
+
+Flow ReadFlo(const std::string& path) {
+  std::FILE* raw = std::fopen(path.c_str(), "rb");
+  if (raw == nullptr) Fail("cannot open flow '", path, "': ", std::strerror(errno));
+  io_internal::FilePtr file(raw);
+  float magic = 0;
+  std::int32_t wh[2] = {0, 0};
+  if (std::fread(&magic, 4, 1, raw) != 1 || std::fread(wh, 4, 2, raw) != 2)
+    Fail("'", path, "' is not a .flo file (too short for its header)");
+  if (magic != kFloMagic) Fail("'", path, "' is not a .flo file (missing the \"PIEH\" tag)");
+  if (wh[0] < 1 || wh[1] < 1) Fail("'", path, "': invalid flow size ", wh[0], "x", wh[1]);
+  io_internal::CheckHeaderSize(path, wh[0], wh[1], 1);
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(path, ec);
+  const std::uint64_t need = 12 + std::uint64_t(wh[0]) * wh[1] * 8;
+  if (ec || bytes < need)
+    Fail("'", path, "' is truncated: a ", wh[0], "x", wh[1], " flow needs ", need, " bytes");
+  Flow flow(wh[0], wh[1]);
+  std::vector<float> row(std::size_t(wh[0]) * 2);
+  for (int y = 0; y < flow.height; ++y) {
+    if (std::fread(row.data(), 4, row.size(), raw) != row.size()) Fail("'", path, "' is truncated");
+    for (int x = 0; x < flow.width; ++x) {
+      const float a = row[2 * x], b = row[2 * x + 1];
+      if (!std::isfinite(a) || !std::isfinite(b) || std::abs(a) > 1e9f || std::abs(b) > 1e9f)
+        Fail("'", path, "' has an unknown or non-finite flow at (", x, ", ", y, ")");
+      flow.U(x, y) = a;
+      flow.V(x, y) = b;
+    }
+  }
+  return flow;
+}
+
+void WriteFlo(const Flow& flow, const std::string& path) {
+  if (flow.width < 1 || flow.height < 1) Fail("cannot write an empty flow to '", path, "'");
+  WriteFileAtomically(path, [&](const std::string& tmp) {
+    io_internal::FilePtr file = io_internal::OpenForWrite(tmp, path);
+    const std::int32_t wh[2] = {flow.width, flow.height};
+    bool ok = std::fwrite(&kFloMagic, 4, 1, file.get()) == 1 && std::fwrite(wh, 4, 2, file.get()) == 2;
+    std::vector<float> row(std::size_t(flow.width) * 2);
+    for (int y = 0; y < flow.height && ok; ++y) {
+      for (int x = 0; x < flow.width; ++x) {
+        row[2 * x] = flow.U(x, y);
+        row[2 * x + 1] = flow.V(x, y);
+      }
+      ok = std::fwrite(row.data(), 4, row.size(), file.get()) == row.size();
+    }
+    if (!ok) Fail("cannot write '", path, "': ", std::strerror(errno));
+    io_internal::CloseOrFail(std::move(file), path);
+  });
+}
+
+double EndPointError(const Flow& a, const Flow& b, int margin) {
+  if (a.width != b.width || a.height != b.height) Fail("flows of different sizes");
+  double sum = 0;
+  long n = 0;
+  for (int y = margin; y < a.height - margin; ++y)
+    for (int x = margin; x < a.width - margin; ++x) {
+      sum += std::hypot(double(a.U(x, y)) - b.U(x, y), double(a.V(x, y)) - b.V(x, y));
+      ++n;
+    }
+  if (n == 0) Fail("the flow is smaller than twice the margin ", margin);
+  return sum / n;
+}
+
+}  // namespace blade
