@@ -23,6 +23,7 @@ void AddEvalCommand(CLI::App& app);
 void AddSegmentCommand(CLI::App& app);
 void AddEvalAppCommand(CLI::App& app);
 void AddRestoreCommands(CLI::App& app);
+void AddResampleCommands(CLI::App& app);
 // The whole command line, as typed (for provenance).
 const std::string& CommandLine();
 

@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
   AddSegmentCommand(app);
   AddEvalAppCommand(app);
   AddRestoreCommands(app);
+  AddResampleCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -40,10 +40,16 @@ std::string ResampleMethodName(ResampleMethod method);
 // out(x) = in(x + flow(x)) by classical interpolation (clamped borders).
 Image ResampleClassical(const Image& in, const Flow& flow, ResampleMethod method);
 
-// BLADE resampling (eq. 5.1-5.3): the displacement's integer part n = round(v) is applied by
+// BLADE resampling (eq. 5.1-5.5): the displacement's integer part n = round(v) is applied by
 // indexing and the fraction d = v - n in [-1/2, 1/2] by the learned filters:
-// out(x) = in(x + n) + d_x BLADE^x(in)(x + n) + d_y BLADE^y(in)(x + n).
+// out(x) = in(x + n) + d_x BLADE^x(in)(x + n) + d_y BLADE^y(in)(x + n)   (order 1, the paper).
+// Order 2 and 3 models (beyond the paper) add one bank per higher monomial d_x^a d_y^b,
+// a + b <= order, in the order of ResampleMonomials: the first-order model cannot represent
+// the (w d)^2 / 2 loss of a fractional shift at frequency w, which costs it against bicubic.
 Image ResampleBlade(const Model& model, const Image& in, const Flow& flow);
+// The exponents (a, b) of the monomials d_x^a d_y^b of a model of `order` (1..3), bank order.
+std::vector<std::pair<int, int>> ResampleMonomials(int order);
+int ResampleOrder(const Model& model);  // from the bank count
 
 Image Resample(const Image& in, const Flow& flow, ResampleMethod method, const Model* model);
 
@@ -61,13 +67,15 @@ struct ResampleTrainOptions {
   int shifts_per_image = 4;     // random (dx, dy) in [-1/2, 1/2]^2 per training photograph
   SelectionConfig selection;    // thresholds empty = fitted as quantiles
   int footprint = 5;
+  int order = 1;                // 1: eq. 5.5; 2, 3: higher monomials of the displacement
   double ridge = 1e-3;
   std::uint64_t seed = 1;
 };
 
-// Fits a resampling model by least squares. The model is linear in both banks and both use the
-// same selection (computed from the unshifted frame), so the joint problem separates by filter:
-// per filter, the regularised 2 x 25 normal equations of [d_x p, d_y p] . [h^x; h^y] = target.
+// Fits a resampling model by least squares. The model is linear in all banks and they share one
+// selection (computed from the unshifted frame), so the joint problem separates by filter: per
+// filter, the regularised normal equations of [m_1(d) p, ..., m_B(d) p] . [h^1; ...; h^B] =
+// target, m_b the monomials (B = 2 for order 1).
 Model TrainResampleModel(const std::vector<Image>& hr_images, const ResampleTrainOptions& options);
 
 // HDR+ pyramid block matching (REFERENCE_SCHEMES.md §7) of `alt` against `ref` (gray or color:
@@ -78,5 +86,20 @@ struct AlignOptions {
   int lk_iterations = 3;
 };
 Flow AlignBlockMatching(const Image& ref, const Image& alt, const AlignOptions& options = {});
+
+// The synthetic-burst measurement (docs/RESULTS.md): from a high-resolution luma image, frames
+// f_k observed (ObserveShifted, factor 4, PSF 0.5 LR px) along a smooth, spatially varying flow
+// F with sub-pixel and integer parts, drawn from `seed`: f0 at x, f1 at x + F(x), f2 at
+// x + F(x) + F(x + F(x)), so that f1(x) = f0(x + F(x)) and f2(x) = f1(x + F(x)) exactly in the
+// continuous model. Gaussian noise of `noise` is added to the observed f0 and f1. Each method
+// resamples noisy f0 by F (scored against clean f1) and that result again by F (against
+// clean f2); PSNR over pixels at least 4 from the border. Alignment estimates F from noisy
+// (f1, f0) by block matching; its mean end-point error is over pixels at least 8 from the border.
+struct BurstScore {
+  double psnr_1[4] = {}, psnr_2[4] = {};  // indexed by ResampleMethod
+  double epe = 0;
+};
+BurstScore EvaluateBurst(const Image& hr_luma, const Model* model, std::uint64_t seed,
+                         double noise = 1.0 / 255);
 
 }  // namespace blade

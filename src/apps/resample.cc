@@ -7,6 +7,7 @@
 
 #include "blade/error.h"
 #include "blade/filter.h"
+#include "blade/metrics.h"
 #include "blade/ops.h"
 #include "blade/parallel.h"
 #include "blade/selection.h"
@@ -93,14 +94,33 @@ Image ResampleClassical(const Image& in, const Flow& flow, ResampleMethod method
   return out;
 }
 
+std::vector<std::pair<int, int>> ResampleMonomials(int order) {
+  if (order < 1 || order > 3) Fail("resampling order must be 1, 2 or 3 (got ", order, ")");
+  std::vector<std::pair<int, int>> m;
+  for (int degree = 1; degree <= order; ++degree)
+    for (int b = 0; b <= degree; ++b) m.push_back({degree - b, b});
+  return m;  // (1,0), (0,1), then (2,0), (1,1), (0,2), then degree 3
+}
+
+int ResampleOrder(const Model& model) {
+  switch (model.banks.size()) {
+    case 2: return 1;
+    case 5: return 2;
+    case 9: return 3;
+  }
+  Fail("a resampling model has 2, 5 or 9 banks, not ", model.banks.size());
+}
+
 Image ResampleBlade(const Model& model, const Image& in, const Flow& flow) {
   if (model.form != ModelForm::kResample)
     Fail("BLADE resampling needs a resampling model (form \"resample\"), not a ", FormName(model.form),
          " model");
   RequireFlowFits(in, flow);
+  const auto mono = ResampleMonomials(ResampleOrder(model));
   const auto sel = ComputeSelections(model, in);
-  const Image bx = ApplyFilters(model.banks[0].filters, sel[0], in);
-  const Image by = ApplyFilters(model.banks[1].filters, sel[1], in);
+  std::vector<Image> terms;
+  for (std::size_t b = 0; b < model.banks.size(); ++b)
+    terms.push_back(ApplyFilters(model.banks[b].filters, sel[b], in));
   const int w = in.width(), h = in.height();
   Image out(w, h, in.channels());
   for (int c = 0; c < in.channels(); ++c)
@@ -108,8 +128,12 @@ Image ResampleBlade(const Model& model, const Image& in, const Flow& flow) {
       for (int x = 0; x < w; ++x) {
         const float u = flow.U(x, y), v = flow.V(x, y);
         const float nu = std::round(u), nv = std::round(v);
+        const double du = u - nu, dv = v - nv;
         const int sx = std::clamp(x + int(nu), 0, w - 1), sy = std::clamp(y + int(nv), 0, h - 1);
-        out.at(c, x, y) = in.at(c, sx, sy) + (u - nu) * bx.at(c, sx, sy) + (v - nv) * by.at(c, sx, sy);
+        double acc = in.at(c, sx, sy);
+        for (std::size_t b = 0; b < mono.size(); ++b)
+          acc += std::pow(du, mono[b].first) * std::pow(dv, mono[b].second) * terms[b].at(c, sx, sy);
+        out.at(c, x, y) = float(acc);
       }
     });
   return out;
@@ -169,6 +193,7 @@ Model TrainResampleModel(const std::vector<Image>& hr_images, const ResampleTrai
   if (o.shifts_per_image < 1 || o.shifts_per_image > 1000) Fail("shifts per image must be 1..1000");
   if (o.footprint < 3 || o.footprint > 9 || o.footprint % 2 == 0)
     Fail("footprint must be odd, 3..9 (got ", o.footprint, ")");
+  if (o.order < 1 || o.order > 3) Fail("resampling order must be 1, 2 or 3 (got ", o.order, ")");
   RequireNonNegative(o.ridge, "ridge");
   std::mt19937_64 rng(o.seed);
   std::uniform_real_distribution<double> half(-0.5, 0.5);
@@ -203,11 +228,18 @@ Model TrainResampleModel(const std::vector<Image>& hr_images, const ResampleTrai
   std::vector<std::vector<std::int32_t>> sel(base.size());
   ParallelFor(0, int(base.size()), [&](int i) { sel[i] = Select(cfg, base[i]); });
 
-  const int size = o.footprint, r = size / 2, taps = size * size, n = 2 * taps;
+  const auto mono = ResampleMonomials(o.order);
+  const int nbanks = int(mono.size());
+  const int size = o.footprint, r = size / 2, taps = size * size, n = nbanks * taps;
   const int filters = cfg.orientations * cfg.strengths * cfg.coherences * cfg.intensities;
   // Per filter: the 2*taps normal equations of rows [dx p, dy p]. Fixed chunks, summed in
   // order, so the result does not depend on the thread count.
-  const int chunks = std::max(1, std::min<int>(16, int(pairs.size())));
+  // Few chunks: each holds filters x n^2 doubles (n = 225 for order 3).
+  const int chunks = std::max(1, std::min<int>(o.order == 1 ? 16 : 4, int(pairs.size())));
+  const double bytes = 8.0 * filters * double(n) * n * (chunks + 1);
+  if (bytes > 3e9)
+    Fail("resampling least squares would need ", bytes / 1e9, " GB (", filters, " filters x ", n,
+         " unknowns); use fewer bins, a smaller footprint or a lower order");
   struct Normal {
     std::vector<double> a, b;
     std::vector<long> count;
@@ -218,9 +250,11 @@ Model TrainResampleModel(const std::vector<Image>& hr_images, const ResampleTrai
     ne.a.assign(std::size_t(filters) * n * n, 0.0);
     ne.b.assign(std::size_t(filters) * n, 0.0);
     ne.count.assign(filters, 0);
-    std::vector<double> row(n);
+    std::vector<double> row(n), coef(nbanks);
     for (std::size_t q = pairs.size() * c / chunks; q < pairs.size() * (c + 1) / chunks; ++q) {
       const Pair& pr = pairs[q];
+      for (int b = 0; b < nbanks; ++b)
+        coef[b] = std::pow(pr.dx, mono[b].first) * std::pow(pr.dy, mono[b].second);
       const Image& u = base[pr.image];
       const int w = u.width(), h = u.height();
       for (int y = 0; y < h; ++y)
@@ -228,8 +262,7 @@ Model TrainResampleModel(const std::vector<Image>& hr_images, const ResampleTrai
           for (int dy = -r, j = 0; dy <= r; ++dy)
             for (int dx = -r; dx <= r; ++dx, ++j) {
               const double z = u.at(0, std::clamp(x + dx, 0, w - 1), std::clamp(y + dy, 0, h - 1));
-              row[j] = pr.dx * z;
-              row[taps + j] = pr.dy * z;
+              for (int b = 0; b < nbanks; ++b) row[b * taps + j] = coef[b] * z;
             }
           const int k = sel[pr.image][std::size_t(y) * w + x];
           const double t = pr.target.at(0, x, y);
@@ -289,6 +322,8 @@ Model TrainResampleModel(const std::vector<Image>& hr_images, const ResampleTrai
   }
   if (!solve(pooled_a, pooled_b, fallback)) Fail("resampling least squares: no usable samples");
   Model model = MakeEmptyModel(ModelForm::kResample, cfg, size);
+  const Bank first = model.banks[0];
+  model.banks.resize(nbanks, first);
   int fallbacks = 0;
   for (int k = 0; k < filters; ++k) {
     std::vector<double> x;
@@ -302,20 +337,64 @@ Model TrainResampleModel(const std::vector<Image>& hr_images, const ResampleTrai
       x = fallback;
       ++fallbacks;
     }
-    for (int j = 0; j < taps; ++j) {
-      model.banks[0].filters.filter(k)[j] = float(x[j]);
-      model.banks[1].filters.filter(k)[j] = float(x[taps + j]);
-    }
+    for (int b = 0; b < nbanks; ++b)
+      for (int j = 0; j < taps; ++j) model.banks[b].filters.filter(k)[j] = float(x[b * taps + j]);
   }
   model.dt = 1;
   model.steps = 1;
   model.pde = "resample";
   model.provenance["training"] = StrCat(
-      "least squares (joint x/y banks, shared selection) on ", hr_images.size(), " images x ",
+      "least squares (joint banks, shared selection, order ", o.order, " in the displacement) on ", hr_images.size(), " images x ",
       o.shifts_per_image, " random shifts in [-1/2, 1/2]^2; Gaussian PSF ", o.psf_sigma,
       " LR px, factor ", o.factor, "; ", fallbacks, " fallback filters");
   model.provenance["seed"] = std::to_string(o.seed);
   return model;
+}
+
+BurstScore EvaluateBurst(const Image& hr, const Model* model, std::uint64_t seed, double noise) {
+  if (hr.channels() != 1) Fail("the burst measurement works on luma");
+  const int factor = 4;
+  const double psf = 0.5;
+  const int w = hr.width() / factor, h = hr.height() / factor;
+  if (w < 48 || h < 48) Fail("image too small for the burst measurement (", w, "x", h, " LR)");
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> uni(0, 1);
+  // F = mean + one plane wave per component: smooth, spatially varying, up to ~1.8 px.
+  const double ax = 2 * uni(rng) - 1, ay = 2 * uni(rng) - 1;
+  const double bx = 0.3 + 0.5 * uni(rng), by = 0.3 + 0.5 * uni(rng);
+  const double kx1 = (0.5 + uni(rng)) * 2 * M_PI / w, ky1 = (0.5 + uni(rng)) * 2 * M_PI / h;
+  const double kx2 = (0.5 + uni(rng)) * 2 * M_PI / w, ky2 = (0.5 + uni(rng)) * 2 * M_PI / h;
+  const double p1 = 2 * M_PI * uni(rng), p2 = 2 * M_PI * uni(rng);
+  auto fu = [&](double x, double y) { return ax + bx * std::sin(kx1 * x + ky1 * y + p1); };
+  auto fv = [&](double x, double y) { return ay + by * std::cos(kx2 * x - ky2 * y + p2); };
+  Flow f1(w, h), f2(w, h);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const double u = fu(x, y), v = fv(x, y);
+      f1.U(x, y) = float(u);
+      f1.V(x, y) = float(v);
+      f2.U(x, y) = float(u + fu(x + u, y + v));
+      f2.V(x, y) = float(v + fv(x + u, y + v));
+    }
+  const Image c0 = ObserveShifted(hr, factor, psf, Flow());
+  const Image c1 = ObserveShifted(hr, factor, psf, f1);
+  const Image c2 = ObserveShifted(hr, factor, psf, f2);
+  std::normal_distribution<float> gauss(0.f, float(noise));
+  Image n0 = c0.Copy(), n1 = c1.Copy();
+  for (std::size_t i = 0; i < n0.size(); ++i) n0.data()[i] += gauss(rng);
+  for (std::size_t i = 0; i < n1.size(); ++i) n1.data()[i] += gauss(rng);
+  const Rect inner{4, 4, w - 8, h - 8};
+  BurstScore score;
+  for (ResampleMethod m : {ResampleMethod::kBlade, ResampleMethod::kBicubic, ResampleMethod::kBilinear,
+                           ResampleMethod::kLanczos3}) {
+    if (m == ResampleMethod::kBlade && model == nullptr) continue;
+    Image r1 = Resample(n0, f1, m, model);
+    Image r2 = Resample(r1, f1, m, model);
+    score.psnr_1[int(m)] = Psnr(Crop(r1, inner), Crop(c1, inner));
+    score.psnr_2[int(m)] = Psnr(Crop(r2, inner), Crop(c2, inner));
+  }
+  score.epe = EndPointError(AlignBlockMatching(n1, n0), f1, 8);
+  return score;
 }
 
 }  // namespace blade

@@ -51,9 +51,15 @@ Integrator ParseIntegrator(const std::string& name) {
 }
 
 void Model::Validate() const {
-  const std::size_t want = form == ModelForm::kDirect ? 1 : 2;
-  if (banks.size() != want)
-    Fail("a ", FormName(form), " model needs ", want, " filter bank(s), found ", banks.size());
+  if (form == ModelForm::kResample) {
+    // One bank per monomial dx^a dy^b, 1 <= a + b <= order: 2, 5 or 9 banks for order 1, 2, 3.
+    if (banks.size() != 2 && banks.size() != 5 && banks.size() != 9)
+      Fail("a resample model needs 2, 5 or 9 filter banks (order 1, 2 or 3), found ", banks.size());
+  } else {
+    const std::size_t want = form == ModelForm::kDirect ? 1 : 2;
+    if (banks.size() != want)
+      Fail("a ", FormName(form), " model needs ", want, " filter bank(s), found ", banks.size());
+  }
   for (const Bank& b : banks) {
     b.selection.Validate();
     b.filters.Validate();
