@@ -29,6 +29,7 @@ expect() {
 }
 
 cp "$sample" "$work/good.png"
+"$blade" montage --scale 0.5 "$work/good.png" "$work/small.png" >/dev/null
 head -c 2000 "$sample" >"$work/truncated.png"
 : >"$work/empty.png"
 echo "this is not an image" >"$work/text.png"
@@ -148,6 +149,19 @@ expect 1 "restore: zero subsample factor" -- "$blade" restore --model "$work/goo
 expect 1 "segment: resampling model" -- "$blade" segment --model "$work/resample.blade" "$work/good.png" "$out"
 expect 1 "segment: zero iterations" -- "$blade" segment --reference --iters 0 "$work/good.png" "$out"
 expect 2 "segment: no model" -- "$blade" segment "$work/good.png" "$out"
+# Resampling and alignment.
+printf 'XXXX\x02\x00\x00\x00' > "$work/bad.flo"
+expect 1 "resample: missing flow" -- "$blade" resample --method bicubic --flow "$work/nope.flo" "$work/good.png" "$out"
+expect 1 "resample: corrupt flow" -- "$blade" resample --method bicubic --flow "$work/bad.flo" "$work/good.png" "$out"
+expect 1 "resample: blade without a model" -- "$blade" resample --flow "$work/bad.flo" "$work/good.png" "$out"
+expect 1 "resample: a direct model" -- "$blade" resample --model "$work/good.blade" --flow "$work/bad.flo" "$work/good.png" "$out"
+expect 1 "resample: unknown method" -- "$blade" resample --method nearest --flow "$work/bad.flo" "$work/good.png" "$out"
+expect 1 "align: frames of different sizes" -- "$blade" align "$work/good.png" "$work/small.png" --flow "$work/f.flo"
+expect 1 "align: output not .flo" -- "$blade" align "$work/good.png" "$work/good.png" --flow "$work/f.png"
+expect 1 "eval-resample: a direct model" -- "$blade" eval-resample --model "$work/good.blade" --images "$work/good.png"
+if "$blade" align "$work/good.png" "$work/good.png" --flow "$work/f.flo" 2>/dev/null \
+   && "$blade" resample --method lanczos --flow "$work/f.flo" "$work/good.png" "$work/rs.tiff" 2>/dev/null \
+   && [ -s "$work/rs.tiff" ]; then echo "ok   (align then resample write outputs)"; else echo "FAIL (align/resample)"; fail=1; fi
 expect 1 "upscale: zero factor" -- "$blade" upscale --model "$work/good.blade" --factor 0 "$work/good.png" "$out"
 expect 1 "upscale: absurd factor" -- "$blade" upscale --model "$work/good.blade" --factor 100000 "$work/good.png" "$out"
 expect 1 "upscale: unknown PSF unit" -- "$blade" upscale --model "$work/good.blade" --psf-unit cm "$work/good.png" "$out"
