@@ -1,6 +1,7 @@
 // `blade train-resample`, `blade resample`, `blade align`, `blade eval-resample`: optical-flow resampling (paper §5).
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -11,6 +12,10 @@
 #include "blade/resample.h"
 #include "commands.h"
 #include "progress.h"
+
+#ifndef BLADE_REVISION
+#define BLADE_REVISION "unknown"
+#endif
 
 namespace blade::cli {
 namespace {
@@ -73,6 +78,13 @@ void AddResampleCommands(CLI::App& app) {
     m.provenance["data"] = t->images;
     m.provenance["images"] = std::to_string(hr.size());
     m.provenance["train_seconds"] = StrCat(secs);
+    {
+      std::time_t now = std::time(nullptr);
+      char buf[32];
+      std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+      m.provenance["date"] = buf;
+    }
+    m.provenance["revision"] = BLADE_REVISION;
     std::string cmd = "blade train-resample --images " + t->images + " --out " + t->out +
                       " --shifts " + std::to_string(t->shifts) + " --footprint " +
                       std::to_string(t->footprint) + " --seed " + std::to_string(t->seed) +

@@ -27,6 +27,20 @@ for path in sorted((root / "models").glob("*.blade")):
                      f" ({p.get('stability', 'measured after training on the validation images')})")
     else:
         stability = "not measured"
+    if info["form"] == "resample":
+        lines += [
+            f"## `{path.name}`",
+            "",
+            f"- resampling model, {len(info['banks'])} banks: {p.get('training', '?')}",
+            f"- selection: {bins} bins (orientation x strength x coherence x intensity),"
+            f" rho {info['rho']:g}; {info['footprint']}x{info['footprint']} filters",
+            f"- data: {p.get('data', '?')} ({p.get('images', '?')} images); time"
+            f" {float(p.get('train_seconds', 'nan')):.0f} s",
+            f"- trained {p.get('date', '?')} at revision {p.get('revision', '?')}, seed {p.get('seed', '?')}",
+            f"- command: `{p.get('command', '?')}` (all: `scripts/train_resample.sh`)",
+            "",
+        ]
+        continue
     lines += [
         f"## `{path.name}`",
         "",
