@@ -11,6 +11,7 @@
 #include "blade/ops.h"
 #include "blade/parallel.h"
 #include "blade/selection.h"
+#include "base/cholesky.h"
 
 namespace blade {
 namespace {
@@ -285,35 +286,8 @@ Model TrainResampleModel(const std::vector<Image>& hr_images, const ResampleTrai
   }
   // Solve each filter's system (symmetrised, ridge relative to the mean diagonal) by Cholesky;
   // filters with too few samples get the system pooled over all filters.
-  auto solve = [&](std::vector<double> a, std::vector<double> b, std::vector<double>& x) {
-    for (int i = 0; i < n; ++i)
-      for (int j = 0; j < i; ++j) a[j * n + i] = a[i * n + j];
-    double trace = 0;
-    for (int i = 0; i < n; ++i) trace += a[i * n + i];
-    for (int i = 0; i < n; ++i) a[i * n + i] += o.ridge * trace / n + 1e-12;
-    for (int j = 0; j < n; ++j) {
-      double d = a[j * n + j];
-      for (int k = 0; k < j; ++k) d -= a[j * n + k] * a[j * n + k];
-      if (!(d > 0)) return false;
-      d = std::sqrt(d);
-      a[j * n + j] = d;
-      for (int i = j + 1; i < n; ++i) {
-        double s = a[i * n + j];
-        for (int k = 0; k < j; ++k) s -= a[i * n + k] * a[j * n + k];
-        a[i * n + j] = s / d;
-      }
-    }
-    for (int i = 0; i < n; ++i) {
-      for (int k = 0; k < i; ++k) b[i] -= a[i * n + k] * b[k];
-      b[i] /= a[i * n + i];
-    }
-    x.assign(n, 0.0);
-    for (int i = n - 1; i >= 0; --i) {
-      double s = b[i];
-      for (int k = i + 1; k < n; ++k) s -= a[k * n + i] * x[k];
-      x[i] = s / a[i * n + i];
-    }
-    return true;
+  auto solve = [&](const std::vector<double>& a, const std::vector<double>& b, std::vector<double>& x) {
+    return SolveRidge(a, b, n, o.ridge, x);
   };
   std::vector<double> pooled_a(std::size_t(n) * n, 0.0), pooled_b(n, 0.0), fallback;
   for (int k = 0; k < filters; ++k) {

@@ -5,49 +5,10 @@
 #include "blade/error.h"
 #include "blade/parallel.h"
 #include "blade/train.h"
+#include "base/cholesky.h"
 
 namespace blade {
 namespace {
-
-// Cholesky factorisation in place (lower triangle of a, n x n row-major); false if a is not
-// positive definite.
-bool Cholesky(std::vector<double>& a, int n) {
-  for (int j = 0; j < n; ++j) {
-    double d = a[j * n + j];
-    for (int k = 0; k < j; ++k) d -= a[j * n + k] * a[j * n + k];
-    if (!(d > 0)) return false;
-    d = std::sqrt(d);
-    a[j * n + j] = d;
-    for (int i = j + 1; i < n; ++i) {
-      double s = a[i * n + j];
-      for (int k = 0; k < j; ++k) s -= a[i * n + k] * a[j * n + k];
-      a[i * n + j] = s / d;
-    }
-  }
-  return true;
-}
-
-// Solves L L^T x = b given the factor from Cholesky.
-void CholeskySolve(const std::vector<double>& a, std::vector<double> b, int n, std::vector<double>& x) {
-  for (int i = 0; i < n; ++i) {  // L y = b
-    double s = b[i];
-    for (int k = 0; k < i; ++k) s -= a[i * n + k] * b[k];
-    b[i] = s / a[i * n + i];
-  }
-  x.assign(n, 0.0);
-  for (int i = n - 1; i >= 0; --i) {  // L^T x = y
-    double s = b[i];
-    for (int k = i + 1; k < n; ++k) s -= a[k * n + i] * x[k];
-    x[i] = s / a[i * n + i];
-  }
-}
-
-// Solves the symmetric positive definite system a x = b by Cholesky; false if a is not SPD.
-bool SolveSpd(std::vector<double> a, const std::vector<double>& b, int n, std::vector<double>& x) {
-  if (!Cholesky(a, n)) return false;
-  CholeskySolve(a, b, n, x);
-  return true;
-}
 
 // Normal equations of all filters of one bank: A_k = sum p p^T, b_k = sum p d, counts.
 struct NormalEquations {
