@@ -42,6 +42,7 @@ void AddResampleCommands(CLI::App& app) {
     std::string images, out;
     int limit = 0, shifts = 4, footprint = 5, order = 1;
     std::uint64_t seed = 1;
+    double ridge = 1e-7;
     std::vector<int> bins{24, 3, 3};
   };
   auto t = std::make_shared<TrainArgs>();
@@ -54,6 +55,7 @@ void AddResampleCommands(CLI::App& app) {
   train->add_option("--footprint", t->footprint, "Filter size (odd, 3..9)");
   train->add_option("--bins", t->bins, "Orientation, strength, coherence bins")->expected(3);
   train->add_option("--seed", t->seed, "Random seed");
+  train->add_option("--ridge", t->ridge, "Least-squares regularisation, relative to the mean diagonal");
   train->add_option("--order", t->order,
                     "Polynomial order in the displacement: 1 = paper eq. 5.5 (default), 2 or 3");
   train->callback([t] {
@@ -65,6 +67,7 @@ void AddResampleCommands(CLI::App& app) {
     o.footprint = t->footprint;
     o.seed = t->seed;
     o.order = t->order;
+    o.ridge = t->ridge;
     o.selection.orientations = t->bins[0];
     o.selection.strengths = t->bins[1];
     o.selection.coherences = t->bins[2];
@@ -89,7 +92,7 @@ void AddResampleCommands(CLI::App& app) {
                       " --shifts " + std::to_string(t->shifts) + " --footprint " +
                       std::to_string(t->footprint) + " --seed " + std::to_string(t->seed) +
                       " --bins " + std::to_string(t->bins[0]) + " " + std::to_string(t->bins[1]) +
-                      " " + std::to_string(t->bins[2]) + " --order " + std::to_string(t->order);
+                      " " + std::to_string(t->bins[2]) + " --order " + std::to_string(t->order) + " --ridge " + StrCat(t->ridge);
     if (t->limit > 0) cmd += " --limit " + std::to_string(t->limit);
     m.provenance["command"] = cmd;
     SaveModel(m, t->out);

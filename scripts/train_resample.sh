@@ -9,4 +9,6 @@ blade=build/bin/blade
 train=${1:-../shared/data/train/BSDS500}
 [ -d "$train" ] || { echo "train_resample: '$train' not found" >&2; exit 1; }
 "$blade" train-resample --images "$train" --order 1 --shifts 6 --seed 1 --out models/resample.blade
-"$blade" train-resample --images "$train" --order 3 --shifts 6 --seed 1 --out models/resample3.blade
+# Third order, 7x7 filters, 12x3x3 bins (the normal equations have 441 unknowns per filter).
+"$blade" train-resample --images "$train" --order 3 --footprint 7 --bins 12 3 3 --shifts 6 --seed 1 \
+  --out models/resample3.blade

@@ -160,11 +160,11 @@ TEST(ResampleBlade, HigherOrderFitsBeatTheFirstOrderAndZeroFlowIsIdentity) {
   std::printf("resample: BLADE order 1 %.2f dB, order 3 %.2f dB, bilinear %.2f, bicubic %.2f\n", p1,
               p3, bilinear, bicubic);
   // The first-order model (eq. 5.5) is linear in the displacement, like bilinear
-  // interpolation, and measured as accurate (40.66 vs 40.68 dB here); the cubic model removes
-  // most of its (w d)^2 / 2 error (43.9 dB). On this smooth scene bicubic (44.6) stays ahead.
+  // interpolation, and about as accurate (measured 41.1 vs 40.7 dB here); the cubic model
+  // removes most of its (w d)^2 / 2 error and passes bicubic (45.5 vs 44.6 dB).
   EXPECT_GT(p1, bilinear - 0.5);
   EXPECT_GT(p3, p1 + 1.0);
-  EXPECT_GT(p3, bilinear + 1.0);
+  EXPECT_GT(p3, bicubic);
   Model direct = first;
   direct.form = ModelForm::kDirect;
   direct.banks.resize(1);
