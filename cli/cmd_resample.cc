@@ -1,7 +1,6 @@
 // `blade train-resample`, `blade resample`, `blade align`, `blade eval-resample`: optical-flow resampling (paper §5).
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -12,10 +11,6 @@
 #include "blade/resample.h"
 #include "commands.h"
 #include "progress.h"
-
-#ifndef BLADE_REVISION
-#define BLADE_REVISION "unknown"
-#endif
 
 namespace blade::cli {
 namespace {
@@ -59,9 +54,7 @@ void AddResampleCommands(CLI::App& app) {
   train->add_option("--order", t->order,
                     "Polynomial order in the displacement: 1 = paper eq. 5.5 (default), 2 or 3");
   train->callback([t] {
-    if (std::filesystem::path(t->out).extension() != ".blade")
-      Fail("model output '", t->out, "' should end in .blade");
-    CheckOutputDirectory(t->out);
+    CheckModelOutput(t->out);
     ResampleTrainOptions o;
     o.shifts_per_image = t->shifts;
     o.footprint = t->footprint;
@@ -81,13 +74,7 @@ void AddResampleCommands(CLI::App& app) {
     m.provenance["data"] = t->images;
     m.provenance["images"] = std::to_string(hr.size());
     m.provenance["train_seconds"] = StrCat(secs);
-    {
-      std::time_t now = std::time(nullptr);
-      char buf[32];
-      std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-      m.provenance["date"] = buf;
-    }
-    m.provenance["revision"] = BLADE_REVISION;
+    StampProvenance(m.provenance);
     std::string cmd = "blade train-resample --images " + t->images + " --out " + t->out +
                       " --shifts " + std::to_string(t->shifts) + " --footprint " +
                       std::to_string(t->footprint) + " --seed " + std::to_string(t->seed) +

@@ -167,11 +167,7 @@ void AddStabilityCommand(CLI::App& app) {
   cmd->add_option("--write", args->write, "Store the measured horizon and range in this model file");
   cmd->callback([args] {
     if (args->steps < 1 || args->steps > 1000000) Fail("--steps must be 1..1000000");
-    if (!args->write.empty()) {
-      if (std::filesystem::path(args->write).extension() != ".blade")
-        Fail("model output '", args->write, "' should end in .blade");
-      CheckOutputDirectory(args->write);
-    }
+    if (!args->write.empty()) CheckModelOutput(args->write);
     Model model = LoadModel(args->model);
     if (model.form == ModelForm::kResample) Fail("'", args->model, "' is a resampling model");
     float lo = -0.1f, hi = 1.1f;

@@ -2,7 +2,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -15,10 +14,6 @@
 #include "blade/train.h"
 #include "commands.h"
 #include "progress.h"
-
-#ifndef BLADE_REVISION
-#define BLADE_REVISION "unknown"
-#endif
 
 namespace blade::cli {
 namespace {
@@ -42,13 +37,6 @@ std::vector<Sequence> LoadSequences(const Preset& preset, const std::vector<std:
   }
   progress.Update(long(files.size()), long(files.size()));
   return data;
-}
-
-std::string Now() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
 }
 
 }  // namespace
@@ -101,9 +89,7 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_flag("--no-cache", args->no_cache, "Do not read or write the cache");
   cmd->callback([args] {
     const Preset& preset = ChoosePreset(args->pde, args->preset);
-    if (std::filesystem::path(args->out).extension() != ".blade")
-      Fail("model output '", args->out, "' should end in .blade");
-    CheckOutputDirectory(args->out);
+    CheckModelOutput(args->out);
     TrainOptions o;
     o.form = ParseForm(args->form);
     o.integrator = ParseIntegrator(args->integrator);
@@ -170,8 +156,7 @@ void AddTrainCommand(CLI::App& app) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     model.provenance["data"] = args->images + " (" + std::to_string(files.size()) + " images)";
-    model.provenance["date"] = Now();
-    model.provenance["revision"] = BLADE_REVISION;
+    StampProvenance(model.provenance);
     model.provenance["command"] = CommandLine();
     model.provenance["train_seconds"] = StrCat(seconds);
     model.provenance["data_seconds"] = StrCat(data_seconds);

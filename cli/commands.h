@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +33,10 @@ const std::string& CommandLine();
 void CheckOutputPath(const std::string& path);
 // Checks only that the directory `path` would be written to exists (for JSON and model files).
 void CheckOutputDirectory(const std::string& path);
+// A model output: the .blade extension and an existing directory.
+void CheckModelOutput(const std::string& path);
+// Records when and from which source revision a model was made (provenance "date", "revision").
+void StampProvenance(std::map<std::string, std::string>& provenance);
 // ListImages (blade/eval.h), keeping only the first `limit` files when limit > 0.
 std::vector<std::string> ListImagesLimited(const std::string& dir_or_file, int limit);
 // "key=value" -> (key, value); fails with a usage message on malformed input.

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <ctime>
 #include <exception>
 #include <filesystem>
 
@@ -12,6 +13,10 @@
 #include "commands.h"
 #include "progress.h"
 
+#ifndef BLADE_REVISION
+#define BLADE_REVISION "unknown"
+#endif
+
 namespace blade::cli {
 
 void CheckOutputDirectory(const std::string& path) {
@@ -20,6 +25,20 @@ void CheckOutputDirectory(const std::string& path) {
   std::error_code ec;
   if (!dir.empty() && !fs::is_directory(dir, ec))
     Fail("cannot write '", path, "': directory '", dir.string(), "' does not exist");
+}
+
+void CheckModelOutput(const std::string& path) {
+  if (std::filesystem::path(path).extension() != ".blade")
+    Fail("model output '", path, "' should end in .blade");
+  CheckOutputDirectory(path);
+}
+
+void StampProvenance(std::map<std::string, std::string>& provenance) {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  provenance["date"] = buf;
+  provenance["revision"] = BLADE_REVISION;
 }
 
 void CheckOutputPath(const std::string& path) {

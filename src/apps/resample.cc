@@ -133,9 +133,11 @@ Image ResampleBlade(const Model& model, const Image& in, const Flow& flow) {
         const float nu = std::round(u), nv = std::round(v);
         const double du = u - nu, dv = v - nv;
         const int sx = std::clamp(x + int(nu), 0, w - 1), sy = std::clamp(y + int(nv), 0, h - 1);
+        // Powers d^0..d^3 once per pixel, not a pow() per bank.
+        const double pu[4] = {1, du, du * du, du * du * du}, pv[4] = {1, dv, dv * dv, dv * dv * dv};
         double acc = in.at(c, sx, sy);
         for (std::size_t b = 0; b < mono.size(); ++b)
-          acc += std::pow(du, mono[b].first) * std::pow(dv, mono[b].second) * terms[b].at(c, sx, sy);
+          acc += pu[mono[b].first] * pv[mono[b].second] * terms[b].at(c, sx, sy);
         out.at(c, x, y) = float(acc);
       }
     });
