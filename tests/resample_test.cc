@@ -15,6 +15,7 @@
 namespace blade {
 namespace {
 
+using testing::InteriorMaxDiff;
 using testing::RandomImage;
 using testing::SyntheticScene;
 
@@ -23,14 +24,6 @@ Flow ConstantFlow(int w, int h, float u, float v) {
   std::fill(f.u.begin(), f.u.end(), u);
   std::fill(f.v.begin(), f.v.end(), v);
   return f;
-}
-
-double InteriorMaxDiff(const Image& a, const Image& b, int margin) {
-  double m = 0;
-  for (int y = margin; y < a.height() - margin; ++y)
-    for (int x = margin; x < a.width() - margin; ++x)
-      m = std::max(m, double(std::abs(a.at(0, x, y) - b.at(0, x, y))));
-  return m;
 }
 
 double InteriorPsnr(const Image& a, const Image& b, int margin) {

@@ -14,6 +14,7 @@
 namespace blade {
 namespace {
 
+using testing::InteriorMaxDiff;
 using testing::RandomImage;
 
 double Dot(const Image& a, const Image& b) {
@@ -130,16 +131,6 @@ TEST(RestoreUpscale, BeatsTheLanczosStart) {
   std::printf("upscale x4 camera crop: BLADE %.2f dB, Lanczos %.2f dB\n", blade, lanczos);
   EXPECT_GT(blade, lanczos);
   EXPECT_THROW(Upscale(tv, f, 0, 0.4, o), Error);
-}
-
-// Largest |a - b| over pixels at least `margin` from every border.
-double InteriorMaxDiff(const Image& a, const Image& b, int margin) {
-  double m = 0;
-  for (int c = 0; c < a.channels(); ++c)
-    for (int y = margin; y < a.height() - margin; ++y)
-      for (int x = margin; x < a.width() - margin; ++x)
-        m = std::max(m, double(std::abs(a.at(c, x, y) - b.at(c, x, y))));
-  return m;
 }
 
 // A smooth random LR image (the Fourier start must not depend on the content).

@@ -34,6 +34,15 @@ Image SyntheticScene(int width, int height, int channels) {
   return image;
 }
 
+double InteriorMaxDiff(const Image& a, const Image& b, int margin) {
+  double m = 0;
+  for (int c = 0; c < a.channels(); ++c)
+    for (int y = margin; y < a.height() - margin; ++y)
+      for (int x = margin; x < a.width() - margin; ++x)
+        m = std::max(m, double(std::abs(a.at(c, x, y) - b.at(c, x, y))));
+  return m;
+}
+
 std::string TempDir() {
   namespace fs = std::filesystem;
   static const fs::path root = [] {

@@ -15,6 +15,8 @@ Image RandomImage(int width, int height, int channels, std::uint32_t seed, float
 Image SyntheticScene(int width, int height, int channels = 1);
 // A fresh empty directory under the build's temporary area, removed at process exit.
 std::string TempDir();
+// Largest |a - b| over pixels at least `margin` from every border, all channels.
+double InteriorMaxDiff(const Image& a, const Image& b, int margin);
 // Path of a file in the source tree.
 std::string SourcePath(const std::string& relative);
 
