@@ -336,11 +336,10 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
   if (o.stability_steps > 0) {
     float lo = INFINITY, hi = -INFINITY;
     for (const Sequence& seq : train)
-      for (const Image& f : seq)
-        for (std::size_t i = 0; i < f.size(); ++i) {
-          lo = std::min(lo, f.data()[i]);
-          hi = std::max(hi, f.data()[i]);
-        }
+      for (const Image& f : seq) {
+        lo = std::min(lo, MinValue(f));
+        hi = std::max(hi, MaxValue(f));
+      }
     const float pad = float(o.stability_margin * (hi - lo));
     std::vector<const Image*> starts;
     for (const Sequence& seq : val.empty() ? train : val) starts.push_back(&seq[0]);
