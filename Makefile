@@ -23,7 +23,7 @@ test-slow: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L slow
 
 demo: build
-	@scripts/demo.sh
+	@/usr/bin/python3 scripts/demo.py
 
 bench: build
 	@$(BUILD)/bin/blade_bench

@@ -1,14 +1,15 @@
 // `blade solve`: run a classical reference scheme on an image file.
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <vector>
 
 #include "blade/io.h"
 #include "blade/ops.h"
-#include <cmath>
 #include "blade/pde.h"
 #include "blade/preset.h"
+#include "blade/viz.h"
 #include "commands.h"
 #include "progress.h"
 
@@ -72,7 +73,7 @@ void RunSolve(const SolveArgs& a) {
 
 void AddMontageCommand(CLI::App& app) {
   struct Args {
-    std::vector<std::string> files;
+    std::vector<std::string> files, labels;
     int columns = 4, gap = 4;
     double scale = 1;
   };
@@ -81,6 +82,9 @@ void AddMontageCommand(CLI::App& app) {
   cmd->add_option("--columns", args->columns, "Images per row");
   cmd->add_option("--gap", args->gap, "Pixels between images");
   cmd->add_option("--scale", args->scale, "Resize the result by this factor (Lanczos-3)");
+  cmd->add_option("--label", args->labels,
+                  "Caption under each input image, in order; '|' separates caption lines")
+      ->allow_extra_args(false);
   cmd->add_option("files", args->files, "Input images, then the output image")->required();
   cmd->callback([args] {
     if (args->files.size() < 2) throw UsageError("montage needs input images and an output");
@@ -92,7 +96,24 @@ void AddMontageCommand(CLI::App& app) {
       images.push_back(ReadImage(args->files[i]));
     for (const Image& im : images) ptrs.push_back(&im);
     RequirePositive(args->scale, "--scale");
-    Image m = Montage(ptrs, args->columns, args->gap);
+    if (!args->labels.empty() && args->labels.size() != images.size())
+      throw UsageError(StrCat("montage got ", args->labels.size(), " labels for ", images.size(),
+                              " images"));
+    Image m;
+    if (args->labels.empty()) {
+      m = Montage(ptrs, args->columns, args->gap);
+    } else {
+      std::vector<Panel> panels;
+      for (std::size_t i = 0; i < images.size(); ++i) {
+        Panel p{&images[i], {}};
+        std::string text = args->labels[i];
+        for (std::size_t at; (at = text.find('|')) != std::string::npos; text.erase(0, at + 1))
+          p.caption.push_back(text.substr(0, at));
+        p.caption.push_back(text);
+        panels.push_back(std::move(p));
+      }
+      m = LabelledMontage(panels, args->columns);
+    }
     if (args->scale != 1) {
       const int w = std::max(1, int(std::lround(m.width() * args->scale)));
       const int h = std::max(1, int(std::lround(m.height() * args->scale)));

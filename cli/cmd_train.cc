@@ -44,7 +44,7 @@ std::vector<Sequence> LoadSequences(const Preset& preset, const std::vector<std:
 void AddTrainCommand(CLI::App& app) {
   struct Args {
     std::string pde, preset, images, out, form = "direct", integrator = "euler", cache,
-        optimizer = "adam";
+        optimizer = "adam", log;
     bool no_cache = false, no_augment = false, augment_ls = false;
     int epochs = 30, limit = 0, batch = 8, crop = 64, footprint = 5, patience = 6, cg = 60,
         warmup = 20;
@@ -59,6 +59,8 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--preset", args->preset, "Preset name (default: the PDE's own)");
   cmd->add_option("--images", args->images, "Folder of training photographs")->required();
   cmd->add_option("--out", args->out, "Output model file (.blade)")->required();
+  cmd->add_option("--log", args->log,
+                  "Write the training curve (loss per epoch, training and validation) as JSON");
   cmd->add_option("--form", args->form, "direct or flux");
   cmd->add_option("--integrator", args->integrator, "euler or midpoint");
   cmd->add_option("--epochs", args->epochs, "Unrolled fine-tuning epochs (0: least squares only)");
@@ -144,7 +146,10 @@ void AddTrainCommand(CLI::App& app) {
       progress.Finish();
       Note(s);
     };
-    o.on_epoch = [&](int epoch, int epochs, double train, double val, double) {
+    if (!args->log.empty()) CheckOutputDirectory(args->log);
+    nlohmann::json curve = nlohmann::json::array();
+    o.on_epoch = [&](int epoch, int epochs, double train, double val, double elapsed) {
+      curve.push_back({{"epoch", epoch}, {"train", train}, {"validation", val}, {"seconds", elapsed}});
       progress.Update(epoch, epochs,
                       StrCat("loss ", train, " val ", val));
       if (!ProgressEnabled())
@@ -166,16 +171,35 @@ void AddTrainCommand(CLI::App& app) {
                 PdeName(preset.pde).c_str(), FormName(model.form).c_str(), args->out.c_str(),
                 seconds, data_seconds, report.validation_loss, report.ls_validation_loss,
                 report.epochs_run, report.best_epoch);
+    if (!args->log.empty()) {
+      // Epoch 0 is the least-squares initialisation; losses are the 10-step MSE of eq. 2.8.
+      curve.insert(curve.begin(),
+                   nlohmann::json::object({{"epoch", 0}, {"train", report.ls_train_loss},
+                                           {"validation", report.ls_validation_loss},
+                                           {"seconds", 0}}));
+      nlohmann::json doc = {{"model", args->out}, {"pde", PdeName(preset.pde)},
+                            {"form", FormName(model.form)}, {"optimizer", o.optimizer},
+                            {"images", files.size()}, {"best_epoch", report.best_epoch},
+                            {"seconds", seconds}, {"data_seconds", data_seconds}, {"curve", curve}};
+      WriteTextFileAtomically(args->log, doc.dump(2) + "\n");
+    }
   });
 }
 
 void AddEvalCommand(CLI::App& app) {
   struct Args {
-    std::string model, images, json;
+    std::string model, images, json, figures;
     int limit = 0, long_steps = 0;
+    bool cost = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("eval", "Score a model with the kodak4x protocol");
+  cmd->add_option("--figures", args->figures,
+                  "Write input | reference | BLADE | classical-LR | error pictures per image into "
+                  "this folder (created)");
+  cmd->add_flag("--cost", args->cost,
+                "Also time the scheme at 2x resolution and the 4x reference computed afresh "
+                "(accuracy against cost)");
   cmd->add_option("--long-steps", args->long_steps,
                   "Also run this many steps per image and report the value range (stability)");
   cmd->add_option("--model", args->model, "Model file")->required();
@@ -190,6 +214,7 @@ void AddEvalCommand(CLI::App& app) {
     if (!args->json.empty()) CheckOutputDirectory(args->json);
     std::vector<std::string> files = ListImagesLimited(args->images, args->limit);
     if (args->long_steps < 0 || args->long_steps > 100000) Fail("--long-steps must be 0..100000");
+    if (!args->figures.empty()) std::filesystem::create_directories(args->figures);
     Progress progress("eval", ProgressEnabled());
     std::vector<BaselineRow> rows;
     float range_min = 1e30f, range_max = -1e30f, long_min = 1e30f, long_max = -1e30f;
@@ -197,8 +222,24 @@ void AddEvalCommand(CLI::App& app) {
     for (std::size_t i = 0; i < files.size(); ++i) {
       progress.Update(long(i), long(files.size()));
       Image hr = LoadHrLuma(files[i], preset.scale);
+      EvalPictures pictures;
+      EvalExtras extras;
+      extras.cost = args->cost;
+      if (!args->figures.empty()) extras.pictures = &pictures;
       rows.push_back(EvaluateImage(preset, hr, std::filesystem::path(files[i]).filename().string(),
-                                   &model, DefaultCacheDir()));
+                                   &model, DefaultCacheDir(), extras));
+      if (!args->figures.empty() && !rows.back().blade.diverged) {
+        const BaselineRow& r = rows.back();
+        Image err = AbsoluteError(pictures.blade, pictures.target);
+        std::vector<Panel> panels = {
+            {&pictures.start, {"input: LR initial condition", ScoreCaption(r.identity.psnr, r.identity.ssim)}},
+            {&pictures.target, {StrCat("reference (", preset.scale, "x grid, downsampled)")}},
+            {&pictures.blade, {StrCat("BLADE, ", preset.frames, " steps"), ScoreCaption(r.blade.psnr, r.blade.ssim)}}};
+        if (!r.classical_lr.diverged)
+          panels.push_back({&pictures.classical_lr, {"classical at LR", ScoreCaption(r.classical_lr.psnr, r.classical_lr.ssim)}});
+        panels.push_back({&err, {"|BLADE - reference| x 10"}});
+        WriteFigure(args->figures, files[i], model.pde, panels);
+      }
       if (!rows.back().blade.diverged) {
         range_min = std::min(range_min, rows.back().blade_min);
         range_max = std::max(range_max, rows.back().blade_max);
@@ -232,11 +273,14 @@ void AddEvalCommand(CLI::App& app) {
       }
       return m;
     };
-    const std::pair<const char*, Score BaselineRow::*> kinds[] = {
+    std::vector<std::pair<const char*, Score BaselineRow::*>> kinds = {
         {"blade", &BaselineRow::blade},
         {"identity", &BaselineRow::identity},
         {"classical_lr_10", &BaselineRow::classical_lr10},
         {"classical_lr", &BaselineRow::classical_lr}};
+    if (args->cost) kinds.push_back({"classical_2x", &BaselineRow::classical_2x});
+    double reference_seconds = 0;
+    for (const BaselineRow& r : rows) reference_seconds += r.reference_compute_seconds / rows.size();
     std::printf("kodak4x: %s (%s %s, %d steps) on %zu images, mean over images\n",
                 args->model.c_str(), model.pde.c_str(), FormName(model.form).c_str(),
                 preset.frames, rows.size());
@@ -248,6 +292,10 @@ void AddEvalCommand(CLI::App& app) {
                   m.diverged ? StrCat("  (", m.diverged, " diverged)").c_str() : "");
       jrows[name] = {{"psnr", m.psnr}, {"ssim", m.ssim}, {"seconds", m.seconds},
                      {"diverged", m.diverged}};
+    }
+    if (args->cost) {
+      std::printf("%-16s %9s %8s %10.4f\n", "reference_4x", "(target)", "", reference_seconds);
+      jrows["reference_4x"] = {{"seconds", reference_seconds}};
     }
     std::printf("BLADE output range over all images after %d steps: [%.4f, %.4f]\n", preset.frames,
                 range_min, range_max);
@@ -263,6 +311,7 @@ void AddEvalCommand(CLI::App& app) {
         j[name] = s.diverged ? nlohmann::json{{"diverged", true}}
                              : nlohmann::json{{"psnr", s.psnr}, {"ssim", s.ssim}, {"seconds", s.seconds}};
       }
+      if (args->cost) j["reference_4x"] = {{"seconds", r.reference_compute_seconds}};
       images.push_back(j);
     }
     nlohmann::json doc = {{"protocol", "kodak4x"}, {"model", args->model}, {"pde", model.pde},

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "blade/image.h"
+#include "blade/viz.h"
 
 namespace blade::cli {
 
@@ -25,6 +26,8 @@ void AddSegmentCommand(CLI::App& app);
 void AddEvalAppCommand(CLI::App& app);
 void AddRestoreCommands(CLI::App& app);
 void AddResampleCommands(CLI::App& app);
+void AddShowFiltersCommand(CLI::App& app);
+void AddFeaturesCommand(CLI::App& app);
 // The whole command line, as typed (for provenance).
 const std::string& CommandLine();
 
@@ -43,6 +46,11 @@ std::vector<std::string> ListImagesLimited(const std::string& dir_or_file, int l
 std::pair<std::string, double> ParseKeyValue(const std::string& text);
 // Writes (step, state) frames as DIR/frame_NNNNN.tiff (float, exact).
 void WriteFrames(const std::vector<std::pair<int, Image>>& frames, const std::string& dir);
+// Writes a captioned side-by-side picture DIR/STEM_SUFFIX.png (atomically; DIR must exist).
+void WriteFigure(const std::string& dir, const std::string& image_path, const std::string& suffix,
+                 const std::vector<Panel>& panels);
+// "PSNR 31.20 dB, SSIM 0.9123" for captions.
+std::string ScoreCaption(double psnr, double ssim);
 // Prints to stderr unless --quiet (status messages; results go to stdout).
 void Note(const std::string& message);
 

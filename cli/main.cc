@@ -19,6 +19,20 @@
 
 namespace blade::cli {
 
+void WriteFigure(const std::string& dir, const std::string& image_path, const std::string& suffix,
+                 const std::vector<Panel>& panels) {
+  const std::string stem = std::filesystem::path(image_path).stem().string();
+  const int scale = panels.empty() || !panels[0].image ? 1 : std::max(1, panels[0].image->width() / 384);
+  WriteImage(LabelledMontage(panels, int(panels.size()), scale),
+             (std::filesystem::path(dir) / (stem + "_" + suffix + ".png")).string());
+}
+
+std::string ScoreCaption(double psnr, double ssim) {
+  char buf[80];
+  std::snprintf(buf, sizeof buf, "PSNR %.2f dB, SSIM %.4f", psnr, ssim);
+  return buf;
+}
+
 void CheckOutputDirectory(const std::string& path) {
   namespace fs = std::filesystem;
   fs::path dir = fs::path(path).parent_path();
@@ -119,6 +133,8 @@ int main(int argc, char** argv) {
   AddEvalAppCommand(app);
   AddRestoreCommands(app);
   AddResampleCommands(app);
+  AddShowFiltersCommand(app);
+  AddFeaturesCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -9,6 +9,8 @@ packages=(
   nlohmann-json3-dev libcli11-dev            # presets/model JSON, command line
   libgtest-dev libbenchmark-dev              # tests, benchmarks
   python3 python3-numpy python3-skimage python3-pytest  # cross-checks; skimage's sample images
+  python3-matplotlib                         # the report's plots
+  chromium                                   # the test that renders the report headless
 )
 missing=()
 for p in "${packages[@]}"; do

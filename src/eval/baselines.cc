@@ -9,6 +9,7 @@
 #include "blade/io.h"
 #include "blade/metrics.h"
 #include "blade/model.h"
+#include "blade/ops.h"
 #include "blade/pde.h"
 #include "blade/train.h"
 
@@ -57,7 +58,8 @@ Score ScoreAgainst(const Image& u, const Image& target) {
 }
 
 BaselineRow EvaluateImage(const Preset& preset, const Image& hr, const std::string& name,
-                          const Model* model, const std::string& cache_dir) {
+                          const Model* model, const std::string& cache_dir,
+                          const EvalExtras& extras) {
   BaselineRow row;
   row.image = name;
   auto t0 = std::chrono::steady_clock::now();
@@ -67,16 +69,20 @@ BaselineRow EvaluateImage(const Preset& preset, const Image& hr, const std::stri
   const Image& target = frames.back();
   row.identity = ScoreAgainst(lr0, target);
 
-  auto run = [&](int steps) {
+  Image classical_lr_result;
+  // The scheme on `start` with grid spacing dx (in LR pixels), area-downsampled by `factor`.
+  auto run_at = [&](const Image& start, double dx, int factor, int steps) {
     SolveOptions o;
     o.time = preset.time;
     o.steps = steps;
-    o.dx = 1.0;
+    o.dx = dx;
     auto t = std::chrono::steady_clock::now();
     Score s;
     try {
-      SolveResult r = Solve(preset.pde, preset.params, lr0, o);
-      s = ScoreAgainst(r.u, target);
+      SolveResult r = Solve(preset.pde, preset.params, start, o);
+      Image u = factor > 1 ? AreaDownsample(r.u, factor) : std::move(r.u);
+      s = ScoreAgainst(u, target);
+      if (extras.pictures) classical_lr_result = std::move(u);
       s.steps = r.steps;
     } catch (const DivergedError& e) {
       s.diverged = true;
@@ -85,12 +91,28 @@ BaselineRow EvaluateImage(const Preset& preset, const Image& hr, const std::stri
     s.seconds = SecondsSince(t);
     return s;
   };
+  auto run = [&](int steps) { return run_at(lr0, 1.0, 1, steps); };
   row.classical_lr10 = run(preset.frames);
   // The converged baseline: the default (largest safe) step at the LR grid.
   auto solver = MakeSolver(preset.pde, preset.params);
   const int stable_steps =
       std::max(1, int(std::ceil(preset.time / solver->DefaultDt(1.0) * (1 - 1e-12))));
   row.classical_lr = run(stable_steps);
+  if (extras.pictures) {
+    extras.pictures->start = lr0.Copy();
+    extras.pictures->target = target.Copy();
+    extras.pictures->classical_lr = std::move(classical_lr_result);
+  }
+  if (extras.cost) {
+    if (preset.scale % 2 != 0) Fail("the cost study needs an even protocol scale");
+    const Image mid = AreaDownsample(hr, preset.scale / 2);
+    const int steps_2x =
+        std::max(1, int(std::ceil(preset.time / solver->DefaultDt(0.5) * (1 - 1e-12))));
+    row.classical_2x = run_at(mid, 0.5, 2, steps_2x);
+    auto t = std::chrono::steady_clock::now();
+    CachedReferenceFrames(preset, hr, "");
+    row.reference_compute_seconds = SecondsSince(t);
+  }
   if (model != nullptr) {
     auto t = std::chrono::steady_clock::now();
     RunOptions o;
@@ -101,6 +123,7 @@ BaselineRow EvaluateImage(const Preset& preset, const Image& hr, const std::stri
       row.blade = ScoreAgainst(u, target);
       row.blade_min = MinValue(u);
       row.blade_max = MaxValue(u);
+      if (extras.pictures) extras.pictures->blade = std::move(u);
     } catch (const DivergedError&) {
       row.blade.diverged = true;
     }
