@@ -170,6 +170,13 @@ expect 1 "upscale --project: resampling model" -- "$blade" upscale --model "$wor
 expect 1 "stability: missing model" -- "$blade" stability --model "$work/nope.blade" --images "$work/good.png"
 expect 1 "stability: bad range" -- "$blade" stability --model "$work/good.blade" --images "$work/good.png" --range 1 0
 expect 1 "eval-app: unknown application" -- "$blade" eval-app sharpen --model "$work/good.blade" --images "$work/good.png"
+expect 1 "show-filters: missing model" -- "$blade" show-filters --model "$work/nope.blade" "$out"
+expect 1 "show-filters: zero zoom" -- "$blade" show-filters --model "$work/good.blade" --zoom 0 "$out"
+expect 1 "show-filters: NaN range" -- "$blade" show-filters --model "$work/good.blade" --range nan "$out"
+expect 1 "show-filters: output not an image" -- "$blade" show-filters --model "$work/good.blade" "$work/out.txt"
+expect 1 "features: missing image" -- "$blade" features "$work/nope.png" "$out"
+expect 1 "features: zero orientation bins" -- "$blade" features --bins 0 3 3 "$work/good.png" "$out"
+expect 2 "montage: labels do not match images" -- "$blade" montage --label a --label b "$work/good.png" "$out"
 
 # A good run writes its output and nothing else.
 if "$blade" solve --pde pm --time 0.5 "$work/good.png" "$work/ok.png" 2>/dev/null && [ -s "$work/ok.png" ]; then
