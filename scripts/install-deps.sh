@@ -6,6 +6,7 @@ packages=(
   libpng-dev libjpeg62-turbo-dev libtiff-dev # image I/O
   libfftw3-dev                               # DCT (Cahn-Hilliard, large Gaussians)
   libeigen3-dev                              # blocked normal-equation updates (resampling fit)
+  libhwy-dev                                 # Highway SIMD with runtime dispatch
   nlohmann-json3-dev libcli11-dev            # presets/model JSON, command line
   libgtest-dev libbenchmark-dev              # tests, benchmarks
   python3 python3-numpy python3-skimage python3-pytest  # cross-checks; skimage's sample images

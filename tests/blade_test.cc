@@ -57,7 +57,9 @@ TEST(BladeSelection, FastEqualsReferenceOnRandomAndNaturalImages) {
     c.strength_thresholds.clear();
     c.coherence_thresholds.clear();
     FitThresholds(c, {im});
-    for (double rho : {1.0, 2.5}) {
+    // rho 1 and 2.5: the fused band path (bands of 32 rows, halos reflected at the borders);
+    // rho 12: a blur radius taller than the image; rho 25: the whole-image fallback path.
+    for (double rho : {1.0, 2.5, 12.0, 25.0}) {
       c.rho = rho;
       // Both compute the same formulas; the fast path accumulates the Gaussian separably in
       // float, so a pixel whose feature sits within rounding of a bin edge may differ.
@@ -187,18 +189,26 @@ TEST_P(BladeFilterGradient, MatchesFiniteDifferences) {
 
 INSTANTIATE_TEST_SUITE_P(Footprint, BladeFilterGradient, ::testing::Values(3, 5, 9));
 
+// The SIMD kernel (float; 8-pixel groups and a scalar tail) and the double path against the
+// plain clamped-index version, for every footprint and widths around the vector width.
 TEST(BladeFilter, FastEqualsReference) {
-  for (int size : {3, 5, 7, 9}) {
-    const int w = 23, h = 17, count = 7;
-    Image z = RandomImage(w, h, 1, size);
-    Image taps = RandomImage(size * size, count, 1, 99, -1, 1);
-    std::vector<std::int32_t> sel(w * h);
-    for (int i = 0; i < w * h; ++i) sel[i] = (i * 7 + i / 5) % count;
-    std::vector<float> a(w * h), b(w * h);
-    ApplyPlane(z.data(), w, h, sel.data(), taps.data(), size, a.data());
-    ApplyPlaneReference(z.data(), w, h, sel.data(), taps.data(), size, b.data());
-    for (int i = 0; i < w * h; ++i) ASSERT_NEAR(a[i], b[i], 1e-5) << size;
-  }
+  for (int size : {3, 5, 7, 9, 11, 13, 15})
+    for (int w : {1, 7, 8, 23, 41}) {
+      const int h = 9, count = 7;
+      Image z = RandomImage(w, h, 1, size + w);
+      Image taps = RandomImage(size * size, count, 1, 99, -1, 1);
+      std::vector<std::int32_t> sel(w * h);
+      for (int i = 0; i < w * h; ++i) sel[i] = (i * 7 + i / 5) % count;
+      std::vector<float> a(w * h), b(w * h);
+      ApplyPlane(z.data(), w, h, sel.data(), taps.data(), size, a.data());
+      ApplyPlaneReference(z.data(), w, h, sel.data(), taps.data(), size, b.data());
+      for (int i = 0; i < w * h; ++i) ASSERT_NEAR(a[i], b[i], 2e-5) << size << " " << w;
+      std::vector<double> zd(z.data(), z.data() + z.size()), td(taps.data(), taps.data() + taps.size());
+      std::vector<double> ad(w * h), bd(w * h);
+      ApplyPlane(zd.data(), w, h, sel.data(), td.data(), size, ad.data());
+      ApplyPlaneReference(zd.data(), w, h, sel.data(), td.data(), size, bd.data());
+      for (int i = 0; i < w * h; ++i) ASSERT_NEAR(ad[i], bd[i], 1e-12) << size << " " << w;
+    }
 }
 
 // Every filter the 5-point Laplacian: BLADE Euler steps are the explicit heat equation.

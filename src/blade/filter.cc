@@ -3,19 +3,22 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "blade/error.h"
 #include "blade/parallel.h"
+#include "filter_simd.h"
 
 namespace blade {
 namespace {
 
 // Copy of a plane extended by r replicated pixels on every side: reads in the kernels below are
 // then plain pointer offsets, with no border branches.
+// `slack` zeroed elements follow the last row (for vector reads past a footprint's end).
 template <typename T>
-std::vector<T> PadReplicate(const T* z, int w, int h, int r) {
+std::vector<T> PadReplicate(const T* z, int w, int h, int r, int slack = 0) {
   const int pw = w + 2 * r, ph = h + 2 * r;
-  std::vector<T> p(std::size_t(pw) * ph);
+  std::vector<T> p(std::size_t(pw) * ph + slack, T(0));
   for (int y = 0; y < ph; ++y) {
     const T* src = z + std::size_t(std::clamp(y - r, 0, h - 1)) * w;
     T* dst = p.data() + std::size_t(y) * pw;
@@ -47,6 +50,8 @@ void FilterBank::Validate() const {
     if (!std::isfinite(t)) Fail("filter bank contains non-finite taps");
 }
 
+namespace {
+
 // The footprint is a template parameter so the tap loops unroll; ApplyPlane dispatches on it.
 template <typename T, int kSize>
 void ApplyPlaneFixed(const T* z, int w, int h, const std::int32_t* sel, const T* taps, T* out) {
@@ -60,27 +65,61 @@ void ApplyPlaneFixed(const T* z, int w, int h, const std::int32_t* sel, const T*
     for (int x = 0; x < w; ++x) {
       const T* h_k = taps + std::size_t(s[x]) * n;
       const T* p = row + x;  // top-left of the footprint
-      T acc = 0;
-      for (int dy = 0; dy < kSize; ++dy)
-        for (int dx = 0; dx < kSize; ++dx) acc += h_k[dy * kSize + dx] * p[dy * pw + dx];
-      o[x] = acc;
+      // One partial sum per footprint row: short dependency chains instead of one of n FMAs.
+      T acc[kSize];
+      for (int dy = 0; dy < kSize; ++dy) {
+        acc[dy] = 0;
+        for (int dx = 0; dx < kSize; ++dx) acc[dy] += h_k[dy * kSize + dx] * p[dy * pw + dx];
+      }
+      T sum = 0;
+      for (int dy = 0; dy < kSize; ++dy) sum += acc[dy];
+      o[x] = sum;
     }
   });
 }
 
+// Float: the SIMD kernel, with each filter's rows zero-padded to whole vectors (rebuilt per
+// call: small next to the image). Indices are checked first: the kernel reads unchecked.
+void ApplyPlaneSimd(const float* z, int w, int h, const std::int32_t* sel, const float* taps,
+                    int size, float* out) {
+  const int r = size / 2, pw = w + 2 * r, n = size * size, row_len = SimdFilterRowLength(size);
+  int count = 0;
+  for (std::size_t i = 0; i < std::size_t(w) * h; ++i) {
+    if (sel[i] < 0) Fail("negative filter index in the selection");
+    count = std::max(count, int(sel[i]) + 1);
+  }
+  std::vector<float> padded(std::size_t(count) * size * row_len, 0.f);
+  for (int k = 0; k < count; ++k)
+    for (int dy = 0; dy < size; ++dy)
+      std::copy_n(taps + std::size_t(k) * n + dy * size, size,
+                  padded.data() + (std::size_t(k) * size + dy) * row_len);
+  const std::vector<float> pad = PadReplicate(z, w, h, r, row_len - size);
+  ParallelFor(0, h, [&](int y) {
+    ApplyRowSimd(pad.data() + std::size_t(y) * pw, pw, w, sel + std::size_t(y) * w, padded.data(),
+                 size, out + std::size_t(y) * w);
+  });
+}
+
+}  // namespace
+
 template <typename T>
 void ApplyPlane(const T* z, int w, int h, const std::int32_t* sel, const T* taps, int size,
                 T* out) {
-  switch (size) {
-    case 3: return ApplyPlaneFixed<T, 3>(z, w, h, sel, taps, out);
-    case 5: return ApplyPlaneFixed<T, 5>(z, w, h, sel, taps, out);
-    case 7: return ApplyPlaneFixed<T, 7>(z, w, h, sel, taps, out);
-    case 9: return ApplyPlaneFixed<T, 9>(z, w, h, sel, taps, out);
-    case 11: return ApplyPlaneFixed<T, 11>(z, w, h, sel, taps, out);
-    case 13: return ApplyPlaneFixed<T, 13>(z, w, h, sel, taps, out);
-    case 15: return ApplyPlaneFixed<T, 15>(z, w, h, sel, taps, out);
+  if (size < 3 || size > kMaxFootprint || size % 2 == 0)
+    Fail("filter footprint must be odd, 3..15 (got ", size, ")");
+  if constexpr (std::is_same_v<T, float>) {
+    return ApplyPlaneSimd(z, w, h, sel, taps, size, out);
+  } else {
+    switch (size) {
+      case 3: return ApplyPlaneFixed<T, 3>(z, w, h, sel, taps, out);
+      case 5: return ApplyPlaneFixed<T, 5>(z, w, h, sel, taps, out);
+      case 7: return ApplyPlaneFixed<T, 7>(z, w, h, sel, taps, out);
+      case 9: return ApplyPlaneFixed<T, 9>(z, w, h, sel, taps, out);
+      case 11: return ApplyPlaneFixed<T, 11>(z, w, h, sel, taps, out);
+      case 13: return ApplyPlaneFixed<T, 13>(z, w, h, sel, taps, out);
+      default: return ApplyPlaneFixed<T, 15>(z, w, h, sel, taps, out);
+    }
   }
-  Fail("filter footprint must be odd, 3..15 (got ", size, ")");
 }
 
 template <typename T>

@@ -7,6 +7,7 @@
 #include "blade/error.h"
 #include "blade/ops.h"
 #include "blade/parallel.h"
+#include "quantize.h"
 
 namespace blade {
 namespace {
@@ -24,29 +25,6 @@ inline void TensorFeatures(double j11, double j12, double j22, float* ori, float
   *ori = float(theta);
   *str = float(r1);
   *coh = r1 + r2 > 0 ? float((r1 - r2) / (r1 + r2)) : 0.f;
-}
-
-// atan2 to about 1e-5 rad (a minimax polynomial for atan on [0, 1] and octant folding): the
-// orientation bins are pi/24 wide, so this moves a pixel to a neighbouring bin only within
-// 1e-5 rad of a bin edge. libm's double atan2 was a third of the selection time.
-inline float FastAtan2(float y, float x) {
-  const float ax = std::abs(x), ay = std::abs(y);
-  const float mx = std::max(ax, ay), mn = std::min(ax, ay);
-  if (mx == 0.f) return 0.f;
-  const float a = mn / mx, a2 = a * a;
-  float r = ((((-0.0117212f * a2 + 0.05265332f) * a2 - 0.11643287f) * a2 + 0.19354346f) * a2 -
-             0.33262347f) * a2 + 0.99997726f;
-  r *= a;
-  if (ay > ax) r = 1.57079637f - r;
-  if (x < 0) r = 3.14159274f - r;
-  return y < 0 ? -r : r;
-}
-
-// Number of thresholds <= v (thresholds ascending; at most 15, so a scan beats a search).
-inline int CountAtMost(float v, const std::vector<float>& t) {
-  int n = 0;
-  for (float th : t) n += th <= v;
-  return n;
 }
 
 // Adds the outer product of the central-difference gradient of `plane` to the tensor planes.
@@ -122,48 +100,140 @@ int ThresholdBin(float value, const std::vector<float>& thresholds) {
   return int(std::upper_bound(thresholds.begin(), thresholds.end(), value) - thresholds.begin());
 }
 
+namespace {
+
+QuantizeTables MakeTables(const SelectionConfig& cfg) {
+  QuantizeTables t;
+  t.orientations = cfg.orientations;
+  t.strengths = cfg.strengths;
+  t.coherences = cfg.coherences;
+  auto copy = [](const std::vector<float>& v, float* dst, int* count, const char* what) {
+    if (v.size() > 15) Fail("selection has more than 15 ", what, " thresholds");
+    std::copy(v.begin(), v.end(), dst);
+    *count = int(v.size());
+  };
+  copy(cfg.strength_thresholds, t.strength, &t.strength_count, "strength");
+  copy(cfg.coherence_thresholds, t.coherence, &t.coherence_count, "coherence");
+  if (cfg.intensities > 1) copy(cfg.intensity_thresholds, t.intensity, &t.intensity_count, "intensity");
+  return t;
+}
+
+// Rows of selection are computed in bands of this many rows, each band independently (its
+// tensor rows plus a halo of the blur radius), so the working set stays in cache and the
+// result does not depend on the thread count.
+constexpr int kBandRows = 32;
+// Larger blur radii use the whole-image path (GaussianBlur, which may switch to the DCT).
+constexpr int kMaxFusedRadius = 64;
+
+}  // namespace
+
 std::vector<std::int32_t> Select(const SelectionConfig& cfg, const Image& image) {
   RequirePositive(cfg.rho, "selection rho");
   const int w = image.width(), h = image.height();
-  // One pass from the smoothed tensor straight to the index, in float (the features are not
-  // stored); SelectReference computes the same in double, one pixel at a time.
-  Image tensor(w, h, 3);
-  Image luma;
-  if (image.channels() == 3 && cfg.joint_color) {
-    for (int c = 0; c < 3; ++c) AccumulateTensor(image.plane(c), w, h, tensor);
-    if (cfg.intensities > 1) luma = ToLuma(image);
-  } else {
-    luma = ToLuma(image);
-    AccumulateTensor(luma.plane(0), w, h, tensor);
-  }
-  tensor = GaussianBlur(tensor, cfg.rho);
-  std::vector<std::int32_t> sel(std::size_t(w) * h);
-  const int no = cfg.orientations, ns = cfg.strengths, nc = cfg.coherences;
+  const QuantizeTables tables = MakeTables(cfg);
+  const bool joint = image.channels() == 3 && cfg.joint_color;
   const bool use_intensity = cfg.intensities > 1;
-  const float bins_per_radian = float(no / (2 * kPi));
-  ParallelFor(0, h, [&](int y) {
-    const float *t11 = tensor.row(0, y), *t12 = tensor.row(1, y), *t22 = tensor.row(2, y);
-    std::int32_t* out = sel.data() + std::size_t(y) * w;
-    for (int x = 0; x < w; ++x) {
-      // The eigenvalues in double: l2 = (tr - s) / 2 cancels badly in float where the
-      // structure is coherent, and coherence would then change bins.
-      const double d = double(t11[x]) - t22[x], e = 2.0 * t12[x], tr = double(t11[x]) + t22[x];
-      const double s = std::sqrt(d * d + e * e);
-      const float r1 = float(std::sqrt(std::max(0.0, 0.5 * (tr + s))));
-      const float r2 = float(std::sqrt(std::max(0.0, 0.5 * (tr - s))));
-      // Orientation theta = phi / 2 with phi = atan2(e, d) in (-pi, pi]: bin = phi mod 2 pi
-      // over 2 pi, times N.
-      float phi = FastAtan2(float(e), float(d));
-      if (phi < 0) phi += float(2 * kPi);
-      // A state that overflowed gives NaN here; such a pixel takes bin 0 rather than an
-      // out-of-range index (the run then stops at its non-finite check).
-      const float q = phi * bins_per_radian;
-      const int o = q >= 0 && q < float(no) ? std::min(no - 1, int(q)) : 0;
-      const float coh = r1 + r2 > 0 ? float((double(r1) - r2) / (double(r1) + r2)) : 0.f;
-      const int sb = CountAtMost(r1, cfg.strength_thresholds);
-      const int cb = CountAtMost(coh, cfg.coherence_thresholds);
-      const int v = use_intensity ? CountAtMost(luma.row(0, y)[x], cfg.intensity_thresholds) : 0;
-      out[x] = o + no * (sb + ns * (cb + nc * v));
+  Image luma;
+  if (image.channels() == 3 && (!joint || use_intensity)) luma = ToLuma(image);
+  const float* intensity_plane = image.channels() == 1 ? image.plane(0) : luma.empty() ? nullptr : luma.plane(0);
+  std::vector<const float*> planes;
+  if (joint) {
+    for (int c = 0; c < 3; ++c) planes.push_back(image.plane(c));
+  } else {
+    planes.push_back(intensity_plane);
+  }
+  const int pad = QuantizeRowPadding();
+  const int wp = (w + pad - 1) / pad * pad;
+  std::vector<std::int32_t> sel(std::size_t(w) * h);
+  const std::vector<double> gd = GaussianTaps(cfg.rho);
+  const int R = int(gd.size()) / 2;
+
+  if (R > kMaxFusedRadius || cfg.rho > kGaussianDirectMaxSigma) {
+    Image tensor(w, h, 3);
+    for (const float* p : planes) AccumulateTensor(p, w, h, tensor);
+    tensor = GaussianBlur(tensor, cfg.rho);
+    ParallelFor(0, h, [&](int y) {
+      thread_local std::vector<float> rows;
+      thread_local std::vector<std::int32_t> out;
+      rows.assign(4 * std::size_t(wp), 0.f);
+      out.resize(wp);
+      for (int c = 0; c < 3; ++c) std::copy_n(tensor.row(c, y), w, rows.data() + c * wp);
+      if (use_intensity) std::copy_n(intensity_plane + std::size_t(y) * w, w, rows.data() + 3 * wp);
+      QuantizeTensorRow(rows.data(), rows.data() + wp, rows.data() + 2 * wp, rows.data() + 3 * wp,
+                        w, tables, out.data());
+      std::copy_n(out.data(), w, sel.data() + std::size_t(y) * w);
+    });
+    return sel;
+  }
+
+  // Fused path: per band, the gradient outer products of each needed row are blurred along x
+  // into H, then each output row blurs H along y and is quantized straight away.
+  const std::vector<float> g(gd.begin(), gd.end());
+  const int bands = (h + kBandRows - 1) / kBandRows;
+  ParallelFor(0, bands, [&](int band) {
+    const int y0 = band * kBandRows, y1 = std::min(h, y0 + kBandRows);
+    const int lo = std::max(0, y0 - R), hi = std::min(h, y1 + R), rows = hi - lo;
+    const int lw = w + 2 * R;  // a product row with its half-sample symmetric halo
+    thread_local std::vector<float> buffer;
+    thread_local std::vector<std::int32_t> out;
+    buffer.resize(3 * std::size_t(rows) * wp + 3 * std::size_t(lw) + 4 * std::size_t(wp));
+    out.resize(wp);
+    float* H = buffer.data();
+    float* line = H + 3 * std::size_t(rows) * wp;
+    float* V = line + 3 * std::size_t(lw);
+    float* lrow = V + 3 * std::size_t(wp);
+    for (int yy = lo; yy < hi; ++yy) {
+      float* p11 = line + R;
+      float* p12 = p11 + lw;
+      float* p22 = p12 + lw;
+      std::fill_n(line, 3 * lw, 0.f);
+      for (const float* plane : planes) {
+        const float* r = plane + std::size_t(yy) * w;
+        const float* up = yy > 0 ? r - w : r;
+        const float* dn = yy + 1 < h ? r + w : r;
+        // Central differences with replicated borders, as AccumulateTensor.
+        for (int x = 0; x < w; ++x) {
+          const float gx = 0.5f * (r[x + 1 < w ? x + 1 : w - 1] - r[x > 0 ? x - 1 : 0]);
+          const float gy = 0.5f * (dn[x] - up[x]);
+          p11[x] += gx * gx;
+          p12[x] += gx * gy;
+          p22[x] += gy * gy;
+        }
+      }
+      for (int c = 0; c < 3; ++c) {
+        float* p = line + c * lw + R;
+        for (int k = 1; k <= R; ++k) {
+          p[-k] = p[ExtendIndex(-k, w, Boundary::kHalfSymmetric)];
+          p[w - 1 + k] = p[ExtendIndex(w - 1 + k, w, Boundary::kHalfSymmetric)];
+        }
+        float* dst = H + (std::size_t(c) * rows + (yy - lo)) * wp;
+        for (int x = 0; x < w; ++x) dst[x] = g[R] * p[x];
+        for (int k = 1; k <= R; ++k) {
+          const float t = g[R + k];
+          for (int x = 0; x < w; ++x) dst[x] += t * (p[x - k] + p[x + k]);
+        }
+        std::fill(dst + w, dst + wp, 0.f);
+      }
+    }
+    for (int y = y0; y < y1; ++y) {
+      for (int c = 0; c < 3; ++c) {
+        const float* Hc = H + std::size_t(c) * rows * wp;
+        float* v = V + std::size_t(c) * wp;
+        const float* center = Hc + std::size_t(y - lo) * wp;
+        for (int x = 0; x < wp; ++x) v[x] = g[R] * center[x];
+        for (int k = 1; k <= R; ++k) {
+          const float t = g[R + k];
+          const float* a = Hc + std::size_t(ExtendIndex(y - k, h, Boundary::kHalfSymmetric) - lo) * wp;
+          const float* b = Hc + std::size_t(ExtendIndex(y + k, h, Boundary::kHalfSymmetric) - lo) * wp;
+          for (int x = 0; x < wp; ++x) v[x] += t * (a[x] + b[x]);
+        }
+      }
+      if (use_intensity) {
+        std::copy_n(intensity_plane + std::size_t(y) * w, w, lrow);
+        std::fill(lrow + w, lrow + wp, 0.f);
+      }
+      QuantizeTensorRow(V, V + wp, V + 2 * wp, lrow, w, tables, out.data());
+      std::copy_n(out.data(), w, sel.data() + std::size_t(y) * w);
     }
   });
   return sel;

@@ -1,0 +1,115 @@
+// SIMD (Highway, runtime dispatch) eigen-analysis and quantization of smoothed structure tensors into filter indices.
+#include "blade/quantize.h"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "blade/quantize_hwy.cc"
+#include <hwy/foreach_target.h>  // re-includes this file once per target
+#include <hwy/highway.h>
+
+HWY_BEFORE_NAMESPACE();
+namespace blade {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Per pixel (lanes independent), float throughout:
+//   d = j11 - j22, e = 2 j12, s = sqrt(d^2 + e^2), l1 = (j11 + j22 + s) / 2,
+//   l2 = det / l1 with det = j11 j22 - j12^2 evaluated by Kahan's fused difference of products
+//   (so l2 does not cancel where the structure is coherent, which (tr - s) / 2 would),
+//   strength = sqrt(l1), coherence = (sqrt(l1) - sqrt(l2)) / (sqrt(l1) + sqrt(l2)),
+//   orientation bin = floor(atan2(e, d) mod 2 pi / (2 pi) * N): theta = phi / 2 in [0, pi).
+// Bins of strength, coherence and intensity count the thresholds <= value (NaN: bin 0).
+void QuantizeTensorRow(const float* HWY_RESTRICT j11p, const float* HWY_RESTRICT j12p,
+                       const float* HWY_RESTRICT j22p, const float* HWY_RESTRICT luma, int n,
+                       const QuantizeTables& t, std::int32_t* HWY_RESTRICT out) {
+  const hn::ScalableTag<float> df;
+  const hn::RebindToSigned<decltype(df)> di;
+  const int lanes = int(hn::Lanes(df));
+  const auto zero = hn::Zero(df), one = hn::Set(df, 1.f), half = hn::Set(df, 0.5f);
+  const auto half_pi = hn::Set(df, 1.57079637f), pi = hn::Set(df, 3.14159274f),
+             two_pi = hn::Set(df, 6.28318548f);
+  const auto bins_per_radian = hn::Set(df, t.orientations / 6.28318530717958647692f);
+  const auto n_ori = hn::Set(df, float(t.orientations));
+  const auto max_ori = hn::Set(di, t.orientations - 1);
+  const auto c0 = hn::Set(df, -0.0117212f), c1 = hn::Set(df, 0.05265332f),
+             c2 = hn::Set(df, -0.11643287f), c3 = hn::Set(df, 0.19354346f),
+             c4 = hn::Set(df, -0.33262347f), c5 = hn::Set(df, 0.99997726f);
+  // Row buffers are padded to a multiple of the widest vector, so no tail loop is needed.
+  for (int x = 0; x < n; x += lanes) {
+    const auto j11 = hn::LoadU(df, j11p + x), j12 = hn::LoadU(df, j12p + x),
+               j22 = hn::LoadU(df, j22p + x);
+    const auto d = hn::Sub(j11, j22), e = hn::Add(j12, j12);
+    const auto s = hn::Sqrt(hn::MulAdd(d, d, hn::Mul(e, e)));
+    const auto l1 = hn::Mul(half, hn::Add(hn::Add(j11, j22), s));
+    const auto w = hn::Mul(j12, j12);
+    const auto det = hn::Add(hn::MulSub(j11, j22, w), hn::NegMulAdd(j12, j12, w));
+    const auto l1_pos = hn::Gt(l1, zero);
+    const auto l2 = hn::Max(zero, hn::IfThenElseZero(l1_pos, hn::Div(det, hn::IfThenElse(l1_pos, l1, one))));
+    const auto r1 = hn::Sqrt(hn::Max(zero, l1)), r2 = hn::Sqrt(l2);
+    const auto rsum = hn::Add(r1, r2);
+    const auto sum_pos = hn::Gt(rsum, zero);
+    const auto coh = hn::IfThenElseZero(
+        sum_pos, hn::Div(hn::Sub(r1, r2), hn::IfThenElse(sum_pos, rsum, one)));
+
+    // atan2(e, d): minimax atan on [0, 1] after folding into the first octant (|err| ~ 1e-5).
+    const auto ax = hn::Abs(d), ay = hn::Abs(e);
+    const auto mx = hn::Max(ax, ay), mn = hn::Min(ax, ay);
+    const auto mx_pos = hn::Gt(mx, zero);
+    const auto a = hn::IfThenElseZero(mx_pos, hn::Div(mn, hn::IfThenElse(mx_pos, mx, one)));
+    const auto a2 = hn::Mul(a, a);
+    auto r = hn::MulAdd(c0, a2, c1);
+    r = hn::MulAdd(r, a2, c2);
+    r = hn::MulAdd(r, a2, c3);
+    r = hn::MulAdd(r, a2, c4);
+    r = hn::MulAdd(r, a2, c5);
+    r = hn::Mul(r, a);
+    r = hn::IfThenElse(hn::Gt(ay, ax), hn::Sub(half_pi, r), r);
+    r = hn::IfThenElse(hn::Lt(d, zero), hn::Sub(pi, r), r);
+    r = hn::IfThenElse(hn::Lt(e, zero), hn::Neg(r), r);
+    const auto phi = hn::IfThenElse(hn::Lt(r, zero), hn::Add(r, two_pi), r);
+    const auto q = hn::Mul(phi, bins_per_radian);
+    // NaN or out of range (an overflowed state) takes bin 0 instead of an invalid index.
+    const auto q_ok = hn::And(hn::Ge(q, zero), hn::Lt(q, n_ori));
+    const auto qi = hn::ConvertTo(di, hn::IfThenElseZero(q_ok, q));
+    const auto ori = hn::ConvertTo(df, hn::Min(qi, max_ori));
+
+    auto sb = zero, cb = zero, vb = zero;
+    for (int k = 0; k < t.strength_count; ++k)
+      sb = hn::Add(sb, hn::IfThenElseZero(hn::Le(hn::Set(df, t.strength[k]), r1), one));
+    for (int k = 0; k < t.coherence_count; ++k)
+      cb = hn::Add(cb, hn::IfThenElseZero(hn::Le(hn::Set(df, t.coherence[k]), coh), one));
+    if (t.intensity_count > 0) {
+      const auto v = hn::LoadU(df, luma + x);
+      for (int k = 0; k < t.intensity_count; ++k)
+        vb = hn::Add(vb, hn::IfThenElseZero(hn::Le(hn::Set(df, t.intensity[k]), v), one));
+    }
+    // index = ori + No (sb + Ns (cb + Nc vb)); exact in float (indices < 2^24).
+    const auto inner = hn::MulAdd(hn::Set(df, float(t.coherences)), vb, cb);
+    const auto mid = hn::MulAdd(hn::Set(df, float(t.strengths)), inner, sb);
+    const auto index = hn::MulAdd(hn::Set(df, float(t.orientations)), mid, ori);
+    hn::StoreU(hn::ConvertTo(di, index), di, out + x);
+  }
+}
+
+const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
+
+}  // namespace HWY_NAMESPACE
+}  // namespace blade
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace blade {
+
+HWY_EXPORT(QuantizeTensorRow);
+HWY_EXPORT(TargetName);
+
+void QuantizeTensorRow(const float* j11, const float* j12, const float* j22, const float* luma,
+                       int n, const QuantizeTables& tables, std::int32_t* out) {
+  HWY_DYNAMIC_DISPATCH(QuantizeTensorRow)(j11, j12, j22, luma, n, tables, out);
+}
+
+const char* QuantizeTarget() { return HWY_DYNAMIC_DISPATCH(TargetName)(); }
+
+int QuantizeRowPadding() { return HWY_MAX_BYTES / int(sizeof(float)); }
+
+}  // namespace blade
+#endif
