@@ -105,6 +105,7 @@ const std::string& CommandLine() { return g_command_line; }
 }  // namespace blade::cli
 
 int main(int argc, char** argv) {
+  blade::KeepFreedImageMemory();
   using namespace blade::cli;
   for (int i = 0; i < argc; ++i) g_command_line += (i ? " " : "") + std::string(i ? argv[i] : "blade");
   CLI::App app{"blade: image PDEs solved with BLADE, a shallow learned adaptive-filter network"};

@@ -16,9 +16,10 @@ namespace {
 // then plain pointer offsets, with no border branches.
 // `slack` zeroed elements follow the last row (for vector reads past a footprint's end).
 template <typename T>
-std::vector<T> PadReplicate(const T* z, int w, int h, int r, int slack = 0) {
+void PadReplicateInto(const T* z, int w, int h, int r, int slack, std::vector<T>& p) {
   const int pw = w + 2 * r, ph = h + 2 * r;
-  std::vector<T> p(std::size_t(pw) * ph + slack, T(0));
+  p.resize(std::size_t(pw) * ph + slack);
+  std::fill(p.end() - slack, p.end(), T(0));
   for (int y = 0; y < ph; ++y) {
     const T* src = z + std::size_t(std::clamp(y - r, 0, h - 1)) * w;
     T* dst = p.data() + std::size_t(y) * pw;
@@ -26,6 +27,12 @@ std::vector<T> PadReplicate(const T* z, int w, int h, int r, int slack = 0) {
     std::copy_n(src, w, dst + r);
     for (int x = 0; x < r; ++x) dst[r + w + x] = src[w - 1];
   }
+}
+
+template <typename T>
+std::vector<T> PadReplicate(const T* z, int w, int h, int r) {
+  std::vector<T> p;
+  PadReplicateInto(z, w, h, r, 0, p);
   return p;
 }
 
@@ -88,15 +95,21 @@ void ApplyPlaneSimd(const float* z, int w, int h, const std::int32_t* sel, const
     if (sel[i] < 0) Fail("negative filter index in the selection");
     count = std::max(count, int(sel[i]) + 1);
   }
-  std::vector<float> padded(std::size_t(count) * size * row_len, 0.f);
+  // Per calling thread, reused across calls: fresh large buffers cost page faults every step.
+  thread_local std::vector<float> padded, pad;
+  padded.assign(std::size_t(count) * size * row_len, 0.f);
   for (int k = 0; k < count; ++k)
     for (int dy = 0; dy < size; ++dy)
       std::copy_n(taps + std::size_t(k) * n + dy * size, size,
                   padded.data() + (std::size_t(k) * size + dy) * row_len);
-  const std::vector<float> pad = PadReplicate(z, w, h, r, row_len - size);
-  ParallelFor(0, h, [&](int y) {
-    ApplyRowSimd(pad.data() + std::size_t(y) * pw, pw, w, sel + std::size_t(y) * w, padded.data(),
-                 size, out + std::size_t(y) * w);
+  PadReplicateInto(z, w, h, r, row_len - size, pad);
+  // Plain pointers: inside the parallel lambda the names would mean each worker's own
+  // (empty) thread_local vectors.
+  const float* plane = pad.data();
+  const float* filters = padded.data();
+  ParallelFor(0, h, [=](int y) {
+    ApplyRowSimd(plane + std::size_t(y) * pw, pw, w, sel + std::size_t(y) * w, filters, size,
+                 out + std::size_t(y) * w);
   });
 }
 

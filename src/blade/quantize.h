@@ -16,7 +16,7 @@ struct QuantizeTables {
 // must be readable, and out writable, up to n rounded up to a multiple of QuantizeRowPadding().
 void QuantizeTensorRow(const float* j11, const float* j12, const float* j22, const float* luma,
                        int n, const QuantizeTables& tables, std::int32_t* out);
-// Floats per widest vector on any compiled target (the padding unit above).
+// Floats per vector of the kernel this machine dispatches to (the padding unit above).
 int QuantizeRowPadding();
 // The instruction set the dispatcher chose on this machine (e.g. "AVX2", "AVX3_ZEN4").
 const char* QuantizeTarget();

@@ -92,6 +92,8 @@ void QuantizeTensorRow(const float* HWY_RESTRICT j11p, const float* HWY_RESTRICT
 
 const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
 
+int Lanes() { return int(hn::Lanes(hn::ScalableTag<float>())); }
+
 }  // namespace HWY_NAMESPACE
 }  // namespace blade
 HWY_AFTER_NAMESPACE();
@@ -101,6 +103,7 @@ namespace blade {
 
 HWY_EXPORT(QuantizeTensorRow);
 HWY_EXPORT(TargetName);
+HWY_EXPORT(Lanes);
 
 void QuantizeTensorRow(const float* j11, const float* j12, const float* j22, const float* luma,
                        int n, const QuantizeTables& tables, std::int32_t* out) {
@@ -109,7 +112,7 @@ void QuantizeTensorRow(const float* j11, const float* j12, const float* j22, con
 
 const char* QuantizeTarget() { return HWY_DYNAMIC_DISPATCH(TargetName)(); }
 
-int QuantizeRowPadding() { return HWY_MAX_BYTES / int(sizeof(float)); }
+int QuantizeRowPadding() { return HWY_DYNAMIC_DISPATCH(Lanes)(); }
 
 }  // namespace blade
 #endif

@@ -191,14 +191,23 @@ std::vector<std::int32_t> Select(const SelectionConfig& cfg, const Image& image)
         const float* r = plane + std::size_t(yy) * w;
         const float* up = yy > 0 ? r - w : r;
         const float* dn = yy + 1 < h ? r + w : r;
-        // Central differences with replicated borders, as AccumulateTensor.
-        for (int x = 0; x < w; ++x) {
-          const float gx = 0.5f * (r[x + 1 < w ? x + 1 : w - 1] - r[x > 0 ? x - 1 : 0]);
+        // Central differences with replicated borders, as AccumulateTensor; the interior loop
+        // has no border tests so it vectorizes.
+        auto add = [&](int x, float gx) {
+          const float gy = 0.5f * (dn[x] - up[x]);
+          p11[x] += gx * gx;
+          p12[x] += gx * gy;
+          p22[x] += gy * gy;
+        };
+        add(0, 0.5f * (r[w > 1 ? 1 : 0] - r[0]));
+        for (int x = 1; x < w - 1; ++x) {
+          const float gx = 0.5f * (r[x + 1] - r[x - 1]);
           const float gy = 0.5f * (dn[x] - up[x]);
           p11[x] += gx * gx;
           p12[x] += gx * gy;
           p22[x] += gy * gy;
         }
+        if (w > 1) add(w - 1, 0.5f * (r[w - 1] - r[w - 2]));
       }
       for (int c = 0; c < 3; ++c) {
         float* p = line + c * lw + R;

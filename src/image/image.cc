@@ -2,6 +2,7 @@
 #include "blade/image.h"
 
 #include <algorithm>
+#include <malloc.h>
 #include <cmath>
 #include <cstdlib>
 #include <new>
@@ -10,6 +11,12 @@
 #include "blade/parallel.h"
 
 namespace blade {
+
+void KeepFreedImageMemory() {
+  constexpr int kOneGiB = 1 << 30;
+  mallopt(M_MMAP_THRESHOLD, kOneGiB);
+  mallopt(M_TRIM_THRESHOLD, kOneGiB);
+}
 
 std::int64_t MaxPixels() {
   static const std::int64_t limit = [] {
