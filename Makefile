@@ -25,8 +25,11 @@ test-slow: build
 demo: build
 	@/usr/bin/python3 scripts/demo.py
 
+# Every kernel and solver at 3 sizes, 1 and 2 threads; then the peers side by side (1 thread).
 bench: build
+	@scripts/install-deps.sh bench
 	@$(BUILD)/bin/blade_bench
+	@/usr/bin/python3 bench/peers.py
 
 clean:
 	rm -rf $(BUILD) build-debug build-asan out

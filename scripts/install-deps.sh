@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages that building, testing and the demo need; skips those present.
+# Installs the Debian 12 packages that building, testing and the demo need (with `bench`, also
+# the benchmark peers); skips those present.
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config          # compiler, CMake, CTest
@@ -13,6 +14,10 @@ packages=(
   python3-matplotlib                         # the report's plots
   chromium                                   # the test that renders the report headless
 )
+# `install-deps.sh bench`: also the peers that bench/peers.py times side by side with blade.
+if [ "${1:-}" = bench ]; then
+  packages+=(python3-opencv gmic)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
