@@ -1,0 +1,178 @@
+"""The Python module against independent NumPy / scikit-image versions of the same math."""
+
+import os
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+ROOT = Path(os.environ.get("BLADE_SOURCE_DIR", Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(ROOT))
+blade = pytest.importorskip("blade")
+
+RNG = np.random.default_rng(7)
+
+
+def smooth_image(h=48, w=64, channels=None):
+    shape = (h, w) if channels is None else (h, w, channels)
+    return blade.gaussian_blur(RNG.random(shape, dtype=np.float32), 1.5)
+
+
+def numpy_perona_malik_step(u, dt, c, dx=1.0):
+    """REFERENCE_SCHEMES Perona-Malik: face fluxes g(D^2) D, zero flux through the border."""
+    k2 = (c * dx) ** 2
+    fx = np.zeros_like(u, dtype=np.float64)
+    fy = np.zeros_like(u, dtype=np.float64)
+    d = np.diff(u.astype(np.float64), axis=1)
+    fx[:, :-1] = d / (1 + d * d / k2)
+    d = np.diff(u.astype(np.float64), axis=0)
+    fy[:-1, :] = d / (1 + d * d / k2)
+    div = fx.copy()
+    div[:, 1:] -= fx[:, :-1]
+    div += fy
+    div[1:, :] -= fy[:-1, :]
+    return u + dt / dx**2 * div
+
+
+def numpy_apply_filters(z, filters, sel):
+    """out[y, x] = sum_ij filters[sel[y, x], i, j] z[clamp(y + i - r), clamp(x + j - r)]."""
+    r = filters.shape[1] // 2
+    h, w = z.shape
+    padded = np.pad(z.astype(np.float64), r, mode="edge")
+    out = np.zeros((h, w))
+    for i in range(2 * r + 1):
+        for j in range(2 * r + 1):
+            out += filters[sel, i, j] * padded[i:i + h, j:j + w]
+    return out
+
+
+def test_perona_malik_step_matches_numpy():
+    u = smooth_image()
+    got = blade.solve(u, "pm", time=0.25, steps=1, params={"c": 0.1})
+    want = numpy_perona_malik_step(u, 0.25, 0.1)
+    assert np.max(np.abs(got - want)) < 2e-6
+    # Mass is conserved by the flux form.
+    assert abs(float(got.sum(dtype=np.float64)) - float(u.sum(dtype=np.float64))) < 1e-3
+
+
+@pytest.mark.parametrize("size", [3, 5, 7])
+def test_apply_filters_matches_numpy(size):
+    z = smooth_image(37, 29)
+    filters = RNG.standard_normal((11, size, size)).astype(np.float32)
+    sel = RNG.integers(0, 11, size=z.shape).astype(np.int32)
+    got = blade.apply_filters(z, filters, sel)
+    assert np.max(np.abs(got - numpy_apply_filters(z, filters, sel))) < 1e-4
+
+
+def test_model_step_is_its_filters_applied_to_its_selection():
+    model = blade.Model.load(str(ROOT / "models" / "tv.blade"))
+    u = smooth_image(40, 56)
+    sel = model.select(u)
+    assert sel.dtype == np.int32 and sel.shape == u.shape
+    assert sel.min() >= 0 and sel.max() < model.filters().shape[0]
+    want = u + model.dt * numpy_apply_filters(u, model.filters(), sel)
+    got = model.run(u, steps=1)
+    assert np.max(np.abs(got - want)) < 1e-5
+    assert np.allclose(model.rhs(u), numpy_apply_filters(u, model.filters(), sel), atol=1e-4)
+
+
+def test_metrics_match_scikit_image():
+    a, b = smooth_image(), smooth_image()
+    assert blade.psnr(a, b) == pytest.approx(peak_signal_noise_ratio(a, b, data_range=1.0), abs=1e-6)
+    # The Gaussian-window SSIM of Wang 2004 (as tf.image.ssim), scored in float64 by skimage.
+    want = structural_similarity(a.astype(np.float64), b.astype(np.float64), gaussian_weights=True,
+                                 sigma=1.5, use_sample_covariance=False, data_range=1.0)
+    assert blade.ssim(a, b) == pytest.approx(want, abs=1e-4)
+
+
+def test_outputs_are_zero_copy_views_with_the_right_layout():
+    gray = blade.gaussian_blur(np.ones((6, 5), np.float32), 1.0)
+    assert gray.shape == (6, 5) and gray.dtype == np.float32
+    assert not gray.flags["OWNDATA"] and gray.flags["C_CONTIGUOUS"]
+    rgb = np.stack([np.full((6, 5), v, np.float32) for v in (0.1, 0.5, 0.9)], axis=2)
+    out = blade.gaussian_blur(rgb, 1.0)
+    assert out.shape == (6, 5, 3) and not out.flags["OWNDATA"]
+    assert out.strides == (5 * 4, 4, 6 * 5 * 4)  # the library's planes, no copy
+    assert np.allclose(out[..., 0], 0.1) and np.allclose(out[..., 2], 0.9)
+
+
+def test_inputs_of_any_numeric_dtype_and_layout():
+    u = smooth_image()
+    assert np.array_equal(blade.to_luma(u.astype(np.float64)), blade.to_luma(u))
+    assert np.array_equal(blade.to_luma(np.asfortranarray(u)), u)
+
+
+def test_errors_carry_the_library_message():
+    with pytest.raises(blade.Error, match="cannot open"):
+        blade.read_image("/nonexistent/file.png")
+    with pytest.raises(blade.Error, match=r"\(H, W\) or \(H, W, 3\)"):
+        blade.psnr(np.zeros((2, 2, 2, 2)), np.zeros((2, 2, 2, 2)))
+    with pytest.raises(blade.Error, match="unknown|tv, pm"):
+        blade.solve(smooth_image(), "heat")
+    with pytest.raises(blade.Error, match="NaN|infinite"):
+        blade.Model.load(str(ROOT / "models" / "tv.blade")).run(np.full((8, 8), np.nan, np.float32))
+    assert issubclass(blade.DivergedError, blade.Error) and issubclass(blade.Error, RuntimeError)
+
+
+def test_images_and_models_round_trip(tmp_path):
+    u = smooth_image()
+    blade.write_image(u, str(tmp_path / "u.npy"))
+    assert np.array_equal(blade.read_image(str(tmp_path / "u.npy")), u)
+    blade.write_image(u, str(tmp_path / "u.png"))
+    assert np.max(np.abs(blade.read_image(str(tmp_path / "u.png")) - u)) <= 0.5 / 255 + 1e-6
+    model = blade.Model.load(str(ROOT / "models" / "pm.blade"))
+    filters = model.filters() * 0.5
+    model.set_filters(filters)
+    model.save(str(tmp_path / "m.blade"))
+    again = blade.Model.load(str(tmp_path / "m.blade"))
+    assert np.array_equal(again.filters(), filters)
+    bad = filters.copy()
+    bad[0, 0, 0] = np.nan
+    with pytest.raises(blade.Error, match="non-finite"):
+        model.set_filters(bad)
+    assert np.array_equal(model.filters(), filters)  # unchanged after the refused update
+
+
+def test_features_orientation_of_an_edge():
+    u = np.zeros((32, 32), np.float32)
+    u[:, 16:] = 1
+    f = blade.features(u, rho=1.0)
+    # The gradient points along x: orientation 0 on the edge, strength largest there.
+    assert f["orientation"][16, 15] == pytest.approx(0.0, abs=1e-6)
+    assert f["strength"][16, 15] > f["strength"][16, 2]
+    v = u.T.copy()
+    assert blade.features(v)["orientation"][15, 16] == pytest.approx(np.pi / 2, abs=1e-5)
+
+
+def test_applications_basic_properties():
+    model = blade.Model.load(str(ROOT / "models" / "tv.blade"))
+    u = smooth_image(64, 64)
+    mask = blade.segment(u, model, iterations=20)
+    assert set(np.unique(mask)) <= {0.0, 1.0}
+    assert blade.upscale(model, u[:16, :16], factor=4).shape == (64, 64)
+    zero = np.zeros((64, 64, 2), np.float32)
+    assert np.array_equal(blade.resample(u, zero, method="bicubic"), u)
+    flow = blade.align(u, u)
+    assert flow.shape == (64, 64, 2) and np.max(np.abs(flow)) < 1e-3
+
+
+def test_the_gil_is_released_while_the_library_computes():
+    big = smooth_image(1024, 1024)
+    ticks = []
+    stop = threading.Event()
+
+    def count():
+        while not stop.is_set():
+            ticks.append(1)
+
+    t = threading.Thread(target=count)
+    t.start()
+    before = len(ticks)
+    blade.solve(big, "tv", steps=20)  # ~0.5 s of work with the GIL released
+    during = len(ticks) - before
+    stop.set()
+    t.join()
+    assert during > 1000
