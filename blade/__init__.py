@@ -16,35 +16,7 @@ _built = _os.environ.get("BLADE_MODULE_DIR") or _os.path.join(_os.path.dirname(_
 if _os.path.isdir(_built):
     __path__.append(_built)  # noqa: F821 (package __path__)
 
-from ._blade import (  # noqa: E402
-    DivergedError,
-    Error,
-    Model,
-    align,
-    apply_filters,
-    deconvolve,
-    evaluate,
-    features,
-    gaussian_blur,
-    presets,
-    psnr,
-    read_image,
-    resample,
-    restore,
-    segment,
-    set_threads,
-    solve,
-    ssim,
-    threads,
-    to_luma,
-    train,
-    upscale,
-    write_image,
-)
+from . import _blade  # noqa: E402
+from ._blade import *  # noqa: E402,F401,F403
 
-__all__ = [
-    "DivergedError", "Error", "Model", "align", "apply_filters", "deconvolve", "evaluate",
-    "features", "gaussian_blur", "presets", "psnr", "read_image", "resample", "restore",
-    "segment", "set_threads", "solve", "ssim", "threads", "to_luma", "train", "upscale",
-    "write_image",
-]
+__all__ = [name for name in dir(_blade) if not name.startswith("_")]

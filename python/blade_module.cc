@@ -122,6 +122,21 @@ py::dict ScoreDict(const Score& s) {
   return d;
 }
 
+// The protocol's reference sequences of image files (computed, or read from the cache).
+std::vector<Sequence> Sequences(const Preset& preset, const std::vector<std::string>& files,
+                                const std::string& cache) {
+  const std::string dir = cache == "default" ? DefaultCacheDir() : cache;
+  std::vector<Sequence> data;
+  for (const std::string& f : files)
+    data.push_back(CachedReferenceFrames(preset, LoadHrLuma(f, preset.scale), dir));
+  return data;
+}
+
+const Preset& PresetOf(const Model& model) {
+  if (model.preset.empty()) throw Error("the model names no preset");
+  return FindPreset(model.preset);
+}
+
 const Bank& BankOf(const Model& m, int bank) {
   if (bank < 0 || bank >= int(m.banks.size()))
     throw Error(StrCat("bank ", bank, " out of range: the model has ", m.banks.size()));
@@ -198,6 +213,8 @@ PYBIND11_MODULE(_blade, m) {
       d["hr_steps"] = p.hr_steps;
       d["frames"] = p.frames;
       d["params"] = p.params.ToMap(p.pde);
+      d["selection_rho"] = p.selection_rho;
+      d["selection_bins"] = p.selection_bins;
       out.append(d);
     }
     return out;
@@ -264,6 +281,8 @@ PYBIND11_MODULE(_blade, m) {
 
   // ---- models
   py::class_<Model>(m, "Model", "A trained BLADE model (direct, flux or resampling form).")
+      .def(py::pickle([](const Model& self) { return SerializeModel(self); },
+                      [](const std::string& text) { return ParseModel(text, "pickled model"); }))
       .def_static("load", [](const std::string& path) {
         py::gil_scoped_release r;
         return LoadModel(path);
@@ -363,11 +382,7 @@ PYBIND11_MODULE(_blade, m) {
     o.selection.intensities = bins.size() > 3 ? bins[3] : 1;
     if (images.empty()) throw Error("train needs at least one image");
     py::gil_scoped_release r;
-    const std::string dir = cache == "default" ? DefaultCacheDir() : cache;
-    std::vector<Sequence> data;
-    for (const std::string& f : images)
-      data.push_back(CachedReferenceFrames(preset, LoadHrLuma(f, preset.scale), dir));
-    Model model = TrainModel(preset, data, o, nullptr);
+    Model model = TrainModel(preset, Sequences(preset, images, cache), o, nullptr);
     model.provenance["data"] = StrCat(images.size(), " images (Python blade.train)");
     return model;
   }, py::arg("pde"), py::arg("images"), py::arg("form") = "direct", py::arg("epochs") = 0,
@@ -400,6 +415,98 @@ PYBIND11_MODULE(_blade, m) {
     return rows;
   }, py::arg("model"), py::arg("images"), py::arg("cache") = "default",
         "The kodak4x protocol per image: BLADE, identity, classical-LR-10, classical-LR scores.");
+
+  // ---- least squares in pieces (blade.distributed spreads these over a Dask cluster)
+  m.def("empty_model", [](const std::string& pde_name, int footprint, std::vector<int> bins,
+                          const std::vector<float>& strength_thresholds,
+                          const std::vector<float>& coherence_thresholds) {
+    const Preset& preset = DefaultPreset(ParsePde(pde_name));
+    if (bins.empty()) bins = preset.selection_bins;
+    if (bins.size() < 3) throw Error("bins needs orientation, strength and coherence counts");
+    SelectionConfig s;
+    s.rho = preset.selection_rho;
+    s.orientations = bins[0];
+    s.strengths = bins[1];
+    s.coherences = bins[2];
+    s.strength_thresholds = strength_thresholds;
+    s.coherence_thresholds = coherence_thresholds;
+    Model model = MakeEmptyModel(ModelForm::kDirect, s, footprint);
+    model.dt = preset.dt();
+    model.steps = preset.frames;
+    model.pde = PdeName(preset.pde);
+    model.preset = preset.name;
+    model.pde_params = preset.params.ToMap(preset.pde);
+    return model;
+  }, py::arg("pde"), py::arg("footprint") = 5, py::arg("bins") = std::vector<int>{},
+        py::arg("strength_thresholds"), py::arg("coherence_thresholds"),
+        "A direct model of the PDE's preset with zero filters and the given selection thresholds.");
+  m.def("selection_features", [](const std::string& pde_name, const std::vector<std::string>& images,
+                                 double rho, const std::string& cache) {
+    const Preset& preset = DefaultPreset(ParsePde(pde_name));
+    std::vector<float> strength, coherence;
+    {
+      py::gil_scoped_release r;
+      for (const Sequence& s : Sequences(preset, images, cache))
+        for (std::size_t k = 0; k + 1 < s.size(); ++k) {
+          const Features f = ComputeFeatures(s[k], rho > 0 ? rho : preset.selection_rho);
+          strength.insert(strength.end(), f.strength.data(), f.strength.data() + f.strength.size());
+          coherence.insert(coherence.end(), f.coherence.data(), f.coherence.data() + f.coherence.size());
+        }
+    }
+    return py::make_tuple(py::array_t<float>(strength.size(), strength.data()),
+                          py::array_t<float>(coherence.size(), coherence.data()));
+  }, py::arg("pde"), py::arg("images"), py::arg("rho") = 0.0, py::arg("cache") = "default",
+        "(strength, coherence) values of every training frame (all but the last of each "
+        "reference sequence): the data selection thresholds are quantiles of.");
+  m.def("quantile_thresholds", [](const py::array& values, int bins) {
+    FloatArray v = FloatArray::ensure(values);
+    if (!v) throw Error("values must be numeric");
+    return QuantileThresholds(std::vector<float>(v.data(), v.data() + v.size()), bins);
+  }, py::arg("values"), py::arg("bins"), "Equal-population thresholds: the (k / bins)-quantiles.");
+  m.def("accumulate_normal_equations", [](const Model& model, const std::vector<std::string>& images,
+                                          const std::string& cache) {
+    NormalEquations ne;
+    {
+      py::gil_scoped_release r;
+      ne = AccumulateNormalEquations(model, Sequences(PresetOf(model), images, cache));
+    }
+    const py::ssize_t k = ne.filters, n = ne.taps;
+    py::dict d;
+    d["a"] = py::array_t<double>({k, n, n}, ne.a.data());
+    d["b"] = py::array_t<double>({k, n}, ne.b.data());
+    d["count"] = py::array_t<long>(k, ne.count.data());
+    return d;
+  }, py::arg("model"), py::arg("images"), py::arg("cache") = "default",
+        "The direct form's normal equations over these images: {'a': (K, n, n), 'b': (K, n), "
+        "'count': (K,)}; sums over shards add up to the whole.");
+  m.def("solve_normal_equations", [](Model& model, const py::array& a, const py::array& b,
+                                     const py::array& count, double ridge) {
+    auto A = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(a);
+    auto B = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(b);
+    auto C = py::array_t<long, py::array::c_style | py::array::forcecast>::ensure(count);
+    if (!A || !B || !C || A.ndim() != 3 || B.ndim() != 2 || C.ndim() != 1)
+      throw Error("normal equations must be a (K, n, n), b (K, n), count (K,)");
+    NormalEquations ne(int(A.shape(0)), int(A.shape(1)));
+    if (A.size() != py::ssize_t(ne.a.size()) || B.size() != py::ssize_t(ne.b.size()) ||
+        C.size() != ne.filters)
+      throw Error("normal equation arrays of inconsistent shapes");
+    std::copy_n(A.data(), ne.a.size(), ne.a.begin());
+    std::copy_n(B.data(), ne.b.size(), ne.b.begin());
+    std::copy_n(C.data(), ne.count.size(), ne.count.begin());
+    TrainOptions o;
+    o.ridge = ridge;
+    py::gil_scoped_release r;
+    return SolveNormalEquations(model, ne, o);
+  }, py::arg("model"), py::arg("a"), py::arg("b"), py::arg("count"), py::arg("ridge") = 1e-3,
+        "Solves the summed normal equations into the model's filters; returns the fallback count.");
+  m.def("fit_least_squares", [](Model& model, const std::vector<std::string>& images, double ridge,
+                                const std::string& cache) {
+    TrainOptions o;
+    o.ridge = ridge;
+    py::gil_scoped_release r;
+    return FitLeastSquares(model, Sequences(PresetOf(model), images, cache), o);
+  }, py::arg("model"), py::arg("images"), py::arg("ridge") = 1e-3, py::arg("cache") = "default",
+        "Single-process least squares over these images (the reference for the distributed fit).");
 
   // ---- applications
   m.def("deconvolve", [](const Model& model, const py::array& image, double sigma, double lam, int steps) {

@@ -80,6 +80,25 @@ double RolloutLoss(const Model& model, const std::vector<Sequence>& data, Integr
 // conjugate gradients on the normal equations. Returns the number of fallback filters.
 int FitLeastSquares(Model& model, const std::vector<Sequence>& data, const TrainOptions& options);
 
+// The direct form's least squares as a sum, for training spread over machines: the per-filter
+// normal equations A_k = sum p p^T, b_k = sum p d (patches p, targets d = (u_{k+1} - u_k) / dt)
+// and sample counts add over any split of the sequences, so shards are accumulated where their
+// data is, added, and solved once. Accumulate + Add + Solve equals FitLeastSquares up to the
+// order of the floating-point sums.
+struct NormalEquations {
+  int filters = 0, taps = 0;
+  std::vector<double> a, b;  // filters x taps x taps (symmetric), filters x taps
+  std::vector<long> count;   // samples per filter
+  NormalEquations() = default;
+  NormalEquations(int filters, int taps);
+  void Add(const NormalEquations& other);  // fails unless the shapes match
+};
+NormalEquations AccumulateNormalEquations(const Model& model, const std::vector<Sequence>& data);
+// Solves each filter's regularised system into the model's bank (filters with fewer than
+// min_samples samples, or singular systems, get the fit to all samples pooled); returns the
+// number of such fallback filters.
+int SolveNormalEquations(Model& model, const NormalEquations& sums, const TrainOptions& options);
+
 // Fine-tuning preconditioner for direct models: the regularised per-filter normal matrices N_k
 // of the one-step problem (the Gauss-Newton curvature of one teacher-forced step), factored.
 class DirectPreconditioner {

@@ -10,21 +10,6 @@
 namespace blade {
 namespace {
 
-// Normal equations of all filters of one bank: A_k = sum p p^T, b_k = sum p d, counts.
-struct NormalEquations {
-  int filters = 0, taps = 0;
-  std::vector<double> a, b;
-  std::vector<long> count;
-  NormalEquations(int f, int t)
-      : filters(f), taps(t), a(std::size_t(f) * t * t, 0.0), b(std::size_t(f) * t, 0.0),
-        count(f, 0) {}
-  void Add(const NormalEquations& o) {
-    for (std::size_t i = 0; i < a.size(); ++i) a[i] += o.a[i];
-    for (std::size_t i = 0; i < b.size(); ++i) b[i] += o.b[i];
-    for (int k = 0; k < filters; ++k) count[k] += o.count[k];
-  }
-};
-
 // Accumulates the one-step problem of one frame pair into `ne` (patches with replicate borders).
 void AccumulateFrame(const Image& u, const Image& next, double dt, const SelectionConfig& cfg,
                      int size, NormalEquations& ne) {
@@ -47,6 +32,23 @@ void AccumulateFrame(const Image& u, const Image& next, double dt, const Selecti
       ++ne.count[k];
     }
 }
+
+}  // namespace
+
+NormalEquations::NormalEquations(int f, int t)
+    : filters(f), taps(t), a(std::size_t(f) * t * t, 0.0), b(std::size_t(f) * t, 0.0), count(f, 0) {}
+
+void NormalEquations::Add(const NormalEquations& o) {
+  if (o.filters != filters || o.taps != taps || o.a.size() != a.size() || o.b.size() != b.size() ||
+      o.count.size() != count.size())
+    Fail("normal equations of different shapes cannot be added (", filters, "x", taps, " vs ",
+         o.filters, "x", o.taps, ")");
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] += o.a[i];
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] += o.b[i];
+  for (int k = 0; k < filters; ++k) count[k] += o.count[k];
+}
+
+namespace {
 
 // The symmetrised per-filter normal equations of a direct model's one-step problem over `data`.
 NormalEquations AccumulateDirect(const Model& model, const std::vector<Sequence>& data) {
@@ -80,10 +82,12 @@ void AddRidge(std::vector<double>& a, int n, double ridge) {
   for (int i = 0; i < n; ++i) a[i * n + i] += lambda;
 }
 
-int FitDirect(Model& model, const std::vector<Sequence>& data, const TrainOptions& o) {
+int SolveDirect(Model& model, const NormalEquations& total, const TrainOptions& o) {
   Bank& bank = model.banks[0];
   const int n = bank.filters.taps_per_filter(), filters = bank.filters.count;
-  const NormalEquations total = AccumulateDirect(model, data);
+  if (total.filters != filters || total.taps != n)
+    Fail("normal equations for ", total.filters, " filters of ", total.taps, " taps do not fit a bank of ",
+         filters, " filters of ", n, " taps");
   // Pool all filters for the fallback.
   std::vector<double> pooled_a(n * n, 0.0), pooled_b(n, 0.0);
   for (int k = 0; k < filters; ++k) {
@@ -112,6 +116,10 @@ int FitDirect(Model& model, const std::vector<Sequence>& data, const TrainOption
     for (int i = 0; i < n; ++i) bank.filters.filter(k)[i] = float(x[i]);
   }
   return fallbacks;
+}
+
+int FitDirect(Model& model, const std::vector<Sequence>& data, const TrainOptions& o) {
+  return SolveDirect(model, AccumulateDirect(model, data), o);
 }
 
 // Flux form: rhs = div(Gx, Gy) couples neighbouring filters, so solve the joint regularised
@@ -260,6 +268,20 @@ void DirectPreconditioner::Apply(std::vector<double>& g) const {
     CholeskySolve(factors_[k], std::move(in), n_, x);
     std::copy(x.begin(), x.end(), g.begin() + std::size_t(k) * n_);
   });
+}
+
+NormalEquations AccumulateNormalEquations(const Model& model, const std::vector<Sequence>& data) {
+  if (model.form != ModelForm::kDirect)
+    Fail("normal equations are summed for direct models (this is a ", FormName(model.form), " model)");
+  for (const Sequence& s : data)
+    if (s.size() < 2 || s[0].channels() != 1) Fail("training sequences must be gray, 2+ frames");
+  return AccumulateDirect(model, data);
+}
+
+int SolveNormalEquations(Model& model, const NormalEquations& sums, const TrainOptions& o) {
+  if (model.form != ModelForm::kDirect)
+    Fail("normal equations are solved for direct models (this is a ", FormName(model.form), " model)");
+  return SolveDirect(model, sums, o);
 }
 
 int FitLeastSquares(Model& model, const std::vector<Sequence>& data, const TrainOptions& o) {
