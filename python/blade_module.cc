@@ -508,6 +508,35 @@ PYBIND11_MODULE(_blade, m) {
   }, py::arg("model"), py::arg("images"), py::arg("ridge") = 1e-3, py::arg("cache") = "default",
         "Single-process least squares over these images (the reference for the distributed fit).");
 
+  m.def("rollout_loss_gradient", [](const Model& model, const std::vector<std::string>& images,
+                                    const std::string& cache) {
+    double loss = 0;
+    std::vector<std::vector<double>> g;
+    bool finite;
+    {
+      py::gil_scoped_release r;
+      finite = RolloutLossGradientSum(model, Sequences(PresetOf(model), images, cache),
+                                      model.integrator, &loss, &g);
+    }
+    if (!finite) throw Error("a training rollout went non-finite with these filters");
+    py::list grads;
+    for (std::size_t b = 0; b < g.size(); ++b) {
+      const FilterBank& f = model.banks[b].filters;
+      grads.append(py::array_t<double>({py::ssize_t(f.count), py::ssize_t(f.size), py::ssize_t(f.size)},
+                                       g[b].data()));
+    }
+    return py::make_tuple(loss, grads, images.size());
+  }, py::arg("model"), py::arg("images"), py::arg("cache") = "default",
+        "(sum of the images' 10-step losses, [sum of their gradients per bank, shaped like "
+        "filters()], number of images): fine-tuning's sums, which add over shards.");
+  m.def("rollout_loss", [](const Model& model, const std::vector<std::string>& images,
+                           const std::string& cache) {
+    py::gil_scoped_release r;
+    const std::vector<Sequence> data = Sequences(PresetOf(model), images, cache);
+    return RolloutLoss(model, data, model.integrator) * double(data.size());
+  }, py::arg("model"), py::arg("images"), py::arg("cache") = "default",
+        "Sum of the images' 10-step losses (mean squared error per pixel and step).");
+
   // ---- applications
   m.def("deconvolve", [](const Model& model, const py::array& image, double sigma, double lam, int steps) {
     Image f = ToImage(image), out;

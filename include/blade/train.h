@@ -75,6 +75,14 @@ struct TrainReport {
 // sequences; rollouts that go non-finite count as +infinity.
 double RolloutLoss(const Model& model, const std::vector<Sequence>& data, Integrator integrator);
 
+// Fine-tuning as sums over sequences, for training spread over machines: the sum over `data` of
+// each sequence's 10-step loss and of its gradient with respect to every bank's taps (layout as
+// the banks' taps). RolloutLoss and the full-batch gradient are these sums divided by the
+// number of sequences. Returns false (sums meaningless) if a rollout went non-finite.
+bool RolloutLossGradientSum(const Model& model, const std::vector<Sequence>& data,
+                            Integrator integrator, double* loss_sum,
+                            std::vector<std::vector<double>>* gradient_sum);
+
 // Least-squares fit of the one-step (teacher-forced) problem: u_{k+1} - u_k = dt * rhs(u_k).
 // Direct form: per-filter regularised normal equations. Flux form: the joint problem solved by
 // conjugate gradients on the normal equations. Returns the number of fallback filters.

@@ -239,6 +239,24 @@ void FineTuneNewton(Model& model, const std::vector<Sequence>& data, FineTuning&
 
 }  // namespace
 
+bool RolloutLossGradientSum(const Model& model, const std::vector<Sequence>& data,
+                            Integrator integrator, double* loss_sum,
+                            std::vector<std::vector<double>>* gradient_sum) {
+  std::vector<SampleGradient> grads(data.size());
+  ParallelFor(0, int(data.size()), [&](int s) { grads[s] = RolloutGradient(model, data[s], integrator); });
+  gradient_sum->assign(model.banks.size(), {});
+  for (std::size_t b = 0; b < model.banks.size(); ++b)
+    (*gradient_sum)[b].assign(model.banks[b].filters.taps.size(), 0.0);
+  *loss_sum = 0;
+  for (const SampleGradient& sg : grads) {  // in sequence order: deterministic
+    if (!sg.finite) return false;
+    *loss_sum += sg.loss;
+    for (std::size_t b = 0; b < gradient_sum->size(); ++b)
+      for (std::size_t i = 0; i < (*gradient_sum)[b].size(); ++i) (*gradient_sum)[b][i] += sg.dtaps[b][i];
+  }
+  return true;
+}
+
 double RolloutLoss(const Model& model, const std::vector<Sequence>& data, Integrator integrator) {
   if (data.empty()) return 0;
   std::vector<double> losses(data.size());
