@@ -1,5 +1,5 @@
 # User entry points: `make demo` and `make test` install what is missing, build, and run.
-.PHONY: all deps configure build test test-unit test-slow demo bench clean
+.PHONY: all deps configure build test test-unit test-slow test-sanitize demo bench fuzz clean
 
 JOBS ?= $(shell nproc)
 BUILD := build
@@ -21,6 +21,10 @@ test: build
 
 test-slow: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L slow
+
+# Fuzz the image readers and the model loader (clang, libFuzzer) for a fixed number of inputs.
+fuzz: deps
+	@scripts/fuzz.sh $(FUZZ_RUNS)
 
 demo: build
 	@/usr/bin/python3 scripts/demo.py

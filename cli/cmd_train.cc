@@ -44,7 +44,7 @@ std::vector<Sequence> LoadSequences(const Preset& preset, const std::vector<std:
 void AddTrainCommand(CLI::App& app) {
   struct Args {
     std::string pde, preset, images, out, form = "direct", integrator = "euler", cache,
-        optimizer = "adam", log;
+        optimizer = "adam", log, checkpoint, resume;
     bool no_cache = false, no_augment = false, augment_ls = false;
     int epochs = 30, limit = 0, batch = 8, crop = 64, footprint = 5, patience = 6, cg = 60,
         warmup = 20;
@@ -59,6 +59,11 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--preset", args->preset, "Preset name (default: the PDE's own)");
   cmd->add_option("--images", args->images, "Folder of training photographs")->required();
   cmd->add_option("--out", args->out, "Output model file (.blade)")->required();
+  cmd->add_option("--checkpoint", args->checkpoint,
+                  "After every fine-tuning epoch, save the current model here (.blade) and the best "
+                  "so far next to it (NAME.best.blade)");
+  cmd->add_option("--resume", args->resume,
+                  "Continue an interrupted training from its --checkpoint file (same options)");
   cmd->add_option("--log", args->log,
                   "Write the training curve (loss per epoch, training and validation) as JSON");
   cmd->add_option("--form", args->form, "direct or flux");
@@ -133,6 +138,9 @@ void AddTrainCommand(CLI::App& app) {
       if (o.footprint < 3 || o.footprint > 9 || o.footprint % 2 == 0)
         Fail("--footprint must be odd, 3..9 (got ", o.footprint, ")");
     }
+    // Fail on a bad checkpoint before the (long) reference computation.
+    if (!args->resume.empty()) LoadModel(args->resume);
+    if (!args->checkpoint.empty()) CheckModelOutput(args->checkpoint);
     std::vector<std::string> files = ListImagesLimited(args->images, args->limit);
     const std::string cache = args->no_cache ? "" : (args->cache.empty() ? DefaultCacheDir() : args->cache);
     const auto t0 = std::chrono::steady_clock::now();
@@ -147,6 +155,37 @@ void AddTrainCommand(CLI::App& app) {
       Note(s);
     };
     if (!args->log.empty()) CheckOutputDirectory(args->log);
+    // Checkpoints: the current model and the best so far, each written atomically.
+    auto best_path = [](const std::string& path) {
+      const std::filesystem::path p(path);
+      return (p.parent_path() / (p.stem().string() + ".best.blade")).string();
+    };
+    if (!args->checkpoint.empty()) {
+      CheckModelOutput(args->checkpoint);
+      o.on_checkpoint = [&](int epoch, const Model& current, const Model& best) {
+        Model c = current, b = best;
+        c.provenance["checkpoint_epoch"] = std::to_string(epoch);
+        b.provenance["checkpoint_epoch"] = std::to_string(epoch);
+        SaveModel(b, best_path(args->checkpoint));
+        SaveModel(c, args->checkpoint);
+      };
+    }
+    Model resume_from, resume_best;
+    if (!args->resume.empty()) {
+      resume_from = LoadModel(args->resume);
+      auto it = resume_from.provenance.find("checkpoint_epoch");
+      if (it == resume_from.provenance.end())
+        Fail("'", args->resume, "' is not a training checkpoint (no checkpoint_epoch)");
+      o.resume_epoch = std::atoi(it->second.c_str());
+      if (o.resume_epoch < 1) Fail("'", args->resume, "' has an invalid checkpoint epoch");
+      o.resume_from = &resume_from;
+      if (std::filesystem::exists(best_path(args->resume))) {
+        resume_best = LoadModel(best_path(args->resume));
+        o.resume_best = &resume_best;
+      }
+      if (o.resume_epoch >= o.epochs)
+        Fail("the checkpoint is already at epoch ", o.resume_epoch, " of --epochs ", o.epochs);
+    }
     nlohmann::json curve = nlohmann::json::array();
     o.on_epoch = [&](int epoch, int epochs, double train, double val, double elapsed) {
       curve.push_back({{"epoch", epoch}, {"train", train}, {"validation", val}, {"seconds", elapsed}});

@@ -1,4 +1,5 @@
 // Entry point of the `blade` tool: global options, subcommands, and the one place errors become exit codes.
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -102,11 +103,32 @@ namespace {
 std::string g_command_line;  // set once in main before parsing
 }
 const std::string& CommandLine() { return g_command_line; }
+
+namespace {
+// SIGINT / SIGTERM: remove the temporary file of any write in progress (outputs only ever
+// appear by rename, so nothing partial remains), say so, and exit 130. Only async-signal-safe
+// calls. Training checkpoints (--checkpoint) are whole files written the same way.
+extern "C" void OnInterrupt(int) {
+  blade::RemovePendingTemporaryFiles();
+  static const char kMessage[] = "\nblade: interrupted; unfinished outputs were removed\n";
+  [[maybe_unused]] ssize_t n = ::write(2, kMessage, sizeof kMessage - 1);
+  ::_exit(130);
+}
+}  // namespace
+
+void InstallInterruptHandler() {
+  struct sigaction action {};
+  action.sa_handler = OnInterrupt;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGTERM, &action, nullptr);
+}
 }  // namespace blade::cli
 
 int main(int argc, char** argv) {
   blade::KeepFreedImageMemory();
   using namespace blade::cli;
+  InstallInterruptHandler();
   for (int i = 0; i < argc; ++i) g_command_line += (i ? " " : "") + std::string(i ? argv[i] : "blade");
   CLI::App app{"blade: image PDEs solved with BLADE, a shallow learned adaptive-filter network"};
   app.require_subcommand(1);

@@ -19,6 +19,10 @@ packages=(
 if [ "${1:-}" = bench ]; then
   packages+=(python3-opencv gmic)
 fi
+# `install-deps.sh fuzz`: clang with libFuzzer, and its OpenMP runtime.
+if [ "${1:-}" = fuzz ]; then
+  packages+=(clang libomp-dev)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -41,6 +41,10 @@ void WriteImage(const Image& image, const std::string& path, const WriteOptions&
 void WriteFileAtomically(const std::string& path,
                          const std::function<void(const std::string& tmp_path)>& write);
 // Writes a text file atomically.
+// Deletes the temporary files of atomic writes still in progress. Async-signal-safe (only
+// unlink), so a SIGINT/SIGTERM handler can call it before _exit: an interrupted command then
+// leaves neither a partial output nor a temporary file.
+void RemovePendingTemporaryFiles();
 void WriteTextFileAtomically(const std::string& path, const std::string& text);
 
 }  // namespace blade

@@ -60,6 +60,17 @@ struct TrainOptions {
   std::function<void(const std::string&)> on_status;  // one-line status messages
   // (epoch, epochs, train loss, validation loss, seconds elapsed) after each epoch.
   std::function<void(int, int, double, double, double)> on_epoch;
+  // Checkpointing: called after every fine-tuning epoch with (epoch, current model, best
+  // model so far), e.g. to save both.
+  std::function<void(int, const Model&, const Model&)> on_checkpoint;
+  // Resuming: when resume_from is set, its selection and filters replace the thresholds and
+  // least squares, and fine-tuning continues at epoch resume_epoch + 1 with resume_best (or
+  // resume_from) as the best model so far. Optimiser state (Adam moments, conjugate
+  // directions) starts afresh, so a resumed run is close to, not identical with, an
+  // uninterrupted one.
+  const Model* resume_from = nullptr;
+  const Model* resume_best = nullptr;
+  int resume_epoch = 0;
 };
 
 struct TrainReport {

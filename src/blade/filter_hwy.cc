@@ -44,10 +44,10 @@ template <int kSize>
 void ApplyRowFixed(const float* HWY_RESTRICT p, int pw, int w, const std::int32_t* HWY_RESTRICT sel,
                    const float* HWY_RESTRICT padded_taps, float* HWY_RESTRICT out) {
   const hn::CappedTag<float, 8> d;
-  const int lanes = int(hn::Lanes(d));
   const int filter_len = kSize * RowLength(kSize);
   int x = 0;
 #if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3
+  const int lanes = int(hn::Lanes(d));
   // Eight pixels at a time, their eight lane-sums reduced together by a horizontal-add tree
   // (about 1 instruction per pixel instead of a full reduction each).
   if (lanes == 8) {

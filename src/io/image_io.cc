@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <climits>
@@ -219,6 +220,39 @@ void WriteImage(const Image& image, const std::string& path, const WriteOptions&
   });
 }
 
+namespace {
+
+// Temporary files being written, for RemovePendingTemporaryFiles (lock-free: a signal handler
+// reads it). A slot is 0 free, 1 being filled, 2 holding a path.
+constexpr int kPendingSlots = 32;
+constexpr std::size_t kMaxPendingPath = 4096;
+std::atomic<int> pending_state[kPendingSlots];
+char pending_path[kPendingSlots][kMaxPendingPath];
+
+int RegisterPending(const std::string& tmp) {
+  if (tmp.size() >= kMaxPendingPath) return -1;
+  for (int i = 0; i < kPendingSlots; ++i) {
+    int expected = 0;
+    if (pending_state[i].compare_exchange_strong(expected, 1)) {
+      std::memcpy(pending_path[i], tmp.c_str(), tmp.size() + 1);
+      pending_state[i].store(2);
+      return i;
+    }
+  }
+  return -1;  // more concurrent writes than slots: this one is simply not tracked
+}
+
+void UnregisterPending(int slot) {
+  if (slot >= 0) pending_state[slot].store(0);
+}
+
+}  // namespace
+
+void RemovePendingTemporaryFiles() {
+  for (int i = 0; i < kPendingSlots; ++i)
+    if (pending_state[i].load() == 2) ::unlink(pending_path[i]);
+}
+
 void WriteFileAtomically(const std::string& path,
                          const std::function<void(const std::string& tmp_path)>& write) {
   if (path.empty()) Fail("cannot write a file with an empty name");
@@ -242,6 +276,7 @@ void WriteFileAtomically(const std::string& path,
   int fd = ::mkstemp(name.data());
   if (fd < 0) Fail("cannot write '", path, "': ", std::strerror(errno));
   std::string tmp_path(name.data());
+  const int slot = RegisterPending(tmp_path);
   ::fchmod(fd, NewFileMode());
   ::close(fd);
 
@@ -251,8 +286,10 @@ void WriteFileAtomically(const std::string& path,
       Fail("cannot write '", path, "': ", std::strerror(errno));
   } catch (...) {
     std::remove(tmp_path.c_str());
+    UnregisterPending(slot);
     throw;
   }
+  UnregisterPending(slot);
   // No fsync: outputs are reproducible results, and syncing every file would slow down runs
   // that write many frames; the rename alone already guarantees no reader sees a partial file.
 }

@@ -65,6 +65,7 @@ struct FineTuning {
   std::function<void(const std::string&)> status;
   std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
   int since_best = 0;
+  int first_epoch = 1;  // > 1 when resuming from a checkpoint
 
   // Records an epoch; true when training should stop (patience exhausted).
   bool EndEpoch(int epoch, const Model& model, double train_loss) {
@@ -80,9 +81,11 @@ struct FineTuning {
       rep.best_epoch = epoch;
       since_best = 0;
     } else if (++since_best >= o.patience) {
+      if (o.on_checkpoint) o.on_checkpoint(epoch, model, best);
       status(StrCat("early stop after epoch ", epoch, " (best epoch ", rep.best_epoch, ")"));
       return true;
     }
+    if (o.on_checkpoint) o.on_checkpoint(epoch, model, best);
     return false;
   }
 };
@@ -99,7 +102,7 @@ void FineTuneAdam(Model& model, const std::vector<Sequence>& train, std::mt19937
   }
   const double beta1 = 0.9, beta2 = 0.999, adam_eps = 1e-12;
   long adam_t = 0;
-  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+  for (int epoch = ft.first_epoch; epoch <= o.epochs; ++epoch) {
     std::vector<std::size_t> idx(train.size());
     for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
     std::shuffle(idx.begin(), idx.end(), rng);
@@ -192,7 +195,7 @@ void FineTuneNewton(Model& model, const std::vector<Sequence>& data, FineTuning&
   // Preconditioned nonlinear conjugate gradients (Polak-Ribiere+): the direction adds beta
   // times the previous one, which speeds up the slow directions the one-step curvature misses.
   std::vector<double> dir, prev_g, prev_pg;
-  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+  for (int epoch = ft.first_epoch; epoch <= o.epochs; ++epoch) {
     std::vector<double> pg = g[0];
     pre.Apply(pg);
     double beta = 0;
@@ -315,7 +318,20 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
     std::vector<const Image*> frames;
     for (const Sequence& s : train)
       for (std::size_t k = 0; k + 1 < s.size(); ++k) frames.push_back(&s[k]);
-    FitThresholds(cfg, frames);
+    if (o.resume_from == nullptr) FitThresholds(cfg, frames);
+  }
+  if (o.resume_from != nullptr) {
+    // The checkpoint must be this training's model: same form, footprint and PDE preset.
+    const Model& r = *o.resume_from;
+    r.Validate();
+    if (r.form != o.form || r.banks[0].filters.size != o.footprint || r.preset != preset.name ||
+        r.banks[0].selection.num_filters() != cfg.num_filters())
+      Fail("the checkpoint is a ", FormName(r.form), " ", r.banks[0].filters.size, "x",
+           r.banks[0].filters.size, " model of preset '", r.preset, "' with ",
+           r.banks[0].selection.num_filters(), " filters; this training makes a ", FormName(o.form),
+           " ", o.footprint, "x", o.footprint, " model of '", preset.name, "' with ",
+           cfg.num_filters(), " filters");
+    cfg = r.banks[0].selection;
   }
   Model model = MakeEmptyModel(o.form, cfg, o.footprint);
   model.dt = preset.dt();
@@ -337,7 +353,12 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
         augmented.push_back(std::move(copy));
       }
   const std::vector<Sequence>& fit_data = o.augment_least_squares ? augmented : train;
-  rep.fallback_filters = FitLeastSquares(model, fit_data, o);
+  if (o.resume_from != nullptr) {
+    for (std::size_t b = 0; b < model.banks.size(); ++b) model.banks[b] = o.resume_from->banks[b];
+    status(StrCat("resuming after epoch ", o.resume_epoch, " from the checkpoint"));
+  } else {
+    rep.fallback_filters = FitLeastSquares(model, fit_data, o);
+  }
   rep.ls_train_loss = RolloutLoss(model, train, o.integrator);
   rep.ls_validation_loss = val.empty() ? rep.ls_train_loss : RolloutLoss(model, val, o.integrator);
   status(StrCat("least squares: train loss ", rep.ls_train_loss, ", validation loss ",
@@ -346,7 +367,18 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
   Model best = model;
   double best_val = rep.ls_validation_loss;
   rep.best_epoch = 0;
+  if (o.resume_from != nullptr && o.resume_best != nullptr) {
+    Model candidate = model;
+    for (std::size_t b = 0; b < candidate.banks.size(); ++b) candidate.banks[b] = o.resume_best->banks.at(b);
+    const double v = val.empty() ? RolloutLoss(candidate, train, o.integrator)
+                                 : RolloutLoss(candidate, val, o.integrator);
+    if (v < best_val) {
+      best = std::move(candidate);
+      best_val = v;
+    }
+  }
   FineTuning ft{o, val, rep, best, best_val, status};
+  ft.first_epoch = o.resume_from != nullptr ? o.resume_epoch + 1 : 1;
   if (o.optimizer == "newton")
     FineTuneNewton(model, fit_data, ft);
   else
