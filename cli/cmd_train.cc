@@ -138,7 +138,8 @@ void AddTrainCommand(CLI::App& app) {
       if (o.footprint < 3 || o.footprint > 9 || o.footprint % 2 == 0)
         Fail("--footprint must be odd, 3..9 (got ", o.footprint, ")");
     }
-    // Fail on a bad checkpoint before the (long) reference computation.
+    // Fail on bad options or a bad checkpoint before the (long) reference computation.
+    o.Validate();
     if (!args->resume.empty()) LoadModel(args->resume);
     if (!args->checkpoint.empty()) CheckModelOutput(args->checkpoint);
     std::vector<std::string> files = ListImagesLimited(args->images, args->limit);

@@ -71,6 +71,10 @@ struct TrainOptions {
   const Model* resume_from = nullptr;
   const Model* resume_best = nullptr;
   int resume_epoch = 0;
+
+  // Fails with the valid ranges on a nonsensical option (TrainModel calls it first; the tool
+  // calls it before computing any training data).
+  void Validate() const;
 };
 
 struct TrainReport {

@@ -281,16 +281,21 @@ double RolloutLoss(const Model& model, const std::vector<Sequence>& data, Integr
   return total / double(data.size());
 }
 
+void TrainOptions::Validate() const {
+  if (epochs < 0 || batch < 1 || crop < 0 || !(learning_rate > 0) || !std::isfinite(learning_rate) ||
+      patience < 1 || warmup_steps < 0 || !(validation_fraction >= 0 && validation_fraction < 1) ||
+      !(ridge >= 0) || !std::isfinite(ridge))
+    Fail("invalid training options (epochs >= 0, batch >= 1, crop >= 0, learning rate > 0, "
+         "patience >= 1, warm-up >= 0, 0 <= validation fraction < 1, ridge >= 0, all finite)");
+  if (form == ModelForm::kResample) Fail("use the resampling trainer for resampling models");
+  if (optimizer != "adam" && optimizer != "newton")
+    Fail("unknown optimiser '", optimizer, "' (adam or newton)");
+}
+
 Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const TrainOptions& o,
                  TrainReport* report) {
+  o.Validate();
   if (data.size() < 2) Fail("training needs at least 2 images (got ", data.size(), ")");
-  if (o.epochs < 0 || o.batch < 1 || o.crop < 0 || !(o.learning_rate > 0) || o.patience < 1 ||
-      o.warmup_steps < 0 || !(o.validation_fraction >= 0 && o.validation_fraction < 1) || !(o.ridge >= 0))
-    Fail("invalid training options (epochs >= 0, batch >= 1, crop >= 0, learning rate > 0, "
-         "patience >= 1, warm-up >= 0, 0 <= validation fraction < 1, ridge >= 0)");
-  if (o.form == ModelForm::kResample) Fail("use the resampling trainer for resampling models");
-  if (o.optimizer != "adam" && o.optimizer != "newton")
-    Fail("unknown optimiser '", o.optimizer, "' (adam or newton)");
   auto status = [&](const std::string& s) {
     if (o.on_status) o.on_status(s);
   };
