@@ -18,6 +18,13 @@ build: configure
 # The whole suite: unit (GoogleTest), CLI, Python cross-checks; slow checks have their own target.
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow
+	@$(MAKE) --no-print-directory test-sanitize
+
+# The unit and command-line tests again, built with AddressSanitizer + UndefinedBehaviorSanitizer.
+test-sanitize: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	@cd build-asan && ctest --output-on-failure -j $(JOBS) -L "unit|cli"
 
 test-slow: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L slow
@@ -36,4 +43,4 @@ bench: build
 	@/usr/bin/python3 bench/peers.py
 
 clean:
-	rm -rf $(BUILD) build-debug build-asan out
+	rm -rf $(BUILD) build-debug build-asan build-fuzz out

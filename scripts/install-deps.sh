@@ -13,6 +13,7 @@ packages=(
   python3 python3-numpy python3-skimage python3-pytest  # cross-checks; skimage's sample images
   python3-matplotlib                         # the report's plots
   python3-dev pybind11-dev                   # the Python module
+  python3-distributed python3-pil            # Dask scale-out; test images in many formats
   chromium                                   # the test that renders the report headless
 )
 # `install-deps.sh bench`: also the peers that bench/peers.py times side by side with blade.
