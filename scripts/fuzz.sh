@@ -14,14 +14,16 @@ for target in image_reader model_loader; do
   echo "fuzz: $target, $runs inputs"
   start=$(date +%s)
   # -max_len: whole small models and images; -rss_limit_mb: the pixel limit keeps decoding small.
-  (cd build-fuzz && ASAN_OPTIONS=detect_leaks=1 OMP_NUM_THREADS=1 ./fuzz/${target}_fuzz \
-     -runs="$runs" -max_len=16384 -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 "$corpus" \
-     2>&1 | grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss|==|SUMMARY|Done)" || true)
-  rc=${PIPESTATUS[0]}
-  echo "fuzz: $target finished in $(( $(date +%s) - start )) s"
+  log=build-fuzz/$target.log
+  rc=0
+  (cd build-fuzz && ASAN_OPTIONS=detect_leaks=1 OMP_NUM_THREADS=1 ./bin/${target}_fuzz \
+     -runs="$runs" -max_len=16384 -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 "$corpus") \
+     >"$log" 2>&1 || rc=$?
+  grep -E "^(Done|stat::number_of_executed_units|stat::average_exec_per_sec|stat::new_units_added|stat::peak_rss_mb|SUMMARY|==[0-9]+==ERROR)" "$log" || true
+  echo "fuzz: $target finished in $(( $(date +%s) - start )) s, exit $rc (log: $log)"
   rm -rf "$corpus"
-  if compgen -G "build-fuzz/crash-*" >/dev/null || compgen -G "build-fuzz/timeout-*" >/dev/null \
-     || compgen -G "build-fuzz/oom-*" >/dev/null; then
+  if [ "$rc" -ne 0 ] || compgen -G "build-fuzz/crash-*" >/dev/null || \
+     compgen -G "build-fuzz/timeout-*" >/dev/null || compgen -G "build-fuzz/oom-*" >/dev/null; then
     echo "fuzz: $target found a failing input (build-fuzz/crash-*, timeout-*, oom-*)" >&2
     exit 1
   fi
