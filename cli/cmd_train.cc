@@ -44,7 +44,7 @@ std::vector<Sequence> LoadSequences(const Preset& preset, const std::vector<std:
 void AddTrainCommand(CLI::App& app) {
   struct Args {
     std::string pde, preset, images, out, form = "direct", integrator = "euler", cache,
-        optimizer = "adam", log, checkpoint, resume;
+        optimizer = "adam", log, checkpoint, resume, constraint = "none";
     bool no_cache = false, no_augment = false, augment_ls = false;
     int epochs = 30, limit = 0, batch = 8, crop = 64, footprint = 5, patience = 6, cg = 60,
         warmup = 20;
@@ -59,6 +59,8 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--preset", args->preset, "Preset name (default: the PDE's own)");
   cmd->add_option("--images", args->images, "Folder of training photographs")->required();
   cmd->add_option("--out", args->out, "Output model file (.blade)")->required();
+  cmd->add_option("--constraint", args->constraint,
+                  "none, or monotone: a provably stable model (maximum principle; docs/MONOTONE.md)");
   cmd->add_option("--checkpoint", args->checkpoint,
                   "After every fine-tuning epoch, save the current model here (.blade) and the best "
                   "so far next to it (NAME.best.blade)");
@@ -106,6 +108,7 @@ void AddTrainCommand(CLI::App& app) {
     o.crop = args->crop;
     o.learning_rate = args->lr;
     o.optimizer = args->optimizer;
+    o.constraint = args->constraint;
     o.patience = args->patience;
     o.warmup_steps = args->warmup;
     o.augment = !args->no_augment;

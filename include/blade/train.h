@@ -44,6 +44,9 @@ struct TrainOptions {
   // steps preconditioned by the one-step curvature (DirectPreconditioner, direct form only)
   // with a backtracking line search, so the training loss never rises.
   std::string optimizer = "adam";
+  // "monotone": constrained least squares and projected fine-tuning steps keep every filter in
+  // the monotone set (blade/monotone.h), so the model obeys the discrete maximum principle.
+  std::string constraint = "none";
   double learning_rate = 2e-3;
   // Adam steps over which the learning rate ramps linearly up from ~0: Adam's first updates
   // move every tap by about the full rate whatever its gradient's scale, which can throw a

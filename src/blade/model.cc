@@ -1,5 +1,6 @@
 // BLADE right-hand side (direct and flux forms), Euler/midpoint runs, and the unrolled backward pass.
 #include "blade/model.h"
+#include "blade/monotone.h"
 
 #include <algorithm>
 #include <cmath>
@@ -75,6 +76,7 @@ void Model::Validate() const {
     Fail("model safe_range must be two finite numbers, low <= high");
   if (constraint != "none" && constraint != "monotone")
     Fail("unknown model constraint '", constraint, "'");
+  if (constraint == "monotone") CheckMonotone(*this);  // verified on every load
 }
 
 Model MakeEmptyModel(ModelForm form, const SelectionConfig& selection, int footprint) {

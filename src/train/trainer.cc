@@ -9,6 +9,7 @@
 #include "blade/error.h"
 #include "blade/parallel.h"
 #include "blade/train.h"
+#include "blade/monotone.h"
 
 namespace blade {
 namespace {
@@ -154,6 +155,7 @@ void FineTuneAdam(Model& model, const std::vector<Sequence>& train, std::mt19937
           model.banks[b].filters.taps[i] -=
               float(rate * (m1[b][i] / c1) / (std::sqrt(m2[b][i] / c2) + adam_eps));
         }
+      if (o.constraint == "monotone") ProjectMonotone(model);  // projected gradient step
     }
     const double train_loss = counted > 0 ? epoch_loss / counted : std::numeric_limits<double>::infinity();
     if (ft.EndEpoch(epoch, model, train_loss)) break;
@@ -220,6 +222,7 @@ void FineTuneNewton(Model& model, const std::vector<Sequence>& data, FineTuning&
       Model trial = model;
       for (std::size_t i = 0; i < dir.size(); ++i)
         trial.banks[0].filters.taps[i] += float(rate * dir[i]);
+      if (o.constraint == "monotone") ProjectMonotone(trial);  // projected step
       const double trial_loss = RolloutLoss(trial, data, o.integrator);
       if (trial_loss < loss) {
         model = std::move(trial);
@@ -290,6 +293,10 @@ void TrainOptions::Validate() const {
   if (form == ModelForm::kResample) Fail("use the resampling trainer for resampling models");
   if (optimizer != "adam" && optimizer != "newton")
     Fail("unknown optimiser '", optimizer, "' (adam or newton)");
+  if (constraint != "none" && constraint != "monotone")
+    Fail("unknown constraint '", constraint, "' (none or monotone)");
+  if (constraint == "monotone" && form != ModelForm::kDirect)
+    Fail("the monotone constraint applies to direct models");
 }
 
 Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const TrainOptions& o,
@@ -360,7 +367,12 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
   const std::vector<Sequence>& fit_data = o.augment_least_squares ? augmented : train;
   if (o.resume_from != nullptr) {
     for (std::size_t b = 0; b < model.banks.size(); ++b) model.banks[b] = o.resume_from->banks[b];
+    model.constraint = o.resume_from->constraint;
     status(StrCat("resuming after epoch ", o.resume_epoch, " from the checkpoint"));
+  } else if (o.constraint == "monotone") {
+    // Constrained least squares: non-negative off-centre taps, dt * their sum <= 1.
+    rep.fallback_filters =
+        SolveMonotoneLeastSquares(model, AccumulateNormalEquations(model, fit_data), o.ridge);
   } else {
     rep.fallback_filters = FitLeastSquares(model, fit_data, o);
   }
