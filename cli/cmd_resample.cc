@@ -64,6 +64,7 @@ void AddResampleCommands(CLI::App& app) {
     o.selection.orientations = t->bins[0];
     o.selection.strengths = t->bins[1];
     o.selection.coherences = t->bins[2];
+    o.Validate();
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<Image> hr;
     for (const std::string& f : ListImagesLimited(t->images, t->limit))

@@ -108,5 +108,14 @@ check "train: unknown optimizer" refuse -- "$blade" -q train --pde pm --images "
 check "train: output not .blade" refuse -- "$blade" -q train --pde pm --images "$work/good.png" --out "$work/out.png"
 check "eval: negative long steps" refuse -- "$blade" -q eval --model "$models/pm.blade" --images "$work/good.png" --long-steps -5
 check "run: absurd steps" refuse -- "$blade" -q run --model "$models/tv.blade" --steps 2000000000 "$work/good.png" "$out"
+check "baselines: missing folder" refuse -- "$blade" -q baselines --pde pm --images "$work/none"
+check "baselines: unknown PDE" refuse -- "$blade" -q baselines --pde heat --images "$work/good.png"
+check "train-resample: order 7" refuse -- "$blade" -q train-resample --images "$work" --order 7 --out "$work/out.blade"
+check "train-resample: zero shifts" refuse -- "$blade" -q train-resample --images "$work" --shifts 0 --out "$work/out.blade"
+check "train-resample: negative ridge" refuse -- "$blade" -q train-resample --images "$work" --ridge -1 --out "$work/out.blade"
+check "eval-resample: tiny image" refuse -- "$blade" -q eval-resample --model "$models/resample.blade" --images "$work/tiny2.png"
+check "presets: unexpected argument" refuse -- "$blade" -q presets extra
+check "train --constraint: unknown" refuse -- "$blade" -q train --pde pm --images "$work/good.png" --constraint convex --out "$work/out.blade"
+check "train --constraint monotone: flux form" refuse -- "$blade" -q train --pde pm --form flux --images "$work/good.png" --constraint monotone --out "$work/out.blade"
 check "run: NaN dt" refuse -- "$blade" -q run --model "$models/tv.blade" --dt nan "$work/good.png" "$out"
 exit $fail

@@ -72,6 +72,8 @@ struct ResampleTrainOptions {
   // orders of magnitude (d^3 <= 1/8): 1e-3 cost the order-3 model 2 dB on Kodak bursts.
   double ridge = 1e-7;
   std::uint64_t seed = 1;
+  // Fails with the valid range on a nonsensical option (before any image is read).
+  void Validate() const;
 };
 
 // Fits a resampling model by least squares. The model is linear in all banks and they share one

@@ -193,13 +193,18 @@ Image ObserveShifted(const Image& hr, int factor, double psf_sigma, const Flow& 
   return out;
 }
 
-Model TrainResampleModel(const std::vector<Image>& hr_images, const ResampleTrainOptions& o) {
-  if (hr_images.size() < 1) Fail("resampling training needs at least one image");
+void ResampleTrainOptions::Validate() const {
+  const ResampleTrainOptions& o = *this;
   if (o.shifts_per_image < 1 || o.shifts_per_image > 1000) Fail("shifts per image must be 1..1000");
   if (o.footprint < 3 || o.footprint > 9 || o.footprint % 2 == 0)
     Fail("footprint must be odd, 3..9 (got ", o.footprint, ")");
   if (o.order < 1 || o.order > 3) Fail("resampling order must be 1, 2 or 3 (got ", o.order, ")");
   RequireNonNegative(o.ridge, "ridge");
+}
+
+Model TrainResampleModel(const std::vector<Image>& hr_images, const ResampleTrainOptions& o) {
+  o.Validate();
+  if (hr_images.size() < 1) Fail("resampling training needs at least one image");
   std::mt19937_64 rng(o.seed);
   std::uniform_real_distribution<double> half(-0.5, 0.5);
   // Training pairs: the unshifted observation and observations shifted by constant (dx, dy).
