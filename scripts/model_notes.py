@@ -14,7 +14,9 @@ lines = [
     "photographs (`../shared/data/train/BSDS500`; never the Kodak evaluation images), with the",
     "PDE's preset in `presets/presets.json`. This page is generated from the provenance stored",
     "in each file (`scripts/model_notes.py`; `blade info MODEL` shows the same). Quality numbers",
-    "are in `docs/RESULTS.md`.",
+    "are in `docs/RESULTS.md`. The `*-monotone` models are the provably stable family",
+    "(`docs/MONOTONE.md`), trained by `scripts/train_monotone.sh` with the same settings as",
+    "their unconstrained counterparts plus `--constraint monotone`, then copied here.",
     "",
 ]
 for path in sorted((root / "models").glob("*.blade")):
@@ -55,6 +57,8 @@ for path in sorted((root / "models").glob("*.blade")):
         f"- time: {float(p.get('train_seconds', 'nan')):.0f} s in all, of which"
         f" {float(p.get('data_seconds', 'nan')):.0f} s reference data (0 when the cache was warm)",
         f"- stability horizon: {stability}",
+        *([f"- constraint: {info['constraint']} (discrete maximum principle; verified when the file is loaded)"]
+          if info.get("constraint", "none") != "none" else []),
         f"- trained {p.get('date', '?')} at revision {p.get('revision', '?')}, seed {p.get('seed', '?')}",
         f"- command: `{p.get('command', '?')}`",
         "",
