@@ -1,0 +1,45 @@
+#!/usr/bin/python3
+"""Tabulates and plots the accuracy-against-cost study (scripts/cost_study.sh): kodak4x PSNR
+against time per BLADE step and parameter count. Usage: scripts/cost_study.py [OUT_DIR]"""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+root = Path(__file__).resolve().parent.parent
+out = Path(sys.argv[1]) if len(sys.argv) > 1 else root / "out" / "cost"
+rows = []
+for path in sorted(out.glob("*.json")):
+    doc = json.loads(path.read_text())
+    info = json.loads(subprocess.check_output([str(root / "build/bin/blade"), "info", "--json",
+                                               str(path.with_suffix(".blade"))]))
+    filters = 1
+    for b in info["bins"]:
+        filters *= b
+    rows.append({"name": path.stem, "psnr": doc["rows"]["blade"]["psnr"], "ssim": doc["rows"]["blade"]["ssim"],
+                 "step_ms": 1000 * doc["rows"]["blade"]["seconds"] / doc["steps"],
+                 "parameters": filters * info["footprint"] ** 2})
+rows.sort(key=lambda r: r["step_ms"])
+print("| config | PSNR dB | SSIM | ms per step (192x128, 2 threads) | parameters |")
+print("|---|---|---|---|---|")
+for r in rows:
+    print(f"| {r['name']} | {r['psnr']:.2f} | {r['ssim']:.4f} | {r['step_ms']:.3f} | {r['parameters']:,} |")
+(root / "docs" / "data" / "cost_study.json").write_text(json.dumps(rows, indent=2) + "\n")
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+for ax, key, label in ((axes[0], "step_ms", "ms per BLADE step (192x128 LR, 2 threads)"),
+                       (axes[1], "parameters", "parameters (filters x taps)")):
+    ax.scatter([r[key] for r in rows], [r["psnr"] for r in rows])
+    for r in rows:
+        ax.annotate(r["name"], (r[key], r["psnr"]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.set_xlabel(label)
+    ax.set_xscale("log")
+    ax.grid(alpha=0.3)
+axes[0].set_ylabel("kodak4x PSNR, Perona-Malik (dB)")
+fig.suptitle("Perona-Malik, least squares only: accuracy against cost")
+fig.tight_layout()
+fig.savefig(root / "docs" / "images" / "cost_study.png", dpi=90)
