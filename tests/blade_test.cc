@@ -3,6 +3,8 @@
 
 #include <cmath>
 #include <filesystem>
+#include <sstream>
+#include <fstream>
 #include <random>
 
 #include "blade/error.h"
@@ -453,6 +455,31 @@ TEST(BladeModelFile, RejectsDamagedFiles) {
     EXPECT_NE(std::string(e.what()).find("version 7"), std::string::npos);
   }
   EXPECT_THROW(LoadModel("/nonexistent/model.blade"), Error);
+  // Numbers out of their type's range (found by fuzz/model_loader_fuzz, whose input is kept in
+  // fuzz/corpus/model_loader/regression_huge_int.blade): an error, not an undefined conversion.
+  auto replaced = [&](const std::string& key, const std::string& value) {
+    std::string t = text;
+    const std::size_t at = t.find("\"" + key + "\": ");
+    const std::size_t end = t.find_first_of(",\n}", at + key.size() + 4);
+    t.replace(at, end - at, "\"" + key + "\": " + value);
+    return t;
+  };
+  EXPECT_THROW(ParseModel(replaced("steps", "4.4e83"), "huge steps"), Error);
+  EXPECT_THROW(ParseModel(replaced("footprint", "1e300"), "huge footprint"), Error);
+  EXPECT_THROW(ParseModel(replaced("orientations", "2.5"), "fractional bins"), Error);
+  EXPECT_THROW(ParseModel(replaced("safe_steps", "-1e40"), "huge safe steps"), Error);
+  std::string huge_tap = text;
+  huge_tap.replace(huge_tap.find("\"taps\": [") + 9, 0, "1e300,");
+  EXPECT_THROW(ParseModel(huge_tap, "huge tap"), Error);
+  std::ifstream crash(testing::SourcePath("fuzz/corpus/model_loader/regression_huge_int.blade"));
+  std::stringstream buffer;
+  buffer << crash.rdbuf();
+  ASSERT_FALSE(buffer.str().empty());
+  EXPECT_THROW(ParseModel(buffer.str(), "fuzz regression"), Error);
+  // A "format" of the wrong JSON type (regression_format_type.blade): Error, not a json
+  // exception escaping the loader.
+  EXPECT_THROW(ParseModel("{\"format\": [1, 2]}", "format array"), Error);
+  EXPECT_THROW(ParseModel("[]", "array"), Error);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -28,17 +29,50 @@ json SelectionToJson(const SelectionConfig& s) {
           {"intensity_thresholds", s.intensity_thresholds}};
 }
 
+// Checked conversions: a JSON number outside the target type's range (e.g. 4e83 where an int
+// belongs, or 1e300 for a float tap) is an error, not an undefined conversion (found by
+// fuzz/model_loader_fuzz). Fails with the field's name.
+int ToInt(const json& v, const char* what) {
+  if (!v.is_number()) Fail("\"", what, "\" must be a number");
+  const double d = v.get<double>();
+  if (!(d >= -2147483648.0 && d <= 2147483647.0) || d != std::floor(d))
+    Fail("\"", what, "\" must be an integer in the int range (got ", d, ")");
+  return int(d);
+}
+
+int IntOr(const json& doc, const char* key, int fallback) {
+  return doc.contains(key) ? ToInt(doc.at(key), key) : fallback;
+}
+
+// Non-numbers (JSON null stands for NaN/inf) become NaN, caught later by Validate; finite
+// numbers beyond float's range become +-inf, likewise caught.
+float ToFloat(const json& v) {
+  if (!v.is_number()) return NAN;
+  const double d = v.get<double>();
+  if (std::isfinite(d) && std::abs(d) > double(std::numeric_limits<float>::max()))
+    return d > 0 ? INFINITY : -INFINITY;
+  return float(d);
+}
+
+std::vector<float> Floats(const json& v, const char* what) {
+  if (!v.is_array()) Fail("\"", what, "\" must be an array of numbers");
+  std::vector<float> out;
+  out.reserve(v.size());
+  for (const json& x : v) out.push_back(ToFloat(x));
+  return out;
+}
+
 SelectionConfig SelectionFromJson(const json& j) {
   SelectionConfig s;
-  s.orientations = j.at("orientations").get<int>();
-  s.strengths = j.at("strengths").get<int>();
-  s.coherences = j.at("coherences").get<int>();
-  s.intensities = j.at("intensities").get<int>();
+  s.orientations = ToInt(j.at("orientations"), "orientations");
+  s.strengths = ToInt(j.at("strengths"), "strengths");
+  s.coherences = ToInt(j.at("coherences"), "coherences");
+  s.intensities = ToInt(j.at("intensities"), "intensities");
   s.rho = j.at("rho").get<double>();
   s.joint_color = j.value("joint_color", false);
-  s.strength_thresholds = j.at("strength_thresholds").get<std::vector<float>>();
-  s.coherence_thresholds = j.at("coherence_thresholds").get<std::vector<float>>();
-  s.intensity_thresholds = j.at("intensity_thresholds").get<std::vector<float>>();
+  s.strength_thresholds = Floats(j.at("strength_thresholds"), "strength_thresholds");
+  s.coherence_thresholds = Floats(j.at("coherence_thresholds"), "coherence_thresholds");
+  s.intensity_thresholds = Floats(j.at("intensity_thresholds"), "intensity_thresholds");
   return s;
 }
 
@@ -76,11 +110,13 @@ Model ParseModel(const std::string& text, const std::string& name) {
   } catch (const json::exception&) {
     Fail("'", name, "' is not a blade model (not valid JSON; truncated or corrupt?)");
   }
-  if (!doc.is_object() || doc.value("format", "") != kMagic)
+  // A "format" of the wrong JSON type must also be an Error, not a json exception.
+  if (!doc.is_object() || !doc.contains("format") || !doc.at("format").is_string() ||
+      doc.at("format").get<std::string>() != kMagic)
     Fail("'", name, "' is not a blade model (missing \"format\": \"", kMagic, "\")");
   Model m;
   try {
-    const int version = doc.at("version").get<int>();
+    const int version = ToInt(doc.at("version"), "version");
     if (version != Model::kFormatVersion)
       Fail("'", name, "' is a version ", version, " model; this blade reads version ",
            Model::kFormatVersion);
@@ -89,12 +125,12 @@ Model ParseModel(const std::string& text, const std::string& name) {
     m.preset = doc.value("preset", "");
     m.pde_params = doc.value("pde_params", std::map<std::string, double>{});
     m.dt = doc.at("dt").get<double>();
-    m.steps = doc.value("steps", 10);
+    m.steps = IntOr(doc, "steps", 10);
     m.integrator = ParseIntegrator(doc.value("integrator", "euler"));
     m.constraint = doc.value("constraint", "none");
-    m.safe_steps = doc.value("safe_steps", -1);
+    m.safe_steps = IntOr(doc, "safe_steps", -1);
     if (doc.contains("safe_range")) {
-      const auto r = doc.at("safe_range").get<std::vector<float>>();
+      const auto r = Floats(doc.at("safe_range"), "safe_range");
       if (r.size() != 2) Fail("'", name, "': safe_range must hold two numbers");
       m.safe_range[0] = r[0];
       m.safe_range[1] = r[1];
@@ -103,11 +139,10 @@ Model ParseModel(const std::string& text, const std::string& name) {
     for (const json& b : doc.at("banks")) {
       Bank bank;
       bank.selection = SelectionFromJson(b.at("selection"));
-      bank.filters.size = b.at("footprint").get<int>();
-      bank.filters.count = b.at("count").get<int>();
+      bank.filters.size = ToInt(b.at("footprint"), "footprint");
+      bank.filters.count = ToInt(b.at("count"), "count");
       // Values that JSON cannot hold (NaN, inf) are written as null: caught by Validate.
-      for (const json& t : b.at("taps"))
-        bank.filters.taps.push_back(t.is_number() ? t.get<float>() : NAN);
+      bank.filters.taps = Floats(b.at("taps"), "taps");
       m.banks.push_back(std::move(bank));
     }
   } catch (const json::exception& e) {
