@@ -69,8 +69,6 @@ def _accumulate(model: blade.Model, images: list[str], cache: str) -> dict:
     return blade.accumulate_normal_equations(model, images, cache=cache)
 
 
-def _add(x: dict, y: dict) -> dict:
-    return {k: x[k] + y[k] for k in x}
 
 
 def train_least_squares(client, pde: str, images: Sequence[str], footprint: int = 5,
@@ -94,11 +92,8 @@ def train_least_squares(client, pde: str, images: Sequence[str], footprint: int 
     model = blade.empty_model(pde, footprint, counts,
                               blade.quantile_thresholds(np.concatenate([f[0] for f in feats]), counts[1]),
                               blade.quantile_thresholds(np.concatenate([f[1] for f in feats]), counts[2]))
-    futures = [client.submit(_accumulate, model, part, cache, pure=False) for part in parts]
-    while len(futures) > 1:  # pairwise tree reduction on the workers
-        futures = [client.submit(_add, futures[i], futures[i + 1]) if i + 1 < len(futures)
-                   else futures[i] for i in range(0, len(futures), 2)]
-    total = futures[0].result()
+    total = _tree_sum(client, [client.submit(_accumulate, model, part, cache, pure=False)
+                               for part in parts])
     blade.solve_normal_equations(model, total["a"], total["b"], total["count"], ridge)
     return model
 
@@ -113,6 +108,7 @@ def _loss(model: blade.Model, images: list[str], cache: str) -> float:
 
 
 def _tree_sum(client, futures):
+    """Adds the futures' results pairwise on the workers; returns the total."""
     while len(futures) > 1:
         futures = [client.submit(_add_any, futures[i], futures[i + 1]) if i + 1 < len(futures)
                    else futures[i] for i in range(0, len(futures), 2)]
@@ -120,8 +116,9 @@ def _tree_sum(client, futures):
 
 
 def _add_any(x, y):
+    """Sum of two shard results: dicts and tuples add element by element, numbers plainly."""
     if isinstance(x, dict):
-        return _add(x, y)
+        return {k: x[k] + y[k] for k in x}
     if isinstance(x, tuple):
         return tuple(a + b for a, b in zip(x, y))
     return x + y

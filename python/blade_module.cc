@@ -122,6 +122,21 @@ py::dict ScoreDict(const Score& s) {
   return d;
 }
 
+// A selection with the given bin counts (orientation, strength, coherence[, intensity]), or the
+// preset's when `bins` is empty, and the preset's rho; thresholds are left to the caller.
+SelectionConfig SelectionWithBins(const Preset& preset, std::vector<int> bins) {
+  if (bins.empty()) bins = preset.selection_bins;
+  if (bins.size() < 3 || bins.size() > 4)
+    throw Error("bins needs orientation, strength and coherence counts (and optionally intensity)");
+  SelectionConfig s;
+  s.rho = preset.selection_rho;
+  s.orientations = bins[0];
+  s.strengths = bins[1];
+  s.coherences = bins[2];
+  s.intensities = bins.size() > 3 ? bins[3] : 1;
+  return s;
+}
+
 // The protocol's reference sequences of image files (computed, or read from the cache).
 std::vector<Sequence> Sequences(const Preset& preset, const std::vector<std::string>& files,
                                 const std::string& cache) {
@@ -373,13 +388,7 @@ PYBIND11_MODULE(_blade, m) {
     o.ridge = ridge;
     o.seed = seed;
     o.stability_steps = stability_steps;
-    o.selection.rho = preset.selection_rho;
-    if (bins.empty()) bins = preset.selection_bins;
-    if (bins.size() < 3) throw Error("bins needs orientation, strength and coherence counts");
-    o.selection.orientations = bins[0];
-    o.selection.strengths = bins[1];
-    o.selection.coherences = bins[2];
-    o.selection.intensities = bins.size() > 3 ? bins[3] : 1;
+    o.selection = SelectionWithBins(preset, bins);
     if (images.empty()) throw Error("train needs at least one image");
     py::gil_scoped_release r;
     Model model = TrainModel(preset, Sequences(preset, images, cache), o, nullptr);
@@ -421,13 +430,10 @@ PYBIND11_MODULE(_blade, m) {
                           const std::vector<float>& strength_thresholds,
                           const std::vector<float>& coherence_thresholds) {
     const Preset& preset = DefaultPreset(ParsePde(pde_name));
-    if (bins.empty()) bins = preset.selection_bins;
-    if (bins.size() < 3) throw Error("bins needs orientation, strength and coherence counts");
-    SelectionConfig s;
-    s.rho = preset.selection_rho;
-    s.orientations = bins[0];
-    s.strengths = bins[1];
-    s.coherences = bins[2];
+    SelectionConfig s = SelectionWithBins(preset, bins);
+    if (s.intensities > 1)
+      throw Error("empty_model takes no intensity thresholds: pass bins=[orientations, strengths, "
+                  "coherences]");
     s.strength_thresholds = strength_thresholds;
     s.coherence_thresholds = coherence_thresholds;
     Model model = MakeEmptyModel(ModelForm::kDirect, s, footprint);
