@@ -214,6 +214,16 @@ PYBIND11_MODULE(_blade, m) {
     return Ssim(x, y, data_range);
   }, py::arg("a"), py::arg("b"), py::arg("data_range") = 1.0,
         "Mean SSIM (Wang 2004, as tf.image.ssim): 11x11 Gaussian window, sigma 1.5, valid positions.");
+  m.def("ssim_gradient", [](const py::array& a, const py::array& b, double data_range) {
+    Image x = ToImage(a, "a"), y = ToImage(b, "b"), g;
+    double value;
+    {
+      py::gil_scoped_release r;
+      value = SsimGradient(x, y, &g, data_range);
+    }
+    return py::make_tuple(value, FromImage(std::move(g)));
+  }, py::arg("a"), py::arg("b"), py::arg("data_range") = 1.0,
+        "(mean SSIM, its gradient with respect to every pixel of a): the SSIM training loss's.");
 
   // ---- classical reference solvers and presets
   m.def("presets", [] {
@@ -377,7 +387,8 @@ PYBIND11_MODULE(_blade, m) {
   m.def("train", [](const std::string& pde_name, const std::vector<std::string>& images,
                     const std::string& form, int epochs, const std::string& optimizer,
                     double learning_rate, int footprint, std::vector<int> bins, double ridge,
-                    std::uint64_t seed, int stability_steps, const std::string& cache) {
+                    std::uint64_t seed, int stability_steps, const std::string& cache,
+                    double ssim_weight) {
     const Preset& preset = DefaultPreset(ParsePde(pde_name));
     TrainOptions o;
     o.form = ParseForm(form);
@@ -388,6 +399,7 @@ PYBIND11_MODULE(_blade, m) {
     o.ridge = ridge;
     o.seed = seed;
     o.stability_steps = stability_steps;
+    o.ssim_weight = ssim_weight;
     o.selection = SelectionWithBins(preset, bins);
     if (images.empty()) throw Error("train needs at least one image");
     py::gil_scoped_release r;
@@ -397,9 +409,10 @@ PYBIND11_MODULE(_blade, m) {
   }, py::arg("pde"), py::arg("images"), py::arg("form") = "direct", py::arg("epochs") = 0,
         py::arg("optimizer") = "newton", py::arg("learning_rate") = 1.0, py::arg("footprint") = 5,
         py::arg("bins") = std::vector<int>{}, py::arg("ridge") = 1e-3, py::arg("seed") = 1,
-        py::arg("stability_steps") = 0, py::arg("cache") = "default",
+        py::arg("stability_steps") = 0, py::arg("cache") = "default", py::arg("ssim_weight") = 0.0,
         "Trains a model for a PDE preset from image files (their 4x-reference sequences are "
-        "computed or read from `cache`; '' = no cache). epochs=0: least squares only.");
+        "computed or read from `cache`; '' = no cache). epochs=0: least squares only. "
+        "ssim_weight w: fine-tuning loss (1 - w) MSE + w (1 - SSIM) per frame.");
   m.def("evaluate", [](const Model& model, const std::vector<std::string>& images,
                        const std::string& cache) {
     if (model.preset.empty()) throw Error("the model names no preset to evaluate against");
@@ -515,14 +528,14 @@ PYBIND11_MODULE(_blade, m) {
         "Single-process least squares over these images (the reference for the distributed fit).");
 
   m.def("rollout_loss_gradient", [](const Model& model, const std::vector<std::string>& images,
-                                    const std::string& cache) {
+                                    const std::string& cache, double ssim_weight) {
     double loss = 0;
     std::vector<std::vector<double>> g;
     bool finite;
     {
       py::gil_scoped_release r;
       finite = RolloutLossGradientSum(model, Sequences(PresetOf(model), images, cache),
-                                      model.integrator, &loss, &g);
+                                      model.integrator, &loss, &g, ssim_weight);
     }
     if (!finite) throw Error("a training rollout went non-finite with these filters");
     py::list grads;
@@ -532,16 +545,17 @@ PYBIND11_MODULE(_blade, m) {
                                        g[b].data()));
     }
     return py::make_tuple(loss, grads, images.size());
-  }, py::arg("model"), py::arg("images"), py::arg("cache") = "default",
+  }, py::arg("model"), py::arg("images"), py::arg("cache") = "default", py::arg("ssim_weight") = 0.0,
         "(sum of the images' 10-step losses, [sum of their gradients per bank, shaped like "
         "filters()], number of images): fine-tuning's sums, which add over shards.");
   m.def("rollout_loss", [](const Model& model, const std::vector<std::string>& images,
-                           const std::string& cache) {
+                           const std::string& cache, double ssim_weight) {
     py::gil_scoped_release r;
     const std::vector<Sequence> data = Sequences(PresetOf(model), images, cache);
-    return RolloutLoss(model, data, model.integrator) * double(data.size());
-  }, py::arg("model"), py::arg("images"), py::arg("cache") = "default",
-        "Sum of the images' 10-step losses (mean squared error per pixel and step).");
+    return RolloutLoss(model, data, model.integrator, ssim_weight) * double(data.size());
+  }, py::arg("model"), py::arg("images"), py::arg("cache") = "default", py::arg("ssim_weight") = 0.0,
+        "Sum of the images' 10-step losses (mean squared error per pixel and step; with "
+        "ssim_weight w, (1 - w) MSE + w (1 - SSIM) per frame).");
 
   // ---- applications
   m.def("deconvolve", [](const Model& model, const py::array& image, double sigma, double lam, int steps) {

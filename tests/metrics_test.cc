@@ -11,6 +11,7 @@
 #include <iterator>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -190,6 +191,45 @@ TEST(MetricsSsim, RejectsBadInput) {
   EXPECT_THROW(Ssim(Image(20, 20, 1), Image(20, 20, 3)), Error);
   EXPECT_THROW(Ssim(Image(20, 20, 1), Image(20, 20, 1), -1.0), Error);
   EXPECT_NO_THROW(Ssim(Image(11, 11, 1), Image(11, 11, 1)));
+}
+
+TEST(MetricsSsimGradient, ValueEqualsSsimAndGradientMatchesFiniteDifferences) {
+  // Gray and color, a size with several valid rows and columns, and a noisy pair (SSIM ~ 0.6).
+  for (int channels : {1, 3}) {
+    const Image a0 = SyntheticScene(23, 19, channels);
+    const Image noise = RandomImage(23, 19, channels, 11, -0.1f, 0.1f);
+    Image a = a0.Copy();
+    for (std::size_t i = 0; i < a.size(); ++i) a.data()[i] += noise.data()[i];
+    Image grad;
+    const double value = SsimGradient(a, a0, &grad);
+    EXPECT_NEAR(value, Ssim(a, a0), 1e-12);
+    ASSERT_EQ(grad.size(), a.size());
+    std::mt19937 rng(5);
+    double largest = 0;
+    for (int trial = 0; trial < 40; ++trial) {
+      const std::size_t i = std::uniform_int_distribution<std::size_t>(0, a.size() - 1)(rng);
+      const float h = 1e-3f;
+      Image ap = a.Copy(), am = a.Copy();
+      ap.data()[i] += h;
+      am.data()[i] -= h;
+      // The step actually taken in float.
+      const double step = double(ap.data()[i]) - double(am.data()[i]);
+      const double numeric = (Ssim(ap, a0) - Ssim(am, a0)) / step;
+      EXPECT_NEAR(grad.data()[i], numeric, 1e-4 * std::max(1e-2, std::abs(numeric)) + 1e-7)
+          << "pixel " << i << " channels " << channels;
+      largest = std::max(largest, std::abs(numeric));
+    }
+    EXPECT_GT(largest, 1e-4);  // the probes saw real slopes, not only zeros
+  }
+}
+
+TEST(MetricsSsimGradient, VanishesAtTheMaximum) {
+  // SSIM(a, b) <= 1 with equality at a = b, so the gradient there is zero.
+  const Image a = SyntheticScene(30, 26, 1);
+  Image grad;
+  EXPECT_NEAR(SsimGradient(a, a, &grad), 1.0, 1e-12);
+  for (std::size_t i = 0; i < grad.size(); ++i) EXPECT_LT(std::abs(grad.data()[i]), 1e-9);
+  EXPECT_THROW(SsimGradient(Image(10, 20, 1), Image(10, 20, 1), &grad), Error);
 }
 
 // Values from scikit-image 0.19 (tests/python/make_ssim_reference.py), which with

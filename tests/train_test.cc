@@ -1,10 +1,12 @@
 // Training: least squares recovers known models, fine-tuning beats it, determinism across threads, cache.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <random>
 
+#include "blade/metrics.h"
 #include "blade/ops.h"
 #include "blade/parallel.h"
 #include "blade/train.h"
@@ -171,6 +173,81 @@ TEST(TrainFineTune, PreconditionedStepsNeverRaiseTheTrainingLossAndBeatLeastSqua
   o.form = ModelForm::kFlux;
   EXPECT_THROW(TrainModel(DefaultPreset(Pde::kPm), data, o), Error);
   o.optimizer = "sgd";
+  EXPECT_THROW(TrainModel(DefaultPreset(Pde::kPm), data, o), Error);
+}
+
+TEST(TrainSsimLoss, GradientMatchesFiniteDifferencesOfTheRolloutLoss) {
+  // Real PM data and a least-squares model pushed off its optimum, so gradients are sizeable.
+  std::vector<Sequence> data = PmData(2);
+  Model m = MakeEmptyModel(ModelForm::kDirect, SmallSelection(), 3);
+  m.dt = DefaultPreset(Pde::kPm).dt();
+  FitLeastSquares(m, data, TrainOptions());
+  std::mt19937 rng(9);
+  std::normal_distribution<float> noise(0.f, 0.05f);
+  for (float& t : m.banks[0].filters.taps) t += noise(rng);
+  // The loss written out independently of the trainer: per frame (1 - w) MSE + w (1 - SSIM),
+  // averaged over frames and sequences. Selections are held at the base rollout's (they are
+  // piecewise constant, so the gradient ignores them; finite differences must not cross a jump).
+  std::vector<Rollout> base;
+  for (const Sequence& seq : data) base.emplace_back(m, seq[0], 10, m.dt, Integrator::kEuler);
+  auto loss = [&](const Model& mm, double w) {
+    double total = 0;
+    for (std::size_t s = 0; s < data.size(); ++s) {
+      Rollout r(mm, data[s][0], 10, mm.dt, Integrator::kEuler, base[s]);
+      for (int k = 1; k <= 10; ++k) {
+        double mse = 0;
+        for (std::size_t i = 0; i < data[s][k].size(); ++i)
+          mse += std::pow(double(r.states()[k].data()[i]) - data[s][k].data()[i], 2) / data[s][k].size();
+        total += ((1 - w) * mse + w * (1 - Ssim(r.states()[k], data[s][k]))) / (10.0 * data.size());
+      }
+    }
+    return total;
+  };
+  for (double w : {0.0, 1.0, 0.5}) {
+    double sum = 0;
+    std::vector<std::vector<double>> grad;
+    ASSERT_TRUE(RolloutLossGradientSum(m, data, Integrator::kEuler, &sum, &grad, w));
+    EXPECT_NEAR(sum / data.size(), loss(m, w), 1e-9 + 1e-6 * sum);
+    EXPECT_NEAR(sum / data.size(), RolloutLoss(m, data, Integrator::kEuler, w), 1e-12 + 1e-9 * sum);
+    // Probe the taps with the largest gradients (those of filters that pixels select).
+    std::vector<std::size_t> order(grad[0].size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t x, std::size_t y) { return std::abs(grad[0][x]) > std::abs(grad[0][y]); });
+    for (int t = 0; t < 8; ++t) {
+      const std::size_t i = order[t * 5];
+      const float h = 1e-2f;
+      Model mp = m, mm = m;
+      mp.banks[0].filters.taps[i] += h;
+      mm.banks[0].filters.taps[i] -= h;
+      const double step = double(mp.banks[0].filters.taps[i]) - mm.banks[0].filters.taps[i];
+      const double numeric = (loss(mp, w) - loss(mm, w)) / step;
+      EXPECT_NEAR(grad[0][i] / data.size(), numeric, 1e-2 * std::abs(numeric) + 1e-8)
+          << "weight " << w << " tap " << i;
+    }
+  }
+}
+
+TEST(TrainSsimLoss, FineTuningOnSsimRaisesSsimAndRejectsBadWeights) {
+  std::vector<Sequence> data = PmData(10);
+  TrainOptions o = SmallTraining();
+  o.optimizer = "newton";
+  o.learning_rate = 1;
+  o.epochs = 6;
+  o.patience = 6;
+  o.validation_fraction = 0.2;
+  o.stability_steps = 0;
+  o.ssim_weight = 1;
+  TrainReport rep;
+  Model m = TrainModel(DefaultPreset(Pde::kPm), data, o, &rep);
+  // Losses are now 1 - SSIM: fine-tuning lowers it below the least-squares start's.
+  EXPECT_GT(rep.ls_validation_loss, 0);
+  EXPECT_LT(rep.validation_loss, rep.ls_validation_loss);
+  EXPECT_NE(m.provenance["loss"].find("SSIM"), std::string::npos);
+  o.ssim_weight = 1.5;
+  EXPECT_THROW(TrainModel(DefaultPreset(Pde::kPm), data, o), Error);
+  o.ssim_weight = 0.5;
+  o.crop = 8;
   EXPECT_THROW(TrainModel(DefaultPreset(Pde::kPm), data, o), Error);
 }
 

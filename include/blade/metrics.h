@@ -13,4 +13,9 @@ double Psnr(const Image& a, const Image& b, double peak = 1.0);
 // window positions only (no padding), then over channels. Both images need >= 11x11 pixels.
 double Ssim(const Image& a, const Image& b, double data_range = 1.0);
 
+// The same mean SSIM and its gradient with respect to every pixel of `a` (the training loss
+// 1 - SSIM needs it; issue 11). Plain double-precision sums: the value equals Ssim() to
+// rounding. grad_a gets a's shape.
+double SsimGradient(const Image& a, const Image& b, Image* grad_a, double data_range = 1.0);
+
 }  // namespace blade

@@ -47,6 +47,10 @@ struct TrainOptions {
   // "monotone": constrained least squares and projected fine-tuning steps keep every filter in
   // the monotone set (blade/monotone.h), so the model obeys the discrete maximum principle.
   std::string constraint = "none";
+  // Fine-tuning loss per frame: (1 - w) x mean squared error + w x (1 - SSIM), with SSIM as
+  // blade::Ssim (Wang 2004; paper §2.3 suggests it). 0 = eq. 2.8; needs frames or crops of at
+  // least 11x11 when > 0. The least-squares initialisation is always the squared error.
+  double ssim_weight = 0;
   double learning_rate = 2e-3;
   // Adam steps over which the learning rate ramps linearly up from ~0: Adam's first updates
   // move every tap by about the full rate whatever its gradient's scale, which can throw a
@@ -90,8 +94,10 @@ struct TrainReport {
 };
 
 // The 10-step loss of eq. 2.8 as mean squared error per pixel and frame, averaged over
-// sequences; rollouts that go non-finite count as +infinity.
-double RolloutLoss(const Model& model, const std::vector<Sequence>& data, Integrator integrator);
+// sequences; rollouts that go non-finite count as +infinity. With ssim_weight w > 0 each frame
+// counts (1 - w) x its mean squared error + w x (1 - its SSIM) instead.
+double RolloutLoss(const Model& model, const std::vector<Sequence>& data, Integrator integrator,
+                   double ssim_weight = 0);
 
 // Fine-tuning as sums over sequences, for training spread over machines: the sum over `data` of
 // each sequence's 10-step loss and of its gradient with respect to every bank's taps (layout as
@@ -99,7 +105,8 @@ double RolloutLoss(const Model& model, const std::vector<Sequence>& data, Integr
 // number of sequences. Returns false (sums meaningless) if a rollout went non-finite.
 bool RolloutLossGradientSum(const Model& model, const std::vector<Sequence>& data,
                             Integrator integrator, double* loss_sum,
-                            std::vector<std::vector<double>>* gradient_sum);
+                            std::vector<std::vector<double>>* gradient_sum,
+                            double ssim_weight = 0);
 
 // Least-squares fit of the one-step (teacher-forced) problem: u_{k+1} - u_k = dt * rhs(u_k).
 // Direct form: per-filter regularised normal equations. Flux form: the joint problem solved by

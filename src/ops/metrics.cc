@@ -150,4 +150,101 @@ double Ssim(const Image& a, const Image& b, double data_range) {
   return total / channels;
 }
 
+namespace {
+
+// Valid-position Gaussian filtering of a plane given as a w x h array: out[y][x] =
+// sum_{i,j} g[i] g[j] in[y+i][x+j], for (w - 10) x (h - 10) outputs.
+std::vector<double> SsimFilterValid(const std::vector<double>& in, int w, int h,
+                                    const std::array<double, kSsimWindow>& g) {
+  const int vw = w - 2 * kSsimRadius, vh = h - 2 * kSsimRadius;
+  std::vector<double> across(std::size_t(vw) * h, 0.0), out(std::size_t(vw) * vh, 0.0);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < vw; ++x) {
+      double s = 0;
+      for (int k = 0; k < kSsimWindow; ++k) s += g[k] * in[std::size_t(y) * w + x + k];
+      across[std::size_t(y) * vw + x] = s;
+    }
+  for (int y = 0; y < vh; ++y)
+    for (int k = 0; k < kSsimWindow; ++k)
+      for (int x = 0; x < vw; ++x)
+        out[std::size_t(y) * vw + x] += g[k] * across[std::size_t(y + k) * vw + x];
+  return out;
+}
+
+// The adjoint of SsimFilterValid: scatters each valid position's value back over its window.
+std::vector<double> SsimFilterAdjoint(const std::vector<double>& v, int w, int h,
+                                      const std::array<double, kSsimWindow>& g) {
+  const int vw = w - 2 * kSsimRadius, vh = h - 2 * kSsimRadius;
+  std::vector<double> down(std::size_t(vw) * h, 0.0), out(std::size_t(w) * h, 0.0);
+  for (int y = 0; y < vh; ++y)
+    for (int k = 0; k < kSsimWindow; ++k)
+      for (int x = 0; x < vw; ++x)
+        down[std::size_t(y + k) * vw + x] += g[k] * v[std::size_t(y) * vw + x];
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < vw; ++x)
+      for (int k = 0; k < kSsimWindow; ++k)
+        out[std::size_t(y) * w + x + k] += g[k] * down[std::size_t(y) * vw + x];
+  return out;
+}
+
+}  // namespace
+
+double SsimGradient(const Image& a, const Image& b, Image* grad_a, double data_range) {
+  RequireSameShape(a, b, "SSIM inputs");
+  RequirePositive(data_range, "SSIM data range");
+  if (a.width() < kSsimWindow || a.height() < kSsimWindow)
+    Fail("SSIM needs images of at least ", kSsimWindow, "x", kSsimWindow, " pixels (got ",
+         a.width(), "x", a.height(), ")");
+  const std::array<double, kSsimWindow> g = SsimWindow();
+  const double c1 = (kSsimK1 * data_range) * (kSsimK1 * data_range);
+  const double c2 = (kSsimK2 * data_range) * (kSsimK2 * data_range);
+  const int w = a.width(), h = a.height(), channels = a.channels();
+  const int vw = w - 2 * kSsimRadius, vh = h - 2 * kSsimRadius;
+  // The mean is over channels x valid positions; every map entry carries this weight.
+  const double weight = 1.0 / (double(channels) * vw * vh);
+  *grad_a = Image(w, h, channels);
+  std::vector<double> channel_sums(channels);
+  ParallelFor(0, channels, [&](int c) {
+    const std::size_t n = std::size_t(w) * h;
+    std::vector<double> x(n), y(n), xx(n), yy(n), xy(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      x[i] = a.plane(c)[i];
+      y[i] = b.plane(c)[i];
+      xx[i] = x[i] * x[i];
+      yy[i] = y[i] * y[i];
+      xy[i] = x[i] * y[i];
+    }
+    const std::vector<double> mx = SsimFilterValid(x, w, h, g), my = SsimFilterValid(y, w, h, g);
+    const std::vector<double> ex = SsimFilterValid(xx, w, h, g), ey = SsimFilterValid(yy, w, h, g);
+    const std::vector<double> exy = SsimFilterValid(xy, w, h, g);
+    // S = A1 A2 / (B1 B2) with A1 = 2 mx my + c1, A2 = 2 (exy - mx my) + c2,
+    // B1 = mx^2 + my^2 + c1, B2 = (ex - mx^2) + (ey - my^2) + c2. Its partial derivatives with
+    // respect to the filtered moments mx, ex = G*(x^2) and exy = G*(xy):
+    //   dS/dex = -S / B2, dS/dexy = 2 S / A2,
+    //   dS/dmx = S (2 my / A1 - 2 my / A2 - 2 mx / B1 + 2 mx / B2).
+    std::vector<double> d_mx(mx.size()), d_ex(mx.size()), d_exy(mx.size());
+    double sum = 0;
+    for (std::size_t i = 0; i < mx.size(); ++i) {
+      const double a1 = 2 * mx[i] * my[i] + c1, a2 = 2 * (exy[i] - mx[i] * my[i]) + c2;
+      const double b1 = mx[i] * mx[i] + my[i] * my[i] + c1;
+      const double b2 = (ex[i] - mx[i] * mx[i]) + (ey[i] - my[i] * my[i]) + c2;
+      const double s = a1 * a2 / (b1 * b2);
+      sum += s;
+      d_ex[i] = -s / b2 * weight;
+      d_exy[i] = 2 * s / a2 * weight;
+      d_mx[i] = s * (2 * my[i] / a1 - 2 * my[i] / a2 - 2 * mx[i] / b1 + 2 * mx[i] / b2) * weight;
+    }
+    channel_sums[c] = sum;
+    // Chain rule through the filtering (its adjoint) and the products x^2 and xy.
+    const std::vector<double> g_mx = SsimFilterAdjoint(d_mx, w, h, g);
+    const std::vector<double> g_ex = SsimFilterAdjoint(d_ex, w, h, g);
+    const std::vector<double> g_exy = SsimFilterAdjoint(d_exy, w, h, g);
+    float* out = grad_a->plane(c);
+    for (std::size_t i = 0; i < n; ++i) out[i] = float(g_mx[i] + 2 * x[i] * g_ex[i] + y[i] * g_exy[i]);
+  });
+  double total = 0;
+  for (int c = 0; c < channels; ++c) total += channel_sums[c] / (double(vw) * vh);
+  return total / channels;
+}
+
 }  // namespace blade

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "blade/error.h"
+#include "blade/metrics.h"
 #include "blade/parallel.h"
 #include "blade/train.h"
 #include "blade/monotone.h"
@@ -22,6 +23,34 @@ Image Dihedral(const Image& im, int t) {
   return out;
 }
 
+// One frame's training loss, (1 - w) MSE + w (1 - SSIM) (w = 0: eq. 2.8), and, when grad is
+// given, its gradient with respect to u.
+double FrameLoss(const Image& u, const Image& ref, double ssim_weight, Image* grad) {
+  const double norm = 1.0 / double(u.size());
+  double mse = 0;
+  for (std::size_t i = 0; i < u.size(); ++i) {
+    const double e = double(u.data()[i]) - ref.data()[i];
+    mse += e * e * norm;
+  }
+  if (ssim_weight == 0) {
+    if (grad != nullptr) {
+      *grad = u.Copy();
+      for (std::size_t i = 0; i < u.size(); ++i)
+        grad->data()[i] = float(2 * (double(u.data()[i]) - ref.data()[i]) * norm);
+    }
+    return mse;
+  }
+  if (!std::isfinite(mse)) return mse;  // SSIM of a diverged frame is meaningless
+  if (grad == nullptr) return (1 - ssim_weight) * mse + ssim_weight * (1 - Ssim(u, ref));
+  Image dssim;
+  const double ssim = SsimGradient(u, ref, &dssim);
+  *grad = u.Copy();
+  for (std::size_t i = 0; i < u.size(); ++i)
+    grad->data()[i] = float((1 - ssim_weight) * 2 * (double(u.data()[i]) - ref.data()[i]) * norm -
+                            ssim_weight * dssim.data()[i]);
+  return (1 - ssim_weight) * mse + ssim_weight * (1 - ssim);
+}
+
 // Loss and gradient (w.r.t. all taps) of one sequence's unrolled rollout.
 struct SampleGradient {
   double loss = 0;
@@ -29,20 +58,17 @@ struct SampleGradient {
   std::vector<std::vector<double>> dtaps;
 };
 
-SampleGradient RolloutGradient(const Model& model, const Sequence& seq, Integrator integrator) {
+SampleGradient RolloutGradient(const Model& model, const Sequence& seq, Integrator integrator,
+                               double ssim_weight) {
   SampleGradient g;
   const int steps = int(seq.size()) - 1;
   Rollout r(model, seq[0], steps, model.dt, integrator);
-  const double norm = 1.0 / (double(seq[0].size()) * steps);
   std::vector<Image> grads;
   for (int k = 1; k <= steps; ++k) {
-    const Image& u = r.states()[k];
-    Image d = u.Copy();
-    for (std::size_t i = 0; i < d.size(); ++i) {
-      const double e = double(u.data()[i]) - seq[k].data()[i];
-      g.loss += e * e * norm;
-      d.data()[i] = float(2 * e * norm);
-    }
+    Image d;
+    g.loss += FrameLoss(r.states()[k], seq[k], ssim_weight, &d) / steps;
+    if (!std::isfinite(g.loss)) break;
+    for (std::size_t i = 0; i < d.size(); ++i) d.data()[i] = float(d.data()[i] / steps);
     grads.push_back(std::move(d));
   }
   if (!std::isfinite(g.loss)) {
@@ -70,7 +96,8 @@ struct FineTuning {
 
   // Records an epoch; true when training should stop (patience exhausted).
   bool EndEpoch(int epoch, const Model& model, double train_loss) {
-    const double val_loss = val.empty() ? train_loss : RolloutLoss(model, val, o.integrator);
+    const double val_loss =
+        val.empty() ? train_loss : RolloutLoss(model, val, o.integrator, o.ssim_weight);
     rep.train_curve.push_back(train_loss);
     rep.validation_curve.push_back(val_loss);
     rep.epochs_run = epoch;
@@ -129,7 +156,7 @@ void FineTuneAdam(Model& model, const std::vector<Sequence>& train, std::mt19937
           const int ch = o.crop > 0 ? std::min(o.crop, f.height()) : f.height();
           seq.push_back(Dihedral(Crop(f, {cx[j], cy[j], cw, ch}), transform[j]));
         }
-        grads[j] = RolloutGradient(model, seq, o.integrator);
+        grads[j] = RolloutGradient(model, seq, o.integrator, o.ssim_weight);
       });
       std::vector<std::vector<double>> g(model.banks.size());
       for (std::size_t b = 0; b < g.size(); ++b) g[b].assign(m1[b].size(), 0.0);
@@ -165,9 +192,10 @@ void FineTuneAdam(Model& model, const std::vector<Sequence>& train, std::mt19937
 // Full-batch gradient of the mean rollout loss over `data`, summed in sequence order
 // (deterministic for any thread count). Returns the loss (infinity if any rollout diverged).
 double FullGradient(const Model& model, const std::vector<Sequence>& data, Integrator integrator,
-                    std::vector<std::vector<double>>& g) {
+                    double ssim_weight, std::vector<std::vector<double>>& g) {
   std::vector<SampleGradient> grads(data.size());
-  ParallelFor(0, int(data.size()), [&](int s) { grads[s] = RolloutGradient(model, data[s], integrator); });
+  ParallelFor(0, int(data.size()),
+              [&](int s) { grads[s] = RolloutGradient(model, data[s], integrator, ssim_weight); });
   g.assign(model.banks.size(), {});
   for (std::size_t b = 0; b < g.size(); ++b) g[b].assign(model.banks[b].filters.taps.size(), 0.0);
   double loss = 0;
@@ -192,7 +220,7 @@ void FineTuneNewton(Model& model, const std::vector<Sequence>& data, FineTuning&
   const DirectPreconditioner pre(model, data, o.ridge);
   const double scale = pre.samples() / (2 * model.dt * model.dt);
   std::vector<std::vector<double>> g;
-  double loss = FullGradient(model, data, o.integrator, g);
+  double loss = FullGradient(model, data, o.integrator, o.ssim_weight, g);
   double rate = std::min(1.0, o.learning_rate);
   // Preconditioned nonlinear conjugate gradients (Polak-Ribiere+): the direction adds beta
   // times the previous one, which speeds up the slow directions the one-step curvature misses.
@@ -223,7 +251,7 @@ void FineTuneNewton(Model& model, const std::vector<Sequence>& data, FineTuning&
       for (std::size_t i = 0; i < dir.size(); ++i)
         trial.banks[0].filters.taps[i] += float(rate * dir[i]);
       if (o.constraint == "monotone") ProjectMonotone(trial);  // projected step
-      const double trial_loss = RolloutLoss(trial, data, o.integrator);
+      const double trial_loss = RolloutLoss(trial, data, o.integrator, o.ssim_weight);
       if (trial_loss < loss) {
         model = std::move(trial);
         improved = true;
@@ -238,7 +266,7 @@ void FineTuneNewton(Model& model, const std::vector<Sequence>& data, FineTuning&
     rate = std::min(1.0, rate * 4);  // undo the last halving and try a longer step next time
     prev_g = g[0];
     prev_pg = std::move(pg);
-    loss = FullGradient(model, data, o.integrator, g);
+    loss = FullGradient(model, data, o.integrator, o.ssim_weight, g);
     if (ft.EndEpoch(epoch, model, loss)) break;
   }
 }
@@ -247,9 +275,10 @@ void FineTuneNewton(Model& model, const std::vector<Sequence>& data, FineTuning&
 
 bool RolloutLossGradientSum(const Model& model, const std::vector<Sequence>& data,
                             Integrator integrator, double* loss_sum,
-                            std::vector<std::vector<double>>* gradient_sum) {
+                            std::vector<std::vector<double>>* gradient_sum, double ssim_weight) {
   std::vector<SampleGradient> grads(data.size());
-  ParallelFor(0, int(data.size()), [&](int s) { grads[s] = RolloutGradient(model, data[s], integrator); });
+  ParallelFor(0, int(data.size()),
+              [&](int s) { grads[s] = RolloutGradient(model, data[s], integrator, ssim_weight); });
   gradient_sum->assign(model.banks.size(), {});
   for (std::size_t b = 0; b < model.banks.size(); ++b)
     (*gradient_sum)[b].assign(model.banks[b].filters.taps.size(), 0.0);
@@ -263,7 +292,8 @@ bool RolloutLossGradientSum(const Model& model, const std::vector<Sequence>& dat
   return true;
 }
 
-double RolloutLoss(const Model& model, const std::vector<Sequence>& data, Integrator integrator) {
+double RolloutLoss(const Model& model, const std::vector<Sequence>& data, Integrator integrator,
+                   double ssim_weight) {
   if (data.empty()) return 0;
   std::vector<double> losses(data.size());
   ParallelFor(0, int(data.size()), [&](int s) {
@@ -271,12 +301,8 @@ double RolloutLoss(const Model& model, const std::vector<Sequence>& data, Integr
     const int steps = int(seq.size()) - 1;
     Rollout r(model, seq[0], steps, model.dt, integrator);
     double l = 0;
-    for (int k = 1; k <= steps; ++k)
-      for (std::size_t i = 0; i < seq[k].size(); ++i) {
-        const double e = double(r.states()[k].data()[i]) - seq[k].data()[i];
-        l += e * e;
-      }
-    l /= double(seq[0].size()) * steps;
+    for (int k = 1; k <= steps && std::isfinite(l); ++k)
+      l += FrameLoss(r.states()[k], seq[k], ssim_weight, nullptr) / steps;
     losses[s] = std::isfinite(l) ? l : std::numeric_limits<double>::infinity();
   });
   double total = 0;
@@ -295,6 +321,10 @@ void TrainOptions::Validate() const {
     Fail("unknown optimiser '", optimizer, "' (adam or newton)");
   if (constraint != "none" && constraint != "monotone")
     Fail("unknown constraint '", constraint, "' (none or monotone)");
+  if (!(ssim_weight >= 0 && ssim_weight <= 1))
+    Fail("the SSIM weight of the loss must lie in [0, 1] (got ", ssim_weight, ")");
+  if (ssim_weight > 0 && crop > 0 && crop < 11)
+    Fail("an SSIM loss needs crops of at least 11 pixels (got ", crop, ")");
   if (constraint == "monotone" && form != ModelForm::kDirect)
     Fail("the monotone constraint applies to direct models");
 }
@@ -376,8 +406,9 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
   } else {
     rep.fallback_filters = FitLeastSquares(model, fit_data, o);
   }
-  rep.ls_train_loss = RolloutLoss(model, train, o.integrator);
-  rep.ls_validation_loss = val.empty() ? rep.ls_train_loss : RolloutLoss(model, val, o.integrator);
+  rep.ls_train_loss = RolloutLoss(model, train, o.integrator, o.ssim_weight);
+  rep.ls_validation_loss =
+      val.empty() ? rep.ls_train_loss : RolloutLoss(model, val, o.integrator, o.ssim_weight);
   status(StrCat("least squares: train loss ", rep.ls_train_loss, ", validation loss ",
                 rep.ls_validation_loss, ", ", rep.fallback_filters, " fallback filters"));
 
@@ -387,8 +418,8 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
   if (o.resume_from != nullptr && o.resume_best != nullptr) {
     Model candidate = model;
     for (std::size_t b = 0; b < candidate.banks.size(); ++b) candidate.banks[b] = o.resume_best->banks.at(b);
-    const double v = val.empty() ? RolloutLoss(candidate, train, o.integrator)
-                                 : RolloutLoss(candidate, val, o.integrator);
+    const double v = val.empty() ? RolloutLoss(candidate, train, o.integrator, o.ssim_weight)
+                                 : RolloutLoss(candidate, val, o.integrator, o.ssim_weight);
     if (v < best_val) {
       best = std::move(candidate);
       best_val = v;
@@ -419,14 +450,20 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
     status(StrCat("stable for ", st.safe_steps, " steps within [", lo - pad, ", ", hi + pad, "]"));
   }
   rep.validation_loss = best_val;
-  rep.train_loss = RolloutLoss(best, train, o.integrator);
+  rep.train_loss = RolloutLoss(best, train, o.integrator, o.ssim_weight);
   best.provenance["train_images"] = std::to_string(train.size());
   best.provenance["validation_images"] = std::to_string(val.size());
-  best.provenance["ls_validation_mse"] = StrCat(rep.ls_validation_loss);
-  best.provenance["validation_mse"] = StrCat(best_val);
-  best.provenance["train_mse"] = StrCat(rep.train_loss);
+  const std::string loss_name = o.ssim_weight > 0 ? "loss" : "mse";
+  best.provenance["ls_validation_" + loss_name] = StrCat(rep.ls_validation_loss);
+  best.provenance["validation_" + loss_name] = StrCat(best_val);
+  best.provenance["train_" + loss_name] = StrCat(rep.train_loss);
   best.provenance["epochs"] = StrCat(rep.epochs_run, " (best ", rep.best_epoch, ")");
-  best.provenance["loss"] = "eq. 2.8: mean squared error over 10 unrolled steps";
+  best.provenance["loss"] =
+      o.ssim_weight == 0 ? "eq. 2.8: mean squared error over 10 unrolled steps"
+      : o.ssim_weight == 1
+          ? "1 - SSIM over 10 unrolled steps"
+          : StrCat(1 - o.ssim_weight, " x mean squared error + ", o.ssim_weight,
+                   " x (1 - SSIM) over 10 unrolled steps");
   best.provenance["seed"] = std::to_string(o.seed);
   return best;
 }

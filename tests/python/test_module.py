@@ -88,6 +88,28 @@ def test_metrics_match_scikit_image():
     assert blade.ssim(a, b) == pytest.approx(want, abs=1e-4)
 
 
+def test_ssim_gradient_matches_finite_differences_of_scikit_image():
+    # The training loss's gradient, checked against scikit-image's SSIM (an independent code).
+    rng = np.random.default_rng(4)
+    b = rng.random((20, 24), dtype=np.float32)
+    a = np.clip(b + 0.2 * rng.standard_normal(b.shape), 0, 1).astype(np.float32)
+
+    def sk(x):
+        return structural_similarity(x.astype(np.float64), b.astype(np.float64), gaussian_weights=True,
+                                     sigma=1.5, use_sample_covariance=False, data_range=1.0)
+
+    value, grad = blade.ssim_gradient(a, b)
+    assert grad.shape == a.shape
+    assert value == pytest.approx(sk(a), abs=1e-6)
+    h = 1e-3
+    for y, x in [(0, 0), (5, 7), (10, 12), (19, 23), (9, 3)]:
+        ap, am = a.astype(np.float64), a.astype(np.float64)
+        ap[y, x] += h
+        am[y, x] -= h
+        numeric = (sk(ap) - sk(am)) / (2 * h)
+        assert grad[y, x] == pytest.approx(numeric, rel=1e-3, abs=1e-7)
+
+
 def test_outputs_are_zero_copy_views_with_the_right_layout():
     gray = blade.gaussian_blur(np.ones((6, 5), np.float32), 1.0)
     assert gray.shape == (6, 5) and gray.dtype == np.float32
