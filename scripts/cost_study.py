@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Tabulates and plots the accuracy-against-cost study (scripts/cost_study.sh): kodak4x PSNR
-against time per BLADE step and parameter count. Usage: scripts/cost_study.py [OUT_DIR]"""
+against time per BLADE step and parameter count. Usage: scripts/cost_study.py [pm|tv]"""
 import json
 import subprocess
 import sys
@@ -12,7 +12,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 root = Path(__file__).resolve().parent.parent
-out = Path(sys.argv[1]) if len(sys.argv) > 1 else root / "out" / "cost"
+pde = sys.argv[1] if len(sys.argv) > 1 else "pm"
+title = {"pm": "Perona-Malik, least squares only", "tv": "TV flow, least squares + fine-tuning"}[pde]
+out = root / "out" / f"cost-{pde}"
+suffix = "" if pde == "pm" else f"_{pde}"  # the PM study's files keep their first names
 rows = []
 for path in sorted(out.glob("*.json")):
     doc = json.loads(path.read_text())
@@ -21,6 +24,8 @@ for path in sorted(out.glob("*.json")):
     filters = 1
     for b in info["bins"]:
         filters *= b
+    if "rows" not in doc:
+        continue  # a training log, not an evaluation
     rows.append({"name": path.stem, "psnr": doc["rows"]["blade"]["psnr"], "ssim": doc["rows"]["blade"]["ssim"],
                  "step_ms": 1000 * doc["rows"]["blade"]["seconds"] / doc["steps"],
                  "parameters": filters * info["footprint"] ** 2})
@@ -29,7 +34,7 @@ print("| config | PSNR dB | SSIM | ms per step (192x128, 2 threads) | parameters
 print("|---|---|---|---|---|")
 for r in rows:
     print(f"| {r['name']} | {r['psnr']:.2f} | {r['ssim']:.4f} | {r['step_ms']:.3f} | {r['parameters']:,} |")
-(root / "docs" / "data" / "cost_study.json").write_text(json.dumps(rows, indent=2) + "\n")
+(root / "docs" / "data" / f"cost_study{suffix}.json").write_text(json.dumps(rows, indent=2) + "\n")
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
 for ax, key, label in ((axes[0], "step_ms", "ms per BLADE step (192x128 LR, 2 threads)"),
                        (axes[1], "parameters", "parameters (filters x taps)")):
@@ -39,7 +44,7 @@ for ax, key, label in ((axes[0], "step_ms", "ms per BLADE step (192x128 LR, 2 th
     ax.set_xlabel(label)
     ax.set_xscale("log")
     ax.grid(alpha=0.3)
-axes[0].set_ylabel("kodak4x PSNR, Perona-Malik (dB)")
-fig.suptitle("Perona-Malik, least squares only: accuracy against cost")
+axes[0].set_ylabel(f"kodak4x PSNR, {pde.upper()} (dB)")
+fig.suptitle(f"{title}: accuracy against cost")
 fig.tight_layout()
-fig.savefig(root / "docs" / "images" / "cost_study.png", dpi=90)
+fig.savefig(root / "docs" / "images" / f"cost_study{suffix}.png", dpi=90)

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <sstream>
 #include <fstream>
+#include <algorithm>
 #include <random>
 
 #include "blade/error.h"
@@ -145,6 +146,21 @@ TEST(BladeSelection, QuantileThresholdsSplitEqually) {
   EXPECT_EQ(ThresholdBin(249.f, t), 0);
   EXPECT_EQ(ThresholdBin(250.f, t), 1);
   EXPECT_EQ(ThresholdBin(1e9f, t), 3);
+}
+
+TEST(BladeSelection, QuantileThresholdsAreTheSortedOrderStatistics) {
+  // Shuffled values with many ties: each threshold is the value at index n k / bins of the
+  // sorted data.
+  std::mt19937 rng(17);
+  std::vector<float> v(5003);
+  for (float& x : v) x = float(std::uniform_int_distribution<int>(0, 300)(rng)) * 0.01f;
+  std::vector<float> sorted = v;
+  std::sort(sorted.begin(), sorted.end());
+  for (int bins : {2, 3, 8, 16, 24}) {
+    const std::vector<float> t = QuantileThresholds(v, bins);
+    ASSERT_EQ(t.size(), std::size_t(bins - 1));
+    for (int k = 1; k < bins; ++k) EXPECT_EQ(t[k - 1], sorted[v.size() * k / bins]) << bins << " " << k;
+  }
 }
 
 class BladeFilterGradient : public ::testing::TestWithParam<int> {};

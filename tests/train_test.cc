@@ -92,6 +92,48 @@ TEST(TrainLeastSquares, RecoversAKnownDirectModel) {
 
 }
 
+TEST(TrainLeastSquares, BlockedNormalEquationsEqualPlainRankOneSums) {
+  // The blocked accumulation (rank-64 updates) against the plain definition: for every pixel,
+  // A_k += p p^T and b_k += p d with p its replicate-border patch and d = (u' - u) / dt.
+  for (int size : {3, 5}) {
+    Model m = MakeEmptyModel(ModelForm::kDirect, SmallSelection(), size);
+    m.dt = 0.2;
+    // Enough pixels that many filters pass a 64-row block (and some end with a partial one).
+    const std::vector<Sequence> data = SequencesFrom(KnownModel(ModelForm::kDirect, 3), Inputs(2, 40, 30, 60));
+    const NormalEquations ne = AccumulateNormalEquations(m, data);
+    const int n = size * size, r = size / 2, filters = m.banks[0].filters.count;
+    std::vector<double> a(std::size_t(filters) * n * n, 0.0), b(std::size_t(filters) * n, 0.0);
+    std::vector<long> count(filters, 0);
+    for (const Sequence& seq : data)
+      for (std::size_t f = 0; f + 1 < seq.size(); ++f) {
+        const Image& u = seq[f];
+        const std::vector<std::int32_t> sel = Select(m.banks[0].selection, u);
+        for (int y = 0; y < u.height(); ++y)
+          for (int x = 0; x < u.width(); ++x) {
+            std::vector<double> p;
+            for (int dy = -r; dy <= r; ++dy)
+              for (int dx = -r; dx <= r; ++dx)
+                p.push_back(u.at(0, std::clamp(x + dx, 0, u.width() - 1), std::clamp(y + dy, 0, u.height() - 1)));
+            const double d = (double(seq[f + 1].at(0, x, y)) - u.at(0, x, y)) / m.dt;
+            const int k = sel[std::size_t(y) * u.width() + x];
+            ++count[k];
+            for (int i = 0; i < n; ++i) {
+              b[std::size_t(k) * n + i] += p[i] * d;
+              for (int j = 0; j < n; ++j) a[(std::size_t(k) * n + i) * n + j] += p[i] * p[j];
+            }
+          }
+      }
+    long most = 0;
+    for (int k = 0; k < filters; ++k) {
+      EXPECT_EQ(ne.count[k], count[k]) << "filter " << k;
+      most = std::max(most, count[k]);
+    }
+    EXPECT_GT(most, 200);
+    for (std::size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(ne.a[i], a[i], 1e-9 * (1 + std::abs(a[i]))) << i;
+    for (std::size_t i = 0; i < b.size(); ++i) ASSERT_NEAR(ne.b[i], b[i], 1e-9 * (1 + std::abs(b[i]))) << i;
+  }
+}
+
 TEST(TrainLeastSquares, FitsAKnownFluxModel) {
   Model truth = KnownModel(ModelForm::kFlux, 2);
   // Flux filters that act like (scaled) forward differences keep the divergence stable.

@@ -137,6 +137,9 @@ int SolveNormalEquations(Model& model, const NormalEquations& sums, const TrainO
 class DirectPreconditioner {
  public:
   DirectPreconditioner(const Model& model, const std::vector<Sequence>& data, double ridge);
+  // The same from the normal equations already summed for the least-squares fit (the one-step
+  // problem's selections depend on the data only, not on the taps, so they are the same sums).
+  DirectPreconditioner(const NormalEquations& sums, double ridge);
   // g <- N^-1 g, filter by filter (g laid out like the bank's taps).
   void Apply(std::vector<double>& g) const;
   // The number of pixel samples summed into the N_k.

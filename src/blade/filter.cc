@@ -39,6 +39,7 @@ std::vector<T> PadReplicate(const T* z, int w, int h, int r) {
 // Fixed row chunks for deterministic reductions: the partition depends only on h, never on the
 // number of threads, and partial sums are added in chunk order.
 constexpr int kReductionChunks = 16;
+constexpr std::size_t kMinChunkPixels = 32768;
 
 }  // namespace
 
@@ -144,23 +145,30 @@ void ApplyPlaneBackward(const T* z, int w, int h, const std::int32_t* sel, const
   int max_sel = 0;
   for (std::size_t i = 0; i < std::size_t(w) * h; ++i) max_sel = std::max(max_sel, int(sel[i]));
   const std::size_t bank = std::size_t(max_sel + 1) * n;
-  const int chunks = std::min(kReductionChunks, h);
-  std::vector<std::vector<double>> partial(chunks);
+  // Chunks of at least kMinChunkPixels: each needs a zeroed copy of the bank's gradient, which
+  // for a small training crop would cost as much as the sums themselves. One chunk sums
+  // straight into dtaps. The count depends on the size only, so results do not depend on the
+  // thread count.
+  const int chunks = std::clamp(int(std::size_t(w) * h / kMinChunkPixels), 1, std::min(kReductionChunks, h));
+  std::vector<std::vector<double>> partial(chunks > 1 ? chunks : 0);
   ParallelFor(0, chunks, [&](int c) {
-    std::vector<double>& acc = partial[c];
-    acc.assign(bank, 0.0);
+    double* acc = dtaps;
+    if (chunks > 1) {
+      partial[c].assign(bank, 0.0);
+      acc = partial[c].data();
+    }
     const int y0 = h * c / chunks, y1 = h * (c + 1) / chunks;
     for (int y = y0; y < y1; ++y)
       for (int x = 0; x < w; ++x) {
         const double g = dout[std::size_t(y) * w + x];
         if (g == 0) continue;
-        double* a = acc.data() + std::size_t(sel[std::size_t(y) * w + x]) * n;
+        double* a = acc + std::size_t(sel[std::size_t(y) * w + x]) * n;
         const T* p = pad.data() + std::size_t(y) * pw + x;
         for (int dy = 0; dy < size; ++dy, p += pw, a += size)
           for (int dx = 0; dx < size; ++dx) a[dx] += g * double(p[dx]);
       }
   });
-  for (int c = 0; c < chunks; ++c)
+  for (std::size_t c = 0; c < partial.size(); ++c)
     for (std::size_t i = 0; i < bank; ++i) dtaps[i] += partial[c][i];
   if (dz == nullptr) return;
   // dL/dz on the padded grid: each output pixel scatters h^{s(i)}_j dout_i to i + j. Gathered

@@ -300,10 +300,14 @@ std::vector<float> QuantileThresholds(std::vector<float> values, int bins) {
   std::vector<float> t;
   if (bins == 1) return t;
   if (values.empty()) Fail("no data to compute selection thresholds from");
-  std::sort(values.begin(), values.end());
+  // The order statistics one after another, each selected in the part above the previous one
+  // (nth_element partitions around it): the values a full sort would give, in O(n * bins).
+  std::size_t from = 0;
   for (int k = 1; k < bins; ++k) {
     const std::size_t i = std::min(values.size() - 1, values.size() * k / bins);
+    std::nth_element(values.begin() + from, values.begin() + i, values.end());
     t.push_back(values[i]);
+    from = i;
   }
   return t;
 }

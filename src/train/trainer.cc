@@ -212,12 +212,14 @@ double FullGradient(const Model& model, const std::vector<Sequence>& data, Integ
 // The loss is a mean over S = (pixels x steps x sequences) squared errors and one Euler step
 // moves u by dt p.x, so its Hessian is about 2 dt^2 N / S; the step -S/(2 dt^2) N^-1 g is then a
 // Newton step, shortened by halving until the training loss falls (the rate scales it).
-void FineTuneNewton(Model& model, const std::vector<Sequence>& data, FineTuning& ft) {
+void FineTuneNewton(Model& model, const std::vector<Sequence>& data, const NormalEquations* sums,
+                    FineTuning& ft) {
   const TrainOptions& o = ft.o;
   if (model.form != ModelForm::kDirect)
     Fail("the newton optimiser needs a direct model (use adam for flux models)");
   ft.status("curvature preconditioner");
-  const DirectPreconditioner pre(model, data, o.ridge);
+  const DirectPreconditioner pre =
+      sums != nullptr ? DirectPreconditioner(*sums, o.ridge) : DirectPreconditioner(model, data, o.ridge);
   const double scale = pre.samples() / (2 * model.dt * model.dt);
   std::vector<std::vector<double>> g;
   double loss = FullGradient(model, data, o.integrator, o.ssim_weight, g);
@@ -395,14 +397,16 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
         augmented.push_back(std::move(copy));
       }
   const std::vector<Sequence>& fit_data = o.augment_least_squares ? augmented : train;
+  NormalEquations sums;  // direct form: the least-squares sums, reused by the newton optimiser
   if (o.resume_from != nullptr) {
     for (std::size_t b = 0; b < model.banks.size(); ++b) model.banks[b] = o.resume_from->banks[b];
     model.constraint = o.resume_from->constraint;
     status(StrCat("resuming after epoch ", o.resume_epoch, " from the checkpoint"));
-  } else if (o.constraint == "monotone") {
-    // Constrained least squares: non-negative off-centre taps, dt * their sum <= 1.
-    rep.fallback_filters =
-        SolveMonotoneLeastSquares(model, AccumulateNormalEquations(model, fit_data), o.ridge);
+  } else if (o.form == ModelForm::kDirect) {
+    sums = AccumulateNormalEquations(model, fit_data);
+    // Constrained least squares (non-negative off-centre taps, dt * their sum <= 1) or plain.
+    rep.fallback_filters = o.constraint == "monotone" ? SolveMonotoneLeastSquares(model, sums, o.ridge)
+                                                      : SolveNormalEquations(model, sums, o);
   } else {
     rep.fallback_filters = FitLeastSquares(model, fit_data, o);
   }
@@ -428,7 +432,7 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
   FineTuning ft{o, val, rep, best, best_val, status};
   ft.first_epoch = o.resume_from != nullptr ? o.resume_epoch + 1 : 1;
   if (o.optimizer == "newton")
-    FineTuneNewton(model, fit_data, ft);
+    FineTuneNewton(model, fit_data, sums.filters > 0 ? &sums : nullptr, ft);
   else
     FineTuneAdam(model, train, rng, ft);
   if (o.stability_steps > 0) {
