@@ -520,8 +520,20 @@ TEST(BladeThreads, ResultsDoNotDependOnTheThreadCount) {
   o.dt = 0.1;
   std::vector<std::vector<std::int32_t>> sels;
   std::vector<Image> runs;
+  // Backward passes on a small image (one reduction chunk) and a large one (several).
+  const Image big = testing::SyntheticScene(300, 250);
+  std::vector<std::vector<std::vector<double>>> tap_grads;
   for (int t : {1, 2, 4}) {
     SetNumThreads(t);
+    for (const Image* start : {static_cast<const Image*>(&u), &big}) {
+      Rollout r(direct, *start, 2, 0.1, Integrator::kEuler);
+      std::vector<std::vector<double>> dtaps(1, std::vector<double>(direct.banks[0].filters.taps.size(), 0.0));
+      std::vector<Image> grads;
+      grads.push_back(r.states()[1].Copy());
+      grads.push_back(r.states()[2].Copy());
+      runs.push_back(r.Backward(grads, dtaps));
+      tap_grads.push_back(std::move(dtaps));
+    }
     sels.push_back(Select(direct.banks[0].selection, u));
     runs.push_back(ApplyFilters(direct.banks[0].filters, sels.back(), u));
     runs.push_back(RunModel(direct, u, o));
@@ -530,7 +542,8 @@ TEST(BladeThreads, ResultsDoNotDependOnTheThreadCount) {
   SetNumThreads(threads);
   for (int k = 1; k < 3; ++k) {
     EXPECT_EQ(sels[k], sels[0]);
-    for (int j = 0; j < 3; ++j) EXPECT_EQ(MaxAbsDifference(runs[3 * k + j], runs[j]), 0.0) << k << " " << j;
+    for (int j = 0; j < 5; ++j) EXPECT_EQ(MaxAbsDifference(runs[5 * k + j], runs[j]), 0.0) << k << " " << j;
+    for (int j = 0; j < 2; ++j) EXPECT_EQ(tap_grads[2 * k + j], tap_grads[j]) << k << " " << j;
   }
 }
 
