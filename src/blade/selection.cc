@@ -127,6 +127,21 @@ constexpr int kMaxFusedRadius = 64;
 
 }  // namespace
 
+// The structure tensor's gradient products at x in [x0, x1) of row r (rows up and dn above and
+// below), added to p11, p12, p22: central differences, no border tests. The restrict
+// qualifiers tell the compiler the rows do not overlap, so it vectorizes the loop.
+static void AddTensorProducts(const float* __restrict r, const float* __restrict up,
+                       const float* __restrict dn, int x0, int x1, float* __restrict p11,
+                       float* __restrict p12, float* __restrict p22) {
+  for (int x = x0; x < x1; ++x) {
+    const float gx = 0.5f * (r[x + 1] - r[x - 1]);
+    const float gy = 0.5f * (dn[x] - up[x]);
+    p11[x] += gx * gx;
+    p12[x] += gx * gy;
+    p22[x] += gy * gy;
+  }
+}
+
 std::vector<std::int32_t> Select(const SelectionConfig& cfg, const Image& image) {
   RequirePositive(cfg.rho, "selection rho");
   const int w = image.width(), h = image.height();
@@ -173,9 +188,14 @@ std::vector<std::int32_t> Select(const SelectionConfig& cfg, const Image& image)
   ParallelFor(0, bands, [&](int band) {
     const int y0 = band * kBandRows, y1 = std::min(h, y0 + kBandRows);
     const int lo = std::max(0, y0 - R), hi = std::min(h, y1 + R), rows = hi - lo;
-    const int lw = w + 2 * R;  // a product row with its half-sample symmetric halo
+    // A product row with its half-sample symmetric halo, and room for the vector kernel to
+    // read R past the padded width (those outputs are discarded).
+    const int lw = wp + 2 * R;
     thread_local std::vector<float> buffer;
     thread_local std::vector<std::int32_t> out;
+    thread_local std::vector<const float*> minus, plus;
+    minus.resize(R + 1);
+    plus.resize(R + 1);
     buffer.resize(3 * std::size_t(rows) * wp + 3 * std::size_t(lw) + 4 * std::size_t(wp));
     out.resize(wp);
     float* H = buffer.data();
@@ -200,13 +220,7 @@ std::vector<std::int32_t> Select(const SelectionConfig& cfg, const Image& image)
           p22[x] += gy * gy;
         };
         add(0, 0.5f * (r[w > 1 ? 1 : 0] - r[0]));
-        for (int x = 1; x < w - 1; ++x) {
-          const float gx = 0.5f * (r[x + 1] - r[x - 1]);
-          const float gy = 0.5f * (dn[x] - up[x]);
-          p11[x] += gx * gx;
-          p12[x] += gx * gy;
-          p22[x] += gy * gy;
-        }
+        AddTensorProducts(r, up, dn, 1, w - 1, p11, p12, p22);
         if (w > 1) add(w - 1, 0.5f * (r[w - 1] - r[w - 2]));
       }
       for (int c = 0; c < 3; ++c) {
@@ -216,11 +230,11 @@ std::vector<std::int32_t> Select(const SelectionConfig& cfg, const Image& image)
           p[w - 1 + k] = p[ExtendIndex(w - 1 + k, w, Boundary::kHalfSymmetric)];
         }
         float* dst = H + (std::size_t(c) * rows + (yy - lo)) * wp;
-        for (int x = 0; x < w; ++x) dst[x] = g[R] * p[x];
         for (int k = 1; k <= R; ++k) {
-          const float t = g[R + k];
-          for (int x = 0; x < w; ++x) dst[x] += t * (p[x - k] + p[x + k]);
+          minus[k] = p - k;
+          plus[k] = p + k;
         }
+        SymmetricBlur(p, minus.data(), plus.data(), g.data() + R, R, wp, dst);
         std::fill(dst + w, dst + wp, 0.f);
       }
     }
@@ -229,13 +243,11 @@ std::vector<std::int32_t> Select(const SelectionConfig& cfg, const Image& image)
         const float* Hc = H + std::size_t(c) * rows * wp;
         float* v = V + std::size_t(c) * wp;
         const float* center = Hc + std::size_t(y - lo) * wp;
-        for (int x = 0; x < wp; ++x) v[x] = g[R] * center[x];
         for (int k = 1; k <= R; ++k) {
-          const float t = g[R + k];
-          const float* a = Hc + std::size_t(ExtendIndex(y - k, h, Boundary::kHalfSymmetric) - lo) * wp;
-          const float* b = Hc + std::size_t(ExtendIndex(y + k, h, Boundary::kHalfSymmetric) - lo) * wp;
-          for (int x = 0; x < wp; ++x) v[x] += t * (a[x] + b[x]);
+          minus[k] = Hc + std::size_t(ExtendIndex(y - k, h, Boundary::kHalfSymmetric) - lo) * wp;
+          plus[k] = Hc + std::size_t(ExtendIndex(y + k, h, Boundary::kHalfSymmetric) - lo) * wp;
         }
+        SymmetricBlur(center, minus.data(), plus.data(), g.data() + R, R, wp, v);
       }
       if (use_intensity) {
         std::copy_n(intensity_plane + std::size_t(y) * w, w, lrow);
