@@ -54,19 +54,25 @@ bool BitIdentical(const Image& a, const Image& b) {
 // ---------------------------------------------------------------- extensions and differences
 
 TEST(ImageAllFinite, FindsEveryNonFiniteValueAnywhere) {
-  Image u(97, 131);  // 12,707 values: several blocks of the branch-free test and a partial one
-  for (std::size_t i = 0; i < u.size(); ++i) u.data()[i] = float(i % 7) - 3.f;
-  u.data()[5] = std::numeric_limits<float>::max();
-  u.data()[6] = -std::numeric_limits<float>::max();
-  u.data()[7] = std::numeric_limits<float>::denorm_min();
-  EXPECT_TRUE(AllFinite(u));
-  for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
-                    -std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::quiet_NaN()})
-    for (std::size_t at : {std::size_t(0), std::size_t(4095), std::size_t(4096), u.size() - 1}) {
-      Image v = u.Copy();
-      v.data()[at] = bad;
-      EXPECT_FALSE(AllFinite(v)) << bad << " at " << at;
-    }
+  // 12,707 values: several blocks of the branch-free test and a partial one; 90,000 values:
+  // two parallel tasks of 16 blocks.
+  for (int side : {0, 1}) {
+    Image u = side == 0 ? Image(97, 131) : Image(300, 300);
+    for (std::size_t i = 0; i < u.size(); ++i) u.data()[i] = float(i % 7) - 3.f;
+    u.data()[5] = std::numeric_limits<float>::max();
+    u.data()[6] = -std::numeric_limits<float>::max();
+    u.data()[7] = std::numeric_limits<float>::denorm_min();
+    EXPECT_TRUE(AllFinite(u));
+    for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                      -std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::quiet_NaN()})
+      for (std::size_t at : {std::size_t(0), std::size_t(4095), std::size_t(4096), std::size_t(65536),
+                             u.size() - 1}) {
+        if (at >= u.size()) continue;
+        Image v = u.Copy();
+        v.data()[at] = bad;
+        EXPECT_FALSE(AllFinite(v)) << bad << " at " << at;
+      }
+  }
 }
 
 TEST(OpsBoundary, ReplicateClamps) {

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <cstdlib>
 #include <new>
+#include <vector>
 
 #include "blade/error.h"
 #include "blade/parallel.h"
@@ -169,18 +170,35 @@ bool AllFinite(const Image& image) {
   // NaN and infinities are the floats whose exponent bits are all ones. Blocks of branch-free
   // tests vectorize (a loop that returns at the first bad value does not); runs check every
   // step, so this is on the hot path.
-  constexpr std::size_t kBlock = 4096;
+  // Large images are split over the threads (the answer does not depend on how).
+  constexpr std::size_t kBlock = 4096, kBlocksPerTask = 16;
   const float* p = image.data();
-  for (std::size_t i = 0; i < image.size(); i += kBlock) {
-    const std::size_t end = std::min(image.size(), i + kBlock);
-    std::uint32_t bad = 0;
-    for (std::size_t j = i; j < end; ++j) {
-      std::uint32_t bits;
-      std::memcpy(&bits, p + j, sizeof bits);
-      bad |= std::uint32_t((bits & 0x7f800000u) == 0x7f800000u);
+  const std::size_t blocks = (image.size() + kBlock - 1) / kBlock;
+  const int tasks = int((blocks + kBlocksPerTask - 1) / kBlocksPerTask);
+  std::vector<unsigned char> finite(tasks, 1);
+  auto check = [&](int t) {
+    const std::size_t stop = std::min(image.size(), (t + 1) * kBlocksPerTask * kBlock);
+    for (std::size_t i = t * kBlocksPerTask * kBlock; i < stop; i += kBlock) {
+      const std::size_t end = std::min(stop, i + kBlock);
+      std::uint32_t bad = 0;
+      for (std::size_t j = i; j < end; ++j) {
+        std::uint32_t bits;
+        std::memcpy(&bits, p + j, sizeof bits);
+        bad |= std::uint32_t((bits & 0x7f800000u) == 0x7f800000u);
+      }
+      if (bad != 0) {
+        finite[t] = 0;
+        return;
+      }
     }
-    if (bad != 0) return false;
+  };
+  if (tasks == 1) {
+    check(0);
+  } else {
+    ParallelFor(0, tasks, check);
   }
+  for (unsigned char f : finite)
+    if (f == 0) return false;
   return true;
 }
 
