@@ -83,7 +83,7 @@ class CahnHilliardSolver : public PdeSolver {
 
 }  // namespace
 
-std::unique_ptr<PdeSolver> MakeCahnHilliardSolver(const PdeParams& params) {
+std::unique_ptr<PdeSolver> MakeCahnHilliardSolver(const PdeParams& params, SchemeImpl) {
   return std::make_unique<CahnHilliardSolver>(params);
 }
 

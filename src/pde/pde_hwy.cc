@@ -1,0 +1,310 @@
+// Highway (runtime dispatch) row kernels of the fast reference-solver steps (see pde_simd.h).
+#include "pde/pde_simd.h"
+
+#include <cstring>
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "pde/pde_hwy.cc"
+#include <hwy/foreach_target.h>  // re-includes this file once per target
+#include <hwy/highway.h>
+#include <hwy/contrib/math/math-inl.h>
+
+HWY_BEFORE_NAMESPACE();
+namespace blade {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+using D = hn::ScalableTag<float>;
+using V = hn::Vec<D>;
+
+// 1/sqrt(v) for v > 0: the hardware estimate and one Newton step (relative error ~3e-7).
+HWY_INLINE V RsqrtNewton(D d, V v) {
+  const V y = hn::ApproximateReciprocalSqrt(v);
+  const V half_v = hn::Mul(hn::Set(d, 0.5f), v);
+  // y (1.5 - 0.5 v y^2)
+  return hn::Mul(y, hn::NegMulAdd(half_v, hn::Mul(y, y), hn::Set(d, 1.5f)));
+}
+
+// minmod(p, q)^2 = min(p^2, q^2) if p and q have the same strict sign, else 0.
+HWY_INLINE V MinmodSq(D d, V p, V q) {
+  const V z = hn::Zero(d);
+  const auto same = hn::Or(hn::And(hn::Gt(p, z), hn::Gt(q, z)), hn::And(hn::Lt(p, z), hn::Lt(q, z)));
+  return hn::IfThenElseZero(same, hn::Min(hn::Mul(p, p), hn::Mul(q, q)));
+}
+
+// Stores v to out[x, x + lanes) but not past out[w).
+HWY_INLINE void StoreClipped(D d, V v, float* HWY_RESTRICT out, int x, int w) {
+  const int n = int(hn::Lanes(d));
+  if (x + n <= w) {
+    hn::StoreU(v, d, out + x);
+  } else {
+    HWY_ALIGN float tmp[hn::MaxLanes(d)];
+    hn::Store(v, d, tmp);
+    std::memcpy(out + x, tmp, sizeof(float) * (w - x));
+  }
+}
+
+void TvFluxRow(const float* HWY_RESTRICT up, const float* HWY_RESTRICT r,
+               const float* HWY_RESTRICT dn, int w, float eps2, float* HWY_RESTRICT a,
+               float* HWY_RESTRICT b) {
+  const D d;
+  const int n = int(hn::Lanes(d));
+  const V veps2 = hn::Set(d, eps2);
+  for (int x = 0; x < w; x += n) {
+    const V c = hn::LoadU(d, r + x);
+    const V dxp = hn::Sub(hn::LoadU(d, r + x + 1), c);
+    const V dxm = hn::Sub(c, hn::LoadU(d, r + x - 1));
+    const V dyp = hn::Sub(hn::LoadU(d, dn + x), c);
+    const V dym = hn::Sub(c, hn::LoadU(d, up + x));
+    const V ma = hn::MulAdd(dxp, dxp, hn::Add(veps2, MinmodSq(d, dyp, dym)));
+    const V mb = hn::MulAdd(dyp, dyp, hn::Add(veps2, MinmodSq(d, dxp, dxm)));
+    hn::StoreU(hn::Mul(dxp, RsqrtNewton(d, ma)), d, a + x);
+    hn::StoreU(hn::Mul(dyp, RsqrtNewton(d, mb)), d, b + x);
+  }
+}
+
+// g(D^2) D = D / (1 + D^2 / k^2), with the reciprocal from the estimate and one Newton step.
+HWY_INLINE V PmFlux(D d, V diff, V inv_k2) {
+  const V one = hn::Set(d, 1.f);
+  const V den = hn::MulAdd(hn::Mul(diff, diff), inv_k2, one);
+  const V y = hn::ApproximateReciprocal(den);
+  const V y1 = hn::Mul(y, hn::NegMulAdd(den, y, hn::Set(d, 2.f)));
+  return hn::Mul(diff, y1);
+}
+
+void PmFluxRow(const float* HWY_RESTRICT r, const float* HWY_RESTRICT dn, int w, float inv_k2,
+               float* HWY_RESTRICT fx, float* HWY_RESTRICT fy) {
+  const D d;
+  const int n = int(hn::Lanes(d));
+  const V k = hn::Set(d, inv_k2);
+  for (int x = 0; x < w; x += n) {
+    const V c = hn::LoadU(d, r + x);
+    hn::StoreU(PmFlux(d, hn::Sub(hn::LoadU(d, r + x + 1), c), k), d, fx + x);
+    hn::StoreU(PmFlux(d, hn::Sub(hn::LoadU(d, dn + x), c), k), d, fy + x);
+  }
+}
+
+void FluxUpdateRow(const float* u, const float* HWY_RESTRICT fx, const float* HWY_RESTRICT fy,
+                   const float* HWY_RESTRICT fy_up, int w, float rate, float* out) {
+  const D d;
+  const int n = int(hn::Lanes(d));
+  const V vr = hn::Set(d, rate);
+  for (int x = 0; x < w; x += n) {
+    const V ax = hn::Sub(hn::LoadU(d, fx + x), hn::LoadU(d, fx + x - 1));
+    const V by = hn::Sub(hn::LoadU(d, fy + x), hn::LoadU(d, fy_up + x));
+    if (x + n <= w) {
+      hn::StoreU(hn::MulAdd(vr, hn::Add(ax, by), hn::LoadU(d, u + x)), d, out + x);
+    } else {
+      HWY_ALIGN float tmp[hn::MaxLanes(d)] = {};
+      std::memcpy(tmp, u + x, sizeof(float) * (w - x));
+      StoreClipped(d, hn::MulAdd(vr, hn::Add(ax, by), hn::Load(d, tmp)), out, x, w);
+    }
+  }
+}
+
+void ConvRowSym(const float* HWY_RESTRICT p, const float* HWY_RESTRICT taps, int radius, int w,
+                float* HWY_RESTRICT out) {
+  const D d;
+  const int n = int(hn::Lanes(d));
+  for (int x = 0; x < w; x += n) {
+    V acc = hn::Mul(hn::Set(d, taps[0]), hn::LoadU(d, p + x));
+    for (int k = 1; k <= radius; ++k)
+      acc = hn::MulAdd(hn::Set(d, taps[k]),
+                       hn::Add(hn::LoadU(d, p + x - k), hn::LoadU(d, p + x + k)), acc);
+    hn::StoreU(acc, d, out + x);
+  }
+}
+
+void ConvColsSym(const float* const* rows, const float* HWY_RESTRICT taps, int radius, int w,
+                 float* HWY_RESTRICT out) {
+  const D d;
+  const int n = int(hn::Lanes(d));
+  const float* const* mid = rows + radius;
+  int x = 0;
+  for (; x + n <= w; x += n) {
+    V acc = hn::Mul(hn::Set(d, taps[0]), hn::LoadU(d, mid[0] + x));
+    for (int k = 1; k <= radius; ++k)
+      acc = hn::MulAdd(hn::Set(d, taps[k]),
+                       hn::Add(hn::LoadU(d, mid[-k] + x), hn::LoadU(d, mid[k] + x)), acc);
+    hn::StoreU(acc, d, out + x);
+  }
+  // The rows may be image rows without slack: read the tail one pixel at a time.
+  for (; x < w; ++x) {
+    float acc = taps[0] * mid[0][x];
+    for (int k = 1; k <= radius; ++k) acc += taps[k] * (mid[-k][x] + mid[k][x]);
+    out[x] = acc;
+  }
+}
+
+// Weickert–Scharr gradient (correlation with [-1 0 1]/2 x [3 10 3]/16) at x..x+lanes.
+HWY_INLINE void WsGradient(D d, const float* HWY_RESTRICT up, const float* HWY_RESTRICT r,
+                           const float* HWY_RESTRICT dn, int x, V scale, V* gx, V* gy) {
+  const V k_side = hn::Set(d, 3.f / 16), k_mid = hn::Set(d, 10.f / 16);
+  // Smoothed along y at x - 1 and x + 1, then differenced along x.
+  const V sl = hn::MulAdd(k_side, hn::Add(hn::LoadU(d, up + x - 1), hn::LoadU(d, dn + x - 1)),
+                          hn::Mul(k_mid, hn::LoadU(d, r + x - 1)));
+  const V sr = hn::MulAdd(k_side, hn::Add(hn::LoadU(d, up + x + 1), hn::LoadU(d, dn + x + 1)),
+                          hn::Mul(k_mid, hn::LoadU(d, r + x + 1)));
+  // Smoothed along x on rows n-1 and n+1, then differenced along y.
+  const V su = hn::MulAdd(k_side, hn::Add(hn::LoadU(d, up + x - 1), hn::LoadU(d, up + x + 1)),
+                          hn::Mul(k_mid, hn::LoadU(d, up + x)));
+  const V sd = hn::MulAdd(k_side, hn::Add(hn::LoadU(d, dn + x - 1), hn::LoadU(d, dn + x + 1)),
+                          hn::Mul(k_mid, hn::LoadU(d, dn + x)));
+  *gx = hn::Mul(scale, hn::Sub(sr, sl));
+  *gy = hn::Mul(scale, hn::Sub(sd, su));
+}
+
+void CedTensorProductsRow(const float* HWY_RESTRICT up, const float* HWY_RESTRICT r,
+                          const float* HWY_RESTRICT dn, int w, float inv_dx, float* HWY_RESTRICT j11,
+                          float* HWY_RESTRICT j12, float* HWY_RESTRICT j22) {
+  const D d;
+  const int n = int(hn::Lanes(d));
+  const V scale = hn::Set(d, 0.5f * inv_dx);
+  for (int x = 0; x < w; x += n) {
+    V gx, gy;
+    WsGradient(d, up, r, dn, x, scale, &gx, &gy);
+    hn::StoreU(hn::MulAdd(gx, gx, hn::LoadU(d, j11 + x)), d, j11 + x);
+    hn::StoreU(hn::MulAdd(gx, gy, hn::LoadU(d, j12 + x)), d, j12 + x);
+    hn::StoreU(hn::MulAdd(gy, gy, hn::LoadU(d, j22 + x)), d, j22 + x);
+  }
+}
+
+// Eigenvector w1 of J = [[j11, j12], [j12, j22]] for the larger eigenvalue, in a form without
+// cancellation: with d = j11 - j22 and s = sqrt(d^2 + 4 j12^2), (2 j12, s - d) is parallel to
+// (s + d, 2 j12); use the first when d < 0 and the second when d >= 0. Only w1 w1^T is needed,
+// so the sign is free and the normalisation is one division by |w1|^2.
+void CedDiffusionTensorRow(const float* HWY_RESTRICT j11, const float* HWY_RESTRICT j12,
+                           const float* HWY_RESTRICT j22, int w, float alpha, float contrast,
+                           float* HWY_RESTRICT a, float* HWY_RESTRICT b, float* HWY_RESTRICT c) {
+  const D d;
+  const int n = int(hn::Lanes(d));
+  const V z = hn::Zero(d), one = hn::Set(d, 1.f), two = hn::Set(d, 2.f);
+  const V valpha = hn::Set(d, alpha), vrest = hn::Set(d, 1.f - alpha);
+  const V neg_c = hn::Set(d, -contrast), lower = hn::Set(d, -104.f);
+  for (int x = 0; x < w; x += n) {
+    const V v11 = hn::LoadU(d, j11 + x), v12 = hn::LoadU(d, j12 + x), v22 = hn::LoadU(d, j22 + x);
+    const V diff = hn::Sub(v11, v22);
+    const V t12 = hn::Mul(two, v12);
+    const V s2 = hn::MulAdd(t12, t12, hn::Mul(diff, diff));
+    const V s = hn::Sqrt(s2);
+    const auto ge = hn::Ge(diff, z);
+    V wx = hn::IfThenElse(ge, hn::Add(s, diff), t12);
+    V wy = hn::IfThenElse(ge, t12, hn::Sub(s, diff));
+    // Scale to max(|wx|, |wy|) = 1 first so that the squares cannot underflow.
+    const V m = hn::Max(hn::Abs(wx), hn::Abs(wy));
+    const auto degenerate = hn::Le(m, z);
+    const V inv_m = hn::Div(one, hn::IfThenElse(degenerate, one, m));
+    wx = hn::IfThenElse(degenerate, one, hn::Mul(wx, inv_m));
+    wy = hn::IfThenElseZero(hn::Not(degenerate), hn::Mul(wy, inv_m));
+    const V xx = hn::Mul(wx, wx), yy = hn::Mul(wy, wy);
+    const V inv_n2 = hn::Div(one, hn::Add(xx, yy));
+    // mu2 = alpha + (1 - alpha) exp(-C / s^2) for s > 0, else alpha; mu1 = alpha.
+    const V e = hn::Exp(d, hn::Max(hn::Div(neg_c, s2), lower));
+    const V mu2 = hn::IfThenElse(hn::Gt(s2, z), hn::MulAdd(vrest, e, valpha), valpha);
+    const V mu1 = valpha;
+    hn::StoreU(hn::Mul(hn::MulAdd(mu1, xx, hn::Mul(mu2, yy)), inv_n2), d, a + x);
+    hn::StoreU(hn::Mul(hn::Mul(hn::Sub(mu1, mu2), hn::Mul(wx, wy)), inv_n2), d, b + x);
+    hn::StoreU(hn::Mul(hn::MulAdd(mu1, yy, hn::Mul(mu2, xx)), inv_n2), d, c + x);
+  }
+}
+
+void CedFluxRow(const float* HWY_RESTRICT up, const float* HWY_RESTRICT r,
+                const float* HWY_RESTRICT dn, int w, float inv_dx, const float* HWY_RESTRICT a,
+                const float* HWY_RESTRICT b, const float* HWY_RESTRICT c, float* HWY_RESTRICT j1,
+                float* HWY_RESTRICT j2) {
+  const D d;
+  const int n = int(hn::Lanes(d));
+  const V scale = hn::Set(d, 0.5f * inv_dx);
+  for (int x = 0; x < w; x += n) {
+    V gx, gy;
+    WsGradient(d, up, r, dn, x, scale, &gx, &gy);
+    const V va = hn::LoadU(d, a + x), vb = hn::LoadU(d, b + x), vc = hn::LoadU(d, c + x);
+    hn::StoreU(hn::MulAdd(va, gx, hn::Mul(vb, gy)), d, j1 + x);
+    hn::StoreU(hn::MulAdd(vb, gx, hn::Mul(vc, gy)), d, j2 + x);
+  }
+}
+
+void CedDivergenceUpdateRow(const float* u, const float* HWY_RESTRICT j1m,
+                            const float* HWY_RESTRICT j1c, const float* HWY_RESTRICT j1p,
+                            const float* HWY_RESTRICT j2m, const float* HWY_RESTRICT j2p, float cm,
+                            float cp, int w, float rate, float* out) {
+  const D d;
+  const int n = int(hn::Lanes(d));
+  const V half = hn::Set(d, 0.5f), k_side = hn::Set(d, 3.f / 16), k_mid = hn::Set(d, 10.f / 16);
+  const V vcm = hn::Set(d, cm), vcp = hn::Set(d, cp), vr = hn::Set(d, rate);
+  // Dx^T along x: 0.5 (v[x-1] - v[x+1]); Dy^T along y: cm j2m - cp j2p.
+  auto dxt = [&](const float* v, int x) {
+    return hn::Mul(half, hn::Sub(hn::LoadU(d, v + x - 1), hn::LoadU(d, v + x + 1)));
+  };
+  auto dyt = [&](int x) {
+    return hn::NegMulAdd(vcp, hn::LoadU(d, j2p + x), hn::Mul(vcm, hn::LoadU(d, j2m + x)));
+  };
+  for (int x = 0; x < w; x += n) {
+    // Gx^T j1 = Sy^T Dx^T j1 and Gy^T j2 = Sx^T Dy^T j2 (S symmetric: replicate ghosts).
+    const V gxt = hn::MulAdd(k_side, hn::Add(dxt(j1m, x), dxt(j1p, x)), hn::Mul(k_mid, dxt(j1c, x)));
+    const V gyt = hn::MulAdd(k_side, hn::Add(dyt(x - 1), dyt(x + 1)), hn::Mul(k_mid, dyt(x)));
+    const V div = hn::Add(gxt, gyt);
+    if (x + n <= w) {
+      hn::StoreU(hn::MulAdd(vr, div, hn::LoadU(d, u + x)), d, out + x);
+    } else {
+      HWY_ALIGN float tmp[hn::MaxLanes(d)] = {};
+      std::memcpy(tmp, u + x, sizeof(float) * (w - x));
+      StoreClipped(d, hn::MulAdd(vr, div, hn::Load(d, tmp)), out, x, w);
+    }
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace blade
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace blade {
+
+HWY_EXPORT(TvFluxRow);
+HWY_EXPORT(PmFluxRow);
+HWY_EXPORT(FluxUpdateRow);
+HWY_EXPORT(ConvRowSym);
+HWY_EXPORT(ConvColsSym);
+HWY_EXPORT(CedTensorProductsRow);
+HWY_EXPORT(CedDiffusionTensorRow);
+HWY_EXPORT(CedFluxRow);
+HWY_EXPORT(CedDivergenceUpdateRow);
+
+void TvFluxRowSimd(const float* up, const float* r, const float* dn, int w, float eps2, float* a,
+                   float* b) {
+  HWY_DYNAMIC_DISPATCH(TvFluxRow)(up, r, dn, w, eps2, a, b);
+}
+void PmFluxRowSimd(const float* r, const float* dn, int w, float inv_k2, float* fx, float* fy) {
+  HWY_DYNAMIC_DISPATCH(PmFluxRow)(r, dn, w, inv_k2, fx, fy);
+}
+void FluxUpdateRowSimd(const float* u, const float* fx, const float* fy, const float* fy_up, int w,
+                       float rate, float* out) {
+  HWY_DYNAMIC_DISPATCH(FluxUpdateRow)(u, fx, fy, fy_up, w, rate, out);
+}
+void ConvRowSymSimd(const float* p, const float* taps, int radius, int w, float* out) {
+  HWY_DYNAMIC_DISPATCH(ConvRowSym)(p, taps, radius, w, out);
+}
+void ConvColsSymSimd(const float* const* rows, const float* taps, int radius, int w, float* out) {
+  HWY_DYNAMIC_DISPATCH(ConvColsSym)(rows, taps, radius, w, out);
+}
+void CedTensorProductsRowSimd(const float* up, const float* r, const float* dn, int w,
+                              float inv_dx, float* j11, float* j12, float* j22) {
+  HWY_DYNAMIC_DISPATCH(CedTensorProductsRow)(up, r, dn, w, inv_dx, j11, j12, j22);
+}
+void CedDiffusionTensorRowSimd(const float* j11, const float* j12, const float* j22, int w,
+                               float alpha, float contrast, float* a, float* b, float* c) {
+  HWY_DYNAMIC_DISPATCH(CedDiffusionTensorRow)(j11, j12, j22, w, alpha, contrast, a, b, c);
+}
+void CedFluxRowSimd(const float* up, const float* r, const float* dn, int w, float inv_dx,
+                    const float* a, const float* b, const float* c, float* j1, float* j2) {
+  HWY_DYNAMIC_DISPATCH(CedFluxRow)(up, r, dn, w, inv_dx, a, b, c, j1, j2);
+}
+void CedDivergenceUpdateRowSimd(const float* u, const float* j1m, const float* j1c,
+                                const float* j1p, const float* j2m, const float* j2p, float cm,
+                                float cp, int w, float rate, float* out) {
+  HWY_DYNAMIC_DISPATCH(CedDivergenceUpdateRow)(u, j1m, j1c, j1p, j2m, j2p, cm, cp, w, rate, out);
+}
+
+}  // namespace blade
+#endif
