@@ -253,34 +253,42 @@ class CedSolverFast : public PdeSolver {
       }
     });
 
-    // 3. Vertical integration, diffusion tensor and flux.
-    ParallelFor(0, h, [&](int y) {
+    // 3. Vertical integration (four rows at a time), diffusion tensor and flux.
+    taps_r_full_.assign(2 * rr + 7, 0.f);  // three zeros on each side
+    for (int k = -rr; k <= rr; ++k) taps_r_full_[3 + rr + k] = taps_r_[std::abs(k)];
+    ParallelFor(0, (h + 3) / 4, [&](int block) {
+      const int y0 = 4 * block;
       thread_local std::vector<float> buf;
       thread_local std::vector<const float*> rows;
       const std::size_t len = std::size_t(w) + kPad + kSimdOverrun;
-      buf.resize(9 * len);
-      rows.resize(2 * rr + 1);
-      float* t[9];
-      for (int k = 0; k < 9; ++k) t[k] = buf.data() + k * len + kPad;
+      buf.resize(18 * len);
+      rows.resize(2 * rr + 4);
+      float* t[18];
+      for (int k = 0; k < 18; ++k) t[k] = buf.data() + k * len + kPad;
+      // t[4m + j]: integrated component m of row y0 + j.
       std::vector<float>* planes[3] = {&h11_, &h12_, &h22_};
       for (int m = 0; m < 3; ++m) {
-        for (int k = -rr; k <= rr; ++k) rows[rr + k] = at(*planes[m], 0, hs(y + k, h));
-        ConvColsSymSimd(rows.data(), taps_r_.data(), rr, w, t[m]);
+        for (int i = 0; i < 2 * rr + 4; ++i) rows[i] = at(*planes[m], 0, hs(y0 - rr + i, h));
+        ConvColsBlock4Simd(rows.data(), taps_r_full_.data(), rr, w, t + 4 * m);
       }
-      CedDiffusionTensorRowSimd(t[0], t[1], t[2], w, float(alpha_), float(c_), t[3], t[4], t[5]);
-      const int ym = std::max(y - 1, 0), yp = std::min(y + 1, h - 1);
-      for (int c = 0; c < channels; ++c) {
-        const int src[3] = {ym, y, yp};
-        for (int k = 0; k < 3; ++k) {
-          std::copy_n(u.row(c, src[k]), w, t[6 + k]);
-          replicate_ghosts(t[6 + k]);
+      float *a = t[12], *b = t[13], *cc = t[14];
+      for (int j = 0; j < 4 && y0 + j < h; ++j) {
+        const int y = y0 + j;
+        CedDiffusionTensorRowSimd(t[j], t[4 + j], t[8 + j], w, float(alpha_), float(c_), a, b, cc);
+        const int ym = std::max(y - 1, 0), yp = std::min(y + 1, h - 1);
+        for (int c = 0; c < channels; ++c) {
+          const int src[3] = {ym, y, yp};
+          for (int k = 0; k < 3; ++k) {
+            std::copy_n(u.row(c, src[k]), w, t[15 + k]);
+            replicate_ghosts(t[15 + k]);
+          }
+          float* j1 = at(j1_, c, y);
+          float* j2 = at(j2_, c, y);
+          CedFluxRowSimd(t[15], t[16], t[17], w, inv_dx, a, b, cc, j1, j2);
+          j1[-1] = -j1[0];  // antisymmetric ghosts: the adjoint of the x-difference
+          j1[w] = -j1[w - 1];
+          replicate_ghosts(j2);
         }
-        float* j1 = at(j1_, c, y);
-        float* j2 = at(j2_, c, y);
-        CedFluxRowSimd(t[6], t[7], t[8], w, inv_dx, t[3], t[4], t[5], j1, j2);
-        j1[-1] = -j1[0];  // antisymmetric ghosts: the adjoint of the x-difference
-        j1[w] = -j1[w - 1];
-        replicate_ghosts(j2);
       }
     });
 
@@ -308,7 +316,7 @@ class CedSolverFast : public PdeSolver {
 
   double alpha_, c_, sigma_, rho_;
   CedSolverPlain plain_;
-  std::vector<float> taps_s_, taps_r_, smooth_, j1_, j2_, h11_, h12_, h22_;
+  std::vector<float> taps_s_, taps_r_, taps_r_full_, smooth_, j1_, j2_, h11_, h12_, h22_;
 };
 
 }  // namespace

@@ -2,10 +2,12 @@
 #include "pde/pde_simd.h"
 
 #include <cstring>
+#include <type_traits>
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "pde/pde_hwy.cc"
 #include <hwy/foreach_target.h>  // re-includes this file once per target
+#include <hwy/cache_control.h>
 #include <hwy/highway.h>
 #include <hwy/contrib/math/math-inl.h>
 
@@ -106,13 +108,72 @@ void ConvRowSym(const float* HWY_RESTRICT p, const float* HWY_RESTRICT taps, int
                 float* HWY_RESTRICT out) {
   const D d;
   const int n = int(hn::Lanes(d));
-  for (int x = 0; x < w; x += n) {
+  int x = 0;
+  // Four vectors at a time: four independent accumulation chains.
+  for (; x + 4 * n <= w; x += 4 * n) {
+    const V t0 = hn::Set(d, taps[0]);
+    V a0 = hn::Mul(t0, hn::LoadU(d, p + x)), a1 = hn::Mul(t0, hn::LoadU(d, p + x + n));
+    V a2 = hn::Mul(t0, hn::LoadU(d, p + x + 2 * n)), a3 = hn::Mul(t0, hn::LoadU(d, p + x + 3 * n));
+    for (int k = 1; k <= radius; ++k) {
+      const V t = hn::Set(d, taps[k]);
+      const float* l = p + x - k;
+      const float* r = p + x + k;
+      a0 = hn::MulAdd(t, hn::Add(hn::LoadU(d, l), hn::LoadU(d, r)), a0);
+      a1 = hn::MulAdd(t, hn::Add(hn::LoadU(d, l + n), hn::LoadU(d, r + n)), a1);
+      a2 = hn::MulAdd(t, hn::Add(hn::LoadU(d, l + 2 * n), hn::LoadU(d, r + 2 * n)), a2);
+      a3 = hn::MulAdd(t, hn::Add(hn::LoadU(d, l + 3 * n), hn::LoadU(d, r + 3 * n)), a3);
+    }
+    hn::StoreU(a0, d, out + x);
+    hn::StoreU(a1, d, out + x + n);
+    hn::StoreU(a2, d, out + x + 2 * n);
+    hn::StoreU(a3, d, out + x + 3 * n);
+  }
+  for (; x < w; x += n) {
     V acc = hn::Mul(hn::Set(d, taps[0]), hn::LoadU(d, p + x));
     for (int k = 1; k <= radius; ++k)
       acc = hn::MulAdd(hn::Set(d, taps[k]),
                        hn::Add(hn::LoadU(d, p + x - k), hn::LoadU(d, p + x + k)), acc);
     hn::StoreU(acc, d, out + x);
   }
+}
+
+// Four output rows at once (rows[i] is input row y0 - R + i, i < 2R + 4; out[j] is row y0 + j),
+// two vectors at a time: each input vector is loaded once for the four rows it feeds, and the
+// four taps that apply to it slide along in registers. padded_taps: the 2R + 1 taps in order
+// with three zeros before and after.
+void ConvColsBlock4(const float* const* rows, const float* HWY_RESTRICT padded_taps, int radius,
+                    int w, float* const* out) {
+  const D d;
+  const int n = int(hn::Lanes(d));
+  const int len = 2 * radius + 1;
+  // Input row i feeds output row j with tap full[i - j] = padded_taps[3 + i - j].
+  auto accumulate = [&](int x, auto nvec) {
+    constexpr int kVec = decltype(nvec)::value;
+    V acc[4][kVec];
+    for (int j = 0; j < 4; ++j)
+      for (int v = 0; v < kVec; ++v) acc[j][v] = hn::Zero(d);
+    V t0 = hn::Zero(d), t1 = hn::Zero(d), t2 = hn::Zero(d), t3;
+    for (int i = 0; i < len + 3; ++i) {
+      t3 = t2;
+      t2 = t1;
+      t1 = t0;
+      t0 = hn::Set(d, padded_taps[3 + i]);  // tj = full[i - j]
+      for (int v = 0; v < kVec; ++v) {
+        const V in = hn::LoadU(d, rows[i] + x + v * n);
+        acc[0][v] = hn::MulAdd(t0, in, acc[0][v]);
+        acc[1][v] = hn::MulAdd(t1, in, acc[1][v]);
+        acc[2][v] = hn::MulAdd(t2, in, acc[2][v]);
+        acc[3][v] = hn::MulAdd(t3, in, acc[3][v]);
+      }
+      // Too many row streams for the hardware prefetcher: fetch half a kilobyte ahead.
+      if (kVec == 2) hwy::Prefetch(rows[i] + x + 128);
+    }
+    for (int j = 0; j < 4; ++j)
+      for (int v = 0; v < kVec; ++v) hn::StoreU(acc[j][v], d, out[j] + x + v * n);
+  };
+  int x = 0;
+  for (; x + 2 * n <= w; x += 2 * n) accumulate(x, std::integral_constant<int, 2>());
+  for (; x < w; x += n) accumulate(x, std::integral_constant<int, 1>());
 }
 
 void ConvColsSym(const float* const* rows, const float* HWY_RESTRICT taps, int radius, int w,
@@ -266,6 +327,7 @@ HWY_EXPORT(PmFluxRow);
 HWY_EXPORT(FluxUpdateRow);
 HWY_EXPORT(ConvRowSym);
 HWY_EXPORT(ConvColsSym);
+HWY_EXPORT(ConvColsBlock4);
 HWY_EXPORT(CedTensorProductsRow);
 HWY_EXPORT(CedDiffusionTensorRow);
 HWY_EXPORT(CedFluxRow);
@@ -287,6 +349,10 @@ void ConvRowSymSimd(const float* p, const float* taps, int radius, int w, float*
 }
 void ConvColsSymSimd(const float* const* rows, const float* taps, int radius, int w, float* out) {
   HWY_DYNAMIC_DISPATCH(ConvColsSym)(rows, taps, radius, w, out);
+}
+void ConvColsBlock4Simd(const float* const* rows, const float* padded_taps, int radius, int w,
+                        float* const* out) {
+  HWY_DYNAMIC_DISPATCH(ConvColsBlock4)(rows, padded_taps, radius, w, out);
 }
 void CedTensorProductsRowSimd(const float* up, const float* r, const float* dn, int w,
                               float inv_dx, float* j11, float* j12, float* j22) {

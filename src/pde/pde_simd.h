@@ -35,6 +35,12 @@ void ConvRowSymSimd(const float* p, const float* taps, int radius, int w, float*
 // be image rows without slack); out[x] on [0, w).
 void ConvColsSymSimd(const float* const* rows, const float* taps, int radius, int w, float* out);
 
+// Four rows of the same along y at once: rows[i] is row y0 - R + i for i < 2R + 4 (already
+// extended; read up to w rounded up to the vector length), out[j] receives row y0 + j;
+// padded_taps holds three zeros, all 2R + 1 taps in order, and three zeros.
+void ConvColsBlock4Simd(const float* const* rows, const float* padded_taps, int radius, int w,
+                        float* const* out);
+
 // CED (§3). Weickert–Scharr gradient of the rows up, r, dn (replicate-padded at x) times inv_dx,
 // accumulated into the structure-tensor products: j11 += gx^2, j12 += gx gy, j22 += gy^2.
 void CedTensorProductsRowSimd(const float* up, const float* r, const float* dn, int w,
