@@ -169,7 +169,8 @@ class CedSolverPlain : public PdeSolver {
 
 // The fast implementation of the same step: four row-parallel passes with SIMD row kernels and
 // buffers reused across steps.
-//   1. S = G_sigma * u (vertical then horizontal taps, HS extension), stored with ghost columns;
+//   1. S = G_sigma * u (vertical then horizontal taps, HS extension) and a copy of u, both stored
+//      with ghost columns;
 //   2. the WS gradient of S, the tensor products summed over channels, and the horizontal part
 //      of G_rho, per row in L1;
 //   3. the vertical part of G_rho, the diffusion tensor (float, in a cancellation-free form),
@@ -197,6 +198,7 @@ class CedSolverFast : public PdeSolver {
     const std::size_t stride = std::size_t(w) + 2 * kPad;
     const std::size_t plane = stride * h;
     smooth_.resize(channels * plane);
+    upad_.resize(channels * plane);
     j1_.resize(channels * plane);
     j2_.resize(channels * plane);
     h11_.resize(plane);
@@ -233,6 +235,10 @@ class CedSolverFast : public PdeSolver {
       float* out = at(smooth_, c, y);
       ConvRowSymSimd(t, taps_s_.data(), rs, w, out);
       replicate_ghosts(out);
+      // A copy of u with replicate ghosts for the gradient in pass 3.
+      float* copy = at(upad_, c, y);
+      std::copy_n(u.row(c, y), w, copy);
+      replicate_ghosts(copy);
     });
 
     // 2. Structure-tensor products and the horizontal integration.
@@ -240,12 +246,11 @@ class CedSolverFast : public PdeSolver {
       thread_local std::vector<float> buf;
       const std::size_t len = std::size_t(w) + 2 * rr + kSimdOverrun;
       buf.resize(3 * len);
-      std::fill(buf.begin(), buf.end(), 0.f);
       float* p[3] = {buf.data() + rr, buf.data() + len + rr, buf.data() + 2 * len + rr};
       const int ym = std::max(y - 1, 0), yp = std::min(y + 1, h - 1);
       for (int c = 0; c < channels; ++c)
         CedTensorProductsRowSimd(at(smooth_, c, ym), at(smooth_, c, y), at(smooth_, c, yp), w,
-                                 inv_dx, p[0], p[1], p[2]);
+                                 inv_dx, c > 0, p[0], p[1], p[2]);
       float* out[3] = {at(h11_, 0, y), at(h12_, 0, y), at(h22_, 0, y)};
       for (int k = 0; k < 3; ++k) {
         extend(p[k], rr);
@@ -261,10 +266,10 @@ class CedSolverFast : public PdeSolver {
       thread_local std::vector<float> buf;
       thread_local std::vector<const float*> rows;
       const std::size_t len = std::size_t(w) + kPad + kSimdOverrun;
-      buf.resize(18 * len);
+      buf.resize(15 * len);
       rows.resize(2 * rr + 4);
-      float* t[18];
-      for (int k = 0; k < 18; ++k) t[k] = buf.data() + k * len + kPad;
+      float* t[15];
+      for (int k = 0; k < 15; ++k) t[k] = buf.data() + k * len + kPad;
       // t[4m + j]: integrated component m of row y0 + j.
       std::vector<float>* planes[3] = {&h11_, &h12_, &h22_};
       for (int m = 0; m < 3; ++m) {
@@ -277,14 +282,10 @@ class CedSolverFast : public PdeSolver {
         CedDiffusionTensorRowSimd(t[j], t[4 + j], t[8 + j], w, float(alpha_), float(c_), a, b, cc);
         const int ym = std::max(y - 1, 0), yp = std::min(y + 1, h - 1);
         for (int c = 0; c < channels; ++c) {
-          const int src[3] = {ym, y, yp};
-          for (int k = 0; k < 3; ++k) {
-            std::copy_n(u.row(c, src[k]), w, t[15 + k]);
-            replicate_ghosts(t[15 + k]);
-          }
           float* j1 = at(j1_, c, y);
           float* j2 = at(j2_, c, y);
-          CedFluxRowSimd(t[15], t[16], t[17], w, inv_dx, a, b, cc, j1, j2);
+          CedFluxRowSimd(at(upad_, c, ym), at(upad_, c, y), at(upad_, c, yp), w, inv_dx, a, b,
+                         cc, j1, j2);
           j1[-1] = -j1[0];  // antisymmetric ghosts: the adjoint of the x-difference
           j1[w] = -j1[w - 1];
           replicate_ghosts(j2);
@@ -316,7 +317,7 @@ class CedSolverFast : public PdeSolver {
 
   double alpha_, c_, sigma_, rho_;
   CedSolverPlain plain_;
-  std::vector<float> taps_s_, taps_r_, taps_r_full_, smooth_, j1_, j2_, h11_, h12_, h22_;
+  std::vector<float> taps_s_, taps_r_, taps_r_full_, smooth_, upad_, j1_, j2_, h11_, h12_, h22_;
 };
 
 }  // namespace

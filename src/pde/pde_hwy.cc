@@ -2,6 +2,7 @@
 #include "pde/pde_simd.h"
 
 #include <cstring>
+#include <limits>
 #include <type_traits>
 
 #undef HWY_TARGET_INCLUDE
@@ -25,6 +26,12 @@ HWY_INLINE V RsqrtNewton(D d, V v) {
   const V half_v = hn::Mul(hn::Set(d, 0.5f), v);
   // y (1.5 - 0.5 v y^2)
   return hn::Mul(y, hn::NegMulAdd(half_v, hn::Mul(y, y), hn::Set(d, 1.5f)));
+}
+
+// 1/v for normal v: the hardware estimate and one Newton step (relative error ~1e-7).
+HWY_INLINE V ReciprocalNewton(D d, V v) {
+  const V y = hn::ApproximateReciprocal(v);
+  return hn::Mul(y, hn::NegMulAdd(v, y, hn::Set(d, 2.f)));
 }
 
 // minmod(p, q)^2 = min(p^2, q^2) if p and q have the same strict sign, else 0.
@@ -69,9 +76,7 @@ void TvFluxRow(const float* HWY_RESTRICT up, const float* HWY_RESTRICT r,
 HWY_INLINE V PmFlux(D d, V diff, V inv_k2) {
   const V one = hn::Set(d, 1.f);
   const V den = hn::MulAdd(hn::Mul(diff, diff), inv_k2, one);
-  const V y = hn::ApproximateReciprocal(den);
-  const V y1 = hn::Mul(y, hn::NegMulAdd(den, y, hn::Set(d, 2.f)));
-  return hn::Mul(diff, y1);
+  return hn::Mul(diff, ReciprocalNewton(d, den));
 }
 
 void PmFluxRow(const float* HWY_RESTRICT r, const float* HWY_RESTRICT dn, int w, float inv_k2,
@@ -216,17 +221,24 @@ HWY_INLINE void WsGradient(D d, const float* HWY_RESTRICT up, const float* HWY_R
 }
 
 void CedTensorProductsRow(const float* HWY_RESTRICT up, const float* HWY_RESTRICT r,
-                          const float* HWY_RESTRICT dn, int w, float inv_dx, float* HWY_RESTRICT j11,
-                          float* HWY_RESTRICT j12, float* HWY_RESTRICT j22) {
+                          const float* HWY_RESTRICT dn, int w, float inv_dx, bool accumulate,
+                          float* HWY_RESTRICT j11, float* HWY_RESTRICT j12,
+                          float* HWY_RESTRICT j22) {
   const D d;
   const int n = int(hn::Lanes(d));
   const V scale = hn::Set(d, 0.5f * inv_dx);
   for (int x = 0; x < w; x += n) {
     V gx, gy;
     WsGradient(d, up, r, dn, x, scale, &gx, &gy);
-    hn::StoreU(hn::MulAdd(gx, gx, hn::LoadU(d, j11 + x)), d, j11 + x);
-    hn::StoreU(hn::MulAdd(gx, gy, hn::LoadU(d, j12 + x)), d, j12 + x);
-    hn::StoreU(hn::MulAdd(gy, gy, hn::LoadU(d, j22 + x)), d, j22 + x);
+    if (accumulate) {
+      hn::StoreU(hn::MulAdd(gx, gx, hn::LoadU(d, j11 + x)), d, j11 + x);
+      hn::StoreU(hn::MulAdd(gx, gy, hn::LoadU(d, j12 + x)), d, j12 + x);
+      hn::StoreU(hn::MulAdd(gy, gy, hn::LoadU(d, j22 + x)), d, j22 + x);
+    } else {
+      hn::StoreU(hn::Mul(gx, gx), d, j11 + x);
+      hn::StoreU(hn::Mul(gx, gy), d, j12 + x);
+      hn::StoreU(hn::Mul(gy, gy), d, j22 + x);
+    }
   }
 }
 
@@ -242,6 +254,7 @@ void CedDiffusionTensorRow(const float* HWY_RESTRICT j11, const float* HWY_RESTR
   const V z = hn::Zero(d), one = hn::Set(d, 1.f), two = hn::Set(d, 2.f);
   const V valpha = hn::Set(d, alpha), vrest = hn::Set(d, 1.f - alpha);
   const V neg_c = hn::Set(d, -contrast), lower = hn::Set(d, -104.f);
+  const V tiny = hn::Set(d, std::numeric_limits<float>::min());
   for (int x = 0; x < w; x += n) {
     const V v11 = hn::LoadU(d, j11 + x), v12 = hn::LoadU(d, j12 + x), v22 = hn::LoadU(d, j22 + x);
     const V diff = hn::Sub(v11, v22);
@@ -251,16 +264,19 @@ void CedDiffusionTensorRow(const float* HWY_RESTRICT j11, const float* HWY_RESTR
     const auto ge = hn::Ge(diff, z);
     V wx = hn::IfThenElse(ge, hn::Add(s, diff), t12);
     V wy = hn::IfThenElse(ge, t12, hn::Sub(s, diff));
-    // Scale to max(|wx|, |wy|) = 1 first so that the squares cannot underflow.
+    // Scale to max(|wx|, |wy|) ~ 1 first so that the squares cannot underflow (any scale
+    // works: it cancels in w w^T / |w|^2). Below FLT_MIN (j of order 1e-38, where mu2 = alpha
+    // unless C = 0) the direction falls back to (1, 0) as for j = 0.
     const V m = hn::Max(hn::Abs(wx), hn::Abs(wy));
-    const auto degenerate = hn::Le(m, z);
-    const V inv_m = hn::Div(one, hn::IfThenElse(degenerate, one, m));
+    const auto degenerate = hn::Lt(m, tiny);
+    const V inv_m = hn::ApproximateReciprocal(hn::IfThenElse(degenerate, one, m));
     wx = hn::IfThenElse(degenerate, one, hn::Mul(wx, inv_m));
     wy = hn::IfThenElseZero(hn::Not(degenerate), hn::Mul(wy, inv_m));
     const V xx = hn::Mul(wx, wx), yy = hn::Mul(wy, wy);
-    const V inv_n2 = hn::Div(one, hn::Add(xx, yy));
-    // mu2 = alpha + (1 - alpha) exp(-C / s^2) for s > 0, else alpha; mu1 = alpha.
-    const V e = hn::Exp(d, hn::Max(hn::Div(neg_c, s2), lower));
+    const V inv_n2 = ReciprocalNewton(d, hn::Add(xx, yy));  // |w|^2 in [0.99, 2.01]
+    // mu2 = alpha + (1 - alpha) exp(-C / s^2) for s > 0, else alpha; mu1 = alpha. For
+    // 0 < s^2 < FLT_MIN, C / FLT_MIN already sends exp to 0 (or C = 0 keeps it 1).
+    const V e = hn::Exp(d, hn::Max(hn::Mul(neg_c, ReciprocalNewton(d, hn::Max(s2, tiny))), lower));
     const V mu2 = hn::IfThenElse(hn::Gt(s2, z), hn::MulAdd(vrest, e, valpha), valpha);
     const V mu1 = valpha;
     hn::StoreU(hn::Mul(hn::MulAdd(mu1, xx, hn::Mul(mu2, yy)), inv_n2), d, a + x);
@@ -355,8 +371,8 @@ void ConvColsBlock4Simd(const float* const* rows, const float* padded_taps, int 
   HWY_DYNAMIC_DISPATCH(ConvColsBlock4)(rows, padded_taps, radius, w, out);
 }
 void CedTensorProductsRowSimd(const float* up, const float* r, const float* dn, int w,
-                              float inv_dx, float* j11, float* j12, float* j22) {
-  HWY_DYNAMIC_DISPATCH(CedTensorProductsRow)(up, r, dn, w, inv_dx, j11, j12, j22);
+                              float inv_dx, bool accumulate, float* j11, float* j12, float* j22) {
+  HWY_DYNAMIC_DISPATCH(CedTensorProductsRow)(up, r, dn, w, inv_dx, accumulate, j11, j12, j22);
 }
 void CedDiffusionTensorRowSimd(const float* j11, const float* j12, const float* j22, int w,
                                float alpha, float contrast, float* a, float* b, float* c) {
