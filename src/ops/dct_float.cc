@@ -57,7 +57,6 @@ FloatDct2d::FloatDct2d(int width, int height) : w_(width), h_(height), wh_(width
     plan_c2r_ = fftwf_plan_dft_c2r_2d(h_, w_, spec, real_, FFTW_ESTIMATE);
   }
   if (plan_r2c_ == nullptr || plan_c2r_ == nullptr) Fail("FFTW could not plan a ", w_, "x", h_, " FFT");
-  perm_w_ = Reordering(w_);
   perm_h_ = Reordering(h_);
   tw_w_ = Twiddles(w_);
   tw_h_ = Twiddles(h_);
@@ -73,46 +72,69 @@ FloatDct2d::~FloatDct2d() {
   fftwf_free(spec_);
 }
 
+// Complex arithmetic is written out in real and imaginary parts: std::complex's operator*
+// checks for NaN results (C Annex G), which costs several times the arithmetic here.
 void FloatDct2d::ForwardFromReordered(float* out) {
   fftwf_execute(static_cast<fftwf_plan>(plan_r2c_));
-  const std::complex<float> i(0.f, 1.f);
+  const float* tw = reinterpret_cast<const float*>(tw_w_.data());
   for (int k1 = 0; k1 < h_; ++k1) {
-    const std::complex<float> a1 = tw_h_[k1];
-    const std::complex<float>* A = spec_ + std::size_t(k1) * wh_;
+    const float a1r = tw_h_[k1].real(), a1i = tw_h_[k1].imag();
+    const float* A = reinterpret_cast<const float*>(spec_ + std::size_t(k1) * wh_);
     // V(k1, W - k2) = conj(V(H - k1, k2)) for k2 in the stored half.
-    const std::complex<float>* B = spec_ + std::size_t((h_ - k1) % h_) * wh_;
+    const float* B = reinterpret_cast<const float*>(spec_ + std::size_t((h_ - k1) % h_) * wh_);
     float* o = out + std::size_t(k1) * w_;
-    o[0] = 4.f * std::real(a1 * A[0]);
+    o[0] = 4.f * (a1r * A[0] - a1i * A[1]);
     int k2 = 1;
     for (; 2 * k2 < w_; ++k2) {
-      const std::complex<float> a2 = tw_w_[k2], av = a2 * A[k2], bv = std::conj(a2) * std::conj(B[k2]);
-      o[k2] = 2.f * std::real(a1 * (av + bv));
-      o[w_ - k2] = 2.f * std::real(i * a1 * (av - bv));  // a2 at W - k2 is -i conj(a2)
+      const float c = tw[2 * k2], s = tw[2 * k2 + 1];  // a2 = c + i s
+      const float ar = A[2 * k2], ai = A[2 * k2 + 1];
+      const float br = B[2 * k2], bi = -B[2 * k2 + 1];  // conj(V(H - k1, k2))
+      // av = a2 A, bv = conj(a2) B, p = av + bv, m = av - bv.
+      const float avr = c * ar - s * ai, avi = c * ai + s * ar;
+      const float bvr = c * br + s * bi, bvi = c * bi - s * br;
+      const float pr = avr + bvr, pi = avi + bvi, mr = avr - bvr, mi = avi - bvi;
+      o[k2] = 2.f * (a1r * pr - a1i * pi);             // 2 Re(a1 p)
+      o[w_ - k2] = -2.f * (a1r * mi + a1i * mr);       // 2 Re(i a1 m): a2 at W - k2 is -i conj(a2)
     }
-    if (2 * k2 == w_) o[k2] = 2.f * std::real(a1 * (2.f * std::real(tw_w_[k2])) * A[k2]);
+    if (2 * k2 == w_) {
+      const float c2 = 2.f * tw[2 * k2];  // a2 + conj(a2)
+      o[k2] = 2.f * c2 * (a1r * A[2 * k2] - a1i * A[2 * k2 + 1]);
+    }
   }
 }
 
 void FloatDct2d::Inverse(const float* in, float* out) {
+  const float* tw = reinterpret_cast<const float*>(tw_w_.data());
   for (int k1 = 0; k1 < h_; ++k1) {
     const float* x = in + std::size_t(k1) * w_;
     const float* xm = k1 > 0 ? in + std::size_t(h_ - k1) * w_ : nullptr;  // row H - k1 (0 at H)
-    const std::complex<float> c1 = std::conj(tw_h_[k1]) * 0.25f;
-    std::complex<float>* o = spec_ + std::size_t(k1) * wh_;
-    for (int k2 = 0; k2 < wh_; ++k2) {
-      const int n2 = w_ - k2;  // column W - k2 (0 at W)
-      const float x_kk = x[k2];
-      const float x_kn = k2 > 0 ? x[n2] : 0.f;
-      const float x_nk = xm ? xm[k2] : 0.f;
-      const float x_nn = xm && k2 > 0 ? xm[n2] : 0.f;
-      o[k2] = c1 * std::conj(tw_w_[k2]) * std::complex<float>(x_kk - x_nn, -(x_nk + x_kn));
+    // c1 = conj(a1) / 4 * 4: the final factor 4 of REDFT01 is folded in here.
+    const float c1r = tw_h_[k1].real(), c1i = -tw_h_[k1].imag();
+    float* o = reinterpret_cast<float*>(spec_ + std::size_t(k1) * wh_);
+    // k2 = 0: the columns at W are 0.
+    {
+      const float zr = x[0] - 0.f, zi = -(xm ? xm[0] : 0.f);
+      o[0] = c1r * zr - c1i * zi;
+      o[1] = c1r * zi + c1i * zr;
+    }
+    for (int k2 = 1; k2 < wh_; ++k2) {
+      const int n2 = w_ - k2;  // column W - k2
+      const float x_nk = xm ? xm[k2] : 0.f, x_nn = xm ? xm[n2] : 0.f;
+      const float zr = x[k2] - x_nn, zi = -(x_nk + x[n2]);
+      // t = c1 conj(a2), then o = t z.
+      const float c = tw[2 * k2], s = -tw[2 * k2 + 1];
+      const float tr = c1r * c - c1i * s, ti = c1r * s + c1i * c;
+      o[2 * k2] = tr * zr - ti * zi;
+      o[2 * k2 + 1] = tr * zi + ti * zr;
     }
   }
   fftwf_execute(static_cast<fftwf_plan>(plan_c2r_));
+  // Undo the reordering: x[2m] = v[m], x[2m + 1] = v[W - 1 - m] (and the same along y).
   for (int m1 = 0; m1 < h_; ++m1) {
     float* row = out + std::size_t(perm_h_[m1]) * w_;
     const float* src = real_ + std::size_t(m1) * w_;
-    for (int m2 = 0; m2 < w_; ++m2) row[perm_w_[m2]] = 4.f * src[m2];
+    for (int m = 0; 2 * m < w_; ++m) row[2 * m] = src[m];
+    for (int m = 0; 2 * m + 1 < w_; ++m) row[2 * m + 1] = src[w_ - 1 - m];
   }
 }
 

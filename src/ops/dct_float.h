@@ -26,10 +26,12 @@ class FloatDct2d {
   // out = REDFT10(f(in)) for a pointwise f, applied while the input is reordered.
   template <class F>
   void Forward(const float* in, float* out, const F& f) {
+    // v[m] = x[2m], v[W - 1 - m] = x[2m + 1] (and the same along y).
     for (int m1 = 0; m1 < h_; ++m1) {
       const float* row = in + std::size_t(perm_h_[m1]) * w_;
       float* dst = real_ + std::size_t(m1) * w_;
-      for (int m2 = 0; m2 < w_; ++m2) dst[m2] = f(row[perm_w_[m2]]);
+      for (int m = 0; 2 * m < w_; ++m) dst[m] = f(row[2 * m]);
+      for (int m = 0; 2 * m + 1 < w_; ++m) dst[w_ - 1 - m] = f(row[2 * m + 1]);
     }
     ForwardFromReordered(out);
   }
@@ -44,7 +46,7 @@ class FloatDct2d {
   std::complex<float>* spec_;  // h x wh_
   void* plan_r2c_;
   void* plan_c2r_;
-  std::vector<int> perm_w_, perm_h_;                 // reordered m holds input perm[m]
+  std::vector<int> perm_h_;                          // reordered row m holds input row perm[m]
   std::vector<std::complex<float>> tw_w_, tw_h_;     // exp(-i pi k / (2 N))
 };
 
