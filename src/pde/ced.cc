@@ -211,6 +211,13 @@ class CedSolverFast : public PdeSolver {
     auto hs = [](int i, int n) { return ExtendIndex(i, n, Boundary::kHalfSymmetric); };
     // Fills the HS ghosts of a row to radius r (reads only [0, w)).
     auto extend = [w, &hs](float* row, int r) {
+      if (r <= w) {  // one reflection: x = -k mirrors k - 1, x = w - 1 + k mirrors w - k
+        for (int k = 1; k <= r; ++k) {
+          row[-k] = row[k - 1];
+          row[w - 1 + k] = row[w - k];
+        }
+        return;
+      }
       for (int k = 1; k <= r; ++k) {
         row[-k] = row[hs(-k, w)];
         row[w - 1 + k] = row[hs(w - 1 + k, w)];
