@@ -72,11 +72,13 @@ void TvFluxRow(const float* HWY_RESTRICT up, const float* HWY_RESTRICT r,
   }
 }
 
-// g(D^2) D = D / (1 + D^2 / k^2), with the reciprocal from the estimate and one Newton step.
+// g(D^2) D = D / (1 + D^2 / k^2), with an exact division (the same operations as the plain
+// loop, so the fast step reproduces it; a reciprocal estimate would change the last bits of
+// the PM reference frames that training data is made of).
 HWY_INLINE V PmFlux(D d, V diff, V inv_k2) {
   const V one = hn::Set(d, 1.f);
   const V den = hn::MulAdd(hn::Mul(diff, diff), inv_k2, one);
-  return hn::Mul(diff, ReciprocalNewton(d, den));
+  return hn::Div(diff, den);
 }
 
 void PmFluxRow(const float* HWY_RESTRICT r, const float* HWY_RESTRICT dn, int w, float inv_k2,
