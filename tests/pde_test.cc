@@ -201,6 +201,61 @@ TEST_P(FastMatchesPlain, FastStepIsIdenticalForOneAndTwoThreads) {
   EXPECT_EQ(MaxAbsDifference(u[0], u[1]), 0) << PdeName(pde);
 }
 
+// The regimes of the CED diffusion tensor: flat regions (J = 0: the fallback direction),
+// faint structure (exp(-C/s^2) underflows), hard edges along x and y (both orders of j11 and
+// j22, i.e. both eigenvector forms), with C = 0 (mu2 = 1 wherever s > 0) and larger C.
+TEST(PdeCed, FastMatchesPlainInEveryTensorRegime) {
+  const int w = 37, h = 29;
+  Image flat(w, h);
+  for (std::size_t i = 0; i < flat.size(); ++i) flat.data()[i] = 0.5f;
+  Image edge = flat.Copy(), faint = flat.Copy(), vertical = flat.Copy();
+  Image tiny = RandomImage(w, h, 1, 17, 0.f, 1e-4f);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      edge.at(0, x, y) = x < w / 2 ? 0.2f : 0.8f;
+      vertical.at(0, x, y) = y < h / 3 ? 0.9f : 0.1f;
+      faint.at(0, x, y) = 0.5f + tiny.at(0, x, y);
+    }
+  const Image* images[] = {&flat, &edge, &vertical, &faint};
+  for (double contrast : {2.4e-10, 0.0, 1e-4}) {
+    PdeParams params = DefaultPreset(Pde::kCed).params;
+    params.ced_c = contrast;
+    for (std::size_t k = 0; k < std::size(images); ++k) {
+      Image a = images[k]->Copy(), b = images[k]->Copy();
+      auto fast = MakeSolverImpl(Pde::kCed, params, SchemeImpl::kFast);
+      auto plain = MakeSolverImpl(Pde::kCed, params, SchemeImpl::kPlain);
+      for (int step = 0; step < 3; ++step) {
+        fast->Step(a, 0.5, 1.0);
+        plain->Step(b, 0.5, 1.0);
+      }
+      EXPECT_LE(MaxAbsDifference(a, b), 1e-5) << "image " << k << ", C = " << contrast;
+    }
+  }
+}
+
+// Where J is nearly isotropic (the corners of a unit checkerboard) the scheme itself is
+// ill-conditioned: mu2 = alpha + (1 - alpha) exp(-C/s^2) is steep near s ~ sqrt(C), and s comes
+// from cancellation in j11 - j22, so float rounding in J moves the result by far more than
+// 1e-5. Measured: perturbing the input by one ulp moves the plain step by 5e-5 after one step
+// and 1e-2 after two. There the fast step must stay within the plain step's own sensitivity.
+TEST(PdeCed, FastStaysWithinThePlainSchemesConditioningAtIsotropicPoints) {
+  const int w = 37, h = 29;
+  Image checker(w, h);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) checker.at(0, x, y) = float((x / 3 + y / 3) % 2);
+  Image nudged = checker.Copy();
+  for (std::size_t i = 0; i < nudged.size(); ++i)
+    nudged.data()[i] = std::nextafter(nudged.data()[i], i % 3 == 0 ? 2.f : -1.f);
+  const PdeParams params = DefaultPreset(Pde::kCed).params;
+  Image fast_u = checker.Copy(), plain_u = checker.Copy();
+  MakeSolverImpl(Pde::kCed, params, SchemeImpl::kFast)->Step(fast_u, 0.5, 1.0);
+  MakeSolverImpl(Pde::kCed, params, SchemeImpl::kPlain)->Step(plain_u, 0.5, 1.0);
+  MakeSolverImpl(Pde::kCed, params, SchemeImpl::kPlain)->Step(nudged, 0.5, 1.0);
+  const double sensitivity = MaxAbsDifference(nudged, plain_u);
+  EXPECT_GT(sensitivity, 1e-5) << "the case must be ill-conditioned to mean anything";
+  EXPECT_LE(MaxAbsDifference(fast_u, plain_u), 2 * sensitivity);
+}
+
 INSTANTIATE_TEST_SUITE_P(Pde, FastMatchesPlain,
                          ::testing::Values(Pde::kTv, Pde::kPm, Pde::kCed, Pde::kCh),
                          [](const auto& info) { return PdeName(info.param); });
