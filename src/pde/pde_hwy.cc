@@ -244,16 +244,19 @@ void CedTensorProductsRow(const float* HWY_RESTRICT up, const float* HWY_RESTRIC
   }
 }
 
-// Eigenvector w1 of J = [[j11, j12], [j12, j22]] for the larger eigenvalue, in a form without
-// cancellation: with d = j11 - j22 and s = sqrt(d^2 + 4 j12^2), (2 j12, s - d) is parallel to
-// (s + d, 2 j12); use the first when d < 0 and the second when d >= 0. Only w1 w1^T is needed,
-// so the sign is free and the normalisation is one division by |w1|^2.
+// D = mu1 w1 w1^T + mu2 w2 w2^T = mu2 I + (mu1 - mu2) P with P = w1 w1^T the projector onto
+// the eigenvector of the larger eigenvalue of J = [[j11, j12], [j12, j22]]. With d = j11 - j22,
+// s = lambda1 - lambda2 = sqrt(d^2 + 4 j12^2) and e = s + |d|, P = (J - lambda2 I) / s is
+//   P = [[(s + d) / 2s, j12 / s], [j12 / s, (s - d) / 2s]],
+// where the entry with s - |d| (cancellation) is rewritten as 2 j12^2 / (s e): all three
+// entries share the one reciprocal 1 / (s e). For s^2 below FLT_MIN (J of order 1e-19 or 0)
+// mu1 = mu2 = alpha unless C = 0, and D = alpha I (the plain code's choice for s = 0).
 void CedDiffusionTensorRow(const float* HWY_RESTRICT j11, const float* HWY_RESTRICT j12,
                            const float* HWY_RESTRICT j22, int w, float alpha, float contrast,
                            float* HWY_RESTRICT a, float* HWY_RESTRICT b, float* HWY_RESTRICT c) {
   const D d;
   const int n = int(hn::Lanes(d));
-  const V z = hn::Zero(d), one = hn::Set(d, 1.f), two = hn::Set(d, 2.f);
+  const V z = hn::Zero(d), one = hn::Set(d, 1.f), half = hn::Set(d, 0.5f), two = hn::Set(d, 2.f);
   const V valpha = hn::Set(d, alpha), vrest = hn::Set(d, 1.f - alpha);
   const V neg_c = hn::Set(d, -contrast), lower = hn::Set(d, -104.f);
   const V tiny = hn::Set(d, std::numeric_limits<float>::min());
@@ -262,28 +265,22 @@ void CedDiffusionTensorRow(const float* HWY_RESTRICT j11, const float* HWY_RESTR
     const V diff = hn::Sub(v11, v22);
     const V t12 = hn::Mul(two, v12);
     const V s2 = hn::MulAdd(t12, t12, hn::Mul(diff, diff));
+    const auto flat = hn::Lt(s2, tiny);
     const V s = hn::Sqrt(s2);
+    const V e = hn::Add(s, hn::Abs(diff));
+    const V r = ReciprocalNewton(d, hn::IfThenElse(flat, one, hn::Mul(s, e)));  // 1 / (s e)
+    const V p_big = hn::Mul(hn::Mul(half, hn::Mul(e, e)), r);      // (s + |d|) / 2s
+    const V p_small = hn::Mul(hn::Mul(half, hn::Mul(t12, t12)), r);  // (s - |d|) / 2s
+    const V q = hn::Mul(hn::Mul(half, hn::Mul(t12, e)), r);          // j12 / s
     const auto ge = hn::Ge(diff, z);
-    V wx = hn::IfThenElse(ge, hn::Add(s, diff), t12);
-    V wy = hn::IfThenElse(ge, t12, hn::Sub(s, diff));
-    // Scale to max(|wx|, |wy|) ~ 1 first so that the squares cannot underflow (any scale
-    // works: it cancels in w w^T / |w|^2). Below FLT_MIN (j of order 1e-38, where mu2 = alpha
-    // unless C = 0) the direction falls back to (1, 0) as for j = 0.
-    const V m = hn::Max(hn::Abs(wx), hn::Abs(wy));
-    const auto degenerate = hn::Lt(m, tiny);
-    const V inv_m = hn::ApproximateReciprocal(hn::IfThenElse(degenerate, one, m));
-    wx = hn::IfThenElse(degenerate, one, hn::Mul(wx, inv_m));
-    wy = hn::IfThenElseZero(hn::Not(degenerate), hn::Mul(wy, inv_m));
-    const V xx = hn::Mul(wx, wx), yy = hn::Mul(wy, wy);
-    const V inv_n2 = ReciprocalNewton(d, hn::Add(xx, yy));  // |w|^2 in [0.99, 2.01]
-    // mu2 = alpha + (1 - alpha) exp(-C / s^2) for s > 0, else alpha; mu1 = alpha. For
-    // 0 < s^2 < FLT_MIN, C / FLT_MIN already sends exp to 0 (or C = 0 keeps it 1).
-    const V e = hn::Exp(d, hn::Max(hn::Mul(neg_c, ReciprocalNewton(d, hn::Max(s2, tiny))), lower));
-    const V mu2 = hn::IfThenElse(hn::Gt(s2, z), hn::MulAdd(vrest, e, valpha), valpha);
-    const V mu1 = valpha;
-    hn::StoreU(hn::Mul(hn::MulAdd(mu1, xx, hn::Mul(mu2, yy)), inv_n2), d, a + x);
-    hn::StoreU(hn::Mul(hn::Mul(hn::Sub(mu1, mu2), hn::Mul(wx, wy)), inv_n2), d, b + x);
-    hn::StoreU(hn::Mul(hn::MulAdd(mu1, yy, hn::Mul(mu2, xx)), inv_n2), d, c + x);
+    const V pxx = hn::IfThenElse(ge, p_big, p_small), pyy = hn::IfThenElse(ge, p_small, p_big);
+    // mu2 = alpha + (1 - alpha) exp(-C / s^2) for s > 0; mu1 = alpha.
+    const V ex = hn::Exp(d, hn::Max(hn::Mul(neg_c, ReciprocalNewton(d, hn::Max(s2, tiny))), lower));
+    const V mu2 = hn::IfThenElse(flat, valpha, hn::MulAdd(vrest, ex, valpha));
+    const V delta = hn::Sub(valpha, mu2);  // mu1 - mu2
+    hn::StoreU(hn::MulAdd(delta, pxx, mu2), d, a + x);
+    hn::StoreU(hn::Mul(delta, q), d, b + x);
+    hn::StoreU(hn::MulAdd(delta, pyy, mu2), d, c + x);
   }
 }
 
