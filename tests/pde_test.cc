@@ -383,6 +383,31 @@ TEST(PdeCh, NoisyMidGraySeparatesIntoZeroAndOne) {
   EXPECT_GT(MaxValue(u), 0.9f);
 }
 
+// The fast CH step starts from its own last spectrum when u is bit for bit its last output;
+// any change to u in between (one pixel), another image of the same pixel count (transposed
+// size) or another dt must be seen.
+TEST(PdeCh, FastStepUsesItsLastSpectrumOnlyForItsOwnOutput) {
+  const PdeParams params = DefaultPreset(Pde::kCh).params;
+  auto fast = MakeSolverImpl(Pde::kCh, params, SchemeImpl::kFast);
+  auto plain = MakeSolverImpl(Pde::kCh, params, SchemeImpl::kPlain);
+  Image a = RandomImage(20, 12, 1, 31, 0.3f, 0.7f), b = a.Copy();
+  auto both = [&](Image& x, Image& y, double dt) {
+    fast->Step(x, dt, 1.0);
+    plain->Step(y, dt, 1.0);
+    return MaxAbsDifference(x, y);
+  };
+  EXPECT_LE(both(a, b, 0.1), 1e-5);
+  EXPECT_LE(both(a, b, 0.1), 1e-5);  // from the kept spectrum
+  a.at(0, 3, 4) = b.at(0, 3, 4) = 1.f;
+  EXPECT_LE(both(a, b, 0.1), 1e-5);  // the changed pixel is seen
+  EXPECT_LE(both(a, b, 0.05), 1e-5);  // another dt
+  Image t = Transposed(a), tb = Transposed(b);
+  EXPECT_LE(both(t, tb, 0.1), 1e-5);  // 12 x 20: same pixel count, other transform
+  Image rgb = RandomImage(12, 20, 3, 32, 0.3f, 0.7f), rgb_b = rgb.Copy();
+  EXPECT_LE(both(rgb, rgb_b, 0.1), 1e-5);
+  EXPECT_LE(both(rgb, rgb_b, 0.1), 1e-5);
+}
+
 TEST(PdeCh, ConvexitySplittingIsStableForLargeSteps) {
   PdeParams params;
   params.ch_split = true;

@@ -1,5 +1,6 @@
 // Cahn–Hilliard u_t = Δ(W'(u) - γΔu): the semi-implicit DCT scheme (Bertozzi–Esedoglu–Gillette), optionally convexity-split.
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <vector>
@@ -87,7 +88,10 @@ class CahnHilliardSolverPlain : public PdeSolver {
 // The fast implementation of the same step: float transforms through one real 2-D FFT each
 // (FloatDct2d), W'(u) evaluated while the input is reordered, and the per-frequency factors
 //   û+ = A û + B DCT[W'(u)],  A = (1 - dt C1 Λ) / D,  B = dt Λ / D,  D = 1 - dt C1 Λ + dt γ Λ^2,
-// computed in double once per (size, dt, dx) with the inverse's 1 / (4 W H) folded in.
+// computed in double once per (size, dt, dx) with the inverse's 1 / (4 W H) folded in. A step
+// whose input is bit for bit the previous step's output starts from the spectrum that step
+// inverted instead of transforming u again (one forward DCT instead of two); that spectrum is
+// the unrounded one, which differs from DCT[u] by the float rounding of u.
 class CahnHilliardSolverFast : public PdeSolver {
  public:
   explicit CahnHilliardSolverFast(const PdeParams& p)
@@ -97,26 +101,39 @@ class CahnHilliardSolverFast : public PdeSolver {
   double DefaultDt(double dx) const override { return plain_.DefaultDt(dx); }
 
   void Step(Image& u, double dt, double dx) override {
-    const int w = u.width(), h = u.height();
+    const int w = u.width(), h = u.height(), channels = u.channels();
     Prepare(w, h, dt, dx);
     const std::size_t n = u.plane_size();
-    uhat_.resize(n);
+    if (uhat_.size() != channels * n || valid_.size() != std::size_t(channels)) {
+      uhat_.assign(channels * n, 0.f);
+      last_.assign(channels * n, 0.f);
+      mass_.assign(channels, 0.0);
+      valid_.assign(channels, false);
+    }
     what_.resize(n);
-    for (int c = 0; c < u.channels(); ++c) {
+    for (int c = 0; c < channels; ++c) {
       float* p = u.plane(c);
-      dct_->Forward(p, uhat_.data());
+      float* uh = uhat_.data() + c * n;
+      float* last = last_.data() + c * n;
+      // If u is exactly what the previous step wrote, its transform is the spectrum that step
+      // inverted (kept in uhat_, scaled by 1/(4WH)): no forward transform of u is needed.
+      const bool cached = valid_[c] && std::memcmp(p, last, n * sizeof(float)) == 0;
+      const double mass = cached ? mass_[c] : Sum(p, n);
+      if (!cached) dct_->Forward(p, uh);
       dct_->Forward(p, what_.data(), [](float v) { return ((4 * v - 6) * v + 2) * v; });
-      float* uh = uhat_.data();
       const float* wh = what_.data();
-      const float* a = a_.data();
+      const float* a = cached ? a_scaled_.data() : a_.data();
       const float* b = b_.data();
       for (std::size_t i = 0; i < n; ++i) uh[i] = a[i] * uh[i] + b[i] * wh[i];
-      const double mass = Sum(p, n);
-      dct_->Inverse(uhat_.data(), p);
+      dct_->Inverse(uh, p);
       // The scheme keeps the mean exactly (Λ_00 = 0); float transforms only to ~1e-7 a step,
       // which would add up over thousands of steps. Restore it (a constant: the k = 0 mode).
       const float shift = float((mass - Sum(p, n)) / double(n));
       for (std::size_t i = 0; i < n; ++i) p[i] += shift;
+      uh[0] += shift;  // the k = 0 coefficient of the scaled spectrum is the mean
+      std::memcpy(last, p, n * sizeof(float));
+      mass_[c] = mass;
+      valid_[c] = true;
     }
   }
 
@@ -135,11 +152,14 @@ class CahnHilliardSolverFast : public PdeSolver {
     if (dct_ && dct_->width() == w && dct_->height() == h && dt == prepared_dt_ &&
         dx == prepared_dx_)
       return;
-    if (!dct_ || dct_->width() != w || dct_->height() != h)
+    if (!dct_ || dct_->width() != w || dct_->height() != h) {
       dct_ = std::make_unique<FloatDct2d>(w, h);
+      valid_.clear();  // a cached spectrum belongs to the old size
+    }
     const double pi = 3.14159265358979323846, inv_dx2 = 1.0 / (dx * dx);
     const double norm = 1.0 / (4.0 * w * h);
     a_.resize(std::size_t(w) * h);
+    a_scaled_.resize(std::size_t(w) * h);
     b_.resize(std::size_t(w) * h);
     for (int k = 0; k < h; ++k) {
       const double ly = (2 * std::cos(pi * k / h) - 2) * inv_dx2;
@@ -148,6 +168,7 @@ class CahnHilliardSolverFast : public PdeSolver {
         const double explicit_part = 1 - dt * c1_ * lam;
         const double den = explicit_part + dt * gamma_ * lam * lam;
         a_[std::size_t(k) * w + l] = float(explicit_part / den * norm);
+        a_scaled_[std::size_t(k) * w + l] = float(explicit_part / den);  // for û * norm
         b_[std::size_t(k) * w + l] = float(dt * lam / den * norm);
       }
     }
@@ -159,7 +180,11 @@ class CahnHilliardSolverFast : public PdeSolver {
   CahnHilliardSolverPlain plain_;
   std::unique_ptr<FloatDct2d> dct_;
   double prepared_dt_ = 0, prepared_dx_ = 0;
-  std::vector<float> a_, b_, uhat_, what_;
+  std::vector<float> a_, a_scaled_, b_, what_;
+  // Per channel: the scaled spectrum of the last output, a copy of that output, its mass.
+  std::vector<float> uhat_, last_;
+  std::vector<double> mass_;
+  std::vector<bool> valid_;
 };
 
 }  // namespace
