@@ -169,8 +169,7 @@ class CedSolverPlain : public PdeSolver {
 
 // The fast implementation of the same step: four row-parallel passes with SIMD row kernels and
 // buffers reused across steps.
-//   1. S = G_sigma * u (vertical then horizontal taps, HS extension) and a copy of u, both stored
-//      with ghost columns;
+//   1. S = G_sigma * u (vertical then horizontal taps, HS extension), stored with ghost columns;
 //   2. the WS gradient of S, the tensor products summed over channels, and the horizontal part
 //      of G_rho, per row in L1;
 //   3. the vertical part of G_rho, the diffusion tensor (float, in a cancellation-free form),
@@ -198,7 +197,6 @@ class CedSolverFast : public PdeSolver {
     const std::size_t stride = std::size_t(w) + 2 * kPad;
     const std::size_t plane = stride * h;
     smooth_.resize(channels * plane);
-    upad_.resize(channels * plane);
     j1_.resize(channels * plane);
     j2_.resize(channels * plane);
     h11_.resize(plane);
@@ -242,10 +240,6 @@ class CedSolverFast : public PdeSolver {
       float* out = at(smooth_, c, y);
       ConvRowSymSimd(t, taps_s_.data(), rs, w, out);
       replicate_ghosts(out);
-      // A copy of u with replicate ghosts for the gradient in pass 3.
-      float* copy = at(upad_, c, y);
-      std::copy_n(u.row(c, y), w, copy);
-      replicate_ghosts(copy);
     });
 
     // 2. Structure-tensor products and the horizontal integration.
@@ -291,7 +285,7 @@ class CedSolverFast : public PdeSolver {
         for (int c = 0; c < channels; ++c) {
           float* j1 = at(j1_, c, y);
           float* j2 = at(j2_, c, y);
-          CedFluxRowSimd(at(upad_, c, ym), at(upad_, c, y), at(upad_, c, yp), w, inv_dx, a, b,
+          CedFluxRowSimd(u.row(c, ym), u.row(c, y), u.row(c, yp), w, inv_dx, a, b,
                          cc, j1, j2);
           j1[-1] = -j1[0];  // antisymmetric ghosts: the adjoint of the x-difference
           j1[w] = -j1[w - 1];
@@ -324,7 +318,7 @@ class CedSolverFast : public PdeSolver {
 
   double alpha_, c_, sigma_, rho_;
   CedSolverPlain plain_;
-  std::vector<float> taps_s_, taps_r_, taps_r_full_, smooth_, upad_, j1_, j2_, h11_, h12_, h22_;
+  std::vector<float> taps_s_, taps_r_, taps_r_full_, smooth_, j1_, j2_, h11_, h12_, h22_;
 };
 
 }  // namespace

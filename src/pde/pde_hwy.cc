@@ -1,6 +1,7 @@
 // Highway (runtime dispatch) row kernels of the fast reference-solver steps (see pde_simd.h).
 #include "pde/pde_simd.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <type_traits>
@@ -291,9 +292,20 @@ void CedFluxRow(const float* HWY_RESTRICT up, const float* HWY_RESTRICT r,
   const D d;
   const int n = int(hn::Lanes(d));
   const V scale = hn::Set(d, 0.5f * inv_dx);
+  // The rows are image rows without ghosts: vectors that would read x = -1 or past w - 1 read
+  // replicate-extended copies instead.
+  constexpr int kMax = hn::MaxLanes(d);
+  HWY_ALIGN float edge[3][kMax + 2 + kMax];
+  auto gradient = [&](int x, V* gx, V* gy) {
+    if (x >= 1 && x + n + 1 <= w) return WsGradient(d, up, r, dn, x, scale, gx, gy);
+    const float* rows[3] = {up, r, dn};
+    for (int k = 0; k < 3; ++k)
+      for (int i = 0; i < n + 2; ++i) edge[k][i] = rows[k][std::clamp(x - 1 + i, 0, w - 1)];
+    WsGradient(d, edge[0] + 1, edge[1] + 1, edge[2] + 1, 0, scale, gx, gy);
+  };
   for (int x = 0; x < w; x += n) {
     V gx, gy;
-    WsGradient(d, up, r, dn, x, scale, &gx, &gy);
+    gradient(x, &gx, &gy);
     const V va = hn::LoadU(d, a + x), vb = hn::LoadU(d, b + x), vc = hn::LoadU(d, c + x);
     hn::StoreU(hn::MulAdd(va, gx, hn::Mul(vb, gy)), d, j1 + x);
     hn::StoreU(hn::MulAdd(vb, gx, hn::Mul(vc, gy)), d, j2 + x);

@@ -49,7 +49,8 @@ void CedTensorProductsRowSimd(const float* up, const float* r, const float* dn, 
 // Diffusion tensor (a, b, c) from the integrated structure tensor (j11, j12, j22).
 void CedDiffusionTensorRowSimd(const float* j11, const float* j12, const float* j22, int w,
                                float alpha, float contrast, float* a, float* b, float* c);
-// Flux j = D G u / dx from u rows up, r, dn (replicate-padded at x).
+// Flux j = D G u / dx from the image rows up, r, dn (no padding needed: read on [0, w) only,
+// replicate at the ends).
 void CedFluxRowSimd(const float* up, const float* r, const float* dn, int w, float inv_dx,
                     const float* a, const float* b, const float* c, float* j1, float* j2);
 // out[x] = u[x] + rate * (Gx^T j1 + Gy^T j2)[x] on [0, w) exact, where j1m/j1c/j1p are the j1
