@@ -4,8 +4,11 @@
 #include <cmath>
 
 #include "blade/ops.h"
+#include "blade/parallel.h"
 #include "blade/pde.h"
 #include "blade/preset.h"
+#include "ops/dct_float.h"
+#include "pde/schemes.h"
 #include "test_util.h"
 
 namespace blade {
@@ -118,6 +121,175 @@ TEST_P(AllPdes, ConvergesUnderRefinement) {
 INSTANTIATE_TEST_SUITE_P(Pde, AllPdes, ::testing::Values(Pde::kTv, Pde::kPm, Pde::kCed, Pde::kCh),
                          [](const auto& info) { return PdeName(info.param); });
 
+// The fast implementation of every scheme (SIMD kernels, fused passes) computes the same step as
+// the plain reference loops, to float rounding: on random and natural-looking images, at widths
+// that are not a multiple of any vector length, on tiny images and in colour, at dx = 1 and 1/2.
+class FastMatchesPlain : public ::testing::TestWithParam<Pde> {};
+
+struct StepCase {
+  int w, h, channels;
+  bool noise;
+  double dx;
+};
+
+Image CaseImage(const StepCase& c, std::uint32_t seed) {
+  if (c.noise) return RandomImage(c.w, c.h, c.channels, seed);
+  Image u = SyntheticScene(c.w, c.h, c.channels);
+  Image n = RandomImage(c.w, c.h, c.channels, seed, -0.05f, 0.05f);
+  for (std::size_t i = 0; i < u.size(); ++i) u.data()[i] += n.data()[i];
+  return u;
+}
+
+const StepCase kStepCases[] = {
+    {1, 1, 1, true, 1.0},    {1, 9, 1, true, 1.0},     {9, 1, 1, true, 1.0},
+    {2, 2, 1, true, 1.0},    {3, 3, 1, true, 1.0},     {3, 3, 1, false, 1.0},
+    {5, 7, 1, false, 0.5},   {8, 8, 1, true, 1.0},     {16, 4, 1, true, 1.0},
+    {17, 13, 1, true, 1.0},  {33, 31, 1, false, 1.0},  {67, 45, 1, false, 1.0},
+    {131, 70, 1, true, 1.0}, {131, 70, 1, false, 0.5}, {100, 37, 3, false, 1.0},
+    {768, 96, 1, false, 1.0}};
+
+TEST_P(FastMatchesPlain, OneStepAgreesToFloatRounding) {
+  const Pde pde = GetParam();
+  const PdeParams params = DefaultPreset(pde).params;
+  std::uint32_t seed = 100;
+  double worst = 0;
+  for (const StepCase& c : kStepCases) {
+    auto fast = MakeSolverImpl(pde, params, SchemeImpl::kFast);
+    auto plain = MakeSolverImpl(pde, params, SchemeImpl::kPlain);
+    const double dt = plain->DefaultDt(c.dx);
+    Image u0 = CaseImage(c, ++seed);
+    Image a = u0.Copy(), b = u0.Copy();
+    fast->Step(a, dt, c.dx);
+    plain->Step(b, dt, c.dx);
+    const double diff = MaxAbsDifference(a, b);
+    worst = std::max(worst, diff);
+    EXPECT_LE(diff, 1e-5) << PdeName(pde) << " " << c.w << "x" << c.h << "x" << c.channels
+                          << " dx " << c.dx;
+    if (c.w * c.h > 1) EXPECT_GT(MaxAbsDifference(a, u0), 0) << "the step must change the image";
+  }
+  std::printf("%s: largest fast - plain difference after one step %.3g\n", PdeName(pde).c_str(),
+              worst);
+}
+
+TEST_P(FastMatchesPlain, TwentyStepsAgreeToFloatRounding) {
+  const Pde pde = GetParam();
+  const PdeParams params = DefaultPreset(pde).params;
+  for (const StepCase& c : {StepCase{45, 31, 1, false, 1.0}, StepCase{19, 23, 1, true, 1.0}}) {
+    Image u0 = CaseImage(c, 7);
+    Image a = u0.Copy(), b = u0.Copy();
+    auto fast = MakeSolverImpl(pde, params, SchemeImpl::kFast);
+    auto plain = MakeSolverImpl(pde, params, SchemeImpl::kPlain);
+    const double dt = plain->DefaultDt(c.dx);
+    for (int k = 0; k < 20; ++k) {
+      fast->Step(a, dt, c.dx);
+      plain->Step(b, dt, c.dx);
+    }
+    EXPECT_LE(MaxAbsDifference(a, b), 1e-5) << PdeName(pde) << " " << c.w << "x" << c.h;
+  }
+}
+
+TEST_P(FastMatchesPlain, FastStepIsIdenticalForOneAndTwoThreads) {
+  const Pde pde = GetParam();
+  const PdeParams params = DefaultPreset(pde).params;
+  const int threads = NumThreads();
+  Image u[2];
+  for (int t = 1; t <= 2; ++t) {
+    SetNumThreads(t);
+    u[t - 1] = RunSteps(pde, params, CaseImage({203, 150, 1, false, 1.0}, 3), 5);
+  }
+  SetNumThreads(threads);
+  EXPECT_EQ(MaxAbsDifference(u[0], u[1]), 0) << PdeName(pde);
+}
+
+// The regimes of the CED diffusion tensor: flat regions (J = 0: the fallback direction),
+// faint structure (exp(-C/s^2) underflows), hard edges along x and y (both orders of j11 and
+// j22, i.e. both eigenvector forms), with C = 0 (mu2 = 1 wherever s > 0) and larger C.
+TEST(PdeCed, FastMatchesPlainInEveryTensorRegime) {
+  const int w = 37, h = 29;
+  Image flat(w, h);
+  for (std::size_t i = 0; i < flat.size(); ++i) flat.data()[i] = 0.5f;
+  Image edge = flat.Copy(), faint = flat.Copy(), vertical = flat.Copy();
+  Image tiny = RandomImage(w, h, 1, 17, 0.f, 1e-4f);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      edge.at(0, x, y) = x < w / 2 ? 0.2f : 0.8f;
+      vertical.at(0, x, y) = y < h / 3 ? 0.9f : 0.1f;
+      faint.at(0, x, y) = 0.5f + tiny.at(0, x, y);
+    }
+  const Image* images[] = {&flat, &edge, &vertical, &faint};
+  for (double contrast : {2.4e-10, 0.0, 1e-4}) {
+    PdeParams params = DefaultPreset(Pde::kCed).params;
+    params.ced_c = contrast;
+    for (std::size_t k = 0; k < std::size(images); ++k) {
+      Image a = images[k]->Copy(), b = images[k]->Copy();
+      auto fast = MakeSolverImpl(Pde::kCed, params, SchemeImpl::kFast);
+      auto plain = MakeSolverImpl(Pde::kCed, params, SchemeImpl::kPlain);
+      for (int step = 0; step < 3; ++step) {
+        fast->Step(a, 0.5, 1.0);
+        plain->Step(b, 0.5, 1.0);
+      }
+      EXPECT_LE(MaxAbsDifference(a, b), 1e-5) << "image " << k << ", C = " << contrast;
+    }
+  }
+}
+
+// Where J is nearly isotropic (the corners of a unit checkerboard) the scheme itself is
+// ill-conditioned: mu2 = alpha + (1 - alpha) exp(-C/s^2) is steep near s ~ sqrt(C), and s comes
+// from cancellation in j11 - j22, so float rounding in J moves the result by far more than
+// 1e-5. Measured: perturbing the input by one ulp moves the plain step by 5e-5 after one step
+// and 1e-2 after two. There the fast step must stay within the plain step's own sensitivity.
+TEST(PdeCed, FastStaysWithinThePlainSchemesConditioningAtIsotropicPoints) {
+  const int w = 37, h = 29;
+  Image checker(w, h);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) checker.at(0, x, y) = float((x / 3 + y / 3) % 2);
+  Image nudged = checker.Copy();
+  for (std::size_t i = 0; i < nudged.size(); ++i)
+    nudged.data()[i] = std::nextafter(nudged.data()[i], i % 3 == 0 ? 2.f : -1.f);
+  const PdeParams params = DefaultPreset(Pde::kCed).params;
+  Image fast_u = checker.Copy(), plain_u = checker.Copy();
+  MakeSolverImpl(Pde::kCed, params, SchemeImpl::kFast)->Step(fast_u, 0.5, 1.0);
+  MakeSolverImpl(Pde::kCed, params, SchemeImpl::kPlain)->Step(plain_u, 0.5, 1.0);
+  MakeSolverImpl(Pde::kCed, params, SchemeImpl::kPlain)->Step(nudged, 0.5, 1.0);
+  const double sensitivity = MaxAbsDifference(nudged, plain_u);
+  EXPECT_GT(sensitivity, 1e-5) << "the case must be ill-conditioned to mean anything";
+  EXPECT_LE(MaxAbsDifference(fast_u, plain_u), 2 * sensitivity);
+}
+
+INSTANTIATE_TEST_SUITE_P(Pde, FastMatchesPlain,
+                         ::testing::Values(Pde::kTv, Pde::kPm, Pde::kCed, Pde::kCh),
+                         [](const auto& info) { return PdeName(info.param); });
+
+// The float DCT of the fast Cahn–Hilliard step against FFTW's REDFT kinds in double (Dct2/Dct3),
+// relative to the largest coefficient, at even, odd and degenerate sizes.
+TEST(FloatDct, MatchesFftwRedftInDouble) {
+  for (auto [w, h] : {std::pair{1, 1}, {1, 9}, {9, 1}, {2, 3}, {7, 5}, {16, 8}, {131, 70}, {768, 64}}) {
+    Image u = RandomImage(w, h, 1, 5);
+    std::vector<double> in(u.data(), u.data() + u.size()), ref2(u.size()), ref3(u.size());
+    Dct2(in.data(), ref2.data(), w, h);
+    Dct3(in.data(), ref3.data(), w, h);
+    FloatDct2d dct(w, h);
+    std::vector<float> out2(u.size()), out3(u.size());
+    dct.Forward(u.data(), out2.data());
+    dct.Inverse(u.data(), out3.data());
+    double e2 = 0, e3 = 0, m2 = 0, m3 = 0;
+    for (std::size_t i = 0; i < u.size(); ++i) {
+      e2 = std::max(e2, std::abs(out2[i] - ref2[i]));
+      e3 = std::max(e3, std::abs(out3[i] - ref3[i]));
+      m2 = std::max(m2, std::abs(ref2[i]));
+      m3 = std::max(m3, std::abs(ref3[i]));
+    }
+    EXPECT_LT(e2, 1e-6 * m2) << w << "x" << h;
+    EXPECT_LT(e3, 1e-6 * m3) << w << "x" << h;
+    // In place, and the round trip: Inverse(Forward(u)) = 4 W H u.
+    std::vector<float> v(u.data(), u.data() + u.size());
+    dct.Forward(v.data(), v.data());
+    dct.Inverse(v.data(), v.data());
+    for (std::size_t i = 0; i < u.size(); ++i)
+      ASSERT_NEAR(v[i] / (4.0 * w * h), u.data()[i], 1e-6) << w << "x" << h << " at " << i;
+  }
+}
+
 class RotationEquivariant : public ::testing::TestWithParam<Pde> {};
 
 TEST_P(RotationEquivariant, Rotated90InputGivesRotatedOutput) {
@@ -209,6 +381,31 @@ TEST(PdeCh, NoisyMidGraySeparatesIntoZeroAndOne) {
   EXPECT_NEAR(Mean(u), Mean(u0), 1e-5);
   EXPECT_LT(MinValue(u), 0.1f);
   EXPECT_GT(MaxValue(u), 0.9f);
+}
+
+// The fast CH step starts from its own last spectrum when u is bit for bit its last output;
+// any change to u in between (one pixel), another image of the same pixel count (transposed
+// size) or another dt must be seen.
+TEST(PdeCh, FastStepUsesItsLastSpectrumOnlyForItsOwnOutput) {
+  const PdeParams params = DefaultPreset(Pde::kCh).params;
+  auto fast = MakeSolverImpl(Pde::kCh, params, SchemeImpl::kFast);
+  auto plain = MakeSolverImpl(Pde::kCh, params, SchemeImpl::kPlain);
+  Image a = RandomImage(20, 12, 1, 31, 0.3f, 0.7f), b = a.Copy();
+  auto both = [&](Image& x, Image& y, double dt) {
+    fast->Step(x, dt, 1.0);
+    plain->Step(y, dt, 1.0);
+    return MaxAbsDifference(x, y);
+  };
+  EXPECT_LE(both(a, b, 0.1), 1e-5);
+  EXPECT_LE(both(a, b, 0.1), 1e-5);  // from the kept spectrum
+  a.at(0, 3, 4) = b.at(0, 3, 4) = 1.f;
+  EXPECT_LE(both(a, b, 0.1), 1e-5);  // the changed pixel is seen
+  EXPECT_LE(both(a, b, 0.05), 1e-5);  // another dt
+  Image t = Transposed(a), tb = Transposed(b);
+  EXPECT_LE(both(t, tb, 0.1), 1e-5);  // 12 x 20: same pixel count, other transform
+  Image rgb = RandomImage(12, 20, 3, 32, 0.3f, 0.7f), rgb_b = rgb.Copy();
+  EXPECT_LE(both(rgb, rgb_b, 0.1), 1e-5);
+  EXPECT_LE(both(rgb, rgb_b, 0.1), 1e-5);
 }
 
 TEST(PdeCh, ConvexitySplittingIsStableForLargeSteps) {

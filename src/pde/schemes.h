@@ -7,10 +7,18 @@
 
 namespace blade {
 
-std::unique_ptr<PdeSolver> MakeTvFlowSolver(const PdeParams& params);
-std::unique_ptr<PdeSolver> MakePeronaMalikSolver(const PdeParams& params);
-std::unique_ptr<PdeSolver> MakeCedSolver(const PdeParams& params);
-std::unique_ptr<PdeSolver> MakeCahnHilliardSolver(const PdeParams& params);
+// Each scheme has two implementations of the same discrete step: kFast (the default: SIMD row
+// kernels, fused passes, reused buffers) and kPlain (straightforward loops, kept as the
+// reference the fast one is tested against; they agree to float rounding).
+enum class SchemeImpl { kFast, kPlain };
+
+std::unique_ptr<PdeSolver> MakeTvFlowSolver(const PdeParams& params, SchemeImpl impl);
+std::unique_ptr<PdeSolver> MakePeronaMalikSolver(const PdeParams& params, SchemeImpl impl);
+std::unique_ptr<PdeSolver> MakeCedSolver(const PdeParams& params, SchemeImpl impl);
+std::unique_ptr<PdeSolver> MakeCahnHilliardSolver(const PdeParams& params, SchemeImpl impl);
+
+// MakeSolver with a choice of implementation (for tests and benchmarks).
+std::unique_ptr<PdeSolver> MakeSolverImpl(Pde pde, const PdeParams& params, SchemeImpl impl);
 
 // minmod(a, b): 0 if a and b differ in sign, else the one of smaller magnitude.
 inline float Minmod(float a, float b) {

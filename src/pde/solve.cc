@@ -103,15 +103,19 @@ void PdeParams::Validate(Pde pde) const {
   if (pde == Pde::kCed && ced_alpha > 1) Fail("ced parameter alpha must be in (0, 1]");
 }
 
-std::unique_ptr<PdeSolver> MakeSolver(Pde pde, const PdeParams& params) {
+std::unique_ptr<PdeSolver> MakeSolverImpl(Pde pde, const PdeParams& params, SchemeImpl impl) {
   params.Validate(pde);
   switch (pde) {
-    case Pde::kTv: return MakeTvFlowSolver(params);
-    case Pde::kPm: return MakePeronaMalikSolver(params);
-    case Pde::kCed: return MakeCedSolver(params);
-    case Pde::kCh: return MakeCahnHilliardSolver(params);
+    case Pde::kTv: return MakeTvFlowSolver(params, impl);
+    case Pde::kPm: return MakePeronaMalikSolver(params, impl);
+    case Pde::kCed: return MakeCedSolver(params, impl);
+    case Pde::kCh: return MakeCahnHilliardSolver(params, impl);
   }
   Fail("unknown PDE");
+}
+
+std::unique_ptr<PdeSolver> MakeSolver(Pde pde, const PdeParams& params) {
+  return MakeSolverImpl(pde, params, SchemeImpl::kFast);
 }
 
 DivergedError::DivergedError(int step, int total)

@@ -3,6 +3,8 @@
 #include <vector>
 
 #include "blade/parallel.h"
+#include "pde/flux_bands.h"
+#include "pde/pde_simd.h"
 #include "pde/schemes.h"
 
 namespace blade {
@@ -12,9 +14,10 @@ namespace {
 // differenced, so the update telescopes and the total mass is conserved to rounding.
 // With dx, a = D+x u / sqrt((eps dx)^2 + (D+x u)^2 + mm(D+y u, D-y u)^2) is dimensionless and
 // u += dt/dx * (a_m - a_{m-1} + b_n - b_{n-1}) (REFERENCE_SCHEMES.md §1 with h = dx).
-class TvFlowSolver : public PdeSolver {
+// The plain reference implementation: two passes over the plane, scalar loops.
+class TvFlowSolverPlain : public PdeSolver {
  public:
-  explicit TvFlowSolver(const PdeParams& p) : eps_(p.tv_eps) {}
+  explicit TvFlowSolverPlain(const PdeParams& p) : eps_(p.tv_eps) {}
 
   // Each face coefficient is at most 1/(dx^2 eps); four faces: dt <= eps dx^2 / 4 keeps the
   // update a convex combination (maximum principle).
@@ -62,10 +65,34 @@ class TvFlowSolver : public PdeSolver {
   std::vector<float> a_, b_;
 };
 
+// The fast implementation of the same step: one fused in-place pass over bands of rows with
+// SIMD kernels (1/sqrt from the hardware estimate plus one Newton step, relative error ~3e-7).
+class TvFlowSolverFast : public PdeSolver {
+ public:
+  explicit TvFlowSolverFast(const PdeParams& p) : eps_(p.tv_eps) {}
+  double MaxStableDt(double dx) const override { return eps_ * dx * dx / 4.0; }
+
+  void Step(Image& u, double dt, double dx) override {
+    const float eps2 = float(eps_ * dx * eps_ * dx);
+    const float rate = float(dt / dx);
+    const int w = u.width();
+    for (int c = 0; c < u.channels(); ++c)
+      bands_.Step(u.plane(c), w, u.height(), rate,
+                  [&](const float* up, const float* r, const float* dn, float* a, float* b) {
+                    TvFluxRowSimd(up, r, dn, w, eps2, a, b);
+                  });
+  }
+
+ private:
+  double eps_;
+  FluxBands bands_;
+};
+
 }  // namespace
 
-std::unique_ptr<PdeSolver> MakeTvFlowSolver(const PdeParams& params) {
-  return std::make_unique<TvFlowSolver>(params);
+std::unique_ptr<PdeSolver> MakeTvFlowSolver(const PdeParams& params, SchemeImpl impl) {
+  if (impl == SchemeImpl::kPlain) return std::make_unique<TvFlowSolverPlain>(params);
+  return std::make_unique<TvFlowSolverFast>(params);
 }
 
 }  // namespace blade
