@@ -13,7 +13,7 @@
 namespace blade {
 
 // Bumped whenever a reference scheme's numerics change, so cached sequences are recomputed.
-inline constexpr int kSolverVersion = 1;
+inline constexpr int kSolverVersion = 2;  // 2: the fast (Highway, float-DCT) solvers
 
 // Where reference sequences are cached: $BLADE_CACHE, else $XDG_CACHE_HOME/blade, else
 // ~/.cache/blade, else a "blade-cache" folder in the system temporary directory.
