@@ -9,6 +9,7 @@ train=${TRAIN:-../shared/data/train/BSDS500}
 mkdir -p out/eval
 for model in models/*.blade; do
   name=$(basename "$model" .blade)
+  case "$name" in resample*) continue ;; esac  # resampling models: blade eval-resample
   echo "== $name"
   "$blade" -q eval --model "$model" --images "$kodak" --long-steps 50 --json "out/eval/$name.json"
 done
