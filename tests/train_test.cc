@@ -176,6 +176,17 @@ TrainOptions SmallTraining() {
   return o;
 }
 
+// SmallTraining with full-batch preconditioned steps for `epochs` epochs (no early stop).
+TrainOptions NewtonTraining(int epochs) {
+  TrainOptions o = SmallTraining();
+  o.optimizer = "newton";
+  o.learning_rate = 1;
+  o.epochs = epochs;
+  o.patience = epochs;
+  o.validation_fraction = 0.2;
+  return o;
+}
+
 TEST(TrainFineTune, UnrolledTrainingBeatsLeastSquares) {
   std::vector<Sequence> data = PmData(10);
   TrainOptions o = SmallTraining();
@@ -195,12 +206,7 @@ TEST(TrainFineTune, UnrolledTrainingBeatsLeastSquares) {
 
 TEST(TrainFineTune, PreconditionedStepsNeverRaiseTheTrainingLossAndBeatLeastSquares) {
   std::vector<Sequence> data = PmData(10);
-  TrainOptions o = SmallTraining();
-  o.optimizer = "newton";
-  o.learning_rate = 1;
-  o.epochs = 8;
-  o.patience = 8;
-  o.validation_fraction = 0.2;
+  TrainOptions o = NewtonTraining(8);
   TrainReport rep;
   Model m = TrainModel(DefaultPreset(Pde::kPm), data, o, &rep);
   ASSERT_FALSE(rep.train_curve.empty());
@@ -272,12 +278,7 @@ TEST(TrainSsimLoss, GradientMatchesFiniteDifferencesOfTheRolloutLoss) {
 
 TEST(TrainSsimLoss, FineTuningOnSsimRaisesSsimAndRejectsBadWeights) {
   std::vector<Sequence> data = PmData(10);
-  TrainOptions o = SmallTraining();
-  o.optimizer = "newton";
-  o.learning_rate = 1;
-  o.epochs = 6;
-  o.patience = 6;
-  o.validation_fraction = 0.2;
+  TrainOptions o = NewtonTraining(6);
   o.stability_steps = 0;
   o.ssim_weight = 1;
   TrainReport rep;

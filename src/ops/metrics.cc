@@ -33,6 +33,21 @@ std::array<double, kSsimWindow> SsimWindow() {
   return g;
 }
 
+// The checks and constants both SSIM functions share.
+struct SsimSetup {
+  std::array<double, kSsimWindow> window;
+  double c1, c2;
+};
+SsimSetup CheckSsimInputs(const Image& a, const Image& b, double data_range) {
+  RequireSameShape(a, b, "SSIM inputs");
+  RequirePositive(data_range, "SSIM data range");
+  if (a.width() < kSsimWindow || a.height() < kSsimWindow)
+    Fail("SSIM needs images of at least ", kSsimWindow, "x", kSsimWindow, " pixels (got ",
+         a.width(), "x", a.height(), ")");
+  return {SsimWindow(), (kSsimK1 * data_range) * (kSsimK1 * data_range),
+          (kSsimK2 * data_range) * (kSsimK2 * data_range)};
+}
+
 }  // namespace
 
 double Psnr(const Image& a, const Image& b, double peak) {
@@ -60,14 +75,9 @@ double Psnr(const Image& a, const Image& b, double peak) {
 }
 
 double Ssim(const Image& a, const Image& b, double data_range) {
-  RequireSameShape(a, b, "SSIM inputs");
-  RequirePositive(data_range, "SSIM data range");
-  if (a.width() < kSsimWindow || a.height() < kSsimWindow)
-    Fail("SSIM needs images of at least ", kSsimWindow, "x", kSsimWindow, " pixels (got ",
-         a.width(), "x", a.height(), ")");
-  const std::array<double, kSsimWindow> g = SsimWindow();
-  const double c1 = (kSsimK1 * data_range) * (kSsimK1 * data_range);
-  const double c2 = (kSsimK2 * data_range) * (kSsimK2 * data_range);
+  const SsimSetup setup = CheckSsimInputs(a, b, data_range);
+  const std::array<double, kSsimWindow>& g = setup.window;
+  const double c1 = setup.c1, c2 = setup.c2;
   const int channels = a.channels();
   // Valid window positions only: the window never leaves the image.
   const int vw = a.width() - 2 * kSsimRadius, vh = a.height() - 2 * kSsimRadius;
@@ -190,14 +200,9 @@ std::vector<double> SsimFilterAdjoint(const std::vector<double>& v, int w, int h
 }  // namespace
 
 double SsimGradient(const Image& a, const Image& b, Image* grad_a, double data_range) {
-  RequireSameShape(a, b, "SSIM inputs");
-  RequirePositive(data_range, "SSIM data range");
-  if (a.width() < kSsimWindow || a.height() < kSsimWindow)
-    Fail("SSIM needs images of at least ", kSsimWindow, "x", kSsimWindow, " pixels (got ",
-         a.width(), "x", a.height(), ")");
-  const std::array<double, kSsimWindow> g = SsimWindow();
-  const double c1 = (kSsimK1 * data_range) * (kSsimK1 * data_range);
-  const double c2 = (kSsimK2 * data_range) * (kSsimK2 * data_range);
+  const SsimSetup setup = CheckSsimInputs(a, b, data_range);
+  const std::array<double, kSsimWindow>& g = setup.window;
+  const double c1 = setup.c1, c2 = setup.c2;
   const int w = a.width(), h = a.height(), channels = a.channels();
   const int vw = w - 2 * kSsimRadius, vh = h - 2 * kSsimRadius;
   // The mean is over channels x valid positions; every map entry carries this weight.
