@@ -163,6 +163,20 @@ TEST(BladeSelection, QuantileThresholdsAreTheSortedOrderStatistics) {
   }
 }
 
+TEST(BladeFilter, RejectsOutOfRangeFilterIndicesAnywhere) {
+  FilterBank bank(4, 3);
+  const Image z = testing::SyntheticScene(37, 23);
+  for (std::size_t at : {std::size_t(0), std::size_t(400), std::size_t(37 * 23 - 1)}) {
+    std::vector<std::int32_t> sel(37 * 23, 3);
+    EXPECT_NO_THROW(ApplyFilters(bank, sel, z));
+    sel[at] = -1;
+    EXPECT_THROW(ApplyFilters(bank, sel, z), Error) << at;
+    sel[at] = 4;  // one past the last filter
+    EXPECT_THROW(ApplyFilters(bank, sel, z), Error) << at;
+  }
+  EXPECT_EQ(bank.taps.size(), 4u * 9u);  // the constructor allocates zero taps
+}
+
 class BladeFilterGradient : public ::testing::TestWithParam<int> {};
 
 // eq. 2.9 against central finite differences in double precision: L = sum_i w_i out_i.

@@ -20,13 +20,19 @@ void PadReplicateInto(const T* z, int w, int h, int r, int slack, std::vector<T>
   const int pw = w + 2 * r, ph = h + 2 * r;
   p.resize(std::size_t(pw) * ph + slack);
   std::fill(p.end() - slack, p.end(), T(0));
-  for (int y = 0; y < ph; ++y) {
-    const T* src = z + std::size_t(std::clamp(y - r, 0, h - 1)) * w;
-    T* dst = p.data() + std::size_t(y) * pw;
-    for (int x = 0; x < r; ++x) dst[x] = src[0];
-    std::copy_n(src, w, dst + r);
-    for (int x = 0; x < r; ++x) dst[r + w + x] = src[w - 1];
-  }
+  // Bands of rows in parallel: a serial copy of the whole plane kept a second thread idle for
+  // a fifth of a filtering pass.
+  constexpr int kBand = 64;
+  T* base = p.data();
+  ParallelFor(0, (ph + kBand - 1) / kBand, [=](int band) {
+    for (int y = band * kBand; y < std::min(ph, (band + 1) * kBand); ++y) {
+      const T* src = z + std::size_t(std::clamp(y - r, 0, h - 1)) * w;
+      T* dst = base + std::size_t(y) * pw;
+      for (int x = 0; x < r; ++x) dst[x] = src[0];
+      std::copy_n(src, w, dst + r);
+      for (int x = 0; x < r; ++x) dst[r + w + x] = src[w - 1];
+    }
+  });
 }
 
 template <typename T>
@@ -44,7 +50,8 @@ constexpr std::size_t kMinChunkPixels = 32768;
 }  // namespace
 
 FilterBank::FilterBank(int count_, int size_) : size(size_), count(count_) {
-  Validate();
+  Validate();  // before the allocation: an absurd count or size fails instead of allocating
+  taps.assign(std::size_t(count) * size * size, 0.f);
 }
 
 void FilterBank::Validate() const {
@@ -91,11 +98,14 @@ void ApplyPlaneFixed(const T* z, int w, int h, const std::int32_t* sel, const T*
 void ApplyPlaneSimd(const float* z, int w, int h, const std::int32_t* sel, const float* taps,
                     int size, float* out) {
   const int r = size / 2, pw = w + 2 * r, n = size * size, row_len = SimdFilterRowLength(size);
-  int count = 0;
+  // Branch-free min/max (it vectorizes; a test and throw inside the loop did not).
+  std::int32_t lo = 0, hi = -1;
   for (std::size_t i = 0; i < std::size_t(w) * h; ++i) {
-    if (sel[i] < 0) Fail("negative filter index in the selection");
-    count = std::max(count, int(sel[i]) + 1);
+    lo = std::min(lo, sel[i]);
+    hi = std::max(hi, sel[i]);
   }
+  if (lo < 0) Fail("negative filter index in the selection");
+  const int count = int(hi) + 1;
   // Per calling thread, reused across calls: fresh large buffers cost page faults every step.
   thread_local std::vector<float> padded, pad;
   padded.assign(std::size_t(count) * size * row_len, 0.f);
@@ -228,6 +238,11 @@ template void ApplyPlaneReference<double>(const double*, int, int, const std::in
 
 Image ApplyFilters(const FilterBank& bank, const std::vector<std::int32_t>& sel, const Image& z) {
   if (sel.size() != z.plane_size()) Fail("selection size does not match the image");
+  if (bank.taps.size() != std::size_t(bank.count) * bank.size * bank.size)
+    Fail("filter bank has ", bank.taps.size(), " taps, expected ", std::size_t(bank.count) * bank.size * bank.size);
+  std::int32_t hi = -1;
+  for (std::int32_t k : sel) hi = std::max(hi, k);  // branch-free: vectorizes
+  if (hi >= bank.count) Fail("filter index ", hi, " in the selection, but the bank has ", bank.count, " filters");
   Image out(z.width(), z.height(), z.channels());
   for (int c = 0; c < z.channels(); ++c)
     ApplyPlane(z.plane(c), z.width(), z.height(), sel.data(), bank.taps.data(), bank.size,
