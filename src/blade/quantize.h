@@ -16,12 +16,6 @@ struct QuantizeTables {
 // must be readable, and out writable, up to n rounded up to a multiple of QuantizeRowPadding().
 void QuantizeTensorRow(const float* j11, const float* j12, const float* j22, const float* luma,
                        int n, const QuantizeTables& tables, std::int32_t* out);
-// One symmetric Gaussian pass over n outputs (n a multiple of QuantizeRowPadding()):
-// out[x] = g[0] center[x] + sum_{k=1..radius} g[k] (minus[k][x] + plus[k][x]), the terms added
-// in order of k. minus[k] and plus[k] point at the rows (or shifted positions) k taps away;
-// entries 0 are unused.
-void SymmetricBlur(const float* center, const float* const* minus, const float* const* plus,
-                   const float* g, int radius, int n, float* out);
 // Floats per vector of the kernel this machine dispatches to (the padding unit above).
 int QuantizeRowPadding();
 // The instruction set the dispatcher chose on this machine (e.g. "AVX2", "AVX3_ZEN4").

@@ -90,23 +90,6 @@ void QuantizeTensorRow(const float* HWY_RESTRICT j11p, const float* HWY_RESTRICT
   }
 }
 
-// out[x] = g[0] c[x] + sum_{k=1..R} g[k] (a_k[x] + b_k[x]) for x in [0, n), n a multiple of the
-// lane count: one register accumulator per vector of outputs, so each output is stored once
-// (the loop over k outside the loop over x loaded and stored every output R + 1 times). The
-// terms are added in the order k = 1..R with fused multiply-adds, as the scalar loop compiles.
-void SymmetricBlur(const float* HWY_RESTRICT c, const float* const* a, const float* const* b,
-                   const float* HWY_RESTRICT g, int radius, int n, float* HWY_RESTRICT out) {
-  const hn::ScalableTag<float> df;
-  const int lanes = int(hn::Lanes(df));
-  const auto g0 = hn::Set(df, g[0]);
-  for (int x = 0; x < n; x += lanes) {
-    auto acc = hn::Mul(g0, hn::LoadU(df, c + x));
-    for (int k = 1; k <= radius; ++k)
-      acc = hn::MulAdd(hn::Set(df, g[k]), hn::Add(hn::LoadU(df, a[k] + x), hn::LoadU(df, b[k] + x)), acc);
-    hn::StoreU(acc, df, out + x);
-  }
-}
-
 const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
 
 int Lanes() { return int(hn::Lanes(hn::ScalableTag<float>())); }
@@ -120,17 +103,11 @@ namespace blade {
 
 HWY_EXPORT(QuantizeTensorRow);
 HWY_EXPORT(TargetName);
-HWY_EXPORT(SymmetricBlur);
 HWY_EXPORT(Lanes);
 
 void QuantizeTensorRow(const float* j11, const float* j12, const float* j22, const float* luma,
                        int n, const QuantizeTables& tables, std::int32_t* out) {
   HWY_DYNAMIC_DISPATCH(QuantizeTensorRow)(j11, j12, j22, luma, n, tables, out);
-}
-
-void SymmetricBlur(const float* center, const float* const* minus, const float* const* plus,
-                   const float* g, int radius, int n, float* out) {
-  HWY_DYNAMIC_DISPATCH(SymmetricBlur)(center, minus, plus, g, radius, n, out);
 }
 
 const char* QuantizeTarget() { return HWY_DYNAMIC_DISPATCH(TargetName)(); }

@@ -8,6 +8,8 @@
 #include "blade/ops.h"
 #include "blade/parallel.h"
 #include "quantize.h"
+// The symmetric Gaussian row and column kernels are the reference solvers' (same sums).
+#include "pde/pde_simd.h"
 
 namespace blade {
 namespace {
@@ -193,9 +195,8 @@ std::vector<std::int32_t> Select(const SelectionConfig& cfg, const Image& image)
     const int lw = wp + 2 * R;
     thread_local std::vector<float> buffer;
     thread_local std::vector<std::int32_t> out;
-    thread_local std::vector<const float*> minus, plus;
-    minus.resize(R + 1);
-    plus.resize(R + 1);
+    thread_local std::vector<const float*> rows_y;  // rows y - R .. y + R of H
+    rows_y.resize(2 * R + 1);
     buffer.resize(3 * std::size_t(rows) * wp + 3 * std::size_t(lw) + 4 * std::size_t(wp));
     out.resize(wp);
     float* H = buffer.data();
@@ -230,11 +231,7 @@ std::vector<std::int32_t> Select(const SelectionConfig& cfg, const Image& image)
           p[w - 1 + k] = p[ExtendIndex(w - 1 + k, w, Boundary::kHalfSymmetric)];
         }
         float* dst = H + (std::size_t(c) * rows + (yy - lo)) * wp;
-        for (int k = 1; k <= R; ++k) {
-          minus[k] = p - k;
-          plus[k] = p + k;
-        }
-        SymmetricBlur(p, minus.data(), plus.data(), g.data() + R, R, wp, dst);
+        ConvRowSymSimd(p, g.data() + R, R, wp, dst);
         std::fill(dst + w, dst + wp, 0.f);
       }
     }
@@ -242,12 +239,9 @@ std::vector<std::int32_t> Select(const SelectionConfig& cfg, const Image& image)
       for (int c = 0; c < 3; ++c) {
         const float* Hc = H + std::size_t(c) * rows * wp;
         float* v = V + std::size_t(c) * wp;
-        const float* center = Hc + std::size_t(y - lo) * wp;
-        for (int k = 1; k <= R; ++k) {
-          minus[k] = Hc + std::size_t(ExtendIndex(y - k, h, Boundary::kHalfSymmetric) - lo) * wp;
-          plus[k] = Hc + std::size_t(ExtendIndex(y + k, h, Boundary::kHalfSymmetric) - lo) * wp;
-        }
-        SymmetricBlur(center, minus.data(), plus.data(), g.data() + R, R, wp, v);
+        for (int k = -R; k <= R; ++k)
+          rows_y[R + k] = Hc + std::size_t(ExtendIndex(y + k, h, Boundary::kHalfSymmetric) - lo) * wp;
+        ConvColsSymSimd(rows_y.data(), g.data() + R, R, wp, v);
       }
       if (use_intensity) {
         std::copy_n(intensity_plane + std::size_t(y) * w, w, lrow);

@@ -66,7 +66,7 @@ class PeronaMalikSolverPlain : public PdeSolver {
 };
 
 // The fast implementation of the same step: one fused in-place pass over bands of rows with
-// SIMD kernels (the division from the hardware reciprocal estimate plus one Newton step).
+// SIMD kernels (exact division: bit-identical to the plain step on this build).
 class PeronaMalikSolverFast : public PdeSolver {
  public:
   explicit PeronaMalikSolverFast(const PdeParams& p) : c_(p.pm_c) {}
