@@ -23,32 +23,29 @@ Image Dihedral(const Image& im, int t) {
   return out;
 }
 
-// One frame's training loss, (1 - w) MSE + w (1 - SSIM) (w = 0: eq. 2.8), and, when grad is
-// given, its gradient with respect to u.
-double FrameLoss(const Image& u, const Image& ref, double ssim_weight, Image* grad) {
+// One frame's training loss, (1 - w) MSE + w (1 - SSIM) (w = 0: eq. 2.8), times `scale`, and,
+// when grad is given, its gradient with respect to u (with the same scale).
+double FrameLoss(const Image& u, const Image& ref, double ssim_weight, double scale, Image* grad) {
   const double norm = 1.0 / double(u.size());
   double mse = 0;
   for (std::size_t i = 0; i < u.size(); ++i) {
     const double e = double(u.data()[i]) - ref.data()[i];
     mse += e * e * norm;
   }
-  if (ssim_weight == 0) {
-    if (grad != nullptr) {
-      *grad = u.Copy();
-      for (std::size_t i = 0; i < u.size(); ++i)
-        grad->data()[i] = float(2 * (double(u.data()[i]) - ref.data()[i]) * norm);
-    }
-    return mse;
-  }
-  if (!std::isfinite(mse)) return mse;  // SSIM of a diverged frame is meaningless
-  if (grad == nullptr) return (1 - ssim_weight) * mse + ssim_weight * (1 - Ssim(u, ref));
+  if (ssim_weight > 0 && !std::isfinite(mse)) return mse;  // no SSIM of a diverged frame
+  double ssim = 1;
   Image dssim;
-  const double ssim = SsimGradient(u, ref, &dssim);
-  *grad = u.Copy();
-  for (std::size_t i = 0; i < u.size(); ++i)
-    grad->data()[i] = float((1 - ssim_weight) * 2 * (double(u.data()[i]) - ref.data()[i]) * norm -
-                            ssim_weight * dssim.data()[i]);
-  return (1 - ssim_weight) * mse + ssim_weight * (1 - ssim);
+  if (ssim_weight > 0) ssim = grad != nullptr ? SsimGradient(u, ref, &dssim) : Ssim(u, ref);
+  if (grad != nullptr) {
+    *grad = Image(u.width(), u.height(), u.channels());
+    const double mse_factor = (1 - ssim_weight) * 2 * norm * scale;
+    for (std::size_t i = 0; i < u.size(); ++i) {
+      double d = mse_factor * (double(u.data()[i]) - ref.data()[i]);
+      if (ssim_weight > 0) d -= ssim_weight * scale * dssim.data()[i];
+      grad->data()[i] = float(d);
+    }
+  }
+  return scale * ((1 - ssim_weight) * mse + ssim_weight * (1 - ssim));
 }
 
 // Loss and gradient (w.r.t. all taps) of one sequence's unrolled rollout.
@@ -66,9 +63,8 @@ SampleGradient RolloutGradient(const Model& model, const Sequence& seq, Integrat
   std::vector<Image> grads;
   for (int k = 1; k <= steps; ++k) {
     Image d;
-    g.loss += FrameLoss(r.states()[k], seq[k], ssim_weight, &d) / steps;
+    g.loss += FrameLoss(r.states()[k], seq[k], ssim_weight, 1.0 / steps, &d);
     if (!std::isfinite(g.loss)) break;
-    for (std::size_t i = 0; i < d.size(); ++i) d.data()[i] = float(d.data()[i] / steps);
     grads.push_back(std::move(d));
   }
   if (!std::isfinite(g.loss)) {
@@ -304,7 +300,7 @@ double RolloutLoss(const Model& model, const std::vector<Sequence>& data, Integr
     Rollout r(model, seq[0], steps, model.dt, integrator);
     double l = 0;
     for (int k = 1; k <= steps && std::isfinite(l); ++k)
-      l += FrameLoss(r.states()[k], seq[k], ssim_weight, nullptr) / steps;
+      l += FrameLoss(r.states()[k], seq[k], ssim_weight, 1.0 / steps, nullptr);
     losses[s] = std::isfinite(l) ? l : std::numeric_limits<double>::infinity();
   });
   double total = 0;
