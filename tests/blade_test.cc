@@ -224,6 +224,31 @@ INSTANTIATE_TEST_SUITE_P(Footprint, BladeFilterGradient, ::testing::Values(3, 5,
 
 // The SIMD kernel (float; 8-pixel groups and a scalar tail) and the double path against the
 // plain clamped-index version, for every footprint and widths around the vector width.
+// The float backward pass (SIMD kernels: pixels sorted by filter, per-row data gradient) against
+// the double one (plain per-pixel sums), every footprint, widths around the vector width,
+// heights shorter than the footprint, and unused filters in the bank.
+TEST(BladeFilter, FastBackwardEqualsPlainDouble) {
+  for (int size : {3, 5, 7, 9, 11, 13, 15})
+    for (auto [w, h] : {std::pair{1, 1}, {7, 3}, {8, 9}, {23, 17}, {41, 30}, {200, 170}}) {
+      const int count = 11, n = size * size;
+      Image z = RandomImage(w, h, 1, size + w);
+      Image taps = RandomImage(n, count, 1, 99, -1, 1);
+      Image dout = RandomImage(w, h, 1, 7 * w + h, -1, 1);
+      std::vector<std::int32_t> sel(w * h);
+      for (int i = 0; i < w * h; ++i) sel[i] = (i * 7 + i / 5) % (count - 2);  // 9, 10 unused
+      std::vector<double> dtaps(count * n, 0.5), dtaps_ref(count * n, 0.5);  // accumulates
+      std::vector<float> dz(w * h, 3.f);  // overwritten
+      ApplyPlaneBackward(z.data(), w, h, sel.data(), taps.data(), size, dout.data(), dtaps.data(), dz.data());
+      std::vector<double> zd(z.data(), z.data() + z.size()), td(taps.data(), taps.data() + taps.size());
+      std::vector<double> gd(dout.data(), dout.data() + dout.size()), dz_ref(w * h);
+      ApplyPlaneBackward(zd.data(), w, h, sel.data(), td.data(), size, gd.data(), dtaps_ref.data(),
+                         dz_ref.data());
+      for (int i = 0; i < count * n; ++i)
+        ASSERT_NEAR(dtaps[i], dtaps_ref[i], 1e-9 * (1 + w * h)) << size << " " << w << "x" << h << " tap " << i;
+      for (int i = 0; i < w * h; ++i) ASSERT_NEAR(dz[i], dz_ref[i], 1e-4) << size << " " << w << "x" << h << " px " << i;
+    }
+}
+
 TEST(BladeFilter, FastEqualsReference) {
   for (int size : {3, 5, 7, 9, 11, 13, 15})
     for (int w : {1, 7, 8, 23, 41}) {

@@ -93,11 +93,20 @@ void ApplyPlaneFixed(const T* z, int w, int h, const std::int32_t* sel, const T*
   });
 }
 
+// Each filter's rows zero-padded to row_len floats (the SIMD kernels' layout).
+void PadFilterRows(const float* taps, int count, int size, int row_len, std::vector<float>& padded) {
+  padded.assign(std::size_t(count) * size * row_len, 0.f);
+  for (int k = 0; k < count; ++k)
+    for (int dy = 0; dy < size; ++dy)
+      std::copy_n(taps + (std::size_t(k) * size + dy) * size, size,
+                  padded.data() + (std::size_t(k) * size + dy) * row_len);
+}
+
 // Float: the SIMD kernel, with each filter's rows zero-padded to whole vectors (rebuilt per
 // call: small next to the image). Indices are checked first: the kernel reads unchecked.
 void ApplyPlaneSimd(const float* z, int w, int h, const std::int32_t* sel, const float* taps,
                     int size, float* out) {
-  const int r = size / 2, pw = w + 2 * r, n = size * size, row_len = SimdFilterRowLength(size);
+  const int r = size / 2, pw = w + 2 * r, row_len = SimdFilterRowLength(size);
   // Branch-free min/max (it vectorizes; a test and throw inside the loop did not).
   std::int32_t lo = 0, hi = -1;
   for (std::size_t i = 0; i < std::size_t(w) * h; ++i) {
@@ -108,11 +117,7 @@ void ApplyPlaneSimd(const float* z, int w, int h, const std::int32_t* sel, const
   const int count = int(hi) + 1;
   // Per calling thread, reused across calls: fresh large buffers cost page faults every step.
   thread_local std::vector<float> padded, pad;
-  padded.assign(std::size_t(count) * size * row_len, 0.f);
-  for (int k = 0; k < count; ++k)
-    for (int dy = 0; dy < size; ++dy)
-      std::copy_n(taps + std::size_t(k) * n + dy * size, size,
-                  padded.data() + (std::size_t(k) * size + dy) * row_len);
+  PadFilterRows(taps, count, size, row_len, padded);
   PadReplicateInto(z, w, h, r, row_len - size, pad);
   // Plain pointers: inside the parallel lambda the names would mean each worker's own
   // (empty) thread_local vectors.
@@ -122,6 +127,97 @@ void ApplyPlaneSimd(const float* z, int w, int h, const std::int32_t* sel, const
     ApplyRowSimd(plane + std::size_t(y) * pw, pw, w, sel + std::size_t(y) * w, filters, size,
                  out + std::size_t(y) * w);
   });
+}
+
+// Adds the padded-grid data gradient into dz (overwritten): the adjoint of PadReplicate, which
+// folds the replicated border back onto the edge pixels. `dpad` has row pitch dpw.
+void FoldPaddedGradient(const float* dpad, int dpw, int w, int h, int r, float* dz) {
+  const int ph = h + 2 * r;
+  auto fold_row = [=](const float* src, float* dst) {
+    for (int x = 0; x < w; ++x) dst[x] += src[x + r];
+    for (int x = 0; x < r; ++x) {
+      dst[0] += src[x];
+      dst[w - 1] += src[w + r + x];
+    }
+  };
+  ParallelFor(0, h, [=](int y) {
+    float* dst = dz + std::size_t(y) * w;
+    std::fill_n(dst, w, 0.f);
+    fold_row(dpad + std::size_t(y + r) * dpw, dst);
+  });
+  for (int py = 0; py < r; ++py) fold_row(dpad + std::size_t(py) * dpw, dz);
+  for (int py = h + r; py < ph; ++py) fold_row(dpad + std::size_t(py) * dpw, dz + std::size_t(h - 1) * w);
+}
+
+// Float backward: the SIMD kernels. Tap gradients: the pixels are sorted by filter (a counting
+// sort, pixel order kept within a filter) and each filter's sum is taken in registers, so
+// filters can be split between threads without partial copies of the bank, and every sum runs
+// in pixel order whatever the thread count. Data gradient: one padded row per work item.
+void ApplyPlaneBackwardSimd(const float* z, int w, int h, const std::int32_t* sel, const float* taps,
+                            int size, const float* dout, double* dtaps, float* dz) {
+  const int r = size / 2, pw = w + 2 * r, ph = h + 2 * r, n = size * size;
+  const std::size_t pixels = std::size_t(w) * h;
+  std::int32_t lo = 0, hi = -1;
+  for (std::size_t i = 0; i < pixels; ++i) {
+    lo = std::min(lo, sel[i]);
+    hi = std::max(hi, sel[i]);
+  }
+  if (lo < 0) Fail("negative filter index in the selection");
+  const int count = int(hi) + 1;
+  thread_local std::vector<float> pad, padded, gs, dpad;
+  thread_local std::vector<std::uint32_t> start, offsets;
+  PadReplicateInto(z, w, h, r, kSimdBackwardSlack, pad);
+  start.assign(std::size_t(count) + 1, 0);
+  for (std::size_t i = 0; i < pixels; ++i) ++start[sel[i] + 1];
+  for (int k = 0; k < count; ++k) start[k + 1] += start[k];
+  offsets.resize(pixels);
+  gs.resize(pixels);
+  {
+    std::vector<std::uint32_t> next(start.begin(), start.end() - 1);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const std::size_t i = std::size_t(y) * w + x;
+        const std::uint32_t slot = next[sel[i]]++;
+        offsets[slot] = std::uint32_t(std::size_t(y) * pw + x);
+        gs[slot] = dout[i];
+      }
+  }
+  // Blocks of whole filters with about equal pixel counts (a function of the data only).
+  constexpr int kBlocks = 64;
+  std::vector<int> first(kBlocks + 1, count);
+  first[0] = 0;
+  for (int b = 1, k = 0; b < kBlocks; ++b) {
+    while (k < count && start[k] < pixels * b / kBlocks) ++k;
+    first[b] = k;
+  }
+  const float* plane = pad.data();
+  const std::uint32_t* offs = offsets.data();
+  const std::uint32_t* starts = start.data();
+  const float* g = gs.data();
+  ParallelFor(0, kBlocks, [=](int b) {
+    for (int k = first[b]; k < first[b + 1]; ++k)
+      if (starts[k + 1] > starts[k])
+        TapGradientSimd(plane, pw, offs + starts[k], g + starts[k], int(starts[k + 1] - starts[k]), size,
+                        dtaps + std::size_t(k) * n);
+  });
+  if (dz == nullptr) return;
+  const int row_len = SimdFilterRowLength(size), dpw = pw + row_len;
+  PadFilterRows(taps, count, size, row_len, padded);
+  dpad.assign(std::size_t(dpw) * ph, 0.f);
+  const float* filters = padded.data();
+  float* grad = dpad.data();
+  ParallelFor(0, ph, [=](int py) {
+    // Output rows y = py - dy whose footprint row dy lands on padded row py.
+    const float* g_rows[kMaxFootprint];
+    const std::int32_t* sel_rows[kMaxFootprint];
+    const int dy0 = std::max(0, py - (h - 1)), dy1 = std::min(size, py + 1);
+    for (int dy = dy0; dy < dy1; ++dy) {
+      g_rows[dy] = dout + std::size_t(py - dy) * w;
+      sel_rows[dy] = sel + std::size_t(py - dy) * w;
+    }
+    DataGradientRowSimd(g_rows, sel_rows, dy0, dy1, filters, size, w, grad + std::size_t(py) * dpw);
+  });
+  FoldPaddedGradient(dpad.data(), dpw, w, h, r, dz);
 }
 
 }  // namespace
@@ -149,6 +245,11 @@ void ApplyPlane(const T* z, int w, int h, const std::int32_t* sel, const T* taps
 template <typename T>
 void ApplyPlaneBackward(const T* z, int w, int h, const std::int32_t* sel, const T* taps, int size,
                         const T* dout, double* dtaps, T* dz) {
+  if (size < 3 || size > kMaxFootprint || size % 2 == 0)
+    Fail("filter footprint must be odd, 3..15 (got ", size, ")");
+  if constexpr (std::is_same_v<T, float>)
+    return ApplyPlaneBackwardSimd(z, w, h, sel, taps, size, dout, dtaps, dz);
+  // Double: the plain version the SIMD one is tested against.
   const int r = size / 2, pw = w + 2 * r, ph = h + 2 * r, n = size * size;
   // dL/dh^k_j = sum over pixels i with s(i) = k of z_{i+j} dout_i: per-chunk partial sums.
   const std::vector<T> pad = PadReplicate(z, w, h, r);

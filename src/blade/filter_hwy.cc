@@ -83,6 +83,97 @@ void ApplyRow(const float* p, int pw, int w, const std::int32_t* sel, const floa
   }
 }
 
+// ---- Backward pass (eq. 2.9) ----
+
+// dL/dh for one filter: out[dy * kSize + dx] += sum_i g[i] pad[offsets[i] + dy * pw + dx] over
+// the pixels listed for it, in list order, summed in double-precision registers (one vector
+// per footprint row chunk; lanes past kSize read the next pixels and are dropped).
+template <int kSize>
+void TapGradientFixed(const float* HWY_RESTRICT pad, int pw, const std::uint32_t* HWY_RESTRICT offsets,
+                      const float* HWY_RESTRICT g, int count, double* HWY_RESTRICT out) {
+  const hn::ScalableTag<double> dd;
+  const hn::Rebind<float, decltype(dd)> df;
+  constexpr int kLanes = int(hn::MaxLanes(dd));
+  constexpr int kVecs = (kSize + kLanes - 1) / kLanes;
+  static_assert(kVecs * kLanes - kSize <= kSimdBackwardSlack, "backward slack too small");
+  hn::Vec<decltype(dd)> acc[kSize * kVecs];
+  for (auto& a : acc) a = hn::Zero(dd);
+  for (int i = 0; i < count; ++i) {
+    const auto gv = hn::Set(dd, double(g[i]));
+    const float* p = pad + offsets[i];
+    for (int dy = 0; dy < kSize; ++dy, p += pw)
+      for (int v = 0; v < kVecs; ++v)
+        acc[dy * kVecs + v] = hn::MulAdd(gv, hn::PromoteTo(dd, hn::LoadU(df, p + v * kLanes)),
+                                         acc[dy * kVecs + v]);
+  }
+  HWY_ALIGN double sums[kSize * kVecs * kLanes];
+  for (int j = 0; j < kSize * kVecs; ++j) hn::Store(acc[j], dd, sums + j * kLanes);
+  for (int dy = 0; dy < kSize; ++dy)
+    for (int dx = 0; dx < kSize; ++dx) out[dy * kSize + dx] += sums[dy * kVecs * kLanes + dx];
+}
+
+void TapGradient(const float* pad, int pw, const std::uint32_t* offsets, const float* g, int count,
+                 int size, double* out) {
+  switch (size) {
+    case 3: return TapGradientFixed<3>(pad, pw, offsets, g, count, out);
+    case 5: return TapGradientFixed<5>(pad, pw, offsets, g, count, out);
+    case 7: return TapGradientFixed<7>(pad, pw, offsets, g, count, out);
+    case 9: return TapGradientFixed<9>(pad, pw, offsets, g, count, out);
+    case 11: return TapGradientFixed<11>(pad, pw, offsets, g, count, out);
+    case 13: return TapGradientFixed<13>(pad, pw, offsets, g, count, out);
+    default: return TapGradientFixed<15>(pad, pw, offsets, g, count, out);
+  }
+}
+
+// dL/dz on one padded row: out[x + dx] += sum_dy g_rows[dy][x] h_{sel_rows[dy][x]}(dx, dy) for
+// dy in [dy0, dy1), where row dy holds the output pixels whose footprint row dy lands here.
+// Each pixel's contribution is one register per footprint row chunk (taps padded as in the
+// forward kernel, zeros past kSize), added to `out` with one vector read-modify-write. Pixels
+// x, x + row_len, ... touch disjoint ranges, so the row is swept in row_len interleaved passes
+// and no write waits on the one just before it.
+template <int kSize>
+void DataGradientRowFixed(const float* const* g_rows, const std::int32_t* const* sel_rows, int dy0,
+                          int dy1, const float* HWY_RESTRICT padded_taps, int w,
+                          float* HWY_RESTRICT out) {
+  const hn::CappedTag<float, 8> d;
+  constexpr int kLanes = int(hn::MaxLanes(d));
+  constexpr int kRowLen = (kSize + kLanes - 1) / kLanes * kLanes;
+  constexpr int kFilterLen = kSize * kRowLen;
+  for (int phase = 0; phase < kRowLen; ++phase)
+    for (int x = phase; x < w; x += kRowLen)
+      for (int off = 0; off < kRowLen; off += kLanes) {
+        auto acc0 = hn::Zero(d), acc1 = hn::Zero(d);
+        int dy = dy0;
+        for (; dy + 1 < dy1; dy += 2) {
+          acc0 = hn::MulAdd(hn::Set(d, g_rows[dy][x]),
+                            hn::LoadU(d, padded_taps + std::size_t(sel_rows[dy][x]) * kFilterLen + dy * kRowLen + off),
+                            acc0);
+          acc1 = hn::MulAdd(hn::Set(d, g_rows[dy + 1][x]),
+                            hn::LoadU(d, padded_taps + std::size_t(sel_rows[dy + 1][x]) * kFilterLen + (dy + 1) * kRowLen + off),
+                            acc1);
+        }
+        if (dy < dy1)
+          acc0 = hn::MulAdd(hn::Set(d, g_rows[dy][x]),
+                            hn::LoadU(d, padded_taps + std::size_t(sel_rows[dy][x]) * kFilterLen + dy * kRowLen + off),
+                            acc0);
+        float* o = out + x + off;
+        hn::StoreU(hn::Add(hn::LoadU(d, o), hn::Add(acc0, acc1)), d, o);
+      }
+}
+
+void DataGradientRow(const float* const* g_rows, const std::int32_t* const* sel_rows, int dy0, int dy1,
+                     const float* padded_taps, int size, int w, float* out) {
+  switch (size) {
+    case 3: return DataGradientRowFixed<3>(g_rows, sel_rows, dy0, dy1, padded_taps, w, out);
+    case 5: return DataGradientRowFixed<5>(g_rows, sel_rows, dy0, dy1, padded_taps, w, out);
+    case 7: return DataGradientRowFixed<7>(g_rows, sel_rows, dy0, dy1, padded_taps, w, out);
+    case 9: return DataGradientRowFixed<9>(g_rows, sel_rows, dy0, dy1, padded_taps, w, out);
+    case 11: return DataGradientRowFixed<11>(g_rows, sel_rows, dy0, dy1, padded_taps, w, out);
+    case 13: return DataGradientRowFixed<13>(g_rows, sel_rows, dy0, dy1, padded_taps, w, out);
+    default: return DataGradientRowFixed<15>(g_rows, sel_rows, dy0, dy1, padded_taps, w, out);
+  }
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace blade
 HWY_AFTER_NAMESPACE();
@@ -92,12 +183,24 @@ namespace blade {
 
 HWY_EXPORT(ApplyRow);
 HWY_EXPORT(RowLength);
+HWY_EXPORT(TapGradient);
+HWY_EXPORT(DataGradientRow);
 
 int SimdFilterRowLength(int size) { return HWY_DYNAMIC_DISPATCH(RowLength)(size); }
 
 void ApplyRowSimd(const float* p, int pw, int w, const std::int32_t* sel, const float* padded_taps,
                   int size, float* out) {
   HWY_DYNAMIC_DISPATCH(ApplyRow)(p, pw, w, sel, padded_taps, size, out);
+}
+
+void TapGradientSimd(const float* pad, int pw, const std::uint32_t* offsets, const float* g, int count,
+                     int size, double* out) {
+  HWY_DYNAMIC_DISPATCH(TapGradient)(pad, pw, offsets, g, count, size, out);
+}
+
+void DataGradientRowSimd(const float* const* g_rows, const std::int32_t* const* sel_rows, int dy0,
+                         int dy1, const float* padded_taps, int size, int w, float* out) {
+  HWY_DYNAMIC_DISPATCH(DataGradientRow)(g_rows, sel_rows, dy0, dy1, padded_taps, size, w, out);
 }
 
 }  // namespace blade

@@ -16,4 +16,18 @@ int SimdFilterRowLength(int size);
 void ApplyRowSimd(const float* p, int pw, int w, const std::int32_t* sel, const float* padded_taps,
                   int size, float* out);
 
+// Backward pass (eq. 2.9).
+// Floats the backward kernels may read past a footprint row (lanes whose products are
+// dropped): the padded plane given to TapGradientSimd must be readable that far past its end.
+constexpr int kSimdBackwardSlack = 16;
+// One filter's tap gradient: out[dy * size + dx] += sum_i g[i] pad[offsets[i] + dy * pw + dx]
+// over i in [0, count), in that order, summed in double precision.
+void TapGradientSimd(const float* pad, int pw, const std::uint32_t* offsets, const float* g, int count,
+                     int size, double* out);
+// One padded row of the data gradient: out[x + dx] += sum_{dy in [dy0, dy1)} g_rows[dy][x] *
+// h_{sel_rows[dy][x]}(dx, dy) for x in [0, w), with the filters laid out as for ApplyRowSimd.
+// `out` must hold w + SimdFilterRowLength(size) floats.
+void DataGradientRowSimd(const float* const* g_rows, const std::int32_t* const* sel_rows, int dy0,
+                         int dy1, const float* padded_taps, int size, int w, float* out);
+
 }  // namespace blade
