@@ -11,24 +11,25 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 
 // Region averages with the sharp Heaviside: c1 over phi >= 0, c2 over phi < 0 (0 if empty).
+// Branch-free; `omp simd` lets the sums be split across vector lanes (a fixed split for a
+// given build, whatever the thread count), so the loop vectorizes.
 void RegionAverages(const Image& f, const Image& phi, std::vector<double>& c1,
                     std::vector<double>& c2) {
   c1.assign(f.channels(), 0.0);
   c2.assign(f.channels(), 0.0);
+  const std::size_t size = f.plane_size();
+  const float* pp = phi.plane(0);
   for (int c = 0; c < f.channels(); ++c) {
-    double s1 = 0, s2 = 0;
-    long n1 = 0, n2 = 0;
+    double s1 = 0, s2 = 0, n1 = 0;
     const float* fp = f.plane(c);
-    const float* pp = phi.plane(0);
-    for (std::size_t i = 0; i < f.plane_size(); ++i) {
-      if (pp[i] >= 0) {
-        s1 += fp[i];
-        ++n1;
-      } else {
-        s2 += fp[i];
-        ++n2;
-      }
+#pragma omp simd reduction(+ : s1, s2, n1)
+    for (std::size_t i = 0; i < size; ++i) {
+      const double inside = pp[i] >= 0 ? 1.0 : 0.0, v = fp[i];
+      s1 += inside * v;
+      s2 += (1 - inside) * v;
+      n1 += inside;
     }
+    const double n2 = double(size) - n1;
     c1[c] = n1 > 0 ? s1 / n1 : 0;
     c2[c] = n2 > 0 ? s2 / n2 : 0;
   }
@@ -120,16 +121,29 @@ Image ChanVeseBlade(const Image& f, const Model& model, const ChanVeseParams& p,
     Fail("segmentation needs a TV flow model (direct or flux), not a resampling model");
   Image phi = ChanVeseInitialPhi(f.width(), f.height());
   std::vector<double> c1, c2;
+  const std::size_t size = phi.size();
+  std::vector<double> force(size);  // -nu + data term, per pixel
   for (int iter = 1; iter <= p.iterations; ++iter) {
     RegionAverages(f, phi, c1, c2);
     Image curvature = EvaluateRhs(model, phi);
+    // The data term -lambda1 |f - c1|^2 + lambda2 |f - c2|^2, a channel at a time.
+    std::fill(force.begin(), force.end(), -p.nu);
+    for (int c = 0; c < f.channels(); ++c) {
+      const float* fp = f.plane(c);
+      const double a = c1[c], b = c2[c];
+      for (std::size_t i = 0; i < size; ++i) {
+        const double v = fp[i];
+        force[i] += -p.lambda1 * (v - a) * (v - a) + p.lambda2 * (v - b) * (v - b);
+      }
+    }
+    float* ph = phi.data();
+    const float* curv = curvature.data();
     double change = 0;
-    for (std::size_t i = 0; i < phi.size(); ++i) {
-      const double c = phi.data()[i];
-      const double delta = 1 / (kPi * (1 + c * c));
-      const double step =
-          p.dt * delta * (p.mu * curvature.data()[i] - p.nu + DataTerm(f, i, c1, c2, p));
-      phi.data()[i] = float(c + step);
+#pragma omp simd reduction(+ : change)
+    for (std::size_t i = 0; i < size; ++i) {
+      const double c = ph[i];
+      const double step = p.dt / (kPi * (1 + c * c)) * (p.mu * curv[i] + force[i]);
+      ph[i] = float(c + step);
       change += step * step;
     }
     if (!AllFinite(phi)) throw DivergedError(iter, p.iterations);
