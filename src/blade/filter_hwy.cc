@@ -1,5 +1,7 @@
-// Highway (runtime dispatch) kernel for adaptive filtering rows; tested against the plain version.
+// Highway (runtime dispatch) kernels for adaptive filtering and its backward pass; tested against the plain versions.
 #include "filter_simd.h"
+
+#include <type_traits>
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "blade/filter_hwy.cc"
@@ -16,6 +18,21 @@ int RowLength(int size) {
   const hn::CappedTag<float, 8> d;
   const int lanes = int(hn::Lanes(d));
   return (size + lanes - 1) / lanes * lanes;
+}
+
+// Calls f(std::integral_constant<int, size>()) for an odd footprint size 3..15 (sizes above 13
+// go to 15, as the callers have checked the size): one switch for every fixed-size kernel.
+template <class F>
+HWY_INLINE void WithFootprint(int size, const F& f) {
+  switch (size) {
+    case 3: return f(std::integral_constant<int, 3>());
+    case 5: return f(std::integral_constant<int, 5>());
+    case 7: return f(std::integral_constant<int, 7>());
+    case 9: return f(std::integral_constant<int, 9>());
+    case 11: return f(std::integral_constant<int, 11>());
+    case 13: return f(std::integral_constant<int, 13>());
+    default: return f(std::integral_constant<int, 15>());
+  }
 }
 
 // Dot product of one pixel's footprint with its filter as one vector (lanes still to be summed):
@@ -72,15 +89,7 @@ void ApplyRowFixed(const float* HWY_RESTRICT p, int pw, int w, const std::int32_
 
 void ApplyRow(const float* p, int pw, int w, const std::int32_t* sel, const float* padded_taps,
               int size, float* out) {
-  switch (size) {
-    case 3: return ApplyRowFixed<3>(p, pw, w, sel, padded_taps, out);
-    case 5: return ApplyRowFixed<5>(p, pw, w, sel, padded_taps, out);
-    case 7: return ApplyRowFixed<7>(p, pw, w, sel, padded_taps, out);
-    case 9: return ApplyRowFixed<9>(p, pw, w, sel, padded_taps, out);
-    case 11: return ApplyRowFixed<11>(p, pw, w, sel, padded_taps, out);
-    case 13: return ApplyRowFixed<13>(p, pw, w, sel, padded_taps, out);
-    default: return ApplyRowFixed<15>(p, pw, w, sel, padded_taps, out);
-  }
+  WithFootprint(size, [&](auto k) { ApplyRowFixed<decltype(k)::value>(p, pw, w, sel, padded_taps, out); });
 }
 
 // ---- Backward pass (eq. 2.9) ----
@@ -114,15 +123,7 @@ void TapGradientFixed(const float* HWY_RESTRICT pad, int pw, const std::uint32_t
 
 void TapGradient(const float* pad, int pw, const std::uint32_t* offsets, const float* g, int count,
                  int size, double* out) {
-  switch (size) {
-    case 3: return TapGradientFixed<3>(pad, pw, offsets, g, count, out);
-    case 5: return TapGradientFixed<5>(pad, pw, offsets, g, count, out);
-    case 7: return TapGradientFixed<7>(pad, pw, offsets, g, count, out);
-    case 9: return TapGradientFixed<9>(pad, pw, offsets, g, count, out);
-    case 11: return TapGradientFixed<11>(pad, pw, offsets, g, count, out);
-    case 13: return TapGradientFixed<13>(pad, pw, offsets, g, count, out);
-    default: return TapGradientFixed<15>(pad, pw, offsets, g, count, out);
-  }
+  WithFootprint(size, [&](auto k) { TapGradientFixed<decltype(k)::value>(pad, pw, offsets, g, count, out); });
 }
 
 // dL/dz on one padded row: out[x + dx] += sum_dy g_rows[dy][x] h_{sel_rows[dy][x]}(dx, dy) for
@@ -163,15 +164,9 @@ void DataGradientRowFixed(const float* const* g_rows, const std::int32_t* const*
 
 void DataGradientRow(const float* const* g_rows, const std::int32_t* const* sel_rows, int dy0, int dy1,
                      const float* padded_taps, int size, int w, float* out) {
-  switch (size) {
-    case 3: return DataGradientRowFixed<3>(g_rows, sel_rows, dy0, dy1, padded_taps, w, out);
-    case 5: return DataGradientRowFixed<5>(g_rows, sel_rows, dy0, dy1, padded_taps, w, out);
-    case 7: return DataGradientRowFixed<7>(g_rows, sel_rows, dy0, dy1, padded_taps, w, out);
-    case 9: return DataGradientRowFixed<9>(g_rows, sel_rows, dy0, dy1, padded_taps, w, out);
-    case 11: return DataGradientRowFixed<11>(g_rows, sel_rows, dy0, dy1, padded_taps, w, out);
-    case 13: return DataGradientRowFixed<13>(g_rows, sel_rows, dy0, dy1, padded_taps, w, out);
-    default: return DataGradientRowFixed<15>(g_rows, sel_rows, dy0, dy1, padded_taps, w, out);
-  }
+  WithFootprint(size, [&](auto k) {
+    DataGradientRowFixed<decltype(k)::value>(g_rows, sel_rows, dy0, dy1, padded_taps, w, out);
+  });
 }
 
 }  // namespace HWY_NAMESPACE
