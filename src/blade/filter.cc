@@ -93,6 +93,28 @@ void ApplyPlaneFixed(const T* z, int w, int h, const std::int32_t* sel, const T*
   });
 }
 
+// The number of filters a selection uses (its largest index + 1); fails on a negative index.
+// Branch-free min/max in blocks over the threads (it vectorizes; a test and throw inside the
+// loop did not, and one serial pass held back the 2-thread speed-up).
+int FilterCount(const std::int32_t* sel, std::size_t n) {
+  constexpr std::size_t kBlock = 1 << 16;
+  const int blocks = int((n + kBlock - 1) / kBlock);
+  std::vector<std::int32_t> lo(blocks, 0), hi(blocks, -1);
+  ParallelFor(0, blocks, [&](int b) {
+    const std::int32_t* s = sel + std::size_t(b) * kBlock;
+    const int len = int(std::min(kBlock, n - std::size_t(b) * kBlock));
+    std::int32_t l = 0, m = -1;
+    for (int i = 0; i < len; ++i) {
+      l = std::min(l, s[i]);
+      m = std::max(m, s[i]);
+    }
+    lo[b] = l;
+    hi[b] = m;
+  });
+  if (blocks > 0 && *std::min_element(lo.begin(), lo.end()) < 0) Fail("negative filter index in the selection");
+  return blocks > 0 ? int(*std::max_element(hi.begin(), hi.end())) + 1 : 0;
+}
+
 // Each filter's rows zero-padded to row_len floats (the SIMD kernels' layout).
 void PadFilterRows(const float* taps, int count, int size, int row_len, std::vector<float>& padded) {
   padded.assign(std::size_t(count) * size * row_len, 0.f);
@@ -107,14 +129,7 @@ void PadFilterRows(const float* taps, int count, int size, int row_len, std::vec
 void ApplyPlaneSimd(const float* z, int w, int h, const std::int32_t* sel, const float* taps,
                     int size, float* out) {
   const int r = size / 2, pw = w + 2 * r, row_len = SimdFilterRowLength(size);
-  // Branch-free min/max (it vectorizes; a test and throw inside the loop did not).
-  std::int32_t lo = 0, hi = -1;
-  for (std::size_t i = 0; i < std::size_t(w) * h; ++i) {
-    lo = std::min(lo, sel[i]);
-    hi = std::max(hi, sel[i]);
-  }
-  if (lo < 0) Fail("negative filter index in the selection");
-  const int count = int(hi) + 1;
+  const int count = FilterCount(sel, std::size_t(w) * h);
   // Per calling thread, reused across calls: fresh large buffers cost page faults every step.
   thread_local std::vector<float> padded, pad;
   PadFilterRows(taps, count, size, row_len, padded);
@@ -157,13 +172,7 @@ void ApplyPlaneBackwardSimd(const float* z, int w, int h, const std::int32_t* se
                             int size, const float* dout, double* dtaps, float* dz) {
   const int r = size / 2, pw = w + 2 * r, ph = h + 2 * r, n = size * size;
   const std::size_t pixels = std::size_t(w) * h;
-  std::int32_t lo = 0, hi = -1;
-  for (std::size_t i = 0; i < pixels; ++i) {
-    lo = std::min(lo, sel[i]);
-    hi = std::max(hi, sel[i]);
-  }
-  if (lo < 0) Fail("negative filter index in the selection");
-  const int count = int(hi) + 1;
+  const int count = FilterCount(sel, pixels);
   thread_local std::vector<float> pad, padded, gs, dpad;
   thread_local std::vector<std::uint32_t> start, offsets;
   PadReplicateInto(z, w, h, r, kSimdBackwardSlack, pad);
@@ -341,9 +350,8 @@ Image ApplyFilters(const FilterBank& bank, const std::vector<std::int32_t>& sel,
   if (sel.size() != z.plane_size()) Fail("selection size does not match the image");
   if (bank.taps.size() != std::size_t(bank.count) * bank.size * bank.size)
     Fail("filter bank has ", bank.taps.size(), " taps, expected ", std::size_t(bank.count) * bank.size * bank.size);
-  std::int32_t hi = -1;
-  for (std::int32_t k : sel) hi = std::max(hi, k);  // branch-free: vectorizes
-  if (hi >= bank.count) Fail("filter index ", hi, " in the selection, but the bank has ", bank.count, " filters");
+  const int used = FilterCount(sel.data(), sel.size());
+  if (used > bank.count) Fail("filter index ", used - 1, " in the selection, but the bank has ", bank.count, " filters");
   Image out(z.width(), z.height(), z.channels());
   for (int c = 0; c < z.channels(); ++c)
     ApplyPlane(z.plane(c), z.width(), z.height(), sel.data(), bank.taps.data(), bank.size,
