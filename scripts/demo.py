@@ -99,13 +99,13 @@ class Demo:
     def applications(self, image: Path) -> None:
         self.say("4. applications (no retraining): deconvolution, upscaling, segmentation, resampling")
         apps = {}
-        for app, model in (("deconv", "ced"), ("upscale", "tv"), ("segment", "tv")):
+        for app, model in (("deconv", "ced-restore"), ("upscale", "tv"), ("segment", "tv")):
             path = self.out / f"app_{app}.json"
             self.blade("eval-app", app, "--model", f"models/{model}.blade", "--images", image,
                        "--figures", self.out / "figures", "--json", path)
             apps[app] = self.json_of(path)["rows"]
         d, u, s = apps["deconv"], apps["upscale"], apps["segment"]
-        self.say(f"   deconvolution (blur 1, noise 5/255): input {d['input']['psnr']:.2f} dB -> "
+        self.say(f"   deconvolution (blur 1, noise 5/255, models/ced-restore.blade): input {d['input']['psnr']:.2f} dB -> "
                  f"BLADE {d['blade']['psnr']:.2f} dB (classical {d['classical']['psnr']:.2f})")
         self.say(f"   x4 upscaling: bicubic {u['bicubic']['psnr']:.2f}, Lanczos {u['lanczos']['psnr']:.2f}, "
                  f"BLADE eq. 4.6 {u['blade']['psnr']:.2f}, eq. 4.7 {u['blade_project']['psnr']:.2f} dB")
