@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 #include "blade/error.h"
@@ -126,21 +127,33 @@ void PadFilterRows(const float* taps, int count, int size, int row_len, std::vec
 
 // Float: the SIMD kernel, with each filter's rows zero-padded to whole vectors (rebuilt per
 // call: small next to the image). Indices are checked first: the kernel reads unchecked.
-void ApplyPlaneSimd(const float* z, int w, int h, const std::int32_t* sel, const float* taps,
-                    int size, float* out) {
+// `channels` planes (1 or 3) share the selection and are filtered in one pass, so each
+// pixel's filter is read once for all of them.
+void ApplyPlanesSimd(const float* const* z, int channels, int w, int h, const std::int32_t* sel,
+                     const float* taps, int size, float* const* out) {
   const int r = size / 2, pw = w + 2 * r, row_len = SimdFilterRowLength(size);
   const int count = FilterCount(sel, std::size_t(w) * h);
   // Per calling thread, reused across calls: fresh large buffers cost page faults every step.
-  thread_local std::vector<float> padded, pad;
+  thread_local std::vector<float> padded, pads[3];
   PadFilterRows(taps, count, size, row_len, padded);
-  PadReplicateInto(z, w, h, r, row_len - size, pad);
   // Plain pointers: inside the parallel lambda the names would mean each worker's own
   // (empty) thread_local vectors.
-  const float* plane = pad.data();
+  const float* planes[3] = {};
+  float* outs[3] = {};
+  for (int c = 0; c < channels; ++c) {
+    PadReplicateInto(z[c], w, h, r, row_len - size, pads[c]);
+    planes[c] = pads[c].data();
+    outs[c] = out[c];
+  }
   const float* filters = padded.data();
   ParallelFor(0, h, [=](int y) {
-    ApplyRowSimd(plane + std::size_t(y) * pw, pw, w, sel + std::size_t(y) * w, filters, size,
-                 out + std::size_t(y) * w);
+    const float* rows[3];
+    float* row_out[3];
+    for (int c = 0; c < channels; ++c) {
+      rows[c] = planes[c] + std::size_t(y) * pw;
+      row_out[c] = outs[c] + std::size_t(y) * w;
+    }
+    ApplyRowSimd(rows, channels, pw, w, sel + std::size_t(y) * w, filters, size, row_out);
   });
 }
 
@@ -172,6 +185,8 @@ void ApplyPlaneBackwardSimd(const float* z, int w, int h, const std::int32_t* se
                             int size, const float* dout, double* dtaps, float* dz) {
   const int r = size / 2, pw = w + 2 * r, ph = h + 2 * r, n = size * size;
   const std::size_t pixels = std::size_t(w) * h;
+  if (std::size_t(pw) * ph > std::numeric_limits<std::uint32_t>::max())
+    Fail("image of ", w, "x", h, " is too large for the filter gradient (at most 2^32 padded pixels)");
   const int count = FilterCount(sel, pixels);
   thread_local std::vector<float> pad, padded, gs, dpad;
   thread_local std::vector<std::uint32_t> start, offsets;
@@ -237,7 +252,7 @@ void ApplyPlane(const T* z, int w, int h, const std::int32_t* sel, const T* taps
   if (size < 3 || size > kMaxFootprint || size % 2 == 0)
     Fail("filter footprint must be odd, 3..15 (got ", size, ")");
   if constexpr (std::is_same_v<T, float>) {
-    return ApplyPlaneSimd(z, w, h, sel, taps, size, out);
+    return ApplyPlanesSimd(&z, 1, w, h, sel, taps, size, &out);
   } else {
     switch (size) {
       case 3: return ApplyPlaneFixed<T, 3>(z, w, h, sel, taps, out);
@@ -353,6 +368,14 @@ Image ApplyFilters(const FilterBank& bank, const std::vector<std::int32_t>& sel,
   const int used = FilterCount(sel.data(), sel.size());
   if (used > bank.count) Fail("filter index ", used - 1, " in the selection, but the bank has ", bank.count, " filters");
   Image out(z.width(), z.height(), z.channels());
+  if (bank.size < 3 || bank.size > kMaxFootprint || bank.size % 2 == 0)
+    Fail("filter footprint must be odd, 3..", kMaxFootprint, " (got ", bank.size, ")");
+  if (z.channels() == 3) {  // one pass for the three planes (they share the selection)
+    const float* planes[3] = {z.plane(0), z.plane(1), z.plane(2)};
+    float* outs[3] = {out.plane(0), out.plane(1), out.plane(2)};
+    ApplyPlanesSimd(planes, 3, z.width(), z.height(), sel.data(), bank.taps.data(), bank.size, outs);
+    return out;
+  }
   for (int c = 0; c < z.channels(); ++c)
     ApplyPlane(z.plane(c), z.width(), z.height(), sel.data(), bank.taps.data(), bank.size,
                out.plane(c));

@@ -1,6 +1,8 @@
 // Highway (runtime dispatch) kernels for adaptive filtering and its backward pass; tested against the plain versions.
 #include "filter_simd.h"
 
+#include "blade/error.h"
+
 #include <type_traits>
 
 #undef HWY_TARGET_INCLUDE
@@ -34,6 +36,19 @@ HWY_INLINE void WithFootprint(int size, const F& f) {
     default: return f(std::integral_constant<int, 15>());
   }
 }
+
+#if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3
+// out[i] = the sum of the lanes of v[i], i < 8, by a horizontal-add tree (about one
+// instruction per pixel instead of a full reduction each).
+HWY_INLINE void StoreLaneSums8(const __m256* v, float* out) {
+  const __m256 h01 = _mm256_hadd_ps(v[0], v[1]), h23 = _mm256_hadd_ps(v[2], v[3]);
+  const __m256 h45 = _mm256_hadd_ps(v[4], v[5]), h67 = _mm256_hadd_ps(v[6], v[7]);
+  const __m256 h03 = _mm256_hadd_ps(h01, h23), h47 = _mm256_hadd_ps(h45, h67);
+  // h03 holds pixels 0-3 as (low-half sums | high-half sums); likewise h47 for 4-7.
+  const __m256 lo = _mm256_permute2f128_ps(h03, h47, 0x20), hi = _mm256_permute2f128_ps(h03, h47, 0x31);
+  _mm256_storeu_ps(out, _mm256_add_ps(lo, hi));
+}
+#endif
 
 // Dot product of one pixel's footprint with its filter as one vector (lanes still to be summed):
 // one multiply-add per footprint row chunk, taps zero-padded to RowLength. The image lanes past
@@ -73,12 +88,7 @@ void ApplyRowFixed(const float* HWY_RESTRICT p, int pw, int w, const std::int32_
       for (int i = 0; i < 8; ++i)
         v[i] = FootprintProducts<kSize>(d, padded_taps + std::size_t(sel[x + i]) * filter_len,
                                         p + x + i, pw).raw;
-      const __m256 h01 = _mm256_hadd_ps(v[0], v[1]), h23 = _mm256_hadd_ps(v[2], v[3]);
-      const __m256 h45 = _mm256_hadd_ps(v[4], v[5]), h67 = _mm256_hadd_ps(v[6], v[7]);
-      const __m256 h03 = _mm256_hadd_ps(h01, h23), h47 = _mm256_hadd_ps(h45, h67);
-      // h03 holds pixels 0-3 as (low-half sums | high-half sums); likewise h47 for 4-7.
-      const __m256 lo = _mm256_permute2f128_ps(h03, h47, 0x20), hi = _mm256_permute2f128_ps(h03, h47, 0x31);
-      _mm256_storeu_ps(out + x, _mm256_add_ps(lo, hi));
+      StoreLaneSums8(v, out + x);
     }
   }
 #endif
@@ -87,9 +97,81 @@ void ApplyRowFixed(const float* HWY_RESTRICT p, int pw, int w, const std::int32_
         d, FootprintProducts<kSize>(d, padded_taps + std::size_t(sel[x]) * filter_len, p + x, pw)));
 }
 
-void ApplyRow(const float* p, int pw, int w, const std::int32_t* sel, const float* padded_taps,
-              int size, float* out) {
-  WithFootprint(size, [&](auto k) { ApplyRowFixed<decltype(k)::value>(p, pw, w, sel, padded_taps, out); });
+// The same for the three planes of a color image, which share the selection: each tap row is
+// loaded once for the three planes.
+template <int kSize, class D>
+HWY_INLINE void FootprintProducts3(D d, const float* HWY_RESTRICT h, const float* HWY_RESTRICT r,
+                                   const float* HWY_RESTRICT g, const float* HWY_RESTRICT b, int pw,
+                                   hn::Vec<D>& sr, hn::Vec<D>& sg, hn::Vec<D>& sb) {
+  // The same two interleaved sums per plane as FootprintProducts: the planes come out bit for
+  // bit as when filtered alone.
+  constexpr int kMaxLanes = 8;
+  const int lanes = int(hn::Lanes(d));
+  const int row_len = (kSize + lanes - 1) / lanes * lanes;
+  auto r0 = hn::Zero(d), g0 = hn::Zero(d), b0 = hn::Zero(d);
+  auto r1 = hn::Zero(d), g1 = hn::Zero(d), b1 = hn::Zero(d);
+  for (int dy = 0; dy < kSize; ++dy, h += row_len, r += pw, g += pw, b += pw)
+    for (int off = 0; off < row_len; off += lanes) {
+      const auto taps = hn::LoadU(d, h + off);
+      if ((dy + off / kMaxLanes) % 2 == 0) {
+        r0 = hn::MulAdd(taps, hn::LoadU(d, r + off), r0);
+        g0 = hn::MulAdd(taps, hn::LoadU(d, g + off), g0);
+        b0 = hn::MulAdd(taps, hn::LoadU(d, b + off), b0);
+      } else {
+        r1 = hn::MulAdd(taps, hn::LoadU(d, r + off), r1);
+        g1 = hn::MulAdd(taps, hn::LoadU(d, g + off), g1);
+        b1 = hn::MulAdd(taps, hn::LoadU(d, b + off), b1);
+      }
+    }
+  sr = hn::Add(r0, r1);
+  sg = hn::Add(g0, g1);
+  sb = hn::Add(b0, b1);
+}
+
+template <int kSize>
+void ApplyRow3Fixed(const float* HWY_RESTRICT r, const float* HWY_RESTRICT g, const float* HWY_RESTRICT b,
+                    int pw, int w, const std::int32_t* HWY_RESTRICT sel, const float* HWY_RESTRICT padded_taps,
+                    float* HWY_RESTRICT out_r, float* HWY_RESTRICT out_g, float* HWY_RESTRICT out_b) {
+  const hn::CappedTag<float, 8> d;
+  const int filter_len = kSize * RowLength(kSize);
+  int x = 0;
+#if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3
+  if (hn::Lanes(d) == 8) {
+    for (; x + 8 <= w; x += 8) {
+      __m256 vr[8], vg[8], vb[8];
+      for (int i = 0; i < 8; ++i) {
+        hn::Vec<decltype(d)> sr, sg, sb;
+        FootprintProducts3<kSize>(d, padded_taps + std::size_t(sel[x + i]) * filter_len, r + x + i,
+                                  g + x + i, b + x + i, pw, sr, sg, sb);
+        vr[i] = sr.raw;
+        vg[i] = sg.raw;
+        vb[i] = sb.raw;
+      }
+      StoreLaneSums8(vr, out_r + x);
+      StoreLaneSums8(vg, out_g + x);
+      StoreLaneSums8(vb, out_b + x);
+    }
+  }
+#endif
+  for (; x < w; ++x) {
+    hn::Vec<decltype(d)> sr, sg, sb;
+    FootprintProducts3<kSize>(d, padded_taps + std::size_t(sel[x]) * filter_len, r + x, g + x, b + x,
+                              pw, sr, sg, sb);
+    out_r[x] = hn::GetLane(hn::SumOfLanes(d, sr));
+    out_g[x] = hn::GetLane(hn::SumOfLanes(d, sg));
+    out_b[x] = hn::GetLane(hn::SumOfLanes(d, sb));
+  }
+}
+
+void ApplyRow(const float* const* p, int channels, int pw, int w, const std::int32_t* sel,
+              const float* padded_taps, int size, float* const* out) {
+  WithFootprint(size, [&](auto k) {
+    constexpr int kSize = decltype(k)::value;
+    if (channels == 3)
+      ApplyRow3Fixed<kSize>(p[0], p[1], p[2], pw, w, sel, padded_taps, out[0], out[1], out[2]);
+    else
+      ApplyRowFixed<kSize>(p[0], pw, w, sel, padded_taps, out[0]);
+  });
 }
 
 // ---- Backward pass (eq. 2.9) ----
@@ -183,9 +265,10 @@ HWY_EXPORT(DataGradientRow);
 
 int SimdFilterRowLength(int size) { return HWY_DYNAMIC_DISPATCH(RowLength)(size); }
 
-void ApplyRowSimd(const float* p, int pw, int w, const std::int32_t* sel, const float* padded_taps,
-                  int size, float* out) {
-  HWY_DYNAMIC_DISPATCH(ApplyRow)(p, pw, w, sel, padded_taps, size, out);
+void ApplyRowSimd(const float* const* p, int channels, int pw, int w, const std::int32_t* sel,
+                  const float* padded_taps, int size, float* const* out) {
+  if (channels != 1 && channels != 3) Fail("filtering rows of ", channels, " channels (1 or 3 supported)");
+  HWY_DYNAMIC_DISPATCH(ApplyRow)(p, channels, pw, w, sel, padded_taps, size, out);
 }
 
 void TapGradientSimd(const float* pad, int pw, const std::uint32_t* offsets, const float* g, int count,
