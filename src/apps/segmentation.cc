@@ -35,16 +35,17 @@ void RegionAverages(const Image& f, const Image& phi, std::vector<double>& c1,
   }
 }
 
+// One channel's share of the data term: -lambda1 (v - a)^2 + lambda2 (v - b)^2.
+inline double ChannelDataTerm(double v, double a, double b, const ChanVeseParams& p) {
+  return -p.lambda1 * ((v - a) * (v - a)) + p.lambda2 * ((v - b) * (v - b));
+}
+
 // The data term -lambda1 |f - c1|^2 + lambda2 |f - c2|^2 at pixel i (summed over channels).
 inline double DataTerm(const Image& f, std::size_t i, const std::vector<double>& c1,
                        const std::vector<double>& c2, const ChanVeseParams& p) {
-  double d1 = 0, d2 = 0;
-  for (int c = 0; c < f.channels(); ++c) {
-    const double v = f.plane(c)[i];
-    d1 += (v - c1[c]) * (v - c1[c]);
-    d2 += (v - c2[c]) * (v - c2[c]);
-  }
-  return -p.lambda1 * d1 + p.lambda2 * d2;
+  double sum = 0;
+  for (int c = 0; c < f.channels(); ++c) sum += ChannelDataTerm(f.plane(c)[i], c1[c], c2[c], p);
+  return sum;
 }
 
 void CheckInput(const Image& f) {
@@ -131,10 +132,7 @@ Image ChanVeseBlade(const Image& f, const Model& model, const ChanVeseParams& p,
     for (int c = 0; c < f.channels(); ++c) {
       const float* fp = f.plane(c);
       const double a = c1[c], b = c2[c];
-      for (std::size_t i = 0; i < size; ++i) {
-        const double v = fp[i];
-        force[i] += -p.lambda1 * (v - a) * (v - a) + p.lambda2 * (v - b) * (v - b);
-      }
+      for (std::size_t i = 0; i < size; ++i) force[i] += ChannelDataTerm(fp[i], a, b, p);
     }
     float* ph = phi.data();
     const float* curv = curvature.data();

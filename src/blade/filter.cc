@@ -50,14 +50,23 @@ constexpr std::size_t kMinChunkPixels = 32768;
 
 }  // namespace
 
+namespace {
+
+// Every entry point checks the footprint once: the kernels dispatch on it unchecked.
+void RequireFootprint(int size) {
+  if (size < 3 || size > kMaxFootprint || size % 2 == 0)
+    Fail("filter footprint must be odd, 3..", kMaxFootprint, " (got ", size, ")");
+}
+
+}  // namespace
+
 FilterBank::FilterBank(int count_, int size_) : size(size_), count(count_) {
   Validate();  // before the allocation: an absurd count or size fails instead of allocating
   taps.assign(std::size_t(count) * size * size, 0.f);
 }
 
 void FilterBank::Validate() const {
-  if (size < 3 || size > kMaxFootprint || size % 2 == 0)
-    Fail("filter footprint must be odd, 3..", kMaxFootprint, " (got ", size, ")");
+  RequireFootprint(size);
   if (count < 1 || count > 100000) Fail("filter count must be 1..100000 (got ", count, ")");
   if (taps.empty()) return;  // being constructed
   if (taps.size() != std::size_t(count) * size * size)
@@ -128,11 +137,11 @@ void PadFilterRows(const float* taps, int count, int size, int row_len, std::vec
 // Float: the SIMD kernel, with each filter's rows zero-padded to whole vectors (rebuilt per
 // call: small next to the image). Indices are checked first: the kernel reads unchecked.
 // `channels` planes (1 or 3) share the selection and are filtered in one pass, so each
-// pixel's filter is read once for all of them.
+// pixel's filter is read once for all of them. `count` is FilterCount of the selection.
 void ApplyPlanesSimd(const float* const* z, int channels, int w, int h, const std::int32_t* sel,
-                     const float* taps, int size, float* const* out) {
+                     int count, const float* taps, int size, float* const* out) {
+  if (channels != 1 && channels != 3) Fail("filtering ", channels, " planes at once (1 or 3 supported)");
   const int r = size / 2, pw = w + 2 * r, row_len = SimdFilterRowLength(size);
-  const int count = FilterCount(sel, std::size_t(w) * h);
   // Per calling thread, reused across calls: fresh large buffers cost page faults every step.
   thread_local std::vector<float> padded, pads[3];
   PadFilterRows(taps, count, size, row_len, padded);
@@ -249,10 +258,9 @@ void ApplyPlaneBackwardSimd(const float* z, int w, int h, const std::int32_t* se
 template <typename T>
 void ApplyPlane(const T* z, int w, int h, const std::int32_t* sel, const T* taps, int size,
                 T* out) {
-  if (size < 3 || size > kMaxFootprint || size % 2 == 0)
-    Fail("filter footprint must be odd, 3..15 (got ", size, ")");
+  RequireFootprint(size);
   if constexpr (std::is_same_v<T, float>) {
-    return ApplyPlanesSimd(&z, 1, w, h, sel, taps, size, &out);
+    return ApplyPlanesSimd(&z, 1, w, h, sel, FilterCount(sel, std::size_t(w) * h), taps, size, &out);
   } else {
     switch (size) {
       case 3: return ApplyPlaneFixed<T, 3>(z, w, h, sel, taps, out);
@@ -269,8 +277,7 @@ void ApplyPlane(const T* z, int w, int h, const std::int32_t* sel, const T* taps
 template <typename T>
 void ApplyPlaneBackward(const T* z, int w, int h, const std::int32_t* sel, const T* taps, int size,
                         const T* dout, double* dtaps, T* dz) {
-  if (size < 3 || size > kMaxFootprint || size % 2 == 0)
-    Fail("filter footprint must be odd, 3..15 (got ", size, ")");
+  RequireFootprint(size);
   if constexpr (std::is_same_v<T, float>)
     return ApplyPlaneBackwardSimd(z, w, h, sel, taps, size, dout, dtaps, dz);
   // Double: the plain version the SIMD one is tested against.
@@ -365,20 +372,19 @@ Image ApplyFilters(const FilterBank& bank, const std::vector<std::int32_t>& sel,
   if (sel.size() != z.plane_size()) Fail("selection size does not match the image");
   if (bank.taps.size() != std::size_t(bank.count) * bank.size * bank.size)
     Fail("filter bank has ", bank.taps.size(), " taps, expected ", std::size_t(bank.count) * bank.size * bank.size);
+  RequireFootprint(bank.size);
   const int used = FilterCount(sel.data(), sel.size());
   if (used > bank.count) Fail("filter index ", used - 1, " in the selection, but the bank has ", bank.count, " filters");
   Image out(z.width(), z.height(), z.channels());
-  if (bank.size < 3 || bank.size > kMaxFootprint || bank.size % 2 == 0)
-    Fail("filter footprint must be odd, 3..", kMaxFootprint, " (got ", bank.size, ")");
-  if (z.channels() == 3) {  // one pass for the three planes (they share the selection)
-    const float* planes[3] = {z.plane(0), z.plane(1), z.plane(2)};
-    float* outs[3] = {out.plane(0), out.plane(1), out.plane(2)};
-    ApplyPlanesSimd(planes, 3, z.width(), z.height(), sel.data(), bank.taps.data(), bank.size, outs);
-    return out;
+  // The planes of a color image share the selection: one pass filters them all.
+  const float* planes[3] = {};
+  float* outs[3] = {};
+  for (int c = 0; c < z.channels(); ++c) {
+    planes[c] = z.plane(c);
+    outs[c] = out.plane(c);
   }
-  for (int c = 0; c < z.channels(); ++c)
-    ApplyPlane(z.plane(c), z.width(), z.height(), sel.data(), bank.taps.data(), bank.size,
-               out.plane(c));
+  ApplyPlanesSimd(planes, z.channels(), z.width(), z.height(), sel.data(), used, bank.taps.data(),
+                  bank.size, outs);
   return out;
 }
 
