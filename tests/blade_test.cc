@@ -19,6 +19,7 @@
 namespace blade {
 namespace {
 
+using testing::ForEachSimdTarget;
 using testing::RandomImage;
 using testing::SyntheticScene;
 
@@ -56,39 +57,49 @@ TEST(BladeSelection, FastEqualsReferenceOnRandomAndNaturalImages) {
     camera = Crop(ReadImage(camera_path), {100, 100, 128, 96});
     images.push_back(&camera);
   }
+  // rho 1 and 2.5: the fused band path (bands of 32 rows, halos reflected at the borders);
+  // rho 12: a blur radius taller than the image; rho 25: the whole-image fallback path.
+  // The plain references once, then the fast path on every SIMD target.
+  std::vector<std::pair<SelectionConfig, std::vector<std::int32_t>>> cases;
   for (const Image* im : images) {
     SelectionConfig c = cfg;
     c.strength_thresholds.clear();
     c.coherence_thresholds.clear();
     FitThresholds(c, {im});
-    // rho 1 and 2.5: the fused band path (bands of 32 rows, halos reflected at the borders);
-    // rho 12: a blur radius taller than the image; rho 25: the whole-image fallback path.
     for (double rho : {1.0, 2.5, 12.0, 25.0}) {
       c.rho = rho;
-      // Both compute the same formulas; the fast path accumulates the Gaussian separably in
-      // float, so a pixel whose feature sits within rounding of a bin edge may differ.
-      EXPECT_GE(FractionEqual(Select(c, *im), SelectReference(c, *im)), 0.999);
+      cases.emplace_back(c, SelectReference(c, *im));
     }
   }
+  ForEachSimdTarget([&](const std::string&) {
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+      // Both compute the same formulas; the fast path accumulates the Gaussian separably in
+      // float, so a pixel whose feature sits within rounding of a bin edge may differ.
+      EXPECT_GE(FractionEqual(Select(cases[i].first, *images[i / 4]), cases[i].second), 0.999)
+          << "image " << i / 4 << " rho " << cases[i].first.rho;
+    }
+  });
 }
 
 TEST(BladeSelection, IntensityAndJointColorIndicesMatchReference) {
-  SelectionConfig c;
-  c.orientations = 8;
-  c.strengths = 5;
-  c.coherences = 1;
-  c.intensities = 6;
-  Image rgb = SyntheticScene(40, 30, 3);
-  c.joint_color = true;
-  FitThresholds(c, {&rgb});
-  ASSERT_EQ(c.intensity_thresholds.size(), 5u);
-  std::vector<std::int32_t> sel = Select(c, rgb);
-  EXPECT_GE(FractionEqual(sel, SelectReference(c, rgb)), 0.999);
-  for (std::int32_t s : sel) ASSERT_LT(s, c.num_filters());
-  // Equal-population thresholds: every intensity bin is used.
-  std::vector<int> used(6);
-  for (std::int32_t s : sel) used[s / (8 * 5)] = 1;
-  for (int u : used) EXPECT_EQ(u, 1);
+  ForEachSimdTarget([&](const std::string&) {
+    SelectionConfig c;
+    c.orientations = 8;
+    c.strengths = 5;
+    c.coherences = 1;
+    c.intensities = 6;
+    Image rgb = SyntheticScene(40, 30, 3);
+    c.joint_color = true;
+    FitThresholds(c, {&rgb});
+    ASSERT_EQ(c.intensity_thresholds.size(), 5u);
+    std::vector<std::int32_t> sel = Select(c, rgb);
+    EXPECT_GE(FractionEqual(sel, SelectReference(c, rgb)), 0.999);
+    for (std::int32_t s : sel) ASSERT_LT(s, c.num_filters());
+    // Equal-population thresholds: every intensity bin is used.
+    std::vector<int> used(6);
+    for (std::int32_t s : sel) used[s / (8 * 5)] = 1;
+    for (int u : used) EXPECT_EQ(u, 1);
+  });
 }
 
 // A pattern varying along angle theta; rotating it by 90 degrees moves the orientation bin by
@@ -228,66 +239,72 @@ INSTANTIATE_TEST_SUITE_P(Footprint, BladeFilterGradient, ::testing::Values(3, 5,
 // the double one (plain per-pixel sums), every footprint, widths around the vector width,
 // heights shorter than the footprint, and unused filters in the bank.
 TEST(BladeFilter, FastBackwardEqualsPlainDouble) {
-  for (int size : {3, 5, 7, 9, 11, 13, 15})
-    for (auto [w, h] : {std::pair{1, 1}, {7, 3}, {8, 9}, {23, 17}, {41, 30}, {200, 170}}) {
-      const int count = 11, n = size * size;
-      Image z = RandomImage(w, h, 1, size + w);
-      Image taps = RandomImage(n, count, 1, 99, -1, 1);
-      Image dout = RandomImage(w, h, 1, 7 * w + h, -1, 1);
-      std::vector<std::int32_t> sel(w * h);
-      for (int i = 0; i < w * h; ++i) sel[i] = (i * 7 + i / 5) % (count - 2);  // 9, 10 unused
-      std::vector<double> dtaps(count * n, 0.5), dtaps_ref(count * n, 0.5);  // accumulates
-      std::vector<float> dz(w * h, 3.f);  // overwritten
-      ApplyPlaneBackward(z.data(), w, h, sel.data(), taps.data(), size, dout.data(), dtaps.data(), dz.data());
-      std::vector<double> zd(z.data(), z.data() + z.size()), td(taps.data(), taps.data() + taps.size());
-      std::vector<double> gd(dout.data(), dout.data() + dout.size()), dz_ref(w * h);
-      ApplyPlaneBackward(zd.data(), w, h, sel.data(), td.data(), size, gd.data(), dtaps_ref.data(),
-                         dz_ref.data());
-      for (int i = 0; i < count * n; ++i)
-        ASSERT_NEAR(dtaps[i], dtaps_ref[i], 1e-9 * (1 + w * h)) << size << " " << w << "x" << h << " tap " << i;
-      for (int i = 0; i < w * h; ++i) ASSERT_NEAR(dz[i], dz_ref[i], 1e-4) << size << " " << w << "x" << h << " px " << i;
-    }
+  ForEachSimdTarget([&](const std::string&) {
+    for (int size : {3, 5, 7, 9, 11, 13, 15})
+      for (auto [w, h] : {std::pair{1, 1}, {7, 3}, {8, 9}, {23, 17}, {41, 30}, {200, 170}}) {
+        const int count = 11, n = size * size;
+        Image z = RandomImage(w, h, 1, size + w);
+        Image taps = RandomImage(n, count, 1, 99, -1, 1);
+        Image dout = RandomImage(w, h, 1, 7 * w + h, -1, 1);
+        std::vector<std::int32_t> sel(w * h);
+        for (int i = 0; i < w * h; ++i) sel[i] = (i * 7 + i / 5) % (count - 2);  // 9, 10 unused
+        std::vector<double> dtaps(count * n, 0.5), dtaps_ref(count * n, 0.5);  // accumulates
+        std::vector<float> dz(w * h, 3.f);  // overwritten
+        ApplyPlaneBackward(z.data(), w, h, sel.data(), taps.data(), size, dout.data(), dtaps.data(), dz.data());
+        std::vector<double> zd(z.data(), z.data() + z.size()), td(taps.data(), taps.data() + taps.size());
+        std::vector<double> gd(dout.data(), dout.data() + dout.size()), dz_ref(w * h);
+        ApplyPlaneBackward(zd.data(), w, h, sel.data(), td.data(), size, gd.data(), dtaps_ref.data(),
+                           dz_ref.data());
+        for (int i = 0; i < count * n; ++i)
+          ASSERT_NEAR(dtaps[i], dtaps_ref[i], 1e-9 * (1 + w * h)) << size << " " << w << "x" << h << " tap " << i;
+        for (int i = 0; i < w * h; ++i) ASSERT_NEAR(dz[i], dz_ref[i], 1e-4) << size << " " << w << "x" << h << " px " << i;
+      }
+  });
 }
 
 // Color images are filtered in one pass over the three planes (each pixel's filter read once);
 // every plane must come out bit for bit as when filtered alone.
 TEST(BladeFilter, ColorPassEqualsPlaneByPlane) {
-  for (int size : {3, 5, 7, 9, 11, 13, 15})
-    for (int w : {1, 7, 8, 23, 41}) {
-      const int h = 9, count = 7;
-      FilterBank bank(count, size);
-      Image taps = RandomImage(size * size, count, 1, 99, -1, 1);
-      std::copy_n(taps.data(), bank.taps.size(), bank.taps.data());
-      Image z = RandomImage(w, h, 3, size + w);
-      std::vector<std::int32_t> sel(w * h);
-      for (int i = 0; i < w * h; ++i) sel[i] = (i * 7 + i / 5) % count;
-      Image color = ApplyFilters(bank, sel, z);
-      for (int c = 0; c < 3; ++c) {
-        std::vector<float> plane(w * h);
-        ApplyPlane(z.plane(c), w, h, sel.data(), bank.taps.data(), size, plane.data());
-        for (int i = 0; i < w * h; ++i) ASSERT_EQ(color.plane(c)[i], plane[i]) << size << " " << w << " c" << c;
+  ForEachSimdTarget([&](const std::string&) {
+    for (int size : {3, 5, 7, 9, 11, 13, 15})
+      for (int w : {1, 7, 8, 23, 41}) {
+        const int h = 9, count = 7;
+        FilterBank bank(count, size);
+        Image taps = RandomImage(size * size, count, 1, 99, -1, 1);
+        std::copy_n(taps.data(), bank.taps.size(), bank.taps.data());
+        Image z = RandomImage(w, h, 3, size + w);
+        std::vector<std::int32_t> sel(w * h);
+        for (int i = 0; i < w * h; ++i) sel[i] = (i * 7 + i / 5) % count;
+        Image color = ApplyFilters(bank, sel, z);
+        for (int c = 0; c < 3; ++c) {
+          std::vector<float> plane(w * h);
+          ApplyPlane(z.plane(c), w, h, sel.data(), bank.taps.data(), size, plane.data());
+          for (int i = 0; i < w * h; ++i) ASSERT_EQ(color.plane(c)[i], plane[i]) << size << " " << w << " c" << c;
+        }
       }
-    }
+  });
 }
 
 TEST(BladeFilter, FastEqualsReference) {
-  for (int size : {3, 5, 7, 9, 11, 13, 15})
-    for (int w : {1, 7, 8, 23, 41}) {
-      const int h = 9, count = 7;
-      Image z = RandomImage(w, h, 1, size + w);
-      Image taps = RandomImage(size * size, count, 1, 99, -1, 1);
-      std::vector<std::int32_t> sel(w * h);
-      for (int i = 0; i < w * h; ++i) sel[i] = (i * 7 + i / 5) % count;
-      std::vector<float> a(w * h), b(w * h);
-      ApplyPlane(z.data(), w, h, sel.data(), taps.data(), size, a.data());
-      ApplyPlaneReference(z.data(), w, h, sel.data(), taps.data(), size, b.data());
-      for (int i = 0; i < w * h; ++i) ASSERT_NEAR(a[i], b[i], 2e-5) << size << " " << w;
-      std::vector<double> zd(z.data(), z.data() + z.size()), td(taps.data(), taps.data() + taps.size());
-      std::vector<double> ad(w * h), bd(w * h);
-      ApplyPlane(zd.data(), w, h, sel.data(), td.data(), size, ad.data());
-      ApplyPlaneReference(zd.data(), w, h, sel.data(), td.data(), size, bd.data());
-      for (int i = 0; i < w * h; ++i) ASSERT_NEAR(ad[i], bd[i], 1e-12) << size << " " << w;
-    }
+  ForEachSimdTarget([&](const std::string&) {
+    for (int size : {3, 5, 7, 9, 11, 13, 15})
+      for (int w : {1, 7, 8, 23, 41}) {
+        const int h = 9, count = 7;
+        Image z = RandomImage(w, h, 1, size + w);
+        Image taps = RandomImage(size * size, count, 1, 99, -1, 1);
+        std::vector<std::int32_t> sel(w * h);
+        for (int i = 0; i < w * h; ++i) sel[i] = (i * 7 + i / 5) % count;
+        std::vector<float> a(w * h), b(w * h);
+        ApplyPlane(z.data(), w, h, sel.data(), taps.data(), size, a.data());
+        ApplyPlaneReference(z.data(), w, h, sel.data(), taps.data(), size, b.data());
+        for (int i = 0; i < w * h; ++i) ASSERT_NEAR(a[i], b[i], 2e-5) << size << " " << w;
+        std::vector<double> zd(z.data(), z.data() + z.size()), td(taps.data(), taps.data() + taps.size());
+        std::vector<double> ad(w * h), bd(w * h);
+        ApplyPlane(zd.data(), w, h, sel.data(), td.data(), size, ad.data());
+        ApplyPlaneReference(zd.data(), w, h, sel.data(), td.data(), size, bd.data());
+        for (int i = 0; i < w * h; ++i) ASSERT_NEAR(ad[i], bd[i], 1e-12) << size << " " << w;
+      }
+  });
 }
 
 // Every filter the 5-point Laplacian: BLADE Euler steps are the explicit heat equation.

@@ -20,6 +20,7 @@
 namespace blade {
 namespace {
 
+using ::blade::testing::ForEachSimdTarget;
 using ::blade::testing::RandomImage;
 using ::blade::testing::SyntheticScene;
 
@@ -185,14 +186,16 @@ TEST(OpsGaussian, TapsAreNormalisedSymmetricAndTruncatedAtThreeSigma) {
 }
 
 TEST(OpsGaussian, DirectMatchesNaiveTwoDimensionalReference) {
-  const Image image = RandomImage(23, 17, 3, 5);
-  for (double sigma : {0.5, 1.3, 2.5}) {
-    EXPECT_LT(MaxAbsDifference(GaussianBlurDirect(image, sigma), NaiveGaussian(image, sigma)), 1e-6)
-        << sigma;
-  }
-  // Radius larger than the image: repeated reflection.
-  const Image tiny = RandomImage(4, 3, 1, 6);
-  EXPECT_LT(MaxAbsDifference(GaussianBlurDirect(tiny, 3.0), NaiveGaussian(tiny, 3.0)), 1e-6);
+  ForEachSimdTarget([&](const std::string&) {
+    const Image image = RandomImage(23, 17, 3, 5);
+    for (double sigma : {0.5, 1.3, 2.5}) {
+      EXPECT_LT(MaxAbsDifference(GaussianBlurDirect(image, sigma), NaiveGaussian(image, sigma)), 1e-6)
+          << sigma;
+    }
+    // Radius larger than the image: repeated reflection.
+    const Image tiny = RandomImage(4, 3, 1, 6);
+    EXPECT_LT(MaxAbsDifference(GaussianBlurDirect(tiny, 3.0), NaiveGaussian(tiny, 3.0)), 1e-6);
+  });
 }
 
 TEST(OpsGaussian, DctMatchesDirect) {

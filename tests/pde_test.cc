@@ -14,6 +14,7 @@
 namespace blade {
 namespace {
 
+using testing::ForEachSimdTarget;
 using testing::RandomImage;
 using testing::SyntheticScene;
 
@@ -149,43 +150,47 @@ const StepCase kStepCases[] = {
     {768, 96, 1, false, 1.0}};
 
 TEST_P(FastMatchesPlain, OneStepAgreesToFloatRounding) {
-  const Pde pde = GetParam();
-  const PdeParams params = DefaultPreset(pde).params;
-  std::uint32_t seed = 100;
-  double worst = 0;
-  for (const StepCase& c : kStepCases) {
-    auto fast = MakeSolverImpl(pde, params, SchemeImpl::kFast);
-    auto plain = MakeSolverImpl(pde, params, SchemeImpl::kPlain);
-    const double dt = plain->DefaultDt(c.dx);
-    Image u0 = CaseImage(c, ++seed);
-    Image a = u0.Copy(), b = u0.Copy();
-    fast->Step(a, dt, c.dx);
-    plain->Step(b, dt, c.dx);
-    const double diff = MaxAbsDifference(a, b);
-    worst = std::max(worst, diff);
-    EXPECT_LE(diff, 1e-5) << PdeName(pde) << " " << c.w << "x" << c.h << "x" << c.channels
-                          << " dx " << c.dx;
-    if (c.w * c.h > 1) EXPECT_GT(MaxAbsDifference(a, u0), 0) << "the step must change the image";
-  }
-  std::printf("%s: largest fast - plain difference after one step %.3g\n", PdeName(pde).c_str(),
-              worst);
+  ForEachSimdTarget([&](const std::string&) {
+    const Pde pde = GetParam();
+    const PdeParams params = DefaultPreset(pde).params;
+    std::uint32_t seed = 100;
+    double worst = 0;
+    for (const StepCase& c : kStepCases) {
+      auto fast = MakeSolverImpl(pde, params, SchemeImpl::kFast);
+      auto plain = MakeSolverImpl(pde, params, SchemeImpl::kPlain);
+      const double dt = plain->DefaultDt(c.dx);
+      Image u0 = CaseImage(c, ++seed);
+      Image a = u0.Copy(), b = u0.Copy();
+      fast->Step(a, dt, c.dx);
+      plain->Step(b, dt, c.dx);
+      const double diff = MaxAbsDifference(a, b);
+      worst = std::max(worst, diff);
+      EXPECT_LE(diff, 1e-5) << PdeName(pde) << " " << c.w << "x" << c.h << "x" << c.channels
+                            << " dx " << c.dx;
+      if (c.w * c.h > 1) EXPECT_GT(MaxAbsDifference(a, u0), 0) << "the step must change the image";
+    }
+    std::printf("%s: largest fast - plain difference after one step %.3g\n", PdeName(pde).c_str(),
+                worst);
+  });
 }
 
 TEST_P(FastMatchesPlain, TwentyStepsAgreeToFloatRounding) {
-  const Pde pde = GetParam();
-  const PdeParams params = DefaultPreset(pde).params;
-  for (const StepCase& c : {StepCase{45, 31, 1, false, 1.0}, StepCase{19, 23, 1, true, 1.0}}) {
-    Image u0 = CaseImage(c, 7);
-    Image a = u0.Copy(), b = u0.Copy();
-    auto fast = MakeSolverImpl(pde, params, SchemeImpl::kFast);
-    auto plain = MakeSolverImpl(pde, params, SchemeImpl::kPlain);
-    const double dt = plain->DefaultDt(c.dx);
-    for (int k = 0; k < 20; ++k) {
-      fast->Step(a, dt, c.dx);
-      plain->Step(b, dt, c.dx);
+  ForEachSimdTarget([&](const std::string&) {
+    const Pde pde = GetParam();
+    const PdeParams params = DefaultPreset(pde).params;
+    for (const StepCase& c : {StepCase{45, 31, 1, false, 1.0}, StepCase{19, 23, 1, true, 1.0}}) {
+      Image u0 = CaseImage(c, 7);
+      Image a = u0.Copy(), b = u0.Copy();
+      auto fast = MakeSolverImpl(pde, params, SchemeImpl::kFast);
+      auto plain = MakeSolverImpl(pde, params, SchemeImpl::kPlain);
+      const double dt = plain->DefaultDt(c.dx);
+      for (int k = 0; k < 20; ++k) {
+        fast->Step(a, dt, c.dx);
+        plain->Step(b, dt, c.dx);
+      }
+      EXPECT_LE(MaxAbsDifference(a, b), 1e-5) << PdeName(pde) << " " << c.w << "x" << c.h;
     }
-    EXPECT_LE(MaxAbsDifference(a, b), 1e-5) << PdeName(pde) << " " << c.w << "x" << c.h;
-  }
+  });
 }
 
 TEST_P(FastMatchesPlain, FastStepIsIdenticalForOneAndTwoThreads) {
@@ -205,32 +210,34 @@ TEST_P(FastMatchesPlain, FastStepIsIdenticalForOneAndTwoThreads) {
 // faint structure (exp(-C/s^2) underflows), hard edges along x and y (both orders of j11 and
 // j22, i.e. both eigenvector forms), with C = 0 (mu2 = 1 wherever s > 0) and larger C.
 TEST(PdeCed, FastMatchesPlainInEveryTensorRegime) {
-  const int w = 37, h = 29;
-  Image flat(w, h);
-  for (std::size_t i = 0; i < flat.size(); ++i) flat.data()[i] = 0.5f;
-  Image edge = flat.Copy(), faint = flat.Copy(), vertical = flat.Copy();
-  Image tiny = RandomImage(w, h, 1, 17, 0.f, 1e-4f);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      edge.at(0, x, y) = x < w / 2 ? 0.2f : 0.8f;
-      vertical.at(0, x, y) = y < h / 3 ? 0.9f : 0.1f;
-      faint.at(0, x, y) = 0.5f + tiny.at(0, x, y);
-    }
-  const Image* images[] = {&flat, &edge, &vertical, &faint};
-  for (double contrast : {2.4e-10, 0.0, 1e-4}) {
-    PdeParams params = DefaultPreset(Pde::kCed).params;
-    params.ced_c = contrast;
-    for (std::size_t k = 0; k < std::size(images); ++k) {
-      Image a = images[k]->Copy(), b = images[k]->Copy();
-      auto fast = MakeSolverImpl(Pde::kCed, params, SchemeImpl::kFast);
-      auto plain = MakeSolverImpl(Pde::kCed, params, SchemeImpl::kPlain);
-      for (int step = 0; step < 3; ++step) {
-        fast->Step(a, 0.5, 1.0);
-        plain->Step(b, 0.5, 1.0);
+  ForEachSimdTarget([&](const std::string&) {
+    const int w = 37, h = 29;
+    Image flat(w, h);
+    for (std::size_t i = 0; i < flat.size(); ++i) flat.data()[i] = 0.5f;
+    Image edge = flat.Copy(), faint = flat.Copy(), vertical = flat.Copy();
+    Image tiny = RandomImage(w, h, 1, 17, 0.f, 1e-4f);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        edge.at(0, x, y) = x < w / 2 ? 0.2f : 0.8f;
+        vertical.at(0, x, y) = y < h / 3 ? 0.9f : 0.1f;
+        faint.at(0, x, y) = 0.5f + tiny.at(0, x, y);
       }
-      EXPECT_LE(MaxAbsDifference(a, b), 1e-5) << "image " << k << ", C = " << contrast;
+    const Image* images[] = {&flat, &edge, &vertical, &faint};
+    for (double contrast : {2.4e-10, 0.0, 1e-4}) {
+      PdeParams params = DefaultPreset(Pde::kCed).params;
+      params.ced_c = contrast;
+      for (std::size_t k = 0; k < std::size(images); ++k) {
+        Image a = images[k]->Copy(), b = images[k]->Copy();
+        auto fast = MakeSolverImpl(Pde::kCed, params, SchemeImpl::kFast);
+        auto plain = MakeSolverImpl(Pde::kCed, params, SchemeImpl::kPlain);
+        for (int step = 0; step < 3; ++step) {
+          fast->Step(a, 0.5, 1.0);
+          plain->Step(b, 0.5, 1.0);
+        }
+        EXPECT_LE(MaxAbsDifference(a, b), 1e-5) << "image " << k << ", C = " << contrast;
+      }
     }
-  }
+  });
 }
 
 // Where J is nearly isotropic (the corners of a unit checkerboard) the scheme itself is
@@ -239,21 +246,23 @@ TEST(PdeCed, FastMatchesPlainInEveryTensorRegime) {
 // 1e-5. Measured: perturbing the input by one ulp moves the plain step by 5e-5 after one step
 // and 1e-2 after two. There the fast step must stay within the plain step's own sensitivity.
 TEST(PdeCed, FastStaysWithinThePlainSchemesConditioningAtIsotropicPoints) {
-  const int w = 37, h = 29;
-  Image checker(w, h);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) checker.at(0, x, y) = float((x / 3 + y / 3) % 2);
-  Image nudged = checker.Copy();
-  for (std::size_t i = 0; i < nudged.size(); ++i)
-    nudged.data()[i] = std::nextafter(nudged.data()[i], i % 3 == 0 ? 2.f : -1.f);
-  const PdeParams params = DefaultPreset(Pde::kCed).params;
-  Image fast_u = checker.Copy(), plain_u = checker.Copy();
-  MakeSolverImpl(Pde::kCed, params, SchemeImpl::kFast)->Step(fast_u, 0.5, 1.0);
-  MakeSolverImpl(Pde::kCed, params, SchemeImpl::kPlain)->Step(plain_u, 0.5, 1.0);
-  MakeSolverImpl(Pde::kCed, params, SchemeImpl::kPlain)->Step(nudged, 0.5, 1.0);
-  const double sensitivity = MaxAbsDifference(nudged, plain_u);
-  EXPECT_GT(sensitivity, 1e-5) << "the case must be ill-conditioned to mean anything";
-  EXPECT_LE(MaxAbsDifference(fast_u, plain_u), 2 * sensitivity);
+  ForEachSimdTarget([&](const std::string&) {
+    const int w = 37, h = 29;
+    Image checker(w, h);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) checker.at(0, x, y) = float((x / 3 + y / 3) % 2);
+    Image nudged = checker.Copy();
+    for (std::size_t i = 0; i < nudged.size(); ++i)
+      nudged.data()[i] = std::nextafter(nudged.data()[i], i % 3 == 0 ? 2.f : -1.f);
+    const PdeParams params = DefaultPreset(Pde::kCed).params;
+    Image fast_u = checker.Copy(), plain_u = checker.Copy();
+    MakeSolverImpl(Pde::kCed, params, SchemeImpl::kFast)->Step(fast_u, 0.5, 1.0);
+    MakeSolverImpl(Pde::kCed, params, SchemeImpl::kPlain)->Step(plain_u, 0.5, 1.0);
+    MakeSolverImpl(Pde::kCed, params, SchemeImpl::kPlain)->Step(nudged, 0.5, 1.0);
+    const double sensitivity = MaxAbsDifference(nudged, plain_u);
+    EXPECT_GT(sensitivity, 1e-5) << "the case must be ill-conditioned to mean anything";
+    EXPECT_LE(MaxAbsDifference(fast_u, plain_u), 2 * sensitivity);
+  });
 }
 
 INSTANTIATE_TEST_SUITE_P(Pde, FastMatchesPlain,

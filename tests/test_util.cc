@@ -8,6 +8,9 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include <gtest/gtest.h>
+#include <hwy/targets.h>
+
 namespace blade::testing {
 
 Image RandomImage(int width, int height, int channels, std::uint32_t seed, float lo, float hi) {
@@ -16,6 +19,26 @@ Image RandomImage(int width, int height, int channels, std::uint32_t seed, float
   std::uniform_real_distribution<float> dist(lo, hi);
   for (std::size_t i = 0; i < image.size(); ++i) image.data()[i] = dist(rng);
   return image;
+}
+
+void ForEachSimdTarget(const std::function<void(const std::string& target)>& check) {
+  // Restores normal dispatch however the check ends.
+  struct Restore {
+    ~Restore() { hwy::SetSupportedTargetsForTest(0); }
+  } restore;
+  for (std::int64_t target : hwy::SupportedAndGeneratedTargets()) {
+#if HWY_ARCH_X86
+    // The build's baseline is x86-64-v3 (CMakePresets.json), so targets below AVX2 can never
+    // be chosen on a CPU that runs the binary; Highway still generates them (its AVX2 baseline
+    // also wants AES), and with FMA in the baseline the compiler contracts their separate
+    // multiplies and adds differently from one function to the next. Lower bits are better.
+    if (target > HWY_AVX2) continue;
+#endif
+    hwy::SetSupportedTargetsForTest(target);
+    const std::string name = hwy::TargetName(target);
+    SCOPED_TRACE("SIMD target " + name);
+    check(name);
+  }
 }
 
 Image SyntheticScene(int width, int height, int channels) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "blade/image.h"
@@ -17,6 +18,10 @@ Image SyntheticScene(int width, int height, int channels = 1);
 std::string TempDir();
 // Largest |a - b| over pixels at least `margin` from every border, all channels.
 double InteriorMaxDiff(const Image& a, const Image& b, int margin);
+// Runs `check` once per SIMD target that this build compiled and this CPU supports, with
+// runtime dispatch forced to that target (its name is passed), so the fast kernels of every
+// target are tested against the plain versions, not only those of the best target.
+void ForEachSimdTarget(const std::function<void(const std::string& target)>& check);
 // Path of a file in the source tree.
 std::string SourcePath(const std::string& relative);
 

@@ -150,7 +150,7 @@ void ApplyPlanesSimd(const float* const* z, int channels, int w, int h, const st
   const float* planes[3] = {};
   float* outs[3] = {};
   for (int c = 0; c < channels; ++c) {
-    PadReplicateInto(z[c], w, h, r, row_len - size, pads[c]);
+    PadReplicateInto(z[c], w, h, r, kSimdForwardSlack, pads[c]);
     planes[c] = pads[c].data();
     outs[c] = out[c];
   }

@@ -2,6 +2,7 @@
 #include "filter_simd.h"
 
 #include <type_traits>
+#include <utility>
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "blade/filter_hwy.cc"
@@ -70,24 +71,79 @@ HWY_INLINE hn::Vec<D> FootprintProducts(D d, const float* HWY_RESTRICT h, const 
   return hn::Add(acc0, acc1);
 }
 
+#if HWY_TARGET == HWY_AVX3
+// Calls f(std::integral_constant<int, i>()) for i = 0..7 (immediate operands need constants).
+template <class F, int... I>
+HWY_INLINE void ForEachPixel(const F& f, std::integer_sequence<int, I...>) {
+  (f(std::integral_constant<int, I>()), ...);
+}
+
+// Lanes kShift .. kShift + 7 of v: the 8 image floats that pixel kShift of a group reads from a
+// 16-float load taken at the group's first pixel.
+template <int kShift>
+HWY_INLINE __m256 Window(__m512 v) {
+  const __m512i i = _mm512_castps_si512(v);
+  return _mm512_castps512_ps256(_mm512_castsi512_ps(_mm512_alignr_epi32(i, i, kShift)));
+}
+
+// FootprintProducts for pixel kShift of a group of eight, for kPlanes planes sharing the
+// selection, from the group's image vectors im[(plane * kSize + dy) * kChunks + off / 8] (one
+// 16-float load per footprint row chunk): the same multiply-adds in the same order, so the sums
+// are bit for bit those of FootprintProducts. The eight pixels share those loads, and the planes
+// share the tap loads, which halves the loads per pixel (the kernel's limit).
+template <int kSize, int kShift, int kPlanes>
+HWY_INLINE void WindowProducts(const float* HWY_RESTRICT h, const __m512* im, __m256* sums) {
+  constexpr int kRowLen = (kSize + 7) / 8 * 8, kChunks = kRowLen / 8;
+  __m256 acc[2][kPlanes];
+  for (int c = 0; c < kPlanes; ++c) acc[0][c] = acc[1][c] = _mm256_setzero_ps();
+  for (int dy = 0; dy < kSize; ++dy, h += kRowLen)
+    for (int k = 0; k < kChunks; ++k) {
+      const __m256 taps = _mm256_loadu_ps(h + 8 * k);
+      const int a = (dy + k) % 2;
+      for (int c = 0; c < kPlanes; ++c)
+        acc[a][c] = _mm256_fmadd_ps(taps, Window<kShift>(im[(c * kSize + dy) * kChunks + k]), acc[a][c]);
+    }
+  for (int c = 0; c < kPlanes; ++c) sums[c * 8 + kShift] = _mm256_add_ps(acc[0][c], acc[1][c]);
+}
+
+// Filters pixels x .. x + 7 of kPlanes planes: p[c] + x is the top-left of pixel x's footprint
+// in plane c, and out[c] + x receives the eight sums.
+template <int kSize, int kPlanes>
+HWY_INLINE void ApplyEight(const float* const* p, int pw, int x, const std::int32_t* HWY_RESTRICT sel,
+                           const float* HWY_RESTRICT padded_taps, float* const* out) {
+  constexpr int kChunks = (kSize + 7) / 8, kFilterLen = kSize * kChunks * 8;
+  __m512 im[kPlanes * kSize * kChunks];
+  for (int c = 0; c < kPlanes; ++c)
+    for (int dy = 0; dy < kSize; ++dy)
+      for (int k = 0; k < kChunks; ++k)
+        im[(c * kSize + dy) * kChunks + k] = _mm512_loadu_ps(p[c] + x + std::size_t(dy) * pw + 8 * k);
+  __m256 sums[kPlanes * 8];
+  ForEachPixel([&](auto i) {
+    WindowProducts<kSize, decltype(i)::value, kPlanes>(padded_taps + std::size_t(sel[x + i]) * kFilterLen, im, sums);
+  }, std::make_integer_sequence<int, 8>());
+  for (int c = 0; c < kPlanes; ++c) StoreLaneSums8(sums + 8 * c, out[c] + x);
+}
+#endif
+
 template <int kSize>
 void ApplyRowFixed(const float* HWY_RESTRICT p, int pw, int w, const std::int32_t* HWY_RESTRICT sel,
                    const float* HWY_RESTRICT padded_taps, float* HWY_RESTRICT out) {
   const hn::CappedTag<float, 8> d;
   const int filter_len = kSize * RowLength(kSize);
   int x = 0;
-#if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3
-  const int lanes = int(hn::Lanes(d));
+#if HWY_TARGET == HWY_AVX3
+  const float* plane = p;
+  float* plane_out = out;
+  for (; x + 8 <= w; x += 8) ApplyEight<kSize, 1>(&plane, pw, x, sel, padded_taps, &plane_out);
+#elif HWY_TARGET == HWY_AVX2
   // Eight pixels at a time, their eight lane-sums reduced together by a horizontal-add tree
   // (about 1 instruction per pixel instead of a full reduction each).
-  if (lanes == 8) {
-    for (; x + 8 <= w; x += 8) {
-      __m256 v[8];
-      for (int i = 0; i < 8; ++i)
-        v[i] = FootprintProducts<kSize>(d, padded_taps + std::size_t(sel[x + i]) * filter_len,
-                                        p + x + i, pw).raw;
-      StoreLaneSums8(v, out + x);
-    }
+  for (; x + 8 <= w; x += 8) {
+    __m256 v[8];
+    for (int i = 0; i < 8; ++i)
+      v[i] = FootprintProducts<kSize>(d, padded_taps + std::size_t(sel[x + i]) * filter_len,
+                                      p + x + i, pw).raw;
+    StoreLaneSums8(v, out + x);
   }
 #endif
   for (; x < w; ++x)
@@ -133,7 +189,11 @@ void ApplyRow3Fixed(const float* HWY_RESTRICT r, const float* HWY_RESTRICT g, co
   const hn::CappedTag<float, 8> d;
   const int filter_len = kSize * RowLength(kSize);
   int x = 0;
-#if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3
+#if HWY_TARGET == HWY_AVX3
+  const float* planes[3] = {r, g, b};
+  float* outs[3] = {out_r, out_g, out_b};
+  for (; x + 8 <= w; x += 8) ApplyEight<kSize, 3>(planes, pw, x, sel, padded_taps, outs);
+#elif HWY_TARGET == HWY_AVX2
   if (hn::Lanes(d) == 8) {
     for (; x + 8 <= w; x += 8) {
       __m256 vr[8], vg[8], vb[8];

@@ -11,9 +11,9 @@ int SimdFilterRowLength(int size);
 // out[c][x] = sum_{dy, dx} h_{sel[x]}(dx, dy) p[c][dy * pw + dx + x] for x in [0, w) and each of
 // `channels` (1 or 3) planes sharing the selection, where p[c] is the top-left of the first
 // pixel's footprint in padded plane c of row pitch pw, and padded_taps holds each filter as
-// `size` rows of SimdFilterRowLength(size) floats (zeros past `size`). Each footprint row is
-// read as a whole padded row: the planes must be readable for SimdFilterRowLength(size) - size
-// floats past their ends.
+// `size` rows of SimdFilterRowLength(size) floats (zeros past `size`). Footprint rows are read
+// as whole vectors: the planes must be readable for kSimdForwardSlack floats past their ends.
+constexpr int kSimdForwardSlack = 16;
 void ApplyRowSimd(const float* const* p, int channels, int pw, int w, const std::int32_t* sel,
                   const float* padded_taps, int size, float* const* out);
 
