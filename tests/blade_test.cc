@@ -46,6 +46,30 @@ double FractionEqual(const std::vector<std::int32_t>& a, const std::vector<std::
   return double(same) / a.size();
 }
 
+// Pixels where the fast selection differs from the reference although none of the pixel's
+// features (orientation, strength, coherence, from the plain eigen-analysis) lies within a
+// relative 1e-4 of a bin edge. Quantile thresholds are themselves feature values of the image,
+// so some pixels sit exactly on an edge, where float rounding decides either way.
+int MismatchesAwayFromEdges(const SelectionConfig& c, const Image& image,
+                            const std::vector<std::int32_t>& fast, const std::vector<std::int32_t>& ref) {
+  const Features f = ComputeFeatures(image, c.rho, c.joint_color);
+  auto near = [](double v, const std::vector<float>& edges) {
+    for (float t : edges)
+      if (std::abs(v - t) <= 1e-4 * std::max(std::abs(double(t)), 1e-6)) return true;
+    return false;
+  };
+  int count = 0;
+  for (std::size_t i = 0; i < fast.size(); ++i) {
+    if (fast[i] == ref[i]) continue;
+    const double o = f.orientation.data()[i] / 3.14159265358979323846 * c.orientations;
+    if (std::abs(o - std::round(o)) <= 1e-4 * c.orientations || near(f.strength.data()[i], c.strength_thresholds) ||
+        near(f.coherence.data()[i], c.coherence_thresholds))
+      continue;
+    ++count;
+  }
+  return count;
+}
+
 TEST(BladeSelection, FastEqualsReferenceOnRandomAndNaturalImages) {
   SelectionConfig cfg = DefaultSelection();
   Image random = RandomImage(37, 29, 1, 3);
@@ -74,9 +98,12 @@ TEST(BladeSelection, FastEqualsReferenceOnRandomAndNaturalImages) {
   ForEachSimdTarget([&](const std::string&) {
     for (std::size_t i = 0; i < cases.size(); ++i) {
       // Both compute the same formulas; the fast path accumulates the Gaussian separably in
-      // float, so a pixel whose feature sits within rounding of a bin edge may differ.
-      EXPECT_GE(FractionEqual(Select(cases[i].first, *images[i / 4]), cases[i].second), 0.999)
+      // float and compares squares, so a pixel whose feature sits within rounding of a bin
+      // edge may differ: no other pixel may, and those stay rare.
+      const std::vector<std::int32_t> fast = Select(cases[i].first, *images[i / 4]);
+      EXPECT_EQ(MismatchesAwayFromEdges(cases[i].first, *images[i / 4], fast, cases[i].second), 0)
           << "image " << i / 4 << " rho " << cases[i].first.rho;
+      EXPECT_GE(FractionEqual(fast, cases[i].second), 0.995) << "image " << i / 4 << " rho " << cases[i].first.rho;
     }
   });
 }

@@ -18,13 +18,16 @@ namespace hn = hwy::HWY_NAMESPACE;
 //   strength = sqrt(l1), coherence = (sqrt(l1) - sqrt(l2)) / (sqrt(l1) + sqrt(l2)),
 //   orientation bin = floor(atan2(e, d) mod 2 pi / (2 pi) * N): theta = phi / 2 in [0, pi).
 // Bins of strength, coherence and intensity count the thresholds <= value (NaN: bin 0).
+// Strength and coherence are compared in squared form (QuantizeTables), and the two quotients
+// use a refined reciprocal estimate (Newton step, about 1 ulp): one square root per pixel
+// instead of three, and no divisions, which bounded this kernel.
 void QuantizeTensorRow(const float* HWY_RESTRICT j11p, const float* HWY_RESTRICT j12p,
                        const float* HWY_RESTRICT j22p, const float* HWY_RESTRICT luma, int n,
                        const QuantizeTables& t, std::int32_t* HWY_RESTRICT out) {
   const hn::ScalableTag<float> df;
   const hn::RebindToSigned<decltype(df)> di;
   const int lanes = int(hn::Lanes(df));
-  const auto zero = hn::Zero(df), one = hn::Set(df, 1.f), half = hn::Set(df, 0.5f);
+  const auto zero = hn::Zero(df), one = hn::Set(df, 1.f), two = hn::Set(df, 2.f), half = hn::Set(df, 0.5f);
   const auto half_pi = hn::Set(df, 1.57079637f), pi = hn::Set(df, 3.14159274f),
              two_pi = hn::Set(df, 6.28318548f);
   const auto bins_per_radian = hn::Set(df, t.orientations / 6.28318530717958647692f);
@@ -33,6 +36,14 @@ void QuantizeTensorRow(const float* HWY_RESTRICT j11p, const float* HWY_RESTRICT
   const auto c0 = hn::Set(df, -0.0117212f), c1 = hn::Set(df, 0.05265332f),
              c2 = hn::Set(df, -0.11643287f), c3 = hn::Set(df, 0.19354346f),
              c4 = hn::Set(df, -0.33262347f), c5 = hn::Set(df, 0.99997726f);
+  // 1 / v for v > 0: the hardware estimate and one Newton step, where every lane is well inside
+  // the range that estimate covers (not denormal, not near overflow); else a true division.
+  const auto tiny = hn::Set(df, 1e-30f), huge = hn::Set(df, 1e30f);
+  auto reciprocal = [&](decltype(one) v) {
+    if (!hn::AllTrue(df, hn::And(hn::Ge(v, tiny), hn::Le(v, huge)))) return hn::Div(one, v);
+    const auto r = hn::ApproximateReciprocal(v);
+    return hn::Mul(r, hn::NegMulAdd(v, r, two));
+  };
   // Row buffers are padded to a multiple of the widest vector, so no tail loop is needed.
   for (int x = 0; x < n; x += lanes) {
     const auto j11 = hn::LoadU(df, j11p + x), j12 = hn::LoadU(df, j12p + x),
@@ -43,18 +54,14 @@ void QuantizeTensorRow(const float* HWY_RESTRICT j11p, const float* HWY_RESTRICT
     const auto w = hn::Mul(j12, j12);
     const auto det = hn::Add(hn::MulSub(j11, j22, w), hn::NegMulAdd(j12, j12, w));
     const auto l1_pos = hn::Gt(l1, zero);
-    const auto l2 = hn::Max(zero, hn::IfThenElseZero(l1_pos, hn::Div(det, hn::IfThenElse(l1_pos, l1, one))));
-    const auto r1 = hn::Sqrt(hn::Max(zero, l1)), r2 = hn::Sqrt(l2);
-    const auto rsum = hn::Add(r1, r2);
-    const auto sum_pos = hn::Gt(rsum, zero);
-    const auto coh = hn::IfThenElseZero(
-        sum_pos, hn::Div(hn::Sub(r1, r2), hn::IfThenElse(sum_pos, rsum, one)));
+    const auto l2 = hn::Max(zero, hn::IfThenElseZero(l1_pos, hn::Mul(det, reciprocal(hn::IfThenElse(l1_pos, l1, one)))));
+    const auto l1c = hn::Max(zero, l1);
 
     // atan2(e, d): minimax atan on [0, 1] after folding into the first octant (|err| ~ 1e-5).
     const auto ax = hn::Abs(d), ay = hn::Abs(e);
     const auto mx = hn::Max(ax, ay), mn = hn::Min(ax, ay);
     const auto mx_pos = hn::Gt(mx, zero);
-    const auto a = hn::IfThenElseZero(mx_pos, hn::Div(mn, hn::IfThenElse(mx_pos, mx, one)));
+    const auto a = hn::Min(one, hn::IfThenElseZero(mx_pos, hn::Mul(mn, reciprocal(hn::IfThenElse(mx_pos, mx, one)))));
     const auto a2 = hn::Mul(a, a);
     auto r = hn::MulAdd(c0, a2, c1);
     r = hn::MulAdd(r, a2, c2);
@@ -74,9 +81,14 @@ void QuantizeTensorRow(const float* HWY_RESTRICT j11p, const float* HWY_RESTRICT
 
     auto sb = zero, cb = zero, vb = zero;
     for (int k = 0; k < t.strength_count; ++k)
-      sb = hn::Add(sb, hn::IfThenElseZero(hn::Le(hn::Set(df, t.strength[k]), r1), one));
-    for (int k = 0; k < t.coherence_count; ++k)
-      cb = hn::Add(cb, hn::IfThenElseZero(hn::Le(hn::Set(df, t.coherence[k]), coh), one));
+      sb = hn::Add(sb, hn::IfThenElseZero(hn::Ge(l1c, hn::Set(df, t.strength_sq[k])), one));
+    for (int k = 0; k < t.coherence_count; ++k) {
+      // Where l1 = 0 the coherence is 0: a constant per threshold.
+      const auto counted = hn::Ge(hn::Mul(l1c, hn::Set(df, t.coherence_a[k])),
+                                  hn::Mul(l2, hn::Set(df, t.coherence_b[k])));
+      const auto flat = t.coherence_flat[k] ? one : zero;
+      cb = hn::Add(cb, hn::IfThenElse(l1_pos, hn::IfThenElseZero(counted, one), flat));
+    }
     if (t.intensity_count > 0) {
       const auto v = hn::LoadU(df, luma + x);
       for (int k = 0; k < t.intensity_count; ++k)

@@ -92,6 +92,19 @@ void SelectionConfig::Validate() const {
   ValidateThresholds(intensity_thresholds, intensities, "intensity");
 }
 
+void FinishTables(QuantizeTables& t) {
+  for (int k = 0; k < t.strength_count; ++k) {
+    const double v = t.strength[k];
+    t.strength_sq[k] = v > 0 ? float(v * v) : -INFINITY;
+  }
+  for (int k = 0; k < t.coherence_count; ++k) {
+    const double v = t.coherence[k];
+    t.coherence_a[k] = v > 1 ? -1.f : v <= -1 ? 1.f : float((1 - v) * (1 - v));
+    t.coherence_b[k] = v > 1 || v <= -1 ? 0.f : float((1 + v) * (1 + v));
+    t.coherence_flat[k] = v <= 0;
+  }
+}
+
 int OrientationBin(float theta, int n) {
   const double q = std::floor(double(theta) / kPi * n);
   if (!(q >= 0)) return 0;  // also NaN
@@ -117,6 +130,7 @@ QuantizeTables MakeTables(const SelectionConfig& cfg) {
   copy(cfg.strength_thresholds, t.strength, &t.strength_count, "strength");
   copy(cfg.coherence_thresholds, t.coherence, &t.coherence_count, "coherence");
   if (cfg.intensities > 1) copy(cfg.intensity_thresholds, t.intensity, &t.intensity_count, "intensity");
+  FinishTables(t);
   return t;
 }
 
@@ -186,6 +200,9 @@ std::vector<std::int32_t> Select(const SelectionConfig& cfg, const Image& image)
   // Fused path: per band, the gradient outer products of each needed row are blurred along x
   // into H, then each output row blurs H along y and is quantized straight away.
   const std::vector<float> g(gd.begin(), gd.end());
+  // The layout ConvColsBlock4Simd takes: three zeros, the taps, three zeros.
+  std::vector<float> g4(g.size() + 6, 0.f);
+  std::copy(g.begin(), g.end(), g4.begin() + 3);
   const int bands = (h + kBandRows - 1) / kBandRows;
   ParallelFor(0, bands, [&](int band) {
     const int y0 = band * kBandRows, y1 = std::min(h, y0 + kBandRows);
@@ -195,14 +212,14 @@ std::vector<std::int32_t> Select(const SelectionConfig& cfg, const Image& image)
     const int lw = wp + 2 * R;
     thread_local std::vector<float> buffer;
     thread_local std::vector<std::int32_t> out;
-    thread_local std::vector<const float*> rows_y;  // rows y - R .. y + R of H
-    rows_y.resize(2 * R + 1);
-    buffer.resize(3 * std::size_t(rows) * wp + 3 * std::size_t(lw) + 4 * std::size_t(wp));
+    thread_local std::vector<const float*> rows_y;  // rows y - R .. y + R + 3 of H
+    rows_y.resize(2 * R + 4);
+    buffer.resize(3 * std::size_t(rows) * wp + 3 * std::size_t(lw) + 13 * std::size_t(wp));
     out.resize(wp);
     float* H = buffer.data();
     float* line = H + 3 * std::size_t(rows) * wp;
-    float* V = line + 3 * std::size_t(lw);
-    float* lrow = V + 3 * std::size_t(wp);
+    float* V = line + 3 * std::size_t(lw);  // 3 components x 4 rows
+    float* lrow = V + 12 * std::size_t(wp);
     for (int yy = lo; yy < hi; ++yy) {
       float* p11 = line + R;
       float* p12 = p11 + lw;
@@ -235,20 +252,37 @@ std::vector<std::int32_t> Select(const SelectionConfig& cfg, const Image& image)
         std::fill(dst + w, dst + wp, 0.f);
       }
     }
-    for (int y = y0; y < y1; ++y) {
-      for (int c = 0; c < 3; ++c) {
-        const float* Hc = H + std::size_t(c) * rows * wp;
-        float* v = V + std::size_t(c) * wp;
-        for (int k = -R; k <= R; ++k)
-          rows_y[R + k] = Hc + std::size_t(ExtendIndex(y + k, h, Boundary::kHalfSymmetric) - lo) * wp;
-        ConvColsSymSimd(rows_y.data(), g.data() + R, R, wp, v);
-      }
+    // Output rows four at a time: each H row loaded once feeds four outputs (2R + 4 loads for
+    // four rows instead of 2R + 1 for each; the vertical pass was bound by these loads).
+    auto rows_of = [&](int c, int first) {
+      const float* Hc = H + std::size_t(c) * rows * wp;
+      for (int i = 0; i < int(rows_y.size()); ++i)
+        rows_y[i] = Hc + std::size_t(ExtendIndex(first + i, h, Boundary::kHalfSymmetric) - lo) * wp;
+    };
+    auto quantize = [&](int y, const float* v11, const float* v12, const float* v22) {
       if (use_intensity) {
         std::copy_n(intensity_plane + std::size_t(y) * w, w, lrow);
         std::fill(lrow + w, lrow + wp, 0.f);
       }
-      QuantizeTensorRow(V, V + wp, V + 2 * wp, lrow, w, tables, out.data());
+      QuantizeTensorRow(v11, v12, v22, lrow, w, tables, out.data());
       std::copy_n(out.data(), w, sel.data() + std::size_t(y) * w);
+    };
+    int y = y0;
+    for (; y + 4 <= y1; y += 4) {
+      float* outs[3][4];
+      for (int c = 0; c < 3; ++c) {
+        for (int j = 0; j < 4; ++j) outs[c][j] = V + (std::size_t(c) * 4 + j) * wp;
+        rows_of(c, y - R);
+        ConvColsBlock4Simd(rows_y.data(), g4.data(), R, wp, outs[c]);
+      }
+      for (int j = 0; j < 4; ++j) quantize(y + j, outs[0][j], outs[1][j], outs[2][j]);
+    }
+    for (; y < y1; ++y) {
+      for (int c = 0; c < 3; ++c) {
+        rows_of(c, y - R);
+        ConvColsSymSimd(rows_y.data(), g.data() + R, R, wp, V + std::size_t(c) * wp);
+      }
+      quantize(y, V, V + wp, V + 2 * wp);
     }
   });
   return sel;
