@@ -3,9 +3,31 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace blade {
+
+// std::allocator that leaves new elements uninitialized (default-initialized) unless given a
+// value: image buffers that a kernel overwrites in full are not first filled with zeros.
+template <class T>
+struct DefaultInitAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;
+  };
+  DefaultInitAllocator() = default;
+  template <class U>
+  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
 
 // A rectangle of pixels: columns [x, x + width), rows [y, y + height).
 struct Rect {
@@ -39,6 +61,8 @@ class Image {
   // Zero-filled image. Fails (blade::Error) on non-positive sizes, channels other than 1 or 3,
   // or more pixels than MaxPixels().
   Image(int width, int height, int channels = 1);
+  // Same checks, contents unspecified: for outputs that are written in full before being read.
+  static Image Uninitialized(int width, int height, int channels = 1);
   Image(Image&&) noexcept = default;
   Image& operator=(Image&&) noexcept = default;
   Image(const Image&) = delete;
@@ -70,7 +94,7 @@ class Image {
 
  private:
   int width_ = 0, height_ = 0, channels_ = 0;
-  std::vector<float> data_;
+  std::vector<float, DefaultInitAllocator<float>> data_;
 };
 
 // Largest pixel count (width * height) any image may have; guards allocations driven by file
@@ -110,6 +134,9 @@ bool AllFinite(const Image& image);
 double MaxAbsDifference(const Image& a, const Image& b);
 // y += a * x elementwise (same shape required).
 void Axpy(float a, const Image& x, Image& y);
+// The same, and whether every updated y is finite (one pass: the update of a time step and
+// its divergence check).
+bool AxpyAllFinite(float a, const Image& x, Image& y);
 // Fails unless a and b have the same width, height and channels.
 void RequireSameShape(const Image& a, const Image& b, const char* what);
 

@@ -375,7 +375,7 @@ Image ApplyFilters(const FilterBank& bank, const std::vector<std::int32_t>& sel,
   RequireFootprint(bank.size);
   const int used = FilterCount(sel.data(), sel.size());
   if (used > bank.count) Fail("filter index ", used - 1, " in the selection, but the bank has ", bank.count, " filters");
-  Image out(z.width(), z.height(), z.channels());
+  Image out = Image::Uninitialized(z.width(), z.height(), z.channels());
   // The planes of a color image share the selection: one pass filters them all.
   const float* planes[3] = {};
   float* outs[3] = {};

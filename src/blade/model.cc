@@ -171,14 +171,15 @@ Image RunModel(const Model& model, const Image& u0, const RunOptions& o) {
   Image u = u0.Copy();
   if (o.on_frame) o.on_frame(0, u);
   for (int k = 1; k <= steps; ++k) {
+    bool finite;
     if (o.integrator == Integrator::kEuler) {
-      Axpy(float(dt), rhs(u), u);
+      finite = AxpyAllFinite(float(dt), rhs(u), u);
     } else {
       Image half = u.Copy();
       Axpy(float(dt / 2), rhs(u), half);
-      Axpy(float(dt), rhs(half), u);
+      finite = AxpyAllFinite(float(dt), rhs(half), u);
     }
-    if (!AllFinite(u)) throw DivergedError(k, steps);
+    if (!finite) throw DivergedError(k, steps);
     if (o.on_frame) o.on_frame(k, u);
     if (o.on_progress) o.on_progress(k, steps);
   }

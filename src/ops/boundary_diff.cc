@@ -115,7 +115,7 @@ Image CentralDiffY(const Image& u, Boundary boundary) {
 
 Image DivergenceForward(const Image& px, const Image& py) {
   RequireSameShape(px, py, "divergence fluxes");
-  Image out(px.width(), px.height(), px.channels());
+  Image out = Image::Uninitialized(px.width(), px.height(), px.channels());  // every pixel written
   const int w = px.width(), h = px.height();
   ForEachRow(px, [&](int c, int y) {
     const float* fx = px.row(c, y);
