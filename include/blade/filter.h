@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "blade/image.h"
@@ -50,5 +51,10 @@ void ApplyPlaneReference(const T* z, int w, int h, const std::int32_t* sel, cons
 
 // Image-level forward: the same selection for every channel, each channel filtered.
 Image ApplyFilters(const FilterBank& bank, const std::vector<std::int32_t>& sel, const Image& z);
+// Two banks on the same image (the flux form's two fluxes): the same results as two
+// ApplyFilters calls, in one pass for a gray image with equal footprints.
+std::pair<Image, Image> ApplyFilterPair(const FilterBank& a, const std::vector<std::int32_t>& sel_a,
+                                        const FilterBank& b, const std::vector<std::int32_t>& sel_b,
+                                        const Image& z);
 
 }  // namespace blade

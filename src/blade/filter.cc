@@ -137,32 +137,40 @@ void PadFilterRows(const float* taps, int count, int size, int row_len, std::vec
 // Float: the SIMD kernel, with each filter's rows zero-padded to whole vectors (rebuilt per
 // call: small next to the image). Indices are checked first: the kernel reads unchecked.
 // `channels` planes (1 or 3) share the selection and are filtered in one pass, so each
-// pixel's filter is read once for all of them. `count` is FilterCount of the selection.
-void ApplyPlanesSimd(const float* const* z, int channels, int w, int h, const std::int32_t* sel,
-                     int count, const float* taps, int size, float* const* out) {
+// pixel's filter is read once for all of them; or two banks (sel[b], taps[b], count[b] =
+// FilterCount of sel[b]) filter one plane in one pass, sharing its reads. The outputs are
+// out[b * channels + c].
+void ApplyPlanesSimd(const float* const* z, int channels, int w, int h, int banks,
+                     const std::int32_t* const* sel, const int* count, const float* const* taps,
+                     int size, float* const* out) {
   if (channels != 1 && channels != 3) Fail("filtering ", channels, " planes at once (1 or 3 supported)");
+  if (banks != 1 && !(banks == 2 && channels == 1)) Fail("two banks at once only for one plane");
   const int r = size / 2, pw = w + 2 * r, row_len = SimdFilterRowLength(size);
   // Per calling thread, reused across calls: fresh large buffers cost page faults every step.
-  thread_local std::vector<float> padded, pads[3];
-  PadFilterRows(taps, count, size, row_len, padded);
+  thread_local std::vector<float> padded[2], pads[3];
   // Plain pointers: inside the parallel lambda the names would mean each worker's own
   // (empty) thread_local vectors.
+  const float* filters[2] = {};
+  for (int b = 0; b < banks; ++b) {
+    PadFilterRows(taps[b], count[b], size, row_len, padded[b]);
+    filters[b] = padded[b].data();
+  }
   const float* planes[3] = {};
-  float* outs[3] = {};
   for (int c = 0; c < channels; ++c) {
     PadReplicateInto(z[c], w, h, r, kSimdForwardSlack, pads[c]);
     planes[c] = pads[c].data();
-    outs[c] = out[c];
   }
-  const float* filters = padded.data();
+  const std::int32_t* sels[2] = {sel[0], banks == 2 ? sel[1] : nullptr};
+  float* outs[6] = {};
+  std::copy_n(out, banks * channels, outs);
   ParallelFor(0, h, [=](int y) {
     const float* rows[3];
-    float* row_out[3];
-    for (int c = 0; c < channels; ++c) {
-      rows[c] = planes[c] + std::size_t(y) * pw;
-      row_out[c] = outs[c] + std::size_t(y) * w;
-    }
-    ApplyRowSimd(rows, channels, pw, w, sel + std::size_t(y) * w, filters, size, row_out);
+    const std::int32_t* row_sel[2];
+    float* row_out[6];
+    for (int c = 0; c < channels; ++c) rows[c] = planes[c] + std::size_t(y) * pw;
+    for (int b = 0; b < banks; ++b) row_sel[b] = sels[b] + std::size_t(y) * w;
+    for (int j = 0; j < banks * channels; ++j) row_out[j] = outs[j] + std::size_t(y) * w;
+    ApplyRowSimd(rows, channels, banks, pw, w, row_sel, filters, size, row_out);
   });
 }
 
@@ -260,7 +268,10 @@ void ApplyPlane(const T* z, int w, int h, const std::int32_t* sel, const T* taps
                 T* out) {
   RequireFootprint(size);
   if constexpr (std::is_same_v<T, float>) {
-    return ApplyPlanesSimd(&z, 1, w, h, sel, FilterCount(sel, std::size_t(w) * h), taps, size, &out);
+  {
+    const int count = FilterCount(sel, std::size_t(w) * h);
+    return ApplyPlanesSimd(&z, 1, w, h, 1, &sel, &count, &taps, size, &out);
+  }
   } else {
     switch (size) {
       case 3: return ApplyPlaneFixed<T, 3>(z, w, h, sel, taps, out);
@@ -368,13 +379,23 @@ template void ApplyPlaneReference<float>(const float*, int, int, const std::int3
 template void ApplyPlaneReference<double>(const double*, int, int, const std::int32_t*,
                                           const double*, int, double*);
 
-Image ApplyFilters(const FilterBank& bank, const std::vector<std::int32_t>& sel, const Image& z) {
+namespace {
+
+// The checks every image-level entry point makes; returns the selection's FilterCount.
+int CheckedFilterCount(const FilterBank& bank, const std::vector<std::int32_t>& sel, const Image& z) {
   if (sel.size() != z.plane_size()) Fail("selection size does not match the image");
   if (bank.taps.size() != std::size_t(bank.count) * bank.size * bank.size)
     Fail("filter bank has ", bank.taps.size(), " taps, expected ", std::size_t(bank.count) * bank.size * bank.size);
   RequireFootprint(bank.size);
   const int used = FilterCount(sel.data(), sel.size());
   if (used > bank.count) Fail("filter index ", used - 1, " in the selection, but the bank has ", bank.count, " filters");
+  return used;
+}
+
+}  // namespace
+
+Image ApplyFilters(const FilterBank& bank, const std::vector<std::int32_t>& sel, const Image& z) {
+  const int used = CheckedFilterCount(bank, sel, z);
   Image out = Image::Uninitialized(z.width(), z.height(), z.channels());
   // The planes of a color image share the selection: one pass filters them all.
   const float* planes[3] = {};
@@ -383,8 +404,24 @@ Image ApplyFilters(const FilterBank& bank, const std::vector<std::int32_t>& sel,
     planes[c] = z.plane(c);
     outs[c] = out.plane(c);
   }
-  ApplyPlanesSimd(planes, z.channels(), z.width(), z.height(), sel.data(), used, bank.taps.data(),
-                  bank.size, outs);
+  const std::int32_t* s = sel.data();
+  const float* taps = bank.taps.data();
+  ApplyPlanesSimd(planes, z.channels(), z.width(), z.height(), 1, &s, &used, &taps, bank.size, outs);
+  return out;
+}
+
+std::pair<Image, Image> ApplyFilterPair(const FilterBank& a, const std::vector<std::int32_t>& sel_a,
+                                        const FilterBank& b, const std::vector<std::int32_t>& sel_b,
+                                        const Image& z) {
+  if (z.channels() != 1 || a.size != b.size)
+    return {ApplyFilters(a, sel_a, z), ApplyFilters(b, sel_b, z)};
+  const int used[2] = {CheckedFilterCount(a, sel_a, z), CheckedFilterCount(b, sel_b, z)};
+  std::pair<Image, Image> out{Image::Uninitialized(z.width(), z.height()), Image::Uninitialized(z.width(), z.height())};
+  const float* plane = z.plane(0);
+  const std::int32_t* sels[2] = {sel_a.data(), sel_b.data()};
+  const float* taps[2] = {a.taps.data(), b.taps.data()};
+  float* outs[2] = {out.first.plane(0), out.second.plane(0)};
+  ApplyPlanesSimd(&plane, 1, z.width(), z.height(), 2, sels, used, taps, a.size, outs);
   return out;
 }
 

@@ -87,41 +87,51 @@ HWY_INLINE __m256 Window(__m512 v) {
 }
 
 // FootprintProducts for pixel kShift of a group of eight, for kPlanes planes sharing the
-// selection, from the group's image vectors im[(plane * kSize + dy) * kChunks + off / 8] (one
-// 16-float load per footprint row chunk): the same multiply-adds in the same order, so the sums
-// are bit for bit those of FootprintProducts. The eight pixels share those loads, and the planes
-// share the tap loads, which halves the loads per pixel (the kernel's limit).
-template <int kSize, int kShift, int kPlanes>
-HWY_INLINE void WindowProducts(const float* HWY_RESTRICT h, const __m512* im, __m256* sums) {
+// selection and kBanks filter banks (bank b's filter of the pixel at h[b]), from the group's
+// image vectors im[(plane * kSize + dy) * kChunks + off / 8] (one 16-float load per footprint
+// row chunk): the same multiply-adds in the same order, so each sum is bit for bit that of
+// FootprintProducts. The eight pixels share the image loads, the planes share the tap loads,
+// and the banks share the image windows, which halves the loads per pixel (the kernel's limit).
+template <int kSize, int kShift, int kPlanes, int kBanks>
+HWY_INLINE void WindowProducts(const float* const* h, const __m512* im, __m256* sums) {
   constexpr int kRowLen = (kSize + 7) / 8 * 8, kChunks = kRowLen / 8;
-  __m256 acc[2][kPlanes];
-  for (int c = 0; c < kPlanes; ++c) acc[0][c] = acc[1][c] = _mm256_setzero_ps();
-  for (int dy = 0; dy < kSize; ++dy, h += kRowLen)
+  __m256 acc[2][kBanks][kPlanes];
+  for (int b = 0; b < kBanks; ++b)
+    for (int c = 0; c < kPlanes; ++c) acc[0][b][c] = acc[1][b][c] = _mm256_setzero_ps();
+  for (int dy = 0; dy < kSize; ++dy)
     for (int k = 0; k < kChunks; ++k) {
-      const __m256 taps = _mm256_loadu_ps(h + 8 * k);
       const int a = (dy + k) % 2;
-      for (int c = 0; c < kPlanes; ++c)
-        acc[a][c] = _mm256_fmadd_ps(taps, Window<kShift>(im[(c * kSize + dy) * kChunks + k]), acc[a][c]);
+      __m256 window[kPlanes];
+      for (int c = 0; c < kPlanes; ++c) window[c] = Window<kShift>(im[(c * kSize + dy) * kChunks + k]);
+      for (int b = 0; b < kBanks; ++b) {
+        const __m256 taps = _mm256_loadu_ps(h[b] + dy * kRowLen + 8 * k);
+        for (int c = 0; c < kPlanes; ++c) acc[a][b][c] = _mm256_fmadd_ps(taps, window[c], acc[a][b][c]);
+      }
     }
-  for (int c = 0; c < kPlanes; ++c) sums[c * 8 + kShift] = _mm256_add_ps(acc[0][c], acc[1][c]);
+  for (int b = 0; b < kBanks; ++b)
+    for (int c = 0; c < kPlanes; ++c)
+      sums[(b * kPlanes + c) * 8 + kShift] = _mm256_add_ps(acc[0][b][c], acc[1][b][c]);
 }
 
-// Filters pixels x .. x + 7 of kPlanes planes: p[c] + x is the top-left of pixel x's footprint
-// in plane c, and out[c] + x receives the eight sums.
-template <int kSize, int kPlanes>
-HWY_INLINE void ApplyEight(const float* const* p, int pw, int x, const std::int32_t* HWY_RESTRICT sel,
-                           const float* HWY_RESTRICT padded_taps, float* const* out) {
+// Filters pixels x .. x + 7 of kPlanes planes with kBanks banks: p[c] + x is the top-left of
+// pixel x's footprint in plane c, sel[b] and taps[b] are bank b's selection and padded filters,
+// and out[b * kPlanes + c] + x receives the eight sums.
+template <int kSize, int kPlanes, int kBanks>
+HWY_INLINE void ApplyEight(const float* const* p, int pw, int x, const std::int32_t* const* sel,
+                           const float* const* taps, float* const* out) {
   constexpr int kChunks = (kSize + 7) / 8, kFilterLen = kSize * kChunks * 8;
   __m512 im[kPlanes * kSize * kChunks];
   for (int c = 0; c < kPlanes; ++c)
     for (int dy = 0; dy < kSize; ++dy)
       for (int k = 0; k < kChunks; ++k)
         im[(c * kSize + dy) * kChunks + k] = _mm512_loadu_ps(p[c] + x + std::size_t(dy) * pw + 8 * k);
-  __m256 sums[kPlanes * 8];
+  __m256 sums[kBanks * kPlanes * 8];
   ForEachPixel([&](auto i) {
-    WindowProducts<kSize, decltype(i)::value, kPlanes>(padded_taps + std::size_t(sel[x + i]) * kFilterLen, im, sums);
+    const float* h[kBanks];
+    for (int b = 0; b < kBanks; ++b) h[b] = taps[b] + std::size_t(sel[b][x + i]) * kFilterLen;
+    WindowProducts<kSize, decltype(i)::value, kPlanes, kBanks>(h, im, sums);
   }, std::make_integer_sequence<int, 8>());
-  for (int c = 0; c < kPlanes; ++c) StoreLaneSums8(sums + 8 * c, out[c] + x);
+  for (int j = 0; j < kBanks * kPlanes; ++j) StoreLaneSums8(sums + 8 * j, out[j] + x);
 }
 #endif
 
@@ -133,8 +143,10 @@ void ApplyRowFixed(const float* HWY_RESTRICT p, int pw, int w, const std::int32_
   int x = 0;
 #if HWY_TARGET == HWY_AVX3
   const float* plane = p;
+  const std::int32_t* plane_sel = sel;
+  const float* filters = padded_taps;
   float* plane_out = out;
-  for (; x + 8 <= w; x += 8) ApplyEight<kSize, 1>(&plane, pw, x, sel, padded_taps, &plane_out);
+  for (; x + 8 <= w; x += 8) ApplyEight<kSize, 1, 1>(&plane, pw, x, &plane_sel, &filters, &plane_out);
 #elif HWY_TARGET == HWY_AVX2
   // Eight pixels at a time, their eight lane-sums reduced together by a horizontal-add tree
   // (about 1 instruction per pixel instead of a full reduction each).
@@ -192,7 +204,9 @@ void ApplyRow3Fixed(const float* HWY_RESTRICT r, const float* HWY_RESTRICT g, co
 #if HWY_TARGET == HWY_AVX3
   const float* planes[3] = {r, g, b};
   float* outs[3] = {out_r, out_g, out_b};
-  for (; x + 8 <= w; x += 8) ApplyEight<kSize, 3>(planes, pw, x, sel, padded_taps, outs);
+  const std::int32_t* plane_sel = sel;
+  const float* filters = padded_taps;
+  for (; x + 8 <= w; x += 8) ApplyEight<kSize, 3, 1>(planes, pw, x, &plane_sel, &filters, outs);
 #elif HWY_TARGET == HWY_AVX2
   if (hn::Lanes(d) == 8) {
     for (; x + 8 <= w; x += 8) {
@@ -221,14 +235,44 @@ void ApplyRow3Fixed(const float* HWY_RESTRICT r, const float* HWY_RESTRICT g, co
   }
 }
 
-void ApplyRow(const float* const* p, int channels, int pw, int w, const std::int32_t* sel,
-              const float* padded_taps, int size, float* const* out) {
+// Two banks on one plane (the flux form's two fluxes): out_a and out_b bit for bit as filtering
+// with each bank alone.
+template <int kSize>
+void ApplyRowPairFixed(const float* HWY_RESTRICT p, int pw, int w, const std::int32_t* const* sel,
+                       const float* const* padded_taps, float* const* out) {
+  const hn::CappedTag<float, 8> d;
+  const int filter_len = kSize * RowLength(kSize);
+  int x = 0;
+#if HWY_TARGET == HWY_AVX3
+  const float* plane = p;
+  for (; x + 8 <= w; x += 8) ApplyEight<kSize, 1, 2>(&plane, pw, x, sel, padded_taps, out);
+#elif HWY_TARGET == HWY_AVX2
+  // The single-bank kernel's eight-pixel groups and lane-sum tree, once per bank.
+  for (; x + 8 <= w; x += 8)
+    for (int b = 0; b < 2; ++b) {
+      __m256 v[8];
+      for (int i = 0; i < 8; ++i)
+        v[i] = FootprintProducts<kSize>(d, padded_taps[b] + std::size_t(sel[b][x + i]) * filter_len,
+                                        p + x + i, pw).raw;
+      StoreLaneSums8(v, out[b] + x);
+    }
+#endif
+  for (; x < w; ++x)
+    for (int b = 0; b < 2; ++b)
+      out[b][x] = hn::GetLane(hn::SumOfLanes(
+          d, FootprintProducts<kSize>(d, padded_taps[b] + std::size_t(sel[b][x]) * filter_len, p + x, pw)));
+}
+
+void ApplyRow(const float* const* p, int channels, int banks, int pw, int w, const std::int32_t* const* sel,
+              const float* const* padded_taps, int size, float* const* out) {
   WithFootprint(size, [&](auto k) {
     constexpr int kSize = decltype(k)::value;
-    if (channels == 3)
-      ApplyRow3Fixed<kSize>(p[0], p[1], p[2], pw, w, sel, padded_taps, out[0], out[1], out[2]);
+    if (banks == 2)
+      ApplyRowPairFixed<kSize>(p[0], pw, w, sel, padded_taps, out);
+    else if (channels == 3)
+      ApplyRow3Fixed<kSize>(p[0], p[1], p[2], pw, w, sel[0], padded_taps[0], out[0], out[1], out[2]);
     else
-      ApplyRowFixed<kSize>(p[0], pw, w, sel, padded_taps, out[0]);
+      ApplyRowFixed<kSize>(p[0], pw, w, sel[0], padded_taps[0], out[0]);
   });
 }
 
@@ -323,9 +367,10 @@ HWY_EXPORT(DataGradientRow);
 
 int SimdFilterRowLength(int size) { return HWY_DYNAMIC_DISPATCH(RowLength)(size); }
 
-void ApplyRowSimd(const float* const* p, int channels, int pw, int w, const std::int32_t* sel,
-                  const float* padded_taps, int size, float* const* out) {
-  HWY_DYNAMIC_DISPATCH(ApplyRow)(p, channels, pw, w, sel, padded_taps, size, out);
+void ApplyRowSimd(const float* const* p, int channels, int banks, int pw, int w,
+                  const std::int32_t* const* sel, const float* const* padded_taps, int size,
+                  float* const* out) {
+  HWY_DYNAMIC_DISPATCH(ApplyRow)(p, channels, banks, pw, w, sel, padded_taps, size, out);
 }
 
 void TapGradientSimd(const float* pad, int pw, const std::uint32_t* offsets, const float* g, int count,

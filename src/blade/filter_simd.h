@@ -8,14 +8,17 @@ namespace blade {
 // Length (a multiple of the vector width, >= size) to which each footprint row of a filter
 // is zero-padded for ApplyRowSimd on this machine.
 int SimdFilterRowLength(int size);
-// out[c][x] = sum_{dy, dx} h_{sel[x]}(dx, dy) p[c][dy * pw + dx + x] for x in [0, w) and each of
-// `channels` (1 or 3) planes sharing the selection, where p[c] is the top-left of the first
-// pixel's footprint in padded plane c of row pitch pw, and padded_taps holds each filter as
-// `size` rows of SimdFilterRowLength(size) floats (zeros past `size`). Footprint rows are read
-// as whole vectors: the planes must be readable for kSimdForwardSlack floats past their ends.
+// out[b * channels + c][x] = sum_{dy, dx} h^b_{sel[b][x]}(dx, dy) p[c][dy * pw + dx + x] for x
+// in [0, w), `channels` planes (1 or 3) and `banks` filter banks (1, or 2 with one plane: the
+// flux form), where p[c] is the top-left of the first pixel's footprint in padded plane c of row
+// pitch pw, and padded_taps[b] holds bank b's filters as `size` rows of
+// SimdFilterRowLength(size) floats (zeros past `size`). Every output comes out bit for bit as
+// with one plane and one bank. Footprint rows are read as whole vectors: the planes must be
+// readable for kSimdForwardSlack floats past their ends.
 constexpr int kSimdForwardSlack = 16;
-void ApplyRowSimd(const float* const* p, int channels, int pw, int w, const std::int32_t* sel,
-                  const float* padded_taps, int size, float* const* out);
+void ApplyRowSimd(const float* const* p, int channels, int banks, int pw, int w,
+                  const std::int32_t* const* sel, const float* const* padded_taps, int size,
+                  float* const* out);
 
 // Backward pass (eq. 2.9).
 // Floats the backward kernels may read past a footprint row (lanes whose products are

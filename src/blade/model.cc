@@ -120,8 +120,7 @@ Image EvaluateRhs(const Model& model, const Image& u,
                   const std::vector<std::vector<std::int32_t>>& sel) {
   RequireRhsForm(model);
   if (model.form == ModelForm::kDirect) return ApplyFilters(model.banks[0].filters, sel[0], u);
-  Image gx = ApplyFilters(model.banks[0].filters, sel[0], u);
-  Image gy = ApplyFilters(model.banks[1].filters, sel[1], u);
+  auto [gx, gy] = ApplyFilterPair(model.banks[0].filters, sel[0], model.banks[1].filters, sel[1], u);
   return DivergenceForward(gx, gy);
 }
 
