@@ -32,7 +32,7 @@ void QuantizeTensorRow(const float* HWY_RESTRICT j11p, const float* HWY_RESTRICT
              two_pi = hn::Set(df, 6.28318548f);
   const auto bins_per_radian = hn::Set(df, t.orientations / 6.28318530717958647692f);
   const auto n_ori = hn::Set(df, float(t.orientations));
-  const auto max_ori = hn::Set(di, t.orientations - 1);
+  const auto max_ori = hn::Set(df, float(t.orientations - 1));
   const auto c0 = hn::Set(df, -0.0117212f), c1 = hn::Set(df, 0.05265332f),
              c2 = hn::Set(df, -0.11643287f), c3 = hn::Set(df, 0.19354346f),
              c4 = hn::Set(df, -0.33262347f), c5 = hn::Set(df, 0.99997726f);
@@ -74,20 +74,20 @@ void QuantizeTensorRow(const float* HWY_RESTRICT j11p, const float* HWY_RESTRICT
     r = hn::IfThenElse(hn::Lt(e, zero), hn::Neg(r), r);
     const auto phi = hn::IfThenElse(hn::Lt(r, zero), hn::Add(r, two_pi), r);
     const auto q = hn::Mul(phi, bins_per_radian);
-    // NaN or out of range (an overflowed state) takes bin 0 instead of an invalid index.
+    // NaN or out of range (an overflowed state) takes bin 0 instead of an invalid index. The bin
+    // stays in float until the final index (one conversion per pixel).
     const auto q_ok = hn::And(hn::Ge(q, zero), hn::Lt(q, n_ori));
-    const auto qi = hn::ConvertTo(di, hn::IfThenElseZero(q_ok, q));
-    const auto ori = hn::ConvertTo(df, hn::Min(qi, max_ori));
+    const auto ori = hn::Min(hn::Floor(hn::IfThenElseZero(q_ok, q)), max_ori);
 
     auto sb = zero, cb = zero, vb = zero;
     for (int k = 0; k < t.strength_count; ++k)
       sb = hn::Add(sb, hn::IfThenElseZero(hn::Ge(l1c, hn::Set(df, t.strength_sq[k])), one));
     for (int k = 0; k < t.coherence_count; ++k) {
-      // Where l1 = 0 the coherence is 0: a constant per threshold.
-      const auto counted = hn::Ge(hn::Mul(l1c, hn::Set(df, t.coherence_a[k])),
-                                  hn::Mul(l2, hn::Set(df, t.coherence_b[k])));
-      const auto flat = t.coherence_flat[k] ? one : zero;
-      cb = hn::Add(cb, hn::IfThenElse(l1_pos, hn::IfThenElseZero(counted, one), flat));
+      // Where l1 = 0 (so l2 = 0) the comparison holds, and the coherence is 0 there: count such
+      // pixels only for thresholds t <= 0.
+      auto counted = hn::Ge(hn::Mul(l1c, hn::Set(df, t.coherence_a[k])), hn::Mul(l2, hn::Set(df, t.coherence_b[k])));
+      if (!t.coherence_flat[k]) counted = hn::And(counted, l1_pos);
+      cb = hn::Add(cb, hn::IfThenElseZero(counted, one));
     }
     if (t.intensity_count > 0) {
       const auto v = hn::LoadU(df, luma + x);
