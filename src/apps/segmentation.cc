@@ -1,8 +1,10 @@
 // Chan–Vese segmentation: the IPOL reference scheme and the BLADE TV variant (eq. 4.10–4.11).
+#include <algorithm>
 #include <cmath>
 
 #include "blade/apps.h"
 #include "blade/error.h"
+#include "blade/parallel.h"
 #include "blade/pde.h"
 
 namespace blade {
@@ -123,27 +125,43 @@ Image ChanVeseBlade(const Image& f, const Model& model, const ChanVeseParams& p,
   Image phi = ChanVeseInitialPhi(f.width(), f.height());
   std::vector<double> c1, c2;
   const std::size_t size = phi.size();
-  std::vector<double> force(size);  // -nu + data term, per pixel
+  // The update in one pass per fixed block of pixels (the data term, the step and its size),
+  // split over the threads; the change is summed per block, then over blocks in order, so it
+  // does not depend on the thread count.
+  constexpr std::size_t kBlock = 1 << 15;
+  const int blocks = int((size + kBlock - 1) / kBlock);
+  std::vector<double> partial(blocks);
+  const int channels = f.channels();
   for (int iter = 1; iter <= p.iterations; ++iter) {
     RegionAverages(f, phi, c1, c2);
     Image curvature = EvaluateRhs(model, phi);
-    // The data term -lambda1 |f - c1|^2 + lambda2 |f - c2|^2, a channel at a time.
-    std::fill(force.begin(), force.end(), -p.nu);
-    for (int c = 0; c < f.channels(); ++c) {
-      const float* fp = f.plane(c);
-      const double a = c1[c], b = c2[c];
-      for (std::size_t i = 0; i < size; ++i) force[i] += ChannelDataTerm(fp[i], a, b, p);
-    }
     float* ph = phi.data();
     const float* curv = curvature.data();
-    double change = 0;
+    const float* fp[3] = {f.plane(0), channels == 3 ? f.plane(1) : nullptr, channels == 3 ? f.plane(2) : nullptr};
+    ParallelFor(0, blocks, [&](int b) {
+      const std::size_t i0 = std::size_t(b) * kBlock, i1 = std::min(size, i0 + kBlock);
+      double change = 0;
+      // force = -nu + the data term -lambda1 |f - c1|^2 + lambda2 |f - c2|^2, a channel at a time.
+      auto update = [&](std::size_t i, double force) {
+        const double c = ph[i];
+        const double step = p.dt / (kPi * (1 + c * c)) * (p.mu * curv[i] + force);
+        ph[i] = float(c + step);
+        return step * step;
+      };
+      if (channels == 1) {
 #pragma omp simd reduction(+ : change)
-    for (std::size_t i = 0; i < size; ++i) {
-      const double c = ph[i];
-      const double step = p.dt / (kPi * (1 + c * c)) * (p.mu * curv[i] + force[i]);
-      ph[i] = float(c + step);
-      change += step * step;
-    }
+        for (std::size_t i = i0; i < i1; ++i) change += update(i, -p.nu + ChannelDataTerm(fp[0][i], c1[0], c2[0], p));
+      } else {
+#pragma omp simd reduction(+ : change)
+        for (std::size_t i = i0; i < i1; ++i)
+          change += update(i, -p.nu + ChannelDataTerm(fp[0][i], c1[0], c2[0], p) +
+                                  ChannelDataTerm(fp[1][i], c1[1], c2[1], p) +
+                                  ChannelDataTerm(fp[2][i], c1[2], c2[2], p));
+      }
+      partial[b] = change;
+    });
+    double change = 0;
+    for (double v : partial) change += v;
     if (!AllFinite(phi)) throw DivergedError(iter, p.iterations);
     if (on_progress) on_progress(iter, p.iterations);
     if (p.tolerance > 0 && iter >= 2 && std::sqrt(change / phi.size()) <= p.tolerance) break;
