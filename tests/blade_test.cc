@@ -95,15 +95,25 @@ TEST(BladeSelection, FastEqualsReferenceOnRandomAndNaturalImages) {
       cases.emplace_back(c, SelectReference(c, *im));
     }
   }
+  // Orientation counts that 8 divides take the comparison path, others the arctangent.
+  const std::size_t rho_cases = cases.size();
+  for (std::size_t i = 0; i < images.size(); ++i)
+    for (int n : {7, 8, 12, 16, 64}) {
+      SelectionConfig c = cases[4 * i].first;
+      c.orientations = n;
+      cases.emplace_back(c, SelectReference(c, *images[i]));
+    }
   ForEachSimdTarget([&](const std::string&) {
     for (std::size_t i = 0; i < cases.size(); ++i) {
       // Both compute the same formulas; the fast path accumulates the Gaussian separably in
-      // float and compares squares, so a pixel whose feature sits within rounding of a bin
-      // edge may differ: no other pixel may, and those stay rare.
-      const std::vector<std::int32_t> fast = Select(cases[i].first, *images[i / 4]);
-      EXPECT_EQ(MismatchesAwayFromEdges(cases[i].first, *images[i / 4], fast, cases[i].second), 0)
-          << "image " << i / 4 << " rho " << cases[i].first.rho;
-      EXPECT_GE(FractionEqual(fast, cases[i].second), 0.995) << "image " << i / 4 << " rho " << cases[i].first.rho;
+      // float and compares squares and directions, so a pixel whose feature sits within
+      // rounding of a bin edge may differ: no other pixel may, and those stay rare.
+      const std::size_t image = i < rho_cases ? i / 4 : (i - rho_cases) / 5;
+      const std::vector<std::int32_t> fast = Select(cases[i].first, *images[image]);
+      EXPECT_EQ(MismatchesAwayFromEdges(cases[i].first, *images[image], fast, cases[i].second), 0)
+          << "image " << image << " rho " << cases[i].first.rho << " orientations " << cases[i].first.orientations;
+      EXPECT_GE(FractionEqual(fast, cases[i].second), 0.995)
+          << "image " << image << " rho " << cases[i].first.rho << " orientations " << cases[i].first.orientations;
     }
   });
 }

@@ -17,6 +17,11 @@ struct QuantizeTables {
   // coherence_flat: whether t is counted where l1 = 0 (coherence 0 there, so t <= 0).
   float strength_sq[16] = {}, coherence_a[16] = {}, coherence_b[16] = {};
   bool coherence_flat[16] = {};
+  // When 8 divides the orientation count, the orientation bin is found by comparisons: after
+  // folding phi into [0, pi / 4] by symmetry, the count of octant_tan[k] = tan(2 pi (k + 1) / N)
+  // (k < octant_count = N / 8 - 1) with min(|d|, |e|) >= tan max(|d|, |e|).
+  int octant_count = -1;  // -1: not used (the atan2 path)
+  float octant_tan[8] = {};
 };
 
 // Fills the derived fields from strength[] and coherence[].

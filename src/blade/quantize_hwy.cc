@@ -57,27 +57,50 @@ void QuantizeTensorRow(const float* HWY_RESTRICT j11p, const float* HWY_RESTRICT
     const auto l2 = hn::Max(zero, hn::IfThenElseZero(l1_pos, hn::Mul(det, reciprocal(hn::IfThenElse(l1_pos, l1, one)))));
     const auto l1c = hn::Max(zero, l1);
 
-    // atan2(e, d): minimax atan on [0, 1] after folding into the first octant (|err| ~ 1e-5).
-    const auto ax = hn::Abs(d), ay = hn::Abs(e);
-    const auto mx = hn::Max(ax, ay), mn = hn::Min(ax, ay);
-    const auto mx_pos = hn::Gt(mx, zero);
-    const auto a = hn::Min(one, hn::IfThenElseZero(mx_pos, hn::Mul(mn, reciprocal(hn::IfThenElse(mx_pos, mx, one)))));
-    const auto a2 = hn::Mul(a, a);
-    auto r = hn::MulAdd(c0, a2, c1);
-    r = hn::MulAdd(r, a2, c2);
-    r = hn::MulAdd(r, a2, c3);
-    r = hn::MulAdd(r, a2, c4);
-    r = hn::MulAdd(r, a2, c5);
-    r = hn::Mul(r, a);
-    r = hn::IfThenElse(hn::Gt(ay, ax), hn::Sub(half_pi, r), r);
-    r = hn::IfThenElse(hn::Lt(d, zero), hn::Sub(pi, r), r);
-    r = hn::IfThenElse(hn::Lt(e, zero), hn::Neg(r), r);
-    const auto phi = hn::IfThenElse(hn::Lt(r, zero), hn::Add(r, two_pi), r);
-    const auto q = hn::Mul(phi, bins_per_radian);
-    // NaN or out of range (an overflowed state) takes bin 0 instead of an invalid index. The bin
-    // stays in float until the final index (one conversion per pixel).
-    const auto q_ok = hn::And(hn::Ge(q, zero), hn::Lt(q, n_ori));
-    const auto ori = hn::Min(hn::Floor(hn::IfThenElseZero(q_ok, q)), max_ori);
+    hn::Vec<decltype(df)> ori;
+    if (t.octant_count >= 0) {
+      // By comparisons against the bin edges (no arctangent, no division). Fold phi by the
+      // plane's symmetries into [0, pi / 4]: the lower half-plane onto the upper (phi - pi; e = 0
+      // with d < 0 is phi = pi, so it folds too), the left quadrant onto the right (pi - phi), the
+      // upper octant onto the lower (pi / 2 - phi); count the edges below, then unfold the bin.
+      const int m = t.octant_count + 1;  // bins per octant
+      const auto lower = hn::Or(hn::Lt(e, zero), hn::And(hn::Eq(e, zero), hn::Lt(d, zero)));
+      const auto d1 = hn::IfThenElse(lower, hn::Neg(d), d), e1 = hn::IfThenElse(lower, hn::Neg(e), e);
+      const auto left = hn::Lt(d1, zero);
+      const auto ax = hn::Abs(d1);
+      const auto swap = hn::Gt(e1, ax);
+      const auto mx = hn::Max(ax, e1);
+      // A flat tensor (d = e = 0) is phi = 0: no edge counts.
+      const auto mn = hn::IfThenElse(hn::Gt(mx, zero), hn::Min(ax, e1), hn::Set(df, -1.f));
+      auto j = zero;
+      for (int k = 0; k < t.octant_count; ++k)
+        j = hn::Add(j, hn::IfThenElseZero(hn::Ge(mn, hn::Mul(hn::Set(df, t.octant_tan[k]), mx)), one));
+      const auto q = hn::IfThenElse(swap, hn::Sub(hn::Set(df, float(2 * m - 1)), j), j);
+      const auto half_bin = hn::IfThenElse(left, hn::Sub(hn::Set(df, float(4 * m - 1)), q), q);
+      ori = hn::Add(half_bin, hn::IfThenElseZero(lower, hn::Set(df, float(4 * m))));
+    } else {
+      // atan2(e, d): minimax atan on [0, 1] after folding into the first octant (|err| ~ 1e-5).
+      const auto ax = hn::Abs(d), ay = hn::Abs(e);
+      const auto mx = hn::Max(ax, ay), mn = hn::Min(ax, ay);
+      const auto mx_pos = hn::Gt(mx, zero);
+      const auto a = hn::Min(one, hn::IfThenElseZero(mx_pos, hn::Mul(mn, reciprocal(hn::IfThenElse(mx_pos, mx, one)))));
+      const auto a2 = hn::Mul(a, a);
+      auto r = hn::MulAdd(c0, a2, c1);
+      r = hn::MulAdd(r, a2, c2);
+      r = hn::MulAdd(r, a2, c3);
+      r = hn::MulAdd(r, a2, c4);
+      r = hn::MulAdd(r, a2, c5);
+      r = hn::Mul(r, a);
+      r = hn::IfThenElse(hn::Gt(ay, ax), hn::Sub(half_pi, r), r);
+      r = hn::IfThenElse(hn::Lt(d, zero), hn::Sub(pi, r), r);
+      r = hn::IfThenElse(hn::Lt(e, zero), hn::Neg(r), r);
+      const auto phi = hn::IfThenElse(hn::Lt(r, zero), hn::Add(r, two_pi), r);
+      const auto q = hn::Mul(phi, bins_per_radian);
+      // NaN or out of range (an overflowed state) takes bin 0 instead of an invalid index. The bin
+      // stays in float until the final index (one conversion per pixel).
+      const auto q_ok = hn::And(hn::Ge(q, zero), hn::Lt(q, n_ori));
+      ori = hn::Min(hn::Floor(hn::IfThenElseZero(q_ok, q)), max_ori);
+    }
 
     auto sb = zero, cb = zero, vb = zero;
     for (int k = 0; k < t.strength_count; ++k)

@@ -103,6 +103,11 @@ void FinishTables(QuantizeTables& t) {
     t.coherence_b[k] = v > 1 || v <= -1 ? 0.f : float((1 + v) * (1 + v));
     t.coherence_flat[k] = v <= 0;
   }
+  t.octant_count = -1;
+  if (t.orientations % 8 == 0) {
+    t.octant_count = t.orientations / 8 - 1;
+    for (int k = 0; k < t.octant_count; ++k) t.octant_tan[k] = float(std::tan(2 * kPi * (k + 1) / t.orientations));
+  }
 }
 
 int OrientationBin(float theta, int n) {
