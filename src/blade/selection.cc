@@ -149,17 +149,18 @@ constexpr int kMaxFusedRadius = 64;
 }  // namespace
 
 // The structure tensor's gradient products at x in [x0, x1) of row r (rows up and dn above and
-// below), added to p11, p12, p22: central differences, no border tests. The restrict
-// qualifiers tell the compiler the rows do not overlap, so it vectorizes the loop.
-static void AddTensorProducts(const float* __restrict r, const float* __restrict up,
-                       const float* __restrict dn, int x0, int x1, float* __restrict p11,
-                       float* __restrict p12, float* __restrict p22) {
+// below), written to p11, p12, p22 or, with kAdd, added to them: central differences, no border
+// tests. The restrict qualifiers tell the compiler the rows do not overlap, so it vectorizes.
+template <bool kAdd>
+static void TensorProducts(const float* __restrict r, const float* __restrict up,
+                           const float* __restrict dn, int x0, int x1, float* __restrict p11,
+                           float* __restrict p12, float* __restrict p22) {
   for (int x = x0; x < x1; ++x) {
     const float gx = 0.5f * (r[x + 1] - r[x - 1]);
     const float gy = 0.5f * (dn[x] - up[x]);
-    p11[x] += gx * gx;
-    p12[x] += gx * gy;
-    p22[x] += gy * gy;
+    p11[x] = kAdd ? p11[x] + gx * gx : gx * gx;
+    p12[x] = kAdd ? p12[x] + gx * gy : gx * gy;
+    p22[x] = kAdd ? p22[x] + gy * gy : gy * gy;
   }
 }
 
@@ -229,22 +230,25 @@ std::vector<std::int32_t> Select(const SelectionConfig& cfg, const Image& image)
       float* p11 = line + R;
       float* p12 = p11 + lw;
       float* p22 = p12 + lw;
-      std::fill_n(line, 3 * lw, 0.f);
-      for (const float* plane : planes) {
-        const float* r = plane + std::size_t(yy) * w;
+      for (std::size_t i = 0; i < planes.size(); ++i) {
+        const float* r = planes[i] + std::size_t(yy) * w;
         const float* up = yy > 0 ? r - w : r;
         const float* dn = yy + 1 < h ? r + w : r;
         // Central differences with replicated borders, as AccumulateTensor; the interior loop
-        // has no border tests so it vectorizes.
-        auto add = [&](int x, float gx) {
+        // has no border tests so it vectorizes. The first plane writes, later ones add.
+        const bool first = i == 0;
+        auto border = [&](int x, float gx) {
           const float gy = 0.5f * (dn[x] - up[x]);
-          p11[x] += gx * gx;
-          p12[x] += gx * gy;
-          p22[x] += gy * gy;
+          p11[x] = (first ? 0.f : p11[x]) + gx * gx;
+          p12[x] = (first ? 0.f : p12[x]) + gx * gy;
+          p22[x] = (first ? 0.f : p22[x]) + gy * gy;
         };
-        add(0, 0.5f * (r[w > 1 ? 1 : 0] - r[0]));
-        AddTensorProducts(r, up, dn, 1, w - 1, p11, p12, p22);
-        if (w > 1) add(w - 1, 0.5f * (r[w - 1] - r[w - 2]));
+        border(0, 0.5f * (r[w > 1 ? 1 : 0] - r[0]));
+        if (first)
+          TensorProducts<false>(r, up, dn, 1, w - 1, p11, p12, p22);
+        else
+          TensorProducts<true>(r, up, dn, 1, w - 1, p11, p12, p22);
+        if (w > 1) border(w - 1, 0.5f * (r[w - 1] - r[w - 2]));
       }
       for (int c = 0; c < 3; ++c) {
         float* p = line + c * lw + R;
