@@ -93,17 +93,23 @@ Model MakeEmptyModel(ModelForm form, const SelectionConfig& selection, int footp
   return m;
 }
 
+namespace {
+
+// Whether two banks select filters by the same rule (then one selection pass serves both).
+bool SameRule(const SelectionConfig& a, const SelectionConfig& b) {
+  return a.orientations == b.orientations && a.strength_thresholds == b.strength_thresholds &&
+         a.coherence_thresholds == b.coherence_thresholds &&
+         a.intensity_thresholds == b.intensity_thresholds && a.rho == b.rho && a.joint_color == b.joint_color;
+}
+
+}  // namespace
+
 std::vector<std::vector<std::int32_t>> ComputeSelections(const Model& model, const Image& u) {
   std::vector<std::vector<std::int32_t>> sel;
   for (std::size_t b = 0; b < model.banks.size(); ++b) {
     const SelectionConfig& cfg = model.banks[b].selection;
     // Banks with the same rule share one selection pass.
-    if (b > 0 && cfg.orientations == model.banks[0].selection.orientations &&
-        cfg.strength_thresholds == model.banks[0].selection.strength_thresholds &&
-        cfg.coherence_thresholds == model.banks[0].selection.coherence_thresholds &&
-        cfg.intensity_thresholds == model.banks[0].selection.intensity_thresholds &&
-        cfg.rho == model.banks[0].selection.rho &&
-        cfg.joint_color == model.banks[0].selection.joint_color) {
+    if (b > 0 && SameRule(cfg, model.banks[0].selection)) {
       sel.push_back(sel[0]);
       continue;
     }
@@ -113,6 +119,12 @@ std::vector<std::vector<std::int32_t>> ComputeSelections(const Model& model, con
 }
 
 Image EvaluateRhs(const Model& model, const Image& u) {
+  // A flux model whose banks share the rule: one selection, not copied for the second bank.
+  if (model.form == ModelForm::kFlux && SameRule(model.banks[0].selection, model.banks[1].selection)) {
+    const std::vector<std::int32_t> sel = Select(model.banks[0].selection, u);
+    auto [gx, gy] = ApplyFilterPair(model.banks[0].filters, sel, model.banks[1].filters, sel, u);
+    return DivergenceForward(gx, gy);
+  }
   return EvaluateRhs(model, u, ComputeSelections(model, u));
 }
 

@@ -145,8 +145,9 @@ Image ToLuma(const Image& image) {
   Image out = Image::Uninitialized(image.width(), image.height(), 1);
   const float *r = image.plane(0), *g = image.plane(1), *b = image.plane(2);
   float* y = out.plane(0);
-  for (std::size_t i = 0; i < image.plane_size(); ++i)
-    y[i] = 0.299f * r[i] + 0.587f * g[i] + 0.114f * b[i];
+  ForEachBlock(image.plane_size(), [=](std::size_t i0, std::size_t i1, int) {
+    for (std::size_t i = i0; i < i1; ++i) y[i] = 0.299f * r[i] + 0.587f * g[i] + 0.114f * b[i];
+  });
   return out;
 }
 
