@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "blade/image.h"
+#include "blade/selection.h"
 
 namespace blade {
 
@@ -51,6 +52,11 @@ void ApplyPlaneReference(const T* z, int w, int h, const std::int32_t* sel, cons
 
 // Image-level forward: the same selection for every channel, each channel filtered.
 Image ApplyFilters(const FilterBank& bank, const std::vector<std::int32_t>& sel, const Image& z);
+// Selection (Select) and filtering with one or two banks fused band by band: each band of
+// rows is filtered as soon as its indices are computed, while they are in cache. The same
+// images as ApplyFilters(bank, Select(config, z), z) for each bank, bit for bit.
+std::vector<Image> SelectAndFilter(const SelectionConfig& config, const std::vector<const FilterBank*>& banks,
+                                   const Image& z);
 // Two banks on the same image (the flux form's two fluxes): the same results as two
 // ApplyFilters calls, in one pass for a gray image with equal footprints.
 std::pair<Image, Image> ApplyFilterPair(const FilterBank& a, const std::vector<std::int32_t>& sel_a,

@@ -134,43 +134,68 @@ void PadFilterRows(const float* taps, int count, int size, int row_len, std::vec
                   padded.data() + (std::size_t(k) * size + dy) * row_len);
 }
 
+// What the SIMD row kernel reads: padded planes and filter banks, prepared by the calling
+// thread in its reused (thread_local) buffers, so valid until that thread prepares again.
+struct PreparedFilters {
+  int channels = 1, banks = 1, w = 0, size = 0, pw = 0;
+  const float* planes[3] = {};
+  const float* filters[2] = {};
+
+  // Filters rows [y0, y1): bank b's indices of row y at sel[b] + (y - y0) * pitch; the sums of
+  // bank b, plane c go to out[b * channels + c] + y * w.
+  void Rows(int y0, int y1, const std::int32_t* const* sel, std::size_t pitch, float* const* out) const {
+    for (int y = y0; y < y1; ++y) {
+      const float* rows[3];
+      const std::int32_t* row_sel[2];
+      float* row_out[6];
+      for (int c = 0; c < channels; ++c) rows[c] = planes[c] + std::size_t(y) * pw;
+      for (int b = 0; b < banks; ++b) row_sel[b] = sel[b] + std::size_t(y - y0) * pitch;
+      for (int j = 0; j < banks * channels; ++j) row_out[j] = out[j] + std::size_t(y) * w;
+      ApplyRowSimd(rows, channels, banks, pw, w, row_sel, filters, size, row_out);
+    }
+  }
+};
+
 // Float: the SIMD kernel, with each filter's rows zero-padded to whole vectors (rebuilt per
-// call: small next to the image). Indices are checked first: the kernel reads unchecked.
+// call: small next to the image). Indices must have been checked: the kernel reads unchecked.
 // `channels` planes (1 or 3) share the selection and are filtered in one pass, so each
-// pixel's filter is read once for all of them; or two banks (sel[b], taps[b], count[b] =
-// FilterCount of sel[b]) filter one plane in one pass, sharing its reads. The outputs are
-// out[b * channels + c].
+// pixel's filter is read once for all of them; or two banks (taps[b], count[b] filters used)
+// filter one plane in one pass, sharing its reads.
+PreparedFilters PrepareFilters(const float* const* z, int channels, int w, int h, int banks,
+                               const int* count, const float* const* taps, int size) {
+  if (channels != 1 && channels != 3) Fail("filtering ", channels, " planes at once (1 or 3 supported)");
+  if (banks != 1 && !(banks == 2 && channels == 1)) Fail("two banks at once only for one plane");
+  PreparedFilters p;
+  p.channels = channels;
+  p.banks = banks;
+  p.w = w;
+  p.size = size;
+  const int r = size / 2, row_len = SimdFilterRowLength(size);
+  p.pw = w + 2 * r;
+  // Per calling thread, reused across calls: fresh large buffers cost page faults every step.
+  thread_local std::vector<float> padded[2], pads[3];
+  for (int b = 0; b < banks; ++b) {
+    PadFilterRows(taps[b], count[b], size, row_len, padded[b]);
+    p.filters[b] = padded[b].data();
+  }
+  for (int c = 0; c < channels; ++c) {
+    PadReplicateInto(z[c], w, h, r, kSimdForwardSlack, pads[c]);
+    p.planes[c] = pads[c].data();
+  }
+  return p;
+}
+
+// The outputs are out[b * channels + c]; sel[b] is bank b's selection, count[b] its FilterCount.
 void ApplyPlanesSimd(const float* const* z, int channels, int w, int h, int banks,
                      const std::int32_t* const* sel, const int* count, const float* const* taps,
                      int size, float* const* out) {
-  if (channels != 1 && channels != 3) Fail("filtering ", channels, " planes at once (1 or 3 supported)");
-  if (banks != 1 && !(banks == 2 && channels == 1)) Fail("two banks at once only for one plane");
-  const int r = size / 2, pw = w + 2 * r, row_len = SimdFilterRowLength(size);
-  // Per calling thread, reused across calls: fresh large buffers cost page faults every step.
-  thread_local std::vector<float> padded[2], pads[3];
-  // Plain pointers: inside the parallel lambda the names would mean each worker's own
-  // (empty) thread_local vectors.
-  const float* filters[2] = {};
-  for (int b = 0; b < banks; ++b) {
-    PadFilterRows(taps[b], count[b], size, row_len, padded[b]);
-    filters[b] = padded[b].data();
-  }
-  const float* planes[3] = {};
-  for (int c = 0; c < channels; ++c) {
-    PadReplicateInto(z[c], w, h, r, kSimdForwardSlack, pads[c]);
-    planes[c] = pads[c].data();
-  }
+  const PreparedFilters p = PrepareFilters(z, channels, w, h, banks, count, taps, size);
   const std::int32_t* sels[2] = {sel[0], banks == 2 ? sel[1] : nullptr};
   float* outs[6] = {};
   std::copy_n(out, banks * channels, outs);
-  ParallelFor(0, h, [=](int y) {
-    const float* rows[3];
-    const std::int32_t* row_sel[2];
-    float* row_out[6];
-    for (int c = 0; c < channels; ++c) rows[c] = planes[c] + std::size_t(y) * pw;
-    for (int b = 0; b < banks; ++b) row_sel[b] = sels[b] + std::size_t(y) * w;
-    for (int j = 0; j < banks * channels; ++j) row_out[j] = outs[j] + std::size_t(y) * w;
-    ApplyRowSimd(rows, channels, banks, pw, w, row_sel, filters, size, row_out);
+  ParallelFor(0, h, [=, &p](int y) {
+    const std::int32_t* row_sel[2] = {sels[0] + std::size_t(y) * w, sels[1] ? sels[1] + std::size_t(y) * w : nullptr};
+    p.Rows(y, y + 1, row_sel, w, outs);
   });
 }
 
@@ -422,6 +447,51 @@ std::pair<Image, Image> ApplyFilterPair(const FilterBank& a, const std::vector<s
   const float* taps[2] = {a.taps.data(), b.taps.data()};
   float* outs[2] = {out.first.plane(0), out.second.plane(0)};
   ApplyPlanesSimd(&plane, 1, z.width(), z.height(), 2, sels, used, taps, a.size, outs);
+  return out;
+}
+
+std::vector<Image> SelectAndFilter(const SelectionConfig& cfg, const std::vector<const FilterBank*>& banks,
+                                   const Image& z) {
+  if (banks.empty() || banks.size() > 2) Fail("select-and-filter takes one or two filter banks");
+  cfg.Validate();
+  for (const FilterBank* b : banks) {
+    if (b->taps.size() != std::size_t(b->count) * b->size * b->size)
+      Fail("filter bank has ", b->taps.size(), " taps, expected ", std::size_t(b->count) * b->size * b->size);
+    RequireFootprint(b->size);
+    // Selection indices are below num_filters() by construction: the kernel needs no scan.
+    if (cfg.num_filters() > b->count)
+      Fail("the selection defines ", cfg.num_filters(), " filters, but the bank has ", b->count);
+  }
+  const int w = z.width(), h = z.height(), channels = z.channels();
+  const bool together = banks.size() == 1 || (channels == 1 && banks[0]->size == banks[1]->size);
+  if (!together) {
+    // Two banks on color, or of different footprints: one selection, two filtering passes.
+    const std::vector<std::int32_t> sel = Select(cfg, z);
+    std::vector<Image> out;
+    for (const FilterBank* b : banks) out.push_back(ApplyFilters(*b, sel, z));
+    return out;
+  }
+  const int nb = int(banks.size());
+  const float* planes[3] = {};
+  for (int c = 0; c < channels; ++c) planes[c] = z.plane(c);
+  int count[2];
+  const float* taps[2];
+  for (int b = 0; b < nb; ++b) {
+    count[b] = cfg.num_filters();
+    taps[b] = banks[b]->taps.data();
+  }
+  const PreparedFilters p = PrepareFilters(planes, channels, w, h, nb, count, taps, banks[0]->size);
+  std::vector<Image> out;
+  float* outs[6] = {};
+  for (int b = 0; b < nb; ++b) {
+    out.push_back(Image::Uninitialized(w, h, channels));
+    for (int c = 0; c < channels; ++c) outs[b * channels + c] = out.back().plane(c);
+  }
+  // Each band of rows is filtered as soon as its indices exist, by the thread that selected it.
+  SelectRows(cfg, z, [&p, outs](int y0, int y1, const std::int32_t* sel, std::size_t pitch) {
+    const std::int32_t* sels[2] = {sel, sel};
+    p.Rows(y0, y1, sels, pitch, outs);
+  });
   return out;
 }
 

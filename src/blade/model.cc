@@ -119,11 +119,15 @@ std::vector<std::vector<std::int32_t>> ComputeSelections(const Model& model, con
 }
 
 Image EvaluateRhs(const Model& model, const Image& u) {
-  // A flux model whose banks share the rule: one selection, not copied for the second bank.
-  if (model.form == ModelForm::kFlux && SameRule(model.banks[0].selection, model.banks[1].selection)) {
-    const std::vector<std::int32_t> sel = Select(model.banks[0].selection, u);
-    auto [gx, gy] = ApplyFilterPair(model.banks[0].filters, sel, model.banks[1].filters, sel, u);
-    return DivergenceForward(gx, gy);
+  RequireRhsForm(model);
+  // Selection and filtering fused band by band (the indices never leave the cache); a flux
+  // model's two banks share one selection when they share the rule.
+  if (model.form == ModelForm::kDirect)
+    return std::move(SelectAndFilter(model.banks[0].selection, {&model.banks[0].filters}, u)[0]);
+  if (SameRule(model.banks[0].selection, model.banks[1].selection)) {
+    std::vector<Image> g =
+        SelectAndFilter(model.banks[0].selection, {&model.banks[0].filters, &model.banks[1].filters}, u);
+    return DivergenceForward(g[0], g[1]);
   }
   return EvaluateRhs(model, u, ComputeSelections(model, u));
 }

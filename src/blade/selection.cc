@@ -165,6 +165,16 @@ static void TensorProducts(const float* __restrict r, const float* __restrict up
 }
 
 std::vector<std::int32_t> Select(const SelectionConfig& cfg, const Image& image) {
+  std::vector<std::int32_t> sel(std::size_t(image.width()) * image.height());
+  const int w = image.width();
+  std::int32_t* dst = sel.data();
+  SelectRows(cfg, image, [=](int y0, int y1, const std::int32_t* rows, std::size_t pitch) {
+    for (int y = y0; y < y1; ++y) std::copy_n(rows + (y - y0) * pitch, w, dst + std::size_t(y) * w);
+  });
+  return sel;
+}
+
+void SelectRows(const SelectionConfig& cfg, const Image& image, const SelectedRows& on_rows) {
   RequirePositive(cfg.rho, "selection rho");
   const int w = image.width(), h = image.height();
   const QuantizeTables tables = MakeTables(cfg);
@@ -181,7 +191,6 @@ std::vector<std::int32_t> Select(const SelectionConfig& cfg, const Image& image)
   }
   const int pad = QuantizeRowPadding();
   const int wp = (w + pad - 1) / pad * pad;
-  std::vector<std::int32_t> sel(std::size_t(w) * h);
   const std::vector<double> gd = GaussianTaps(cfg.rho);
   const int R = int(gd.size()) / 2;
 
@@ -198,9 +207,9 @@ std::vector<std::int32_t> Select(const SelectionConfig& cfg, const Image& image)
       if (use_intensity) std::copy_n(intensity_plane + std::size_t(y) * w, w, rows.data() + 3 * wp);
       QuantizeTensorRow(rows.data(), rows.data() + wp, rows.data() + 2 * wp, rows.data() + 3 * wp,
                         w, tables, out.data());
-      std::copy_n(out.data(), w, sel.data() + std::size_t(y) * w);
+      on_rows(y, y + 1, out.data(), wp);
     });
-    return sel;
+    return;
   }
 
   // Fused path: per band, the gradient outer products of each needed row are blurred along x
@@ -217,11 +226,11 @@ std::vector<std::int32_t> Select(const SelectionConfig& cfg, const Image& image)
     // read R past the padded width (those outputs are discarded).
     const int lw = wp + 2 * R;
     thread_local std::vector<float> buffer;
-    thread_local std::vector<std::int32_t> out;
+    thread_local std::vector<std::int32_t> out;  // the band's indices, rows wp apart
     thread_local std::vector<const float*> rows_y;  // rows y - R .. y + R + 3 of H
     rows_y.resize(2 * R + 4);
     buffer.resize(3 * std::size_t(rows) * wp + 3 * std::size_t(lw) + 13 * std::size_t(wp));
-    out.resize(wp);
+    out.resize(std::size_t(kBandRows) * wp);
     float* H = buffer.data();
     float* line = H + 3 * std::size_t(rows) * wp;
     float* V = line + 3 * std::size_t(lw);  // 3 components x 4 rows
@@ -273,8 +282,7 @@ std::vector<std::int32_t> Select(const SelectionConfig& cfg, const Image& image)
         std::copy_n(intensity_plane + std::size_t(y) * w, w, lrow);
         std::fill(lrow + w, lrow + wp, 0.f);
       }
-      QuantizeTensorRow(v11, v12, v22, lrow, w, tables, out.data());
-      std::copy_n(out.data(), w, sel.data() + std::size_t(y) * w);
+      QuantizeTensorRow(v11, v12, v22, lrow, w, tables, out.data() + std::size_t(y - y0) * wp);
     };
     int y = y0;
     for (; y + 4 <= y1; y += 4) {
@@ -293,8 +301,8 @@ std::vector<std::int32_t> Select(const SelectionConfig& cfg, const Image& image)
       }
       quantize(y, V, V + wp, V + 2 * wp);
     }
+    on_rows(y0, y1, out.data(), wp);
   });
-  return sel;
 }
 
 std::vector<std::int32_t> SelectReference(const SelectionConfig& cfg, const Image& image) {
