@@ -57,6 +57,11 @@ Image ApplyFilters(const FilterBank& bank, const std::vector<std::int32_t>& sel,
 // images as ApplyFilters(bank, Select(config, z), z) for each bank, bit for bit.
 std::vector<Image> SelectAndFilter(const SelectionConfig& config, const std::vector<const FilterBank*>& banks,
                                    const Image& z);
+// An explicit step of the direct form in the same pass: base + scale * ApplyFilters(bank,
+// Select(config, z), z), each band updated while in cache (the same arithmetic as Axpy);
+// *finite (if not null) says whether every value of the result is finite.
+Image SelectFilterUpdate(const SelectionConfig& config, const FilterBank& bank, const Image& z, const Image& base,
+                         float scale, bool* finite);
 // Two banks on the same image (the flux form's two fluxes): the same results as two
 // ApplyFilters calls, in one pass for a gray image with equal footprints.
 std::pair<Image, Image> ApplyFilterPair(const FilterBank& a, const std::vector<std::int32_t>& sel_a,

@@ -2,7 +2,9 @@
 #include "blade/filter.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 
@@ -450,9 +452,15 @@ std::pair<Image, Image> ApplyFilterPair(const FilterBank& a, const std::vector<s
   return out;
 }
 
-std::vector<Image> SelectAndFilter(const SelectionConfig& cfg, const std::vector<const FilterBank*>& banks,
-                                   const Image& z) {
+namespace {
+
+// SelectAndFilter, and with `base`: each filtered band replaced at once (while in cache) by
+// base + scale * filtered, its finiteness ANDed into *finite (if given).
+std::vector<Image> FusedSelectFilter(const SelectionConfig& cfg, const std::vector<const FilterBank*>& banks,
+                                     const Image& z, const Image* base, float scale, bool* finite) {
   if (banks.empty() || banks.size() > 2) Fail("select-and-filter takes one or two filter banks");
+  if (base != nullptr && banks.size() != 1) Fail("an update step takes one filter bank");
+  if (base != nullptr) RequireSameShape(*base, z, "the step's base and input");
   cfg.Validate();
   for (const FilterBank* b : banks) {
     if (b->taps.size() != std::size_t(b->count) * b->size * b->size)
@@ -487,12 +495,42 @@ std::vector<Image> SelectAndFilter(const SelectionConfig& cfg, const std::vector
     out.push_back(Image::Uninitialized(w, h, channels));
     for (int c = 0; c < channels; ++c) outs[b * channels + c] = out.back().plane(c);
   }
+  std::atomic<bool> all_finite{true};
   // Each band of rows is filtered as soon as its indices exist, by the thread that selected it.
-  SelectRows(cfg, z, [&p, outs](int y0, int y1, const std::int32_t* sel, std::size_t pitch) {
+  SelectRows(cfg, z, [&](int y0, int y1, const std::int32_t* sel, std::size_t pitch) {
     const std::int32_t* sels[2] = {sel, sel};
     p.Rows(y0, y1, sels, pitch, outs);
+    if (base == nullptr) return;
+    // The update on the rows just written, as Axpy and AllFinite do it (exponent test).
+    std::uint32_t bad = 0;
+    for (int c = 0; c < channels; ++c) {
+      const std::size_t i0 = std::size_t(y0) * w, i1 = std::size_t(y1) * w;
+      const float* bp = base->plane(c);
+      float* op = outs[c];
+      for (std::size_t i = i0; i < i1; ++i) {
+        const float v = bp[i] + scale * op[i];
+        op[i] = v;
+        std::uint32_t bits;
+        std::memcpy(&bits, &v, sizeof bits);
+        bad |= std::uint32_t((bits & 0x7f800000u) == 0x7f800000u);
+      }
+    }
+    if (bad != 0) all_finite = false;
   });
+  if (finite != nullptr) *finite = all_finite;
   return out;
+}
+
+}  // namespace
+
+std::vector<Image> SelectAndFilter(const SelectionConfig& cfg, const std::vector<const FilterBank*>& banks,
+                                   const Image& z) {
+  return FusedSelectFilter(cfg, banks, z, nullptr, 1.f, nullptr);
+}
+
+Image SelectFilterUpdate(const SelectionConfig& cfg, const FilterBank& bank, const Image& z, const Image& base,
+                         float scale, bool* finite) {
+  return std::move(FusedSelectFilter(cfg, {&bank}, z, &base, scale, finite)[0]);
 }
 
 }  // namespace blade

@@ -183,11 +183,23 @@ Image RunModel(const Model& model, const Image& u0, const RunOptions& o) {
     for (const ExtraTerm& t : o.extra_terms) t.add(u, r);
     return r;
   };
+  // The direct form without extra terms: each step's update is fused with its selection and
+  // filtering (SelectFilterUpdate), so the right-hand side is never a whole image.
+  const bool fused = model.form == ModelForm::kDirect && o.extra_terms.empty();
+  const SelectionConfig& rule = model.banks[0].selection;
+  const FilterBank& bank = model.banks[0].filters;
   Image u = u0.Copy();
   if (o.on_frame) o.on_frame(0, u);
   for (int k = 1; k <= steps; ++k) {
     bool finite;
-    if (o.integrator == Integrator::kEuler) {
+    if (fused) {
+      if (o.integrator == Integrator::kEuler) {
+        u = SelectFilterUpdate(rule, bank, u, u, float(dt), &finite);
+      } else {
+        Image half = SelectFilterUpdate(rule, bank, u, u, float(dt / 2), nullptr);
+        u = SelectFilterUpdate(rule, bank, half, u, float(dt), &finite);
+      }
+    } else if (o.integrator == Integrator::kEuler) {
       finite = AxpyAllFinite(float(dt), rhs(u), u);
     } else {
       Image half = u.Copy();
