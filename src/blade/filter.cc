@@ -15,6 +15,16 @@
 namespace blade {
 namespace {
 
+// Row py (0 .. h + 2r) of the replicate-padded plane: image row py - r (clamped), extended by
+// r copies of its edge pixels on each side.
+template <typename T>
+void PadRow(const T* z, int w, int h, int r, int py, T* dst) {
+  const T* src = z + std::size_t(std::clamp(py - r, 0, h - 1)) * w;
+  for (int x = 0; x < r; ++x) dst[x] = src[0];
+  std::copy_n(src, w, dst + r);
+  for (int x = 0; x < r; ++x) dst[r + w + x] = src[w - 1];
+}
+
 // Copy of a plane extended by r replicated pixels on every side: reads in the kernels below are
 // then plain pointer offsets, with no border branches.
 // `slack` zeroed elements follow the last row (for vector reads past a footprint's end).
@@ -28,13 +38,8 @@ void PadReplicateInto(const T* z, int w, int h, int r, int slack, std::vector<T>
   constexpr int kBand = 64;
   T* base = p.data();
   ParallelFor(0, (ph + kBand - 1) / kBand, [=](int band) {
-    for (int y = band * kBand; y < std::min(ph, (band + 1) * kBand); ++y) {
-      const T* src = z + std::size_t(std::clamp(y - r, 0, h - 1)) * w;
-      T* dst = base + std::size_t(y) * pw;
-      for (int x = 0; x < r; ++x) dst[x] = src[0];
-      std::copy_n(src, w, dst + r);
-      for (int x = 0; x < r; ++x) dst[r + w + x] = src[w - 1];
-    }
+    for (int y = band * kBand; y < std::min(ph, (band + 1) * kBand); ++y)
+      PadRow(z, w, h, r, y, base + std::size_t(y) * pw);
   });
 }
 
@@ -140,17 +145,20 @@ void PadFilterRows(const float* taps, int count, int size, int row_len, std::vec
 // thread in its reused (thread_local) buffers, so valid until that thread prepares again.
 struct PreparedFilters {
   int channels = 1, banks = 1, w = 0, size = 0, pw = 0;
-  const float* planes[3] = {};
+  const float* planes[3] = {};  // padded planes, or null when each band pads its own rows
   const float* filters[2] = {};
 
   // Filters rows [y0, y1): bank b's indices of row y at sel[b] + (y - y0) * pitch; the sums of
-  // bank b, plane c go to out[b * channels + c] + y * w.
-  void Rows(int y0, int y1, const std::int32_t* const* sel, std::size_t pitch, float* const* out) const {
+  // bank b, plane c go to out[b * channels + c] + y * w. Padded row py of plane c is at
+  // padded[c] + (py - row0) * pw (default: the prepared planes).
+  void Rows(int y0, int y1, const std::int32_t* const* sel, std::size_t pitch, float* const* out,
+            const float* const* padded = nullptr, int row0 = 0) const {
+    if (padded == nullptr) padded = planes;
     for (int y = y0; y < y1; ++y) {
       const float* rows[3];
       const std::int32_t* row_sel[2];
       float* row_out[6];
-      for (int c = 0; c < channels; ++c) rows[c] = planes[c] + std::size_t(y) * pw;
+      for (int c = 0; c < channels; ++c) rows[c] = padded[c] + std::size_t(y - row0) * pw;
       for (int b = 0; b < banks; ++b) row_sel[b] = sel[b] + std::size_t(y - y0) * pitch;
       for (int j = 0; j < banks * channels; ++j) row_out[j] = out[j] + std::size_t(y) * w;
       ApplyRowSimd(rows, channels, banks, pw, w, row_sel, filters, size, row_out);
@@ -164,7 +172,7 @@ struct PreparedFilters {
 // pixel's filter is read once for all of them; or two banks (taps[b], count[b] filters used)
 // filter one plane in one pass, sharing its reads.
 PreparedFilters PrepareFilters(const float* const* z, int channels, int w, int h, int banks,
-                               const int* count, const float* const* taps, int size) {
+                               const int* count, const float* const* taps, int size, bool pad_planes = true) {
   if (channels != 1 && channels != 3) Fail("filtering ", channels, " planes at once (1 or 3 supported)");
   if (banks != 1 && !(banks == 2 && channels == 1)) Fail("two banks at once only for one plane");
   PreparedFilters p;
@@ -180,7 +188,7 @@ PreparedFilters PrepareFilters(const float* const* z, int channels, int w, int h
     PadFilterRows(taps[b], count[b], size, row_len, padded[b]);
     p.filters[b] = padded[b].data();
   }
-  for (int c = 0; c < channels; ++c) {
+  for (int c = 0; c < channels && pad_planes; ++c) {
     PadReplicateInto(z[c], w, h, r, kSimdForwardSlack, pads[c]);
     p.planes[c] = pads[c].data();
   }
@@ -488,7 +496,9 @@ std::vector<Image> FusedSelectFilter(const SelectionConfig& cfg, const std::vect
     count[b] = cfg.num_filters();
     taps[b] = banks[b]->taps.data();
   }
-  const PreparedFilters p = PrepareFilters(planes, channels, w, h, nb, count, taps, banks[0]->size);
+  // Each band pads its own rows (below), while they are in cache, instead of a whole-image copy.
+  const PreparedFilters p = PrepareFilters(planes, channels, w, h, nb, count, taps, banks[0]->size, false);
+  const int r = banks[0]->size / 2;
   std::vector<Image> out;
   float* outs[6] = {};
   for (int b = 0; b < nb; ++b) {
@@ -499,7 +509,17 @@ std::vector<Image> FusedSelectFilter(const SelectionConfig& cfg, const std::vect
   // Each band of rows is filtered as soon as its indices exist, by the thread that selected it.
   SelectRows(cfg, z, [&](int y0, int y1, const std::int32_t* sel, std::size_t pitch) {
     const std::int32_t* sels[2] = {sel, sel};
-    p.Rows(y0, y1, sels, pitch, outs);
+    // Padded rows y0 .. y1 + 2r of each plane (image rows y0 - r .. y1 + r - 1, clamped).
+    thread_local std::vector<float> band[3];
+    const float* padded[3] = {};
+    const int rows = y1 - y0 + 2 * r;
+    for (int c = 0; c < channels; ++c) {
+      band[c].resize(std::size_t(rows) * p.pw + kSimdForwardSlack);
+      std::fill(band[c].end() - kSimdForwardSlack, band[c].end(), 0.f);
+      for (int i = 0; i < rows; ++i) PadRow(planes[c], w, h, r, y0 + i, band[c].data() + std::size_t(i) * p.pw);
+      padded[c] = band[c].data();
+    }
+    p.Rows(y0, y1, sels, pitch, outs, padded, y0);
     if (base == nullptr) return;
     // The update on the rows just written, as Axpy and AllFinite do it (exponent test).
     std::uint32_t bad = 0;
