@@ -81,7 +81,7 @@ TEST(BladeSelection, FastEqualsReferenceOnRandomAndNaturalImages) {
     camera = Crop(ReadImage(camera_path), {100, 100, 128, 96});
     images.push_back(&camera);
   }
-  // rho 1 and 2.5: the fused band path (bands of 32 rows, halos reflected at the borders);
+  // rho 1 and 2.5: the fused band path (bands of 64 rows, halos reflected at the borders);
   // rho 12: a blur radius taller than the image; rho 25: the whole-image fallback path.
   // The plain references once, then the fast path on every SIMD target.
   std::vector<std::pair<SelectionConfig, std::vector<std::int32_t>>> cases;

@@ -142,7 +142,7 @@ QuantizeTables MakeTables(const SelectionConfig& cfg) {
 // Rows of selection are computed in bands of this many rows, each band independently (its
 // tensor rows plus a halo of the blur radius), so the working set stays in cache and the
 // result does not depend on the thread count.
-constexpr int kBandRows = 32;
+constexpr int kBandRows = 64;
 // Larger blur radii use the whole-image path (GaussianBlur, which may switch to the DCT).
 constexpr int kMaxFusedRadius = 64;
 
