@@ -95,12 +95,18 @@ TEST(BladeSelection, FastEqualsReferenceOnRandomAndNaturalImages) {
       cases.emplace_back(c, SelectReference(c, *im));
     }
   }
-  // Orientation counts that 8 divides take the comparison path, others the arctangent.
+  // Orientation counts that 8 divides take the comparison path, others the arctangent; the
+  // last case has the shipped models' 8 strength bins (a kernel compiled for those counts).
   const std::size_t rho_cases = cases.size();
   for (std::size_t i = 0; i < images.size(); ++i)
-    for (int n : {7, 8, 12, 16, 64}) {
+    for (int n : {7, 8, 12, 16, 64, -24}) {
       SelectionConfig c = cases[4 * i].first;
-      c.orientations = n;
+      c.orientations = std::abs(n);
+      if (n < 0) {
+        c.strengths = 8;
+        c.strength_thresholds.clear();
+        FitThresholds(c, {images[i]});
+      }
       cases.emplace_back(c, SelectReference(c, *images[i]));
     }
   ForEachSimdTarget([&](const std::string&) {
@@ -108,7 +114,7 @@ TEST(BladeSelection, FastEqualsReferenceOnRandomAndNaturalImages) {
       // Both compute the same formulas; the fast path accumulates the Gaussian separably in
       // float and compares squares and directions, so a pixel whose feature sits within
       // rounding of a bin edge may differ: no other pixel may, and those stay rare.
-      const std::size_t image = i < rho_cases ? i / 4 : (i - rho_cases) / 5;
+      const std::size_t image = i < rho_cases ? i / 4 : (i - rho_cases) / 6;
       const std::vector<std::int32_t> fast = Select(cases[i].first, *images[image]);
       EXPECT_EQ(MismatchesAwayFromEdges(cases[i].first, *images[image], fast, cases[i].second), 0)
           << "image " << image << " rho " << cases[i].first.rho << " orientations " << cases[i].first.orientations;

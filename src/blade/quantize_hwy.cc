@@ -21,9 +21,16 @@ namespace hn = hwy::HWY_NAMESPACE;
 // Strength and coherence are compared in squared form (QuantizeTables), and the two quotients
 // use a refined reciprocal estimate (Newton step, about 1 ulp): one square root per pixel
 // instead of three, and no divisions, which bounded this kernel.
-void QuantizeTensorRow(const float* HWY_RESTRICT j11p, const float* HWY_RESTRICT j12p,
-                       const float* HWY_RESTRICT j22p, const float* HWY_RESTRICT luma, int n,
-                       const QuantizeTables& t, std::int32_t* HWY_RESTRICT out) {
+// kStrengths, kCoherences, kOctants: the threshold and octant-edge counts when known at compile
+// time (the loops over them unroll and their constants stay in registers), or -1 to read them
+// from the tables.
+template <int kStrengths, int kCoherences, int kOctants>
+void QuantizeRowImpl(const float* HWY_RESTRICT j11p, const float* HWY_RESTRICT j12p,
+                     const float* HWY_RESTRICT j22p, const float* HWY_RESTRICT luma, int n,
+                     const QuantizeTables& t, std::int32_t* HWY_RESTRICT out) {
+  const int strength_count = kStrengths >= 0 ? kStrengths : t.strength_count;
+  const int coherence_count = kCoherences >= 0 ? kCoherences : t.coherence_count;
+  const int octant_count = kOctants >= 0 ? kOctants : t.octant_count;
   const hn::ScalableTag<float> df;
   const hn::RebindToSigned<decltype(df)> di;
   const int lanes = int(hn::Lanes(df));
@@ -58,12 +65,12 @@ void QuantizeTensorRow(const float* HWY_RESTRICT j11p, const float* HWY_RESTRICT
     const auto l1c = hn::Max(zero, l1);
 
     hn::Vec<decltype(df)> ori;
-    if (t.octant_count >= 0) {
+    if (octant_count >= 0) {
       // By comparisons against the bin edges (no arctangent, no division). Fold phi by the
       // plane's symmetries into [0, pi / 4]: the lower half-plane onto the upper (phi - pi; e = 0
       // with d < 0 is phi = pi, so it folds too), the left quadrant onto the right (pi - phi), the
       // upper octant onto the lower (pi / 2 - phi); count the edges below, then unfold the bin.
-      const int m = t.octant_count + 1;  // bins per octant
+      const int m = octant_count + 1;  // bins per octant
       const auto lower = hn::Or(hn::Lt(e, zero), hn::And(hn::Eq(e, zero), hn::Lt(d, zero)));
       const auto d1 = hn::IfThenElse(lower, hn::Neg(d), d), e1 = hn::IfThenElse(lower, hn::Neg(e), e);
       const auto left = hn::Lt(d1, zero);
@@ -73,7 +80,7 @@ void QuantizeTensorRow(const float* HWY_RESTRICT j11p, const float* HWY_RESTRICT
       // A flat tensor (d = e = 0) is phi = 0: no edge counts.
       const auto mn = hn::IfThenElse(hn::Gt(mx, zero), hn::Min(ax, e1), hn::Set(df, -1.f));
       auto j = zero;
-      for (int k = 0; k < t.octant_count; ++k)
+      for (int k = 0; k < octant_count; ++k)
         j = hn::Add(j, hn::IfThenElseZero(hn::Ge(mn, hn::Mul(hn::Set(df, t.octant_tan[k]), mx)), one));
       const auto q = hn::IfThenElse(swap, hn::Sub(hn::Set(df, float(2 * m - 1)), j), j);
       const auto half_bin = hn::IfThenElse(left, hn::Sub(hn::Set(df, float(4 * m - 1)), q), q);
@@ -103,9 +110,9 @@ void QuantizeTensorRow(const float* HWY_RESTRICT j11p, const float* HWY_RESTRICT
     }
 
     auto sb = zero, cb = zero, vb = zero;
-    for (int k = 0; k < t.strength_count; ++k)
+    for (int k = 0; k < strength_count; ++k)
       sb = hn::Add(sb, hn::IfThenElseZero(hn::Ge(l1c, hn::Set(df, t.strength_sq[k])), one));
-    for (int k = 0; k < t.coherence_count; ++k) {
+    for (int k = 0; k < coherence_count; ++k) {
       // Where l1 = 0 (so l2 = 0) the comparison holds, and the coherence is 0 there: count such
       // pixels only for thresholds t <= 0.
       auto counted = hn::Ge(hn::Mul(l1c, hn::Set(df, t.coherence_a[k])), hn::Mul(l2, hn::Set(df, t.coherence_b[k])));
@@ -123,6 +130,18 @@ void QuantizeTensorRow(const float* HWY_RESTRICT j11p, const float* HWY_RESTRICT
     const auto index = hn::MulAdd(hn::Set(df, float(t.orientations)), mid, ori);
     hn::StoreU(hn::ConvertTo(di, index), di, out + x);
   }
+}
+
+void QuantizeTensorRow(const float* HWY_RESTRICT j11, const float* HWY_RESTRICT j12,
+                       const float* HWY_RESTRICT j22, const float* HWY_RESTRICT luma, int n,
+                       const QuantizeTables& t, std::int32_t* HWY_RESTRICT out) {
+  // Compile-time counts for the common rules: 24 orientations (two edges per octant) with 3
+  // coherence bins and 3 or 8 strength bins (the benchmark's and the shipped models').
+  if (t.octant_count == 2 && t.coherence_count == 2 && t.strength_count == 2)
+    return QuantizeRowImpl<2, 2, 2>(j11, j12, j22, luma, n, t, out);
+  if (t.octant_count == 2 && t.coherence_count == 2 && t.strength_count == 7)
+    return QuantizeRowImpl<7, 2, 2>(j11, j12, j22, luma, n, t, out);
+  QuantizeRowImpl<-1, -1, -1>(j11, j12, j22, luma, n, t, out);
 }
 
 const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
