@@ -137,6 +137,9 @@ void Axpy(float a, const Image& x, Image& y);
 // The same, and whether every updated y is finite (one pass: the update of a time step and
 // its divergence check).
 bool AxpyAllFinite(float a, const Image& x, Image& y);
+// The same on raw arrays: out[i] = base[i] + a * x[i], i < n (out may be x or base), and
+// whether every out[i] is finite.
+bool UpdateAllFinite(float a, const float* x, const float* base, float* out, std::size_t n);
 // Fails unless a and b have the same width, height and channels.
 void RequireSameShape(const Image& a, const Image& b, const char* what);
 

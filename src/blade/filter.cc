@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <type_traits>
 
@@ -521,21 +520,10 @@ std::vector<Image> FusedSelectFilter(const SelectionConfig& cfg, const std::vect
     }
     p.Rows(y0, y1, sels, pitch, outs, padded, y0);
     if (base == nullptr) return;
-    // The update on the rows just written, as Axpy and AllFinite do it (exponent test).
-    std::uint32_t bad = 0;
-    for (int c = 0; c < channels; ++c) {
-      const std::size_t i0 = std::size_t(y0) * w, i1 = std::size_t(y1) * w;
-      const float* bp = base->plane(c);
-      float* op = outs[c];
-      for (std::size_t i = i0; i < i1; ++i) {
-        const float v = bp[i] + scale * op[i];
-        op[i] = v;
-        std::uint32_t bits;
-        std::memcpy(&bits, &v, sizeof bits);
-        bad |= std::uint32_t((bits & 0x7f800000u) == 0x7f800000u);
-      }
-    }
-    if (bad != 0) all_finite = false;
+    // The update on the rows just written, with AxpyAllFinite's arithmetic.
+    const std::size_t i0 = std::size_t(y0) * w, n = std::size_t(y1 - y0) * w;
+    for (int c = 0; c < channels; ++c)
+      if (!UpdateAllFinite(scale, outs[c] + i0, base->plane(c) + i0, outs[c] + i0, n)) all_finite = false;
   });
   if (finite != nullptr) *finite = all_finite;
   return out;

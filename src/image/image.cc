@@ -284,6 +284,19 @@ void Axpy(float a, const Image& x, Image& y) {
   });
 }
 
+bool UpdateAllFinite(float a, const float* x, const float* base, float* out, std::size_t n) {
+  // The exponent test of AllFinite, branch-free in the same vectorized loop as the update.
+  std::uint32_t bad = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float v = base[i] + a * x[i];
+    out[i] = v;
+    std::uint32_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    bad |= std::uint32_t((bits & 0x7f800000u) == 0x7f800000u);
+  }
+  return bad == 0;
+}
+
 bool AxpyAllFinite(float a, const Image& x, Image& y) {
   RequireSameShape(x, y, "Axpy operands");
   const float* xs = x.data();
@@ -291,16 +304,7 @@ bool AxpyAllFinite(float a, const Image& x, Image& y) {
   std::vector<unsigned char> bad((y.size() + kElementBlock - 1) / kElementBlock, 0);
   unsigned char* flags = bad.data();
   ForEachBlock(y.size(), [=](std::size_t i0, std::size_t i1, int b) {
-    // The exponent test of AllFinite, branch-free in the same vectorized loop as the update.
-    std::uint32_t any = 0;
-    for (std::size_t i = i0; i < i1; ++i) {
-      const float v = ys[i] + a * xs[i];
-      ys[i] = v;
-      std::uint32_t bits;
-      std::memcpy(&bits, &v, sizeof bits);
-      any |= std::uint32_t((bits & 0x7f800000u) == 0x7f800000u);
-    }
-    flags[b] = any != 0;
+    flags[b] = !UpdateAllFinite(a, xs + i0, ys + i0, ys + i0, i1 - i0);
   });
   return std::find(bad.begin(), bad.end(), 1) == bad.end();
 }
