@@ -415,12 +415,18 @@ template void ApplyPlaneReference<double>(const double*, int, int, const std::in
 
 namespace {
 
-// The checks every image-level entry point makes; returns the selection's FilterCount.
-int CheckedFilterCount(const FilterBank& bank, const std::vector<std::int32_t>& sel, const Image& z) {
-  if (sel.size() != z.plane_size()) Fail("selection size does not match the image");
+// The shape checks every image-level entry point makes on a bank (cheap: not the taps'
+// finiteness, which FilterBank::Validate checks once when a model is loaded or built).
+void RequireBankShape(const FilterBank& bank) {
   if (bank.taps.size() != std::size_t(bank.count) * bank.size * bank.size)
     Fail("filter bank has ", bank.taps.size(), " taps, expected ", std::size_t(bank.count) * bank.size * bank.size);
   RequireFootprint(bank.size);
+}
+
+// The checks of the entry points that take a selection; returns the selection's FilterCount.
+int CheckedFilterCount(const FilterBank& bank, const std::vector<std::int32_t>& sel, const Image& z) {
+  if (sel.size() != z.plane_size()) Fail("selection size does not match the image");
+  RequireBankShape(bank);
   const int used = FilterCount(sel.data(), sel.size());
   if (used > bank.count) Fail("filter index ", used - 1, " in the selection, but the bank has ", bank.count, " filters");
   return used;
@@ -470,9 +476,7 @@ std::vector<Image> FusedSelectFilter(const SelectionConfig& cfg, const std::vect
   if (base != nullptr) RequireSameShape(*base, z, "the step's base and input");
   cfg.Validate();
   for (const FilterBank* b : banks) {
-    if (b->taps.size() != std::size_t(b->count) * b->size * b->size)
-      Fail("filter bank has ", b->taps.size(), " taps, expected ", std::size_t(b->count) * b->size * b->size);
-    RequireFootprint(b->size);
+    RequireBankShape(*b);
     // Selection indices are below num_filters() by construction: the kernel needs no scan.
     if (cfg.num_filters() > b->count)
       Fail("the selection defines ", cfg.num_filters(), " filters, but the bank has ", b->count);

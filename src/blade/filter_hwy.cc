@@ -177,6 +177,21 @@ HWY_INLINE void ApplyEight(const float* const* p, int pw, int x, const std::int3
 }
 #endif
 
+#if HWY_TARGET == HWY_AVX2
+// Pixels x .. x + 7 of one plane, their eight lane-sums reduced together by a horizontal-add
+// tree (about 1 instruction per pixel instead of a full reduction each).
+template <int kSize>
+HWY_INLINE void ApplyEightAvx2(const float* HWY_RESTRICT p, int pw, int x, const std::int32_t* HWY_RESTRICT sel,
+                               const float* HWY_RESTRICT padded_taps, float* HWY_RESTRICT out) {
+  const hn::CappedTag<float, 8> d;
+  const int filter_len = kSize * RowLength(kSize);
+  __m256 v[8];
+  for (int i = 0; i < 8; ++i)
+    v[i] = FootprintProducts<kSize>(d, padded_taps + std::size_t(sel[x + i]) * filter_len, p + x + i, pw).raw;
+  StoreLaneSums8(v, out + x);
+}
+#endif
+
 template <int kSize>
 void ApplyRowFixed(const float* HWY_RESTRICT p, int pw, int w, const std::int32_t* HWY_RESTRICT sel,
                    const float* HWY_RESTRICT padded_taps, float* HWY_RESTRICT out) {
@@ -190,15 +205,7 @@ void ApplyRowFixed(const float* HWY_RESTRICT p, int pw, int w, const std::int32_
   float* plane_out = out;
   for (; x + 8 <= w; x += 8) ApplyEight<kSize, 1, 1>(&plane, pw, x, &plane_sel, &filters, &plane_out);
 #elif HWY_TARGET == HWY_AVX2
-  // Eight pixels at a time, their eight lane-sums reduced together by a horizontal-add tree
-  // (about 1 instruction per pixel instead of a full reduction each).
-  for (; x + 8 <= w; x += 8) {
-    __m256 v[8];
-    for (int i = 0; i < 8; ++i)
-      v[i] = FootprintProducts<kSize>(d, padded_taps + std::size_t(sel[x + i]) * filter_len,
-                                      p + x + i, pw).raw;
-    StoreLaneSums8(v, out + x);
-  }
+  for (; x + 8 <= w; x += 8) ApplyEightAvx2<kSize>(p, pw, x, sel, padded_taps, out);
 #endif
   for (; x < w; ++x)
     out[x] = hn::GetLane(hn::SumOfLanes(
@@ -250,21 +257,19 @@ void ApplyRow3Fixed(const float* HWY_RESTRICT r, const float* HWY_RESTRICT g, co
   const float* filters = padded_taps;
   for (; x + 8 <= w; x += 8) ApplyEight<kSize, 3, 1>(planes, pw, x, &plane_sel, &filters, outs);
 #elif HWY_TARGET == HWY_AVX2
-  if (hn::Lanes(d) == 8) {
-    for (; x + 8 <= w; x += 8) {
-      __m256 vr[8], vg[8], vb[8];
-      for (int i = 0; i < 8; ++i) {
-        hn::Vec<decltype(d)> sr, sg, sb;
-        FootprintProducts3<kSize>(d, padded_taps + std::size_t(sel[x + i]) * filter_len, r + x + i,
-                                  g + x + i, b + x + i, pw, sr, sg, sb);
-        vr[i] = sr.raw;
-        vg[i] = sg.raw;
-        vb[i] = sb.raw;
-      }
-      StoreLaneSums8(vr, out_r + x);
-      StoreLaneSums8(vg, out_g + x);
-      StoreLaneSums8(vb, out_b + x);
+  for (; x + 8 <= w; x += 8) {
+    __m256 vr[8], vg[8], vb[8];
+    for (int i = 0; i < 8; ++i) {
+      hn::Vec<decltype(d)> sr, sg, sb;
+      FootprintProducts3<kSize>(d, padded_taps + std::size_t(sel[x + i]) * filter_len, r + x + i,
+                                g + x + i, b + x + i, pw, sr, sg, sb);
+      vr[i] = sr.raw;
+      vg[i] = sg.raw;
+      vb[i] = sb.raw;
     }
+    StoreLaneSums8(vr, out_r + x);
+    StoreLaneSums8(vg, out_g + x);
+    StoreLaneSums8(vb, out_b + x);
   }
 #endif
   for (; x < w; ++x) {
@@ -289,15 +294,9 @@ void ApplyRowPairFixed(const float* HWY_RESTRICT p, int pw, int w, const std::in
   const float* plane = p;
   for (; x + 8 <= w; x += 8) ApplyEight<kSize, 1, 2>(&plane, pw, x, sel, padded_taps, out);
 #elif HWY_TARGET == HWY_AVX2
-  // The single-bank kernel's eight-pixel groups and lane-sum tree, once per bank.
+  // The single-bank kernel's eight-pixel groups, once per bank.
   for (; x + 8 <= w; x += 8)
-    for (int b = 0; b < 2; ++b) {
-      __m256 v[8];
-      for (int i = 0; i < 8; ++i)
-        v[i] = FootprintProducts<kSize>(d, padded_taps[b] + std::size_t(sel[b][x + i]) * filter_len,
-                                        p + x + i, pw).raw;
-      StoreLaneSums8(v, out[b] + x);
-    }
+    for (int b = 0; b < 2; ++b) ApplyEightAvx2<kSize>(p, pw, x, sel[b], padded_taps[b], out[b]);
 #endif
   for (; x < w; ++x)
     for (int b = 0; b < 2; ++b)
