@@ -116,6 +116,50 @@ Image ChanVeseReference(const Image& f, const ChanVeseParams& p,
   return phi_img;
 }
 
+namespace {
+
+// acc - lambda1 (v - a)^2 + lambda2 (v - b)^2: one channel's data term added to the force.
+inline float AddChannelForce(float acc, float v, float a, float b, float l1, float l2) {
+  return acc - l1 * ((v - a) * (v - a)) + l2 * ((v - b) * (v - b));
+}
+
+// One block [i0, i1) of the BLADE update phi += dt / (pi (1 + phi^2)) (mu kappa + force), force
+// = -nu + the data term over kChannels channels, in float like the state and the curvature
+// (double arithmetic and its division took a fifth of a BLADE segmentation); returns the sum
+// of squared steps, in double. Restrict pointers in a plain function: through pointers
+// captured by a lambda the compiler ran its scalar version of the loop.
+template <int kChannels>
+double BladeUpdateBlock(float* __restrict state, const float* __restrict kappa, const float* const* fp,
+                        const std::vector<double>& c1, const std::vector<double>& c2,
+                        const ChanVeseParams& p, std::size_t i0, std::size_t i1) {
+  const float nu = float(p.nu), mu = float(p.mu), l1 = float(p.lambda1), l2 = float(p.lambda2);
+  const float k = float(p.dt / kPi);
+  // Channels 1 and 2 (channel 0 again for gray, where they are not read).
+  const int j1 = kChannels == 3 ? 1 : 0, j2 = kChannels == 3 ? 2 : 0;
+  const float* __restrict f0 = fp[0];
+  const float* __restrict f1 = fp[j1];
+  const float* __restrict f2 = fp[j2];
+  const float a0 = float(c1[0]), b0 = float(c2[0]);
+  const float a1 = float(c1[j1]), b1 = float(c2[j1]);
+  const float a2 = float(c1[j2]), b2 = float(c2[j2]);
+  double change = 0;
+#pragma omp simd reduction(+ : change)
+  for (std::size_t i = i0; i < i1; ++i) {
+    float force = AddChannelForce(-nu, f0[i], a0, b0, l1, l2);
+    if constexpr (kChannels == 3) {
+      force = AddChannelForce(force, f1[i], a1, b1, l1, l2);
+      force = AddChannelForce(force, f2[i], a2, b2, l1, l2);
+    }
+    const float c = state[i];
+    const float step = k / (1 + c * c) * (mu * kappa[i] + force);
+    state[i] = c + step;
+    change += double(step) * step;
+  }
+  return change;
+}
+
+}  // namespace
+
 Image ChanVeseBlade(const Image& f, const Model& model, const ChanVeseParams& p,
                     const std::function<void(int, int)>& on_progress) {
   p.Validate();
@@ -137,48 +181,11 @@ Image ChanVeseBlade(const Image& f, const Model& model, const ChanVeseParams& p,
     Image curvature = EvaluateRhs(model, phi);
     float* ph = phi.data();
     const float* curv = curvature.data();
-    const float* fp[3] = {f.plane(0), channels == 3 ? f.plane(1) : nullptr, channels == 3 ? f.plane(2) : nullptr};
+    const float* fp[3] = {f.plane(0), f.plane(channels == 3 ? 1 : 0), f.plane(channels == 3 ? 2 : 0)};
     ParallelFor(0, blocks, [&](int b) {
       const std::size_t i0 = std::size_t(b) * kBlock, i1 = std::min(size, i0 + kBlock);
-      double change = 0;
-      // force = -nu + the data term -lambda1 |f - c1|^2 + lambda2 |f - c2|^2, a channel at a
-      // time. In float, like the state and the BLADE curvature (double arithmetic and its
-      // division took a fifth of a BLADE segmentation); the change is summed in double. The
-      // step is written out in each loop: a shared lambda kept them from vectorizing.
-      const float nu = float(p.nu), mu = float(p.mu), l1 = float(p.lambda1), l2 = float(p.lambda2);
-      const float k = float(p.dt / kPi);
-      const float a0 = float(c1[0]), b0 = float(c2[0]);
-      // Local restrict pointers: through the captured ones the compiler ran the scalar loop.
-      float* __restrict state = ph;
-      const float* __restrict kappa = curv;
-      const float* __restrict f0 = fp[0];
-      if (channels == 1) {
-#pragma omp simd reduction(+ : change)
-        for (std::size_t i = i0; i < i1; ++i) {
-          const float v0 = f0[i];
-          const float force = -nu - l1 * ((v0 - a0) * (v0 - a0)) + l2 * ((v0 - b0) * (v0 - b0));
-          const float c = state[i];
-          const float step = k / (1 + c * c) * (mu * kappa[i] + force);
-          state[i] = c + step;
-          change += double(step) * step;
-        }
-      } else {
-        const float a1 = float(c1[1]), b1 = float(c2[1]), a2 = float(c1[2]), b2 = float(c2[2]);
-        const float* __restrict f1 = fp[1];
-        const float* __restrict f2 = fp[2];
-#pragma omp simd reduction(+ : change)
-        for (std::size_t i = i0; i < i1; ++i) {
-          const float v0 = f0[i], v1 = f1[i], v2 = f2[i];
-          const float force = -nu - l1 * ((v0 - a0) * (v0 - a0)) + l2 * ((v0 - b0) * (v0 - b0)) -
-                              l1 * ((v1 - a1) * (v1 - a1)) + l2 * ((v1 - b1) * (v1 - b1)) -
-                              l1 * ((v2 - a2) * (v2 - a2)) + l2 * ((v2 - b2) * (v2 - b2));
-          const float c = state[i];
-          const float step = k / (1 + c * c) * (mu * kappa[i] + force);
-          state[i] = c + step;
-          change += double(step) * step;
-        }
-      }
-      partial[b] = change;
+      partial[b] = channels == 1 ? BladeUpdateBlock<1>(ph, curv, fp, c1, c2, p, i0, i1)
+                                 : BladeUpdateBlock<3>(ph, curv, fp, c1, c2, p, i0, i1);
     });
     double change = 0;
     for (double v : partial) change += v;
