@@ -10,7 +10,8 @@ struct QuantizeTables {
   int orientations = 24, strengths = 1, coherences = 1;
   int strength_count = 0, coherence_count = 0, intensity_count = 0;
   float strength[16] = {}, coherence[16] = {}, intensity[16] = {};
-  // Derived by FinishTables so the kernel compares without square roots or divisions:
+  // Derived from the thresholds (by the selection's table setup) so the kernel compares
+  // without square roots or divisions:
   // sqrt(l1) >= t  <=>  l1 >= strength_sq (t^2, or -inf for t <= 0);
   // coherence >= t  <=>  l1 coherence_a >= l2 coherence_b, from r1 (1 - t) >= r2 (1 + t) squared
   // (a = (1 - t)^2, b = (1 + t)^2 for -1 < t <= 1; a = -1 for t > 1; a = 1, b = 0 for t <= -1);
@@ -24,8 +25,6 @@ struct QuantizeTables {
   float octant_tan[8] = {};
 };
 
-// Fills the derived fields from strength[] and coherence[].
-void FinishTables(QuantizeTables& tables);
 
 // Writes out[0, n) from the tensor rows (and the luma row when intensity_count > 0). Every row
 // must be readable, and out writable, up to n rounded up to a multiple of QuantizeRowPadding().

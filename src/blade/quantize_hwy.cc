@@ -18,9 +18,10 @@ namespace hn = hwy::HWY_NAMESPACE;
 //   strength = sqrt(l1), coherence = (sqrt(l1) - sqrt(l2)) / (sqrt(l1) + sqrt(l2)),
 //   orientation bin = floor(atan2(e, d) mod 2 pi / (2 pi) * N): theta = phi / 2 in [0, pi).
 // Bins of strength, coherence and intensity count the thresholds <= value (NaN: bin 0).
-// Strength and coherence are compared in squared form (QuantizeTables), and the two quotients
-// use a refined reciprocal estimate (Newton step, about 1 ulp): one square root per pixel
-// instead of three, and no divisions, which bounded this kernel.
+// Strength and coherence are compared in squared form (QuantizeTables), the orientation bin by
+// comparisons against the bin edges when 8 divides N (else a polynomial atan2), and the
+// quotients use a refined reciprocal estimate (Newton step, about 1 ulp): one square root per
+// pixel and no division.
 // kStrengths, kCoherences, kOctants: the threshold and octant-edge counts when known at compile
 // time (the loops over them unroll and their constants stay in registers), or -1 to read them
 // from the tables.

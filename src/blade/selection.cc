@@ -92,6 +92,9 @@ void SelectionConfig::Validate() const {
   ValidateThresholds(intensity_thresholds, intensities, "intensity");
 }
 
+namespace {
+
+// Fills the tables' derived fields from strength[], coherence[] and the orientation count.
 void FinishTables(QuantizeTables& t) {
   for (int k = 0; k < t.strength_count; ++k) {
     const double v = t.strength[k];
@@ -109,6 +112,8 @@ void FinishTables(QuantizeTables& t) {
     for (int k = 0; k < t.octant_count; ++k) t.octant_tan[k] = float(std::tan(2 * kPi * (k + 1) / t.orientations));
   }
 }
+
+}  // namespace
 
 int OrientationBin(float theta, int n) {
   const double q = std::floor(double(theta) / kPi * n);
