@@ -82,5 +82,24 @@ void BM_RolloutBackward(benchmark::State& state) {
 }
 BENCHMARK(BM_RolloutBackward)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// A shipped model's whole 10-step solve, as `blade eval --cost` times it for kodak4x (the
+// 192x128 LR grid) and at 768x512. Models: 0 tv, 1 pm, 2 ced, 3 ch (models/ in the source tree).
+void BM_ShippedModel(benchmark::State& state) {
+  static const char* const kNames[] = {"tv", "pm", "ced", "ch"};
+  const char* name = kNames[state.range(0)];
+  Model m = LoadModel(std::string(BLADE_SOURCE_DIR) + "/models/" + name + ".blade");
+  Image u = BenchImage(int(state.range(1)));
+  Setup(state, int(state.range(1)), int(state.range(2)), name);
+  RunOptions o;
+  o.steps = 10;
+  o.integrator = m.integrator;
+  for (auto _ : state) benchmark::DoNotOptimize(RunModel(m, u, o).data());
+  state.SetItemsProcessed(state.iterations() * u.plane_size() * o.steps);
+}
+BENCHMARK(BM_ShippedModel)
+    ->ArgsProduct({{0, 1, 2, 3}, {0, 1}, {1, 2}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
 }  // namespace
 }  // namespace blade

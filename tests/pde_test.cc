@@ -8,6 +8,7 @@
 #include "blade/pde.h"
 #include "blade/preset.h"
 #include "ops/dct_float.h"
+#include "pde/pde_simd.h"
 #include "pde/schemes.h"
 #include "test_util.h"
 
@@ -268,6 +269,44 @@ TEST(PdeCed, FastStaysWithinThePlainSchemesConditioningAtIsotropicPoints) {
 INSTANTIATE_TEST_SUITE_P(Pde, FastMatchesPlain,
                          ::testing::Values(Pde::kTv, Pde::kPm, Pde::kCed, Pde::kCh),
                          [](const auto& info) { return PdeName(info.param); });
+
+// The four-row vertical Gaussian kernels against one row at a time, and against a plain double
+// sum: the folded kernel gives ConvColsSymSimd's sums bit for bit (radii 1..4), the streaming
+// kernel the same to float rounding (any radius), on every SIMD target, at widths with tails.
+TEST(GaussianRows, FourRowKernelsMatchOneRowAtATime) {
+  ForEachSimdTarget([&](const std::string& target) {
+    for (int radius : {1, 2, 3, 4, 7, 12}) {
+      std::vector<double> gd = GaussianTaps(radius / 3.0);
+      ASSERT_EQ(int(gd.size()), 2 * radius + 1);
+      const std::vector<float> full(gd.begin(), gd.end());
+      const float* half = full.data() + radius;
+      std::vector<float> padded(full.size() + 6, 0.f);
+      std::copy(full.begin(), full.end(), padded.begin() + 3);
+      for (int w : {5, 16, 37, 100}) {
+        const int rows_in = 2 * radius + 4, stride = w + 64;  // slack past w for the vector reads
+        Image in = RandomImage(stride, rows_in, 1, 11 + radius + w, -1.f, 1.f);
+        std::vector<const float*> rows(rows_in);
+        for (int i = 0; i < rows_in; ++i) rows[i] = in.row(0, i);
+        std::vector<float> sym4(4 * stride), block4(4 * stride), one(stride);
+        float* out_sym4[4] = {&sym4[0], &sym4[stride], &sym4[2 * stride], &sym4[3 * stride]};
+        float* out_block4[4] = {&block4[0], &block4[stride], &block4[2 * stride], &block4[3 * stride]};
+        ConvColsBlock4Simd(rows.data(), padded.data(), radius, w, out_block4);
+        if (radius <= kConvColsSym4MaxRadius) ConvColsSym4Simd(rows.data(), half, radius, w, out_sym4);
+        for (int j = 0; j < 4; ++j) {
+          ConvColsSymSimd(rows.data() + j, half, radius, w, one.data());
+          for (int x = 0; x < w; ++x) {
+            double plain = 0;
+            for (int k = -radius; k <= radius; ++k) plain += gd[k + radius] * in.at(0, x, j + radius + k);
+            ASSERT_NEAR(one[x], plain, 1e-6) << target << " radius " << radius << " w " << w;
+            ASSERT_NEAR(out_block4[j][x], plain, 1e-6) << target << " radius " << radius << " w " << w;
+            if (radius <= kConvColsSym4MaxRadius)
+              ASSERT_EQ(out_sym4[j][x], one[x]) << target << " radius " << radius << " w " << w << " row " << j << " x " << x;
+          }
+        }
+      }
+    }
+  });
+}
 
 // The float DCT of the fast Cahn–Hilliard step against FFTW's REDFT kinds in double (Dct2/Dct3),
 // relative to the largest coefficient, at even, odd and degenerate sizes.

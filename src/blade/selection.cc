@@ -220,7 +220,10 @@ void SelectRows(const SelectionConfig& cfg, const Image& image, const SelectedRo
   // Fused path: per band, the gradient outer products of each needed row are blurred along x
   // into H, then each output row blurs H along y and is quantized straight away.
   const std::vector<float> g(gd.begin(), gd.end());
-  // The layout ConvColsBlock4Simd takes: three zeros, the taps, three zeros.
+  // Radii up to 4 (rho <= 1.33) take the folded four-row kernel (bit for bit ConvColsSymSimd,
+  // in registers); larger ones the streaming kernel, with its layout: three zeros, the taps,
+  // three zeros.
+  const bool folded = R <= kConvColsSym4MaxRadius;
   std::vector<float> g4(g.size() + 6, 0.f);
   std::copy(g.begin(), g.end(), g4.begin() + 3);
   const int bands = (h + kBandRows - 1) / kBandRows;
@@ -276,7 +279,7 @@ void SelectRows(const SelectionConfig& cfg, const Image& image, const SelectedRo
       }
     }
     // Output rows four at a time: each H row loaded once feeds four outputs (2R + 4 loads for
-    // four rows instead of 2R + 1 for each; the vertical pass was bound by these loads).
+    // four rows instead of 2R + 1 for each).
     auto rows_of = [&](int c, int first) {
       const float* Hc = H + std::size_t(c) * rows * wp;
       for (int i = 0; i < int(rows_y.size()); ++i)
@@ -295,7 +298,10 @@ void SelectRows(const SelectionConfig& cfg, const Image& image, const SelectedRo
       for (int c = 0; c < 3; ++c) {
         for (int j = 0; j < 4; ++j) outs[c][j] = V + (std::size_t(c) * 4 + j) * wp;
         rows_of(c, y - R);
-        ConvColsBlock4Simd(rows_y.data(), g4.data(), R, wp, outs[c]);
+        if (folded)
+          ConvColsSym4Simd(rows_y.data(), g.data() + R, R, wp, outs[c]);
+        else
+          ConvColsBlock4Simd(rows_y.data(), g4.data(), R, wp, outs[c]);
       }
       for (int j = 0; j < 4; ++j) quantize(y + j, outs[0][j], outs[1][j], outs[2][j]);
     }

@@ -40,6 +40,11 @@ void ConvColsSymSimd(const float* const* rows, const float* taps, int radius, in
 // padded_taps holds three zeros, all 2R + 1 taps in order, and three zeros.
 void ConvColsBlock4Simd(const float* const* rows, const float* padded_taps, int radius, int w,
                         float* const* out);
+// Four rows of ConvColsSymSimd at once (bit for bit its sums), for radius 1..4: rows as for
+// ConvColsBlock4Simd, taps as for ConvColsSymSimd. Fewer arithmetic operations than
+// ConvColsBlock4Simd, for rows that sit in cache (selection's bands).
+constexpr int kConvColsSym4MaxRadius = 4;
+void ConvColsSym4Simd(const float* const* rows, const float* taps, int radius, int w, float* const* out);
 
 // CED (§3). Weickert–Scharr gradient of the rows up, r, dn (replicate-padded at x) times inv_dx,
 // into the structure-tensor products: j11 = gx^2, j12 = gx gy, j22 = gy^2, or added to them
