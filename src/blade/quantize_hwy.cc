@@ -52,6 +52,29 @@ void QuantizeRowImpl(const float* HWY_RESTRICT j11p, const float* HWY_RESTRICT j
     const auto r = hn::ApproximateReciprocal(v);
     return hn::Mul(r, hn::NegMulAdd(v, r, two));
   };
+  // The tables as local constants: read through `t` inside the loop they would be reloaded
+  // every vector (the int stores to `out` may alias them as far as the compiler knows).
+  using VF = hn::Vec<decltype(df)>;
+  VF strength_sq[16], coherence_a[16], coherence_b[16], intensity[16], octant_tan[8];
+  bool coherence_flat[16];
+  for (int k = 0; k < strength_count; ++k) strength_sq[k] = hn::Set(df, t.strength_sq[k]);
+  for (int k = 0; k < coherence_count; ++k) {
+    coherence_a[k] = hn::Set(df, t.coherence_a[k]);
+    coherence_b[k] = hn::Set(df, t.coherence_b[k]);
+    coherence_flat[k] = t.coherence_flat[k];
+  }
+  const int intensity_count = t.intensity_count;
+  for (int k = 0; k < intensity_count; ++k) intensity[k] = hn::Set(df, t.intensity[k]);
+  for (int k = 0; k < octant_count; ++k) octant_tan[k] = hn::Set(df, t.octant_tan[k]);
+  // The flat index ori + No (sb + Ns (cb + Nc vb)) is summed in float on top of 2^23, where
+  // floats are the integers (indices are below 2^18, so every sum is exact): each threshold
+  // passed adds its bin's stride, and the index is the float's bits less those of 2^23 (one
+  // integer subtraction instead of a conversion with its overflow fix-ups).
+  const auto magic = hn::Set(df, 8388608.f);
+  const auto magic_bits = hn::BitCast(di, magic);
+  const auto strength_step = hn::Set(df, float(t.orientations));
+  const auto coherence_step = hn::Set(df, float(t.orientations * t.strengths));
+  const auto intensity_step = hn::Set(df, float(t.orientations * t.strengths * t.coherences));
   // Row buffers are padded to a multiple of the widest vector, so no tail loop is needed.
   for (int x = 0; x < n; x += lanes) {
     const auto j11 = hn::LoadU(df, j11p + x), j12 = hn::LoadU(df, j12p + x),
@@ -82,7 +105,7 @@ void QuantizeRowImpl(const float* HWY_RESTRICT j11p, const float* HWY_RESTRICT j
       const auto mn = hn::IfThenElse(hn::Gt(mx, zero), hn::Min(ax, e1), hn::Set(df, -1.f));
       auto j = zero;
       for (int k = 0; k < octant_count; ++k)
-        j = hn::Add(j, hn::IfThenElseZero(hn::Ge(mn, hn::Mul(hn::Set(df, t.octant_tan[k]), mx)), one));
+        j = hn::Add(j, hn::IfThenElseZero(hn::Ge(mn, hn::Mul(octant_tan[k], mx)), one));
       const auto q = hn::IfThenElse(swap, hn::Sub(hn::Set(df, float(2 * m - 1)), j), j);
       const auto half_bin = hn::IfThenElse(left, hn::Sub(hn::Set(df, float(4 * m - 1)), q), q);
       ori = hn::Add(half_bin, hn::IfThenElseZero(lower, hn::Set(df, float(4 * m))));
@@ -110,26 +133,22 @@ void QuantizeRowImpl(const float* HWY_RESTRICT j11p, const float* HWY_RESTRICT j
       ori = hn::Min(hn::Floor(hn::IfThenElseZero(q_ok, q)), max_ori);
     }
 
-    auto sb = zero, cb = zero, vb = zero;
+    auto index = hn::Add(ori, magic);
     for (int k = 0; k < strength_count; ++k)
-      sb = hn::Add(sb, hn::IfThenElseZero(hn::Ge(l1c, hn::Set(df, t.strength_sq[k])), one));
+      index = hn::Add(index, hn::IfThenElseZero(hn::Ge(l1c, strength_sq[k]), strength_step));
     for (int k = 0; k < coherence_count; ++k) {
       // Where l1 = 0 (so l2 = 0) the comparison holds, and the coherence is 0 there: count such
       // pixels only for thresholds t <= 0.
-      auto counted = hn::Ge(hn::Mul(l1c, hn::Set(df, t.coherence_a[k])), hn::Mul(l2, hn::Set(df, t.coherence_b[k])));
-      if (!t.coherence_flat[k]) counted = hn::And(counted, l1_pos);
-      cb = hn::Add(cb, hn::IfThenElseZero(counted, one));
+      auto counted = hn::Ge(hn::Mul(l1c, coherence_a[k]), hn::Mul(l2, coherence_b[k]));
+      if (!coherence_flat[k]) counted = hn::And(counted, l1_pos);
+      index = hn::Add(index, hn::IfThenElseZero(counted, coherence_step));
     }
-    if (t.intensity_count > 0) {
+    if (intensity_count > 0) {
       const auto v = hn::LoadU(df, luma + x);
-      for (int k = 0; k < t.intensity_count; ++k)
-        vb = hn::Add(vb, hn::IfThenElseZero(hn::Le(hn::Set(df, t.intensity[k]), v), one));
+      for (int k = 0; k < intensity_count; ++k)
+        index = hn::Add(index, hn::IfThenElseZero(hn::Le(intensity[k], v), intensity_step));
     }
-    // index = ori + No (sb + Ns (cb + Nc vb)); exact in float (indices < 2^24).
-    const auto inner = hn::MulAdd(hn::Set(df, float(t.coherences)), vb, cb);
-    const auto mid = hn::MulAdd(hn::Set(df, float(t.strengths)), inner, sb);
-    const auto index = hn::MulAdd(hn::Set(df, float(t.orientations)), mid, ori);
-    hn::StoreU(hn::ConvertTo(di, index), di, out + x);
+    hn::StoreU(hn::Sub(hn::BitCast(di, index), magic_bits), di, out + x);
   }
 }
 
