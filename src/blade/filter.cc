@@ -27,8 +27,8 @@ void PadRow(const T* z, int w, int h, int r, int py, T* dst) {
 // Copy of a plane extended by r replicated pixels on every side: reads in the kernels below are
 // then plain pointer offsets, with no border branches.
 // `slack` zeroed elements follow the last row (for vector reads past a footprint's end).
-template <typename T>
-void PadReplicateInto(const T* z, int w, int h, int r, int slack, std::vector<T>& p) {
+template <typename T, class Alloc>
+void PadReplicateInto(const T* z, int w, int h, int r, int slack, std::vector<T, Alloc>& p) {
   const int pw = w + 2 * r, ph = h + 2 * r;
   p.resize(std::size_t(pw) * ph + slack);
   std::fill(p.end() - slack, p.end(), T(0));
@@ -132,7 +132,7 @@ int FilterCount(const std::int32_t* sel, std::size_t n) {
 }
 
 // Each filter's rows zero-padded to row_len floats (the SIMD kernels' layout).
-void PadFilterRows(const float* taps, int count, int size, int row_len, std::vector<float>& padded) {
+void PadFilterRows(const float* taps, int count, int size, int row_len, AlignedVector<float>& padded) {
   padded.assign(std::size_t(count) * size * row_len, 0.f);
   for (int k = 0; k < count; ++k)
     for (int dy = 0; dy < size; ++dy)
@@ -182,7 +182,8 @@ PreparedFilters PrepareFilters(const float* const* z, int channels, int w, int h
   const int r = size / 2, row_len = SimdFilterRowLength(size);
   p.pw = w + 2 * r;
   // Per calling thread, reused across calls: fresh large buffers cost page faults every step.
-  thread_local std::vector<float> padded[2], pads[3];
+  // Aligned: the kernel's whole-row tap loads then never straddle cache lines.
+  thread_local AlignedVector<float> padded[2], pads[3];
   for (int b = 0; b < banks; ++b) {
     PadFilterRows(taps[b], count[b], size, row_len, padded[b]);
     p.filters[b] = padded[b].data();
@@ -239,7 +240,7 @@ void ApplyPlaneBackwardSimd(const float* z, int w, int h, const std::int32_t* se
   if (std::size_t(pw) * ph > std::numeric_limits<std::uint32_t>::max())
     Fail("image of ", w, "x", h, " is too large for the filter gradient (at most 2^32 padded pixels)");
   const int count = FilterCount(sel, pixels);
-  thread_local std::vector<float> pad, padded, gs, dpad;
+  thread_local AlignedVector<float> pad, padded, gs, dpad;
   thread_local std::vector<std::uint32_t> start, offsets;
   PadReplicateInto(z, w, h, r, kSimdBackwardSlack, pad);
   start.assign(std::size_t(count) + 1, 0);
@@ -513,7 +514,7 @@ std::vector<Image> FusedSelectFilter(const SelectionConfig& cfg, const std::vect
   SelectRows(cfg, z, [&](int y0, int y1, const std::int32_t* sel, std::size_t pitch) {
     const std::int32_t* sels[2] = {sel, sel};
     // Padded rows y0 .. y1 + 2r of each plane (image rows y0 - r .. y1 + r - 1, clamped).
-    thread_local std::vector<float> band[3];
+    thread_local AlignedVector<float> band[3];
     const float* padded[3] = {};
     const int rows = y1 - y0 + 2 * r;
     for (int c = 0; c < channels; ++c) {

@@ -233,8 +233,9 @@ void SelectRows(const SelectionConfig& cfg, const Image& image, const SelectedRo
     // A product row with its half-sample symmetric halo, and room for the vector kernel to
     // read R past the padded width (those outputs are discarded).
     const int lw = wp + 2 * R;
-    thread_local std::vector<float> buffer;
-    thread_local std::vector<std::int32_t> out;  // the band's indices, rows wp apart
+    // Aligned, with rows a whole number of vectors apart: the vector loads never straddle lines.
+    thread_local AlignedVector<float> buffer;
+    thread_local AlignedVector<std::int32_t> out;  // the band's indices, rows wp apart
     thread_local std::vector<const float*> rows_y;  // rows y - R .. y + R + 3 of H
     rows_y.resize(2 * R + 4);
     buffer.resize(3 * std::size_t(rows) * wp + 3 * std::size_t(lw) + 13 * std::size_t(wp));
