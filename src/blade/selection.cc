@@ -194,7 +194,8 @@ void SelectRows(const SelectionConfig& cfg, const Image& image, const SelectedRo
   } else {
     planes.push_back(intensity_plane);
   }
-  const int pad = QuantizeRowPadding();
+  // Rows padded to whole vectors of the quantization kernel and of ConvRowSymAlignedSimd.
+  const int pad = std::max(QuantizeRowPadding(), 16);
   const int wp = (w + pad - 1) / pad * pad;
   const std::vector<double> gd = GaussianTaps(cfg.rho);
   const int R = int(gd.size()) / 2;
@@ -230,9 +231,11 @@ void SelectRows(const SelectionConfig& cfg, const Image& image, const SelectedRo
   ParallelFor(0, bands, [&](int band) {
     const int y0 = band * kBandRows, y1 = std::min(h, y0 + kBandRows);
     const int lo = std::max(0, y0 - R), hi = std::min(h, y1 + R), rows = hi - lo;
-    // A product row with its half-sample symmetric halo, and room for the vector kernel to
-    // read R past the padded width (those outputs are discarded).
-    const int lw = wp + 2 * R;
+    // A product row with its half-sample symmetric halo, in a margin of whole vectors (so the
+    // row starts 64-byte aligned, for ConvRowSymAlignedSimd) that leaves room for the vector
+    // kernel to read past the padded width (those outputs are discarded).
+    const int margin = (R + 15) / 16 * 16;
+    const int lw = wp + 2 * margin;
     // Aligned, with rows a whole number of vectors apart: the vector loads never straddle lines.
     thread_local AlignedVector<float> buffer;
     thread_local AlignedVector<std::int32_t> out;  // the band's indices, rows wp apart
@@ -245,7 +248,7 @@ void SelectRows(const SelectionConfig& cfg, const Image& image, const SelectedRo
     float* V = line + 3 * std::size_t(lw);  // 3 components x 4 rows
     float* lrow = V + 12 * std::size_t(wp);
     for (int yy = lo; yy < hi; ++yy) {
-      float* p11 = line + R;
+      float* p11 = line + margin;
       float* p12 = p11 + lw;
       float* p22 = p12 + lw;
       for (std::size_t i = 0; i < planes.size(); ++i) {
@@ -269,13 +272,13 @@ void SelectRows(const SelectionConfig& cfg, const Image& image, const SelectedRo
         if (w > 1) border(w - 1, 0.5f * (r[w - 1] - r[w - 2]));
       }
       for (int c = 0; c < 3; ++c) {
-        float* p = line + c * lw + R;
+        float* p = line + c * lw + margin;
         for (int k = 1; k <= R; ++k) {
           p[-k] = p[ExtendIndex(-k, w, Boundary::kHalfSymmetric)];
           p[w - 1 + k] = p[ExtendIndex(w - 1 + k, w, Boundary::kHalfSymmetric)];
         }
         float* dst = H + (std::size_t(c) * rows + (yy - lo)) * wp;
-        ConvRowSymSimd(p, g.data() + R, R, wp, dst);
+        ConvRowSymAlignedSimd(p, g.data() + R, R, wp, dst);
         std::fill(dst + w, dst + wp, 0.f);
       }
     }
