@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "blade/image.h"
 #include "blade/parallel.h"
 #include "pde/pde_simd.h"
 
@@ -15,7 +16,7 @@ namespace blade {
 // flux(up, r, dn, fx, fy) computes the face fluxes of row n from the old rows n-1, n, n+1
 // (replicate at the ends; each padded with replicate ghosts at -1 and w, see pde_simd.h), with
 // fx = 0 on the right border (it sees r[w] = r[w-1]) and fy = 0 on the last row (dn = r).
-// Rows are processed top-down in bands. Each band first reads the old rows next to it (saved
+// Rows are processed top-down in bands, one per thread. Each band first reads the old rows next to it (saved
 // before any band starts), then keeps the old rows it still needs in a ring of three padded
 // copies, so it can overwrite u in place. Every pixel gets the same arithmetic whatever the
 // banding or thread count.
@@ -23,19 +24,22 @@ class FluxBands {
  public:
   template <class Flux>
   void Step(float* p, int w, int h, float rate, const Flux& flux) {
-    const int bands = (h + kBandRows - 1) / kBandRows;
+    // One band per thread: each is one top-down pass, so only the band edges need saved rows
+    // (a serial copy before the parallel pass), however tall the image.
+    const int bands = std::clamp(NumThreads(), 1, h);
+    const int band_rows = (h + bands - 1) / bands;
     const std::size_t ws = std::size_t(w);
     halo_.resize(std::size_t(bands) * 3 * ws);
     auto clamp = [h](int k) { return std::clamp(k, 0, h - 1); };
     for (int i = 0; i < bands; ++i) {
-      const int y0 = i * kBandRows, y1 = std::min(h, y0 + kBandRows);
+      const int y0 = std::min(h, i * band_rows), y1 = std::min(h, y0 + band_rows);
       float* halo = halo_.data() + std::size_t(i) * 3 * ws;
       std::memcpy(halo, p + clamp(y0 - 2) * ws, ws * sizeof(float));
       std::memcpy(halo + ws, p + clamp(y0 - 1) * ws, ws * sizeof(float));
       std::memcpy(halo + 2 * ws, p + clamp(y1) * ws, ws * sizeof(float));
     }
     ParallelFor(0, bands, [&](int i) {
-      const int y0 = i * kBandRows, y1 = std::min(h, y0 + kBandRows);
+      const int y0 = std::min(h, i * band_rows), y1 = std::min(h, y0 + band_rows);
       const float* halo = halo_.data() + std::size_t(i) * 3 * ws;
       // Old row k (clamped): rows of this band are read before the band overwrites them.
       auto old_row = [&](int k) -> const float* {
@@ -76,15 +80,15 @@ class FluxBands {
   }
 
  private:
-  static constexpr int kBandRows = 32;
   static constexpr int kLead = 16;  // floats before x = 0 in each scratch row
 
   // Six padded rows: three old rows of u, fx, fy and the fy of the row above.
   struct Scratch {
-    std::vector<float> buf;
+    // Aligned, rows a whole number of cache lines apart: row x = 0 starts on a line.
+    AlignedVector<float> buf;
     std::size_t stride = 0;
     void Resize(int w) {
-      const std::size_t need = std::size_t(w) + kLead + kSimdOverrun;
+      const std::size_t need = (std::size_t(w) + kLead + kSimdOverrun + 15) / 16 * 16;
       if (stride < need) {
         stride = need;
         buf.assign(6 * stride, 0.f);  // values past w stay finite
