@@ -312,7 +312,7 @@ TEST(GaussianRows, FourRowKernelsMatchOneRowAtATime) {
 // and both match a plain double sum, on every SIMD target.
 TEST(GaussianRows, AlignedRowKernelMatchesTheUnalignedOne) {
   ForEachSimdTarget([&](const std::string& target) {
-    for (int radius : {1, 2, 3, 4, 6}) {
+    for (int radius : {1, 2, 3, 4, 6, 12, 15, 17}) {
       const std::vector<double> gd = GaussianTaps(radius / 3.0);
       const std::vector<float> full(gd.begin(), gd.end());
       const float* half = full.data() + radius;

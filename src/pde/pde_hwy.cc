@@ -150,7 +150,7 @@ void ConvRowSym(const float* HWY_RESTRICT p, const float* HWY_RESTRICT taps, int
 }
 
 #if HWY_TARGET == HWY_AVX3
-// ConvRowSym for radius kRadius <= 16 from 64-byte aligned vectors: each shifted input is a
+// ConvRowSym for radius kRadius <= 15 from 64-byte aligned vectors: each shifted input is a
 // valignd of two aligned loads instead of an unaligned load, which straddles two cache lines
 // (two loads' worth) whenever it is not aligned. The same adds and multiply-adds in the same
 // order, so bit for bit ConvRowSym's sums.
@@ -180,13 +180,10 @@ HWY_INLINE void ConvRowSymAlignedFixed(const float* HWY_RESTRICT p, const float*
 void ConvRowSymAligned(const float* HWY_RESTRICT p, const float* HWY_RESTRICT taps, int radius, int w,
                        float* HWY_RESTRICT out) {
 #if HWY_TARGET == HWY_AVX3
-  switch (radius) {
-    case 1: return ConvRowSymAlignedFixed<1>(p, taps, w, out);
-    case 2: return ConvRowSymAlignedFixed<2>(p, taps, w, out);
-    case 3: return ConvRowSymAlignedFixed<3>(p, taps, w, out);
-    case 4: return ConvRowSymAlignedFixed<4>(p, taps, w, out);
-    default: break;
-  }
+  if ([&]<int... R>(std::integer_sequence<int, R...>) {
+        return ((radius == R + 1 ? (ConvRowSymAlignedFixed<R + 1>(p, taps, w, out), true) : false) || ...);
+      }(std::make_integer_sequence<int, kConvRowSymAlignedMaxRadius>()))
+    return;
 #endif
   ConvRowSym(p, taps, radius, w, out);
 }

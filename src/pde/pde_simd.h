@@ -32,7 +32,8 @@ void FluxUpdateRowSimd(const float* u, const float* fx, const float* fy, const f
 // [0, w); p padded to radius R.
 void ConvRowSymSimd(const float* p, const float* taps, int radius, int w, float* out);
 // The same (bit for bit) for 64-byte aligned p and out and w a multiple of 16, with 16 floats
-// readable before p and w + 16 from it: faster with AVX-512 for radius <= 4.
+// readable before p and w + 16 from it: faster with AVX-512 for radius <= 15.
+constexpr int kConvRowSymAlignedMaxRadius = 15;
 void ConvRowSymAlignedSimd(const float* p, const float* taps, int radius, int w, float* out);
 // The same along y: rows[R + k] is row y + k (already extended), read on [0, w) only (they may
 // be image rows without slack); out[x] on [0, w).
