@@ -414,6 +414,16 @@ TEST(BladeFilter, SelectFilterUpdateEqualsAxpyOfTheSeparatePasses) {
       for (std::size_t i = 0; i < expected.size(); ++i) ASSERT_EQ(fused.data()[i], expected.data()[i]) << i;
       SelectFilterUpdate(cfg, bank, z, base, 3e38f, &finite);
       EXPECT_FALSE(finite);
+      // With the bank padded once (as RunModel does): the same image; and a padded bank whose
+      // taps were resized since is refused.
+      const PaddedBank padded(bank);
+      Image fused_padded = SelectFilterUpdate(cfg, padded, z, base, 0.3f, &finite);
+      for (std::size_t i = 0; i < expected.size(); ++i)
+        ASSERT_EQ(fused_padded.data()[i], expected.data()[i]) << i;
+      FilterBank grown = bank;
+      const PaddedBank stale(grown);
+      grown.taps.resize(grown.taps.size() + 25);
+      EXPECT_THROW(SelectFilterUpdate(cfg, stale, z, base, 0.3f, &finite), Error);
 
       Model m = RandomModel(ModelForm::kDirect, 3);
       for (Integrator integrator : {Integrator::kEuler, Integrator::kMidpoint}) {

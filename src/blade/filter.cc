@@ -171,7 +171,8 @@ struct PreparedFilters {
 // pixel's filter is read once for all of them; or two banks (taps[b], count[b] filters used)
 // filter one plane in one pass, sharing its reads.
 PreparedFilters PrepareFilters(const float* const* z, int channels, int w, int h, int banks,
-                               const int* count, const float* const* taps, int size, bool pad_planes = true) {
+                               const int* count, const float* const* taps, int size, bool pad_planes = true,
+                               const float* const* prepadded = nullptr) {
   if (channels != 1 && channels != 3) Fail("filtering ", channels, " planes at once (1 or 3 supported)");
   if (banks != 1 && !(banks == 2 && channels == 1)) Fail("two banks at once only for one plane");
   PreparedFilters p;
@@ -185,6 +186,10 @@ PreparedFilters PrepareFilters(const float* const* z, int channels, int w, int h
   // Aligned: the kernel's whole-row tap loads then never straddle cache lines.
   thread_local AlignedVector<float> padded[2], pads[3];
   for (int b = 0; b < banks; ++b) {
+    if (prepadded != nullptr) {
+      p.filters[b] = prepadded[b];
+      continue;
+    }
     PadFilterRows(taps[b], count[b], size, row_len, padded[b]);
     p.filters[b] = padded[b].data();
   }
@@ -471,7 +476,8 @@ namespace {
 // SelectAndFilter, and with `base`: each filtered band replaced at once (while in cache) by
 // base + scale * filtered, its finiteness ANDed into *finite (if given).
 std::vector<Image> FusedSelectFilter(const SelectionConfig& cfg, const std::vector<const FilterBank*>& banks,
-                                     const Image& z, const Image* base, float scale, bool* finite) {
+                                     const Image& z, const Image* base, float scale, bool* finite,
+                                     const float* prepadded = nullptr) {
   if (banks.empty() || banks.size() > 2) Fail("select-and-filter takes one or two filter banks");
   if (base != nullptr && banks.size() != 1) Fail("an update step takes one filter bank");
   if (base != nullptr) RequireSameShape(*base, z, "the step's base and input");
@@ -501,7 +507,8 @@ std::vector<Image> FusedSelectFilter(const SelectionConfig& cfg, const std::vect
     taps[b] = banks[b]->taps.data();
   }
   // Each band pads its own rows (below), while they are in cache, instead of a whole-image copy.
-  const PreparedFilters p = PrepareFilters(planes, channels, w, h, nb, count, taps, banks[0]->size, false);
+  const PreparedFilters p = PrepareFilters(planes, channels, w, h, nb, count, taps, banks[0]->size, false,
+                                           prepadded != nullptr ? &prepadded : nullptr);
   const int r = banks[0]->size / 2;
   std::vector<Image> out;
   float* outs[6] = {};
@@ -544,6 +551,18 @@ std::vector<Image> SelectAndFilter(const SelectionConfig& cfg, const std::vector
 Image SelectFilterUpdate(const SelectionConfig& cfg, const FilterBank& bank, const Image& z, const Image& base,
                          float scale, bool* finite) {
   return std::move(FusedSelectFilter(cfg, {&bank}, z, &base, scale, finite)[0]);
+}
+
+PaddedBank::PaddedBank(const FilterBank& filters) : bank(filters) {
+  RequireBankShape(bank);
+  PadFilterRows(bank.taps.data(), bank.count, bank.size, SimdFilterRowLength(bank.size), taps);
+}
+
+Image SelectFilterUpdate(const SelectionConfig& cfg, const PaddedBank& bank, const Image& z, const Image& base,
+                         float scale, bool* finite) {
+  if (bank.taps.size() != bank.bank.taps.size() / bank.bank.size * SimdFilterRowLength(bank.bank.size))
+    Fail("the padded filter bank no longer matches its bank (its taps were resized)");
+  return std::move(FusedSelectFilter(cfg, {&bank.bank}, z, &base, scale, finite, bank.taps.data())[0]);
 }
 
 }  // namespace blade

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "blade/error.h"
 #include "blade/ops.h"
@@ -187,17 +188,19 @@ Image RunModel(const Model& model, const Image& u0, const RunOptions& o) {
   // filtering (SelectFilterUpdate), so the right-hand side is never a whole image.
   const bool fused = model.form == ModelForm::kDirect && o.extra_terms.empty();
   const SelectionConfig& rule = model.banks[0].selection;
-  const FilterBank& bank = model.banks[0].filters;
+  // The padded filter table once per run, not once per step.
+  std::optional<PaddedBank> bank;
+  if (fused) bank.emplace(model.banks[0].filters);
   Image u = u0.Copy();
   if (o.on_frame) o.on_frame(0, u);
   for (int k = 1; k <= steps; ++k) {
     bool finite;
     if (fused) {
       if (o.integrator == Integrator::kEuler) {
-        u = SelectFilterUpdate(rule, bank, u, u, float(dt), &finite);
+        u = SelectFilterUpdate(rule, *bank, u, u, float(dt), &finite);
       } else {
-        Image half = SelectFilterUpdate(rule, bank, u, u, float(dt / 2), nullptr);
-        u = SelectFilterUpdate(rule, bank, half, u, float(dt), &finite);
+        Image half = SelectFilterUpdate(rule, *bank, u, u, float(dt / 2), nullptr);
+        u = SelectFilterUpdate(rule, *bank, half, u, float(dt), &finite);
       }
     } else if (o.integrator == Integrator::kEuler) {
       finite = AxpyAllFinite(float(dt), rhs(u), u);
