@@ -749,7 +749,7 @@ TEST(BladeThreads, ResultsDoNotDependOnTheThreadCount) {
   RunOptions o;
   o.steps = 3;
   o.dt = 0.1;
-  std::vector<std::vector<std::int32_t>> sels;
+  std::vector<std::vector<std::int32_t>> sels, wide_sels;
   std::vector<Image> runs;
   // Backward passes on a small image (one reduction chunk) and a large one (several).
   const Image big = testing::SyntheticScene(300, 250);
@@ -766,6 +766,17 @@ TEST(BladeThreads, ResultsDoNotDependOnTheThreadCount) {
       tap_grads.push_back(std::move(dtaps));
     }
     sels.push_back(Select(direct.banks[0].selection, u));
+    // rho 4 (CED's): the streaming vertical kernel, whose four-row blocks must not move with
+    // the banding (150 rows are 3 bands on one thread, 4 on two and four).
+    // Many narrow bins with thresholds fitted on this image, so that a last-bit change of the
+    // smoothed tensor would move some pixels to another bin.
+    SelectionConfig wide;
+    wide.rho = 4;
+    wide.orientations = 64;
+    wide.strengths = 16;
+    wide.coherences = 16;
+    FitThresholds(wide, {&u});
+    wide_sels.push_back(Select(wide, u));
     runs.push_back(ApplyFilters(direct.banks[0].filters, sels.back(), u));
     runs.push_back(RunModel(direct, u, o));
     runs.push_back(RunModel(flux, u, o));
@@ -773,6 +784,7 @@ TEST(BladeThreads, ResultsDoNotDependOnTheThreadCount) {
   SetNumThreads(threads);
   for (int k = 1; k < 3; ++k) {
     EXPECT_EQ(sels[k], sels[0]);
+    EXPECT_EQ(wide_sels[k], wide_sels[0]);
     for (int j = 0; j < 5; ++j) EXPECT_EQ(MaxAbsDifference(runs[5 * k + j], runs[j]), 0.0) << k << " " << j;
     for (int j = 0; j < 2; ++j) EXPECT_EQ(tap_grads[2 * k + j], tap_grads[j]) << k << " " << j;
   }

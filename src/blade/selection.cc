@@ -144,7 +144,7 @@ QuantizeTables MakeTables(const SelectionConfig& cfg) {
   return t;
 }
 
-// Rows of selection are computed in bands of this many rows, each band independently (its
+// Rows of selection are computed in bands of up to this many rows, each band independently (its
 // tensor rows plus a halo of the blur radius), so the working set stays in cache and the
 // result does not depend on the thread count.
 constexpr int kBandRows = 64;
@@ -227,9 +227,16 @@ void SelectRows(const SelectionConfig& cfg, const Image& image, const SelectedRo
   const bool folded = R <= kConvColsSym4MaxRadius;
   std::vector<float> g4(g.size() + 6, 0.f);
   std::copy(g.begin(), g.end(), g4.begin() + 3);
-  const int bands = (h + kBandRows - 1) / kBandRows;
+  // Bands of at most kBandRows rows, their count rounded up to a multiple of the thread count
+  // (a 192-row image is 4 bands of 48 on two threads, not 3 of 64, one thread idle a third of
+  // the time). Band heights are multiples of 4, so every band's four-row blocks start on the
+  // same rows whatever the banding: the results do not depend on the thread count.
+  const int threads = std::max(1, NumThreads());
+  const int bands = std::max(1, ((h + kBandRows - 1) / kBandRows + threads - 1) / threads * threads);
+  const int band_rows = ((h + bands - 1) / bands + 3) / 4 * 4;
   ParallelFor(0, bands, [&](int band) {
-    const int y0 = band * kBandRows, y1 = std::min(h, y0 + kBandRows);
+    const int y0 = std::min(h, band * band_rows), y1 = std::min(h, y0 + band_rows);
+    if (y0 == y1) return;
     const int lo = std::max(0, y0 - R), hi = std::min(h, y1 + R), rows = hi - lo;
     // A product row with its half-sample symmetric halo, in a margin of whole vectors (so the
     // row starts 64-byte aligned, for ConvRowSymAlignedSimd) that leaves room for the vector
@@ -242,7 +249,7 @@ void SelectRows(const SelectionConfig& cfg, const Image& image, const SelectedRo
     thread_local std::vector<const float*> rows_y;  // rows y - R .. y + R + 3 of H
     rows_y.resize(2 * R + 4);
     buffer.resize(3 * std::size_t(rows) * wp + 3 * std::size_t(lw) + 13 * std::size_t(wp));
-    out.resize(std::size_t(kBandRows) * wp);
+    out.resize(std::size_t(band_rows) * wp);
     float* H = buffer.data();
     float* line = H + 3 * std::size_t(rows) * wp;
     float* V = line + 3 * std::size_t(lw);  // 3 components x 4 rows
