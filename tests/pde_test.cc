@@ -271,8 +271,9 @@ INSTANTIATE_TEST_SUITE_P(Pde, FastMatchesPlain,
                          [](const auto& info) { return PdeName(info.param); });
 
 // The four-row vertical Gaussian kernels against one row at a time, and against a plain double
-// sum: the folded kernel gives ConvColsSymSimd's sums bit for bit (radii 1..4), the streaming
-// kernel the same to float rounding (any radius), on every SIMD target, at widths with tails.
+// sum: the folded kernel gives ConvColsSymSimd's sums bit for bit (radii 1..4, whole vectors),
+// the streaming kernel the same to float rounding (any radius), on every SIMD target, at
+// widths with and without tails.
 TEST(GaussianRows, FourRowKernelsMatchOneRowAtATime) {
   ForEachSimdTarget([&](const std::string& target) {
     for (int radius : {1, 2, 3, 4, 7, 12}) {
@@ -282,7 +283,7 @@ TEST(GaussianRows, FourRowKernelsMatchOneRowAtATime) {
       const float* half = full.data() + radius;
       std::vector<float> padded(full.size() + 6, 0.f);
       std::copy(full.begin(), full.end(), padded.begin() + 3);
-      for (int w : {5, 16, 37, 100}) {
+      for (int w : {5, 16, 37, 100, 112}) {
         const int rows_in = 2 * radius + 4, stride = w + 64;  // slack past w for the vector reads
         Image in = RandomImage(stride, rows_in, 1, 11 + radius + w, -1.f, 1.f);
         std::vector<const float*> rows(rows_in);
@@ -299,8 +300,12 @@ TEST(GaussianRows, FourRowKernelsMatchOneRowAtATime) {
             for (int k = -radius; k <= radius; ++k) plain += gd[k + radius] * in.at(0, x, j + radius + k);
             ASSERT_NEAR(one[x], plain, 1e-6) << target << " radius " << radius << " w " << w;
             ASSERT_NEAR(out_block4[j][x], plain, 1e-6) << target << " radius " << radius << " w " << w;
-            if (radius <= kConvColsSym4MaxRadius)
+            // Bit for bit where ConvColsSymSimd is all vectors (its scalar tail, at widths
+            // that are not whole vectors, may contract differently, e.g. in the ASan build).
+            if (radius <= kConvColsSym4MaxRadius && w % 16 == 0)
               ASSERT_EQ(out_sym4[j][x], one[x]) << target << " radius " << radius << " w " << w << " row " << j << " x " << x;
+            else if (radius <= kConvColsSym4MaxRadius)
+              ASSERT_NEAR(out_sym4[j][x], plain, 1e-6) << target << " radius " << radius << " w " << w;
           }
         }
       }

@@ -16,9 +16,9 @@ namespace blade {
 // flux(up, r, dn, fx, fy) computes the face fluxes of row n from the old rows n-1, n, n+1
 // (replicate at the ends; each padded with replicate ghosts at -1 and w, see pde_simd.h), with
 // fx = 0 on the right border (it sees r[w] = r[w-1]) and fy = 0 on the last row (dn = r).
-// Rows are processed top-down in bands, one per thread. Each band first reads the old rows next to it (saved
-// before any band starts), then keeps the old rows it still needs in a ring of three padded
-// copies, so it can overwrite u in place. Every pixel gets the same arithmetic whatever the
+// Rows are processed top-down in bands, one per thread. Each band first reads the old rows
+// next to it (saved before any band starts), then keeps the old rows it still needs in a ring
+// of three padded copies, so it can overwrite u in place. Every pixel gets the same arithmetic whatever the
 // banding or thread count.
 class FluxBands {
  public:

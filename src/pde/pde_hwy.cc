@@ -1,14 +1,14 @@
 // Highway (runtime dispatch) row kernels of the fast reference-solver steps (see pde_simd.h).
 #include "pde/pde_simd.h"
 
-#include "blade/error.h"
-
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <type_traits>
 #include <utility>
+
+#include "blade/error.h"
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "pde/pde_hwy.cc"
@@ -230,9 +230,10 @@ void ConvColsBlock4(const float* const* rows, const float* HWY_RESTRICT padded_t
 // Four output rows at once for radius R <= 4, each the same folded sum as ConvColsSym (so bit
 // for bit its result): out[j] = t[0] in[j + R] + sum_{k=1..R} t[k] (in[j + R - k] + in[j + R + k]),
 // in[i] = rows[i]. The 2R + 4 input vectors are loaded once into registers for the four rows;
-// folding then needs 4 multiplies or multiply-adds and 3 adds per output vector where
-// ConvColsBlock4 needs 10 multiply-adds (the bound with AVX-512 on Zen 4, whose 512-bit
-// multiply-adds take both multiply-add pipes, while the adds go to the two add pipes).
+// folding then needs R + 1 multiplies or multiply-adds and R adds per output vector where
+// ConvColsBlock4 needs 2R + 4 multiply-adds (10 against 4 + 3 at rho 1). Multiply-adds are
+// the bound with AVX-512 on Zen 4, whose 512-bit multiply-adds take both multiply-add pipes,
+// while the adds go to the two add pipes.
 template <int kRadius, int kVec>
 HWY_INLINE void ConvColsSym4Fixed(const float* const* rows, const float* HWY_RESTRICT taps, int x,
                                   float* const* out) {

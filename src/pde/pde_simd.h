@@ -44,7 +44,9 @@ void ConvColsSymSimd(const float* const* rows, const float* taps, int radius, in
 // padded_taps holds three zeros, all 2R + 1 taps in order, and three zeros.
 void ConvColsBlock4Simd(const float* const* rows, const float* padded_taps, int radius, int w,
                         float* const* out);
-// Four rows of ConvColsSymSimd at once (bit for bit its sums), for radius 1..4: rows as for
+// Four rows of ConvColsSymSimd at once (bit for bit its sums where w is a whole number of
+// vectors, as in the selection's padded rows; its scalar tail may round differently), for
+// radius 1..4: rows as for
 // ConvColsBlock4Simd, taps as for ConvColsSymSimd. Fewer arithmetic operations than
 // ConvColsBlock4Simd, for rows that sit in cache (selection's bands).
 constexpr int kConvColsSym4MaxRadius = 4;
