@@ -108,7 +108,7 @@ class Image {
 
  private:
   int width_ = 0, height_ = 0, channels_ = 0;
-  std::vector<float, DefaultInitAllocator<float>> data_;
+  AlignedVector<float> data_;
 };
 
 // Largest pixel count (width * height) any image may have; guards allocations driven by file

@@ -165,8 +165,9 @@ struct PreparedFilters {
   }
 };
 
-// Float: the SIMD kernel, with each filter's rows zero-padded to whole vectors (rebuilt per
-// call: small next to the image). Indices must have been checked: the kernel reads unchecked.
+// Float: the SIMD kernel, with each filter's rows zero-padded to whole vectors (per call,
+// unless `prepadded` gives a run's PaddedBank tables). Indices must have been checked: the
+// kernel reads unchecked.
 // `channels` planes (1 or 3) share the selection and are filtered in one pass, so each
 // pixel's filter is read once for all of them; or two banks (taps[b], count[b] filters used)
 // filter one plane in one pass, sharing its reads.
@@ -308,10 +309,8 @@ void ApplyPlane(const T* z, int w, int h, const std::int32_t* sel, const T* taps
                 T* out) {
   RequireFootprint(size);
   if constexpr (std::is_same_v<T, float>) {
-  {
     const int count = FilterCount(sel, std::size_t(w) * h);
     return ApplyPlanesSimd(&z, 1, w, h, 1, &sel, &count, &taps, size, &out);
-  }
   } else {
     switch (size) {
       case 3: return ApplyPlaneFixed<T, 3>(z, w, h, sel, taps, out);
