@@ -1,12 +1,15 @@
 // BLADE core: selection vs. reference, equivariance, filtering gradients, forms, steppers, model file.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <sstream>
 #include <fstream>
 #include <algorithm>
 #include <random>
+#include <thread>
 
 #include "blade/error.h"
 #include "blade/io.h"
@@ -734,6 +737,39 @@ TEST(BladeModelFile, RejectsDamagedFiles) {
 
 namespace blade {
 namespace {
+
+// ParallelTeam: every member runs at once and TeamBarrier holds each until all have arrived
+// (member 0 is slow in every phase, so a barrier that did not wait would let the others read
+// stale slots). Inside another parallel region the team is one member and the barrier is free.
+TEST(ParallelTeam, MembersMeetAtEveryBarrier) {
+  const int threads = NumThreads();
+  SetNumThreads(3);
+  std::atomic<int> slots[3] = {-1, -1, -1};
+  std::atomic<int> stale{0}, members{0}, counted{0};
+  ParallelTeam(3, [&](int i, int n) {
+    members += 1;
+    counted = n;
+    for (int phase = 0; phase < 5; ++phase) {
+      if (i == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      slots[i] = phase;
+      TeamBarrier();
+      for (int j = 0; j < n; ++j) stale += slots[j] != phase;
+      TeamBarrier();
+    }
+  });
+  SetNumThreads(threads);
+  EXPECT_EQ(members.load(), counted.load());
+  EXPECT_EQ(counted.load(), 3);
+  EXPECT_EQ(stale.load(), 0);
+  std::atomic<int> nested_counts{0};
+  ParallelFor(0, 2, [&](int) {
+    ParallelTeam(4, [&](int, int n) {
+      TeamBarrier();  // binds to no team here: must not wait for the loop's threads
+      nested_counts += n;
+    });
+  });
+  EXPECT_EQ(nested_counts.load(), 2);
+}
 
 // The SIMD paths split rows across threads: 1, 2 and 4 threads give bit-identical selections,
 // filter outputs and 3-step runs (direct and flux) on an image of many row bands.

@@ -207,6 +207,37 @@ TEST_P(FastMatchesPlain, FastStepIsIdenticalForOneAndTwoThreads) {
   EXPECT_EQ(MaxAbsDifference(u[0], u[1]), 0) << PdeName(pde);
 }
 
+// PdeSolver::Steps (TV and PM: one thread team, a barrier per step, rows published between
+// bands) gives exactly what as many single steps give, on shapes with one to many row bands,
+// with more bands than cores, and in color.
+TEST_P(FastMatchesPlain, StepsInOneTeamEqualSingleSteps) {
+  const Pde pde = GetParam();
+  const PdeParams params = DefaultPreset(pde).params;
+  const int threads = NumThreads();
+  std::uint32_t seed = 40;
+  for (const StepCase& c : {StepCase{9, 1, 1, true, 1.0}, StepCase{7, 2, 1, true, 1.0},
+                            StepCase{6, 3, 1, false, 1.0}, StepCase{5, 5, 1, false, 1.0},
+                            StepCase{33, 11, 3, false, 1.0}, StepCase{64, 37, 1, false, 0.5}}) {
+    Image u0 = CaseImage(c, ++seed);
+    SetNumThreads(1);
+    auto reference = MakeSolver(pde, params);
+    const double dt = reference->DefaultDt(c.dx);
+    Image expected = u0.Copy();
+    for (int k = 0; k < 7; ++k) reference->Step(expected, dt, c.dx);
+    for (int t : {1, 2, 3, 5}) {
+      SetNumThreads(t);
+      auto solver = MakeSolver(pde, params);
+      Image u = u0.Copy();
+      solver->Steps(u, dt, c.dx, 4);
+      solver->Steps(u, dt, c.dx, 3);
+      EXPECT_EQ(MaxAbsDifference(u, expected), 0)
+          << PdeName(pde) << " " << c.w << "x" << c.h << "x" << c.channels << ", " << t
+          << " threads";
+    }
+  }
+  SetNumThreads(threads);
+}
+
 // The regimes of the CED diffusion tensor: flat regions (J = 0: the fallback direction),
 // faint structure (exp(-C/s^2) underflows), hard edges along x and y (both orders of j11 and
 // j22, i.e. both eigenvector forms), with C = 0 (mu2 = 1 wherever s > 0) and larger C.
@@ -539,6 +570,56 @@ TEST(PdeSolve, DivergenceNamesTheStep) {
     EXPECT_GE(e.step(), 1);
     EXPECT_LE(e.step(), 10);
     EXPECT_NE(std::string(e.what()).find("step"), std::string::npos);
+  }
+}
+
+// Solve runs its steps in chunks (PdeSolver::Steps) that end at every frame: the result is the
+// single-step loop's, bit for bit, and frames and progress come at the right steps.
+TEST(PdeSolve, ChunkedRunEqualsSingleStepsWithFramesAtTheirSteps) {
+  Image u0 = RandomImage(40, 30, 1, 5);
+  const PdeParams params = DefaultPreset(Pde::kTv).params;
+  SolveOptions o;
+  o.steps = 40;
+  o.time = 40 * 0.01;
+  o.frames_every = 7;
+  std::vector<int> frames;
+  int last_progress = 0;
+  o.on_frame = [&](int k, const Image&) { frames.push_back(k); };
+  o.on_progress = [&](int k, int total) {
+    EXPECT_GT(k, last_progress);
+    EXPECT_EQ(total, 40);
+    last_progress = k;
+  };
+  SolveResult r = Solve(Pde::kTv, params, u0, o);
+  EXPECT_EQ(frames, (std::vector<int>{0, 7, 14, 21, 28, 35, 40}));
+  EXPECT_EQ(last_progress, 40);
+  auto solver = MakeSolver(Pde::kTv, params);
+  Image u = u0.Copy();
+  for (int k = 0; k < 40; ++k) solver->Step(u, r.dt, 1.0);
+  EXPECT_EQ(MaxAbsDifference(r.u, u), 0);
+}
+
+// The non-finite check runs once per chunk; the chunk is rerun step by step, so the error names
+// the same step as a loop that checks every step.
+TEST(PdeSolve, DivergenceInsideAChunkNamesTheFirstBadStep) {
+  Image u0 = RandomImage(32, 32, 1, 2);
+  SolveOptions o;
+  o.steps = 40;
+  o.time = 40 * 3.0;  // dt = 3: six times CH's limit 2 gamma
+  o.force = true;
+  int first_bad = 0;
+  auto solver = MakeSolver(Pde::kCh, {});
+  Image u = u0.Copy();
+  for (int k = 1; k <= o.steps && first_bad == 0; ++k) {
+    solver->Step(u, 3.0, 1.0);
+    if (!AllFinite(u)) first_bad = k;
+  }
+  ASSERT_GT(first_bad, 1) << "the test needs a run that diverges after its first step";
+  try {
+    Solve(Pde::kCh, {}, u0, o);
+    FAIL() << "expected divergence";
+  } catch (const DivergedError& e) {
+    EXPECT_EQ(e.step(), first_bad);
   }
 }
 

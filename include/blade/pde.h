@@ -55,6 +55,12 @@ class PdeSolver {
   virtual double DefaultDt(double dx) const { return MaxStableDt(dx); }
   // Advances u by dt in place.
   virtual void Step(Image& u, double dt, double dx) = 0;
+  // Advances u by `steps` steps of dt in place: the same result as calling Step that many
+  // times. Schemes with short steps (TV flow, Perona–Malik) keep one team of threads across
+  // the steps instead of starting and joining threads for each.
+  virtual void Steps(Image& u, double dt, double dx, int steps) {
+    for (int k = 0; k < steps; ++k) Step(u, dt, dx);
+  }
 };
 
 std::unique_ptr<PdeSolver> MakeSolver(Pde pde, const PdeParams& params);

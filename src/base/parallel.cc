@@ -1,8 +1,9 @@
-// ParallelFor over OpenMP: one primitive, static schedule, deterministic per-index work.
+// ParallelFor and ParallelTeam over OpenMP: static schedules, deterministic per-index work.
 #include "blade/parallel.h"
 
 #include <omp.h>
 
+#include <algorithm>
 #include <exception>
 #include <mutex>
 
@@ -27,6 +28,33 @@ void ParallelFor(int begin, int end, const std::function<void(int)>& fn) {
     }
   }
   if (error) std::rethrow_exception(error);
+}
+
+namespace {
+thread_local bool in_team = false;  // inside a ParallelTeam region of more than one thread
+}  // namespace
+
+void ParallelTeam(int max_team, const std::function<void(int, int)>& fn) {
+  const int want = std::min(max_team, omp_get_max_threads());
+  if (want <= 1 || omp_in_parallel()) {
+    fn(0, 1);
+    return;
+  }
+  // OpenMP may start fewer threads than asked: every member learns the real count.
+#pragma omp parallel num_threads(want)
+  {
+    in_team = true;
+    fn(omp_get_thread_num(), omp_get_num_threads());
+    in_team = false;
+  }
+}
+
+void TeamBarrier() {
+  // Only a team started above binds the barrier: a ParallelTeam run inline inside some other
+  // parallel region must not wait for that region's threads.
+  if (in_team) {
+#pragma omp barrier
+  }
 }
 
 void SetNumThreads(int n) { omp_set_num_threads(n > 0 ? n : omp_get_num_procs()); }

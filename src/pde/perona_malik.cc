@@ -72,12 +72,14 @@ class PeronaMalikSolverFast : public PdeSolver {
   explicit PeronaMalikSolverFast(const PdeParams& p) : c_(p.pm_c) {}
   double MaxStableDt(double dx) const override { return dx * dx / 4.0; }
 
-  void Step(Image& u, double dt, double dx) override {
+  void Step(Image& u, double dt, double dx) override { Steps(u, dt, dx, 1); }
+
+  void Steps(Image& u, double dt, double dx, int steps) override {
     const float inv_k2 = float(1.0 / (c_ * dx * c_ * dx));
     const float rate = float(dt / (dx * dx));
     const int w = u.width();
     for (int c = 0; c < u.channels(); ++c)
-      bands_.Step(u.plane(c), w, u.height(), rate,
+      bands_.Steps(u.plane(c), w, u.height(), rate, steps,
                   [&](const float*, const float* r, const float* dn, float* fx, float* fy) {
                     PmFluxRowSimd(r, dn, w, inv_k2, fx, fy);
                   });

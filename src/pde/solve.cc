@@ -1,4 +1,5 @@
 // PDE names, parameters, and the time loop shared by every reference scheme.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -148,12 +149,30 @@ SolveResult Solve(Pde pde, const PdeParams& params, const Image& u0, const Solve
   const double dt = o.time / steps;
 
   SolveResult result{u0.Copy(), steps, dt};
-  if (o.frames_every > 0 && o.on_frame) o.on_frame(0, result.u);
-  for (int k = 1; k <= steps; ++k) {
-    solver->Step(result.u, dt, o.dx);
-    if (!AllFinite(result.u)) throw DivergedError(k, steps);
-    if (o.frames_every > 0 && o.on_frame && (k % o.frames_every == 0 || k == steps))
-      o.on_frame(k, result.u);
+  Image& u = result.u;
+  const bool frames = o.frames_every > 0 && o.on_frame;
+  if (frames) o.on_frame(0, u);
+  // The steps run in chunks through PdeSolver::Steps (TV and PM keep one thread team across a
+  // chunk), ending at every frame. The solution is checked for non-finite values once per chunk
+  // (the check is a pass over the image of its own); a chunk that produced one is rerun step by
+  // step from a copy of its start, so the error names the first bad step.
+  constexpr int kChunk = 16;
+  Image start = u.Copy();
+  for (int k = 0; k < steps;) {
+    int n = std::min(kChunk, steps - k);
+    if (frames) n = std::min(n, o.frames_every - k % o.frames_every);
+    std::copy(u.data(), u.data() + u.size(), start.data());
+    solver->Steps(u, dt, o.dx, n);
+    if (!AllFinite(u)) {
+      std::copy(start.data(), start.data() + start.size(), u.data());
+      for (int j = 1; j <= n; ++j) {
+        solver->Step(u, dt, o.dx);
+        if (!AllFinite(u)) throw DivergedError(k + j, steps);
+      }
+      throw DivergedError(k + n, steps);  // (a rerun may round differently: CH's cached spectrum)
+    }
+    k += n;
+    if (frames && (k % o.frames_every == 0 || k == steps)) o.on_frame(k, u);
     if (o.on_progress) o.on_progress(k, steps);
   }
   return result;

@@ -72,12 +72,14 @@ class TvFlowSolverFast : public PdeSolver {
   explicit TvFlowSolverFast(const PdeParams& p) : eps_(p.tv_eps) {}
   double MaxStableDt(double dx) const override { return eps_ * dx * dx / 4.0; }
 
-  void Step(Image& u, double dt, double dx) override {
+  void Step(Image& u, double dt, double dx) override { Steps(u, dt, dx, 1); }
+
+  void Steps(Image& u, double dt, double dx, int steps) override {
     const float eps2 = float(eps_ * dx * eps_ * dx);
     const float rate = float(dt / dx);
     const int w = u.width();
     for (int c = 0; c < u.channels(); ++c)
-      bands_.Step(u.plane(c), w, u.height(), rate,
+      bands_.Steps(u.plane(c), w, u.height(), rate, steps,
                   [&](const float* up, const float* r, const float* dn, float* a, float* b) {
                     TvFluxRowSimd(up, r, dn, w, eps2, a, b);
                   });
