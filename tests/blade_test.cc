@@ -738,10 +738,11 @@ TEST(BladeModelFile, RejectsDamagedFiles) {
 namespace blade {
 namespace {
 
-// ParallelTeam: every member runs at once and TeamBarrier holds each until all have arrived
-// (member 0 is slow in every phase, so a barrier that did not wait would let the others read
-// stale slots). Inside another parallel region the team is one member and the barrier is free.
-TEST(ParallelTeam, MembersMeetAtEveryBarrier) {
+// ParallelTeam: every member runs at once, so members can wait for one another with TeamWait
+// (member 0 is slow in every phase: a wait that returned early would let the others read stale
+// slots; members run one after another would never return). Inside another parallel region the
+// team is one member.
+TEST(ParallelTeam, MembersRunAtOnceAndWaitForEachOther) {
   const int threads = NumThreads();
   SetNumThreads(3);
   std::atomic<int> slots[3] = {-1, -1, -1};
@@ -751,10 +752,9 @@ TEST(ParallelTeam, MembersMeetAtEveryBarrier) {
     counted = n;
     for (int phase = 0; phase < 5; ++phase) {
       if (i == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-      slots[i] = phase;
-      TeamBarrier();
-      for (int j = 0; j < n; ++j) stale += slots[j] != phase;
-      TeamBarrier();
+      slots[i].store(phase, std::memory_order_release);
+      for (int j = 0; j < n; ++j) TeamWait(slots[j], phase);
+      for (int j = 0; j < n; ++j) stale += slots[j].load() < phase;
     }
   });
   SetNumThreads(threads);
@@ -762,12 +762,7 @@ TEST(ParallelTeam, MembersMeetAtEveryBarrier) {
   EXPECT_EQ(counted.load(), 3);
   EXPECT_EQ(stale.load(), 0);
   std::atomic<int> nested_counts{0};
-  ParallelFor(0, 2, [&](int) {
-    ParallelTeam(4, [&](int, int n) {
-      TeamBarrier();  // binds to no team here: must not wait for the loop's threads
-      nested_counts += n;
-    });
-  });
+  ParallelFor(0, 2, [&](int) { ParallelTeam(4, [&](int, int n) { nested_counts += n; }); });
   EXPECT_EQ(nested_counts.load(), 2);
 }
 

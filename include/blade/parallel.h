@@ -2,6 +2,7 @@
 // a team of threads that stays together across the steps of a multi-step loop.
 #pragma once
 
+#include <atomic>
 #include <functional>
 
 namespace blade {
@@ -12,13 +13,15 @@ namespace blade {
 void ParallelFor(int begin, int end, const std::function<void(int)>& fn);
 
 // Runs fn(index, count) once on each of count threads at the same time, count = min(max_team,
-// NumThreads()) (1 inside another parallel region), so the calls may wait for one another with
-// TeamBarrier(). For loops of short steps: a barrier costs about half of ParallelFor's start and
-// join. fn must not throw (a thread that left early would leave the others waiting at a barrier):
-// catch inside, agree on failure across a barrier, and rethrow after the team ends.
+// NumThreads()) (1 inside another parallel region), so members may wait for one another's
+// progress (TeamWait). For loops of short steps, where a ParallelFor per step would pay a start
+// and a join each time. fn must not throw (a member that left early would leave the others
+// waiting): catch inside, and rethrow after the team ends.
 void ParallelTeam(int max_team, const std::function<void(int index, int count)>& fn);
-// Waits until every thread of the current ParallelTeam has reached it (nothing outside one).
-void TeamBarrier();
+// Waits until flag >= value, for a team member waiting on another's progress (which stores the
+// flag with memory_order_release after the data it guards). Spins briefly, then yields: a team
+// may have more threads than cores.
+void TeamWait(const std::atomic<int>& flag, int value);
 
 // Sets the number of worker threads (0 = all hardware threads). Default: all.
 void SetNumThreads(int n);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <exception>
 #include <mutex>
+#include <thread>
 
 namespace blade {
 
@@ -30,10 +31,6 @@ void ParallelFor(int begin, int end, const std::function<void(int)>& fn) {
   if (error) std::rethrow_exception(error);
 }
 
-namespace {
-thread_local bool in_team = false;  // inside a ParallelTeam region of more than one thread
-}  // namespace
-
 void ParallelTeam(int max_team, const std::function<void(int, int)>& fn) {
   const int want = std::min(max_team, omp_get_max_threads());
   if (want <= 1 || omp_in_parallel()) {
@@ -42,18 +39,20 @@ void ParallelTeam(int max_team, const std::function<void(int, int)>& fn) {
   }
   // OpenMP may start fewer threads than asked: every member learns the real count.
 #pragma omp parallel num_threads(want)
-  {
-    in_team = true;
-    fn(omp_get_thread_num(), omp_get_num_threads());
-    in_team = false;
-  }
+  fn(omp_get_thread_num(), omp_get_num_threads());
 }
 
-void TeamBarrier() {
-  // Only a team started above binds the barrier: a ParallelTeam run inline inside some other
-  // parallel region must not wait for that region's threads.
-  if (in_team) {
-#pragma omp barrier
+void TeamWait(const std::atomic<int>& flag, int value) {
+  // A few microseconds of spinning covers a neighbour that is slightly behind (the usual case
+  // between steps); beyond that, yield the core.
+  for (int spin = 0; flag.load(std::memory_order_acquire) < value; ++spin) {
+    if (spin < 2000) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    } else {
+      std::this_thread::yield();
+    }
   }
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <exception>
@@ -25,14 +26,15 @@ namespace blade {
 // arithmetic whatever the banding or thread count.
 class FluxBands {
  public:
-  // `steps` steps in one team of threads (ParallelTeam), one band per thread, with one barrier
-  // per step instead of a start and join. Before each step every band publishes the old rows
-  // its neighbours need (its first row and its last two; bands have at least two rows) into a
-  // buffer of that step's parity; the team waits at a barrier; then each band updates its rows
-  // in place. Step 0's copies are made before the team starts, so a single step costs no
-  // barrier. The two parities keep step s + 1's copies from overwriting step s's while a
-  // neighbour may still read them: a band publishes s + 2 only after the barrier of s + 1, which
-  // every band passes only once it has finished step s.
+  // `steps` steps in one team of threads (ParallelTeam), one band per thread, with no start and
+  // join per step. Before each step every band publishes the old rows its neighbours need (its
+  // first row and its last two; bands have at least two rows) into a buffer of that step's
+  // parity and raises its ready flag to the step; it then waits only for its two neighbours'
+  // flags (cheaper than a barrier of the whole team: one cache line each way) and updates its
+  // rows in place. Step 0's copies are made before the team starts. The two parities keep step
+  // s + 2's copies from overwriting step s's while a neighbour may still read them: a band
+  // publishes s + 2 only after it has finished s + 1, which needed its neighbours' s + 1 copies,
+  // which they publish only once they have finished step s.
   template <class Flux>
   void Steps(float* p, int w, int h, float rate, int steps, const Flux& flux) {
     if (steps <= 0) return;
@@ -52,6 +54,7 @@ class FluxBands {
     };
     if (bands > 1)
       for (int b = 0; b < bands; ++b) publish(0, b);
+    ready_ = std::vector<ReadyFlag>(bands);
     std::mutex mutex;
     std::exception_ptr error;
     ParallelTeam(bands, [&](int i, int n) {
@@ -71,9 +74,14 @@ class FluxBands {
       // With fewer threads than bands (OpenMP may start fewer), member i runs bands i, i + n, ...
       for (int step = 0; step < steps; ++step) {
         if (step > 0 && bands > 1) {
-          if (ok)
-            for (int b = i; b < bands; b += n) publish(step, b);
-          TeamBarrier();
+          for (int b = i; b < bands; b += n) {
+            if (ok) publish(step, b);
+            ready_[b].step.store(step, std::memory_order_release);
+          }
+          for (int b = i; b < bands; b += n) {
+            if (b > 0) TeamWait(ready_[b - 1].step, step);
+            if (b + 1 < bands) TeamWait(ready_[b + 1].step, step);
+          }
         }
         for (int b = i; ok && b < bands; b += n) {
           const int y0 = first_row(b), y1 = first_row(b + 1);
@@ -152,6 +160,10 @@ class FluxBands {
     }
   }
 
+  struct alignas(64) ReadyFlag {  // one cache line per band
+    std::atomic<int> step{0};      // the last step whose rows the band has published
+  };
+  std::vector<ReadyFlag> ready_;
   std::vector<float> pub_;        // two parities x bands x three published rows
 };
 
