@@ -61,7 +61,7 @@ class FluxBands {
       // Each thread's scratch rows are its own (thread_local), allocated by that thread: rows
       // that the calling thread allocated and zeroed for another thread's band made that band
       // up to 1.8x slower on this VM. A thread whose allocation fails computes nothing but still
-      // meets every barrier, so the team never waits for a missing member.
+      // raises its flags every step, so no neighbour waits for it forever.
       thread_local Scratch s;
       bool ok = true;
       try {
