@@ -74,9 +74,9 @@ BENCHMARK(BM_PdeStepPlain<3>)->Apply(KodakSize);
 
 #ifdef BLADE_BENCH_FFTW_OMP
 // BM_FftwOwnThreads: a forward and an inverse real 2-D FFT of the benchmark size with FFTW's own
-// OpenMP threads (FFTW_ESTIMATE, as the CH step plans). Not used by blade (its plans, and so its
-// rounding, would depend on the thread count); it shows how far the transforms that dominate the
-// Cahn–Hilliard step can scale on this machine.
+// OpenMP threads, planned for the thread count (FFTW_ESTIMATE, as the CH step plans). Not used by
+// blade (so planned, the rounding depends on the thread count); it shows how far the transforms
+// that dominate the Cahn–Hilliard step can scale on this machine.
 void BM_FftwOwnThreads(benchmark::State& state) {
   static const bool init = fftwf_init_threads() != 0;
   if (!init) {

@@ -207,8 +207,8 @@ TEST_P(FastMatchesPlain, FastStepIsIdenticalForOneAndTwoThreads) {
   EXPECT_EQ(MaxAbsDifference(u[0], u[1]), 0) << PdeName(pde);
 }
 
-// PdeSolver::Steps (TV and PM: one thread team, a barrier per step, rows published between
-// bands) gives exactly what as many single steps give, on shapes with one to many row bands,
+// PdeSolver::Steps (TV and PM: one thread team, rows published between bands, each band waiting
+// for its neighbours' ready flags) gives exactly what as many single steps give, on shapes with one to many row bands,
 // with more bands than cores, and in color.
 TEST_P(FastMatchesPlain, StepsInOneTeamEqualSingleSteps) {
   const Pde pde = GetParam();
@@ -599,8 +599,8 @@ TEST(PdeSolve, ChunkedRunEqualsSingleStepsWithFramesAtTheirSteps) {
   EXPECT_EQ(MaxAbsDifference(r.u, u), 0);
 }
 
-// The non-finite check runs once per chunk; the chunk is rerun step by step, so the error names
-// the same step as a loop that checks every step.
+// The non-finite check runs once per chunk; the run is then repeated step by step, so the error
+// names the same step as a loop that checks every step.
 TEST(PdeSolve, DivergenceInsideAChunkNamesTheFirstBadStep) {
   Image u0 = RandomImage(32, 32, 1, 2);
   SolveOptions o;

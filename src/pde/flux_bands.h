@@ -54,7 +54,8 @@ class FluxBands {
     };
     if (bands > 1)
       for (int b = 0; b < bands; ++b) publish(0, b);
-    ready_ = std::vector<ReadyFlag>(bands);
+    if (ready_.size() != std::size_t(bands)) ready_ = std::vector<ReadyFlag>(bands);
+    for (ReadyFlag& f : ready_) f.step.store(0, std::memory_order_relaxed);
     std::mutex mutex;
     std::exception_ptr error;
     ParallelTeam(bands, [&](int i, int n) {
