@@ -1,5 +1,5 @@
 # User entry points: `make demo` and `make test` install what is missing, build, and run.
-.PHONY: all deps configure build test test-unit test-slow test-sanitize demo bench fuzz clean
+.PHONY: all deps configure build test test-unit test-slow test-sanitize format format-check demo bench fuzz clean
 
 JOBS ?= $(shell nproc)
 BUILD := build
@@ -16,7 +16,7 @@ build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
 # The whole suite: unit (GoogleTest), CLI, Python cross-checks; slow checks have their own target.
-test: build
+test: build format-check
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow
 	@$(MAKE) --no-print-directory test-sanitize
 
@@ -25,6 +25,14 @@ test-sanitize: deps
 	@cmake --preset asan >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	@cd build-asan && ctest --output-on-failure -j $(JOBS) -L "unit|cli"
+
+# Every C++ file as .clang-format says (Debian's clang-format); `make format` rewrites them.
+FORMATTED = $(shell find include src cli python tests bench fuzz examples -name '*.cc' -o -name '*.h' | sort)
+format-check: deps
+	@clang-format --dry-run --Werror $(FORMATTED)
+
+format: deps
+	@clang-format -i $(FORMATTED)
 
 test-slow: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L slow

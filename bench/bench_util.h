@@ -26,11 +26,12 @@ inline Image BenchImage(int size_index, int channels = 1) {
 }
 
 // Applies the thread count argument and labels the run "WxH, N thread(s)[, extra]".
-inline void Setup(benchmark::State& state, int size_index, int threads, const std::string& extra = "") {
+inline void Setup(benchmark::State& state, int size_index, int threads,
+                  const std::string& extra = "") {
   SetNumThreads(threads);
-  state.SetLabel(std::to_string(BenchWidth(size_index)) + "x" + std::to_string(BenchHeight(size_index)) +
-                 ", " + std::to_string(threads) + (threads == 1 ? " thread" : " threads") +
-                 (extra.empty() ? "" : ", " + extra));
+  state.SetLabel(std::to_string(BenchWidth(size_index)) + "x" +
+                 std::to_string(BenchHeight(size_index)) + ", " + std::to_string(threads) +
+                 (threads == 1 ? " thread" : " threads") + (extra.empty() ? "" : ", " + extra));
 }
 
 // Every (size, threads) pair: sizes 0..2, threads 1 and 2.

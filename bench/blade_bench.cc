@@ -51,7 +51,9 @@ template <int kKind>
 void BM_BladeSteps(benchmark::State& state) {
   Image u = BenchImage(int(state.range(0)), kKind == 2 ? 3 : 1);
   Setup(state, int(state.range(0)), int(state.range(1)),
-        kKind == 0 ? "direct gray" : kKind == 1 ? "flux gray" : "direct rgb");
+        kKind == 0   ? "direct gray"
+        : kKind == 1 ? "flux gray"
+                     : "direct rgb");
   Model m = TestModel(kKind == 1 ? ModelForm::kFlux : ModelForm::kDirect);
   RunOptions o;
   o.steps = 10;

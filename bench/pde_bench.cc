@@ -1,6 +1,5 @@
 // Reference-solver and Gaussian throughput at three sizes, 1 and 2 threads, in pixels per second.
 #include <benchmark/benchmark.h>
-
 #include <fftw3.h>
 
 #include <algorithm>

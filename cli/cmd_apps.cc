@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "blade/apps.h"
 #include "blade/error.h"
@@ -11,7 +12,6 @@
 #include "blade/metrics.h"
 #include "blade/ops.h"
 #include "blade/restore.h"
-#include <random>
 #include "commands.h"
 #include "progress.h"
 
@@ -58,9 +58,8 @@ void AddSegmentCommand(CLI::App& app) {
     Image mask = SegmentationMask(phi);
     if (!args->overlay.empty()) WriteImage(SegmentationOverlay(f, mask), args->overlay);
     WriteImage(mask, args->output);
-    Note(StrCat("segmented with ", args->reference ? "the reference scheme" : "BLADE TV",
-                " (mu ", p.mu, ", ", p.iterations, " iterations) in ", seconds, " s -> ",
-                args->output));
+    Note(StrCat("segmented with ", args->reference ? "the reference scheme" : "BLADE TV", " (mu ",
+                p.mu, ", ", p.iterations, " iterations) in ", seconds, " s -> ", args->output));
   });
 }
 
@@ -72,7 +71,7 @@ struct EvalAppArgs {
   std::string app, model, images, json, figures;
   bool gray = false, color = false;
   int limit = 0, iters = 300;
-  double mu = 0.04;  // segment: BLADE length weight
+  double mu = 0.04;                  // segment: BLADE length weight
   std::string integrator = "euler";  // deconv: BLADE's stepping
 };
 
@@ -90,7 +89,9 @@ void EvalDeconv(const EvalAppArgs& a) {
   o.dt = model.dt;
   o.integrator = ParseIntegrator(a.integrator);
   const double sigma = 1.0, noise = 5.0 / 255;
-  struct Sum { double psnr = 0, ssim = 0, seconds = 0; } in, bl, cl;
+  struct Sum {
+    double psnr = 0, ssim = 0, seconds = 0;
+  } in, bl, cl;
   nlohmann::json images = nlohmann::json::array();
   Progress progress("deconv", ProgressEnabled());
   for (std::size_t i = 0; i < files.size(); ++i) {
@@ -107,13 +108,19 @@ void EvalDeconv(const EvalAppArgs& a) {
     Image uc = RestoreClassical(model.pde, model.pde_params, BlurOperator(sigma), f, o);
     auto t2 = std::chrono::steady_clock::now();
     const double n = double(files.size());
-    const double pi = Psnr(f, truth), si = Ssim(f, truth), pb = Psnr(ub, truth), sb = Ssim(ub, truth);
+    const double pi = Psnr(f, truth), si = Ssim(f, truth), pb = Psnr(ub, truth),
+                 sb = Ssim(ub, truth);
     const double pc = Psnr(uc, truth), sc = Ssim(uc, truth);
     const double tb = std::chrono::duration<double>(t1 - t0).count();
     const double tc = std::chrono::duration<double>(t2 - t1).count();
-    in.psnr += pi / n; in.ssim += si / n;
-    bl.psnr += pb / n; bl.ssim += sb / n; bl.seconds += tb / n;
-    cl.psnr += pc / n; cl.ssim += sc / n; cl.seconds += tc / n;
+    in.psnr += pi / n;
+    in.ssim += si / n;
+    bl.psnr += pb / n;
+    bl.ssim += sb / n;
+    bl.seconds += tb / n;
+    cl.psnr += pc / n;
+    cl.ssim += sc / n;
+    cl.seconds += tc / n;
     if (!a.figures.empty()) {
       Image err = AbsoluteError(ub, truth);
       WriteFigure(a.figures, files[i], "deconv",
@@ -137,11 +144,14 @@ void EvalDeconv(const EvalAppArgs& a) {
   std::printf("%-10s %9.3f %8.4f %10.3f\n", "classical", cl.psnr, cl.ssim, cl.seconds);
   if (a.json.empty()) return;
   nlohmann::json doc = {
-      {"app", "deconv"}, {"images", files.size()}, {"mode", a.color ? "color" : "gray"},
+      {"app", "deconv"},
+      {"images", files.size()},
+      {"mode", a.color ? "color" : "gray"},
       {"model", a.model},
-      {"rows", {{"input", {{"psnr", in.psnr}, {"ssim", in.ssim}, {"seconds", 0}}},
-                {"blade", {{"psnr", bl.psnr}, {"ssim", bl.ssim}, {"seconds", bl.seconds}}},
-                {"classical", {{"psnr", cl.psnr}, {"ssim", cl.ssim}, {"seconds", cl.seconds}}}}},
+      {"rows",
+       {{"input", {{"psnr", in.psnr}, {"ssim", in.ssim}, {"seconds", 0}}},
+        {"blade", {{"psnr", bl.psnr}, {"ssim", bl.ssim}, {"seconds", bl.seconds}}},
+        {"classical", {{"psnr", cl.psnr}, {"ssim", cl.ssim}, {"seconds", cl.seconds}}}}},
       {"per_image", images}};
   WriteTextFileAtomically(a.json, doc.dump(2) + "\n");
 }
@@ -161,7 +171,8 @@ void AddEvalAppCommand(CLI::App& app) {
   cmd->add_option("--limit", args->limit, "Use only the first N images");
   cmd->add_option("--iters", args->iters, "Iterations (segment; default 300)");
   cmd->add_option("--mu", args->mu, "BLADE length weight (segment; default 0.04, the paper's)");
-  cmd->add_option("--integrator", args->integrator, "deconv: euler (default) or midpoint for BLADE");
+  cmd->add_option("--integrator", args->integrator,
+                  "deconv: euler (default) or midpoint for BLADE");
   cmd->add_option("--json", args->json, "Write the results as JSON");
   cmd->add_option("--figures", args->figures,
                   "Write a captioned side-by-side picture per image into this folder (created)");
@@ -216,23 +227,29 @@ void AddEvalAppCommand(CLI::App& app) {
                      {&diff, {"disagreement (white)", line}}});
       }
       images.push_back({{"name", std::filesystem::path(files[i]).filename().string()},
-                        {"agreement", ag}, {"iou", io}, {"reference_seconds", sr},
+                        {"agreement", ag},
+                        {"iou", io},
+                        {"reference_seconds", sr},
                         {"blade_seconds", sb}});
     }
     progress.Finish();
-    std::printf("segment (%s, %d iterations, %zu images): BLADE TV mu %g vs. reference mu 0.2"
-                " (partitions compared up to swapped labels)\n",
-                args->color ? "color" : "gray", args->iters, files.size(), bl.mu);
+    std::printf(
+        "segment (%s, %d iterations, %zu images): BLADE TV mu %g vs. reference mu 0.2"
+        " (partitions compared up to swapped labels)\n",
+        args->color ? "color" : "gray", args->iters, files.size(), bl.mu);
     std::printf("%-10s %10s %8s %10s\n", "method", "agreement", "IoU", "seconds");
     std::printf("%-10s %10.4f %8.4f %10.3f\n", "blade", agree, iou, t_blade);
     std::printf("%-10s %10s %8s %10.3f\n", "reference", "", "", t_ref);
     if (args->json.empty()) return;
-    nlohmann::json doc = {
-        {"app", "segment"}, {"images", files.size()}, {"mode", args->color ? "color" : "gray"},
-        {"iterations", args->iters}, {"model", args->model},
-        {"rows", {{"blade", {{"agreement", agree}, {"iou", iou}, {"seconds", t_blade}}},
-                  {"reference", {{"seconds", t_ref}}}}},
-        {"per_image", images}};
+    nlohmann::json doc = {{"app", "segment"},
+                          {"images", files.size()},
+                          {"mode", args->color ? "color" : "gray"},
+                          {"iterations", args->iters},
+                          {"model", args->model},
+                          {"rows",
+                           {{"blade", {{"agreement", agree}, {"iou", iou}, {"seconds", t_blade}}},
+                            {"reference", {{"seconds", t_ref}}}}},
+                          {"per_image", images}};
     WriteTextFileAtomically(args->json, doc.dump(2) + "\n");
   });
 }
@@ -298,11 +315,12 @@ void EvalUpscale(const EvalAppArgs& a) {
     std::vector<std::string> captions;
     for (int m = 0; m < kMethods; ++m) {
       auto t0 = std::chrono::steady_clock::now();
-      Image u = m == 0 ? ResizeBicubic(f, truth.width(), truth.height(), Lattice::kCorner)
-              : m == 1 ? ResizeLanczos3(f, truth.width(), truth.height(), Lattice::kCorner)
-              : m == 2 ? Upscale(model, f, factor, sigma, o)
-                       : UpscaleProjected(model, f, factor, sigma, o);
-      secs[m] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / files.size();
+      Image u = m == 0   ? ResizeBicubic(f, truth.width(), truth.height(), Lattice::kCorner)
+                : m == 1 ? ResizeLanczos3(f, truth.width(), truth.height(), Lattice::kCorner)
+                : m == 2 ? Upscale(model, f, factor, sigma, o)
+                         : UpscaleProjected(model, f, factor, sigma, o);
+      secs[m] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() /
+                 files.size();
       const double p = Psnr(u, truth), q = Ssim(u, truth);
       psnr[m] += p / files.size();
       ssim[m] += q / files.size();
@@ -314,7 +332,8 @@ void EvalUpscale(const EvalAppArgs& a) {
     }
     per_image.push_back(entry);
     if (!a.figures.empty()) {
-      const char* titles[kMethods] = {"bicubic", "Lanczos-3", "BLADE TV, eq. 4.6", "BLADE TV, eq. 4.7"};
+      const char* titles[kMethods] = {"bicubic", "Lanczos-3", "BLADE TV, eq. 4.6",
+                                      "BLADE TV, eq. 4.7"};
       Image err = AbsoluteError(results[3], truth);
       std::vector<Panel> panels = {{&truth, {"original"}}, {&f, {"input (1/4 size)"}}};
       for (int m = 0; m < kMethods; ++m) panels.push_back({&results[m], {titles[m], captions[m]}});
@@ -332,9 +351,9 @@ void EvalUpscale(const EvalAppArgs& a) {
     rows[names[m]] = {{"psnr", psnr[m]}, {"ssim", ssim[m]}, {"seconds", secs[m]}};
   }
   if (a.json.empty()) return;
-  nlohmann::json doc = {{"app", "upscale"}, {"images", files.size()},
-                        {"mode", a.color ? "color" : "gray"}, {"model", a.model}, {"rows", rows},
-                        {"per_image", per_image}};
+  nlohmann::json doc = {
+      {"app", "upscale"}, {"images", files.size()}, {"mode", a.color ? "color" : "gray"},
+      {"model", a.model}, {"rows", rows},           {"per_image", per_image}};
   WriteTextFileAtomically(a.json, doc.dump(2) + "\n");
 }
 
@@ -356,7 +375,8 @@ void AddRestoreCommands(CLI::App& app) {
   d->lambda = 2;
   CLI::App* deconv = app.add_subcommand(
       "deconv", "Non-blind Gaussian deconvolution with filters that absorb the blur (eq. 4.4-4.5)");
-  deconv->add_option("--model", d->model, "Direct regulariser model (CED in the paper)")->required();
+  deconv->add_option("--model", d->model, "Direct regulariser model (CED in the paper)")
+      ->required();
   deconv->add_option("--sigma", d->sigma, "Gaussian PSF sigma in pixels (default 1, at most 1.1)");
   d->AddCommon(deconv, "Data weight lambda (default 2)");
   deconv->callback([d] {
@@ -376,8 +396,9 @@ void AddRestoreCommands(CLI::App& app) {
   };
   auto ua = std::make_shared<UpscaleArgs>();
   CLI::App* upscale = app.add_subcommand(
-      "upscale", "Upscaling with a BLADE regulariser: Lanczos-3 start and a data term (paper eq. "
-                 "4.6), or with --project a Fourier start and projected steps (eq. 4.7)");
+      "upscale",
+      "Upscaling with a BLADE regulariser: Lanczos-3 start and a data term (paper eq. "
+      "4.6), or with --project a Fourier start and projected steps (eq. 4.7)");
   upscale->add_option("--model", u->model, "Regulariser model (TV in the paper)")->required();
   upscale->add_option("--factor", ua->factor, "Integer upscaling factor (default 4)");
   upscale->add_option("--psf-sigma", u->sigma, "Gaussian PSF sigma (default 0.4, in --psf-unit)");
@@ -388,7 +409,8 @@ void AddRestoreCommands(CLI::App& app) {
   upscale->callback([u, ua] {
     RequireNonNegative(u->sigma, "--psf-sigma");
     if (ua->factor < 1 || ua->factor > 16) Fail("--factor must be 1..16 (got ", ua->factor, ")");
-    if (ua->unit != "hr" && ua->unit != "lr") Fail("--psf-unit must be hr or lr (got '", ua->unit, "')");
+    if (ua->unit != "hr" && ua->unit != "lr")
+      Fail("--psf-unit must be hr or lr (got '", ua->unit, "')");
     const double sigma_hr = ua->unit == "lr" ? u->sigma * ua->factor : u->sigma;
     RestoreOptions o = u->Checked();
     Model model = LoadModel(u->model);

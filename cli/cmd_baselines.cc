@@ -1,4 +1,5 @@
-// `blade baselines` and `blade presets`: the classical rows of the kodak4x table, and the preset list.
+// `blade baselines` and `blade presets`: the classical rows of the kodak4x table, and the preset
+// list.
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -45,8 +46,8 @@ void AddBaselinesCommand(CLI::App& app) {
   cmd->add_option("--json", args->json, "Write per-image and mean scores as JSON");
   cmd->callback([args] {
     if (args->pde.empty() && args->preset.empty()) throw UsageError("give --pde or --preset");
-    const Preset& preset = !args->preset.empty() ? FindPreset(args->preset)
-                                                 : DefaultPreset(ParsePde(args->pde));
+    const Preset& preset =
+        !args->preset.empty() ? FindPreset(args->preset) : DefaultPreset(ParsePde(args->pde));
     if (!args->json.empty()) CheckOutputDirectory(args->json);
     std::vector<std::string> files = ListImagesLimited(args->images, args->limit);
 
@@ -86,21 +87,21 @@ void AddBaselinesCommand(CLI::App& app) {
         mean_lr{sums[4] / n, sums[5] / n};
     mean10.diverged = diverged10 > 0;
     std::printf("%-16s %s %s %s\n", "mean", ScoreText(mean_id).c_str(),
-                diverged10 > 0 ? (ScoreText(mean10) + " (" + std::to_string(diverged10) +
-                                  " diverged)").c_str()
-                               : ScoreText(mean10).c_str(),
+                diverged10 > 0
+                    ? (ScoreText(mean10) + " (" + std::to_string(diverged10) + " diverged)").c_str()
+                    : ScoreText(mean10).c_str(),
                 ScoreText(mean_lr).c_str());
     if (!args->json.empty()) {
-      nlohmann::json doc = {{"preset", preset.name},
-                            {"pde", PdeName(preset.pde)},
-                            {"time", preset.time},
-                            {"images", rows},
-                            {"mean",
-                             {{"identity", {{"psnr", mean_id.psnr}, {"ssim", mean_id.ssim}}},
-                              {"classical_lr10",
-                               {{"psnr", mean10.psnr}, {"ssim", mean10.ssim},
-                                {"diverged_images", diverged10}}},
-                              {"classical_lr", {{"psnr", mean_lr.psnr}, {"ssim", mean_lr.ssim}}}}}};
+      nlohmann::json doc = {
+          {"preset", preset.name},
+          {"pde", PdeName(preset.pde)},
+          {"time", preset.time},
+          {"images", rows},
+          {"mean",
+           {{"identity", {{"psnr", mean_id.psnr}, {"ssim", mean_id.ssim}}},
+            {"classical_lr10",
+             {{"psnr", mean10.psnr}, {"ssim", mean10.ssim}, {"diverged_images", diverged10}}},
+            {"classical_lr", {{"psnr", mean_lr.psnr}, {"ssim", mean_lr.ssim}}}}}};
       WriteTextFileAtomically(args->json, doc.dump(2) + "\n");
     }
   });

@@ -1,4 +1,5 @@
-// `blade train-resample`, `blade resample`, `blade align`, `blade eval-resample`: optical-flow resampling (paper §5).
+// `blade train-resample`, `blade resample`, `blade align`, `blade eval-resample`: optical-flow
+// resampling (paper §5).
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -24,7 +25,8 @@ void CheckFloOutput(const std::string& path) {
 Model LoadResampleModel(const std::string& path) {
   Model m = LoadModel(path);
   if (m.form != ModelForm::kResample)
-    Fail("'", path, "' is a ", FormName(m.form), " model; resampling needs a resampling model "
+    Fail("'", path, "' is a ", FormName(m.form),
+         " model; resampling needs a resampling model "
          "(models/resample.blade, or `blade train-resample`)");
   return m;
 }
@@ -50,7 +52,8 @@ void AddResampleCommands(CLI::App& app) {
   train->add_option("--footprint", t->footprint, "Filter size (odd, 3..9)");
   train->add_option("--bins", t->bins, "Orientation, strength, coherence bins")->expected(3);
   train->add_option("--seed", t->seed, "Random seed");
-  train->add_option("--ridge", t->ridge, "Least-squares regularisation, relative to the mean diagonal");
+  train->add_option("--ridge", t->ridge,
+                    "Least-squares regularisation, relative to the mean diagonal");
   train->add_option("--order", t->order,
                     "Polynomial order in the displacement: 1 = paper eq. 5.5 (default), 2 or 3");
   train->callback([t] {
@@ -71,7 +74,8 @@ void AddResampleCommands(CLI::App& app) {
       hr.push_back(CropToMultiple(ToLuma(ReadImage(f)), o.factor));
     Note(StrCat("fitting on ", hr.size(), " images x ", o.shifts_per_image, " shifts"));
     Model m = TrainResampleModel(hr, o);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     m.provenance["data"] = t->images;
     m.provenance["images"] = std::to_string(hr.size());
     m.provenance["train_seconds"] = StrCat(secs);
@@ -80,11 +84,13 @@ void AddResampleCommands(CLI::App& app) {
                       " --shifts " + std::to_string(t->shifts) + " --footprint " +
                       std::to_string(t->footprint) + " --seed " + std::to_string(t->seed) +
                       " --bins " + std::to_string(t->bins[0]) + " " + std::to_string(t->bins[1]) +
-                      " " + std::to_string(t->bins[2]) + " --order " + std::to_string(t->order) + " --ridge " + StrCat(t->ridge);
+                      " " + std::to_string(t->bins[2]) + " --order " + std::to_string(t->order) +
+                      " --ridge " + StrCat(t->ridge);
     if (t->limit > 0) cmd += " --limit " + std::to_string(t->limit);
     m.provenance["command"] = cmd;
     SaveModel(m, t->out);
-    Note(StrCat("trained resampling model -> ", t->out, " in ", secs, " s (", m.provenance["training"], ")"));
+    Note(StrCat("trained resampling model -> ", t->out, " in ", secs, " s (",
+                m.provenance["training"], ")"));
   });
 
   // resample
@@ -92,11 +98,13 @@ void AddResampleCommands(CLI::App& app) {
     std::string model, flow, input, output, method = "blade";
   };
   auto r = std::make_shared<ResampleArgs>();
-  CLI::App* resample = app.add_subcommand(
-      "resample", "Resample an image along a flow: out(x) = in(x + flow(x))");
+  CLI::App* resample =
+      app.add_subcommand("resample", "Resample an image along a flow: out(x) = in(x + flow(x))");
   resample->add_option("--model", r->model, "Resampling model (needed for --method blade)");
-  resample->add_option("--flow", r->flow, "Middlebury .flo file, same size as the image")->required();
-  resample->add_option("--method", r->method, "blade, bicubic, bilinear or lanczos (default blade)");
+  resample->add_option("--flow", r->flow, "Middlebury .flo file, same size as the image")
+      ->required();
+  resample->add_option("--method", r->method,
+                       "blade, bicubic, bilinear or lanczos (default blade)");
   resample->add_option("input", r->input, "Input image")->required();
   resample->add_option("output", r->output, "Output image")->required();
   resample->callback([r] {
@@ -116,7 +124,8 @@ void AddResampleCommands(CLI::App& app) {
   };
   auto a = std::make_shared<AlignArgs>();
   CLI::App* align = app.add_subcommand(
-      "align", "Estimate the flow v with ref(x) ~ alt(x + v(x)) (HDR+ block matching, Lucas-Kanade)");
+      "align",
+      "Estimate the flow v with ref(x) ~ alt(x + v(x)) (HDR+ block matching, Lucas-Kanade)");
   align->add_option("ref", a->ref, "Reference frame")->required();
   align->add_option("alt", a->alt, "Frame to align to the reference")->required();
   align->add_option("--flow", a->flow, "Output .flo file")->required();
@@ -133,12 +142,14 @@ void AddResampleCommands(CLI::App& app) {
     o.lk_iterations = a->lk;
     const auto t0 = std::chrono::steady_clock::now();
     const Flow flow = AlignBlockMatching(ref, alt, o);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     WriteFlo(flow, a->flow);
     if (!a->warped.empty())
-      WriteImage(Resample(alt, flow, a->model.empty() ? ResampleMethod::kBicubic : ResampleMethod::kBlade,
-                          &model),
-                 a->warped);
+      WriteImage(
+          Resample(alt, flow, a->model.empty() ? ResampleMethod::kBicubic : ResampleMethod::kBlade,
+                   &model),
+          a->warped);
     Note(StrCat("aligned ", ref.width(), "x", ref.height(), " in ", secs, " s -> ", a->flow));
   });
 
@@ -149,7 +160,8 @@ void AddResampleCommands(CLI::App& app) {
   };
   auto e = std::make_shared<EvalArgs>();
   CLI::App* eval = app.add_subcommand(
-      "eval-resample", "Synthetic bursts: resampling PSNR after one and two resamplings, alignment error");
+      "eval-resample",
+      "Synthetic bursts: resampling PSNR after one and two resamplings, alignment error");
   eval->add_option("--model", e->model, "Resampling model")->required();
   eval->add_option("--images", e->images, "Folder of HR images")->required();
   eval->add_option("--limit", e->limit, "Use only the first N images");
@@ -165,8 +177,10 @@ void AddResampleCommands(CLI::App& app) {
     Progress progress("bursts", ProgressEnabled());
     for (std::size_t i = 0; i < files.size(); ++i) {
       progress.Update(long(i), long(files.size()));
-      const BurstScore s = EvaluateBurst(CropToMultiple(ToLuma(ReadImage(files[i])), 4), &model, 1000 + i);
-      nlohmann::json entry = {{"name", std::filesystem::path(files[i]).filename().string()}, {"epe", s.epe}};
+      const BurstScore s =
+          EvaluateBurst(CropToMultiple(ToLuma(ReadImage(files[i])), 4), &model, 1000 + i);
+      nlohmann::json entry = {{"name", std::filesystem::path(files[i]).filename().string()},
+                              {"epe", s.epe}};
       for (ResampleMethod m : methods) {
         p1[int(m)] += s.psnr_1[int(m)] / files.size();
         p2[int(m)] += s.psnr_2[int(m)] / files.size();
@@ -176,8 +190,10 @@ void AddResampleCommands(CLI::App& app) {
       per_image.push_back(entry);
     }
     progress.Finish();
-    std::printf("synthetic bursts (%zu images, true flow, noise 1/255): PSNR dB after 1 and 2 resamplings\n",
-                files.size());
+    std::printf(
+        "synthetic bursts (%zu images, true flow, noise 1/255): PSNR dB after 1 and 2 "
+        "resamplings\n",
+        files.size());
     std::printf("%-10s %9s %9s\n", "method", "psnr_1", "psnr_2");
     nlohmann::json rows;
     for (ResampleMethod m : methods) {
@@ -186,8 +202,11 @@ void AddResampleCommands(CLI::App& app) {
     }
     std::printf("alignment (block matching + Lucas-Kanade): mean end-point error %.3f px\n", epe);
     if (e->json.empty()) return;
-    nlohmann::json doc = {{"images", files.size()}, {"model", e->model}, {"rows", rows},
-                          {"alignment", {{"epe", epe}}}, {"per_image", per_image}};
+    nlohmann::json doc = {{"images", files.size()},
+                          {"model", e->model},
+                          {"rows", rows},
+                          {"alignment", {{"epe", epe}}},
+                          {"per_image", per_image}};
     WriteTextFileAtomically(e->json, doc.dump(2) + "\n");
   });
 }

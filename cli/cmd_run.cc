@@ -6,11 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "blade/error.h"
-#include "blade/preset.h"
-#include "blade/ops.h"
 #include "blade/eval.h"
 #include "blade/io.h"
 #include "blade/model.h"
+#include "blade/ops.h"
+#include "blade/preset.h"
 #include "commands.h"
 #include "progress.h"
 
@@ -80,7 +80,8 @@ void AddRunCommand(CLI::App& app) {
     o.steps = args->steps;
     o.dt = args->dt;
     const double run_time = (o.steps > 0 ? o.steps : model.steps) * (o.dt > 0 ? o.dt : model.dt);
-    if (model.safe_steps >= 0 && run_time > model.safe_steps * model.dt * (1 + 1e-9) && !args->unsafe)
+    if (model.safe_steps >= 0 && run_time > model.safe_steps * model.dt * (1 + 1e-9) &&
+        !args->unsafe)
       Fail("'", args->model, "' was measured stable only up to ", model.safe_steps, " steps of dt ",
            model.dt, " (t = ", model.safe_steps * model.dt, "); this run goes to t = ", run_time,
            ", where it may leave [", model.safe_range[0], ", ", model.safe_range[1],
@@ -100,8 +101,8 @@ void AddRunCommand(CLI::App& app) {
     progress.Finish();
     WriteFrames(frames, args->frames_dir);
     WriteImage(u, args->output);
-    Note(StrCat("ran ", FormName(model.form), " model (", model.pde.empty() ? "?" : model.pde,
-                ") ", o.steps > 0 ? o.steps : model.steps, " ", IntegratorName(o.integrator),
+    Note(StrCat("ran ", FormName(model.form), " model (", model.pde.empty() ? "?" : model.pde, ") ",
+                o.steps > 0 ? o.steps : model.steps, " ", IntegratorName(o.integrator),
                 " steps in ", seconds, " s -> ", args->output));
   });
 }
@@ -128,7 +129,8 @@ void AddInfoCommand(CLI::App& app) {
     std::string params;
     for (const auto& [k, v] : m.pde_params) params += StrCat(k, "=", v, " ");
     std::printf("parameters  %s\n", params.c_str());
-    std::printf("dt          %g x %d %s steps\n", m.dt, m.steps, IntegratorName(m.integrator).c_str());
+    std::printf("dt          %g x %d %s steps\n", m.dt, m.steps,
+                IntegratorName(m.integrator).c_str());
     std::printf("constraint  %s\n", m.constraint.c_str());
     if (m.safe_steps >= 0)
       std::printf("stable      %d steps within [%g, %g] (measured)\n", m.safe_steps,
@@ -137,11 +139,12 @@ void AddInfoCommand(CLI::App& app) {
       std::printf("stable      not measured\n");
     for (std::size_t b = 0; b < m.banks.size(); ++b) {
       const SelectionConfig& s = m.banks[b].selection;
-      std::printf("bank %zu      %d filters = %d orientations x %d strengths x %d coherences x %d "
-                  "intensities, %dx%d footprint, rho %g%s\n",
-                  b, m.banks[b].filters.count, s.orientations, s.strengths, s.coherences,
-                  s.intensities, m.banks[b].filters.size, m.banks[b].filters.size, s.rho,
-                  s.joint_color ? ", joint color tensor" : "");
+      std::printf(
+          "bank %zu      %d filters = %d orientations x %d strengths x %d coherences x %d "
+          "intensities, %dx%d footprint, rho %g%s\n",
+          b, m.banks[b].filters.count, s.orientations, s.strengths, s.coherences, s.intensities,
+          m.banks[b].filters.size, m.banks[b].filters.size, s.rho,
+          s.joint_color ? ", joint color tensor" : "");
     }
     for (const auto& [k, v] : m.provenance) std::printf("%-11s %s\n", k.c_str(), v.c_str());
   });
@@ -155,7 +158,8 @@ void AddStabilityCommand(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
-      "stability", "Measure how many steps a model stays finite and in range on a folder of images");
+      "stability",
+      "Measure how many steps a model stays finite and in range on a folder of images");
   cmd->add_option("--model", args->model, "Model file (.blade)")->required();
   cmd->add_option("--images", args->images, "Folder of HR images (run from their 1/scale luma)")
       ->required();
@@ -164,7 +168,8 @@ void AddStabilityCommand(CLI::App& app) {
   cmd->add_option("--range", args->range,
                   "Allowed value range LO HI (default: the model's stored range, else -0.1 1.1)")
       ->expected(2);
-  cmd->add_option("--write", args->write, "Store the measured horizon and range in this model file");
+  cmd->add_option("--write", args->write,
+                  "Store the measured horizon and range in this model file");
   cmd->callback([args] {
     if (args->steps < 1 || args->steps > 1000000) Fail("--steps must be 1..1000000");
     if (!args->write.empty()) CheckModelOutput(args->write);
@@ -187,10 +192,11 @@ void AddStabilityCommand(CLI::App& app) {
     std::vector<const Image*> ptrs;
     for (const Image& s : starts) ptrs.push_back(&s);
     const Stability st = MeasureStability(model, ptrs, args->steps, lo, hi);
-    std::printf("%s: %s%d steps of dt %g stay finite and within [%g, %g] on %zu images; range "
-                "seen [%.4f, %.4f]\n",
-                args->model.c_str(), st.safe_steps == args->steps ? "all " : "", st.safe_steps,
-                model.dt, lo, hi, starts.size(), st.min, st.max);
+    std::printf(
+        "%s: %s%d steps of dt %g stay finite and within [%g, %g] on %zu images; range "
+        "seen [%.4f, %.4f]\n",
+        args->model.c_str(), st.safe_steps == args->steps ? "all " : "", st.safe_steps, model.dt,
+        lo, hi, starts.size(), st.min, st.max);
     if (!args->write.empty()) {
       model.safe_steps = st.safe_steps;
       model.safe_range[0] = lo;

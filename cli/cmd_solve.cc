@@ -65,8 +65,8 @@ void RunSolve(const SolveArgs& a) {
   // Outputs are written only after the whole run succeeded.
   WriteFrames(frames, a.frames_dir);
   WriteImage(r.u, a.output);
-  Note(StrCat("solved ", PdeLongName(pde), " to T = ", o.time, " in ", r.steps, " steps of dt = ",
-              r.dt, " at dx = ", o.dx, " (", seconds, " s) -> ", a.output));
+  Note(StrCat("solved ", PdeLongName(pde), " to T = ", o.time, " in ", r.steps,
+              " steps of dt = ", r.dt, " at dx = ", o.dx, " (", seconds, " s) -> ", a.output));
 }
 
 }  // namespace
@@ -97,8 +97,8 @@ void AddMontageCommand(CLI::App& app) {
     for (const Image& im : images) ptrs.push_back(&im);
     RequirePositive(args->scale, "--scale");
     if (!args->labels.empty() && args->labels.size() != images.size())
-      throw UsageError(StrCat("montage got ", args->labels.size(), " labels for ", images.size(),
-                              " images"));
+      throw UsageError(
+          StrCat("montage got ", args->labels.size(), " labels for ", images.size(), " images"));
     Image m;
     if (args->labels.empty()) {
       m = Montage(ptrs, args->columns, args->gap);

@@ -1,4 +1,5 @@
-// `blade train` and `blade eval`: train a model on a folder of photographs, and score it with kodak4x.
+// `blade train` and `blade eval`: train a model on a folder of photographs, and score it with
+// kodak4x.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -44,7 +45,8 @@ std::vector<Sequence> LoadSequences(const Preset& preset, const std::vector<std:
 void AddTrainCommand(CLI::App& app) {
   struct Args {
     std::string pde, preset, images, out, form = "direct", integrator = "euler", cache,
-        optimizer = "adam", log, checkpoint, resume, constraint = "none", loss = "l2";
+                                          optimizer = "adam", log, checkpoint, resume,
+                                          constraint = "none", loss = "l2";
     bool no_cache = false, no_augment = false, augment_ls = false;
     int epochs = 30, limit = 0, batch = 8, crop = 64, footprint = 5, patience = 6, cg = 60,
         warmup = 20;
@@ -59,11 +61,13 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--preset", args->preset, "Preset name (default: the PDE's own)");
   cmd->add_option("--images", args->images, "Folder of training photographs")->required();
   cmd->add_option("--out", args->out, "Output model file (.blade)")->required();
-  cmd->add_option("--constraint", args->constraint,
-                  "none, or monotone: a provably stable model (maximum principle; docs/MONOTONE.md)");
-  cmd->add_option("--checkpoint", args->checkpoint,
-                  "After every fine-tuning epoch, save the current model here (.blade) and the best "
-                  "so far next to it (NAME.best.blade)");
+  cmd->add_option(
+      "--constraint", args->constraint,
+      "none, or monotone: a provably stable model (maximum principle; docs/MONOTONE.md)");
+  cmd->add_option(
+      "--checkpoint", args->checkpoint,
+      "After every fine-tuning epoch, save the current model here (.blade) and the best "
+      "so far next to it (NAME.best.blade)");
   cmd->add_option("--resume", args->resume,
                   "Continue an interrupted training from its --checkpoint file (same options)");
   cmd->add_option("--log", args->log,
@@ -79,8 +83,9 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--limit", args->limit, "Use only the first N images");
   cmd->add_option("--batch", args->batch, "Sequences per Adam step");
   cmd->add_option("--crop", args->crop, "Random crop side for fine-tuning (0: whole frames)");
-  cmd->add_option("--optimizer", args->optimizer,
-                  "adam (minibatches) or newton (full batch, curvature-preconditioned; direct form)");
+  cmd->add_option(
+      "--optimizer", args->optimizer,
+      "adam (minibatches) or newton (full batch, curvature-preconditioned; direct form)");
   cmd->add_option("--learning-rate", args->lr, "Adam learning rate; newton: first step fraction");
   cmd->add_option("--warmup", args->warmup, "Adam steps of linear learning-rate warm-up");
   cmd->add_option("--patience", args->patience, "Early stopping patience in epochs");
@@ -161,7 +166,8 @@ void AddTrainCommand(CLI::App& app) {
     if (!args->resume.empty()) LoadModel(args->resume);
     if (!args->checkpoint.empty()) CheckModelOutput(args->checkpoint);
     std::vector<std::string> files = ListImagesLimited(args->images, args->limit);
-    const std::string cache = args->no_cache ? "" : (args->cache.empty() ? DefaultCacheDir() : args->cache);
+    const std::string cache =
+        args->no_cache ? "" : (args->cache.empty() ? DefaultCacheDir() : args->cache);
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<Sequence> data = LoadSequences(preset, files, cache);
     const double data_seconds =
@@ -207,11 +213,12 @@ void AddTrainCommand(CLI::App& app) {
     }
     nlohmann::json curve = nlohmann::json::array();
     o.on_epoch = [&](int epoch, int epochs, double train, double val, double elapsed) {
-      curve.push_back({{"epoch", epoch}, {"train", train}, {"validation", val}, {"seconds", elapsed}});
-      progress.Update(epoch, epochs,
-                      StrCat("loss ", train, " val ", val));
+      curve.push_back(
+          {{"epoch", epoch}, {"train", train}, {"validation", val}, {"seconds", elapsed}});
+      progress.Update(epoch, epochs, StrCat("loss ", train, " val ", val));
       if (!ProgressEnabled())
-        Note(StrCat("epoch ", epoch, "/", epochs, ": train loss ", train, ", validation loss ", val));
+        Note(StrCat("epoch ", epoch, "/", epochs, ": train loss ", train, ", validation loss ",
+                    val));
     };
     TrainReport report;
     Model model = TrainModel(preset, data, o, &report);
@@ -224,23 +231,30 @@ void AddTrainCommand(CLI::App& app) {
     model.provenance["train_seconds"] = StrCat(seconds);
     model.provenance["data_seconds"] = StrCat(data_seconds);
     SaveModel(model, args->out);
-    std::printf("trained %s %s model -> %s in %.1f s (data %.1f s): validation %s %.4g "
-                "(least squares %.4g), %d epochs (best %d)\n",
-                PdeName(preset.pde).c_str(), FormName(model.form).c_str(), args->out.c_str(),
-                seconds, data_seconds, o.ssim_weight > 0 ? "loss" : "MSE", report.validation_loss, report.ls_validation_loss,
-                report.epochs_run, report.best_epoch);
+    std::printf(
+        "trained %s %s model -> %s in %.1f s (data %.1f s): validation %s %.4g "
+        "(least squares %.4g), %d epochs (best %d)\n",
+        PdeName(preset.pde).c_str(), FormName(model.form).c_str(), args->out.c_str(), seconds,
+        data_seconds, o.ssim_weight > 0 ? "loss" : "MSE", report.validation_loss,
+        report.ls_validation_loss, report.epochs_run, report.best_epoch);
     if (!args->log.empty()) {
       // Epoch 0 is the least-squares initialisation; losses are the 10-step training loss
       // (the MSE of eq. 2.8 unless --loss says otherwise).
-      curve.insert(curve.begin(),
-                   nlohmann::json::object({{"epoch", 0}, {"train", report.ls_train_loss},
-                                           {"validation", report.ls_validation_loss},
-                                           {"seconds", 0}}));
-      nlohmann::json doc = {{"model", args->out}, {"pde", PdeName(preset.pde)},
-                            {"form", FormName(model.form)}, {"optimizer", o.optimizer},
-                            {"loss", args->loss}, {"ssim_weight", o.ssim_weight},
-                            {"images", files.size()}, {"best_epoch", report.best_epoch},
-                            {"seconds", seconds}, {"data_seconds", data_seconds}, {"curve", curve}};
+      curve.insert(curve.begin(), nlohmann::json::object({{"epoch", 0},
+                                                          {"train", report.ls_train_loss},
+                                                          {"validation", report.ls_validation_loss},
+                                                          {"seconds", 0}}));
+      nlohmann::json doc = {{"model", args->out},
+                            {"pde", PdeName(preset.pde)},
+                            {"form", FormName(model.form)},
+                            {"optimizer", o.optimizer},
+                            {"loss", args->loss},
+                            {"ssim_weight", o.ssim_weight},
+                            {"images", files.size()},
+                            {"best_epoch", report.best_epoch},
+                            {"seconds", seconds},
+                            {"data_seconds", data_seconds},
+                            {"curve", curve}};
       WriteTextFileAtomically(args->log, doc.dump(2) + "\n");
     }
   });
@@ -292,11 +306,16 @@ void AddEvalCommand(CLI::App& app) {
         const BaselineRow& r = rows.back();
         Image err = AbsoluteError(pictures.blade, pictures.target);
         std::vector<Panel> panels = {
-            {&pictures.start, {"input: LR initial condition", ScoreCaption(r.identity.psnr, r.identity.ssim)}},
+            {&pictures.start,
+             {"input: LR initial condition", ScoreCaption(r.identity.psnr, r.identity.ssim)}},
             {&pictures.target, {StrCat("reference (", preset.scale, "x grid, downsampled)")}},
-            {&pictures.blade, {StrCat("BLADE, ", preset.frames, " steps"), ScoreCaption(r.blade.psnr, r.blade.ssim)}}};
+            {&pictures.blade,
+             {StrCat("BLADE, ", preset.frames, " steps"),
+              ScoreCaption(r.blade.psnr, r.blade.ssim)}}};
         if (!r.classical_lr.diverged)
-          panels.push_back({&pictures.classical_lr, {"classical at LR", ScoreCaption(r.classical_lr.psnr, r.classical_lr.ssim)}});
+          panels.push_back(
+              {&pictures.classical_lr,
+               {"classical at LR", ScoreCaption(r.classical_lr.psnr, r.classical_lr.ssim)}});
         panels.push_back({&err, {"|BLADE - reference| x 10"}});
         WriteFigure(args->figures, files[i], model.pde, panels);
       }
@@ -340,10 +359,11 @@ void AddEvalCommand(CLI::App& app) {
         {"classical_lr", &BaselineRow::classical_lr}};
     if (args->cost) kinds.push_back({"classical_2x", &BaselineRow::classical_2x});
     double reference_seconds = 0;
-    for (const BaselineRow& r : rows) reference_seconds += r.reference_compute_seconds / rows.size();
+    for (const BaselineRow& r : rows)
+      reference_seconds += r.reference_compute_seconds / rows.size();
     std::printf("kodak4x: %s (%s %s, %d steps) on %zu images, mean over images\n",
-                args->model.c_str(), model.pde.c_str(), FormName(model.form).c_str(),
-                preset.frames, rows.size());
+                args->model.c_str(), model.pde.c_str(), FormName(model.form).c_str(), preset.frames,
+                rows.size());
     // Times in milliseconds: a 10-step run at the protocol's 192x128 takes about one.
     std::printf("%-16s %9s %8s %10s\n", "row", "PSNR dB", "SSIM", "ms");
     nlohmann::json jrows;
@@ -351,11 +371,12 @@ void AddEvalCommand(CLI::App& app) {
       Mean m = mean(field);
       std::printf("%-16s %9.3f %8.4f %10.3f%s\n", name, m.psnr, m.ssim, 1e3 * m.seconds,
                   m.diverged ? StrCat("  (", m.diverged, " diverged)").c_str() : "");
-      jrows[name] = {{"psnr", m.psnr}, {"ssim", m.ssim}, {"seconds", m.seconds},
-                     {"diverged", m.diverged}};
+      jrows[name] = {
+          {"psnr", m.psnr}, {"ssim", m.ssim}, {"seconds", m.seconds}, {"diverged", m.diverged}};
     }
     if (args->cost) {
-      std::printf("%-16s %9s %8s %10.1f\n", "reference_4x", "(target)", "", 1e3 * reference_seconds);
+      std::printf("%-16s %9s %8s %10.1f\n", "reference_4x", "(target)", "",
+                  1e3 * reference_seconds);
       jrows["reference_4x"] = {{"seconds", reference_seconds}};
     }
     std::printf("BLADE output range over all images after %d steps: [%.4f, %.4f]\n", preset.frames,
@@ -369,18 +390,25 @@ void AddEvalCommand(CLI::App& app) {
       nlohmann::json j = {{"name", r.image}};
       for (const auto& [name, field] : kinds) {
         const Score& s = r.*field;
-        j[name] = s.diverged ? nlohmann::json{{"diverged", true}}
-                             : nlohmann::json{{"psnr", s.psnr}, {"ssim", s.ssim}, {"seconds", s.seconds}};
+        j[name] = s.diverged
+                      ? nlohmann::json{{"diverged", true}}
+                      : nlohmann::json{{"psnr", s.psnr}, {"ssim", s.ssim}, {"seconds", s.seconds}};
       }
       if (args->cost) j["reference_4x"] = {{"seconds", r.reference_compute_seconds}};
       images.push_back(j);
     }
-    nlohmann::json doc = {{"protocol", "kodak4x"}, {"model", args->model}, {"pde", model.pde},
-                          {"preset", preset.name}, {"form", FormName(model.form)},
-                          {"steps", preset.frames}, {"rows", jrows}, {"images", images},
+    nlohmann::json doc = {{"protocol", "kodak4x"},
+                          {"model", args->model},
+                          {"pde", model.pde},
+                          {"preset", preset.name},
+                          {"form", FormName(model.form)},
+                          {"steps", preset.frames},
+                          {"rows", jrows},
+                          {"images", images},
                           {"range", {range_min, range_max}}};
     if (args->long_steps > 0)
-      doc["long_run"] = {{"steps", args->long_steps}, {"range", {long_min, long_max}},
+      doc["long_run"] = {{"steps", args->long_steps},
+                         {"range", {long_min, long_max}},
                          {"diverged", long_diverged}};
     WriteTextFileAtomically(args->json, doc.dump(2) + "\n");
   });

@@ -1,4 +1,5 @@
-// `blade show-filters` and `blade features`: pictures of a model's filter banks and of the selection features.
+// `blade show-filters` and `blade features`: pictures of a model's filter banks and of the
+// selection features.
 #include <memory>
 
 #include "blade/error.h"
@@ -17,7 +18,8 @@ void AddShowFiltersCommand(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
-      "show-filters", "Draw a model's filter banks as a grid (orientation across, strength and coherence down)");
+      "show-filters",
+      "Draw a model's filter banks as a grid (orientation across, strength and coherence down)");
   cmd->add_option("--model", args->model, "Model file")->required();
   cmd->add_option("out", args->out, "Output picture (.png, .jpg, .tif)")->required();
   cmd->add_option("--zoom", args->zoom, "Pixels per filter tap");
@@ -43,13 +45,15 @@ void AddFeaturesCommand(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
-      "features", "Draw the quantized selection features of an image: orientation (hue), strength, coherence");
+      "features",
+      "Draw the quantized selection features of an image: orientation (hue), strength, coherence");
   cmd->add_option("input", args->input, "Input image")->required();
   cmd->add_option("out", args->out, "Output picture")->required();
   cmd->add_option("--model", args->model,
                   "Use this model's selection (bins, thresholds, rho) instead of --bins/--rho");
   cmd->add_option("--rho", args->rho, "Structure-tensor scale (without --model)");
-  cmd->add_option("--bins", args->bins, "Orientation, strength and coherence bins (without --model)")
+  cmd->add_option("--bins", args->bins,
+                  "Orientation, strength and coherence bins (without --model)")
       ->expected(3);
   cmd->callback([args] {
     CheckOutputPath(args->out);

@@ -1,4 +1,5 @@
-// Entry point of the `blade` tool: global options, subcommands, and the one place errors become exit codes.
+// Entry point of the `blade` tool: global options, subcommands, and the one place errors become
+// exit codes.
 #include <signal.h>
 #include <unistd.h>
 
@@ -23,7 +24,8 @@ namespace blade::cli {
 void WriteFigure(const std::string& dir, const std::string& image_path, const std::string& suffix,
                  const std::vector<Panel>& panels) {
   const std::string stem = std::filesystem::path(image_path).stem().string();
-  const int scale = panels.empty() || !panels[0].image ? 1 : std::max(1, panels[0].image->width() / 384);
+  const int scale =
+      panels.empty() || !panels[0].image ? 1 : std::max(1, panels[0].image->width() / 384);
   WriteImage(LabelledMontage(panels, int(panels.size()), scale),
              (std::filesystem::path(dir) / (stem + "_" + suffix + ".png")).string());
 }
@@ -129,7 +131,8 @@ int main(int argc, char** argv) {
   blade::KeepFreedImageMemory();
   using namespace blade::cli;
   InstallInterruptHandler();
-  for (int i = 0; i < argc; ++i) g_command_line += (i ? " " : "") + std::string(i ? argv[i] : "blade");
+  for (int i = 0; i < argc; ++i)
+    g_command_line += (i ? " " : "") + std::string(i ? argv[i] : "blade");
   CLI::App app{"blade: image PDEs solved with BLADE, a shallow learned adaptive-filter network"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "blade 0.1.0");

@@ -1,4 +1,5 @@
-// Terminal progress bar for long commands: drawn on stderr only when it is a terminal and not --quiet.
+// Terminal progress bar for long commands: drawn on stderr only when it is a terminal and not
+// --quiet.
 #pragma once
 
 #include <chrono>

@@ -1,4 +1,5 @@
-// libFuzzer target: any bytes as an image file (PNG, JPEG, TIFF or NPY by content) through ReadImage.
+// libFuzzer target: any bytes as an image file (PNG, JPEG, TIFF or NPY by content) through
+// ReadImage.
 #include <unistd.h>
 
 #include <cstdint>

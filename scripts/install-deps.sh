@@ -4,6 +4,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config          # compiler, CMake, CTest
+  clang-format                               # `make test` checks the C++ formatting
   libpng-dev libjpeg62-turbo-dev libtiff-dev # image I/O
   libfftw3-dev                               # DCT (Cahn-Hilliard, large Gaussians)
   libeigen3-dev                              # blocked normal-equation updates (resampling fit)

@@ -1,10 +1,11 @@
 // Applications: Chan–Vese reference and BLADE variants on synthetic scenes with known regions.
+#include "blade/apps.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <filesystem>
 
-#include "blade/apps.h"
 #include "blade/error.h"
 #include "test_util.h"
 
@@ -22,8 +23,8 @@ Image TwoRegionScene(int w, int h, int channels, Image* truth) {
       truth->at(0, x, y) = inside ? 1.f : 0.f;
       for (int c = 0; c < channels; ++c) {
         // Color: the regions differ in the green channel only.
-        const float base = channels == 1 ? (inside ? 0.7f : 0.3f)
-                                         : (c == 1 ? (inside ? 0.8f : 0.2f) : 0.5f);
+        const float base =
+            channels == 1 ? (inside ? 0.7f : 0.3f) : (c == 1 ? (inside ? 0.8f : 0.2f) : 0.5f);
         f.at(c, x, y) = base + noise.at(c, x, y);
       }
     }

@@ -1,14 +1,15 @@
-// BLADE core: selection vs. reference, equivariance, filtering gradients, forms, steppers, model file.
+// BLADE core: selection vs. reference, equivariance, filtering gradients, forms, steppers, model
+// file.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <sstream>
 #include <fstream>
-#include <algorithm>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "blade/error.h"
@@ -54,7 +55,8 @@ double FractionEqual(const std::vector<std::int32_t>& a, const std::vector<std::
 // relative 1e-4 of a bin edge. Quantile thresholds are themselves feature values of the image,
 // so some pixels sit exactly on an edge, where float rounding decides either way.
 int MismatchesAwayFromEdges(const SelectionConfig& c, const Image& image,
-                            const std::vector<std::int32_t>& fast, const std::vector<std::int32_t>& ref) {
+                            const std::vector<std::int32_t>& fast,
+                            const std::vector<std::int32_t>& ref) {
   const Features f = ComputeFeatures(image, c.rho, c.joint_color);
   auto near = [](double v, const std::vector<float>& edges) {
     for (float t : edges)
@@ -65,7 +67,8 @@ int MismatchesAwayFromEdges(const SelectionConfig& c, const Image& image,
   for (std::size_t i = 0; i < fast.size(); ++i) {
     if (fast[i] == ref[i]) continue;
     const double o = f.orientation.data()[i] / 3.14159265358979323846 * c.orientations;
-    if (std::abs(o - std::round(o)) <= 1e-4 * c.orientations || near(f.strength.data()[i], c.strength_thresholds) ||
+    if (std::abs(o - std::round(o)) <= 1e-4 * c.orientations ||
+        near(f.strength.data()[i], c.strength_thresholds) ||
         near(f.coherence.data()[i], c.coherence_thresholds))
       continue;
     ++count;
@@ -120,9 +123,11 @@ TEST(BladeSelection, FastEqualsReferenceOnRandomAndNaturalImages) {
       const std::size_t image = i < rho_cases ? i / 4 : (i - rho_cases) / 6;
       const std::vector<std::int32_t> fast = Select(cases[i].first, *images[image]);
       EXPECT_EQ(MismatchesAwayFromEdges(cases[i].first, *images[image], fast, cases[i].second), 0)
-          << "image " << image << " rho " << cases[i].first.rho << " orientations " << cases[i].first.orientations;
+          << "image " << image << " rho " << cases[i].first.rho << " orientations "
+          << cases[i].first.orientations;
       EXPECT_GE(FractionEqual(fast, cases[i].second), 0.995)
-          << "image " << image << " rho " << cases[i].first.rho << " orientations " << cases[i].first.orientations;
+          << "image " << image << " rho " << cases[i].first.rho << " orientations "
+          << cases[i].first.orientations;
     }
   });
 }
@@ -157,7 +162,8 @@ TEST(BladeSelection, RotatingBy90DegreesShiftsOrientationByHalf) {
     Image u(64, 64);
     for (int y = 0; y < 64; ++y)
       for (int x = 0; x < 64; ++x)
-        u.at(0, x, y) = float(0.5 + 0.4 * std::sin(0.7 * (x * std::cos(theta) + y * std::sin(theta))));
+        u.at(0, x, y) =
+            float(0.5 + 0.4 * std::sin(0.7 * (x * std::cos(theta) + y * std::sin(theta))));
     SelectionConfig c = DefaultSelection();
     auto bins = [&](const Image& im) {
       std::vector<int> hist(n);
@@ -216,7 +222,8 @@ TEST(BladeSelection, QuantileThresholdsAreTheSortedOrderStatistics) {
   for (int bins : {2, 3, 8, 16, 24}) {
     const std::vector<float> t = QuantileThresholds(v, bins);
     ASSERT_EQ(t.size(), std::size_t(bins - 1));
-    for (int k = 1; k < bins; ++k) EXPECT_EQ(t[k - 1], sorted[v.size() * k / bins]) << bins << " " << k;
+    for (int k = 1; k < bins; ++k)
+      EXPECT_EQ(t[k - 1], sorted[v.size() * k / bins]) << bins << " " << k;
   }
 }
 
@@ -294,16 +301,20 @@ TEST(BladeFilter, FastBackwardEqualsPlainDouble) {
         Image dout = RandomImage(w, h, 1, 7 * w + h, -1, 1);
         std::vector<std::int32_t> sel(w * h);
         for (int i = 0; i < w * h; ++i) sel[i] = (i * 7 + i / 5) % (count - 2);  // 9, 10 unused
-        std::vector<double> dtaps(count * n, 0.5), dtaps_ref(count * n, 0.5);  // accumulates
-        std::vector<float> dz(w * h, 3.f);  // overwritten
-        ApplyPlaneBackward(z.data(), w, h, sel.data(), taps.data(), size, dout.data(), dtaps.data(), dz.data());
-        std::vector<double> zd(z.data(), z.data() + z.size()), td(taps.data(), taps.data() + taps.size());
+        std::vector<double> dtaps(count * n, 0.5), dtaps_ref(count * n, 0.5);    // accumulates
+        std::vector<float> dz(w * h, 3.f);                                       // overwritten
+        ApplyPlaneBackward(z.data(), w, h, sel.data(), taps.data(), size, dout.data(), dtaps.data(),
+                           dz.data());
+        std::vector<double> zd(z.data(), z.data() + z.size()),
+            td(taps.data(), taps.data() + taps.size());
         std::vector<double> gd(dout.data(), dout.data() + dout.size()), dz_ref(w * h);
-        ApplyPlaneBackward(zd.data(), w, h, sel.data(), td.data(), size, gd.data(), dtaps_ref.data(),
-                           dz_ref.data());
+        ApplyPlaneBackward(zd.data(), w, h, sel.data(), td.data(), size, gd.data(),
+                           dtaps_ref.data(), dz_ref.data());
         for (int i = 0; i < count * n; ++i)
-          ASSERT_NEAR(dtaps[i], dtaps_ref[i], 1e-9 * (1 + w * h)) << size << " " << w << "x" << h << " tap " << i;
-        for (int i = 0; i < w * h; ++i) ASSERT_NEAR(dz[i], dz_ref[i], 1e-4) << size << " " << w << "x" << h << " px " << i;
+          ASSERT_NEAR(dtaps[i], dtaps_ref[i], 1e-9 * (1 + w * h))
+              << size << " " << w << "x" << h << " tap " << i;
+        for (int i = 0; i < w * h; ++i)
+          ASSERT_NEAR(dz[i], dz_ref[i], 1e-4) << size << " " << w << "x" << h << " px " << i;
       }
   });
 }
@@ -325,7 +336,8 @@ TEST(BladeFilter, ColorPassEqualsPlaneByPlane) {
         for (int c = 0; c < 3; ++c) {
           std::vector<float> plane(w * h);
           ApplyPlane(z.plane(c), w, h, sel.data(), bank.taps.data(), size, plane.data());
-          for (int i = 0; i < w * h; ++i) ASSERT_EQ(color.plane(c)[i], plane[i]) << size << " " << w << " c" << c;
+          for (int i = 0; i < w * h; ++i)
+            ASSERT_EQ(color.plane(c)[i], plane[i]) << size << " " << w << " c" << c;
         }
       }
   });
@@ -339,7 +351,8 @@ TEST(BladeFilter, BankPairEqualsEachBankAlone) {
       for (int w : {1, 7, 8, 23, 41}) {
         const int h = 9;
         FilterBank a(7, size), b(5, size);
-        Image ta = RandomImage(size * size, 7, 1, 99, -1, 1), tb = RandomImage(size * size, 5, 1, 98, -1, 1);
+        Image ta = RandomImage(size * size, 7, 1, 99, -1, 1),
+              tb = RandomImage(size * size, 5, 1, 98, -1, 1);
         std::copy_n(ta.data(), a.taps.size(), a.taps.data());
         std::copy_n(tb.data(), b.taps.size(), b.taps.data());
         Image z = RandomImage(w, h, 1, size + w);
@@ -376,7 +389,8 @@ TEST(BladeFilter, SelectAndFilterEqualsSeparatePasses) {
               for (int s = sizes; s > 0; s /= 10) {
                 const int size = s % 10;
                 FilterBank b(cfg.num_filters(), size);
-                Image t = RandomImage(size * size, b.count, 1, 90 + size + int(banks.size()), -1, 1);
+                Image t =
+                    RandomImage(size * size, b.count, 1, 90 + size + int(banks.size()), -1, 1);
                 std::copy_n(t.data(), b.taps.size(), b.taps.data());
                 banks.push_back(std::move(b));
               }
@@ -390,8 +404,8 @@ TEST(BladeFilter, SelectAndFilterEqualsSeparatePasses) {
                 Image separate = ApplyFilters(banks[b], sel, z);
                 for (std::size_t i = 0; i < separate.size(); ++i)
                   ASSERT_EQ(fused[b].data()[i], separate.data()[i])
-                      << w << "x" << h << " channels " << channels << " joint " << joint << " rho " << rho
-                      << " banks " << sizes << " bank " << b << " at " << i;
+                      << w << "x" << h << " channels " << channels << " joint " << joint << " rho "
+                      << rho << " banks " << sizes << " bank " << b << " at " << i;
               }
             }
   });
@@ -414,7 +428,8 @@ TEST(BladeFilter, SelectFilterUpdateEqualsAxpyOfTheSeparatePasses) {
       EXPECT_TRUE(finite);
       Image expected = base.Copy();
       Axpy(0.3f, ApplyFilters(bank, Select(cfg, z), z), expected);
-      for (std::size_t i = 0; i < expected.size(); ++i) ASSERT_EQ(fused.data()[i], expected.data()[i]) << i;
+      for (std::size_t i = 0; i < expected.size(); ++i)
+        ASSERT_EQ(fused.data()[i], expected.data()[i]) << i;
       SelectFilterUpdate(cfg, bank, z, base, 3e38f, &finite);
       EXPECT_FALSE(finite);
       // With the bank padded once (as RunModel does): the same image; and a padded bank whose
@@ -455,7 +470,8 @@ TEST(BladeFilter, FastEqualsReference) {
         ApplyPlane(z.data(), w, h, sel.data(), taps.data(), size, a.data());
         ApplyPlaneReference(z.data(), w, h, sel.data(), taps.data(), size, b.data());
         for (int i = 0; i < w * h; ++i) ASSERT_NEAR(a[i], b[i], 2e-5) << size << " " << w;
-        std::vector<double> zd(z.data(), z.data() + z.size()), td(taps.data(), taps.data() + taps.size());
+        std::vector<double> zd(z.data(), z.data() + z.size()),
+            td(taps.data(), taps.data() + taps.size());
         std::vector<double> ad(w * h), bd(w * h);
         ApplyPlane(zd.data(), w, h, sel.data(), td.data(), size, ad.data());
         ApplyPlaneReference(zd.data(), w, h, sel.data(), td.data(), size, bd.data());
@@ -486,8 +502,8 @@ TEST(BladeModel, LaplacianFiltersReproduceTheHeatEquation) {
         auto at = [&](int xx, int yy) {
           return heat.at(0, std::clamp(xx, 0, w - 1), std::clamp(yy, 0, h - 1));
         };
-        next.at(0, x, y) += 0.2f * (at(x + 1, y) + at(x - 1, y) + at(x, y + 1) + at(x, y - 1) -
-                                    4 * at(x, y));
+        next.at(0, x, y) +=
+            0.2f * (at(x + 1, y) + at(x - 1, y) + at(x, y + 1) + at(x, y - 1) - 4 * at(x, y));
       }
     heat = std::move(next);
     u = RunModel(m, u, o);
@@ -534,8 +550,7 @@ TEST(BladeModel, EulerAndMidpointConvergeAtTheirOrders) {
   Dct2(in.data(), hat.data(), w, h);
   for (int k = 0; k < h; ++k)
     for (int l = 0; l < w; ++l)
-      hat[k * w + l] *=
-          std::exp(T * (2 * std::cos(M_PI * k / h) + 2 * std::cos(M_PI * l / w) - 4));
+      hat[k * w + l] *= std::exp(T * (2 * std::cos(M_PI * k / h) + 2 * std::cos(M_PI * l / w) - 4));
   Dct3(hat.data(), exact.data(), w, h);
   auto error = [&](Integrator integ, int steps) {
     RunOptions o;
@@ -544,7 +559,8 @@ TEST(BladeModel, EulerAndMidpointConvergeAtTheirOrders) {
     o.integrator = integ;
     Image u = RunModel(m, u0, o);
     double e = 0;
-    for (int i = 0; i < w * h; ++i) e = std::max(e, std::abs(u.data()[i] - exact[i] / (4.0 * w * h)));
+    for (int i = 0; i < w * h; ++i)
+      e = std::max(e, std::abs(u.data()[i] - exact[i] / (4.0 * w * h)));
     return e;
   };
   const double e1 = error(Integrator::kEuler, 20), e2 = error(Integrator::kEuler, 40);
@@ -582,18 +598,21 @@ TEST_P(BladeRolloutGradient, MatchesFiniteDifferences) {
   std::vector<Image> grads;
   for (int k = 1; k <= steps; ++k) {
     Image g = base.states()[k].Copy();
-    for (std::size_t i = 0; i < g.size(); ++i) g.data()[i] = 2 * (g.data()[i] - targets[k - 1].data()[i]);
+    for (std::size_t i = 0; i < g.size(); ++i)
+      g.data()[i] = 2 * (g.data()[i] - targets[k - 1].data()[i]);
     grads.push_back(std::move(g));
   }
   std::vector<std::vector<double>> dtaps(m.banks.size());
-  for (std::size_t b = 0; b < m.banks.size(); ++b) dtaps[b].assign(m.banks[b].filters.taps.size(), 0);
+  for (std::size_t b = 0; b < m.banks.size(); ++b)
+    dtaps[b].assign(m.banks[b].filters.taps.size(), 0);
   Image du0 = base.Backward(grads, dtaps);
   const float eps = 1e-2f;
   std::mt19937 rng(3);
   for (int trial = 0; trial < 12; ++trial) {
     const std::size_t b = trial % m.banks.size();
     // Only taps of filters that some pixel selects have a nonzero gradient; pick those too.
-    const std::size_t i = std::uniform_int_distribution<std::size_t>(0, m.banks[b].filters.taps.size() - 1)(rng);
+    const std::size_t i =
+        std::uniform_int_distribution<std::size_t>(0, m.banks[b].filters.taps.size() - 1)(rng);
     Model mp = m, mm = m;
     mp.banks[b].filters.taps[i] += eps;
     mm.banks[b].filters.taps[i] -= eps;
@@ -610,12 +629,11 @@ TEST_P(BladeRolloutGradient, MatchesFiniteDifferences) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Forms, BladeRolloutGradient,
-    ::testing::Values(RolloutCase{ModelForm::kDirect, Integrator::kEuler},
-                      RolloutCase{ModelForm::kDirect, Integrator::kMidpoint},
-                      RolloutCase{ModelForm::kFlux, Integrator::kEuler},
-                      RolloutCase{ModelForm::kFlux, Integrator::kMidpoint}));
+INSTANTIATE_TEST_SUITE_P(Forms, BladeRolloutGradient,
+                         ::testing::Values(RolloutCase{ModelForm::kDirect, Integrator::kEuler},
+                                           RolloutCase{ModelForm::kDirect, Integrator::kMidpoint},
+                                           RolloutCase{ModelForm::kFlux, Integrator::kEuler},
+                                           RolloutCase{ModelForm::kFlux, Integrator::kMidpoint}));
 
 // Every filter is c times the 5-point Laplacian: Euler is a convex combination of neighbours
 // (a maximum principle holds) when dt c <= 1/4, and the checkerboard mode grows when dt c > 1/4.
@@ -649,7 +667,8 @@ TEST(BladeStability, UnstableModelIsCaughtAtTheFirstStepOutOfRange) {
   o.steps = st.safe_steps + 1;
   Image u = RunModel(m, a, o);
   float mn = 1e30f, mx = -1e30f;
-  for (std::size_t i = 0; i < u.size(); ++i) mn = std::min(mn, u.data()[i]), mx = std::max(mx, u.data()[i]);
+  for (std::size_t i = 0; i < u.size(); ++i)
+    mn = std::min(mn, u.data()[i]), mx = std::max(mx, u.data()[i]);
   EXPECT_TRUE(mn < -0.5f || mx > 1.5f);
   if (st.safe_steps > 0) {
     EXPECT_GE(st.min, -0.5f);
@@ -789,7 +808,8 @@ TEST(BladeThreads, ResultsDoNotDependOnTheThreadCount) {
     SetNumThreads(t);
     for (const Image* start : {static_cast<const Image*>(&u), &big}) {
       Rollout r(direct, *start, 2, 0.1, Integrator::kEuler);
-      std::vector<std::vector<double>> dtaps(1, std::vector<double>(direct.banks[0].filters.taps.size(), 0.0));
+      std::vector<std::vector<double>> dtaps(
+          1, std::vector<double>(direct.banks[0].filters.taps.size(), 0.0));
       std::vector<Image> grads;
       grads.push_back(r.states()[1].Copy());
       grads.push_back(r.states()[2].Copy());
@@ -816,7 +836,8 @@ TEST(BladeThreads, ResultsDoNotDependOnTheThreadCount) {
   for (int k = 1; k < 3; ++k) {
     EXPECT_EQ(sels[k], sels[0]);
     EXPECT_EQ(wide_sels[k], wide_sels[0]);
-    for (int j = 0; j < 5; ++j) EXPECT_EQ(MaxAbsDifference(runs[5 * k + j], runs[j]), 0.0) << k << " " << j;
+    for (int j = 0; j < 5; ++j)
+      EXPECT_EQ(MaxAbsDifference(runs[5 * k + j], runs[j]), 0.0) << k << " " << j;
     for (int j = 0; j < 2; ++j) EXPECT_EQ(tap_grads[2 * k + j], tap_grads[j]) << k << " " << j;
   }
 }

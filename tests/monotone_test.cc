@@ -1,4 +1,7 @@
-// Monotone BLADE: projection, the constraint check, the maximum principle, constrained least squares.
+// Monotone BLADE: projection, the constraint check, the maximum principle, constrained least
+// squares.
+#include "blade/monotone.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -6,7 +9,6 @@
 
 #include "blade/error.h"
 #include "blade/model.h"
-#include "blade/monotone.h"
 #include "blade/train.h"
 #include "test_util.h"
 
@@ -198,7 +200,8 @@ TEST(Monotone, ConstrainedLeastSquaresRecoversAMonotoneFilterAndMeetsKkt) {
       for (int j = 0; j < m; ++j) {
         const int bb = off(j);
         s += (A[a * n + bb] - A[a * n + centre] - A[centre * n + bb] + A[centre * n + centre] +
-              (i == j ? lambda : 0)) * h[bb];
+              (i == j ? lambda : 0)) *
+             h[bb];
       }
       g[i] = s;
       scale = std::max(scale, std::abs(b[a] - b[centre]));

@@ -3,10 +3,9 @@
 
 #include <gtest/gtest.h>
 
-#include <limits>
-
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <thread>
 #include <utility>
@@ -64,10 +63,11 @@ TEST(ImageAllFinite, FindsEveryNonFiniteValueAnywhere) {
     u.data()[6] = -std::numeric_limits<float>::max();
     u.data()[7] = std::numeric_limits<float>::denorm_min();
     EXPECT_TRUE(AllFinite(u));
-    for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
-                      -std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::quiet_NaN()})
-      for (std::size_t at : {std::size_t(0), std::size_t(4095), std::size_t(4096), std::size_t(65536),
-                             u.size() - 1}) {
+    for (float bad :
+         {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+          -std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::quiet_NaN()})
+      for (std::size_t at : {std::size_t(0), std::size_t(4095), std::size_t(4096),
+                             std::size_t(65536), u.size() - 1}) {
         if (at >= u.size()) continue;
         Image v = u.Copy();
         v.data()[at] = bad;
@@ -189,7 +189,8 @@ TEST(OpsGaussian, DirectMatchesNaiveTwoDimensionalReference) {
   ForEachSimdTarget([&](const std::string&) {
     const Image image = RandomImage(23, 17, 3, 5);
     for (double sigma : {0.5, 1.3, 2.5}) {
-      EXPECT_LT(MaxAbsDifference(GaussianBlurDirect(image, sigma), NaiveGaussian(image, sigma)), 1e-6)
+      EXPECT_LT(MaxAbsDifference(GaussianBlurDirect(image, sigma), NaiveGaussian(image, sigma)),
+                1e-6)
           << sigma;
     }
     // Radius larger than the image: repeated reflection.
@@ -537,11 +538,13 @@ TEST(OpsGaussianAccuracy, TruncationErrorAgainstTheExactSampledGaussian) {
     for (int y = 0; y < h; ++y)
       for (int x = 0; x < w; ++x) {
         double a = 0;
-        for (int k = -r; k <= r; ++k) a += g[k + r] * tmp[ExtendIndex(y + k, h, Boundary::kHalfSymmetric) * w + x];
+        for (int k = -r; k <= r; ++k)
+          a += g[k + r] * tmp[ExtendIndex(y + k, h, Boundary::kHalfSymmetric) * w + x];
         exact[y * w + x] = a;
       }
     double max_err = 0;
-    for (int i = 0; i < w * h; ++i) max_err = std::max(max_err, std::abs(fast.data()[i] - exact[i]));
+    for (int i = 0; i < w * h; ++i)
+      max_err = std::max(max_err, std::abs(fast.data()[i] - exact[i]));
     std::printf("sigma %g: max |3-sigma truncated - exact| = %.3g\n", sigma, max_err);
     EXPECT_LT(max_err, 2 * 2 * 0.0027);  // two passes, each at most 2 x tail mass (erfc(3/sqrt 2))
   }

@@ -1,11 +1,13 @@
-// Reference solvers: conservation, maximum principle, TV decrease, phase separation, symmetry, refinement, limits.
+// Reference solvers: conservation, maximum principle, TV decrease, phase separation, symmetry,
+// refinement, limits.
+#include "blade/pde.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "blade/ops.h"
 #include "blade/parallel.h"
-#include "blade/pde.h"
 #include "blade/preset.h"
 #include "ops/dct_float.h"
 #include "pde/pde_simd.h"
@@ -28,7 +30,7 @@ Image Noisy(int w, int h, std::uint32_t seed, float amplitude = 0.1f) {
 
 // Runs `steps` steps of the default step size of `pde` at dx.
 Image RunSteps(Pde pde, const PdeParams& params, const Image& u0, int steps, double dx = 1.0,
-          double dt = 0) {
+               double dt = 0) {
   auto solver = MakeSolver(pde, params);
   if (dt == 0) dt = solver->DefaultDt(dx);
   Image u = u0.Copy();
@@ -208,8 +210,8 @@ TEST_P(FastMatchesPlain, FastStepIsIdenticalForOneAndTwoThreads) {
 }
 
 // PdeSolver::Steps (TV and PM: one thread team, rows published between bands, each band waiting
-// for its neighbours' ready flags) gives exactly what as many single steps give, on shapes with one to many row bands,
-// with more bands than cores, and in color.
+// for its neighbours' ready flags) gives exactly what as many single steps give, on shapes with one
+// to many row bands, with more bands than cores, and in color.
 TEST_P(FastMatchesPlain, StepsInOneTeamEqualSingleSteps) {
   const Pde pde = GetParam();
   const PdeParams params = DefaultPreset(pde).params;
@@ -230,9 +232,8 @@ TEST_P(FastMatchesPlain, StepsInOneTeamEqualSingleSteps) {
       Image u = u0.Copy();
       solver->Steps(u, dt, c.dx, 4);
       solver->Steps(u, dt, c.dx, 3);
-      EXPECT_EQ(MaxAbsDifference(u, expected), 0)
-          << PdeName(pde) << " " << c.w << "x" << c.h << "x" << c.channels << ", " << t
-          << " threads";
+      EXPECT_EQ(MaxAbsDifference(u, expected), 0) << PdeName(pde) << " " << c.w << "x" << c.h << "x"
+                                                  << c.channels << ", " << t << " threads";
     }
   }
   SetNumThreads(threads);
@@ -321,22 +322,28 @@ TEST(GaussianRows, FourRowKernelsMatchOneRowAtATime) {
         for (int i = 0; i < rows_in; ++i) rows[i] = in.row(0, i);
         std::vector<float> sym4(4 * stride), block4(4 * stride), one(stride);
         float* out_sym4[4] = {&sym4[0], &sym4[stride], &sym4[2 * stride], &sym4[3 * stride]};
-        float* out_block4[4] = {&block4[0], &block4[stride], &block4[2 * stride], &block4[3 * stride]};
+        float* out_block4[4] = {&block4[0], &block4[stride], &block4[2 * stride],
+                                &block4[3 * stride]};
         ConvColsBlock4Simd(rows.data(), padded.data(), radius, w, out_block4);
-        if (radius <= kConvColsSym4MaxRadius) ConvColsSym4Simd(rows.data(), half, radius, w, out_sym4);
+        if (radius <= kConvColsSym4MaxRadius)
+          ConvColsSym4Simd(rows.data(), half, radius, w, out_sym4);
         for (int j = 0; j < 4; ++j) {
           ConvColsSymSimd(rows.data() + j, half, radius, w, one.data());
           for (int x = 0; x < w; ++x) {
             double plain = 0;
-            for (int k = -radius; k <= radius; ++k) plain += gd[k + radius] * in.at(0, x, j + radius + k);
+            for (int k = -radius; k <= radius; ++k)
+              plain += gd[k + radius] * in.at(0, x, j + radius + k);
             ASSERT_NEAR(one[x], plain, 1e-6) << target << " radius " << radius << " w " << w;
-            ASSERT_NEAR(out_block4[j][x], plain, 1e-6) << target << " radius " << radius << " w " << w;
+            ASSERT_NEAR(out_block4[j][x], plain, 1e-6)
+                << target << " radius " << radius << " w " << w;
             // Bit for bit where ConvColsSymSimd is all vectors (its scalar tail, at widths
             // that are not whole vectors, may contract differently, e.g. in the ASan build).
             if (radius <= kConvColsSym4MaxRadius && w % 16 == 0)
-              ASSERT_EQ(out_sym4[j][x], one[x]) << target << " radius " << radius << " w " << w << " row " << j << " x " << x;
+              ASSERT_EQ(out_sym4[j][x], one[x])
+                  << target << " radius " << radius << " w " << w << " row " << j << " x " << x;
             else if (radius <= kConvColsSym4MaxRadius)
-              ASSERT_NEAR(out_sym4[j][x], plain, 1e-6) << target << " radius " << radius << " w " << w;
+              ASSERT_NEAR(out_sym4[j][x], plain, 1e-6)
+                  << target << " radius " << radius << " w " << w;
           }
         }
       }
@@ -361,7 +368,8 @@ TEST(GaussianRows, AlignedRowKernelMatchesTheUnalignedOne) {
         for (int x = 0; x < w; ++x) {
           double sum = 0;
           for (int k = -radius; k <= radius; ++k) sum += gd[k + radius] * p[x + k];
-          ASSERT_EQ(aligned.data()[x], plain.data()[x]) << target << " radius " << radius << " x " << x;
+          ASSERT_EQ(aligned.data()[x], plain.data()[x])
+              << target << " radius " << radius << " x " << x;
           ASSERT_NEAR(plain.data()[x], sum, 1e-6) << target << " radius " << radius << " x " << x;
         }
       }
@@ -369,14 +377,17 @@ TEST(GaussianRows, AlignedRowKernelMatchesTheUnalignedOne) {
     // Misaligned rows are refused, not read past.
     Image in = RandomImage(96, 1, 1, 1);
     Image out = Image::Uninitialized(32, 1, 1);
-    EXPECT_THROW(ConvRowSymAlignedSimd(in.data() + 33, std::vector<float>{0.5f, 0.25f}.data(), 1, 32, out.data()), Error);
+    EXPECT_THROW(ConvRowSymAlignedSimd(in.data() + 33, std::vector<float>{0.5f, 0.25f}.data(), 1,
+                                       32, out.data()),
+                 Error);
   });
 }
 
 // The float DCT of the fast Cahn–Hilliard step against FFTW's REDFT kinds in double (Dct2/Dct3),
 // relative to the largest coefficient, at even, odd and degenerate sizes.
 TEST(FloatDct, MatchesFftwRedftInDouble) {
-  for (auto [w, h] : {std::pair{1, 1}, {1, 9}, {9, 1}, {2, 3}, {7, 5}, {16, 8}, {131, 70}, {768, 64}}) {
+  for (auto [w, h] :
+       {std::pair{1, 1}, {1, 9}, {9, 1}, {2, 3}, {7, 5}, {16, 8}, {131, 70}, {768, 64}}) {
     Image u = RandomImage(w, h, 1, 5);
     std::vector<double> in(u.data(), u.data() + u.size()), ref2(u.size()), ref3(u.size());
     Dct2(in.data(), ref2.data(), w, h);
@@ -512,7 +523,7 @@ TEST(PdeCh, FastStepUsesItsLastSpectrumOnlyForItsOwnOutput) {
   EXPECT_LE(both(a, b, 0.1), 1e-5);
   EXPECT_LE(both(a, b, 0.1), 1e-5);  // from the kept spectrum
   a.at(0, 3, 4) = b.at(0, 3, 4) = 1.f;
-  EXPECT_LE(both(a, b, 0.1), 1e-5);  // the changed pixel is seen
+  EXPECT_LE(both(a, b, 0.1), 1e-5);   // the changed pixel is seen
   EXPECT_LE(both(a, b, 0.05), 1e-5);  // another dt
   Image t = Transposed(a), tb = Transposed(b);
   EXPECT_LE(both(t, tb, 0.1), 1e-5);  // 12 x 20: same pixel count, other transform

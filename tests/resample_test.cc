@@ -1,4 +1,7 @@
-// Resampling along flows: .flo files, interpolators, the shifted observation model, BLADE^x/y training, block-matching alignment.
+// Resampling along flows: .flo files, interpolators, the shifted observation model, BLADE^x/y
+// training, block-matching alignment.
+#include "blade/resample.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,7 +12,6 @@
 #include "blade/io.h"
 #include "blade/metrics.h"
 #include "blade/ops.h"
-#include "blade/resample.h"
 #include "test_util.h"
 
 namespace blade {
@@ -35,7 +37,8 @@ double InteriorPsnr(const Image& a, const Image& b, int margin) {
 Image DetailedScene(int w, int h, unsigned seed) {
   Image s = SyntheticScene(w, h);
   Image n = GaussianBlur(RandomImage(w, h, 1, seed), 1.5);
-  for (std::size_t i = 0; i < s.size(); ++i) s.data()[i] = 0.6f * s.data()[i] + 0.8f * (n.data()[i] - 0.5f) + 0.2f;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    s.data()[i] = 0.6f * s.data()[i] + 0.8f * (n.data()[i] - 0.5f) + 0.2f;
   return s;
 }
 
@@ -79,9 +82,11 @@ TEST(ResampleClassical, IntegerShiftsAreExactAndConstantsArePreserved) {
   Image im = RandomImage(30, 20, 1, 3);
   Image shifted(30, 20, 1);
   for (int y = 0; y < 20; ++y)
-    for (int x = 0; x < 30; ++x) shifted.at(0, x, y) = im.at(0, std::clamp(x + 2, 0, 29), std::clamp(y - 1, 0, 19));
+    for (int x = 0; x < 30; ++x)
+      shifted.at(0, x, y) = im.at(0, std::clamp(x + 2, 0, 29), std::clamp(y - 1, 0, 19));
   for (auto m : {ResampleMethod::kBilinear, ResampleMethod::kBicubic, ResampleMethod::kLanczos3}) {
-    EXPECT_LT(MaxAbsDifference(ResampleClassical(im, ConstantFlow(30, 20, 2, -1), m), shifted), 1e-6)
+    EXPECT_LT(MaxAbsDifference(ResampleClassical(im, ConstantFlow(30, 20, 2, -1), m), shifted),
+              1e-6)
         << ResampleMethodName(m);
     Image flat(30, 20, 1);
     std::fill(flat.data(), flat.data() + flat.size(), 0.37f);
@@ -103,7 +108,8 @@ TEST(ResampleObserve, ShiftsAgreeWithTheSamplingLattice) {
   Image one = ObserveShifted(hr, 4, 0.5, ConstantFlow(24, 16, 1, 0));
   double m = 0;
   for (int y = 3; y < 13; ++y)
-    for (int x = 3; x < 20; ++x) m = std::max(m, double(std::abs(one.at(0, x, y) - base.at(0, x + 1, y))));
+    for (int x = 3; x < 20; ++x)
+      m = std::max(m, double(std::abs(one.at(0, x, y) - base.at(0, x + 1, y))));
   EXPECT_LT(m, 1e-6);
   // The unshifted observation is the Gaussian-blurred HR sampled at LR centres 4n + 1.5,
   // computed here independently with the direct Gaussian filter and bilinear sampling
@@ -148,8 +154,10 @@ TEST(ResampleBlade, HigherOrderFitsBeatTheFirstOrderAndZeroFlowIsIdentity) {
   Image truth = ObserveShifted(hr, 4, 0.5, flow);
   const double p1 = InteriorPsnr(ResampleBlade(first, f0, flow), truth, 4);
   const double p3 = InteriorPsnr(ResampleBlade(third, f0, flow), truth, 4);
-  const double bilinear = InteriorPsnr(ResampleClassical(f0, flow, ResampleMethod::kBilinear), truth, 4);
-  const double bicubic = InteriorPsnr(ResampleClassical(f0, flow, ResampleMethod::kBicubic), truth, 4);
+  const double bilinear =
+      InteriorPsnr(ResampleClassical(f0, flow, ResampleMethod::kBilinear), truth, 4);
+  const double bicubic =
+      InteriorPsnr(ResampleClassical(f0, flow, ResampleMethod::kBicubic), truth, 4);
   std::printf("resample: BLADE order 1 %.2f dB, order 3 %.2f dB, bilinear %.2f, bicubic %.2f\n", p1,
               p3, bilinear, bicubic);
   // The first-order model (eq. 5.5) is linear in the displacement, like bilinear
@@ -176,7 +184,8 @@ TEST(ResampleBlade, IntegerDisplacementsAreShifts) {
   Image im = RandomImage(30, 20, 1, 8);
   Image shifted(30, 20, 1);
   for (int y = 0; y < 20; ++y)
-    for (int x = 0; x < 30; ++x) shifted.at(0, x, y) = im.at(0, std::clamp(x - 3, 0, 29), std::clamp(y + 2, 0, 19));
+    for (int x = 0; x < 30; ++x)
+      shifted.at(0, x, y) = im.at(0, std::clamp(x - 3, 0, 29), std::clamp(y + 2, 0, 19));
   EXPECT_EQ(MaxAbsDifference(ResampleBlade(m, im, ConstantFlow(30, 20, -3, 2)), shifted), 0.0);
 }
 
@@ -219,7 +228,8 @@ TEST(ResampleAlign, RecoversAKnownTranslationToSubPixelAccuracy) {
   EXPECT_LT(epe, 0.1);
   AlignOptions no_lk;
   no_lk.lk_iterations = 0;
-  const double coarse = EndPointError(AlignBlockMatching(ref, alt, no_lk), ConstantFlow(128, 96, 2.3f, -1.6f), 16);
+  const double coarse =
+      EndPointError(AlignBlockMatching(ref, alt, no_lk), ConstantFlow(128, 96, 2.3f, -1.6f), 16);
   EXPECT_LT(coarse, 0.75);  // integer block matching alone: within about half a pixel per axis
   EXPECT_GT(coarse, epe);
   EXPECT_THROW(AlignBlockMatching(ref, Crop(alt, {0, 0, 100, 96})), Error);

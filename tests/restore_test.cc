@@ -1,4 +1,6 @@
 // Restoration operators (adjointness), deconvolution absorbed vs. explicit, and a real gain.
+#include "blade/restore.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,7 +10,6 @@
 #include "blade/io.h"
 #include "blade/metrics.h"
 #include "blade/ops.h"
-#include "blade/restore.h"
 #include "test_util.h"
 
 namespace blade {
@@ -97,7 +98,7 @@ TEST(RestoreDeconvolution, RejectsWhatItCannotDo) {
   Model m = SmoothingModel();
   Image f = RandomImage(40, 40, 1, 1);
   RestoreOptions o;
-  EXPECT_THROW(Deconvolve(m, f, 3.0, o), Error);  // footprint 37 > 15
+  EXPECT_THROW(Deconvolve(m, f, 3.0, o), Error);                          // footprint 37 > 15
   EXPECT_THROW(Deconvolve(m, RandomImage(10, 10, 1, 1), 1.0, o), Error);  // smaller than 13x13
   Model flux = MakeEmptyModel(ModelForm::kFlux, m.banks[0].selection, 5);
   EXPECT_THROW(AbsorbDeconvolution(flux, 1.0, 1.0), Error);
@@ -152,7 +153,13 @@ TEST(RestoreProjectedUpscale, FourierStartReproducesTheObservation) {
   Image flat(10, 8, 3);
   for (std::size_t i = 0; i < flat.size(); ++i) flat.data()[i] = 0.3f;
   Image up = FourierInterpolate(flat, 3, 1.0);
-  EXPECT_LT(MaxAbsDifference(up, [&] { Image c(30, 24, 3); for (std::size_t i = 0; i < c.size(); ++i) c.data()[i] = 0.3f; return c; }()), 1e-6);
+  EXPECT_LT(MaxAbsDifference(up,
+                             [&] {
+                               Image c(30, 24, 3);
+                               for (std::size_t i = 0; i < c.size(); ++i) c.data()[i] = 0.3f;
+                               return c;
+                             }()),
+            1e-6);
 }
 
 TEST(RestoreProjectedUpscale, ProjectionIsAnIdempotentNonExpansiveMapIntoTheNullSpace) {
@@ -171,7 +178,8 @@ TEST(RestoreProjectedUpscale, ProjectionIsAnIdempotentNonExpansiveMapIntoTheNull
   EXPECT_LE(Dot(p, p), Dot(v, v));
   // Anything in the range of A^T is removed: P0 A^T g = 0 in the interior.
   Image g = RandomImage(24, 16, 3, 10);
-  EXPECT_LT(InteriorMaxDiff(ProjectToNullSpace(a.adjoint(g), 4, sigma), Image(96, 64, 3), 24), 1e-4);
+  EXPECT_LT(InteriorMaxDiff(ProjectToNullSpace(a.adjoint(g), 4, sigma), Image(96, 64, 3), 24),
+            1e-4);
 }
 
 TEST(RestoreProjectedUpscale, EveryIterateKeepsTheDataAndBeatsLanczos) {

@@ -1,15 +1,15 @@
 // Deterministic test images and temporary directories for the unit tests.
 #include "test_util.h"
 
-#include <cmath>
-#include <filesystem>
-#include <random>
-#include <unistd.h>
-#include <algorithm>
-#include <cstdlib>
-
 #include <gtest/gtest.h>
 #include <hwy/targets.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
 
 namespace blade::testing {
 
@@ -49,9 +49,9 @@ Image SyntheticScene(int width, int height, int channels) {
         double fx = double(x) / width, fy = double(y) / height;
         double v = 0.5 + 0.2 * std::sin(6.0 * fx + 2.0 * fy + c) * std::cos(5.0 * fy - 1.5 * fx);
         double dx = fx - 0.55, dy = fy - 0.45;
-        if (dx * dx + dy * dy < 0.06) v += 0.25;           // a disc: a closed edge
-        if (fx + 0.3 * fy > 0.8) v -= 0.2;                 // a straight oblique edge
-        v += 0.04 * std::sin(40.0 * fx + 23.0 * fy);       // texture
+        if (dx * dx + dy * dy < 0.06) v += 0.25;      // a disc: a closed edge
+        if (fx + 0.3 * fy > 0.8) v -= 0.2;            // a straight oblique edge
+        v += 0.04 * std::sin(40.0 * fx + 23.0 * fy);  // texture
         image.at(c, x, y) = float(std::clamp(v, 0.0, 1.0));
       }
   return image;

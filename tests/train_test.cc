@@ -1,4 +1,7 @@
-// Training: least squares recovers known models, fine-tuning beats it, determinism across threads, cache.
+// Training: least squares recovers known models, fine-tuning beats it, determinism across threads,
+// cache.
+#include "blade/train.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,7 +12,6 @@
 #include "blade/metrics.h"
 #include "blade/ops.h"
 #include "blade/parallel.h"
-#include "blade/train.h"
 #include "test_util.h"
 
 namespace blade {
@@ -34,7 +36,8 @@ std::vector<Image> Inputs(int count, int w, int h, std::uint32_t seed) {
   for (int i = 0; i < count; ++i) {
     Image u = GaussianBlur(RandomImage(w, h, 1, seed + i), 1.5);
     Image s = SyntheticScene(w, h);
-    for (std::size_t j = 0; j < u.size(); ++j) u.data()[j] = 0.5f * s.data()[j] + u.data()[j] - 0.25f;
+    for (std::size_t j = 0; j < u.size(); ++j)
+      u.data()[j] = 0.5f * s.data()[j] + u.data()[j] - 0.25f;
     out.push_back(std::move(u));
   }
   return out;
@@ -89,7 +92,6 @@ TEST(TrainLeastSquares, RecoversAKnownDirectModel) {
       EXPECT_NEAR(fit.banks[0].filters.filter(k)[j], truth.banks[0].filters.filter(k)[j], 1e-3);
   }
   EXPECT_GE(checked, 16);
-
 }
 
 TEST(TrainLeastSquares, BlockedNormalEquationsEqualPlainRankOneSums) {
@@ -99,7 +101,8 @@ TEST(TrainLeastSquares, BlockedNormalEquationsEqualPlainRankOneSums) {
     Model m = MakeEmptyModel(ModelForm::kDirect, SmallSelection(), size);
     m.dt = 0.2;
     // Enough pixels that many filters pass a 64-row block (and some end with a partial one).
-    const std::vector<Sequence> data = SequencesFrom(KnownModel(ModelForm::kDirect, 3), Inputs(2, 40, 30, 60));
+    const std::vector<Sequence> data =
+        SequencesFrom(KnownModel(ModelForm::kDirect, 3), Inputs(2, 40, 30, 60));
     const NormalEquations ne = AccumulateNormalEquations(m, data);
     const int n = size * size, r = size / 2, filters = m.banks[0].filters.count;
     std::vector<double> a(std::size_t(filters) * n * n, 0.0), b(std::size_t(filters) * n, 0.0);
@@ -113,7 +116,8 @@ TEST(TrainLeastSquares, BlockedNormalEquationsEqualPlainRankOneSums) {
             std::vector<double> p;
             for (int dy = -r; dy <= r; ++dy)
               for (int dx = -r; dx <= r; ++dx)
-                p.push_back(u.at(0, std::clamp(x + dx, 0, u.width() - 1), std::clamp(y + dy, 0, u.height() - 1)));
+                p.push_back(u.at(0, std::clamp(x + dx, 0, u.width() - 1),
+                                 std::clamp(y + dy, 0, u.height() - 1)));
             const double d = (double(seq[f + 1].at(0, x, y)) - u.at(0, x, y)) / m.dt;
             const int k = sel[std::size_t(y) * u.width() + x];
             ++count[k];
@@ -129,8 +133,10 @@ TEST(TrainLeastSquares, BlockedNormalEquationsEqualPlainRankOneSums) {
       most = std::max(most, count[k]);
     }
     EXPECT_GT(most, 200);
-    for (std::size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(ne.a[i], a[i], 1e-9 * (1 + std::abs(a[i]))) << i;
-    for (std::size_t i = 0; i < b.size(); ++i) ASSERT_NEAR(ne.b[i], b[i], 1e-9 * (1 + std::abs(b[i]))) << i;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      ASSERT_NEAR(ne.a[i], a[i], 1e-9 * (1 + std::abs(a[i]))) << i;
+    for (std::size_t i = 0; i < b.size(); ++i)
+      ASSERT_NEAR(ne.b[i], b[i], 1e-9 * (1 + std::abs(b[i]))) << i;
   }
 }
 
@@ -153,8 +159,8 @@ TEST(TrainLeastSquares, FitsAKnownFluxModel) {
   FitLeastSquares(fit, data, o);
   // The flux banks are not unique (divergence-free parts are invisible), the dynamics are.
   const double loss = RolloutLoss(fit, data, Integrator::kEuler);
-  const double scale = RolloutLoss(MakeEmptyModel(ModelForm::kFlux, SmallSelection(), 3), data,
-                                   Integrator::kEuler);
+  const double scale =
+      RolloutLoss(MakeEmptyModel(ModelForm::kFlux, SmallSelection(), 3), data, Integrator::kEuler);
   EXPECT_LT(loss, 1e-6 * scale) << loss << " vs identity " << scale;
 }
 
@@ -245,7 +251,8 @@ TEST(TrainSsimLoss, GradientMatchesFiniteDifferencesOfTheRolloutLoss) {
       for (int k = 1; k <= 10; ++k) {
         double mse = 0;
         for (std::size_t i = 0; i < data[s][k].size(); ++i)
-          mse += std::pow(double(r.states()[k].data()[i]) - data[s][k].data()[i], 2) / data[s][k].size();
+          mse += std::pow(double(r.states()[k].data()[i]) - data[s][k].data()[i], 2) /
+                 data[s][k].size();
         total += ((1 - w) * mse + w * (1 - Ssim(r.states()[k], data[s][k]))) / (10.0 * data.size());
       }
     }
@@ -260,8 +267,9 @@ TEST(TrainSsimLoss, GradientMatchesFiniteDifferencesOfTheRolloutLoss) {
     // Probe the taps with the largest gradients (those of filters that pixels select).
     std::vector<std::size_t> order(grad[0].size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(),
-              [&](std::size_t x, std::size_t y) { return std::abs(grad[0][x]) > std::abs(grad[0][y]); });
+    std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+      return std::abs(grad[0][x]) > std::abs(grad[0][y]);
+    });
     for (int t = 0; t < 8; ++t) {
       const std::size_t i = order[t * 5];
       const float h = 1e-2f;

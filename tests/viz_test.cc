@@ -1,10 +1,11 @@
 // Pictures: font glyphs, color maps, filter-bank layout and colors, labelled montages, error maps.
+#include "blade/viz.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "blade/error.h"
-#include "blade/viz.h"
 #include "test_util.h"
 
 namespace blade {

@@ -1,4 +1,5 @@
-// Applications of a trained model without retraining (paper §4): segmentation (Chan–Vese), and more.
+// Applications of a trained model without retraining (paper §4): segmentation (Chan–Vese), and
+// more.
 #pragma once
 
 #include <functional>
@@ -10,12 +11,12 @@ namespace blade {
 
 // Chan–Vese parameters (REFERENCE_SCHEMES.md §5; IPOL defaults except where the paper differs).
 struct ChanVeseParams {
-  double mu = 0.2;        // length penalty (paper: 0.2 reference, 0.04 with BLADE TV)
-  double nu = 0;          // area penalty
+  double mu = 0.2;  // length penalty (paper: 0.2 reference, 0.04 with BLADE TV)
+  double nu = 0;    // area penalty
   double lambda1 = 1, lambda2 = 1;
   double dt = 0.5;
-  int iterations = 300;   // the paper runs a fixed 300
-  double tolerance = 0;   // stop early when the RMS change of phi <= tolerance (0: never)
+  int iterations = 300;  // the paper runs a fixed 300
+  double tolerance = 0;  // stop early when the RMS change of phi <= tolerance (0: never)
   void Validate() const;
 };
 

@@ -1,4 +1,5 @@
-// The whole public API of the blade library in one include, and the conventions every header follows.
+// The whole public API of the blade library in one include, and the conventions every header
+// follows.
 //
 // blade solves image PDEs (TV flow, Perona-Malik, coherence-enhancing diffusion, Cahn-Hilliard)
 // with classical reference schemes and with BLADE models (Getreuer, Milanfar, Luo, "Solving

@@ -1,4 +1,5 @@
-// Error reporting: input-dependent failures are thrown as blade::Error and become one clear message.
+// Error reporting: input-dependent failures are thrown as blade::Error and become one clear
+// message.
 #pragma once
 
 #include <sstream>

@@ -20,11 +20,11 @@ struct Score {
 
 struct BaselineRow {
   std::string image;
-  Score blade;             // the model's 10 steps (only when a model is evaluated)
+  Score blade;                         // the model's 10 steps (only when a model is evaluated)
   float blade_min = 0, blade_max = 0;  // value range of the model's output
-  Score identity;          // LR initial condition vs. target
-  Score classical_lr10;    // the scheme at LR, T in exactly `frames` steps (may be unstable)
-  Score classical_lr;      // the scheme at LR with its default stable step
+  Score identity;                      // LR initial condition vs. target
+  Score classical_lr10;          // the scheme at LR, T in exactly `frames` steps (may be unstable)
+  Score classical_lr;            // the scheme at LR with its default stable step
   double reference_seconds = 0;  // the HR reference run (or reading it from the cache)
   // Only with EvalExtras::cost: the scheme at twice the LR resolution (stable step, area-
   // downsampled to LR), and the HR reference computed afresh (timed, never from the cache).
@@ -38,8 +38,8 @@ struct EvalPictures {
 };
 
 struct EvalExtras {
-  bool cost = false;                  // also measure classical_2x and reference_compute_seconds
-  EvalPictures* pictures = nullptr;   // filled when given
+  bool cost = false;                 // also measure classical_2x and reference_compute_seconds
+  EvalPictures* pictures = nullptr;  // filled when given
 };
 
 // Lists image files (png, jpg, jpeg, tif, tiff, npy) in a directory, sorted by name; a file

@@ -1,4 +1,5 @@
-// BLADE's adaptive filtering (eq. 2.1) and its backward pass (eq. 2.9), with a plain reference version.
+// BLADE's adaptive filtering (eq. 2.1) and its backward pass (eq. 2.9), with a plain reference
+// version.
 #pragma once
 
 #include <cstdint>
@@ -14,9 +15,9 @@ namespace blade {
 // (paper eq. 4.4), up to 15.
 inline constexpr int kMaxFootprint = 15;
 
-// A bank of `count` square filters with an odd footprint size x size (3..kMaxFootprint). Tap (dx, dy) of
-// filter k, dx, dy in [-r, r], r = size / 2, is taps[k * size^2 + (dy + r) * size + (dx + r)]:
-// out_i = sum_j h^{s(i)}_j z_{i+j} is a correlation, as in the paper.
+// A bank of `count` square filters with an odd footprint size x size (3..kMaxFootprint). Tap (dx,
+// dy) of filter k, dx, dy in [-r, r], r = size / 2, is taps[k * size^2 + (dy + r) * size + (dx +
+// r)]: out_i = sum_j h^{s(i)}_j z_{i+j} is a correlation, as in the paper.
 struct FilterBank {
   int size = 5;
   int count = 0;
@@ -47,21 +48,21 @@ void ApplyPlaneBackward(const T* z, int w, int h, const std::int32_t* sel, const
                         const T* dout, double* dtaps, T* dz);
 // Obviously-correct per-pixel versions with clamped indexing (the test oracle).
 template <typename T>
-void ApplyPlaneReference(const T* z, int w, int h, const std::int32_t* sel, const T* taps,
-                         int size, T* out);
+void ApplyPlaneReference(const T* z, int w, int h, const std::int32_t* sel, const T* taps, int size,
+                         T* out);
 
 // Image-level forward: the same selection for every channel, each channel filtered.
 Image ApplyFilters(const FilterBank& bank, const std::vector<std::int32_t>& sel, const Image& z);
 // Selection (Select) and filtering with one or two banks fused band by band: each band of
 // rows is filtered as soon as its indices are computed, while they are in cache. The same
 // images as ApplyFilters(bank, Select(config, z), z) for each bank, bit for bit.
-std::vector<Image> SelectAndFilter(const SelectionConfig& config, const std::vector<const FilterBank*>& banks,
-                                   const Image& z);
+std::vector<Image> SelectAndFilter(const SelectionConfig& config,
+                                   const std::vector<const FilterBank*>& banks, const Image& z);
 // An explicit step of the direct form in the same pass: base + scale * ApplyFilters(bank,
 // Select(config, z), z), each band updated while in cache (the same arithmetic as Axpy);
 // *finite (if not null) says whether every value of the result is finite.
-Image SelectFilterUpdate(const SelectionConfig& config, const FilterBank& bank, const Image& z, const Image& base,
-                         float scale, bool* finite);
+Image SelectFilterUpdate(const SelectionConfig& config, const FilterBank& bank, const Image& z,
+                         const Image& base, float scale, bool* finite);
 // A bank's filters in the SIMD kernels' layout (each filter row zero-padded to whole vectors),
 // built once for the many steps of a run instead of at every step (for a 576-filter 7x7 bank,
 // 129 KB written per step). It reads `bank` at construction only: rebuild it after changing
@@ -72,8 +73,8 @@ struct PaddedBank {
   AlignedVector<float> taps;
 };
 // SelectFilterUpdate with the bank already padded: the same result, bit for bit.
-Image SelectFilterUpdate(const SelectionConfig& config, const PaddedBank& bank, const Image& z, const Image& base,
-                         float scale, bool* finite);
+Image SelectFilterUpdate(const SelectionConfig& config, const PaddedBank& bank, const Image& z,
+                         const Image& base, float scale, bool* finite);
 // Two banks on the same image (the flux form's two fluxes): the same results as two
 // ApplyFilters calls, in one pass for a gray image with equal footprints.
 std::pair<Image, Image> ApplyFilterPair(const FilterBank& a, const std::vector<std::int32_t>& sel_a,

@@ -1,4 +1,5 @@
-// Image files (PNG, JPEG, TIFF, NPY) and atomic output: the only place for 8/16-bit or interleaved pixels.
+// Image files (PNG, JPEG, TIFF, NPY) and atomic output: the only place for 8/16-bit or interleaved
+// pixels.
 #pragma once
 
 #include <functional>
@@ -21,7 +22,8 @@ FileFormat FormatFromExtension(const std::string& path);
 // (not composited); gray+alpha becomes gray. Float data is kept exactly, including values
 // outside [0, 1] and non-finite values (callers that need finite data check it).
 // The header's size is checked against MaxPixels() before any pixel buffer is allocated.
-// Every failure (missing, empty, truncated, corrupt, unsupported) is a blade::Error naming the file.
+// Every failure (missing, empty, truncated, corrupt, unsupported) is a blade::Error naming the
+// file.
 Image ReadImage(const std::string& path);
 
 struct WriteOptions {

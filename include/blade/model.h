@@ -1,12 +1,12 @@
-// BLADE models (direct and flux forms), the Euler and midpoint steppers with backward passes, and the model file.
+// BLADE models (direct and flux forms), the Euler and midpoint steppers with backward passes, and
+// the model file.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <cstdint>
 
 #include "blade/filter.h"
 #include "blade/image.h"
@@ -36,9 +36,9 @@ struct Bank {
 struct Model {
   static constexpr int kFormatVersion = 1;
   ModelForm form = ModelForm::kDirect;
-  std::vector<Bank> banks;           // direct: 1; flux and resample: 2 (x, y)
-  double dt = 0;                     // the time step it was trained with
-  int steps = 10;                    // steps to the preset's stopping time
+  std::vector<Bank> banks;  // direct: 1; flux and resample: 2 (x, y)
+  double dt = 0;            // the time step it was trained with
+  int steps = 10;           // steps to the preset's stopping time
   Integrator integrator = Integrator::kEuler;
   std::string constraint = "none";
   // Stability horizon, measured when the model was trained (MeasureStability): runs of up to
@@ -46,7 +46,7 @@ struct Model {
   // measured. `blade run` refuses longer runs unless told otherwise.
   int safe_steps = -1;
   float safe_range[2] = {0, 0};
-  std::string pde, preset;           // what it approximates
+  std::string pde, preset;  // what it approximates
   std::map<std::string, double> pde_params;
   std::map<std::string, std::string> provenance;  // data, loss, date, revision, command, ...
 
@@ -79,8 +79,8 @@ struct ExtraTerm {
 };
 
 struct RunOptions {
-  int steps = 0;        // 0: the model's steps
-  double dt = 0;        // 0: the model's dt
+  int steps = 0;  // 0: the model's steps
+  double dt = 0;  // 0: the model's dt
   Integrator integrator = Integrator::kEuler;
   std::vector<ExtraTerm> extra_terms;
   std::function<void(int, const Image&)> on_frame;  // after each step (k = 1..steps), and k = 0

@@ -1,4 +1,5 @@
-// Provably stable (monotone) BLADE: the constraint, its check, projection and constrained least squares.
+// Provably stable (monotone) BLADE: the constraint, its check, projection and constrained least
+// squares.
 #pragma once
 
 #include <vector>

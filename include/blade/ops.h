@@ -58,9 +58,11 @@ enum class Lattice { kCentered, kCorner };
 // Separable resize to (width, height) with the Lanczos-3 kernel sinc(x) sinc(x/3), |x| < 3,
 // weights normalised to sum 1, out-of-range taps replicated from the edge. When shrinking, the
 // kernel is not widened (pure interpolation, as used for upscaling). Not clipped.
-Image ResizeLanczos3(const Image& image, int width, int height, Lattice lattice = Lattice::kCentered);
+Image ResizeLanczos3(const Image& image, int width, int height,
+                     Lattice lattice = Lattice::kCentered);
 // Same with the Keys cubic kernel (a = -0.5), i.e. bicubic interpolation.
-Image ResizeBicubic(const Image& image, int width, int height, Lattice lattice = Lattice::kCentered);
+Image ResizeBicubic(const Image& image, int width, int height,
+                    Lattice lattice = Lattice::kCentered);
 double Lanczos3Kernel(double x);
 double CubicKernel(double x);
 

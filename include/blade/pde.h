@@ -1,4 +1,5 @@
-// Classical reference solvers for the four image PDEs (REFERENCE_SCHEMES.md §1–4), with grid spacing.
+// Classical reference solvers for the four image PDEs (REFERENCE_SCHEMES.md §1–4), with grid
+// spacing.
 #pragma once
 
 #include <functional>
@@ -23,15 +24,15 @@ std::string PdeLongName(Pde pde);
 // dx = 1 (the LR grid of the paper). A solver run with dx = 1/4 on a 4x larger image represents
 // the same continuous problem (REFERENCE_SCHEMES.md §0), so these values never change with dx.
 struct PdeParams {
-  double tv_eps = 0.01;          // TV: |grad u|_eps = sqrt(eps^2 + |grad u|^2)
-  double pm_c = 0.1;             // Perona–Malik contrast c in g(s) = 1 / (1 + s / c^2)
-  double ced_alpha = 0.001;      // CED: smallest diffusivity
-  double ced_c = 2.4e-10;        // CED: contrast C in exp(-C / (lambda1 - lambda2)^2)
-  double ced_sigma = 0.5;        // CED: pre-smoothing (noise) scale
-  double ced_rho = 4.0;          // CED: structure-tensor integration scale
-  double ch_gamma = 0.25;        // Cahn–Hilliard interface parameter
-  bool ch_split = false;         // Cahn–Hilliard: convexity splitting (unconditionally stable)
-  double ch_c1 = 2.0;            // Cahn–Hilliard: splitting constant, >= max W'' / 2
+  double tv_eps = 0.01;      // TV: |grad u|_eps = sqrt(eps^2 + |grad u|^2)
+  double pm_c = 0.1;         // Perona–Malik contrast c in g(s) = 1 / (1 + s / c^2)
+  double ced_alpha = 0.001;  // CED: smallest diffusivity
+  double ced_c = 2.4e-10;    // CED: contrast C in exp(-C / (lambda1 - lambda2)^2)
+  double ced_sigma = 0.5;    // CED: pre-smoothing (noise) scale
+  double ced_rho = 4.0;      // CED: structure-tensor integration scale
+  double ch_gamma = 0.25;    // Cahn–Hilliard interface parameter
+  bool ch_split = false;     // Cahn–Hilliard: convexity splitting (unconditionally stable)
+  double ch_c1 = 2.0;        // Cahn–Hilliard: splitting constant, >= max W'' / 2
 
   // Sets a parameter by its command-line key for `pde` (tv: eps; pm: c; ced: alpha, C, sigma,
   // rho; ch: gamma, split, c1). Fails on an unknown key or an invalid (negative, non-finite)
@@ -76,11 +77,11 @@ class DivergedError : public Error {
 };
 
 struct SolveOptions {
-  double time = 0;        // stopping time T (> 0)
-  double dt = 0;          // requested step; 0 = the solver's DefaultDt(dx)
-  int steps = 0;          // if > 0: exactly this many equal steps dt = T / steps (overrides dt)
-  double dx = 1.0;        // grid spacing in operating-grid units
-  bool force = false;     // allow a step above the stability limit
+  double time = 0;     // stopping time T (> 0)
+  double dt = 0;       // requested step; 0 = the solver's DefaultDt(dx)
+  int steps = 0;       // if > 0: exactly this many equal steps dt = T / steps (overrides dt)
+  double dx = 1.0;     // grid spacing in operating-grid units
+  bool force = false;  // allow a step above the stability limit
   // Called with (step index k, state after k steps) for k = 0 and every frames_every-th step
   // (and the last one), when frames_every > 0.
   int frames_every = 0;

@@ -1,4 +1,5 @@
-// Presets: each PDE's parameters, stopping time and reference-run resolution, shared by every command.
+// Presets: each PDE's parameters, stopping time and reference-run resolution, shared by every
+// command.
 #pragma once
 
 #include <functional>
@@ -14,18 +15,18 @@ struct Preset {
   std::string name;
   std::string description;
   Pde pde = Pde::kPm;
-  PdeParams params;        // operating-grid units
-  double time = 0;         // stopping time T, operating-grid units
-  int scale = 4;           // the reference runs at scale x the operating resolution
-  int hr_steps = 0;        // equal reference steps from 0 to T at the fine grid
-  int frames = 10;         // BLADE steps to T; hr_steps is a multiple of it
+  PdeParams params;            // operating-grid units
+  double time = 0;             // stopping time T, operating-grid units
+  int scale = 4;               // the reference runs at scale x the operating resolution
+  int hr_steps = 0;            // equal reference steps from 0 to T at the fine grid
+  int frames = 10;             // BLADE steps to T; hr_steps is a multiple of it
   double selection_rho = 1.0;  // structure-tensor scale for BLADE's filter selection
   // Orientation, strength, coherence, intensity bins BLADE models of this preset use.
   std::vector<int> selection_bins = {24, 3, 3, 1};
 
-  int frame_every() const { return hr_steps / frames; }   // M
-  double hr_dt() const { return time / hr_steps; }         // dt_HR, operating units
-  double dt() const { return time / frames; }              // BLADE's step
+  int frame_every() const { return hr_steps / frames; }  // M
+  double hr_dt() const { return time / hr_steps; }       // dt_HR, operating units
+  double dt() const { return time / frames; }            // BLADE's step
   // dt_HR in the fine grid's own pixel units (t_HR = scale * t for TV, scale^2 * t otherwise).
   double hr_dt_in_hr_pixels() const;
 };
@@ -41,7 +42,8 @@ std::vector<Preset> ParsePresets(const std::string& json_text);
 
 // The reference target sequence of paper §2.3 for one high-resolution image (size divisible by
 // the preset's scale): the scheme at dx = 1/scale with hr_steps steps to T, every M-th frame
-// kept and area-downsampled by scale. Returns frames + 1 images (frame 0 = the LR initial condition).
+// kept and area-downsampled by scale. Returns frames + 1 images (frame 0 = the LR initial
+// condition).
 std::vector<Image> ReferenceFrames(const Preset& preset, const Image& hr,
                                    const std::function<void(int, int)>& on_progress = {});
 

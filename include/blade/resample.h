@@ -1,4 +1,5 @@
-// Optical-flow resampling (paper §5): flow fields and .flo files, classical and BLADE resamplers, training, burst alignment.
+// Optical-flow resampling (paper §5): flow fields and .flo files, classical and BLADE resamplers,
+// training, burst alignment.
 #pragma once
 
 #include <cstdint>
@@ -63,11 +64,11 @@ Image ObserveShifted(const Image& hr, int factor, double psf_sigma, const Flow& 
 
 struct ResampleTrainOptions {
   int factor = 4;
-  double psf_sigma = 0.5;       // LR pixels
-  int shifts_per_image = 4;     // random (dx, dy) in [-1/2, 1/2]^2 per training photograph
-  SelectionConfig selection;    // thresholds empty = fitted as quantiles
+  double psf_sigma = 0.5;     // LR pixels
+  int shifts_per_image = 4;   // random (dx, dy) in [-1/2, 1/2]^2 per training photograph
+  SelectionConfig selection;  // thresholds empty = fitted as quantiles
   int footprint = 5;
-  int order = 1;                // 1: eq. 5.5; 2, 3: higher monomials of the displacement
+  int order = 1;  // 1: eq. 5.5; 2, 3: higher monomials of the displacement
   // Relative to the mean diagonal. Small, because the monomial columns differ in scale by
   // orders of magnitude (d^3 <= 1/8): 1e-3 cost the order-3 model 2 dB on Kodak bursts.
   double ridge = 1e-7;

@@ -1,4 +1,5 @@
-// Restoration with a trained model as regulariser (paper eq. 2.10, 4.1–4.5): linear operators with adjoints, deconvolution.
+// Restoration with a trained model as regulariser (paper eq. 2.10, 4.1–4.5): linear operators with
+// adjoints, deconvolution.
 #pragma once
 
 #include <functional>

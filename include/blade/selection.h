@@ -1,4 +1,5 @@
-// BLADE filter selection (paper §2.1): structure-tensor features, quantization, flattened filter index.
+// BLADE filter selection (paper §2.1): structure-tensor features, quantization, flattened filter
+// index.
 #pragma once
 
 #include <cstddef>
@@ -49,7 +50,8 @@ std::vector<std::int32_t> Select(const SelectionConfig& config, const Image& ima
 // sel + (y - y0) * pitch, valid only during the call. Bands cover the image once each, in any
 // order and in parallel, so a consumer that works row by row (filtering) keeps the indices
 // in cache instead of a whole-image array.
-using SelectedRows = std::function<void(int y0, int y1, const std::int32_t* sel, std::size_t pitch)>;
+using SelectedRows =
+    std::function<void(int y0, int y1, const std::int32_t* sel, std::size_t pitch)>;
 void SelectRows(const SelectionConfig& config, const Image& image, const SelectedRows& on_rows);
 // Plain per-pixel reference of Select (direct formulas, no shared passes); tests compare.
 std::vector<std::int32_t> SelectReference(const SelectionConfig& config, const Image& image);

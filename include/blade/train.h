@@ -1,4 +1,5 @@
-// Training BLADE models (paper §2.3): cached reference sequences, least-squares initialisation, unrolled fine-tuning.
+// Training BLADE models (paper §2.3): cached reference sequences, least-squares initialisation,
+// unrolled fine-tuning.
 #pragma once
 
 #include <cstdint>
@@ -32,13 +33,13 @@ struct TrainOptions {
   Integrator integrator = Integrator::kEuler;
   SelectionConfig selection;  // thresholds empty = fitted as quantiles of the training data
   int footprint = 5;
-  double ridge = 1e-3;        // least-squares regularisation, relative to the mean diagonal
-  int min_samples = 0;        // 0 = 4 x taps per filter; fewer samples -> fallback (see docs)
-  int cg_iterations = 300;    // flux form: preconditioned conjugate-gradient iterations
-  int epochs = 30;            // unrolled fine-tuning epochs (0 = least squares only)
-  int batch = 8;              // sequences per Adam step
-  int crop = 64;              // random crop side for fine-tuning (0 = whole frames)
-  bool augment = true;        // fine-tuning sees random flips and quarter turns of each sequence
+  double ridge = 1e-3;      // least-squares regularisation, relative to the mean diagonal
+  int min_samples = 0;      // 0 = 4 x taps per filter; fewer samples -> fallback (see docs)
+  int cg_iterations = 300;  // flux form: preconditioned conjugate-gradient iterations
+  int epochs = 30;          // unrolled fine-tuning epochs (0 = least squares only)
+  int batch = 8;            // sequences per Adam step
+  int crop = 64;            // random crop side for fine-tuning (0 = whole frames)
+  bool augment = true;      // fine-tuning sees random flips and quarter turns of each sequence
   bool augment_least_squares = false;  // the least-squares fit sees all 8 of them
   // Fine-tuning optimiser. "adam": minibatch Adam on random crops. "newton": full-batch
   // steps preconditioned by the one-step curvature (DirectPreconditioner, direct form only)
@@ -56,7 +57,7 @@ struct TrainOptions {
   // move every tap by about the full rate whatever its gradient's scale, which can throw a
   // good least-squares start off before the moment estimates settle.
   int warmup_steps = 20;
-  int patience = 6;           // early stopping: epochs without validation improvement
+  int patience = 6;  // early stopping: epochs without validation improvement
   double validation_fraction = 0.15;
   // After training, the stability horizon (Model::safe_steps) is measured on the validation
   // images' first frames by runs of up to this many steps (0: not measured). A run fails when
@@ -105,8 +106,7 @@ double RolloutLoss(const Model& model, const std::vector<Sequence>& data, Integr
 // number of sequences. Returns false (sums meaningless) if a rollout went non-finite.
 bool RolloutLossGradientSum(const Model& model, const std::vector<Sequence>& data,
                             Integrator integrator, double* loss_sum,
-                            std::vector<std::vector<double>>* gradient_sum,
-                            double ssim_weight = 0);
+                            std::vector<std::vector<double>>* gradient_sum, double ssim_weight = 0);
 
 // Least-squares fit of the one-step (teacher-forced) problem: u_{k+1} - u_k = dt * rhs(u_k).
 // Direct form: per-filter regularised normal equations. Flux form: the joint problem solved by

@@ -1,4 +1,5 @@
-// Pictures of what a model learned and what a run did: text, color maps, filter banks, features, labelled panels.
+// Pictures of what a model learned and what a run did: text, color maps, filter banks, features,
+// labelled panels.
 #pragma once
 
 #include <string>
@@ -16,7 +17,8 @@ int TextWidth(const std::string& text, int scale = 1);
 int TextHeight(int scale = 1);
 // Draws `text` with its top-left corner at (x, y) in `rgb` (clipped to the image). `image` must
 // have 1 or 3 channels; a gray image uses the rgb values' luma.
-void DrawText(Image& image, int x, int y, const std::string& text, const float rgb[3], int scale = 1);
+void DrawText(Image& image, int x, int y, const std::string& text, const float rgb[3],
+              int scale = 1);
 
 // Color maps on [0, 1] (values outside are clamped), written into rgb[3].
 // Diverging blue-white-red: 0 blue, 0.5 white, 1 red (for signed quantities centred on 0).

@@ -1,4 +1,5 @@
-// Burst alignment: HDR+ pyramid block matching with sub-pixel fits and Lucas-Kanade refinement (REFERENCE_SCHEMES.md §7).
+// Burst alignment: HDR+ pyramid block matching with sub-pixel fits and Lucas-Kanade refinement
+// (REFERENCE_SCHEMES.md §7).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -17,7 +18,8 @@ struct Level {
   int factor, tile, radius;
   bool l2;
 };
-constexpr Level kLevels[] = {{1, 16, 1, false}, {2, 16, 4, true}, {4, 16, 4, true}, {4, 8, 4, true}};
+constexpr Level kLevels[] = {
+    {1, 16, 1, false}, {2, 16, 4, true}, {4, 16, 4, true}, {4, 8, 4, true}};
 
 // Gaussian prefilter with sigma 0.5 factor (symmetric borders), then every factor-th sample.
 Image Downsample(const Image& im, int factor) {
@@ -104,7 +106,8 @@ TileField AlignLevel(const Image& ref, const Image& alt, const Level& lv, const 
       // scaled to this level; the one with the smallest L1 distance here wins.
       int gx = 0, gy = 0;
       if (coarse != nullptr) {
-        const double cx = (x0 + lv.tile / 2.0) / coarse_factor, cy = (y0 + lv.tile / 2.0) / coarse_factor;
+        const double cx = (x0 + lv.tile / 2.0) / coarse_factor,
+                     cy = (y0 + lv.tile / 2.0) / coarse_factor;
         const double cs = coarse->tile / 2.0;
         const double fi = (cx - coarse->tile / 2.0) / cs, fj = (cy - coarse->tile / 2.0) / cs;
         const int ni = std::clamp(int(std::lround(fi)), 0, coarse->nx - 1);
@@ -158,7 +161,8 @@ float Bilinear(const Image& im, double x, double y) {
   const int w = im.width(), h = im.height();
   x = std::clamp(x, 0.0, double(w - 1));
   y = std::clamp(y, 0.0, double(h - 1));
-  const int x0 = std::min(int(x), w - 2 < 0 ? 0 : w - 2), y0 = std::min(int(y), h - 2 < 0 ? 0 : h - 2);
+  const int x0 = std::min(int(x), w - 2 < 0 ? 0 : w - 2),
+            y0 = std::min(int(y), h - 2 < 0 ? 0 : h - 2);
   const int x1 = std::min(x0 + 1, w - 1), y1 = std::min(y0 + 1, h - 1);
   const double fx = x - x0, fy = y - y0;
   return float((1 - fy) * ((1 - fx) * im.at(0, x0, y0) + fx * im.at(0, x1, y0)) +
@@ -176,8 +180,10 @@ void RefineLucasKanade(const Image& ref, const Image& alt, TileField& f, int ite
       double hxx = 0, hxy = 0, hyy = 0;
       for (int y = y0; y < y0 + th; ++y)
         for (int x = x0; x < x0 + tw; ++x) {
-          const double gx = (ref.at(0, std::min(x + 1, w - 1), y) - ref.at(0, std::max(x - 1, 0), y)) / 2;
-          const double gy = (ref.at(0, x, std::min(y + 1, h - 1)) - ref.at(0, x, std::max(y - 1, 0))) / 2;
+          const double gx =
+              (ref.at(0, std::min(x + 1, w - 1), y) - ref.at(0, std::max(x - 1, 0), y)) / 2;
+          const double gy =
+              (ref.at(0, x, std::min(y + 1, h - 1)) - ref.at(0, x, std::max(y - 1, 0))) / 2;
           hxx += gx * gx;
           hxy += gx * gy;
           hyy += gy * gy;
@@ -189,8 +195,10 @@ void RefineLucasKanade(const Image& ref, const Image& alt, TileField& f, int ite
         double bx = 0, by = 0;
         for (int y = y0; y < y0 + th; ++y)
           for (int x = x0; x < x0 + tw; ++x) {
-            const double gx = (ref.at(0, std::min(x + 1, w - 1), y) - ref.at(0, std::max(x - 1, 0), y)) / 2;
-            const double gy = (ref.at(0, x, std::min(y + 1, h - 1)) - ref.at(0, x, std::max(y - 1, 0))) / 2;
+            const double gx =
+                (ref.at(0, std::min(x + 1, w - 1), y) - ref.at(0, std::max(x - 1, 0), y)) / 2;
+            const double gy =
+                (ref.at(0, x, std::min(y + 1, h - 1)) - ref.at(0, x, std::max(y - 1, 0))) / 2;
             const double e = Bilinear(alt, x + vx, y + vy) - ref.at(0, x, y);
             bx += gx * e;
             by += gy * e;
@@ -202,7 +210,8 @@ void RefineLucasKanade(const Image& ref, const Image& alt, TileField& f, int ite
         if (std::hypot(dx, dy) < 1e-3) break;
       }
       // A refinement that wandered off (more than a pixel) is not trusted.
-      if (std::hypot(vx - f.vx[std::size_t(j) * f.nx + i], vy - f.vy[std::size_t(j) * f.nx + i]) <= 1.5) {
+      if (std::hypot(vx - f.vx[std::size_t(j) * f.nx + i], vy - f.vy[std::size_t(j) * f.nx + i]) <=
+          1.5) {
         f.vx[std::size_t(j) * f.nx + i] = float(vx);
         f.vy[std::size_t(j) * f.nx + i] = float(vy);
       }
@@ -217,8 +226,10 @@ Flow AlignBlockMatching(const Image& ref_in, const Image& alt_in, const AlignOpt
     Fail("the frames to align differ in size: ", ref_in.width(), "x", ref_in.height(), " and ",
          alt_in.width(), "x", alt_in.height());
   if (ref_in.width() < 16 || ref_in.height() < 16)
-    Fail("frames of ", ref_in.width(), "x", ref_in.height(), " are too small to align (16x16 at least)");
-  if (!AllFinite(ref_in) || !AllFinite(alt_in)) Fail("the frames to align contain NaN or infinite values");
+    Fail("frames of ", ref_in.width(), "x", ref_in.height(),
+         " are too small to align (16x16 at least)");
+  if (!AllFinite(ref_in) || !AllFinite(alt_in))
+    Fail("the frames to align contain NaN or infinite values");
   if (o.lk_iterations < 0 || o.lk_iterations > 100) Fail("Lucas-Kanade iterations must be 0..100");
   // Pyramids, fine to coarse; levels too small for their tiles are dropped from the top.
   std::vector<Image> pr, pa;
@@ -226,7 +237,8 @@ Flow AlignBlockMatching(const Image& ref_in, const Image& alt_in, const AlignOpt
   pa.push_back(ToLuma(alt_in));
   int levels = 1;
   for (int l = 1; l < 4; ++l) {
-    Image r = Downsample(pr.back(), kLevels[l].factor), a = Downsample(pa.back(), kLevels[l].factor);
+    Image r = Downsample(pr.back(), kLevels[l].factor),
+          a = Downsample(pa.back(), kLevels[l].factor);
     if (r.width() < kLevels[l].tile || r.height() < kLevels[l].tile) break;
     pr.push_back(std::move(r));
     pa.push_back(std::move(a));
@@ -235,14 +247,16 @@ Flow AlignBlockMatching(const Image& ref_in, const Image& alt_in, const AlignOpt
   TileField field;
   for (int l = levels - 1; l >= 0; --l) {
     const TileField* coarse = l == levels - 1 ? nullptr : &field;
-    TileField next = AlignLevel(pr[l], pa[l], kLevels[l], coarse, l == levels - 1 ? 1 : kLevels[l + 1].factor);
+    TileField next =
+        AlignLevel(pr[l], pa[l], kLevels[l], coarse, l == levels - 1 ? 1 : kLevels[l + 1].factor);
     field = std::move(next);
   }
   if (o.lk_iterations > 0) RefineLucasKanade(pr[0], pa[0], field, o.lk_iterations);
   // Tile vectors to a dense flow: bilinear between tile centres, constant beyond the outer ones.
   const int w = ref_in.width(), h = ref_in.height(), stride = field.tile / 2;
   auto centre = [&](int i, int size) {
-    return std::min(i * stride, std::max(0, size - field.tile)) + std::min(field.tile, size) / 2.0 - 0.5;
+    return std::min(i * stride, std::max(0, size - field.tile)) + std::min(field.tile, size) / 2.0 -
+           0.5;
   };
   std::vector<double> cx(field.nx), cy(field.ny);
   for (int i = 0; i < field.nx; ++i) cx[i] = centre(i, w);

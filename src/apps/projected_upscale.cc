@@ -1,4 +1,5 @@
-// Upscaling with an exact data constraint (paper eq. 4.7; REFERENCE_SCHEMES.md §6): Fourier u0 and projection P0.
+// Upscaling with an exact data constraint (paper eq. 4.7; REFERENCE_SCHEMES.md §6): Fourier u0 and
+// projection P0.
 #include <fftw3.h>
 
 #include <algorithm>
@@ -36,8 +37,12 @@ fftw_plan GetPlan(PlanKind kind, int n0, int n1) {
   std::vector<double> r(std::size_t(std::max(n0, 1)) * std::max(n1, 1) + 2);
   std::vector<fftw_complex> c(std::size_t(std::max(n0, 1)) * std::max(n1, 1) + 1);
   switch (kind) {
-    case PlanKind::kR2c1d: plan = fftw_plan_dft_r2c_1d(n0, r.data(), c.data(), flags); break;
-    case PlanKind::kC2r1d: plan = fftw_plan_dft_c2r_1d(n0, c.data(), r.data(), flags); break;
+    case PlanKind::kR2c1d:
+      plan = fftw_plan_dft_r2c_1d(n0, r.data(), c.data(), flags);
+      break;
+    case PlanKind::kC2r1d:
+      plan = fftw_plan_dft_c2r_1d(n0, c.data(), r.data(), flags);
+      break;
     case PlanKind::kC2c2dForward:
       plan = fftw_plan_dft_2d(n0, n1, c.data(), c.data(), FFTW_FORWARD, flags);
       break;
@@ -94,8 +99,9 @@ void CheckPsf(double psf_sigma, int factor) {
   RequireNonNegative(psf_sigma, "PSF sigma");
   // Above about one LR pixel the Gaussian's response at the LR band edge falls below 1e-5 and
   // inverting it (u0) only amplifies rounding; Getreuer's code has the same limit.
-  if (psf_sigma > factor) Fail("PSF sigma ", psf_sigma, " HR pixels is above one LR pixel (", factor,
-                               "): the blur removes the band that upscaling must recover");
+  if (psf_sigma > factor)
+    Fail("PSF sigma ", psf_sigma, " HR pixels is above one LR pixel (", factor,
+         "): the blur removes the band that upscaling must recover");
 }
 
 }  // namespace
@@ -135,7 +141,8 @@ Image ProjectToNullSpace(const Image& v, int factor, double psf_sigma) {
   const int w = v.width(), h = v.height();
   // Symmetric padding of 5 LR pixels (at most the image size), a multiple of the factor so the
   // sampling lattice of the padded grid is the image's.
-  const int px = std::min(5 * factor, w / factor * factor), py = std::min(5 * factor, h / factor * factor);
+  const int px = std::min(5 * factor, w / factor * factor),
+            py = std::min(5 * factor, h / factor * factor);
   const int nx = w + 2 * px, ny = h + 2 * py, mx = nx / factor, my = ny / factor;
   if (int(taps.size()) / 2 >= std::min(nx, ny) / 2)
     Fail("PSF sigma ", psf_sigma, " is too large for a ", w, "x", h, " image");
@@ -163,10 +170,12 @@ Image ProjectToNullSpace(const Image& v, int factor, double psf_sigma) {
         if (e <= 1e-300) continue;  // no signal reaches these samples: nothing to remove
         Complex s = 0;
         for (int ky = ry; ky < ny; ky += my)
-          for (int kx = rx; kx < nx; kx += mx) s += hx[kx] * hy[ky] * spec[std::size_t(ky) * nx + kx];
+          for (int kx = rx; kx < nx; kx += mx)
+            s += hx[kx] * hy[ky] * spec[std::size_t(ky) * nx + kx];
         const Complex q = s / e;
         for (int ky = ry; ky < ny; ky += my)
-          for (int kx = rx; kx < nx; kx += mx) spec[std::size_t(ky) * nx + kx] -= hx[kx] * hy[ky] * q;
+          for (int kx = rx; kx < nx; kx += mx)
+            spec[std::size_t(ky) * nx + kx] -= hx[kx] * hy[ky] * q;
       }
     });
     fftw_execute_dft(GetPlan(PlanKind::kC2c2dBackward, ny, nx), fs, fs);
@@ -182,12 +191,15 @@ Image UpscaleProjected(const Model& model, const Image& f, int factor, double ps
                        const RestoreOptions& o) {
   if (model.form == ModelForm::kResample)
     Fail("upscaling needs a direct or flux model, not a resampling model");
-  if (o.steps < 0 || o.steps > 100000) Fail("upscaling steps must be 0..100000 (got ", o.steps, ")");
+  if (o.steps < 0 || o.steps > 100000)
+    Fail("upscaling steps must be 0..100000 (got ", o.steps, ")");
   const double dt = o.dt > 0 ? o.dt : model.dt;
   RequirePositive(dt, "upscaling dt");
   Image u = FourierInterpolate(f, factor, psf_sigma);
   // Every update is projected, so each iterate keeps down(phi * u) = f (eq. 4.7).
-  auto step = [&](const Image& at) { return ProjectToNullSpace(EvaluateRhs(model, at), factor, psf_sigma); };
+  auto step = [&](const Image& at) {
+    return ProjectToNullSpace(EvaluateRhs(model, at), factor, psf_sigma);
+  };
   for (int k = 1; k <= o.steps; ++k) {
     if (o.integrator == Integrator::kEuler) {
       Axpy(float(dt), step(u), u);

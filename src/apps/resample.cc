@@ -1,19 +1,19 @@
-// Resampling along a flow: classical interpolators, BLADE^x/BLADE^y (eq. 5.1-5.3), the shifted observation model, least-squares training.
+// Resampling along a flow: classical interpolators, BLADE^x/BLADE^y (eq. 5.1-5.3), the shifted
+// observation model, least-squares training.
 #include "blade/resample.h"
 
+#include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 #include <random>
 
-#include <Eigen/Dense>
-
+#include "base/cholesky.h"
 #include "blade/error.h"
 #include "blade/filter.h"
 #include "blade/metrics.h"
 #include "blade/ops.h"
 #include "blade/parallel.h"
 #include "blade/selection.h"
-#include "base/cholesky.h"
 
 namespace blade {
 namespace {
@@ -46,7 +46,8 @@ float Interpolate(const float* plane, int w, int h, double fx, double fy, int ra
   for (int j = 0; j < 2 * radius; ++j) {
     const float* row = plane + std::size_t(std::clamp(y0 - radius + 1 + j, 0, h - 1)) * w;
     double r = 0;
-    for (int i = 0; i < 2 * radius; ++i) r += wx[i] * row[std::clamp(x0 - radius + 1 + i, 0, w - 1)];
+    for (int i = 0; i < 2 * radius; ++i)
+      r += wx[i] * row[std::clamp(x0 - radius + 1 + i, 0, w - 1)];
     acc += wy[j] * r;
   }
   return float(acc / (sx * sy));
@@ -66,10 +67,14 @@ ResampleMethod ParseResampleMethod(const std::string& name) {
 
 std::string ResampleMethodName(ResampleMethod m) {
   switch (m) {
-    case ResampleMethod::kBlade: return "blade";
-    case ResampleMethod::kBicubic: return "bicubic";
-    case ResampleMethod::kBilinear: return "bilinear";
-    case ResampleMethod::kLanczos3: return "lanczos";
+    case ResampleMethod::kBlade:
+      return "blade";
+    case ResampleMethod::kBicubic:
+      return "bicubic";
+    case ResampleMethod::kBilinear:
+      return "bilinear";
+    case ResampleMethod::kLanczos3:
+      return "lanczos";
   }
   return "?";
 }
@@ -85,10 +90,17 @@ Image ResampleClassical(const Image& in, const Flow& flow, ResampleMethod method
         const double fx = x + flow.U(x, y), fy = y + flow.V(x, y);
         float v = 0;
         switch (method) {
-          case ResampleMethod::kBilinear: v = Interpolate(p, w, h, fx, fy, 1, Linear); break;
-          case ResampleMethod::kBicubic: v = Interpolate(p, w, h, fx, fy, 2, CubicKernel); break;
-          case ResampleMethod::kLanczos3: v = Interpolate(p, w, h, fx, fy, 3, Lanczos3Kernel); break;
-          case ResampleMethod::kBlade: Fail("BLADE resampling needs a model");
+          case ResampleMethod::kBilinear:
+            v = Interpolate(p, w, h, fx, fy, 1, Linear);
+            break;
+          case ResampleMethod::kBicubic:
+            v = Interpolate(p, w, h, fx, fy, 2, CubicKernel);
+            break;
+          case ResampleMethod::kLanczos3:
+            v = Interpolate(p, w, h, fx, fy, 3, Lanczos3Kernel);
+            break;
+          case ResampleMethod::kBlade:
+            Fail("BLADE resampling needs a model");
         }
         out.at(c, x, y) = v;
       }
@@ -107,17 +119,20 @@ std::vector<std::pair<int, int>> ResampleMonomials(int order) {
 
 int ResampleOrder(const Model& model) {
   switch (model.banks.size()) {
-    case 2: return 1;
-    case 5: return 2;
-    case 9: return 3;
+    case 2:
+      return 1;
+    case 5:
+      return 2;
+    case 9:
+      return 3;
   }
   Fail("a resampling model has 2, 5 or 9 banks, not ", model.banks.size());
 }
 
 Image ResampleBlade(const Model& model, const Image& in, const Flow& flow) {
   if (model.form != ModelForm::kResample)
-    Fail("BLADE resampling needs a resampling model (form \"resample\"), not a ", FormName(model.form),
-         " model");
+    Fail("BLADE resampling needs a resampling model (form \"resample\"), not a ",
+         FormName(model.form), " model");
   RequireFlowFits(in, flow);
   const auto mono = ResampleMonomials(ResampleOrder(model));
   const auto sel = ComputeSelections(model, in);
@@ -271,7 +286,8 @@ Model TrainResampleModel(const std::vector<Image>& hr_images, const ResampleTrai
     std::vector<Eigen::MatrixXd> normal(filters, Eigen::MatrixXd::Zero(n, n));
     auto flush = [&](int k) {
       if (filled[k] == 0) return;
-      normal[k].selfadjointView<Eigen::Lower>().rankUpdate(buffer[k].topRows(filled[k]).transpose());
+      normal[k].selfadjointView<Eigen::Lower>().rankUpdate(
+          buffer[k].topRows(filled[k]).transpose());
       filled[k] = 0;
     };
     for (std::size_t q = pairs.size() * c / chunks; q < pairs.size() * (c + 1) / chunks; ++q) {
@@ -313,12 +329,12 @@ Model TrainResampleModel(const std::vector<Image>& hr_images, const ResampleTrai
   }
   // Solve each filter's system (symmetrised, ridge relative to the mean diagonal) by Cholesky;
   // filters with too few samples get the system pooled over all filters.
-  auto solve = [&](const std::vector<double>& a, const std::vector<double>& b, std::vector<double>& x) {
-    return SolveRidge(a, b, n, o.ridge, x);
-  };
+  auto solve = [&](const std::vector<double>& a, const std::vector<double>& b,
+                   std::vector<double>& x) { return SolveRidge(a, b, n, o.ridge, x); };
   std::vector<double> pooled_a(std::size_t(n) * n, 0.0), pooled_b(n, 0.0), fallback;
   for (int k = 0; k < filters; ++k) {
-    for (std::size_t i = 0; i < pooled_a.size(); ++i) pooled_a[i] += total.a[std::size_t(k) * n * n + i];
+    for (std::size_t i = 0; i < pooled_a.size(); ++i)
+      pooled_a[i] += total.a[std::size_t(k) * n * n + i];
     for (int i = 0; i < n; ++i) pooled_b[i] += total.b[std::size_t(k) * n + i];
   }
   if (!solve(pooled_a, pooled_b, fallback)) Fail("resampling least squares: no usable samples");
@@ -344,10 +360,11 @@ Model TrainResampleModel(const std::vector<Image>& hr_images, const ResampleTrai
   model.dt = 1;
   model.steps = 1;
   model.pde = "resample";
-  model.provenance["training"] = StrCat(
-      "least squares (joint banks, shared selection, order ", o.order, " in the displacement) on ", hr_images.size(), " images x ",
-      o.shifts_per_image, " random shifts in [-1/2, 1/2]^2; Gaussian PSF ", o.psf_sigma,
-      " LR px, factor ", o.factor, "; ", fallbacks, " fallback filters");
+  model.provenance["training"] =
+      StrCat("least squares (joint banks, shared selection, order ", o.order,
+             " in the displacement) on ", hr_images.size(), " images x ", o.shifts_per_image,
+             " random shifts in [-1/2, 1/2]^2; Gaussian PSF ", o.psf_sigma, " LR px, factor ",
+             o.factor, "; ", fallbacks, " fallback filters");
   model.provenance["seed"] = std::to_string(o.seed);
   return model;
 }
@@ -386,8 +403,8 @@ BurstScore EvaluateBurst(const Image& hr, const Model* model, std::uint64_t seed
   for (std::size_t i = 0; i < n1.size(); ++i) n1.data()[i] += gauss(rng);
   const Rect inner{4, 4, w - 8, h - 8};
   BurstScore score;
-  for (ResampleMethod m : {ResampleMethod::kBlade, ResampleMethod::kBicubic, ResampleMethod::kBilinear,
-                           ResampleMethod::kLanczos3}) {
+  for (ResampleMethod m : {ResampleMethod::kBlade, ResampleMethod::kBicubic,
+                           ResampleMethod::kBilinear, ResampleMethod::kLanczos3}) {
     if (m == ResampleMethod::kBlade && model == nullptr) continue;
     Image r1 = Resample(n0, f1, m, model);
     Image r2 = Resample(r1, f1, m, model);

@@ -1,4 +1,5 @@
-// Restoration and non-blind deconvolution with a BLADE regulariser (eq. 4.1–4.5), and the classical counterpart.
+// Restoration and non-blind deconvolution with a BLADE regulariser (eq. 4.1–4.5), and the classical
+// counterpart.
 #include "blade/restore.h"
 
 #include <cmath>
@@ -34,8 +35,8 @@ LinearOperator MaskOperator(const Image& mask_in) {
   auto shared = std::make_shared<Image>(std::move(mask));
   auto apply = [shared](const Image& u) {
     if (u.width() != shared->width() || u.height() != shared->height())
-      Fail("the mask is ", shared->width(), "x", shared->height(), " but the image is ",
-           u.width(), "x", u.height());
+      Fail("the mask is ", shared->width(), "x", shared->height(), " but the image is ", u.width(),
+           "x", u.height());
     Image out = u.Copy();
     for (int c = 0; c < u.channels(); ++c)
       for (std::size_t i = 0; i < u.plane_size(); ++i) out.plane(c)[i] *= shared->data()[i];
@@ -85,9 +86,9 @@ LinearOperator ParseOperator(const std::string& spec) {
     if (rest.empty()) Fail("operator 'mask' needs a file: mask:FILE");
     return MaskOperator(ReadImage(rest));
   }
-  if (kind == "subsample")
-    return SubsampleOperator(value("sigma", 0.0), int(value("factor", 2)));
-  Fail("unknown operator '", spec, "' (expected blur:sigma=S, mask:FILE or subsample:factor=D,sigma=S)");
+  if (kind == "subsample") return SubsampleOperator(value("sigma", 0.0), int(value("factor", 2)));
+  Fail("unknown operator '", spec,
+       "' (expected blur:sigma=S, mask:FILE or subsample:factor=D,sigma=S)");
 }
 
 ExtraTerm FidelityTerm(const LinearOperator& op, const Image& f, double lambda) {
@@ -135,21 +136,24 @@ Model AbsorbDeconvolution(const Model& model, double sigma, double lambda) {
   for (Bank& bank : out.banks) {
     const int old_size = bank.filters.size, size = std::max(old_size, 2 * ar + 1);
     if (size > kMaxFootprint)
-      Fail("PSF sigma ", sigma, " needs a ", size, "x", size, " footprint to absorb phi~*phi; at most ",
-           kMaxFootprint, "x", kMaxFootprint, " (sigma <= 1.1) is supported");
+      Fail("PSF sigma ", sigma, " needs a ", size, "x", size,
+           " footprint to absorb phi~*phi; at most ", kMaxFootprint, "x", kMaxFootprint,
+           " (sigma <= 1.1) is supported");
     FilterBank enlarged(bank.filters.count, size);
     enlarged.taps.assign(std::size_t(enlarged.count) * size * size, 0.f);
     const int orad = old_size / 2;
     for (int k = 0; k < enlarged.count; ++k) {
       for (int dy = -orad; dy <= orad; ++dy)
-        for (int dx = -orad; dx <= orad; ++dx) enlarged.tap(k, dx, dy) = bank.filters.tap(k, dx, dy);
+        for (int dx = -orad; dx <= orad; ++dx)
+          enlarged.tap(k, dx, dy) = bank.filters.tap(k, dx, dy);
       for (int dy = -ar; dy <= ar; ++dy)
         for (int dx = -ar; dx <= ar; ++dx)
           enlarged.tap(k, dx, dy) -= float(lambda * a[dx + ar] * a[dy + ar]);
     }
     bank.filters = std::move(enlarged);
   }
-  out.provenance["deconvolution"] = StrCat("absorbed lambda ", lambda, " x phi~*phi, sigma ", sigma);
+  out.provenance["deconvolution"] =
+      StrCat("absorbed lambda ", lambda, " x phi~*phi, sigma ", sigma);
   return out;
 }
 

@@ -102,9 +102,9 @@ Image ChanVeseReference(const Image& f, const ChanVeseParams& p,
         const double cd = 1 / std::sqrt(eta2 + fx * fx + (d - c) * (d - c));
         const double cu = 1 / std::sqrt(eta2 + fx * fx + (c - u) * (c - u));
         const double delta = p.dt / (kPi * (1 + c * c));
-        const double next =
-            (c + delta * (p.mu * (cr * r + cl * l + cd * d + cu * u) - p.nu + DataTerm(f, i, c1, c2, p))) /
-            (1 + delta * p.mu * (cr + cl + cd + cu));
+        const double next = (c + delta * (p.mu * (cr * r + cl * l + cd * d + cu * u) - p.nu +
+                                          DataTerm(f, i, c1, c2, p))) /
+                            (1 + delta * p.mu * (cr + cl + cd + cu));
         change += (next - c) * (next - c);
         phi[i] = next;
       }
@@ -129,9 +129,10 @@ inline float AddChannelForce(float acc, float v, float a, float b, float l1, flo
 // of squared steps, in double. Restrict pointers in a plain function: through pointers
 // captured by a lambda the compiler ran its scalar version of the loop.
 template <int kChannels>
-double BladeUpdateBlock(float* __restrict state, const float* __restrict kappa, const float* const* fp,
-                        const std::vector<double>& c1, const std::vector<double>& c2,
-                        const ChanVeseParams& p, std::size_t i0, std::size_t i1) {
+double BladeUpdateBlock(float* __restrict state, const float* __restrict kappa,
+                        const float* const* fp, const std::vector<double>& c1,
+                        const std::vector<double>& c2, const ChanVeseParams& p, std::size_t i0,
+                        std::size_t i1) {
   const float nu = float(p.nu), mu = float(p.mu), l1 = float(p.lambda1), l2 = float(p.lambda2);
   const float k = float(p.dt / kPi);
   // Channels 1 and 2 (channel 0 again for gray, where they are not read).
@@ -181,7 +182,8 @@ Image ChanVeseBlade(const Image& f, const Model& model, const ChanVeseParams& p,
     Image curvature = EvaluateRhs(model, phi);
     float* ph = phi.data();
     const float* curv = curvature.data();
-    const float* fp[3] = {f.plane(0), f.plane(channels == 3 ? 1 : 0), f.plane(channels == 3 ? 2 : 0)};
+    const float* fp[3] = {f.plane(0), f.plane(channels == 3 ? 1 : 0),
+                          f.plane(channels == 3 ? 2 : 0)};
     ParallelFor(0, blocks, [&](int b) {
       const std::size_t i0 = std::size_t(b) * kBlock, i1 = std::min(size, i0 + kBlock);
       partial[b] = channels == 1 ? BladeUpdateBlock<1>(ph, curv, fp, c1, c2, p, i0, i1)
@@ -209,8 +211,8 @@ Image SegmentationOverlay(const Image& f, const Image& mask) {
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {
       const float v = mask.at(0, x, y);
-      const bool edge = (x + 1 < w && mask.at(0, x + 1, y) != v) ||
-                        (y + 1 < h && mask.at(0, x, y + 1) != v);
+      const bool edge =
+          (x + 1 < w && mask.at(0, x + 1, y) != v) || (y + 1 < h && mask.at(0, x, y + 1) != v);
       if (!edge) continue;
       out.at(0, x, y) = 1.f;
       out.at(1, x, y) = 0.f;

@@ -25,7 +25,8 @@ inline bool Cholesky(std::vector<double>& a, int n) {
 }
 
 // Solves L L^T x = b given the factor from Cholesky.
-inline void CholeskySolve(const std::vector<double>& a, std::vector<double> b, int n, std::vector<double>& x) {
+inline void CholeskySolve(const std::vector<double>& a, std::vector<double> b, int n,
+                          std::vector<double>& x) {
   for (int i = 0; i < n; ++i) {  // L y = b
     double s = b[i];
     for (int k = 0; k < i; ++k) s -= a[i * n + k] * b[k];
@@ -40,7 +41,8 @@ inline void CholeskySolve(const std::vector<double>& a, std::vector<double> b, i
 }
 
 // Solves the symmetric positive definite system a x = b by Cholesky; false if a is not SPD.
-inline bool SolveSpd(std::vector<double> a, const std::vector<double>& b, int n, std::vector<double>& x) {
+inline bool SolveSpd(std::vector<double> a, const std::vector<double>& b, int n,
+                     std::vector<double>& x) {
   if (!Cholesky(a, n)) return false;
   CholeskySolve(a, b, n, x);
   return true;

@@ -127,12 +127,14 @@ int FilterCount(const std::int32_t* sel, std::size_t n) {
     lo[b] = l;
     hi[b] = m;
   });
-  if (blocks > 0 && *std::min_element(lo.begin(), lo.end()) < 0) Fail("negative filter index in the selection");
+  if (blocks > 0 && *std::min_element(lo.begin(), lo.end()) < 0)
+    Fail("negative filter index in the selection");
   return blocks > 0 ? int(*std::max_element(hi.begin(), hi.end())) + 1 : 0;
 }
 
 // Each filter's rows zero-padded to row_len floats (the SIMD kernels' layout).
-void PadFilterRows(const float* taps, int count, int size, int row_len, AlignedVector<float>& padded) {
+void PadFilterRows(const float* taps, int count, int size, int row_len,
+                   AlignedVector<float>& padded) {
   padded.assign(std::size_t(count) * size * row_len, 0.f);
   for (int k = 0; k < count; ++k)
     for (int dy = 0; dy < size; ++dy)
@@ -172,9 +174,10 @@ struct PreparedFilters {
 // pixel's filter is read once for all of them; or two banks (taps[b], count[b] filters used)
 // filter one plane in one pass, sharing its reads.
 PreparedFilters PrepareFilters(const float* const* z, int channels, int w, int h, int banks,
-                               const int* count, const float* const* taps, int size, bool pad_planes = true,
-                               const float* const* prepadded = nullptr) {
-  if (channels != 1 && channels != 3) Fail("filtering ", channels, " planes at once (1 or 3 supported)");
+                               const int* count, const float* const* taps, int size,
+                               bool pad_planes = true, const float* const* prepadded = nullptr) {
+  if (channels != 1 && channels != 3)
+    Fail("filtering ", channels, " planes at once (1 or 3 supported)");
   if (banks != 1 && !(banks == 2 && channels == 1)) Fail("two banks at once only for one plane");
   PreparedFilters p;
   p.channels = channels;
@@ -210,7 +213,8 @@ void ApplyPlanesSimd(const float* const* z, int channels, int w, int h, int bank
   float* outs[6] = {};
   std::copy_n(out, banks * channels, outs);
   ParallelFor(0, h, [=, &p](int y) {
-    const std::int32_t* row_sel[2] = {sels[0] + std::size_t(y) * w, sels[1] ? sels[1] + std::size_t(y) * w : nullptr};
+    const std::int32_t* row_sel[2] = {sels[0] + std::size_t(y) * w,
+                                      sels[1] ? sels[1] + std::size_t(y) * w : nullptr};
     p.Rows(y, y + 1, row_sel, w, outs);
   });
 }
@@ -232,19 +236,22 @@ void FoldPaddedGradient(const float* dpad, int dpw, int w, int h, int r, float* 
     fold_row(dpad + std::size_t(y + r) * dpw, dst);
   });
   for (int py = 0; py < r; ++py) fold_row(dpad + std::size_t(py) * dpw, dz);
-  for (int py = h + r; py < ph; ++py) fold_row(dpad + std::size_t(py) * dpw, dz + std::size_t(h - 1) * w);
+  for (int py = h + r; py < ph; ++py)
+    fold_row(dpad + std::size_t(py) * dpw, dz + std::size_t(h - 1) * w);
 }
 
 // Float backward: the SIMD kernels. Tap gradients: the pixels are sorted by filter (a counting
 // sort, pixel order kept within a filter) and each filter's sum is taken in registers, so
 // filters can be split between threads without partial copies of the bank, and every sum runs
 // in pixel order whatever the thread count. Data gradient: one padded row per work item.
-void ApplyPlaneBackwardSimd(const float* z, int w, int h, const std::int32_t* sel, const float* taps,
-                            int size, const float* dout, double* dtaps, float* dz) {
+void ApplyPlaneBackwardSimd(const float* z, int w, int h, const std::int32_t* sel,
+                            const float* taps, int size, const float* dout, double* dtaps,
+                            float* dz) {
   const int r = size / 2, pw = w + 2 * r, ph = h + 2 * r, n = size * size;
   const std::size_t pixels = std::size_t(w) * h;
   if (std::size_t(pw) * ph > std::numeric_limits<std::uint32_t>::max())
-    Fail("image of ", w, "x", h, " is too large for the filter gradient (at most 2^32 padded pixels)");
+    Fail("image of ", w, "x", h,
+         " is too large for the filter gradient (at most 2^32 padded pixels)");
   const int count = FilterCount(sel, pixels);
   thread_local AlignedVector<float> pad, padded, gs, dpad;
   thread_local std::vector<std::uint32_t> start, offsets;
@@ -279,8 +286,8 @@ void ApplyPlaneBackwardSimd(const float* z, int w, int h, const std::int32_t* se
   ParallelFor(0, kBlocks, [=](int b) {
     for (int k = first[b]; k < first[b + 1]; ++k)
       if (starts[k + 1] > starts[k])
-        TapGradientSimd(plane, pw, offs + starts[k], g + starts[k], int(starts[k + 1] - starts[k]), size,
-                        dtaps + std::size_t(k) * n);
+        TapGradientSimd(plane, pw, offs + starts[k], g + starts[k], int(starts[k + 1] - starts[k]),
+                        size, dtaps + std::size_t(k) * n);
   });
   if (dz == nullptr) return;
   const int row_len = SimdFilterRowLength(size), dpw = pw + row_len;
@@ -313,13 +320,20 @@ void ApplyPlane(const T* z, int w, int h, const std::int32_t* sel, const T* taps
     return ApplyPlanesSimd(&z, 1, w, h, 1, &sel, &count, &taps, size, &out);
   } else {
     switch (size) {
-      case 3: return ApplyPlaneFixed<T, 3>(z, w, h, sel, taps, out);
-      case 5: return ApplyPlaneFixed<T, 5>(z, w, h, sel, taps, out);
-      case 7: return ApplyPlaneFixed<T, 7>(z, w, h, sel, taps, out);
-      case 9: return ApplyPlaneFixed<T, 9>(z, w, h, sel, taps, out);
-      case 11: return ApplyPlaneFixed<T, 11>(z, w, h, sel, taps, out);
-      case 13: return ApplyPlaneFixed<T, 13>(z, w, h, sel, taps, out);
-      default: return ApplyPlaneFixed<T, 15>(z, w, h, sel, taps, out);
+      case 3:
+        return ApplyPlaneFixed<T, 3>(z, w, h, sel, taps, out);
+      case 5:
+        return ApplyPlaneFixed<T, 5>(z, w, h, sel, taps, out);
+      case 7:
+        return ApplyPlaneFixed<T, 7>(z, w, h, sel, taps, out);
+      case 9:
+        return ApplyPlaneFixed<T, 9>(z, w, h, sel, taps, out);
+      case 11:
+        return ApplyPlaneFixed<T, 11>(z, w, h, sel, taps, out);
+      case 13:
+        return ApplyPlaneFixed<T, 13>(z, w, h, sel, taps, out);
+      default:
+        return ApplyPlaneFixed<T, 15>(z, w, h, sel, taps, out);
     }
   }
 }
@@ -341,7 +355,8 @@ void ApplyPlaneBackward(const T* z, int w, int h, const std::int32_t* sel, const
   // for a small training crop would cost as much as the sums themselves. One chunk sums
   // straight into dtaps. The count depends on the size only, so results do not depend on the
   // thread count.
-  const int chunks = std::clamp(int(std::size_t(w) * h / kMinChunkPixels), 1, std::min(kReductionChunks, h));
+  const int chunks =
+      std::clamp(int(std::size_t(w) * h / kMinChunkPixels), 1, std::min(kReductionChunks, h));
   std::vector<std::vector<double>> partial(chunks > 1 ? chunks : 0);
   ParallelFor(0, chunks, [&](int c) {
     double* acc = dtaps;
@@ -389,8 +404,8 @@ void ApplyPlaneBackward(const T* z, int w, int h, const std::int32_t* sel, const
 }
 
 template <typename T>
-void ApplyPlaneReference(const T* z, int w, int h, const std::int32_t* sel, const T* taps,
-                         int size, T* out) {
+void ApplyPlaneReference(const T* z, int w, int h, const std::int32_t* sel, const T* taps, int size,
+                         T* out) {
   const int r = size / 2;
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {
@@ -413,8 +428,8 @@ template void ApplyPlaneBackward<float>(const float*, int, int, const std::int32
                                         int, const float*, double*, float*);
 template void ApplyPlaneBackward<double>(const double*, int, int, const std::int32_t*,
                                          const double*, int, const double*, double*, double*);
-template void ApplyPlaneReference<float>(const float*, int, int, const std::int32_t*,
-                                         const float*, int, float*);
+template void ApplyPlaneReference<float>(const float*, int, int, const std::int32_t*, const float*,
+                                         int, float*);
 template void ApplyPlaneReference<double>(const double*, int, int, const std::int32_t*,
                                           const double*, int, double*);
 
@@ -424,16 +439,19 @@ namespace {
 // finiteness, which FilterBank::Validate checks once when a model is loaded or built).
 void RequireBankShape(const FilterBank& bank) {
   if (bank.taps.size() != std::size_t(bank.count) * bank.size * bank.size)
-    Fail("filter bank has ", bank.taps.size(), " taps, expected ", std::size_t(bank.count) * bank.size * bank.size);
+    Fail("filter bank has ", bank.taps.size(), " taps, expected ",
+         std::size_t(bank.count) * bank.size * bank.size);
   RequireFootprint(bank.size);
 }
 
 // The checks of the entry points that take a selection; returns the selection's FilterCount.
-int CheckedFilterCount(const FilterBank& bank, const std::vector<std::int32_t>& sel, const Image& z) {
+int CheckedFilterCount(const FilterBank& bank, const std::vector<std::int32_t>& sel,
+                       const Image& z) {
   if (sel.size() != z.plane_size()) Fail("selection size does not match the image");
   RequireBankShape(bank);
   const int used = FilterCount(sel.data(), sel.size());
-  if (used > bank.count) Fail("filter index ", used - 1, " in the selection, but the bank has ", bank.count, " filters");
+  if (used > bank.count)
+    Fail("filter index ", used - 1, " in the selection, but the bank has ", bank.count, " filters");
   return used;
 }
 
@@ -451,7 +469,8 @@ Image ApplyFilters(const FilterBank& bank, const std::vector<std::int32_t>& sel,
   }
   const std::int32_t* s = sel.data();
   const float* taps = bank.taps.data();
-  ApplyPlanesSimd(planes, z.channels(), z.width(), z.height(), 1, &s, &used, &taps, bank.size, outs);
+  ApplyPlanesSimd(planes, z.channels(), z.width(), z.height(), 1, &s, &used, &taps, bank.size,
+                  outs);
   return out;
 }
 
@@ -461,7 +480,8 @@ std::pair<Image, Image> ApplyFilterPair(const FilterBank& a, const std::vector<s
   if (z.channels() != 1 || a.size != b.size)
     return {ApplyFilters(a, sel_a, z), ApplyFilters(b, sel_b, z)};
   const int used[2] = {CheckedFilterCount(a, sel_a, z), CheckedFilterCount(b, sel_b, z)};
-  std::pair<Image, Image> out{Image::Uninitialized(z.width(), z.height()), Image::Uninitialized(z.width(), z.height())};
+  std::pair<Image, Image> out{Image::Uninitialized(z.width(), z.height()),
+                              Image::Uninitialized(z.width(), z.height())};
   const float* plane = z.plane(0);
   const std::int32_t* sels[2] = {sel_a.data(), sel_b.data()};
   const float* taps[2] = {a.taps.data(), b.taps.data()};
@@ -474,8 +494,9 @@ namespace {
 
 // SelectAndFilter, and with `base`: each filtered band replaced at once (while in cache) by
 // base + scale * filtered, its finiteness ANDed into *finite (if given).
-std::vector<Image> FusedSelectFilter(const SelectionConfig& cfg, const std::vector<const FilterBank*>& banks,
-                                     const Image& z, const Image* base, float scale, bool* finite,
+std::vector<Image> FusedSelectFilter(const SelectionConfig& cfg,
+                                     const std::vector<const FilterBank*>& banks, const Image& z,
+                                     const Image* base, float scale, bool* finite,
                                      const float* prepadded = nullptr) {
   if (banks.empty() || banks.size() > 2) Fail("select-and-filter takes one or two filter banks");
   if (base != nullptr && banks.size() != 1) Fail("an update step takes one filter bank");
@@ -506,8 +527,8 @@ std::vector<Image> FusedSelectFilter(const SelectionConfig& cfg, const std::vect
     taps[b] = banks[b]->taps.data();
   }
   // Each band pads its own rows (below), while they are in cache, instead of a whole-image copy.
-  const PreparedFilters p = PrepareFilters(planes, channels, w, h, nb, count, taps, banks[0]->size, false,
-                                           prepadded != nullptr ? &prepadded : nullptr);
+  const PreparedFilters p = PrepareFilters(planes, channels, w, h, nb, count, taps, banks[0]->size,
+                                           false, prepadded != nullptr ? &prepadded : nullptr);
   const int r = banks[0]->size / 2;
   std::vector<Image> out;
   float* outs[6] = {};
@@ -526,7 +547,8 @@ std::vector<Image> FusedSelectFilter(const SelectionConfig& cfg, const std::vect
     for (int c = 0; c < channels; ++c) {
       band[c].resize(std::size_t(rows) * p.pw + kSimdForwardSlack);
       std::fill(band[c].end() - kSimdForwardSlack, band[c].end(), 0.f);
-      for (int i = 0; i < rows; ++i) PadRow(planes[c], w, h, r, y0 + i, band[c].data() + std::size_t(i) * p.pw);
+      for (int i = 0; i < rows; ++i)
+        PadRow(planes[c], w, h, r, y0 + i, band[c].data() + std::size_t(i) * p.pw);
       padded[c] = band[c].data();
     }
     p.Rows(y0, y1, sels, pitch, outs, padded, y0);
@@ -534,7 +556,8 @@ std::vector<Image> FusedSelectFilter(const SelectionConfig& cfg, const std::vect
     // The update on the rows just written, with AxpyAllFinite's arithmetic.
     const std::size_t i0 = std::size_t(y0) * w, n = std::size_t(y1 - y0) * w;
     for (int c = 0; c < channels; ++c)
-      if (!UpdateAllFinite(scale, outs[c] + i0, base->plane(c) + i0, outs[c] + i0, n)) all_finite = false;
+      if (!UpdateAllFinite(scale, outs[c] + i0, base->plane(c) + i0, outs[c] + i0, n))
+        all_finite = false;
   });
   if (finite != nullptr) *finite = all_finite;
   return out;
@@ -542,13 +565,13 @@ std::vector<Image> FusedSelectFilter(const SelectionConfig& cfg, const std::vect
 
 }  // namespace
 
-std::vector<Image> SelectAndFilter(const SelectionConfig& cfg, const std::vector<const FilterBank*>& banks,
-                                   const Image& z) {
+std::vector<Image> SelectAndFilter(const SelectionConfig& cfg,
+                                   const std::vector<const FilterBank*>& banks, const Image& z) {
   return FusedSelectFilter(cfg, banks, z, nullptr, 1.f, nullptr);
 }
 
-Image SelectFilterUpdate(const SelectionConfig& cfg, const FilterBank& bank, const Image& z, const Image& base,
-                         float scale, bool* finite) {
+Image SelectFilterUpdate(const SelectionConfig& cfg, const FilterBank& bank, const Image& z,
+                         const Image& base, float scale, bool* finite) {
   return std::move(FusedSelectFilter(cfg, {&bank}, z, &base, scale, finite)[0]);
 }
 
@@ -557,11 +580,13 @@ PaddedBank::PaddedBank(const FilterBank& filters) : bank(filters) {
   PadFilterRows(bank.taps.data(), bank.count, bank.size, SimdFilterRowLength(bank.size), taps);
 }
 
-Image SelectFilterUpdate(const SelectionConfig& cfg, const PaddedBank& bank, const Image& z, const Image& base,
-                         float scale, bool* finite) {
-  if (bank.taps.size() != bank.bank.taps.size() / bank.bank.size * SimdFilterRowLength(bank.bank.size))
+Image SelectFilterUpdate(const SelectionConfig& cfg, const PaddedBank& bank, const Image& z,
+                         const Image& base, float scale, bool* finite) {
+  if (bank.taps.size() !=
+      bank.bank.taps.size() / bank.bank.size * SimdFilterRowLength(bank.bank.size))
     Fail("the padded filter bank no longer matches its bank (its taps were resized)");
-  return std::move(FusedSelectFilter(cfg, {&bank.bank}, z, &base, scale, finite, bank.taps.data())[0]);
+  return std::move(
+      FusedSelectFilter(cfg, {&bank.bank}, z, &base, scale, finite, bank.taps.data())[0]);
 }
 
 }  // namespace blade

@@ -1,8 +1,9 @@
-// Highway (runtime dispatch) kernels for adaptive filtering and its backward pass; tested against the plain versions.
-#include "filter_simd.h"
-
+// Highway (runtime dispatch) kernels for adaptive filtering and its backward pass; tested against
+// the plain versions.
 #include <type_traits>
 #include <utility>
+
+#include "filter_simd.h"
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "blade/filter_hwy.cc"
@@ -26,13 +27,20 @@ int RowLength(int size) {
 template <class F>
 HWY_INLINE void WithFootprint(int size, const F& f) {
   switch (size) {
-    case 3: return f(std::integral_constant<int, 3>());
-    case 5: return f(std::integral_constant<int, 5>());
-    case 7: return f(std::integral_constant<int, 7>());
-    case 9: return f(std::integral_constant<int, 9>());
-    case 11: return f(std::integral_constant<int, 11>());
-    case 13: return f(std::integral_constant<int, 13>());
-    default: return f(std::integral_constant<int, 15>());
+    case 3:
+      return f(std::integral_constant<int, 3>());
+    case 5:
+      return f(std::integral_constant<int, 5>());
+    case 7:
+      return f(std::integral_constant<int, 7>());
+    case 9:
+      return f(std::integral_constant<int, 9>());
+    case 11:
+      return f(std::integral_constant<int, 11>());
+    case 13:
+      return f(std::integral_constant<int, 13>());
+    default:
+      return f(std::integral_constant<int, 15>());
   }
 }
 
@@ -44,7 +52,8 @@ HWY_INLINE void StoreLaneSums8(const __m256* v, float* out) {
   const __m256 h45 = _mm256_hadd_ps(v[4], v[5]), h67 = _mm256_hadd_ps(v[6], v[7]);
   const __m256 h03 = _mm256_hadd_ps(h01, h23), h47 = _mm256_hadd_ps(h45, h67);
   // h03 holds pixels 0-3 as (low-half sums | high-half sums); likewise h47 for 4-7.
-  const __m256 lo = _mm256_permute2f128_ps(h03, h47, 0x20), hi = _mm256_permute2f128_ps(h03, h47, 0x31);
+  const __m256 lo = _mm256_permute2f128_ps(h03, h47, 0x20),
+               hi = _mm256_permute2f128_ps(h03, h47, 0x31);
   _mm256_storeu_ps(out, _mm256_add_ps(lo, hi));
 }
 #endif
@@ -54,8 +63,8 @@ HWY_INLINE void StoreLaneSums8(const __m256* v, float* out) {
 // the footprint are the next pixels of the padded plane (finite whenever the state is), times
 // zero taps; a masked load would avoid reading them but is several times slower.
 template <int kSize, class D>
-HWY_INLINE hn::Vec<D> FootprintProducts(D d, const float* HWY_RESTRICT h, const float* HWY_RESTRICT img,
-                                        int pw) {
+HWY_INLINE hn::Vec<D> FootprintProducts(D d, const float* HWY_RESTRICT h,
+                                        const float* HWY_RESTRICT img, int pw) {
   constexpr int kMaxLanes = 8;
   const int lanes = int(hn::Lanes(d));
   const int row_len = (kSize + lanes - 1) / lanes * lanes;
@@ -102,10 +111,12 @@ HWY_INLINE void WindowProducts(const float* const* h, const __m512* im, __m256* 
     for (int k = 0; k < kChunks; ++k) {
       const int a = (dy + k) % 2;
       __m256 window[kPlanes];
-      for (int c = 0; c < kPlanes; ++c) window[c] = Window<kShift>(im[(c * kSize + dy) * kChunks + k]);
+      for (int c = 0; c < kPlanes; ++c)
+        window[c] = Window<kShift>(im[(c * kSize + dy) * kChunks + k]);
       for (int b = 0; b < kBanks; ++b) {
         const __m256 taps = _mm256_loadu_ps(h[b] + dy * kRowLen + 8 * k);
-        for (int c = 0; c < kPlanes; ++c) acc[a][b][c] = _mm256_fmadd_ps(taps, window[c], acc[a][b][c]);
+        for (int c = 0; c < kPlanes; ++c)
+          acc[a][b][c] = _mm256_fmadd_ps(taps, window[c], acc[a][b][c]);
       }
     }
   for (int b = 0; b < kBanks; ++b)
@@ -119,7 +130,9 @@ template <int kShift>
 HWY_INLINE __m512 WindowPair(__m512 v) {
   constexpr int i = kShift;
   return _mm512_permutexvar_ps(
-      _mm512_setr_epi32(i, i + 1, i + 2, i + 3, i + 4, i + 5, i + 6, i + 7, i + 1, i + 2, i + 3, i + 4, i + 5, i + 6, i + 7, i + 8), v);
+      _mm512_setr_epi32(i, i + 1, i + 2, i + 3, i + 4, i + 5, i + 6, i + 7, i + 1, i + 2, i + 3,
+                        i + 4, i + 5, i + 6, i + 7, i + 8),
+      v);
 }
 
 // WindowProducts for pixels kShift and kShift + 1 at once, a pixel per 256-bit half (for color:
@@ -127,17 +140,20 @@ HWY_INLINE __m512 WindowPair(__m512 v) {
 // shifts, which bound the three-plane kernel). The same multiply-adds per lane, so the same
 // sums bit for bit.
 template <int kSize, int kShift, int kPlanes>
-HWY_INLINE void WindowProductsPair(const float* h0, const float* h1, const __m512* im, __m256* sums) {
+HWY_INLINE void WindowProductsPair(const float* h0, const float* h1, const __m512* im,
+                                   __m256* sums) {
   constexpr int kRowLen = (kSize + 7) / 8 * 8, kChunks = kRowLen / 8;
   __m512 acc[2][kPlanes];
   for (int c = 0; c < kPlanes; ++c) acc[0][c] = acc[1][c] = _mm512_setzero_ps();
   for (int dy = 0; dy < kSize; ++dy)
     for (int k = 0; k < kChunks; ++k) {
       const int a = (dy + k) % 2;
-      const __m512 taps = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(h0 + dy * kRowLen + 8 * k)),
-                                             _mm256_loadu_ps(h1 + dy * kRowLen + 8 * k), 1);
+      const __m512 taps =
+          _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(h0 + dy * kRowLen + 8 * k)),
+                             _mm256_loadu_ps(h1 + dy * kRowLen + 8 * k), 1);
       for (int c = 0; c < kPlanes; ++c)
-        acc[a][c] = _mm512_fmadd_ps(taps, WindowPair<kShift>(im[(c * kSize + dy) * kChunks + k]), acc[a][c]);
+        acc[a][c] = _mm512_fmadd_ps(taps, WindowPair<kShift>(im[(c * kSize + dy) * kChunks + k]),
+                                    acc[a][c]);
     }
   for (int c = 0; c < kPlanes; ++c) {
     const __m512 sum = _mm512_add_ps(acc[0][c], acc[1][c]);
@@ -157,21 +173,27 @@ HWY_INLINE void ApplyEight(const float* const* p, int pw, int x, const std::int3
   for (int c = 0; c < kPlanes; ++c)
     for (int dy = 0; dy < kSize; ++dy)
       for (int k = 0; k < kChunks; ++k)
-        im[(c * kSize + dy) * kChunks + k] = _mm512_loadu_ps(p[c] + x + std::size_t(dy) * pw + 8 * k);
+        im[(c * kSize + dy) * kChunks + k] =
+            _mm512_loadu_ps(p[c] + x + std::size_t(dy) * pw + 8 * k);
   __m256 sums[kBanks * kPlanes * 8];
   if constexpr (kPlanes == 3 && kBanks == 1) {
     // Measured: pairs of pixels are faster for three planes, single pixels for one.
-    ForEachPixel([&](auto pair) {
-      constexpr int i = 2 * decltype(pair)::value;
-      WindowProductsPair<kSize, i, kPlanes>(taps[0] + std::size_t(sel[0][x + i]) * kFilterLen,
-                                            taps[0] + std::size_t(sel[0][x + i + 1]) * kFilterLen, im, sums);
-    }, std::make_integer_sequence<int, 4>());
+    ForEachPixel(
+        [&](auto pair) {
+          constexpr int i = 2 * decltype(pair)::value;
+          WindowProductsPair<kSize, i, kPlanes>(
+              taps[0] + std::size_t(sel[0][x + i]) * kFilterLen,
+              taps[0] + std::size_t(sel[0][x + i + 1]) * kFilterLen, im, sums);
+        },
+        std::make_integer_sequence<int, 4>());
   } else {
-    ForEachPixel([&](auto i) {
-      const float* h[kBanks];
-      for (int b = 0; b < kBanks; ++b) h[b] = taps[b] + std::size_t(sel[b][x + i]) * kFilterLen;
-      WindowProducts<kSize, decltype(i)::value, kPlanes, kBanks>(h, im, sums);
-    }, std::make_integer_sequence<int, 8>());
+    ForEachPixel(
+        [&](auto i) {
+          const float* h[kBanks];
+          for (int b = 0; b < kBanks; ++b) h[b] = taps[b] + std::size_t(sel[b][x + i]) * kFilterLen;
+          WindowProducts<kSize, decltype(i)::value, kPlanes, kBanks>(h, im, sums);
+        },
+        std::make_integer_sequence<int, 8>());
   }
   for (int j = 0; j < kBanks * kPlanes; ++j) StoreLaneSums8(sums + 8 * j, out[j] + x);
 }
@@ -181,13 +203,16 @@ HWY_INLINE void ApplyEight(const float* const* p, int pw, int x, const std::int3
 // Pixels x .. x + 7 of one plane, their eight lane-sums reduced together by a horizontal-add
 // tree (about 1 instruction per pixel instead of a full reduction each).
 template <int kSize>
-HWY_INLINE void ApplyEightAvx2(const float* HWY_RESTRICT p, int pw, int x, const std::int32_t* HWY_RESTRICT sel,
+HWY_INLINE void ApplyEightAvx2(const float* HWY_RESTRICT p, int pw, int x,
+                               const std::int32_t* HWY_RESTRICT sel,
                                const float* HWY_RESTRICT padded_taps, float* HWY_RESTRICT out) {
   const hn::CappedTag<float, 8> d;
   const int filter_len = kSize * RowLength(kSize);
   __m256 v[8];
   for (int i = 0; i < 8; ++i)
-    v[i] = FootprintProducts<kSize>(d, padded_taps + std::size_t(sel[x + i]) * filter_len, p + x + i, pw).raw;
+    v[i] = FootprintProducts<kSize>(d, padded_taps + std::size_t(sel[x + i]) * filter_len,
+                                    p + x + i, pw)
+               .raw;
   StoreLaneSums8(v, out + x);
 }
 #endif
@@ -203,7 +228,8 @@ void ApplyRowFixed(const float* HWY_RESTRICT p, int pw, int w, const std::int32_
   const std::int32_t* plane_sel = sel;
   const float* filters = padded_taps;
   float* plane_out = out;
-  for (; x + 8 <= w; x += 8) ApplyEight<kSize, 1, 1>(&plane, pw, x, &plane_sel, &filters, &plane_out);
+  for (; x + 8 <= w; x += 8)
+    ApplyEight<kSize, 1, 1>(&plane, pw, x, &plane_sel, &filters, &plane_out);
 #elif HWY_TARGET == HWY_AVX2
   for (; x + 8 <= w; x += 8) ApplyEightAvx2<kSize>(p, pw, x, sel, padded_taps, out);
 #endif
@@ -244,9 +270,11 @@ HWY_INLINE void FootprintProducts3(D d, const float* HWY_RESTRICT h, const float
 }
 
 template <int kSize>
-void ApplyRow3Fixed(const float* HWY_RESTRICT r, const float* HWY_RESTRICT g, const float* HWY_RESTRICT b,
-                    int pw, int w, const std::int32_t* HWY_RESTRICT sel, const float* HWY_RESTRICT padded_taps,
-                    float* HWY_RESTRICT out_r, float* HWY_RESTRICT out_g, float* HWY_RESTRICT out_b) {
+void ApplyRow3Fixed(const float* HWY_RESTRICT r, const float* HWY_RESTRICT g,
+                    const float* HWY_RESTRICT b, int pw, int w,
+                    const std::int32_t* HWY_RESTRICT sel, const float* HWY_RESTRICT padded_taps,
+                    float* HWY_RESTRICT out_r, float* HWY_RESTRICT out_g,
+                    float* HWY_RESTRICT out_b) {
   const hn::CappedTag<float, 8> d;
   const int filter_len = kSize * RowLength(kSize);
   int x = 0;
@@ -274,8 +302,8 @@ void ApplyRow3Fixed(const float* HWY_RESTRICT r, const float* HWY_RESTRICT g, co
 #endif
   for (; x < w; ++x) {
     hn::Vec<decltype(d)> sr, sg, sb;
-    FootprintProducts3<kSize>(d, padded_taps + std::size_t(sel[x]) * filter_len, r + x, g + x, b + x,
-                              pw, sr, sg, sb);
+    FootprintProducts3<kSize>(d, padded_taps + std::size_t(sel[x]) * filter_len, r + x, g + x,
+                              b + x, pw, sr, sg, sb);
     out_r[x] = hn::GetLane(hn::SumOfLanes(d, sr));
     out_g[x] = hn::GetLane(hn::SumOfLanes(d, sg));
     out_b[x] = hn::GetLane(hn::SumOfLanes(d, sb));
@@ -301,17 +329,20 @@ void ApplyRowPairFixed(const float* HWY_RESTRICT p, int pw, int w, const std::in
   for (; x < w; ++x)
     for (int b = 0; b < 2; ++b)
       out[b][x] = hn::GetLane(hn::SumOfLanes(
-          d, FootprintProducts<kSize>(d, padded_taps[b] + std::size_t(sel[b][x]) * filter_len, p + x, pw)));
+          d, FootprintProducts<kSize>(d, padded_taps[b] + std::size_t(sel[b][x]) * filter_len,
+                                      p + x, pw)));
 }
 
-void ApplyRow(const float* const* p, int channels, int banks, int pw, int w, const std::int32_t* const* sel,
-              const float* const* padded_taps, int size, float* const* out) {
+void ApplyRow(const float* const* p, int channels, int banks, int pw, int w,
+              const std::int32_t* const* sel, const float* const* padded_taps, int size,
+              float* const* out) {
   WithFootprint(size, [&](auto k) {
     constexpr int kSize = decltype(k)::value;
     if (banks == 2)
       ApplyRowPairFixed<kSize>(p[0], pw, w, sel, padded_taps, out);
     else if (channels == 3)
-      ApplyRow3Fixed<kSize>(p[0], p[1], p[2], pw, w, sel[0], padded_taps[0], out[0], out[1], out[2]);
+      ApplyRow3Fixed<kSize>(p[0], p[1], p[2], pw, w, sel[0], padded_taps[0], out[0], out[1],
+                            out[2]);
     else
       ApplyRowFixed<kSize>(p[0], pw, w, sel[0], padded_taps[0], out[0]);
   });
@@ -323,8 +354,9 @@ void ApplyRow(const float* const* p, int channels, int banks, int pw, int w, con
 // the pixels listed for it, in list order, summed in double-precision registers (one vector
 // per footprint row chunk; lanes past kSize read the next pixels and are dropped).
 template <int kSize>
-void TapGradientFixed(const float* HWY_RESTRICT pad, int pw, const std::uint32_t* HWY_RESTRICT offsets,
-                      const float* HWY_RESTRICT g, int count, double* HWY_RESTRICT out) {
+void TapGradientFixed(const float* HWY_RESTRICT pad, int pw,
+                      const std::uint32_t* HWY_RESTRICT offsets, const float* HWY_RESTRICT g,
+                      int count, double* HWY_RESTRICT out) {
   const hn::ScalableTag<double> dd;
   const hn::Rebind<float, decltype(dd)> df;
   constexpr int kLanes = int(hn::MaxLanes(dd));
@@ -337,8 +369,8 @@ void TapGradientFixed(const float* HWY_RESTRICT pad, int pw, const std::uint32_t
     const float* p = pad + offsets[i];
     for (int dy = 0; dy < kSize; ++dy, p += pw)
       for (int v = 0; v < kVecs; ++v)
-        acc[dy * kVecs + v] = hn::MulAdd(gv, hn::PromoteTo(dd, hn::LoadU(df, p + v * kLanes)),
-                                         acc[dy * kVecs + v]);
+        acc[dy * kVecs + v] =
+            hn::MulAdd(gv, hn::PromoteTo(dd, hn::LoadU(df, p + v * kLanes)), acc[dy * kVecs + v]);
   }
   HWY_ALIGN double sums[kSize * kVecs * kLanes];
   for (int j = 0; j < kSize * kVecs; ++j) hn::Store(acc[j], dd, sums + j * kLanes);
@@ -348,7 +380,8 @@ void TapGradientFixed(const float* HWY_RESTRICT pad, int pw, const std::uint32_t
 
 void TapGradient(const float* pad, int pw, const std::uint32_t* offsets, const float* g, int count,
                  int size, double* out) {
-  WithFootprint(size, [&](auto k) { TapGradientFixed<decltype(k)::value>(pad, pw, offsets, g, count, out); });
+  WithFootprint(
+      size, [&](auto k) { TapGradientFixed<decltype(k)::value>(pad, pw, offsets, g, count, out); });
 }
 
 // dL/dz on one padded row: out[x + dx] += sum_dy g_rows[dy][x] h_{sel_rows[dy][x]}(dx, dy) for
@@ -372,23 +405,27 @@ void DataGradientRowFixed(const float* const* g_rows, const std::int32_t* const*
         int dy = dy0;
         for (; dy + 1 < dy1; dy += 2) {
           acc0 = hn::MulAdd(hn::Set(d, g_rows[dy][x]),
-                            hn::LoadU(d, padded_taps + std::size_t(sel_rows[dy][x]) * kFilterLen + dy * kRowLen + off),
+                            hn::LoadU(d, padded_taps + std::size_t(sel_rows[dy][x]) * kFilterLen +
+                                             dy * kRowLen + off),
                             acc0);
-          acc1 = hn::MulAdd(hn::Set(d, g_rows[dy + 1][x]),
-                            hn::LoadU(d, padded_taps + std::size_t(sel_rows[dy + 1][x]) * kFilterLen + (dy + 1) * kRowLen + off),
-                            acc1);
+          acc1 =
+              hn::MulAdd(hn::Set(d, g_rows[dy + 1][x]),
+                         hn::LoadU(d, padded_taps + std::size_t(sel_rows[dy + 1][x]) * kFilterLen +
+                                          (dy + 1) * kRowLen + off),
+                         acc1);
         }
         if (dy < dy1)
           acc0 = hn::MulAdd(hn::Set(d, g_rows[dy][x]),
-                            hn::LoadU(d, padded_taps + std::size_t(sel_rows[dy][x]) * kFilterLen + dy * kRowLen + off),
+                            hn::LoadU(d, padded_taps + std::size_t(sel_rows[dy][x]) * kFilterLen +
+                                             dy * kRowLen + off),
                             acc0);
         float* o = out + x + off;
         hn::StoreU(hn::Add(hn::LoadU(d, o), hn::Add(acc0, acc1)), d, o);
       }
 }
 
-void DataGradientRow(const float* const* g_rows, const std::int32_t* const* sel_rows, int dy0, int dy1,
-                     const float* padded_taps, int size, int w, float* out) {
+void DataGradientRow(const float* const* g_rows, const std::int32_t* const* sel_rows, int dy0,
+                     int dy1, const float* padded_taps, int size, int w, float* out) {
   WithFootprint(size, [&](auto k) {
     DataGradientRowFixed<decltype(k)::value>(g_rows, sel_rows, dy0, dy1, padded_taps, w, out);
   });
@@ -414,8 +451,8 @@ void ApplyRowSimd(const float* const* p, int channels, int banks, int pw, int w,
   HWY_DYNAMIC_DISPATCH(ApplyRow)(p, channels, banks, pw, w, sel, padded_taps, size, out);
 }
 
-void TapGradientSimd(const float* pad, int pw, const std::uint32_t* offsets, const float* g, int count,
-                     int size, double* out) {
+void TapGradientSimd(const float* pad, int pw, const std::uint32_t* offsets, const float* g,
+                     int count, int size, double* out) {
   HWY_DYNAMIC_DISPATCH(TapGradient)(pad, pw, offsets, g, count, size, out);
 }
 

@@ -1,4 +1,5 @@
-// The SIMD row kernel of adaptive filtering (eq. 2.1) for float images: per-pixel filters gathered per tap.
+// The SIMD row kernel of adaptive filtering (eq. 2.1) for float images: per-pixel filters gathered
+// per tap.
 #pragma once
 
 #include <cstdint>
@@ -26,8 +27,8 @@ void ApplyRowSimd(const float* const* p, int channels, int banks, int pw, int w,
 constexpr int kSimdBackwardSlack = 16;
 // One filter's tap gradient: out[dy * size + dx] += sum_i g[i] pad[offsets[i] + dy * pw + dx]
 // over i in [0, count), in that order, summed in double precision.
-void TapGradientSimd(const float* pad, int pw, const std::uint32_t* offsets, const float* g, int count,
-                     int size, double* out);
+void TapGradientSimd(const float* pad, int pw, const std::uint32_t* offsets, const float* g,
+                     int count, int size, double* out);
 // One padded row of the data gradient: out[x + dx] += sum_{dy in [dy0, dy1)} g_rows[dy][x] *
 // h_{sel_rows[dy][x]}(dx, dy) for x in [0, w), with the filters laid out as for ApplyRowSimd.
 // `out` must hold w + SimdFilterRowLength(size) floats.

@@ -1,12 +1,13 @@
-// BLADE right-hand side (direct and flux forms), Euler/midpoint runs, and the unrolled backward pass.
+// BLADE right-hand side (direct and flux forms), Euler/midpoint runs, and the unrolled backward
+// pass.
 #include "blade/model.h"
-#include "blade/monotone.h"
 
 #include <algorithm>
 #include <cmath>
 #include <optional>
 
 #include "blade/error.h"
+#include "blade/monotone.h"
 #include "blade/ops.h"
 #include "blade/parallel.h"
 #include "blade/pde.h"
@@ -29,9 +30,12 @@ void RequireRhsForm(const Model& model) {
 
 std::string FormName(ModelForm form) {
   switch (form) {
-    case ModelForm::kDirect: return "direct";
-    case ModelForm::kFlux: return "flux";
-    case ModelForm::kResample: return "resample";
+    case ModelForm::kDirect:
+      return "direct";
+    case ModelForm::kFlux:
+      return "flux";
+    case ModelForm::kResample:
+      return "resample";
   }
   return "?";
 }
@@ -73,7 +77,8 @@ void Model::Validate() const {
   if (!std::isfinite(dt) || dt <= 0) Fail("model time step dt must be positive and finite");
   if (steps < 1 || steps > 1000000) Fail("model steps must be 1..1000000");
   if (safe_steps < -1) Fail("model safe_steps must be -1 (not measured) or a step count");
-  if (!std::isfinite(safe_range[0]) || !std::isfinite(safe_range[1]) || safe_range[0] > safe_range[1])
+  if (!std::isfinite(safe_range[0]) || !std::isfinite(safe_range[1]) ||
+      safe_range[0] > safe_range[1])
     Fail("model safe_range must be two finite numbers, low <= high");
   if (constraint != "none" && constraint != "monotone")
     Fail("unknown model constraint '", constraint, "'");
@@ -100,7 +105,8 @@ namespace {
 bool SameRule(const SelectionConfig& a, const SelectionConfig& b) {
   return a.orientations == b.orientations && a.strength_thresholds == b.strength_thresholds &&
          a.coherence_thresholds == b.coherence_thresholds &&
-         a.intensity_thresholds == b.intensity_thresholds && a.rho == b.rho && a.joint_color == b.joint_color;
+         a.intensity_thresholds == b.intensity_thresholds && a.rho == b.rho &&
+         a.joint_color == b.joint_color;
 }
 
 }  // namespace
@@ -126,8 +132,8 @@ Image EvaluateRhs(const Model& model, const Image& u) {
   if (model.form == ModelForm::kDirect)
     return std::move(SelectAndFilter(model.banks[0].selection, {&model.banks[0].filters}, u)[0]);
   if (SameRule(model.banks[0].selection, model.banks[1].selection)) {
-    std::vector<Image> g =
-        SelectAndFilter(model.banks[0].selection, {&model.banks[0].filters, &model.banks[1].filters}, u);
+    std::vector<Image> g = SelectAndFilter(model.banks[0].selection,
+                                           {&model.banks[0].filters, &model.banks[1].filters}, u);
     return DivergenceForward(g[0], g[1]);
   }
   return EvaluateRhs(model, u, ComputeSelections(model, u));
@@ -137,7 +143,8 @@ Image EvaluateRhs(const Model& model, const Image& u,
                   const std::vector<std::vector<std::int32_t>>& sel) {
   RequireRhsForm(model);
   if (model.form == ModelForm::kDirect) return ApplyFilters(model.banks[0].filters, sel[0], u);
-  auto [gx, gy] = ApplyFilterPair(model.banks[0].filters, sel[0], model.banks[1].filters, sel[1], u);
+  auto [gx, gy] =
+      ApplyFilterPair(model.banks[0].filters, sel[0], model.banks[1].filters, sel[1], u);
   return DivergenceForward(gx, gy);
 }
 
@@ -263,7 +270,10 @@ Stability MeasureStability(const Model& model, const std::vector<const Image*>& 
 
 Rollout::Rollout(const Model& model, const Image& u0, int steps, double dt, Integrator integrator,
                  std::vector<ExtraTerm> extra_terms)
-    : model_(model), steps_(steps), dt_(dt), integrator_(integrator),
+    : model_(model),
+      steps_(steps),
+      dt_(dt),
+      integrator_(integrator),
       extra_(std::move(extra_terms)) {
   Run(u0, nullptr);
 }
@@ -305,8 +315,8 @@ Image Rollout::Backward(const std::vector<Image>& grads,
                         std::vector<std::vector<double>>& dtaps) const {
   const Image& u0 = states_.front();
   // (R + E)^T g at state u with selections sel, and the filter gradient scaled by `scale`.
-  auto vjp = [&](const Image& u, const std::vector<std::vector<std::int32_t>>& sel,
-                 const Image& g, float scale) {
+  auto vjp = [&](const Image& u, const std::vector<std::vector<std::int32_t>>& sel, const Image& g,
+                 float scale) {
     Image sg = Scaled(scale, g);
     Image gu = EvaluateRhsBackward(model_, u, sel, sg, dtaps);
     for (const ExtraTerm& t : extra_)

@@ -25,7 +25,6 @@ struct QuantizeTables {
   float octant_tan[8] = {};
 };
 
-
 // Writes out[0, n) from the tensor rows (and the luma row when intensity_count > 0). Every row
 // must be readable, and out writable, up to n rounded up to a multiple of QuantizeRowPadding().
 void QuantizeTensorRow(const float* j11, const float* j12, const float* j22, const float* luma,

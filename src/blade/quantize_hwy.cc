@@ -1,4 +1,5 @@
-// SIMD (Highway, runtime dispatch) eigen-analysis and quantization of smoothed structure tensors into filter indices.
+// SIMD (Highway, runtime dispatch) eigen-analysis and quantization of smoothed structure tensors
+// into filter indices.
 #include "blade/quantize.h"
 
 #undef HWY_TARGET_INCLUDE
@@ -35,7 +36,8 @@ void QuantizeRowImpl(const float* HWY_RESTRICT j11p, const float* HWY_RESTRICT j
   const hn::ScalableTag<float> df;
   const hn::RebindToSigned<decltype(df)> di;
   const int lanes = int(hn::Lanes(df));
-  const auto zero = hn::Zero(df), one = hn::Set(df, 1.f), two = hn::Set(df, 2.f), half = hn::Set(df, 0.5f);
+  const auto zero = hn::Zero(df), one = hn::Set(df, 1.f), two = hn::Set(df, 2.f),
+             half = hn::Set(df, 0.5f);
   const auto half_pi = hn::Set(df, 1.57079637f), pi = hn::Set(df, 3.14159274f),
              two_pi = hn::Set(df, 6.28318548f);
   const auto bins_per_radian = hn::Set(df, t.orientations / 6.28318530717958647692f);
@@ -85,7 +87,9 @@ void QuantizeRowImpl(const float* HWY_RESTRICT j11p, const float* HWY_RESTRICT j
     const auto w = hn::Mul(j12, j12);
     const auto det = hn::Add(hn::MulSub(j11, j22, w), hn::NegMulAdd(j12, j12, w));
     const auto l1_pos = hn::Gt(l1, zero);
-    const auto l2 = hn::Max(zero, hn::IfThenElseZero(l1_pos, hn::Mul(det, reciprocal(hn::IfThenElse(l1_pos, l1, one)))));
+    const auto l2 = hn::Max(
+        zero,
+        hn::IfThenElseZero(l1_pos, hn::Mul(det, reciprocal(hn::IfThenElse(l1_pos, l1, one)))));
     const auto l1c = hn::Max(zero, l1);
 
     hn::Vec<decltype(df)> ori;
@@ -96,7 +100,8 @@ void QuantizeRowImpl(const float* HWY_RESTRICT j11p, const float* HWY_RESTRICT j
       // upper octant onto the lower (pi / 2 - phi); count the edges below, then unfold the bin.
       const int m = octant_count + 1;  // bins per octant
       const auto lower = hn::Or(hn::Lt(e, zero), hn::And(hn::Eq(e, zero), hn::Lt(d, zero)));
-      const auto d1 = hn::IfThenElse(lower, hn::Neg(d), d), e1 = hn::IfThenElse(lower, hn::Neg(e), e);
+      const auto d1 = hn::IfThenElse(lower, hn::Neg(d), d),
+                 e1 = hn::IfThenElse(lower, hn::Neg(e), e);
       const auto left = hn::Lt(d1, zero);
       const auto ax = hn::Abs(d1);
       const auto swap = hn::Gt(e1, ax);
@@ -114,7 +119,9 @@ void QuantizeRowImpl(const float* HWY_RESTRICT j11p, const float* HWY_RESTRICT j
       const auto ax = hn::Abs(d), ay = hn::Abs(e);
       const auto mx = hn::Max(ax, ay), mn = hn::Min(ax, ay);
       const auto mx_pos = hn::Gt(mx, zero);
-      const auto a = hn::Min(one, hn::IfThenElseZero(mx_pos, hn::Mul(mn, reciprocal(hn::IfThenElse(mx_pos, mx, one)))));
+      const auto a = hn::Min(
+          one,
+          hn::IfThenElseZero(mx_pos, hn::Mul(mn, reciprocal(hn::IfThenElse(mx_pos, mx, one)))));
       const auto a2 = hn::Mul(a, a);
       auto r = hn::MulAdd(c0, a2, c1);
       r = hn::MulAdd(r, a2, c2);

@@ -1,4 +1,5 @@
-// Structure-tensor features, their quantization, and threshold fitting for BLADE's filter selection.
+// Structure-tensor features, their quantization, and threshold fitting for BLADE's filter
+// selection.
 #include "blade/selection.h"
 
 #include <algorithm>
@@ -50,8 +51,8 @@ void AccumulateTensor(const float* p, int w, int h, Image& tensor) {
 
 void ValidateThresholds(const std::vector<float>& t, int bins, const char* what) {
   if (int(t.size()) != bins - 1)
-    Fail("selection has ", bins, " ", what, " bins but ", t.size(), " thresholds (need ",
-         bins - 1, ")");
+    Fail("selection has ", bins, " ", what, " bins but ", t.size(), " thresholds (need ", bins - 1,
+         ")");
   for (std::size_t i = 0; i < t.size(); ++i) {
     if (!std::isfinite(t[i])) Fail("selection ", what, " threshold is not finite");
     if (i > 0 && !(t[i] >= t[i - 1])) Fail("selection ", what, " thresholds are not ascending");
@@ -75,8 +76,7 @@ Features ComputeFeatures(const Image& image, double rho, bool joint_color) {
   ParallelFor(0, h, [&](int y) {
     for (int x = 0; x < w; ++x)
       TensorFeatures(tensor.at(0, x, y), tensor.at(1, x, y), tensor.at(2, x, y),
-                     &f.orientation.at(0, x, y), &f.strength.at(0, x, y),
-                     &f.coherence.at(0, x, y));
+                     &f.orientation.at(0, x, y), &f.strength.at(0, x, y), &f.coherence.at(0, x, y));
   });
   return f;
 }
@@ -109,7 +109,8 @@ void FinishTables(QuantizeTables& t) {
   t.octant_count = -1;
   if (t.orientations % 8 == 0) {
     t.octant_count = t.orientations / 8 - 1;
-    for (int k = 0; k < t.octant_count; ++k) t.octant_tan[k] = float(std::tan(2 * kPi * (k + 1) / t.orientations));
+    for (int k = 0; k < t.octant_count; ++k)
+      t.octant_tan[k] = float(std::tan(2 * kPi * (k + 1) / t.orientations));
   }
 }
 
@@ -139,7 +140,8 @@ QuantizeTables MakeTables(const SelectionConfig& cfg) {
   };
   copy(cfg.strength_thresholds, t.strength, &t.strength_count, "strength");
   copy(cfg.coherence_thresholds, t.coherence, &t.coherence_count, "coherence");
-  if (cfg.intensities > 1) copy(cfg.intensity_thresholds, t.intensity, &t.intensity_count, "intensity");
+  if (cfg.intensities > 1)
+    copy(cfg.intensity_thresholds, t.intensity, &t.intensity_count, "intensity");
   FinishTables(t);
   return t;
 }
@@ -187,7 +189,9 @@ void SelectRows(const SelectionConfig& cfg, const Image& image, const SelectedRo
   const bool use_intensity = cfg.intensities > 1;
   Image luma;
   if (image.channels() == 3 && (!joint || use_intensity)) luma = ToLuma(image);
-  const float* intensity_plane = image.channels() == 1 ? image.plane(0) : luma.empty() ? nullptr : luma.plane(0);
+  const float* intensity_plane = image.channels() == 1 ? image.plane(0)
+                                 : luma.empty()        ? nullptr
+                                                       : luma.plane(0);
   std::vector<const float*> planes;
   if (joint) {
     for (int c = 0; c < 3; ++c) planes.push_back(image.plane(c));
@@ -237,13 +241,15 @@ void SelectRows(const SelectionConfig& cfg, const Image& image, const SelectedRo
   }
   // Likewise the extended row of each row index y in [-R - 4, h + R + 4) (rows_of below).
   std::vector<int> row_src(std::size_t(h) + 2 * R + 8);
-  for (int i = 0; i < int(row_src.size()); ++i) row_src[i] = ExtendIndex(i - R - 4, h, Boundary::kHalfSymmetric);
+  for (int i = 0; i < int(row_src.size()); ++i)
+    row_src[i] = ExtendIndex(i - R - 4, h, Boundary::kHalfSymmetric);
   // Bands of at most kBandRows rows, their count rounded up to a multiple of the thread count
   // (a 192-row image is 4 bands of 48 on two threads, not 3 of 64, one thread idle a third of
   // the time). Band heights are multiples of 4, so every band's four-row blocks start on the
   // same rows whatever the banding: the results do not depend on the thread count.
   const int threads = std::max(1, NumThreads());
-  const int bands = std::max(1, ((h + kBandRows - 1) / kBandRows + threads - 1) / threads * threads);
+  const int bands =
+      std::max(1, ((h + kBandRows - 1) / kBandRows + threads - 1) / threads * threads);
   const int band_rows = ((h + bands - 1) / bands + 3) / 4 * 4;
   ParallelFor(0, bands, [&](int band) {
     const int y0 = std::min(h, band * band_rows), y1 = std::min(h, y0 + band_rows);
@@ -256,7 +262,7 @@ void SelectRows(const SelectionConfig& cfg, const Image& image, const SelectedRo
     const int lw = wp + 2 * margin;
     // Aligned, with rows a whole number of vectors apart: the vector loads never straddle lines.
     thread_local AlignedVector<float> buffer;
-    thread_local AlignedVector<std::int32_t> out;  // the band's indices, rows wp apart
+    thread_local AlignedVector<std::int32_t> out;   // the band's indices, rows wp apart
     thread_local std::vector<const float*> rows_y;  // rows y - R .. y + R + 3 of H
     rows_y.resize(2 * R + 4);
     buffer.resize(3 * std::size_t(rows) * wp + 3 * std::size_t(lw) + 13 * std::size_t(wp));
@@ -379,7 +385,8 @@ std::vector<std::int32_t> SelectReference(const SelectionConfig& cfg, const Imag
       const int o = OrientationBin(ori, cfg.orientations);
       const int s = ThresholdBin(str, cfg.strength_thresholds);
       const int c = ThresholdBin(coh, cfg.coherence_thresholds);
-      const int v = cfg.intensities > 1 ? ThresholdBin(luma.at(0, x, y), cfg.intensity_thresholds) : 0;
+      const int v =
+          cfg.intensities > 1 ? ThresholdBin(luma.at(0, x, y), cfg.intensity_thresholds) : 0;
       sel[y * w + x] = o + cfg.orientations * (s + cfg.strengths * (c + cfg.coherences * v));
     }
   return sel;
@@ -413,9 +420,12 @@ void FitThresholds(SelectionConfig& cfg, const std::vector<const Image*>& images
       intensity.insert(intensity.end(), luma.data(), luma.data() + luma.size());
     }
   }
-  if (cfg.strength_thresholds.empty()) cfg.strength_thresholds = QuantileThresholds(strength, cfg.strengths);
-  if (cfg.coherence_thresholds.empty()) cfg.coherence_thresholds = QuantileThresholds(coherence, cfg.coherences);
-  if (cfg.intensity_thresholds.empty()) cfg.intensity_thresholds = QuantileThresholds(intensity, cfg.intensities);
+  if (cfg.strength_thresholds.empty())
+    cfg.strength_thresholds = QuantileThresholds(strength, cfg.strengths);
+  if (cfg.coherence_thresholds.empty())
+    cfg.coherence_thresholds = QuantileThresholds(coherence, cfg.coherences);
+  if (cfg.intensity_thresholds.empty())
+    cfg.intensity_thresholds = QuantileThresholds(intensity, cfg.intensities);
 }
 
 }  // namespace blade

@@ -1,7 +1,8 @@
-// The classical rows of the evaluation table: identity, classical-LR-10 (equal cost) and classical-LR (converged).
+// The classical rows of the evaluation table: identity, classical-LR-10 (equal cost) and
+// classical-LR (converged).
 #include <algorithm>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 
 #include "blade/error.h"

@@ -1,12 +1,13 @@
 // Image type, size limits and whole-image conversions.
 #include "blade/image.h"
 
-#include <algorithm>
 #include <malloc.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <vector>
 
@@ -36,8 +37,7 @@ std::int64_t MaxPixels() {
 
 void CheckImageSize(std::int64_t width, std::int64_t height, int channels) {
   if (width <= 0 || height <= 0) Fail("image size ", width, "x", height, " is empty or negative");
-  if (channels != 1 && channels != 3)
-    Fail("images must have 1 or 3 channels (got ", channels, ")");
+  if (channels != 1 && channels != 3) Fail("images must have 1 or 3 channels (got ", channels, ")");
   if (width > MaxPixels() || height > MaxPixels() || width * height > MaxPixels())
     Fail("image size ", width, "x", height, " exceeds the limit of ", MaxPixels(),
          " pixels (set BLADE_MAX_PIXELS to raise it)");
@@ -81,7 +81,8 @@ Image Image::Uninitialized(int width, int height, int channels) {
 Image::Image(int width, int height, int channels) {
   *this = Uninitialized(width, height, channels);
   float* p = data_.data();
-  ForEachBlock(data_.size(), [=](std::size_t i0, std::size_t i1, int) { std::fill(p + i0, p + i1, 0.f); });
+  ForEachBlock(data_.size(),
+               [=](std::size_t i0, std::size_t i1, int) { std::fill(p + i0, p + i1, 0.f); });
 }
 
 Image Image::Copy() const {
@@ -89,7 +90,9 @@ Image Image::Copy() const {
   Image out = Uninitialized(width_, height_, channels_);
   const float* src = data_.data();
   float* dst = out.data_.data();
-  ForEachBlock(data_.size(), [=](std::size_t i0, std::size_t i1, int) { std::copy(src + i0, src + i1, dst + i0); });
+  ForEachBlock(data_.size(), [=](std::size_t i0, std::size_t i1, int) {
+    std::copy(src + i0, src + i1, dst + i0);
+  });
   return out;
 }
 

@@ -1,4 +1,5 @@
-// Middlebury .flo optical-flow files: read with every header field and value checked, written atomically.
+// Middlebury .flo optical-flow files: read with every header field and value checked, written
+// atomically.
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -58,7 +59,8 @@ void WriteFlo(const Flow& flow, const std::string& path) {
   WriteFileAtomically(path, [&](const std::string& tmp) {
     io_internal::FilePtr file = io_internal::OpenForWrite(tmp, path);
     const std::int32_t wh[2] = {flow.width, flow.height};
-    bool ok = std::fwrite(&kFloMagic, 4, 1, file.get()) == 1 && std::fwrite(wh, 4, 2, file.get()) == 2;
+    bool ok =
+        std::fwrite(&kFloMagic, 4, 1, file.get()) == 1 && std::fwrite(wh, 4, 2, file.get()) == 2;
     std::vector<float> row(std::size_t(flow.width) * 2);
     for (int y = 0; y < flow.height && ok; ++y) {
       for (int x = 0; x < flow.width; ++x) {

@@ -38,7 +38,8 @@ std::vector<int> Reordering(int n) {
 
 std::vector<std::complex<float>> Twiddles(int n) {
   std::vector<std::complex<float>> t(n);
-  for (int k = 0; k < n; ++k) t[k] = std::complex<float>(std::polar(1.0, -std::numbers::pi * k / (2.0 * n)));
+  for (int k = 0; k < n; ++k)
+    t[k] = std::complex<float>(std::polar(1.0, -std::numbers::pi * k / (2.0 * n)));
   return t;
 }
 
@@ -56,7 +57,8 @@ FloatDct2d::FloatDct2d(int width, int height) : w_(width), h_(height), wh_(width
     plan_r2c_ = fftwf_plan_dft_r2c_2d(h_, w_, real_, spec, FFTW_ESTIMATE);
     plan_c2r_ = fftwf_plan_dft_c2r_2d(h_, w_, spec, real_, FFTW_ESTIMATE);
   }
-  if (plan_r2c_ == nullptr || plan_c2r_ == nullptr) Fail("FFTW could not plan a ", w_, "x", h_, " FFT");
+  if (plan_r2c_ == nullptr || plan_c2r_ == nullptr)
+    Fail("FFTW could not plan a ", w_, "x", h_, " FFT");
   perm_h_ = Reordering(h_);
   tw_w_ = Twiddles(w_);
   tw_h_ = Twiddles(h_);
@@ -93,8 +95,8 @@ void FloatDct2d::ForwardFromReordered(float* out) {
       const float avr = c * ar - s * ai, avi = c * ai + s * ar;
       const float bvr = c * br + s * bi, bvi = c * bi - s * br;
       const float pr = avr + bvr, pi = avi + bvi, mr = avr - bvr, mi = avi - bvi;
-      o[k2] = 2.f * (a1r * pr - a1i * pi);             // 2 Re(a1 p)
-      o[w_ - k2] = -2.f * (a1r * mi + a1i * mr);       // 2 Re(i a1 m): a2 at W - k2 is -i conj(a2)
+      o[k2] = 2.f * (a1r * pr - a1i * pi);        // 2 Re(a1 p)
+      o[w_ - k2] = -2.f * (a1r * mi + a1i * mr);  // 2 Re(i a1 m): a2 at W - k2 is -i conj(a2)
     }
     if (2 * k2 == w_) {
       const float c2 = 2.f * tw[2 * k2];  // a2 + conj(a2)

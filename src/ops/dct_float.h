@@ -1,5 +1,6 @@
 // Private: 2-D DCT-II / DCT-III of one float plane through one real 2-D FFT (Makhoul's
-// reordering), several times faster than FFTW's own REDFT kinds; used by the fast Cahn–Hilliard step.
+// reordering), several times faster than FFTW's own REDFT kinds; used by the fast Cahn–Hilliard
+// step.
 #pragma once
 
 #include <complex>
@@ -22,7 +23,9 @@ class FloatDct2d {
   int height() const { return h_; }
 
   // out = REDFT10(in) (in and out may be the same plane).
-  void Forward(const float* in, float* out) { Forward(in, out, [](float v) { return v; }); }
+  void Forward(const float* in, float* out) {
+    Forward(in, out, [](float v) { return v; });
+  }
   // out = REDFT10(f(in)) for a pointwise f, applied while the input is reordered.
   template <class F>
   void Forward(const float* in, float* out, const F& f) {
@@ -41,13 +44,13 @@ class FloatDct2d {
  private:
   void ForwardFromReordered(float* out);
 
-  int w_, h_, wh_;  // wh_ = w / 2 + 1 complex columns of the half spectrum
-  float* real_;     // w x h, the reordered signal
+  int w_, h_, wh_;             // wh_ = w / 2 + 1 complex columns of the half spectrum
+  float* real_;                // w x h, the reordered signal
   std::complex<float>* spec_;  // h x wh_
   void* plan_r2c_;
   void* plan_c2r_;
-  std::vector<int> perm_h_;                          // reordered row m holds input row perm[m]
-  std::vector<std::complex<float>> tw_w_, tw_h_;     // exp(-i pi k / (2 N))
+  std::vector<int> perm_h_;                       // reordered row m holds input row perm[m]
+  std::vector<std::complex<float>> tw_w_, tw_h_;  // exp(-i pi k / (2 N))
 };
 
 }  // namespace blade

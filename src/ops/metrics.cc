@@ -245,7 +245,8 @@ double SsimGradient(const Image& a, const Image& b, Image* grad_a, double data_r
     const std::vector<double> g_ex = SsimFilterAdjoint(d_ex, w, h, g);
     const std::vector<double> g_exy = SsimFilterAdjoint(d_exy, w, h, g);
     float* out = grad_a->plane(c);
-    for (std::size_t i = 0; i < n; ++i) out[i] = float(g_mx[i] + 2 * x[i] * g_ex[i] + y[i] * g_exy[i]);
+    for (std::size_t i = 0; i < n; ++i)
+      out[i] = float(g_mx[i] + 2 * x[i] * g_ex[i] + y[i] * g_exy[i]);
   });
   double total = 0;
   for (int c = 0; c < channels; ++c) total += channel_sums[c] / (double(vw) * vh);

@@ -1,4 +1,5 @@
-// Cahn–Hilliard u_t = Δ(W'(u) - γΔu): the semi-implicit DCT scheme (Bertozzi–Esedoglu–Gillette), optionally convexity-split.
+// Cahn–Hilliard u_t = Δ(W'(u) - γΔu): the semi-implicit DCT scheme (Bertozzi–Esedoglu–Gillette),
+// optionally convexity-split.
 #include <cmath>
 #include <cstring>
 #include <limits>

@@ -1,4 +1,5 @@
-// Coherence-enhancing diffusion (Weickert 1999) with Weickert–Scharr derivatives and the exact-adjoint divergence.
+// Coherence-enhancing diffusion (Weickert 1999) with Weickert–Scharr derivatives and the
+// exact-adjoint divergence.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -285,8 +286,7 @@ class CedSolverFast : public PdeSolver {
         for (int c = 0; c < channels; ++c) {
           float* j1 = at(j1_, c, y);
           float* j2 = at(j2_, c, y);
-          CedFluxRowSimd(u.row(c, ym), u.row(c, y), u.row(c, yp), w, inv_dx, a, b,
-                         cc, j1, j2);
+          CedFluxRowSimd(u.row(c, ym), u.row(c, y), u.row(c, yp), w, inv_dx, a, b, cc, j1, j2);
           j1[-1] = -j1[0];  // antisymmetric ghosts: the adjoint of the x-difference
           j1[w] = -j1[w - 1];
           replicate_ghosts(j2);
@@ -301,8 +301,8 @@ class CedSolverFast : public PdeSolver {
       const int ym = std::max(y - 1, 0), yp = std::min(y + 1, h - 1);
       const float cm = y > 0 ? 0.5f : -0.5f, cp = y + 1 < h ? 0.5f : -0.5f;
       float* row = u.row(c, y);
-      CedDivergenceUpdateRowSimd(row, at(j1_, c, ym), at(j1_, c, y), at(j1_, c, yp),
-                                 at(j2_, c, ym), at(j2_, c, yp), cm, cp, w, rate, row);
+      CedDivergenceUpdateRowSimd(row, at(j1_, c, ym), at(j1_, c, y), at(j1_, c, yp), at(j2_, c, ym),
+                                 at(j2_, c, yp), cm, cp, w, rate, row);
     });
   }
 

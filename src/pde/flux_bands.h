@@ -162,10 +162,10 @@ class FluxBands {
   }
 
   struct alignas(64) ReadyFlag {  // one cache line per band
-    std::atomic<int> step{0};      // the last step whose rows the band has published
+    std::atomic<int> step{0};     // the last step whose rows the band has published
   };
   std::vector<ReadyFlag> ready_;
-  std::vector<float> pub_;        // two parities x bands x three published rows
+  std::vector<float> pub_;  // two parities x bands x three published rows
 };
 
 }  // namespace blade

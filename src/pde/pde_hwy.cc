@@ -1,6 +1,4 @@
 // Highway (runtime dispatch) row kernels of the fast reference-solver steps (see pde_simd.h).
-#include "pde/pde_simd.h"
-
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -9,13 +7,14 @@
 #include <utility>
 
 #include "blade/error.h"
+#include "pde/pde_simd.h"
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "pde/pde_hwy.cc"
-#include <hwy/foreach_target.h>  // re-includes this file once per target
 #include <hwy/cache_control.h>
-#include <hwy/highway.h>
 #include <hwy/contrib/math/math-inl.h>
+#include <hwy/foreach_target.h>  // re-includes this file once per target
+#include <hwy/highway.h>
 
 HWY_BEFORE_NAMESPACE();
 namespace blade {
@@ -42,7 +41,8 @@ HWY_INLINE V ReciprocalNewton(D d, V v) {
 // minmod(p, q)^2 = min(p^2, q^2) if p and q have the same strict sign, else 0.
 HWY_INLINE V MinmodSq(D d, V p, V q) {
   const V z = hn::Zero(d);
-  const auto same = hn::Or(hn::And(hn::Gt(p, z), hn::Gt(q, z)), hn::And(hn::Lt(p, z), hn::Lt(q, z)));
+  const auto same =
+      hn::Or(hn::And(hn::Gt(p, z), hn::Gt(q, z)), hn::And(hn::Lt(p, z), hn::Lt(q, z)));
   return hn::IfThenElseZero(same, hn::Min(hn::Mul(p, p), hn::Mul(q, q)));
 }
 
@@ -155,21 +155,24 @@ void ConvRowSym(const float* HWY_RESTRICT p, const float* HWY_RESTRICT taps, int
 // (two loads' worth) whenever it is not aligned. The same adds and multiply-adds in the same
 // order, so bit for bit ConvRowSym's sums.
 template <int kRadius>
-HWY_INLINE void ConvRowSymAlignedFixed(const float* HWY_RESTRICT p, const float* HWY_RESTRICT taps, int w,
-                                       float* HWY_RESTRICT out) {
+HWY_INLINE void ConvRowSymAlignedFixed(const float* HWY_RESTRICT p, const float* HWY_RESTRICT taps,
+                                       int w, float* HWY_RESTRICT out) {
   __m512 t[kRadius + 1];
   for (int k = 0; k <= kRadius; ++k) t[k] = _mm512_set1_ps(taps[k]);
-  __m512i a = _mm512_castps_si512(_mm512_load_ps(p - 16)), b = _mm512_castps_si512(_mm512_load_ps(p));
+  __m512i a = _mm512_castps_si512(_mm512_load_ps(p - 16)),
+          b = _mm512_castps_si512(_mm512_load_ps(p));
   for (int x = 0; x < w; x += 16) {
     const __m512i c = _mm512_castps_si512(_mm512_load_ps(p + x + 16));
     __m512 acc = _mm512_mul_ps(t[0], _mm512_castsi512_ps(b));
     [&]<int... K>(std::integer_sequence<int, K...>) {
-      ((acc = _mm512_fmadd_ps(t[K + 1],
-                              _mm512_add_ps(_mm512_castsi512_ps(_mm512_alignr_epi32(b, a, 16 - (K + 1))),
-                                            _mm512_castsi512_ps(_mm512_alignr_epi32(c, b, K + 1))),
-                              acc)),
+      ((acc = _mm512_fmadd_ps(
+            t[K + 1],
+            _mm512_add_ps(_mm512_castsi512_ps(_mm512_alignr_epi32(b, a, 16 - (K + 1))),
+                          _mm512_castsi512_ps(_mm512_alignr_epi32(c, b, K + 1))),
+            acc)),
        ...);
-    }(std::make_integer_sequence<int, kRadius>());
+    }
+    (std::make_integer_sequence<int, kRadius>());
     _mm512_store_ps(out + x, acc);
     a = b;
     b = c;
@@ -177,11 +180,13 @@ HWY_INLINE void ConvRowSymAlignedFixed(const float* HWY_RESTRICT p, const float*
 }
 #endif
 
-void ConvRowSymAligned(const float* HWY_RESTRICT p, const float* HWY_RESTRICT taps, int radius, int w,
-                       float* HWY_RESTRICT out) {
+void ConvRowSymAligned(const float* HWY_RESTRICT p, const float* HWY_RESTRICT taps, int radius,
+                       int w, float* HWY_RESTRICT out) {
 #if HWY_TARGET == HWY_AVX3
   if ([&]<int... R>(std::integer_sequence<int, R...>) {
-        return ((radius == R + 1 ? (ConvRowSymAlignedFixed<R + 1>(p, taps, w, out), true) : false) || ...);
+        return (
+            (radius == R + 1 ? (ConvRowSymAlignedFixed<R + 1>(p, taps, w, out), true) : false) ||
+            ...);
       }(std::make_integer_sequence<int, kConvRowSymAlignedMaxRadius>()))
     return;
 #endif
@@ -247,7 +252,8 @@ HWY_INLINE void ConvColsSym4Fixed(const float* const* rows, const float* HWY_RES
     for (int v = 0; v < kVec; ++v) {
       V acc = hn::Mul(hn::Set(d, taps[0]), in[j + kRadius][v]);
       for (int k = 1; k <= kRadius; ++k)
-        acc = hn::MulAdd(hn::Set(d, taps[k]), hn::Add(in[j + kRadius - k][v], in[j + kRadius + k][v]), acc);
+        acc = hn::MulAdd(hn::Set(d, taps[k]),
+                         hn::Add(in[j + kRadius - k][v], in[j + kRadius + k][v]), acc);
       hn::StoreU(acc, d, out[j] + x + v * n);
     }
 }
@@ -264,10 +270,14 @@ HWY_INLINE void ConvColsSym4Rows(const float* const* rows, const float* HWY_REST
 void ConvColsSym4(const float* const* rows, const float* HWY_RESTRICT taps, int radius, int w,
                   float* const* out) {
   switch (radius) {
-    case 1: return ConvColsSym4Rows<1>(rows, taps, w, out);
-    case 2: return ConvColsSym4Rows<2>(rows, taps, w, out);
-    case 3: return ConvColsSym4Rows<3>(rows, taps, w, out);
-    default: return ConvColsSym4Rows<4>(rows, taps, w, out);  // the caller checked radius <= 4
+    case 1:
+      return ConvColsSym4Rows<1>(rows, taps, w, out);
+    case 2:
+      return ConvColsSym4Rows<2>(rows, taps, w, out);
+    case 3:
+      return ConvColsSym4Rows<3>(rows, taps, w, out);
+    default:
+      return ConvColsSym4Rows<4>(rows, taps, w, out);  // the caller checked radius <= 4
   }
 }
 
@@ -357,9 +367,9 @@ void CedDiffusionTensorRow(const float* HWY_RESTRICT j11, const float* HWY_RESTR
     const V s = hn::Sqrt(s2);
     const V e = hn::Add(s, hn::Abs(diff));
     const V r = ReciprocalNewton(d, hn::IfThenElse(flat, one, hn::Mul(s, e)));  // 1 / (s e)
-    const V p_big = hn::Mul(hn::Mul(half, hn::Mul(e, e)), r);      // (s + |d|) / 2s
-    const V p_small = hn::Mul(hn::Mul(half, hn::Mul(t12, t12)), r);  // (s - |d|) / 2s
-    const V q = hn::Mul(hn::Mul(half, hn::Mul(t12, e)), r);          // j12 / s
+    const V p_big = hn::Mul(hn::Mul(half, hn::Mul(e, e)), r);                   // (s + |d|) / 2s
+    const V p_small = hn::Mul(hn::Mul(half, hn::Mul(t12, t12)), r);             // (s - |d|) / 2s
+    const V q = hn::Mul(hn::Mul(half, hn::Mul(t12, e)), r);                     // j12 / s
     const auto ge = hn::Ge(diff, z);
     const V pxx = hn::IfThenElse(ge, p_big, p_small), pyy = hn::IfThenElse(ge, p_small, p_big);
     // mu2 = alpha + (1 - alpha) exp(-C / s^2) for s > 0; mu1 = alpha.
@@ -416,7 +426,8 @@ void CedDivergenceUpdateRow(const float* u, const float* HWY_RESTRICT j1m,
   };
   for (int x = 0; x < w; x += n) {
     // Gx^T j1 = Sy^T Dx^T j1 and Gy^T j2 = Sx^T Dy^T j2 (S symmetric: replicate ghosts).
-    const V gxt = hn::MulAdd(k_side, hn::Add(dxt(j1m, x), dxt(j1p, x)), hn::Mul(k_mid, dxt(j1c, x)));
+    const V gxt =
+        hn::MulAdd(k_side, hn::Add(dxt(j1m, x), dxt(j1p, x)), hn::Mul(k_mid, dxt(j1c, x)));
     const V gyt = hn::MulAdd(k_side, hn::Add(dyt(x - 1), dyt(x + 1)), hn::Mul(k_mid, dyt(x)));
     const V div = hn::Add(gxt, gyt);
     if (x + n <= w) {
@@ -464,7 +475,8 @@ void ConvRowSymSimd(const float* p, const float* taps, int radius, int w, float*
   HWY_DYNAMIC_DISPATCH(ConvRowSym)(p, taps, radius, w, out);
 }
 void ConvRowSymAlignedSimd(const float* p, const float* taps, int radius, int w, float* out) {
-  if (reinterpret_cast<std::uintptr_t>(p) % 64 != 0 || reinterpret_cast<std::uintptr_t>(out) % 64 != 0 || w % 16 != 0)
+  if (reinterpret_cast<std::uintptr_t>(p) % 64 != 0 ||
+      reinterpret_cast<std::uintptr_t>(out) % 64 != 0 || w % 16 != 0)
     Fail("ConvRowSymAlignedSimd: rows must be 64-byte aligned and w a multiple of 16");
   HWY_DYNAMIC_DISPATCH(ConvRowSymAligned)(p, taps, radius, w, out);
 }
@@ -475,12 +487,14 @@ void ConvColsBlock4Simd(const float* const* rows, const float* padded_taps, int 
                         float* const* out) {
   HWY_DYNAMIC_DISPATCH(ConvColsBlock4)(rows, padded_taps, radius, w, out);
 }
-void ConvColsSym4Simd(const float* const* rows, const float* taps, int radius, int w, float* const* out) {
-  if (radius < 1 || radius > kConvColsSym4MaxRadius) Fail("ConvColsSym4Simd: radius ", radius, " not in 1..4");
+void ConvColsSym4Simd(const float* const* rows, const float* taps, int radius, int w,
+                      float* const* out) {
+  if (radius < 1 || radius > kConvColsSym4MaxRadius)
+    Fail("ConvColsSym4Simd: radius ", radius, " not in 1..4");
   HWY_DYNAMIC_DISPATCH(ConvColsSym4)(rows, taps, radius, w, out);
 }
-void CedTensorProductsRowSimd(const float* up, const float* r, const float* dn, int w,
-                              float inv_dx, bool accumulate, float* j11, float* j12, float* j22) {
+void CedTensorProductsRowSimd(const float* up, const float* r, const float* dn, int w, float inv_dx,
+                              bool accumulate, float* j11, float* j12, float* j22) {
   HWY_DYNAMIC_DISPATCH(CedTensorProductsRow)(up, r, dn, w, inv_dx, accumulate, j11, j12, j22);
 }
 void CedDiffusionTensorRowSimd(const float* j11, const float* j12, const float* j22, int w,

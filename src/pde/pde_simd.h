@@ -50,13 +50,14 @@ void ConvColsBlock4Simd(const float* const* rows, const float* padded_taps, int 
 // ConvColsBlock4Simd, taps as for ConvColsSymSimd. Fewer arithmetic operations than
 // ConvColsBlock4Simd, for rows that sit in cache (selection's bands).
 constexpr int kConvColsSym4MaxRadius = 4;
-void ConvColsSym4Simd(const float* const* rows, const float* taps, int radius, int w, float* const* out);
+void ConvColsSym4Simd(const float* const* rows, const float* taps, int radius, int w,
+                      float* const* out);
 
 // CED (§3). Weickert–Scharr gradient of the rows up, r, dn (replicate-padded at x) times inv_dx,
 // into the structure-tensor products: j11 = gx^2, j12 = gx gy, j22 = gy^2, or added to them
 // if `accumulate` (channels after the first).
-void CedTensorProductsRowSimd(const float* up, const float* r, const float* dn, int w,
-                              float inv_dx, bool accumulate, float* j11, float* j12, float* j22);
+void CedTensorProductsRowSimd(const float* up, const float* r, const float* dn, int w, float inv_dx,
+                              bool accumulate, float* j11, float* j12, float* j22);
 // Diffusion tensor (a, b, c) from the integrated structure tensor (j11, j12, j22).
 void CedDiffusionTensorRowSimd(const float* j11, const float* j12, const float* j22, int w,
                                float alpha, float contrast, float* a, float* b, float* c);

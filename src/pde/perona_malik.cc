@@ -1,4 +1,5 @@
-// Perona–Malik u_t = (g(u_x^2) u_x)_x + (g(u_y^2) u_y)_y with the original nearest-neighbour scheme.
+// Perona–Malik u_t = (g(u_x^2) u_x)_x + (g(u_y^2) u_y)_y with the original nearest-neighbour
+// scheme.
 #include <vector>
 
 #include "blade/parallel.h"
@@ -80,9 +81,9 @@ class PeronaMalikSolverFast : public PdeSolver {
     const int w = u.width();
     for (int c = 0; c < u.channels(); ++c)
       bands_.Steps(u.plane(c), w, u.height(), rate, steps,
-                  [&](const float*, const float* r, const float* dn, float* fx, float* fy) {
-                    PmFluxRowSimd(r, dn, w, inv_k2, fx, fy);
-                  });
+                   [&](const float*, const float* r, const float* dn, float* fx, float* fy) {
+                     PmFluxRowSimd(r, dn, w, inv_k2, fx, fy);
+                   });
   }
 
  private:

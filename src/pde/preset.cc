@@ -42,7 +42,8 @@ std::vector<Preset> ParsePresets(const std::string& json_text) {
       RequirePositive(p.time, "preset time");
       RequirePositive(p.selection_rho, "preset selection_rho");
       if (p.scale < 1 || p.frames < 1 || p.hr_steps < p.frames || p.hr_steps % p.frames != 0)
-        Fail("preset '", p.name, "': need scale >= 1, frames >= 1 and hr_steps a multiple of frames");
+        Fail("preset '", p.name,
+             "': need scale >= 1, frames >= 1 and hr_steps a multiple of frames");
       out.push_back(p);
     }
   } catch (const nlohmann::json::exception& e) {

@@ -10,20 +10,28 @@ namespace blade {
 
 std::string PdeName(Pde pde) {
   switch (pde) {
-    case Pde::kTv: return "tv";
-    case Pde::kPm: return "pm";
-    case Pde::kCed: return "ced";
-    case Pde::kCh: return "ch";
+    case Pde::kTv:
+      return "tv";
+    case Pde::kPm:
+      return "pm";
+    case Pde::kCed:
+      return "ced";
+    case Pde::kCh:
+      return "ch";
   }
   return "?";
 }
 
 std::string PdeLongName(Pde pde) {
   switch (pde) {
-    case Pde::kTv: return "TV flow";
-    case Pde::kPm: return "Perona-Malik";
-    case Pde::kCed: return "coherence-enhancing diffusion";
-    case Pde::kCh: return "Cahn-Hilliard";
+    case Pde::kTv:
+      return "TV flow";
+    case Pde::kPm:
+      return "Perona-Malik";
+    case Pde::kCed:
+      return "coherence-enhancing diffusion";
+    case Pde::kCh:
+      return "Cahn-Hilliard";
   }
   return "?";
 }
@@ -107,10 +115,14 @@ void PdeParams::Validate(Pde pde) const {
 std::unique_ptr<PdeSolver> MakeSolverImpl(Pde pde, const PdeParams& params, SchemeImpl impl) {
   params.Validate(pde);
   switch (pde) {
-    case Pde::kTv: return MakeTvFlowSolver(params, impl);
-    case Pde::kPm: return MakePeronaMalikSolver(params, impl);
-    case Pde::kCed: return MakeCedSolver(params, impl);
-    case Pde::kCh: return MakeCahnHilliardSolver(params, impl);
+    case Pde::kTv:
+      return MakeTvFlowSolver(params, impl);
+    case Pde::kPm:
+      return MakePeronaMalikSolver(params, impl);
+    case Pde::kCed:
+      return MakeCedSolver(params, impl);
+    case Pde::kCh:
+      return MakeCahnHilliardSolver(params, impl);
   }
   Fail("unknown PDE");
 }

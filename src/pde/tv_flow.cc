@@ -80,9 +80,9 @@ class TvFlowSolverFast : public PdeSolver {
     const int w = u.width();
     for (int c = 0; c < u.channels(); ++c)
       bands_.Steps(u.plane(c), w, u.height(), rate, steps,
-                  [&](const float* up, const float* r, const float* dn, float* a, float* b) {
-                    TvFluxRowSimd(up, r, dn, w, eps2, a, b);
-                  });
+                   [&](const float* up, const float* r, const float* dn, float* a, float* b) {
+                     TvFluxRowSimd(up, r, dn, w, eps2, a, b);
+                   });
   }
 
  private:

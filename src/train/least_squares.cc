@@ -1,13 +1,13 @@
-// Least-squares initialisation: per-filter normal equations (direct form), conjugate gradients (flux form).
+// Least-squares initialisation: per-filter normal equations (direct form), conjugate gradients
+// (flux form).
+#include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 
-#include <Eigen/Dense>
-
+#include "base/cholesky.h"
 #include "blade/error.h"
 #include "blade/parallel.h"
 #include "blade/train.h"
-#include "base/cholesky.h"
 
 namespace blade {
 namespace {
@@ -66,7 +66,11 @@ class FrameAccumulator {
 }  // namespace
 
 NormalEquations::NormalEquations(int f, int t)
-    : filters(f), taps(t), a(std::size_t(f) * t * t, 0.0), b(std::size_t(f) * t, 0.0), count(f, 0) {}
+    : filters(f),
+      taps(t),
+      a(std::size_t(f) * t * t, 0.0),
+      b(std::size_t(f) * t, 0.0),
+      count(f, 0) {}
 
 void NormalEquations::Add(const NormalEquations& o) {
   if (o.filters != filters || o.taps != taps || o.a.size() != a.size() || o.b.size() != b.size() ||
@@ -116,8 +120,8 @@ int SolveDirect(Model& model, const NormalEquations& total, const TrainOptions& 
   Bank& bank = model.banks[0];
   const int n = bank.filters.taps_per_filter(), filters = bank.filters.count;
   if (total.filters != filters || total.taps != n)
-    Fail("normal equations for ", total.filters, " filters of ", total.taps, " taps do not fit a bank of ",
-         filters, " filters of ", n, " taps");
+    Fail("normal equations for ", total.filters, " filters of ", total.taps,
+         " taps do not fit a bank of ", filters, " filters of ", n, " taps");
   // Pool all filters for the fallback.
   std::vector<double> pooled_a(n * n, 0.0), pooled_b(n, 0.0);
   for (int k = 0; k < filters; ++k) {
@@ -169,7 +173,8 @@ int FitFlux(Model& model, const std::vector<Sequence>& data, const TrainOptions&
         d.data()[i] = float((double(d.data()[i]) - s[k].data()[i]) / model.dt);
       pairs.push_back({&s[k], std::move(d), {}});
     }
-  ParallelFor(0, int(pairs.size()), [&](int i) { pairs[i].sel = ComputeSelections(model, *pairs[i].u); });
+  ParallelFor(0, int(pairs.size()),
+              [&](int i) { pairs[i].sel = ComputeSelections(model, *pairs[i].u); });
 
   const std::size_t nb = model.banks.size();
   auto zeros = [&] {
@@ -208,7 +213,9 @@ int FitFlux(Model& model, const std::vector<Sequence>& data, const TrainOptions&
   double lambda = 0;
   auto normal = [&](const std::vector<std::vector<double>>& p) {
     Model m = with_taps(p);
-    auto r = apply_ft([&](std::size_t i, const Model& mm) { return EvaluateRhs(mm, *pairs[i].u, pairs[i].sel); }, m);
+    auto r = apply_ft(
+        [&](std::size_t i, const Model& mm) { return EvaluateRhs(mm, *pairs[i].u, pairs[i].sel); },
+        m);
     for (std::size_t b = 0; b < nb; ++b)
       for (std::size_t j = 0; j < r[b].size(); ++j) r[b][j] += lambda * p[b][j];
     return r;
@@ -278,7 +285,8 @@ DirectPreconditioner::DirectPreconditioner(const Model& model, const std::vector
                                            double ridge)
     : DirectPreconditioner(
           [&] {
-            if (model.form != ModelForm::kDirect) Fail("the curvature preconditioner is for direct models");
+            if (model.form != ModelForm::kDirect)
+              Fail("the curvature preconditioner is for direct models");
             return AccumulateDirect(model, data);
           }(),
           ridge) {}
@@ -308,7 +316,8 @@ void DirectPreconditioner::Apply(std::vector<double>& g) const {
 
 NormalEquations AccumulateNormalEquations(const Model& model, const std::vector<Sequence>& data) {
   if (model.form != ModelForm::kDirect)
-    Fail("normal equations are summed for direct models (this is a ", FormName(model.form), " model)");
+    Fail("normal equations are summed for direct models (this is a ", FormName(model.form),
+         " model)");
   for (const Sequence& s : data)
     if (s.size() < 2 || s[0].channels() != 1) Fail("training sequences must be gray, 2+ frames");
   return AccumulateDirect(model, data);
@@ -316,7 +325,8 @@ NormalEquations AccumulateNormalEquations(const Model& model, const std::vector<
 
 int SolveNormalEquations(Model& model, const NormalEquations& sums, const TrainOptions& o) {
   if (model.form != ModelForm::kDirect)
-    Fail("normal equations are solved for direct models (this is a ", FormName(model.form), " model)");
+    Fail("normal equations are solved for direct models (this is a ", FormName(model.form),
+         " model)");
   return SolveDirect(model, sums, o);
 }
 

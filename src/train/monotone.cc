@@ -34,7 +34,8 @@ void ProjectCappedSimplex(std::vector<double>& v, double cap) {
 }  // namespace
 
 void CheckMonotone(const Model& model) {
-  if (model.form != ModelForm::kDirect) Fail("the monotone constraint is defined for direct models");
+  if (model.form != ModelForm::kDirect)
+    Fail("the monotone constraint is defined for direct models");
   const FilterBank& f = model.banks.at(0).filters;
   const int n = f.size * f.size, centre = n / 2;
   for (int k = 0; k < f.count; ++k) {
@@ -42,7 +43,8 @@ void CheckMonotone(const Model& model) {
     double sum = 0;
     for (int t = 0; t < n; ++t) {
       if (t == centre) continue;
-      if (!(h[t] >= 0)) Fail("monotone model: filter ", k, " has a negative off-centre tap (", h[t], ")");
+      if (!(h[t] >= 0))
+        Fail("monotone model: filter ", k, " has a negative off-centre tap (", h[t], ")");
       sum += h[t];
     }
     if (std::abs(h[centre] + sum) > 1e-6 * std::max(1.0, sum))
@@ -77,17 +79,20 @@ void ProjectMonotoneFilter(float* taps, int size, double cap) {
 }
 
 void ProjectMonotone(Model& model) {
-  if (model.form != ModelForm::kDirect) Fail("the monotone constraint is defined for direct models");
+  if (model.form != ModelForm::kDirect)
+    Fail("the monotone constraint is defined for direct models");
   FilterBank& f = model.banks.at(0).filters;
   for (int k = 0; k < f.count; ++k) ProjectMonotoneFilter(f.filter(k), f.size, 1.0 / model.dt);
   model.constraint = "monotone";
 }
 
 int SolveMonotoneLeastSquares(Model& model, const NormalEquations& sums, double ridge) {
-  if (model.form != ModelForm::kDirect) Fail("the monotone constraint is defined for direct models");
+  if (model.form != ModelForm::kDirect)
+    Fail("the monotone constraint is defined for direct models");
   FilterBank& f = model.banks.at(0).filters;
   const int n = f.size * f.size, m = n - 1, centre = n / 2;
-  if (sums.filters != f.count || sums.taps != n) Fail("normal equations do not fit the model's bank");
+  if (sums.filters != f.count || sums.taps != n)
+    Fail("normal equations do not fit the model's bank");
   const double cap = 1.0 / model.dt;
   int empty = 0;
   std::vector<int> no_samples(f.count, 0);
@@ -103,7 +108,8 @@ int SolveMonotoneLeastSquares(Model& model, const NormalEquations& sums, double 
       c[i] = b[a] - b[centre];
       for (int j = 0; j < m; ++j) {
         const int bb = off(j);
-        Q[i * m + j] = A[a * n + bb] - A[a * n + centre] - A[centre * n + bb] + A[centre * n + centre];
+        Q[i * m + j] =
+            A[a * n + bb] - A[a * n + centre] - A[centre * n + bb] + A[centre * n + centre];
       }
       trace += Q[i * m + i];
     }

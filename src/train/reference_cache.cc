@@ -43,8 +43,8 @@ bool ReadFrames(const std::string& path, int count, int w, int h, std::vector<Im
   char magic[8];
   std::int32_t header[3];
   bool ok = std::fread(magic, 1, 8, f) == 8 && std::memcmp(magic, kMagic, 8) == 0 &&
-            std::fread(header, sizeof header, 1, f) == 1 && header[0] == count &&
-            header[1] == w && header[2] == h;
+            std::fread(header, sizeof header, 1, f) == 1 && header[0] == count && header[1] == w &&
+            header[2] == h;
   for (int k = 0; ok && k < count; ++k) {
     Image im(w, h);
     ok = std::fread(im.data(), sizeof(float), im.size(), f) == im.size() && AllFinite(im);

@@ -1,4 +1,5 @@
-// Training: threshold fitting, least squares, then unrolled fine-tuning with Adam and early stopping.
+// Training: threshold fitting, least squares, then unrolled fine-tuning with Adam and early
+// stopping.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -8,9 +9,9 @@
 
 #include "blade/error.h"
 #include "blade/metrics.h"
+#include "blade/monotone.h"
 #include "blade/parallel.h"
 #include "blade/train.h"
-#include "blade/monotone.h"
 
 namespace blade {
 namespace {
@@ -52,7 +53,8 @@ double FrameLoss(const Image& u, const Image& ref, double ssim_weight, double sc
       for (std::size_t k = 0; k < size; ++k)
         g[k] = float(mse_factor * (double(a[k]) - double(b[k])) - ssim_factor * double(ds[k]));
     } else {
-      for (std::size_t k = 0; k < size; ++k) g[k] = float(mse_factor * (double(a[k]) - double(b[k])));
+      for (std::size_t k = 0; k < size; ++k)
+        g[k] = float(mse_factor * (double(a[k]) - double(b[k])));
     }
   }
   return scale * ((1 - ssim_weight) * mse + ssim_weight * (1 - ssim));
@@ -107,7 +109,8 @@ struct FineTuning {
     rep.train_curve.push_back(train_loss);
     rep.validation_curve.push_back(val_loss);
     rep.epochs_run = epoch;
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (o.on_epoch) o.on_epoch(epoch, o.epochs, train_loss, val_loss, elapsed);
     if (val_loss < best_val) {
       best_val = val_loss;
@@ -177,7 +180,8 @@ void FineTuneAdam(Model& model, const std::vector<Sequence>& train, std::mt19937
       }
       if (used == 0) continue;
       ++adam_t;
-      const double c1 = 1 - std::pow(beta1, double(adam_t)), c2 = 1 - std::pow(beta2, double(adam_t));
+      const double c1 = 1 - std::pow(beta1, double(adam_t)),
+                   c2 = 1 - std::pow(beta2, double(adam_t));
       const double rate =
           o.learning_rate * std::min(1.0, double(adam_t) / double(std::max(1, o.warmup_steps)));
       for (std::size_t b = 0; b < g.size(); ++b)
@@ -190,7 +194,8 @@ void FineTuneAdam(Model& model, const std::vector<Sequence>& train, std::mt19937
         }
       if (o.constraint == "monotone") ProjectMonotone(model);  // projected gradient step
     }
-    const double train_loss = counted > 0 ? epoch_loss / counted : std::numeric_limits<double>::infinity();
+    const double train_loss =
+        counted > 0 ? epoch_loss / counted : std::numeric_limits<double>::infinity();
     if (ft.EndEpoch(epoch, model, train_loss)) break;
   }
 }
@@ -224,8 +229,8 @@ void FineTuneNewton(Model& model, const std::vector<Sequence>& data, const Norma
   if (model.form != ModelForm::kDirect)
     Fail("the newton optimiser needs a direct model (use adam for flux models)");
   ft.status("curvature preconditioner");
-  const DirectPreconditioner pre =
-      sums != nullptr ? DirectPreconditioner(*sums, o.ridge) : DirectPreconditioner(model, data, o.ridge);
+  const DirectPreconditioner pre = sums != nullptr ? DirectPreconditioner(*sums, o.ridge)
+                                                   : DirectPreconditioner(model, data, o.ridge);
   const double scale = pre.samples() / (2 * model.dt * model.dt);
   std::vector<std::vector<double>> g;
   double loss = FullGradient(model, data, o.integrator, o.ssim_weight, g);
@@ -295,7 +300,8 @@ bool RolloutLossGradientSum(const Model& model, const std::vector<Sequence>& dat
     if (!sg.finite) return false;
     *loss_sum += sg.loss;
     for (std::size_t b = 0; b < gradient_sum->size(); ++b)
-      for (std::size_t i = 0; i < (*gradient_sum)[b].size(); ++i) (*gradient_sum)[b][i] += sg.dtaps[b][i];
+      for (std::size_t i = 0; i < (*gradient_sum)[b].size(); ++i)
+        (*gradient_sum)[b][i] += sg.dtaps[b][i];
   }
   return true;
 }
@@ -319,11 +325,13 @@ double RolloutLoss(const Model& model, const std::vector<Sequence>& data, Integr
 }
 
 void TrainOptions::Validate() const {
-  if (epochs < 0 || batch < 1 || crop < 0 || !(learning_rate > 0) || !std::isfinite(learning_rate) ||
-      patience < 1 || warmup_steps < 0 || !(validation_fraction >= 0 && validation_fraction < 1) ||
-      !(ridge >= 0) || !std::isfinite(ridge))
-    Fail("invalid training options (epochs >= 0, batch >= 1, crop >= 0, learning rate > 0, "
-         "patience >= 1, warm-up >= 0, 0 <= validation fraction < 1, ridge >= 0, all finite)");
+  if (epochs < 0 || batch < 1 || crop < 0 || !(learning_rate > 0) ||
+      !std::isfinite(learning_rate) || patience < 1 || warmup_steps < 0 ||
+      !(validation_fraction >= 0 && validation_fraction < 1) || !(ridge >= 0) ||
+      !std::isfinite(ridge))
+    Fail(
+        "invalid training options (epochs >= 0, batch >= 1, crop >= 0, learning rate > 0, "
+        "patience >= 1, warm-up >= 0, 0 <= validation fraction < 1, ridge >= 0, all finite)");
   if (form == ModelForm::kResample) Fail("use the resampling trainer for resampling models");
   if (optimizer != "adam" && optimizer != "newton")
     Fail("unknown optimiser '", optimizer, "' (adam or newton)");
@@ -411,8 +419,9 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
   } else if (o.form == ModelForm::kDirect) {
     sums = AccumulateNormalEquations(model, fit_data);
     // Constrained least squares (non-negative off-centre taps, dt * their sum <= 1) or plain.
-    rep.fallback_filters = o.constraint == "monotone" ? SolveMonotoneLeastSquares(model, sums, o.ridge)
-                                                      : SolveNormalEquations(model, sums, o);
+    rep.fallback_filters = o.constraint == "monotone"
+                               ? SolveMonotoneLeastSquares(model, sums, o.ridge)
+                               : SolveNormalEquations(model, sums, o);
   } else {
     rep.fallback_filters = FitLeastSquares(model, fit_data, o);
   }
@@ -427,7 +436,8 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
   rep.best_epoch = 0;
   if (o.resume_from != nullptr && o.resume_best != nullptr) {
     Model candidate = model;
-    for (std::size_t b = 0; b < candidate.banks.size(); ++b) candidate.banks[b] = o.resume_best->banks.at(b);
+    for (std::size_t b = 0; b < candidate.banks.size(); ++b)
+      candidate.banks[b] = o.resume_best->banks.at(b);
     const double v = val.empty() ? RolloutLoss(candidate, train, o.integrator, o.ssim_weight)
                                  : RolloutLoss(candidate, val, o.integrator, o.ssim_weight);
     if (v < best_val) {
@@ -469,11 +479,10 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
   best.provenance["train_" + loss_name] = StrCat(rep.train_loss);
   best.provenance["epochs"] = StrCat(rep.epochs_run, " (best ", rep.best_epoch, ")");
   best.provenance["loss"] =
-      o.ssim_weight == 0 ? "eq. 2.8: mean squared error over 10 unrolled steps"
-      : o.ssim_weight == 1
-          ? "1 - SSIM over 10 unrolled steps"
-          : StrCat(1 - o.ssim_weight, " x mean squared error + ", o.ssim_weight,
-                   " x (1 - SSIM) over 10 unrolled steps");
+      o.ssim_weight == 0   ? "eq. 2.8: mean squared error over 10 unrolled steps"
+      : o.ssim_weight == 1 ? "1 - SSIM over 10 unrolled steps"
+                           : StrCat(1 - o.ssim_weight, " x mean squared error + ", o.ssim_weight,
+                                    " x (1 - SSIM) over 10 unrolled steps");
   best.provenance["seed"] = std::to_string(o.seed);
   return best;
 }

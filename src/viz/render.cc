@@ -33,8 +33,10 @@ std::string Format(const char* fmt, double v) {
 // What each bank of a model computes, for the picture's headings.
 std::string BankName(const Model& model, int b) {
   switch (model.form) {
-    case ModelForm::kDirect: return "du/dt filters";
-    case ModelForm::kFlux: return b == 0 ? "flux G^x (x faces)" : "flux G^y (y faces)";
+    case ModelForm::kDirect:
+      return "du/dt filters";
+    case ModelForm::kFlux:
+      return b == 0 ? "flux G^x (x faces)" : "flux G^y (y faces)";
     case ModelForm::kResample: {
       static const char* const kNames[] = {"BLADE^x", "BLADE^y"};
       return model.banks.size() == 2 ? kNames[b] : StrCat("displacement monomial ", b);
@@ -71,8 +73,7 @@ Image AbsoluteError(const Image& a, const Image& b, float gain) {
   for (int c = 0; c < a.channels(); ++c)
     for (std::size_t i = 0; i < out.size(); ++i)
       out.data()[i] = std::max(out.data()[i], std::abs(a.plane(c)[i] - b.plane(c)[i]));
-  for (std::size_t i = 0; i < out.size(); ++i)
-    out.data()[i] = std::min(1.f, gain * out.data()[i]);
+  for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = std::min(1.f, gain * out.data()[i]);
   return out;
 }
 
@@ -147,19 +148,21 @@ Image RenderFilterBanks(const Model& model, const FilterPictureOptions& o) {
   std::string title = o.title;
   if (title.empty()) {
     const Bank& b = model.banks[0];
-    title = StrCat(model.pde.empty() ? std::string("resampling") : model.pde, " ", FormName(model.form),
-                   " model: ", b.selection.orientations, " orientations x ", b.selection.strengths,
-                   " strengths x ", b.selection.coherences, " coherences",
-                   b.selection.intensities > 1 ? StrCat(" x ", b.selection.intensities, " intensities") : "",
-                   ", ", b.filters.size, "x", b.filters.size, " taps");
+    title = StrCat(
+        model.pde.empty() ? std::string("resampling") : model.pde, " ", FormName(model.form),
+        " model: ", b.selection.orientations, " orientations x ", b.selection.strengths,
+        " strengths x ", b.selection.coherences, " coherences",
+        b.selection.intensities > 1 ? StrCat(" x ", b.selection.intensities, " intensities") : "",
+        ", ", b.filters.size, "x", b.filters.size, " taps");
   }
-  width = std::max({width, TextWidth(title), legend_w + TextWidth("  -0.0000e+00 ") * 2}) + 2 * margin;
+  width =
+      std::max({width, TextWidth(title), legend_w + TextWidth("  -0.0000e+00 ") * 2}) + 2 * margin;
   Image out = WhiteRgb(width, height);
   int y = margin;
   DrawText(out, margin, y, title, kBlack);
   y += line;
-  DrawText(out, margin, y, "rows: strength bin s, then coherence bin c; columns: orientation 0 -> 180 deg",
-           kGray);
+  DrawText(out, margin, y,
+           "rows: strength bin s, then coherence bin c; columns: orientation 0 -> 180 deg", kGray);
   y += line + 4;
   for (std::size_t bi = 0; bi < model.banks.size(); ++bi) {
     const Bank& b = model.banks[bi];
@@ -192,7 +195,12 @@ Image RenderFilterBanks(const Model& model, const FilterPictureOptions& o) {
     y += grid_h[bi] + line;
   }
   // Legend: the color bar from -range to +range.
-  DrawText(out, margin, y, o.range > 0 ? "tap value" : "tap value (scale set by the off-centre taps; larger values, e.g. centres, saturate)", kBlack);
+  DrawText(
+      out, margin, y,
+      o.range > 0
+          ? "tap value"
+          : "tap value (scale set by the off-centre taps; larger values, e.g. centres, saturate)",
+      kBlack);
   y += line;
   const std::string lo = Format("%.3g", -range), hi = Format("+%.3g", range);
   const int bar_x = margin + TextWidth(lo) + 6;
@@ -235,11 +243,12 @@ Image RenderFeatures(const Image& image, const SelectionConfig& config_in) {
       coh.at(0, x, y) = config.coherences > 1 ? float(cb) / (config.coherences - 1) : 0.f;
     }
   const std::string rho = Format("%g", config.rho);
-  return LabelledMontage({{&luma, {"input (luma)", "rho " + rho}},
-                          {&ori, {StrCat("orientation, ", config.orientations, " bins"), "hue: 0 -> 180 deg"}},
-                          {&str, {StrCat("strength, ", config.strengths, " bins"), "black low, white high"}},
-                          {&coh, {StrCat("coherence, ", config.coherences, " bins"), "black low, white high"}}},
-                         4, std::max(1, w / 384));
+  return LabelledMontage(
+      {{&luma, {"input (luma)", "rho " + rho}},
+       {&ori, {StrCat("orientation, ", config.orientations, " bins"), "hue: 0 -> 180 deg"}},
+       {&str, {StrCat("strength, ", config.strengths, " bins"), "black low, white high"}},
+       {&coh, {StrCat("coherence, ", config.coherences, " bins"), "black low, white high"}}},
+      4, std::max(1, w / 384));
 }
 
 }  // namespace blade
