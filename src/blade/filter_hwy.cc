@@ -1,14 +1,16 @@
 // Highway (runtime dispatch) kernels for adaptive filtering and its backward pass; tested against
-// the plain versions.
+// the plain versions. Highway's foreach_target re-includes this file, so the include order matters.
+// clang-format off
+#include "filter_simd.h"
+
 #include <type_traits>
 #include <utility>
-
-#include "filter_simd.h"
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "blade/filter_hwy.cc"
 #include <hwy/foreach_target.h>  // re-includes this file once per target
 #include <hwy/highway.h>
+// clang-format on
 
 HWY_BEFORE_NAMESPACE();
 namespace blade {

@@ -1,11 +1,14 @@
 // SIMD (Highway, runtime dispatch) eigen-analysis and quantization of smoothed structure tensors
-// into filter indices.
+// into filter indices. Highway's foreach_target re-includes this file, so the include order
+// matters.
+// clang-format off
 #include "blade/quantize.h"
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "blade/quantize_hwy.cc"
 #include <hwy/foreach_target.h>  // re-includes this file once per target
 #include <hwy/highway.h>
+// clang-format on
 
 HWY_BEFORE_NAMESPACE();
 namespace blade {

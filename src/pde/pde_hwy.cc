@@ -1,4 +1,8 @@
 // Highway (runtime dispatch) row kernels of the fast reference-solver steps (see pde_simd.h).
+// Highway's foreach_target re-includes this file, so the include order matters.
+// clang-format off
+#include "pde/pde_simd.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -7,14 +11,14 @@
 #include <utility>
 
 #include "blade/error.h"
-#include "pde/pde_simd.h"
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "pde/pde_hwy.cc"
-#include <hwy/cache_control.h>
-#include <hwy/contrib/math/math-inl.h>
 #include <hwy/foreach_target.h>  // re-includes this file once per target
+#include <hwy/cache_control.h>
 #include <hwy/highway.h>
+#include <hwy/contrib/math/math-inl.h>
+// clang-format on
 
 HWY_BEFORE_NAMESPACE();
 namespace blade {
