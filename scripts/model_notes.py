@@ -18,6 +18,13 @@ lines = [
     "(`docs/MONOTONE.md`), trained by `scripts/train_monotone.sh` with the same settings as",
     "their unconstrained counterparts plus `--constraint monotone`, then copied here.",
     "",
+    "Golden values: `tests/data/golden/golden.json` records, for every model here, the PSNR and",
+    "SSIM of its output against the classical reference on a small committed synthetic input",
+    "(and a fingerprint of the output, `fingerprints.npz`); `tests/python/test_golden.py` fails",
+    "when a model's output moves (more than 0.01 dB, 1e-4 SSIM), and when a model has no entry.",
+    "After an intended change (a retrained or new model, a deliberate change of a kernel),",
+    "re-record with `/usr/bin/python3 scripts/make_golden.py` and commit the new data.",
+    "",
 ]
 for path in sorted((root / "models").glob("*.blade")):
     info = json.loads(subprocess.check_output([str(blade), "info", "--json", str(path)]))

@@ -1,0 +1,221 @@
+#!/usr/bin/python3
+# Generates tests/data/golden/ (synthetic input, classical references, recorded PSNR/SSIM of every models/*.blade) for tests/python/test_golden.py.
+"""Golden data for the shipped models.
+
+Run from a source checkout with the Python module built (build/python/blade, or name another
+build's module folder with BLADE_MODULE_DIR):
+
+    /usr/bin/python3 scripts/make_golden.py
+
+Everything is deterministic: the HR image is drawn from a seeded NumPy generator, the references
+come from the library's own solvers, and the recorded values are measured with blade.psnr and
+blade.ssim exactly as the test measures them. Re-record only when a change of a model's output
+is intended (a retrained model, a deliberate change of a kernel), and say so in the commit.
+
+Protocol (the training/evaluation protocol of presets/presets.json, on one small image):
+- PDE models (direct and flux form): the HR image (384x256) is solved by the preset's classical
+  reference at 4x resolution (dx = 1/4, the preset's hr_steps to its time T) and
+  area-downsampled by 4: reference_<pde>.npy. The model runs its own steps on input_lr.npy,
+  the area-downsampled HR image (96x64). One reference per PDE, shared by its models.
+- Resampling models: as `blade eval-resample` (EvaluateBurst in src/apps/resample.cc, without
+  its noise): the input is the HR image observed with a Gaussian PSF (sigma 0.5 LR px, factor 4,
+  ObserveShifted) at the LR lattice, the reference the same observation at the lattice moved by
+  a smooth flow (flow_resample.npy), and the model resamples the input with that flow. Scores
+  are on the interior (4 px border dropped), as in EvaluateBurst.
+"""
+import json
+import pathlib
+import sys
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+import blade  # noqa: E402
+
+OUT = ROOT / "tests" / "data" / "golden"
+SEED = 20261204
+LR_W, LR_H = 96, 64
+FACTOR = 4
+RESAMPLE_PSF = 0.5  # LR px, as EvaluateBurst
+RESAMPLE_CROP = 4  # border dropped from resampling scores, as EvaluateBurst
+FINGERPRINT_BLOCK = 4  # the outputs' tile means, a compact record of where the output lies
+
+
+def synthetic_hr(rng):
+    """A photograph-like gray scene in [0, 1]: gradients, sharp disks and bars, texture, grain."""
+    h, w = LR_H * FACTOR, LR_W * FACTOR
+    y, x = np.mgrid[0:h, 0:w].astype(np.float64)
+    xn, yn = x / w, y / h
+    img = 0.25 + 0.35 * xn + 0.15 * yn + 0.08 * np.sin(2 * np.pi * (0.7 * xn + 0.4 * yn) + 0.5)
+    # Disks with sharp edges (a bright one, a dark one, a faint one).
+    for cx, cy, r, value in [(70, 80, 38, 0.92), (300, 170, 46, 0.08), (205, 60, 22, 0.62)]:
+        img[(x - cx) ** 2 + (y - cy) ** 2 <= r * r] = value
+    # A ring.
+    d = np.hypot(x - 120, y - 200)
+    img[(d >= 24) & (d <= 31)] = 0.15
+    # Bars: axis-aligned and one slanted, of several widths.
+    for x0, width, value in [(150, 6, 0.05), (166, 3, 0.95), (176, 10, 0.3)]:
+        img[150:240, x0:x0 + width] = value
+    slant = np.abs((x - 250) * np.cos(0.5) - (y - 100) * np.sin(0.5))
+    img[(slant <= 4) & (np.abs((x - 250) * np.sin(0.5) + (y - 100) * np.cos(0.5)) <= 70)] = 0.85
+    # A textured patch: oriented stripes plus band-limited noise.
+    patch = (slice(20, 120), slice(250, 370))
+    py, px = y[patch], x[patch]
+    stripes = 0.5 + 0.22 * np.sin(2 * np.pi * (px * np.cos(1.1) + py * np.sin(1.1)) / 16.0)
+    noise = blade.gaussian_blur(rng.random(stripes.shape, dtype=np.float32), 2.0).astype(np.float64)
+    img[patch] = stripes + 1.5 * (noise - noise.mean())
+    # Mild optical blur, then fine sensor grain.
+    img = blade.gaussian_blur(np.clip(img, 0, 1).astype(np.float32), 0.8).astype(np.float64)
+    img += rng.normal(0.0, 0.01, img.shape)
+    return np.clip(img, 0.0, 1.0).astype(np.float32)
+
+
+def area_downsample(image, factor):
+    """AreaDownsample (src/ops/resample.cc): mean of each factor x factor block, in double."""
+    h, w = image.shape
+    blocks = image.astype(np.float64).reshape(h // factor, factor, w // factor, factor)
+    return blocks.mean(axis=(1, 3)).astype(np.float32)
+
+
+def observe_shifted(hr, factor, psf_sigma, flow=None):
+    """ObserveShifted (src/apps/resample.cc) in NumPy: the HR image blurred by a Gaussian PSF of
+    psf_sigma LR px, sampled at LR pixel x + flow(x) (HR position factor * (x + u) + (factor-1)/2),
+    separable normalised weights over 2 radius + 2 taps, replicated borders."""
+    H, W = hr.shape
+    h, w = H // factor, W // factor
+    s = psf_sigma * factor
+    offset = (factor - 1) / 2.0
+    radius = int(np.ceil(3 * s)) + 1
+    n = 2 * radius + 2
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    u = np.zeros((h, w)) if flow is None else flow[..., 0].astype(np.float64)
+    v = np.zeros((h, w)) if flow is None else flow[..., 1].astype(np.float64)
+    px = factor * (xx + u) + offset
+    py = factor * (yy + v) + offset
+    x0 = np.floor(px).astype(int) - radius
+    y0 = np.floor(py).astype(int) - radius
+    taps = np.arange(n)
+    cols = x0[..., None] + taps  # (h, w, n)
+    rows = y0[..., None] + taps
+    wx = np.exp(-((cols - px[..., None]) ** 2) / (2 * s * s))
+    wy = np.exp(-((rows - py[..., None]) ** 2) / (2 * s * s))
+    img = hr.astype(np.float64)
+    patches = img[np.clip(rows, 0, H - 1)[..., :, None], np.clip(cols, 0, W - 1)[..., None, :]]
+    acc = np.einsum("hwj,hwi,hwji->hw", wy, wx, patches)
+    return (acc / (wx.sum(-1) * wy.sum(-1))).astype(np.float32)
+
+
+def resample_flow():
+    """A smooth displacement (LR px): a constant sub-pixel shift plus gentle gradients."""
+    yy, xx = np.mgrid[0:LR_H, 0:LR_W].astype(np.float64)
+    u = 0.31 + 0.5 * (xx / (LR_W - 1) - 0.5) + 0.15 * np.sin(2 * np.pi * yy / LR_H)
+    v = -0.22 + 0.4 * (yy / (LR_H - 1) - 0.5) + 0.1 * np.cos(2 * np.pi * xx / LR_W)
+    return np.stack([u, v], axis=-1).astype(np.float32)
+
+
+def interior(image):
+    c = RESAMPLE_CROP
+    return np.ascontiguousarray(image[c:-c, c:-c])
+
+
+def block_means(image, block=4):
+    """The output's fingerprint: means of block x block tiles (float64 sums, stored as float32)."""
+    h, w = image.shape
+    tiles = image.astype(np.float64).reshape(h // block, block, w // block, block)
+    return tiles.mean(axis=(1, 3)).astype(np.float32)
+
+
+def stats(out):
+    o = out.astype(np.float64)
+    return {"mean": float(o.mean()), "std": float(o.std()), "min": float(o.min()),
+            "max": float(o.max())}
+
+
+def main():
+    blade.set_threads(0)  # results are bit-identical for every thread count
+    rng = np.random.default_rng(SEED)
+    hr = synthetic_hr(rng)
+    OUT.mkdir(parents=True, exist_ok=True)
+    lr = area_downsample(hr, FACTOR)
+    np.save(OUT / "input_lr.npy", lr)
+
+    presets = {p["name"]: p for p in blade.presets()}
+    references, ref_info = {}, {}
+    models = sorted((ROOT / "models").glob("*.blade"))
+    needed = set()
+    for path in models:
+        m = blade.Model.load(str(path))
+        if m.form != "resample":
+            needed.add(m.preset)
+    for name in sorted(needed):
+        p = presets[name]
+        if p["scale"] != FACTOR:
+            sys.exit(f"preset {name} has scale {p['scale']}, the golden protocol assumes {FACTOR}")
+        u = blade.solve(hr, p["pde"], time=p["time"], steps=p["hr_steps"], dx=1.0 / p["scale"],
+                        params=p["params"])
+        references[name] = area_downsample(u, p["scale"])
+        np.save(OUT / f"reference_{name}.npy", references[name])
+        ref_info[name] = {"file": f"reference_{name}.npy", "pde": p["pde"], "time": p["time"],
+                          "hr_steps": p["hr_steps"], "dx": 1.0 / p["scale"], "params": p["params"]}
+        print(f"reference {name}: identity PSNR {blade.psnr(lr, references[name]):.3f} dB",
+              file=sys.stderr)
+
+    flow = resample_flow()
+    rs_input = observe_shifted(hr, FACTOR, RESAMPLE_PSF)
+    rs_reference = observe_shifted(hr, FACTOR, RESAMPLE_PSF, flow)
+    np.save(OUT / "flow_resample.npy", flow)
+    np.save(OUT / "input_resample.npy", rs_input)
+    np.save(OUT / "reference_resample.npy", rs_reference)
+    for method in ("bilinear", "bicubic", "lanczos"):
+        out = blade.resample(rs_input, flow, None, method)
+        print(f"resample {method}: PSNR {blade.psnr(interior(out), interior(rs_reference)):.3f} dB",
+              file=sys.stderr)
+
+    entries, fingerprints = {}, {}
+    for path in models:
+        m = blade.Model.load(str(path))
+        if m.form == "resample":
+            out = blade.resample(rs_input, flow, m)
+            a, b = interior(out), interior(rs_reference)
+            entry = {"form": m.form, "input": "input_resample.npy", "flow": "flow_resample.npy",
+                     "reference": "reference_resample.npy", "crop": RESAMPLE_CROP, "steps": 1}
+        else:
+            if 0 <= m.safe_steps < m.steps:
+                sys.exit(f"{path.name}: {m.steps} steps exceed its stability horizon {m.safe_steps}")
+            out = m.run(lr)
+            a, b = out, references[m.preset]
+            entry = {"form": m.form, "pde": m.pde, "preset": m.preset, "input": "input_lr.npy",
+                     "reference": ref_info[m.preset]["file"], "crop": 0, "steps": m.steps,
+                     "dt": m.dt, "integrator": m.integrator, "safe_steps": m.safe_steps}
+        entry["psnr"] = blade.psnr(a, b)
+        entry["ssim"] = blade.ssim(a, b)
+        entry["output"] = stats(out)
+        fingerprints[path.name] = block_means(out, FINGERPRINT_BLOCK)
+        entries[path.name] = entry
+        print(f"{path.name:20s} PSNR {entry['psnr']:8.4f} dB  SSIM {entry['ssim']:.6f}",
+              file=sys.stderr)
+
+    doc = {
+        "_comment": "Written by scripts/make_golden.py; checked by tests/python/test_golden.py. "
+                    "Re-record with /usr/bin/python3 scripts/make_golden.py only when a change of "
+                    "a model's output is intended.",
+        "seed": SEED,
+        "hr_size": [LR_W * FACTOR, LR_H * FACTOR],
+        "lr_size": [LR_W, LR_H],
+        "references": ref_info,
+        "resample": {"input": "input_resample.npy", "reference": "reference_resample.npy",
+                     "flow": "flow_resample.npy", "psf_sigma": RESAMPLE_PSF, "factor": FACTOR,
+                     "crop": RESAMPLE_CROP},
+        "fingerprints": {"file": "fingerprints.npz", "block": FINGERPRINT_BLOCK,
+                         "what": "per model: means of the output's 4x4 tiles (whole image)"},
+        "models": entries,
+    }
+    np.savez_compressed(OUT / "fingerprints.npz", **fingerprints)
+    (OUT / "golden.json").write_text(json.dumps(doc, indent=2) + "\n")
+    total = sum(f.stat().st_size for f in OUT.iterdir())
+    print(f"wrote {OUT} ({total / 1024:.0f} KiB)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

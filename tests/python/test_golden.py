@@ -1,0 +1,159 @@
+"""Golden checks: every shipped model on a committed input, held to its recorded PSNR and SSIM.
+
+The data in tests/data/golden/ is made by scripts/make_golden.py (a synthetic scene, the presets'
+classical references, blade.psnr / blade.ssim of each model's output). A change that moves any
+model's output by a genuine amount fails here, in either direction; if the change was intended,
+re-record with `/usr/bin/python3 scripts/make_golden.py` and commit the new golden.json.
+
+Tolerance: results are bit-identical for every thread count (docs/DESIGN.md), and the filtering
+kernels are bit for bit the same on AVX2 and AVX-512; the one documented difference between SIMD
+targets is the float selection, which may quantize a pixel whose feature lies exactly on a bin
+edge differently (docs/BENCHMARKS.md, fourth round). Such a flip moves one pixel's filter for one
+step, far below 1e-3 dB on this 96x64 image. 0.01 dB (0.23 % of the MSE) and 1e-4 SSIM leave
+room for that and still fail a 0.02 dB shift, let alone a 0.05 dB regression.
+
+PSNR and SSIM see only part of a change (one filter of a 576-filter bank scaled by 1.01 moves
+the PM model's PSNR by 0.005 dB), so each output is also compared with its fingerprint, the means
+of its 4x4 tiles (fingerprints.npz): their RMS difference must stay below 2e-6. A single pixel
+moved by up to 6e-4 (a bin-edge flip) passes; every one-filter x1.01 perturbation of a shipped
+model measured 4.6e-6 (resample) to 1.5e-4 (ch-flux) and fails. On the machine that recorded the
+values the outputs are bit-identical with 1 and 2 threads and the fingerprints differ only by the
+float32 rounding of the stored means (at most 6e-8).
+"""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(os.environ.get("BLADE_SOURCE_DIR", Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(ROOT))
+blade = pytest.importorskip("blade")
+
+GOLDEN = ROOT / "tests" / "data" / "golden"
+MODELS = ROOT / "models"
+PSNR_TOL = 0.01  # dB
+SSIM_TOL = 1e-4
+MEAN_TOL = 1e-4  # the output's mean intensity
+FINGERPRINT_TOL = 2e-6  # RMS difference of the 4x4 tile means
+RERECORD = "if the change was intended, re-record with `/usr/bin/python3 scripts/make_golden.py`"
+
+DOC = json.loads((GOLDEN / "golden.json").read_text())
+MODEL_FILES = sorted(p.name for p in MODELS.glob("*.blade"))
+FINGERPRINTS = dict(np.load(GOLDEN / DOC["fingerprints"]["file"]))
+
+
+def load(name):
+    return np.load(GOLDEN / name)
+
+
+def crop(image, c):
+    return np.ascontiguousarray(image[c:-c, c:-c]) if c > 0 else image
+
+
+def golden_output(model, entry):
+    """The model's output on the committed input, as make_golden.py produced it."""
+    if entry["form"] == "resample":
+        return blade.resample(load(entry["input"]), load(entry["flow"]), model)
+    # The model's own steps, which must lie within its stability horizon (ch, ch-flux: 10 of 14-15).
+    assert model.steps == entry["steps"], (
+        f"{entry['model']}: the model runs {model.steps} steps, {entry['steps']} were recorded; "
+        f"{RERECORD}")
+    if model.safe_steps >= 0:
+        assert model.steps <= model.safe_steps, (
+            f"{entry['model']}: {model.steps} steps exceed the stability horizon {model.safe_steps}")
+    return model.run(load(entry["input"]))
+
+
+def tile_means(image, block):
+    h, w = image.shape
+    return image.astype(np.float64).reshape(h // block, block, w // block, block).mean(axis=(1, 3))
+
+
+def check(name, model):
+    entry = dict(DOC["models"][name], model=name)
+    out = golden_output(model, entry)
+    reference = load(entry["reference"])
+    assert out.shape == reference.shape
+    assert np.all(np.isfinite(out)), f"{name}: non-finite output"
+    c = entry["crop"]
+    psnr = blade.psnr(crop(out, c), crop(reference, c))
+    ssim = blade.ssim(crop(out, c), crop(reference, c))
+    mean = float(out.astype(np.float64).mean())
+    want = (entry["psnr"], entry["ssim"], entry["output"]["mean"])
+    problems = []
+    if not abs(psnr - want[0]) <= PSNR_TOL:
+        problems.append(f"PSNR {psnr:.4f} dB, recorded {want[0]:.4f} dB "
+                        f"(difference {psnr - want[0]:+.4f}, tolerance {PSNR_TOL})")
+    if not abs(ssim - want[1]) <= SSIM_TOL:
+        problems.append(f"SSIM {ssim:.6f}, recorded {want[1]:.6f} "
+                        f"(difference {ssim - want[1]:+.6f}, tolerance {SSIM_TOL})")
+    if not abs(mean - want[2]) <= MEAN_TOL:
+        problems.append(f"output mean {mean:.6f}, recorded {want[2]:.6f} (tolerance {MEAN_TOL})")
+    recorded = FINGERPRINTS[name].astype(np.float64)
+    moved = tile_means(out, DOC["fingerprints"]["block"]) - recorded
+    rms = float(np.sqrt(np.mean(moved**2)))
+    if not rms <= FINGERPRINT_TOL:
+        problems.append(f"output fingerprint (4x4 tile means) moved by RMS {rms:.2e}, largest "
+                        f"{np.abs(moved).max():.2e} (tolerance {FINGERPRINT_TOL:g})")
+    assert not problems, (f"golden check of models/{name} against {entry['reference']}: "
+                          + "; ".join(problems) + f"; {RERECORD}")
+
+
+def test_every_model_has_a_golden_entry():
+    missing = [m for m in MODEL_FILES if m not in DOC["models"] or m not in FINGERPRINTS]
+    stale = [m for m in DOC["models"] if m not in MODEL_FILES]
+    assert len(MODEL_FILES) > 0
+    assert not missing, (f"models without a golden entry in tests/data/golden/golden.json: "
+                         f"{missing}; record them with `/usr/bin/python3 scripts/make_golden.py`")
+    assert not stale, (f"golden.json names models that are not in models/: {stale}; re-record "
+                       f"with `/usr/bin/python3 scripts/make_golden.py`")
+
+
+@pytest.mark.parametrize("name", MODEL_FILES)
+def test_model_matches_golden(name):
+    if name not in DOC["models"]:
+        pytest.fail(f"models/{name} has no golden entry; record it with "
+                    f"`/usr/bin/python3 scripts/make_golden.py`")
+    check(name, blade.Model.load(str(MODELS / name)))
+
+
+def test_golden_check_catches_a_perturbed_model():
+    """The check can fail: one filter scaled by 1.02 in the TV model moves its PSNR too far."""
+    name = "tv.blade"
+    model = blade.Model.load(str(MODELS / name))
+    filters = model.filters()
+    sel = model.select(load(DOC["models"][name]["input"]))
+    k = np.bincount(sel.ravel(), minlength=len(filters)).argmax()  # the most used filter
+    filters[k] *= 1.02
+    model.set_filters(filters)
+    with pytest.raises(AssertionError, match="golden check.*PSNR.*SSIM.*fingerprint"):
+        check(name, model)
+
+
+@pytest.mark.parametrize("name", ["pm.blade", "resample.blade"])
+def test_fingerprint_catches_what_psnr_misses(name):
+    """One filter x1.01 moves PM's PSNR 0.005 dB and resample's < 1e-4 dB: the fingerprint fails."""
+    model = blade.Model.load(str(MODELS / name))
+    filters = model.filters()
+    sel = model.select(load(DOC["models"][name]["input"]))
+    filters[np.bincount(sel.ravel(), minlength=len(filters)).argmax()] *= 1.01
+    model.set_filters(filters)
+    with pytest.raises(AssertionError, match="fingerprint") as failure:
+        check(name, model)
+    assert "PSNR" not in str(failure.value)
+
+
+def test_golden_check_catches_a_shifted_record():
+    """The check can fail: the recorded PSNR moved by 0.02 dB."""
+    name = "pm.blade"
+    saved = DOC["models"][name]["psnr"]
+    try:
+        DOC["models"][name]["psnr"] = saved + 0.02
+        with pytest.raises(AssertionError, match="PSNR"):
+            check(name, blade.Model.load(str(MODELS / name)))
+    finally:
+        DOC["models"][name]["psnr"] = saved
