@@ -82,7 +82,7 @@ void EvalDeconv(const EvalAppArgs& a) {
   if (!a.json.empty()) CheckOutputDirectory(a.json);
   Model model = LoadModel(a.model);
   if (model.pde.empty()) Fail("model '", a.model, "' names no PDE for the classical comparison");
-  std::vector<std::string> files = ListImagesLimited(a.images, a.limit);
+  std::vector<std::string> files = ListImages(a.images, a.limit);
   RestoreOptions o;
   o.lambda = 2;
   o.steps = 10;
@@ -186,7 +186,7 @@ void AddEvalAppCommand(CLI::App& app) {
     if (!args->json.empty()) CheckOutputDirectory(args->json);
     Model model = LoadModel(args->model);
     if (model.form == ModelForm::kResample) Fail("segment needs a TV flow model");
-    std::vector<std::string> files = ListImagesLimited(args->images, args->limit);
+    std::vector<std::string> files = ListImages(args->images, args->limit);
     ChanVeseParams ref, bl;
     ref.iterations = bl.iterations = args->iters;
     ref.mu = 0.2;
@@ -294,7 +294,7 @@ void EvalUpscale(const EvalAppArgs& a) {
   if (a.gray && a.color) throw UsageError("give --gray or --color, not both");
   if (!a.json.empty()) CheckOutputDirectory(a.json);
   Model model = LoadModel(a.model);
-  std::vector<std::string> files = ListImagesLimited(a.images, a.limit);
+  std::vector<std::string> files = ListImages(a.images, a.limit);
   const int factor = 4;
   const double sigma = 0.4;
   RestoreOptions o;

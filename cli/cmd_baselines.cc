@@ -49,7 +49,7 @@ void AddBaselinesCommand(CLI::App& app) {
     const Preset& preset =
         !args->preset.empty() ? FindPreset(args->preset) : DefaultPreset(ParsePde(args->pde));
     if (!args->json.empty()) CheckOutputDirectory(args->json);
-    std::vector<std::string> files = ListImagesLimited(args->images, args->limit);
+    std::vector<std::string> files = ListImages(args->images, args->limit);
 
     std::printf("preset %s (%s), T = %g, %d frames; PSNR dB / SSIM vs. the HR reference\n",
                 preset.name.c_str(), PdeName(preset.pde).c_str(), preset.time, preset.frames);

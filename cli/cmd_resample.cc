@@ -70,7 +70,7 @@ void AddResampleCommands(CLI::App& app) {
     o.Validate();
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<Image> hr;
-    for (const std::string& f : ListImagesLimited(t->images, t->limit))
+    for (const std::string& f : ListImages(t->images, t->limit))
       hr.push_back(CropToMultiple(ToLuma(ReadImage(f)), o.factor));
     Note(StrCat("fitting on ", hr.size(), " images x ", o.shifts_per_image, " shifts"));
     Model m = TrainResampleModel(hr, o);
@@ -169,7 +169,7 @@ void AddResampleCommands(CLI::App& app) {
   eval->callback([e] {
     if (!e->json.empty()) CheckOutputDirectory(e->json);
     const Model model = LoadResampleModel(e->model);
-    const std::vector<std::string> files = ListImagesLimited(e->images, e->limit);
+    const std::vector<std::string> files = ListImages(e->images, e->limit);
     const ResampleMethod methods[4] = {ResampleMethod::kBlade, ResampleMethod::kBicubic,
                                        ResampleMethod::kBilinear, ResampleMethod::kLanczos3};
     double p1[4] = {}, p2[4] = {}, epe = 0;

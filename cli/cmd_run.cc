@@ -68,7 +68,8 @@ void AddRunCommand(CLI::App& app) {
   cmd->add_option("input", args->input, "Input image (gray or color)")->required();
   cmd->add_option("output", args->output, "Output image")->required();
   cmd->callback([args] {
-    if (args->steps < 0 || args->steps > 1000000) Fail("--steps must be 1..1000000");
+    if (args->steps < 0 || args->steps > kMaxRunSteps)
+      Fail("--steps must be 1..", kMaxRunSteps, " (got ", args->steps, ")");
     if (args->dt != 0) RequirePositive(args->dt, "--dt");
     CheckOutputPath(args->output);
     if (!args->frames_dir.empty() && !std::filesystem::is_directory(args->frames_dir))
@@ -79,14 +80,10 @@ void AddRunCommand(CLI::App& app) {
     RunOptions o;
     o.steps = args->steps;
     o.dt = args->dt;
-    const double run_time = (o.steps > 0 ? o.steps : model.steps) * (o.dt > 0 ? o.dt : model.dt);
-    if (model.safe_steps >= 0 && run_time > model.safe_steps * model.dt * (1 + 1e-9) &&
-        !args->unsafe)
-      Fail("'", args->model, "' was measured stable only up to ", model.safe_steps, " steps of dt ",
-           model.dt, " (t = ", model.safe_steps * model.dt, "); this run goes to t = ", run_time,
-           ", where it may leave [", model.safe_range[0], ", ", model.safe_range[1],
-           "] or blow up. Pass --unsafe to run it anyway");
-    o.integrator = args->integrator.empty() ? model.integrator : ParseIntegrator(args->integrator);
+    o.unsafe = args->unsafe;
+    if (!args->integrator.empty()) o.integrator = ParseIntegrator(args->integrator);
+    // Fails on a run past the horizon before reading the input (RunModel resolves it again).
+    const ResolvedRun run = ResolveRun(model, o);
     Image u0 = ReadImage(args->input);
     if (args->luma) u0 = ToLuma(u0);
     std::vector<std::pair<int, Image>> frames;
@@ -102,7 +99,7 @@ void AddRunCommand(CLI::App& app) {
     WriteFrames(frames, args->frames_dir);
     WriteImage(u, args->output);
     Note(StrCat("ran ", FormName(model.form), " model (", model.pde.empty() ? "?" : model.pde, ") ",
-                o.steps > 0 ? o.steps : model.steps, " ", IntegratorName(o.integrator),
+                run.steps, " ", IntegratorName(run.integrator),
                 " steps in ", seconds, " s -> ", args->output));
   });
 }
@@ -187,7 +184,7 @@ void AddStabilityCommand(CLI::App& app) {
     const Preset* preset = model.preset.empty() ? nullptr : &FindPreset(model.preset);
     const int scale = preset ? preset->scale : 4;
     std::vector<Image> starts;
-    for (const std::string& f : ListImagesLimited(args->images, args->limit))
+    for (const std::string& f : ListImages(args->images, args->limit))
       starts.push_back(AreaDownsample(LoadHrLuma(f, scale), scale));
     std::vector<const Image*> ptrs;
     for (const Image& s : starts) ptrs.push_back(&s);

@@ -27,47 +27,37 @@ const Preset& ChoosePreset(const std::string& pde, const std::string& preset) {
   return p;
 }
 
-// Loads each image as the protocol's HR luma and returns its cached LR reference frames.
-std::vector<Sequence> LoadSequences(const Preset& preset, const std::vector<std::string>& files,
-                                    const std::string& cache) {
-  std::vector<Sequence> data;
-  Progress progress("reference " + PdeName(preset.pde), ProgressEnabled());
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    progress.Update(long(i), long(files.size()));
-    data.push_back(CachedReferenceFrames(preset, LoadHrLuma(files[i], preset.scale), cache));
-  }
-  progress.Update(long(files.size()), long(files.size()));
-  return data;
-}
-
 }  // namespace
 
 void AddTrainCommand(CLI::App& app) {
+  // Every training option's value lives in a TrainOptions; those the user does not give come
+  // from RecommendedTrainOptions (the documented recipe for the preset and form), which is only
+  // known after parsing, so the options are bound to a scratch copy and applied if given.
   struct Args {
-    std::string pde, preset, images, out, form = "direct", integrator = "euler", cache,
-                                          optimizer = "adam", log, checkpoint, resume,
-                                          constraint = "none", loss = "l2";
+    std::string pde, preset, images, out, form = "direct", integrator = "euler", cache, log,
+                                          checkpoint, resume, loss = "l2";
     bool no_cache = false, no_augment = false, augment_ls = false;
-    int epochs = 30, limit = 0, batch = 8, crop = 64, footprint = 5, patience = 6, cg = 60,
-        warmup = 20;
-    std::uint64_t seed = 1;
-    double lr = 2e-3, rho = 0, ridge = 1e-3, stability_margin = 0.1, ssim_weight = 0.5;
-    int stability_steps = 1000;
+    int limit = 0;
+    double ssim_weight = 0.5;
     std::vector<int> bins;
+    TrainOptions given;  // values of the options given on the command line
   };
   auto args = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand("train", "Train a BLADE model for a PDE preset");
+  TrainOptions& g = args->given;
+  CLI::App* cmd = app.add_subcommand(
+      "train",
+      "Train a BLADE model for a PDE preset. Options not given follow the documented best "
+      "recipe for the PDE and form (blade/train.h RecommendedTrainOptions, models/README.md)");
   cmd->add_option("--pde", args->pde, "tv, pm, ced or ch");
   cmd->add_option("--preset", args->preset, "Preset name (default: the PDE's own)");
   cmd->add_option("--images", args->images, "Folder of training photographs")->required();
   cmd->add_option("--out", args->out, "Output model file (.blade)")->required();
-  cmd->add_option(
-      "--constraint", args->constraint,
-      "none, or monotone: a provably stable model (maximum principle; docs/MONOTONE.md)");
-  cmd->add_option(
-      "--checkpoint", args->checkpoint,
-      "After every fine-tuning epoch, save the current model here (.blade) and the best "
-      "so far next to it (NAME.best.blade)");
+  cmd->add_option("--constraint", g.constraint,
+                  "none, or monotone: a provably stable model (maximum principle; "
+                  "docs/MONOTONE.md)");
+  cmd->add_option("--checkpoint", args->checkpoint,
+                  "After every fine-tuning epoch, save the current model here (.blade) and the "
+                  "best so far next to it (NAME.best.blade)");
   cmd->add_option("--resume", args->resume,
                   "Continue an interrupted training from its --checkpoint file (same options)");
   cmd->add_option("--log", args->log,
@@ -78,46 +68,68 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--ssim-weight", args->ssim_weight, "SSIM weight W of --loss mix, in (0, 1)");
   cmd->add_option("--form", args->form, "direct or flux");
   cmd->add_option("--integrator", args->integrator, "euler or midpoint");
-  cmd->add_option("--epochs", args->epochs, "Unrolled fine-tuning epochs (0: least squares only)");
-  cmd->add_option("--seed", args->seed, "Random seed (same seed, same model)");
+  cmd->add_option("--epochs", g.epochs,
+                  "Unrolled fine-tuning epochs (0: least squares only; recipe: direct 20, "
+                  "Perona-Malik 0, flux 40)");
+  cmd->add_option("--seed", g.seed, "Random seed (same seed, same model)");
   cmd->add_option("--limit", args->limit, "Use only the first N images");
-  cmd->add_option("--batch", args->batch, "Sequences per Adam step");
-  cmd->add_option("--crop", args->crop, "Random crop side for fine-tuning (0: whole frames)");
-  cmd->add_option(
-      "--optimizer", args->optimizer,
-      "adam (minibatches) or newton (full batch, curvature-preconditioned; direct form)");
-  cmd->add_option("--learning-rate", args->lr, "Adam learning rate; newton: first step fraction");
-  cmd->add_option("--warmup", args->warmup, "Adam steps of linear learning-rate warm-up");
-  cmd->add_option("--patience", args->patience, "Early stopping patience in epochs");
-  cmd->add_option("--ridge", args->ridge, "Least-squares regularisation (relative)");
-  cmd->add_option("--cg-iterations", args->cg, "Flux form: least-squares CG iterations");
-  cmd->add_option("--footprint", args->footprint, "Filter size (odd, 3..9)");
-  cmd->add_option("--rho", args->rho, "Selection structure-tensor scale (default: the preset's)");
+  cmd->add_option("--batch", g.batch, "Sequences per Adam step (recipe: 8)");
+  cmd->add_option("--crop", g.crop,
+                  "Adam: random crop side for fine-tuning (0: whole frames; recipe: flux 0)");
+  cmd->add_option("--optimizer", g.optimizer,
+                  "adam (minibatches) or newton (full batch, curvature-preconditioned; direct "
+                  "form) (recipe: direct newton, flux adam)");
+  cmd->add_option("--learning-rate", g.learning_rate,
+                  "Adam learning rate; newton: first step fraction (recipe: newton 1, adam 5e-4)");
+  cmd->add_option("--warmup", g.warmup_steps, "Adam steps of linear learning-rate warm-up");
+  cmd->add_option("--patience", g.patience,
+                  "Early stopping patience in epochs (recipe: newton 5, adam 8)");
+  cmd->add_option("--ridge", g.ridge,
+                  "Least-squares regularisation, relative (recipe: 1e-3; Perona-Malik 1e-5)");
+  cmd->add_option("--cg-iterations", g.cg_iterations,
+                  "Flux form: least-squares CG iterations (recipe: 60)");
+  cmd->add_option("--footprint", g.footprint, "Filter size, odd 3..9 (recipe: direct 7, flux 5)");
+  cmd->add_option("--rho", g.selection.rho,
+                  "Selection structure-tensor scale (recipe: the preset's)");
   cmd->add_option("--bins", args->bins,
-                  "Orientation, strength, coherence[, intensity] bins (default: the preset's)")
+                  "Orientation, strength, coherence[, intensity] bins (recipe: the preset's)")
       ->expected(3, 4);
-  cmd->add_option("--stability-steps", args->stability_steps,
-                  "Longest run when measuring the stability horizon (0: do not measure)");
-  cmd->add_option("--stability-margin", args->stability_margin,
-                  "Allowed overshoot of the training frames' range, as a fraction of its span");
+  cmd->add_option("--stability-steps", g.stability_steps,
+                  "Longest run when measuring the stability horizon (0: do not measure; recipe: "
+                  "1000)");
+  cmd->add_option("--stability-margin", g.stability_margin,
+                  "Allowed overshoot of the training frames' range, as a fraction of its span "
+                  "(recipe: 0.1; Cahn-Hilliard 0.5)");
   cmd->add_option("--cache", args->cache, "Reference sequence cache (default: ~/.cache/blade)");
   cmd->add_flag("--no-augment", args->no_augment, "Fine-tune without random flips and rotations");
   cmd->add_flag("--augment-ls", args->augment_ls,
-                "Fit least squares on all 8 flips/rotations of each sequence");
+                "Fit least squares on all 8 flips/rotations of each sequence (recipe: CED)");
   cmd->add_flag("--no-cache", args->no_cache, "Do not read or write the cache");
-  cmd->callback([args] {
+  cmd->callback([args, cmd] {
     const Preset& preset = ChoosePreset(args->pde, args->preset);
     CheckModelOutput(args->out);
-    TrainOptions o;
-    o.form = ParseForm(args->form);
-    o.integrator = ParseIntegrator(args->integrator);
-    o.epochs = args->epochs;
-    o.seed = args->seed;
-    o.batch = args->batch;
-    o.crop = args->crop;
-    o.learning_rate = args->lr;
-    o.optimizer = args->optimizer;
-    o.constraint = args->constraint;
+    TrainOptions o = RecommendedTrainOptions(preset, ParseForm(args->form));
+    const TrainOptions& g = args->given;
+    auto given = [&](const char* name) { return cmd->count(name) > 0; };
+    if (given("--integrator")) o.integrator = ParseIntegrator(args->integrator);
+    if (given("--constraint")) o.constraint = g.constraint;
+    if (given("--epochs")) o.epochs = g.epochs;
+    if (given("--seed")) o.seed = g.seed;
+    if (given("--batch")) o.batch = g.batch;
+    if (given("--crop")) o.crop = g.crop;
+    if (given("--optimizer")) o.optimizer = g.optimizer;
+    if (given("--learning-rate")) o.learning_rate = g.learning_rate;
+    if (given("--warmup")) o.warmup_steps = g.warmup_steps;
+    if (given("--patience")) o.patience = g.patience;
+    if (given("--ridge")) o.ridge = g.ridge;
+    if (given("--cg-iterations")) o.cg_iterations = g.cg_iterations;
+    if (given("--footprint")) o.footprint = g.footprint;
+    if (given("--rho")) o.selection.rho = g.selection.rho;
+    if (given("--bins")) o.selection.SetBins(args->bins);
+    if (given("--stability-steps")) o.stability_steps = g.stability_steps;
+    if (given("--stability-margin")) o.stability_margin = g.stability_margin;
+    if (args->no_augment) o.augment = false;
+    if (args->augment_ls) o.augment_least_squares = true;
     if (args->loss == "l2") {
       o.ssim_weight = 0;
     } else if (args->loss == "ssim") {
@@ -129,47 +141,18 @@ void AddTrainCommand(CLI::App& app) {
     } else {
       Fail("unknown --loss '", args->loss, "' (l2, ssim or mix)");
     }
-    o.patience = args->patience;
-    o.warmup_steps = args->warmup;
-    o.augment = !args->no_augment;
-    o.augment_least_squares = args->augment_ls;
-    if (args->stability_steps < 0 || args->stability_steps > 1000000)
-      Fail("--stability-steps must be 0..1000000");
-    RequireNonNegative(args->stability_margin, "--stability-margin");
-    o.stability_steps = args->stability_steps;
-    o.stability_margin = args->stability_margin;
-    o.ridge = args->ridge;
-    o.cg_iterations = args->cg;
-    if (args->cg < 1) Fail("--cg-iterations must be positive");
-    o.footprint = args->footprint;
-    o.selection.rho = args->rho > 0 ? args->rho : preset.selection_rho;
-    if (args->rho != 0) RequirePositive(args->rho, "--rho");
-    if (args->bins.empty()) args->bins = preset.selection_bins;
-    if (!args->bins.empty()) {
-      o.selection.orientations = args->bins[0];
-      o.selection.strengths = args->bins[1];
-      o.selection.coherences = args->bins[2];
-      o.selection.intensities = args->bins.size() > 3 ? args->bins[3] : 1;
-    }
-    // Validate the bin counts now (thresholds come later from the data).
-    {
-      SelectionConfig probe = o.selection;
-      probe.strength_thresholds.assign(probe.strengths - 1, 0.f);
-      probe.coherence_thresholds.assign(probe.coherences - 1, 0.f);
-      probe.intensity_thresholds.assign(probe.intensities - 1, 0.f);
-      probe.Validate();
-      if (o.footprint < 3 || o.footprint > 9 || o.footprint % 2 == 0)
-        Fail("--footprint must be odd, 3..9 (got ", o.footprint, ")");
-    }
     // Fail on bad options or a bad checkpoint before the (long) reference computation.
     o.Validate();
     if (!args->resume.empty()) LoadModel(args->resume);
     if (!args->checkpoint.empty()) CheckModelOutput(args->checkpoint);
-    std::vector<std::string> files = ListImagesLimited(args->images, args->limit);
+    std::vector<std::string> files = ListImages(args->images, args->limit);
     const std::string cache =
         args->no_cache ? "" : (args->cache.empty() ? DefaultCacheDir() : args->cache);
     const auto t0 = std::chrono::steady_clock::now();
-    std::vector<Sequence> data = LoadSequences(preset, files, cache);
+    Progress loading("reference " + PdeName(preset.pde), ProgressEnabled());
+    std::vector<Sequence> data = LoadTrainingSequences(
+        preset, files, cache, [&](int done, int total) { loading.Update(done, total); });
+    loading.Finish();
     const double data_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     Note(StrCat("reference sequences for ", files.size(), " images ready in ", data_seconds, " s"));
@@ -286,7 +269,7 @@ void AddEvalCommand(CLI::App& app) {
     if (model.preset.empty()) Fail("model '", args->model, "' names no preset to evaluate against");
     const Preset& preset = FindPreset(model.preset);
     if (!args->json.empty()) CheckOutputDirectory(args->json);
-    std::vector<std::string> files = ListImagesLimited(args->images, args->limit);
+    std::vector<std::string> files = ListImages(args->images, args->limit);
     if (args->long_steps < 0 || args->long_steps > 100000) Fail("--long-steps must be 0..100000");
     if (!args->figures.empty()) std::filesystem::create_directories(args->figures);
     Progress progress("eval", ProgressEnabled());
@@ -326,7 +309,7 @@ void AddEvalCommand(CLI::App& app) {
       if (args->long_steps > 0) {
         RunOptions o;
         o.steps = args->long_steps;
-        o.integrator = model.integrator;
+        o.unsafe = true;  // measuring what happens past the horizon is the point
         try {
           Image u = RunModel(model, AreaDownsample(hr, preset.scale), o);
           long_min = std::min(long_min, MinValue(u));

@@ -40,8 +40,6 @@ void CheckOutputDirectory(const std::string& path);
 void CheckModelOutput(const std::string& path);
 // Records when and from which source revision a model was made (provenance "date", "revision").
 void StampProvenance(std::map<std::string, std::string>& provenance);
-// ListImages (blade/eval.h), keeping only the first `limit` files when limit > 0.
-std::vector<std::string> ListImagesLimited(const std::string& dir_or_file, int limit);
 // "key=value" -> (key, value); fails with a usage message on malformed input.
 std::pair<std::string, double> ParseKeyValue(const std::string& text);
 // Writes (step, state) frames as DIR/frame_NNNNN.tiff (float, exact).

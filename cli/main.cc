@@ -63,13 +63,6 @@ void CheckOutputPath(const std::string& path) {
   CheckOutputDirectory(path);
 }
 
-std::vector<std::string> ListImagesLimited(const std::string& dir_or_file, int limit) {
-  if (limit < 0) Fail("--limit must not be negative (got ", limit, ")");
-  std::vector<std::string> files = ListImages(dir_or_file);
-  if (limit > 0 && std::size_t(limit) < files.size()) files.resize(limit);
-  return files;
-}
-
 std::pair<std::string, double> ParseKeyValue(const std::string& text) {
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())

@@ -15,6 +15,7 @@
 #include <pybind11/stl.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -126,27 +127,22 @@ py::dict ScoreDict(const Score& s) {
 
 // A selection with the given bin counts (orientation, strength, coherence[, intensity]), or the
 // preset's when `bins` is empty, and the preset's rho; thresholds are left to the caller.
-SelectionConfig SelectionWithBins(const Preset& preset, std::vector<int> bins) {
-  if (bins.empty()) bins = preset.selection_bins;
-  if (bins.size() < 3 || bins.size() > 4)
-    throw Error("bins needs orientation, strength and coherence counts (and optionally intensity)");
+SelectionConfig SelectionWithBins(const Preset& preset, const std::vector<int>& bins) {
   SelectionConfig s;
   s.rho = preset.selection_rho;
-  s.orientations = bins[0];
-  s.strengths = bins[1];
-  s.coherences = bins[2];
-  s.intensities = bins.size() > 3 ? bins[3] : 1;
+  s.SetBins(bins.empty() ? preset.selection_bins : bins);
   return s;
+}
+
+// The reference cache a `cache` argument names: "default" = DefaultCacheDir(), "" = none.
+std::string CacheDir(const std::string& cache) {
+  return cache == "default" ? DefaultCacheDir() : cache;
 }
 
 // The protocol's reference sequences of image files (computed, or read from the cache).
 std::vector<Sequence> Sequences(const Preset& preset, const std::vector<std::string>& files,
                                 const std::string& cache) {
-  const std::string dir = cache == "default" ? DefaultCacheDir() : cache;
-  std::vector<Sequence> data;
-  for (const std::string& f : files)
-    data.push_back(CachedReferenceFrames(preset, LoadHrLuma(f, preset.scale), dir));
-  return data;
+  return LoadTrainingSequences(preset, files, CacheDir(cache));
 }
 
 const Preset& PresetOf(const Model& model) {
@@ -428,12 +424,13 @@ PYBIND11_MODULE(_blade, m) {
       .def(
           "run",
           [](const Model& self, const py::array& image, int steps, double dt,
-             const std::string& integrator) {
+             const std::string& integrator, bool unsafe) {
             Image u0 = ToImage(image), out;
             RunOptions o;
             o.steps = steps;
             o.dt = dt;
-            o.integrator = integrator.empty() ? self.integrator : ParseIntegrator(integrator);
+            if (!integrator.empty()) o.integrator = ParseIntegrator(integrator);
+            o.unsafe = unsafe;
             {
               py::gil_scoped_release r;
               out = RunModel(self, u0, o);
@@ -441,40 +438,68 @@ PYBIND11_MODULE(_blade, m) {
             return FromImage(std::move(out));
           },
           py::arg("image"), py::arg("steps") = 0, py::arg("dt") = 0.0, py::arg("integrator") = "",
-          "Runs `steps` steps (default: the model's 10) of size dt (default: the model's); "
-          "gray or color (selection on luma, every channel filtered).");
+          py::arg("unsafe") = false,
+          "Runs `steps` steps (default: the model's 10) of size dt (default: the model's) with "
+          "the model's integrator unless `integrator` is given; gray or color (selection on "
+          "luma, every channel filtered). A run past the model's measured stability horizon "
+          "(Model.safe_steps) raises blade.Error unless unsafe=True.");
 
   // ---- training and evaluation
   m.def(
       "train",
       [](const std::string& pde_name, const std::vector<std::string>& images,
-         const std::string& form, int epochs, const std::string& optimizer, double learning_rate,
-         int footprint, std::vector<int> bins, double ridge, std::uint64_t seed,
-         int stability_steps, const std::string& cache, double ssim_weight) {
+         const std::string& form, std::optional<int> epochs, std::optional<std::string> optimizer,
+         std::optional<double> learning_rate, std::optional<int> footprint,
+         std::optional<std::vector<int>> bins, std::optional<double> rho,
+         std::optional<double> ridge, std::optional<std::uint64_t> seed,
+         std::optional<int> patience, std::optional<int> batch, std::optional<int> crop,
+         std::optional<int> cg_iterations, std::optional<std::string> constraint,
+         std::optional<std::string> integrator, std::optional<double> ssim_weight,
+         std::optional<bool> augment_least_squares, std::optional<int> stability_steps,
+         std::optional<double> stability_margin, const std::string& cache) {
         const Preset& preset = DefaultPreset(ParsePde(pde_name));
-        TrainOptions o;
-        o.form = ParseForm(form);
-        o.epochs = epochs;
-        o.optimizer = optimizer;
-        o.learning_rate = learning_rate;
-        o.footprint = footprint;
-        o.ridge = ridge;
-        o.seed = seed;
-        o.stability_steps = stability_steps;
-        o.ssim_weight = ssim_weight;
-        o.selection = SelectionWithBins(preset, bins);
+        // The documented recipe, then what the caller gave (as `blade train` does).
+        TrainOptions o = RecommendedTrainOptions(preset, ParseForm(form));
+        if (epochs) o.epochs = *epochs;
+        if (optimizer) o.optimizer = *optimizer;
+        if (learning_rate) o.learning_rate = *learning_rate;
+        if (footprint) o.footprint = *footprint;
+        if (bins) o.selection.SetBins(*bins);
+        if (rho) o.selection.rho = *rho;
+        if (ridge) o.ridge = *ridge;
+        if (seed) o.seed = *seed;
+        if (patience) o.patience = *patience;
+        if (batch) o.batch = *batch;
+        if (crop) o.crop = *crop;
+        if (cg_iterations) o.cg_iterations = *cg_iterations;
+        if (constraint) o.constraint = *constraint;
+        if (integrator) o.integrator = ParseIntegrator(*integrator);
+        if (ssim_weight) o.ssim_weight = *ssim_weight;
+        if (augment_least_squares) o.augment_least_squares = *augment_least_squares;
+        if (stability_steps) o.stability_steps = *stability_steps;
+        if (stability_margin) o.stability_margin = *stability_margin;
+        o.Validate();
         if (images.empty()) throw Error("train needs at least one image");
         py::gil_scoped_release r;
-        Model model = TrainModel(preset, Sequences(preset, images, cache), o, nullptr);
+        Model model = TrainModel(
+            preset, LoadTrainingSequences(preset, images, CacheDir(cache)), o, nullptr);
         model.provenance["data"] = StrCat(images.size(), " images (Python blade.train)");
         return model;
       },
-      py::arg("pde"), py::arg("images"), py::arg("form") = "direct", py::arg("epochs") = 0,
-      py::arg("optimizer") = "newton", py::arg("learning_rate") = 1.0, py::arg("footprint") = 5,
-      py::arg("bins") = std::vector<int>{}, py::arg("ridge") = 1e-3, py::arg("seed") = 1,
-      py::arg("stability_steps") = 0, py::arg("cache") = "default", py::arg("ssim_weight") = 0.0,
-      "Trains a model for a PDE preset from image files (their 4x-reference sequences are "
-      "computed or read from `cache`; '' = no cache). epochs=0: least squares only. "
+      py::arg("pde"), py::arg("images"), py::arg("form") = "direct", py::kw_only(),
+      py::arg("epochs") = py::none(), py::arg("optimizer") = py::none(),
+      py::arg("learning_rate") = py::none(), py::arg("footprint") = py::none(),
+      py::arg("bins") = py::none(), py::arg("rho") = py::none(), py::arg("ridge") = py::none(),
+      py::arg("seed") = py::none(), py::arg("patience") = py::none(),
+      py::arg("batch") = py::none(), py::arg("crop") = py::none(),
+      py::arg("cg_iterations") = py::none(), py::arg("constraint") = py::none(),
+      py::arg("integrator") = py::none(), py::arg("ssim_weight") = py::none(),
+      py::arg("augment_least_squares") = py::none(), py::arg("stability_steps") = py::none(),
+      py::arg("stability_margin") = py::none(), py::arg("cache") = "default",
+      "Trains a model for a PDE's preset from image files (their 4x-reference sequences are "
+      "computed or read from `cache`; '' = no cache). Options left as None follow the "
+      "documented best recipe for the PDE and form (RecommendedTrainOptions, as `blade train`): "
+      "the same request gives the same model from both. epochs=0: least squares only; "
       "ssim_weight w: fine-tuning loss (1 - w) MSE + w (1 - SSIM) per frame.");
   m.def(
       "evaluate",
@@ -488,7 +513,7 @@ PYBIND11_MODULE(_blade, m) {
             py::gil_scoped_release r;
             row = EvaluateImage(preset, LoadHrLuma(f, preset.scale),
                                 std::filesystem::path(f).filename().string(), &model,
-                                cache == "default" ? DefaultCacheDir() : cache);
+                                CacheDir(cache));
           }
           py::dict d;
           d["name"] = row.image;

@@ -179,6 +179,11 @@ TrainOptions SmallTraining() {
   o.selection.strength_thresholds.clear();
   o.selection.coherence_thresholds.clear();
   o.footprint = 3;
+  // The minibatch optimiser these tests exercise (the recipe's default is newton).
+  o.optimizer = "adam";
+  o.learning_rate = 2e-3;
+  o.patience = 6;
+  o.epochs = 30;
   return o;
 }
 

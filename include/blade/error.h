@@ -21,6 +21,17 @@ class UsageError : public Error {
   explicit UsageError(const std::string& message) : Error(message) {}
 };
 
+// A run (a reference solve or a BLADE model's steps) that produced a non-finite value; names the
+// step so the user knows where it failed.
+class DivergedError : public Error {
+ public:
+  DivergedError(int step, int total);
+  int step() const { return step_; }
+
+ private:
+  int step_;
+};
+
 // Concatenates its arguments with operator<< into one string.
 template <typename... Args>
 std::string StrCat(const Args&... args) {

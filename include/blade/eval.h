@@ -8,6 +8,7 @@
 #include "blade/image.h"
 #include "blade/model.h"
 #include "blade/preset.h"
+#include "blade/train.h"
 
 namespace blade {
 
@@ -41,13 +42,6 @@ struct EvalExtras {
   bool cost = false;                 // also measure classical_2x and reference_compute_seconds
   EvalPictures* pictures = nullptr;  // filled when given
 };
-
-// Lists image files (png, jpg, jpeg, tif, tiff, npy) in a directory, sorted by name; a file
-// path is returned as is. Fails if nothing is found.
-std::vector<std::string> ListImages(const std::string& dir_or_file);
-
-// Reads an image as the protocol's HR initial condition: luma, cropped to a multiple of scale.
-Image LoadHrLuma(const std::string& path, int scale);
 
 // Runs the reference (cached in cache_dir unless it is "") and the classical baselines on one
 // HR image, and the model's rollout if `model` is given.

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "blade/image.h"
 
@@ -32,6 +33,10 @@ struct WriteOptions {
   int bit_depth = 0;
   int jpeg_quality = 95;
 };
+
+// Lists image files (png, jpg, jpeg, tif, tiff, npy) in a directory, sorted by name, keeping the
+// first `limit` when limit > 0; a file path is returned as is. Fails if nothing is found.
+std::vector<std::string> ListImages(const std::string& dir_or_file, int limit = 0);
 
 // Writes an image in the format given by the path's extension. Integer formats clamp to [0, 1]
 // and round; float TIFF and NPY keep values exactly. The file is written to a temporary file in

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,18 +79,36 @@ struct ExtraTerm {
   std::function<void(const Image& u, const Image& g, Image& gu)> add_vjp;
 };
 
+// The longest run RunModel takes (the command line's --steps has the same bound).
+inline constexpr int kMaxRunSteps = 1000000;
+
 struct RunOptions {
-  int steps = 0;  // 0: the model's steps
-  double dt = 0;  // 0: the model's dt
-  Integrator integrator = Integrator::kEuler;
+  int steps = 0;                          // 0: the model's steps
+  double dt = 0;                          // 0: the model's dt
+  std::optional<Integrator> integrator;   // unset: the model's integrator
+  // A run to a later time (steps x dt) than the model's measured stability horizon
+  // (Model::safe_steps x Model::dt) is refused (CheckRunHorizon) unless this is set.
+  bool unsafe = false;
   std::vector<ExtraTerm> extra_terms;
   std::function<void(int, const Image&)> on_frame;  // after each step (k = 1..steps), and k = 0
   std::function<void(int, int)> on_progress;
 };
 
+// A run's steps, step size and integrator once the model's defaults are filled in. Fails on
+// nonsensical options and, naming the horizon, on a run to a later time than the model was
+// measured stable to (Model::safe_steps steps of Model::dt; unmeasured models pass) unless
+// options.unsafe. RunModel calls it; front ends call it to fail before reading their input.
+struct ResolvedRun {
+  int steps = 0;
+  double dt = 0;
+  Integrator integrator = Integrator::kEuler;
+};
+ResolvedRun ResolveRun(const Model& model, const RunOptions& options);
+
 // Runs the model from u0: u <- u + dt (BLADE(u) + extra(u)) (Euler, eq. 2.6) or the explicit
 // midpoint rule (eq. 2.7). Color input: selection on luma (or joint), each channel filtered.
-// Throws DivergedError (blade/pde.h) naming the step if the state becomes non-finite.
+// Throws DivergedError (blade/error.h) naming the step if the state becomes non-finite, and
+// refuses runs past the stability horizon unless options.unsafe (CheckRunHorizon).
 Image RunModel(const Model& model, const Image& u0, const RunOptions& options);
 
 // An unrolled run that keeps what the backward pass needs (every state and its selections).

@@ -66,16 +66,6 @@ class PdeSolver {
 
 std::unique_ptr<PdeSolver> MakeSolver(Pde pde, const PdeParams& params);
 
-// A run that produced a non-finite value; names the step so the user knows where it failed.
-class DivergedError : public Error {
- public:
-  DivergedError(int step, int total);
-  int step() const { return step_; }
-
- private:
-  int step_;
-};
-
 struct SolveOptions {
   double time = 0;     // stopping time T (> 0)
   double dt = 0;       // requested step; 0 = the solver's DefaultDt(dx)

@@ -36,6 +36,7 @@ struct RestoreOptions {
   int steps = 10;
   double dt = 0;  // 0: the model's dt
   Integrator integrator = Integrator::kEuler;
+  bool unsafe = false;  // run past the model's stability horizon (RunOptions::unsafe)
 };
 
 // Eq. 4.2: u <- u + dt (BLADE(u) + lambda A^T (f - A u)), from u = f (or the op's adjoint of f

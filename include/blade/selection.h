@@ -38,6 +38,9 @@ struct SelectionConfig {
   std::vector<float> intensity_thresholds;  // intensities - 1 values
 
   int num_filters() const { return orientations * strengths * coherences * intensities; }
+  // Sets the bin counts from {orientations, strengths, coherences[, intensities]} (intensities
+  // 1 when omitted) and clears the thresholds; fails on another count of values.
+  void SetBins(const std::vector<int>& bins);
   // Fails unless bins are in range (orientations 1..64, others 1..16), thresholds are finite,
   // ascending and of the right count, and rho is positive.
   void Validate() const;

@@ -28,23 +28,26 @@ std::vector<Image> CachedReferenceFrames(const Preset& preset, const Image& hr,
 // One training example: the LR frames u_0 .. u_frames of a reference run.
 using Sequence = std::vector<Image>;
 
+// Training options. Start from RecommendedTrainOptions(preset, form), the documented best recipe
+// that both front ends use for every option the caller leaves unset; the member defaults below
+// are that recipe's direct-form values (7x7 filters, newton fine-tuning for 20 epochs).
 struct TrainOptions {
   ModelForm form = ModelForm::kDirect;
   Integrator integrator = Integrator::kEuler;
   SelectionConfig selection;  // thresholds empty = fitted as quantiles of the training data
-  int footprint = 5;
-  double ridge = 1e-3;      // least-squares regularisation, relative to the mean diagonal
-  int min_samples = 0;      // 0 = 4 x taps per filter; fewer samples -> fallback (see docs)
-  int cg_iterations = 300;  // flux form: preconditioned conjugate-gradient iterations
-  int epochs = 30;          // unrolled fine-tuning epochs (0 = least squares only)
-  int batch = 8;            // sequences per Adam step
-  int crop = 64;            // random crop side for fine-tuning (0 = whole frames)
-  bool augment = true;      // fine-tuning sees random flips and quarter turns of each sequence
+  int footprint = 7;          // odd, 3..9
+  double ridge = 1e-3;        // least-squares regularisation, relative to the mean diagonal
+  int min_samples = 0;        // 0 = 4 x taps per filter; fewer samples -> fallback (see docs)
+  int cg_iterations = 60;     // flux form: preconditioned conjugate-gradient iterations
+  int epochs = 20;            // unrolled fine-tuning epochs (0 = least squares only)
+  int batch = 8;              // sequences per Adam step
+  int crop = 64;              // random crop side for fine-tuning (0 = whole frames)
+  bool augment = true;        // fine-tuning sees random flips and quarter turns of each sequence
   bool augment_least_squares = false;  // the least-squares fit sees all 8 of them
   // Fine-tuning optimiser. "adam": minibatch Adam on random crops. "newton": full-batch
   // steps preconditioned by the one-step curvature (DirectPreconditioner, direct form only)
   // with a backtracking line search, so the training loss never rises.
-  std::string optimizer = "adam";
+  std::string optimizer = "newton";
   // "monotone": constrained least squares and projected fine-tuning steps keep every filter in
   // the monotone set (blade/monotone.h), so the model obeys the discrete maximum principle.
   std::string constraint = "none";
@@ -52,12 +55,12 @@ struct TrainOptions {
   // blade::Ssim (Wang 2004; paper §2.3 suggests it). 0 = eq. 2.8; needs frames or crops of at
   // least 11x11 when > 0. The least-squares initialisation is always the squared error.
   double ssim_weight = 0;
-  double learning_rate = 2e-3;
+  double learning_rate = 1;  // Adam's rate; newton: the first step's fraction of the full step
   // Adam steps over which the learning rate ramps linearly up from ~0: Adam's first updates
   // move every tap by about the full rate whatever its gradient's scale, which can throw a
   // good least-squares start off before the moment estimates settle.
   int warmup_steps = 20;
-  int patience = 6;  // early stopping: epochs without validation improvement
+  int patience = 5;  // early stopping: epochs without validation improvement
   double validation_fraction = 0.15;
   // After training, the stability horizon (Model::safe_steps) is measured on the validation
   // images' first frames by runs of up to this many steps (0: not measured). A run fails when
@@ -80,10 +83,35 @@ struct TrainOptions {
   const Model* resume_best = nullptr;
   int resume_epoch = 0;
 
-  // Fails with the valid ranges on a nonsensical option (TrainModel calls it first; the tool
-  // calls it before computing any training data).
+  // Fails with the valid ranges on a nonsensical option, including the footprint and the
+  // selection's bin counts (TrainModel calls it first; the front ends call it before computing
+  // any training data).
   void Validate() const;
 };
+
+// The best recipe that models/README.md documents (scripts/train_models.sh trains the shipped
+// models with it), for a preset and form:
+// - every form: the preset's selection rho and bins (presets/presets.json), Euler steps, seed 1;
+// - direct: 7x7 filters, least squares, then 20 epochs of full-batch newton steps (rate 1,
+//   patience 5); Perona-Malik least squares only with ridge 1e-5 (fine-tuning lowered its
+//   validation loss but scored lower on held-out images); CED's least squares on all 8
+//   flips/rotations;
+// - flux: 5x5 filters, least squares by 60 CG iterations, then 40 epochs of Adam on whole frames
+//   (rate 5e-4, patience 8);
+// - Cahn-Hilliard: the stability horizon measured against a range widened by 50% of the span
+//   (the reference itself overshoots [0, 1]).
+TrainOptions RecommendedTrainOptions(const Preset& preset, ModelForm form);
+
+// Reads an image as the protocol's HR initial condition: luma, cropped to a multiple of scale.
+Image LoadHrLuma(const std::string& path, int scale);
+
+// The protocol's training sequences of image files: each read as the HR luma (LoadHrLuma in
+// above), its reference frames computed or read from cache_dir ("" = no cache).
+// on_progress(done, total) after each image.
+std::vector<Sequence> LoadTrainingSequences(const Preset& preset,
+                                            const std::vector<std::string>& files,
+                                            const std::string& cache_dir,
+                                            const std::function<void(int, int)>& on_progress = {});
 
 struct TrainReport {
   double ls_train_loss = 0, ls_validation_loss = 0;  // after least squares (10-step loss)

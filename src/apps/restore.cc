@@ -115,6 +115,7 @@ Image Restore(const Model& model, const LinearOperator& op, const Image& f,
   r.steps = o.steps;
   r.dt = o.dt;
   r.integrator = o.integrator;
+  r.unsafe = o.unsafe;
   r.extra_terms.push_back(FidelityTerm(op, f, o.lambda));
   return RunModel(model, f, r);
 }
@@ -173,6 +174,7 @@ Image Deconvolve(const Model& model, const Image& f, double sigma, const Restore
   r.steps = o.steps;
   r.dt = o.dt;
   r.integrator = o.integrator;
+  r.unsafe = o.unsafe;
   r.extra_terms.push_back(t);
   return RunModel(absorbed, f, r);
 }
@@ -188,6 +190,7 @@ Image Upscale(const Model& model, const Image& f, int factor, double psf_sigma,
   r.steps = o.steps;
   r.dt = o.dt;
   r.integrator = o.integrator;
+  r.unsafe = o.unsafe;
   r.extra_terms.push_back(FidelityTerm(SubsampleOperator(psf_sigma, factor), f, o.lambda));
   return RunModel(model, u0, r);
 }

@@ -5,6 +5,11 @@
 
 namespace blade {
 
+DivergedError::DivergedError(int step, int total)
+    : Error(StrCat("the solution became non-finite at step ", step, " of ", total,
+                   " (the time step is too large for this scheme)")),
+      step_(step) {}
+
 void RequireFinite(double value, const char* name) {
   if (!std::isfinite(value)) Fail(name, " must be a finite number (got ", value, ")");
 }

@@ -10,7 +10,6 @@
 #include "blade/monotone.h"
 #include "blade/ops.h"
 #include "blade/parallel.h"
-#include "blade/pde.h"
 
 namespace blade {
 namespace {
@@ -178,14 +177,32 @@ Image EvaluateRhsBackward(const Model& model, const Image& u,
   return du;
 }
 
-Image RunModel(const Model& model, const Image& u0, const RunOptions& o) {
+ResolvedRun ResolveRun(const Model& model, const RunOptions& o) {
   RequireRhsForm(model);
+  if (o.steps < 0) Fail("the number of steps must be positive (got ", o.steps, ")");
+  if (o.steps > kMaxRunSteps) Fail("the number of steps must be at most ", kMaxRunSteps, " (got ", o.steps, ")");
+  ResolvedRun r;
+  r.steps = o.steps > 0 ? o.steps : model.steps;
+  r.dt = o.dt != 0 ? o.dt : model.dt;
+  RequirePositive(r.dt, "the time step dt");
+  r.integrator = o.integrator.value_or(model.integrator);
+  if (o.unsafe || model.safe_steps < 0) return r;
+  const double horizon = model.safe_steps * model.dt, run_time = r.steps * r.dt;
+  // The relative slack keeps the model's own steps x dt (rounded differently) inside.
+  if (run_time <= horizon * (1 + 1e-9)) return r;
+  const int steps = r.steps;
+  const double dt = r.dt;
+  Fail("the ", model.pde.empty() ? "" : model.pde + " ", FormName(model.form),
+       " model was measured stable only up to ", model.safe_steps, " steps of dt ", model.dt,
+       " (t = ", horizon, "); this run of ", steps, " steps of dt ", dt, " goes to t = ", run_time,
+       ", where it may leave [", model.safe_range[0], ", ", model.safe_range[1],
+       "] or blow up. Run it anyway with --unsafe (Python: unsafe=True)");
+}
+
+Image RunModel(const Model& model, const Image& u0, const RunOptions& o) {
+  const auto [steps, dt, integrator] = ResolveRun(model, o);
   if (u0.empty()) Fail("the input image is empty");
   if (!AllFinite(u0)) Fail("the input image contains NaN or infinite values");
-  const int steps = o.steps > 0 ? o.steps : model.steps;
-  const double dt = o.dt != 0 ? o.dt : model.dt;
-  RequirePositive(dt, "the time step dt");
-  if (o.steps < 0) Fail("the number of steps must be positive (got ", o.steps, ")");
   auto rhs = [&](const Image& u) {
     Image r = EvaluateRhs(model, u);
     for (const ExtraTerm& t : o.extra_terms) t.add(u, r);
@@ -203,13 +220,13 @@ Image RunModel(const Model& model, const Image& u0, const RunOptions& o) {
   for (int k = 1; k <= steps; ++k) {
     bool finite;
     if (fused) {
-      if (o.integrator == Integrator::kEuler) {
+      if (integrator == Integrator::kEuler) {
         u = SelectFilterUpdate(rule, *bank, u, u, float(dt), &finite);
       } else {
         Image half = SelectFilterUpdate(rule, *bank, u, u, float(dt / 2), nullptr);
         u = SelectFilterUpdate(rule, *bank, half, u, float(dt), &finite);
       }
-    } else if (o.integrator == Integrator::kEuler) {
+    } else if (integrator == Integrator::kEuler) {
       finite = AxpyAllFinite(float(dt), rhs(u), u);
     } else {
       Image half = u.Copy();

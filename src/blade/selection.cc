@@ -81,6 +81,19 @@ Features ComputeFeatures(const Image& image, double rho, bool joint_color) {
   return f;
 }
 
+void SelectionConfig::SetBins(const std::vector<int>& bins) {
+  if (bins.size() != 3 && bins.size() != 4)
+    Fail("selection bins are orientation, strength and coherence counts (and optionally "
+         "intensity): 3 or 4 values, got ", bins.size());
+  orientations = bins[0];
+  strengths = bins[1];
+  coherences = bins[2];
+  intensities = bins.size() > 3 ? bins[3] : 1;
+  strength_thresholds.clear();
+  coherence_thresholds.clear();
+  intensity_thresholds.clear();
+}
+
 void SelectionConfig::Validate() const {
   if (orientations < 1 || orientations > 64) Fail("selection orientations must be 1..64");
   if (strengths < 1 || strengths > 16 || coherences < 1 || coherences > 16 || intensities < 1 ||

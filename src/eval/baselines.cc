@@ -39,30 +39,6 @@ auto TimedSolve(int repeats, double* seconds, const F& solve) {
 
 }  // namespace
 
-std::vector<std::string> ListImages(const std::string& dir_or_file) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (!fs::exists(dir_or_file, ec)) Fail("'", dir_or_file, "' does not exist");
-  if (!fs::is_directory(dir_or_file, ec)) return {dir_or_file};
-  std::vector<std::string> files;
-  for (const auto& entry : fs::directory_iterator(dir_or_file, ec)) {
-    if (!entry.is_regular_file()) continue;
-    std::string ext = entry.path().extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-    if (ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".tif" || ext == ".tiff" ||
-        ext == ".npy")
-      files.push_back(entry.path().string());
-  }
-  if (ec) Fail("cannot list '", dir_or_file, "': ", ec.message());
-  if (files.empty()) Fail("no images (png, jpg, tif, npy) in '", dir_or_file, "'");
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
-Image LoadHrLuma(const std::string& path, int scale) {
-  return CropToMultiple(ToLuma(ReadImage(path)), scale);
-}
-
 Score ScoreAgainst(const Image& u, const Image& target) {
   Score s;
   if (!AllFinite(u)) {

@@ -131,11 +131,6 @@ std::unique_ptr<PdeSolver> MakeSolver(Pde pde, const PdeParams& params) {
   return MakeSolverImpl(pde, params, SchemeImpl::kFast);
 }
 
-DivergedError::DivergedError(int step, int total)
-    : Error(StrCat("the solution became non-finite at step ", step, " of ", total,
-                   " (the time step is too large for this scheme)")),
-      step_(step) {}
-
 SolveResult Solve(Pde pde, const PdeParams& params, const Image& u0, const SolveOptions& o) {
   if (u0.empty()) Fail("the initial image is empty");
   RequirePositive(o.time, "the stopping time");

@@ -343,6 +343,22 @@ void TrainOptions::Validate() const {
     Fail("an SSIM loss needs crops of at least 11 pixels (got ", crop, ")");
   if (constraint == "monotone" && form != ModelForm::kDirect)
     Fail("the monotone constraint applies to direct models");
+  if (footprint < 3 || footprint > 9 || footprint % 2 == 0)
+    Fail("the filter footprint must be odd, 3..9 (got ", footprint, ")");
+  if (cg_iterations < 1) Fail("the CG iterations must be positive (got ", cg_iterations, ")");
+  if (stability_steps < 0 || stability_steps > 1000000)
+    Fail("the stability steps must be 0..1000000 (got ", stability_steps, ")");
+  RequireNonNegative(stability_margin, "the stability margin");
+  // The bin counts and rho now; the thresholds may still be fitted from the data (placeholders
+  // only for counts in range, so a huge count fails in Validate instead of allocating).
+  SelectionConfig probe = selection;
+  auto placeholder = [](std::vector<float>& t, int bins) {
+    if (t.empty() && bins >= 1 && bins <= 16) t.assign(bins - 1, 0.f);
+  };
+  placeholder(probe.strength_thresholds, probe.strengths);
+  placeholder(probe.coherence_thresholds, probe.coherences);
+  placeholder(probe.intensity_thresholds, probe.intensities);
+  probe.Validate();
 }
 
 Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const TrainOptions& o,
