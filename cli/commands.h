@@ -47,8 +47,6 @@ void WriteFrames(const std::vector<std::pair<int, Image>>& frames, const std::st
 // Writes a captioned side-by-side picture DIR/STEM_SUFFIX.png (atomically; DIR must exist).
 void WriteFigure(const std::string& dir, const std::string& image_path, const std::string& suffix,
                  const std::vector<Panel>& panels);
-// "PSNR 31.20 dB, SSIM 0.9123" for captions.
-std::string ScoreCaption(double psnr, double ssim);
 // Prints to stderr unless --quiet (status messages; results go to stdout).
 void Note(const std::string& message);
 

@@ -30,12 +30,6 @@ void WriteFigure(const std::string& dir, const std::string& image_path, const st
              (std::filesystem::path(dir) / (stem + "_" + suffix + ".png")).string());
 }
 
-std::string ScoreCaption(double psnr, double ssim) {
-  char buf[80];
-  std::snprintf(buf, sizeof buf, "PSNR %.2f dB, SSIM %.4f", psnr, ssim);
-  return buf;
-}
-
 void CheckOutputDirectory(const std::string& path) {
   namespace fs = std::filesystem;
   fs::path dir = fs::path(path).parent_path();

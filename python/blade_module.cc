@@ -528,6 +528,30 @@ PYBIND11_MODULE(_blade, m) {
       py::arg("model"), py::arg("images"), py::arg("cache") = "default",
       "The kodak4x protocol per image: BLADE, identity, classical-LR-10, classical-LR scores.");
 
+  m.def(
+      "evaluate_app",
+      [](const std::string& app, const Model& model, const std::vector<std::string>& images,
+         bool color, std::optional<int> iterations, std::optional<double> mu,
+         const std::string& integrator) {
+        AppEvalOptions o;
+        o.color = color;
+        if (iterations) o.iterations = *iterations;
+        if (mu) o.mu = *mu;
+        o.integrator = ParseIntegrator(integrator);
+        std::string json;
+        {
+          py::gil_scoped_release r;
+          json = AppEvaluationJson(EvaluateApp(app, model, images, o));
+        }
+        return py::module_::import("json").attr("loads")(json);
+      },
+      py::arg("app"), py::arg("model"), py::arg("images"), py::kw_only(),
+      py::arg("color") = false, py::arg("iterations") = py::none(), py::arg("mu") = py::none(),
+      py::arg("integrator") = "euler",
+      "An application's protocol over image files, as `blade eval-app` (same numbers): app is "
+      "'deconv', 'upscale' or 'segment'. Returns {'app', 'mode', 'images', 'settings', 'rows' "
+      "(means per method), 'per_image'}.");
+
   // ---- least squares in pieces (blade.distributed spreads these over a Dask cluster)
   m.def(
       "empty_model",
@@ -689,8 +713,8 @@ PYBIND11_MODULE(_blade, m) {
         }
         return FromImage(std::move(out));
       },
-      py::arg("model"), py::arg("image"), py::arg("sigma") = 1.0, py::arg("lam") = 2.0,
-      py::arg("steps") = 10,
+      py::arg("model"), py::arg("image"), py::arg("sigma") = kDeconvSigma, py::arg("lam") = kDeconvLambda,
+      py::arg("steps") = RestoreOptions().steps,
       "Non-blind Gaussian deconvolution, blur absorbed into the filters (eq. 4.4-4.5).");
   m.def(
       "restore",
@@ -706,8 +730,8 @@ PYBIND11_MODULE(_blade, m) {
         }
         return FromImage(std::move(out));
       },
-      py::arg("model"), py::arg("image"), py::arg("op"), py::arg("lam") = 1.0,
-      py::arg("steps") = 10,
+      py::arg("model"), py::arg("image"), py::arg("op"), py::arg("lam") = kRestoreLambda,
+      py::arg("steps") = RestoreOptions().steps,
       "Restoration u += dt (BLADE(u) + lam A^T (f - A u)) with op 'blur:sigma=S' or 'mask:FILE' "
       "(eq. 4.2).");
   m.def(
@@ -725,24 +749,25 @@ PYBIND11_MODULE(_blade, m) {
         }
         return FromImage(std::move(out));
       },
-      py::arg("model"), py::arg("image"), py::arg("factor") = 4, py::arg("psf_sigma") = 0.4,
-      py::arg("lam") = 0.35, py::arg("steps") = 10, py::arg("project") = false,
+      py::arg("model"), py::arg("image"), py::arg("factor") = kUpscaleFactor,
+      py::arg("psf_sigma") = kUpscalePsfSigma, py::arg("lam") = kUpscaleLambda,
+      py::arg("steps") = RestoreOptions().steps, py::arg("project") = false,
       "Upscaling with a BLADE regulariser: eq. 4.6, or eq. 4.7 with project=True.");
   m.def(
       "segment",
-      [](const py::array& image, const Model* model, double mu, int iterations) {
+      [](const py::array& image, const Model* model, std::optional<double> mu, int iterations) {
         Image f = ToImage(image), mask;
         ChanVeseParams p;
         p.iterations = iterations;
-        p.mu = mu > 0 ? mu : (model ? 0.04 : 0.2);
+        p.mu = mu ? *mu : model ? kChanVeseMuBlade : kChanVeseMuReference;
         {
           py::gil_scoped_release r;
           mask = SegmentationMask(model ? ChanVeseBlade(f, *model, p) : ChanVeseReference(f, p));
         }
         return FromImage(std::move(mask));
       },
-      py::arg("image"), py::arg("model") = nullptr, py::arg("mu") = 0.0,
-      py::arg("iterations") = 300,
+      py::arg("image"), py::arg("model") = nullptr, py::arg("mu") = py::none(),
+      py::arg("iterations") = ChanVeseParams().iterations,
       "Chan-Vese (color: Chan-Sandberg-Vese) mask in {0, 1}: with a BLADE TV model (eq. 4.10, "
       "mu 0.04) or, without one, the reference scheme (mu 0.2).");
   m.def(

@@ -9,9 +9,12 @@
 
 namespace blade {
 
+// The length penalty mu of the reference scheme and with BLADE TV (the paper's values).
+inline constexpr double kChanVeseMuReference = 0.2, kChanVeseMuBlade = 0.04;
+
 // Chan–Vese parameters (REFERENCE_SCHEMES.md §5; IPOL defaults except where the paper differs).
 struct ChanVeseParams {
-  double mu = 0.2;  // length penalty (paper: 0.2 reference, 0.04 with BLADE TV)
+  double mu = kChanVeseMuReference;  // length penalty (kChanVeseMuBlade with BLADE TV)
   double nu = 0;    // area penalty
   double lambda1 = 1, lambda2 = 1;
   double dt = 0.5;

@@ -31,8 +31,15 @@ LinearOperator ParseOperator(const std::string& spec);
 // The extra term lambda A^T (f - A u) of eq. 4.1, for RunModel.
 ExtraTerm FidelityTerm(const LinearOperator& op, const Image& f, double lambda);
 
+// The applications' defaults (paper §4), shown by both front ends: data weights lambda,
+// deconvolution's PSF and upscaling's factor and PSF (in HR pixels).
+inline constexpr double kRestoreLambda = 1;
+inline constexpr double kDeconvLambda = 2, kDeconvSigma = 1;
+inline constexpr double kUpscaleLambda = 0.35, kUpscalePsfSigma = 0.4;
+inline constexpr int kUpscaleFactor = 4;
+
 struct RestoreOptions {
-  double lambda = 1;
+  double lambda = kRestoreLambda;
   int steps = 10;
   double dt = 0;  // 0: the model's dt
   Integrator integrator = Integrator::kEuler;

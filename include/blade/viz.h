@@ -50,6 +50,9 @@ struct Panel {
 // Panels left to right (wrapping after `columns`), white background, captions under each.
 Image LabelledMontage(const std::vector<Panel>& panels, int columns, int text_scale = 1);
 
+// "PSNR 31.20 dB, SSIM 0.9123", for captions.
+std::string ScoreCaption(double psnr, double ssim);
+
 // |a - b| (over all channels) scaled by `gain` for display, as a gray image clamped to [0, 1].
 Image AbsoluteError(const Image& a, const Image& b, float gain = 10.f);
 

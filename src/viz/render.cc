@@ -251,4 +251,10 @@ Image RenderFeatures(const Image& image, const SelectionConfig& config_in) {
       4, std::max(1, w / 384));
 }
 
+std::string ScoreCaption(double psnr, double ssim) {
+  char buf[80];
+  std::snprintf(buf, sizeof buf, "PSNR %.2f dB, SSIM %.4f", psnr, ssim);
+  return buf;
+}
+
 }  // namespace blade
