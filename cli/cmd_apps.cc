@@ -29,10 +29,10 @@ void AddSegmentCommand(CLI::App& app) {
       "segment", "Chan-Vese segmentation (color: Chan-Sandberg-Vese) with a BLADE TV model");
   cmd->add_option("--model", args->model, "TV flow model (required unless --reference)");
   cmd->add_flag("--reference", args->reference, "Use the classical IPOL scheme instead");
-  CLI::Option* mu = cmd->add_option(
-      "--mu", args->mu,
-      StrCat("Length penalty (default ", kChanVeseMuBlade, " with BLADE, ", kChanVeseMuReference,
-             " with --reference)"));
+  CLI::Option* mu =
+      cmd->add_option("--mu", args->mu,
+                      StrCat("Length penalty (default ", kChanVeseMuBlade, " with BLADE, ",
+                             kChanVeseMuReference, " with --reference)"));
   cmd->add_option("--iters", args->iters, "Iterations")->capture_default_str();
   cmd->add_option("--overlay", args->overlay, "Also write the image with the contour in red");
   cmd->add_option("input", args->input, "Image (gray or color)")->required();

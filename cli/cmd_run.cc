@@ -99,8 +99,8 @@ void AddRunCommand(CLI::App& app) {
     WriteFrames(frames, args->frames_dir);
     WriteImage(u, args->output);
     Note(StrCat("ran ", FormName(model.form), " model (", model.pde.empty() ? "?" : model.pde, ") ",
-                run.steps, " ", IntegratorName(run.integrator),
-                " steps in ", seconds, " s -> ", args->output));
+                run.steps, " ", IntegratorName(run.integrator), " steps in ", seconds, " s -> ",
+                args->output));
   });
 }
 

@@ -481,8 +481,8 @@ PYBIND11_MODULE(_blade, m) {
         o.Validate();
         if (images.empty()) throw Error("train needs at least one image");
         py::gil_scoped_release r;
-        Model model = TrainModel(
-            preset, LoadTrainingSequences(preset, images, CacheDir(cache)), o, nullptr);
+        Model model =
+            TrainModel(preset, LoadTrainingSequences(preset, images, CacheDir(cache)), o, nullptr);
         model.provenance["data"] = StrCat(images.size(), " images (Python blade.train)");
         return model;
       },
@@ -490,12 +490,12 @@ PYBIND11_MODULE(_blade, m) {
       py::arg("epochs") = py::none(), py::arg("optimizer") = py::none(),
       py::arg("learning_rate") = py::none(), py::arg("footprint") = py::none(),
       py::arg("bins") = py::none(), py::arg("rho") = py::none(), py::arg("ridge") = py::none(),
-      py::arg("seed") = py::none(), py::arg("patience") = py::none(),
-      py::arg("batch") = py::none(), py::arg("crop") = py::none(),
-      py::arg("cg_iterations") = py::none(), py::arg("constraint") = py::none(),
-      py::arg("integrator") = py::none(), py::arg("ssim_weight") = py::none(),
-      py::arg("augment_least_squares") = py::none(), py::arg("stability_steps") = py::none(),
-      py::arg("stability_margin") = py::none(), py::arg("cache") = "default",
+      py::arg("seed") = py::none(), py::arg("patience") = py::none(), py::arg("batch") = py::none(),
+      py::arg("crop") = py::none(), py::arg("cg_iterations") = py::none(),
+      py::arg("constraint") = py::none(), py::arg("integrator") = py::none(),
+      py::arg("ssim_weight") = py::none(), py::arg("augment_least_squares") = py::none(),
+      py::arg("stability_steps") = py::none(), py::arg("stability_margin") = py::none(),
+      py::arg("cache") = "default",
       "Trains a model for a PDE's preset from image files (their 4x-reference sequences are "
       "computed or read from `cache`; '' = no cache). Options left as None follow the "
       "documented best recipe for the PDE and form (RecommendedTrainOptions, as `blade train`): "
@@ -545,8 +545,8 @@ PYBIND11_MODULE(_blade, m) {
         }
         return py::module_::import("json").attr("loads")(json);
       },
-      py::arg("app"), py::arg("model"), py::arg("images"), py::kw_only(),
-      py::arg("color") = false, py::arg("iterations") = py::none(), py::arg("mu") = py::none(),
+      py::arg("app"), py::arg("model"), py::arg("images"), py::kw_only(), py::arg("color") = false,
+      py::arg("iterations") = py::none(), py::arg("mu") = py::none(),
       py::arg("integrator") = "euler",
       "An application's protocol over image files, as `blade eval-app` (same numbers): app is "
       "'deconv', 'upscale' or 'segment'. Returns {'app', 'mode', 'images', 'settings', 'rows' "
@@ -713,8 +713,8 @@ PYBIND11_MODULE(_blade, m) {
         }
         return FromImage(std::move(out));
       },
-      py::arg("model"), py::arg("image"), py::arg("sigma") = kDeconvSigma, py::arg("lam") = kDeconvLambda,
-      py::arg("steps") = RestoreOptions().steps,
+      py::arg("model"), py::arg("image"), py::arg("sigma") = kDeconvSigma,
+      py::arg("lam") = kDeconvLambda, py::arg("steps") = RestoreOptions().steps,
       "Non-blind Gaussian deconvolution, blur absorbed into the filters (eq. 4.4-4.5).");
   m.def(
       "restore",

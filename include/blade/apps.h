@@ -15,7 +15,7 @@ inline constexpr double kChanVeseMuReference = 0.2, kChanVeseMuBlade = 0.04;
 // Chan–Vese parameters (REFERENCE_SCHEMES.md §5; IPOL defaults except where the paper differs).
 struct ChanVeseParams {
   double mu = kChanVeseMuReference;  // length penalty (kChanVeseMuBlade with BLADE TV)
-  double nu = 0;    // area penalty
+  double nu = 0;                     // area penalty
   double lambda1 = 1, lambda2 = 1;
   double dt = 0.5;
   int iterations = 300;  // the paper runs a fixed 300

@@ -95,8 +95,7 @@ struct AppEvalOptions {
   std::function<void(int, int)> on_progress;  // (images done, total)
   // Called per image with a captioned side-by-side picture (panels valid during the call):
   // (image file, short name of the application, panels).
-  std::function<void(const std::string&, const std::string&, const std::vector<Panel>&)>
-      on_figure;
+  std::function<void(const std::string&, const std::string&, const std::vector<Panel>&)> on_figure;
   void Validate() const;
 };
 

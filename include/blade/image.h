@@ -157,6 +157,22 @@ bool UpdateAllFinite(float a, const float* x, const float* base, float* out, std
 // Fails unless a and b have the same width, height and channels.
 void RequireSameShape(const Image& a, const Image& b, const char* what);
 
+// A dense flow field. Convention (REFERENCE_SCHEMES.md §7): ref(x) ~ alt(x + v(x)), so
+// resampling alt by v warps it onto ref: out(x) = alt(x + v(x)). Units: pixels; x right, y down.
+struct Flow {
+  int width = 0, height = 0;
+  std::vector<float> u, v;  // row-major, width * height each
+  Flow() = default;
+  Flow(int w, int h);
+  float& U(int x, int y) { return u[std::size_t(y) * width + x]; }
+  float& V(int x, int y) { return v[std::size_t(y) * width + x]; }
+  float U(int x, int y) const { return u[std::size_t(y) * width + x]; }
+  float V(int x, int y) const { return v[std::size_t(y) * width + x]; }
+};
+
+// Mean end-point error sqrt(du^2 + dv^2) over pixels at least `margin` from the border.
+double EndPointError(const Flow& a, const Flow& b, int margin = 0);
+
 }  // namespace blade
 
 namespace blade {

@@ -34,6 +34,13 @@ struct WriteOptions {
   int jpeg_quality = 95;
 };
 
+// Middlebury .flo files: "PIEH" (float 202021.25), int32 width, int32 height, then (u, v)
+// float32 pairs row by row, little-endian. Reading checks the magic, the size against the
+// file length and the pixel limit, and that every value is finite (Middlebury's "unknown"
+// marker, |value| > 1e9, is refused: blade needs a flow at every pixel).
+Flow ReadFlo(const std::string& path);
+void WriteFlo(const Flow& flow, const std::string& path);  // atomic
+
 // Lists image files (png, jpg, jpeg, tif, tiff, npy) in a directory, sorted by name, keeping the
 // first `limit` when limit > 0; a file path is returned as is. Fails if nothing is found.
 std::vector<std::string> ListImages(const std::string& dir_or_file, int limit = 0);

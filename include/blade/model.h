@@ -83,9 +83,9 @@ struct ExtraTerm {
 inline constexpr int kMaxRunSteps = 1000000;
 
 struct RunOptions {
-  int steps = 0;                          // 0: the model's steps
-  double dt = 0;                          // 0: the model's dt
-  std::optional<Integrator> integrator;   // unset: the model's integrator
+  int steps = 0;                         // 0: the model's steps
+  double dt = 0;                         // 0: the model's dt
+  std::optional<Integrator> integrator;  // unset: the model's integrator
   // A run to a later time (steps x dt) than the model's measured stability horizon
   // (Model::safe_steps x Model::dt) is refused (CheckRunHorizon) unless this is set.
   bool unsafe = false;

@@ -1,11 +1,10 @@
-// Provably stable (monotone) BLADE: the constraint, its check, projection and constrained least
-// squares.
+// Provably stable (monotone) BLADE: the constraint and its check (projection and constrained least
+// squares, which training uses, are in blade/train.h).
 #pragma once
 
 #include <vector>
 
 #include "blade/model.h"
-#include "blade/train.h"
 
 namespace blade {
 
@@ -17,17 +16,5 @@ namespace blade {
 // of steps. Fails with the first violated condition (tolerances for float rounding: 1e-6
 // relative on the centre, 1e-6 on dt * S).
 void CheckMonotone(const Model& model);
-
-// Euclidean projection of one filter's off-centre taps onto {x >= 0, sum x <= cap}, then the
-// centre set to -sum x. `taps` is size x size, row-major; cap = 1 / dt.
-void ProjectMonotoneFilter(float* taps, int size, double cap);
-// Projects every filter of a direct model (and marks it constraint "monotone").
-void ProjectMonotone(Model& model);
-
-// Constrained least squares of the one-step problem for a direct model: per filter, minimise
-// || sum_j x_j (p_j - p_0) - d ||^2 + ridge || x ||^2 over x >= 0, sum x <= 1 / dt (the
-// monotone set) by accelerated projected gradient (FISTA) on the normal equations, from the
-// summed normal equations of the unconstrained problem. Returns filters with no samples.
-int SolveMonotoneLeastSquares(Model& model, const NormalEquations& sums, double ridge);
 
 }  // namespace blade

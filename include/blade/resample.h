@@ -1,5 +1,5 @@
-// Optical-flow resampling (paper §5): flow fields and .flo files, classical and BLADE resamplers,
-// training, burst alignment.
+// Optical-flow resampling (paper §5): classical and BLADE resamplers, training, burst alignment
+// (the Flow type is in blade/image.h, .flo files in blade/io.h).
 #pragma once
 
 #include <cstdint>
@@ -7,32 +7,10 @@
 #include <vector>
 
 #include "blade/image.h"
+#include "blade/io.h"  // ReadFlo, WriteFlo
 #include "blade/model.h"
 
 namespace blade {
-
-// A dense flow field. Convention (REFERENCE_SCHEMES.md §7): ref(x) ~ alt(x + v(x)), so
-// resampling alt by v warps it onto ref: out(x) = alt(x + v(x)). Units: pixels; x right, y down.
-struct Flow {
-  int width = 0, height = 0;
-  std::vector<float> u, v;  // row-major, width * height each
-  Flow() = default;
-  Flow(int w, int h);
-  float& U(int x, int y) { return u[std::size_t(y) * width + x]; }
-  float& V(int x, int y) { return v[std::size_t(y) * width + x]; }
-  float U(int x, int y) const { return u[std::size_t(y) * width + x]; }
-  float V(int x, int y) const { return v[std::size_t(y) * width + x]; }
-};
-
-// Middlebury .flo files: "PIEH" (float 202021.25), int32 width, int32 height, then (u, v)
-// float32 pairs row by row, little-endian. Reading checks the magic, the size against the
-// file length and the pixel limit, and that every value is finite (Middlebury's "unknown"
-// marker, |value| > 1e9, is refused: blade needs a flow at every pixel).
-Flow ReadFlo(const std::string& path);
-void WriteFlo(const Flow& flow, const std::string& path);  // atomic
-
-// Mean end-point error sqrt(du^2 + dv^2) over pixels at least `margin` from the border.
-double EndPointError(const Flow& a, const Flow& b, int margin = 0);
 
 enum class ResampleMethod { kBlade, kBicubic, kBilinear, kLanczos3 };
 ResampleMethod ParseResampleMethod(const std::string& name);

@@ -9,6 +9,7 @@
 
 #include "blade/image.h"
 #include "blade/model.h"
+#include "blade/monotone.h"
 #include "blade/preset.h"
 
 namespace blade {
@@ -184,5 +185,18 @@ class DirectPreconditioner {
 // Deterministic for a seed, whatever the thread count.
 Model TrainModel(const Preset& preset, const std::vector<Sequence>& data,
                  const TrainOptions& options, TrainReport* report = nullptr);
+
+// ---- The monotone constraint (blade/monotone.h) in training
+// Euclidean projection of one filter's off-centre taps onto {x >= 0, sum x <= cap}, then the
+// centre set to -sum x. `taps` is size x size, row-major; cap = 1 / dt.
+void ProjectMonotoneFilter(float* taps, int size, double cap);
+// Projects every filter of a direct model (and marks it constraint "monotone").
+void ProjectMonotone(Model& model);
+
+// Constrained least squares of the one-step problem for a direct model: per filter, minimise
+// || sum_j x_j (p_j - p_0) - d ||^2 + ridge || x ||^2 over x >= 0, sum x <= 1 / dt (the
+// monotone set) by accelerated projected gradient (FISTA) on the normal equations, from the
+// summed normal equations of the unconstrained problem. Returns filters with no samples.
+int SolveMonotoneLeastSquares(Model& model, const NormalEquations& sums, double ridge);
 
 }  // namespace blade

@@ -180,7 +180,8 @@ Image EvaluateRhsBackward(const Model& model, const Image& u,
 ResolvedRun ResolveRun(const Model& model, const RunOptions& o) {
   RequireRhsForm(model);
   if (o.steps < 0) Fail("the number of steps must be positive (got ", o.steps, ")");
-  if (o.steps > kMaxRunSteps) Fail("the number of steps must be at most ", kMaxRunSteps, " (got ", o.steps, ")");
+  if (o.steps > kMaxRunSteps)
+    Fail("the number of steps must be at most ", kMaxRunSteps, " (got ", o.steps, ")");
   ResolvedRun r;
   r.steps = o.steps > 0 ? o.steps : model.steps;
   r.dt = o.dt != 0 ? o.dt : model.dt;

@@ -10,7 +10,7 @@
 #include "blade/parallel.h"
 #include "quantize.h"
 // The symmetric Gaussian row and column kernels are the reference solvers' (same sums).
-#include "pde/pde_simd.h"
+#include "ops/conv_simd.h"
 
 namespace blade {
 namespace {
@@ -83,8 +83,10 @@ Features ComputeFeatures(const Image& image, double rho, bool joint_color) {
 
 void SelectionConfig::SetBins(const std::vector<int>& bins) {
   if (bins.size() != 3 && bins.size() != 4)
-    Fail("selection bins are orientation, strength and coherence counts (and optionally "
-         "intensity): 3 or 4 values, got ", bins.size());
+    Fail(
+        "selection bins are orientation, strength and coherence counts (and optionally "
+        "intensity): 3 or 4 values, got ",
+        bins.size());
   orientations = bins[0];
   strengths = bins[1];
   coherences = bins[2];

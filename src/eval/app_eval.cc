@@ -107,8 +107,7 @@ AppEvaluation EvaluateDeconvolution(const Model& model, const std::vector<std::s
     AppEvaluation::ImageScores s{FileName(files[i]), {}};
     s.scores["input"] = {{"psnr", Psnr(f, truth)}, {"ssim", Ssim(f, truth)}};
     s.scores["blade"] = {{"psnr", Psnr(ub, truth)}, {"ssim", Ssim(ub, truth)}, {"seconds", tb}};
-    s.scores["classical"] = {
-        {"psnr", Psnr(uc, truth)}, {"ssim", Ssim(uc, truth)}, {"seconds", tc}};
+    s.scores["classical"] = {{"psnr", Psnr(uc, truth)}, {"ssim", Ssim(uc, truth)}, {"seconds", tc}};
     if (o.on_figure) {
       Image err = AbsoluteError(ub, truth);
       auto caption = [&](const char* m) {
@@ -251,9 +250,11 @@ std::string AppEvaluationJson(const AppEvaluation& e,
 
 std::string AppEvaluationTable(const AppEvaluation& e) {
   // Columns in a fixed order, each shown when some method has it.
-  const std::vector<std::pair<std::string, std::string>> columns = {
-      {"psnr", "PSNR dB"}, {"ssim", "SSIM"}, {"agreement", "agreement"}, {"iou", "IoU"},
-      {"seconds", "seconds"}};
+  const std::vector<std::pair<std::string, std::string>> columns = {{"psnr", "PSNR dB"},
+                                                                    {"ssim", "SSIM"},
+                                                                    {"agreement", "agreement"},
+                                                                    {"iou", "IoU"},
+                                                                    {"seconds", "seconds"}};
   const auto means = e.Means();
   std::vector<std::pair<std::string, std::string>> shown;
   for (const auto& c : columns)

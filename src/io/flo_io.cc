@@ -7,7 +7,6 @@
 
 #include "blade/error.h"
 #include "blade/io.h"
-#include "blade/resample.h"
 #include "io/codecs.h"
 
 namespace blade {
@@ -16,12 +15,6 @@ namespace {
 constexpr float kFloMagic = 202021.25f;  // the bytes "PIEH" read as a little-endian float
 
 }  // namespace
-
-Flow::Flow(int w, int h) : width(w), height(h) {
-  CheckImageSize(w, h, 1);  // the same size limits as an image, before allocating
-  u.assign(std::size_t(w) * h, 0.f);
-  v.assign(std::size_t(w) * h, 0.f);
-}
 
 Flow ReadFlo(const std::string& path) {
   std::FILE* raw = std::fopen(path.c_str(), "rb");
@@ -72,19 +65,6 @@ void WriteFlo(const Flow& flow, const std::string& path) {
     if (!ok) Fail("cannot write '", path, "': ", std::strerror(errno));
     io_internal::CloseOrFail(std::move(file), path);
   });
-}
-
-double EndPointError(const Flow& a, const Flow& b, int margin) {
-  if (a.width != b.width || a.height != b.height) Fail("flows of different sizes");
-  double sum = 0;
-  long n = 0;
-  for (int y = margin; y < a.height - margin; ++y)
-    for (int x = margin; x < a.width - margin; ++x) {
-      sum += std::hypot(double(a.U(x, y)) - b.U(x, y), double(a.V(x, y)) - b.V(x, y));
-      ++n;
-    }
-  if (n == 0) Fail("the flow is smaller than twice the margin ", margin);
-  return sum / n;
 }
 
 }  // namespace blade

@@ -1,4 +1,5 @@
-// Sampled, truncated Gaussian filtering with half-sample symmetric extension: direct and DCT paths.
+// Sampled, truncated Gaussian filtering with half-sample symmetric extension: direct (the SIMD
+// convolution kernels of ops/conv_simd.h) and DCT paths.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include "blade/image.h"
 #include "blade/ops.h"
 #include "blade/parallel.h"
+#include "ops/conv_simd.h"
 
 namespace blade {
 namespace {
@@ -19,20 +21,6 @@ constexpr double kMaxSigma = 1e6;
 void CheckSigma(double sigma) {
   RequireNonNegative(sigma, "Gaussian sigma");
   if (sigma > kMaxSigma) Fail("Gaussian sigma must be at most ", kMaxSigma, " (got ", sigma, ")");
-}
-
-// dst[i] = t[r] * src[i] + sum_{k=1..r} t[r+k] (src[i-k] + src[i+k]) for i in [0, n), where src
-// is valid on [-r, n + r). The taps are symmetric, so pairing halves the multiplications.
-void ConvolveSymmetric(const float* src, const std::vector<float>& taps, int n, float* dst) {
-  const int r = static_cast<int>(taps.size() / 2);
-  const float center = taps[r];
-  for (int i = 0; i < n; ++i) dst[i] = center * src[i];
-  for (int k = 1; k <= r; ++k) {
-    const float t = taps[r + k];
-    const float* left = src - k;
-    const float* right = src + k;
-    for (int i = 0; i < n; ++i) dst[i] += t * (left[i] + right[i]);
-  }
 }
 
 // DCT-II eigenvalues of the HS-extended convolution along an axis of length n:
@@ -84,39 +72,39 @@ Image GaussianBlurDirect(const Image& image, double sigma) {
   CheckSigma(sigma);
   if (sigma == 0) return image.Copy();
   const std::vector<double> taps_d = GaussianTaps(sigma);
-  const std::vector<float> taps(taps_d.begin(), taps_d.end());
-  const int r = static_cast<int>(taps.size() / 2);
+  const int r = static_cast<int>(taps_d.size() / 2);
+  // The convolution kernels take the centre tap and one side: t[0] = centre, t[k] = tap k.
+  const std::vector<float> half(taps_d.begin() + r, taps_d.end());
   const int w = image.width(), h = image.height(), channels = image.channels();
 
-  // Pass 1, along x: each row is copied into a buffer padded by r ghost cells on each side, so
-  // the inner loop has no boundary logic.
+  // Pass 1, along x: each row is copied into a buffer padded by r ghost cells on each side (and
+  // the kernel's overrun), so the kernel has no boundary logic; it may write past w, so it
+  // writes into scratch and the row is copied out.
   Image tmp(w, h, channels);
   ParallelFor(0, channels * h, [&](int i) {
     const int c = i / h, y = i % h;
-    thread_local std::vector<float> padded;
-    padded.resize(std::size_t(w) + 2 * r);
+    thread_local std::vector<float> padded, row;
+    padded.resize(std::size_t(w) + 2 * r + kSimdOverrun);
+    row.resize(std::size_t(w) + kSimdOverrun);
     const float* src = image.row(c, y);
     std::copy_n(src, w, padded.data() + r);
     for (int k = 0; k < r; ++k) {
       padded[k] = src[ExtendIndex(k - r, w, Boundary::kHalfSymmetric)];
       padded[r + w + k] = src[ExtendIndex(w + k, w, Boundary::kHalfSymmetric)];
     }
-    ConvolveSymmetric(padded.data() + r, taps, w, tmp.row(c, y));
+    ConvRowSymSimd(padded.data() + r, half.data(), r, w, row.data());
+    std::copy_n(row.data(), w, tmp.row(c, y));
   });
 
   // Pass 2, along y: whole rows are combined, so only the row indices need the extension.
   Image out(w, h, channels);
   ParallelFor(0, channels * h, [&](int i) {
     const int c = i / h, y = i % h;
-    float* dst = out.row(c, y);
-    const float* center = tmp.row(c, y);
-    for (int x = 0; x < w; ++x) dst[x] = taps[r] * center[x];
-    for (int k = 1; k <= r; ++k) {
-      const float t = taps[r + k];
-      const float* up = tmp.row(c, ExtendIndex(y - k, h, Boundary::kHalfSymmetric));
-      const float* down = tmp.row(c, ExtendIndex(y + k, h, Boundary::kHalfSymmetric));
-      for (int x = 0; x < w; ++x) dst[x] += t * (up[x] + down[x]);
-    }
+    thread_local std::vector<const float*> rows;
+    rows.resize(2 * std::size_t(r) + 1);
+    for (int k = -r; k <= r; ++k)
+      rows[r + k] = tmp.row(c, ExtendIndex(y + k, h, Boundary::kHalfSymmetric));
+    ConvColsSymSimd(rows.data(), half.data(), r, w, out.row(c, y));
   });
   return out;
 }

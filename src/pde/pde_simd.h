@@ -8,10 +8,9 @@
 // slack); outputs named "exact" are written on [0, w) only.
 #pragma once
 
-namespace blade {
+#include "ops/conv_simd.h"  // kSimdOverrun and the convolution rows
 
-// Slack (in floats) past w that every padded row and scratch buffer must provide.
-constexpr int kSimdOverrun = 64;
+namespace blade {
 
 // TV flow (REFERENCE_SCHEMES.md §1). up, r, dn: old rows n-1, n, n+1 (replicate: the caller
 // passes r for a missing neighbour row), padded with replicate ghosts r[-1] = r[0],
@@ -27,31 +26,6 @@ void PmFluxRowSimd(const float* r, const float* dn, int w, float inv_k2, float* 
 // fy_up[x])), with fx[-1] readable (0 at the border), on [0, w) exact. out may equal u.
 void FluxUpdateRowSimd(const float* u, const float* fx, const float* fy, const float* fy_up, int w,
                        float rate, float* out);
-
-// Symmetric convolution along x: out[x] = t[0] p[x] + sum_{k=1..R} t[k] (p[x-k] + p[x+k]) on
-// [0, w); p padded to radius R.
-void ConvRowSymSimd(const float* p, const float* taps, int radius, int w, float* out);
-// The same (bit for bit) for 64-byte aligned p and out and w a multiple of 16, with 16 floats
-// readable before p and w + 16 from it: faster with AVX-512 for radius <= 15.
-constexpr int kConvRowSymAlignedMaxRadius = 15;
-void ConvRowSymAlignedSimd(const float* p, const float* taps, int radius, int w, float* out);
-// The same along y: rows[R + k] is row y + k (already extended), read on [0, w) only (they may
-// be image rows without slack); out[x] on [0, w).
-void ConvColsSymSimd(const float* const* rows, const float* taps, int radius, int w, float* out);
-
-// Four rows of the same along y at once: rows[i] is row y0 - R + i for i < 2R + 4 (already
-// extended; read up to w rounded up to the vector length), out[j] receives row y0 + j;
-// padded_taps holds three zeros, all 2R + 1 taps in order, and three zeros.
-void ConvColsBlock4Simd(const float* const* rows, const float* padded_taps, int radius, int w,
-                        float* const* out);
-// Four rows of ConvColsSymSimd at once (bit for bit its sums where w is a whole number of
-// vectors, as in the selection's padded rows; its scalar tail may round differently), for
-// radius 1..4: rows as for
-// ConvColsBlock4Simd, taps as for ConvColsSymSimd. Fewer arithmetic operations than
-// ConvColsBlock4Simd, for rows that sit in cache (selection's bands).
-constexpr int kConvColsSym4MaxRadius = 4;
-void ConvColsSym4Simd(const float* const* rows, const float* taps, int radius, int w,
-                      float* const* out);
 
 // CED (§3). Weickert–Scharr gradient of the rows up, r, dn (replicate-padded at x) times inv_dx,
 // into the structure-tensor products: j11 = gx^2, j12 = gx gy, j22 = gy^2, or added to them

@@ -1,4 +1,5 @@
-// The monotone constraint: checking it, projecting onto it, and constrained least squares (FISTA).
+// Training under the monotone constraint: projecting onto it, and constrained least squares
+// (FISTA).
 #include "blade/monotone.h"
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 
 #include "blade/error.h"
 #include "blade/parallel.h"
+#include "blade/train.h"
 
 namespace blade {
 namespace {
@@ -32,29 +34,6 @@ void ProjectCappedSimplex(std::vector<double>& v, double cap) {
 }
 
 }  // namespace
-
-void CheckMonotone(const Model& model) {
-  if (model.form != ModelForm::kDirect)
-    Fail("the monotone constraint is defined for direct models");
-  const FilterBank& f = model.banks.at(0).filters;
-  const int n = f.size * f.size, centre = n / 2;
-  for (int k = 0; k < f.count; ++k) {
-    const float* h = f.filter(k);
-    double sum = 0;
-    for (int t = 0; t < n; ++t) {
-      if (t == centre) continue;
-      if (!(h[t] >= 0))
-        Fail("monotone model: filter ", k, " has a negative off-centre tap (", h[t], ")");
-      sum += h[t];
-    }
-    if (std::abs(h[centre] + sum) > 1e-6 * std::max(1.0, sum))
-      Fail("monotone model: filter ", k, " centre tap ", h[centre], " is not minus the sum ", sum,
-           " of the others");
-    if (model.dt * sum > 1 + 1e-6)
-      Fail("monotone model: filter ", k, " has dt * sum of off-centre taps = ", model.dt * sum,
-           " > 1");
-  }
-}
 
 void ProjectMonotoneFilter(float* taps, int size, double cap) {
   const int n = size * size, centre = n / 2;
