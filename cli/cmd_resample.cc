@@ -10,6 +10,7 @@
 #include "blade/io.h"
 #include "blade/ops.h"
 #include "blade/resample.h"
+#include "blade/train.h"
 #include "commands.h"
 #include "progress.h"
 

@@ -12,6 +12,7 @@
 #include "blade/io.h"
 #include "blade/metrics.h"
 #include "blade/ops.h"
+#include "blade/train.h"
 #include "test_util.h"
 
 namespace blade {

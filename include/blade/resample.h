@@ -1,5 +1,5 @@
-// Optical-flow resampling (paper §5): classical and BLADE resamplers, training, burst alignment
-// (the Flow type is in blade/image.h, .flo files in blade/io.h).
+// Optical-flow resampling (paper §5): classical and BLADE resamplers, burst alignment (the Flow
+// type is in blade/image.h, .flo files in blade/io.h, training in blade/train.h).
 #pragma once
 
 #include <cstdint>
@@ -39,27 +39,6 @@ Image Resample(const Image& in, const Flow& flow, ResampleMethod method, const M
 // The Gaussian is sampled exactly at the shifted positions, so no interpolation is involved.
 // `shift` may be empty (no shift).
 Image ObserveShifted(const Image& hr, int factor, double psf_sigma, const Flow& shift);
-
-struct ResampleTrainOptions {
-  int factor = 4;
-  double psf_sigma = 0.5;     // LR pixels
-  int shifts_per_image = 4;   // random (dx, dy) in [-1/2, 1/2]^2 per training photograph
-  SelectionConfig selection;  // thresholds empty = fitted as quantiles
-  int footprint = 5;
-  int order = 1;  // 1: eq. 5.5; 2, 3: higher monomials of the displacement
-  // Relative to the mean diagonal. Small, because the monomial columns differ in scale by
-  // orders of magnitude (d^3 <= 1/8): 1e-3 cost the order-3 model 2 dB on Kodak bursts.
-  double ridge = 1e-7;
-  std::uint64_t seed = 1;
-  // Fails with the valid range on a nonsensical option (before any image is read).
-  void Validate() const;
-};
-
-// Fits a resampling model by least squares. The model is linear in all banks and they share one
-// selection (computed from the unshifted frame), so the joint problem separates by filter: per
-// filter, the regularised normal equations of [m_1(d) p, ..., m_B(d) p] . [h^1; ...; h^B] =
-// target, m_b the monomials (B = 2 for order 1).
-Model TrainResampleModel(const std::vector<Image>& hr_images, const ResampleTrainOptions& options);
 
 // HDR+ pyramid block matching (REFERENCE_SCHEMES.md §7) of `alt` against `ref` (gray or color:
 // aligned on luma), tile vectors interpolated bilinearly to a dense flow with ref(x) ~

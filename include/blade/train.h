@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -163,6 +164,8 @@ int SolveNormalEquations(Model& model, const NormalEquations& sums, const TrainO
 
 // Fine-tuning preconditioner for direct models: the regularised per-filter normal matrices N_k
 // of the one-step problem (the Gauss-Newton curvature of one teacher-forced step), factored.
+class RidgeCholesky;  // src/train/normal_equations.h
+
 class DirectPreconditioner {
  public:
   DirectPreconditioner(const Model& model, const std::vector<Sequence>& data, double ridge);
@@ -177,7 +180,7 @@ class DirectPreconditioner {
  private:
   int n_ = 0;
   double samples_ = 0;
-  std::vector<std::vector<double>> factors_;
+  std::vector<std::shared_ptr<const RidgeCholesky>> factors_;  // empty: not positive definite
 };
 
 // Trains a model of `preset` on `data` (frames from CachedReferenceFrames): thresholds, least
@@ -185,6 +188,29 @@ class DirectPreconditioner {
 // Deterministic for a seed, whatever the thread count.
 Model TrainModel(const Preset& preset, const std::vector<Sequence>& data,
                  const TrainOptions& options, TrainReport* report = nullptr);
+
+// ---- Resampling models (blade/resample.h), trained by least squares on shifted observations
+
+struct ResampleTrainOptions {
+  int factor = 4;
+  double psf_sigma = 0.5;     // LR pixels
+  int shifts_per_image = 4;   // random (dx, dy) in [-1/2, 1/2]^2 per training photograph
+  SelectionConfig selection;  // thresholds empty = fitted as quantiles
+  int footprint = 5;
+  int order = 1;  // 1: eq. 5.5; 2, 3: higher monomials of the displacement
+  // Relative to the mean diagonal. Small, because the monomial columns differ in scale by
+  // orders of magnitude (d^3 <= 1/8): 1e-3 cost the order-3 model 2 dB on Kodak bursts.
+  double ridge = 1e-7;
+  std::uint64_t seed = 1;
+  // Fails with the valid range on a nonsensical option (before any image is read).
+  void Validate() const;
+};
+
+// Fits a resampling model by least squares. The model is linear in all banks and they share one
+// selection (computed from the unshifted frame), so the joint problem separates by filter: per
+// filter, the regularised normal equations of [m_1(d) p, ..., m_B(d) p] . [h^1; ...; h^B] =
+// target, m_b the monomials (B = 2 for order 1).
+Model TrainResampleModel(const std::vector<Image>& hr_images, const ResampleTrainOptions& options);
 
 // ---- The monotone constraint (blade/monotone.h) in training
 // Euclidean projection of one filter's off-centre taps onto {x >= 0, sum x <= cap}, then the

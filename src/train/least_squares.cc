@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <cmath>
 
-#include "base/cholesky.h"
 #include "blade/error.h"
 #include "blade/parallel.h"
 #include "blade/train.h"
+#include "train/normal_equations.h"
 
 namespace blade {
 namespace {
@@ -108,48 +108,18 @@ NormalEquations AccumulateDirect(const Model& model, const std::vector<Sequence>
   return total;
 }
 
-// Adds the ridge (relative to the mean diagonal) to an n x n matrix.
-void AddRidge(std::vector<double>& a, int n, double ridge) {
-  double trace = 0;
-  for (int i = 0; i < n; ++i) trace += a[i * n + i];
-  const double lambda = ridge * trace / n + 1e-12;
-  for (int i = 0; i < n; ++i) a[i * n + i] += lambda;
-}
-
 int SolveDirect(Model& model, const NormalEquations& total, const TrainOptions& o) {
   Bank& bank = model.banks[0];
   const int n = bank.filters.taps_per_filter(), filters = bank.filters.count;
   if (total.filters != filters || total.taps != n)
     Fail("normal equations for ", total.filters, " filters of ", total.taps,
          " taps do not fit a bank of ", filters, " filters of ", n, " taps");
-  // Pool all filters for the fallback.
-  std::vector<double> pooled_a(n * n, 0.0), pooled_b(n, 0.0);
-  for (int k = 0; k < filters; ++k) {
-    for (int i = 0; i < n * n; ++i) pooled_a[i] += total.a[std::size_t(k) * n * n + i];
-    for (int i = 0; i < n; ++i) pooled_b[i] += total.b[std::size_t(k) * n + i];
-  }
-  auto solve = [&](std::vector<double> a, const std::vector<double>& b, std::vector<double>& x) {
-    AddRidge(a, n, o.ridge);
-    return SolveSpd(std::move(a), b, n, x);
-  };
-  std::vector<double> fallback;
-  if (!solve(pooled_a, pooled_b, fallback)) Fail("least squares: no usable training samples");
   const long min_samples = o.min_samples > 0 ? o.min_samples : 4L * n;
-  int fallbacks = 0;
-  for (int k = 0; k < filters; ++k) {
-    std::vector<double> x;
-    const bool enough = total.count[k] >= min_samples;
-    std::vector<double> a(total.a.begin() + std::size_t(k) * n * n,
-                          total.a.begin() + std::size_t(k + 1) * n * n);
-    std::vector<double> b(total.b.begin() + std::size_t(k) * n,
-                          total.b.begin() + std::size_t(k + 1) * n);
-    if (!enough || !solve(a, b, x)) {
-      x = fallback;  // too few samples: the filter fitted to all pixels together
-      ++fallbacks;
-    }
-    for (int i = 0; i < n; ++i) bank.filters.filter(k)[i] = float(x[i]);
-  }
-  return fallbacks;
+  return SolvePerFilterNormalEquations(total.a, total.b, total.count, n, o.ridge, min_samples,
+                                       "least squares", [&](int k, const std::vector<double>& x) {
+                                         for (int i = 0; i < n; ++i)
+                                           bank.filters.filter(k)[i] = float(x[i]);
+                                       });
 }
 
 int FitDirect(Model& model, const std::vector<Sequence>& data, const TrainOptions& o) {
@@ -295,22 +265,19 @@ DirectPreconditioner::DirectPreconditioner(const NormalEquations& ne, double rid
   n_ = ne.taps;
   factors_.resize(ne.filters);
   ParallelFor(0, ne.filters, [&](int k) {
-    std::vector<double> a(ne.a.begin() + std::size_t(k) * n_ * n_,
-                          ne.a.begin() + std::size_t(k + 1) * n_ * n_);
-    AddRidge(a, n_, ridge);
     // A filter no pixel selected has a = ridge floor only; keep it if it factors, else leave
     // it empty (its gradient is then passed through unscaled: it is zero anyway).
-    if (Cholesky(a, n_)) factors_[k] = std::move(a);
+    auto f = std::make_shared<RidgeCholesky>(ne.a.data() + std::size_t(k) * n_ * n_, n_, ridge);
+    if (f->ok()) factors_[k] = std::move(f);
   });
   for (long c : ne.count) samples_ += double(c);
 }
 
 void DirectPreconditioner::Apply(std::vector<double>& g) const {
   ParallelFor(0, int(factors_.size()), [&](int k) {
-    if (factors_[k].empty()) return;
-    std::vector<double> in(g.begin() + std::size_t(k) * n_, g.begin() + std::size_t(k + 1) * n_), x;
-    CholeskySolve(factors_[k], std::move(in), n_, x);
-    std::copy(x.begin(), x.end(), g.begin() + std::size_t(k) * n_);
+    if (!factors_[k]) return;
+    double* gk = g.data() + std::size_t(k) * n_;
+    factors_[k]->Solve(gk, gk);
   });
 }
 
