@@ -5,9 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <complex>
-#include <map>
-#include <mutex>
-#include <tuple>
 #include <vector>
 
 #include "blade/error.h"
@@ -16,44 +13,12 @@
 #include "blade/parallel.h"
 #include "blade/pde.h"
 #include "blade/restore.h"
+#include "ops/fft.h"
 
 namespace blade {
 namespace {
 
 using Complex = std::complex<double>;
-
-// FFTW plans for the three transforms used here, made once per size under a lock (FFTW's
-// planner is not thread-safe) and executed on caller arrays (FFTW_UNALIGNED), which is.
-enum class PlanKind { kR2c1d, kC2r1d, kC2c2dForward, kC2c2dBackward };
-
-fftw_plan GetPlan(PlanKind kind, int n0, int n1) {
-  static std::mutex* mutex = new std::mutex;  // leaked on purpose, as in dct.cc
-  static auto* plans = new std::map<std::tuple<PlanKind, int, int>, fftw_plan>;
-  std::lock_guard<std::mutex> lock(*mutex);
-  const auto key = std::make_tuple(kind, n0, n1);
-  if (auto it = plans->find(key); it != plans->end()) return it->second;
-  const unsigned flags = FFTW_ESTIMATE | FFTW_UNALIGNED;
-  fftw_plan plan = nullptr;
-  std::vector<double> r(std::size_t(std::max(n0, 1)) * std::max(n1, 1) + 2);
-  std::vector<fftw_complex> c(std::size_t(std::max(n0, 1)) * std::max(n1, 1) + 1);
-  switch (kind) {
-    case PlanKind::kR2c1d:
-      plan = fftw_plan_dft_r2c_1d(n0, r.data(), c.data(), flags);
-      break;
-    case PlanKind::kC2r1d:
-      plan = fftw_plan_dft_c2r_1d(n0, c.data(), r.data(), flags);
-      break;
-    case PlanKind::kC2c2dForward:
-      plan = fftw_plan_dft_2d(n0, n1, c.data(), c.data(), FFTW_FORWARD, flags);
-      break;
-    case PlanKind::kC2c2dBackward:
-      plan = fftw_plan_dft_2d(n0, n1, c.data(), c.data(), FFTW_BACKWARD, flags);
-      break;
-  }
-  if (plan == nullptr) Fail("FFTW could not plan a transform of size ", n0, "x", n1);
-  plans->emplace(key, plan);
-  return plan;
-}
 
 // Frequency response of the sampled Gaussian PSF (the taps GaussianBlur uses) at omega radians
 // per HR sample. Using the discrete kernel rather than the continuous Gaussian makes u0 and P0
@@ -72,7 +37,7 @@ void InterpolateLine(const double* in, int n, int factor, const std::vector<doub
   std::vector<double> ext(n2);
   for (int i = 0; i < n; ++i) ext[i] = ext[n2 - 1 - i] = in[i];  // half-sample symmetric
   std::vector<Complex> spec(std::size_t(m2) / 2 + 1, 0.0);
-  fftw_execute_dft_r2c(GetPlan(PlanKind::kR2c1d, n2, 0), ext.data(),
+  fftw_execute_dft_r2c(fft::RealToComplex1d(n2), ext.data(),
                        reinterpret_cast<fftw_complex*>(spec.data()));
   for (int k = 0; k <= n; ++k) {
     const double h = PsfResponse(taps, 2 * M_PI * k / m2);
@@ -82,8 +47,8 @@ void InterpolateLine(const double* in, int n, int factor, const std::vector<doub
   }
   spec[n] = 0;  // the Nyquist bin of an HS-symmetric signal is zero; drop rounding noise
   std::vector<double> hr(m2);
-  fftw_execute_dft_c2r(GetPlan(PlanKind::kC2r1d, m2, 0),
-                       reinterpret_cast<fftw_complex*>(spec.data()), hr.data());
+  fftw_execute_dft_c2r(fft::ComplexToReal1d(m2), reinterpret_cast<fftw_complex*>(spec.data()),
+                       hr.data());
   std::copy(hr.begin(), hr.begin() + std::size_t(n) * factor, out);
 }
 
@@ -161,7 +126,7 @@ Image ProjectToNullSpace(const Image& v, int factor, double psf_sigma) {
     for (int y = 0; y < ny; ++y)
       for (int x = 0; x < nx; ++x)
         spec[std::size_t(y) * nx + x] = v.at(c, Reflect(x - px, w), Reflect(y - py, h));
-    fftw_execute_dft(GetPlan(PlanKind::kC2c2dForward, ny, nx), fs, fs);
+    fftw_execute_dft(fft::Complex2dInPlace(ny, nx, FFTW_FORWARD), fs, fs);
     // For each alias class (kx mod mx, ky mod my): S = sum h V over the class, then
     // V(k) -= h(k) S / E. The 1/factor^2 of down and up cancel in this ratio.
     ParallelFor(0, my, [&](int ry) {
@@ -178,7 +143,7 @@ Image ProjectToNullSpace(const Image& v, int factor, double psf_sigma) {
             spec[std::size_t(ky) * nx + kx] -= hx[kx] * hy[ky] * q;
       }
     });
-    fftw_execute_dft(GetPlan(PlanKind::kC2c2dBackward, ny, nx), fs, fs);
+    fftw_execute_dft(fft::Complex2dInPlace(ny, nx, FFTW_BACKWARD), fs, fs);
     const double norm = 1.0 / (double(nx) * ny);
     for (int y = 0; y < h; ++y)
       for (int x = 0; x < w; ++x)

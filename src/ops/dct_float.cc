@@ -13,21 +13,14 @@
 #include <fftw3.h>
 
 #include <cmath>
-#include <mutex>
 #include <numbers>
 
 #include "blade/error.h"
+#include "ops/fft.h"
 
 namespace blade {
 
 namespace {
-
-// The FFTW planner is global and not thread-safe: every fftw3f planner call takes this lock
-// (dct.cc plans through the double-precision library fftw3, whose planner state is separate).
-std::mutex& FloatFftwPlannerMutex() {
-  static std::mutex* m = new std::mutex;  // leaked: destructors may run during static exit
-  return *m;
-}
 
 std::vector<int> Reordering(int n) {
   std::vector<int> p(n);
@@ -47,29 +40,24 @@ std::vector<std::complex<float>> Twiddles(int n) {
 
 FloatDct2d::FloatDct2d(int width, int height) : w_(width), h_(height), wh_(width / 2 + 1) {
   if (width <= 0 || height <= 0) Fail("DCT size ", width, "x", height, " is empty or negative");
+  // Cached per size and shared by every object: executed on this object's arrays, which are
+  // fftwf_alloc'd as the plans require. Planned first, so a failure leaves nothing to free.
+  plan_r2c_ = fft::FloatRealToComplex2d(w_, h_);
+  plan_c2r_ = fft::FloatComplexToReal2d(w_, h_);
   const std::size_t n = std::size_t(w_) * h_;
   real_ = fftwf_alloc_real(n);
   spec_ = reinterpret_cast<std::complex<float>*>(fftwf_alloc_complex(std::size_t(h_) * wh_));
-  if (real_ == nullptr || spec_ == nullptr) Fail("out of memory for a ", w_, "x", h_, " DCT");
-  {
-    std::lock_guard<std::mutex> lock(FloatFftwPlannerMutex());
-    auto* spec = reinterpret_cast<fftwf_complex*>(spec_);
-    plan_r2c_ = fftwf_plan_dft_r2c_2d(h_, w_, real_, spec, FFTW_ESTIMATE);
-    plan_c2r_ = fftwf_plan_dft_c2r_2d(h_, w_, spec, real_, FFTW_ESTIMATE);
+  if (real_ == nullptr || spec_ == nullptr) {
+    fftwf_free(real_);  // the destructor does not run for a throwing constructor
+    fftwf_free(spec_);
+    Fail("out of memory for a ", w_, "x", h_, " DCT");
   }
-  if (plan_r2c_ == nullptr || plan_c2r_ == nullptr)
-    Fail("FFTW could not plan a ", w_, "x", h_, " FFT");
   perm_h_ = Reordering(h_);
   tw_w_ = Twiddles(w_);
   tw_h_ = Twiddles(h_);
 }
 
 FloatDct2d::~FloatDct2d() {
-  {
-    std::lock_guard<std::mutex> lock(FloatFftwPlannerMutex());
-    if (plan_r2c_) fftwf_destroy_plan(static_cast<fftwf_plan>(plan_r2c_));
-    if (plan_c2r_) fftwf_destroy_plan(static_cast<fftwf_plan>(plan_c2r_));
-  }
   fftwf_free(real_);
   fftwf_free(spec_);
 }
@@ -77,7 +65,8 @@ FloatDct2d::~FloatDct2d() {
 // Complex arithmetic is written out in real and imaginary parts: std::complex's operator*
 // checks for NaN results (C Annex G), which costs several times the arithmetic here.
 void FloatDct2d::ForwardFromReordered(float* out) {
-  fftwf_execute(static_cast<fftwf_plan>(plan_r2c_));
+  fftwf_execute_dft_r2c(static_cast<fftwf_plan>(plan_r2c_), real_,
+                        reinterpret_cast<fftwf_complex*>(spec_));
   const float* tw = reinterpret_cast<const float*>(tw_w_.data());
   for (int k1 = 0; k1 < h_; ++k1) {
     const float a1r = tw_h_[k1].real(), a1i = tw_h_[k1].imag();
@@ -130,7 +119,8 @@ void FloatDct2d::Inverse(const float* in, float* out) {
       o[2 * k2 + 1] = tr * zi + ti * zr;
     }
   }
-  fftwf_execute(static_cast<fftwf_plan>(plan_c2r_));
+  fftwf_execute_dft_c2r(static_cast<fftwf_plan>(plan_c2r_), reinterpret_cast<fftwf_complex*>(spec_),
+                        real_);
   // Undo the reordering: x[2m] = v[m], x[2m + 1] = v[W - 1 - m] (and the same along y).
   for (int m1 = 0; m1 < h_; ++m1) {
     float* row = out + std::size_t(perm_h_[m1]) * w_;

@@ -10,8 +10,8 @@ namespace blade {
 
 // Transforms of a fixed width x height with FFTW's scaling: Forward = REDFT10 along both axes
 // (as Dct2), Inverse = REDFT01 (as Dct3), so Inverse(Forward(u)) = 4 W H u. Each object owns its
-// plans and buffers (planning is serialised with every other FFTW planner in blade); one object
-// must not run two transforms at once, different objects may.
+// buffers; its plans are the shared ones of its size (ops/fft.h). One object must not run two
+// transforms at once, different objects may.
 class FloatDct2d {
  public:
   FloatDct2d(int width, int height);
@@ -47,7 +47,7 @@ class FloatDct2d {
   int w_, h_, wh_;             // wh_ = w / 2 + 1 complex columns of the half spectrum
   float* real_;                // w x h, the reordered signal
   std::complex<float>* spec_;  // h x wh_
-  void* plan_r2c_;
+  void* plan_r2c_;  // fftwf_plan from ops/fft.h, not owned (fftw3.h stays out of this header)
   void* plan_c2r_;
   std::vector<int> perm_h_;                       // reordered row m holds input row perm[m]
   std::vector<std::complex<float>> tw_w_, tw_h_;  // exp(-i pi k / (2 N))
