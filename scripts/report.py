@@ -165,7 +165,8 @@ def write_report(out: Path, data: Path) -> Path:
     parts.append("<h2>6. Applications, without retraining</h2>")
     parts.append(_table(["application", "method", "PSNR dB", "SSIM", "seconds"],
                         [["deconvolution (CED, ced-restore)", k, f"{d[k]['psnr']:.2f}", f"{d[k]['ssim']:.4f}",
-                          f"{d[k]['seconds']:.3f}"] for k in ("input", "blade", "classical")] +
+                          f"{d[k]['seconds']:.3f}" if "seconds" in d[k] else ""]
+                         for k in ("input", "blade", "classical")] +
                         [["x4 upscaling (TV)", k, f"{u[k]['psnr']:.2f}", f"{u[k]['ssim']:.4f}",
                           f"{u[k]['seconds']:.3f}"] for k in ("bicubic", "lanczos", "blade", "blade_project")] +
                         [["resampling (stereo pair)", k, f"{r[k]['psnr']:.2f}", f"{r[k]['ssim']:.4f}",

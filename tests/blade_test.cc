@@ -842,5 +842,61 @@ TEST(BladeThreads, ResultsDoNotDependOnTheThreadCount) {
   }
 }
 
+// The stability horizon is the library's rule (RunModel), so every front end inherits it.
+TEST(RunGuard, RefusesRunsPastTheMeasuredHorizonUnlessUnsafe) {
+  Model m = RandomModel(ModelForm::kDirect, 31, 0.01f);
+  m.steps = 4;
+  m.safe_steps = 6;
+  m.safe_range[0] = -0.1f;
+  m.safe_range[1] = 1.1f;
+  const Image u0 = RandomImage(20, 14, 1, 5);
+  RunOptions o;
+  o.steps = 6;  // exactly the horizon: allowed
+  EXPECT_NO_THROW(RunModel(m, u0, o));
+  o.steps = 7;
+  try {
+    RunModel(m, u0, o);
+    ADD_FAILURE() << "a run past the horizon was not refused";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("only up to 6 steps"), std::string::npos) << e.what();
+  }
+  // A larger dt reaching past the same time is refused too; a smaller one that stays inside
+  // is not.
+  o.steps = 4;
+  o.dt = m.dt * 2;
+  EXPECT_THROW(RunModel(m, u0, o), Error);
+  o.dt = m.dt / 2;
+  o.steps = 12;
+  EXPECT_NO_THROW(RunModel(m, u0, o));
+  o.steps = 1000;
+  o.dt = 0;
+  o.unsafe = true;
+  EXPECT_NO_THROW(RunModel(m, u0, o));
+  m.safe_steps = -1;  // not measured: no horizon to enforce
+  o.unsafe = false;
+  EXPECT_NO_THROW(RunModel(m, u0, o));
+}
+
+TEST(RunGuard, ResolvesTheModelsDefaultsAndItsIntegrator) {
+  Model m = RandomModel(ModelForm::kDirect, 32, 0.01f);
+  m.steps = 3;
+  m.integrator = Integrator::kMidpoint;
+  RunOptions o;
+  const ResolvedRun r = ResolveRun(m, o);
+  EXPECT_EQ(r.steps, 3);
+  EXPECT_EQ(r.dt, m.dt);
+  EXPECT_EQ(r.integrator, Integrator::kMidpoint);
+  // An unset integrator runs the model's: the same as asking for it, not Euler.
+  const Image u0 = RandomImage(16, 12, 1, 6);
+  o.integrator = Integrator::kMidpoint;
+  const Image explicit_midpoint = RunModel(m, u0, o);
+  o.integrator.reset();
+  EXPECT_EQ(MaxAbsDifference(RunModel(m, u0, o), explicit_midpoint), 0.0);
+  o.integrator = Integrator::kEuler;
+  EXPECT_GT(MaxAbsDifference(RunModel(m, u0, o), explicit_midpoint), 0.0);
+  o.steps = kMaxRunSteps + 1;
+  EXPECT_THROW(ResolveRun(m, o), Error);
+}
+
 }  // namespace
 }  // namespace blade

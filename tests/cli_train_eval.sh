@@ -39,7 +39,7 @@ assert abs(mean - e["rows"]["blade"]["psnr"]) < 1e-9, (mean, e["rows"]["blade"])
 assert e["rows"]["blade"]["psnr"] > e["rows"]["identity"]["psnr"] + 1, e["rows"]
 info = json.load(open(w + "/info.json"))
 assert info["form"] == "direct" and info["pde"] == "pm" and info["bins"][:3] == [8, 2, 2], info
-assert info["footprint"] == 5 and abs(info["dt"] - 0.4) < 1e-12, info
+assert info["footprint"] == 7 and abs(info["dt"] - 0.4) < 1e-12, info  # the recipe's 7x7
 assert " train --pde pm" in info["provenance"]["command"], info["provenance"]
 print("train/eval end to end: blade %.2f dB, identity %.2f dB" %
       (e["rows"]["blade"]["psnr"], e["rows"]["identity"]["psnr"]))

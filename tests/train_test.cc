@@ -375,5 +375,51 @@ TEST(TrainCache, CachedFramesEqualFreshOnesAndAreReused) {
   EXPECT_EQ(files, 2);
 }
 
+// The recipe both front ends start from is the one models/README.md documents
+// (scripts/train_models.sh).
+TEST(TrainRecipe, RecommendedOptionsAreTheDocumentedRecipe) {
+  const TrainOptions tv = RecommendedTrainOptions(DefaultPreset(Pde::kTv), ModelForm::kDirect);
+  EXPECT_EQ(tv.footprint, 7);
+  EXPECT_EQ(tv.optimizer, "newton");
+  EXPECT_EQ(tv.epochs, 20);
+  EXPECT_EQ(tv.learning_rate, 1);
+  EXPECT_EQ(tv.patience, 5);
+  EXPECT_EQ(tv.selection.orientations, 24);
+  EXPECT_EQ(tv.selection.strengths, 8);
+  const TrainOptions pm = RecommendedTrainOptions(DefaultPreset(Pde::kPm), ModelForm::kDirect);
+  EXPECT_EQ(pm.epochs, 0);
+  EXPECT_EQ(pm.ridge, 1e-5);
+  EXPECT_EQ(pm.selection.strengths, 16);  // bins 24 x 16 x 3, as models/pm.blade
+  EXPECT_TRUE(
+      RecommendedTrainOptions(DefaultPreset(Pde::kCed), ModelForm::kDirect).augment_least_squares);
+  EXPECT_EQ(RecommendedTrainOptions(DefaultPreset(Pde::kCh), ModelForm::kDirect).stability_margin,
+            0.5);
+  const TrainOptions flux = RecommendedTrainOptions(DefaultPreset(Pde::kTv), ModelForm::kFlux);
+  EXPECT_EQ(flux.optimizer, "adam");
+  EXPECT_EQ(flux.footprint, 5);
+  EXPECT_EQ(flux.epochs, 40);
+  EXPECT_EQ(flux.crop, 0);
+  EXPECT_EQ(flux.learning_rate, 5e-4);
+  EXPECT_EQ(flux.cg_iterations, 60);
+  for (Pde p : {Pde::kTv, Pde::kPm, Pde::kCed, Pde::kCh})
+    for (ModelForm f : {ModelForm::kDirect, ModelForm::kFlux})
+      EXPECT_NO_THROW(RecommendedTrainOptions(DefaultPreset(p), f).Validate());
+  EXPECT_THROW(RecommendedTrainOptions(DefaultPreset(Pde::kTv), ModelForm::kResample), Error);
+}
+
+TEST(TrainRecipe, ValidateRefusesBadFootprintsAndBins) {
+  TrainOptions o = RecommendedTrainOptions(DefaultPreset(Pde::kTv), ModelForm::kDirect);
+  o.footprint = 4;
+  EXPECT_THROW(o.Validate(), Error);
+  o.footprint = 7;
+  o.selection.strengths = 1000000000;  // fails on the count, without allocating thresholds
+  EXPECT_THROW(o.Validate(), Error);
+  o.selection.strengths = 8;
+  EXPECT_THROW(o.selection.SetBins({24, 8}), Error);
+  o.selection.SetBins({12, 4, 2, 3});
+  EXPECT_EQ(o.selection.intensities, 3);
+  EXPECT_NO_THROW(o.Validate());
+}
+
 }  // namespace
 }  // namespace blade

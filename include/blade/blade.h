@@ -31,6 +31,7 @@
 #include "blade/io.h"         // PNG, JPEG, TIFF, NPY reading and atomic writing
 #include "blade/metrics.h"    // PSNR, SSIM
 #include "blade/model.h"      // BLADE models, steppers, model files
+#include "blade/monotone.h"   // provably stable models: the monotone constraint
 #include "blade/ops.h"        // differences, Gaussian blur, resizing, DCT
 #include "blade/parallel.h"   // the thread pool
 #include "blade/pde.h"        // classical reference solvers

@@ -1,0 +1,108 @@
+"""The command line and the Python module are thin over one library: the same request gives the
+same result from both (training recipe, application protocols), and the library's guards (the
+stability horizon) hold in both."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(os.environ.get("BLADE_SOURCE_DIR", Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(ROOT))
+blade = pytest.importorskip("blade")
+BINARY = os.environ.get("BLADE_BINARY", str(ROOT / "build" / "bin" / "blade"))
+MODELS = ROOT / "models"
+
+
+def cli(*args):
+    return subprocess.run([BINARY, "-q", *map(str, args)], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def scene(seed, h=64, w=96):
+    """A small photograph-like image: smooth shading, a disk and a bar with sharp edges, grain."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    u = 0.3 + 0.4 * (x / w) * (0.5 + 0.5 * np.sin(y / (5 + seed)))
+    cx, cy, r = rng.uniform(20, w - 20), rng.uniform(16, h - 16), rng.uniform(8, 14)
+    u[(x - cx) ** 2 + (y - cy) ** 2 < r * r] = 0.9
+    u[int(h * 0.7):int(h * 0.7) + 4, 8:w - 8] = 0.1
+    u += rng.normal(0, 0.02, u.shape).astype(np.float32)
+    return np.clip(u, 0, 1).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("photos")
+    for i in range(4):
+        np.save(folder / f"scene{i}.npy", scene(i))
+    return folder
+
+
+@pytest.mark.parametrize("pde, options", [("pm", ["--epochs", "0"]), ("tv", [])])
+def test_train_gives_the_same_model_from_both_front_ends(images, tmp_path, pde, options):
+    # PM with --epochs 0 (the issue's example), and TV with no options at all: the documented
+    # recipe (newton fine-tuning) from both.
+    cache = tmp_path / "cache"
+    out = tmp_path / f"{pde}.blade"
+    cli("train", "--pde", pde, "--images", images, "--cache", cache, "--out", out, *options)
+    kwargs = {"epochs": 0} if options else {}
+    files = sorted(str(p) for p in images.iterdir())
+    from_python = blade.train(pde, files, cache=str(cache), **kwargs)
+    from_cli = blade.Model.load(str(out))
+    assert from_python.selection() == from_cli.selection()
+    np.testing.assert_array_equal(from_python.filters(), from_cli.filters())
+    assert from_python.safe_steps == from_cli.safe_steps
+    if pde == "tv":
+        assert from_cli.filters().shape[1:] == (7, 7)  # the recipe's footprint, not a default 5
+
+
+def test_a_run_past_the_horizon_is_refused_in_python_and_on_the_command_line(tmp_path):
+    model = blade.Model.load(str(MODELS / "ch.blade"))
+    assert model.safe_steps == 15
+    u = scene(1, 32, 48)
+    with pytest.raises(blade.Error, match="only up to 15 steps"):
+        model.run(u, steps=1000)
+    assert np.isfinite(model.run(u, steps=15)).all()  # the horizon itself is allowed
+    np.save(tmp_path / "u.npy", u)
+    refused = subprocess.run([BINARY, "run", "--model", MODELS / "ch.blade", "--steps", "1000",
+                              tmp_path / "u.npy", tmp_path / "out.npy"], capture_output=True,
+                             text=True)
+    assert refused.returncode == 1 and "only up to 15 steps" in refused.stderr
+    assert not (tmp_path / "out.npy").exists()
+    # unsafe runs it, from both, with the same result.
+    v = model.run(u, steps=20, unsafe=True)
+    cli("run", "--model", MODELS / "ch.blade", "--steps", "20", "--unsafe", tmp_path / "u.npy",
+        tmp_path / "out.npy")
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), v)
+
+
+@pytest.mark.parametrize("app, model, extra", [
+    ("deconv", "ced-restore", {}),
+    ("upscale", "tv", {}),
+    ("segment", "tv", {"iterations": 20}),
+])
+def test_evaluate_app_gives_the_numbers_of_eval_app(images, tmp_path, app, model, extra):
+    out = tmp_path / "e.json"
+    flags = ["--iters", str(extra["iterations"])] if "iterations" in extra else []
+    cli("eval-app", app, "--model", MODELS / f"{model}.blade", "--images", images, "--json", out,
+        *flags)
+    from_cli = json.loads(out.read_text())
+    files = sorted(str(p) for p in images.iterdir())
+    from_python = blade.evaluate_app(app, blade.Model.load(str(MODELS / f"{model}.blade")), files,
+                                     **extra)
+    assert from_python["images"] == from_cli["images"] == 4
+    assert from_python["settings"] == from_cli["settings"]
+    for method, metrics in from_cli["rows"].items():
+        for metric, value in metrics.items():
+            if metric != "seconds":  # timings differ from run to run
+                assert from_python["rows"][method][metric] == value, (method, metric)
+    # The rows are the means of the per-image entries.
+    method = "blade"
+    metric = "iou" if app == "segment" else "psnr"
+    per_image = [im[method][metric] for im in from_cli["per_image"]]
+    assert abs(np.mean(per_image) - from_cli["rows"][method][metric]) < 1e-12
