@@ -12,12 +12,15 @@
 #include <sstream>
 #include <thread>
 
+#include "base/parallel_team.h"
 #include "blade/error.h"
+#include "blade/filter_kernels.h"
 #include "blade/io.h"
 #include "blade/model.h"
 #include "blade/ops.h"
 #include "blade/parallel.h"
 #include "blade/pde.h"
+#include "blade/selection_kernels.h"
 #include "test_util.h"
 
 namespace blade {

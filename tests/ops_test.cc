@@ -14,6 +14,7 @@
 #include "blade/error.h"
 #include "blade/image.h"
 #include "blade/parallel.h"
+#include "ops/gaussian.h"
 #include "test_util.h"
 
 namespace blade {

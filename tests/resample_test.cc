@@ -13,6 +13,7 @@
 #include "blade/metrics.h"
 #include "blade/ops.h"
 #include "blade/train.h"
+#include "ops/gaussian.h"
 #include "test_util.h"
 
 namespace blade {

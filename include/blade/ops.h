@@ -40,9 +40,6 @@ Image DivergenceForward(const Image& px, const Image& py);
 // sigma = 0 returns a copy.
 constexpr double kGaussianDirectMaxSigma = 20.0;
 Image GaussianBlur(const Image& image, double sigma);
-// Forces one path (for tests and benchmarks).
-Image GaussianBlurDirect(const Image& image, double sigma);
-Image GaussianBlurDct(const Image& image, double sigma);
 // The normalised 1-D taps, index 0 = offset -radius.
 std::vector<double> GaussianTaps(double sigma);
 

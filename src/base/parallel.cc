@@ -8,6 +8,8 @@
 #include <mutex>
 #include <thread>
 
+#include "base/parallel_team.h"
+
 namespace blade {
 
 void ParallelFor(int begin, int end, const std::function<void(int)>& fn) {

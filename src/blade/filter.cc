@@ -8,7 +8,9 @@
 #include <type_traits>
 
 #include "blade/error.h"
+#include "blade/filter_kernels.h"
 #include "blade/parallel.h"
+#include "blade/selection_kernels.h"
 #include "filter_simd.h"
 
 namespace blade {

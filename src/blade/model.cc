@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "blade/error.h"
+#include "blade/filter_kernels.h"
 #include "blade/monotone.h"
 #include "blade/ops.h"
 #include "blade/parallel.h"

@@ -10,6 +10,7 @@
 #include "blade/parallel.h"
 #include "quantize.h"
 // The symmetric Gaussian row and column kernels are the reference solvers' (same sums).
+#include "blade/selection_kernels.h"
 #include "ops/conv_simd.h"
 
 namespace blade {

@@ -1,5 +1,7 @@
 // Sampled, truncated Gaussian filtering with half-sample symmetric extension: direct (the SIMD
 // convolution kernels of ops/conv_simd.h) and DCT paths.
+#include "ops/gaussian.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>

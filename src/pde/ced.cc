@@ -6,6 +6,7 @@
 
 #include "blade/ops.h"
 #include "blade/parallel.h"
+#include "ops/gaussian.h"
 #include "pde/pde_simd.h"
 #include "pde/schemes.h"
 

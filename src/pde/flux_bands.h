@@ -10,6 +10,7 @@
 #include <mutex>
 #include <vector>
 
+#include "base/parallel_team.h"
 #include "blade/image.h"
 #include "blade/parallel.h"
 #include "pde/pde_simd.h"

@@ -1,0 +1,65 @@
+// `blade eval-app`: an application's protocol over a folder (the library's EvaluateApp).
+#include <cstdio>
+#include <filesystem>
+
+#include "blade/error.h"
+#include "blade/eval.h"
+#include "blade/io.h"
+#include "commands.h"
+#include "progress.h"
+
+namespace blade::cli {
+
+// `blade eval-app segment|deconv|upscale`: measure an application over a folder (the protocols
+// live in the library: blade/eval.h EvaluateApp).
+void AddEvalAppCommand(CLI::App& app) {
+  struct Args {
+    std::string app, model, images, json, figures, integrator = "euler";
+    bool gray = false, color = false;
+    int limit = 0;
+    AppEvalOptions options;
+  };
+  auto args = std::make_shared<Args>();
+  AppEvalOptions& o = args->options;
+  CLI::App* cmd = app.add_subcommand("eval-app", "Measure an application over a folder of images");
+  cmd->add_option("app", args->app, "segment, deconv or upscale")->required();
+  cmd->add_option("--model", args->model, "Model file")->required();
+  cmd->add_option("--images", args->images, "Folder of images")->required();
+  cmd->add_flag("--gray", args->gray, "Use the luma of each image (default)");
+  cmd->add_flag("--color", args->color, "Use the color images");
+  cmd->add_option("--limit", args->limit, "Use only the first N images");
+  cmd->add_option("--iters", o.iterations, "Iterations (segment)")->capture_default_str();
+  cmd->add_option("--mu", o.mu, "BLADE length weight (segment; the paper's)")
+      ->capture_default_str();
+  cmd->add_option("--integrator", args->integrator, "deconv: euler or midpoint for BLADE")
+      ->capture_default_str();
+  cmd->add_option("--json", args->json, "Write the results as JSON");
+  cmd->add_option("--figures", args->figures,
+                  "Write a captioned side-by-side picture per image into this folder (created)");
+  cmd->callback([args] {
+    if (args->gray && args->color) throw UsageError("give --gray or --color, not both");
+    AppEvalOptions o = args->options;
+    o.color = args->color;
+    o.integrator = ParseIntegrator(args->integrator);
+    o.Validate();
+    if (!args->json.empty()) CheckOutputDirectory(args->json);
+    Model model = LoadModel(args->model);
+    std::vector<std::string> files = ListImages(args->images, args->limit);
+    if (!args->figures.empty()) {
+      std::filesystem::create_directories(args->figures);
+      o.on_figure = [&](const std::string& file, const std::string& suffix,
+                        const std::vector<Panel>& panels) {
+        WriteFigure(args->figures, file, suffix, panels);
+      };
+    }
+    Progress progress(args->app, ProgressEnabled());
+    o.on_progress = [&](int done, int total) { progress.Update(done, total); };
+    const AppEvaluation e = EvaluateApp(args->app, model, files, o);
+    progress.Finish();
+    std::printf("%s", AppEvaluationTable(e).c_str());
+    if (!args->json.empty())
+      WriteTextFileAtomically(args->json, AppEvaluationJson(e, {{"model", args->model}}));
+  });
+}
+
+}  // namespace blade::cli

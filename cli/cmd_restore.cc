@@ -1,0 +1,109 @@
+// `blade restore`, `blade deconv` and `blade upscale`: restoration with a BLADE regulariser.
+#include "blade/error.h"
+#include "blade/io.h"
+#include "blade/restore.h"
+#include "commands.h"
+
+namespace blade::cli {
+
+namespace {
+
+struct RestoreArgs {
+  std::string model, op, input, output;
+  double lambda = kRestoreLambda, sigma = kDeconvSigma, dt = 0;
+  int steps = RestoreOptions().steps;
+  bool unsafe = false;
+
+  // The options both restoration commands share, checked before any work.
+  void AddCommon(CLI::App* cmd, const char* lambda_help) {
+    cmd->add_option("--lambda", lambda, lambda_help)->capture_default_str();
+    cmd->add_option("--steps", steps, "Steps")->capture_default_str();
+    cmd->add_option("--dt", dt, "Step (default: the model's)");
+    cmd->add_flag("--unsafe", unsafe, "Run past the model's measured stability horizon");
+    cmd->add_option("input", input, "Observed image")->required();
+    cmd->add_option("output", output, "Restored image")->required();
+  }
+  RestoreOptions Checked() const {
+    RequireNonNegative(lambda, "--lambda");
+    if (steps < 1 || steps > 100000) Fail("--steps must be 1..100000");
+    if (dt != 0) RequirePositive(dt, "--dt");
+    CheckOutputPath(output);
+    RestoreOptions o;
+    o.lambda = lambda;
+    o.steps = steps;
+    o.dt = dt;
+    o.unsafe = unsafe;
+    return o;
+  }
+};
+
+}  // namespace
+
+void AddRestoreCommands(CLI::App& app) {
+  auto r = std::make_shared<RestoreArgs>();
+  CLI::App* restore = app.add_subcommand(
+      "restore", "Restoration u += dt (BLADE(u) + lambda A^T (f - A u)) (paper eq. 4.2)");
+  restore->add_option("--model", r->model, "Regulariser model (TV, PM or CED)")->required();
+  restore->add_option("--op", r->op, "blur:sigma=S | mask:FILE")->required();
+  r->AddCommon(restore, "Data weight lambda");
+  restore->callback([r] {
+    RestoreOptions o = r->Checked();
+    Model model = LoadModel(r->model);
+    LinearOperator op = ParseOperator(r->op);
+    WriteImage(Restore(model, op, ReadImage(r->input), o), r->output);
+  });
+
+  auto d = std::make_shared<RestoreArgs>();
+  d->lambda = kDeconvLambda;
+  CLI::App* deconv = app.add_subcommand(
+      "deconv", "Non-blind Gaussian deconvolution with filters that absorb the blur (eq. 4.4-4.5)");
+  deconv->add_option("--model", d->model, "Direct regulariser model (CED in the paper)")
+      ->required();
+  deconv->add_option("--sigma", d->sigma, "Gaussian PSF sigma in pixels (at most 1.1)")
+      ->capture_default_str();
+  d->AddCommon(deconv, "Data weight lambda");
+  deconv->callback([d] {
+    RequirePositive(d->sigma, "--sigma");
+    RestoreOptions o = d->Checked();
+    Model model = LoadModel(d->model);
+    WriteImage(Deconvolve(model, ReadImage(d->input), d->sigma, o), d->output);
+  });
+
+  auto u = std::make_shared<RestoreArgs>();
+  u->lambda = kUpscaleLambda;
+  u->sigma = kUpscalePsfSigma;
+  struct UpscaleArgs {
+    int factor = kUpscaleFactor;
+    bool project = false;
+    std::string unit = "hr";
+  };
+  auto ua = std::make_shared<UpscaleArgs>();
+  CLI::App* upscale = app.add_subcommand(
+      "upscale",
+      "Upscaling with a BLADE regulariser: Lanczos-3 start and a data term (paper eq. "
+      "4.6), or with --project a Fourier start and projected steps (eq. 4.7)");
+  upscale->add_option("--model", u->model, "Regulariser model (TV in the paper)")->required();
+  upscale->add_option("--factor", ua->factor, "Integer upscaling factor")->capture_default_str();
+  upscale->add_option("--psf-sigma", u->sigma, "Gaussian PSF sigma, in --psf-unit")
+      ->capture_default_str();
+  upscale->add_option("--psf-unit", ua->unit, "Unit of --psf-sigma: hr or lr pixels")
+      ->capture_default_str();
+  upscale->add_flag("--project", ua->project,
+                    "Eq. 4.7: keep down(phi * u) = f exactly (noise-free data; lambda unused)");
+  u->AddCommon(upscale, "Data weight lambda");
+  upscale->callback([u, ua] {
+    RequireNonNegative(u->sigma, "--psf-sigma");
+    if (ua->factor < 1 || ua->factor > 16) Fail("--factor must be 1..16 (got ", ua->factor, ")");
+    if (ua->unit != "hr" && ua->unit != "lr")
+      Fail("--psf-unit must be hr or lr (got '", ua->unit, "')");
+    const double sigma_hr = ua->unit == "lr" ? u->sigma * ua->factor : u->sigma;
+    RestoreOptions o = u->Checked();
+    Model model = LoadModel(u->model);
+    Image f = ReadImage(u->input);
+    WriteImage(ua->project ? UpscaleProjected(model, f, ua->factor, sigma_hr, o)
+                           : Upscale(model, f, ua->factor, sigma_hr, o),
+               u->output);
+  });
+}
+
+}  // namespace blade::cli

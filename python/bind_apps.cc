@@ -1,0 +1,110 @@
+// The Python bindings of the applications (blade/apps.h, restore.h, resample.h).
+#include "blade/apps.h"
+#include "blade/resample.h"
+#include "blade/restore.h"
+#include "convert.h"
+
+namespace blade::python {
+
+void BindApps(py::module_& m) {
+  using release = py::call_guard<py::gil_scoped_release>;
+  m.def(
+      "deconvolve",
+      [](const Model& model, const py::array& image, double sigma, double lam, int steps) {
+        Image f = ToImage(image), out;
+        RestoreOptions o;
+        o.lambda = lam;
+        o.steps = steps;
+        {
+          py::gil_scoped_release r;
+          out = Deconvolve(model, f, sigma, o);
+        }
+        return FromImage(std::move(out));
+      },
+      py::arg("model"), py::arg("image"), py::arg("sigma") = kDeconvSigma,
+      py::arg("lam") = kDeconvLambda, py::arg("steps") = RestoreOptions().steps,
+      "Non-blind Gaussian deconvolution, blur absorbed into the filters (eq. 4.4-4.5).");
+  m.def(
+      "restore",
+      [](const Model& model, const py::array& image, const std::string& op, double lam, int steps) {
+        Image f = ToImage(image), out;
+        RestoreOptions o;
+        o.lambda = lam;
+        o.steps = steps;
+        LinearOperator A = ParseOperator(op);
+        {
+          py::gil_scoped_release r;
+          out = Restore(model, A, f, o);
+        }
+        return FromImage(std::move(out));
+      },
+      py::arg("model"), py::arg("image"), py::arg("op"), py::arg("lam") = kRestoreLambda,
+      py::arg("steps") = RestoreOptions().steps,
+      "Restoration u += dt (BLADE(u) + lam A^T (f - A u)) with op 'blur:sigma=S' or 'mask:FILE' "
+      "(eq. 4.2).");
+  m.def(
+      "upscale",
+      [](const Model& model, const py::array& image, int factor, double psf_sigma, double lam,
+         int steps, bool project) {
+        Image f = ToImage(image), out;
+        RestoreOptions o;
+        o.lambda = lam;
+        o.steps = steps;
+        {
+          py::gil_scoped_release r;
+          out = project ? UpscaleProjected(model, f, factor, psf_sigma, o)
+                        : Upscale(model, f, factor, psf_sigma, o);
+        }
+        return FromImage(std::move(out));
+      },
+      py::arg("model"), py::arg("image"), py::arg("factor") = kUpscaleFactor,
+      py::arg("psf_sigma") = kUpscalePsfSigma, py::arg("lam") = kUpscaleLambda,
+      py::arg("steps") = RestoreOptions().steps, py::arg("project") = false,
+      "Upscaling with a BLADE regulariser: eq. 4.6, or eq. 4.7 with project=True.");
+  m.def(
+      "segment",
+      [](const py::array& image, const Model* model, std::optional<double> mu, int iterations) {
+        Image f = ToImage(image), mask;
+        ChanVeseParams p;
+        p.iterations = iterations;
+        p.mu = mu ? *mu : model ? kChanVeseMuBlade : kChanVeseMuReference;
+        {
+          py::gil_scoped_release r;
+          mask = SegmentationMask(model ? ChanVeseBlade(f, *model, p) : ChanVeseReference(f, p));
+        }
+        return FromImage(std::move(mask));
+      },
+      py::arg("image"), py::arg("model") = nullptr, py::arg("mu") = py::none(),
+      py::arg("iterations") = ChanVeseParams().iterations,
+      "Chan-Vese (color: Chan-Sandberg-Vese) mask in {0, 1}: with a BLADE TV model (eq. 4.10, "
+      "mu 0.04) or, without one, the reference scheme (mu 0.2).");
+  m.def(
+      "align",
+      [](const py::array& ref, const py::array& alt) {
+        Image a = ToImage(ref, "ref"), b = ToImage(alt, "alt");
+        Flow flow;
+        {
+          py::gil_scoped_release r;
+          flow = AlignBlockMatching(a, b);
+        }
+        return FromFlow(flow);
+      },
+      py::arg("ref"), py::arg("alt"), "Flow (H, W, 2) with ref(x) ~ alt(x + flow(x)).");
+  m.def(
+      "resample",
+      [](const py::array& image, const py::array& flow, const Model* model,
+         const std::string& method) {
+        Image in = ToImage(image), out;
+        const Flow f = ToFlow(flow);
+        {
+          py::gil_scoped_release r;
+          out = Resample(in, f, ParseResampleMethod(method), model);
+        }
+        return FromImage(std::move(out));
+      },
+      py::arg("image"), py::arg("flow"), py::arg("model") = nullptr, py::arg("method") = "blade",
+      "out(x) = image(x + flow(x)) by a BLADE resampling model or 'bicubic', 'bilinear', "
+      "'lanczos'.");
+}
+
+}  // namespace blade::python

@@ -1,0 +1,63 @@
+// The Python bindings of the evaluation protocols: kodak4x per image and the applications
+// (blade/eval.h).
+#include <filesystem>
+
+#include "blade/eval.h"
+#include "convert.h"
+
+namespace blade::python {
+
+void BindEval(py::module_& m) {
+  m.def(
+      "evaluate",
+      [](const Model& model, const std::vector<std::string>& images, const std::string& cache) {
+        if (model.preset.empty()) throw Error("the model names no preset to evaluate against");
+        const Preset& preset = FindPreset(model.preset);
+        py::list rows;
+        for (const std::string& f : images) {
+          BaselineRow row;
+          {
+            py::gil_scoped_release r;
+            row = EvaluateImage(preset, LoadHrLuma(f, preset.scale),
+                                std::filesystem::path(f).filename().string(), &model,
+                                CacheDir(cache));
+          }
+          py::dict d;
+          d["name"] = row.image;
+          d["blade"] = ScoreDict(row.blade);
+          d["identity"] = ScoreDict(row.identity);
+          d["classical_lr_10"] = ScoreDict(row.classical_lr10);
+          d["classical_lr"] = ScoreDict(row.classical_lr);
+          rows.append(d);
+        }
+        return rows;
+      },
+      py::arg("model"), py::arg("images"), py::arg("cache") = "default",
+      "The kodak4x protocol per image: BLADE, identity, classical-LR-10, classical-LR scores.");
+
+  m.def(
+      "evaluate_app",
+      [](const std::string& app, const Model& model, const std::vector<std::string>& images,
+         bool color, std::optional<int> iterations, std::optional<double> mu,
+         const std::string& integrator) {
+        AppEvalOptions o;
+        o.color = color;
+        if (iterations) o.iterations = *iterations;
+        if (mu) o.mu = *mu;
+        o.integrator = ParseIntegrator(integrator);
+        std::string json;
+        {
+          py::gil_scoped_release r;
+          json = AppEvaluationJson(EvaluateApp(app, model, images, o));
+        }
+        return py::module_::import("json").attr("loads")(json);
+      },
+      py::arg("app"), py::arg("model"), py::arg("images"), py::kw_only(), py::arg("color") = false,
+      py::arg("iterations") = py::none(), py::arg("mu") = py::none(),
+      py::arg("integrator") = "euler",
+      "An application's protocol over image files, as `blade eval-app` (same numbers): app is "
+      "'deconv', 'upscale' or 'segment'. Returns {'app', 'mode', 'images', 'settings', 'rows' "
+      "(means per method), 'per_image'}.");
+}
+
+}  // namespace blade::python

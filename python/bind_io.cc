@@ -1,0 +1,82 @@
+// The Python bindings of threads, image files, basic operations and metrics (blade/parallel.h,
+// io.h, ops.h, metrics.h).
+#include "blade/io.h"
+#include "blade/metrics.h"
+#include "blade/ops.h"
+#include "blade/parallel.h"
+#include "convert.h"
+
+namespace blade::python {
+
+void BindIoOpsMetrics(py::module_& m) {
+  using release = py::call_guard<py::gil_scoped_release>;
+  m.def("set_threads", &SetNumThreads, py::arg("n"), "Worker threads (0 = all cores).");
+  m.def("threads", &NumThreads, "Current number of worker threads.");
+  m.def(
+      "read_image",
+      [](const std::string& path) {
+        Image im;
+        {
+          py::gil_scoped_release r;
+          im = ReadImage(path);
+        }
+        return FromImage(std::move(im));
+      },
+      py::arg("path"), "Reads PNG, JPEG, TIFF (8/16-bit, float) or .npy as float32 in [0, 1].");
+  m.def(
+      "write_image",
+      [](const py::array& image, const std::string& path) {
+        Image im = ToImage(image);
+        py::gil_scoped_release r;
+        WriteImage(im, path);
+      },
+      py::arg("image"), py::arg("path"),
+      "Writes an image atomically; the format follows the extension (.png .jpg .tif .npy).");
+  m.def(
+      "to_luma", [](const py::array& image) { return FromImage(ToLuma(ToImage(image))); },
+      py::arg("image"), "BT.601 luma of a color image (a gray image is returned as is).");
+  m.def(
+      "gaussian_blur",
+      [](const py::array& image, double sigma) {
+        Image im = ToImage(image), out;
+        {
+          py::gil_scoped_release r;
+          out = GaussianBlur(im, sigma);
+        }
+        return FromImage(std::move(out));
+      },
+      py::arg("image"), py::arg("sigma"), "Gaussian blur, half-sample symmetric borders.");
+  m.def(
+      "psnr",
+      [](const py::array& a, const py::array& b, double peak) {
+        Image x = ToImage(a, "a"), y = ToImage(b, "b");
+        py::gil_scoped_release r;
+        return Psnr(x, y, peak);
+      },
+      py::arg("a"), py::arg("b"), py::arg("peak") = 1.0, "PSNR in dB (no clipping).");
+  m.def(
+      "ssim",
+      [](const py::array& a, const py::array& b, double data_range) {
+        Image x = ToImage(a, "a"), y = ToImage(b, "b");
+        py::gil_scoped_release r;
+        return Ssim(x, y, data_range);
+      },
+      py::arg("a"), py::arg("b"), py::arg("data_range") = 1.0,
+      "Mean SSIM (Wang 2004, as tf.image.ssim): 11x11 Gaussian window, sigma 1.5, valid "
+      "positions.");
+  m.def(
+      "ssim_gradient",
+      [](const py::array& a, const py::array& b, double data_range) {
+        Image x = ToImage(a, "a"), y = ToImage(b, "b"), g;
+        double value;
+        {
+          py::gil_scoped_release r;
+          value = SsimGradient(x, y, &g, data_range);
+        }
+        return py::make_tuple(value, FromImage(std::move(g)));
+      },
+      py::arg("a"), py::arg("b"), py::arg("data_range") = 1.0,
+      "(mean SSIM, its gradient with respect to every pixel of a): the SSIM training loss's.");
+}
+
+}  // namespace blade::python

@@ -1,0 +1,118 @@
+// The Python bindings of models: loading, saving, filters, running (blade/model.h).
+#include "blade/model.h"
+#include "convert.h"
+
+namespace blade::python {
+
+void BindModel(py::module_& m) {
+  using release = py::call_guard<py::gil_scoped_release>;
+  py::class_<Model>(m, "Model", "A trained BLADE model (direct, flux or resampling form).")
+      .def(py::pickle([](const Model& self) { return SerializeModel(self); },
+                      [](const std::string& text) { return ParseModel(text, "pickled model"); }))
+      .def_static(
+          "load",
+          [](const std::string& path) {
+            py::gil_scoped_release r;
+            return LoadModel(path);
+          },
+          py::arg("path"))
+      .def(
+          "save", [](const Model& self, const std::string& path) { SaveModel(self, path); },
+          py::arg("path"), "Writes the model file atomically.")
+      .def_property_readonly("form", [](const Model& self) { return FormName(self.form); })
+      .def_property_readonly("pde", [](const Model& self) { return self.pde; })
+      .def_property_readonly("preset", [](const Model& self) { return self.preset; })
+      .def_property_readonly("dt", [](const Model& self) { return self.dt; })
+      .def_property_readonly("steps", [](const Model& self) { return self.steps; })
+      .def_property_readonly("integrator",
+                             [](const Model& self) { return IntegratorName(self.integrator); })
+      .def_property_readonly("safe_steps", [](const Model& self) { return self.safe_steps; })
+      .def_property_readonly("provenance", [](const Model& self) { return self.provenance; })
+      .def_property_readonly("num_banks", [](const Model& self) { return int(self.banks.size()); })
+      .def(
+          "selection",
+          [](const Model& self, int bank) { return SelectionDict(BankOf(self, bank).selection); },
+          py::arg("bank") = 0, "The bank's selection rule: bins, thresholds, rho.")
+      .def(
+          "filters",
+          [](const Model& self, int bank) {
+            const FilterBank& f = BankOf(self, bank).filters;
+            py::array_t<float> out(
+                {py::ssize_t(f.count), py::ssize_t(f.size), py::ssize_t(f.size)});
+            std::copy(f.taps.begin(), f.taps.end(), out.mutable_data());
+            return out;
+          },
+          py::arg("bank") = 0,
+          "A copy of the bank's filters, shape (count, size, size); "
+          "[k, dy + r, dx + r] multiplies the pixel at offset (dx, dy).")
+      .def(
+          "set_filters",
+          [](Model& self, const py::array& filters, int bank) {
+            FloatArray f = FloatArray::ensure(filters);
+            BankOf(self, bank);  // range check
+            FilterBank& dst = self.banks[bank].filters;
+            if (!f || f.ndim() != 3 || f.shape(0) != dst.count || f.shape(1) != dst.size ||
+                f.shape(2) != dst.size)
+              throw Error(StrCat("filters must have shape (", dst.count, ", ", dst.size, ", ",
+                                 dst.size, ")"));
+            std::vector<float> old = dst.taps;
+            dst.taps.assign(f.data(), f.data() + f.size());
+            try {
+              self.Validate();
+            } catch (...) {
+              dst.taps = old;
+              throw;
+            }
+          },
+          py::arg("filters"), py::arg("bank") = 0)
+      .def(
+          "select",
+          [](const Model& self, const py::array& image, int bank) {
+            Image im = ToImage(image);
+            const SelectionConfig cfg = BankOf(self, bank).selection;
+            std::vector<std::int32_t> sel;
+            {
+              py::gil_scoped_release r;
+              sel = Select(cfg, im);
+            }
+            py::array_t<std::int32_t> out({py::ssize_t(im.height()), py::ssize_t(im.width())});
+            std::copy(sel.begin(), sel.end(), out.mutable_data());
+            return out;
+          },
+          py::arg("image"), py::arg("bank") = 0, "The filter index of every pixel, (H, W) int32.")
+      .def(
+          "rhs",
+          [](const Model& self, const py::array& image) {
+            Image u = ToImage(image), out;
+            {
+              py::gil_scoped_release r;
+              out = EvaluateRhs(self, u);
+            }
+            return FromImage(std::move(out));
+          },
+          py::arg("image"), "BLADE(u): the model's estimate of du/dt.")
+      .def(
+          "run",
+          [](const Model& self, const py::array& image, int steps, double dt,
+             const std::string& integrator, bool unsafe) {
+            Image u0 = ToImage(image), out;
+            RunOptions o;
+            o.steps = steps;
+            o.dt = dt;
+            if (!integrator.empty()) o.integrator = ParseIntegrator(integrator);
+            o.unsafe = unsafe;
+            {
+              py::gil_scoped_release r;
+              out = RunModel(self, u0, o);
+            }
+            return FromImage(std::move(out));
+          },
+          py::arg("image"), py::arg("steps") = 0, py::arg("dt") = 0.0, py::arg("integrator") = "",
+          py::arg("unsafe") = false,
+          "Runs `steps` steps (default: the model's 10) of size dt (default: the model's) with "
+          "the model's integrator unless `integrator` is given; gray or color (selection on "
+          "luma, every channel filtered). A run past the model's measured stability horizon "
+          "(Model.safe_steps) raises blade.Error unless unsafe=True.");
+}
+
+}  // namespace blade::python

@@ -1,0 +1,57 @@
+// The Python bindings of the classical reference solvers and presets (blade/pde.h, preset.h).
+#include "blade/ops.h"
+#include "blade/pde.h"
+#include "blade/preset.h"
+#include "convert.h"
+
+namespace blade::python {
+
+void BindPde(py::module_& m) {
+  using release = py::call_guard<py::gil_scoped_release>;
+  m.def(
+      "presets",
+      [] {
+        py::list out;
+        for (const Preset& p : BuiltinPresets()) {
+          py::dict d;
+          d["name"] = p.name;
+          d["pde"] = PdeName(p.pde);
+          d["description"] = p.description;
+          d["time"] = p.time;
+          d["scale"] = p.scale;
+          d["hr_steps"] = p.hr_steps;
+          d["frames"] = p.frames;
+          d["params"] = p.params.ToMap(p.pde);
+          d["selection_rho"] = p.selection_rho;
+          d["selection_bins"] = p.selection_bins;
+          out.append(d);
+        }
+        return out;
+      },
+      "The built-in presets: PDE, parameters, stopping time, protocol resolution.");
+  m.def(
+      "solve",
+      [](const py::array& image, const std::string& pde_name, double time, int steps, double dt,
+         double dx, const std::map<std::string, double>& params) {
+        const Pde pde = ParsePde(pde_name);
+        const Preset& preset = DefaultPreset(pde);
+        Image u0 = ToImage(image);
+        SolveOptions o;
+        o.time = time > 0 ? time : preset.time;
+        o.steps = steps;
+        o.dt = dt;
+        o.dx = dx;
+        Image u;
+        {
+          py::gil_scoped_release r;
+          u = Solve(pde, ParamsFor(pde, params, preset.params), u0, o).u;
+        }
+        return FromImage(std::move(u));
+      },
+      py::arg("image"), py::arg("pde"), py::arg("time") = 0.0, py::arg("steps") = 0,
+      py::arg("dt") = 0.0, py::arg("dx") = 1.0, py::arg("params") = std::map<std::string, double>{},
+      "Runs a classical reference scheme ('tv', 'pm', 'ced', 'ch') to `time` (default: the "
+      "preset's T) with the largest stable step, `steps` equal steps, or `dt`.");
+}
+
+}  // namespace blade::python

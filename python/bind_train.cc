@@ -1,0 +1,67 @@
+// The Python bindings of training with the documented recipe (blade/train.h).
+#include "blade/train.h"
+#include "convert.h"
+
+namespace blade::python {
+
+void BindTrain(py::module_& m) {
+  using release = py::call_guard<py::gil_scoped_release>;
+  m.def(
+      "train",
+      [](const std::string& pde_name, const std::vector<std::string>& images,
+         const std::string& form, std::optional<int> epochs, std::optional<std::string> optimizer,
+         std::optional<double> learning_rate, std::optional<int> footprint,
+         std::optional<std::vector<int>> bins, std::optional<double> rho,
+         std::optional<double> ridge, std::optional<std::uint64_t> seed,
+         std::optional<int> patience, std::optional<int> batch, std::optional<int> crop,
+         std::optional<int> cg_iterations, std::optional<std::string> constraint,
+         std::optional<std::string> integrator, std::optional<double> ssim_weight,
+         std::optional<bool> augment_least_squares, std::optional<int> stability_steps,
+         std::optional<double> stability_margin, const std::string& cache) {
+        const Preset& preset = DefaultPreset(ParsePde(pde_name));
+        // The documented recipe, then what the caller gave (as `blade train` does).
+        TrainOptions o = RecommendedTrainOptions(preset, ParseForm(form));
+        if (epochs) o.epochs = *epochs;
+        if (optimizer) o.optimizer = *optimizer;
+        if (learning_rate) o.learning_rate = *learning_rate;
+        if (footprint) o.footprint = *footprint;
+        if (bins) o.selection.SetBins(*bins);
+        if (rho) o.selection.rho = *rho;
+        if (ridge) o.ridge = *ridge;
+        if (seed) o.seed = *seed;
+        if (patience) o.patience = *patience;
+        if (batch) o.batch = *batch;
+        if (crop) o.crop = *crop;
+        if (cg_iterations) o.cg_iterations = *cg_iterations;
+        if (constraint) o.constraint = *constraint;
+        if (integrator) o.integrator = ParseIntegrator(*integrator);
+        if (ssim_weight) o.ssim_weight = *ssim_weight;
+        if (augment_least_squares) o.augment_least_squares = *augment_least_squares;
+        if (stability_steps) o.stability_steps = *stability_steps;
+        if (stability_margin) o.stability_margin = *stability_margin;
+        o.Validate();
+        if (images.empty()) throw Error("train needs at least one image");
+        py::gil_scoped_release r;
+        Model model =
+            TrainModel(preset, LoadTrainingSequences(preset, images, CacheDir(cache)), o, nullptr);
+        model.provenance["data"] = StrCat(images.size(), " images (Python blade.train)");
+        return model;
+      },
+      py::arg("pde"), py::arg("images"), py::arg("form") = "direct", py::kw_only(),
+      py::arg("epochs") = py::none(), py::arg("optimizer") = py::none(),
+      py::arg("learning_rate") = py::none(), py::arg("footprint") = py::none(),
+      py::arg("bins") = py::none(), py::arg("rho") = py::none(), py::arg("ridge") = py::none(),
+      py::arg("seed") = py::none(), py::arg("patience") = py::none(), py::arg("batch") = py::none(),
+      py::arg("crop") = py::none(), py::arg("cg_iterations") = py::none(),
+      py::arg("constraint") = py::none(), py::arg("integrator") = py::none(),
+      py::arg("ssim_weight") = py::none(), py::arg("augment_least_squares") = py::none(),
+      py::arg("stability_steps") = py::none(), py::arg("stability_margin") = py::none(),
+      py::arg("cache") = "default",
+      "Trains a model for a PDE's preset from image files (their 4x-reference sequences are "
+      "computed or read from `cache`; '' = no cache). Options left as None follow the "
+      "documented best recipe for the PDE and form (RecommendedTrainOptions, as `blade train`): "
+      "the same request gives the same model from both. epochs=0: least squares only; "
+      "ssim_weight w: fine-tuning loss (1 - w) MSE + w (1 - SSIM) per frame.");
+}
+
+}  // namespace blade::python

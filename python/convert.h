@@ -1,0 +1,65 @@
+// Shared by the binding files of the Python module: NumPy <-> library conversions and small
+// helpers, and one Bind function per public header.
+#pragma once
+
+#include <pybind11/functional.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "blade/apps.h"
+#include "blade/error.h"
+#include "blade/eval.h"
+#include "blade/io.h"
+#include "blade/model.h"
+#include "blade/pde.h"
+#include "blade/preset.h"
+#include "blade/selection.h"
+#include "blade/train.h"
+
+namespace blade::python {
+
+namespace py = pybind11;
+
+using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
+
+// (H, W) or (H, W, 3) array -> planar Image (one copy).
+Image ToImage(const py::array& input, const char* what = "image");
+// Image -> array owning the library's buffer (no copy).
+py::array FromImage(Image&& image);
+// (H, W, 2) array <-> Flow.
+Flow ToFlow(const py::array& input);
+py::array FromFlow(const Flow& flow);
+// `base` with `overrides` (names as the presets') applied.
+PdeParams ParamsFor(Pde pde, const std::map<std::string, double>& overrides, const PdeParams& base);
+// Selections and scores as dicts.
+py::dict SelectionDict(const SelectionConfig& s);
+py::dict ScoreDict(const Score& s);
+// A selection with the given bin counts, or the preset's when `bins` is empty, and the preset's
+// rho; thresholds are left to the caller.
+SelectionConfig SelectionWithBins(const Preset& preset, const std::vector<int>& bins);
+// The reference cache a `cache` argument names: "default" = DefaultCacheDir(), "" = none.
+std::string CacheDir(const std::string& cache);
+// The protocol's reference sequences of image files (computed, or read from the cache).
+std::vector<Sequence> Sequences(const Preset& preset, const std::vector<std::string>& files,
+                                const std::string& cache);
+// The preset a model names, and one of its banks (range-checked).
+const Preset& PresetOf(const Model& model);
+const Bank& BankOf(const Model& m, int bank);
+
+// The bindings of each public header (one file each, python/bind_*.cc).
+void BindIoOpsMetrics(py::module_& m);
+void BindPde(py::module_& m);
+void BindSelection(py::module_& m);
+void BindModel(py::module_& m);
+void BindTrain(py::module_& m);
+void BindTrainPieces(py::module_& m);
+void BindEval(py::module_& m);
+void BindApps(py::module_& m);
+
+}  // namespace blade::python

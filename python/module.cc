@@ -1,0 +1,40 @@
+// The Python module `blade._blade`: NumPy arrays in and out of the library, GIL released while it
+// computes.
+//
+// Conventions (also in blade/__init__.pyi):
+// - Images are NumPy float32 arrays, (H, W) gray or (H, W, 3) color, nominal range [0, 1].
+//   Inputs of any numeric dtype and layout are accepted and converted (one copy into the
+//   library's planar layout). Outputs are zero-copy views of the library's buffers: gray is a
+//   C-contiguous (H, W) array, color an (H, W, 3) view of the three planes (strides W*4, 4, H*W*4).
+// - Library errors raise blade.Error (a RuntimeError) with the library's message; a run that
+//   goes non-finite raises blade.DivergedError (a blade.Error) naming the step.
+// - Threads: the library's pool (blade.set_threads); results do not depend on the count.
+#include "convert.h"
+
+namespace blade::python {
+
+PYBIND11_MODULE(_blade, m) {
+  m.doc() = "blade: image PDEs solved with BLADE, a shallow learned adaptive-filter network";
+  KeepFreedImageMemory();
+  static py::exception<Error> error(m, "Error", PyExc_RuntimeError);
+  static py::exception<DivergedError> diverged(m, "DivergedError", error.ptr());
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const DivergedError& e) {
+      diverged(e.what());
+    } catch (const Error& e) {
+      error(e.what());
+    }
+  });
+  BindIoOpsMetrics(m);
+  BindPde(m);
+  BindSelection(m);
+  BindModel(m);
+  BindTrain(m);
+  BindTrainPieces(m);
+  BindEval(m);
+  BindApps(m);
+}
+
+}  // namespace blade::python
