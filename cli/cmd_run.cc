@@ -37,7 +37,7 @@ nlohmann::json ModelInfoJson(const Model& m) {
           {"dt", m.dt},
           {"steps", m.steps},
           {"integrator", IntegratorName(m.integrator)},
-          {"constraint", m.constraint},
+          {"constraint", ConstraintName(m.constraint)},
           {"safe_steps", m.safe_steps},
           {"safe_range", {m.safe_range[0], m.safe_range[1]}},
           {"bins", {s0.orientations, s0.strengths, s0.coherences, s0.intensities}},
@@ -128,7 +128,7 @@ void AddInfoCommand(CLI::App& app) {
     std::printf("parameters  %s\n", params.c_str());
     std::printf("dt          %g x %d %s steps\n", m.dt, m.steps,
                 IntegratorName(m.integrator).c_str());
-    std::printf("constraint  %s\n", m.constraint.c_str());
+    std::printf("constraint  %s\n", ConstraintName(m.constraint).c_str());
     if (m.safe_steps >= 0)
       std::printf("stable      %d steps within [%g, %g] (measured)\n", m.safe_steps,
                   m.safe_range[0], m.safe_range[1]);

@@ -35,7 +35,7 @@ void AddTrainCommand(CLI::App& app) {
   // known after parsing, so the options are bound to a scratch copy and applied if given.
   struct Args {
     std::string pde, preset, images, out, form = "direct", integrator = "euler", cache, log,
-                                          checkpoint, resume, loss = "l2";
+                                          checkpoint, resume, loss = "l2", optimizer, constraint;
     bool no_cache = false, no_augment = false, augment_ls = false;
     int limit = 0;
     double ssim_weight = 0.5;
@@ -52,7 +52,7 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--preset", args->preset, "Preset name (default: the PDE's own)");
   cmd->add_option("--images", args->images, "Folder of training photographs")->required();
   cmd->add_option("--out", args->out, "Output model file (.blade)")->required();
-  cmd->add_option("--constraint", g.constraint,
+  cmd->add_option("--constraint", args->constraint,
                   "none, or monotone: a provably stable model (maximum principle; "
                   "docs/MONOTONE.md)");
   cmd->add_option("--checkpoint", args->checkpoint,
@@ -76,7 +76,7 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--batch", g.batch, "Sequences per Adam step (recipe: 8)");
   cmd->add_option("--crop", g.crop,
                   "Adam: random crop side for fine-tuning (0: whole frames; recipe: flux 0)");
-  cmd->add_option("--optimizer", g.optimizer,
+  cmd->add_option("--optimizer", args->optimizer,
                   "adam (minibatches) or newton (full batch, curvature-preconditioned; direct "
                   "form) (recipe: direct newton, flux adam)");
   cmd->add_option("--learning-rate", g.learning_rate,
@@ -112,12 +112,12 @@ void AddTrainCommand(CLI::App& app) {
     const TrainOptions& g = args->given;
     auto given = [&](const char* name) { return cmd->count(name) > 0; };
     if (given("--integrator")) o.integrator = ParseIntegrator(args->integrator);
-    if (given("--constraint")) o.constraint = g.constraint;
+    if (given("--constraint")) o.constraint = ParseConstraint(args->constraint);
     if (given("--epochs")) o.epochs = g.epochs;
     if (given("--seed")) o.seed = g.seed;
     if (given("--batch")) o.batch = g.batch;
     if (given("--crop")) o.crop = g.crop;
-    if (given("--optimizer")) o.optimizer = g.optimizer;
+    if (given("--optimizer")) o.optimizer = ParseOptimizer(args->optimizer);
     if (given("--learning-rate")) o.learning_rate = g.learning_rate;
     if (given("--warmup")) o.warmup_steps = g.warmup_steps;
     if (given("--patience")) o.patience = g.patience;
@@ -230,7 +230,7 @@ void AddTrainCommand(CLI::App& app) {
       nlohmann::json doc = {{"model", args->out},
                             {"pde", PdeName(preset.pde)},
                             {"form", FormName(model.form)},
-                            {"optimizer", o.optimizer},
+                            {"optimizer", OptimizerName(o.optimizer)},
                             {"loss", args->loss},
                             {"ssim_weight", o.ssim_weight},
                             {"images", files.size()},

@@ -22,7 +22,7 @@ void BindTrain(py::module_& m) {
         // The documented recipe, then what the caller gave (as `blade train` does).
         TrainOptions o = RecommendedTrainOptions(preset, ParseForm(form));
         if (epochs) o.epochs = *epochs;
-        if (optimizer) o.optimizer = *optimizer;
+        if (optimizer) o.optimizer = ParseOptimizer(*optimizer);
         if (learning_rate) o.learning_rate = *learning_rate;
         if (footprint) o.footprint = *footprint;
         if (bins) o.selection.SetBins(*bins);
@@ -33,7 +33,7 @@ void BindTrain(py::module_& m) {
         if (batch) o.batch = *batch;
         if (crop) o.crop = *crop;
         if (cg_iterations) o.cg_iterations = *cg_iterations;
-        if (constraint) o.constraint = *constraint;
+        if (constraint) o.constraint = ParseConstraint(*constraint);
         if (integrator) o.integrator = ParseIntegrator(*integrator);
         if (ssim_weight) o.ssim_weight = *ssim_weight;
         if (augment_least_squares) o.augment_least_squares = *augment_least_squares;

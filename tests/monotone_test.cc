@@ -85,11 +85,11 @@ TEST(Monotone, TheCheckRejectsEveryViolation) {
   too_big.dt = 10;  // dt * sum > 1
   EXPECT_THROW(too_big.Validate(), Error);
   Model flux = MakeEmptyModel(ModelForm::kFlux, SmallSelection(), 3);
-  flux.constraint = "monotone";
+  flux.constraint = Constraint::kMonotone;
   EXPECT_THROW(flux.Validate(), Error);
   // Round trip through the file format keeps (and re-verifies) the constraint.
   const Model back = ParseModel(SerializeModel(m), "test");
-  EXPECT_EQ(back.constraint, "monotone");
+  EXPECT_EQ(back.constraint, Constraint::kMonotone);
 }
 
 // The discrete maximum principle: random monotone models, random inputs, many steps.
@@ -125,7 +125,7 @@ TEST(Monotone, ConstrainedLeastSquaresRecoversAMonotoneFilterAndMeetsKkt) {
     h[3] = h[5] = 1.0f;
     h[4] = -(2 * h[1] + 2 * h[3]);
   }
-  truth.constraint = "monotone";
+  truth.constraint = Constraint::kMonotone;
   truth.Validate();
   std::vector<Sequence> data;
   for (int s = 0; s < 3; ++s) {
@@ -154,7 +154,7 @@ TEST(Monotone, ConstrainedLeastSquaresRecoversAMonotoneFilterAndMeetsKkt) {
   EXPECT_GE(recovered, 8);
   // Targets that need negative taps (a sharpening filter): the fit must sit on the boundary.
   Model sharpen = truth;
-  sharpen.constraint = "none";
+  sharpen.constraint = Constraint::kNone;
   for (int k = 0; k < sharpen.banks[0].filters.count; ++k) {
     float* h = sharpen.banks[0].filters.filter(k);
     h[1] = h[7] = -0.3f;

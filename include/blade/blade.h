@@ -23,7 +23,7 @@
 //   has size dx = 1); a solver run with dx = 1/4 on a 4x larger image is the same problem.
 #pragma once
 
-#include "blade/apps.h"       // Chan-Vese segmentation (reference and BLADE)
+#include "blade/apps.h"       // the applications: restoration, resampling, segmentation
 #include "blade/error.h"      // Error, UsageError, StrCat
 #include "blade/eval.h"       // the kodak4x protocol
 #include "blade/filter.h"     // adaptive filtering (eq. 2.1) and its backward pass

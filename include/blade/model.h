@@ -28,6 +28,12 @@ enum class Integrator { kEuler, kMidpoint };
 std::string IntegratorName(Integrator integrator);
 Integrator ParseIntegrator(const std::string& name);
 
+// none, or monotone: every filter in the monotone set (blade/monotone.h), so the model obeys the
+// discrete maximum principle; checked whenever such a model is loaded or validated.
+enum class Constraint { kNone, kMonotone };
+std::string ConstraintName(Constraint constraint);
+Constraint ParseConstraint(const std::string& name);
+
 // One selection rule and its filter bank.
 struct Bank {
   SelectionConfig selection;
@@ -41,7 +47,7 @@ struct Model {
   double dt = 0;            // the time step it was trained with
   int steps = 10;           // steps to the preset's stopping time
   Integrator integrator = Integrator::kEuler;
-  std::string constraint = "none";
+  Constraint constraint = Constraint::kNone;
   // Stability horizon, measured when the model was trained (MeasureStability): runs of up to
   // safe_steps steps stayed finite and inside safe_range on held-out images. -1 = not
   // measured. `blade run` refuses longer runs unless told otherwise.

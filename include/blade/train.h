@@ -30,6 +30,11 @@ std::vector<Image> CachedReferenceFrames(const Preset& preset, const Image& hr,
 // One training example: the LR frames u_0 .. u_frames of a reference run.
 using Sequence = std::vector<Image>;
 
+// Fine-tuning optimisers (TrainOptions::optimizer).
+enum class Optimizer { kAdam, kNewton };
+std::string OptimizerName(Optimizer optimizer);
+Optimizer ParseOptimizer(const std::string& name);
+
 // Training options. Start from RecommendedTrainOptions(preset, form), the documented best recipe
 // that both front ends use for every option the caller leaves unset; the member defaults below
 // are that recipe's direct-form values (7x7 filters, newton fine-tuning for 20 epochs).
@@ -49,10 +54,10 @@ struct TrainOptions {
   // Fine-tuning optimiser. "adam": minibatch Adam on random crops. "newton": full-batch
   // steps preconditioned by the one-step curvature (DirectPreconditioner, direct form only)
   // with a backtracking line search, so the training loss never rises.
-  std::string optimizer = "newton";
+  Optimizer optimizer = Optimizer::kNewton;
   // "monotone": constrained least squares and projected fine-tuning steps keep every filter in
   // the monotone set (blade/monotone.h), so the model obeys the discrete maximum principle.
-  std::string constraint = "none";
+  Constraint constraint = Constraint::kNone;
   // Fine-tuning loss per frame: (1 - w) x mean squared error + w x (1 - SSIM), with SSIM as
   // blade::Ssim (Wang 2004; paper §2.3 suggests it). 0 = eq. 2.8; needs frames or crops of at
   // least 11x11 when > 0. The least-squares initialisation is always the squared error.

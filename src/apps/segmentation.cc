@@ -1,8 +1,9 @@
 // Chan–Vese segmentation: the IPOL reference scheme and the BLADE TV variant (eq. 4.10–4.11).
+#include "blade/segmentation.h"
+
 #include <algorithm>
 #include <cmath>
 
-#include "blade/apps.h"
 #include "blade/error.h"
 #include "blade/parallel.h"
 #include "blade/pde.h"

@@ -56,6 +56,16 @@ Integrator ParseIntegrator(const std::string& name) {
   Fail("unknown integrator '", name, "' (expected euler or midpoint)");
 }
 
+std::string ConstraintName(Constraint constraint) {
+  return constraint == Constraint::kNone ? "none" : "monotone";
+}
+
+Constraint ParseConstraint(const std::string& name) {
+  if (name == "none") return Constraint::kNone;
+  if (name == "monotone") return Constraint::kMonotone;
+  Fail("unknown constraint '", name, "' (expected none or monotone)");
+}
+
 void Model::Validate() const {
   if (form == ModelForm::kResample) {
     // One bank per monomial dx^a dy^b, 1 <= a + b <= order: 2, 5 or 9 banks for order 1, 2, 3.
@@ -80,9 +90,7 @@ void Model::Validate() const {
   if (!std::isfinite(safe_range[0]) || !std::isfinite(safe_range[1]) ||
       safe_range[0] > safe_range[1])
     Fail("model safe_range must be two finite numbers, low <= high");
-  if (constraint != "none" && constraint != "monotone")
-    Fail("unknown model constraint '", constraint, "'");
-  if (constraint == "monotone") CheckMonotone(*this);  // verified on every load
+  if (constraint == Constraint::kMonotone) CheckMonotone(*this);  // verified on every load
 }
 
 Model MakeEmptyModel(ModelForm form, const SelectionConfig& selection, int footprint) {

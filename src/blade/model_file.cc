@@ -95,7 +95,7 @@ std::string SerializeModel(const Model& model) {
               {"dt", model.dt},
               {"steps", model.steps},
               {"integrator", IntegratorName(model.integrator)},
-              {"constraint", model.constraint},
+              {"constraint", ConstraintName(model.constraint)},
               {"safe_steps", model.safe_steps},
               {"safe_range", {model.safe_range[0], model.safe_range[1]}},
               {"provenance", model.provenance},
@@ -127,7 +127,7 @@ Model ParseModel(const std::string& text, const std::string& name) {
     m.dt = doc.at("dt").get<double>();
     m.steps = IntOr(doc, "steps", 10);
     m.integrator = ParseIntegrator(doc.value("integrator", "euler"));
-    m.constraint = doc.value("constraint", "none");
+    m.constraint = ParseConstraint(doc.value("constraint", "none"));
     m.safe_steps = IntOr(doc, "safe_steps", -1);
     if (doc.contains("safe_range")) {
       const auto r = Floats(doc.at("safe_range"), "safe_range");

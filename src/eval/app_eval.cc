@@ -6,13 +6,13 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "blade/apps.h"
 #include "blade/error.h"
 #include "blade/eval.h"
 #include "blade/io.h"
 #include "blade/metrics.h"
 #include "blade/ops.h"
 #include "blade/restore.h"
+#include "blade/segmentation.h"
 #include "blade/viz.h"
 
 namespace blade {

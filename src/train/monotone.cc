@@ -62,7 +62,7 @@ void ProjectMonotone(Model& model) {
     Fail("the monotone constraint is defined for direct models");
   FilterBank& f = model.banks.at(0).filters;
   for (int k = 0; k < f.count; ++k) ProjectMonotoneFilter(f.filter(k), f.size, 1.0 / model.dt);
-  model.constraint = "monotone";
+  model.constraint = Constraint::kMonotone;
 }
 
 int SolveMonotoneLeastSquares(Model& model, const NormalEquations& sums, double ridge) {
@@ -147,7 +147,7 @@ int SolveMonotoneLeastSquares(Model& model, const NormalEquations& sums, double 
     ProjectMonotoneFilter(h, f.size, cap);
   });
   for (int e : no_samples) empty += e;
-  model.constraint = "monotone";
+  model.constraint = Constraint::kMonotone;
   return empty;
 }
 

@@ -18,7 +18,7 @@ TrainOptions RecommendedTrainOptions(const Preset& preset, ModelForm form) {
     // Newton's preconditioner is the direct form's one-step curvature; the flux banks are
     // coupled through the divergence, so they are fine-tuned by Adam on whole frames.
     o.footprint = 5;
-    o.optimizer = "adam";
+    o.optimizer = Optimizer::kAdam;
     o.epochs = 40;
     o.crop = 0;
     o.patience = 8;

@@ -192,7 +192,7 @@ void FineTuneAdam(Model& model, const std::vector<Sequence>& train, std::mt19937
           model.banks[b].filters.taps[i] -=
               float(rate * (m1[b][i] / c1) / (std::sqrt(m2[b][i] / c2) + adam_eps));
         }
-      if (o.constraint == "monotone") ProjectMonotone(model);  // projected gradient step
+      if (o.constraint == Constraint::kMonotone) ProjectMonotone(model);  // projected gradient step
     }
     const double train_loss =
         counted > 0 ? epoch_loss / counted : std::numeric_limits<double>::infinity();
@@ -263,7 +263,7 @@ void FineTuneNewton(Model& model, const std::vector<Sequence>& data, const Norma
       Model trial = model;
       for (std::size_t i = 0; i < dir.size(); ++i)
         trial.banks[0].filters.taps[i] += float(rate * dir[i]);
-      if (o.constraint == "monotone") ProjectMonotone(trial);  // projected step
+      if (o.constraint == Constraint::kMonotone) ProjectMonotone(trial);  // projected step
       const double trial_loss = RolloutLoss(trial, data, o.integrator, o.ssim_weight);
       if (trial_loss < loss) {
         model = std::move(trial);
@@ -333,15 +333,11 @@ void TrainOptions::Validate() const {
         "invalid training options (epochs >= 0, batch >= 1, crop >= 0, learning rate > 0, "
         "patience >= 1, warm-up >= 0, 0 <= validation fraction < 1, ridge >= 0, all finite)");
   if (form == ModelForm::kResample) Fail("use the resampling trainer for resampling models");
-  if (optimizer != "adam" && optimizer != "newton")
-    Fail("unknown optimiser '", optimizer, "' (adam or newton)");
-  if (constraint != "none" && constraint != "monotone")
-    Fail("unknown constraint '", constraint, "' (none or monotone)");
   if (!(ssim_weight >= 0 && ssim_weight <= 1))
     Fail("the SSIM weight of the loss must lie in [0, 1] (got ", ssim_weight, ")");
   if (ssim_weight > 0 && crop > 0 && crop < 11)
     Fail("an SSIM loss needs crops of at least 11 pixels (got ", crop, ")");
-  if (constraint == "monotone" && form != ModelForm::kDirect)
+  if (constraint == Constraint::kMonotone && form != ModelForm::kDirect)
     Fail("the monotone constraint applies to direct models");
   if (footprint < 3 || footprint > 9 || footprint % 2 == 0)
     Fail("the filter footprint must be odd, 3..9 (got ", footprint, ")");
@@ -359,6 +355,16 @@ void TrainOptions::Validate() const {
   placeholder(probe.coherence_thresholds, probe.coherences);
   placeholder(probe.intensity_thresholds, probe.intensities);
   probe.Validate();
+}
+
+std::string OptimizerName(Optimizer optimizer) {
+  return optimizer == Optimizer::kAdam ? "adam" : "newton";
+}
+
+Optimizer ParseOptimizer(const std::string& name) {
+  if (name == "adam") return Optimizer::kAdam;
+  if (name == "newton") return Optimizer::kNewton;
+  Fail("unknown optimiser '", name, "' (expected adam or newton)");
 }
 
 Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const TrainOptions& o,
@@ -435,7 +441,7 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
   } else if (o.form == ModelForm::kDirect) {
     sums = AccumulateNormalEquations(model, fit_data);
     // Constrained least squares (non-negative off-centre taps, dt * their sum <= 1) or plain.
-    rep.fallback_filters = o.constraint == "monotone"
+    rep.fallback_filters = o.constraint == Constraint::kMonotone
                                ? SolveMonotoneLeastSquares(model, sums, o.ridge)
                                : SolveNormalEquations(model, sums, o);
   } else {
@@ -463,7 +469,7 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
   }
   FineTuning ft{o, val, rep, best, best_val, status};
   ft.first_epoch = o.resume_from != nullptr ? o.resume_epoch + 1 : 1;
-  if (o.optimizer == "newton")
+  if (o.optimizer == Optimizer::kNewton)
     FineTuneNewton(model, fit_data, sums.filters > 0 ? &sums : nullptr, ft);
   else
     FineTuneAdam(model, train, rng, ft);
