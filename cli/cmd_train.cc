@@ -264,136 +264,28 @@ void AddEvalCommand(CLI::App& app) {
   cmd->add_option("--limit", args->limit, "Use only the first N images");
   cmd->add_option("--json", args->json, "Write the results as JSON");
   cmd->callback([args] {
+    ModelEvalOptions o;
+    o.cost = args->cost;
+    o.long_steps = args->long_steps;
+    o.cache_dir = DefaultCacheDir();
+    o.Validate();
     Model model = LoadModel(args->model);
-    if (model.form == ModelForm::kResample) Fail("eval needs a direct or flux model");
-    if (model.preset.empty()) Fail("model '", args->model, "' names no preset to evaluate against");
-    const Preset& preset = FindPreset(model.preset);
     if (!args->json.empty()) CheckOutputDirectory(args->json);
     std::vector<std::string> files = ListImages(args->images, args->limit);
-    if (args->long_steps < 0 || args->long_steps > 100000) Fail("--long-steps must be 0..100000");
-    if (!args->figures.empty()) std::filesystem::create_directories(args->figures);
+    if (!args->figures.empty()) {
+      std::filesystem::create_directories(args->figures);
+      o.on_figure = [&](const std::string& file, const std::string& suffix,
+                        const std::vector<Panel>& panels) {
+        WriteFigure(args->figures, file, suffix, panels);
+      };
+    }
     Progress progress("eval", ProgressEnabled());
-    std::vector<BaselineRow> rows;
-    float range_min = 1e30f, range_max = -1e30f, long_min = 1e30f, long_max = -1e30f;
-    int long_diverged = 0;
-    for (std::size_t i = 0; i < files.size(); ++i) {
-      progress.Update(long(i), long(files.size()));
-      Image hr = LoadHrLuma(files[i], preset.scale);
-      EvalPictures pictures;
-      EvalExtras extras;
-      extras.cost = args->cost;
-      if (!args->figures.empty()) extras.pictures = &pictures;
-      rows.push_back(EvaluateImage(preset, hr, std::filesystem::path(files[i]).filename().string(),
-                                   &model, DefaultCacheDir(), extras));
-      if (!args->figures.empty() && !rows.back().blade.diverged) {
-        const BaselineRow& r = rows.back();
-        Image err = AbsoluteError(pictures.blade, pictures.target);
-        std::vector<Panel> panels = {
-            {&pictures.start,
-             {"input: LR initial condition", ScoreCaption(r.identity.psnr, r.identity.ssim)}},
-            {&pictures.target, {StrCat("reference (", preset.scale, "x grid, downsampled)")}},
-            {&pictures.blade,
-             {StrCat("BLADE, ", preset.frames, " steps"),
-              ScoreCaption(r.blade.psnr, r.blade.ssim)}}};
-        if (!r.classical_lr.diverged)
-          panels.push_back(
-              {&pictures.classical_lr,
-               {"classical at LR", ScoreCaption(r.classical_lr.psnr, r.classical_lr.ssim)}});
-        panels.push_back({&err, {"|BLADE - reference| x 10"}});
-        WriteFigure(args->figures, files[i], model.pde, panels);
-      }
-      if (!rows.back().blade.diverged) {
-        range_min = std::min(range_min, rows.back().blade_min);
-        range_max = std::max(range_max, rows.back().blade_max);
-      }
-      if (args->long_steps > 0) {
-        RunOptions o;
-        o.steps = args->long_steps;
-        o.unsafe = true;  // measuring what happens past the horizon is the point
-        try {
-          Image u = RunModel(model, AreaDownsample(hr, preset.scale), o);
-          long_min = std::min(long_min, MinValue(u));
-          long_max = std::max(long_max, MaxValue(u));
-        } catch (const Error&) {
-          ++long_diverged;
-        }
-      }
-    }
+    o.on_progress = [&](int done, int total) { progress.Update(done, total); };
+    const ModelEvaluation e = EvaluateModel(model, files, o);
     progress.Finish();
-    struct Mean {
-      double psnr = 0, ssim = 0, seconds = 0;
-      int diverged = 0;
-    };
-    auto mean = [&](Score BaselineRow::*field) {
-      Mean m;
-      for (const BaselineRow& r : rows) {
-        const Score& s = r.*field;
-        if (s.diverged) ++m.diverged;
-        m.psnr += s.psnr / rows.size();
-        m.ssim += s.ssim / rows.size();
-        m.seconds += s.seconds / rows.size();
-      }
-      return m;
-    };
-    std::vector<std::pair<const char*, Score BaselineRow::*>> kinds = {
-        {"blade", &BaselineRow::blade},
-        {"identity", &BaselineRow::identity},
-        {"classical_lr_10", &BaselineRow::classical_lr10},
-        {"classical_lr", &BaselineRow::classical_lr}};
-    if (args->cost) kinds.push_back({"classical_2x", &BaselineRow::classical_2x});
-    double reference_seconds = 0;
-    for (const BaselineRow& r : rows)
-      reference_seconds += r.reference_compute_seconds / rows.size();
-    std::printf("kodak4x: %s (%s %s, %d steps) on %zu images, mean over images\n",
-                args->model.c_str(), model.pde.c_str(), FormName(model.form).c_str(), preset.frames,
-                rows.size());
-    // Times in milliseconds: a 10-step run at the protocol's 192x128 takes about one.
-    std::printf("%-16s %9s %8s %10s\n", "row", "PSNR dB", "SSIM", "ms");
-    nlohmann::json jrows;
-    for (const auto& [name, field] : kinds) {
-      Mean m = mean(field);
-      std::printf("%-16s %9.3f %8.4f %10.3f%s\n", name, m.psnr, m.ssim, 1e3 * m.seconds,
-                  m.diverged ? StrCat("  (", m.diverged, " diverged)").c_str() : "");
-      jrows[name] = {
-          {"psnr", m.psnr}, {"ssim", m.ssim}, {"seconds", m.seconds}, {"diverged", m.diverged}};
-    }
-    if (args->cost) {
-      std::printf("%-16s %9s %8s %10.1f\n", "reference_4x", "(target)", "",
-                  1e3 * reference_seconds);
-      jrows["reference_4x"] = {{"seconds", reference_seconds}};
-    }
-    std::printf("BLADE output range over all images after %d steps: [%.4f, %.4f]\n", preset.frames,
-                range_min, range_max);
-    if (args->long_steps > 0)
-      std::printf("after %d steps: range [%.4f, %.4f], %d of %zu images diverged\n",
-                  args->long_steps, long_min, long_max, long_diverged, rows.size());
-    if (args->json.empty()) return;
-    nlohmann::json images = nlohmann::json::array();
-    for (const BaselineRow& r : rows) {
-      nlohmann::json j = {{"name", r.image}};
-      for (const auto& [name, field] : kinds) {
-        const Score& s = r.*field;
-        j[name] = s.diverged
-                      ? nlohmann::json{{"diverged", true}}
-                      : nlohmann::json{{"psnr", s.psnr}, {"ssim", s.ssim}, {"seconds", s.seconds}};
-      }
-      if (args->cost) j["reference_4x"] = {{"seconds", r.reference_compute_seconds}};
-      images.push_back(j);
-    }
-    nlohmann::json doc = {{"protocol", "kodak4x"},
-                          {"model", args->model},
-                          {"pde", model.pde},
-                          {"preset", preset.name},
-                          {"form", FormName(model.form)},
-                          {"steps", preset.frames},
-                          {"rows", jrows},
-                          {"images", images},
-                          {"range", {range_min, range_max}}};
-    if (args->long_steps > 0)
-      doc["long_run"] = {{"steps", args->long_steps},
-                         {"range", {long_min, long_max}},
-                         {"diverged", long_diverged}};
-    WriteTextFileAtomically(args->json, doc.dump(2) + "\n");
+    std::printf("%s", ModelEvaluationTable(e, args->model).c_str());
+    if (!args->json.empty())
+      WriteTextFileAtomically(args->json, ModelEvaluationJson(e, {{"model", args->model}}));
   });
 }
 

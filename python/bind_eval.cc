@@ -36,6 +36,26 @@ void BindEval(py::module_& m) {
       "The kodak4x protocol per image: BLADE, identity, classical-LR-10, classical-LR scores.");
 
   m.def(
+      "evaluate_model",
+      [](const Model& model, const std::vector<std::string>& images, bool cost, int long_steps,
+         const std::string& cache) {
+        ModelEvalOptions o;
+        o.cost = cost;
+        o.long_steps = long_steps;
+        o.cache_dir = CacheDir(cache);
+        std::string json;
+        {
+          py::gil_scoped_release r;
+          json = ModelEvaluationJson(EvaluateModel(model, images, o));
+        }
+        return py::module_::import("json").attr("loads")(json);
+      },
+      py::arg("model"), py::arg("images"), py::kw_only(), py::arg("cost") = false,
+      py::arg("long_steps") = 0, py::arg("cache") = "default",
+      "The kodak4x protocol over image files, as `blade eval --json` (same numbers): "
+      "{'protocol', 'pde', 'preset', 'form', 'steps', 'rows' (means: blade, identity, "
+      "classical_lr_10, classical_lr), 'images' (per image), 'range', 'long_run'}.");
+  m.def(
       "evaluate_app",
       [](const std::string& app, const Model& model, const std::vector<std::string>& images,
          bool color, std::optional<int> iterations, std::optional<double> mu,

@@ -56,6 +56,39 @@ BaselineRow EvaluateImage(const Preset& preset, const Image& hr, const std::stri
 // Scores `u` against `target` (PSNR and SSIM, no clipping); non-finite input scores as diverged.
 Score ScoreAgainst(const Image& u, const Image& target);
 
+// ---- The kodak4x protocol over a folder (`blade eval`, Python blade.evaluate_model)
+
+struct ModelEvalOptions {
+  std::string cache_dir;  // reference cache ("" = none; the front ends pass DefaultCacheDir())
+  bool cost = false;      // EvalExtras::cost: classical 2x and the 4x reference timed
+  int long_steps = 0;     // also run this many steps per image (past the horizon) for the range
+  std::function<void(int, int)> on_progress;  // (images done, total)
+  // Called per image with input | reference | BLADE | classical-LR | error panels.
+  std::function<void(const std::string&, const std::string&, const std::vector<Panel>&)> on_figure;
+  void Validate() const;
+};
+
+// The protocol's rows for every image, their means, and the output ranges.
+struct ModelEvaluation {
+  std::string pde, preset, form;
+  int steps = 0;
+  bool cost = false;
+  std::vector<BaselineRow> rows;
+  float range_min = 1e30f, range_max = -1e30f;  // BLADE's output over all images
+  int long_steps = 0;                           // and after long_steps steps
+  float long_min = 1e30f, long_max = -1e30f;
+  int long_diverged = 0;
+};
+ModelEvaluation EvaluateModel(const Model& model, const std::vector<std::string>& files,
+                              const ModelEvalOptions& options);
+// {"protocol": "kodak4x", extra fields (e.g. "model"), "pde", "preset", "form", "steps", "rows"
+// (means per row: psnr, ssim, seconds, diverged count), "images" (per image), "range",
+// "long_run"} (docs/FORMATS.md).
+std::string ModelEvaluationJson(const ModelEvaluation& evaluation,
+                                const std::map<std::string, std::string>& extra = {});
+// The means as the text table `blade eval` prints (times in milliseconds), with a title line.
+std::string ModelEvaluationTable(const ModelEvaluation& evaluation, const std::string& model_name);
+
 // ---- Applications measured over a folder (`blade eval-app`, Python blade.evaluate_app)
 
 // One application evaluation: per image, each method's metrics (scores[method][metric], e.g.

@@ -106,3 +106,23 @@ def test_evaluate_app_gives_the_numbers_of_eval_app(images, tmp_path, app, model
     metric = "iou" if app == "segment" else "psnr"
     per_image = [im[method][metric] for im in from_cli["per_image"]]
     assert abs(np.mean(per_image) - from_cli["rows"][method][metric]) < 1e-12
+
+
+def test_evaluate_model_gives_the_numbers_of_eval(images, tmp_path):
+    out = tmp_path / "e.json"
+    cache = tmp_path / "cache"
+    model = MODELS / "pm.blade"
+    subprocess.run([BINARY, "-q", "eval", "--model", model, "--images", images, "--json", out,
+                    "--long-steps", "20"], check=True, capture_output=True,
+                   env={**os.environ, "BLADE_CACHE": str(cache)})
+    from_cli = json.loads(out.read_text())
+    files = sorted(str(p) for p in images.iterdir())
+    from_python = blade.evaluate_model(blade.Model.load(str(model)), files, long_steps=20,
+                                       cache=str(cache))
+    assert from_python["protocol"] == "kodak4x" and from_python["steps"] == from_cli["steps"]
+    for row, metrics in from_cli["rows"].items():
+        for metric in ("psnr", "ssim", "diverged"):
+            assert from_python["rows"][row][metric] == metrics[metric], (row, metric)
+    assert from_python["range"] == from_cli["range"]
+    assert from_python["long_run"] == from_cli["long_run"]
+    assert from_cli["rows"]["blade"]["psnr"] > from_cli["rows"]["identity"]["psnr"]

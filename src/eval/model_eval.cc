@@ -1,0 +1,186 @@
+// The kodak4x protocol over a folder: every image's rows (EvaluateImage), their means, the output
+// ranges, JSON and the text table, shared by `blade eval` and Python's blade.evaluate_model.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "blade/error.h"
+#include "blade/eval.h"
+#include "blade/ops.h"
+#include "blade/viz.h"
+
+namespace blade {
+namespace {
+
+// The rows in table order, with the cost rows only when they were measured.
+std::vector<std::pair<const char*, Score BaselineRow::*>> Kinds(bool cost) {
+  std::vector<std::pair<const char*, Score BaselineRow::*>> kinds = {
+      {"blade", &BaselineRow::blade},
+      {"identity", &BaselineRow::identity},
+      {"classical_lr_10", &BaselineRow::classical_lr10},
+      {"classical_lr", &BaselineRow::classical_lr}};
+  if (cost) kinds.push_back({"classical_2x", &BaselineRow::classical_2x});
+  return kinds;
+}
+
+struct RowMean {
+  double psnr = 0, ssim = 0, seconds = 0;
+  int diverged = 0;
+};
+
+// Each value divided by the count and added in image order (diverged rows count as 0).
+RowMean MeanOf(const std::vector<BaselineRow>& rows, Score BaselineRow::*field) {
+  RowMean m;
+  for (const BaselineRow& r : rows) {
+    const Score& s = r.*field;
+    if (s.diverged) ++m.diverged;
+    m.psnr += s.psnr / rows.size();
+    m.ssim += s.ssim / rows.size();
+    m.seconds += s.seconds / rows.size();
+  }
+  return m;
+}
+
+double MeanReferenceSeconds(const std::vector<BaselineRow>& rows) {
+  double seconds = 0;
+  for (const BaselineRow& r : rows) seconds += r.reference_compute_seconds / rows.size();
+  return seconds;
+}
+
+}  // namespace
+
+void ModelEvalOptions::Validate() const {
+  if (long_steps < 0 || long_steps > 100000)
+    Fail("the long-run steps must be 0..100000 (got ", long_steps, ")");
+}
+
+ModelEvaluation EvaluateModel(const Model& model, const std::vector<std::string>& files,
+                              const ModelEvalOptions& o) {
+  o.Validate();
+  if (model.form == ModelForm::kResample) Fail("kodak4x needs a direct or flux model");
+  if (model.preset.empty()) Fail("the model names no preset to evaluate against");
+  const Preset& preset = FindPreset(model.preset);
+  ModelEvaluation e;
+  e.pde = model.pde;
+  e.preset = preset.name;
+  e.form = FormName(model.form);
+  e.steps = preset.frames;
+  e.cost = o.cost;
+  e.long_steps = o.long_steps;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    if (o.on_progress) o.on_progress(int(i), int(files.size()));
+    Image hr = LoadHrLuma(files[i], preset.scale);
+    EvalPictures pictures;
+    EvalExtras extras;
+    extras.cost = o.cost;
+    if (o.on_figure) extras.pictures = &pictures;
+    e.rows.push_back(EvaluateImage(preset, hr, std::filesystem::path(files[i]).filename().string(),
+                                   &model, o.cache_dir, extras));
+    const BaselineRow& r = e.rows.back();
+    if (o.on_figure && !r.blade.diverged) {
+      Image err = AbsoluteError(pictures.blade, pictures.target);
+      std::vector<Panel> panels = {
+          {&pictures.start,
+           {"input: LR initial condition", ScoreCaption(r.identity.psnr, r.identity.ssim)}},
+          {&pictures.target, {StrCat("reference (", preset.scale, "x grid, downsampled)")}},
+          {&pictures.blade,
+           {StrCat("BLADE, ", preset.frames, " steps"), ScoreCaption(r.blade.psnr, r.blade.ssim)}}};
+      if (!r.classical_lr.diverged)
+        panels.push_back(
+            {&pictures.classical_lr,
+             {"classical at LR", ScoreCaption(r.classical_lr.psnr, r.classical_lr.ssim)}});
+      panels.push_back({&err, {"|BLADE - reference| x 10"}});
+      o.on_figure(files[i], model.pde, panels);
+    }
+    if (!r.blade.diverged) {
+      e.range_min = std::min(e.range_min, r.blade_min);
+      e.range_max = std::max(e.range_max, r.blade_max);
+    }
+    if (o.long_steps > 0) {
+      RunOptions run;
+      run.steps = o.long_steps;
+      run.unsafe = true;  // measuring what happens past the horizon is the point
+      try {
+        Image u = RunModel(model, AreaDownsample(hr, preset.scale), run);
+        e.long_min = std::min(e.long_min, MinValue(u));
+        e.long_max = std::max(e.long_max, MaxValue(u));
+      } catch (const Error&) {
+        ++e.long_diverged;
+      }
+    }
+  }
+  if (o.on_progress) o.on_progress(int(files.size()), int(files.size()));
+  return e;
+}
+
+std::string ModelEvaluationJson(const ModelEvaluation& e,
+                                const std::map<std::string, std::string>& extra) {
+  const auto kinds = Kinds(e.cost);
+  nlohmann::json rows;
+  for (const auto& [name, field] : kinds) {
+    const RowMean m = MeanOf(e.rows, field);
+    rows[name] = {
+        {"psnr", m.psnr}, {"ssim", m.ssim}, {"seconds", m.seconds}, {"diverged", m.diverged}};
+  }
+  if (e.cost) rows["reference_4x"] = {{"seconds", MeanReferenceSeconds(e.rows)}};
+  nlohmann::json images = nlohmann::json::array();
+  for (const BaselineRow& r : e.rows) {
+    nlohmann::json j = {{"name", r.image}};
+    for (const auto& [name, field] : kinds) {
+      const Score& s = r.*field;
+      j[name] = s.diverged
+                    ? nlohmann::json{{"diverged", true}}
+                    : nlohmann::json{{"psnr", s.psnr}, {"ssim", s.ssim}, {"seconds", s.seconds}};
+    }
+    if (e.cost) j["reference_4x"] = {{"seconds", r.reference_compute_seconds}};
+    images.push_back(j);
+  }
+  nlohmann::json doc = {{"protocol", "kodak4x"}, {"pde", e.pde},
+                        {"preset", e.preset},    {"form", e.form},
+                        {"steps", e.steps},      {"rows", rows},
+                        {"images", images},      {"range", {e.range_min, e.range_max}}};
+  for (const auto& [k, v] : extra) doc[k] = v;
+  if (e.long_steps > 0)
+    doc["long_run"] = {{"steps", e.long_steps},
+                       {"range", {e.long_min, e.long_max}},
+                       {"diverged", e.long_diverged}};
+  return doc.dump(2) + "\n";
+}
+
+std::string ModelEvaluationTable(const ModelEvaluation& e, const std::string& model_name) {
+  std::string out;
+  char line[160];
+  std::snprintf(line, sizeof line,
+                "kodak4x: %s (%s %s, %d steps) on %zu images, mean over images\n",
+                model_name.c_str(), e.pde.c_str(), e.form.c_str(), e.steps, e.rows.size());
+  out += line;
+  // Times in milliseconds: a 10-step run at the protocol's 192x128 takes about one.
+  std::snprintf(line, sizeof line, "%-16s %9s %8s %10s\n", "row", "PSNR dB", "SSIM", "ms");
+  out += line;
+  for (const auto& [name, field] : Kinds(e.cost)) {
+    const RowMean m = MeanOf(e.rows, field);
+    std::snprintf(line, sizeof line, "%-16s %9.3f %8.4f %10.3f%s\n", name, m.psnr, m.ssim,
+                  1e3 * m.seconds,
+                  m.diverged ? StrCat("  (", m.diverged, " diverged)").c_str() : "");
+    out += line;
+  }
+  if (e.cost) {
+    std::snprintf(line, sizeof line, "%-16s %9s %8s %10.1f\n", "reference_4x", "(target)", "",
+                  1e3 * MeanReferenceSeconds(e.rows));
+    out += line;
+  }
+  std::snprintf(line, sizeof line,
+                "BLADE output range over all images after %d steps: [%.4f, %.4f]\n", e.steps,
+                e.range_min, e.range_max);
+  out += line;
+  if (e.long_steps > 0) {
+    std::snprintf(line, sizeof line,
+                  "after %d steps: range [%.4f, %.4f], %d of %zu images diverged\n", e.long_steps,
+                  e.long_min, e.long_max, e.long_diverged, e.rows.size());
+    out += line;
+  }
+  return out;
+}
+
+}  // namespace blade
