@@ -147,7 +147,12 @@ TEST(BladeSelection, IntensityAndJointColorIndicesMatchReference) {
     FitThresholds(c, {&rgb});
     ASSERT_EQ(c.intensity_thresholds.size(), 5u);
     std::vector<std::int32_t> sel = Select(c, rgb);
-    EXPECT_GE(FractionEqual(sel, SelectReference(c, rgb)), 0.999);
+    // Each fitted threshold is a quantile, i.e. one pixel's own feature value: that pixel sits
+    // exactly on a bin edge, where float rounding (FMA contraction differs between the -O1
+    // sanitizer build and release) may put it on either side. So up to one pixel per threshold
+    // may differ between two correct computations; any more is a real disagreement.
+    const double ties = double(c.strengths - 1 + c.intensities - 1) / rgb.plane_size();
+    EXPECT_GE(FractionEqual(sel, SelectReference(c, rgb)), 1 - ties);
     for (std::int32_t s : sel) ASSERT_LT(s, c.num_filters());
     // Equal-population thresholds: every intensity bin is used.
     std::vector<int> used(6);
