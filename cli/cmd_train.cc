@@ -143,7 +143,11 @@ void AddTrainCommand(CLI::App& app) {
     }
     // Fail on bad options or a bad checkpoint before the (long) reference computation.
     o.Validate();
-    if (!args->resume.empty()) LoadModel(args->resume);
+    Checkpoint resume;  // outlives the training, which reads it
+    if (!args->resume.empty()) {
+      resume = LoadCheckpoint(args->resume);
+      ResumeFrom(resume, o);
+    }
     if (!args->checkpoint.empty()) CheckModelOutput(args->checkpoint);
     std::vector<std::string> files = ListImages(args->images, args->limit);
     const std::string cache =
@@ -163,37 +167,7 @@ void AddTrainCommand(CLI::App& app) {
       Note(s);
     };
     if (!args->log.empty()) CheckOutputDirectory(args->log);
-    // Checkpoints: the current model and the best so far, each written atomically.
-    auto best_path = [](const std::string& path) {
-      const std::filesystem::path p(path);
-      return (p.parent_path() / (p.stem().string() + ".best.blade")).string();
-    };
-    if (!args->checkpoint.empty()) {
-      CheckModelOutput(args->checkpoint);
-      o.on_checkpoint = [&](int epoch, const Model& current, const Model& best) {
-        Model c = current, b = best;
-        c.provenance["checkpoint_epoch"] = std::to_string(epoch);
-        b.provenance["checkpoint_epoch"] = std::to_string(epoch);
-        SaveModel(b, best_path(args->checkpoint));
-        SaveModel(c, args->checkpoint);
-      };
-    }
-    Model resume_from, resume_best;
-    if (!args->resume.empty()) {
-      resume_from = LoadModel(args->resume);
-      auto it = resume_from.provenance.find("checkpoint_epoch");
-      if (it == resume_from.provenance.end())
-        Fail("'", args->resume, "' is not a training checkpoint (no checkpoint_epoch)");
-      o.resume_epoch = std::atoi(it->second.c_str());
-      if (o.resume_epoch < 1) Fail("'", args->resume, "' has an invalid checkpoint epoch");
-      o.resume_from = &resume_from;
-      if (std::filesystem::exists(best_path(args->resume))) {
-        resume_best = LoadModel(best_path(args->resume));
-        o.resume_best = &resume_best;
-      }
-      if (o.resume_epoch >= o.epochs)
-        Fail("the checkpoint is already at epoch ", o.resume_epoch, " of --epochs ", o.epochs);
-    }
+    if (!args->checkpoint.empty()) SaveCheckpointsTo(args->checkpoint, o);
     nlohmann::json curve = nlohmann::json::array();
     o.on_epoch = [&](int epoch, int epochs, double train, double val, double elapsed) {
       curve.push_back(

@@ -17,7 +17,8 @@ void BindTrain(py::module_& m) {
          std::optional<int> cg_iterations, std::optional<std::string> constraint,
          std::optional<std::string> integrator, std::optional<double> ssim_weight,
          std::optional<bool> augment_least_squares, std::optional<int> stability_steps,
-         std::optional<double> stability_margin, const std::string& cache) {
+         std::optional<double> stability_margin, const std::string& cache,
+         const std::string& checkpoint, const std::string& resume) {
         const Preset& preset = DefaultPreset(ParsePde(pde_name));
         // The documented recipe, then what the caller gave (as `blade train` does).
         TrainOptions o = RecommendedTrainOptions(preset, ParseForm(form));
@@ -40,6 +41,12 @@ void BindTrain(py::module_& m) {
         if (stability_steps) o.stability_steps = *stability_steps;
         if (stability_margin) o.stability_margin = *stability_margin;
         o.Validate();
+        Checkpoint from;  // outlives the training, which reads it
+        if (!resume.empty()) {
+          from = LoadCheckpoint(resume);
+          ResumeFrom(from, o);
+        }
+        if (!checkpoint.empty()) SaveCheckpointsTo(checkpoint, o);
         if (images.empty()) throw Error("train needs at least one image");
         py::gil_scoped_release r;
         Model model =
@@ -56,12 +63,13 @@ void BindTrain(py::module_& m) {
       py::arg("constraint") = py::none(), py::arg("integrator") = py::none(),
       py::arg("ssim_weight") = py::none(), py::arg("augment_least_squares") = py::none(),
       py::arg("stability_steps") = py::none(), py::arg("stability_margin") = py::none(),
-      py::arg("cache") = "default",
+      py::arg("cache") = "default", py::arg("checkpoint") = "", py::arg("resume") = "",
       "Trains a model for a PDE's preset from image files (their 4x-reference sequences are "
       "computed or read from `cache`; '' = no cache). Options left as None follow the "
       "documented best recipe for the PDE and form (RecommendedTrainOptions, as `blade train`): "
       "the same request gives the same model from both. epochs=0: least squares only; "
-      "ssim_weight w: fine-tuning loss (1 - w) MSE + w (1 - SSIM) per frame.");
+      "ssim_weight w: fine-tuning loss (1 - w) MSE + w (1 - SSIM) per frame. checkpoint: save the "
+      "current and best models after every epoch; resume: continue from such a checkpoint.");
 }
 
 }  // namespace blade::python

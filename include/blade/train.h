@@ -96,6 +96,26 @@ struct TrainOptions {
   void Validate() const;
 };
 
+// ---- Checkpoints (`blade train --checkpoint/--resume`, Python blade.train(checkpoint=, resume=))
+
+// Where the best model so far is kept next to a checkpoint: DIR/NAME.best.blade for DIR/NAME.blade.
+std::string BestCheckpointPath(const std::string& checkpoint);
+// Sets options.on_checkpoint to save, after every fine-tuning epoch, the current model to
+// `checkpoint` and the best so far to BestCheckpointPath(checkpoint), both atomically and both
+// stamped with the epoch (provenance "checkpoint_epoch").
+void SaveCheckpointsTo(const std::string& checkpoint, TrainOptions& options);
+// A checkpoint to resume from: the current model, and the best so far when it was saved.
+struct Checkpoint {
+  Model current, best;
+  bool has_best = false;
+  int epoch = 0;
+};
+// Loads a checkpoint written by SaveCheckpointsTo; fails if the file is not one.
+Checkpoint LoadCheckpoint(const std::string& checkpoint);
+// Points options' resume fields at `checkpoint` (which must outlive the training); fails if it
+// is already at or past options.epochs.
+void ResumeFrom(const Checkpoint& checkpoint, TrainOptions& options);
+
 // The best recipe that models/README.md documents (scripts/train_models.sh trains the shipped
 // models with it), for a preset and form:
 // - every form: the preset's selection rho and bins (presets/presets.json), Euler steps, seed 1;

@@ -1,9 +1,12 @@
-// The documented best training recipe per preset and form, and the protocol's training sequences.
+// The documented best training recipe per preset and form, the protocol's training sequences,
+// and checkpoints.
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "blade/error.h"
 #include "blade/io.h"
+#include "blade/model.h"
 #include "blade/train.h"
 
 namespace blade {
@@ -47,6 +50,46 @@ std::vector<Sequence> LoadTrainingSequences(const Preset& preset,
     if (on_progress) on_progress(int(i + 1), int(files.size()));
   }
   return data;
+}
+
+std::string BestCheckpointPath(const std::string& checkpoint) {
+  const std::filesystem::path p(checkpoint);
+  return (p.parent_path() / (p.stem().string() + ".best.blade")).string();
+}
+
+void SaveCheckpointsTo(const std::string& checkpoint, TrainOptions& options) {
+  options.on_checkpoint = [checkpoint](int epoch, const Model& current, const Model& best) {
+    Model c = current, b = best;
+    c.provenance["checkpoint_epoch"] = std::to_string(epoch);
+    b.provenance["checkpoint_epoch"] = std::to_string(epoch);
+    // The best first: a checkpoint file always has its best model beside it.
+    SaveModel(b, BestCheckpointPath(checkpoint));
+    SaveModel(c, checkpoint);
+  };
+}
+
+Checkpoint LoadCheckpoint(const std::string& path) {
+  Checkpoint c;
+  c.current = LoadModel(path);
+  const auto it = c.current.provenance.find("checkpoint_epoch");
+  if (it == c.current.provenance.end())
+    Fail("'", path, "' is not a training checkpoint (no checkpoint_epoch)");
+  c.epoch = std::atoi(it->second.c_str());
+  if (c.epoch < 1) Fail("'", path, "' has an invalid checkpoint epoch");
+  if (std::filesystem::exists(BestCheckpointPath(path))) {
+    c.best = LoadModel(BestCheckpointPath(path));
+    c.has_best = true;
+  }
+  return c;
+}
+
+void ResumeFrom(const Checkpoint& checkpoint, TrainOptions& options) {
+  if (checkpoint.epoch >= options.epochs)
+    Fail("the checkpoint is already at epoch ", checkpoint.epoch, " of ", options.epochs,
+         " epochs");
+  options.resume_epoch = checkpoint.epoch;
+  options.resume_from = &checkpoint.current;
+  options.resume_best = checkpoint.has_best ? &checkpoint.best : nullptr;
 }
 
 }  // namespace blade

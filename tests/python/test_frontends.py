@@ -126,3 +126,18 @@ def test_evaluate_model_gives_the_numbers_of_eval(images, tmp_path):
     assert from_python["range"] == from_cli["range"]
     assert from_python["long_run"] == from_cli["long_run"]
     assert from_cli["rows"]["blade"]["psnr"] > from_cli["rows"]["identity"]["psnr"]
+
+
+def test_checkpoints_are_written_and_resumed_from_python_as_from_the_command_line(images, tmp_path):
+    files = sorted(str(p) for p in images.iterdir())
+    ck = tmp_path / "ck.blade"
+    options = dict(epochs=2, footprint=3, bins=[8, 2, 2], cache=str(tmp_path / "cache"))
+    blade.train("tv", files, checkpoint=str(ck), **options)
+    assert ck.exists() and (tmp_path / "ck.best.blade").exists()
+    assert blade.Model.load(str(ck)).provenance["checkpoint_epoch"] == "2"
+    resumed = blade.train("tv", files, resume=str(ck), **{**options, "epochs": 3})
+    assert resumed.filters().shape == (32, 3, 3)
+    with pytest.raises(blade.Error, match="already at epoch 2"):
+        blade.train("tv", files, resume=str(ck), **options)
+    with pytest.raises(blade.Error, match="not a training checkpoint"):
+        blade.train("tv", files, resume=str(MODELS / "tv.blade"), **options)
