@@ -45,13 +45,7 @@ void AddEvalAppCommand(CLI::App& app) {
     if (!args->json.empty()) CheckOutputDirectory(args->json);
     Model model = LoadModel(args->model);
     std::vector<std::string> files = ListImages(args->images, args->limit);
-    if (!args->figures.empty()) {
-      std::filesystem::create_directories(args->figures);
-      o.on_figure = [&](const std::string& file, const std::string& suffix,
-                        const std::vector<Panel>& panels) {
-        WriteFigure(args->figures, file, suffix, panels);
-      };
-    }
+    o.on_figure = FigureWriter(args->figures);
     Progress progress(args->app, ProgressEnabled());
     o.on_progress = [&](int done, int total) { progress.Update(done, total); };
     const AppEvaluation e = EvaluateApp(args->app, model, files, o);

@@ -246,13 +246,7 @@ void AddEvalCommand(CLI::App& app) {
     Model model = LoadModel(args->model);
     if (!args->json.empty()) CheckOutputDirectory(args->json);
     std::vector<std::string> files = ListImages(args->images, args->limit);
-    if (!args->figures.empty()) {
-      std::filesystem::create_directories(args->figures);
-      o.on_figure = [&](const std::string& file, const std::string& suffix,
-                        const std::vector<Panel>& panels) {
-        WriteFigure(args->figures, file, suffix, panels);
-      };
-    }
+    o.on_figure = FigureWriter(args->figures);
     Progress progress("eval", ProgressEnabled());
     o.on_progress = [&](int done, int total) { progress.Update(done, total); };
     const ModelEvaluation e = EvaluateModel(model, files, o);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -47,6 +48,10 @@ void WriteFrames(const std::vector<std::pair<int, Image>>& frames, const std::st
 // Writes a captioned side-by-side picture DIR/STEM_SUFFIX.png (atomically; DIR must exist).
 void WriteFigure(const std::string& dir, const std::string& image_path, const std::string& suffix,
                  const std::vector<Panel>& panels);
+// A FigureSink (blade/eval.h) that writes each picture into `dir` (created now), or none if
+// dir is empty.
+std::function<void(const std::string&, const std::string&, const std::vector<Panel>&)> FigureWriter(
+    const std::string& dir);
 // Prints to stderr unless --quiet (status messages; results go to stdout).
 void Note(const std::string& message);
 

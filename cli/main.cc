@@ -30,6 +30,14 @@ void WriteFigure(const std::string& dir, const std::string& image_path, const st
              (std::filesystem::path(dir) / (stem + "_" + suffix + ".png")).string());
 }
 
+std::function<void(const std::string&, const std::string&, const std::vector<Panel>&)> FigureWriter(
+    const std::string& dir) {
+  if (dir.empty()) return {};
+  std::filesystem::create_directories(dir);
+  return [dir](const std::string& file, const std::string& suffix,
+               const std::vector<Panel>& panels) { WriteFigure(dir, file, suffix, panels); };
+}
+
 void CheckOutputDirectory(const std::string& path) {
   namespace fs = std::filesystem;
   fs::path dir = fs::path(path).parent_path();

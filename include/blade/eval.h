@@ -56,6 +56,11 @@ BaselineRow EvaluateImage(const Preset& preset, const Image& hr, const std::stri
 // Scores `u` against `target` (PSNR and SSIM, no clipping); non-finite input scores as diverged.
 Score ScoreAgainst(const Image& u, const Image& target);
 
+// Receives a captioned side-by-side picture of one evaluated image (the panels are valid during
+// the call): (image file, short name of the protocol, panels).
+using FigureSink = std::function<void(const std::string& image_file, const std::string& suffix,
+                                      const std::vector<Panel>& panels)>;
+
 // ---- The kodak4x protocol over a folder (`blade eval`, Python blade.evaluate_model)
 
 struct ModelEvalOptions {
@@ -63,8 +68,7 @@ struct ModelEvalOptions {
   bool cost = false;      // EvalExtras::cost: classical 2x and the 4x reference timed
   int long_steps = 0;     // also run this many steps per image (past the horizon) for the range
   std::function<void(int, int)> on_progress;  // (images done, total)
-  // Called per image with input | reference | BLADE | classical-LR | error panels.
-  std::function<void(const std::string&, const std::string&, const std::vector<Panel>&)> on_figure;
+  FigureSink on_figure;  // input | reference | BLADE | classical-LR | error, per image
   void Validate() const;
 };
 
@@ -126,9 +130,7 @@ struct AppEvalOptions {
   int iterations = 300;
   double mu = kChanVeseMuBlade, reference_mu = kChanVeseMuReference;
   std::function<void(int, int)> on_progress;  // (images done, total)
-  // Called per image with a captioned side-by-side picture (panels valid during the call):
-  // (image file, short name of the application, panels).
-  std::function<void(const std::string&, const std::string&, const std::vector<Panel>&)> on_figure;
+  FigureSink on_figure;                       // a captioned side-by-side picture per image
   void Validate() const;
 };
 
