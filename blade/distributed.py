@@ -32,7 +32,7 @@ def _process_one(model_path: str, src: str, dst: str, app: str, options: dict) -
         out = blade.segment(image, model, **options)
     else:
         raise ValueError(f"unknown application '{app}' (one of {', '.join(APPS)})")
-    blade.write_image(np.clip(out, 0, 1), dst)
+    blade.write_image(dst, np.clip(out, 0, 1))
     return dst
 
 

@@ -20,18 +20,22 @@ void BindIoOpsMetrics(py::module_& m) {
           py::gil_scoped_release r;
           im = ReadImage(path);
         }
-        return FromImage(std::move(im));
+        return FromImageContiguous(im);
       },
-      py::arg("path"), "Reads PNG, JPEG, TIFF (8/16-bit, float) or .npy as float32 in [0, 1].");
+      py::arg("path"),
+      "Reads PNG, JPEG, TIFF (8/16-bit, float) or .npy as a C-contiguous float32 array in "
+      "[0, 1], (H, W) or (H, W, 3); a missing file raises FileNotFoundError.");
   m.def(
       "write_image",
-      [](const py::array& image, const std::string& path) {
+      [](const std::string& path, const py::array& image) {
         Image im = ToImage(image);
         py::gil_scoped_release r;
         WriteImage(im, path);
       },
-      py::arg("image"), py::arg("path"),
-      "Writes an image atomically; the format follows the extension (.png .jpg .tif .npy).");
+      py::arg("path"), py::arg("image"),
+      "Writes an image atomically, path first as imageio, OpenCV and scikit-image do; the format "
+      "follows the extension (.png .jpg .tif .npy). uint8/uint16 arrays are scaled by their "
+      "type's maximum first (the img_as_float rule).");
   m.def(
       "to_luma", [](const py::array& image) { return FromImage(ToLuma(ToImage(image))); },
       py::arg("image"), "BT.601 luma of a color image (a gray image is returned as is).");

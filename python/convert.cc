@@ -1,31 +1,50 @@
 // NumPy <-> library conversions and the small helpers the binding files share.
 #include "convert.h"
 
+#include <cmath>
+
 #include "blade/metrics.h"
 #include "blade/ops.h"
 
 namespace blade::python {
 
-// (H, W) or (H, W, 3) array -> planar Image (one copy).
+std::string ShapeAndDtype(const py::array& a) {
+  std::string shape = "(";
+  for (py::ssize_t d = 0; d < a.ndim(); ++d) shape += StrCat(d ? ", " : "", a.shape(d));
+  if (a.ndim() == 1) shape += ",";
+  return shape + ") " + std::string(py::str(a.dtype()));
+}
+
+// (H, W) or (H, W, 3) array -> planar Image (one copy), by scikit-image's img_as_float rule.
 Image ToImage(const py::array& input, const char* what) {
+  const char kind = input.dtype().kind();
+  if (kind == 'i' || kind == 'b')
+    throw Error(StrCat(what, " has dtype ", std::string(py::str(input.dtype())),
+                       kind == 'b' ? ": boolean arrays are not images"
+                                   : ": signed integer images are ambiguous (no fixed range)",
+                       "; pass floats in [0, 1] or an unsigned integer type (uint8, uint16)"));
+  if (kind != 'u' && kind != 'f')
+    throw Error(StrCat(what, " must be a numeric array (unsigned integer or float), got ",
+                       ShapeAndDtype(input)));
+  const bool channels_ok = input.ndim() == 2 || (input.ndim() == 3 && input.shape(2) == 3);
+  if (!channels_ok)
+    throw Error(StrCat(what, ": expected (H, W) or (H, W, 3), got ", ShapeAndDtype(input)));
+  // Unsigned integers map [0, max of the type] to [0, 1] (uint8 / 255, uint16 / 65535), as
+  // skimage.util.img_as_float does; the values are exact in float32 up to 2^24.
+  const double max = kind == 'u' ? std::ldexp(1.0, 8 * int(input.dtype().itemsize())) - 1 : 1.0;
   FloatArray a = FloatArray::ensure(input);
-  if (!a) throw Error(StrCat(what, " must be a numeric array"));
-  if (a.ndim() == 2) {
-    Image im(int(a.shape(1)), int(a.shape(0)), 1);
-    std::copy_n(a.data(), im.size(), im.data());
-    return im;
+  if (!a) throw Error(StrCat(what, " could not be converted to float32: ", ShapeAndDtype(input)));
+  auto value = [max, unsigned_ = kind == 'u'](float v) {
+    return unsigned_ ? float(double(v) / max) : v;
+  };
+  const int h = int(a.shape(0)), w = int(a.shape(1)), channels = a.ndim() == 2 ? 1 : 3;
+  Image im(w, h, channels);
+  const float* src = a.data();
+  for (int c = 0; c < channels; ++c) {
+    float* dst = im.plane(c);
+    for (std::size_t i = 0; i < im.plane_size(); ++i) dst[i] = value(src[channels * i + c]);
   }
-  if (a.ndim() == 3 && a.shape(2) == 3) {
-    const int h = int(a.shape(0)), w = int(a.shape(1));
-    Image im(w, h, 3);
-    const float* src = a.data();
-    for (int c = 0; c < 3; ++c) {
-      float* dst = im.plane(c);
-      for (std::size_t i = 0; i < im.plane_size(); ++i) dst[i] = src[3 * i + c];
-    }
-    return im;
-  }
-  throw Error(StrCat(what, " must have shape (H, W) or (H, W, 3), got ndim ", a.ndim()));
+  return im;
 }
 
 // Image -> array owning the library's buffer (no copy).
@@ -37,6 +56,22 @@ py::array FromImage(Image&& image) {
     return py::array_t<float>({h, w}, {w * f, f}, owned->data(), free_when_done);
   return py::array_t<float>({h, w, py::ssize_t(3)}, {w * f, f, w * h * f}, owned->data(),
                             free_when_done);
+}
+
+py::array FromImageContiguous(const Image& image) {
+  const py::ssize_t w = image.width(), h = image.height();
+  if (image.channels() == 1) {
+    py::array_t<float> out({h, w});
+    std::copy_n(image.data(), image.size(), out.mutable_data());
+    return out;
+  }
+  py::array_t<float> out({h, w, py::ssize_t(3)});
+  float* dst = out.mutable_data();
+  for (int c = 0; c < 3; ++c) {
+    const float* src = image.plane(c);
+    for (std::size_t i = 0; i < image.plane_size(); ++i) dst[3 * i + c] = src[i];
+  }
+  return out;
 }
 
 Flow ToFlow(const py::array& input) {

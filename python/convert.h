@@ -28,10 +28,16 @@ namespace py = pybind11;
 
 using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
 
-// (H, W) or (H, W, 3) array -> planar Image (one copy).
+// (H, W) or (H, W, 3) array -> planar Image (one copy), by scikit-image's img_as_float rule:
+// unsigned integers scaled by their type's maximum (uint8 / 255, uint16 / 65535), floats as they
+// are, signed integer and boolean arrays refused. Errors give the shape and dtype received.
 Image ToImage(const py::array& input, const char* what = "image");
+// "(480, 640, 4) uint8", for messages (never the array's values).
+std::string ShapeAndDtype(const py::array& a);
 // Image -> array owning the library's buffer (no copy).
 py::array FromImage(Image&& image);
+// Image -> C-contiguous (H, W) or interleaved (H, W, 3) float32 array (one copy).
+py::array FromImageContiguous(const Image& image);
 // (H, W, 2) array <-> Flow.
 Flow ToFlow(const py::array& input);
 py::array FromFlow(const Flow& flow);

@@ -15,6 +15,7 @@ namespace blade::python {
 
 PYBIND11_MODULE(_blade, m) {
   m.doc() = "blade: image PDEs solved with BLADE, a shallow learned adaptive-filter network";
+  m.attr("__version__") = BLADE_VERSION;
   KeepFreedImageMemory();
   static py::exception<Error> error(m, "Error", PyExc_RuntimeError);
   static py::exception<DivergedError> diverged(m, "DivergedError", error.ptr());
@@ -23,6 +24,9 @@ PYBIND11_MODULE(_blade, m) {
       if (p) std::rethrow_exception(p);
     } catch (const DivergedError& e) {
       diverged(e.what());
+    } catch (const NotFoundError& e) {
+      // Python's own exception for a missing file, as open() and imageio raise.
+      PyErr_SetString(PyExc_FileNotFoundError, e.what());
     } catch (const Error& e) {
       error(e.what());
     }

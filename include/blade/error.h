@@ -21,6 +21,16 @@ class UsageError : public Error {
   explicit UsageError(const std::string& message) : Error(message) {}
 };
 
+// An input file that does not exist (Python raises FileNotFoundError for it).
+class NotFoundError : public Error {
+ public:
+  explicit NotFoundError(const std::string& message) : Error(message) {}
+};
+
+// Fails, with NotFoundError for a missing file, unless fopen's errno says otherwise: the one
+// message for "cannot open" of every reader. `what` names the kind of file ("", "model ", ...).
+[[noreturn]] void FailToOpen(const std::string& path, const char* what, int error_number);
+
 // A run (a reference solve or a BLADE model's steps) that produced a non-finite value; names the
 // step so the user knows where it failed.
 class DivergedError : public Error {

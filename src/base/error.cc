@@ -1,7 +1,9 @@
 // Parameter checks shared by every module.
 #include "blade/error.h"
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 
 namespace blade {
 
@@ -9,6 +11,13 @@ DivergedError::DivergedError(int step, int total)
     : Error(StrCat("the solution became non-finite at step ", step, " of ", total,
                    " (the time step is too large for this scheme)")),
       step_(step) {}
+
+void FailToOpen(const std::string& path, const char* what, int error_number) {
+  const std::string message =
+      StrCat("cannot open ", what, "'", path, "': ", std::strerror(error_number));
+  if (error_number == ENOENT) throw NotFoundError(message);
+  throw Error(message);
+}
 
 void RequireFinite(double value, const char* name) {
   if (!std::isfinite(value)) Fail(name, " must be a finite number (got ", value, ")");

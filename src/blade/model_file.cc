@@ -158,7 +158,7 @@ Model ParseModel(const std::string& text, const std::string& name) {
 
 Model LoadModel(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) Fail("cannot open model '", path, "': ", std::strerror(errno));
+  if (!in) FailToOpen(path, "model ", errno);
   std::ostringstream ss;
   ss << in.rdbuf();
   if (ss.str().empty()) Fail("model '", path, "' is empty");

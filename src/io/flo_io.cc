@@ -18,7 +18,7 @@ constexpr float kFloMagic = 202021.25f;  // the bytes "PIEH" read as a little-en
 
 Flow ReadFlo(const std::string& path) {
   std::FILE* raw = std::fopen(path.c_str(), "rb");
-  if (raw == nullptr) Fail("cannot open flow '", path, "': ", std::strerror(errno));
+  if (raw == nullptr) FailToOpen(path, "flow ", errno);
   io_internal::FilePtr file(raw);
   float magic = 0;
   std::int32_t wh[2] = {0, 0};

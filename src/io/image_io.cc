@@ -138,7 +138,7 @@ FileFormat FormatFromExtension(const std::string& path) {
 
 Image ReadImage(const std::string& path) {
   std::FILE* raw = std::fopen(path.c_str(), "rb");
-  if (raw == nullptr) Fail("cannot open '", path, "': ", std::strerror(errno));
+  if (raw == nullptr) FailToOpen(path, "", errno);
   FilePtr file(raw);
   // fopen succeeds on a directory under Linux; reading it then fails with a vaguer message.
   struct stat st;

@@ -13,7 +13,8 @@ std::vector<std::string> ListImages(const std::string& dir_or_file, int limit) {
   if (limit < 0) Fail("the image limit must not be negative (got ", limit, ")");
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (!fs::exists(dir_or_file, ec)) Fail("'", dir_or_file, "' does not exist");
+  if (!fs::exists(dir_or_file, ec))
+    throw NotFoundError(StrCat("'", dir_or_file, "' does not exist"));
   if (!fs::is_directory(dir_or_file, ec)) return {dir_or_file};
   std::vector<std::string> files;
   for (const auto& entry : fs::directory_iterator(dir_or_file, ec)) {

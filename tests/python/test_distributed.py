@@ -85,7 +85,7 @@ def test_batch_inference_matches_the_command_line(client, images, tmp_path):
 
 
 def test_task_errors_reach_the_caller(client, images, tmp_path):
-    with pytest.raises(blade.Error, match="cannot open"):
+    with pytest.raises(FileNotFoundError, match="cannot open"):
         bd.map_images(client, str(ROOT / "models" / "tv.blade"), [str(tmp_path / "missing.png")],
                       str(tmp_path / "out"))
 

@@ -1,0 +1,94 @@
+"""NumPy conventions as scikit-image has them (issue 23): the img_as_float dtype rule for every
+function that takes an image, messages that give shape and dtype, path-first write_image,
+C-contiguous read_image, __version__, FileNotFoundError."""
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from skimage.metrics import peak_signal_noise_ratio
+from skimage.util import img_as_float
+
+ROOT = Path(os.environ.get("BLADE_SOURCE_DIR", Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(ROOT))
+blade = pytest.importorskip("blade")
+MODELS = ROOT / "models"
+RNG = np.random.default_rng(23)
+
+
+def as_float32(a):
+    return img_as_float(a).astype(np.float32)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_unsigned_arrays_are_scaled_by_their_types_maximum(dtype):
+    top = np.iinfo(dtype).max
+    u = RNG.integers(0, top, (24, 32), endpoint=True).astype(dtype)
+    model = blade.Model.load(str(MODELS / "tv.blade"))
+    np.testing.assert_array_equal(model.run(u), model.run(as_float32(u)))
+    np.testing.assert_array_equal(blade.gaussian_blur(u, 1.0),
+                                  blade.gaussian_blur(as_float32(u), 1.0))
+    # What a uint8 caller meant: the values of img_as_float, so the PSNR is scikit-image's.
+    v = np.clip(u.astype(np.int64) + RNG.integers(-3, 4, u.shape), 0, top).astype(dtype)
+    expected = peak_signal_noise_ratio(img_as_float(u), img_as_float(v), data_range=1.0)
+    assert abs(blade.psnr(u, v) - expected) < 1e-4
+    assert blade.psnr(u, v) > 30  # not the 0 dB of 0..255 values against [0, 1]
+    out = blade.solve(u, "pm", time=0.5)
+    assert out.dtype == np.float32 and out.max() <= 1.0 + 1e-6
+
+
+def test_color_uint8_is_scaled_too():
+    u = RNG.integers(0, 255, (16, 20, 3), endpoint=True).astype(np.uint8)
+    np.testing.assert_array_equal(blade.to_luma(u), blade.to_luma(as_float32(u)))
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.bool_])
+def test_signed_and_boolean_arrays_are_refused_with_their_dtype(dtype):
+    a = np.zeros((8, 9), dtype=dtype)
+    with pytest.raises(blade.Error, match=np.dtype(dtype).name):
+        blade.psnr(a, a)
+    with pytest.raises(blade.Error, match="dtype"):
+        blade.Model.load(str(MODELS / "tv.blade")).run(a)
+
+
+def test_shape_errors_give_shape_and_dtype_and_never_the_values():
+    a = np.full((8, 9, 4), 0.123456, dtype=np.uint8)
+    with pytest.raises(blade.Error) as info:
+        blade.Model.load(str(MODELS / "tv.blade")).run(a)
+    message = str(info.value)
+    assert "expected (H, W) or (H, W, 3), got (8, 9, 4) uint8" in message, message
+    assert "[" not in message and "array" not in message, message
+    with pytest.raises(blade.Error, match=re.escape("got (5,) float64")):
+        blade.to_luma(np.zeros(5))
+
+
+def test_write_image_takes_the_path_first(tmp_path):
+    u = RNG.random((10, 12), dtype=np.float32)
+    blade.write_image(tmp_path / "u.npy", u)  # a pathlib path, as imageio accepts
+    np.testing.assert_array_equal(np.load(tmp_path / "u.npy"), u)
+    blade.write_image(str(tmp_path / "u8.png"), np.round(u * 255).astype(np.uint8))
+    assert abs(blade.read_image(str(tmp_path / "u8.png")) - u).max() <= 0.5 / 255 + 1e-6
+    with pytest.raises(TypeError, match="path comes first"):
+        blade.write_image(u, str(tmp_path / "v.png"))
+    assert not (tmp_path / "v.png").exists()
+
+
+def test_read_image_is_c_contiguous(tmp_path):
+    rgb = RNG.random((12, 14, 3), dtype=np.float32)
+    blade.write_image(tmp_path / "rgb.tiff", rgb)
+    back = blade.read_image(str(tmp_path / "rgb.tiff"))
+    assert back.flags["C_CONTIGUOUS"] and back.dtype == np.float32 and back.shape == rgb.shape
+    np.testing.assert_array_equal(back, rgb)
+
+
+def test_version_and_missing_files(tmp_path):
+    assert re.fullmatch(r"\d+\.\d+\.\d+", blade.__version__)
+    cmake = (ROOT / "CMakeLists.txt").read_text()
+    assert f"VERSION {blade.__version__}" in cmake
+    with pytest.raises(FileNotFoundError, match="nothing.png"):
+        blade.read_image(str(tmp_path / "nothing.png"))
+    with pytest.raises(FileNotFoundError, match="nothing.blade"):
+        blade.Model.load(str(tmp_path / "nothing.blade"))
