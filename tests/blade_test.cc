@@ -906,5 +906,37 @@ TEST(RunGuard, ResolvesTheModelsDefaultsAndItsIntegrator) {
   EXPECT_THROW(ResolveRun(m, o), Error);
 }
 
+// A model file carries a checksum of its content: a changed digit anywhere is refused as
+// damage, while files written before checksums were stored still load.
+TEST(ModelFile, ChecksumRefusesAChangedDigitAndOldFilesStillLoad) {
+  Model m = RandomModel(ModelForm::kDirect, 41);
+  const std::string text = SerializeModel(m);
+  ASSERT_NE(text.find("\"checksum\": \"fnv1a64:"), std::string::npos);
+  const Model back = ParseModel(text, "good");
+  EXPECT_EQ(back.banks[0].filters.taps, m.banks[0].filters.taps);
+  // One digit of one tap (a digit after a decimal point inside the taps array).
+  std::string damaged = text;
+  const std::size_t digit = damaged.find('.', damaged.find("\"taps\"")) + 2;
+  damaged[digit] = damaged[digit] == '3' ? '4' : '3';
+  try {
+    ParseModel(damaged, "models/x.blade");
+    ADD_FAILURE() << "a damaged model loaded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'models/x.blade' is damaged: checksum mismatch"),
+              std::string::npos)
+        << e.what();
+  }
+  // Whitespace is not content: the same document indented differently still matches.
+  std::string reindented;
+  for (char c : text)
+    if (c != '\n' && c != ' ') reindented += c;
+  EXPECT_NO_THROW(ParseModel(reindented, "compact"));
+  // A file without a checksum (as earlier versions wrote) loads; a changed one is not caught.
+  const std::size_t line = text.find(" \"checksum\"");
+  std::string old = text;
+  old.erase(line, text.find('\n', line) + 1 - line);
+  EXPECT_NO_THROW(ParseModel(old, "old"));
+}
+
 }  // namespace
 }  // namespace blade

@@ -99,6 +99,19 @@ for f in nan.tif inf.tif; do
   check "segment: $f" refuse -- "$blade" -q segment --model "$models/tv.blade" --iters 5 "$work/$f" "$out"
 done
 # Nonsensical numbers for training and evaluation.
+# A model with one changed digit in a filter tap is refused as damaged (its checksum).
+/usr/bin/python3 - "$models/tv.blade" "$work/damaged.blade" <<'PY'
+import sys
+t = open(sys.argv[1]).read()
+i = t.index(".", t.index('"taps"')) + 3
+open(sys.argv[2], "w").write(t[:i] + ("1" if t[i] != "1" else "2") + t[i + 1:])
+PY
+check "run: model with one changed digit" refuse -- "$blade" -q run --model "$work/damaged.blade" "$work/good.png" "$work/out.png"
+if "$blade" -q run --model "$work/damaged.blade" "$work/good.png" "$work/out.png" 2>&1 | grep -q "is damaged: checksum mismatch"; then
+  echo "ok   (damaged model named as damaged)"
+else
+  echo "FAIL (damaged model: no checksum message)"; fail=1
+fi
 check "train: negative epochs" refuse -- "$blade" -q train --pde pm --images "$work/good.png" --epochs -1 --out "$work/out.blade"
 check "train: zero batch" refuse -- "$blade" -q train --pde pm --images "$work/good.png" --batch 0 --out "$work/out.blade"
 check "train: NaN learning rate" refuse -- "$blade" -q train --pde pm --images "$work/good.png" --learning-rate nan --out "$work/out.blade"

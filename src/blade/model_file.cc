@@ -1,12 +1,14 @@
 // The model file: one versioned, self-describing JSON document; every field is validated on load.
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "base/hash.h"
 #include "blade/error.h"
 #include "blade/io.h"
 #include "blade/model.h"
@@ -76,6 +78,18 @@ SelectionConfig SelectionFromJson(const json& j) {
   return s;
 }
 
+// "fnv1a64:<16 hex digits>" of the document without its checksum, dumped compactly: keys are
+// sorted and every number is written in its shortest round-trip form, so a parsed document
+// dumps to the same text it was computed from, whatever the whitespace of the file.
+std::string ContentChecksum(json doc) {
+  doc.erase("checksum");
+  const std::string text = doc.dump();
+  char hex[32];
+  std::snprintf(hex, sizeof hex, "fnv1a64:%016llx",
+                static_cast<unsigned long long>(Fnv1a(text.data(), text.size())));
+  return hex;
+}
+
 }  // namespace
 
 std::string SerializeModel(const Model& model) {
@@ -100,6 +114,7 @@ std::string SerializeModel(const Model& model) {
               {"safe_range", {model.safe_range[0], model.safe_range[1]}},
               {"provenance", model.provenance},
               {"banks", banks}};
+  doc["checksum"] = ContentChecksum(doc);
   return doc.dump(1) + "\n";
 }
 
@@ -120,6 +135,11 @@ Model ParseModel(const std::string& text, const std::string& name) {
     if (version != Model::kFormatVersion)
       Fail("'", name, "' is a version ", version, " model; this blade reads version ",
            Model::kFormatVersion);
+    // After the version: a newer file says so, rather than looking damaged.
+    // Files written before checksums were stored have none and still load.
+    if (doc.contains("checksum") && (!doc.at("checksum").is_string() ||
+                                     doc.at("checksum").get<std::string>() != ContentChecksum(doc)))
+      Fail("'", name, "' is damaged: checksum mismatch (its content changed after it was written)");
     m.form = ParseForm(doc.at("form").get<std::string>());
     m.pde = doc.value("pde", "");
     m.preset = doc.value("preset", "");

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "base/hash.h"
 #include "blade/error.h"
 #include "blade/io.h"
 #include "blade/train.h"
@@ -13,13 +14,6 @@ namespace blade {
 namespace {
 
 constexpr char kMagic[8] = {'B', 'L', 'A', 'D', 'E', 'F', 'R', '1'};
-
-// FNV-1a, 64 bit: a stable content hash (std::hash is not stable across builds).
-std::uint64_t Fnv1a(const void* data, std::size_t n, std::uint64_t h = 1469598103934665603ull) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
-  return h;
-}
 
 std::string CacheKey(const Preset& preset, const Image& hr) {
   std::ostringstream desc;
