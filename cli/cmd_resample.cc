@@ -115,7 +115,10 @@ void AddResampleCommands(CLI::App& app) {
     Model model;
     if (m == ResampleMethod::kBlade) model = LoadResampleModel(r->model);
     const Flow flow = ReadFlo(r->flow);
-    WriteImage(Resample(ReadImage(r->input), flow, m, &model), r->output);
+    ImageSource source;
+    const Image in = ReadInput(r->input, &source);
+    WriteOutput(Resample(in, flow, m, &model), r->output, source);
+    Note(StrCat("resampled (", r->method, ") -> ", r->output));
   });
 
   // align

@@ -50,7 +50,11 @@ void AddRestoreCommands(CLI::App& app) {
     RestoreOptions o = r->Checked();
     Model model = LoadModel(r->model);
     LinearOperator op = ParseOperator(r->op);
-    WriteImage(Restore(model, op, ReadImage(r->input), o), r->output);
+    ImageSource source;
+    const Image f = ReadInput(r->input, &source);
+    WriteOutput(Restore(model, op, f, o), r->output, source);
+    Note(StrCat("restored (", r->op, ", lambda ", o.lambda, ", ", o.steps, " steps) -> ",
+                r->output));
   });
 
   auto d = std::make_shared<RestoreArgs>();
@@ -66,7 +70,11 @@ void AddRestoreCommands(CLI::App& app) {
     RequirePositive(d->sigma, "--sigma");
     RestoreOptions o = d->Checked();
     Model model = LoadModel(d->model);
-    WriteImage(Deconvolve(model, ReadImage(d->input), d->sigma, o), d->output);
+    ImageSource source;
+    const Image f = ReadInput(d->input, &source);
+    WriteOutput(Deconvolve(model, f, d->sigma, o), d->output, source);
+    Note(StrCat("deconvolved (sigma ", d->sigma, ", lambda ", o.lambda, ", ", o.steps,
+                " steps) -> ", d->output));
   });
 
   auto u = std::make_shared<RestoreArgs>();
@@ -99,10 +107,13 @@ void AddRestoreCommands(CLI::App& app) {
     const double sigma_hr = ua->unit == "lr" ? u->sigma * ua->factor : u->sigma;
     RestoreOptions o = u->Checked();
     Model model = LoadModel(u->model);
-    Image f = ReadImage(u->input);
-    WriteImage(ua->project ? UpscaleProjected(model, f, ua->factor, sigma_hr, o)
-                           : Upscale(model, f, ua->factor, sigma_hr, o),
-               u->output);
+    ImageSource source;
+    Image f = ReadInput(u->input, &source);
+    WriteOutput(ua->project ? UpscaleProjected(model, f, ua->factor, sigma_hr, o)
+                            : Upscale(model, f, ua->factor, sigma_hr, o),
+                u->output, source);
+    Note(StrCat("upscaled x", ua->factor, ua->project ? " (eq. 4.7)" : " (eq. 4.6)", " -> ",
+                u->output));
   });
 }
 

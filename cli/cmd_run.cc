@@ -84,7 +84,8 @@ void AddRunCommand(CLI::App& app) {
     if (!args->integrator.empty()) o.integrator = ParseIntegrator(args->integrator);
     // Fails on a run past the horizon before reading the input (RunModel resolves it again).
     const ResolvedRun run = ResolveRun(model, o);
-    Image u0 = ReadImage(args->input);
+    ImageSource source;
+    Image u0 = ReadInput(args->input, &source);
     if (args->luma) u0 = ToLuma(u0);
     std::vector<std::pair<int, Image>> frames;
     if (!args->frames_dir.empty())
@@ -97,7 +98,7 @@ void AddRunCommand(CLI::App& app) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     progress.Finish();
     WriteFrames(frames, args->frames_dir);
-    WriteImage(u, args->output);
+    WriteOutput(u, args->output, source);
     Note(StrCat("ran ", FormName(model.form), " model (", model.pde.empty() ? "?" : model.pde, ") ",
                 run.steps, " ", IntegratorName(run.integrator), " steps in ", seconds, " s -> ",
                 args->output));

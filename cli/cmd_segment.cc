@@ -41,7 +41,8 @@ void AddSegmentCommand(CLI::App& app) {
     if (!args->overlay.empty()) CheckOutputPath(args->overlay);
     Model model;
     if (!args->reference) model = LoadModel(args->model);
-    Image f = ReadImage(args->input);
+    ImageSource source;
+    Image f = ReadInput(args->input, &source);
     Progress progress("segment", ProgressEnabled());
     auto on_progress = [&](int done, int total) { progress.Update(done, total); };
     const auto t0 = std::chrono::steady_clock::now();
@@ -51,8 +52,8 @@ void AddSegmentCommand(CLI::App& app) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     progress.Finish();
     Image mask = SegmentationMask(phi);
-    if (!args->overlay.empty()) WriteImage(SegmentationOverlay(f, mask), args->overlay);
-    WriteImage(mask, args->output);
+    if (!args->overlay.empty()) WriteOutput(SegmentationOverlay(f, mask), args->overlay, source);
+    WriteOutput(mask, args->output, source);
     Note(StrCat("segmented with ", args->reference ? "the reference scheme" : "BLADE TV", " (mu ",
                 p.mu, ", ", p.iterations, " iterations) in ", seconds, " s -> ", args->output));
   });

@@ -50,7 +50,8 @@ void RunSolve(const SolveArgs& a) {
     Fail("frames directory '", a.frames_dir, "' does not exist");
   CheckOutputPath(a.output);
 
-  Image u0 = ReadImage(a.input);
+  ImageSource source;
+  Image u0 = ReadInput(a.input, &source);
   if (a.luma) u0 = ToLuma(u0);
   std::vector<std::pair<int, Image>> frames;
   o.frames_every = a.frames_every;
@@ -64,7 +65,7 @@ void RunSolve(const SolveArgs& a) {
   progress.Finish();
   // Outputs are written only after the whole run succeeded.
   WriteFrames(frames, a.frames_dir);
-  WriteImage(r.u, a.output);
+  WriteOutput(r.u, a.output, source);
   Note(StrCat("solved ", PdeLongName(pde), " to T = ", o.time, " in ", r.steps,
               " steps of dt = ", r.dt, " at dx = ", o.dx, " (", seconds, " s) -> ", a.output));
 }
@@ -92,8 +93,12 @@ void AddMontageCommand(CLI::App& app) {
     CheckOutputPath(out);
     std::vector<Image> images;
     std::vector<const Image*> ptrs;
-    for (std::size_t i = 0; i + 1 < args->files.size(); ++i)
-      images.push_back(ReadImage(args->files[i]));
+    ImageSource deepest;  // the output keeps the most precise input's depth
+    for (std::size_t i = 0; i + 1 < args->files.size(); ++i) {
+      ImageSource source;
+      images.push_back(ReadInput(args->files[i], &source));
+      if (source.bit_depth > deepest.bit_depth) deepest = source;
+    }
     for (const Image& im : images) ptrs.push_back(&im);
     RequirePositive(args->scale, "--scale");
     if (!args->labels.empty() && args->labels.size() != images.size())
@@ -122,7 +127,8 @@ void AddMontageCommand(CLI::App& app) {
       if (args->scale < 1) m = GaussianBlur(m, 0.4 / args->scale);
       m = ResizeLanczos3(m, w, h);
     }
-    WriteImage(m, out);
+    WriteOutput(m, out, deepest);
+    Note(StrCat("montage of ", images.size(), " images -> ", out));
   });
 }
 

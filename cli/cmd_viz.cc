@@ -33,7 +33,8 @@ void AddShowFiltersCommand(CLI::App& app) {
     o.zoom = args->zoom;
     o.range = args->range;
     o.title = args->title;
-    WriteImage(RenderFilterBanks(model, o), args->out);
+    WriteOutput(RenderFilterBanks(model, o), args->out, ImageSource{});  // a picture: 8-bit
+    Note(StrCat("filter banks -> ", args->out));
   });
 }
 
@@ -67,8 +68,10 @@ void AddFeaturesCommand(CLI::App& app) {
       config.strengths = args->bins[1];
       config.coherences = args->bins[2];
     }
-    const Image image = ReadImage(args->input);
-    WriteImage(RenderFeatures(image, config), args->out);
+    ImageSource source;
+    const Image image = ReadInput(args->input, &source);
+    WriteOutput(RenderFeatures(image, config), args->out, ImageSource{});  // a picture: 8-bit
+    Note(StrCat("features -> ", args->out));
   });
 }
 

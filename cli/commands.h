@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "blade/image.h"
+#include "blade/io.h"
 #include "blade/viz.h"
 
 namespace blade::cli {
@@ -54,5 +55,16 @@ std::function<void(const std::string&, const std::string&, const std::vector<Pan
     const std::string& dir);
 // Prints to stderr unless --quiet (status messages; results go to stdout).
 void Note(const std::string& message);
+// Prints "blade: warning: <message>" to stderr unless --quiet.
+void Warn(const std::string& message);
+
+// The global --depth (8, 16, float; "" = the input's), read by WriteOutput.
+void SetOutputDepth(const std::string& depth);
+// Reads a command's input image, with what the file held (for WriteOutput); warns when an
+// alpha channel was dropped.
+Image ReadInput(const std::string& path, ImageSource* source);
+// Writes a command's output image atomically at OutputBitDepth(path, like, --depth): the input's
+// precision unless --depth says otherwise; warns when pixels were clipped to [0, 1].
+void WriteOutput(const Image& image, const std::string& path, const ImageSource& like);
 
 }  // namespace blade::cli

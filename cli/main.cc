@@ -3,10 +3,12 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <exception>
 #include <filesystem>
+#include <vector>
 
 #include "blade/error.h"
 #include "blade/eval.h"
@@ -60,9 +62,33 @@ void StampProvenance(std::map<std::string, std::string>& provenance) {
   provenance["revision"] = BLADE_REVISION;
 }
 
+namespace {
+std::string g_output_depth;
+}  // namespace
+
+void SetOutputDepth(const std::string& depth) { g_output_depth = depth; }
+
 void CheckOutputPath(const std::string& path) {
   FormatFromExtension(path);
   CheckOutputDirectory(path);
+  // A --depth the output's format cannot hold fails now, before any work.
+  if (!g_output_depth.empty()) OutputBitDepth(path, ImageSource{}, g_output_depth);
+}
+
+Image ReadInput(const std::string& path, ImageSource* source) {
+  Image image = ReadImage(path, source);
+  if (source->alpha_dropped)
+    Warn(StrCat("'", path,
+                "' has an alpha channel (transparency); it was dropped, and the "
+                "output has none"));
+  return image;
+}
+
+void WriteOutput(const Image& image, const std::string& path, const ImageSource& like) {
+  WriteOptions o;
+  o.bit_depth = OutputBitDepth(path, like, g_output_depth);
+  o.on_warning = Warn;
+  WriteImage(image, path, o);
 }
 
 std::pair<std::string, double> ParseKeyValue(const std::string& text) {
@@ -91,6 +117,11 @@ void WriteFrames(const std::vector<std::pair<int, Image>>& frames, const std::st
 void Note(const std::string& message) {
   if (Quiet()) return;
   std::fprintf(stderr, "%s\n", message.c_str());
+}
+
+void Warn(const std::string& message) {
+  if (Quiet()) return;
+  std::fprintf(stderr, "blade: warning: %s\n", message.c_str());
 }
 
 }  // namespace blade::cli
@@ -122,23 +153,142 @@ void InstallInterruptHandler() {
 }
 }  // namespace blade::cli
 
+namespace blade::cli {
+namespace {
+
+// One worked example per command, shown at the end of its --help.
+void AddExamples(CLI::App& app) {
+  const std::pair<const char*, const char*> examples[] = {
+      {"solve", "blade solve --pde pm --param c=0.05 --time 4 photo.png smoothed.png"},
+      {"compare", "blade compare result.png reference.png"},
+      {"baselines", "blade baselines --pde tv --images photos/ --json rows.json"},
+      {"presets", "blade presets"},
+      {"montage", "blade montage --label 'input|noisy' --label 'BLADE' a.png b.png side.png"},
+      {"run", "blade run --model models/ced.blade photo.png out.png   (16-bit in, 16-bit out)"},
+      {"info", "blade info models/tv.blade"},
+      {"stability", "blade stability --model my.blade --images photos/ --steps 200"},
+      {"train", "blade train --pde pm --images photos/ --out pm.blade"},
+      {"eval", "blade eval --model models/pm.blade --images kodak/ --json pm.json"},
+      {"segment", "blade segment --model models/tv.blade --overlay contour.png photo.png mask.png"},
+      {"eval-app", "blade eval-app deconv --model models/ced-restore.blade --images photos/"},
+      {"restore", "blade restore --model models/tv.blade --op blur:sigma=1 blurred.png out.png"},
+      {"deconv", "blade deconv --model models/ced-restore.blade --sigma 1 blurred.png out.png"},
+      {"upscale", "blade upscale --model models/tv.blade --factor 4 small.png large.png"},
+      {"train-resample", "blade train-resample --images photos/ --out resample.blade"},
+      {"resample", "blade resample --model models/resample3.blade --flow v.flo in.png out.png"},
+      {"align", "blade align ref.png alt.png flow.flo --warped aligned.png"},
+      {"eval-resample", "blade eval-resample --model models/resample3.blade --images photos/"},
+      {"show-filters", "blade show-filters --model models/ced.blade --zoom 3 filters.png"},
+      {"features", "blade features --model models/tv.blade photo.png features.png"},
+  };
+  for (const auto& [name, example] : examples)
+    for (CLI::App* sub : app.get_subcommands({}))
+      if (sub->get_name() == name) sub->footer(StrCat("Example:\n  ", example));
+}
+
+// Levenshtein distance, for suggestions.
+std::size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// The candidate nearest to `word`, if it is near enough to be a typo ("" otherwise).
+std::string Nearest(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(2, word.size() / 3) + 1;
+  for (const std::string& c : candidates) {
+    const std::size_t d = EditDistance(word, c);
+    if (d < best_distance) {
+      best = c;
+      best_distance = d;
+    }
+  }
+  return best;
+}
+
+// The first word that is not an option (or an option's value) must name a command: refuse an
+// unknown one with the nearest valid name, instead of CLI11's "A subcommand is required".
+void RequireKnownCommand(CLI::App& app, int argc, char** argv) {
+  std::vector<std::string> names;
+  for (CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word == "--threads" || word == "--depth") {
+      ++i;  // its value
+      continue;
+    }
+    if (word.empty() || word[0] == '-') continue;
+    if (std::find(names.begin(), names.end(), word) != names.end()) return;
+    const std::string near = Nearest(word, names);
+    throw UsageError(StrCat("unknown command '", word, "'",
+                            near.empty() ? "" : StrCat("; did you mean '", near, "'?")));
+  }
+}
+
+// CLI11's "The following arguments were not expected: --stpes", with the nearest option of the
+// command given (or of blade itself).
+std::string WithSuggestion(CLI::App& app, const std::string& message) {
+  std::vector<std::string> options;
+  auto collect = [&](const CLI::App* a) {
+    for (const CLI::Option* o : a->get_options())
+      for (const std::string& name : o->get_lnames()) options.push_back("--" + name);
+  };
+  collect(&app);
+  for (const CLI::App* sub : app.get_subcommands()) collect(sub);
+  std::string suggestion;
+  std::size_t at = message.find("--");
+  if (at != std::string::npos) {
+    const std::size_t end = message.find_first_of(" \n", at);
+    const std::string word = message.substr(at, end == std::string::npos ? end : end - at);
+    const std::string near = Nearest(word, options);
+    if (!near.empty()) suggestion = StrCat("; did you mean '", near, "'?");
+  }
+  return message + suggestion;
+}
+
+}  // namespace
+}  // namespace blade::cli
+
 int main(int argc, char** argv) {
   blade::KeepFreedImageMemory();
   using namespace blade::cli;
   InstallInterruptHandler();
   for (int i = 0; i < argc; ++i)
     g_command_line += (i ? " " : "") + std::string(i ? argv[i] : "blade");
-  CLI::App app{"blade: image PDEs solved with BLADE, a shallow learned adaptive-filter network"};
+  // Named, so the usage line says `blade`, not the path the binary was started from.
+  CLI::App app{"blade: image PDEs solved with BLADE, a shallow learned adaptive-filter network",
+               "blade"};
   app.require_subcommand(1);
+  // Every option's default appears in --help (subcommands inherit this).
+  app.option_defaults()->always_capture_default();
   app.set_version_flag("--version", "blade 0.1.0");
   int threads = 0;
   bool quiet = false;
+  std::string depth;
+  // Global options, accepted before or after the subcommand (fallthrough).
+  app.fallthrough();
   app.add_option("--threads", threads, "Worker threads (0 = all cores)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_flag("-q,--quiet", quiet, "No progress bars or status messages");
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_flag("-q,--quiet", quiet, "No progress bars, status messages or warnings");
+  app.add_option("--depth", depth,
+                 "Sample depth of written images: 8, 16 or float (default: the input's, so "
+                 "16-bit in is 16-bit out; PNG holds 8/16, JPEG 8, TIFF 8/16/float, NPY float)")
+      ->check(CLI::IsMember({"8", "16", "float"}));
   app.parse_complete_callback([&] {
     blade::SetNumThreads(threads);
     SetQuiet(quiet);
+    SetOutputDepth(depth);
   });
   AddSolveCommand(app);
   AddCompareCommand(app);
@@ -156,7 +306,9 @@ int main(int argc, char** argv) {
   AddResampleCommands(app);
   AddShowFiltersCommand(app);
   AddFeaturesCommand(app);
+  AddExamples(app);
   try {
+    RequireKnownCommand(app, argc, argv);
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
@@ -164,6 +316,10 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const CLI::ExtrasError& e) {
+    std::fprintf(stderr, "blade: error: %s\nRun 'blade --help' for usage.\n",
+                 WithSuggestion(app, e.what()).c_str());
+    return 2;
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "blade: error: %s\nRun 'blade --help' for usage.\n", e.what());
     return 2;

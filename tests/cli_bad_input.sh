@@ -186,7 +186,7 @@ else
 fi
 # Frames: every 4th of 16 PM steps (and step 0) as float TIFFs that round-trip the state exactly.
 mkdir -p "$work/frames"
-"$blade" -q solve --pde pm --time 4 --dt 0.25 --frames-every 4 --frames-dir "$work/frames" \
+"$blade" -q solve --pde pm --time 4 --dt 0.25 --frames-every 4 --frames-dir "$work/frames" --depth float \
   "$work/good.png" "$work/last.tiff"
 n=$(ls "$work/frames" | wc -l)
 if [ "$n" -eq 5 ] && "$blade" compare "$work/frames/frame_00016.tiff" "$work/last.tiff" | grep -q "PSNR inf"; then

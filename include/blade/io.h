@@ -16,6 +16,14 @@ enum class FileFormat { kPng, kJpeg, kTiff, kNpy };
 // Fails with a clear message for any other extension.
 FileFormat FormatFromExtension(const std::string& path);
 
+// What a file held before ReadImage turned it into float samples: so an output can keep the
+// input's precision (OutputBitDepth) and a dropped alpha channel can be reported.
+struct ImageSource {
+  FileFormat format = FileFormat::kPng;
+  int bit_depth = 0;           // 8 or 16 (integer samples), 32 (float samples)
+  bool alpha_dropped = false;  // an alpha channel (or PNG transparency) was not read
+};
+
 // Reads an image; the format is detected from the file's first bytes, not its name.
 // PNG 1-16 bit gray/gray+alpha/RGB/RGBA/palette, JPEG gray/RGB/CMYK-free, TIFF 8/16-bit integer
 // and 32-bit float (1 or 3 samples, extra alpha samples dropped), NPY float32/float64/uint8/
@@ -25,13 +33,24 @@ FileFormat FormatFromExtension(const std::string& path);
 // The header's size is checked against MaxPixels() before any pixel buffer is allocated.
 // Every failure (missing, empty, truncated, corrupt, unsupported) is a blade::Error naming the
 // file.
-Image ReadImage(const std::string& path);
+Image ReadImage(const std::string& path, ImageSource* source = nullptr);
+
+// The sample depth of an output file, the one rule of every command that writes an image:
+// `requested` "8", "16" or "float" (refused where the output's format cannot hold it), or ""
+// for the source's depth (8 in, 8 out; 16 in, 16 out; float in, float out), mapped to what the
+// output's format holds: PNG 8 or 16 (float -> 16), JPEG 8, TIFF 8, 16 or 32-bit float, NPY
+// float. A source of unknown depth (bit_depth 0) gets the format's default.
+int OutputBitDepth(const std::string& path, const ImageSource& source,
+                   const std::string& requested = "");
 
 struct WriteOptions {
   // Bits per sample: PNG 8 or 16; TIFF 8, 16 or 32 (float); JPEG always 8; NPY always float32.
   // 0 picks the format's default: PNG 8, TIFF 32, JPEG 8.
   int bit_depth = 0;
   int jpeg_quality = 95;
+  // Integer formats clip to [0, 1]; when any pixel is clipped this gets one line saying how many
+  // (else nothing is said: a caller that wants silence passes none).
+  std::function<void(const std::string&)> on_warning;
 };
 
 // Middlebury .flo files: "PIEH" (float 202021.25), int32 width, int32 height, then (u, v)

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "blade/image.h"
+#include "blade/io.h"
 
 namespace blade::io_internal {
 
@@ -45,10 +46,11 @@ inline std::uint16_t QuantizeTo16(float v) {
 
 // Readers get the file positioned at its first byte (already identified by its magic bytes);
 // `path` is used for messages only, except by ReadTiff, which opens the file itself.
-Image ReadPng(std::FILE* file, const std::string& path);
-Image ReadJpeg(std::FILE* file, const std::string& path);
-Image ReadTiff(const std::string& path);
-Image ReadNpy(std::FILE* file, const std::string& path);
+// Each fills `source` (never null) with the stored depth and whether alpha was dropped.
+Image ReadPng(std::FILE* file, const std::string& path, ImageSource* source);
+Image ReadJpeg(std::FILE* file, const std::string& path, ImageSource* source);
+Image ReadTiff(const std::string& path, ImageSource* source);
+Image ReadNpy(std::FILE* file, const std::string& path, ImageSource* source);
 
 // Writers produce the complete file at `tmp_path`; messages name `path`. Options are validated
 // by WriteImage before these are called.

@@ -136,7 +136,9 @@ FileFormat FormatFromExtension(const std::string& path) {
        "' (expected .png, .jpg, .jpeg, .tif, .tiff or .npy)");
 }
 
-Image ReadImage(const std::string& path) {
+Image ReadImage(const std::string& path, ImageSource* source) {
+  ImageSource unused;
+  if (source == nullptr) source = &unused;
   std::FILE* raw = std::fopen(path.c_str(), "rb");
   if (raw == nullptr) FailToOpen(path, "", errno);
   FilePtr file(raw);
@@ -155,19 +157,73 @@ Image ReadImage(const std::string& path) {
   try {
     switch (format) {
       case FileFormat::kPng:
-        return io_internal::ReadPng(raw, path);
+        return io_internal::ReadPng(raw, path, source);
       case FileFormat::kJpeg:
-        return io_internal::ReadJpeg(raw, path);
+        return io_internal::ReadJpeg(raw, path, source);
       case FileFormat::kTiff:
         file.reset();  // libtiff opens the file itself
-        return io_internal::ReadTiff(path);
+        return io_internal::ReadTiff(path, source);
       case FileFormat::kNpy:
-        return io_internal::ReadNpy(raw, path);
+        return io_internal::ReadNpy(raw, path, source);
     }
   } catch (const std::bad_alloc&) {
     Fail("cannot read '", path, "': out of memory");
   }
   Fail("cannot read '", path, "': unknown format");
+}
+
+namespace {
+
+// Pixels with any channel outside [lo, hi] or not a number.
+std::size_t CountPixelsOutside(const Image& image, float lo, float hi) {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < image.plane_size(); ++i) {
+    bool out = false;
+    for (int c = 0; c < image.channels(); ++c) {
+      const float v = image.plane(c)[i];
+      out = out || !(v >= lo && v <= hi);
+    }
+    count += out;
+  }
+  return count;
+}
+
+}  // namespace
+
+int OutputBitDepth(const std::string& path, const ImageSource& source,
+                   const std::string& requested) {
+  const FileFormat format = FormatFromExtension(path);
+  int depth = 0;
+  if (requested == "8") {
+    depth = 8;
+  } else if (requested == "16") {
+    depth = 16;
+  } else if (requested == "float") {
+    depth = 32;
+  } else if (!requested.empty()) {
+    Fail("unknown sample depth '", requested, "' (8, 16 or float)");
+  }
+  const bool explicit_request = depth != 0;
+  if (!explicit_request) depth = source.bit_depth;
+  switch (format) {
+    case FileFormat::kPng:
+      if (explicit_request && depth == 32)
+        Fail("cannot write '", path,
+             "': PNG holds 8- or 16-bit samples, not float (write .tiff "
+             "or .npy)");
+      return depth == 0 ? 8 : depth == 8 ? 8 : 16;  // float sources keep 16 bits
+    case FileFormat::kJpeg:
+      if (explicit_request && depth != 8)
+        Fail("cannot write '", path, "': JPEG holds 8-bit samples only (write .png or .tiff)");
+      return 8;
+    case FileFormat::kTiff:
+      return depth == 0 ? 32 : depth;
+    case FileFormat::kNpy:
+      if (explicit_request && depth != 32)
+        Fail("cannot write '", path, "': NPY files hold float32 samples only");
+      return 32;
+  }
+  return depth;
 }
 
 void WriteImage(const Image& image, const std::string& path, const WriteOptions& options) {
@@ -197,6 +253,18 @@ void WriteImage(const Image& image, const std::string& path, const WriteOptions&
       if (depth != 32)
         Fail("cannot write '", path, "': NPY files are always float32 (got bit depth ", depth, ")");
       break;
+  }
+  // Integer samples clamp to [0, 1]: say so when it happens, in one line (never silently).
+  const bool integer = format == FileFormat::kPng || format == FileFormat::kJpeg ||
+                       (format == FileFormat::kTiff && depth != 32);
+  if (integer && options.on_warning) {
+    const std::size_t clipped = CountPixelsOutside(image, 0.f, 1.f);
+    if (clipped > 0)
+      options.on_warning(StrCat(clipped, " of ", image.plane_size(),
+                                " pixels lie outside [0, 1] and were clipped writing '", path,
+                                "' (", depth,
+                                "-bit); write .tiff with --depth float or .npy "
+                                "to keep them"));
   }
   WriteFileAtomically(path, [&](const std::string& tmp_path) {
     try {

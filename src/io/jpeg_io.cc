@@ -144,7 +144,9 @@ bool EncodeStage(JpegEncoder* e, std::FILE* file, int width, int height, int cha
 
 }  // namespace
 
-Image ReadJpeg(std::FILE* file, const std::string& path) {
+Image ReadJpeg(std::FILE* file, const std::string& path, ImageSource* source) {
+  source->format = FileFormat::kJpeg;
+  source->bit_depth = 8;
   JpegDecoder d;
   if (!CreateDecoderStage(&d, file) || !ReadHeaderStage(&d))
     Fail("cannot read '", path, "': ", d.err.message);

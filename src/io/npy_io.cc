@@ -169,7 +169,7 @@ void ReadExactly(std::FILE* file, void* data, std::size_t size, const std::strin
 
 }  // namespace
 
-Image ReadNpy(std::FILE* file, const std::string& path) {
+Image ReadNpy(std::FILE* file, const std::string& path, ImageSource* source) {
   unsigned char preamble[8];
   ReadExactly(file, preamble, sizeof(preamble), path);
   if (std::string_view(reinterpret_cast<const char*>(preamble), kMagic.size()) != kMagic)
@@ -206,6 +206,9 @@ Image ReadNpy(std::FILE* file, const std::string& path) {
          " channels; expected 1, 3 or 4 (alpha is dropped)");
   const int channels = stored == 1 ? 1 : 3;
   CheckHeaderSize(path, shape[1], shape[0], channels);
+  source->format = FileFormat::kNpy;
+  source->bit_depth = header.kind == 'f' ? 32 : 8 * int(header.item_size);
+  source->alpha_dropped = stored == 4;
 
   const int width = static_cast<int>(shape[1]), height = static_cast<int>(shape[0]);
   const std::size_t item = header.item_size;

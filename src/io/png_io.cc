@@ -117,7 +117,7 @@ bool WriteStage(png_structp png, png_infop info, png_uint_32 width, png_uint_32 
 
 }  // namespace
 
-Image ReadPng(std::FILE* file, const std::string& path) {
+Image ReadPng(std::FILE* file, const std::string& path, ImageSource* source) {
   PngContext ctx;
   ctx.file = file;
   PngReadStructs s(&ctx);
@@ -132,6 +132,10 @@ Image ReadPng(std::FILE* file, const std::string& path) {
   png_uint_32 height = png_get_image_height(s.png, s.info);
   int channels = (png_get_color_type(s.png, s.info) & PNG_COLOR_MASK_COLOR) ? 3 : 1;
   CheckHeaderSize(path, width, height, channels);
+  source->format = FileFormat::kPng;
+  source->bit_depth = png_get_bit_depth(s.png, s.info) == 16 ? 16 : 8;  // 1..8 bits read as 8
+  source->alpha_dropped = (png_get_color_type(s.png, s.info) & PNG_COLOR_MASK_ALPHA) ||
+                          png_get_valid(s.png, s.info, PNG_INFO_tRNS);
 
   if (!SetTransformsStage(s.png, s.info)) Fail("cannot read '", path, "': ", ctx.message);
   int depth = png_get_bit_depth(s.png, s.info);

@@ -86,7 +86,7 @@ void ConvertSamples(const unsigned char* src, std::ptrdiff_t step, int count, in
 
 }  // namespace
 
-Image ReadTiff(const std::string& path) {
+Image ReadTiff(const std::string& path, ImageSource* source) {
   PrepareLibtiff();
   // "m": read() instead of mmap, so a file truncated while being read fails cleanly instead of
   // raising SIGBUS.
@@ -155,6 +155,9 @@ Image ReadTiff(const std::string& path) {
            " (expected gray, RGB or palette)");
   }
   // Extra samples (alpha) beyond the color channels are dropped.
+  source->format = FileFormat::kTiff;
+  source->bit_depth = layout.is_float ? 32 : bits;
+  source->alpha_dropped = photometric != PHOTOMETRIC_PALETTE && samples > channels;
   if (photometric != PHOTOMETRIC_PALETTE && samples < channels)
     Fail("cannot read '", path, "': TIFF has ", samples, " samples per pixel, expected at least ",
          channels);

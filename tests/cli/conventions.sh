@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Command-line conventions (issue 23): output depth like the input's (--depth overrides), alpha
+# and clipping warnings, global options before or after the command, suggestions for typos, the
+# usage line and every help's example. Usage: conventions.sh BLADE MODELS_DIR
+set -uo pipefail
+blade=$1 models=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail=0
+ok() { echo "ok   ($1)"; }
+bad() { echo "FAIL ($1)"; fail=1; }
+/usr/bin/python3 - "$work" <<'PY'
+import sys
+import numpy as np
+from PIL import Image
+w = sys.argv[1]
+rng = np.random.default_rng(1)
+a = (rng.random((48, 64)) * 65535).astype(np.uint16)
+Image.fromarray(a).save(f"{w}/g16.png")
+Image.fromarray((a >> 8).astype(np.uint8)).save(f"{w}/g8.png")
+Image.fromarray((rng.random((48, 64, 4)) * 255).astype(np.uint8), "RGBA").save(f"{w}/rgba.png")
+np.save(f"{w}/f.npy", rng.random((48, 64)).astype(np.float32))
+PY
+# Sample depth of the written file, as PIL / NumPy read it.
+depth() {
+  /usr/bin/python3 -c "
+import sys, numpy as np
+from PIL import Image
+p = sys.argv[1]
+if p.endswith('.npy'):
+    print(np.load(p).dtype)
+else:
+    im = Image.open(p); a = np.asarray(im)
+    print('float' if a.dtype.kind == 'f' else 8 * a.dtype.itemsize if im.mode != 'I' else 16)
+" "$1"
+}
+tv="$models/tv.blade"
+"$blade" -q run --model "$tv" "$work/g16.png" "$work/o16.png" && [ "$(depth "$work/o16.png")" = 16 ] \
+  && ok "16-bit PNG in, 16-bit PNG out" || bad "16-bit PNG in: $(depth "$work/o16.png")"
+"$blade" -q run --model "$tv" "$work/g8.png" "$work/o8.png" && [ "$(depth "$work/o8.png")" = 8 ] \
+  && ok "8-bit in, 8-bit out" || bad "8-bit in"
+"$blade" -q run --model "$tv" "$work/g16.png" "$work/o16.tiff" && [ "$(depth "$work/o16.tiff")" = 16 ] \
+  && ok "16-bit in, 16-bit TIFF out" || bad "16-bit TIFF out: $(depth "$work/o16.tiff")"
+"$blade" -q run --model "$tv" "$work/f.npy" "$work/of.tiff" && [ "$(depth "$work/of.tiff")" = float ] \
+  && ok "float in, float TIFF out" || bad "float TIFF out"
+"$blade" -q run --model "$tv" "$work/g8.png" "$work/o8to16.png" --depth 16 \
+  && [ "$(depth "$work/o8to16.png")" = 16 ] && ok "--depth 16 after the command" || bad "--depth 16"
+"$blade" -q --depth float solve --pde pm --time 1 "$work/g8.png" "$work/sf.tiff" \
+  && [ "$(depth "$work/sf.tiff")" = float ] && ok "--depth float before the command" || bad "--depth float"
+if "$blade" run --model "$tv" --depth float "$work/g8.png" "$work/bad.png" 2>"$work/err"; then
+  bad "--depth float to PNG accepted"
+else
+  grep -q "PNG holds 8- or 16-bit" "$work/err" && [ ! -e "$work/bad.png" ] \
+    && ok "--depth float to PNG refused before any work" || bad "--depth float message"
+fi
+"$blade" run --model "$tv" "$work/rgba.png" "$work/orgba.png" 2>"$work/err" \
+  && grep -q "warning: .*alpha channel" "$work/err" && ok "alpha dropped with a warning" || bad "alpha warning"
+"$blade" run --model "$models/ch.blade" --steps 15 "$work/g8.png" "$work/och.png" 2>"$work/err" \
+  && grep -Eq "warning: [0-9]+ of 3072 pixels lie outside \[0, 1\] and were clipped" "$work/err" \
+  && ok "clipping warned with a count" || bad "clipping warning: $(cat "$work/err")"
+"$blade" -q run --model "$models/ch.blade" --steps 15 "$work/g8.png" "$work/och2.png" 2>"$work/err" \
+  && [ ! -s "$work/err" ] && ok "-q silences warnings" || bad "-q"
+"$blade" run --model "$tv" "$work/g8.png" "$work/q.png" -q --threads 1 2>"$work/err" && [ ! -s "$work/err" ] \
+  && ok "-q and --threads after the command" || bad "global options after the command"
+"$blade" rn x y 2>"$work/err"; rc=$?
+[ $rc = 2 ] && grep -q "unknown command 'rn'; did you mean 'run'?" "$work/err" \
+  && ok "unknown command suggests the nearest" || bad "command suggestion: $(cat "$work/err")"
+"$blade" run --stpes 3 --model "$tv" "$work/g8.png" "$work/s.png" 2>"$work/err"; rc=$?
+[ $rc = 2 ] && grep -q "did you mean '--steps'" "$work/err" && ok "unknown option suggests the nearest" \
+  || bad "option suggestion: $(cat "$work/err")"
+"$blade" run --help | head -3 | grep -q "^Usage: blade run" && ok "usage line says blade" || bad "usage line"
+for c in $("$blade" --help | sed -n '/^Subcommands:/,$p' | awk 'NR > 1 && NF {print $1}'); do
+  "$blade" "$c" --help | tail -2 | grep -q "^  blade $c" || { bad "no example in '$c --help'"; continue; }
+done
+ok "every command's help ends with an example"
+"$blade" solve --help | grep -q -- "--steps INT=0" && ok "help shows defaults" || bad "help defaults"
+exit $fail
