@@ -22,16 +22,18 @@ from ._blade import *  # noqa: E402,F401,F403
 __version__ = _blade.__version__
 
 
-def write_image(path, image):
+def write_image(path, image, depth=""):
     """Writes an image atomically; path first, as imageio, OpenCV and scikit-image do.
 
     The format follows the extension (.png .jpg .tif .npy); uint8/uint16 arrays are scaled by
     their type's maximum first (scikit-image's img_as_float rule), floats are written as they are.
+    depth: "8", "16" or "float" (default: a uint8/uint16 array's own depth, else the format's);
+    values clipped to [0, 1] by an integer format give one warning with their count.
     """
     if isinstance(image, (str, _os.PathLike)) and not isinstance(path, (str, _os.PathLike)):
         raise TypeError("write_image(path, image): the path comes first, as in imageio, OpenCV "
                         "and scikit-image")
-    return _blade.write_image(_os.fspath(path), image)
+    return _blade.write_image(_os.fspath(path), image, str(depth))
 
 
 __all__ = [name for name in dir(_blade) if not name.startswith("_")]

@@ -92,3 +92,21 @@ def test_version_and_missing_files(tmp_path):
         blade.read_image(str(tmp_path / "nothing.png"))
     with pytest.raises(FileNotFoundError, match="nothing.blade"):
         blade.Model.load(str(tmp_path / "nothing.blade"))
+
+
+def test_write_image_takes_the_depth_of_an_integer_array_and_warns_on_clipping(tmp_path):
+    from PIL import Image
+    u16 = RNG.integers(0, 65535, (12, 14), endpoint=True).astype(np.uint16)
+    blade.write_image(tmp_path / "a.png", u16)
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "a.png")).astype(np.uint16), u16)
+    f = RNG.random((12, 14), dtype=np.float32)
+    blade.write_image(tmp_path / "b.png", f)
+    assert np.asarray(Image.open(tmp_path / "b.png")).dtype == np.uint8  # PNG's default
+    blade.write_image(tmp_path / "c.png", f, depth="16")
+    assert Image.open(tmp_path / "c.png").mode.startswith("I")
+    with pytest.raises(blade.Error, match="PNG holds 8- or 16-bit"):
+        blade.write_image(tmp_path / "d.png", f, depth="float")
+    with pytest.warns(UserWarning, match="3 of 168 pixels lie outside"):
+        g = f.copy()
+        g[0, :3] = 1.5
+        blade.write_image(tmp_path / "e.png", g)
