@@ -20,7 +20,7 @@ struct SolveArgs {
   std::string pde, preset, input, output, frames_dir;
   double time = 0, dt = 0, dx = 1;
   int steps = 0, frames_every = 0;
-  bool force = false, luma = false;
+  bool force = false, luma = false, steps_given = false;
   std::vector<std::string> params;
 };
 
@@ -34,6 +34,8 @@ void RunSolve(const SolveArgs& a) {
     auto [key, value] = ParseKeyValue(kv);
     params.Set(pde, key, value);
   }
+  if (a.steps_given && (a.steps < 1 || a.steps > kMaxSteps))
+    Fail("--steps must be 1..", kMaxSteps, " (got ", a.steps, ")");
   SolveOptions o;
   o.time = a.time != 0 ? a.time : preset.time;
   o.dt = a.dt;
@@ -139,8 +141,10 @@ void AddSolveCommand(CLI::App& app) {
   cmd->add_option("--preset", args->preset, "Preset name (default: the PDE's own)");
   cmd->add_option("--time", args->time, "Stopping time T (default: the preset's)");
   cmd->add_option("--dt", args->dt, "Time step (default: the largest stable step)");
-  cmd->add_option("--steps", args->steps,
-                  "Exactly N equal steps to T (may exceed the stability limit)");
+  CLI::Option* steps = cmd->add_option(
+      "--steps", args->steps,
+      "Exactly N equal steps to T (refused above the stability limit unless --force; default: "
+      "the fewest stable steps)");
   cmd->add_option("--dx", args->dx, "Grid spacing in operating-grid units (default 1)");
   cmd->add_option("--param", args->params, "Scheme parameter key=value (repeatable)");
   cmd->add_option("--frames-every", args->frames_every, "Keep every M-th step as a frame");
@@ -150,7 +154,10 @@ void AddSolveCommand(CLI::App& app) {
   cmd->add_option("input", args->input, "Input image")->required();
   cmd->add_option("output", args->output, "Output image (.tiff keeps float values exactly)")
       ->required();
-  cmd->callback([args] { RunSolve(*args); });
+  cmd->callback([args, steps] {
+    args->steps_given = steps->count() > 0;
+    RunSolve(*args);
+  });
 }
 
 }  // namespace blade::cli

@@ -32,7 +32,7 @@ void BindPde(py::module_& m) {
   m.def(
       "solve",
       [](const py::array& image, const std::string& pde_name, double time, int steps, double dt,
-         double dx, const std::map<std::string, double>& params) {
+         double dx, const std::map<std::string, double>& params, bool force) {
         const Pde pde = ParsePde(pde_name);
         const Preset& preset = DefaultPreset(pde);
         Image u0 = ToImage(image);
@@ -41,6 +41,7 @@ void BindPde(py::module_& m) {
         o.steps = steps;
         o.dt = dt;
         o.dx = dx;
+        o.force = force;
         Image u;
         {
           py::gil_scoped_release r;
@@ -50,8 +51,10 @@ void BindPde(py::module_& m) {
       },
       py::arg("image"), py::arg("pde"), py::arg("time") = 0.0, py::arg("steps") = 0,
       py::arg("dt") = 0.0, py::arg("dx") = 1.0, py::arg("params") = std::map<std::string, double>{},
+      py::arg("force") = false,
       "Runs a classical reference scheme ('tv', 'pm', 'ced', 'ch') to `time` (default: the "
-      "preset's T) with the largest stable step, `steps` equal steps, or `dt`.");
+      "preset's T) with the largest stable step, `steps` equal steps, or `dt`; a step above the "
+      "stability limit is refused (naming the fewest stable steps) unless force=True.");
 }
 
 }  // namespace blade::python

@@ -574,6 +574,17 @@ TEST(PdeSolve, DivergenceNamesTheStep) {
   SolveOptions o;
   o.time = 1000;
   o.steps = 10;  // dt = 100, far beyond CH's limit 2 gamma = 0.5
+  // Refused, naming the fewest stable steps, unless forced.
+  try {
+    Solve(Pde::kCh, {}, u0, o);
+    FAIL() << "an unstable step count was not refused";
+  } catch (const DivergedError&) {
+    FAIL() << "an unstable step count ran instead of being refused";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("the fewest stable steps are 2000"), std::string::npos)
+        << e.what();
+  }
+  o.force = true;
   try {
     Solve(Pde::kCh, {}, u0, o);
     FAIL() << "expected divergence";
@@ -592,6 +603,7 @@ TEST(PdeSolve, ChunkedRunEqualsSingleStepsWithFramesAtTheirSteps) {
   SolveOptions o;
   o.steps = 40;
   o.time = 40 * 0.01;
+  o.force = true;  // above TV's limit at dx = 1: only the chunking is under test
   o.frames_every = 7;
   std::vector<int> frames;
   int last_progress = 0;

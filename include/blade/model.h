@@ -11,6 +11,7 @@
 
 #include "blade/filter.h"
 #include "blade/image.h"
+#include "blade/pde.h"  // kMaxSteps
 #include "blade/selection.h"
 
 namespace blade {
@@ -85,8 +86,8 @@ struct ExtraTerm {
   std::function<void(const Image& u, const Image& g, Image& gu)> add_vjp;
 };
 
-// The longest run RunModel takes (the command line's --steps has the same bound).
-inline constexpr int kMaxRunSteps = 1000000;
+// The longest run RunModel takes (the command line's --steps has the same bound as solve's).
+inline constexpr int kMaxRunSteps = kMaxSteps;
 
 struct RunOptions {
   int steps = 0;                         // 0: the model's steps

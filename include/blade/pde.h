@@ -66,10 +66,15 @@ class PdeSolver {
 
 std::unique_ptr<PdeSolver> MakeSolver(Pde pde, const PdeParams& params);
 
+// The most steps a run takes when they are given (Solve's `steps`, RunModel's, the CLI's --steps).
+inline constexpr int kMaxSteps = 1000000;
+
 struct SolveOptions {
-  double time = 0;     // stopping time T (> 0)
-  double dt = 0;       // requested step; 0 = the solver's DefaultDt(dx)
-  int steps = 0;       // if > 0: exactly this many equal steps dt = T / steps (overrides dt)
+  double time = 0;  // stopping time T (> 0)
+  double dt = 0;    // requested step; 0 = the solver's DefaultDt(dx)
+  // If > 0 (at most kMaxSteps): exactly this many equal steps dt = T / steps (overrides dt);
+  // refused, with the smallest stable count, if dt exceeds the stability limit (unless force).
+  int steps = 0;
   double dx = 1.0;     // grid spacing in operating-grid units
   bool force = false;  // allow a step above the stability limit
   // Called with (step index k, state after k steps) for k = 0 and every frames_every-th step

@@ -71,6 +71,7 @@ BaselineRow EvaluateImage(const Preset& preset, const Image& hr, const std::stri
     SolveOptions o;
     o.time = preset.time;
     o.steps = steps;
+    o.force = steps > 0;  // classical-LR-10 runs at BLADE's step count, stable or not
     o.dx = dx;
     Score s;
     try {

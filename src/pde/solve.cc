@@ -136,7 +136,8 @@ SolveResult Solve(Pde pde, const PdeParams& params, const Image& u0, const Solve
   RequirePositive(o.time, "the stopping time");
   RequirePositive(o.dx, "the grid spacing dx");
   if (o.dt != 0) RequirePositive(o.dt, "the time step dt");
-  if (o.steps < 0) Fail("the number of steps must be positive (got ", o.steps, ")");
+  if (o.steps < 0 || o.steps > kMaxSteps)
+    Fail("the number of steps must be 1..", kMaxSteps, " (got ", o.steps, ")");
   if (!AllFinite(u0)) Fail("the initial image contains NaN or infinite values");
   auto solver = MakeSolver(pde, params);
   const double max_dt = solver->MaxStableDt(o.dx);
@@ -152,6 +153,11 @@ SolveResult Solve(Pde pde, const PdeParams& params, const Image& u0, const Solve
     double n = std::ceil(o.time / dt * (1 - 1e-12));
     if (n > 1e8) Fail("the run would take ", n, " steps; refusing (more than 1e8)");
     steps = std::max(1, int(n));
+  } else if (o.time / steps > max_dt * (1 + 1e-12) && !o.force) {
+    const double fewest = std::ceil(o.time / max_dt * (1 - 1e-12));
+    Fail(steps, " steps to T = ", o.time, " are steps of dt = ", o.time / steps,
+         ", above the stability limit ", max_dt, " of ", PdeName(pde), " at dx = ", o.dx,
+         "; the fewest stable steps are ", fewest, " (use --force to run anyway)");
   }
   const double dt = o.time / steps;
 

@@ -74,4 +74,14 @@ for c in $("$blade" --help | sed -n '/^Subcommands:/,$p' | awk 'NR > 1 && NF {pr
 done
 ok "every command's help ends with an example"
 "$blade" solve --help | grep -q -- "--steps INT=0" && ok "help shows defaults" || bad "help defaults"
+"$blade" solve --pde tv --steps 20 "$work/g8.png" "$work/s.tiff" 2>"$work/err"; rc=$?
+[ $rc = 1 ] && grep -q "the fewest stable steps are 40" "$work/err" && [ ! -e "$work/s.tiff" ] \
+  && ok "solve --steps above the limit refused with the fewest stable" || bad "solve --steps: $(cat "$work/err")"
+"$blade" -q solve --pde tv --steps 20 --force "$work/g8.png" "$work/s.tiff" && ok "solve --steps --force runs" \
+  || bad "solve --force"
+"$blade" solve --pde tv --steps 0 "$work/g8.png" "$work/s0.tiff" 2>"$work/err"; rc=$?
+[ $rc = 1 ] && grep -q -- "--steps must be 1..1000000" "$work/err" && ok "solve --steps 0 refused" \
+  || bad "solve --steps 0: $(cat "$work/err")"
+"$blade" solve --pde tv --steps 2000000 "$work/g8.png" "$work/s0.tiff" 2>/dev/null \
+  && bad "solve --steps beyond run's bound accepted" || ok "solve --steps bounded as run's"
 exit $fail

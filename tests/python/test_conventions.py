@@ -110,3 +110,11 @@ def test_write_image_takes_the_depth_of_an_integer_array_and_warns_on_clipping(t
         g = f.copy()
         g[0, :3] = 1.5
         blade.write_image(tmp_path / "e.png", g)
+
+
+def test_solve_refuses_an_unstable_step_count_unless_forced():
+    u = RNG.random((16, 16), dtype=np.float32)
+    with pytest.raises(blade.Error, match="the fewest stable steps are 40"):
+        blade.solve(u, "tv", steps=20)  # T = 0.1 at eps 0.01: dt limit 0.0025
+    assert np.isfinite(blade.solve(u, "tv", steps=40)).all()
+    blade.solve(u, "tv", steps=20, force=True)  # the user's call: runs (and may blow up)

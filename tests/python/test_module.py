@@ -195,7 +195,7 @@ def test_the_gil_is_released_while_the_library_computes():
     t = threading.Thread(target=count)
     t.start()
     before = len(ticks)
-    blade.solve(big, "tv", steps=20)  # ~0.5 s of work with the GIL released
+    blade.solve(big, "tv", steps=40)  # ~0.5 s of work with the GIL released
     during = len(ticks) - before
     stop.set()
     t.join()
