@@ -15,7 +15,7 @@ namespace blade::cli {
 void AddEvalAppCommand(CLI::App& app) {
   struct Args {
     std::string app, model, images, json, figures, integrator = "euler";
-    bool gray = false, color = false;
+    bool gray = false, color = false, force_model = false;
     int limit = 0;
     AppEvalOptions options;
   };
@@ -33,6 +33,8 @@ void AddEvalAppCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--integrator", args->integrator, "deconv: euler or midpoint for BLADE")
       ->capture_default_str();
+  cmd->add_flag("--force-model", args->force_model,
+                "Use a model of a PDE the application was not validated with");
   cmd->add_option("--json", args->json, "Write the results as JSON");
   cmd->add_option("--figures", args->figures,
                   "Write a captioned side-by-side picture per image into this folder (created)");
@@ -40,6 +42,7 @@ void AddEvalAppCommand(CLI::App& app) {
     if (args->gray && args->color) throw UsageError("give --gray or --color, not both");
     AppEvalOptions o = args->options;
     o.color = args->color;
+    o.force_model = args->force_model;
     o.integrator = ParseIntegrator(args->integrator);
     o.Validate();
     if (!args->json.empty()) CheckOutputDirectory(args->json);

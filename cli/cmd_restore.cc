@@ -1,4 +1,5 @@
 // `blade restore`, `blade deconv` and `blade upscale`: restoration with a BLADE regulariser.
+#include "blade/apps.h"
 #include "blade/error.h"
 #include "blade/io.h"
 #include "blade/restore.h"
@@ -12,7 +13,7 @@ struct RestoreArgs {
   std::string model, op, input, output;
   double lambda = kRestoreLambda, sigma = kDeconvSigma, dt = 0;
   int steps = RestoreOptions().steps;
-  bool unsafe = false;
+  bool unsafe = false, force_model = false;
 
   // The options both restoration commands share, checked before any work.
   void AddCommon(CLI::App* cmd, const char* lambda_help) {
@@ -20,6 +21,8 @@ struct RestoreArgs {
     cmd->add_option("--steps", steps, "Steps")->capture_default_str();
     cmd->add_option("--dt", dt, "Step (default: the model's)");
     cmd->add_flag("--unsafe", unsafe, "Run past the model's measured stability horizon");
+    cmd->add_flag("--force-model", force_model,
+                  "Use a model of a PDE this command was not validated with");
     cmd->add_option("input", input, "Observed image")->required();
     cmd->add_option("output", output, "Restored image")->required();
   }
@@ -49,6 +52,7 @@ void AddRestoreCommands(CLI::App& app) {
   restore->callback([r] {
     RestoreOptions o = r->Checked();
     Model model = LoadModel(r->model);
+    RequireModelFor(Application::kRestore, model, r->force_model);
     LinearOperator op = ParseOperator(r->op);
     ImageSource source;
     const Image f = ReadInput(r->input, &source);
@@ -70,6 +74,7 @@ void AddRestoreCommands(CLI::App& app) {
     RequirePositive(d->sigma, "--sigma");
     RestoreOptions o = d->Checked();
     Model model = LoadModel(d->model);
+    RequireModelFor(Application::kDeconvolve, model, d->force_model);
     ImageSource source;
     const Image f = ReadInput(d->input, &source);
     WriteOutput(Deconvolve(model, f, d->sigma, o), d->output, source);
@@ -107,6 +112,7 @@ void AddRestoreCommands(CLI::App& app) {
     const double sigma_hr = ua->unit == "lr" ? u->sigma * ua->factor : u->sigma;
     RestoreOptions o = u->Checked();
     Model model = LoadModel(u->model);
+    RequireModelFor(Application::kUpscale, model, u->force_model);
     ImageSource source;
     Image f = ReadInput(u->input, &source);
     WriteOutput(ua->project ? UpscaleProjected(model, f, ua->factor, sigma_hr, o)

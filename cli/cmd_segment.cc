@@ -12,7 +12,7 @@ namespace blade::cli {
 void AddSegmentCommand(CLI::App& app) {
   struct Args {
     std::string model, input, output, overlay;
-    bool reference = false;
+    bool reference = false, force_model = false;
     double mu = kChanVeseMuBlade;
     int iters = ChanVeseParams().iterations;
   };
@@ -21,6 +21,7 @@ void AddSegmentCommand(CLI::App& app) {
       "segment", "Chan-Vese segmentation (color: Chan-Sandberg-Vese) with a BLADE TV model");
   cmd->add_option("--model", args->model, "TV flow model (required unless --reference)");
   cmd->add_flag("--reference", args->reference, "Use the classical IPOL scheme instead");
+  cmd->add_flag("--force-model", args->force_model, "Use a model of another PDE than TV flow");
   CLI::Option* mu =
       cmd->add_option("--mu", args->mu,
                       StrCat("Length penalty (default ", kChanVeseMuBlade, " with BLADE, ",
@@ -40,7 +41,10 @@ void AddSegmentCommand(CLI::App& app) {
     CheckOutputPath(args->output);
     if (!args->overlay.empty()) CheckOutputPath(args->overlay);
     Model model;
-    if (!args->reference) model = LoadModel(args->model);
+    if (!args->reference) {
+      model = LoadModel(args->model);
+      RequireModelFor(Application::kSegment, model, args->force_model);
+    }
     ImageSource source;
     Image f = ReadInput(args->input, &source);
     Progress progress("segment", ProgressEnabled());

@@ -10,7 +10,9 @@ void BindApps(py::module_& m) {
   using release = py::call_guard<py::gil_scoped_release>;
   m.def(
       "deconvolve",
-      [](const Model& model, const py::array& image, double sigma, double lam, int steps) {
+      [](const Model& model, const py::array& image, double sigma, double lam, int steps,
+         bool force_model) {
+        RequireModelFor(Application::kDeconvolve, model, force_model);
         Image f = ToImage(image), out;
         RestoreOptions o;
         o.lambda = lam;
@@ -23,10 +25,13 @@ void BindApps(py::module_& m) {
       },
       py::arg("model"), py::arg("image"), py::arg("sigma") = kDeconvSigma,
       py::arg("lam") = kDeconvLambda, py::arg("steps") = RestoreOptions().steps,
+      py::arg("force_model") = false,
       "Non-blind Gaussian deconvolution, blur absorbed into the filters (eq. 4.4-4.5).");
   m.def(
       "restore",
-      [](const Model& model, const py::array& image, const std::string& op, double lam, int steps) {
+      [](const Model& model, const py::array& image, const std::string& op, double lam, int steps,
+         bool force_model) {
+        RequireModelFor(Application::kRestore, model, force_model);
         Image f = ToImage(image), out;
         RestoreOptions o;
         o.lambda = lam;
@@ -39,13 +44,14 @@ void BindApps(py::module_& m) {
         return FromImage(std::move(out));
       },
       py::arg("model"), py::arg("image"), py::arg("op"), py::arg("lam") = kRestoreLambda,
-      py::arg("steps") = RestoreOptions().steps,
+      py::arg("steps") = RestoreOptions().steps, py::arg("force_model") = false,
       "Restoration u += dt (BLADE(u) + lam A^T (f - A u)) with op 'blur:sigma=S' or 'mask:FILE' "
       "(eq. 4.2).");
   m.def(
       "upscale",
       [](const Model& model, const py::array& image, int factor, double psf_sigma, double lam,
-         int steps, bool project) {
+         int steps, bool project, bool force_model) {
+        RequireModelFor(Application::kUpscale, model, force_model);
         Image f = ToImage(image), out;
         RestoreOptions o;
         o.lambda = lam;
@@ -60,10 +66,13 @@ void BindApps(py::module_& m) {
       py::arg("model"), py::arg("image"), py::arg("factor") = kUpscaleFactor,
       py::arg("psf_sigma") = kUpscalePsfSigma, py::arg("lam") = kUpscaleLambda,
       py::arg("steps") = RestoreOptions().steps, py::arg("project") = false,
+      py::arg("force_model") = false,
       "Upscaling with a BLADE regulariser: eq. 4.6, or eq. 4.7 with project=True.");
   m.def(
       "segment",
-      [](const py::array& image, const Model* model, std::optional<double> mu, int iterations) {
+      [](const py::array& image, const Model* model, std::optional<double> mu, int iterations,
+         bool force_model) {
+        if (model) RequireModelFor(Application::kSegment, *model, force_model);
         Image f = ToImage(image), mask;
         ChanVeseParams p;
         p.iterations = iterations;
@@ -75,7 +84,7 @@ void BindApps(py::module_& m) {
         return FromImage(std::move(mask));
       },
       py::arg("image"), py::arg("model") = nullptr, py::arg("mu") = py::none(),
-      py::arg("iterations") = ChanVeseParams().iterations,
+      py::arg("iterations") = ChanVeseParams().iterations, py::arg("force_model") = false,
       "Chan-Vese (color: Chan-Sandberg-Vese) mask in {0, 1}: with a BLADE TV model (eq. 4.10, "
       "mu 0.04) or, without one, the reference scheme (mu 0.2).");
   m.def(

@@ -121,7 +121,7 @@ expect 1 "run: past the measured stability horizon" -- "$blade" run --model "$wo
 expect 1 "run: past the horizon by a larger dt" -- "$blade" run --model "$work/short.blade" --steps 5 --dt 0.3 "$work/good.png" "$out"
 expect 1 "run: diverging" -- "$blade" run --model "$work/good.blade" --dt 50 --steps 200 "$work/good.png" "$out"
 expect 1 "info: truncated model" -- "$blade" info "$work/truncated.blade"
-if "$blade" upscale --model "$work/good.blade" --project --steps 2 "$work/good.png" "$work/up.tiff" 2>/dev/null \
+if "$blade" upscale --model "$work/good.blade" --force-model --project --steps 2 "$work/good.png" "$work/up.tiff" 2>/dev/null \
    && [ -s "$work/up.tiff" ]; then echo "ok   (upscale --project writes output)"; else echo "FAIL (upscale --project)"; fail=1; fi
 if "$blade" run --model "$work/short.blade" --steps 6 --unsafe "$work/good.png" "$work/unsafe.tiff" 2>/dev/null \
    && [ -s "$work/unsafe.tiff" ]; then echo "ok   (run --unsafe goes past the horizon)"; else echo "FAIL (run --unsafe)"; fail=1; fi

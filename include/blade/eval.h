@@ -129,6 +129,8 @@ struct AppEvalOptions {
   // segment
   int iterations = 300;
   double mu = kChanVeseMuBlade, reference_mu = kChanVeseMuReference;
+  bool force_model =
+      false;  // RequireModelFor: a model of a PDE the application was not validated with
   std::function<void(int, int)> on_progress;  // (images done, total)
   FigureSink on_figure;                       // a captioned side-by-side picture per image
   void Validate() const;

@@ -6,13 +6,13 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "blade/apps.h"
 #include "blade/error.h"
 #include "blade/eval.h"
 #include "blade/io.h"
 #include "blade/metrics.h"
 #include "blade/ops.h"
 #include "blade/restore.h"
-#include "blade/segmentation.h"
 #include "blade/viz.h"
 
 namespace blade {
@@ -78,6 +78,7 @@ std::map<std::string, std::map<std::string, double>> AppEvaluation::Means() cons
 
 AppEvaluation EvaluateDeconvolution(const Model& model, const std::vector<std::string>& files,
                                     const AppEvalOptions& o) {
+  RequireModelFor(Application::kDeconvolve, model, o.force_model);
   if (model.pde.empty()) Fail("the model names no PDE for the classical comparison");
   AppEvaluation e = Start("deconv", o, {"input", "blade", "classical"});
   e.settings = {{"blur_sigma", Num(o.blur_sigma)},
@@ -128,6 +129,7 @@ AppEvaluation EvaluateDeconvolution(const Model& model, const std::vector<std::s
 
 AppEvaluation EvaluateUpscaling(const Model& model, const std::vector<std::string>& files,
                                 const AppEvalOptions& o) {
+  RequireModelFor(Application::kUpscale, model, o.force_model);
   AppEvaluation e = Start("upscale", o, {"bicubic", "lanczos", "blade", "blade_project"});
   e.settings = {{"factor", Num(o.factor)},
                 {"psf_sigma_hr", Num(o.psf_sigma)},
@@ -175,7 +177,7 @@ AppEvaluation EvaluateUpscaling(const Model& model, const std::vector<std::strin
 
 AppEvaluation EvaluateSegmentation(const Model& tv_model, const std::vector<std::string>& files,
                                    const AppEvalOptions& o) {
-  if (tv_model.form == ModelForm::kResample) Fail("segmentation needs a TV flow model");
+  RequireModelFor(Application::kSegment, tv_model, o.force_model);
   AppEvaluation e = Start("segment", o, {"blade", "reference"});
   e.settings = {{"iterations", Num(o.iterations)},
                 {"mu", Num(o.mu)},

@@ -84,4 +84,17 @@ ok "every command's help ends with an example"
   || bad "solve --steps 0: $(cat "$work/err")"
 "$blade" solve --pde tv --steps 2000000 "$work/g8.png" "$work/s0.tiff" 2>/dev/null \
   && bad "solve --steps beyond run's bound accepted" || ok "solve --steps bounded as run's"
+# A model that does not fit the command is refused, saying what it needs; --force-model runs it.
+"$blade" segment --model "$models/ced.blade" "$work/g8.png" "$work/m.png" 2>"$work/err"; rc=$?
+[ $rc = 1 ] && grep -q "segment needs a tv model" "$work/err" && ok "segment refuses a CED model" \
+  || bad "segment with CED: $(cat "$work/err")"
+"$blade" deconv --model "$models/ch.blade" "$work/g8.png" "$work/d.png" 2>"$work/err"; rc=$?
+[ $rc = 1 ] && grep -q "deconv needs a ced model" "$work/err" && ok "deconv refuses a CH model" \
+  || bad "deconv with CH: $(cat "$work/err")"
+"$blade" upscale --model "$models/ch.blade" "$work/g8.png" "$work/u.png" 2>/dev/null \
+  && bad "upscale took a CH model" || ok "upscale refuses a CH model"
+"$blade" restore --model "$models/ch.blade" --op blur:sigma=1 "$work/g8.png" "$work/r.png" 2>/dev/null \
+  && bad "restore took a CH model" || ok "restore refuses a CH model"
+"$blade" -q segment --model "$models/ced.blade" --force-model --iters 5 "$work/g8.png" "$work/m.png" \
+  && ok "--force-model overrides" || bad "--force-model"
 exit $fail

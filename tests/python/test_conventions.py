@@ -118,3 +118,16 @@ def test_solve_refuses_an_unstable_step_count_unless_forced():
         blade.solve(u, "tv", steps=20)  # T = 0.1 at eps 0.01: dt limit 0.0025
     assert np.isfinite(blade.solve(u, "tv", steps=40)).all()
     blade.solve(u, "tv", steps=20, force=True)  # the user's call: runs (and may blow up)
+
+
+def test_a_model_that_does_not_fit_the_application_is_refused_unless_forced():
+    u = RNG.random((24, 32), dtype=np.float32)
+    ced = blade.Model.load(str(MODELS / "ced.blade"))
+    with pytest.raises(blade.Error, match="segment needs a tv model"):
+        blade.segment(u, ced, iterations=5)
+    assert blade.segment(u, ced, iterations=5, force_model=True).shape == u.shape
+    ch = blade.Model.load(str(MODELS / "ch.blade"))
+    for call in (lambda: blade.deconvolve(ch, u), lambda: blade.upscale(ch, u),
+                 lambda: blade.restore(ch, u, "blur:sigma=1")):
+        with pytest.raises(blade.Error, match="needs a"):
+            call()
