@@ -62,7 +62,8 @@ void AddRunCommand(CLI::App& app) {
   cmd->add_option("--steps", args->steps, "Number of steps (default: the model's)");
   cmd->add_option("--dt", args->dt, "Time step (default: the model's)");
   cmd->add_option("--integrator", args->integrator, "euler or midpoint (default: the model's)");
-  cmd->add_option("--frames-dir", args->frames_dir, "Write every step as frame_NNNNN.tiff here");
+  cmd->add_option("--frames-dir", args->frames_dir,
+                  "Write every step as frame_NNNNN.tiff (float) into this folder (created)");
   cmd->add_flag("--luma", args->luma, "Convert a color input to luma (BT.601) first");
   cmd->add_flag("--unsafe", args->unsafe, "Run past the model's measured stability horizon");
   cmd->add_option("input", args->input, "Input image (gray or color)")->required();
@@ -72,8 +73,7 @@ void AddRunCommand(CLI::App& app) {
       Fail("--steps must be 1..", kMaxRunSteps, " (got ", args->steps, ")");
     if (args->dt != 0) RequirePositive(args->dt, "--dt");
     CheckOutputPath(args->output);
-    if (!args->frames_dir.empty() && !std::filesystem::is_directory(args->frames_dir))
-      Fail("frames directory '", args->frames_dir, "' does not exist");
+    if (!args->frames_dir.empty()) PrepareOutputFolder(args->frames_dir);
     Model model = LoadModel(args->model);
     if (model.form == ModelForm::kResample)
       Fail("'", args->model, "' is a resampling model; `blade run` needs a direct or flux model");

@@ -48,8 +48,7 @@ void RunSolve(const SolveArgs& a) {
   if (a.frames_every < 0) Fail("--frames-every must be positive");
   if (!a.frames_dir.empty() && a.frames_every == 0) Fail("--frames-dir needs --frames-every");
   if (a.frames_every > 0 && a.frames_dir.empty()) Fail("--frames-every needs --frames-dir");
-  if (!a.frames_dir.empty() && !std::filesystem::is_directory(a.frames_dir))
-    Fail("frames directory '", a.frames_dir, "' does not exist");
+  if (!a.frames_dir.empty()) PrepareOutputFolder(a.frames_dir);
   CheckOutputPath(a.output);
 
   ImageSource source;
@@ -86,7 +85,8 @@ void AddMontageCommand(CLI::App& app) {
   cmd->add_option("--gap", args->gap, "Pixels between images");
   cmd->add_option("--scale", args->scale, "Resize the result by this factor (Lanczos-3)");
   cmd->add_option("--label", args->labels,
-                  "Caption under each input image, in order; '|' separates caption lines")
+                  "Caption of one input image: give --label once per input, in order ('|' "
+                  "separates caption lines), e.g. --label 'input|noisy' --label BLADE")
       ->allow_extra_args(false);
   cmd->add_option("files", args->files, "Input images, then the output image")->required();
   cmd->callback([args] {
@@ -148,7 +148,8 @@ void AddSolveCommand(CLI::App& app) {
   cmd->add_option("--dx", args->dx, "Grid spacing in operating-grid units (default 1)");
   cmd->add_option("--param", args->params, "Scheme parameter key=value (repeatable)");
   cmd->add_option("--frames-every", args->frames_every, "Keep every M-th step as a frame");
-  cmd->add_option("--frames-dir", args->frames_dir, "Directory for frame_NNNNN.tiff files");
+  cmd->add_option("--frames-dir", args->frames_dir,
+                  "Folder for the frame_NNNNN.tiff (float) files (created)");
   cmd->add_flag("--force", args->force, "Allow a step above the stability limit");
   cmd->add_flag("--luma", args->luma, "Convert a color input to luma (BT.601) first");
   cmd->add_option("input", args->input, "Input image")->required();

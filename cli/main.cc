@@ -32,10 +32,19 @@ void WriteFigure(const std::string& dir, const std::string& image_path, const st
              (std::filesystem::path(dir) / (stem + "_" + suffix + ".png")).string());
 }
 
+void PrepareOutputFolder(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+    Fail("output folder '", dir, "' exists and is not a folder");
+  fs::create_directories(dir, ec);
+  if (ec) Fail("cannot create output folder '", dir, "': ", ec.message());
+}
+
 std::function<void(const std::string&, const std::string&, const std::vector<Panel>&)> FigureWriter(
     const std::string& dir) {
   if (dir.empty()) return {};
-  std::filesystem::create_directories(dir);
+  PrepareOutputFolder(dir);
   return [dir](const std::string& file, const std::string& suffix,
                const std::vector<Panel>& panels) { WriteFigure(dir, file, suffix, panels); };
 }

@@ -97,4 +97,11 @@ ok "every command's help ends with an example"
   && bad "restore took a CH model" || ok "restore refuses a CH model"
 "$blade" -q segment --model "$models/ced.blade" --force-model --iters 5 "$work/g8.png" "$work/m.png" \
   && ok "--force-model overrides" || bad "--force-model"
+# Output folders: one rule (created if missing; refused if the path is a file).
+"$blade" -q run --model "$tv" --steps 2 --frames-dir "$work/new/frames" "$work/g8.png" "$work/f.png" \
+  && [ -e "$work/new/frames/frame_00002.tiff" ] && ok "--frames-dir created" || bad "--frames-dir not created"
+touch "$work/afile"
+"$blade" run --model "$tv" --frames-dir "$work/afile" "$work/g8.png" "$work/f2.png" 2>"$work/err"; rc=$?
+[ $rc = 1 ] && grep -q "exists and is not a folder" "$work/err" && ok "--frames-dir on a file refused" \
+  || bad "--frames-dir on a file: $(cat "$work/err")"
 exit $fail
