@@ -102,7 +102,7 @@ void AddBaselinesCommand(CLI::App& app) {
             {"classical_lr10",
              {{"psnr", mean10.psnr}, {"ssim", mean10.ssim}, {"diverged_images", diverged10}}},
             {"classical_lr", {{"psnr", mean_lr.psnr}, {"ssim", mean_lr.ssim}}}}}};
-      WriteTextFileAtomically(args->json, doc.dump(2) + "\n");
+      WriteTextOutput(args->json, doc.dump(2) + "\n", "baseline rows");
     }
   });
 }

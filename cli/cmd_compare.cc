@@ -36,7 +36,7 @@ void AddCompareCommand(CLI::App& app) {
       j["psnr"] = std::isfinite(psnr) ? nlohmann::json(psnr) : nlohmann::json(nullptr);
       j["ssim"] = ssim;
       j["identical"] = !std::isfinite(psnr);
-      WriteTextFileAtomically(args->json, j.dump(2) + "\n");
+      WriteTextOutput(args->json, j.dump(2) + "\n", "scores");
     }
   });
 }

@@ -55,7 +55,8 @@ void AddEvalAppCommand(CLI::App& app) {
     progress.Finish();
     std::printf("%s", AppEvaluationTable(e).c_str());
     if (!args->json.empty())
-      WriteTextFileAtomically(args->json, AppEvaluationJson(e, {{"model", args->model}}));
+      WriteTextOutput(args->json, AppEvaluationJson(e, {{"model", args->model}}),
+                      args->app + " evaluation");
   });
 }
 

@@ -90,6 +90,7 @@ void AddResampleCommands(CLI::App& app) {
     if (t->limit > 0) cmd += " --limit " + std::to_string(t->limit);
     m.provenance["command"] = cmd;
     SaveModel(m, t->out);
+    Note(StrCat("resampling model -> ", t->out));
     Note(StrCat("trained resampling model -> ", t->out, " in ", secs, " s (",
                 m.provenance["training"], ")"));
   });
@@ -141,7 +142,8 @@ void AddResampleCommands(CLI::App& app) {
     if (!a->warped.empty()) CheckOutputPath(a->warped);
     Model model;
     if (!a->model.empty()) model = LoadResampleModel(a->model);
-    const Image ref = ReadImage(a->ref), alt = ReadImage(a->alt);
+    ImageSource source;
+    const Image ref = ReadImage(a->ref), alt = ReadInput(a->alt, &source);
     AlignOptions o;
     o.lk_iterations = a->lk;
     const auto t0 = std::chrono::steady_clock::now();
@@ -149,12 +151,14 @@ void AddResampleCommands(CLI::App& app) {
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     WriteFlo(flow, a->flow);
-    if (!a->warped.empty())
-      WriteImage(
+    Note(StrCat("aligned ", ref.width(), "x", ref.height(), " in ", secs, " s -> ", a->flow));
+    if (!a->warped.empty()) {
+      WriteOutput(
           Resample(alt, flow, a->model.empty() ? ResampleMethod::kBicubic : ResampleMethod::kBlade,
                    &model),
-          a->warped);
-    Note(StrCat("aligned ", ref.width(), "x", ref.height(), " in ", secs, " s -> ", a->flow));
+          a->warped, source);
+      Note(StrCat("alt resampled onto ref -> ", a->warped));
+    }
   });
 
   // eval-resample
@@ -211,7 +215,7 @@ void AddResampleCommands(CLI::App& app) {
                           {"rows", rows},
                           {"alignment", {{"epe", epe}}},
                           {"per_image", per_image}};
-    WriteTextFileAtomically(e->json, doc.dump(2) + "\n");
+    WriteTextOutput(e->json, doc.dump(2) + "\n", "burst evaluation");
   });
 }
 

@@ -203,6 +203,7 @@ void AddStabilityCommand(CLI::App& app) {
           StrCat("measured by `blade stability` on ", starts.size(), " images of ", args->images,
                  ", up to ", args->steps, " steps");
       SaveModel(model, args->write);
+      Note(StrCat("model with the measured horizon -> ", args->write));
     }
   });
 }

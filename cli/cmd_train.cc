@@ -212,7 +212,7 @@ void AddTrainCommand(CLI::App& app) {
                             {"seconds", seconds},
                             {"data_seconds", data_seconds},
                             {"curve", curve}};
-      WriteTextFileAtomically(args->log, doc.dump(2) + "\n");
+      WriteTextOutput(args->log, doc.dump(2) + "\n", "training curve");
     }
   });
 }
@@ -253,7 +253,8 @@ void AddEvalCommand(CLI::App& app) {
     progress.Finish();
     std::printf("%s", ModelEvaluationTable(e, args->model).c_str());
     if (!args->json.empty())
-      WriteTextFileAtomically(args->json, ModelEvaluationJson(e, {{"model", args->model}}));
+      WriteTextOutput(args->json, ModelEvaluationJson(e, {{"model", args->model}}),
+                      "kodak4x evaluation");
   });
 }
 

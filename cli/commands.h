@@ -49,6 +49,10 @@ void WriteFrames(const std::vector<std::pair<int, Image>>& frames, const std::st
 // Writes a captioned side-by-side picture DIR/STEM_SUFFIX.png (atomically; DIR must exist).
 void WriteFigure(const std::string& dir, const std::string& image_path, const std::string& suffix,
                  const std::vector<Panel>& panels);
+// Writes a text output (JSON) atomically and says "<what> -> <path>" unless -q, as every
+// command that writes a file does.
+void WriteTextOutput(const std::string& path, const std::string& text, const std::string& what);
+
 // Every output folder option (--frames-dir, --figures) follows one rule: the folder is created
 // (with its parents) if it does not exist; a path that exists but is not a folder, or cannot be
 // created, fails with one message.

@@ -32,6 +32,11 @@ void WriteFigure(const std::string& dir, const std::string& image_path, const st
              (std::filesystem::path(dir) / (stem + "_" + suffix + ".png")).string());
 }
 
+void WriteTextOutput(const std::string& path, const std::string& text, const std::string& what) {
+  WriteTextFileAtomically(path, text);
+  Note(StrCat(what, " -> ", path));
+}
+
 void PrepareOutputFolder(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
