@@ -225,6 +225,13 @@ void AddEvalCommand(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("eval", "Score a model with the kodak4x protocol");
+  cmd->description(
+      std::string(cmd->get_description()) +
+      "\n\nkodak4x: each image's luma is the HR (high-resolution) start; the PDE's "
+      "reference runs on it (a grid 4x finer than LR) and is area-downsampled 4x; BLADE and "
+      "the classical scheme run on the LR (4x smaller) image. Rows: identity (the LR "
+      "start itself), classical-LR-10 (the classical scheme at LR in BLADE's 10 "
+      "steps, stable or not), classical-LR (at LR with its stable step).");
   cmd->add_option("--figures", args->figures,
                   "Write input | reference | BLADE | classical-LR | error pictures per image into "
                   "this folder (created)");
@@ -234,7 +241,10 @@ void AddEvalCommand(CLI::App& app) {
   cmd->add_option("--long-steps", args->long_steps,
                   "Also run this many steps per image and report the value range (stability)");
   cmd->add_option("--model", args->model, "Model file")->required();
-  cmd->add_option("--images", args->images, "Folder of evaluation images (HR)")->required();
+  cmd->add_option("--images", args->images,
+                  "Folder of evaluation images (HR: full resolution; the protocol makes the LR "
+                  "start from them)")
+      ->required();
   cmd->add_option("--limit", args->limit, "Use only the first N images");
   cmd->add_option("--json", args->json, "Write the results as JSON");
   cmd->callback([args] {
