@@ -197,7 +197,10 @@ void AddExamples(CLI::App& app) {
   };
   for (const auto& [name, example] : examples)
     for (CLI::App* sub : app.get_subcommands({}))
-      if (sub->get_name() == name) sub->footer(StrCat("Example:\n  ", example));
+      if (sub->get_name() == name) {
+        const std::string notes = sub->get_footer();  // e.g. the terms a command uses
+        sub->footer(StrCat(notes.empty() ? "" : notes + "\n\n", "Example:\n  ", example));
+      }
 }
 
 // Levenshtein distance, for suggestions.
