@@ -38,12 +38,7 @@ void AddBaselinesCommand(CLI::App& app) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
       "baselines", "Identity, classical-LR-10 and classical-LR rows of the kodak4x protocol");
-  cmd->footer(
-      "kodak4x: each image's luma is the HR (high-resolution) start; the PDE's "
-      "reference runs on it (a grid 4x finer than LR) and is area-downsampled 4x; BLADE and "
-      "the classical scheme run on the LR (4x smaller) image. Rows: identity (the LR "
-      "start itself), classical-LR-10 (the classical scheme at LR in BLADE's 10 "
-      "steps, stable or not), classical-LR (at LR with its stable step).");
+  cmd->footer(kKodak4xTerms);
   cmd->add_option("--pde", args->pde, "tv, pm, ced or ch");
   cmd->add_option("--preset", args->preset, "Preset name (default: the PDE's own)");
   cmd->add_option("--images", args->images, "Directory of HR images (or one file)")->required();

@@ -14,6 +14,14 @@
 
 namespace blade::cli {
 
+// The kodak4x protocol's terms, in one paragraph, for the help of the commands that use them.
+inline constexpr const char* kKodak4xTerms =
+    "kodak4x: each image's luma is the HR (high-resolution) start; the PDE's reference runs on "
+    "it (a grid 4x finer than LR) and is area-downsampled 4x; BLADE and the classical scheme run "
+    "on the LR (4x smaller) image. Rows: identity (the LR start itself), classical-LR-10 (the "
+    "classical scheme at LR in BLADE's 10 steps, stable or not), classical-LR (at LR with its "
+    "stable step).";
+
 void AddSolveCommand(CLI::App& app);
 void AddCompareCommand(CLI::App& app);
 void AddBaselinesCommand(CLI::App& app);
