@@ -76,8 +76,8 @@ void AddRestoreCommands(CLI::App& app) {
     Model model = LoadModel(d->model);
     RequireModelFor(Application::kDeconvolve, model, d->force_model);
     ImageSource source;
-    const Image f = ReadInput(d->input, &source);
-    WriteOutput(Deconvolve(model, f, d->sigma, o), d->output, source);
+    Image f = ReadInput(d->input, &source);
+    WriteOutput(Deconvolve(model, std::move(f), d->sigma, o), d->output, source);
     Note(StrCat("deconvolved (sigma ", d->sigma, ", lambda ", o.lambda, ", ", o.steps,
                 " steps) -> ", d->output));
   });

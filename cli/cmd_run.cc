@@ -93,7 +93,7 @@ void AddRunCommand(CLI::App& app) {
     Progress progress("run", ProgressEnabled());
     o.on_progress = [&](int done, int total) { progress.Update(done, total); };
     const auto t0 = std::chrono::steady_clock::now();
-    Image u = RunModel(model, u0, o);
+    Image u = RunModel(model, std::move(u0), o);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     progress.Finish();

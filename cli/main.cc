@@ -89,8 +89,14 @@ void CheckOutputPath(const std::string& path) {
   if (!g_output_depth.empty()) OutputBitDepth(path, ImageSource{}, g_output_depth);
 }
 
+// Decoding or encoding a large file takes seconds: a bar after half a second.
+constexpr std::chrono::milliseconds kIoProgressDelay(500);
+
 Image ReadInput(const std::string& path, ImageSource* source) {
-  Image image = ReadImage(path, source);
+  Progress progress(StrCat("read ", path), ProgressEnabled(), kIoProgressDelay);
+  Image image =
+      ReadImage(path, source, [&](long done, long total) { progress.Update(done, total); });
+  progress.Finish();
   if (source->alpha_dropped)
     Warn(StrCat("'", path,
                 "' has an alpha channel (transparency); it was dropped, and the "
@@ -102,7 +108,10 @@ void WriteOutput(const Image& image, const std::string& path, const ImageSource&
   WriteOptions o;
   o.bit_depth = OutputBitDepth(path, like, g_output_depth);
   o.on_warning = Warn;
+  Progress progress(StrCat("write ", path), ProgressEnabled(), kIoProgressDelay);
+  o.on_rows = [&](long done, long total) { progress.Update(done, total); };
   WriteImage(image, path, o);
+  progress.Finish();
 }
 
 std::pair<std::string, double> ParseKeyValue(const std::string& text) {

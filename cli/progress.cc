@@ -14,14 +14,18 @@ void SetQuiet(bool quiet) { g_quiet = quiet; }
 bool Quiet() { return g_quiet; }
 bool ProgressEnabled() { return !g_quiet && isatty(STDERR_FILENO); }
 
-Progress::Progress(std::string label, bool enabled)
-    : label_(std::move(label)), enabled_(enabled), start_(std::chrono::steady_clock::now()) {}
+Progress::Progress(std::string label, bool enabled, std::chrono::milliseconds delay)
+    : label_(std::move(label)),
+      enabled_(enabled),
+      delay_(delay),
+      start_(std::chrono::steady_clock::now()) {}
 
 Progress::~Progress() { Finish(); }
 
 void Progress::Update(long done, long total, const std::string& detail) {
   if (!enabled_ || total <= 0) return;
   auto now = std::chrono::steady_clock::now();
+  if (!drawn_ && now - start_ < delay_) return;
   if (drawn_ && done < total && now - last_ < std::chrono::milliseconds(100)) return;
   last_ = now;
   drawn_ = true;

@@ -10,7 +10,10 @@ namespace blade::cli {
 class Progress {
  public:
   // `label` prefixes the bar; a disabled bar (quiet, or stderr not a terminal) prints nothing.
-  Progress(std::string label, bool enabled);
+  // With a delay, nothing is drawn before that much time has passed (reading or writing a
+  // file: only the ones that take a while show a bar).
+  Progress(std::string label, bool enabled,
+           std::chrono::milliseconds delay = std::chrono::milliseconds(0));
   ~Progress();
   // Shows done/total with the elapsed time and an estimate of the time left.
   void Update(long done, long total, const std::string& detail = "");
@@ -20,6 +23,7 @@ class Progress {
   std::string label_;
   bool enabled_;
   bool drawn_ = false;
+  std::chrono::milliseconds delay_;
   std::chrono::steady_clock::time_point start_, last_;
 };
 

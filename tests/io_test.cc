@@ -193,6 +193,31 @@ TEST(IoFormat, DetectsFormatByMagicNotName) {
 
 // ---- PNG ----------------------------------------------------------------------------------------
 
+// Reading and writing report rows done, never backwards, ending at the total (what the
+// command line's progress bar for large files shows).
+TEST(IoProgress, ReportsRowsUpToTheTotal) {
+  const std::string dir = TempDir();
+  const Image image = RandomImage(31, 17, 3, 5);
+  for (const char* ext : {".png", ".jpg", ".tif"}) {
+    const std::string path = dir + "/progress" + ext;
+    std::vector<std::pair<long, long>> seen;
+    auto record = [&](long done, long total) { seen.emplace_back(done, total); };
+    WriteOptions o;
+    o.on_rows = record;
+    WriteImage(image, path, o);
+    for (int pass = 0; pass < 2; ++pass) {
+      ASSERT_FALSE(seen.empty()) << ext << (pass ? " read" : " write");
+      for (std::size_t i = 0; i < seen.size(); ++i) {
+        EXPECT_EQ(seen[i].second, image.height()) << ext;
+        if (i > 0) EXPECT_GE(seen[i].first, seen[i - 1].first) << ext;
+      }
+      EXPECT_EQ(seen.back().first, seen.back().second) << ext;
+      seen.clear();
+      if (pass == 0) ReadImage(path, nullptr, record);
+    }
+  }
+}
+
 TEST(IoPng, RoundTrip8BitWithinHalfAStep) {
   std::string dir = TempDir();
   for (int channels : {1, 3}) {
@@ -329,7 +354,10 @@ TEST(IoPng, ReadsInterlaced) {
   png_destroy_write_struct(&png, &info);
   std::fclose(file);
 
-  Image image = ReadImage(path);
+  long done = 0, total = 0;
+  Image image = ReadImage(path, nullptr, [&](long d, long t) { done = d, total = t; });
+  EXPECT_EQ(total, 7 * height);  // every pass counts its rows
+  EXPECT_EQ(done, total);
   ASSERT_EQ(image.width(), width);
   ASSERT_EQ(image.height(), height);
   ASSERT_EQ(image.channels(), 3);

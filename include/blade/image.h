@@ -114,9 +114,11 @@ class Image {
 // Largest pixel count (width * height) any image may have; guards allocations driven by file
 // headers. Default 2^28 (268 megapixels); BLADE_MAX_PIXELS in the environment overrides it.
 std::int64_t MaxPixels();
-// Asks the C allocator (glibc mallopt) to keep freed image-sized blocks in the heap rather than
-// unmapping them, so each step's temporaries do not page-fault fresh memory (measured 10-40% of
-// a BLADE step). Process-wide, so the library never calls it itself; the blade tool, the
+// Asks the C allocator (glibc mallopt) to keep freed image-sized blocks up to 32 MiB in the heap
+// rather than unmapping them, so each step's temporaries do not page-fault fresh memory
+// (measured 10-40% of a BLADE step on small images). Larger blocks are mapped and unmapped:
+// kept in the heap, they fragmented it (a 6000x4000 color run held 2.4 GiB resident for 1 GiB
+// of live images). Process-wide, so the library never calls it itself; the blade tool, the
 // benchmarks and the Python module call it once at start.
 void KeepFreedImageMemory();
 // Fails with a clear message if width x height is not a valid image size.
@@ -132,6 +134,9 @@ Image StackChannels(const std::vector<const Image*>& planes);
 
 // Luma Y = 0.299 R + 0.587 G + 0.114 B (BT.601); a gray image is copied unchanged.
 Image ToLuma(const Image& image);
+// ToLuma's arithmetic on n pixels of three planes (bit for bit the same), for code that makes
+// luma a band of rows at a time instead of a whole image.
+void LumaRow(const float* r, const float* g, const float* b, std::size_t n, float* y);
 // Gray to 3 equal channels; RGB is copied.
 Image ToRgb(const Image& image);
 Image Transposed(const Image& image);

@@ -33,7 +33,11 @@ struct ImageSource {
 // The header's size is checked against MaxPixels() before any pixel buffer is allocated.
 // Every failure (missing, empty, truncated, corrupt, unsupported) is a blade::Error naming the
 // file.
-Image ReadImage(const std::string& path, ImageSource* source = nullptr);
+// on_rows, if given, is told the rows decoded so far (done of total; an interlaced PNG counts
+// each pass), so a front end can show progress on files that take seconds.
+using RowProgress = std::function<void(long done, long total)>;
+Image ReadImage(const std::string& path, ImageSource* source = nullptr,
+                const RowProgress& on_rows = {});
 
 // The sample depth of an output file, the one rule of every command that writes an image:
 // `requested` "8", "16" or "float" (refused where the output's format cannot hold it), or ""
@@ -51,6 +55,8 @@ struct WriteOptions {
   // Integer formats clip to [0, 1]; when any pixel is clipped this gets one line saying how many
   // (else nothing is said: a caller that wants silence passes none).
   std::function<void(const std::string&)> on_warning;
+  // Rows encoded so far (done of total), as ReadImage's on_rows.
+  RowProgress on_rows;
 };
 
 // Middlebury .flo files: "PIEH" (float 202021.25), int32 width, int32 height, then (u, v)

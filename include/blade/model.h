@@ -79,10 +79,12 @@ Image EvaluateRhsBackward(const Model& model, const Image& u,
                           const std::vector<std::vector<std::int32_t>>& selections,
                           const Image& drhs, std::vector<std::vector<double>>& dtaps);
 
-// An extra right-hand-side term (paper §2.4): add(u, rhs) adds its value at u into rhs;
-// add_vjp(u, g, gu) adds (d term / du)^T g into gu (needed only for backward passes).
+// An extra right-hand-side term (paper §2.4): add(u, scale, out) adds scale times its value at
+// u into out (a right-hand side, scale 1, or straight into an explicit step's update, scale dt,
+// so that a run needs no whole-image right-hand side); add_vjp(u, g, gu) adds
+// (d term / du)^T g into gu (needed only for backward passes).
 struct ExtraTerm {
-  std::function<void(const Image& u, Image& rhs)> add;
+  std::function<void(const Image& u, float scale, Image& out)> add;
   std::function<void(const Image& u, const Image& g, Image& gu)> add_vjp;
 };
 
@@ -94,7 +96,7 @@ struct RunOptions {
   double dt = 0;                         // 0: the model's dt
   std::optional<Integrator> integrator;  // unset: the model's integrator
   // A run to a later time (steps x dt) than the model's measured stability horizon
-  // (Model::safe_steps x Model::dt) is refused (CheckRunHorizon) unless this is set.
+  // (Model::safe_steps x Model::dt) is refused (ResolveRun) unless this is set.
   bool unsafe = false;
   std::vector<ExtraTerm> extra_terms;
   std::function<void(int, const Image&)> on_frame;  // after each step (k = 1..steps), and k = 0
@@ -115,7 +117,10 @@ ResolvedRun ResolveRun(const Model& model, const RunOptions& options);
 // Runs the model from u0: u <- u + dt (BLADE(u) + extra(u)) (Euler, eq. 2.6) or the explicit
 // midpoint rule (eq. 2.7). Color input: selection on luma (or joint), each channel filtered.
 // Throws DivergedError (blade/error.h) naming the step if the state becomes non-finite, and
-// refuses runs past the stability horizon unless options.unsafe (CheckRunHorizon).
+// refuses runs past the stability horizon unless options.unsafe (ResolveRun). The run holds
+// the state and one more image (two for the midpoint rule); pass std::move(u0) when the input
+// is no longer needed, and it becomes the state instead of being copied.
+Image RunModel(const Model& model, Image&& u0, const RunOptions& options);
 Image RunModel(const Model& model, const Image& u0, const RunOptions& options);
 
 // An unrolled run that keeps what the backward pass needs (every state and its selections).

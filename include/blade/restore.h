@@ -58,6 +58,8 @@ Model AbsorbDeconvolution(const Model& model, double sigma, double lambda);
 
 // Eq. 4.5 with absorbed filters: u <- u + dt (BLADE_deconv(u) + lambda phi~ * f), from u = f.
 Image Deconvolve(const Model& model, const Image& f, double sigma, const RestoreOptions& options);
+// The same, with the observation moved in as the first state (one image less held).
+Image Deconvolve(const Model& model, Image&& f, double sigma, const RestoreOptions& options);
 
 // Upscaling by an integer factor (eq. 4.6): u0 = Lanczos-3 interpolation of f (corner lattice:
 // LR pixel n sits on HR pixel factor * n, as the subsampling A keeps), then

@@ -95,8 +95,12 @@ ExtraTerm FidelityTerm(const LinearOperator& op, const Image& f, double lambda) 
   RequireNonNegative(lambda, "lambda");
   auto obs = std::make_shared<Image>(f.Copy());
   ExtraTerm t;
-  t.add = [op, obs, lambda](const Image& u, Image& rhs) {
-    Axpy(float(lambda), op.adjoint(Difference(*obs, op.apply(u))), rhs);
+  t.add = [op, obs, lambda](const Image& u, float scale, Image& out) {
+    Image residual = op.apply(u);
+    RequireSameShape(residual, *obs, "operator output and observation");
+    for (std::size_t i = 0; i < residual.size(); ++i)
+      residual.data()[i] = obs->data()[i] - residual.data()[i];
+    Axpy(float(scale * lambda), op.adjoint(residual), out);
   };
   // d/du of lambda A^T (f - A u) is -lambda A^T A (self-adjoint): the VJP is -lambda A^T A g.
   t.add_vjp = [op, lambda](const Image&, const Image& g, Image& gu) {
@@ -159,6 +163,10 @@ Model AbsorbDeconvolution(const Model& model, double sigma, double lambda) {
 }
 
 Image Deconvolve(const Model& model, const Image& f, double sigma, const RestoreOptions& o) {
+  return Deconvolve(model, f.Copy(), sigma, o);
+}
+
+Image Deconvolve(const Model& model, Image&& f, double sigma, const RestoreOptions& o) {
   if (!AllFinite(f)) Fail("the observed image contains NaN or infinite values");
   const int need = 4 * int(std::ceil(3 * sigma)) + 1;
   if (f.width() < need || f.height() < need)
@@ -167,8 +175,8 @@ Image Deconvolve(const Model& model, const Image& f, double sigma, const Restore
   Model absorbed = AbsorbDeconvolution(model, sigma, o.lambda);
   auto constant = std::make_shared<Image>(GaussianBlur(f, sigma));  // phi~ * f
   ExtraTerm t;
-  t.add = [constant, lambda = o.lambda](const Image&, Image& rhs) {
-    Axpy(float(lambda), *constant, rhs);
+  t.add = [constant, lambda = o.lambda](const Image&, float scale, Image& out) {
+    Axpy(float(scale * lambda), *constant, out);
   };
   RunOptions r;
   r.steps = o.steps;
@@ -176,7 +184,7 @@ Image Deconvolve(const Model& model, const Image& f, double sigma, const Restore
   r.integrator = o.integrator;
   r.unsafe = o.unsafe;
   r.extra_terms.push_back(t);
-  return RunModel(absorbed, f, r);
+  return RunModel(absorbed, std::move(f), r);  // the observation is the first state
 }
 
 Image Upscale(const Model& model, const Image& f, int factor, double psf_sigma,
@@ -192,7 +200,7 @@ Image Upscale(const Model& model, const Image& f, int factor, double psf_sigma,
   r.integrator = o.integrator;
   r.unsafe = o.unsafe;
   r.extra_terms.push_back(FidelityTerm(SubsampleOperator(psf_sigma, factor), f, o.lambda));
-  return RunModel(model, u0, r);
+  return RunModel(model, std::move(u0), r);
 }
 
 Image RestoreClassical(const std::string& pde, const std::map<std::string, double>& params,

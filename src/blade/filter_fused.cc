@@ -24,10 +24,12 @@ namespace {
 std::vector<Image> FusedSelectFilter(const SelectionConfig& cfg,
                                      const std::vector<const FilterBank*>& banks, const Image& z,
                                      const Image* base, float scale, bool* finite,
-                                     const float* prepadded = nullptr) {
+                                     const float* prepadded = nullptr, Image* into = nullptr) {
   if (banks.empty() || banks.size() > 2) Fail("select-and-filter takes one or two filter banks");
   if (base != nullptr && banks.size() != 1) Fail("an update step takes one filter bank");
   if (base != nullptr) RequireSameShape(*base, z, "the step's base and input");
+  if (into != nullptr && (base == nullptr || into == &z || into == base))
+    Fail("an update step writes into an image other than its input and base");
   cfg.Validate();
   for (const FilterBank* b : banks) {
     RequireBankShape(*b);
@@ -60,7 +62,11 @@ std::vector<Image> FusedSelectFilter(const SelectionConfig& cfg,
   std::vector<Image> out;
   float* outs[6] = {};
   for (int b = 0; b < nb; ++b) {
-    out.push_back(Image::Uninitialized(w, h, channels));
+    // A run's steps write into the caller's buffer: no image-sized allocation per step.
+    if (into != nullptr &&
+        (into->width() != w || into->height() != h || into->channels() != channels))
+      *into = Image::Uninitialized(w, h, channels);
+    out.push_back(into != nullptr ? std::move(*into) : Image::Uninitialized(w, h, channels));
     for (int c = 0; c < channels; ++c) outs[b * channels + c] = out.back().plane(c);
   }
   std::atomic<bool> all_finite{true};
@@ -87,6 +93,7 @@ std::vector<Image> FusedSelectFilter(const SelectionConfig& cfg,
         all_finite = false;
   });
   if (finite != nullptr) *finite = all_finite;
+  if (into != nullptr) *into = std::move(out[0]);
   return out;
 }
 
@@ -112,8 +119,17 @@ Image SelectFilterUpdate(const SelectionConfig& cfg, const PaddedBank& bank, con
   if (bank.taps.size() !=
       bank.bank.taps.size() / bank.bank.size * SimdFilterRowLength(bank.bank.size))
     Fail("the padded filter bank no longer matches its bank (its taps were resized)");
-  return std::move(
-      FusedSelectFilter(cfg, {&bank.bank}, z, &base, scale, finite, bank.taps.data())[0]);
+  Image out;
+  SelectFilterUpdate(cfg, bank, z, base, scale, finite, out);
+  return out;
+}
+
+void SelectFilterUpdate(const SelectionConfig& cfg, const PaddedBank& bank, const Image& z,
+                        const Image& base, float scale, bool* finite, Image& out) {
+  if (bank.taps.size() !=
+      bank.bank.taps.size() / bank.bank.size * SimdFilterRowLength(bank.bank.size))
+    Fail("the padded filter bank no longer matches its bank (its taps were resized)");
+  FusedSelectFilter(cfg, {&bank.bank}, z, &base, scale, finite, bank.taps.data(), &out);
 }
 
 }  // namespace blade

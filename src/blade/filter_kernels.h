@@ -50,6 +50,10 @@ struct PaddedBank {
 // SelectFilterUpdate with the bank already padded: the same result, bit for bit.
 Image SelectFilterUpdate(const SelectionConfig& config, const PaddedBank& bank, const Image& z,
                          const Image& base, float scale, bool* finite);
+// The same, written into `out` (reused when its shape fits, else reallocated), which must be
+// neither z nor base: a run alternates two buffers instead of allocating one per step.
+void SelectFilterUpdate(const SelectionConfig& config, const PaddedBank& bank, const Image& z,
+                        const Image& base, float scale, bool* finite, Image& out);
 // Two banks on the same image (the flux form's two fluxes): the same results as two
 // ApplyFilters calls, in one pass for a gray image with equal footprints.
 std::pair<Image, Image> ApplyFilterPair(const FilterBank& a, const std::vector<std::int32_t>& sel_a,

@@ -209,45 +209,61 @@ ResolvedRun ResolveRun(const Model& model, const RunOptions& o) {
        "] or blow up. Run it anyway with --unsafe (Python: unsafe=True)");
 }
 
-Image RunModel(const Model& model, const Image& u0, const RunOptions& o) {
+Image RunModel(const Model& model, Image&& u0, const RunOptions& o) {
   const auto [steps, dt, integrator] = ResolveRun(model, o);
   if (u0.empty()) Fail("the input image is empty");
   if (!AllFinite(u0)) Fail("the input image contains NaN or infinite values");
+  auto add_extra = [&](const Image& at, float scale, Image& out) {
+    for (const ExtraTerm& t : o.extra_terms) t.add(at, scale, out);
+  };
   auto rhs = [&](const Image& u) {
     Image r = EvaluateRhs(model, u);
-    for (const ExtraTerm& t : o.extra_terms) t.add(u, r);
+    add_extra(u, 1.f, r);
     return r;
   };
-  // The direct form without extra terms: each step's update is fused with its selection and
-  // filtering (SelectFilterUpdate), so the right-hand side is never a whole image.
-  const bool fused = model.form == ModelForm::kDirect && o.extra_terms.empty();
+  // The direct form: each step's update is fused with its selection and filtering
+  // (SelectFilterUpdate) and the extra terms are added into the update, so the right-hand side
+  // is never a whole image; the steps alternate between two buffers (three for the midpoint
+  // rule), so a run holds the state and one more image whatever the number of steps.
+  const bool fused = model.form == ModelForm::kDirect;
+  const bool extra = !o.extra_terms.empty();
   const SelectionConfig& rule = model.banks[0].selection;
   // The padded filter table once per run, not once per step.
   std::optional<PaddedBank> bank;
   if (fused) bank.emplace(model.banks[0].filters);
-  Image u = u0.Copy();
+  Image u = std::move(u0), next, half;
   if (o.on_frame) o.on_frame(0, u);
   for (int k = 1; k <= steps; ++k) {
     bool finite;
     if (fused) {
       if (integrator == Integrator::kEuler) {
-        u = SelectFilterUpdate(rule, *bank, u, u, float(dt), &finite);
+        SelectFilterUpdate(rule, *bank, u, u, float(dt), &finite, next);
+        if (extra) add_extra(u, float(dt), next);
       } else {
-        Image half = SelectFilterUpdate(rule, *bank, u, u, float(dt / 2), nullptr);
-        u = SelectFilterUpdate(rule, *bank, half, u, float(dt), &finite);
+        SelectFilterUpdate(rule, *bank, u, u, float(dt / 2), nullptr, half);
+        if (extra) add_extra(u, float(dt / 2), half);
+        SelectFilterUpdate(rule, *bank, half, u, float(dt), &finite, next);
+        if (extra) add_extra(half, float(dt), next);
       }
+      if (extra) finite = AllFinite(next);
+      std::swap(u, next);
     } else if (integrator == Integrator::kEuler) {
       finite = AxpyAllFinite(float(dt), rhs(u), u);
     } else {
-      Image half = u.Copy();
-      Axpy(float(dt / 2), rhs(u), half);
-      finite = AxpyAllFinite(float(dt), rhs(half), u);
+      Image mid = u.Copy();
+      Axpy(float(dt / 2), rhs(u), mid);
+      finite = AxpyAllFinite(float(dt), rhs(mid), u);
     }
     if (!finite) throw DivergedError(k, steps);
     if (o.on_frame) o.on_frame(k, u);
     if (o.on_progress) o.on_progress(k, steps);
   }
   return u;
+}
+
+Image RunModel(const Model& model, const Image& u0, const RunOptions& o) {
+  ResolveRun(model, o);  // refuses before the copy
+  return RunModel(model, u0.Copy(), o);
 }
 
 Stability MeasureStability(const Model& model, const std::vector<const Image*>& starts,
@@ -317,7 +333,7 @@ void Rollout::Run(const Image& u0, const Rollout* fixed) {
   RequireRhsForm(model_);
   auto rhs = [&](const Image& u, const std::vector<std::vector<std::int32_t>>& sel) {
     Image r = EvaluateRhs(model_, u, sel);
-    for (const ExtraTerm& t : extra_) t.add(u, r);
+    for (const ExtraTerm& t : extra_) t.add(u, 1.f, r);
     return r;
   };
   states_.push_back(u0.Copy());

@@ -203,17 +203,9 @@ void SelectRows(const SelectionConfig& cfg, const Image& image, const SelectedRo
   const QuantizeTables tables = MakeTables(cfg);
   const bool joint = image.channels() == 3 && cfg.joint_color;
   const bool use_intensity = cfg.intensities > 1;
-  Image luma;
-  if (image.channels() == 3 && (!joint || use_intensity)) luma = ToLuma(image);
-  const float* intensity_plane = image.channels() == 1 ? image.plane(0)
-                                 : luma.empty()        ? nullptr
-                                                       : luma.plane(0);
-  std::vector<const float*> planes;
-  if (joint) {
-    for (int c = 0; c < 3; ++c) planes.push_back(image.plane(c));
-  } else {
-    planes.push_back(intensity_plane);
-  }
+  // A color image's luma, where selection needs it, is made a band of rows at a time (below)
+  // rather than as a whole image: a step on a large color image holds a third of an image less.
+  const bool needs_luma = image.channels() == 3 && (!joint || use_intensity);
   // Rows padded to whole vectors of the quantization kernel and of ConvRowSymAlignedSimd.
   const int pad = std::max(QuantizeRowPadding(), 16);
   const int wp = (w + pad - 1) / pad * pad;
@@ -221,6 +213,17 @@ void SelectRows(const SelectionConfig& cfg, const Image& image, const SelectedRo
   const int R = int(gd.size()) / 2;
 
   if (R > kMaxFusedRadius || cfg.rho > kGaussianDirectMaxSigma) {
+    Image luma;
+    if (needs_luma) luma = ToLuma(image);
+    const float* intensity_plane = image.channels() == 1 ? image.plane(0)
+                                   : luma.empty()        ? nullptr
+                                                         : luma.plane(0);
+    std::vector<const float*> planes;
+    if (joint) {
+      for (int c = 0; c < 3; ++c) planes.push_back(image.plane(c));
+    } else {
+      planes.push_back(intensity_plane);
+    }
     Image tensor(w, h, 3);
     for (const float* p : planes) AccumulateTensor(p, w, h, tensor);
     tensor = GaussianBlur(tensor, cfg.rho);
@@ -280,6 +283,32 @@ void SelectRows(const SelectionConfig& cfg, const Image& image, const SelectedRo
     thread_local AlignedVector<float> buffer;
     thread_local AlignedVector<std::int32_t> out;   // the band's indices, rows wp apart
     thread_local std::vector<const float*> rows_y;  // rows y - R .. y + R + 3 of H
+    // The planes the tensor is made of, as row pointers: the image's own, or the luma of rows
+    // lo - 1 .. hi (the central differences read one row beyond), made here for this band.
+    thread_local std::vector<float> band_luma;
+    const int luma_lo = std::max(0, lo - 1), luma_hi = std::min(h, hi + 1);
+    const float* planes[3] = {};
+    int num_planes = 1;
+    if (needs_luma) {
+      band_luma.resize(std::size_t(luma_hi - luma_lo) * w);
+      const std::size_t at = std::size_t(luma_lo) * w, n = std::size_t(luma_hi - luma_lo) * w;
+      LumaRow(image.plane(0) + at, image.plane(1) + at, image.plane(2) + at, n, band_luma.data());
+    }
+    if (joint) {
+      num_planes = 3;
+      for (int c = 0; c < 3; ++c) planes[c] = image.plane(c);
+    } else {
+      planes[0] = image.channels() == 1 ? image.plane(0) : nullptr;
+    }
+    // Row y of plane i (of the band's luma, whose rows luma_lo .. luma_hi - 1 are all read).
+    auto plane_row = [&](int i, int y) {
+      return planes[i] != nullptr ? planes[i] + std::size_t(y) * w
+                                  : band_luma.data() + std::size_t(y - luma_lo) * w;
+    };
+    auto intensity_row = [&](int y) {
+      return image.channels() == 1 ? image.plane(0) + std::size_t(y) * w
+                                   : band_luma.data() + std::size_t(y - luma_lo) * w;
+    };
     rows_y.resize(2 * R + 4);
     buffer.resize(3 * std::size_t(rows) * wp + 3 * std::size_t(lw) + 13 * std::size_t(wp));
     out.resize(std::size_t(band_rows) * wp);
@@ -291,8 +320,8 @@ void SelectRows(const SelectionConfig& cfg, const Image& image, const SelectedRo
       float* p11 = line + margin;
       float* p12 = p11 + lw;
       float* p22 = p12 + lw;
-      for (std::size_t i = 0; i < planes.size(); ++i) {
-        const float* r = planes[i] + std::size_t(yy) * w;
+      for (int i = 0; i < num_planes; ++i) {
+        const float* r = plane_row(i, yy);
         const float* up = yy > 0 ? r - w : r;
         const float* dn = yy + 1 < h ? r + w : r;
         // Central differences with replicated borders, as AccumulateTensor; the interior loop
@@ -331,7 +360,7 @@ void SelectRows(const SelectionConfig& cfg, const Image& image, const SelectedRo
     };
     auto quantize = [&](int y, const float* v11, const float* v12, const float* v22) {
       if (use_intensity) {
-        std::copy_n(intensity_plane + std::size_t(y) * w, w, lrow);
+        std::copy_n(intensity_row(y), w, lrow);
         std::fill(lrow + w, lrow + wp, 0.f);
       }
       QuantizeTensorRow(v11, v12, v22, lrow, w, tables, out.data() + std::size_t(y - y0) * wp);

@@ -17,8 +17,8 @@
 namespace blade {
 
 void KeepFreedImageMemory() {
-  constexpr int kOneGiB = 1 << 30;
-  mallopt(M_MMAP_THRESHOLD, kOneGiB);
+  constexpr int kOneGiB = 1 << 30, k32MiB = 32 << 20;
+  mallopt(M_MMAP_THRESHOLD, k32MiB);
   mallopt(M_TRIM_THRESHOLD, kOneGiB);
 }
 
@@ -143,13 +143,17 @@ Image StackChannels(const std::vector<const Image*>& planes) {
   return out;
 }
 
+void LumaRow(const float* r, const float* g, const float* b, std::size_t n, float* y) {
+  for (std::size_t i = 0; i < n; ++i) y[i] = 0.299f * r[i] + 0.587f * g[i] + 0.114f * b[i];
+}
+
 Image ToLuma(const Image& image) {
   if (image.channels() == 1) return image.Copy();
   Image out = Image::Uninitialized(image.width(), image.height(), 1);
   const float *r = image.plane(0), *g = image.plane(1), *b = image.plane(2);
   float* y = out.plane(0);
   ForEachBlock(image.plane_size(), [=](std::size_t i0, std::size_t i1, int) {
-    for (std::size_t i = i0; i < i1; ++i) y[i] = 0.299f * r[i] + 0.587f * g[i] + 0.114f * b[i];
+    LumaRow(r + i0, g + i0, b + i0, i1 - i0, y + i0);
   });
   return out;
 }

@@ -47,19 +47,22 @@ inline std::uint16_t QuantizeTo16(float v) {
 // Readers get the file positioned at its first byte (already identified by its magic bytes);
 // `path` is used for messages only, except by ReadTiff, which opens the file itself.
 // Each fills `source` (never null) with the stored depth and whether alpha was dropped.
-Image ReadPng(std::FILE* file, const std::string& path, ImageSource* source);
-Image ReadJpeg(std::FILE* file, const std::string& path, ImageSource* source);
-Image ReadTiff(const std::string& path, ImageSource* source);
+// on_rows (may be empty) is told the rows done; NPY, read in one piece, reports none.
+Image ReadPng(std::FILE* file, const std::string& path, ImageSource* source,
+              const RowProgress& on_rows);
+Image ReadJpeg(std::FILE* file, const std::string& path, ImageSource* source,
+               const RowProgress& on_rows);
+Image ReadTiff(const std::string& path, ImageSource* source, const RowProgress& on_rows);
 Image ReadNpy(std::FILE* file, const std::string& path, ImageSource* source);
 
 // Writers produce the complete file at `tmp_path`; messages name `path`. Options are validated
 // by WriteImage before these are called.
 void WritePng(const Image& image, const std::string& tmp_path, const std::string& path,
-              int bit_depth);
+              int bit_depth, const RowProgress& on_rows);
 void WriteJpeg(const Image& image, const std::string& tmp_path, const std::string& path,
-               int quality);
+               int quality, const RowProgress& on_rows);
 void WriteTiff(const Image& image, const std::string& tmp_path, const std::string& path,
-               int bit_depth);
+               int bit_depth, const RowProgress& on_rows);
 void WriteNpy(const Image& image, const std::string& tmp_path, const std::string& path);
 
 }  // namespace blade::io_internal

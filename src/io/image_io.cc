@@ -136,7 +136,7 @@ FileFormat FormatFromExtension(const std::string& path) {
        "' (expected .png, .jpg, .jpeg, .tif, .tiff or .npy)");
 }
 
-Image ReadImage(const std::string& path, ImageSource* source) {
+Image ReadImage(const std::string& path, ImageSource* source, const RowProgress& on_rows) {
   ImageSource unused;
   if (source == nullptr) source = &unused;
   std::FILE* raw = std::fopen(path.c_str(), "rb");
@@ -157,12 +157,12 @@ Image ReadImage(const std::string& path, ImageSource* source) {
   try {
     switch (format) {
       case FileFormat::kPng:
-        return io_internal::ReadPng(raw, path, source);
+        return io_internal::ReadPng(raw, path, source, on_rows);
       case FileFormat::kJpeg:
-        return io_internal::ReadJpeg(raw, path, source);
+        return io_internal::ReadJpeg(raw, path, source, on_rows);
       case FileFormat::kTiff:
         file.reset();  // libtiff opens the file itself
-        return io_internal::ReadTiff(path, source);
+        return io_internal::ReadTiff(path, source, on_rows);
       case FileFormat::kNpy:
         return io_internal::ReadNpy(raw, path, source);
     }
@@ -270,13 +270,13 @@ void WriteImage(const Image& image, const std::string& path, const WriteOptions&
     try {
       switch (format) {
         case FileFormat::kPng:
-          io_internal::WritePng(image, tmp_path, path, depth);
+          io_internal::WritePng(image, tmp_path, path, depth, options.on_rows);
           break;
         case FileFormat::kJpeg:
-          io_internal::WriteJpeg(image, tmp_path, path, options.jpeg_quality);
+          io_internal::WriteJpeg(image, tmp_path, path, options.jpeg_quality, options.on_rows);
           break;
         case FileFormat::kTiff:
-          io_internal::WriteTiff(image, tmp_path, path, depth);
+          io_internal::WriteTiff(image, tmp_path, path, depth, options.on_rows);
           break;
         case FileFormat::kNpy:
           io_internal::WriteNpy(image, tmp_path, path);

@@ -108,18 +108,20 @@ bool StartStage(JpegDecoder* d) {
   return true;
 }
 
-bool ReadPixelsStage(JpegDecoder* d, unsigned char* pixels, std::size_t row_bytes) {
+bool ReadPixelsStage(JpegDecoder* d, unsigned char* pixels, std::size_t row_bytes,
+                     const RowProgress* on_rows) {
   if (setjmp(d->err.jump)) return false;
   while (d->cinfo.output_scanline < d->cinfo.output_height) {
     JSAMPROW row = pixels + d->cinfo.output_scanline * row_bytes;
     jpeg_read_scanlines(&d->cinfo, &row, 1);
+    if (*on_rows) (*on_rows)(d->cinfo.output_scanline, d->cinfo.output_height);
   }
   jpeg_finish_decompress(&d->cinfo);
   return true;
 }
 
 bool EncodeStage(JpegEncoder* e, std::FILE* file, int width, int height, int channels, int quality,
-                 unsigned char* pixels) {
+                 unsigned char* pixels, const RowProgress* on_rows) {
   InitErrorManager(&e->err);
   e->cinfo.err = &e->err.pub;
   if (setjmp(e->err.jump)) return false;
@@ -137,6 +139,7 @@ bool EncodeStage(JpegEncoder* e, std::FILE* file, int width, int height, int cha
   while (e->cinfo.next_scanline < e->cinfo.image_height) {
     JSAMPROW row = pixels + e->cinfo.next_scanline * row_bytes;
     jpeg_write_scanlines(&e->cinfo, &row, 1);
+    if (*on_rows) (*on_rows)(e->cinfo.next_scanline, e->cinfo.image_height);
   }
   jpeg_finish_compress(&e->cinfo);
   return true;
@@ -144,7 +147,8 @@ bool EncodeStage(JpegEncoder* e, std::FILE* file, int width, int height, int cha
 
 }  // namespace
 
-Image ReadJpeg(std::FILE* file, const std::string& path, ImageSource* source) {
+Image ReadJpeg(std::FILE* file, const std::string& path, ImageSource* source,
+               const RowProgress& on_rows) {
   source->format = FileFormat::kJpeg;
   source->bit_depth = 8;
   JpegDecoder d;
@@ -179,7 +183,7 @@ Image ReadJpeg(std::FILE* file, const std::string& path, ImageSource* source) {
     Fail("cannot read '", path, "': unsupported JPEG layout");
   const std::size_t row_bytes = std::size_t(width) * channels;
   std::vector<unsigned char> pixels(row_bytes * height);
-  if (!ReadPixelsStage(&d, pixels.data(), row_bytes))
+  if (!ReadPixelsStage(&d, pixels.data(), row_bytes, &on_rows))
     Fail("cannot read '", path, "': ", d.err.message);
 
   Image image = NewImageForFile(path, width, height, channels);
@@ -194,7 +198,7 @@ Image ReadJpeg(std::FILE* file, const std::string& path, ImageSource* source) {
 }
 
 void WriteJpeg(const Image& image, const std::string& tmp_path, const std::string& path,
-               int quality) {
+               int quality, const RowProgress& on_rows) {
   const int width = image.width(), height = image.height(), channels = image.channels();
   // libjpeg's baseline format cannot hold more than 65500 pixels per side.
   if (width > JPEG_MAX_DIMENSION || height > JPEG_MAX_DIMENSION)
@@ -211,7 +215,7 @@ void WriteJpeg(const Image& image, const std::string& tmp_path, const std::strin
 
   FilePtr file = OpenForWrite(tmp_path, path);
   JpegEncoder e;
-  if (!EncodeStage(&e, file.get(), width, height, channels, quality, pixels.data()))
+  if (!EncodeStage(&e, file.get(), width, height, channels, quality, pixels.data(), &on_rows))
     Fail("cannot write '", path, "': ", e.err.message);
   CloseOrFail(std::move(file), path);
 }

@@ -13,11 +13,20 @@
 namespace blade::io_internal {
 namespace {
 
-// State shared with libpng's callbacks: the file and the message of the error that stopped it.
+// State shared with libpng's callbacks: the file, the message of the error that stopped it,
+// and the progress report (rows done of total).
 struct PngContext {
   std::FILE* file = nullptr;
   char message[256] = "unknown error";
+  const RowProgress* on_rows = nullptr;
+  long rows_done = 0, rows_total = 0;
 };
+
+// libpng's row callback (read and write): one more row done.
+void OnPngRow(png_structp png, png_uint_32, int) {
+  auto* ctx = static_cast<PngContext*>(png_get_io_ptr(png));
+  if (ctx->on_rows != nullptr && *ctx->on_rows) (*ctx->on_rows)(++ctx->rows_done, ctx->rows_total);
+}
 
 [[noreturn]] void OnPngError(png_structp png, png_const_charp message) {
   auto* ctx = static_cast<PngContext*>(png_get_error_ptr(png));
@@ -82,8 +91,9 @@ bool ReadHeaderStage(png_structp png, png_infop info) {
   return true;
 }
 
-// Asks libpng for 8- or 16-bit gray or RGB samples, whatever the stored layout.
-bool SetTransformsStage(png_structp png, png_infop info) {
+// Asks libpng for 8- or 16-bit gray or RGB samples, whatever the stored layout; *passes is
+// the number of interlace passes (1 for a plain image).
+bool SetTransformsStage(png_structp png, png_infop info, int* passes) {
   if (setjmp(png_jmpbuf(png))) return false;
   int color_type = png_get_color_type(png, info);
   if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
@@ -92,7 +102,7 @@ bool SetTransformsStage(png_structp png, png_infop info) {
   // Palette expansion turns tRNS into an alpha channel, so strip after it as well.
   if ((color_type & PNG_COLOR_MASK_ALPHA) || png_get_valid(png, info, PNG_INFO_tRNS))
     png_set_strip_alpha(png);
-  png_set_interlace_handling(png);
+  *passes = png_set_interlace_handling(png);
   png_read_update_info(png, info);
   return true;
 }
@@ -117,9 +127,11 @@ bool WriteStage(png_structp png, png_infop info, png_uint_32 width, png_uint_32 
 
 }  // namespace
 
-Image ReadPng(std::FILE* file, const std::string& path, ImageSource* source) {
+Image ReadPng(std::FILE* file, const std::string& path, ImageSource* source,
+              const RowProgress& on_rows) {
   PngContext ctx;
   ctx.file = file;
+  ctx.on_rows = &on_rows;
   PngReadStructs s(&ctx);
   if (s.png == nullptr || s.info == nullptr) Fail("cannot read '", path, "': out of memory");
   png_set_read_fn(s.png, &ctx, ReadBytes);
@@ -137,7 +149,10 @@ Image ReadPng(std::FILE* file, const std::string& path, ImageSource* source) {
   source->alpha_dropped = (png_get_color_type(s.png, s.info) & PNG_COLOR_MASK_ALPHA) ||
                           png_get_valid(s.png, s.info, PNG_INFO_tRNS);
 
-  if (!SetTransformsStage(s.png, s.info)) Fail("cannot read '", path, "': ", ctx.message);
+  int passes = 1;
+  if (!SetTransformsStage(s.png, s.info, &passes)) Fail("cannot read '", path, "': ", ctx.message);
+  ctx.rows_total = long(height) * passes;
+  png_set_read_status_fn(s.png, OnPngRow);
   int depth = png_get_bit_depth(s.png, s.info);
   std::size_t row_bytes = png_get_rowbytes(s.png, s.info);
   if (png_get_channels(s.png, s.info) != channels || (depth != 8 && depth != 16) ||
@@ -148,6 +163,8 @@ Image ReadPng(std::FILE* file, const std::string& path, ImageSource* source) {
   std::vector<png_bytep> rows(height);
   for (png_uint_32 y = 0; y < height; ++y) rows[y] = pixels.data() + y * row_bytes;
   if (!ReadPixelsStage(s.png, rows.data())) Fail("cannot read '", path, "': ", ctx.message);
+  // An interlaced image's passes skip rows without reporting them: say it is done.
+  if (on_rows && ctx.rows_done < ctx.rows_total) on_rows(ctx.rows_total, ctx.rows_total);
 
   Image image = NewImageForFile(path, width, height, channels);
   for (int y = 0; y < int(height); ++y) {
@@ -169,7 +186,7 @@ Image ReadPng(std::FILE* file, const std::string& path, ImageSource* source) {
 }
 
 void WritePng(const Image& image, const std::string& tmp_path, const std::string& path,
-              int bit_depth) {
+              int bit_depth, const RowProgress& on_rows) {
   const int width = image.width(), height = image.height(), channels = image.channels();
   const std::size_t row_bytes = std::size_t(width) * channels * (bit_depth / 8);
   std::vector<png_byte> pixels(row_bytes * height);
@@ -194,9 +211,12 @@ void WritePng(const Image& image, const std::string& tmp_path, const std::string
   FilePtr file = OpenForWrite(tmp_path, path);
   PngContext ctx;
   ctx.file = file.get();
+  ctx.on_rows = &on_rows;
+  ctx.rows_total = height;
   PngWriteStructs s(&ctx);
   if (s.png == nullptr || s.info == nullptr) Fail("cannot write '", path, "': out of memory");
   png_set_write_fn(s.png, &ctx, WriteBytes, FlushNothing);
+  png_set_write_status_fn(s.png, OnPngRow);
   int color_type = channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY;
   if (!WriteStage(s.png, s.info, width, height, bit_depth, color_type, rows.data()))
     Fail("cannot write '", path, "': ", ctx.message);

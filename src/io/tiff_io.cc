@@ -86,7 +86,7 @@ void ConvertSamples(const unsigned char* src, std::ptrdiff_t step, int count, in
 
 }  // namespace
 
-Image ReadTiff(const std::string& path, ImageSource* source) {
+Image ReadTiff(const std::string& path, ImageSource* source, const RowProgress& on_rows) {
   PrepareLibtiff();
   // "m": read() instead of mmap, so a file truncated while being read fails cleanly instead of
   // raising SIGBUS.
@@ -183,6 +183,7 @@ Image ReadTiff(const std::string& path, ImageSource* source) {
         for (int c = separate ? p : 0; c < (separate ? p + 1 : channels); ++c)
           ConvertSamples(line.data() + source_channel(c) * bytes, stride, width, c, layout,
                          image.row(c, y));
+        if (on_rows) on_rows(long(p) * height + y + 1, long(planes) * height);
       }
   } else {
     std::uint32_t tile_width = 0, tile_height = 0;
@@ -209,13 +210,15 @@ Image ReadTiff(const std::string& path, ImageSource* source) {
               ConvertSamples(
                   tile.data() + (std::size_t(r) * tile_width * stride + source_channel(c)) * bytes,
                   stride, w, c, layout, image.row(c, ty + r) + tx);
+          if (on_rows && tx + tile_width >= width)
+            on_rows(long(p) * height + std::min(ty + tile_height, height), long(planes) * height);
         }
   }
   return image;
 }
 
 void WriteTiff(const Image& image, const std::string& tmp_path, const std::string& path,
-               int bit_depth) {
+               int bit_depth, const RowProgress& on_rows) {
   PrepareLibtiff();
   const int width = image.width(), height = image.height(), channels = image.channels();
   TiffPtr tif(TIFFOpen(tmp_path.c_str(), "w"));
@@ -260,6 +263,7 @@ void WriteTiff(const Image& image, const std::string& tmp_path, const std::strin
     }
     if (TIFFWriteScanline(t, line.data(), std::uint32_t(y), 0) < 0)
       Fail("cannot write '", path, "': ", TiffMessage(tmp_path, "write error"));
+    if (on_rows) on_rows(y + 1, height);
   }
   // TIFFClose cannot report failure; flushing first surfaces errors writing the last strip or
   // the directory.
