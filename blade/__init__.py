@@ -8,6 +8,7 @@ From a source checkout, the compiled extension is found in build/python/blade (b
 alongside this file.
 """
 
+import functools as _functools
 import os as _os
 
 _here = _os.path.dirname(_os.path.abspath(__file__))
@@ -22,6 +23,57 @@ from ._blade import *  # noqa: E402,F401,F403
 __version__ = _blade.__version__
 
 
+def _describe(value):
+    """One argument as a type error shows it: an array by shape and dtype, never its values."""
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return f"{type(value).__name__} {tuple(value.shape)} {value.dtype}"
+    if isinstance(value, (list, tuple, dict)):
+        return f"{type(value).__name__} of length {len(value)}"
+    if isinstance(value, (bool, int, float, str)) and len(repr(value)) <= 40:
+        return repr(value)
+    return type(value).__name__
+
+
+def _readable_type_errors(fn):
+    """pybind11's argument-mismatch TypeError ends with the arguments' repr, which for an image is
+    a page of numbers; this keeps the expected signature and shows what was given by type,
+    shape and dtype."""
+
+    @_functools.wraps(fn)
+    def call(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except TypeError as error:
+            message = str(error)
+            if "incompatible function arguments" not in message and \
+                    "incompatible constructor arguments" not in message:
+                raise
+            expected = message.split("Invoked with:")[0].rstrip()
+            got = [_describe(a) for a in args] + [f"{k}={_describe(v)}" for k, v in kwargs.items()]
+            raise TypeError(f"{expected}\nGot: ({', '.join(got)})") from None
+
+    return call
+
+
+def _wrap_extension():
+    names = globals()
+    for name in dir(_blade):
+        if name.startswith("__"):
+            continue
+        value = getattr(_blade, name)
+        if type(value).__name__ == "builtin_function_or_method":
+            names[name] = _readable_type_errors(value)
+        elif isinstance(value, type) and value.__module__.startswith("blade"):
+            for attr, member in list(vars(value).items()):
+                if isinstance(member, staticmethod):
+                    setattr(value, attr, staticmethod(_readable_type_errors(member.__func__)))
+                elif type(member).__name__ == "instancemethod":
+                    setattr(value, attr, _readable_type_errors(member.__func__))
+
+
+_wrap_extension()
+
+
 def write_image(path, image, depth=""):
     """Writes an image atomically; path first, as imageio, OpenCV and scikit-image do.
 
@@ -33,7 +85,10 @@ def write_image(path, image, depth=""):
     if isinstance(image, (str, _os.PathLike)) and not isinstance(path, (str, _os.PathLike)):
         raise TypeError("write_image(path, image): the path comes first, as in imageio, OpenCV "
                         "and scikit-image")
-    return _blade.write_image(_os.fspath(path), image, str(depth))
+    return _write_image(_os.fspath(path), image, str(depth))
+
+
+_write_image = _readable_type_errors(_blade.write_image)
 
 
 __all__ = [name for name in dir(_blade) if not name.startswith("_")]

@@ -65,6 +65,24 @@ def test_shape_errors_give_shape_and_dtype_and_never_the_values():
         blade.to_luma(np.zeros(5))
 
 
+def test_wrong_argument_types_name_shapes_and_dtypes_not_values():
+    """pybind11 alone would end its TypeError with the arrays' repr (pages of numbers)."""
+    a = np.full((40, 50), 0.123456, dtype=np.float32)
+    model = blade.Model.load(str(MODELS / "tv.blade"))
+    calls = [lambda: blade.psnr(a), lambda: blade.psnr(a, "x"),
+             lambda: model.run(a, steps="ten"), lambda: blade.solve("pm", a)]
+    for call in calls:
+        with pytest.raises(TypeError) as info:
+            call()
+        message = str(info.value)
+        assert "ndarray (40, 50) float32" in message, message
+        assert "0.123" not in message and "array(" not in message, message
+        assert "The following argument types are supported" in message, message
+    # The wrapping keeps names, docs and results.
+    assert blade.psnr.__name__ == "psnr" and "PSNR" in blade.psnr.__doc__
+    assert blade.psnr(a, a * 0.5) == pytest.approx(peak_signal_noise_ratio(a, a * 0.5, data_range=1))
+
+
 def test_write_image_takes_the_path_first(tmp_path):
     u = RNG.random((10, 12), dtype=np.float32)
     blade.write_image(tmp_path / "u.npy", u)  # a pathlib path, as imageio accepts
