@@ -84,11 +84,10 @@ void AddRestoreCommands(CLI::App& app) {
 
   auto u = std::make_shared<RestoreArgs>();
   u->lambda = kUpscaleLambda;
-  u->sigma = kUpscalePsfSigma;
   struct UpscaleArgs {
     int factor = kUpscaleFactor;
     bool project = false;
-    std::string unit = "hr";
+    std::string degradation;
   };
   auto ua = std::make_shared<UpscaleArgs>();
   CLI::App* upscale = app.add_subcommand(
@@ -97,29 +96,35 @@ void AddRestoreCommands(CLI::App& app) {
       "4.6), or with --project a Fourier start and projected steps (eq. 4.7)");
   upscale->add_option("--model", u->model, "Regulariser model (TV in the paper)")->required();
   upscale->add_option("--factor", ua->factor, "Integer upscaling factor")->capture_default_str();
-  upscale->add_option("--psf-sigma", u->sigma, "Gaussian PSF sigma, in --psf-unit")
-      ->capture_default_str();
-  upscale->add_option("--psf-unit", ua->unit, "Unit of --psf-sigma: hr or lr pixels")
-      ->capture_default_str();
+  upscale->add_option(
+      "--degradation", ua->degradation,
+      StrCat("How the input was shrunk from the image wanted: area (PIL BOX, skimage "
+             "downscale_local_mean, OpenCV INTER_AREA), bicubic (PIL BICUBIC), gaussian:SIGMA "
+             "(PSF in output pixels), or the paper's corner:SIGMA (every factor-th pixel of a "
+             "blur) [default: ",
+             kUpscaleDegradation, "; ", kProjectedUpscaleDegradation, " with --project]"));
   upscale->add_flag("--project", ua->project,
-                    "Eq. 4.7: keep down(phi * u) = f exactly (noise-free data; lambda unused)");
+                    "Eq. 4.7: keep A u = f exactly (noise-free data; lambda unused; corner "
+                    "degradations only)");
   u->AddCommon(upscale, "Data weight lambda");
   upscale->callback([u, ua] {
-    RequireNonNegative(u->sigma, "--psf-sigma");
     if (ua->factor < 1 || ua->factor > 16) Fail("--factor must be 1..16 (got ", ua->factor, ")");
-    if (ua->unit != "hr" && ua->unit != "lr")
-      Fail("--psf-unit must be hr or lr (got '", ua->unit, "')");
-    const double sigma_hr = ua->unit == "lr" ? u->sigma * ua->factor : u->sigma;
+    const Degradation degradation = ParseDegradation(!ua->degradation.empty() ? ua->degradation
+                                                     : ua->project ? kProjectedUpscaleDegradation
+                                                                   : kUpscaleDegradation);
+    if (ua->project && degradation.kind != Degradation::Kind::kCorner)
+      Fail("--project (eq. 4.7) needs a corner:SIGMA degradation, not ",
+           DegradationName(degradation));
     RestoreOptions o = u->Checked();
     Model model = LoadModel(u->model);
     RequireModelFor(Application::kUpscale, model, u->force_model);
     ImageSource source;
     Image f = ReadInput(u->input, &source);
-    WriteOutput(ua->project ? UpscaleProjected(model, f, ua->factor, sigma_hr, o)
-                            : Upscale(model, f, ua->factor, sigma_hr, o),
+    WriteOutput(ua->project ? UpscaleProjected(model, f, ua->factor, degradation, o)
+                            : Upscale(model, f, ua->factor, degradation, o),
                 u->output, source);
-    Note(StrCat("upscaled x", ua->factor, ua->project ? " (eq. 4.7)" : " (eq. 4.6)", " -> ",
-                u->output));
+    Note(StrCat("upscaled x", ua->factor, ua->project ? " (eq. 4.7" : " (eq. 4.6", ", ",
+                DegradationName(degradation), " degradation) -> ", u->output));
   });
 }
 

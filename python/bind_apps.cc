@@ -49,25 +49,30 @@ void BindApps(py::module_& m) {
       "(eq. 4.2).");
   m.def(
       "upscale",
-      [](const Model& model, const py::array& image, int factor, double psf_sigma, double lam,
-         int steps, bool project, bool force_model) {
+      [](const Model& model, const py::array& image, int factor, std::optional<std::string> spec,
+         double lam, int steps, bool project, bool force_model) {
         RequireModelFor(Application::kUpscale, model, force_model);
+        const Degradation degradation = ParseDegradation(
+            spec.value_or(project ? kProjectedUpscaleDegradation : kUpscaleDegradation));
         Image f = ToImage(image), out;
         RestoreOptions o;
         o.lambda = lam;
         o.steps = steps;
         {
           py::gil_scoped_release r;
-          out = project ? UpscaleProjected(model, f, factor, psf_sigma, o)
-                        : Upscale(model, f, factor, psf_sigma, o);
+          out = project ? UpscaleProjected(model, f, factor, degradation, o)
+                        : Upscale(model, f, factor, degradation, o);
         }
         return FromImage(std::move(out));
       },
       py::arg("model"), py::arg("image"), py::arg("factor") = kUpscaleFactor,
-      py::arg("psf_sigma") = kUpscalePsfSigma, py::arg("lam") = kUpscaleLambda,
+      py::arg("degradation") = py::none(), py::arg("lam") = kUpscaleLambda,
       py::arg("steps") = RestoreOptions().steps, py::arg("project") = false,
       py::arg("force_model") = false,
-      "Upscaling with a BLADE regulariser: eq. 4.6, or eq. 4.7 with project=True.");
+      "Upscaling with a BLADE regulariser: eq. 4.6, or eq. 4.7 with project=True. degradation: "
+      "how the image was shrunk, 'area' (default; PIL BOX, skimage downscale_local_mean, OpenCV "
+      "INTER_AREA), 'bicubic' (PIL BICUBIC), 'gaussian:SIGMA' or the paper's 'corner:SIGMA' "
+      "(the default, corner:0.4, with project=True, which needs it).");
   m.def(
       "segment",
       [](const py::array& image, const Model* model, std::optional<double> mu, int iterations,

@@ -4,6 +4,7 @@
 #include "blade/metrics.h"
 #include "blade/ops.h"
 #include "blade/parallel.h"
+#include "blade/restore.h"
 #include "convert.h"
 
 namespace blade::python {
@@ -52,6 +53,21 @@ void BindIoOpsMetrics(py::module_& m) {
   m.def(
       "to_luma", [](const py::array& image) { return FromImage(ToLuma(ToImage(image))); },
       py::arg("image"), "BT.601 luma of a color image (a gray image is returned as is).");
+  m.def(
+      "downscale",
+      [](const py::array& image, int factor, const std::string& degradation) {
+        const Degradation d = ParseDegradation(degradation);
+        Image im = ToImage(image), out;
+        {
+          py::gil_scoped_release r;
+          out = Degrade(im, factor, d);
+        }
+        return FromImage(std::move(out));
+      },
+      py::arg("image"), py::arg("factor"), py::arg("degradation") = kUpscaleDegradation,
+      "Shrinks by an integer factor (dividing the size) as a degradation does: 'area' (PIL BOX, "
+      "skimage downscale_local_mean, OpenCV INTER_AREA), 'bicubic' (PIL BICUBIC), "
+      "'gaussian:SIGMA' or 'corner:SIGMA' (docs/FORMATS.md); the A that upscale inverts.");
   m.def(
       "gaussian_blur",
       [](const py::array& image, double sigma) {

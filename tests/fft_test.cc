@@ -84,7 +84,7 @@ std::vector<double> RunPath(Path path, int w, int h) {
     case kUpscale: {
       RestoreOptions o;
       o.steps = 1;
-      const Image u = UpscaleProjected(TvModel(), input, 2, 0.5, o);
+      const Image u = UpscaleProjected(TvModel(), input, 2, ParseDegradation("corner:0.5"), o);
       append(u.data(), u.size());
       break;
     }

@@ -124,14 +124,49 @@ TEST(RestoreUpscale, BeatsTheLanczosStart) {
   RestoreOptions o;
   o.lambda = 0.35;
   o.steps = 10;
-  Image u = Upscale(tv, f, 4, 0.4, o);
+  Image u = Upscale(tv, f, 4, ParseDegradation("corner:0.4"), o);
   ASSERT_EQ(u.width(), 192);
   ASSERT_EQ(u.height(), 128);
   const double blade = Psnr(u, truth);
   const double lanczos = Psnr(ResizeLanczos3(f, 192, 128, Lattice::kCorner), truth);
   std::printf("upscale x4 camera crop: BLADE %.2f dB, Lanczos %.2f dB\n", blade, lanczos);
   EXPECT_GT(blade, lanczos);
-  EXPECT_THROW(Upscale(tv, f, 0, 0.4, o), Error);
+  EXPECT_THROW(Upscale(tv, f, 0, ParseDegradation("corner:0.4"), o), Error);
+}
+
+// The degradations: each LR pixel a normalised weighted mean (constants stay constant), area
+// and corner equal to the operators they name, and the adjoint is the transpose
+// (<A u, r> = <u, A^T r>) for every kind, factor and odd size.
+TEST(Degradation, OperatorsAndTheirAdjoints) {
+  for (const char* spec : {"area", "bicubic", "gaussian:0.7", "corner:0.4", "corner:0"}) {
+    const Degradation d = ParseDegradation(spec);
+    EXPECT_EQ(DegradationName(d), spec);
+    for (int factor : {2, 3, 4}) {
+      const int w = 7 * factor, h = 5 * factor;
+      Image constant(w, h, 1);
+      for (std::size_t i = 0; i < constant.size(); ++i) constant.data()[i] = 0.625f;
+      const Image c = Degrade(constant, factor, d);
+      ASSERT_EQ(c.width(), 7);
+      ASSERT_EQ(c.height(), 5);
+      for (std::size_t i = 0; i < c.size(); ++i) ASSERT_NEAR(c.data()[i], 0.625f, 1e-6f) << spec;
+      const Image u = RandomImage(w, h, 3, 31), r = RandomImage(7, 5, 3, 32);
+      const Image au = Degrade(u, factor, d);
+      Image atr(w, h, 3);
+      AddDegradeAdjoint(r, factor, d, 1.f, atr);
+      double lhs = 0, rhs = 0;
+      for (std::size_t i = 0; i < au.size(); ++i) lhs += double(au.data()[i]) * r.data()[i];
+      for (std::size_t i = 0; i < u.size(); ++i) rhs += double(u.data()[i]) * atr.data()[i];
+      EXPECT_NEAR(lhs, rhs, 1e-5 * std::abs(lhs)) << spec << " x" << factor;
+      if (std::string(spec) == "area")
+        EXPECT_LT(MaxAbsDifference(au, AreaDownsample(u, factor)), 1e-6) << factor;
+      if (d.kind == Degradation::Kind::kCorner)
+        EXPECT_LT(MaxAbsDifference(au, SubsampleOperator(d.sigma, factor).apply(u)), 1e-5)
+            << spec << " x" << factor;
+    }
+  }
+  for (const char* bad : {"box", "gaussian", "gaussian:0", "gaussian:x", "area:2", "corner:-1"})
+    EXPECT_THROW(ParseDegradation(bad), Error) << bad;
+  EXPECT_THROW(Degrade(RandomImage(9, 8, 1, 1), 2, Degradation{}), Error);  // 9 not divisible
 }
 
 // A smooth random LR image (the Fourier start must not depend on the content).
@@ -190,13 +225,15 @@ TEST(RestoreProjectedUpscale, EveryIterateKeepsTheDataAndBeatsLanczos) {
   Image f = SubsampleOperator(sigma, 4).apply(truth);
   RestoreOptions o;
   o.steps = 10;
-  Image u = UpscaleProjected(tv, f, 4, sigma, o);
+  Image u = UpscaleProjected(tv, f, 4, ParseDegradation("corner:0.4"), o);
   EXPECT_LT(InteriorMaxDiff(SubsampleOperator(sigma, 4).apply(u), f, 4), 1e-4);
   const double blade = Psnr(u, truth);
   const double lanczos = Psnr(ResizeLanczos3(f, 192, 128, Lattice::kCorner), truth);
   std::printf("upscale x4 camera crop, eq. 4.7: BLADE %.2f dB, Lanczos %.2f dB\n", blade, lanczos);
   EXPECT_GT(blade, lanczos);
-  EXPECT_THROW(UpscaleProjected(tv, f, 4, 5.0, o), Error);  // PSF wider than an LR pixel
+  EXPECT_THROW(UpscaleProjected(tv, f, 4, ParseDegradation("corner:5"), o),
+               Error);  // PSF wider than an LR pixel
+  EXPECT_THROW(UpscaleProjected(tv, f, 4, ParseDegradation("area"), o), Error);  // not exact
 }
 
 }  // namespace

@@ -113,10 +113,12 @@ struct AppEvaluation {
 
 // The protocols' settings. Deconvolution (paper Fig. 15): Gaussian blur sigma 1, Gaussian noise
 // sigma 5/255 (seeded per image), lambda 2, 10 steps of the model's dt; BLADE with absorbed
-// filters (eq. 4.5) against the classical scheme in eq. 4.2. Upscaling: Gaussian PSF 0.4 HR px,
-// keep every 4th pixel (corner lattice), bicubic, Lanczos-3, eq. 4.6 and eq. 4.7 (lambda 0.35,
-// 10 steps). Segmentation: Chan-Vese with BLADE TV (mu 0.04, the paper's) against the reference
-// scheme (mu 0.2), 300 iterations, partitions compared up to swapped labels.
+// filters (eq. 4.5) against the classical scheme in eq. 4.2. Upscaling x4: the LR input made by
+// each degradation in turn (area, PIL's bicubic, and the paper's corner:0.4: Gaussian PSF 0.4
+// HR px, every 4th pixel), then bicubic, Lanczos-3 and eq. 4.6 on that degradation's lattice,
+// and eq. 4.7 for the corner one (lambda 0.35, 10 steps); methods are named
+// "DEGRADATION/METHOD". Segmentation: Chan-Vese with BLADE TV (mu 0.04, the paper's) against the
+// reference scheme (mu 0.2), 300 iterations, partitions compared up to swapped labels.
 struct AppEvalOptions {
   bool color = false;  // the color images, else their luma
   // deconv
@@ -124,7 +126,8 @@ struct AppEvalOptions {
   Integrator integrator = Integrator::kEuler;  // BLADE's stepping (deconv)
   // upscale
   int factor = kUpscaleFactor;
-  double psf_sigma = kUpscalePsfSigma, upscale_lambda = kUpscaleLambda;
+  std::vector<std::string> degradations = {"area", "bicubic", kProjectedUpscaleDegradation};
+  double upscale_lambda = kUpscaleLambda;
   int steps = 10;  // deconv and upscale
   // segment
   int iterations = 300;

@@ -1,6 +1,7 @@
 // Discrete operators: boundary extensions, finite differences, Gaussian filtering, resampling, DCT.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "blade/image.h"
@@ -62,6 +63,36 @@ Image ResizeBicubic(const Image& image, int width, int height,
                     Lattice lattice = Lattice::kCentered);
 double Lanczos3Kernel(double x);
 double CubicKernel(double x);
+
+// How a low-resolution image was made from a high-resolution one, factor times larger: the
+// operator A that upscaling inverts and its evaluation degrades with (docs/FORMATS.md, resizing).
+// Each LR pixel is a weighted mean of HR pixels; the weights of a row are clipped to the image
+// and renormalised, as Pillow does.
+//   area     the mean of its factor x factor block (PIL BOX, skimage downscale_local_mean,
+//            OpenCV INTER_AREA): LR pixel n is centred on HR coordinate factor (n + 1/2) - 1/2;
+//   bicubic  Pillow's antialiased BICUBIC downscaling (Keys a = -0.5 stretched by the factor),
+//            same centres;
+//   gaussian:SIGMA  a Gaussian PSF of SIGMA HR pixels at the same centres;
+//   corner:SIGMA    the paper's (Roussos-Maragos) lattice: GaussianBlur, then every
+//            factor-th pixel from 0 (LR pixel n on HR pixel factor n); SIGMA 0 is plain
+//            subsampling.
+struct Degradation {
+  enum class Kind { kArea, kBicubic, kGaussian, kCorner };
+  Kind kind = Kind::kArea;
+  double sigma = 0;  // gaussian and corner: the PSF's sigma in HR pixels
+  void Validate() const;
+};
+// Parses "area", "bicubic", "gaussian:SIGMA", "corner:SIGMA"; DegradationName is its inverse.
+Degradation ParseDegradation(const std::string& spec);
+std::string DegradationName(const Degradation& degradation);
+// The resampling lattice of a degradation's LR pixels (kCorner for corner, else kCentered):
+// what an interpolator of its LR images must assume.
+Lattice DegradationLattice(const Degradation& degradation);
+// A: the LR image (hr size / factor, which must divide it).
+Image Degrade(const Image& hr, int factor, const Degradation& degradation);
+// hr += scale * A^T lr (the adjoint), without an HR-sized temporary.
+void AddDegradeAdjoint(const Image& lr, int factor, const Degradation& degradation, float scale,
+                       Image& hr);
 
 // 2-D DCT-II / DCT-III of a single plane through FFTW (REDFT10 / REDFT01), unnormalised as FFTW
 // defines them: Dct3(Dct2(u)) = 4 * W * H * u. Plans are cached per size and thread-safe.

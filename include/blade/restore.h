@@ -8,6 +8,7 @@
 
 #include "blade/image.h"
 #include "blade/model.h"
+#include "blade/ops.h"
 
 namespace blade {
 
@@ -37,6 +38,10 @@ inline constexpr double kRestoreLambda = 1;
 inline constexpr double kDeconvLambda = 2, kDeconvSigma = 1;
 inline constexpr double kUpscaleLambda = 0.35, kUpscalePsfSigma = 0.4;
 inline constexpr int kUpscaleFactor = 4;
+// What upscaling assumes by default: area averaging, the usual way a photo is shrunk (PIL BOX,
+// skimage downscale_local_mean, OpenCV INTER_AREA); eq. 4.7 has the paper's corner lattice.
+inline constexpr const char* kUpscaleDegradation = "area";
+inline constexpr const char* kProjectedUpscaleDegradation = "corner:0.4";
 
 struct RestoreOptions {
   double lambda = kRestoreLambda;
@@ -61,11 +66,11 @@ Image Deconvolve(const Model& model, const Image& f, double sigma, const Restore
 // The same, with the observation moved in as the first state (one image less held).
 Image Deconvolve(const Model& model, Image&& f, double sigma, const RestoreOptions& options);
 
-// Upscaling by an integer factor (eq. 4.6): u0 = Lanczos-3 interpolation of f (corner lattice:
-// LR pixel n sits on HR pixel factor * n, as the subsampling A keeps), then
-// u <- u + dt (BLADE(u) + lambda phi~ * up(f - down(phi * u))), phi a Gaussian of psf_sigma
-// HR pixels. Defaults follow paper §4.2: sigma 0.4, lambda 0.35, 10 steps.
-Image Upscale(const Model& model, const Image& f, int factor, double psf_sigma,
+// Upscaling by an integer factor (eq. 4.6) of an image made by `degradation` (the operator A,
+// blade/ops.h): u0 = Lanczos-3 interpolation of f on the degradation's lattice, then
+// u <- u + dt (BLADE(u) + lambda A^T (f - A u)). Lambda 0.35 and 10 steps as paper §4.2, whose
+// own setting is the degradation corner:0.4.
+Image Upscale(const Model& model, const Image& f, int factor, const Degradation& degradation,
               const RestoreOptions& options);
 
 // Eq. 4.7 (noise-free upscaling, REFERENCE_SCHEMES.md §6), on the same corner lattice and with
@@ -78,8 +83,10 @@ Image Upscale(const Model& model, const Image& f, int factor, double psf_sigma,
 // the two grids differ).
 Image FourierInterpolate(const Image& f, int factor, double psf_sigma);
 Image ProjectToNullSpace(const Image& v, int factor, double psf_sigma);
-Image UpscaleProjected(const Model& model, const Image& f, int factor, double psf_sigma,
-                       const RestoreOptions& options);
+// The degradation must be corner:SIGMA (refused otherwise): the projection is exact for that
+// lattice only.
+Image UpscaleProjected(const Model& model, const Image& f, int factor,
+                       const Degradation& degradation, const RestoreOptions& options);
 
 // The same restoration formula with the classical reference scheme of `pde` in place of BLADE
 // (u <- Step(u, dt) + dt lambda A^T (f - A u)), for comparison at equal steps.

@@ -152,8 +152,15 @@ Image ProjectToNullSpace(const Image& v, int factor, double psf_sigma) {
   return out;
 }
 
-Image UpscaleProjected(const Model& model, const Image& f, int factor, double psf_sigma,
-                       const RestoreOptions& o) {
+Image UpscaleProjected(const Model& model, const Image& f, int factor,
+                       const Degradation& degradation, const RestoreOptions& o) {
+  if (degradation.kind != Degradation::Kind::kCorner)
+    Fail(
+        "eq. 4.7 (projected upscaling) is exact for the paper's corner:SIGMA degradation only, "
+        "not ",
+        DegradationName(degradation), "; use eq. 4.6 (without --project) for it");
+  degradation.Validate();
+  const double psf_sigma = degradation.sigma;
   if (model.form == ModelForm::kResample)
     Fail("upscaling needs a direct or flux model, not a resampling model");
   if (o.steps < 0 || o.steps > 100000)

@@ -187,19 +187,32 @@ Image Deconvolve(const Model& model, Image&& f, double sigma, const RestoreOptio
   return RunModel(absorbed, std::move(f), r);  // the observation is the first state
 }
 
-Image Upscale(const Model& model, const Image& f, int factor, double psf_sigma,
+Image Upscale(const Model& model, const Image& f, int factor, const Degradation& degradation,
               const RestoreOptions& o) {
   if (!AllFinite(f)) Fail("the image to upscale contains NaN or infinite values");
   if (factor < 1 || factor > 16) Fail("upscaling factor must be 1..16 (got ", factor, ")");
-  RequireNonNegative(psf_sigma, "PSF sigma");
+  degradation.Validate();
+  RequireNonNegative(o.lambda, "lambda");
   CheckImageSize(std::int64_t(f.width()) * factor, std::int64_t(f.height()) * factor, f.channels());
-  Image u0 = ResizeLanczos3(f, f.width() * factor, f.height() * factor, Lattice::kCorner);
+  Image u0 =
+      ResizeLanczos3(f, f.width() * factor, f.height() * factor, DegradationLattice(degradation));
+  // The data term lambda A^T (f - A u), added into each step's update: A u and the residual are
+  // LR images, and the adjoint adds straight into the update (no HR-sized temporary).
+  auto observed = std::make_shared<Image>(f.Copy());
+  ExtraTerm data;
+  data.add = [observed, factor, degradation, lambda = o.lambda](const Image& u, float scale,
+                                                                Image& out) {
+    Image residual = Degrade(u, factor, degradation);
+    for (std::size_t i = 0; i < residual.size(); ++i)
+      residual.data()[i] = observed->data()[i] - residual.data()[i];
+    AddDegradeAdjoint(residual, factor, degradation, float(scale * lambda), out);
+  };
   RunOptions r;
   r.steps = o.steps;
   r.dt = o.dt;
   r.integrator = o.integrator;
   r.unsafe = o.unsafe;
-  r.extra_terms.push_back(FidelityTerm(SubsampleOperator(psf_sigma, factor), f, o.lambda));
+  r.extra_terms.push_back(std::move(data));
   return RunModel(model, std::move(u0), r);
 }
 

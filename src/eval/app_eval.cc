@@ -57,7 +57,8 @@ void AppEvalOptions::Validate() const {
   RequireNonNegative(noise_sigma, "the deconvolution noise sigma");
   RequireNonNegative(deconv_lambda, "the deconvolution lambda");
   if (factor < 1 || factor > 16) Fail("the upscaling factor must be 1..16 (got ", factor, ")");
-  RequireNonNegative(psf_sigma, "the upscaling PSF sigma");
+  if (degradations.empty()) Fail("the upscaling evaluation needs at least one degradation");
+  for (const std::string& d : degradations) ParseDegradation(d);
   RequireNonNegative(upscale_lambda, "the upscaling lambda");
   if (steps < 1 || steps > 100000) Fail("the steps must be 1..100000 (got ", steps, ")");
   if (iterations < 1 || iterations > 1000000)
@@ -130,44 +131,67 @@ AppEvaluation EvaluateDeconvolution(const Model& model, const std::vector<std::s
 AppEvaluation EvaluateUpscaling(const Model& model, const std::vector<std::string>& files,
                                 const AppEvalOptions& o) {
   RequireModelFor(Application::kUpscale, model, o.force_model);
-  AppEvaluation e = Start("upscale", o, {"bicubic", "lanczos", "blade", "blade_project"});
+  o.Validate();
+  // Per degradation: the interpolators on its lattice, eq. 4.6, and eq. 4.7 where it is exact.
+  std::vector<Degradation> degradations;
+  std::vector<std::string> methods;
+  for (const std::string& spec : o.degradations) {
+    degradations.push_back(ParseDegradation(spec));
+    const std::string d = DegradationName(degradations.back());
+    for (const char* m : {"bicubic", "lanczos", "blade"}) methods.push_back(d + "/" + m);
+    if (degradations.back().kind == Degradation::Kind::kCorner)
+      methods.push_back(d + "/blade_project");
+  }
+  AppEvaluation e = Start("upscale", o, methods);
+  std::string names;
+  for (const Degradation& d : degradations)
+    names += (names.empty() ? "" : ", ") + DegradationName(d);
   e.settings = {{"factor", Num(o.factor)},
-                {"psf_sigma_hr", Num(o.psf_sigma)},
                 {"lambda", Num(o.upscale_lambda)},
                 {"steps", Num(o.steps)},
-                {"degradation", "Gaussian PSF, every factor-th pixel (corner lattice)"}};
+                {"degradations", names}};
   RestoreOptions r;
   r.lambda = o.upscale_lambda;
   r.steps = o.steps;
-  const char* titles[] = {"bicubic", "Lanczos-3", "BLADE TV, eq. 4.6", "BLADE TV, eq. 4.7"};
   for (std::size_t i = 0; i < files.size(); ++i) {
     Progress(o, i, files.size());
     Image truth = CropToMultiple(ReadImage(files[i]), o.factor);
     if (!o.color) truth = ToLuma(truth);
-    Image f = SubsampleOperator(o.psf_sigma, o.factor).apply(truth);
     AppEvaluation::ImageScores s{FileName(files[i]), {}};
-    std::vector<Image> results;
-    for (std::size_t m = 0; m < e.methods.size(); ++m) {
-      const auto t0 = Clock::now();
-      Image u = m == 0   ? ResizeBicubic(f, truth.width(), truth.height(), Lattice::kCorner)
-                : m == 1 ? ResizeLanczos3(f, truth.width(), truth.height(), Lattice::kCorner)
-                : m == 2 ? Upscale(model, f, o.factor, o.psf_sigma, r)
-                         : UpscaleProjected(model, f, o.factor, o.psf_sigma, r);
-      const double seconds = SecondsSince(t0);
-      s.scores[e.methods[m]] = {
-          {"psnr", Psnr(u, truth)}, {"ssim", Ssim(u, truth)}, {"seconds", seconds}};
-      results.push_back(std::move(u));
-    }
-    if (o.on_figure) {
-      Image err = AbsoluteError(results.back(), truth);
-      std::vector<Panel> panels = {{&truth, {"original"}},
-                                   {&f, {StrCat("input (1/", o.factor, " size)")}}};
-      for (std::size_t m = 0; m < results.size(); ++m) {
-        const auto& sc = s.scores[e.methods[m]];
-        panels.push_back({&results[m], {titles[m], ScoreCaption(sc.at("psnr"), sc.at("ssim"))}});
+    for (std::size_t k = 0; k < degradations.size(); ++k) {
+      const Degradation& deg = degradations[k];
+      const Lattice lattice = DegradationLattice(deg);
+      const std::string prefix = DegradationName(deg) + "/";
+      Image f = Degrade(truth, o.factor, deg);
+      std::vector<std::pair<std::string, Image>> results;
+      auto score = [&](const std::string& method, const std::function<Image()>& run) {
+        const auto t0 = Clock::now();
+        Image u = run();
+        const double seconds = SecondsSince(t0);
+        s.scores[prefix + method] = {
+            {"psnr", Psnr(u, truth)}, {"ssim", Ssim(u, truth)}, {"seconds", seconds}};
+        results.emplace_back(method, std::move(u));
+      };
+      score("bicubic", [&] { return ResizeBicubic(f, truth.width(), truth.height(), lattice); });
+      score("lanczos", [&] { return ResizeLanczos3(f, truth.width(), truth.height(), lattice); });
+      score("blade", [&] { return Upscale(model, f, o.factor, deg, r); });
+      if (deg.kind == Degradation::Kind::kCorner)
+        score("blade_project", [&] { return UpscaleProjected(model, f, o.factor, deg, r); });
+      // One figure per image, for the first degradation (the default one).
+      if (o.on_figure && k == 0) {
+        Image err = AbsoluteError(results[2].second, truth);
+        std::vector<Panel> panels = {
+            {&truth, {"original"}},
+            {&f, {StrCat("input (1/", o.factor, ", ", DegradationName(deg), ")")}}};
+        const char* titles[] = {"bicubic", "Lanczos-3", "BLADE TV, eq. 4.6", "BLADE TV, eq. 4.7"};
+        for (std::size_t m = 0; m < results.size(); ++m) {
+          const auto& sc = s.scores[prefix + results[m].first];
+          panels.push_back(
+              {&results[m].second, {titles[m], ScoreCaption(sc.at("psnr"), sc.at("ssim"))}});
+        }
+        panels.push_back({&err, {"|eq. 4.6 - original| x 10"}});
+        o.on_figure(files[i], "upscale", panels);
       }
-      panels.push_back({&err, {"|eq. 4.7 - original| x 10"}});
-      o.on_figure(files[i], "upscale", panels);
     }
     e.images.push_back(std::move(s));
   }

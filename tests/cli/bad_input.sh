@@ -164,8 +164,10 @@ if "$blade" align "$work/good.png" "$work/good.png" --flow "$work/f.flo" 2>/dev/
    && [ -s "$work/rs.tiff" ]; then echo "ok   (align then resample write outputs)"; else echo "FAIL (align/resample)"; fail=1; fi
 expect 1 "upscale: zero factor" -- "$blade" upscale --model "$work/good.blade" --factor 0 "$work/good.png" "$out"
 expect 1 "upscale: absurd factor" -- "$blade" upscale --model "$work/good.blade" --factor 100000 "$work/good.png" "$out"
-expect 1 "upscale: unknown PSF unit" -- "$blade" upscale --model "$work/good.blade" --psf-unit cm "$work/good.png" "$out"
-expect 1 "upscale --project: PSF wider than an LR pixel" -- "$blade" upscale --model "$work/good.blade" --project --psf-sigma 2 --psf-unit lr "$work/good.png" "$out"
+expect 1 "upscale: unknown degradation" -- "$blade" upscale --model "$work/good.blade" --degradation box "$work/good.png" "$out"
+expect 1 "upscale: gaussian without its sigma" -- "$blade" upscale --model "$work/good.blade" --degradation gaussian "$work/good.png" "$out"
+expect 1 "upscale --project: not a corner degradation" -- "$blade" upscale --model "$work/good.blade" --project --degradation area "$work/good.png" "$out"
+expect 1 "upscale --project: PSF wider than an LR pixel" -- "$blade" upscale --model "$work/good.blade" --project --degradation corner:8 "$work/good.png" "$out"
 expect 1 "upscale --project: resampling model" -- "$blade" upscale --model "$work/resample.blade" --project "$work/good.png" "$out"
 expect 1 "stability: missing model" -- "$blade" stability --model "$work/nope.blade" --images "$work/good.png"
 expect 1 "stability: bad range" -- "$blade" stability --model "$work/good.blade" --images "$work/good.png" --range 1 0

@@ -102,7 +102,7 @@ def test_evaluate_app_gives_the_numbers_of_eval_app(images, tmp_path, app, model
             if metric != "seconds":  # timings differ from run to run
                 assert from_python["rows"][method][metric] == value, (method, metric)
     # The rows are the means of the per-image entries.
-    method = "blade"
+    method = "area/blade" if app == "upscale" else "blade"
     metric = "iou" if app == "segment" else "psnr"
     per_image = [im[method][metric] for im in from_cli["per_image"]]
     assert abs(np.mean(per_image) - from_cli["rows"][method][metric]) < 1e-12
