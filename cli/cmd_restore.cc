@@ -14,10 +14,11 @@ struct RestoreArgs {
   double lambda = kRestoreLambda, sigma = kDeconvSigma, dt = 0;
   int steps = RestoreOptions().steps;
   bool unsafe = false, force_model = false;
+  CLI::Option* lambda_option = nullptr;
 
   // The options both restoration commands share, checked before any work.
   void AddCommon(CLI::App* cmd, const char* lambda_help) {
-    cmd->add_option("--lambda", lambda, lambda_help)->capture_default_str();
+    lambda_option = cmd->add_option("--lambda", lambda, lambda_help)->capture_default_str();
     cmd->add_option("--steps", steps, "Steps")->capture_default_str();
     cmd->add_option("--dt", dt, "Step (default: the model's)");
     cmd->add_flag("--unsafe", unsafe, "Run past the model's measured stability horizon");
@@ -27,7 +28,9 @@ struct RestoreArgs {
     cmd->add_option("output", output, "Restored image")->required();
   }
   RestoreOptions Checked() const {
-    RequireNonNegative(lambda, "--lambda");
+    // Upscaling's default lambda is below 0 (the library's back-projection rule); one given
+    // on the command line must not be.
+    if (lambda_option->count() > 0 || lambda >= 0) RequireNonNegative(lambda, "--lambda");
     if (steps < 1 || steps > 100000) Fail("--steps must be 1..100000");
     if (dt != 0) RequirePositive(dt, "--dt");
     CheckOutputPath(output);
@@ -106,7 +109,10 @@ void AddRestoreCommands(CLI::App& app) {
   upscale->add_flag("--project", ua->project,
                     "Eq. 4.7: keep A u = f exactly (noise-free data; lambda unused; corner "
                     "degradations only)");
-  u->AddCommon(upscale, "Data weight lambda");
+  u->AddCommon(upscale,
+               "Data weight lambda (default: one exact back-projection of the residual per "
+               "step, 1 / (dt |A A^T|); the paper used 0.35 with corner:0.4)");
+  u->lambda_option->default_str("auto");
   upscale->callback([u, ua] {
     if (ua->factor < 1 || ua->factor > 16) Fail("--factor must be 1..16 (got ", ua->factor, ")");
     const Degradation degradation = ParseDegradation(!ua->degradation.empty() ? ua->degradation

@@ -50,13 +50,14 @@ void BindApps(py::module_& m) {
   m.def(
       "upscale",
       [](const Model& model, const py::array& image, int factor, std::optional<std::string> spec,
-         double lam, int steps, bool project, bool force_model) {
+         std::optional<double> lam, int steps, bool project, bool force_model) {
         RequireModelFor(Application::kUpscale, model, force_model);
         const Degradation degradation = ParseDegradation(
             spec.value_or(project ? kProjectedUpscaleDegradation : kUpscaleDegradation));
         Image f = ToImage(image), out;
         RestoreOptions o;
-        o.lambda = lam;
+        if (lam) RequireNonNegative(*lam, "lam");
+        o.lambda = lam.value_or(kUpscaleLambda);
         o.steps = steps;
         {
           py::gil_scoped_release r;
@@ -66,7 +67,7 @@ void BindApps(py::module_& m) {
         return FromImage(std::move(out));
       },
       py::arg("model"), py::arg("image"), py::arg("factor") = kUpscaleFactor,
-      py::arg("degradation") = py::none(), py::arg("lam") = kUpscaleLambda,
+      py::arg("degradation") = py::none(), py::arg("lam") = py::none(),
       py::arg("steps") = RestoreOptions().steps, py::arg("project") = false,
       py::arg("force_model") = false,
       "Upscaling with a BLADE regulariser: eq. 4.6, or eq. 4.7 with project=True. degradation: "

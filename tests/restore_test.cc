@@ -164,6 +164,12 @@ TEST(Degradation, OperatorsAndTheirAdjoints) {
             << spec << " x" << factor;
     }
   }
+  // The gain |A A^T|: 1 / factor^2 for area (each LR pixel averages factor^2 pixels), 1 for
+  // plain subsampling.
+  for (int factor : {2, 3, 4}) {
+    EXPECT_NEAR(DegradationGain(ParseDegradation("area"), factor), 1.0 / (factor * factor), 1e-7);
+    EXPECT_NEAR(DegradationGain(ParseDegradation("corner:0"), factor), 1.0, 1e-7);
+  }
   for (const char* bad : {"box", "gaussian", "gaussian:0", "gaussian:x", "area:2", "corner:-1"})
     EXPECT_THROW(ParseDegradation(bad), Error) << bad;
   EXPECT_THROW(Degrade(RandomImage(9, 8, 1, 1), 2, Degradation{}), Error);  // 9 not divisible

@@ -127,8 +127,8 @@ struct AppEvalOptions {
   // upscale
   int factor = kUpscaleFactor;
   std::vector<std::string> degradations = {"area", "bicubic", kProjectedUpscaleDegradation};
-  double upscale_lambda = kUpscaleLambda;
-  int steps = 10;  // deconv and upscale
+  double upscale_lambda = kUpscaleLambda;  // below 0: UpscaleLambda's back-projection rule
+  int steps = 10;                          // deconv and upscale
   // segment
   int iterations = 300;
   double mu = kChanVeseMuBlade, reference_mu = kChanVeseMuReference;

@@ -93,6 +93,9 @@ Image Degrade(const Image& hr, int factor, const Degradation& degradation);
 // hr += scale * A^T lr (the adjoint), without an HR-sized temporary.
 void AddDegradeAdjoint(const Image& lr, int factor, const Degradation& degradation, float scale,
                        Image& hr);
+// The largest eigenvalue of A A^T (1 / factor^2 for area): a step u += s A^T (f - A u) with
+// s = 1 / gain back-projects the residual exactly, and is stable for s < 2 / gain.
+double DegradationGain(const Degradation& degradation, int factor);
 
 // 2-D DCT-II / DCT-III of a single plane through FFTW (REDFT10 / REDFT01), unnormalised as FFTW
 // defines them: Dct3(Dct2(u)) = 4 * W * H * u. Plans are cached per size and thread-safe.

@@ -36,7 +36,11 @@ ExtraTerm FidelityTerm(const LinearOperator& op, const Image& f, double lambda);
 // deconvolution's PSF and upscaling's factor and PSF (in HR pixels).
 inline constexpr double kRestoreLambda = 1;
 inline constexpr double kDeconvLambda = 2, kDeconvSigma = 1;
-inline constexpr double kUpscaleLambda = 0.35, kUpscalePsfSigma = 0.4;
+// Upscaling's data weight: kUpscaleLambda (below 0, the default) asks for one exact
+// back-projection of the residual per step, lambda = 1 / (dt DegradationGain) (UpscaleLambda),
+// chosen on held-out photographs (docs/RESULTS.md); the paper's weight for its corner:0.4
+// setting is kPaperUpscaleLambda.
+inline constexpr double kUpscaleLambda = -1, kPaperUpscaleLambda = 0.35, kUpscalePsfSigma = 0.4;
 inline constexpr int kUpscaleFactor = 4;
 // What upscaling assumes by default: area averaging, the usual way a photo is shrunk (PIL BOX,
 // skimage downscale_local_mean, OpenCV INTER_AREA); eq. 4.7 has the paper's corner lattice.
@@ -68,10 +72,14 @@ Image Deconvolve(const Model& model, Image&& f, double sigma, const RestoreOptio
 
 // Upscaling by an integer factor (eq. 4.6) of an image made by `degradation` (the operator A,
 // blade/ops.h): u0 = Lanczos-3 interpolation of f on the degradation's lattice, then
-// u <- u + dt (BLADE(u) + lambda A^T (f - A u)). Lambda 0.35 and 10 steps as paper §4.2, whose
-// own setting is the degradation corner:0.4.
+// u <- u + dt (BLADE(u) + lambda A^T (f - A u)), lambda from UpscaleLambda, 10 steps. Paper
+// §4.2 has lambda 0.35 with the degradation corner:0.4.
 Image Upscale(const Model& model, const Image& f, int factor, const Degradation& degradation,
               const RestoreOptions& options);
+// The lambda an upscaling run uses: options.lambda, or below 0 the back-projection weight
+// 1 / (dt DegradationGain(degradation, factor)) for the run's dt (options.dt or the model's).
+double UpscaleLambda(const Model& model, int factor, const Degradation& degradation,
+                     const RestoreOptions& options);
 
 // Eq. 4.7 (noise-free upscaling, REFERENCE_SCHEMES.md §6), on the same corner lattice and with
 // the same sampled Gaussian PSF phi (psf_sigma HR pixels) as SubsampleOperator, A = down(phi *):

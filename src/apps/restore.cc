@@ -191,17 +191,16 @@ Image Upscale(const Model& model, const Image& f, int factor, const Degradation&
               const RestoreOptions& o) {
   if (!AllFinite(f)) Fail("the image to upscale contains NaN or infinite values");
   if (factor < 1 || factor > 16) Fail("upscaling factor must be 1..16 (got ", factor, ")");
-  degradation.Validate();
-  RequireNonNegative(o.lambda, "lambda");
+  const double lambda = UpscaleLambda(model, factor, degradation, o);
   CheckImageSize(std::int64_t(f.width()) * factor, std::int64_t(f.height()) * factor, f.channels());
   Image u0 =
       ResizeLanczos3(f, f.width() * factor, f.height() * factor, DegradationLattice(degradation));
   // The data term lambda A^T (f - A u), added into each step's update: A u and the residual are
-  // LR images, and the adjoint adds straight into the update (no HR-sized temporary).
-  auto observed = std::make_shared<Image>(f.Copy());
+  // LR images, and the adjoint adds straight into the update (no HR-sized temporary). The term
+  // lives only for the RunModel call below, so it refers to f instead of copying it.
+  const Image* observed = &f;
   ExtraTerm data;
-  data.add = [observed, factor, degradation, lambda = o.lambda](const Image& u, float scale,
-                                                                Image& out) {
+  data.add = [observed, factor, degradation, lambda](const Image& u, float scale, Image& out) {
     Image residual = Degrade(u, factor, degradation);
     for (std::size_t i = 0; i < residual.size(); ++i)
       residual.data()[i] = observed->data()[i] - residual.data()[i];
@@ -214,6 +213,14 @@ Image Upscale(const Model& model, const Image& f, int factor, const Degradation&
   r.unsafe = o.unsafe;
   r.extra_terms.push_back(std::move(data));
   return RunModel(model, std::move(u0), r);
+}
+
+double UpscaleLambda(const Model& model, int factor, const Degradation& degradation,
+                     const RestoreOptions& o) {
+  if (o.lambda >= 0) return o.lambda;
+  const double dt = o.dt > 0 ? o.dt : model.dt;
+  RequirePositive(dt, "the upscaling time step");
+  return 1.0 / (dt * DegradationGain(degradation, factor));
 }
 
 Image RestoreClassical(const std::string& pde, const std::map<std::string, double>& params,

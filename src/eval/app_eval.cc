@@ -59,7 +59,6 @@ void AppEvalOptions::Validate() const {
   if (factor < 1 || factor > 16) Fail("the upscaling factor must be 1..16 (got ", factor, ")");
   if (degradations.empty()) Fail("the upscaling evaluation needs at least one degradation");
   for (const std::string& d : degradations) ParseDegradation(d);
-  RequireNonNegative(upscale_lambda, "the upscaling lambda");
   if (steps < 1 || steps > 100000) Fail("the steps must be 1..100000 (got ", steps, ")");
   if (iterations < 1 || iterations > 1000000)
     Fail("the segmentation iterations must be 1..1000000 (got ", iterations, ")");
@@ -147,7 +146,8 @@ AppEvaluation EvaluateUpscaling(const Model& model, const std::vector<std::strin
   for (const Degradation& d : degradations)
     names += (names.empty() ? "" : ", ") + DegradationName(d);
   e.settings = {{"factor", Num(o.factor)},
-                {"lambda", Num(o.upscale_lambda)},
+                {"lambda", o.upscale_lambda < 0 ? "back-projection, 1 / (dt |A A^T|)"
+                                                : Num(o.upscale_lambda)},
                 {"steps", Num(o.steps)},
                 {"degradations", names}};
   RestoreOptions r;

@@ -223,24 +223,50 @@ void AddDegradeAdjoint(const Image& lr, int factor, const Degradation& d, float 
   const int w = lr.width(), h = lr.height(), W = hr.width(), H = hr.height();
   const SparseRows tx = MakeRows(w, factor, d).Transposed(W);
   const SparseRows ty = MakeRows(h, factor, d).Transposed(H);
-  // A^T r = My^T r Mx: along y into a w x H intermediate, then along x added into hr.
-  Image tmp = Image::Uninitialized(w, H, lr.channels());
+  // A^T r = My^T r Mx, one HR row at a time: along y into a row of LR width, then along x
+  // added into the HR row.
   ParallelFor(0, lr.channels() * H, [&](int r) {
     const int c = r / H, y = r % H;
-    float* dst = tmp.row(c, y);
-    std::fill_n(dst, w, 0.f);
+    thread_local std::vector<float> row;
+    row.assign(w, 0.f);
     for (int k = ty.start[y]; k < ty.start[y + 1]; ++k) {
       const float* src = lr.row(c, ty.index[k]);
       const float wt = ty.weight[k];
-      for (int x = 0; x < w; ++x) dst[x] += wt * src[x];
+      for (int x = 0; x < w; ++x) row[x] += wt * src[x];
     }
-  });
-  ParallelFor(0, lr.channels() * H, [&](int r) {
-    const int c = r / H, y = r % H;
-    const float* src = tmp.row(c, y);
     float* dst = hr.row(c, y);
-    for (int x = 0; x < W; ++x) dst[x] += scale * Gather(tx, x, src);
+    for (int x = 0; x < W; ++x) dst[x] += scale * Gather(tx, x, row.data());
   });
+}
+
+double DegradationGain(const Degradation& d, int factor) {
+  CheckFactor(factor);
+  d.Validate();
+  // The largest eigenvalue of M M^T per axis by power iteration, on a line long enough that
+  // the interior (where M is shift-invariant) dominates; A A^T = (My My^T) x (Mx Mx^T), so the
+  // 2-D value is the product of the two axes' (equal) values.
+  constexpr int kLine = 64;
+  const SparseRows m = MakeRows(kLine, factor, d);
+  const int n_hr = kLine * factor;
+  std::vector<double> v(kLine, 1.0), hr(n_hr), next(kLine);
+  double eig = 0;
+  for (int iter = 0; iter < 200; ++iter) {
+    std::fill(hr.begin(), hr.end(), 0.0);
+    for (int i = 0; i < kLine; ++i)
+      for (int k = m.start[i]; k < m.start[i + 1]; ++k) hr[m.index[k]] += m.weight[k] * v[i];
+    double norm = 0;
+    for (int i = 0; i < kLine; ++i) {
+      next[i] = 0;
+      for (int k = m.start[i]; k < m.start[i + 1]; ++k) next[i] += m.weight[k] * hr[m.index[k]];
+      norm += next[i] * next[i];
+    }
+    norm = std::sqrt(norm);
+    double vnorm = 0;
+    for (double x : v) vnorm += x * x;
+    eig = norm / std::sqrt(vnorm);
+    for (int i = 0; i < kLine; ++i) v[i] = next[i] / norm;
+  }
+  return eig * eig;
 }
 
 }  // namespace blade
