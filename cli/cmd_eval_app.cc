@@ -33,6 +33,11 @@ void AddEvalAppCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--integrator", args->integrator, "deconv: euler or midpoint for BLADE")
       ->capture_default_str();
+  cmd->add_option("--factor", o.factor, "upscale: the scale factor")->capture_default_str();
+  cmd->add_option("--degradation", o.degradations,
+                  "upscale: how the LR inputs are made, one or more of area, bicubic, "
+                  "gaussian:SIGMA, corner:SIGMA (each reported)")
+      ->capture_default_str();
   cmd->add_flag("--force-model", args->force_model,
                 "Use a model of a PDE the application was not validated with");
   cmd->add_option("--json", args->json, "Write the results as JSON");

@@ -51,7 +51,10 @@ void AddRestoreCommands(CLI::App& app) {
       "restore", "Restoration u += dt (BLADE(u) + lambda A^T (f - A u)) (paper eq. 4.2)");
   restore->add_option("--model", r->model, "Regulariser model (TV, PM or CED)")->required();
   restore->add_option("--op", r->op, "blur:sigma=S | mask:FILE")->required();
-  r->AddCommon(restore, "Data weight lambda");
+  r->AddCommon(restore,
+               "Data weight lambda (default: 0.7 / dt, the same pull toward the data per step "
+               "whatever the model's dt)");
+  r->lambda_option->default_str("auto");
   restore->callback([r] {
     RestoreOptions o = r->Checked();
     Model model = LoadModel(r->model);
@@ -60,8 +63,8 @@ void AddRestoreCommands(CLI::App& app) {
     ImageSource source;
     const Image f = ReadInput(r->input, &source);
     WriteOutput(Restore(model, op, f, o), r->output, source);
-    Note(StrCat("restored (", r->op, ", lambda ", o.lambda, ", ", o.steps, " steps) -> ",
-                r->output));
+    Note(StrCat("restored (", r->op, ", lambda ", RestoreLambda(model, o), ", ", o.steps,
+                " steps) -> ", r->output));
   });
 
   auto d = std::make_shared<RestoreArgs>();

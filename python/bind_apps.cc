@@ -29,12 +29,13 @@ void BindApps(py::module_& m) {
       "Non-blind Gaussian deconvolution, blur absorbed into the filters (eq. 4.4-4.5).");
   m.def(
       "restore",
-      [](const Model& model, const py::array& image, const std::string& op, double lam, int steps,
-         bool force_model) {
+      [](const Model& model, const py::array& image, const std::string& op,
+         std::optional<double> lam, int steps, bool force_model) {
         RequireModelFor(Application::kRestore, model, force_model);
         Image f = ToImage(image), out;
         RestoreOptions o;
-        o.lambda = lam;
+        if (lam) RequireNonNegative(*lam, "lam");
+        o.lambda = lam.value_or(kRestoreLambda);
         o.steps = steps;
         LinearOperator A = ParseOperator(op);
         {
@@ -43,10 +44,11 @@ void BindApps(py::module_& m) {
         }
         return FromImage(std::move(out));
       },
-      py::arg("model"), py::arg("image"), py::arg("op"), py::arg("lam") = kRestoreLambda,
+      py::arg("model"), py::arg("image"), py::arg("op"), py::arg("lam") = py::none(),
       py::arg("steps") = RestoreOptions().steps, py::arg("force_model") = false,
       "Restoration u += dt (BLADE(u) + lam A^T (f - A u)) with op 'blur:sigma=S' or 'mask:FILE' "
-      "(eq. 4.2).");
+      "(eq. 4.2); lam defaults to 0.7 / dt (the same pull toward the data per step for every "
+      "model).");
   m.def(
       "upscale",
       [](const Model& model, const py::array& image, int factor, std::optional<std::string> spec,

@@ -59,11 +59,14 @@ void BindEval(py::module_& m) {
       "evaluate_app",
       [](const std::string& app, const Model& model, const std::vector<std::string>& images,
          bool color, std::optional<int> iterations, std::optional<double> mu,
-         const std::string& integrator) {
+         const std::string& integrator, std::optional<int> factor,
+         std::optional<std::vector<std::string>> degradations) {
         AppEvalOptions o;
         o.color = color;
         if (iterations) o.iterations = *iterations;
         if (mu) o.mu = *mu;
+        if (factor) o.factor = *factor;
+        if (degradations) o.degradations = *degradations;
         o.integrator = ParseIntegrator(integrator);
         std::string json;
         {
@@ -74,9 +77,11 @@ void BindEval(py::module_& m) {
       },
       py::arg("app"), py::arg("model"), py::arg("images"), py::kw_only(), py::arg("color") = false,
       py::arg("iterations") = py::none(), py::arg("mu") = py::none(),
-      py::arg("integrator") = "euler",
+      py::arg("integrator") = "euler", py::arg("factor") = py::none(),
+      py::arg("degradations") = py::none(),
       "An application's protocol over image files, as `blade eval-app` (same numbers): app is "
-      "'deconv', 'upscale' or 'segment'. Returns {'app', 'mode', 'images', 'settings', 'rows' "
+      "'deconv', 'upscale' (factor, degradations: as --factor, --degradation) or 'segment'. "
+      "Returns {'app', 'mode', 'images', 'settings', 'rows' "
       "(means per method), 'per_image'}.");
 }
 

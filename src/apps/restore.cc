@@ -120,7 +120,7 @@ Image Restore(const Model& model, const LinearOperator& op, const Image& f,
   r.dt = o.dt;
   r.integrator = o.integrator;
   r.unsafe = o.unsafe;
-  r.extra_terms.push_back(FidelityTerm(op, f, o.lambda));
+  r.extra_terms.push_back(FidelityTerm(op, f, RestoreLambda(model, o)));
   return RunModel(model, f, r);
 }
 
@@ -213,6 +213,13 @@ Image Upscale(const Model& model, const Image& f, int factor, const Degradation&
   r.unsafe = o.unsafe;
   r.extra_terms.push_back(std::move(data));
   return RunModel(model, std::move(u0), r);
+}
+
+double RestoreLambda(const Model& model, const RestoreOptions& o) {
+  if (o.lambda >= 0) return o.lambda;
+  const double dt = o.dt > 0 ? o.dt : model.dt;
+  RequirePositive(dt, "the restoration time step");
+  return kRestoreDataStep / dt;
 }
 
 double UpscaleLambda(const Model& model, int factor, const Degradation& degradation,
