@@ -1,5 +1,6 @@
 // Application protocols over a folder (deconvolution, upscaling, segmentation): scores, means,
 // JSON and a text table, shared by `blade eval-app` and Python's blade.evaluate_app.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -292,17 +293,21 @@ std::string AppEvaluationTable(const AppEvaluation& e) {
   std::string settings;
   for (const auto& [k, v] : e.settings) settings += StrCat(", ", k, " ", v);
   std::string out = StrCat(e.app, " (", e.mode, settings, ", ", e.images.size(), " images)\n");
+  // The method column as wide as its longest name ("corner:0.4/blade_project").
+  std::size_t name_width = 14;
+  for (const std::string& m : e.methods) name_width = std::max(name_width, m.size());
+  auto name_cell = [&](const std::string& name) {
+    return name + std::string(name_width - name.size(), ' ');
+  };
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%-14s", "method");
-  out += buf;
+  out += name_cell("method");
   for (const auto& c : shown) {
     std::snprintf(buf, sizeof buf, " %10s", c.second.c_str());
     out += buf;
   }
   out += "\n";
   for (const std::string& m : e.methods) {
-    std::snprintf(buf, sizeof buf, "%-14s", m.c_str());
-    out += buf;
+    out += name_cell(m);
     const auto it = means.find(m);
     for (const auto& c : shown) {
       if (it == means.end() || !it->second.count(c.first)) {
