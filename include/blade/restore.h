@@ -44,7 +44,8 @@ inline constexpr double kDeconvLambda = 2, kDeconvSigma = 1;
 // Upscaling's data weight: kUpscaleLambda (below 0, the default) asks for one exact
 // back-projection of the residual per step, lambda = 1 / (dt DegradationGain) (UpscaleLambda),
 // chosen on held-out photographs (docs/RESULTS.md); it beats the paper's kPaperUpscaleLambda in
-// the paper's own corner:0.4 setting too (8 Kodak images, x2: 27.43 dB against 26.09).
+// the paper's own corner:0.4 setting too (8 Kodak images, x2, lambda 139: 27.43 dB against
+// 26.09).
 inline constexpr double kUpscaleLambda = -1, kPaperUpscaleLambda = 0.35, kUpscalePsfSigma = 0.4;
 inline constexpr int kUpscaleFactor = 4;
 // What upscaling assumes by default: area averaging, the usual way a photo is shrunk (PIL BOX,
