@@ -23,7 +23,9 @@ void AddEvalAppCommand(CLI::App& app) {
   AppEvalOptions& o = args->options;
   CLI::App* cmd = app.add_subcommand("eval-app", "Measure an application over a folder of images");
   cmd->add_option("app", args->app, "segment, deconv or upscale")->required();
-  cmd->add_option("--model", args->model, "Model file")->required();
+  cmd->add_option("--model", args->model,
+                  "Model file (default: the application's shipped model: deconv ced-restore, "
+                  "upscale and segment tv)");
   cmd->add_option("--images", args->images, "Folder of images")->required();
   cmd->add_flag("--gray", args->gray, "Use the luma of each image (default)");
   cmd->add_flag("--color", args->color, "Use the color images");
@@ -51,7 +53,8 @@ void AddEvalAppCommand(CLI::App& app) {
     o.integrator = ParseIntegrator(args->integrator);
     o.Validate();
     if (!args->json.empty()) CheckOutputDirectory(args->json);
-    Model model = LoadModel(args->model);
+    const std::string model_path = ModelOrDefault(args->model, ParseApplication(args->app));
+    Model model = LoadModel(model_path);
     std::vector<std::string> files = ListImages(args->images, args->limit);
     o.on_figure = FigureWriter(args->figures);
     Progress progress(args->app, ProgressEnabled());
@@ -60,7 +63,7 @@ void AddEvalAppCommand(CLI::App& app) {
     progress.Finish();
     std::printf("%s", AppEvaluationTable(e).c_str());
     if (!args->json.empty())
-      WriteTextOutput(args->json, AppEvaluationJson(e, {{"model", args->model}}),
+      WriteTextOutput(args->json, AppEvaluationJson(e, {{"model", model_path}}),
                       args->app + " evaluation");
   });
 }

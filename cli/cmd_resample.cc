@@ -102,7 +102,8 @@ void AddResampleCommands(CLI::App& app) {
   auto r = std::make_shared<ResampleArgs>();
   CLI::App* resample =
       app.add_subcommand("resample", "Resample an image along a flow: out(x) = in(x + flow(x))");
-  resample->add_option("--model", r->model, "Resampling model (needed for --method blade)");
+  resample->add_option("--model", r->model,
+                       "Resampling model for --method blade (default: the shipped resample3)");
   resample->add_option("--flow", r->flow, "Middlebury .flo file, same size as the image")
       ->required();
   resample->add_option("--method", r->method,
@@ -111,10 +112,10 @@ void AddResampleCommands(CLI::App& app) {
   resample->add_option("output", r->output, "Output image")->required();
   resample->callback([r] {
     const ResampleMethod m = ParseResampleMethod(r->method);
-    if (m == ResampleMethod::kBlade && r->model.empty()) Fail("--method blade needs --model");
     CheckOutputPath(r->output);
     Model model;
-    if (m == ResampleMethod::kBlade) model = LoadResampleModel(r->model);
+    if (m == ResampleMethod::kBlade)
+      model = LoadResampleModel(ModelOrDefault(r->model, Application::kResample));
     const Flow flow = ReadFlo(r->flow);
     ImageSource source;
     const Image in = ReadInput(r->input, &source);
@@ -170,13 +171,13 @@ void AddResampleCommands(CLI::App& app) {
   CLI::App* eval = app.add_subcommand(
       "eval-resample",
       "Synthetic bursts: resampling PSNR after one and two resamplings, alignment error");
-  eval->add_option("--model", e->model, "Resampling model")->required();
+  eval->add_option("--model", e->model, "Resampling model (default: the shipped resample3)");
   eval->add_option("--images", e->images, "Folder of HR images")->required();
   eval->add_option("--limit", e->limit, "Use only the first N images");
   eval->add_option("--json", e->json, "Write the results as JSON");
   eval->callback([e] {
     if (!e->json.empty()) CheckOutputDirectory(e->json);
-    const Model model = LoadResampleModel(e->model);
+    const Model model = LoadResampleModel(ModelOrDefault(e->model, Application::kResample));
     const std::vector<std::string> files = ListImages(e->images, e->limit);
     const ResampleMethod methods[4] = {ResampleMethod::kBlade, ResampleMethod::kBicubic,
                                        ResampleMethod::kBilinear, ResampleMethod::kLanczos3};

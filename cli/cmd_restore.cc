@@ -49,7 +49,8 @@ void AddRestoreCommands(CLI::App& app) {
   auto r = std::make_shared<RestoreArgs>();
   CLI::App* restore = app.add_subcommand(
       "restore", "Restoration u += dt (BLADE(u) + lambda A^T (f - A u)) (paper eq. 4.2)");
-  restore->add_option("--model", r->model, "Regulariser model (TV, PM or CED)")->required();
+  restore->add_option("--model", r->model,
+                      "Regulariser model (TV, PM or CED; default: the shipped ced-restore)");
   restore->add_option("--op", r->op, "blur:sigma=S | mask:FILE")->required();
   r->AddCommon(restore,
                "Data weight lambda (default: 0.7 / dt, the same pull toward the data per step "
@@ -57,7 +58,7 @@ void AddRestoreCommands(CLI::App& app) {
   r->lambda_option->default_str("auto");
   restore->callback([r] {
     RestoreOptions o = r->Checked();
-    Model model = LoadModel(r->model);
+    Model model = LoadModel(ModelOrDefault(r->model, Application::kRestore));
     RequireModelFor(Application::kRestore, model, r->force_model);
     LinearOperator op = ParseOperator(r->op);
     ImageSource source;
@@ -71,15 +72,16 @@ void AddRestoreCommands(CLI::App& app) {
   d->lambda = kDeconvLambda;
   CLI::App* deconv = app.add_subcommand(
       "deconv", "Non-blind Gaussian deconvolution with filters that absorb the blur (eq. 4.4-4.5)");
-  deconv->add_option("--model", d->model, "Direct regulariser model (CED in the paper)")
-      ->required();
+  deconv->add_option("--model", d->model,
+                     "Direct regulariser model (CED in the paper; default: the shipped "
+                     "ced-restore)");
   deconv->add_option("--sigma", d->sigma, "Gaussian PSF sigma in pixels (at most 1.1)")
       ->capture_default_str();
   d->AddCommon(deconv, "Data weight lambda");
   deconv->callback([d] {
     RequirePositive(d->sigma, "--sigma");
     RestoreOptions o = d->Checked();
-    Model model = LoadModel(d->model);
+    Model model = LoadModel(ModelOrDefault(d->model, Application::kDeconvolve));
     RequireModelFor(Application::kDeconvolve, model, d->force_model);
     ImageSource source;
     Image f = ReadInput(d->input, &source);
@@ -100,7 +102,8 @@ void AddRestoreCommands(CLI::App& app) {
       "upscale",
       "Upscaling with a BLADE regulariser: Lanczos-3 start and a data term (paper eq. "
       "4.6), or with --project a Fourier start and projected steps (eq. 4.7)");
-  upscale->add_option("--model", u->model, "Regulariser model (TV in the paper)")->required();
+  upscale->add_option("--model", u->model,
+                      "Regulariser model (TV in the paper; default: the shipped tv)");
   upscale->add_option("--factor", ua->factor, "Integer upscaling factor")->capture_default_str();
   upscale->add_option(
       "--degradation", ua->degradation,
@@ -125,7 +128,7 @@ void AddRestoreCommands(CLI::App& app) {
       Fail("--project (eq. 4.7) needs a corner:SIGMA degradation, not ",
            DegradationName(degradation));
     RestoreOptions o = u->Checked();
-    Model model = LoadModel(u->model);
+    Model model = LoadModel(ModelOrDefault(u->model, Application::kUpscale));
     RequireModelFor(Application::kUpscale, model, u->force_model);
     ImageSource source;
     Image f = ReadInput(u->input, &source);

@@ -19,7 +19,7 @@ void AddSegmentCommand(CLI::App& app) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
       "segment", "Chan-Vese segmentation (color: Chan-Sandberg-Vese) with a BLADE TV model");
-  cmd->add_option("--model", args->model, "TV flow model (required unless --reference)");
+  cmd->add_option("--model", args->model, "TV flow model (default: the shipped tv)");
   cmd->add_flag("--reference", args->reference, "Use the classical IPOL scheme instead");
   cmd->add_flag("--force-model", args->force_model, "Use a model of another PDE than TV flow");
   CLI::Option* mu =
@@ -31,8 +31,6 @@ void AddSegmentCommand(CLI::App& app) {
   cmd->add_option("input", args->input, "Image (gray or color)")->required();
   cmd->add_option("mask", args->output, "Output mask (white = phi >= 0)")->required();
   cmd->callback([args, mu] {
-    if (!args->reference && args->model.empty())
-      throw UsageError("segment needs --model (a TV flow model) or --reference");
     ChanVeseParams p;
     p.mu = mu->count() ? args->mu : args->reference ? kChanVeseMuReference : kChanVeseMuBlade;
     RequireNonNegative(p.mu, "--mu");
@@ -42,7 +40,7 @@ void AddSegmentCommand(CLI::App& app) {
     if (!args->overlay.empty()) CheckOutputPath(args->overlay);
     Model model;
     if (!args->reference) {
-      model = LoadModel(args->model);
+      model = LoadModel(ModelOrDefault(args->model, Application::kSegment));
       RequireModelFor(Application::kSegment, model, args->force_model);
     }
     ImageSource source;

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "blade/apps.h"
 #include "blade/image.h"
 #include "blade/io.h"
 #include "blade/viz.h"
@@ -82,5 +83,8 @@ Image ReadInput(const std::string& path, ImageSource* source);
 // Writes a command's output image atomically at OutputBitDepth(path, like, --depth): the input's
 // precision unless --depth says otherwise; warns when pixels were clipped to [0, 1].
 void WriteOutput(const Image& image, const std::string& path, const ImageSource& like);
+// The --model an application was given, or its shipped default (DefaultModelName,
+// ShippedModelPath), named in a note.
+std::string ModelOrDefault(const std::string& given, Application app);
 
 }  // namespace blade::cli

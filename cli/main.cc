@@ -114,6 +114,13 @@ void WriteOutput(const Image& image, const std::string& path, const ImageSource&
   progress.Finish();
 }
 
+std::string ModelOrDefault(const std::string& given, Application app) {
+  if (!given.empty()) return given;
+  const std::string path = ShippedModelPath(DefaultModelName(app));
+  Note(StrCat("using the shipped model ", path));
+  return path;
+}
+
 std::pair<std::string, double> ParseKeyValue(const std::string& text) {
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())

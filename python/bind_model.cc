@@ -1,4 +1,5 @@
 // The Python bindings of models: loading, saving, filters, running (blade/model.h).
+#include "blade/apps.h"
 #include "blade/model.h"
 #include "convert.h"
 
@@ -16,6 +17,17 @@ void BindModel(py::module_& m) {
             return LoadModel(path);
           },
           py::arg("path"))
+      .def_static(
+          "default_for",
+          [](const std::string& app) {
+            const std::string path = ShippedModelPath(DefaultModelName(ParseApplication(app)));
+            py::gil_scoped_release r;
+            return LoadModel(path);
+          },
+          py::arg("app"),
+          "The shipped model an application uses by default ('segment', 'restore', 'deconv', "
+          "'upscale', 'resample'), as the command line does without --model; found in "
+          "$BLADE_MODELS_DIR, the installed share/blade/models or the source tree.")
       .def(
           "save", [](const Model& self, const std::string& path) { SaveModel(self, path); },
           py::arg("path"), "Writes the model file atomically.")

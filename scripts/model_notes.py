@@ -25,6 +25,18 @@ lines = [
     "After an intended change (a retrained or new model, a deliberate change of a kernel),",
     "re-record with `/usr/bin/python3 scripts/make_golden.py` and commit the new data.",
     "",
+    "Defaults: every application runs without `--model` on the shipped model chosen for it",
+    "(`DefaultModelName` in `blade/apps.h`; Python `blade.Model.default_for(app)`), found in",
+    "`$BLADE_MODELS_DIR`, the installed `share/blade/models`, or this folder:",
+    "",
+    "| application | default | why |",
+    "|---|---|---|",
+    "| `segment`, `eval-app segment` | `tv` | Chan–Vese's curvature term is TV flow; the only PDE it takes |",
+    "| `upscale`, `eval-app upscale` | `tv` | the only PDE it was validated with (paper eq. 4.6, 4.7) |",
+    "| `restore` | `ced-restore` | best mean PSNR of the nine accepted models on six held-out scikit-image photographs (blur 1 + noise 5/255: 30.54 dB, `docs/RESULTS.md`) |",
+    "| `deconv`, `eval-app deconv` | `ced-restore` | trained and selected for deconvolution (below) |",
+    "| `resample`, `eval-resample` | `resample3` | beats bicubic and Lanczos-3 on held-out photographs, which `resample` (first order) does not (`docs/RESULTS.md`) |",
+    "",
 ]
 for path in sorted((root / "models").glob("*.blade")):
     info = json.loads(subprocess.check_output([str(blade), "info", "--json", str(path)]))

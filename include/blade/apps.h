@@ -1,6 +1,8 @@
 // Applications of a trained model without retraining (paper §4, §5): one header for all of them.
 #pragma once
 
+#include <string>
+
 #include "blade/model.h"
 #include "blade/resample.h"      // resampling along optical flows, burst alignment
 #include "blade/restore.h"       // restoration, deconvolution, upscaling
@@ -8,13 +10,24 @@
 
 namespace blade {
 
-// The applications that take a PDE model as their regulariser.
-enum class Application { kSegment, kRestore, kDeconvolve, kUpscale };
+// The applications that take a PDE model as their regulariser, and resampling along a flow.
+enum class Application { kSegment, kRestore, kDeconvolve, kUpscale, kResample };
+
+// The shipped model an application uses when none is given, chosen on held-out photographs
+// (models/README.md, docs/RESULTS.md): segment and upscale "tv", restore and deconv
+// "ced-restore", resample "resample3".
+std::string DefaultModelName(Application app);
+// "segment", "restore", "deconv", "upscale", "resample" (the command names); fails on another.
+Application ParseApplication(const std::string& name);
+// The file of shipped model `name` ("tv" -> .../tv.blade): from $BLADE_MODELS_DIR if set, else
+// the installed share/blade/models, else the source tree's models/ (a build that was not
+// installed). Fails naming where it looked.
+std::string ShippedModelPath(const std::string& name);
 
 // Fails, saying what the application needs, unless the model's PDE is one the application was
 // validated with (docs/RESULTS.md): segmentation and upscaling TV flow, deconvolution CED,
 // restoration TV, Perona-Malik or CED. `force` (--force-model) skips the PDE check; a
-// resampling model is refused always.
+// resampling model is refused always, except by kResample, which takes only resampling models.
 void RequireModelFor(Application app, const Model& model, bool force = false);
 
 }  // namespace blade

@@ -1,5 +1,7 @@
 // Which models each application takes: the PDEs it was validated with (docs/RESULTS.md).
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -25,6 +27,8 @@ Need NeedOf(Application app) {
       return {"deconv", {"ced"}, "validated with the CED regularisers (ced-restore, ced)"};
     case Application::kUpscale:
       return {"upscale", {"tv"}, "validated with the TV regulariser (paper eq. 4.6, 4.7)"};
+    case Application::kResample:
+      return {"resample", {}, ""};
   }
   return {"?", {}, ""};
 }
@@ -33,6 +37,12 @@ Need NeedOf(Application app) {
 
 void RequireModelFor(Application app, const Model& model, bool force) {
   const Need need = NeedOf(app);
+  if (app == Application::kResample) {
+    if (model.form != ModelForm::kResample)
+      Fail("resample needs a resampling model (trained by `blade train-resample`); this is a ",
+           model.pde.empty() ? "" : model.pde + " ", FormName(model.form), " model");
+    return;
+  }
   if (model.form == ModelForm::kResample)
     Fail(need.command, " needs a PDE model; this is a resampling model (for `blade resample`)");
   if (force) return;
@@ -43,6 +53,46 @@ void RequireModelFor(Application app, const Model& model, bool force) {
   Fail(need.command, " needs a ", list, " model (", need.why, "); this one is a ",
        model.pde.empty() ? "unnamed" : model.pde,
        " model. --force-model (Python: force_model=True) runs it anyway");
+}
+
+Application ParseApplication(const std::string& name) {
+  for (Application app : {Application::kSegment, Application::kRestore, Application::kDeconvolve,
+                          Application::kUpscale, Application::kResample})
+    if (name == NeedOf(app).command) return app;
+  Fail("unknown application '", name, "' (expected segment, restore, deconv, upscale or resample)");
+}
+
+std::string DefaultModelName(Application app) {
+  switch (app) {
+    case Application::kSegment:
+    case Application::kUpscale:
+      return "tv";
+    case Application::kRestore:
+    case Application::kDeconvolve:
+      return "ced-restore";
+    case Application::kResample:
+      return "resample3";
+  }
+  return "?";
+}
+
+std::string ShippedModelPath(const std::string& name) {
+  std::vector<std::string> places;
+  if (const char* env = std::getenv("BLADE_MODELS_DIR"); env != nullptr && *env != 0) {
+    places.push_back(env);
+  } else {
+    places.push_back(BLADE_INSTALLED_MODELS_DIR);
+    places.push_back(std::string(BLADE_SOURCE_DIR) + "/models");
+  }
+  for (const std::string& dir : places) {
+    const std::filesystem::path path = std::filesystem::path(dir) / (name + ".blade");
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec)) return path.string();
+  }
+  std::string where;
+  for (const std::string& dir : places) where += (where.empty() ? "" : ", ") + dir;
+  Fail("the shipped model '", name, "' is not in ", where,
+       " (set BLADE_MODELS_DIR to the folder of the .blade files, or give --model)");
 }
 
 }  // namespace blade

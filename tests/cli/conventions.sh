@@ -97,6 +97,16 @@ ok "every command's help ends with an example"
   && bad "restore took a CH model" || ok "restore refuses a CH model"
 "$blade" -q segment --model "$models/ced.blade" --force-model --iters 5 "$work/g8.png" "$work/m.png" \
   && ok "--force-model overrides" || bad "--force-model"
+# Every application runs without --model, on its shipped default, and says which (issue 24).
+for cmd in "segment --iters 5" "upscale --factor 2 --steps 2" "restore --op blur:sigma=1 --steps 2" \
+           "deconv --steps 2"; do
+  name=${cmd%% *}
+  # shellcheck disable=SC2086
+  "$blade" $cmd "$work/g8.png" "$work/default_$name.png" 2>"$work/err" \
+    && grep -q "using the shipped model .*/\(tv\|ced-restore\).blade" "$work/err" \
+    && [ -s "$work/default_$name.png" ] && ok "$name without --model uses its shipped model" \
+    || bad "$name without --model: $(cat "$work/err")"
+done
 # Output folders: one rule (created if missing; refused if the path is a file).
 "$blade" -q run --model "$tv" --steps 2 --frames-dir "$work/new/frames" "$work/g8.png" "$work/f.png" \
   && [ -e "$work/new/frames/frame_00002.tiff" ] && ok "--frames-dir created" || bad "--frames-dir not created"

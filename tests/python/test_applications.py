@@ -44,3 +44,15 @@ def test_restore_refuses_what_it_cannot_use(photo_and_observation):
     for name in ("ch", "ch-flux"):
         with pytest.raises(blade.Error, match="restore needs a tv, pm or ced model"):
             blade.restore(blade.Model.load(str(MODELS / f"{name}.blade")), observed, "blur:sigma=1")
+
+
+def test_every_application_has_a_shipped_default_model():
+    expected = {"segment": "tv", "upscale": "tv", "restore": "ced", "deconv": "ced", "resample": None}
+    for app, pde in expected.items():
+        model = blade.Model.default_for(app)
+        if pde is None:
+            assert model.form == "resample"
+        else:
+            assert model.pde == pde, (app, model.pde)
+    with pytest.raises(blade.Error, match="unknown application"):
+        blade.Model.default_for("sharpen")
