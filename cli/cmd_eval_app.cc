@@ -14,7 +14,8 @@ namespace blade::cli {
 // live in the library: blade/eval.h EvaluateApp).
 void AddEvalAppCommand(CLI::App& app) {
   struct Args {
-    std::string app, model, images, json, figures, integrator = "euler";
+    std::string app, model, images, json, figures, figure_captions = "picture",
+                                                   integrator = "euler";
     bool gray = false, color = false, force_model = false;
     int limit = 0;
     AppEvalOptions options;
@@ -43,8 +44,7 @@ void AddEvalAppCommand(CLI::App& app) {
   cmd->add_flag("--force-model", args->force_model,
                 "Use a model of a PDE the application was not validated with");
   cmd->add_option("--json", args->json, "Write the results as JSON");
-  cmd->add_option("--figures", args->figures,
-                  "Write a captioned side-by-side picture per image into this folder (created)");
+  AddFigureOptions(cmd, &args->figures, &args->figure_captions);
   cmd->callback([args] {
     if (args->gray && args->color) throw UsageError("give --gray or --color, not both");
     AppEvalOptions o = args->options;
@@ -56,7 +56,7 @@ void AddEvalAppCommand(CLI::App& app) {
     const std::string model_path = ModelOrDefault(args->model, ParseApplication(args->app));
     Model model = LoadModel(model_path);
     std::vector<std::string> files = ListImages(args->images, args->limit);
-    o.on_figure = FigureWriter(args->figures);
+    o.on_figure = FigureWriter(args->figures, args->figure_captions);
     Progress progress(args->app, ProgressEnabled());
     o.on_progress = [&](int done, int total) { progress.Update(done, total); };
     const AppEvaluation e = EvaluateApp(args->app, model, files, o);

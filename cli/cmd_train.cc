@@ -219,19 +219,18 @@ void AddTrainCommand(CLI::App& app) {
 
 void AddEvalCommand(CLI::App& app) {
   struct Args {
-    std::string model, images, json, figures;
+    std::string model, images, json, figures, figure_captions = "picture";
     int limit = 0, long_steps = 0;
     bool cost = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("eval", "Score a model with the kodak4x protocol");
   cmd->footer(kKodak4xTerms);
-  cmd->add_option("--figures", args->figures,
-                  "Write input | reference | BLADE | classical-LR | error pictures per image into "
-                  "this folder (created)");
+  AddFigureOptions(cmd, &args->figures, &args->figure_captions,
+                   "input | reference | BLADE | classical-LR | error pictures per image");
   cmd->add_flag("--cost", args->cost,
                 "Also time the scheme at 2x resolution and the 4x reference computed afresh "
-                "(accuracy against cost); the solver times become the fastest of 5 runs");
+                "(accuracy against cost); the solver times become the median of 5 runs");
   cmd->add_option("--long-steps", args->long_steps,
                   "Also run this many steps per image and report the value range (stability)");
   cmd->add_option("--model", args->model, "Model file")->required();
@@ -250,7 +249,7 @@ void AddEvalCommand(CLI::App& app) {
     Model model = LoadModel(args->model);
     if (!args->json.empty()) CheckOutputDirectory(args->json);
     std::vector<std::string> files = ListImages(args->images, args->limit);
-    o.on_figure = FigureWriter(args->figures);
+    o.on_figure = FigureWriter(args->figures, args->figure_captions);
     Progress progress("eval", ProgressEnabled());
     o.on_progress = [&](int done, int total) { progress.Update(done, total); };
     const ModelEvaluation e = EvaluateModel(model, files, o);

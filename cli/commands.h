@@ -55,9 +55,10 @@ void StampProvenance(std::map<std::string, std::string>& provenance);
 std::pair<std::string, double> ParseKeyValue(const std::string& text);
 // Writes (step, state) frames as DIR/frame_NNNNN.tiff (float, exact).
 void WriteFrames(const std::vector<std::pair<int, Image>>& frames, const std::string& dir);
-// Writes a captioned side-by-side picture DIR/STEM_SUFFIX.png (atomically; DIR must exist).
+// Writes a captioned side-by-side picture DIR/STEM_SUFFIX.png (atomically; DIR must exist), or
+// with captions_as_json the panels without text and their captions in DIR/STEM_SUFFIX.json.
 void WriteFigure(const std::string& dir, const std::string& image_path, const std::string& suffix,
-                 const std::vector<Panel>& panels);
+                 const std::vector<Panel>& panels, bool captions_as_json = false);
 // Writes a text output (JSON) atomically and says "<what> -> <path>" unless -q, as every
 // command that writes a file does.
 void WriteTextOutput(const std::string& path, const std::string& text, const std::string& what);
@@ -67,9 +68,13 @@ void WriteTextOutput(const std::string& path, const std::string& text, const std
 // created, fails with one message.
 void PrepareOutputFolder(const std::string& dir);
 // A FigureSink (blade/eval.h) that writes each picture into `dir` (created now), or none if
-// dir is empty.
+// dir is empty; captions "picture" (drawn in) or "json" (WriteFigure).
 std::function<void(const std::string&, const std::string&, const std::vector<Panel>&)> FigureWriter(
-    const std::string& dir);
+    const std::string& dir, const std::string& captions = "picture");
+// --figures DIR and --figure-captions picture|json, for the commands that write figures.
+// `what` says what is written ("a side-by-side picture per image").
+void AddFigureOptions(CLI::App* cmd, std::string* dir, std::string* captions,
+                      const std::string& what = "a captioned side-by-side picture per image");
 // Prints to stderr unless --quiet (status messages; results go to stdout).
 void Note(const std::string& message);
 // Prints "blade: warning: <message>" to stderr unless --quiet.

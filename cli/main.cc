@@ -8,6 +8,7 @@
 #include <ctime>
 #include <exception>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "blade/error.h"
@@ -24,12 +25,24 @@
 namespace blade::cli {
 
 void WriteFigure(const std::string& dir, const std::string& image_path, const std::string& suffix,
-                 const std::vector<Panel>& panels) {
+                 const std::vector<Panel>& panels, bool captions_as_json) {
   const std::string stem = std::filesystem::path(image_path).stem().string();
+  const std::filesystem::path base = std::filesystem::path(dir) / (stem + "_" + suffix);
+  if (captions_as_json) {
+    // The picture without text, and its captions, panel by panel, for a page to set as text.
+    std::vector<Panel> bare = panels;
+    nlohmann::json captions = nlohmann::json::array();
+    for (Panel& p : bare) {
+      captions.push_back(p.caption);
+      p.caption.clear();
+    }
+    WriteImage(LabelledMontage(bare, int(bare.size())), base.string() + ".png");
+    WriteTextFileAtomically(base.string() + ".json", captions.dump(1) + "\n");
+    return;
+  }
   const int scale =
       panels.empty() || !panels[0].image ? 1 : std::max(1, panels[0].image->width() / 384);
-  WriteImage(LabelledMontage(panels, int(panels.size()), scale),
-             (std::filesystem::path(dir) / (stem + "_" + suffix + ".png")).string());
+  WriteImage(LabelledMontage(panels, int(panels.size()), scale), base.string() + ".png");
 }
 
 void WriteTextOutput(const std::string& path, const std::string& text, const std::string& what) {
@@ -47,11 +60,25 @@ void PrepareOutputFolder(const std::string& dir) {
 }
 
 std::function<void(const std::string&, const std::string&, const std::vector<Panel>&)> FigureWriter(
-    const std::string& dir) {
+    const std::string& dir, const std::string& captions) {
   if (dir.empty()) return {};
+  if (captions != "picture" && captions != "json")
+    Fail("--figure-captions must be picture or json (got '", captions, "')");
   PrepareOutputFolder(dir);
-  return [dir](const std::string& file, const std::string& suffix,
-               const std::vector<Panel>& panels) { WriteFigure(dir, file, suffix, panels); };
+  const bool as_json = captions == "json";
+  return [dir, as_json](const std::string& file, const std::string& suffix,
+                        const std::vector<Panel>& panels) {
+    WriteFigure(dir, file, suffix, panels, as_json);
+  };
+}
+
+void AddFigureOptions(CLI::App* cmd, std::string* dir, std::string* captions,
+                      const std::string& what) {
+  cmd->add_option("--figures", *dir, StrCat("Write ", what, " into this folder (created)"));
+  cmd->add_option("--figure-captions", *captions,
+                  "picture: captions drawn under each panel; json: pictures without text, "
+                  "captions in a .json beside each (for a web page)")
+      ->capture_default_str();
 }
 
 void CheckOutputDirectory(const std::string& path) {

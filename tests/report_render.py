@@ -43,19 +43,38 @@ def main() -> None:
         page = out / "index.html"
         assert page.is_file(), "the demo wrote no index.html"
 
-        dom = chromium("--dump-dom", page.as_uri()).stdout
+        dom = chromium("--window-size=1400,1000", "--dump-dom", page.as_uri()).stdout
         total = re.search(r'data-images-total="(\d+)"', dom)
         loaded = re.search(r'data-images-loaded="(\d+)"', dom)
         assert total and loaded, "the page's load script did not run"
-        # Demo pictures: side by side, 4 protocol figures, 3 plots, features, 6 filter banks,
-        # 3 application figures and the resampling figure.
-        assert int(total.group(1)) >= 19, f"only {total.group(1)} pictures on the page"
+        # Demo pictures: side by side, 4 protocol figures, 3 plots, features, one filter bank (the
+        # others linked), 3 application figures and the resampling figure.
+        assert int(total.group(1)) >= 14, f"only {total.group(1)} pictures on the page"
         assert loaded.group(1) == total.group(1), f"{loaded.group(1)} of {total.group(1)} pictures loaded"
         assert dom.count("<table") >= 5, "expected the PDE, protocol, Kodak and application tables"
-        for heading in ("Each PDE", "kodak4x", "Training", "What was learned", "Applications"):
+        for heading in ("Summary", "Each PDE", "kodak4x", "Training", "What was learned", "Applications"):
             assert heading in dom, f"section '{heading}' is missing"
+        # The summary table comes first, with a verdict per PDE and application.
+        summary = dom.index('id="summary"')
+        assert summary < dom.index("<h2>1."), "the summary is not at the top"
+        assert dom.count("BLADE better by") + dom.count("BLADE worse by") >= 6, "summary verdicts missing"
+        # At most 6,000 px tall at 1400 px wide.
+        height = re.search(r'data-page-height="(\d+)"', dom)
+        assert height and int(height.group(1)) < 6000, f"page height {height and height.group(1)}"
+        # No caption is an image: every figure has its caption as text, and every captioned
+        # figure picture was written without text (its captions are in the .json beside it).
+        figures = re.findall(r"<figure.*?</figure>", dom, flags=re.S)
+        for fig in figures:
+            caption = re.search(r"<figcaption>(.*?)</figcaption>", fig, flags=re.S)
+            assert caption and len(re.sub(r"<[^>]+>", "", caption.group(1)).strip()) > 10, fig[:200]
+        pictures = sorted((out / "figures").glob("*.png"))
+        assert pictures, "no figures"
+        for picture in pictures:
+            if picture.name != "motorcycle_resample.png":  # a montage with HTML captions
+                assert picture.with_suffix(".json").is_file(), f"{picture.name} has its captions drawn in"
         for name in ("plots/accuracy_vs_cost.png", "plots/kodak_psnr.png", "plots/training.png",
-                     "filters_ced-flux.png", "features.png", "figures/astronaut_crop_deconv.png"):
+                     "filters_tv.png", "filters_ced-flux.png", "features.png",
+                     "figures/astronaut_crop_deconv.png"):
             assert name in dom, f"picture {name} is missing"
 
         shot = tmp / "shot.png"

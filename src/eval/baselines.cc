@@ -22,18 +22,23 @@ double SecondsSince(std::chrono::steady_clock::time_point t0) {
 }
 
 // Runs `solve` (which returns its result) `repeats` times and gives the last result, with the
-// shortest time in *seconds: a run at 192x128 takes about a millisecond, so one run mostly
-// measures cold caches, page faults and the scheduler. Scoring is not timed.
+// median time in *seconds: a run at 192x128 takes about a millisecond, so one run mostly
+// measures cold caches, page faults and the scheduler, and the median of several says what a
+// typical run takes (the minimum flattered whichever run was luckiest). Scoring is not timed.
 template <class F>
 auto TimedSolve(int repeats, double* seconds, const F& solve) {
+  std::vector<double> times;
   auto t = std::chrono::steady_clock::now();
   auto result = solve();
-  *seconds = SecondsSince(t);
+  times.push_back(SecondsSince(t));
   for (int i = 1; i < repeats; ++i) {
     t = std::chrono::steady_clock::now();
     result = solve();
-    *seconds = std::min(*seconds, SecondsSince(t));
+    times.push_back(SecondsSince(t));
   }
+  std::sort(times.begin(), times.end());
+  const std::size_t n = times.size();
+  *seconds = n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
   return result;
 }
 
@@ -62,7 +67,7 @@ BaselineRow EvaluateImage(const Preset& preset, const Image& hr, const std::stri
   const Image& target = frames.back();
   row.identity = ScoreAgainst(lr0, target);
 
-  // With the cost study, each time is the fastest of kCostRepeats runs of the solver alone.
+  // With the cost study, each time is the median of kCostRepeats runs of the solver alone.
   constexpr int kCostRepeats = 5;
   const int repeats = extras.cost ? kCostRepeats : 1;
   Image classical_lr_result;
