@@ -329,6 +329,13 @@ int main(int argc, char** argv) {
   CLI::App app{"blade: image PDEs solved with BLADE, a shallow learned adaptive-filter network",
                "blade"};
   app.require_subcommand(1);
+  app.footer(
+      "Images: PNG (1-16 bit; palettes expanded), JPEG, TIFF (8, 16-bit or float), NPY. An "
+      "alpha channel is dropped, with a one-line warning: a PDE does not touch transparency, "
+      "and outputs carry none. Outputs keep the input's sample depth (see --depth); values "
+      "outside [0, 1] written to an integer format are clipped with a warning giving their "
+      "count. Resizing puts pixel centres where PIL, scikit-image and OpenCV do "
+      "(docs/FORMATS.md).");
   // Every option's default appears in --help (subcommands inherit this).
   app.option_defaults()->always_capture_default();
   app.set_version_flag("--version", "blade 0.1.0");

@@ -69,7 +69,7 @@ fi
 [ $rc = 2 ] && grep -q "did you mean '--steps'" "$work/err" && ok "unknown option suggests the nearest" \
   || bad "option suggestion: $(cat "$work/err")"
 "$blade" run --help | head -3 | grep -q "^Usage: blade run" && ok "usage line says blade" || bad "usage line"
-for c in $("$blade" --help | sed -n '/^Subcommands:/,$p' | awk 'NR > 1 && NF {print $1}'); do
+for c in $("$blade" --help | sed -n '/^Subcommands:/,/^$/p' | awk 'NR > 1 && NF {print $1}'); do
   "$blade" "$c" --help | tail -2 | grep -q "^  blade $c" || { bad "no example in '$c --help'"; continue; }
 done
 ok "every command's help ends with an example"
@@ -97,6 +97,9 @@ ok "every command's help ends with an example"
   && bad "restore took a CH model" || ok "restore refuses a CH model"
 "$blade" -q segment --model "$models/ced.blade" --force-model --iters 5 "$work/g8.png" "$work/m.png" \
   && ok "--force-model overrides" || bad "--force-model"
+# The help says what happens to alpha (dropped, with a warning) and where the conventions live.
+"$blade" --help | grep -q "alpha channel is dropped, with a one-line warning" \
+  && ok "help says alpha is dropped with a warning" || bad "help does not say what happens to alpha"
 # Every application runs without --model, on its shipped default, and says which (issue 24).
 for cmd in "segment --iters 5" "upscale --factor 2 --steps 2" "restore --op blur:sigma=1 --steps 2" \
            "deconv --steps 2"; do
