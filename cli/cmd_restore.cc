@@ -90,6 +90,35 @@ void AddRestoreCommands(CLI::App& app) {
                 " steps) -> ", d->output));
   });
 
+  struct DenoiseArgs {
+    std::string model, input, output;
+    double sigma = 0;
+    bool force_model = false;
+  };
+  auto n = std::make_shared<DenoiseArgs>();
+  CLI::App* denoise = app.add_subcommand(
+      "denoise",
+      "Remove Gaussian noise of a known level with the TV model (paper §4, A = identity), "
+      "its stopping time set from the level by a rule fitted on training photographs");
+  denoise->add_option("--sigma", n->sigma, "Noise standard deviation in 0-255 units (0 < S <= 100)")
+      ->required();
+  denoise->add_option("--model", n->model, "TV flow model (default: the shipped tv)");
+  denoise->add_flag("--force-model", n->force_model, "Use a model of another PDE than TV flow");
+  denoise->add_option("input", n->input, "Noisy image")->required();
+  denoise->add_option("output", n->output, "Denoised image")->required();
+  denoise->callback([n] {
+    if (!(n->sigma > 0 && n->sigma <= 100))
+      Fail("--sigma must be in (0, 100] (got ", n->sigma, ")");
+    CheckOutputPath(n->output);
+    Model model = LoadModel(ModelOrDefault(n->model, Application::kDenoise));
+    RequireModelFor(Application::kDenoise, model, n->force_model);
+    ImageSource source;
+    const Image f = ReadInput(n->input, &source);
+    WriteOutput(Denoise(model, f, n->sigma), n->output, source);
+    Note(StrCat("denoised (sigma ", n->sigma, ", t = ", kDenoiseTimePerSigma * n->sigma, ") -> ",
+                n->output));
+  });
+
   auto u = std::make_shared<RestoreArgs>();
   u->lambda = kUpscaleLambda;
   struct UpscaleArgs {

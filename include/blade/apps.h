@@ -11,13 +11,14 @@
 namespace blade {
 
 // The applications that take a PDE model as their regulariser, and resampling along a flow.
-enum class Application { kSegment, kRestore, kDeconvolve, kUpscale, kResample };
+enum class Application { kSegment, kRestore, kDeconvolve, kUpscale, kResample, kDenoise };
 
 // The shipped model an application uses when none is given, chosen on held-out photographs
 // (models/README.md, docs/RESULTS.md): segment and upscale "tv", restore and deconv
-// "ced-restore", resample "resample3".
+// "ced-restore", resample "resample3", denoise "tv".
 std::string DefaultModelName(Application app);
-// "segment", "restore", "deconv", "upscale", "resample" (the command names); fails on another.
+// "segment", "restore", "deconv", "upscale", "resample", "denoise" (the command names); fails on
+// another.
 Application ParseApplication(const std::string& name);
 // The file of shipped model `name` ("tv" -> .../tv.blade): from $BLADE_MODELS_DIR if set, else
 // the installed share/blade/models, else the source tree's models/ (a build that was not

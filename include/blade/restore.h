@@ -105,6 +105,14 @@ Image ProjectToNullSpace(const Image& v, int factor, double psf_sigma);
 Image UpscaleProjected(const Model& model, const Image& f, int factor,
                        const Degradation& degradation, const RestoreOptions& options);
 
+// Denoising (paper §4 with A = identity; the flow itself removes the noise, so there is no data
+// term): the TV model run to time kDenoiseTimePerSigma * sigma255 (the noise's standard
+// deviation in 0-255 units), in round(time / dt) steps of about the model's dt (at least one).
+// The rule was fitted on BSDS500 training photographs (scripts/fit_denoise_rule.py: the best
+// step count is 0.31 sigma255 TV steps of dt 0.01); sigma255 must be in (0, 100].
+inline constexpr double kDenoiseTimePerSigma = 0.0031;
+Image Denoise(const Model& model, const Image& f, double sigma255);
+
 // The same restoration formula with the classical reference scheme of `pde` in place of BLADE
 // (u <- Step(u, dt) + dt lambda A^T (f - A u)), for comparison at equal steps.
 Image RestoreClassical(const std::string& pde, const std::map<std::string, double>& params,

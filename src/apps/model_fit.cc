@@ -29,6 +29,8 @@ Need NeedOf(Application app) {
       return {"upscale", {"tv"}, "validated with the TV regulariser (paper eq. 4.6, 4.7)"};
     case Application::kResample:
       return {"resample", {}, ""};
+    case Application::kDenoise:
+      return {"denoise", {"tv"}, "its rule (time against noise level) was fitted for TV flow"};
   }
   return {"?", {}, ""};
 }
@@ -57,15 +59,17 @@ void RequireModelFor(Application app, const Model& model, bool force) {
 
 Application ParseApplication(const std::string& name) {
   for (Application app : {Application::kSegment, Application::kRestore, Application::kDeconvolve,
-                          Application::kUpscale, Application::kResample})
+                          Application::kUpscale, Application::kResample, Application::kDenoise})
     if (name == NeedOf(app).command) return app;
-  Fail("unknown application '", name, "' (expected segment, restore, deconv, upscale or resample)");
+  Fail("unknown application '", name,
+       "' (expected segment, restore, deconv, upscale, resample or denoise)");
 }
 
 std::string DefaultModelName(Application app) {
   switch (app) {
     case Application::kSegment:
     case Application::kUpscale:
+    case Application::kDenoise:
       return "tv";
     case Application::kRestore:
     case Application::kDeconvolve:

@@ -2,6 +2,7 @@
 // counterpart.
 #include "blade/restore.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "blade/error.h"
@@ -220,6 +221,17 @@ double RestoreLambda(const Model& model, const RestoreOptions& o) {
   const double dt = o.dt > 0 ? o.dt : model.dt;
   RequirePositive(dt, "the restoration time step");
   return kRestoreDataStep / dt;
+}
+
+Image Denoise(const Model& model, const Image& f, double sigma255) {
+  if (!(sigma255 > 0 && sigma255 <= 100))
+    Fail("the noise sigma must be in (0, 100] (0-255 units; got ", sigma255, ")");
+  if (!AllFinite(f)) Fail("the noisy image contains NaN or infinite values");
+  const double time = kDenoiseTimePerSigma * sigma255;
+  RunOptions r;
+  r.steps = std::max(1, int(std::lround(time / model.dt)));
+  r.dt = time / r.steps;
+  return RunModel(model, f, r);
 }
 
 double UpscaleLambda(const Model& model, int factor, const Degradation& degradation,

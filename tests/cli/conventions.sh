@@ -102,7 +102,7 @@ ok "every command's help ends with an example"
   && ok "help says alpha is dropped with a warning" || bad "help does not say what happens to alpha"
 # Every application runs without --model, on its shipped default, and says which (issue 24).
 for cmd in "segment --iters 5" "upscale --factor 2 --steps 2" "restore --op blur:sigma=1 --steps 2" \
-           "deconv --steps 2"; do
+           "deconv --steps 2" "denoise --sigma 20"; do
   name=${cmd%% *}
   # shellcheck disable=SC2086
   "$blade" $cmd "$work/g8.png" "$work/default_$name.png" 2>"$work/err" \

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""`blade denoise` against scikit-image's denoise_tv_chambolle at its best weight per image (an
+oracle a user does not have), Gaussian noise 10, 20 and 30 (0-255 units, seed 24), gray (luma)
+and color, one thread, in the same run (issue 24). OpenCV's fastNlMeansDenoising(Colored) is
+shown beside it when python3-opencv is installed (scripts/install-deps.sh bench).
+
+Usage: BLADE_MODULE_DIR=build/python/blade /usr/bin/python3 scripts/denoise_compare.py DIR_OR_FILES...
+"""
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from skimage.metrics import peak_signal_noise_ratio as psnr
+from skimage.metrics import structural_similarity as ssim
+from skimage.restoration import denoise_tv_chambolle
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import blade  # noqa: E402
+
+try:
+    import cv2
+except ImportError:
+    cv2 = None
+
+WEIGHTS = (0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25)
+
+
+def files_of(args):
+    out = []
+    for a in args:
+        p = Path(a)
+        out += sorted(q for q in p.iterdir() if q.suffix.lower() in (".png", ".jpg")) if p.is_dir() else [p]
+    return out
+
+
+def timed(f):
+    t = time.perf_counter()
+    r = f()
+    return r, time.perf_counter() - t
+
+
+def score(u, truth, color):
+    kw = {"channel_axis": -1} if color else {}
+    return psnr(truth, u, data_range=1), ssim(truth, u, data_range=1, **kw)
+
+
+def main():
+    files = files_of(sys.argv[1:])
+    blade.set_threads(1)
+    if cv2 is not None:
+        cv2.setNumThreads(1)
+    rng = np.random.default_rng(24)
+    for color in (False, True):
+        images = []
+        for f in files:
+            a = blade.read_image(str(f))
+            if a.ndim == 2 and color:
+                continue
+            images.append(a if color else (blade.to_luma(a) if a.ndim == 3 else a))
+        for sigma in (10, 20, 30):
+            rows = {"noisy": [], "blade": [], "chambolle (best weight)": [], "opencv nlmeans": []}
+            times = {"blade": [], "chambolle (best weight)": [], "opencv nlmeans": []}
+            for truth in images:
+                f = np.clip(truth + rng.normal(0, sigma / 255, truth.shape), 0, 1).astype(np.float32)
+                rows["noisy"].append(score(f, truth, color))
+                u, t = timed(lambda: blade.denoise(f, sigma))
+                rows["blade"].append(score(u, truth, color))
+                times["blade"].append(t)
+                kw = {"channel_axis": -1} if color else {}
+                best = max(WEIGHTS, key=lambda w: psnr(truth, denoise_tv_chambolle(f, weight=w, **kw), data_range=1))
+                u, t = timed(lambda: denoise_tv_chambolle(f, weight=best, **kw))
+                rows["chambolle (best weight)"].append(score(u, truth, color))
+                times["chambolle (best weight)"].append(t)
+                if cv2 is not None:
+                    f8 = np.round(f * 255).astype(np.uint8)
+                    if color:
+                        run = lambda: cv2.fastNlMeansDenoisingColored(f8, None, sigma, sigma)
+                    else:
+                        run = lambda: cv2.fastNlMeansDenoising(f8, None, sigma)
+                    u, t = timed(run)
+                    rows["opencv nlmeans"].append(score(u.astype(np.float32) / 255, truth, color))
+                    times["opencv nlmeans"].append(t)
+            print(f"{'color' if color else 'gray'}, sigma {sigma}, {len(images)} images:")
+            for name, r in rows.items():
+                if not r:
+                    continue
+                t = f", {np.median(times[name]) * 1e3:7.1f} ms median" if name in times and times[name] else ""
+                print(f"  {name:24s} {np.mean([a for a, _ in r]):6.2f} dB  {np.mean([b for _, b in r]):.4f}{t}")
+            print(f"  blade / chambolle time: {np.sum(times['blade']) / np.sum(times['chambolle (best weight)']):.3f}",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
