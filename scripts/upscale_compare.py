@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Upscaling against the interpolators a user would pick, in one run (issue 24): Pillow's BICUBIC
+and LANCZOS, OpenCV's INTER_CUBIC and INTER_LANCZOS4 (python3-opencv, scripts/install-deps.sh
+bench) and blade.upscale (eq. 4.6, shipped TV model, defaults), on luma, x2 and x4, inputs made
+by the area and bicubic degradations. Mean PSNR dB / SSIM and median seconds per output
+megapixel on one thread.
+
+Usage: BLADE_MODULE_DIR=build/python/blade /usr/bin/python3 scripts/upscale_compare.py DIR_OR_FILES...
+"""
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import blade  # noqa: E402
+
+try:
+    import cv2
+except ImportError:
+    cv2 = None
+
+
+def files_of(args):
+    out = []
+    for a in args:
+        p = Path(a)
+        out += sorted(q for q in p.iterdir() if q.suffix.lower() in (".png", ".jpg")) if p.is_dir() else [p]
+    return out
+
+
+def main():
+    files = files_of(sys.argv[1:])
+    blade.set_threads(1)
+    if cv2 is not None:
+        cv2.setNumThreads(1)
+    model = blade.Model.default_for("upscale")
+    images = []
+    for f in files:
+        a = blade.read_image(str(f))
+        images.append(blade.to_luma(a) if a.ndim == 3 else a)
+    for factor in (2, 4):
+        for degradation in ("area", "bicubic"):
+            methods = {
+                "PIL bicubic": lambda f, s: np.asarray(Image.fromarray(f, mode="F").resize(s, Image.BICUBIC)),
+                "PIL Lanczos": lambda f, s: np.asarray(Image.fromarray(f, mode="F").resize(s, Image.LANCZOS)),
+                "BLADE eq. 4.6": lambda f, s: blade.upscale(model, f, factor=factor, degradation=degradation),
+            }
+            if cv2 is not None:
+                methods["OpenCV INTER_CUBIC"] = lambda f, s: cv2.resize(f, s, interpolation=cv2.INTER_CUBIC)
+                methods["OpenCV INTER_LANCZOS4"] = lambda f, s: cv2.resize(f, s, interpolation=cv2.INTER_LANCZOS4)
+            scores = {k: [] for k in methods}
+            rates = {k: [] for k in methods}
+            for hr in images:
+                h, w = hr.shape
+                hr = np.ascontiguousarray(hr[:h // factor * factor, :w // factor * factor])
+                f = blade.downscale(hr, factor, degradation)
+                size = (hr.shape[1], hr.shape[0])
+                for name, run in methods.items():
+                    t = time.perf_counter()
+                    u = np.ascontiguousarray(run(f, size), dtype=np.float32)
+                    rates[name].append((time.perf_counter() - t) / (hr.size / 1e6))
+                    scores[name].append((blade.psnr(u, hr), blade.ssim(u, hr)))
+            print(f"x{factor}, {degradation} degradation, {len(images)} images:")
+            for name in methods:
+                p = np.mean([a for a, _ in scores[name]])
+                s = np.mean([b for _, b in scores[name]])
+                print(f"  {name:22s} {p:7.3f} dB  {s:.4f}  {np.median(rates[name]) * 1e3:8.2f} ms/Mpx", flush=True)
+
+
+if __name__ == "__main__":
+    main()
