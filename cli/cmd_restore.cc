@@ -107,8 +107,6 @@ void AddRestoreCommands(CLI::App& app) {
   denoise->add_option("input", n->input, "Noisy image")->required();
   denoise->add_option("output", n->output, "Denoised image")->required();
   denoise->callback([n] {
-    if (!(n->sigma > 0 && n->sigma <= 100))
-      Fail("--sigma must be in (0, 100] (got ", n->sigma, ")");
     CheckOutputPath(n->output);
     Model model = LoadModel(ModelOrDefault(n->model, Application::kDenoise));
     RequireModelFor(Application::kDenoise, model, n->force_model);

@@ -9,31 +9,15 @@ Usage: BLADE_MODULE_DIR=build/python/blade /usr/bin/python3 scripts/denoise_comp
 
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from skimage.metrics import peak_signal_noise_ratio as psnr
 from skimage.metrics import structural_similarity as ssim
 from skimage.restoration import denoise_tv_chambolle
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-import blade  # noqa: E402
-
-try:
-    import cv2
-except ImportError:
-    cv2 = None
+from heldout_common import blade, cv2, files_of, one_thread
 
 WEIGHTS = (0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25)
-
-
-def files_of(args):
-    out = []
-    for a in args:
-        p = Path(a)
-        out += sorted(q for q in p.iterdir() if q.suffix.lower() in (".png", ".jpg")) if p.is_dir() else [p]
-    return out
 
 
 def timed(f):
@@ -49,9 +33,7 @@ def score(u, truth, color):
 
 def main():
     files = files_of(sys.argv[1:])
-    blade.set_threads(1)
-    if cv2 is not None:
-        cv2.setNumThreads(1)
+    one_thread()
     rng = np.random.default_rng(24)
     for color in (False, True):
         images = []

@@ -8,7 +8,9 @@ photographs that no model was trained on (luma):
            c in 0.25, 0.5, 1.0 (1.0: one exact back-projection per step, the default), 5/10/20
            steps, beside Pillow's bicubic and Lanczos upscaling.
 
-Usage: BLADE_MODULE_DIR=build/python/blade /usr/bin/python3 scripts/heldout_sweeps.py [restore|upscale]
+Usage: BLADE_MODULE_DIR=build/python/blade /usr/bin/python3 scripts/heldout_sweeps.py [restore|upscale] [DIR]
+(DIR: other photographs instead of the six, e.g. Kodak to check a choice on images it was not
+made on)
 """
 
 import sys
@@ -26,10 +28,14 @@ NAMES = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle
 MODELS = ROOT / "models"
 
 
+FOLDER = None  # set from the command line
+
+
 def photos():
+    paths = sorted(FOLDER.glob("*.png")) if FOLDER else [DATA / name for name in NAMES]
     out = []
-    for name in NAMES:
-        a = blade.read_image(str(DATA / name))
+    for path in paths:
+        a = blade.read_image(str(path))
         out.append(blade.to_luma(a) if a.ndim == 3 else a)
     return out
 
@@ -88,7 +94,9 @@ def upscale_sweep():
 
 
 if __name__ == "__main__":
-    which = sys.argv[1:] or ["restore", "upscale"]
+    which = [a for a in sys.argv[1:] if a in ("restore", "upscale")] or ["restore", "upscale"]
+    folders = [a for a in sys.argv[1:] if a not in ("restore", "upscale")]
+    FOLDER = Path(folders[0]) if folders else None
     if "restore" in which:
         restore_sweep()
     if "upscale" in which:

@@ -10,34 +10,16 @@ Usage: BLADE_MODULE_DIR=build/python/blade /usr/bin/python3 scripts/upscale_comp
 
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-import blade  # noqa: E402
-
-try:
-    import cv2
-except ImportError:
-    cv2 = None
-
-
-def files_of(args):
-    out = []
-    for a in args:
-        p = Path(a)
-        out += sorted(q for q in p.iterdir() if q.suffix.lower() in (".png", ".jpg")) if p.is_dir() else [p]
-    return out
+from heldout_common import blade, cv2, files_of, one_thread
 
 
 def main():
     files = files_of(sys.argv[1:])
-    blade.set_threads(1)
-    if cv2 is not None:
-        cv2.setNumThreads(1)
+    one_thread()
     model = blade.Model.default_for("upscale")
     images = []
     for f in files:

@@ -13,11 +13,17 @@
 namespace blade {
 namespace {
 
-Image Difference(const Image& a, const Image& b) {
-  RequireSameShape(a, b, "operator output and observation");
-  Image d = a.Copy();
-  for (std::size_t i = 0; i < d.size(); ++i) d.data()[i] -= b.data()[i];
-  return d;
+// obs - a, written into a (the data residual f - A u, without another image).
+void SubtractFrom(const Image& obs, Image& a) {
+  RequireSameShape(a, obs, "operator output and observation");
+  for (std::size_t i = 0; i < a.size(); ++i) a.data()[i] = obs.data()[i] - a.data()[i];
+}
+
+// The time step a restoration-type run takes: the option's, else the model's.
+double RunDt(const Model& model, const RestoreOptions& o) {
+  const double dt = o.dt > 0 ? o.dt : model.dt;
+  RequirePositive(dt, "the time step");
+  return dt;
 }
 
 }  // namespace
@@ -98,9 +104,7 @@ ExtraTerm FidelityTerm(const LinearOperator& op, const Image& f, double lambda) 
   ExtraTerm t;
   t.add = [op, obs, lambda](const Image& u, float scale, Image& out) {
     Image residual = op.apply(u);
-    RequireSameShape(residual, *obs, "operator output and observation");
-    for (std::size_t i = 0; i < residual.size(); ++i)
-      residual.data()[i] = obs->data()[i] - residual.data()[i];
+    SubtractFrom(*obs, residual);
     Axpy(float(scale * lambda), op.adjoint(residual), out);
   };
   // d/du of lambda A^T (f - A u) is -lambda A^T A (self-adjoint): the VJP is -lambda A^T A g.
@@ -203,8 +207,7 @@ Image Upscale(const Model& model, const Image& f, int factor, const Degradation&
   ExtraTerm data;
   data.add = [observed, factor, degradation, lambda](const Image& u, float scale, Image& out) {
     Image residual = Degrade(u, factor, degradation);
-    for (std::size_t i = 0; i < residual.size(); ++i)
-      residual.data()[i] = observed->data()[i] - residual.data()[i];
+    SubtractFrom(*observed, residual);
     AddDegradeAdjoint(residual, factor, degradation, float(scale * lambda), out);
   };
   RunOptions r;
@@ -217,10 +220,7 @@ Image Upscale(const Model& model, const Image& f, int factor, const Degradation&
 }
 
 double RestoreLambda(const Model& model, const RestoreOptions& o) {
-  if (o.lambda >= 0) return o.lambda;
-  const double dt = o.dt > 0 ? o.dt : model.dt;
-  RequirePositive(dt, "the restoration time step");
-  return kRestoreDataStep / dt;
+  return o.lambda >= 0 ? o.lambda : kRestoreDataStep / RunDt(model, o);
 }
 
 Image Denoise(const Model& model, const Image& f, double sigma255) {
@@ -237,9 +237,7 @@ Image Denoise(const Model& model, const Image& f, double sigma255) {
 double UpscaleLambda(const Model& model, int factor, const Degradation& degradation,
                      const RestoreOptions& o) {
   if (o.lambda >= 0) return o.lambda;
-  const double dt = o.dt > 0 ? o.dt : model.dt;
-  RequirePositive(dt, "the upscaling time step");
-  return 1.0 / (dt * DegradationGain(degradation, factor));
+  return 1.0 / (RunDt(model, o) * DegradationGain(degradation, factor));
 }
 
 Image RestoreClassical(const std::string& pde, const std::map<std::string, double>& params,
@@ -253,7 +251,9 @@ Image RestoreClassical(const std::string& pde, const std::map<std::string, doubl
   for (int k = 1; k <= o.steps; ++k) {
     Image next = u.Copy();
     solver->Step(next, o.dt, 1.0);
-    Axpy(float(o.dt * o.lambda), op.adjoint(Difference(f, op.apply(u))), next);
+    Image residual = op.apply(u);
+    SubtractFrom(f, residual);
+    Axpy(float(o.dt * o.lambda), op.adjoint(residual), next);
     u = std::move(next);
     if (!AllFinite(u)) throw DivergedError(k, o.steps);
   }
