@@ -1,4 +1,5 @@
 // Image file dispatch (format by magic bytes or extension) and atomic file output.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -338,13 +339,23 @@ void WriteFileAtomically(const std::string& path,
 
   // Same directory as the target, so the final rename never crosses a file system; the dot
   // hides the temporary file from casual listings.
-  std::string pattern = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
-  std::vector<char> name(pattern.begin(), pattern.end());
-  name.push_back('\0');
-  int fd = ::mkstemp(name.data());
-  if (fd < 0) Fail("cannot write '", path, "': ", std::strerror(errno));
-  std::string tmp_path(name.data());
-  const int slot = RegisterPending(tmp_path);
+  // The name is registered for RemovePendingTemporaryFiles before the file exists (an interrupt
+  // between mkstemp's creation and the registration left the file behind), then created
+  // exclusively; a name already taken is unregistered and another one tried.
+  const std::string prefix = (dir / ("." + target.filename().string() + ".tmp-")).string();
+  static std::atomic<unsigned> counter{0};
+  std::string tmp_path;
+  int slot = -1, fd = -1;
+  for (int attempt = 0; fd < 0; ++attempt) {
+    tmp_path = StrCat(prefix, ::getpid(), "-", counter.fetch_add(1), "-", attempt);
+    slot = RegisterPending(tmp_path);
+    fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) break;
+    const int error = errno;
+    UnregisterPending(slot);
+    if (error != EEXIST || attempt >= 100)
+      Fail("cannot write '", path, "': ", std::strerror(error));
+  }
   ::fchmod(fd, NewFileMode());
   ::close(fd);
 
