@@ -41,6 +41,10 @@ void AddEvalAppCommand(CLI::App& app) {
                   "upscale: how the LR inputs are made, one or more of area, bicubic, "
                   "gaussian:SIGMA, corner:SIGMA (each reported)")
       ->capture_default_str();
+  cmd->add_option("--upscaler", o.upscaler,
+                  "upscale: the learned upscaler scored beside eq. 4.6: shipped (the one for "
+                  "each degradation, where one is shipped), none, or a model file")
+      ->capture_default_str();
   cmd->add_flag("--force-model", args->force_model,
                 "Use a model of a PDE the application was not validated with");
   cmd->add_option("--json", args->json, "Write the results as JSON");

@@ -1,8 +1,12 @@
-// `blade restore`, `blade deconv` and `blade upscale`: restoration with a BLADE regulariser.
+// `blade restore`, `blade deconv`, `blade denoise`, `blade upscale` (with a BLADE regulariser or a
+// learned upscaler) and `blade train-upscale`.
+#include <chrono>
+
 #include "blade/apps.h"
 #include "blade/error.h"
 #include "blade/io.h"
 #include "blade/restore.h"
+#include "blade/train.h"
 #include "commands.h"
 
 namespace blade::cli {
@@ -127,10 +131,14 @@ void AddRestoreCommands(CLI::App& app) {
   auto ua = std::make_shared<UpscaleArgs>();
   CLI::App* upscale = app.add_subcommand(
       "upscale",
-      "Upscaling with a BLADE regulariser: Lanczos-3 start and a data term (paper eq. "
-      "4.6), or with --project a Fourier start and projected steps (eq. 4.7)");
+      "Upscaling by an integer factor: with a learned upscaler (the default for x2 and x4, area "
+      "and bicubic: a Lanczos-3 start, one BLADE filtering and a back-projection), or with a "
+      "PDE regulariser: Lanczos-3 start and a data term (paper eq. 4.6), or with --project a "
+      "Fourier start and projected steps (eq. 4.7)");
   upscale->add_option("--model", u->model,
-                      "Regulariser model (TV in the paper; default: the shipped tv)");
+                      "A learned upscaler (`blade train-upscale`) or a regulariser (TV in the "
+                      "paper). Default: the shipped upscale-xF-DEGRADATION for x2 and x4 with "
+                      "area or bicubic, else the shipped tv (eq. 4.6)");
   upscale->add_option("--factor", ua->factor, "Integer upscaling factor")->capture_default_str();
   upscale->add_option(
       "--degradation", ua->degradation,
@@ -155,15 +163,102 @@ void AddRestoreCommands(CLI::App& app) {
       Fail("--project (eq. 4.7) needs a corner:SIGMA degradation, not ",
            DegradationName(degradation));
     RestoreOptions o = u->Checked();
-    Model model = LoadModel(ModelOrDefault(u->model, Application::kUpscale));
+    std::string path = u->model;
+    if (path.empty()) {
+      path = ShippedModelPath(ua->project ? DefaultModelName(Application::kUpscale)
+                                          : DefaultUpscaleModelName(ua->factor, degradation));
+      Note(StrCat("using the shipped model ", path));
+    }
+    Model model = LoadModel(path);
     RequireModelFor(Application::kUpscale, model, u->force_model);
+    const bool learned = model.form == ModelForm::kUpscale;
+    if (learned && ua->project)
+      Fail("--project (eq. 4.7) needs a PDE regulariser, not a learned upscaler");
+    if (learned &&
+        (u->lambda_option->count() > 0 || u->steps != RestoreOptions().steps || u->dt != 0))
+      Fail(
+          "--lambda, --steps and --dt belong to the PDE-regularised forms; a learned upscaler "
+          "filters once and back-projects");
     ImageSource source;
     Image f = ReadInput(u->input, &source);
     WriteOutput(ua->project ? UpscaleProjected(model, f, ua->factor, degradation, o)
                             : Upscale(model, f, ua->factor, degradation, o),
                 u->output, source);
-    Note(StrCat("upscaled x", ua->factor, ua->project ? " (eq. 4.7" : " (eq. 4.6", ", ",
-                DegradationName(degradation), " degradation) -> ", u->output));
+    Note(StrCat("upscaled x", ua->factor,
+                learned       ? " (learned"
+                : ua->project ? " (eq. 4.7"
+                              : " (eq. 4.6",
+                ", ", DegradationName(degradation), " degradation) -> ", u->output));
+  });
+
+  // train-upscale: the recipe for the factor and degradation (known after parsing), then the
+  // options given, bound to a scratch copy.
+  struct TrainUpscaleArgs {
+    std::string images, out;
+    int limit = 0;
+    UpscaleTrainOptions given = RecommendedUpscaleTrainOptions(2, "area");
+    std::vector<int> bins;
+  };
+  auto t = std::make_shared<TrainUpscaleArgs>();
+  UpscaleTrainOptions& g = t->given;
+  CLI::App* train = app.add_subcommand(
+      "train-upscale",
+      "Fit a learned upscaler (RAISR-style BLADE: per stage, one filter per selection bin and "
+      "pixel phase) by least squares on training photographs shrunk by --degradation. Options "
+      "not given follow the recipe of the shipped upscalers for the factor");
+  train->add_option("--images", t->images, "Folder of training photographs")->required();
+  train->add_option("--out", t->out, "Output model file (.blade)")->required();
+  train->add_option("--limit", t->limit, "Use only the first N images");
+  train->add_option("--factor", g.factor, "Upscaling factor (2..8)")->capture_default_str();
+  train
+      ->add_option("--degradation", g.degradation,
+                   "How inputs are shrunk: area, bicubic, gaussian:SIGMA, corner:SIGMA")
+      ->capture_default_str();
+  train->add_option("--footprint", g.footprint, "Filter size (odd, 3..11) [recipe: 7]");
+  train->add_option("--bins", t->bins, "Orientation, strength, coherence bins [recipe: 24 3 3]")
+      ->expected(3);
+  train->add_option("--rho", g.selection.rho,
+                    "Structure-tensor smoothing of the selection, in output pixels [recipe: 1 "
+                    "for x2, 2 above]");
+  train->add_option("--augment", g.augment,
+                    "Dihedral copies per image: 1, 2, 4 or 8 (mirrors and rotations) [recipe: 8]");
+  train->add_option("--stages", g.stages,
+                    "Stages (1..4), each trained on the output of the ones before [recipe: 3 for "
+                    "x2, 2 above]");
+  train->add_option("--back-projections", g.back_projections,
+                    "Back-projections onto the data after each stage (stored in the model) "
+                    "[recipe: 1]");
+  train->add_option("--ridge", g.ridge,
+                    "Least-squares regularisation, relative to the mean diagonal [recipe: 1e-3]");
+  train->callback([t, train] {
+    CheckModelOutput(t->out);
+    const UpscaleTrainOptions& g = t->given;
+    UpscaleTrainOptions o = RecommendedUpscaleTrainOptions(g.factor, g.degradation);
+    auto given = [&](const char* name) { return train->count(name) > 0; };
+    if (given("--footprint")) o.footprint = g.footprint;
+    if (given("--bins")) o.selection.SetBins(t->bins);
+    if (given("--rho")) o.selection.rho = g.selection.rho;
+    if (given("--augment")) o.augment = g.augment;
+    if (given("--stages")) o.stages = g.stages;
+    if (given("--back-projections")) o.back_projections = g.back_projections;
+    if (given("--ridge")) o.ridge = g.ridge;
+    o.Validate();
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<Image> hr;
+    for (const std::string& f : ListImages(t->images, t->limit))
+      hr.push_back(CropToMultiple(ToLuma(ReadImage(f)), o.factor));
+    Note(StrCat("fitting on ", hr.size(), " images x ", o.augment, " copies"));
+    Model m = TrainUpscaleModel(hr, o);
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    m.provenance["data"] = t->images;
+    m.provenance["images"] = std::to_string(hr.size());
+    m.provenance["train_seconds"] = StrCat(secs);
+    m.provenance["command"] = CommandLine();
+    StampProvenance(m.provenance);
+    SaveModel(m, t->out);
+    Note(StrCat("trained learned upscaler -> ", t->out, " in ", secs, " s (",
+                m.provenance["training"], ")"));
   });
 }
 

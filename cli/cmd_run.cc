@@ -30,7 +30,13 @@ nlohmann::json ModelInfoJson(const Model& m) {
                      {"filters", b.filters.count}});
   }
   const SelectionConfig& s0 = m.banks[0].selection;
+  nlohmann::json upscale = nullptr;  // a learned upscaler's factor, degradation, back-projections
+  if (m.form == ModelForm::kUpscale)
+    upscale = {{"factor", m.upscale.factor},
+               {"degradation", m.upscale.degradation},
+               {"back_projections", m.upscale.back_projections}};
   return {{"form", FormName(m.form)},
+          {"upscale", upscale},
           {"pde", m.pde},
           {"preset", m.preset},
           {"pde_params", m.pde_params},
@@ -123,26 +129,36 @@ void AddInfoCommand(CLI::App& app) {
     }
     std::printf("model       %s\n", args->model.c_str());
     std::printf("form        %s\n", FormName(m.form).c_str());
-    std::printf("pde         %s (preset %s)\n", m.pde.c_str(), m.preset.c_str());
-    std::string params;
-    for (const auto& [k, v] : m.pde_params) params += StrCat(k, "=", v, " ");
-    std::printf("parameters  %s\n", params.c_str());
-    std::printf("dt          %g x %d %s steps\n", m.dt, m.steps,
-                IntegratorName(m.integrator).c_str());
-    std::printf("constraint  %s\n", ConstraintName(m.constraint).c_str());
-    if (m.safe_steps >= 0)
-      std::printf("stable      %d steps within [%g, %g] (measured)\n", m.safe_steps,
-                  m.safe_range[0], m.safe_range[1]);
-    else
-      std::printf("stable      not measured\n");
+    const bool upscaler = m.form == ModelForm::kUpscale;
+    if (upscaler)
+      std::printf(
+          "upscales    x%d %s inputs; %zu stage(s), each followed by %d back-projection(s)\n",
+          m.upscale.factor, m.upscale.degradation.c_str(), m.banks.size(),
+          m.upscale.back_projections);
+    if (!upscaler) {  // a learned upscaler has no PDE, time step or horizon
+      std::printf("pde         %s (preset %s)\n", m.pde.c_str(), m.preset.c_str());
+      std::string params;
+      for (const auto& [k, v] : m.pde_params) params += StrCat(k, "=", v, " ");
+      std::printf("parameters  %s\n", params.c_str());
+      std::printf("dt          %g x %d %s steps\n", m.dt, m.steps,
+                  IntegratorName(m.integrator).c_str());
+      std::printf("constraint  %s\n", ConstraintName(m.constraint).c_str());
+      if (m.safe_steps >= 0)
+        std::printf("stable      %d steps within [%g, %g] (measured)\n", m.safe_steps,
+                    m.safe_range[0], m.safe_range[1]);
+      else
+        std::printf("stable      not measured\n");
+    }
+    const int phases = upscaler ? m.upscale.factor * m.upscale.factor : 1;
     for (std::size_t b = 0; b < m.banks.size(); ++b) {
       const SelectionConfig& s = m.banks[b].selection;
       std::printf(
-          "bank %zu      %d filters = %d orientations x %d strengths x %d coherences x %d "
-          "intensities, %dx%d footprint, rho %g%s\n",
-          b, m.banks[b].filters.count, s.orientations, s.strengths, s.coherences, s.intensities,
-          m.banks[b].filters.size, m.banks[b].filters.size, s.rho,
-          s.joint_color ? ", joint color tensor" : "");
+          "%s %zu%s %d filters = %s%d orientations x %d strengths x %d coherences x %d "
+          "intensities%s, %dx%d footprint, rho %g%s\n",
+          upscaler ? "stage" : "bank", b, upscaler ? "    " : "     ", m.banks[b].filters.count,
+          upscaler ? "(" : "", s.orientations, s.strengths, s.coherences, s.intensities,
+          upscaler ? StrCat(") x ", phases, " pixel phases").c_str() : "", m.banks[b].filters.size,
+          m.banks[b].filters.size, s.rho, s.joint_color ? ", joint color tensor" : "");
     }
     for (const auto& [k, v] : m.provenance) std::printf("%-11s %s\n", k.c_str(), v.c_str());
   });

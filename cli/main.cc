@@ -231,6 +231,8 @@ void AddExamples(CLI::App& app) {
       {"restore", "blade restore --model models/tv.blade --op blur:sigma=1 blurred.png out.png"},
       {"deconv", "blade deconv --model models/ced-restore.blade --sigma 1 blurred.png out.png"},
       {"upscale", "blade upscale --factor 4 small.png large.png   (shrunk by area averaging)"},
+      {"train-upscale",
+       "blade train-upscale --images photos/ --factor 2 --degradation bicubic --out x2.blade"},
       {"denoise", "blade denoise --sigma 20 noisy.png clean.png"},
       {"train-resample", "blade train-resample --images photos/ --out resample.blade"},
       {"resample", "blade resample --model models/resample3.blade --flow v.flo in.png out.png"},

@@ -70,31 +70,48 @@ void BindApps(py::module_& m) {
       "photographs).");
   m.def(
       "upscale",
-      [](const Model& model, const py::array& image, int factor, std::optional<std::string> spec,
-         std::optional<double> lam, int steps, bool project, bool force_model) {
-        RequireModelFor(Application::kUpscale, model, force_model);
+      [](const Model* model, const py::array& image, int factor, std::optional<std::string> spec,
+         std::optional<double> lam, std::optional<int> steps, bool project, bool force_model) {
         const Degradation degradation = ParseDegradation(
             spec.value_or(project ? kProjectedUpscaleDegradation : kUpscaleDegradation));
+        // As the command line: the shipped upscaler for this factor and degradation by default.
+        Model loaded;
+        if (model == nullptr) {
+          const std::string path =
+              ShippedModelPath(project ? DefaultModelName(Application::kUpscale)
+                                       : DefaultUpscaleModelName(factor, degradation));
+          py::gil_scoped_release r;
+          loaded = LoadModel(path);
+        }
+        const Model& m = model != nullptr ? *model : loaded;
+        RequireModelFor(Application::kUpscale, m, force_model);
+        if (m.form == ModelForm::kUpscale && (lam || steps || project))
+          throw Error(
+              "lam, steps and project belong to the PDE-regularised forms; a learned upscaler "
+              "filters once and back-projects");
         Image f = ToImage(image), out;
         RestoreOptions o;
         if (lam) RequireNonNegative(*lam, "lam");
         o.lambda = lam.value_or(kUpscaleLambda);
-        o.steps = steps;
+        o.steps = steps.value_or(RestoreOptions().steps);
         {
           py::gil_scoped_release r;
-          out = project ? UpscaleProjected(model, f, factor, degradation, o)
-                        : Upscale(model, f, factor, degradation, o);
+          out = project ? UpscaleProjected(m, f, factor, degradation, o)
+                        : Upscale(m, f, factor, degradation, o);
         }
         return FromImage(std::move(out));
       },
       py::arg("model"), py::arg("image"), py::arg("factor") = kUpscaleFactor,
       py::arg("degradation") = py::none(), py::arg("lam") = py::none(),
-      py::arg("steps") = RestoreOptions().steps, py::arg("project") = false,
-      py::arg("force_model") = false,
-      "Upscaling with a BLADE regulariser: eq. 4.6, or eq. 4.7 with project=True. degradation: "
-      "how the image was shrunk, 'area' (default; PIL BOX, skimage downscale_local_mean, OpenCV "
-      "INTER_AREA), 'bicubic' (PIL BICUBIC), 'gaussian:SIGMA' or the paper's 'corner:SIGMA' "
-      "(the default, corner:0.4, with project=True, which needs it).");
+      py::arg("steps") = py::none(), py::arg("project") = false, py::arg("force_model") = false,
+      "Upscaling by an integer factor. model None: the shipped learned upscaler for the factor "
+      "and degradation (x2 and x4, area and bicubic), else the shipped TV model (eq. 4.6), as "
+      "the command line does. A learned upscaler (blade.train_upscale) filters the Lanczos-3 "
+      "start once and back-projects; a PDE model runs eq. 4.6 (lam, steps: default 10), or eq. "
+      "4.7 with project=True. degradation: how the image was shrunk, 'area' (default; PIL BOX, "
+      "skimage downscale_local_mean, OpenCV INTER_AREA), 'bicubic' (PIL BICUBIC), "
+      "'gaussian:SIGMA' or the paper's 'corner:SIGMA' (the default, corner:0.4, with "
+      "project=True, which needs it).");
   m.def(
       "segment",
       [](const py::array& image, const Model* model, std::optional<double> mu, int iterations,

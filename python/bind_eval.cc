@@ -60,8 +60,9 @@ void BindEval(py::module_& m) {
       [](const std::string& app, const Model& model, const std::vector<std::string>& images,
          bool color, std::optional<int> iterations, std::optional<double> mu,
          const std::string& integrator, std::optional<int> factor,
-         std::optional<std::vector<std::string>> degradations) {
+         std::optional<std::vector<std::string>> degradations, const std::string& upscaler) {
         AppEvalOptions o;
+        o.upscaler = upscaler;
         o.color = color;
         if (iterations) o.iterations = *iterations;
         if (mu) o.mu = *mu;
@@ -78,9 +79,10 @@ void BindEval(py::module_& m) {
       py::arg("app"), py::arg("model"), py::arg("images"), py::kw_only(), py::arg("color") = false,
       py::arg("iterations") = py::none(), py::arg("mu") = py::none(),
       py::arg("integrator") = "euler", py::arg("factor") = py::none(),
-      py::arg("degradations") = py::none(),
+      py::arg("degradations") = py::none(), py::arg("upscaler") = AppEvalOptions().upscaler,
       "An application's protocol over image files, as `blade eval-app` (same numbers): app is "
-      "'deconv', 'upscale' (factor, degradations: as --factor, --degradation) or 'segment'. "
+      "'deconv', 'upscale' (factor, degradations, upscaler: as --factor, --degradation, "
+      "--upscaler) or 'segment'. "
       "Returns {'app', 'mode', 'images', 'settings', 'rows' "
       "(means per method), 'per_image'}.");
 }

@@ -19,15 +19,27 @@ void BindModel(py::module_& m) {
           py::arg("path"))
       .def_static(
           "default_for",
-          [](const std::string& app) {
-            const std::string path = ShippedModelPath(DefaultModelName(ParseApplication(app)));
+          [](const std::string& app, std::optional<int> factor,
+             std::optional<std::string> degradation) {
+            const Application a = ParseApplication(app);
+            if ((factor || degradation) && a != Application::kUpscale)
+              throw Error("factor and degradation choose upscaling's default only");
+            const std::string name =
+                a == Application::kUpscale
+                    ? DefaultUpscaleModelName(
+                          factor.value_or(kUpscaleFactor),
+                          ParseDegradation(degradation.value_or(kUpscaleDegradation)))
+                    : DefaultModelName(a);
+            const std::string path = ShippedModelPath(name);
             py::gil_scoped_release r;
             return LoadModel(path);
           },
-          py::arg("app"),
+          py::arg("app"), py::arg("factor") = py::none(), py::arg("degradation") = py::none(),
           "The shipped model an application uses by default ('segment', 'restore', 'deconv', "
-          "'upscale', 'resample'), as the command line does without --model; found in "
-          "$BLADE_MODELS_DIR, the installed share/blade/models or the source tree.")
+          "'upscale', 'resample', 'denoise'), as the command line does without --model; for "
+          "'upscale' the learned upscaler for factor (default 4) and degradation (default "
+          "'area') where one is shipped, else the TV model. Found in $BLADE_MODELS_DIR, the "
+          "installed share/blade/models or the source tree.")
       .def(
           "save", [](const Model& self, const std::string& path) { SaveModel(self, path); },
           py::arg("path"), "Writes the model file atomically.")
@@ -41,6 +53,16 @@ void BindModel(py::module_& m) {
       .def_property_readonly("safe_steps", [](const Model& self) { return self.safe_steps; })
       .def_property_readonly("provenance", [](const Model& self) { return self.provenance; })
       .def_property_readonly("num_banks", [](const Model& self) { return int(self.banks.size()); })
+      .def_property_readonly(
+          "upscale",
+          [](const Model& self) -> py::object {
+            if (self.form != ModelForm::kUpscale) return py::none();
+            return py::dict(py::arg("factor") = self.upscale.factor,
+                            py::arg("degradation") = self.upscale.degradation,
+                            py::arg("back_projections") = self.upscale.back_projections);
+          },
+          "A learned upscaler's factor, degradation and back-projections per stage; None for "
+          "other models.")
       .def(
           "selection",
           [](const Model& self, int bank) { return SelectionDict(BankOf(self, bank).selection); },

@@ -70,6 +70,40 @@ void BindTrain(py::module_& m) {
       "the same request gives the same model from both. epochs=0: least squares only; "
       "ssim_weight w: fine-tuning loss (1 - w) MSE + w (1 - SSIM) per frame. checkpoint: save the "
       "current and best models after every epoch; resume: continue from such a checkpoint.");
+  m.def(
+      "train_upscale",
+      [](const std::vector<std::string>& images, int factor, const std::string& degradation,
+         std::optional<int> footprint, std::optional<std::vector<int>> bins,
+         std::optional<double> rho, std::optional<int> augment, std::optional<int> stages,
+         std::optional<int> back_projections, std::optional<double> ridge) {
+        // The recipe for the factor and degradation, then what the caller gave (as the CLI).
+        UpscaleTrainOptions o = RecommendedUpscaleTrainOptions(factor, degradation);
+        if (footprint) o.footprint = *footprint;
+        if (bins) o.selection.SetBins(*bins);
+        if (rho) o.selection.rho = *rho;
+        if (augment) o.augment = *augment;
+        if (stages) o.stages = *stages;
+        if (back_projections) o.back_projections = *back_projections;
+        if (ridge) o.ridge = *ridge;
+        o.Validate();
+        if (images.empty()) throw Error("train_upscale needs at least one image");
+        py::gil_scoped_release r;
+        std::vector<Image> hr;
+        for (const std::string& f : images)
+          hr.push_back(CropToMultiple(ToLuma(ReadImage(f)), factor));
+        Model model = TrainUpscaleModel(hr, o);
+        model.provenance["data"] = StrCat(images.size(), " images (Python blade.train_upscale)");
+        return model;
+      },
+      py::arg("images"), py::arg("factor") = 2, py::kw_only(), py::arg("degradation") = "area",
+      py::arg("footprint") = py::none(), py::arg("bins") = py::none(), py::arg("rho") = py::none(),
+      py::arg("augment") = py::none(), py::arg("stages") = py::none(),
+      py::arg("back_projections") = py::none(), py::arg("ridge") = py::none(),
+      "Trains a learned upscaler (RAISR-style BLADE, as `blade train-upscale`) from image files: "
+      "each is shrunk by `degradation`, interpolated by Lanczos-3 and passed through the stages "
+      "so far; each stage's residual to the original is fitted by least squares, one filter "
+      "per selection bin and pixel phase. Options left as None follow the recipe of the shipped "
+      "upscalers for the factor.");
 }
 
 }  // namespace blade::python

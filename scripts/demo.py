@@ -109,7 +109,8 @@ class Demo:
         self.say(f"   deconvolution (blur 1, noise 5/255, models/ced-restore.blade): input {d['input']['psnr']:.2f} dB -> "
                  f"BLADE {d['blade']['psnr']:.2f} dB (classical {d['classical']['psnr']:.2f})")
         self.say(f"   x4 upscaling of an area-downsampled image: bicubic {u['area/bicubic']['psnr']:.2f}, "
-                 f"Lanczos {u['area/lanczos']['psnr']:.2f}, BLADE eq. 4.6 {u['area/blade']['psnr']:.2f} dB; "
+                 f"Lanczos {u['area/lanczos']['psnr']:.2f}, BLADE learned upscaler {u['area/learned']['psnr']:.2f}, "
+                 f"BLADE eq. 4.6 {u['area/blade']['psnr']:.2f} dB; "
                  f"the paper's corner:0.4 setting, eq. 4.7: {u['corner:0.4/blade_project']['psnr']:.2f} dB")
         self.say(f"   segmentation: BLADE agrees with the reference on {100 * s['blade']['agreement']:.2f}% "
                  f"of pixels ({s['blade']['seconds']:.2f} s vs. {s['reference']['seconds']:.2f} s)")

@@ -22,6 +22,9 @@ Protocol (the training/evaluation protocol of presets/presets.json, on one small
   ObserveShifted) at the LR lattice, the reference the same observation at the lattice moved by
   a smooth flow (flow_resample.npy), and the model resamples the input with that flow. Scores
   are on the interior (4 px border dropped), as in EvaluateBurst.
+- Learned upscalers: the HR image shrunk by the model's factor and degradation
+  (input_upscale_x<F>_<degradation>.npy, blade.downscale) is upscaled by the model and scored
+  against the HR image itself (hr.npy).
 """
 import json
 import pathlib
@@ -146,7 +149,7 @@ def main():
     needed = set()
     for path in models:
         m = blade.Model.load(str(path))
-        if m.form != "resample":
+        if m.form not in ("resample", "upscale"):
             needed.add(m.preset)
     for name in sorted(needed):
         p = presets[name]
@@ -172,10 +175,20 @@ def main():
         print(f"resample {method}: PSNR {blade.psnr(interior(out), interior(rs_reference)):.3f} dB",
               file=sys.stderr)
 
+    np.save(OUT / "hr.npy", hr)
     entries, fingerprints = {}, {}
     for path in models:
         m = blade.Model.load(str(path))
-        if m.form == "resample":
+        if m.form == "upscale":
+            factor, degradation = m.upscale["factor"], m.upscale["degradation"]
+            name = f"input_upscale_x{factor}_{degradation}.npy"
+            small = blade.downscale(hr, factor, degradation)
+            np.save(OUT / name, small)
+            out = blade.upscale(m, small, factor=factor, degradation=degradation)
+            a, b = out, hr
+            entry = {"form": m.form, "input": name, "reference": "hr.npy", "crop": 0, "steps": 1,
+                     "factor": factor, "degradation": degradation}
+        elif m.form == "resample":
             out = blade.resample(rs_input, flow, m)
             a, b = interior(out), interior(rs_reference)
             entry = {"form": m.form, "input": "input_resample.npy", "flow": "flow_resample.npy",

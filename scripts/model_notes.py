@@ -32,7 +32,8 @@ lines = [
     "| application | default | why |",
     "|---|---|---|",
     "| `segment`, `eval-app segment` | `tv` | Chan–Vese's curvature term is TV flow; the only PDE it takes |",
-    "| `upscale`, `eval-app upscale` | `tv` | the only PDE it was validated with (paper eq. 4.6, 4.7) |",
+    "| `upscale` (x2, x4; `--degradation area` or `bicubic`) | `upscale-x2-area`, `upscale-x2-bicubic`, `upscale-x4-area`, `upscale-x4-bicubic` (`DefaultUpscaleModelName`) | the learned upscaler for that factor and degradation: the most accurate of everything tried, on Kodak and held-out photographs (`docs/RESULTS.md`) |",
+    "| `upscale` (other factors or degradations, `--project`), `eval-app upscale --model` | `tv` | the only PDE eq. 4.6 and 4.7 were validated with; `eval-app upscale` scores the learned upscalers beside it (`--upscaler`) |",
     "| `restore` | `ced-restore` | best mean PSNR of the nine accepted models on six held-out scikit-image photographs (blur 1 + noise 5/255: 30.54 dB, `docs/RESULTS.md`) |",
     "| `deconv`, `eval-app deconv` | `ced-restore` | trained and selected for deconvolution (below) |",
     "| `resample`, `eval-resample` | `resample3` | beats bicubic and Lanczos-3 on held-out photographs, which `resample` (first order) does not (`docs/RESULTS.md`) |",
@@ -48,6 +49,24 @@ for path in sorted((root / "models").glob("*.blade")):
                      f" ({p.get('stability', 'measured after training on the validation images')})")
     else:
         stability = "not measured"
+    if info["form"] == "upscale":
+        up = info["upscale"]
+        lines += [
+            f"## `{path.name}`",
+            "",
+            f"- learned upscaler (RAISR-style BLADE) for x{up['factor']} {up['degradation']} inputs:"
+            f" {len(info['banks'])} stage(s), each followed by {up['back_projections']} back-projection(s)",
+            f"- selection: {bins} bins (orientation x strength x coherence x intensity) x"
+            f" {up['factor'] ** 2} pixel phases, rho {info['rho']:g}; {info['footprint']}x{info['footprint']} filters",
+            f"- training: {p.get('training', '?')}",
+            f"- data: {p.get('data', '?')} ({p.get('images', '?')} images); time"
+            f" {float(p.get('train_seconds', 'nan')):.0f} s",
+            f"- trained {p.get('date', '?')} (from the working tree of the commit that added it, on"
+            f" top of revision {p.get('revision', '?')})",
+            f"- command: `{p.get('command', '?')}` (all: `scripts/train_upscalers.sh`)",
+            "",
+        ]
+        continue
     if info["form"] == "resample":
         lines += [
             f"## `{path.name}`",

@@ -72,9 +72,12 @@ def summary(results: dict) -> str:
                  _verdict(d["blade"]["psnr"], d["classical"]["psnr"])])
     u = apps["upscale"]
     best = max(("area/bicubic", "area/lanczos"), key=lambda k: u[k]["psnr"])
-    rows.append(["x4 upscaling (area)", f"{u['area/blade']['psnr']:.2f} dB / {u['area/blade']['ssim']:.4f}",
+    # The learned upscaler where the demo scored one (the shipped default), else eq. 4.6.
+    ours = "area/learned" if "area/learned" in u else "area/blade"
+    rows.append([f"x4 upscaling (area), {'learned upscaler' if ours == 'area/learned' else 'eq. 4.6'}",
+                 f"{u[ours]['psnr']:.2f} dB / {u[ours]['ssim']:.4f}",
                  best.split("/")[1], f"{u[best]['psnr']:.2f} dB / {u[best]['ssim']:.4f}",
-                 _verdict(u["area/blade"]["psnr"], u[best]["psnr"])])
+                 _verdict(u[ours]["psnr"], u[best]["psnr"])])
     s = apps["segment"]
     rows.append(["Chan–Vese segmentation", f"{100 * s['blade']['agreement']:.1f}% of pixels as the reference, "
                  f"{s['blade']['seconds']:.2f} s", "reference scheme", f"{s['reference']['seconds']:.2f} s",
@@ -233,7 +236,7 @@ def write_report(out: Path, data: Path) -> Path:
                         [["deconvolution (CED, ced-restore)", k, f"{d[k]['psnr']:.2f}", f"{d[k]['ssim']:.4f}",
                           f"{d[k]['seconds']:.3f}" if "seconds" in d[k] else ""]
                          for k in ("input", "blade", "classical")] +
-                        [["x4 upscaling (TV), area-downsampled", k.split('/')[1],
+                        [["x4 upscaling, area-downsampled", k.split('/')[1],
                           f"{u[k]['psnr']:.2f}", f"{u[k]['ssim']:.4f}", f"{u[k]['seconds']:.3f}"]
                          for k in u if k.startswith("area/")] +
                         [["resampling (stereo pair)", k, f"{r[k]['psnr']:.2f}", f"{r[k]['ssim']:.4f}",

@@ -17,6 +17,10 @@ enum class Application { kSegment, kRestore, kDeconvolve, kUpscale, kResample, k
 // (models/README.md, docs/RESULTS.md): segment and upscale "tv", restore and deconv
 // "ced-restore", resample "resample3", denoise "tv".
 std::string DefaultModelName(Application app);
+// Upscaling's default for a factor and degradation: the shipped learned upscaler trained for
+// them ("upscale-x2-area"; x2 and x4, area and bicubic), else DefaultModelName(kUpscale), the
+// TV model with eq. 4.6.
+std::string DefaultUpscaleModelName(int factor, const Degradation& degradation);
 // "segment", "restore", "deconv", "upscale", "resample", "denoise" (the command names); fails on
 // another.
 Application ParseApplication(const std::string& name);

@@ -128,7 +128,12 @@ struct AppEvalOptions {
   int factor = kUpscaleFactor;
   std::vector<std::string> degradations = {"area", "bicubic", kProjectedUpscaleDegradation};
   double upscale_lambda = kUpscaleLambda;  // below 0: UpscaleLambda's back-projection rule
-  int steps = 10;                          // deconv and upscale
+  // The learned upscaler scored beside eq. 4.6 ("learned" rows): "shipped" = for each
+  // degradation the shipped one trained for it and the factor, where one is shipped
+  // (DefaultUpscaleModelName); "none"; or a model file, scored on the degradation it was
+  // trained for.
+  std::string upscaler = "shipped";
+  int steps = 10;  // deconv and upscale
   // segment
   int iterations = 300;
   double mu = kChanVeseMuBlade, reference_mu = kChanVeseMuReference;

@@ -21,7 +21,12 @@ namespace blade {
 //         du/dt is their divergence with zero flux through the border (eq. 3.16): mass is
 //         conserved exactly.
 // resample: two banks BLADE^x, BLADE^y for fractional displacements (paper §5).
-enum class ModelForm { kDirect, kFlux, kResample };
+// upscale:  one bank per stage (1..4), each applied once, from the Lanczos-3 interpolation of a
+//           low-resolution image: u <- u + BLADE(u), each pixel's filter chosen by u's
+//           selection index and the pixel's phase on the high-resolution grid (RAISR, the
+//           paper's reference [21]), then back-projected onto the data (blade/restore.h,
+//           UpscaleLearned).
+enum class ModelForm { kDirect, kFlux, kResample, kUpscale };
 std::string FormName(ModelForm form);
 ModelForm ParseForm(const std::string& name);
 
@@ -35,6 +40,16 @@ enum class Constraint { kNone, kMonotone };
 std::string ConstraintName(Constraint constraint);
 Constraint ParseConstraint(const std::string& name);
 
+// What a learned upscaler (ModelForm::kUpscale) was trained for: the factor F, the degradation
+// that made its low-resolution inputs (a Degradation spec, blade/ops.h) and the number of
+// back-projections after the filtering. Its bank holds F^2 filters per selection index: filter
+// index = selection index x F^2 + (y mod F) F + (x mod F) for high-resolution pixel (x, y).
+struct UpscaleSpec {
+  int factor = 0;
+  std::string degradation;
+  int back_projections = 0;
+};
+
 // One selection rule and its filter bank.
 struct Bank {
   SelectionConfig selection;
@@ -44,7 +59,7 @@ struct Bank {
 struct Model {
   static constexpr int kFormatVersion = 1;
   ModelForm form = ModelForm::kDirect;
-  std::vector<Bank> banks;  // direct: 1; flux and resample: 2 (x, y)
+  std::vector<Bank> banks;  // direct: 1; flux and resample: 2 (x, y); upscale: its stages
   double dt = 0;            // the time step it was trained with
   int steps = 10;           // steps to the preset's stopping time
   Integrator integrator = Integrator::kEuler;
@@ -57,6 +72,7 @@ struct Model {
   std::string pde, preset;  // what it approximates
   std::map<std::string, double> pde_params;
   std::map<std::string, std::string> provenance;  // data, loss, date, revision, command, ...
+  UpscaleSpec upscale;                            // upscale form only
 
   // Fails with a clear message on any inconsistency (bank count for the form, sizes, finite
   // values, positive dt, known constraint).

@@ -2,9 +2,11 @@
 // adjoints, deconvolution.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "blade/image.h"
 #include "blade/model.h"
@@ -79,12 +81,37 @@ Image Deconvolve(const Model& model, const Image& f, double sigma, const Restore
 // The same, with the observation moved in as the first state (one image less held).
 Image Deconvolve(const Model& model, Image&& f, double sigma, const RestoreOptions& options);
 
-// Upscaling by an integer factor (eq. 4.6) of an image made by `degradation` (the operator A,
-// blade/ops.h): u0 = Lanczos-3 interpolation of f on the degradation's lattice, then
-// u <- u + dt (BLADE(u) + lambda A^T (f - A u)), lambda from UpscaleLambda, 10 steps. Paper
-// §4.2 has lambda 0.35 with the degradation corner:0.4.
+// Upscaling by an integer factor of an image made by `degradation` (the operator A,
+// blade/ops.h). With a learned upscaler (ModelForm::kUpscale) it is UpscaleLearned; the model
+// must have been trained for this factor and degradation (refused otherwise), and `options`
+// are not used. With a PDE model it is eq. 4.6: u0 = Lanczos-3 interpolation of f on the
+// degradation's lattice, then u <- u + dt (BLADE(u) + lambda A^T (f - A u)), lambda from
+// UpscaleLambda, 10 steps. Paper §4.2 has lambda 0.35 with the degradation corner:0.4.
 Image Upscale(const Model& model, const Image& f, int factor, const Degradation& degradation,
               const RestoreOptions& options);
+// Eq. 4.6 alone (a direct or flux PDE model).
+Image UpscaleRegularised(const Model& model, const Image& f, int factor,
+                         const Degradation& degradation, const RestoreOptions& options);
+// Learned upscaling (RAISR, the paper's reference [21], with BLADE's selection): u = Lanczos-3
+// interpolation of f on the degradation's lattice, then per stage (bank) of the model
+// (UpscaleStage): u <- u + BLADE(u) with each pixel's filter chosen by u's selection index and
+// its phase (UpscaleFilterIndices), then the model's number of back-projections
+// u <- u + A^T (f - A u) / |A A^T| (exact for area: A u = f afterwards). Color: selection on
+// luma, every channel filtered.
+Image UpscaleLearned(const Model& model, const Image& f);
+Image UpscaleStart(const Image& f, int factor, const Degradation& degradation,
+                   int back_projections);
+void UpscaleStage(const Bank& stage, const Image& f, int factor, const Degradation& degradation,
+                  int back_projections, Image& u);
+// The filter of every high-resolution pixel (x, y) of u0: selection index x F^2 +
+// (y mod F) F + (x mod F), F = factor (the model file's layout, blade/model.h UpscaleSpec).
+std::vector<std::int32_t> UpscaleFilterIndices(const SelectionConfig& selection, int factor,
+                                               const Image& u0);
+// u <- u + A^T (f - A u) / |A A^T|, `iterations` times (Landweber steps at the largest stable
+// size; one is the exact projection onto A u = f for area).
+void BackProject(Image& u, const Image& f, int factor, const Degradation& degradation,
+                 int iterations);
+
 // The lambda an upscaling run uses: options.lambda, or below 0 the back-projection weight
 // 1 / (dt DegradationGain(degradation, factor)) for the run's dt (options.dt or the model's).
 double UpscaleLambda(const Model& model, int factor, const Degradation& degradation,

@@ -237,6 +237,44 @@ struct ResampleTrainOptions {
 // target, m_b the monomials (B = 2 for order 1).
 Model TrainResampleModel(const std::vector<Image>& hr_images, const ResampleTrainOptions& options);
 
+// ---- Learned upscalers (ModelForm::kUpscale, blade/restore.h UpscaleLearned), trained by least
+// squares on low- and high-resolution pairs made from training photographs
+
+struct UpscaleTrainOptions {
+  int factor = 2;
+  std::string degradation = "area";  // how the training inputs are shrunk (blade/ops.h)
+  int footprint = 7;
+  // Bins (RAISR's 24 x 3 x 3: 24 x 8 x 3 measured 0.02 to 0.03 dB better on held-out
+  // photographs for 2.7 times the file); thresholds empty = fitted as quantiles of each stage's
+  // inputs' features.
+  SelectionConfig selection = DefaultUpscaleSelection();
+  // Dihedral copies of each training image (1, 2, 4 or 8: as is, mirrored, and rotated): a
+  // filter per phase sees 8 times the edges for the same photographs.
+  int augment = 8;
+  // Stages, each trained on the output of those before it (greedy): u <- BP(u + BLADE_s(u)).
+  int stages = 1;
+  int back_projections = 1;  // stored in the model; applied after each stage's filtering
+  double ridge = 1e-3;       // relative to the mean diagonal
+  long min_samples = 0;      // fewer samples: the pooled fit; 0 = 4 x taps
+  // Fails with the valid range on a nonsensical option (before any image is read).
+  void Validate() const;
+  static SelectionConfig DefaultUpscaleSelection();
+};
+
+// The recipe of the shipped upscalers (models/README.md), chosen on held-out photographs
+// (docs/RESULTS.md): 7x7 taps, 24 x 3 x 3 bins, 8 dihedral copies, one back-projection per
+// stage; x2: 3 stages, rho 1; larger factors: 2 stages (a third gained 0.02 dB), rho 2 (the
+// structure of a 4x-blurred start is coarser; +0.06 dB).
+UpscaleTrainOptions RecommendedUpscaleTrainOptions(int factor, const std::string& degradation);
+
+// Fits a learned upscaler, stage by stage: each high-resolution luma image (cropped to a multiple
+// of the factor) is degraded, interpolated by Lanczos-3 and passed through the stages trained so
+// far (u); every pixel at least a footprint radius from the border contributes its patch of u
+// against the residual hr - u to the normal equations of its filter (UpscaleFilterIndices); each
+// filter's regularised system is solved (filters with too few samples get the pooled fit).
+// Deterministic, whatever the thread count.
+Model TrainUpscaleModel(const std::vector<Image>& hr_images, const UpscaleTrainOptions& options);
+
 // ---- The monotone constraint (blade/monotone.h) in training
 // Euclidean projection of one filter's off-centre taps onto {x >= 0, sum x <= cap}, then the
 // centre set to -sum x. `taps` is size x size, row-major; cap = 1 / dt.

@@ -47,6 +47,10 @@ void RequireModelFor(Application app, const Model& model, bool force) {
   }
   if (model.form == ModelForm::kResample)
     Fail(need.command, " needs a PDE model; this is a resampling model (for `blade resample`)");
+  if (model.form == ModelForm::kUpscale) {
+    if (app == Application::kUpscale) return;  // trained for it (factor and degradation: Upscale)
+    Fail(need.command, " needs a PDE model; this is a learned upscaler (for `blade upscale`)");
+  }
   if (force) return;
   if (std::find(need.pdes.begin(), need.pdes.end(), model.pde) != need.pdes.end()) return;
   std::string list;
@@ -78,6 +82,14 @@ std::string DefaultModelName(Application app) {
       return "resample3";
   }
   return "?";
+}
+
+std::string DefaultUpscaleModelName(int factor, const Degradation& degradation) {
+  const bool shipped =
+      (factor == 2 || factor == 4) && (degradation.kind == Degradation::Kind::kArea ||
+                                       degradation.kind == Degradation::Kind::kBicubic);
+  if (!shipped) return DefaultModelName(Application::kUpscale);
+  return StrCat("upscale-x", factor, "-", DegradationName(degradation));
 }
 
 std::string ShippedModelPath(const std::string& name) {

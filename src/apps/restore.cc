@@ -192,8 +192,8 @@ Image Deconvolve(const Model& model, Image&& f, double sigma, const RestoreOptio
   return RunModel(absorbed, std::move(f), r);  // the observation is the first state
 }
 
-Image Upscale(const Model& model, const Image& f, int factor, const Degradation& degradation,
-              const RestoreOptions& o) {
+Image UpscaleRegularised(const Model& model, const Image& f, int factor,
+                         const Degradation& degradation, const RestoreOptions& o) {
   if (!AllFinite(f)) Fail("the image to upscale contains NaN or infinite values");
   if (factor < 1 || factor > 16) Fail("upscaling factor must be 1..16 (got ", factor, ")");
   const double lambda = UpscaleLambda(model, factor, degradation, o);
@@ -217,6 +217,16 @@ Image Upscale(const Model& model, const Image& f, int factor, const Degradation&
   r.unsafe = o.unsafe;
   r.extra_terms.push_back(std::move(data));
   return RunModel(model, std::move(u0), r);
+}
+
+void BackProject(Image& u, const Image& f, int factor, const Degradation& degradation,
+                 int iterations) {
+  const float step = float(1.0 / DegradationGain(degradation, factor));
+  for (int i = 0; i < iterations; ++i) {
+    Image residual = Degrade(u, factor, degradation);
+    SubtractFrom(f, residual);  // f - A u, at LR size
+    AddDegradeAdjoint(residual, factor, degradation, step, u);
+  }
 }
 
 double RestoreLambda(const Model& model, const RestoreOptions& o) {

@@ -24,6 +24,8 @@ Image Scaled(float a, const Image& x) {
 void RequireRhsForm(const Model& model) {
   if (model.form == ModelForm::kResample)
     Fail("a resampling model does not estimate du/dt; use it with `blade resample`");
+  if (model.form == ModelForm::kUpscale)
+    Fail("a learned upscaler does not estimate du/dt; use it with `blade upscale`");
 }
 
 }  // namespace
@@ -36,14 +38,17 @@ std::string FormName(ModelForm form) {
       return "flux";
     case ModelForm::kResample:
       return "resample";
+    case ModelForm::kUpscale:
+      return "upscale";
   }
   return "?";
 }
 
 ModelForm ParseForm(const std::string& name) {
-  for (ModelForm f : {ModelForm::kDirect, ModelForm::kFlux, ModelForm::kResample})
+  for (ModelForm f :
+       {ModelForm::kDirect, ModelForm::kFlux, ModelForm::kResample, ModelForm::kUpscale})
     if (name == FormName(f)) return f;
-  Fail("unknown model form '", name, "' (expected direct, flux or resample)");
+  Fail("unknown model form '", name, "' (expected direct, flux, resample or upscale)");
 }
 
 std::string IntegratorName(Integrator integrator) {
@@ -71,18 +76,32 @@ void Model::Validate() const {
     // One bank per monomial dx^a dy^b, 1 <= a + b <= order: 2, 5 or 9 banks for order 1, 2, 3.
     if (banks.size() != 2 && banks.size() != 5 && banks.size() != 9)
       Fail("a resample model needs 2, 5 or 9 filter banks (order 1, 2 or 3), found ", banks.size());
+  } else if (form == ModelForm::kUpscale) {
+    if (banks.empty() || banks.size() > 4)
+      Fail("an upscale model needs 1..4 filter banks (stages), found ", banks.size());
   } else {
-    const std::size_t want = form == ModelForm::kDirect ? 1 : 2;
+    const std::size_t want = form == ModelForm::kFlux ? 2 : 1;
     if (banks.size() != want)
       Fail("a ", FormName(form), " model needs ", want, " filter bank(s), found ", banks.size());
+  }
+  // A learned upscaler has one filter per selection index and pixel phase.
+  int phases = 1;
+  if (form == ModelForm::kUpscale) {
+    if (upscale.factor < 2 || upscale.factor > 8)
+      Fail("an upscale model's factor must be 2..8 (got ", upscale.factor, ")");
+    ParseDegradation(upscale.degradation);  // fails on an unknown one
+    if (upscale.back_projections < 0 || upscale.back_projections > 100)
+      Fail("an upscale model's back_projections must be 0..100 (got ", upscale.back_projections,
+           ")");
+    phases = upscale.factor * upscale.factor;
   }
   for (const Bank& b : banks) {
     b.selection.Validate();
     b.filters.Validate();
     if (b.filters.taps.empty()) Fail("model filter bank has no taps");
-    if (b.filters.count != b.selection.num_filters())
+    if (b.filters.count != b.selection.num_filters() * phases)
       Fail("model has ", b.filters.count, " filters but its selection defines ",
-           b.selection.num_filters());
+           b.selection.num_filters() * phases);
   }
   if (!std::isfinite(dt) || dt <= 0) Fail("model time step dt must be positive and finite");
   if (steps < 1 || steps > 1000000) Fail("model steps must be 1..1000000");
@@ -95,6 +114,8 @@ void Model::Validate() const {
 
 Model MakeEmptyModel(ModelForm form, const SelectionConfig& selection, int footprint) {
   selection.Validate();
+  if (form == ModelForm::kUpscale)
+    Fail("a learned upscaler is made by TrainUpscaleModel (its bank depends on the factor)");
   Model m;
   m.form = form;
   const int banks = form == ModelForm::kDirect ? 1 : 2;

@@ -114,8 +114,25 @@ std::string SerializeModel(const Model& model) {
               {"safe_range", {model.safe_range[0], model.safe_range[1]}},
               {"provenance", model.provenance},
               {"banks", banks}};
+  if (model.form == ModelForm::kUpscale)
+    doc["upscale"] = {{"factor", model.upscale.factor},
+                      {"degradation", model.upscale.degradation},
+                      {"back_projections", model.upscale.back_projections}};
   doc["checksum"] = ContentChecksum(doc);
-  return doc.dump(1) + "\n";
+  // Indented for reading, except the taps: one line per bank instead of one per number, which
+  // would make a file a third larger (whitespace does not enter the checksum).
+  std::vector<std::string> taps;
+  for (std::size_t b = 0; b < model.banks.size(); ++b) {
+    json& t = doc["banks"][b]["taps"];
+    taps.push_back(t.dump());
+    t = StrCat("@taps-", b, "@");
+  }
+  std::string text = doc.dump(1);
+  for (std::size_t b = 0; b < taps.size(); ++b) {
+    const std::string mark = StrCat("\"@taps-", b, "@\"");
+    text.replace(text.find(mark), mark.size(), taps[b]);
+  }
+  return text + "\n";
 }
 
 Model ParseModel(const std::string& text, const std::string& name) {
@@ -156,6 +173,12 @@ Model ParseModel(const std::string& text, const std::string& name) {
       m.safe_range[1] = r[1];
     }
     m.provenance = doc.value("provenance", std::map<std::string, std::string>{});
+    if (m.form == ModelForm::kUpscale) {
+      const json& up = doc.at("upscale");
+      m.upscale.factor = ToInt(up.at("factor"), "factor");
+      m.upscale.degradation = up.at("degradation").get<std::string>();
+      m.upscale.back_projections = ToInt(up.at("back_projections"), "back_projections");
+    }
     for (const json& b : doc.at("banks")) {
       Bank bank;
       bank.selection = SelectionFromJson(b.at("selection"));

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 
 #include "blade/apps.h"
@@ -130,23 +131,52 @@ AppEvaluation EvaluateDeconvolution(const Model& model, const std::vector<std::s
 
 AppEvaluation EvaluateUpscaling(const Model& model, const std::vector<std::string>& files,
                                 const AppEvalOptions& o) {
+  if (model.form == ModelForm::kUpscale)
+    Fail(
+        "the upscaling evaluation's model is the PDE regulariser of eq. 4.6 and 4.7; give a "
+        "learned upscaler as the upscaler (--upscaler FILE)");
   RequireModelFor(Application::kUpscale, model, o.force_model);
   o.Validate();
-  // Per degradation: the interpolators on its lattice, eq. 4.6, and eq. 4.7 where it is exact.
+  // Per degradation: the interpolators on its lattice, the learned upscaler where there is
+  // one, eq. 4.6, and eq. 4.7 where it is exact.
   std::vector<Degradation> degradations;
+  std::vector<std::optional<Model>> learned;
+  std::optional<Model> given;
+  if (o.upscaler != "shipped" && o.upscaler != "none") {
+    given = LoadModel(o.upscaler);
+    if (given->form != ModelForm::kUpscale)
+      Fail("'", o.upscaler, "' is a ", FormName(given->form), " model, not a learned upscaler");
+  }
   std::vector<std::string> methods;
   for (const std::string& spec : o.degradations) {
     degradations.push_back(ParseDegradation(spec));
-    const std::string d = DegradationName(degradations.back());
-    for (const char* m : {"bicubic", "lanczos", "blade"}) methods.push_back(d + "/" + m);
-    if (degradations.back().kind == Degradation::Kind::kCorner)
-      methods.push_back(d + "/blade_project");
+    const Degradation& deg = degradations.back();
+    const std::string d = DegradationName(deg);
+    learned.emplace_back();
+    if (given) {
+      if (given->upscale.factor == o.factor &&
+          DegradationName(ParseDegradation(given->upscale.degradation)) == d)
+        learned.back() = *given;
+    } else if (o.upscaler == "shipped") {
+      const std::string name = DefaultUpscaleModelName(o.factor, deg);
+      if (name != DefaultModelName(Application::kUpscale))
+        learned.back() = LoadModel(ShippedModelPath(name));
+    }
+    for (const char* m : {"bicubic", "lanczos"}) methods.push_back(d + "/" + m);
+    if (learned.back()) methods.push_back(d + "/learned");
+    methods.push_back(d + "/blade");
+    if (deg.kind == Degradation::Kind::kCorner) methods.push_back(d + "/blade_project");
   }
+  if (given && std::none_of(learned.begin(), learned.end(),
+                            [](const std::optional<Model>& m) { return m.has_value(); }))
+    Fail("the upscaler '", o.upscaler, "' was trained for x", given->upscale.factor, " ",
+         given->upscale.degradation, ", which this evaluation does not include");
   AppEvaluation e = Start("upscale", o, methods);
   std::string names;
   for (const Degradation& d : degradations)
     names += (names.empty() ? "" : ", ") + DegradationName(d);
   e.settings = {{"factor", Num(o.factor)},
+                {"upscaler", o.upscaler},
                 {"lambda", o.upscale_lambda < 0 ? "back-projection, 1 / (dt |A A^T|)"
                                                 : Num(o.upscale_lambda)},
                 {"steps", Num(o.steps)},
@@ -175,22 +205,28 @@ AppEvaluation EvaluateUpscaling(const Model& model, const std::vector<std::strin
       };
       score("bicubic", [&] { return ResizeBicubic(f, truth.width(), truth.height(), lattice); });
       score("lanczos", [&] { return ResizeLanczos3(f, truth.width(), truth.height(), lattice); });
+      if (learned[k]) score("learned", [&] { return UpscaleLearned(*learned[k], f); });
       score("blade", [&] { return Upscale(model, f, o.factor, deg, r); });
       if (deg.kind == Degradation::Kind::kCorner)
         score("blade_project", [&] { return UpscaleProjected(model, f, o.factor, deg, r); });
       // One figure per image, for the first degradation (the default one).
       if (o.on_figure && k == 0) {
+        // The error of the best BLADE result: the learned upscaler where there is one.
         Image err = AbsoluteError(results[2].second, truth);
         std::vector<Panel> panels = {
             {&truth, {"original"}},
             {&f, {StrCat("input (1/", o.factor, ", ", DegradationName(deg), ")")}}};
-        const char* titles[] = {"bicubic", "Lanczos-3", "BLADE TV, eq. 4.6", "BLADE TV, eq. 4.7"};
-        for (std::size_t m = 0; m < results.size(); ++m) {
-          const auto& sc = s.scores[prefix + results[m].first];
+        const std::map<std::string, std::string> titles = {{"bicubic", "bicubic"},
+                                                           {"lanczos", "Lanczos-3"},
+                                                           {"learned", "BLADE learned upscaler"},
+                                                           {"blade", "BLADE TV, eq. 4.6"},
+                                                           {"blade_project", "BLADE TV, eq. 4.7"}};
+        for (const auto& [method, image] : results) {
+          const auto& sc = s.scores[prefix + method];
           panels.push_back(
-              {&results[m].second, {titles[m], ScoreCaption(sc.at("psnr"), sc.at("ssim"))}});
+              {&image, {titles.at(method), ScoreCaption(sc.at("psnr"), sc.at("ssim"))}});
         }
-        panels.push_back({&err, {"|eq. 4.6 - original| x 10"}});
+        panels.push_back({&err, {StrCat("|", titles.at(results[2].first), " - original| x 10")}});
         o.on_figure(files[i], "upscale", panels);
       }
     }

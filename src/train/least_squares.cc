@@ -10,60 +10,6 @@
 #include "train/normal_equations.h"
 
 namespace blade {
-namespace {
-
-// Accumulates the one-step problem of frame pairs into `ne` (patches with replicate borders).
-// Patches are buffered per filter and added kBlock at a time as one symmetric rank-kBlock update
-// (Eigen's blocked kernel): several times faster than a rank-1 update per pixel. Only the upper
-// triangle of each column-major matrix (the lower one of the row-major layout) is summed.
-class FrameAccumulator {
- public:
-  FrameAccumulator(NormalEquations& ne, int size)
-      : ne_(ne), size_(size), n_(size * size), buffer_(ne.filters), filled_(ne.filters, 0) {}
-  ~FrameAccumulator() { Flush(); }
-
-  void Add(const Image& u, const Image& next, double dt, const SelectionConfig& cfg) {
-    const std::vector<std::int32_t> sel = Select(cfg, u);
-    const int w = u.width(), h = u.height(), r = size_ / 2;
-    for (int y = 0; y < h; ++y)
-      for (int x = 0; x < w; ++x) {
-        const int k = sel[std::size_t(y) * w + x];
-        if (buffer_[k].size() == 0) buffer_[k].resize(kBlock, n_);
-        double* p = buffer_[k].row(filled_[k]).data();
-        for (int dy = -r, j = 0; dy <= r; ++dy) {
-          const float* row = u.row(0, std::clamp(y + dy, 0, h - 1));
-          for (int dx = -r; dx <= r; ++dx, ++j) p[j] = row[std::clamp(x + dx, 0, w - 1)];
-        }
-        const double d = (double(next.at(0, x, y)) - u.at(0, x, y)) / dt;
-        double* b = ne_.b.data() + std::size_t(k) * n_;
-        for (int i = 0; i < n_; ++i) b[i] += p[i] * d;
-        ++ne_.count[k];
-        if (++filled_[k] == kBlock) Flush(k);
-      }
-  }
-
-  void Flush() {
-    for (int k = 0; k < ne_.filters; ++k) Flush(k);
-  }
-
- private:
-  static constexpr int kBlock = 64;
-  using RowBlock = Eigen::Matrix<double, kBlock, Eigen::Dynamic, Eigen::RowMajor>;
-
-  void Flush(int k) {
-    if (filled_[k] == 0) return;
-    Eigen::Map<Eigen::MatrixXd> a(ne_.a.data() + std::size_t(k) * n_ * n_, n_, n_);
-    a.selfadjointView<Eigen::Upper>().rankUpdate(buffer_[k].topRows(filled_[k]).transpose());
-    filled_[k] = 0;
-  }
-
-  NormalEquations& ne_;
-  int size_, n_;
-  std::vector<RowBlock> buffer_;  // allocated on a filter's first sample
-  std::vector<int> filled_;
-};
-
-}  // namespace
 
 NormalEquations::NormalEquations(int f, int t)
     : filters(f),
@@ -92,10 +38,12 @@ NormalEquations AccumulateDirect(const Model& model, const std::vector<Sequence>
   const int chunks = std::max(1, std::min<int>(16, int(data.size())));
   std::vector<NormalEquations> partial(chunks, NormalEquations(filters, n));
   ParallelFor(0, chunks, [&](int c) {
-    FrameAccumulator acc(partial[c], bank.filters.size);
+    PatchAccumulator acc(partial[c], bank.filters.size);
     for (std::size_t s = data.size() * c / chunks; s < data.size() * (c + 1) / chunks; ++s)
-      for (std::size_t k = 0; k + 1 < data[s].size(); ++k)
-        acc.Add(data[s][k], data[s][k + 1], model.dt, bank.selection);
+      for (std::size_t k = 0; k + 1 < data[s].size(); ++k) {
+        const Image& u = data[s][k];
+        acc.Add(u, Select(bank.selection, u), data[s][k + 1], u, model.dt);
+      }
   });
   NormalEquations total(filters, n);
   for (const auto& p : partial) total.Add(p);

@@ -1,6 +1,8 @@
 // Per-filter regularised normal equations solved by Eigen's Cholesky (see normal_equations.h).
 #include "train/normal_equations.h"
 
+#include <algorithm>
+
 #include "blade/error.h"
 
 namespace blade {
@@ -50,6 +52,47 @@ int SolvePerFilterNormalEquations(
     store(k, solved ? x : fallback);
   }
   return fallbacks;
+}
+
+PatchAccumulator::PatchAccumulator(NormalEquations& ne, int size)
+    : ne_(ne), size_(size), n_(size * size), buffer_(ne.filters), filled_(ne.filters, 0) {
+  if (ne.taps != n_) Fail("normal equations of ", ne.taps, " taps do not fit ", size, "x", size);
+}
+
+void PatchAccumulator::Add(const Image& z, const std::vector<std::int32_t>& keys, const Image& a,
+                           const Image& b, double divisor, int margin) {
+  const int w = z.width(), h = z.height(), r = size_ / 2;
+  if (z.channels() != 1 || a.width() != w || a.height() != h || b.width() != w || b.height() != h ||
+      keys.size() != std::size_t(w) * h)
+    Fail("least-squares samples: the patches, targets and filter indices differ in size");
+  for (int y = margin; y < h - margin; ++y)
+    for (int x = margin; x < w - margin; ++x) {
+      const int k = keys[std::size_t(y) * w + x];
+      if (k < 0 || k >= ne_.filters)
+        Fail("least-squares samples: filter index ", k, " out of range");
+      if (buffer_[k].size() == 0) buffer_[k].resize(kBlock, n_);
+      double* p = buffer_[k].row(filled_[k]).data();
+      for (int dy = -r, j = 0; dy <= r; ++dy) {
+        const float* row = z.row(0, std::clamp(y + dy, 0, h - 1));
+        for (int dx = -r; dx <= r; ++dx, ++j) p[j] = row[std::clamp(x + dx, 0, w - 1)];
+      }
+      const double d = (double(a.at(0, x, y)) - b.at(0, x, y)) / divisor;
+      double* bk = ne_.b.data() + std::size_t(k) * n_;
+      for (int i = 0; i < n_; ++i) bk[i] += p[i] * d;
+      ++ne_.count[k];
+      if (++filled_[k] == kBlock) Flush(k);
+    }
+}
+
+void PatchAccumulator::Flush() {
+  for (int k = 0; k < ne_.filters; ++k) Flush(k);
+}
+
+void PatchAccumulator::Flush(int k) {
+  if (filled_[k] == 0) return;
+  Eigen::Map<Eigen::MatrixXd> m(ne_.a.data() + std::size_t(k) * n_ * n_, n_, n_);
+  m.selfadjointView<Eigen::Upper>().rankUpdate(buffer_[k].topRows(filled_[k]).transpose());
+  filled_[k] = 0;
 }
 
 }  // namespace blade

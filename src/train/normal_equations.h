@@ -5,9 +5,13 @@
 
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
+
+#include "blade/image.h"
+#include "blade/train.h"  // NormalEquations
 
 namespace blade {
 
@@ -35,5 +39,34 @@ int SolvePerFilterNormalEquations(
     const std::vector<double>& a, const std::vector<double>& b, const std::vector<long>& count,
     int n, double ridge, long min_samples, const std::string& what,
     const std::function<void(int, const std::vector<double>&)>& store);
+
+// Accumulates per-filter least-squares samples into `ne`: pixel i's patch of z (size x size,
+// replicate borders) against the target (a_i - b_i) / divisor, into the system of filter
+// keys[i]. Patches are buffered per filter and added kBlock at a time as one symmetric
+// rank-kBlock update (Eigen's blocked kernel): several times faster than a rank-1 update per
+// pixel. Only the upper triangle of each column-major matrix (the lower one of the row-major
+// layout that RidgeCholesky reads) is summed. Flushed on destruction.
+class PatchAccumulator {
+ public:
+  PatchAccumulator(NormalEquations& ne, int size);
+  ~PatchAccumulator() { Flush(); }
+  PatchAccumulator(const PatchAccumulator&) = delete;
+  PatchAccumulator& operator=(const PatchAccumulator&) = delete;
+
+  // Every pixel at least `margin` from the border of z (gray; a, b and keys of its size).
+  void Add(const Image& z, const std::vector<std::int32_t>& keys, const Image& a, const Image& b,
+           double divisor, int margin = 0);
+  void Flush();
+
+ private:
+  static constexpr int kBlock = 64;
+  using RowBlock = Eigen::Matrix<double, kBlock, Eigen::Dynamic, Eigen::RowMajor>;
+  void Flush(int k);
+
+  NormalEquations& ne_;
+  int size_, n_;
+  std::vector<RowBlock> buffer_;  // allocated on a filter's first sample
+  std::vector<int> filled_;
+};
 
 }  // namespace blade

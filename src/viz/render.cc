@@ -41,6 +41,9 @@ std::string BankName(const Model& model, int b) {
       static const char* const kNames[] = {"BLADE^x", "BLADE^y"};
       return model.banks.size() == 2 ? kNames[b] : StrCat("displacement monomial ", b);
     }
+    case ModelForm::kUpscale:
+      return StrCat("residual filters at pixel phase (0, 0), one of ",
+                    model.upscale.factor * model.upscale.factor, " phases");
   }
   return StrCat("bank ", b);
 }
@@ -149,9 +152,12 @@ Image RenderFilterBanks(const Model& model, const FilterPictureOptions& o) {
   if (title.empty()) {
     const Bank& b = model.banks[0];
     title = StrCat(
-        model.pde.empty() ? std::string("resampling") : model.pde, " ", FormName(model.form),
-        " model: ", b.selection.orientations, " orientations x ", b.selection.strengths,
-        " strengths x ", b.selection.coherences, " coherences",
+        model.form == ModelForm::kUpscale
+            ? StrCat("x", model.upscale.factor, " ", model.upscale.degradation, " learned upscaler")
+        : model.pde.empty() ? std::string("resampling")
+                            : model.pde,
+        " ", FormName(model.form), " model: ", b.selection.orientations, " orientations x ",
+        b.selection.strengths, " strengths x ", b.selection.coherences, " coherences",
         b.selection.intensities > 1 ? StrCat(" x ", b.selection.intensities, " intensities") : "",
         ", ", b.filters.size, "x", b.filters.size, " taps");
   }
@@ -168,6 +174,9 @@ Image RenderFilterBanks(const Model& model, const FilterPictureOptions& o) {
     const Bank& b = model.banks[bi];
     const SelectionConfig& s = b.selection;
     const int size = b.filters.size, cell = size * o.zoom + gap;
+    // A learned upscaler's filter for a selection index k and pixel phase 0 (blade/model.h).
+    const int phases =
+        model.form == ModelForm::kUpscale ? model.upscale.factor * model.upscale.factor : 1;
     DrawText(out, margin, y, BankName(model, int(bi)), kBlack);
     y += line;
     for (int ori = 0; ori < s.orientations; ori += std::max(1, s.orientations / 6))
@@ -181,7 +190,7 @@ Image RenderFilterBanks(const Model& model, const FilterPictureOptions& o) {
       if (s.intensities > 1) label += StrCat(" i", itn);
       DrawText(out, margin, y + r * cell + (cell - TextHeight()) / 2, label, kGray);
       for (int ori = 0; ori < s.orientations; ++ori) {
-        const int k = ori + s.orientations * r;  // eq. 2.5 flattened index
+        const int k = (ori + s.orientations * r) * phases;  // eq. 2.5 flattened index
         for (int ty = 0; ty < size; ++ty)
           for (int tx = 0; tx < size; ++tx) {
             float rgb[3];

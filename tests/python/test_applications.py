@@ -47,14 +47,22 @@ def test_restore_refuses_what_it_cannot_use(photo_and_observation):
 
 
 def test_every_application_has_a_shipped_default_model():
-    expected = {"segment": "tv", "upscale": "tv", "restore": "ced", "deconv": "ced", "denoise": "tv",
-                "resample": None}
+    expected = {"segment": "tv", "restore": "ced", "deconv": "ced", "denoise": "tv", "resample": None}
     for app, pde in expected.items():
         model = blade.Model.default_for(app)
         if pde is None:
             assert model.form == "resample"
         else:
             assert model.pde == pde, (app, model.pde)
+    # Upscaling: the learned upscaler for the factor and degradation (x4 area by default), else TV.
+    for factor, degradation in ((None, None), (2, "bicubic"), (4, "area")):
+        model = blade.Model.default_for("upscale", factor=factor, degradation=degradation)
+        assert model.form == "upscale"
+        assert model.upscale["factor"] == (factor or 4) and model.upscale["degradation"] == (degradation or "area")
+    assert blade.Model.default_for("upscale", factor=3).pde == "tv"
+    assert blade.Model.default_for("upscale", factor=2, degradation="corner:0.4").pde == "tv"
+    with pytest.raises(blade.Error, match="upscaling's default only"):
+        blade.Model.default_for("segment", factor=2)
     with pytest.raises(blade.Error, match="unknown application"):
         blade.Model.default_for("sharpen")
 

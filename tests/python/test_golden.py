@@ -58,6 +58,9 @@ def golden_output(model, entry):
     """The model's output on the committed input, as make_golden.py produced it."""
     if entry["form"] == "resample":
         return blade.resample(load(entry["input"]), load(entry["flow"]), model)
+    if entry["form"] == "upscale":
+        return blade.upscale(model, load(entry["input"]), factor=entry["factor"],
+                             degradation=entry["degradation"])
     # The model's own steps, which must lie within its stability horizon (ch, ch-flux: 10 of 14-15).
     assert model.steps == entry["steps"], (
         f"{entry['model']}: the model runs {model.steps} steps, {entry['steps']} were recorded; "

@@ -1,0 +1,68 @@
+// Learned upscaling (RAISR-style BLADE): a Lanczos-3 start, one adaptive filtering keyed by the
+// selection index and the pixel phase, and back-projection onto the data.
+#include <algorithm>
+
+#include "blade/error.h"
+#include "blade/filter.h"
+#include "blade/parallel.h"
+#include "blade/restore.h"
+
+namespace blade {
+
+std::vector<std::int32_t> UpscaleFilterIndices(const SelectionConfig& selection, int factor,
+                                               const Image& u0) {
+  std::vector<std::int32_t> keys = Select(selection, u0);
+  const int w = u0.width(), h = u0.height(), phases = factor * factor;
+  ParallelFor(0, h, [&](int y) {
+    std::int32_t* row = keys.data() + std::size_t(y) * w;
+    const int py = (y % factor) * factor;
+    for (int x = 0; x < w; ++x) row[x] = row[x] * phases + py + x % factor;
+  });
+  return keys;
+}
+
+Image UpscaleStart(const Image& f, int factor, const Degradation& degradation,
+                   int back_projections) {
+  Image u =
+      ResizeLanczos3(f, f.width() * factor, f.height() * factor, DegradationLattice(degradation));
+  BackProject(u, f, factor, degradation, back_projections);
+  return u;
+}
+
+void UpscaleStage(const Bank& stage, const Image& f, int factor, const Degradation& degradation,
+                  int back_projections, Image& u) {
+  {
+    const Image correction =
+        ApplyFilters(stage.filters, UpscaleFilterIndices(stage.selection, factor, u), u);
+    Axpy(1.f, correction, u);
+  }
+  BackProject(u, f, factor, degradation, back_projections);
+}
+
+Image UpscaleLearned(const Model& model, const Image& f) {
+  if (model.form != ModelForm::kUpscale)
+    Fail("learned upscaling needs an upscale model (`blade train-upscale`); this is a ",
+         FormName(model.form), " model");
+  if (!AllFinite(f)) Fail("the image to upscale contains NaN or infinite values");
+  const int factor = model.upscale.factor;
+  const Degradation degradation = ParseDegradation(model.upscale.degradation);
+  CheckImageSize(std::int64_t(f.width()) * factor, std::int64_t(f.height()) * factor, f.channels());
+  Image u = UpscaleStart(f, factor, degradation, model.upscale.back_projections);
+  for (const Bank& stage : model.banks)
+    UpscaleStage(stage, f, factor, degradation, model.upscale.back_projections, u);
+  return u;
+}
+
+Image Upscale(const Model& model, const Image& f, int factor, const Degradation& degradation,
+              const RestoreOptions& options) {
+  if (model.form != ModelForm::kUpscale)
+    return UpscaleRegularised(model, f, factor, degradation, options);
+  if (factor != model.upscale.factor ||
+      DegradationName(degradation) != DegradationName(ParseDegradation(model.upscale.degradation)))
+    Fail("this learned upscaler was trained for x", model.upscale.factor, " ",
+         model.upscale.degradation, " inputs, not x", factor, " ", DegradationName(degradation),
+         " (give --factor/--degradation to match, or another model)");
+  return UpscaleLearned(model, f);
+}
+
+}  // namespace blade
