@@ -52,9 +52,9 @@ void BindApps(py::module_& m) {
   m.def(
       "denoise",
       [](const py::array& image, double sigma, const Model* model, bool force_model) {
-        const Model shipped =
-            model ? Model() : LoadModel(ShippedModelPath(DefaultModelName(Application::kDenoise)));
-        const Model& m = model ? *model : shipped;
+        std::shared_ptr<const Model> shipped;
+        if (model == nullptr) shipped = LoadShippedModel(DefaultModelName(Application::kDenoise));
+        const Model& m = model ? *model : *shipped;
         RequireModelFor(Application::kDenoise, m, force_model);
         Image f = ToImage(image), out;
         {
@@ -75,15 +75,14 @@ void BindApps(py::module_& m) {
         const Degradation degradation = ParseDegradation(
             spec.value_or(project ? kProjectedUpscaleDegradation : kUpscaleDegradation));
         // As the command line: the shipped upscaler for this factor and degradation by default.
-        Model loaded;
+        std::shared_ptr<const Model> shipped;
         if (model == nullptr) {
-          const std::string path =
-              ShippedModelPath(project ? DefaultModelName(Application::kUpscale)
-                                       : DefaultUpscaleModelName(factor, degradation));
+          const std::string name = project ? DefaultModelName(Application::kUpscale)
+                                           : DefaultUpscaleModelName(factor, degradation);
           py::gil_scoped_release r;
-          loaded = LoadModel(path);
+          shipped = LoadShippedModel(name);
         }
-        const Model& m = model != nullptr ? *model : loaded;
+        const Model& m = model != nullptr ? *model : *shipped;
         RequireModelFor(Application::kUpscale, m, force_model);
         if (m.form == ModelForm::kUpscale && (lam || steps || project))
           throw Error(

@@ -30,9 +30,8 @@ void BindModel(py::module_& m) {
                           factor.value_or(kUpscaleFactor),
                           ParseDegradation(degradation.value_or(kUpscaleDegradation)))
                     : DefaultModelName(a);
-            const std::string path = ShippedModelPath(name);
             py::gil_scoped_release r;
-            return LoadModel(path);
+            return Model(*LoadShippedModel(name));  // a copy the caller may change
           },
           py::arg("app"), py::arg("factor") = py::none(), py::arg("degradation") = py::none(),
           "The shipped model an application uses by default ('segment', 'restore', 'deconv', "

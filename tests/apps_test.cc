@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 
 #include "blade/error.h"
@@ -90,6 +92,33 @@ TEST(AppsChanVese, MetricsAndBadInput) {
   Image nan(8, 8);
   nan.data()[3] = NAN;
   EXPECT_THROW(ChanVeseReference(nan, ChanVeseParams{}), Error);
+}
+
+}  // namespace
+}  // namespace blade
+
+namespace blade {
+namespace {
+
+TEST(ShippedModels, LoadedOncePerFileVersion) {
+  const std::string dir = testing::TempDir();
+  std::filesystem::copy_file(testing::SourcePath("models/tv.blade"), dir + "/tv.blade");
+  const char* before = std::getenv("BLADE_MODELS_DIR");
+  const std::string saved = before ? before : "";
+  setenv("BLADE_MODELS_DIR", dir.c_str(), 1);
+  const auto a = LoadShippedModel("tv");
+  EXPECT_EQ(LoadShippedModel("tv").get(), a.get());  // cached
+  // A newer file is read again.
+  const auto later = std::filesystem::last_write_time(dir + "/tv.blade") + std::chrono::seconds(5);
+  std::filesystem::last_write_time(dir + "/tv.blade", later);
+  const auto b = LoadShippedModel("tv");
+  EXPECT_NE(b.get(), a.get());
+  EXPECT_EQ(b->banks[0].filters.taps, a->banks[0].filters.taps);
+  EXPECT_THROW(LoadShippedModel("no-such-model"), Error);
+  if (before)
+    setenv("BLADE_MODELS_DIR", saved.c_str(), 1);
+  else
+    unsetenv("BLADE_MODELS_DIR");
 }
 
 }  // namespace

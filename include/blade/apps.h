@@ -1,6 +1,7 @@
 // Applications of a trained model without retraining (paper §4, §5): one header for all of them.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "blade/model.h"
@@ -28,6 +29,10 @@ Application ParseApplication(const std::string& name);
 // the installed share/blade/models, else the source tree's models/ (a build that was not
 // installed). Fails naming where it looked.
 std::string ShippedModelPath(const std::string& name);
+// The shipped model `name`, loaded once per process and file version (its path and modification
+// time): parsing a model file takes 10 to 100 ms, as long as a whole denoising run on a small
+// photo, so front ends that run many images (Python) share one copy. Thread-safe.
+std::shared_ptr<const Model> LoadShippedModel(const std::string& name);
 
 // Fails, saying what the application needs, unless the model's PDE is one the application was
 // validated with (docs/RESULTS.md): segmentation and upscaling TV flow, deconvolution CED,

@@ -2,6 +2,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -109,6 +112,25 @@ std::string ShippedModelPath(const std::string& name) {
   for (const std::string& dir : places) where += (where.empty() ? "" : ", ") + dir;
   Fail("the shipped model '", name, "' is not in ", where,
        " (set BLADE_MODELS_DIR to the folder of the .blade files, or give --model)");
+}
+
+std::shared_ptr<const Model> LoadShippedModel(const std::string& name) {
+  const std::string path = ShippedModelPath(name);
+  std::error_code ec;
+  const auto stamp = std::filesystem::last_write_time(path, ec);
+  static std::mutex mutex;
+  static std::map<std::string,
+                  std::pair<std::filesystem::file_time_type, std::shared_ptr<const Model>>>
+      cache;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    const auto it = cache.find(path);
+    if (!ec && it != cache.end() && it->second.first == stamp) return it->second.second;
+  }
+  auto model = std::make_shared<const Model>(LoadModel(path));  // outside the lock
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!ec) cache[path] = {stamp, model};
+  return model;
 }
 
 }  // namespace blade
