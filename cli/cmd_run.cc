@@ -58,12 +58,19 @@ nlohmann::json ModelInfoJson(const Model& m) {
 void AddRunCommand(CLI::App& app) {
   struct Args {
     std::string model, input, output, frames_dir, integrator;
+    std::vector<std::string> params;
     int steps = 0;
-    double dt = 0;
+    double dt = 0, time = 0;
     bool luma = false, unsafe = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("run", "Run a trained BLADE model on an image");
+  cmd->add_option("--param", args->params,
+                  "NAME=VALUE: run at another parameter point through the PDE's exact symmetry "
+                  "(pm: c, ced: C, tv: eps; an intensity scaling of at most 3x), repeatable");
+  cmd->add_option("--time", args->time,
+                  "Stopping time (default: the model's steps x dt), in whole steps of about the "
+                  "model's dt");
   cmd->add_option("--model", args->model, "Model file (.blade)")->required();
   cmd->add_option("--steps", args->steps, "Number of steps (default: the model's)");
   cmd->add_option("--dt", args->dt, "Time step (default: the model's)");
@@ -88,6 +95,18 @@ void AddRunCommand(CLI::App& app) {
     o.dt = args->dt;
     o.unsafe = args->unsafe;
     if (!args->integrator.empty()) o.integrator = ParseIntegrator(args->integrator);
+    // A parameter point and stopping time (blade/model.h RunModelAt), or the model's own.
+    ModelPoint point;
+    for (const std::string& p : args->params) point.params.insert(ParseKeyValue(p));
+    point.time = args->time;
+    const bool at_point = !point.params.empty() || args->time != 0;
+    if (at_point && (args->steps != 0 || args->dt != 0))
+      Fail("give --param/--time or --steps/--dt, not both (--time sets the steps)");
+    if (at_point) {
+      const PointPlan plan = PlanModelPoint(model, point);
+      o.steps = plan.steps;
+      o.dt = plan.dt;
+    }
     // Fails on a run past the horizon before reading the input (RunModel resolves it again).
     const ResolvedRun run = ResolveRun(model, o);
     ImageSource source;
@@ -99,7 +118,7 @@ void AddRunCommand(CLI::App& app) {
     Progress progress("run", ProgressEnabled());
     o.on_progress = [&](int done, int total) { progress.Update(done, total); };
     const auto t0 = std::chrono::steady_clock::now();
-    Image u = RunModel(model, std::move(u0), o);
+    Image u = at_point ? RunModelAt(model, u0, point, o) : RunModel(model, std::move(u0), o);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     progress.Finish();

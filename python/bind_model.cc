@@ -45,6 +45,9 @@ void BindModel(py::module_& m) {
       .def_property_readonly("form", [](const Model& self) { return FormName(self.form); })
       .def_property_readonly("pde", [](const Model& self) { return self.pde; })
       .def_property_readonly("preset", [](const Model& self) { return self.preset; })
+      .def_property_readonly(
+          "pde_params", [](const Model& self) { return self.pde_params; },
+          "The PDE parameters the model was trained for (the presets' names).")
       .def_property_readonly("dt", [](const Model& self) { return self.dt; })
       .def_property_readonly("steps", [](const Model& self) { return self.steps; })
       .def_property_readonly("integrator",
@@ -127,25 +130,36 @@ void BindModel(py::module_& m) {
       .def(
           "run",
           [](const Model& self, const py::array& image, int steps, double dt,
-             const std::string& integrator, bool unsafe) {
+             const std::string& integrator, bool unsafe,
+             std::optional<std::map<std::string, double>> params, std::optional<double> time) {
             Image u0 = ToImage(image), out;
             RunOptions o;
             o.steps = steps;
             o.dt = dt;
             if (!integrator.empty()) o.integrator = ParseIntegrator(integrator);
             o.unsafe = unsafe;
+            const bool at_point = params.has_value() || time.has_value();
+            if (at_point && (steps != 0 || dt != 0))
+              throw Error("give params/time or steps/dt, not both (time sets the steps)");
+            ModelPoint point;
+            if (params) point.params = *params;
+            if (time) point.time = *time;
             {
               py::gil_scoped_release r;
-              out = RunModel(self, u0, o);
+              out = at_point ? RunModelAt(self, u0, point, o) : RunModel(self, u0, o);
             }
             return FromImage(std::move(out));
           },
           py::arg("image"), py::arg("steps") = 0, py::arg("dt") = 0.0, py::arg("integrator") = "",
-          py::arg("unsafe") = false,
+          py::arg("unsafe") = false, py::kw_only(), py::arg("params") = py::none(),
+          py::arg("time") = py::none(),
           "Runs `steps` steps (default: the model's 10) of size dt (default: the model's) with "
           "the model's integrator unless `integrator` is given; gray or color (selection on "
           "luma, every channel filtered). A run past the model's measured stability horizon "
-          "(Model.safe_steps) raises blade.Error unless unsafe=True.");
+          "(Model.safe_steps) raises blade.Error unless unsafe=True. params={'c': 0.05} and "
+          "time=T run at another parameter point and stopping time through the PDE's exact "
+          "symmetry (pm: c, ced: C, tv: eps; an intensity scaling of at most 3x), as "
+          "`blade run --param --time`.");
 }
 
 }  // namespace blade::python

@@ -139,6 +139,34 @@ ResolvedRun ResolveRun(const Model& model, const RunOptions& options);
 Image RunModel(const Model& model, Image&& u0, const RunOptions& options);
 Image RunModel(const Model& model, const Image& u0, const RunOptions& options);
 
+// ---- Running a model at another point of its PDE's parameters and stopping time, through the
+// PDE's exact symmetries (no retraining; issue 25's first part). With v = s u:
+//   Perona-Malik: g depends on |grad u| / c, so PM(c) u = PM(c0)(s u) / s with s = c0 / c;
+//   CED: exp(-C / (l1 - l2)^2) with l ~ |grad u|^2, so CED(C) u = CED(C0)(s u) / s with
+//        s = (C0 / C)^(1/4);
+//   TV flow: TV(eps, T) u = TV(eps0, s T)(s u) / s with s = eps0 / eps (time scales too).
+// Cahn-Hilliard has none (gamma is a squared length; the grid is fixed). The other parameters
+// (CED's alpha, sigma, rho) must equal the model's.
+struct ModelPoint {
+  std::map<std::string, double> params;  // names as the presets' (eps; c; C; ...); unset: model's
+  double time = 0;                       // the stopping time; 0: the model's (steps x dt)
+};
+// The intensity scale is kept within [1 / kMaxPointScale, kMaxPointScale]: farther, a model
+// sees contrasts unlike its training photographs' (docs/RESULTS.md measures the range).
+inline constexpr double kMaxPointScale = 3.0;
+struct PointPlan {
+  double scale = 1;  // the input is multiplied by it before the run, the output divided
+  int steps = 0;     // the run: steps of dt to the (scaled) stopping time
+  double dt = 0;
+};
+// Fails naming what is possible on an unknown parameter, one without a symmetry, a scale
+// outside the range above, or a nonsensical time. Steps: the model's dt rounded to a whole
+// number of steps (dt adjusted to land on the time).
+PointPlan PlanModelPoint(const Model& model, const ModelPoint& point);
+// RunModel at the point (options.steps and options.dt are set from the plan; the stability
+// horizon check still applies, to the planned run).
+Image RunModelAt(const Model& model, const Image& u0, const ModelPoint& point, RunOptions options);
+
 // An unrolled run that keeps what the backward pass needs (every state and its selections).
 class Rollout {
  public:

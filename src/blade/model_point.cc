@@ -1,0 +1,105 @@
+// Running a model at another parameter point and stopping time through the PDE's exact
+// symmetries (intensity scaling).
+#include <cmath>
+
+#include "blade/error.h"
+#include "blade/model.h"
+
+namespace blade {
+namespace {
+
+// Which parameter of a PDE can move by an intensity scaling, and the scale and time factor a
+// new value needs: {scale, time factor}.
+struct Symmetry {
+  const char* pde;
+  const char* param;
+  double (*scale)(double model_value, double value);
+  bool scales_time;
+};
+
+const Symmetry kSymmetries[] = {
+    {"pm", "c", [](double c0, double c) { return c0 / c; }, false},
+    {"ced", "C", [](double c0, double c) { return std::pow(c0 / c, 0.25); }, false},
+    {"tv", "eps", [](double e0, double e) { return e0 / e; }, true},
+};
+
+void Multiply(Image& u, float a) {
+  for (std::size_t i = 0; i < u.size(); ++i) u.data()[i] *= a;
+}
+
+bool Same(double a, double b) { return std::abs(a - b) <= 1e-12 * std::max(std::abs(a), 1e-300); }
+
+}  // namespace
+
+PointPlan PlanModelPoint(const Model& model, const ModelPoint& point) {
+  if (model.form != ModelForm::kDirect && model.form != ModelForm::kFlux)
+    Fail("only PDE models (direct or flux) run at parameter points");
+  PointPlan plan;
+  double time_factor = 1;
+  for (const auto& [name, value] : point.params) {
+    const auto it = model.pde_params.find(name);
+    if (it == model.pde_params.end()) {
+      std::string names;
+      for (const auto& [k, v] : model.pde_params) names += (names.empty() ? "" : ", ") + k;
+      Fail("'", name, "' is not a parameter of this ", model.pde, " model (",
+           names.empty() ? "it records none" : names, ")");
+    }
+    if (!std::isfinite(value) || value <= 0)
+      Fail("parameter ", name, " must be positive and finite (got ", value, ")");
+    if (Same(value, it->second)) continue;
+    const Symmetry* sym = nullptr;
+    for (const Symmetry& s : kSymmetries)
+      if (model.pde == s.pde && name == s.param) sym = &s;
+    if (sym == nullptr)
+      Fail("a ", model.pde, " model runs only at its own ", name, " = ", it->second,
+           ": no exact symmetry moves it (",
+           model.pde == "ch" ? "none for Cahn-Hilliard" : "only pm's c, ced's C and tv's eps move",
+           "); train a model for ", name, " = ", value);
+    plan.scale = sym->scale(it->second, value);
+    if (sym->scales_time) time_factor = plan.scale;
+    if (plan.scale > kMaxPointScale || plan.scale < 1 / kMaxPointScale) {
+      // The covered range of the parameter: scale in [1/k, k].
+      double lo = 0, hi = 0;
+      for (double k : {kMaxPointScale, 1 / kMaxPointScale}) {
+        // Invert the scale rule for the endpoints.
+        double v = model.pde == "ced" ? it->second / std::pow(k, 4) : it->second / k;
+        lo = lo == 0 ? v : std::min(lo, v);
+        hi = std::max(hi, v);
+      }
+      Fail(name, " = ", value, " is outside what this model covers, ", name, " in [", lo, ", ", hi,
+           "] (an intensity scale of at most ", kMaxPointScale, " either way)");
+    }
+  }
+  const double model_time = model.dt * model.steps;
+  const double time = point.time == 0 ? model_time : point.time;
+  if (!std::isfinite(time) || time <= 0)
+    Fail("the stopping time must be positive (got ", time, ")");
+  const double run_time = time * time_factor;
+  plan.steps = std::max(1, int(std::lround(run_time / model.dt)));
+  if (plan.steps > kMaxRunSteps)
+    Fail("time ", time, " needs ", plan.steps, " steps of the model's dt ", model.dt, "; at most ",
+         kMaxRunSteps);
+  plan.dt = run_time / plan.steps;
+  return plan;
+}
+
+Image RunModelAt(const Model& model, const Image& u0, const ModelPoint& point, RunOptions o) {
+  const PointPlan plan = PlanModelPoint(model, point);
+  o.steps = plan.steps;
+  o.dt = plan.dt;
+  if (plan.scale == 1) return RunModel(model, u0, o);
+  if (o.on_frame) {  // frames in the caller's intensities
+    o.on_frame = [inner = o.on_frame, inverse = float(1 / plan.scale)](int k, const Image& v) {
+      Image frame = v.Copy();
+      Multiply(frame, inverse);
+      inner(k, frame);
+    };
+  }
+  Image u = u0.Copy();
+  Multiply(u, float(plan.scale));
+  u = RunModel(model, std::move(u), o);
+  Multiply(u, float(1 / plan.scale));
+  return u;
+}
+
+}  // namespace blade

@@ -1,0 +1,50 @@
+"""Models at other parameter points and stopping times (issue 25's first part): Python and the
+command line agree with the symmetry done by hand in NumPy, and refuse what no symmetry reaches."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from skimage import data
+
+ROOT = Path(os.environ.get("BLADE_SOURCE_DIR", Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(ROOT))
+blade = pytest.importorskip("blade")
+BINARY = os.environ.get("BLADE_BINARY")
+MODELS = ROOT / "models"
+
+
+def test_run_at_a_point_is_the_model_on_the_scaled_image():
+    pm = blade.Model.load(str(MODELS / "pm.blade"))
+    assert pm.pde_params["c"] == pytest.approx(0.1)
+    u = np.ascontiguousarray(data.camera()[::4, ::4].astype(np.float32) / 255)
+    # PM at c = 0.05 to T = 2: the c = 0.1 model on 2 u, 5 steps of 0.4, halved.
+    np.testing.assert_allclose(pm.run(u, params={"c": 0.05}, time=2.0), pm.run(2 * u, steps=5) / 2, atol=1e-6)
+    # TV at eps = 0.02 to T = 0.1: the eps = 0.01 model on u / 2 to T = 0.05, doubled.
+    tv = blade.Model.load(str(MODELS / "tv.blade"))
+    np.testing.assert_allclose(tv.run(u, params={"eps": 0.02}, time=0.1), 2 * tv.run(u / 2, steps=5), atol=1e-6)
+    with pytest.raises(blade.Error, match="no exact symmetry"):
+        blade.Model.load(str(MODELS / "ch.blade")).run(u, params={"gamma": 0.3})
+    with pytest.raises(blade.Error, match="outside what this model covers"):
+        pm.run(u, params={"c": 0.01})
+    with pytest.raises(blade.Error, match="not both"):
+        pm.run(u, steps=3, time=2.0)
+
+
+@pytest.mark.skipif(BINARY is None, reason="BLADE_BINARY not set")
+def test_command_line_runs_at_a_point(tmp_path):
+    u = np.ascontiguousarray(data.camera()[::4, ::4].astype(np.float32) / 255)
+    src = tmp_path / "u.tiff"
+    blade.write_image(str(src), u)
+    out = tmp_path / "out.tiff"
+    r = subprocess.run([BINARY, "run", "--model", str(MODELS / "pm.blade"), "--param", "c=0.05", "--time", "2",
+                        str(src), str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    want = blade.Model.load(str(MODELS / "pm.blade")).run(u, params={"c": 0.05}, time=2.0)
+    np.testing.assert_allclose(blade.read_image(str(out)), want, atol=1e-6)
+    r = subprocess.run([BINARY, "run", "--model", str(MODELS / "ch.blade"), "--param", "gamma=0.3",
+                        str(src), str(out)], capture_output=True, text=True)
+    assert r.returncode != 0 and r.stderr.count("\n") == 1 and "no exact symmetry" in r.stderr
