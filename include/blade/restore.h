@@ -93,7 +93,8 @@ Image Upscale(const Model& model, const Image& f, int factor, const Degradation&
 Image UpscaleRegularised(const Model& model, const Image& f, int factor,
                          const Degradation& degradation, const RestoreOptions& options);
 // Learned upscaling (RAISR, the paper's reference [21], with BLADE's selection): u = Lanczos-3
-// interpolation of f on the degradation's lattice, then per stage (bank) of the model
+// interpolation of f on the degradation's lattice, back-projected as below (UpscaleStart),
+// then per stage (bank) of the model
 // (UpscaleStage): u <- u + BLADE(u) with each pixel's filter chosen by u's selection index and
 // its phase (UpscaleFilterIndices), then the model's number of back-projections
 // u <- u + A^T (f - A u) / |A A^T| (exact for area: A u = f afterwards). Color: selection on
