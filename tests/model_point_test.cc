@@ -52,7 +52,7 @@ TEST(ModelPoint, PlansFollowTheSchemesSymmetries) {
     int steps;
   };
   for (const Case& c : {Case{"pm", "c", 0.05, 2.0, 200}, Case{"pm", "c", 0.25, 2.0, 200},
-                        Case{"ced", "C", 2e-11, 4.0, 80}, Case{"ced", "C", 1e-9, 4.0, 80},
+                        Case{"ced", "C", 3e-11, 4.0, 80}, Case{"ced", "C", 2e-9, 4.0, 80},
                         Case{"tv", "eps", 0.005, 0.02, 400}, Case{"tv", "eps", 0.025, 0.02, 400}}) {
     const Model m = LoadModel(SourcePath(std::string("models/") + c.model + ".blade"));
     ModelPoint point;

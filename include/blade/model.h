@@ -151,9 +151,9 @@ struct ModelPoint {
   std::map<std::string, double> params;  // names as the presets' (eps; c; C; ...); unset: model's
   double time = 0;                       // the stopping time; 0: the model's (steps x dt)
 };
-// The intensity scale is kept within [1 / kMaxPointScale, kMaxPointScale]: farther, a model
-// sees contrasts unlike its training photographs' (docs/RESULTS.md measures the range).
-inline constexpr double kMaxPointScale = 3.0;
+// The intensity scale is kept within [1/3, 3] for PM and TV and [1/1.8, 1.8] for CED (C from
+// C0 / 10.5 to 10.5 C0): farther, a model sees contrasts unlike its training photographs'
+// (docs/RESULTS.md measures the range).
 struct PointPlan {
   double scale = 1;  // the input is multiplied by it before the run, the output divided
   int steps = 0;     // the run: steps of dt to the (scaled) stopping time
