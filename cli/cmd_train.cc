@@ -220,11 +220,17 @@ void AddTrainCommand(CLI::App& app) {
 void AddEvalCommand(CLI::App& app) {
   struct Args {
     std::string model, images, json, figures, figure_captions = "picture";
+    std::vector<std::string> params;
     int limit = 0, long_steps = 0;
+    double time = 0;
     bool cost = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("eval", "Score a model with the kodak4x protocol");
+  cmd->add_option("--param", args->params,
+                  "NAME=VALUE: evaluate at another parameter point (the reference at it, the "
+                  "model through the PDE's exact symmetry, as `blade run --param`), repeatable");
+  cmd->add_option("--time", args->time, "Evaluate at this stopping time (default: the preset's)");
   cmd->footer(kKodak4xTerms);
   AddFigureOptions(cmd, &args->figures, &args->figure_captions,
                    "input | reference | BLADE | classical-LR | error pictures per image");
@@ -245,6 +251,8 @@ void AddEvalCommand(CLI::App& app) {
     o.cost = args->cost;
     o.long_steps = args->long_steps;
     o.cache_dir = DefaultCacheDir();
+    for (const std::string& p : args->params) o.point.params.insert(ParseKeyValue(p));
+    o.point.time = args->time;
     o.Validate();
     Model model = LoadModel(args->model);
     if (!args->json.empty()) CheckOutputDirectory(args->json);

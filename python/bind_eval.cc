@@ -38,11 +38,14 @@ void BindEval(py::module_& m) {
   m.def(
       "evaluate_model",
       [](const Model& model, const std::vector<std::string>& images, bool cost, int long_steps,
-         const std::string& cache) {
+         const std::string& cache, std::optional<std::map<std::string, double>> params,
+         std::optional<double> time) {
         ModelEvalOptions o;
         o.cost = cost;
         o.long_steps = long_steps;
         o.cache_dir = CacheDir(cache);
+        if (params) o.point.params = *params;
+        if (time) o.point.time = *time;
         std::string json;
         {
           py::gil_scoped_release r;
@@ -51,8 +54,10 @@ void BindEval(py::module_& m) {
         return py::module_::import("json").attr("loads")(json);
       },
       py::arg("model"), py::arg("images"), py::kw_only(), py::arg("cost") = false,
-      py::arg("long_steps") = 0, py::arg("cache") = "default",
-      "The kodak4x protocol over image files, as `blade eval --json` (same numbers): "
+      py::arg("long_steps") = 0, py::arg("cache") = "default", py::arg("params") = py::none(),
+      py::arg("time") = py::none(),
+      "The kodak4x protocol over image files, as `blade eval --json` (same numbers); params "
+      "and time evaluate at another point (`blade eval --param --time`): "
       "{'protocol', 'pde', 'preset', 'form', 'steps', 'rows' (means: blade, identity, "
       "classical_lr_10, classical_lr), 'images' (per image), 'range', 'long_run'}.");
   m.def(

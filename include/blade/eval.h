@@ -45,6 +45,9 @@ struct EvalPictures {
 struct EvalExtras {
   bool cost = false;                 // also measure classical_2x and reference_compute_seconds
   EvalPictures* pictures = nullptr;  // filled when given
+  // The model runs at this point (RunModelAt) instead of its own steps; the preset given to
+  // EvaluateImage must be PresetAt the same point.
+  const ModelPoint* point = nullptr;
 };
 
 // Runs the reference (cached in cache_dir unless it is "") and the classical baselines on one
@@ -67,6 +70,9 @@ struct ModelEvalOptions {
   std::string cache_dir;  // reference cache ("" = none; the front ends pass DefaultCacheDir())
   bool cost = false;      // EvalExtras::cost: classical 2x and the 4x reference timed
   int long_steps = 0;     // also run this many steps per image (past the horizon) for the range
+  // Evaluate at another parameter point and stopping time (empty: the model's preset): the
+  // reference at PresetAt(point), BLADE by RunModelAt (blade/model.h).
+  ModelPoint point;
   std::function<void(int, int)> on_progress;  // (images done, total)
   FigureSink on_figure;  // input | reference | BLADE | classical-LR | error, per image
   void Validate() const;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,11 @@ struct Preset {
   // dt_HR in the fine grid's own pixel units (t_HR = scale * t for TV, scale^2 * t otherwise).
   double hr_dt_in_hr_pixels() const;
 };
+
+// The preset moved to another parameter point and stopping time (time 0: the preset's), for
+// evaluating a model there: the reference keeps at least the preset's steps per unit time and
+// is stable at its fine grid (hr_steps a multiple of frames); named "NAME@k=v,...,T=t".
+Preset PresetAt(const Preset& preset, const std::map<std::string, double>& params, double time);
 
 // The presets shipped in presets/presets.json (compiled into the library).
 const std::vector<Preset>& BuiltinPresets();

@@ -125,7 +125,9 @@ BaselineRow EvaluateImage(const Preset& preset, const Image& hr, const std::stri
     o.integrator = model->integrator;
     double seconds = 0;
     try {
-      Image u = TimedSolve(repeats, &seconds, [&] { return RunModel(*model, lr0, o); });
+      Image u = TimedSolve(repeats, &seconds, [&] {
+        return extras.point ? RunModelAt(*model, lr0, *extras.point, o) : RunModel(*model, lr0, o);
+      });
       row.blade = ScoreAgainst(u, target);
       row.blade_min = MinValue(u);
       row.blade_max = MaxValue(u);
@@ -133,7 +135,7 @@ BaselineRow EvaluateImage(const Preset& preset, const Image& hr, const std::stri
     } catch (const DivergedError&) {
       row.blade.diverged = true;
     }
-    row.blade.steps = preset.frames;
+    row.blade.steps = extras.point ? PlanModelPoint(*model, *extras.point).steps : preset.frames;
     row.blade.seconds = seconds;
   }
   return row;

@@ -60,12 +60,15 @@ ModelEvaluation EvaluateModel(const Model& model, const std::vector<std::string>
   o.Validate();
   if (model.form == ModelForm::kResample) Fail("kodak4x needs a direct or flux model");
   if (model.preset.empty()) Fail("the model names no preset to evaluate against");
-  const Preset& preset = FindPreset(model.preset);
+  const bool at_point = !o.point.params.empty() || o.point.time != 0;
+  if (at_point) PlanModelPoint(model, o.point);  // refuses what the model cannot reach
+  const Preset preset = at_point ? PresetAt(FindPreset(model.preset), o.point.params, o.point.time)
+                                 : FindPreset(model.preset);
   ModelEvaluation e;
   e.pde = model.pde;
   e.preset = preset.name;
   e.form = FormName(model.form);
-  e.steps = preset.frames;
+  e.steps = at_point ? PlanModelPoint(model, o.point).steps : preset.frames;
   e.cost = o.cost;
   e.long_steps = o.long_steps;
   for (std::size_t i = 0; i < files.size(); ++i) {
@@ -74,6 +77,7 @@ ModelEvaluation EvaluateModel(const Model& model, const std::vector<std::string>
     EvalPictures pictures;
     EvalExtras extras;
     extras.cost = o.cost;
+    if (at_point) extras.point = &o.point;
     if (o.on_figure) extras.pictures = &pictures;
     e.rows.push_back(EvaluateImage(preset, hr, std::filesystem::path(files[i]).filename().string(),
                                    &model, o.cache_dir, extras));
@@ -85,7 +89,7 @@ ModelEvaluation EvaluateModel(const Model& model, const std::vector<std::string>
            {"input: LR initial condition", ScoreCaption(r.identity.psnr, r.identity.ssim)}},
           {&pictures.target, {StrCat("reference (", preset.scale, "x grid, downsampled)")}},
           {&pictures.blade,
-           {StrCat("BLADE, ", preset.frames, " steps"), ScoreCaption(r.blade.psnr, r.blade.ssim)}}};
+           {StrCat("BLADE, ", e.steps, " steps"), ScoreCaption(r.blade.psnr, r.blade.ssim)}}};
       if (!r.classical_lr.diverged)
         panels.push_back(
             {&pictures.classical_lr,

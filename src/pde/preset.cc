@@ -1,6 +1,8 @@
 // Preset parsing (nlohmann-json), the compiled-in preset table, and the reference frame sequence.
 #include "blade/preset.h"
 
+#include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "blade/error.h"
@@ -67,6 +69,29 @@ const Preset& FindPreset(const std::string& name) {
 }
 
 const Preset& DefaultPreset(Pde pde) { return FindPreset(PdeName(pde)); }
+
+Preset PresetAt(const Preset& preset, const std::map<std::string, double>& params, double time) {
+  Preset p = preset;
+  std::string name;
+  for (const auto& [k, v] : params) {
+    p.params.Set(p.pde, k, v);
+    name += StrCat(name.empty() ? "" : ",", k, "=", v);
+  }
+  p.params.Validate(p.pde);
+  if (time != 0) {
+    if (!std::isfinite(time) || time <= 0)
+      Fail("the stopping time must be positive (got ", time, ")");
+    p.time = time;
+  }
+  // At least the preset's steps per unit time, and stable at the fine grid.
+  const double stable = MakeSolver(p.pde, p.params)->DefaultDt(1.0 / p.scale);
+  const double steps = std::max(std::ceil(preset.hr_steps * p.time / preset.time - 1e-9),
+                                std::ceil(p.time / stable * (1 - 1e-12)));
+  if (!(steps <= 1e6)) Fail("the reference would need ", steps, " steps (at most 1000000)");
+  p.hr_steps = (int(steps) + p.frames - 1) / p.frames * p.frames;
+  p.name = StrCat(preset.name, "@", name, name.empty() ? "" : ",", "T=", p.time);
+  return p;
+}
 
 std::vector<Image> ReferenceFrames(const Preset& preset, const Image& hr,
                                    const std::function<void(int, int)>& on_progress) {

@@ -48,3 +48,29 @@ def test_command_line_runs_at_a_point(tmp_path):
     r = subprocess.run([BINARY, "run", "--model", str(MODELS / "ch.blade"), "--param", "gamma=0.3",
                         str(src), str(out)], capture_output=True, text=True)
     assert r.returncode != 0 and r.stderr.count("\n") == 1 and "no exact symmetry" in r.stderr
+
+
+def test_evaluation_at_a_point_uses_the_points_reference(tmp_path):
+    """blade.evaluate_model(params=, time=): the reference and the classical rows at the point
+    (checked against blade.solve), BLADE at the point (checked against Model.run)."""
+    hr = np.ascontiguousarray(data.camera()[128:384:2, 64:448:2].astype(np.float32) / 255)  # 128 x 192
+    path = tmp_path / "hr.tiff"
+    blade.write_image(str(path), hr)
+    pm = blade.Model.load(str(MODELS / "pm.blade"))
+    e = blade.evaluate_model(pm, [str(path)], cache="", params={"c": 0.05}, time=2.0)
+    assert e["preset"] == "pm@c=0.05,T=2" and e["steps"] == 5
+    lr = hr.reshape(32, 4, 48, 4).mean(axis=(1, 3)).astype(np.float32)
+    ref = blade.solve(hr, "pm", time=2.0, dx=0.25, params={"c": 0.05})
+    ref = ref.reshape(32, 4, 48, 4).mean(axis=(1, 3)).astype(np.float32)
+    assert e["rows"]["identity"]["psnr"] == pytest.approx(blade.psnr(lr, ref), abs=0.02)
+    out = pm.run(lr, params={"c": 0.05}, time=2.0)
+    assert e["rows"]["blade"]["psnr"] == pytest.approx(blade.psnr(out, ref), abs=0.02)
+    stable = blade.solve(lr, "pm", time=2.0, params={"c": 0.05})
+    assert e["rows"]["classical_lr"]["psnr"] == pytest.approx(blade.psnr(stable, ref), abs=0.02)
+    # The model's own point is the plain protocol.
+    own = blade.evaluate_model(pm, [str(path)], cache="")
+    again = blade.evaluate_model(pm, [str(path)], cache="", params={"c": 0.1})
+    assert again["rows"]["blade"]["psnr"] == pytest.approx(own["rows"]["blade"]["psnr"], abs=1e-9)
+    with pytest.raises(blade.Error, match="no exact symmetry"):
+        blade.evaluate_model(blade.Model.load(str(MODELS / "ch.blade")), [str(path)], cache="",
+                             params={"gamma": 0.3})
