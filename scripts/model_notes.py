@@ -36,6 +36,7 @@ lines = [
     "| `upscale` (other factors or degradations, `--project`), `eval-app upscale --model` | `tv` | the only PDE eq. 4.6 and 4.7 were validated with; `eval-app upscale` scores the learned upscalers beside it (`--upscaler`) |",
     "| `restore` | `ced-restore` | best mean PSNR of the nine accepted models on six held-out scikit-image photographs (blur 1 + noise 5/255: 30.54 dB, `docs/RESULTS.md`) |",
     "| `deconv`, `eval-app deconv` | `ced-restore` | trained and selected for deconvolution (below) |",
+    "| `denoise` | `tv` | its rule (stopping time against the noise level) was fitted for TV flow on training photographs (`docs/RESULTS.md`) |",
     "| `resample`, `eval-resample` | `resample3` | beats bicubic and Lanczos-3 on held-out photographs, which `resample` (first order) does not (`docs/RESULTS.md`) |",
     "",
 ]
