@@ -35,7 +35,10 @@ nlohmann::json ModelInfoJson(const Model& m) {
     upscale = {{"factor", m.upscale.factor},
                {"degradation", m.upscale.degradation},
                {"back_projections", m.upscale.back_projections}};
+  nlohmann::json covers = nlohmann::json::object();  // CoveredRanges: name -> [lo, hi]
+  for (const auto& [k, r] : CoveredRanges(m)) covers[k] = {r.first, r.second};
   return {{"form", FormName(m.form)},
+          {"covers", covers},
           {"upscale", upscale},
           {"pde", m.pde},
           {"preset", m.preset},
@@ -167,6 +170,11 @@ void AddInfoCommand(CLI::App& app) {
                     m.safe_range[0], m.safe_range[1]);
       else
         std::printf("stable      not measured\n");
+      std::string covers;
+      for (const auto& [k, r] : CoveredRanges(m))
+        covers += StrCat(covers.empty() ? "" : ", ", k, " in [", r.first, ", ", r.second, "]");
+      std::printf("covers      %s (run --param/--time; exact symmetries, docs/RESULTS.md)\n",
+                  covers.c_str());
     }
     const int phases = upscaler ? m.upscale.factor * m.upscale.factor : 1;
     for (std::size_t b = 0; b < m.banks.size(); ++b) {

@@ -46,6 +46,10 @@ void BindModel(py::module_& m) {
       .def_property_readonly("pde", [](const Model& self) { return self.pde; })
       .def_property_readonly("preset", [](const Model& self) { return self.preset; })
       .def_property_readonly(
+          "covers", [](const Model& self) { return CoveredRanges(self); },
+          "What Model.run(params=, time=) reaches: {name: (lo, hi)} for each parameter an "
+          "exact symmetry moves, and 'time' (one step to the stability horizon).")
+      .def_property_readonly(
           "pde_params", [](const Model& self) { return self.pde_params; },
           "The PDE parameters the model was trained for (the presets' names).")
       .def_property_readonly("dt", [](const Model& self) { return self.dt; })

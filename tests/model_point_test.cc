@@ -114,6 +114,16 @@ TEST(ModelPoint, RefusesWhatNoSymmetryReaches) {
   EXPECT_THROW(plan(ch, "gamma", 0.3), Error);    // none for Cahn-Hilliard
   EXPECT_NO_THROW(plan(ch, "gamma", 0.25));       // its own value
   EXPECT_NO_THROW(plan(pm, "c", 0.034));          // scale 2.94
+  // The covered ranges are what the plans accept, end points included.
+  const auto pm_covers = CoveredRanges(pm);
+  ASSERT_EQ(pm_covers.count("c"), 1u);
+  EXPECT_NEAR(pm_covers.at("c").first, 0.1 / 3, 1e-12);
+  EXPECT_NEAR(pm_covers.at("c").second, 0.3, 1e-12);
+  EXPECT_NO_THROW(plan(pm, "c", pm_covers.at("c").first * (1 + 1e-9)));
+  EXPECT_THROW(plan(pm, "c", pm_covers.at("c").second * 1.01), Error);
+  const auto ch_covers = CoveredRanges(ch);
+  EXPECT_EQ(ch_covers.size(), 1u);  // time only
+  EXPECT_NEAR(ch_covers.at("time").second, ch.safe_steps * ch.dt, 1e-12);
   ModelPoint late;
   late.time = -1;
   EXPECT_THROW(PlanModelPoint(pm, late), Error);

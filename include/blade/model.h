@@ -163,6 +163,11 @@ struct PointPlan {
 // outside the range above, or a nonsensical time. Steps: the model's dt rounded to a whole
 // number of steps (dt adjusted to land on the time).
 PointPlan PlanModelPoint(const Model& model, const ModelPoint& point);
+// What a model covers through the symmetries: for each parameter that moves, its range, and
+// "time": from one step to the stability horizon (safe_steps x dt; the model's own time when
+// the horizon was not measured), at the model's own parameters (TV's time scales with
+// eps0 / eps). For `blade info` and Python's Model.covers.
+std::map<std::string, std::pair<double, double>> CoveredRanges(const Model& model);
 // RunModel at the point (options.steps and options.dt are set from the plan; the stability
 // horizon check still applies, to the planned run).
 Image RunModelAt(const Model& model, const Image& u0, const ModelPoint& point, RunOptions options);

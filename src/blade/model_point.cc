@@ -1,5 +1,6 @@
 // Running a model at another parameter point and stopping time through the PDE's exact
 // symmetries (intensity scaling).
+#include <algorithm>
 #include <cmath>
 
 #include "blade/error.h"
@@ -85,6 +86,20 @@ PointPlan PlanModelPoint(const Model& model, const ModelPoint& point) {
   plan.steps = std::max(1, int(std::lround(run_time / model.dt)));
   plan.dt = run_time / plan.steps;
   return plan;
+}
+
+std::map<std::string, std::pair<double, double>> CoveredRanges(const Model& model) {
+  std::map<std::string, std::pair<double, double>> out;
+  if (model.form != ModelForm::kDirect && model.form != ModelForm::kFlux) return out;
+  for (const Symmetry& s : kSymmetries) {
+    const auto it = model.pde_params.find(s.param);
+    if (model.pde != s.pde || it == model.pde_params.end()) continue;
+    const double a = s.value(it->second, s.max_scale), b = s.value(it->second, 1 / s.max_scale);
+    out[s.param] = {std::min(a, b), std::max(a, b)};
+  }
+  const int horizon = model.safe_steps >= 0 ? model.safe_steps : model.steps;
+  out["time"] = {model.dt, horizon * model.dt};
+  return out;
 }
 
 Image RunModelAt(const Model& model, const Image& u0, const ModelPoint& point, RunOptions o) {
