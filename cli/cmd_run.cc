@@ -37,8 +37,11 @@ nlohmann::json ModelInfoJson(const Model& m) {
                {"back_projections", m.upscale.back_projections}};
   nlohmann::json covers = nlohmann::json::object();  // CoveredRanges: name -> [lo, hi]
   for (const auto& [k, r] : CoveredRanges(m)) covers[k] = {r.first, r.second};
+  nlohmann::json axes = nlohmann::json::array();  // a parametric model's box and knots
+  for (const ParamAxis& a : m.axes) axes.push_back({{"name", a.name}, {"knots", a.knots}});
   return {{"form", FormName(m.form)},
           {"covers", covers},
+          {"axes", axes},
           {"upscale", upscale},
           {"pde", m.pde},
           {"preset", m.preset},
@@ -69,11 +72,13 @@ void AddRunCommand(CLI::App& app) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("run", "Run a trained BLADE model on an image");
   cmd->add_option("--param", args->params,
-                  "NAME=VALUE: run at another parameter point through the PDE's exact symmetry "
-                  "(pm: c, ced: C, tv: eps; an intensity scaling of at most 3x), repeatable");
+                  "NAME=VALUE: run at another parameter point: inside a parametric model's box "
+                  "(blade info), or through the PDE's exact symmetry (pm: c, ced: C, tv: eps; an "
+                  "intensity scaling of at most 3x), repeatable")
+      ->allow_extra_args(false);
   cmd->add_option("--time", args->time,
-                  "Stopping time (default: the model's steps x dt), in whole steps of about the "
-                  "model's dt");
+                  "Stopping time (default: the model's steps x dt): a parametric model with a time "
+                  "axis runs its steps to it; others run whole steps of about their dt");
   cmd->add_option("--model", args->model, "Model file (.blade)")->required();
   cmd->add_option("--steps", args->steps, "Number of steps (default: the model's)");
   cmd->add_option("--dt", args->dt, "Time step (default: the model's)");
@@ -173,8 +178,16 @@ void AddInfoCommand(CLI::App& app) {
       std::string covers;
       for (const auto& [k, r] : CoveredRanges(m))
         covers += StrCat(covers.empty() ? "" : ", ", k, " in [", r.first, ", ", r.second, "]");
-      std::printf("covers      %s (run --param/--time; exact symmetries, docs/RESULTS.md)\n",
-                  covers.c_str());
+      std::printf("covers      %s (run --param/--time; %s)\n", covers.c_str(),
+                  m.parametric() ? "blended knot models, docs/DESIGN.md"
+                                 : "exact symmetries, docs/RESULTS.md");
+      for (const ParamAxis& a : m.axes) {
+        std::string knots;
+        for (double k : a.knots) knots += StrCat(" ", k);
+        std::printf("axis        %s: knots%s\n", a.name.c_str(), knots.c_str());
+      }
+      if (m.parametric())
+        std::printf("knots       %zu point models, blended at the run's point\n", m.knots.size());
     }
     const int phases = upscaler ? m.upscale.factor * m.upscale.factor : 1;
     for (std::size_t b = 0; b < m.banks.size(); ++b) {

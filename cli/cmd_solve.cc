@@ -146,7 +146,8 @@ void AddSolveCommand(CLI::App& app) {
       "Exactly N equal steps to T (refused above the stability limit unless --force; default: "
       "the fewest stable steps)");
   cmd->add_option("--dx", args->dx, "Grid spacing in operating-grid units (default 1)");
-  cmd->add_option("--param", args->params, "Scheme parameter key=value (repeatable)");
+  cmd->add_option("--param", args->params, "Scheme parameter key=value (repeatable)")
+      ->allow_extra_args(false);
   cmd->add_option("--frames-every", args->frames_every, "Keep every M-th step as a frame");
   cmd->add_option("--frames-dir", args->frames_dir,
                   "Folder for the frame_NNNNN.tiff (float) files (created)");

@@ -27,6 +27,35 @@ const Preset& ChoosePreset(const std::string& pde, const std::string& preset) {
   return p;
 }
 
+// `blade train --param NAME=LO:HI ... --time LO:HI`: a point model per knot, then the blend.
+void TrainBox(const Preset& preset, const std::vector<ParamAxis>& axes, TrainOptions o,
+              const std::string& images, int limit, const std::string& cache,
+              const std::string& out) {
+  const std::vector<std::string> files = ListImages(images, limit);
+  std::string box;
+  for (const ParamAxis& a : axes) {
+    box += StrCat(box.empty() ? "" : "; ", a.name, " at");
+    for (double k : a.knots) box += StrCat(" ", k);
+  }
+  Note("parametric " + PdeName(preset.pde) + " model over " + box);
+  o.on_status = [](const std::string& s) { Note("  " + s); };
+  const auto t0 = std::chrono::steady_clock::now();
+  Model model =
+      TrainParametricModel(preset, axes, files, cache, o, [](int k, int count, const Preset& at) {
+        Note(StrCat("knot ", k + 1, "/", count, ": ", at.name));
+      });
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  model.provenance["data"] = images + " (" + std::to_string(files.size()) + " images)";
+  StampProvenance(model.provenance);
+  model.provenance["command"] = CommandLine();
+  model.provenance["train_seconds"] = StrCat(seconds);
+  SaveModel(model, out);
+  std::printf("trained parametric %s %s model (%zu knots: %s) -> %s in %.1f s\n",
+              PdeName(preset.pde).c_str(), FormName(model.form).c_str(), model.knots.size(),
+              box.c_str(), out.c_str(), seconds);
+}
+
 }  // namespace
 
 void AddTrainCommand(CLI::App& app) {
@@ -37,7 +66,9 @@ void AddTrainCommand(CLI::App& app) {
     std::string pde, preset, images, out, form = "direct", integrator = "euler", cache, log,
                                           checkpoint, resume, loss = "l2", optimizer, constraint;
     bool no_cache = false, no_augment = false, augment_ls = false;
-    int limit = 0;
+    int limit = 0, knots = 3;
+    std::vector<std::string> params;
+    std::string time;
     double ssim_weight = 0.5;
     std::vector<int> bins;
     TrainOptions given;  // values of the options given on the command line
@@ -52,6 +83,16 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--preset", args->preset, "Preset name (default: the PDE's own)");
   cmd->add_option("--images", args->images, "Folder of training photographs")->required();
   cmd->add_option("--out", args->out, "Output model file (.blade)")->required();
+  cmd->add_option("--param", args->params,
+                  "NAME=V trains at that value of a PDE parameter instead of the preset's; "
+                  "NAME=LO:HI (or NAME=V1,V2,...) trains a parametric model over that range "
+                  "(docs/DESIGN.md), repeatable")
+      ->allow_extra_args(false);
+  cmd->add_option("--time", args->time,
+                  "Stopping time: T, or a range LO:HI (or T1,T2,...) for a parametric model");
+  cmd->add_option("--knots", args->knots,
+                  "Knots per LO:HI range, evenly spaced in log, the preset's value among them "
+                  "when inside (default 3)");
   cmd->add_option("--constraint", args->constraint,
                   "none, or monotone: a provably stable model (maximum principle; "
                   "docs/MONOTONE.md)");
@@ -143,6 +184,33 @@ void AddTrainCommand(CLI::App& app) {
     }
     // Fail on bad options or a bad checkpoint before the (long) reference computation.
     o.Validate();
+    // A point or a box of parameters and stopping times (every axis one knot: a point model).
+    std::vector<ParamAxis> axes;
+    for (const std::string& p : args->params) {
+      const std::size_t eq = p.find('=');
+      if (eq == std::string::npos || eq == 0)
+        throw UsageError("--param expects NAME=V, NAME=LO:HI or NAME=V1,V2,... (got '" + p + "')");
+      const std::string name = p.substr(0, eq);
+      axes.push_back(ParseAxis(name, p.substr(eq + 1), args->knots, preset.Value(name)));
+    }
+    if (!args->time.empty())
+      axes.push_back(ParseAxis("time", args->time, args->knots, preset.time));
+    bool box = false;
+    std::map<std::string, double> point_params;
+    double point_time = 0;
+    for (const ParamAxis& a : axes) {
+      box = box || a.knots.size() > 1;
+      (a.name == "time" ? point_time : point_params[a.name]) = a.knots[0];
+    }
+    if (box) {
+      if (!args->resume.empty() || !args->checkpoint.empty() || !args->log.empty())
+        throw UsageError("--checkpoint, --resume and --log train one point model, not a box");
+      const std::string cache =
+          args->no_cache ? "" : (args->cache.empty() ? DefaultCacheDir() : args->cache);
+      TrainBox(preset, axes, o, args->images, args->limit, cache, args->out);
+      return;
+    }
+    const Preset trained_at = axes.empty() ? preset : PresetAt(preset, point_params, point_time);
     Checkpoint resume;  // outlives the training, which reads it
     if (!args->resume.empty()) {
       resume = LoadCheckpoint(args->resume);
@@ -155,7 +223,7 @@ void AddTrainCommand(CLI::App& app) {
     const auto t0 = std::chrono::steady_clock::now();
     Progress loading("reference " + PdeName(preset.pde), ProgressEnabled());
     std::vector<Sequence> data = LoadTrainingSequences(
-        preset, files, cache, [&](int done, int total) { loading.Update(done, total); });
+        trained_at, files, cache, [&](int done, int total) { loading.Update(done, total); });
     loading.Finish();
     const double data_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -178,7 +246,8 @@ void AddTrainCommand(CLI::App& app) {
                     val));
     };
     TrainReport report;
-    Model model = TrainModel(preset, data, o, &report);
+    Model model = TrainModel(trained_at, data, o, &report);
+    model.preset = preset.name;  // trained at a point of it (pde_params, dt x steps say which)
     progress.Finish();
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -229,7 +298,8 @@ void AddEvalCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("eval", "Score a model with the kodak4x protocol");
   cmd->add_option("--param", args->params,
                   "NAME=VALUE: evaluate at another parameter point (the reference at it, the "
-                  "model through the PDE's exact symmetry, as `blade run --param`), repeatable");
+                  "model through the PDE's exact symmetry, as `blade run --param`), repeatable")
+      ->allow_extra_args(false);
   cmd->add_option("--time", args->time, "Evaluate at this stopping time (default: the preset's)");
   cmd->footer(kKodak4xTerms);
   AddFigureOptions(cmd, &args->figures, &args->figure_captions,

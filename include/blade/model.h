@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,6 +57,26 @@ struct Bank {
   FilterBank filters;
 };
 
+// ---- Parametric models (issue 25): one model over a box of PDE parameters and stopping times.
+// Each axis is a PDE parameter (the presets' names: eps; c; alpha, C, sigma, rho; gamma) or
+// "time", with ascending positive knots. The model holds a point model's banks at every knot of
+// the tensor-product grid (a KnotModel), and its banks at a point theta are the blend
+//   h(theta) = sum_k phi_k(theta) H_k,
+// phi_k the tensor product of piecewise-linear hat functions in the log of each axis (every
+// parameter here is scale-like and positive). The selection thresholds blend the same way, so a
+// knot's selection and filters are exactly its own at the knot, and the per-pixel cost of a
+// step does not change: the bank is blended once, before the first step (BlendModelAt).
+struct ParamAxis {
+  std::string name;  // a PDE parameter, or "time"
+  std::vector<double> knots;
+};
+struct KnotModel {
+  std::vector<Bank> banks;  // as Model::banks
+  double dt = 0;            // the knot's step (its time / the model's steps)
+  int safe_steps = -1;      // its stability horizon (Model::safe_steps)
+  float safe_range[2] = {0, 0};
+};
+
 struct Model {
   static constexpr int kFormatVersion = 1;
   ModelForm form = ModelForm::kDirect;
@@ -73,7 +94,16 @@ struct Model {
   std::map<std::string, double> pde_params;
   std::map<std::string, std::string> provenance;  // data, loss, date, revision, command, ...
   UpscaleSpec upscale;                            // upscale form only
+  // Parametric models only (empty otherwise): the box's axes and the knots' models, the first
+  // axis varying slowest. `banks`, `dt`, `pde_params`, `safe_steps` and `safe_range` then hold
+  // the blend at the model's default point (its pde_params and steps x dt), which lies inside
+  // the box.
+  std::vector<ParamAxis> axes;
+  std::vector<KnotModel> knots;
 
+  bool parametric() const { return !axes.empty(); }
+  // The parametric part of Validate: axes, knot count and shapes, default inside the box.
+  void ValidateBox() const;
   // Fails with a clear message on any inconsistency (bank count for the form, sizes, finite
   // values, positive dt, known constraint).
   void Validate() const;
@@ -158,16 +188,37 @@ struct PointPlan {
   double scale = 1;  // the input is multiplied by it before the run, the output divided
   int steps = 0;     // the run: steps of dt to the (scaled) stopping time
   double dt = 0;
+  // A parametric model's blend at the point (what runs), or null: the model itself.
+  std::shared_ptr<const Model> blended;
 };
 // Fails naming what is possible on an unknown parameter, one without a symmetry, a scale
 // outside the range above, or a nonsensical time. Steps: the model's dt rounded to a whole
 // number of steps (dt adjusted to land on the time).
+// A parametric model first blends its banks at the point's values of its axes (BlendModelAt;
+// a value outside the box is refused with the box); "time" as an axis runs the model's steps
+// with dt = time / steps. Parameters that are not axes move by the symmetries as above.
 PointPlan PlanModelPoint(const Model& model, const ModelPoint& point);
 // What a model covers through the symmetries: for each parameter that moves, its range, and
 // "time": from one step to the stability horizon (safe_steps x dt; the model's own time when
 // the horizon was not measured), at the model's own parameters (TV's time scales with
-// eps0 / eps). For `blade info` and Python's Model.covers.
+// eps0 / eps). A parametric model covers its box: each axis's knot range, "time" included
+// (plus the symmetric parameters that are not axes). For `blade info` and Model.covers.
 std::map<std::string, std::pair<double, double>> CoveredRanges(const Model& model);
+// A parametric model's point model at `values` (its axes' names -> values; an axis not named
+// takes the model's default): banks, thresholds, dt (time axis: time / steps) and the stability
+// horizon (the least of the contributing knots') blended, pde_params set, no axes. Fails on a
+// name that is not an axis and, stating the box, on a value outside it.
+Model BlendModelAt(const Model& model, const std::map<std::string, double>& values);
+// The basis weights phi_k(theta) at `values` (as BlendModelAt), as (knot index, weight) pairs
+// with non-zero weight; they sum to 1.
+std::vector<std::pair<int, double>> BasisWeights(const Model& model,
+                                                 const std::map<std::string, double>& values);
+// A parametric model assembled from point models trained at every knot of `axes` (the first
+// axis varying slowest), with its default at `default_values` (inside the box). The point
+// models must agree in form, PDE, bank shapes, selection bins and steps; their parameters must
+// sit at their knots.
+Model MakeParametricModel(const std::vector<ParamAxis>& axes, const std::vector<Model>& knot_models,
+                          const std::map<std::string, double>& default_values);
 // RunModel at the point (options.steps and options.dt are set from the plan; the stability
 // horizon check still applies, to the planned run).
 Image RunModelAt(const Model& model, const Image& u0, const ModelPoint& point, RunOptions options);

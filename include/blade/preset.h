@@ -25,6 +25,9 @@ struct Preset {
   // Orientation, strength, coherence, intensity bins BLADE models of this preset use.
   std::vector<int> selection_bins = {24, 3, 3, 1};
 
+  // A parameter's value by its key (PdeParams::Set's names), or the stopping time for "time";
+  // fails naming the keys of the PDE.
+  double Value(const std::string& key) const;
   int frame_every() const { return hr_steps / frames; }  // M
   double hr_dt() const { return time / hr_steps; }       // dt_HR, operating units
   double dt() const { return time / frames; }            // BLADE's step

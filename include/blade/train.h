@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -213,6 +214,35 @@ class DirectPreconditioner {
 // Deterministic for a seed, whatever the thread count.
 Model TrainModel(const Preset& preset, const std::vector<Sequence>& data,
                  const TrainOptions& options, TrainReport* report = nullptr);
+
+// ---- Parametric models (blade/model.h ParamAxis): a point model at every knot of a box
+
+// Knots for an axis from lo to hi: `count` values evenly spaced in log (hi = lo: the one value),
+// with the interior knot nearest `keep` (the preset's value) moved onto it when it lies strictly
+// inside, so that the preset's own point is a knot and the model reproduces it exactly.
+std::vector<double> AxisKnots(double lo, double hi, int count, double keep);
+
+// An axis from its text (`blade train --param NAME=SPEC`, `--time SPEC`): "V" (one value: a
+// point), "LO:HI" (AxisKnots(LO, HI, count, keep)) or "V1,V2,..." (those knots, ascending).
+// Fails with the accepted forms.
+ParamAxis ParseAxis(const std::string& name, const std::string& spec, int count, double keep);
+
+// Trains a point model at every knot of the box (the preset moved there by PresetAt, its
+// references computed or read from cache_dir per point, each with `options`) and assembles them
+// (MakeParametricModel), its default at the preset's point (clamped into the box). Axis names:
+// the preset's parameters and "time". on_knot(k, count, preset at the knot) before each knot.
+Model TrainParametricModel(const Preset& preset, const std::vector<ParamAxis>& axes,
+                           const std::vector<std::string>& files, const std::string& cache_dir,
+                           const TrainOptions& options,
+                           const std::function<void(int, int, const Preset&)>& on_knot = {});
+
+// The 10-step loss (RolloutLoss) of a parametric model at a point of its box (BlendModelAt) and
+// its gradient with respect to every knot's taps: dL/dH_k = phi_k(theta) dL/dh(theta), the
+// selection held fixed as in fine-tuning; (*knot_grads)[k][b] is laid out like knot k's bank b.
+// Returns +infinity (gradients unset) if a rollout went non-finite.
+double ParametricLossGradient(const Model& model, const std::map<std::string, double>& values,
+                              const std::vector<Sequence>& data,
+                              std::vector<std::vector<std::vector<double>>>* knot_grads);
 
 // ---- Resampling models (blade/resample.h), trained by least squares on shifted observations
 

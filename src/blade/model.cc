@@ -110,6 +110,48 @@ void Model::Validate() const {
       safe_range[0] > safe_range[1])
     Fail("model safe_range must be two finite numbers, low <= high");
   if (constraint == Constraint::kMonotone) CheckMonotone(*this);  // verified on every load
+  if (parametric()) ValidateBox();
+}
+
+void Model::ValidateBox() const {
+  if (form != ModelForm::kDirect && form != ModelForm::kFlux)
+    Fail("only direct and flux models can be parametric");
+  std::size_t count = 1;
+  for (std::size_t i = 0; i < axes.size(); ++i) {
+    const ParamAxis& a = axes[i];
+    if (a.name != "time" && !pde_params.count(a.name))
+      Fail("parameter axis '", a.name, "' is neither \"time\" nor one of the model's parameters");
+    for (std::size_t j = 0; j < i; ++j)
+      if (axes[j].name == a.name) Fail("parameter axis '", a.name, "' appears twice");
+    if (a.knots.empty() || a.knots.size() > 64)
+      Fail("parameter axis '", a.name, "' needs 1..64 knots");
+    for (std::size_t k = 0; k < a.knots.size(); ++k)
+      if (!std::isfinite(a.knots[k]) || a.knots[k] <= 0 || (k > 0 && a.knots[k] <= a.knots[k - 1]))
+        Fail("parameter axis '", a.name, "' needs ascending, positive, finite knots");
+    count *= a.knots.size();
+    if (count > 4096) Fail("a parametric model holds at most 4096 knots");
+  }
+  if (knots.size() != count)
+    Fail("a parametric model over this box needs ", count, " knot models, found ", knots.size());
+  // Every knot's banks have the shapes and bins of the blended ones, so they blend.
+  for (const KnotModel& k : knots) {
+    if (k.banks.size() != banks.size())
+      Fail("a knot model has ", k.banks.size(), " banks, the model ", banks.size());
+    for (std::size_t b = 0; b < banks.size(); ++b) {
+      const Bank& kb = k.banks[b];
+      const SelectionConfig &s = kb.selection, &t = banks[b].selection;
+      kb.selection.Validate();
+      kb.filters.Validate();
+      if (kb.filters.size != banks[b].filters.size || kb.filters.count != banks[b].filters.count ||
+          s.orientations != t.orientations || s.strengths != t.strengths ||
+          s.coherences != t.coherences || s.intensities != t.intensities || s.rho != t.rho ||
+          s.joint_color != t.joint_color)
+        Fail("the knot models' banks differ in shape or selection bins");
+    }
+    if (!std::isfinite(k.dt) || k.dt <= 0) Fail("a knot model's dt must be positive and finite");
+    if (k.safe_steps < -1) Fail("a knot model's safe_steps must be -1 or a step count");
+  }
+  BasisWeights(*this, {});  // the default point lies inside the box
 }
 
 Model MakeEmptyModel(ModelForm form, const SelectionConfig& selection, int footprint) {

@@ -99,6 +99,30 @@ std::vector<double> ShortestTaps(const std::vector<float>& taps) {
   return out;
 }
 
+json BanksToJson(const std::vector<Bank>& banks) {
+  json out = json::array();
+  for (const Bank& b : banks)
+    out.push_back({{"selection", SelectionToJson(b.selection)},
+                   {"footprint", b.filters.size},
+                   {"count", b.filters.count},
+                   {"taps", ShortestTaps(b.filters.taps)}});
+  return out;
+}
+
+std::vector<Bank> BanksFromJson(const json& banks) {
+  std::vector<Bank> out;
+  for (const json& b : banks) {
+    Bank bank;
+    bank.selection = SelectionFromJson(b.at("selection"));
+    bank.filters.size = ToInt(b.at("footprint"), "footprint");
+    bank.filters.count = ToInt(b.at("count"), "count");
+    // Values that JSON cannot hold (NaN, inf) are written as null: caught by Validate.
+    bank.filters.taps = Floats(b.at("taps"), "taps");
+    out.push_back(std::move(bank));
+  }
+  return out;
+}
+
 // "fnv1a64:<16 hex digits>" of the document without its checksum, dumped compactly: keys are
 // sorted and every number is written in its shortest round-trip form, so a parsed document
 // dumps to the same text it was computed from, whatever the whitespace of the file.
@@ -115,12 +139,6 @@ std::string ContentChecksum(json doc) {
 
 std::string SerializeModel(const Model& model) {
   model.Validate();
-  json banks = json::array();
-  for (const Bank& b : model.banks)
-    banks.push_back({{"selection", SelectionToJson(b.selection)},
-                     {"footprint", b.filters.size},
-                     {"count", b.filters.count},
-                     {"taps", ShortestTaps(b.filters.taps)}});
   json doc = {{"format", kMagic},
               {"version", Model::kFormatVersion},
               {"form", FormName(model.form)},
@@ -133,8 +151,21 @@ std::string SerializeModel(const Model& model) {
               {"constraint", ConstraintName(model.constraint)},
               {"safe_steps", model.safe_steps},
               {"safe_range", {model.safe_range[0], model.safe_range[1]}},
-              {"provenance", model.provenance},
-              {"banks", banks}};
+              {"provenance", model.provenance}};
+  if (model.parametric()) {
+    // The banks at the default point are the blend of the knots' (made again on loading).
+    json axes = json::array(), knots = json::array();
+    for (const ParamAxis& a : model.axes) axes.push_back({{"name", a.name}, {"knots", a.knots}});
+    for (const KnotModel& k : model.knots)
+      knots.push_back({{"dt", k.dt},
+                       {"safe_steps", k.safe_steps},
+                       {"safe_range", {k.safe_range[0], k.safe_range[1]}},
+                       {"banks", BanksToJson(k.banks)}});
+    doc["axes"] = axes;
+    doc["knots"] = knots;
+  } else {
+    doc["banks"] = BanksToJson(model.banks);
+  }
   if (model.form == ModelForm::kUpscale)
     doc["upscale"] = {{"factor", model.upscale.factor},
                       {"degradation", model.upscale.degradation},
@@ -143,10 +174,16 @@ std::string SerializeModel(const Model& model) {
   // Indented for reading, except the taps: one line per bank instead of one per number, which
   // would make a file a third larger (whitespace does not enter the checksum).
   std::vector<std::string> taps;
-  for (std::size_t b = 0; b < model.banks.size(); ++b) {
-    json& t = doc["banks"][b]["taps"];
-    taps.push_back(t.dump());
-    t = StrCat("@taps-", b, "@");
+  const auto mark_taps = [&taps](json& banks) {
+    for (json& b : banks) {
+      taps.push_back(b["taps"].dump());
+      b["taps"] = StrCat("@taps-", taps.size() - 1, "@");
+    }
+  };
+  if (model.parametric()) {
+    for (json& k : doc["knots"]) mark_taps(k["banks"]);
+  } else {
+    mark_taps(doc["banks"]);
   }
   std::string text = doc.dump(1);
   for (std::size_t b = 0; b < taps.size(); ++b) {
@@ -200,19 +237,38 @@ Model ParseModel(const std::string& text, const std::string& name) {
       m.upscale.degradation = up.at("degradation").get<std::string>();
       m.upscale.back_projections = ToInt(up.at("back_projections"), "back_projections");
     }
-    for (const json& b : doc.at("banks")) {
-      Bank bank;
-      bank.selection = SelectionFromJson(b.at("selection"));
-      bank.filters.size = ToInt(b.at("footprint"), "footprint");
-      bank.filters.count = ToInt(b.at("count"), "count");
-      // Values that JSON cannot hold (NaN, inf) are written as null: caught by Validate.
-      bank.filters.taps = Floats(b.at("taps"), "taps");
-      m.banks.push_back(std::move(bank));
+    if (doc.contains("axes")) {
+      for (const json& a : doc.at("axes")) {
+        ParamAxis axis;
+        axis.name = a.at("name").get<std::string>();
+        axis.knots = a.at("knots").get<std::vector<double>>();
+        m.axes.push_back(std::move(axis));
+      }
+      for (const json& k : doc.at("knots")) {
+        KnotModel knot;
+        knot.dt = k.at("dt").get<double>();
+        knot.safe_steps = IntOr(k, "safe_steps", -1);
+        const auto r = Floats(k.at("safe_range"), "safe_range");
+        if (r.size() != 2) Fail("'", name, "': a knot's safe_range must hold two numbers");
+        knot.safe_range[0] = r[0];
+        knot.safe_range[1] = r[1];
+        knot.banks = BanksFromJson(k.at("banks"));
+        m.knots.push_back(std::move(knot));
+      }
+    } else {
+      m.banks = BanksFromJson(doc.at("banks"));
     }
   } catch (const json::exception& e) {
     Fail("'", name, "' is not a valid blade model: ", e.what());
   }
   try {
+    if (m.parametric()) {
+      // Shapes before blending (the blend reads every knot's banks), then the default banks.
+      if (m.knots.empty()) Fail("a parametric model needs its knot models");
+      m.banks = m.knots[0].banks;
+      m.ValidateBox();
+      m.banks = BlendModelAt(m, {}).banks;
+    }
     m.Validate();
   } catch (const Error& e) {
     Fail("'", name, "' is not a valid blade model: ", e.what());

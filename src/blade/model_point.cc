@@ -1,7 +1,9 @@
-// Running a model at another parameter point and stopping time through the PDE's exact
-// symmetries (intensity scaling).
+// Running a model at another parameter point and stopping time: parametric models' blending
+// over their box, and the PDE's exact symmetries (intensity scaling).
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <string>
 
 #include "blade/error.h"
 #include "blade/model.h"
@@ -38,11 +40,222 @@ void Multiply(Image& u, float a) {
 
 bool Same(double a, double b) { return std::abs(a - b) <= 1e-12 * std::max(std::abs(a), 1e-300); }
 
+// Knots are compared to parameters within a relative 1e-9 (values that went through text).
+bool Near(double a, double b) { return std::abs(a - b) <= 1e-9 * std::max(std::abs(a), 1e-300); }
+
+// "c in [0.03, 0.3], time in [1, 10]".
+std::string BoxText(const Model& model) {
+  std::string out;
+  for (const ParamAxis& a : model.axes)
+    out += StrCat(out.empty() ? "" : ", ", a.name, " in [", a.knots.front(), ", ", a.knots.back(),
+                  "]");
+  return out;
+}
+
+// The model's default value on an axis: its parameter, or steps x dt for "time".
+double DefaultValue(const Model& model, const std::string& axis) {
+  if (axis == "time") return model.dt * model.steps;
+  const auto it = model.pde_params.find(axis);
+  if (it == model.pde_params.end()) Fail("the model has no default for its axis '", axis, "'");
+  return it->second;
+}
+
 }  // namespace
+
+std::vector<std::pair<int, double>> BasisWeights(const Model& model,
+                                                 const std::map<std::string, double>& values) {
+  if (!model.parametric()) Fail("not a parametric model (it has no parameter axes)");
+  for (const auto& [name, value] : values) {
+    bool found = false;
+    for (const ParamAxis& a : model.axes) found = found || a.name == name;
+    if (!found) {
+      std::string names;
+      for (const ParamAxis& a : model.axes) names += (names.empty() ? "" : ", ") + a.name;
+      Fail("'", name, "' is not an axis of this parametric model (", names, ")");
+    }
+  }
+  // Per axis: the one or two knots whose hat functions are non-zero at the value.
+  std::vector<std::pair<int, double>> out = {{0, 1.0}};
+  for (const ParamAxis& a : model.axes) {
+    const auto it = values.find(a.name);
+    const double v = it != values.end() ? it->second : DefaultValue(model, a.name);
+    const double lo = a.knots.front(), hi = a.knots.back();
+    if (!std::isfinite(v) || v < lo * (1 - 1e-9) || v > hi * (1 + 1e-9))
+      Fail(a.name, " = ", v, " is outside this model's box: ", BoxText(model));
+    std::vector<std::pair<int, double>> axis;
+    const int n = int(a.knots.size());
+    if (n == 1) {
+      axis = {{0, 1.0}};
+    } else {
+      int i = 0;
+      while (i + 2 < n && v > a.knots[i + 1]) ++i;
+      const double t = std::clamp(
+          (std::log(v) - std::log(a.knots[i])) / (std::log(a.knots[i + 1]) - std::log(a.knots[i])),
+          0.0, 1.0);
+      if (t < 1) axis.push_back({i, 1 - t});
+      if (t > 0) axis.push_back({i + 1, t});
+    }
+    std::vector<std::pair<int, double>> next;
+    for (const auto& [k, w] : out)
+      for (const auto& [i, wi] : axis) next.push_back({k * n + i, w * wi});
+    out = std::move(next);
+  }
+  return out;
+}
+
+Model BlendModelAt(const Model& model, const std::map<std::string, double>& values) {
+  const std::vector<std::pair<int, double>> weights = BasisWeights(model, values);
+  Model out;
+  out.form = model.form;
+  out.steps = model.steps;
+  out.integrator = model.integrator;
+  out.constraint = model.constraint;
+  out.pde = model.pde;
+  out.preset = model.preset;
+  out.pde_params = model.pde_params;
+  out.provenance = model.provenance;
+  for (const ParamAxis& a : model.axes) {
+    const auto it = values.find(a.name);
+    const double v = it != values.end() ? it->second : DefaultValue(model, a.name);
+    if (a.name == "time") {
+      out.dt = v / model.steps;
+    } else {
+      out.pde_params[a.name] = v;
+    }
+  }
+  // Every knot has the banks' shapes and bins (Validate); blend taps and thresholds in double.
+  const auto blend = [&](auto member) {
+    const std::size_t n = member(model.knots[weights[0].first]).size();
+    std::vector<double> acc(n, 0.0);
+    for (const auto& [k, w] : weights) {
+      const auto& v = member(model.knots[k]);
+      for (std::size_t i = 0; i < n; ++i) acc[i] += w * v[i];
+    }
+    return std::vector<float>(acc.begin(), acc.end());
+  };
+  const KnotModel& first = model.knots[weights[0].first];
+  for (std::size_t b = 0; b < first.banks.size(); ++b) {
+    Bank bank = first.banks[b];
+    bank.filters.taps =
+        blend([b](const KnotModel& k) -> const auto& { return k.banks[b].filters.taps; });
+    SelectionConfig& s = bank.selection;
+    s.strength_thresholds = blend([b](const KnotModel& k) -> const auto& {
+      return k.banks[b].selection.strength_thresholds;
+    });
+    s.coherence_thresholds = blend([b](const KnotModel& k) -> const auto& {
+      return k.banks[b].selection.coherence_thresholds;
+    });
+    s.intensity_thresholds = blend([b](const KnotModel& k) -> const auto& {
+      return k.banks[b].selection.intensity_thresholds;
+    });
+    out.banks.push_back(std::move(bank));
+  }
+  bool has_time = false;
+  for (const ParamAxis& a : model.axes) has_time = has_time || a.name == "time";
+  if (!has_time) {
+    out.dt = 0;
+    for (const auto& [k, w] : weights) out.dt += w * model.knots[k].dt;
+  }
+  // The horizon: the least of the contributing knots' (unmeasured if any is); the range: all.
+  out.safe_steps = first.safe_steps;
+  out.safe_range[0] = first.safe_range[0];
+  out.safe_range[1] = first.safe_range[1];
+  for (const auto& [k, w] : weights) {
+    const KnotModel& m = model.knots[k];
+    out.safe_steps =
+        (out.safe_steps < 0 || m.safe_steps < 0) ? -1 : std::min(out.safe_steps, m.safe_steps);
+    out.safe_range[0] = std::min(out.safe_range[0], m.safe_range[0]);
+    out.safe_range[1] = std::max(out.safe_range[1], m.safe_range[1]);
+  }
+  return out;
+}
+
+Model MakeParametricModel(const std::vector<ParamAxis>& axes, const std::vector<Model>& knot_models,
+                          const std::map<std::string, double>& default_values) {
+  if (axes.empty()) Fail("a parametric model needs at least one axis");
+  std::size_t count = 1;
+  for (const ParamAxis& a : axes) count *= a.knots.size();
+  if (knot_models.size() != count)
+    Fail("a parametric model over this box needs ", count, " knot models, got ",
+         knot_models.size());
+  Model m;
+  const Model& first = knot_models[0];
+  m.form = first.form;
+  m.steps = first.steps;
+  m.integrator = first.integrator;
+  m.constraint = first.constraint;
+  m.pde = first.pde;
+  m.preset = first.preset;
+  m.pde_params = first.pde_params;
+  m.provenance = first.provenance;
+  m.axes = axes;
+  // Knot k's value on each axis (the first axis slowest) must be the knot model's own.
+  for (std::size_t k = 0; k < count; ++k) {
+    const Model& km = knot_models[k];
+    if (km.form != m.form || km.pde != m.pde || km.steps != m.steps ||
+        km.integrator != m.integrator || km.banks.size() != first.banks.size())
+      Fail("knot model ", k, " differs from the first in form, PDE, steps, integrator or banks");
+    std::size_t rest = k;
+    for (int a = int(axes.size()) - 1; a >= 0; --a) {
+      const std::size_t n = axes[a].knots.size();
+      const double knot = axes[a].knots[rest % n];
+      rest /= n;
+      const double have =
+          axes[a].name == "time" ? km.dt * km.steps : DefaultValue(km, axes[a].name);
+      if (!Near(have, knot))
+        Fail("knot model ", k, " has ", axes[a].name, " = ", have, ", not its knot's ", knot);
+    }
+    KnotModel knot;
+    knot.banks = km.banks;
+    knot.dt = km.dt;
+    knot.safe_steps = km.safe_steps;
+    knot.safe_range[0] = km.safe_range[0];
+    knot.safe_range[1] = km.safe_range[1];
+    m.knots.push_back(std::move(knot));
+  }
+  for (const ParamAxis& a : axes) {
+    const auto it = default_values.find(a.name);
+    if (it == default_values.end()) Fail("no default value for the axis '", a.name, "'");
+    if (a.name == "time") {
+      m.dt = it->second / m.steps;
+    } else {
+      m.pde_params[a.name] = it->second;
+    }
+  }
+  Model blended = BlendModelAt(m, {});
+  m.banks = std::move(blended.banks);
+  m.dt = blended.dt;
+  m.safe_steps = blended.safe_steps;
+  m.safe_range[0] = blended.safe_range[0];
+  m.safe_range[1] = blended.safe_range[1];
+  m.Validate();
+  return m;
+}
 
 PointPlan PlanModelPoint(const Model& model, const ModelPoint& point) {
   if (model.form != ModelForm::kDirect && model.form != ModelForm::kFlux)
     Fail("only PDE models (direct or flux) run at parameter points");
+  if (model.parametric()) {
+    // The axes' values go to the blend; what remains (symmetric parameters that are not axes,
+    // and the time when it is not an axis) is planned on the blended point model.
+    std::map<std::string, double> values;
+    ModelPoint rest;
+    rest.time = point.time;
+    for (const auto& [name, value] : point.params) {
+      bool axis = false;
+      for (const ParamAxis& a : model.axes) axis = axis || a.name == name;
+      (axis ? values[name] : rest.params[name]) = value;
+    }
+    for (const ParamAxis& a : model.axes)
+      if (a.name == "time" && point.time != 0) {
+        values["time"] = point.time;
+        rest.time = 0;
+      }
+    auto blended = std::make_shared<Model>(BlendModelAt(model, values));
+    PointPlan plan = PlanModelPoint(*blended, rest);
+    plan.blended = std::move(blended);
+    return plan;
+  }
   PointPlan plan;
   double time_factor = 1;
   for (const auto& [name, value] : point.params) {
@@ -91,6 +304,11 @@ PointPlan PlanModelPoint(const Model& model, const ModelPoint& point) {
 std::map<std::string, std::pair<double, double>> CoveredRanges(const Model& model) {
   std::map<std::string, std::pair<double, double>> out;
   if (model.form != ModelForm::kDirect && model.form != ModelForm::kFlux) return out;
+  if (model.parametric()) {
+    out = CoveredRanges(BlendModelAt(model, {}));  // symmetric parameters that are not axes
+    for (const ParamAxis& a : model.axes) out[a.name] = {a.knots.front(), a.knots.back()};
+    return out;
+  }
   for (const Symmetry& s : kSymmetries) {
     const auto it = model.pde_params.find(s.param);
     if (model.pde != s.pde || it == model.pde_params.end()) continue;
@@ -104,9 +322,10 @@ std::map<std::string, std::pair<double, double>> CoveredRanges(const Model& mode
 
 Image RunModelAt(const Model& model, const Image& u0, const ModelPoint& point, RunOptions o) {
   const PointPlan plan = PlanModelPoint(model, point);
+  const Model& run = plan.blended ? *plan.blended : model;
   o.steps = plan.steps;
   o.dt = plan.dt;
-  if (plan.scale == 1) return RunModel(model, u0, o);
+  if (plan.scale == 1) return RunModel(run, u0, o);
   if (o.on_frame) {  // frames in the caller's intensities
     o.on_frame = [inner = o.on_frame, inverse = float(1 / plan.scale)](int k, const Image& v) {
       Image frame = v.Copy();
@@ -116,7 +335,7 @@ Image RunModelAt(const Model& model, const Image& u0, const ModelPoint& point, R
   }
   Image u = u0.Copy();
   Multiply(u, float(plan.scale));
-  u = RunModel(model, std::move(u), o);
+  u = RunModel(run, std::move(u), o);
   Multiply(u, float(1 / plan.scale));
   return u;
 }

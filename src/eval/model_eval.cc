@@ -1,6 +1,7 @@
 // The kodak4x protocol over a folder: every image's rows (EvaluateImage), their means, the output
 // ranges, JSON and the text table, shared by `blade eval` and Python's blade.evaluate_model.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -60,15 +61,32 @@ ModelEvaluation EvaluateModel(const Model& model, const std::vector<std::string>
   o.Validate();
   if (model.form == ModelForm::kResample) Fail("kodak4x needs a direct or flux model");
   if (model.preset.empty()) Fail("the model names no preset to evaluate against");
-  const bool at_point = !o.point.params.empty() || o.point.time != 0;
-  if (at_point) PlanModelPoint(model, o.point);  // refuses what the model cannot reach
-  const Preset preset = at_point ? PresetAt(FindPreset(model.preset), o.point.params, o.point.time)
+  // Without a point, the model's own: its preset's, unless it was trained at another point
+  // (blade train --param/--time) or is a parametric model whose default is elsewhere.
+  ModelPoint point = o.point;
+  if (point.params.empty() && point.time == 0) {
+    const Preset& base = FindPreset(model.preset);
+    const auto own = base.params.ToMap(base.pde);
+    const double time = model.dt * model.steps;
+    bool elsewhere = std::abs(time - base.time) > 1e-9 * base.time;
+    for (const auto& [k, v] : model.pde_params) {
+      const auto it = own.find(k);
+      elsewhere = elsewhere || it == own.end() || std::abs(it->second - v) > 1e-9 * std::abs(v);
+    }
+    if (elsewhere) {
+      point.params = model.pde_params;
+      point.time = time;
+    }
+  }
+  const bool at_point = !point.params.empty() || point.time != 0;
+  if (at_point) PlanModelPoint(model, point);  // refuses what the model cannot reach
+  const Preset preset = at_point ? PresetAt(FindPreset(model.preset), point.params, point.time)
                                  : FindPreset(model.preset);
   ModelEvaluation e;
   e.pde = model.pde;
   e.preset = preset.name;
   e.form = FormName(model.form);
-  e.steps = at_point ? PlanModelPoint(model, o.point).steps : preset.frames;
+  e.steps = at_point ? PlanModelPoint(model, point).steps : preset.frames;
   e.cost = o.cost;
   e.long_steps = o.long_steps;
   for (std::size_t i = 0; i < files.size(); ++i) {
@@ -77,7 +95,7 @@ ModelEvaluation EvaluateModel(const Model& model, const std::vector<std::string>
     EvalPictures pictures;
     EvalExtras extras;
     extras.cost = o.cost;
-    if (at_point) extras.point = &o.point;
+    if (at_point) extras.point = &point;
     if (o.on_figure) extras.pictures = &pictures;
     e.rows.push_back(EvaluateImage(preset, hr, std::filesystem::path(files[i]).filename().string(),
                                    &model, o.cache_dir, extras));

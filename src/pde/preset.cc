@@ -70,6 +70,18 @@ const Preset& FindPreset(const std::string& name) {
 
 const Preset& DefaultPreset(Pde pde) { return FindPreset(PdeName(pde)); }
 
+double Preset::Value(const std::string& key) const {
+  if (key == "time") return time;
+  const auto all = params.ToMap(pde);
+  const auto it = all.find(key);
+  if (it == all.end()) {
+    std::string known;
+    for (const auto& [k, v] : all) known += k + ", ";
+    Fail("'", key, "' is not a parameter of ", PdeName(pde), " (", known, "or time)");
+  }
+  return it->second;
+}
+
 Preset PresetAt(const Preset& preset, const std::map<std::string, double>& params, double time) {
   Preset p = preset;
   std::string name;

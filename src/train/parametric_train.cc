@@ -1,0 +1,130 @@
+// Training parametric models (blade/model.h ParamAxis): a point model at every knot of a box of
+// PDE parameters and stopping times, assembled into one model that blends them.
+#include <algorithm>
+#include <cmath>
+
+#include "blade/error.h"
+#include "blade/train.h"
+
+namespace blade {
+namespace {}  // namespace
+
+std::vector<double> AxisKnots(double lo, double hi, int count, double keep) {
+  if (!(std::isfinite(lo) && std::isfinite(hi) && lo > 0 && hi >= lo))
+    Fail("an axis needs 0 < LO <= HI (got ", lo, ":", hi, ")");
+  if (lo == hi) return {lo};
+  if (count < 2 || count > 16) Fail("an axis from ", lo, " to ", hi, " needs 2..16 knots");
+  std::vector<double> knots(count);
+  for (int i = 0; i < count; ++i)
+    knots[i] = i == 0 ? lo
+               : i == count - 1
+                   ? hi
+                   : std::exp(std::log(lo) + (std::log(hi) - std::log(lo)) * i / (count - 1));
+  // The interior knot nearest `keep` (in log) moves onto it, when it lies strictly inside.
+  if (count > 2 && keep > lo && keep < hi) {
+    int best = 1;
+    for (int i = 2; i + 1 < count; ++i)
+      if (std::abs(std::log(knots[i] / keep)) < std::abs(std::log(knots[best] / keep))) best = i;
+    if (keep > knots[best - 1] && keep < knots[best + 1]) knots[best] = keep;
+  }
+  return knots;
+}
+
+ParamAxis ParseAxis(const std::string& name, const std::string& spec, int count, double keep) {
+  const auto number = [&](const std::string& text) {
+    std::size_t used = 0;
+    double v = NAN;
+    try {
+      v = std::stod(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != text.size() || !std::isfinite(v) || v <= 0)
+      Fail(name, "=", spec, ": expected a positive value V, a range LO:HI or knots V1,V2,... (",
+           "'", text, "' is not a positive number)");
+    return v;
+  };
+  ParamAxis axis{name, {}};
+  const std::size_t colon = spec.find(':');
+  if (colon != std::string::npos) {
+    axis.knots =
+        AxisKnots(number(spec.substr(0, colon)), number(spec.substr(colon + 1)), count, keep);
+    return axis;
+  }
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = spec.find(',', start);
+    axis.knots.push_back(number(spec.substr(start, comma - start)));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  for (std::size_t i = 1; i < axis.knots.size(); ++i)
+    if (axis.knots[i] <= axis.knots[i - 1]) Fail(name, "=", spec, ": knots must ascend");
+  return axis;
+}
+
+Model TrainParametricModel(const Preset& preset, const std::vector<ParamAxis>& axes,
+                           const std::vector<std::string>& files, const std::string& cache_dir,
+                           const TrainOptions& options,
+                           const std::function<void(int, int, const Preset&)>& on_knot) {
+  options.Validate();
+  std::size_t count = 1;
+  for (const ParamAxis& a : axes) {
+    preset.Value(a.name);  // fails on a name the PDE does not have
+    count *= a.knots.size();
+  }
+  if (axes.empty() || count > 4096)
+    Fail("a parametric model needs 1..4096 knots (got ", count, ")");
+  std::vector<Model> knot_models;
+  for (std::size_t k = 0; k < count; ++k) {
+    // Knot k's point: the first axis varies slowest.
+    std::map<std::string, double> params;
+    double time = 0;
+    std::size_t rest = k;
+    for (int a = int(axes.size()) - 1; a >= 0; --a) {
+      const double v = axes[a].knots[rest % axes[a].knots.size()];
+      rest /= axes[a].knots.size();
+      (axes[a].name == "time" ? time : params[axes[a].name]) = v;
+    }
+    const Preset at = PresetAt(preset, params, time);
+    if (on_knot) on_knot(int(k), int(count), at);
+    Model m = TrainModel(at, LoadTrainingSequences(at, files, cache_dir), options);
+    m.preset = preset.name;  // the knots' presets are points of the base preset's
+    knot_models.push_back(std::move(m));
+  }
+  // The default: the preset's point, or on an axis that excludes it, the nearest knot.
+  std::map<std::string, double> defaults;
+  for (const ParamAxis& a : axes)
+    defaults[a.name] = std::clamp(preset.Value(a.name), a.knots.front(), a.knots.back());
+  Model model = MakeParametricModel(axes, knot_models, defaults);
+  model.provenance.erase("validation_mse");  // per knot, not the blend's
+  model.provenance["knots"] = StrCat(count, " point models, each trained with the recipe");
+  return model;
+}
+
+double ParametricLossGradient(const Model& model, const std::map<std::string, double>& values,
+                              const std::vector<Sequence>& data,
+                              std::vector<std::vector<std::vector<double>>>* knot_grads) {
+  if (data.empty()) Fail("the loss needs at least one sequence");
+  const Model point = BlendModelAt(model, values);
+  double loss = 0;
+  std::vector<std::vector<double>> grad(point.banks.size());
+  for (std::size_t b = 0; b < grad.size(); ++b)
+    grad[b].assign(point.banks[b].filters.taps.size(), 0);
+  if (!RolloutLossGradientSum(point, data, point.integrator, &loss, &grad)) return INFINITY;
+  const double n = double(data.size());
+  if (knot_grads != nullptr) {
+    knot_grads->assign(model.knots.size(), {});
+    for (std::size_t k = 0; k < model.knots.size(); ++k) {
+      (*knot_grads)[k].resize(grad.size());
+      for (std::size_t b = 0; b < grad.size(); ++b) (*knot_grads)[k][b].assign(grad[b].size(), 0);
+    }
+    for (const auto& [k, w] : BasisWeights(model, values))
+      for (std::size_t b = 0; b < grad.size(); ++b)
+        for (std::size_t i = 0; i < grad[b].size(); ++i)
+          (*knot_grads)[k][b][i] = w * grad[b][i] / n;
+  }
+  return loss / n;
+}
+
+}  // namespace blade
