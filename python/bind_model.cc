@@ -47,8 +47,27 @@ void BindModel(py::module_& m) {
       .def_property_readonly("preset", [](const Model& self) { return self.preset; })
       .def_property_readonly(
           "covers", [](const Model& self) { return CoveredRanges(self); },
-          "What Model.run(params=, time=) reaches: {name: (lo, hi)} for each parameter an "
-          "exact symmetry moves, and 'time' (one step to the stability horizon).")
+          "What Model.run(params=, time=) reaches: a parametric model's box (each axis's "
+          "range), and otherwise {name: (lo, hi)} for each parameter an exact symmetry moves, "
+          "and 'time' (one step to the stability horizon).")
+      .def_property_readonly(
+          "axes",
+          [](const Model& self) {
+            std::map<std::string, std::vector<double>> out;
+            for (const ParamAxis& a : self.axes) out[a.name] = a.knots;
+            return out;
+          },
+          "A parametric model's axes: {name: knots} ('time' for the stopping time); {} for a "
+          "point model.")
+      .def(
+          "at",
+          [](const Model& self, const std::map<std::string, double>& params) {
+            return BlendModelAt(self, params);
+          },
+          py::arg("params"),
+          "A parametric model's point model at params ({axis: value}; 'time' for the stopping "
+          "time; axes not named keep the default): its knots' banks blended. Refuses a point "
+          "outside the box.")
       .def_property_readonly(
           "pde_params", [](const Model& self) { return self.pde_params; },
           "The PDE parameters the model was trained for (the presets' names).")

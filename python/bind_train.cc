@@ -18,8 +18,24 @@ void BindTrain(py::module_& m) {
          std::optional<std::string> integrator, std::optional<double> ssim_weight,
          std::optional<bool> augment_least_squares, std::optional<int> stability_steps,
          std::optional<double> stability_margin, const std::string& cache,
-         const std::string& checkpoint, const std::string& resume) {
+         const std::string& checkpoint, const std::string& resume,
+         const std::map<std::string, py::object>& params, py::object time, int knots) {
         const Preset& preset = DefaultPreset(ParsePde(pde_name));
+        // The box (as `blade train --param/--time`): a value is a point, (lo, hi) a range of
+        // `knots` knots, a list the knots themselves.
+        std::vector<ParamAxis> axes;
+        const auto axis = [&](const std::string& name, const py::object& v) {
+          if (py::isinstance<py::tuple>(v)) {
+            const auto r = v.cast<std::pair<double, double>>();
+            axes.push_back({name, AxisKnots(r.first, r.second, knots, preset.Value(name))});
+          } else if (py::isinstance<py::list>(v)) {
+            axes.push_back({name, v.cast<std::vector<double>>()});
+          } else {
+            axes.push_back({name, {v.cast<double>()}});
+          }
+        };
+        for (const auto& [name, v] : params) axis(name, v);
+        if (!time.is_none()) axis("time", time);
         // The documented recipe, then what the caller gave (as `blade train` does).
         TrainOptions o = RecommendedTrainOptions(preset, ParseForm(form));
         if (epochs) o.epochs = *epochs;
@@ -48,9 +64,25 @@ void BindTrain(py::module_& m) {
         }
         if (!checkpoint.empty()) SaveCheckpointsTo(checkpoint, o);
         if (images.empty()) throw Error("train needs at least one image");
+        bool box = false;
+        std::map<std::string, double> point;
+        double point_time = 0;
+        for (const ParamAxis& a : axes) {
+          box = box || a.knots.size() > 1;
+          (a.name == "time" ? point_time : point[a.name]) = a.knots.at(0);
+        }
+        if (box && (!checkpoint.empty() || !resume.empty()))
+          throw Error("checkpoint and resume train one point model, not a box");
         py::gil_scoped_release r;
+        if (box) {
+          Model model = TrainParametricModel(preset, axes, images, CacheDir(cache), o);
+          model.provenance["data"] = StrCat(images.size(), " images (Python blade.train)");
+          return model;
+        }
+        const Preset at = axes.empty() ? preset : PresetAt(preset, point, point_time);
         Model model =
-            TrainModel(preset, LoadTrainingSequences(preset, images, CacheDir(cache)), o, nullptr);
+            TrainModel(at, LoadTrainingSequences(at, images, CacheDir(cache)), o, nullptr);
+        model.preset = preset.name;
         model.provenance["data"] = StrCat(images.size(), " images (Python blade.train)");
         return model;
       },
@@ -64,12 +96,17 @@ void BindTrain(py::module_& m) {
       py::arg("ssim_weight") = py::none(), py::arg("augment_least_squares") = py::none(),
       py::arg("stability_steps") = py::none(), py::arg("stability_margin") = py::none(),
       py::arg("cache") = "default", py::arg("checkpoint") = "", py::arg("resume") = "",
+      py::arg("params") = std::map<std::string, py::object>{}, py::arg("time") = py::none(),
+      py::arg("knots") = 3,
       "Trains a model for a PDE's preset from image files (their 4x-reference sequences are "
       "computed or read from `cache`; '' = no cache). Options left as None follow the "
       "documented best recipe for the PDE and form (RecommendedTrainOptions, as `blade train`): "
       "the same request gives the same model from both. epochs=0: least squares only; "
       "ssim_weight w: fine-tuning loss (1 - w) MSE + w (1 - SSIM) per frame. checkpoint: save the "
-      "current and best models after every epoch; resume: continue from such a checkpoint.");
+      "current and best models after every epoch; resume: continue from such a checkpoint. "
+      "params={'c': 0.05} and time=2.0 train at that point; params={'c': (0.03, 0.3)} and "
+      "time=(1, 10) (or lists of knots) train a parametric model over the box, `knots` knots "
+      "per range (as `blade train --param/--time/--knots`).");
   m.def(
       "train_upscale",
       [](const std::vector<std::string>& images, int factor, const std::string& degradation,

@@ -59,7 +59,8 @@ double MaxDiff(const Image& a, const Image& b) {
 // banks, and the same run, bit for bit.
 TEST(Parametric, OneBasisFunctionIsThePointModel) {
   const Model point = PointModel(0.1, 2, 3);
-  const Model one = MakeParametricModel({{"c", {0.1}}, {"time", {2}}}, {point}, {{"c", 0.1}, {"time", 2}});
+  const Model one =
+      MakeParametricModel({{"c", {0.1}}, {"time", {2}}}, {point}, {{"c", 0.1}, {"time", 2}});
   ASSERT_TRUE(one.parametric());
   EXPECT_EQ(one.banks[0].filters.taps, point.banks[0].filters.taps);
   EXPECT_EQ(one.dt, point.dt);
@@ -114,7 +115,7 @@ TEST(Parametric, RefusesEveryPointOutsideTheBox) {
   const Model m = BoxModel();
   const Image u = SyntheticScene(24, 24);
   const std::vector<ModelPoint> outside = {
-      {{{"c", 0.049}}, 0}, {{{"c", 0.21}}, 0}, {{}, 0.99}, {{}, 4.01},
+      {{{"c", 0.049}}, 0}, {{{"c", 0.21}}, 0}, {{}, 0.99},       {{}, 4.01},
       {{{"c", 0.03}}, 8},  {{{"c", -1}}, 0},   {{{"c", NAN}}, 0}};
   for (const ModelPoint& p : outside) {
     try {
@@ -193,8 +194,9 @@ TEST(Parametric, KnotGradientsMatchFiniteDifferences) {
     // The three taps with the largest gradients.
     std::vector<std::size_t> idx(g.size());
     for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-    std::partial_sort(idx.begin(), idx.begin() + 3, idx.end(),
-                      [&](std::size_t a, std::size_t b) { return std::abs(g[a]) > std::abs(g[b]); });
+    std::partial_sort(idx.begin(), idx.begin() + 3, idx.end(), [&](std::size_t a, std::size_t b) {
+      return std::abs(g[a]) > std::abs(g[b]);
+    });
     for (int j = 0; j < 3; ++j) {
       const std::size_t i = idx[j];
       const float h = 1e-2f;
@@ -218,7 +220,8 @@ TEST(Parametric, FileRoundTrip) {
   ASSERT_EQ(back.knots.size(), m.knots.size());
   EXPECT_EQ(back.banks[0].filters.taps, m.banks[0].filters.taps);
   const std::map<std::string, double> at = {{"c", 0.13}, {"time", 3.0}};
-  EXPECT_EQ(BlendModelAt(back, at).banks[0].filters.taps, BlendModelAt(m, at).banks[0].filters.taps);
+  EXPECT_EQ(BlendModelAt(back, at).banks[0].filters.taps,
+            BlendModelAt(m, at).banks[0].filters.taps);
   EXPECT_EQ(CoveredRanges(back).at("c"), std::make_pair(0.05, 0.2));
   EXPECT_EQ(CoveredRanges(back).at("time"), std::make_pair(1.0, 4.0));
   // A damaged box is refused: knots out of order, or a knot count that does not match.
