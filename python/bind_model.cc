@@ -109,6 +109,11 @@ void BindModel(py::module_& m) {
           [](Model& self, const py::array& filters, int bank) {
             FloatArray f = FloatArray::ensure(filters);
             BankOf(self, bank);  // range check
+            // Its banks are the knots' blend, made again on loading: an edit would be lost.
+            if (self.parametric())
+              throw Error(
+                  "a parametric model's filters are its knots' blend; edit a point model: "
+                  "model.at({...})");
             FilterBank& dst = self.banks[bank].filters;
             if (!f || f.ndim() != 3 || f.shape(0) != dst.count || f.shape(1) != dst.size ||
                 f.shape(2) != dst.size)

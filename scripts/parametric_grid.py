@@ -9,7 +9,7 @@ that point with the same recipe (`blade train --param NAME=V --time T`). Mean PS
 the images, and the mean time of one LR run (one thread).
 
 Usage: BLADE_MODULE_DIR=build/python/blade /usr/bin/python3 scripts/parametric_grid.py PDE MODEL
-           KODAK_DIR [--count N] [--points-dir DIR] [--train-images DIR] [--json OUT]
+           KODAK_DIR [--count N] [--points-dir DIR] [--train-images DIR] [--json OUT] [--plot PNG]
 With --train-images, the point models missing from --points-dir are trained first (the recipe of
 the PDE, as models/README.md; `blade train` of this checkout).
 """
@@ -26,9 +26,12 @@ from heldout_common import ROOT, blade, files_of
 
 # Per PDE: the grid (every parameter's values x times) and the points that get a point model.
 GRIDS = {
-    "pm": {"params": {"c": [0.03, 0.055, 0.1, 0.173, 0.3]}, "times": [1.0, 2.5, 4.0, 7.0, 10.0],
-           "point_models": [(0.055, 2.5), (0.173, 2.5), (0.055, 7.0), (0.173, 7.0), (0.03, 1.0),
-                            (0.3, 10.0), (0.1, 4.0)],
+    # The shipped box's knots: c 0.03, 0.0533, 0.1, 0.169, 0.3 and time 1, 1.78, 4, 5.62, 10; the
+    # grid's other values are the cells' centres in log, where blending is least accurate.
+    "pm": {"params": {"c": [0.03, 0.04, 0.073, 0.1, 0.13, 0.225, 0.3]}, "times": [1.0, 2.67, 4.0, 7.5, 10.0],
+           "point_models": [(0.04, 2.67), (0.073, 2.67), (0.13, 2.67), (0.225, 2.67), (0.04, 7.5),
+                            (0.073, 7.5), (0.13, 7.5), (0.225, 7.5), (0.03, 1.0), (0.3, 10.0),
+                            (0.1, 4.0)],
            "recipe": ["--ridge", "1e-5", "--bins", "24", "16", "3", "--epochs", "0"]},
     "ch": {"params": {"gamma": [0.15, 0.19, 0.25, 0.35, 0.5]}, "times": [2.0, 2.8, 4.0, 5.7, 8.0],
            "point_models": [(0.19, 2.8), (0.35, 2.8), (0.19, 5.7), (0.35, 5.7), (0.15, 2.0),
@@ -75,6 +78,7 @@ def main():
     ap.add_argument("--points-dir", default="out/param/points")
     ap.add_argument("--train-images")
     ap.add_argument("--json")
+    ap.add_argument("--plot", help="also draw the grid (PNG), as the report does")
     args = ap.parse_args()
     grid = GRIDS[args.pde]
     if args.train_images:
@@ -123,7 +127,12 @@ def main():
             print(f"{args.pde} {name}={value:<6g} T={time:<5g} {cells}", flush=True)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"model": args.model, "param": name, "points": results}, indent=1))
+        Path(args.json).write_text(json.dumps({"model": args.model, "pde": args.pde, "param": name,
+                                               "images": len(images), "points": results}, indent=1))
+    if args.plot:
+        from report import plot_parametric  # noqa: E402  (scripts/report.py, beside this file)
+        plot_parametric({"pde": args.pde, "param": name, "images": len(images), "points": results},
+                        Path(args.plot))
 
 
 if __name__ == "__main__":

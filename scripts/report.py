@@ -145,6 +145,41 @@ def plot_kodak(evals: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def plot_parametric(doc: dict, path: Path) -> None:
+    """A parametric model over its box (scripts/parametric_grid.py): PSNR against the parameter,
+    one colour per stopping time, and against the time, one colour per parameter value; solid:
+    the parametric model, dashed: the converged classical scheme at LR, stars: point models
+    trained at exactly that point."""
+    name, points = doc["param"], doc["points"]
+    values = sorted({p[name] for p in points})
+    times = sorted({p["time"] for p in points})
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
+    for ax, (outer, inner, label) in zip(axes, ((times, name, "time"), (values, "time", name))):
+        colours = plt.cm.viridis([i / max(1, len(outer) - 1) * 0.9 for i in range(len(outer))])
+        key_outer = "time" if label == "time" else name
+        for colour, o in zip(colours, outer):
+            line = sorted((p for p in points if p[key_outer] == o), key=lambda p: p[inner])
+            x = [p[inner] for p in line]
+            ax.plot(x, [p["rows"]["parametric"]["psnr"] for p in line], "o-", color=colour,
+                    label=f"{label} = {o:g}", markersize=4)
+            ax.plot(x, [p["rows"]["classical-LR"]["psnr"] for p in line], "--", color=colour,
+                    alpha=0.7)
+            stars = [p for p in line if "point model" in p["rows"]]
+            ax.plot([p[inner] for p in stars], [p["rows"]["point model"]["psnr"] for p in stars],
+                    "*", color=colour, markersize=11, markeredgecolor="k")
+        ax.set_xscale("log")
+        ax.set_xlabel(inner if inner == "time" else f"{name} (log scale)")
+        ax.set_ylabel("PSNR against the 4x reference (dB)")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7, ncol=2)
+    axes[0].set_title(f"{NAMES.get(doc['pde'], doc['pde'])}: solid parametric BLADE, dashed "
+                      "classical LR (converged), stars point models", fontsize=9)
+    axes[1].set_title(f"against the stopping time, {doc['images']} Kodak images per point", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
 def plot_training(logs: dict, path: Path) -> None:
     """Training and validation loss per epoch (epoch 0: least squares)."""
     fig, axes = plt.subplots(1, len(logs), figsize=(4.5 * len(logs), 3.4), squeeze=False)
@@ -221,6 +256,18 @@ def write_report(out: Path, data: Path) -> Path:
                      "(docs/data/train_*.json).</p>")
         plot_training(logs, plots / "training.png")
         parts.append(_img("plots/training.png", "training and validation loss per epoch"))
+
+    grids = {f.stem.removeprefix("parametric_grid_"): json.loads(f.read_text())
+             for f in sorted(data.glob("parametric_grid_*.json"))}
+    if grids:
+        parts.append("<h2>4a. One model over a box of parameters and stopping times</h2><p>Parametric "
+                     "models (docs/DESIGN.md §20) on a grid spanning their box, half of its values "
+                     "between the knots: kodak4x PSNR at every point, from "
+                     "<code>docs/data/parametric_grid_*.json</code> "
+                     "(<code>scripts/parametric_grid.py</code>).</p>")
+        for pde, doc in grids.items():
+            plot_parametric(doc, plots / f"parametric_{pde}.png")
+            parts.append(_img(f"plots/parametric_{pde}.png", f"{NAMES.get(pde, pde)} over its box"))
 
     parts.append("<h2>5. What was learned</h2>")
     parts.append(_img("features.png", "selection features: orientation (hue), strength, coherence", "tall"))

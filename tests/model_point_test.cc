@@ -54,7 +54,10 @@ TEST(ModelPoint, PlansFollowTheSchemesSymmetries) {
   for (const Case& c : {Case{"pm", "c", 0.05, 2.0, 200}, Case{"pm", "c", 0.25, 2.0, 200},
                         Case{"ced", "C", 3e-11, 4.0, 80}, Case{"ced", "C", 2e-9, 4.0, 80},
                         Case{"tv", "eps", 0.005, 0.02, 400}, Case{"tv", "eps", 0.025, 0.02, 400}}) {
-    const Model m = LoadModel(SourcePath(std::string("models/") + c.model + ".blade"));
+    // Point models (the shipped pm.blade is parametric; pm-monotone is a point model at c = 0.1).
+    const Model m =
+        LoadModel(SourcePath(std::string("models/") + c.model +
+                             (c.model == std::string("pm") ? "-monotone" : "") + ".blade"));
     ModelPoint point;
     point.params[c.param] = c.value;
     point.time = c.time;
@@ -75,7 +78,7 @@ TEST(ModelPoint, PlansFollowTheSchemesSymmetries) {
 }
 
 TEST(ModelPoint, RunsTheModelOnTheScaledImage) {
-  const Model m = LoadModel(SourcePath("models/pm.blade"));
+  const Model m = LoadModel(SourcePath("models/pm-monotone.blade"));  // a point model, c = 0.1
   const Image u = SyntheticScene(40, 32);
   ModelPoint point;
   point.params["c"] = 0.05;
@@ -99,7 +102,7 @@ TEST(ModelPoint, RunsTheModelOnTheScaledImage) {
 }
 
 TEST(ModelPoint, RefusesWhatNoSymmetryReaches) {
-  const Model pm = LoadModel(SourcePath("models/pm.blade"));
+  const Model pm = LoadModel(SourcePath("models/pm-monotone.blade"));  // a point model
   const Model ced = LoadModel(SourcePath("models/ced.blade"));
   const Model ch = LoadModel(SourcePath("models/ch.blade"));
   auto plan = [](const Model& m, const std::string& k, double v) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "blade/error.h"
@@ -224,6 +225,25 @@ TEST(Parametric, FileRoundTrip) {
             BlendModelAt(m, at).banks[0].filters.taps);
   EXPECT_EQ(CoveredRanges(back).at("c"), std::make_pair(0.05, 0.2));
   EXPECT_EQ(CoveredRanges(back).at("time"), std::make_pair(1.0, 4.0));
+  // The knots' taps travel as base64 binary32, bit for bit (non-finite values included, which
+  // Validate then refuses); damaged base64 is refused with the key's name.
+  const std::string text = SerializeModel(m);
+  EXPECT_NE(text.find("\"taps_f32\""), std::string::npos);
+  EXPECT_EQ(text.find("\"taps\""), std::string::npos);
+  for (std::size_t k = 0; k < m.knots.size(); ++k)
+    EXPECT_EQ(back.knots[k].banks[0].filters.taps, m.knots[k].banks[0].filters.taps);
+  for (const char* bad : {"AAAA*AAA", "AAA", "AA=A", "AAA="}) {
+    nlohmann::json doc = nlohmann::json::parse(text);
+    doc.erase("checksum");  // else the checksum, not the decoder, refuses it
+    doc["knots"][1]["banks"][0]["taps_f32"] = bad;
+    try {
+      ParseModel(doc.dump(), "box");
+      ADD_FAILURE() << "accepted taps_f32 " << bad;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("taps_f32"), std::string::npos)
+          << bad << ": " << e.what();
+    }
+  }
   // A damaged box is refused: knots out of order, or a knot count that does not match.
   Model bad = m;
   bad.axes[0].knots = {0.1, 0.05, 0.2};

@@ -17,8 +17,10 @@ BINARY = os.environ.get("BLADE_BINARY")
 MODELS = ROOT / "models"
 
 
+# pm-monotone.blade: a point model at c = 0.1 (the shipped pm.blade covers a box by blending,
+# tests/python/test_parametric_models.py).
 def test_run_at_a_point_is_the_model_on_the_scaled_image():
-    pm = blade.Model.load(str(MODELS / "pm.blade"))
+    pm = blade.Model.load(str(MODELS / "pm-monotone.blade"))
     assert pm.pde_params["c"] == pytest.approx(0.1)
     u = np.ascontiguousarray(data.camera()[::4, ::4].astype(np.float32) / 255)
     # PM at c = 0.05 to T = 2: the c = 0.1 model on 2 u, 5 steps of 0.4, halved.
@@ -40,10 +42,10 @@ def test_command_line_runs_at_a_point(tmp_path):
     src = tmp_path / "u.tiff"
     blade.write_image(str(src), u)
     out = tmp_path / "out.tiff"
-    r = subprocess.run([BINARY, "run", "--model", str(MODELS / "pm.blade"), "--param", "c=0.05", "--time", "2",
+    r = subprocess.run([BINARY, "run", "--model", str(MODELS / "pm-monotone.blade"), "--param", "c=0.05", "--time", "2",
                         str(src), str(out)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    want = blade.Model.load(str(MODELS / "pm.blade")).run(u, params={"c": 0.05}, time=2.0)
+    want = blade.Model.load(str(MODELS / "pm-monotone.blade")).run(u, params={"c": 0.05}, time=2.0)
     np.testing.assert_allclose(blade.read_image(str(out)), want, atol=1e-6)
     r = subprocess.run([BINARY, "run", "--model", str(MODELS / "ch.blade"), "--param", "gamma=0.3",
                         str(src), str(out)], capture_output=True, text=True)
@@ -56,7 +58,7 @@ def test_evaluation_at_a_point_uses_the_points_reference(tmp_path):
     hr = np.ascontiguousarray(data.camera()[128:384:2, 64:448:2].astype(np.float32) / 255)  # 128 x 192
     path = tmp_path / "hr.tiff"
     blade.write_image(str(path), hr)
-    pm = blade.Model.load(str(MODELS / "pm.blade"))
+    pm = blade.Model.load(str(MODELS / "pm-monotone.blade"))
     e = blade.evaluate_model(pm, [str(path)], cache="", params={"c": 0.05}, time=2.0)
     assert e["preset"] == "pm@c=0.05,T=2" and e["steps"] == 5
     lr = hr.reshape(32, 4, 48, 4).mean(axis=(1, 3)).astype(np.float32)
