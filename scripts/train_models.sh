@@ -21,8 +21,10 @@ mkdir -p models out/train
 # SSIM/MSE mix, chosen on held-out BSDS images by scripts/deconv_model_selection.sh.
 newton="--optimizer newton --learning-rate 1 --patience 5"
 adam="--optimizer adam --epochs 40 --crop 0 --patience 8 --learning-rate 5e-4"
+# pm is parametric (docs/DESIGN.md §20): a point model at each of 5 x 5 knots of c in [0.03, 0.3]
+# and T in [1, 10] (log-spaced, the preset's c = 0.1 and T = 4 among them), blended per run.
 declare -A args=(
-  [pm]="--pde pm --form direct --footprint 7 --bins 24 16 3 --ridge 1e-5 --epochs 0"
+  [pm]="--pde pm --form direct --footprint 7 --bins 24 16 3 --ridge 1e-5 --epochs 0 --param c=0.03:0.3 --time 1:10 --knots 5"
   [tv]="--pde tv --form direct --footprint 7 --epochs 20 $newton"
   [ced]="--pde ced --form direct --limit 64 --footprint 7 --augment-ls --epochs 20 $newton"
   [ced-restore]="--pde ced --form direct --limit 64 --footprint 7 --augment-ls --epochs 20 $newton --rho 1 --loss mix --ssim-weight 0.01"

@@ -127,3 +127,25 @@ def test_bad_boxes_are_refused_before_any_reference_is_computed(trained, tmp_pat
                 "--out", tmp_path / "m.blade", check=False)
         assert r.returncode != 0 and message in r.stderr, (args, r.stderr)
         assert not (tmp_path / "m.blade").exists()
+
+
+def _area(u, f=4):
+    h, w = u.shape
+    return u.reshape(h // f, f, w // f, f).mean(axis=(1, 3)).astype(np.float32)
+
+
+# Two-sided golden values of the shipped parametric Perona-Malik model away from its default point
+# (a cell centre and two corners of its box) on the golden input, against the classical
+# reference at 4x (blade.solve, dx = 1/4) at the point; recorded 2026-12-06 (models/pm.blade,
+# 5 x 5 knots). test_golden.py pins the default point.
+@pytest.mark.parametrize("c, time, psnr, ssim", [(0.073, 2.67, 35.3786, 0.982497),
+                                                 (0.3, 10.0, 49.7843, 0.998188),
+                                                 (0.03, 1.0, 49.1670, 0.999148)])
+def test_shipped_pm_over_its_box_is_golden(c, time, psnr, ssim):
+    model = blade.Model.load(str(ROOT / "models" / "pm.blade"))
+    assert model.covers == {"c": (0.03, 0.3), "time": (1.0, 10.0)}
+    hr = np.load(ROOT / "tests" / "data" / "golden" / "hr.npy")
+    ref = _area(blade.solve(hr, "pm", time=time, dx=0.25, params={"c": c}))
+    out = model.run(_area(hr), params={"c": c}, time=time)
+    assert blade.psnr(out, ref) == pytest.approx(psnr, abs=0.01)
+    assert blade.ssim(out, ref) == pytest.approx(ssim, abs=1e-4)
