@@ -10,6 +10,7 @@ the images, and the mean time of one LR run (one thread).
 
 Usage: BLADE_MODULE_DIR=build/python/blade /usr/bin/python3 scripts/parametric_grid.py PDE MODEL
            KODAK_DIR [--count N] [--points-dir DIR] [--train-images DIR] [--json OUT] [--plot PNG]
+With --table, MODEL is such a --json file and its Markdown table is printed (no runs).
 With --train-images, the point models missing from --points-dir are trained first (the recipe of
 the PDE, as models/README.md; `blade train` of this checkout).
 """
@@ -69,6 +70,38 @@ def train_point_models(pde, grid, points_dir, images):
         print(f"trained {out.name} in {clock.perf_counter() - t0:.0f} s", flush=True)
 
 
+def markdown(doc):
+    """The grid as a Markdown table (PSNR dB / SSIM; bold: the best of classical-LR and BLADE),
+    and what it shows against the issue's targets."""
+    name = doc["param"]
+    cols = ("identity", "classical-LR-10", "classical-LR", "point model", "parametric")
+    lines = [f"| {name} | T | " + " | ".join(cols) + " |", "|---|---|" + "---|" * len(cols)]
+    gaps, below_lr10, below_lr = [], [], []
+    for p in doc["points"]:
+        r = p["rows"]
+        cells = []
+        for c in cols:
+            if c not in r:
+                cells.append("")
+                continue
+            text = f"{r[c]['psnr']:.2f} / {r[c]['ssim']:.4f}"
+            best = max(r["classical-LR"]["psnr"], r["parametric"]["psnr"])
+            cells.append(f"**{text}**" if c in ("classical-LR", "parametric") and r[c]["psnr"] == best else text)
+        lines.append(f"| {p[name]:g} | {p['time']:g} | " + " | ".join(cells) + " |")
+        if "point model" in r:
+            gaps.append(r["point model"]["psnr"] - r["parametric"]["psnr"])
+        if r["parametric"]["psnr"] <= r["classical-LR-10"]["psnr"]:
+            below_lr10.append((p[name], p["time"]))
+        if r["parametric"]["psnr"] <= r["classical-LR"]["psnr"]:
+            below_lr.append((p[name], p["time"]))
+    lines.append("")
+    lines.append(f"Parametric below the point model by {np.mean(gaps):.2f} dB on average over the "
+                 f"{len(gaps)} points with one (at most {max(gaps):.2f} dB); below classical-LR-10 at "
+                 f"{len(below_lr10)} of {len(doc['points'])} points {below_lr10 or ''}; at or below "
+                 f"converged classical-LR at {len(below_lr)}: {below_lr}.")
+    return "\n".join(lines)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("pde")
@@ -79,7 +112,15 @@ def main():
     ap.add_argument("--train-images")
     ap.add_argument("--json")
     ap.add_argument("--plot", help="also draw the grid (PNG), as the report does")
+    ap.add_argument("--table", action="store_true", help="print the Markdown table of MODEL (a --json file)")
     args = ap.parse_args()
+    if args.table:
+        doc = json.loads(Path(args.model).read_text())
+        print(markdown(doc))
+        if args.plot:
+            from report import plot_parametric  # noqa: E402  (scripts/report.py, beside this file)
+            plot_parametric(doc, Path(args.plot))
+        return
     grid = GRIDS[args.pde]
     if args.train_images:
         train_point_models(args.pde, grid, args.points_dir, args.train_images)
@@ -129,6 +170,7 @@ def main():
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps({"model": args.model, "pde": args.pde, "param": name,
                                                "images": len(images), "points": results}, indent=1))
+    print(markdown({"param": name, "points": results}))
     if args.plot:
         from report import plot_parametric  # noqa: E402  (scripts/report.py, beside this file)
         plot_parametric({"pde": args.pde, "param": name, "images": len(images), "points": results},
