@@ -82,6 +82,28 @@ for path in sorted((root / "models").glob("*.blade")):
             "",
         ]
         continue
+    if info.get("axes"):
+        box = ", ".join(f"{a['name']} in [{a['knots'][0]:g}, {a['knots'][-1]:g}]" for a in info["axes"])
+        knots = "; ".join(f"{a['name']} " + ", ".join(f"{k:.3g}" for k in a["knots"]) for a in info["axes"])
+        default = ", ".join(f"{k} = {v:g}" for k, v in info["pde_params"].items())
+        lines += [
+            f"## `{path.name}`",
+            "",
+            f"- {info['pde']} ({info['form']} form, {info['integrator']}), **parametric** over {box}"
+            f" (docs/DESIGN.md §20): a point model at each knot ({knots}), blended at the run's"
+            f" point; default {default}, T = {info['dt'] * info['steps']:g} ({info['steps']} steps)",
+            f"- selection: {bins} bins (orientation x strength x coherence x intensity),"
+            f" rho {info['rho']:g}; {info['footprint']}x{info['footprint']} filters",
+            f"- data: {p.get('data', '?')}; each knot's 10-step validation MSE"
+            f" {p.get('knot_validation_mse', '?')}",
+            f"- time: {float(p.get('train_seconds', 'nan')):.0f} s for all knots (references"
+            " included, part of them cached; docs/RESULTS.md)",
+            f"- stability horizon at the default point: {stability}",
+            f"- trained {p.get('date', '?')} at revision {p.get('revision', '?')}, seed {p.get('seed', '?')}",
+            f"- command: `{p.get('command', '?')}`",
+            "",
+        ]
+        continue
     lines += [
         f"## `{path.name}`",
         "",

@@ -97,7 +97,22 @@ Model TrainParametricModel(const Preset& preset, const std::vector<ParamAxis>& a
   for (const ParamAxis& a : axes)
     defaults[a.name] = std::clamp(preset.Value(a.name), a.knots.front(), a.knots.back());
   Model model = MakeParametricModel(axes, knot_models, defaults);
-  model.provenance.erase("validation_mse");  // per knot, not the blend's
+  // The knots' own losses and horizons, summarised (knot 0's alone would mislead).
+  double lo = INFINITY, hi = -INFINITY;
+  int least_safe = -1;
+  for (const Model& m : knot_models) {
+    const auto it = m.provenance.find("validation_mse");
+    if (it != m.provenance.end()) {
+      lo = std::min(lo, std::stod(it->second));
+      hi = std::max(hi, std::stod(it->second));
+    }
+    if (m.safe_steps >= 0) least_safe = least_safe < 0 ? m.safe_steps : std::min(least_safe, m.safe_steps);
+  }
+  for (const char* key : {"ls_validation_mse", "validation_mse", "train_mse", "ls_validation_loss",
+                          "validation_loss", "train_loss"})
+    model.provenance.erase(key);
+  if (lo <= hi) model.provenance["knot_validation_mse"] = StrCat(lo, " to ", hi);
+  model.provenance["knot_safe_steps"] = StrCat("at least ", least_safe);
   model.provenance["knots"] = StrCat(count, " point models, each trained with the recipe");
   return model;
 }
