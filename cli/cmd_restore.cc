@@ -15,6 +15,7 @@ namespace {
 
 struct RestoreArgs {
   std::string model, op, input, output;
+  std::vector<std::string> params;  // --param: the model's PDE parameters (ModelAtParams)
   double lambda = kRestoreLambda, sigma = kDeconvSigma, dt = 0;
   int steps = RestoreOptions().steps;
   bool unsafe = false, force_model = false;
@@ -22,6 +23,7 @@ struct RestoreArgs {
 
   // The options both restoration commands share, checked before any work.
   void AddCommon(CLI::App* cmd, const char* lambda_help) {
+    AddAppParamOption(cmd, &params);
     lambda_option = cmd->add_option("--lambda", lambda, lambda_help)->capture_default_str();
     cmd->add_option("--steps", steps, "Steps")->capture_default_str();
     cmd->add_option("--dt", dt, "Step (default: the model's)");
@@ -62,8 +64,7 @@ void AddRestoreCommands(CLI::App& app) {
   r->lambda_option->default_str("auto");
   restore->callback([r] {
     RestoreOptions o = r->Checked();
-    Model model = LoadModel(ModelOrDefault(r->model, Application::kRestore));
-    RequireModelFor(Application::kRestore, model, r->force_model);
+    const Model model = LoadAppModel(r->model, Application::kRestore, r->force_model, r->params);
     LinearOperator op = ParseOperator(r->op);
     ImageSource source;
     const Image f = ReadInput(r->input, &source);
@@ -85,8 +86,7 @@ void AddRestoreCommands(CLI::App& app) {
   deconv->callback([d] {
     RequirePositive(d->sigma, "--sigma");
     RestoreOptions o = d->Checked();
-    Model model = LoadModel(ModelOrDefault(d->model, Application::kDeconvolve));
-    RequireModelFor(Application::kDeconvolve, model, d->force_model);
+    const Model model = LoadAppModel(d->model, Application::kDeconvolve, d->force_model, d->params);
     ImageSource source;
     Image f = ReadInput(d->input, &source);
     WriteOutput(Deconvolve(model, std::move(f), d->sigma, o), d->output, source);
@@ -96,6 +96,7 @@ void AddRestoreCommands(CLI::App& app) {
 
   struct DenoiseArgs {
     std::string model, input, output;
+    std::vector<std::string> params;
     double sigma = 0;
     bool force_model = false;
   };
@@ -108,12 +109,12 @@ void AddRestoreCommands(CLI::App& app) {
       ->required();
   denoise->add_option("--model", n->model, "TV flow model (default: the shipped tv)");
   denoise->add_flag("--force-model", n->force_model, "Use a model of another PDE than TV flow");
+  AddAppParamOption(denoise, &n->params);
   denoise->add_option("input", n->input, "Noisy image")->required();
   denoise->add_option("output", n->output, "Denoised image")->required();
   denoise->callback([n] {
     CheckOutputPath(n->output);
-    Model model = LoadModel(ModelOrDefault(n->model, Application::kDenoise));
-    RequireModelFor(Application::kDenoise, model, n->force_model);
+    const Model model = LoadAppModel(n->model, Application::kDenoise, n->force_model, n->params);
     ImageSource source;
     const Image f = ReadInput(n->input, &source);
     WriteOutput(Denoise(model, f, n->sigma), n->output, source);
@@ -171,6 +172,9 @@ void AddRestoreCommands(CLI::App& app) {
     }
     Model model = LoadModel(path);
     RequireModelFor(Application::kUpscale, model, u->force_model);
+    std::map<std::string, double> at;
+    for (const std::string& p : u->params) at.insert(ParseKeyValue(p));
+    model = ModelAtParams(model, at);
     const bool learned = model.form == ModelForm::kUpscale;
     if (learned && ua->project)
       Fail("--project (eq. 4.7) needs a PDE regulariser, not a learned upscaler");

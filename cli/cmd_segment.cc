@@ -12,6 +12,7 @@ namespace blade::cli {
 void AddSegmentCommand(CLI::App& app) {
   struct Args {
     std::string model, input, output, overlay;
+    std::vector<std::string> params;
     bool reference = false, force_model = false;
     double mu = kChanVeseMuBlade;
     int iters = ChanVeseParams().iterations;
@@ -22,6 +23,7 @@ void AddSegmentCommand(CLI::App& app) {
   cmd->add_option("--model", args->model, "TV flow model (default: the shipped tv)");
   cmd->add_flag("--reference", args->reference, "Use the classical IPOL scheme instead");
   cmd->add_flag("--force-model", args->force_model, "Use a model of another PDE than TV flow");
+  AddAppParamOption(cmd, &args->params);
   CLI::Option* mu =
       cmd->add_option("--mu", args->mu,
                       StrCat("Length penalty (default ", kChanVeseMuBlade, " with BLADE, ",
@@ -40,8 +42,7 @@ void AddSegmentCommand(CLI::App& app) {
     if (!args->overlay.empty()) CheckOutputPath(args->overlay);
     Model model;
     if (!args->reference) {
-      model = LoadModel(ModelOrDefault(args->model, Application::kSegment));
-      RequireModelFor(Application::kSegment, model, args->force_model);
+      model = LoadAppModel(args->model, Application::kSegment, args->force_model, args->params);
     }
     ImageSource source;
     Image f = ReadInput(args->input, &source);

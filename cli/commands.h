@@ -91,5 +91,11 @@ void WriteOutput(const Image& image, const std::string& path, const ImageSource&
 // The --model an application was given, or its shipped default (DefaultModelName,
 // ShippedModelPath), named in a note.
 std::string ModelOrDefault(const std::string& given, Application app);
+// An application's model: the one given (or the shipped default), checked for the application
+// (RequireModelFor) and taken at the PDE parameters of `--param NAME=V` (ModelAtParams).
+Model LoadAppModel(const std::string& given, Application app, bool force_model,
+                   const std::vector<std::string>& params);
+// An application's `--param NAME=V` (repeatable, one value per use).
+void AddAppParamOption(CLI::App* cmd, std::vector<std::string>* params);
 
 }  // namespace blade::cli

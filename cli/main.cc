@@ -141,6 +141,22 @@ void WriteOutput(const Image& image, const std::string& path, const ImageSource&
   progress.Finish();
 }
 
+Model LoadAppModel(const std::string& given, Application app, bool force_model,
+                   const std::vector<std::string>& params) {
+  std::map<std::string, double> at;
+  for (const std::string& p : params) at.insert(ParseKeyValue(p));
+  Model model = LoadModel(ModelOrDefault(given, app));
+  RequireModelFor(app, model, force_model);
+  return ModelAtParams(model, at);
+}
+
+void AddAppParamOption(CLI::App* cmd, std::vector<std::string>* params) {
+  cmd->add_option("--param", *params,
+                  "NAME=V: the model's PDE parameter for this run, inside a parametric model's "
+                  "box (blade info), repeatable")
+      ->allow_extra_args(false);
+}
+
 std::string ModelOrDefault(const std::string& given, Application app) {
   if (!given.empty()) return given;
   const std::string path = ShippedModelPath(DefaultModelName(app));

@@ -96,8 +96,8 @@ for path in sorted((root / "models").glob("*.blade")):
             f" rho {info['rho']:g}; {info['footprint']}x{info['footprint']} filters",
             f"- data: {p.get('data', '?')}; each knot's 10-step validation MSE"
             f" {p.get('knot_validation_mse', '?')}",
-            f"- time: {float(p.get('train_seconds', 'nan')):.0f} s for all knots (references"
-            " included, part of them cached; docs/RESULTS.md)",
+            f"- time: {float(p.get('train_seconds', 'nan')):.0f} s for all knots, references included"
+            " (computed, or read from the cache the command names)",
             f"- stability horizon at the default point: {stability}",
             f"- trained {p.get('date', '?')} at revision {p.get('revision', '?')}, seed {p.get('seed', '?')}",
             f"- command: `{p.get('command', '?')}`",

@@ -204,6 +204,12 @@ PointPlan PlanModelPoint(const Model& model, const ModelPoint& point);
 // eps0 / eps). A parametric model covers its box: each axis's knot range, "time" included
 // (plus the symmetric parameters that are not axes). For `blade info` and Model.covers.
 std::map<std::string, std::pair<double, double>> CoveredRanges(const Model& model);
+// A PDE model as an application (restore, deconv, denoise, segment, upscale eq. 4.6) uses it at
+// PDE parameters `params` (`--param`, the applications' pass-through): a parametric model's
+// blend there (its default stopping time; the application chooses its own steps); a point
+// model at its own values only. Fails naming the box or the model's values; "time" is refused
+// (not a parameter of an application's regulariser).
+Model ModelAtParams(const Model& model, const std::map<std::string, double>& params);
 // A parametric model's point model at `values` (its axes' names -> values; an axis not named
 // takes the model's default): banks, thresholds, dt (time axis: time / steps) and the stability
 // horizon (the least of the contributing knots') blended, pde_params set, no axes. Fails on a

@@ -170,6 +170,24 @@ Model BlendModelAt(const Model& model, const std::map<std::string, double>& valu
   return out;
 }
 
+Model ModelAtParams(const Model& model, const std::map<std::string, double>& params) {
+  if (params.empty()) return model;
+  if (model.form != ModelForm::kDirect && model.form != ModelForm::kFlux)
+    Fail("--param applies to PDE models only (this is a ", FormName(model.form), " model)");
+  if (params.count("time"))
+    Fail("an application chooses its own steps: --param time is not a PDE parameter");
+  if (model.parametric()) return BlendModelAt(model, params);
+  for (const auto& [name, value] : params) {
+    const auto it = model.pde_params.find(name);
+    if (it == model.pde_params.end() || !Same(it->second, value))
+      Fail("this ", model.pde, " model is a point model (",
+           it == model.pde_params.end() ? "no parameter " + name : StrCat(name, " = ", it->second),
+           "); an application runs it only there: give a parametric model (blade info shows a "
+           "model's box)");
+  }
+  return model;
+}
+
 Model MakeParametricModel(const std::vector<ParamAxis>& axes, const std::vector<Model>& knot_models,
                           const std::map<std::string, double>& default_values) {
   if (axes.empty()) Fail("a parametric model needs at least one axis");

@@ -106,7 +106,8 @@ Model TrainParametricModel(const Preset& preset, const std::vector<ParamAxis>& a
       lo = std::min(lo, std::stod(it->second));
       hi = std::max(hi, std::stod(it->second));
     }
-    if (m.safe_steps >= 0) least_safe = least_safe < 0 ? m.safe_steps : std::min(least_safe, m.safe_steps);
+    if (m.safe_steps >= 0)
+      least_safe = least_safe < 0 ? m.safe_steps : std::min(least_safe, m.safe_steps);
   }
   for (const char* key : {"ls_validation_mse", "validation_mse", "train_mse", "ls_validation_loss",
                           "validation_loss", "train_loss"})

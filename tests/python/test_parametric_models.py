@@ -149,3 +149,23 @@ def test_shipped_pm_over_its_box_is_golden(c, time, psnr, ssim):
     out = model.run(_area(hr), params={"c": c}, time=time)
     assert blade.psnr(out, ref) == pytest.approx(psnr, abs=0.01)
     assert blade.ssim(out, ref) == pytest.approx(ssim, abs=1e-4)
+
+
+def test_applications_pass_the_parameters_through(tmp_path):
+    """`blade restore --param c=V` runs the parametric model's blend at c (Python: Model.at), the
+    same as the library; outside the box, and on a point model elsewhere than its own values,
+    it is refused."""
+    model_path = ROOT / "models" / "pm.blade"
+    f = scene(3, 48, 64)
+    np.save(tmp_path / "f.npy", f)
+    cli("restore", "--model", model_path, "--force-model", "--op", "blur:sigma=1", "--param", "c=0.05",
+        tmp_path / "f.npy", tmp_path / "r.npy")
+    at = blade.Model.load(str(model_path)).at({"c": 0.05})
+    np.testing.assert_array_equal(np.load(tmp_path / "r.npy"), blade.restore(at, f, "blur:sigma=1"))
+    default = blade.restore(blade.Model.load(str(model_path)), f, "blur:sigma=1")
+    assert np.abs(np.load(tmp_path / "r.npy") - default).max() > 1e-4  # the parameter mattered
+    for args, message in ((["--model", model_path, "--force-model", "--param", "c=0.5"], "outside this model's box"),
+                          (["--param", "C=1e-10"], "point model")):
+        r = cli("restore", "--op", "blur:sigma=1", *args, tmp_path / "f.npy", tmp_path / "x.npy", check=False)
+        assert r.returncode == 1 and message in r.stderr, r.stderr
+        assert not (tmp_path / "x.npy").exists()
