@@ -10,9 +10,15 @@ namespace blade::python {
 void BindEval(py::module_& m) {
   m.def(
       "evaluate",
-      [](const Model& model, const std::vector<std::string>& images, const std::string& cache) {
-        if (model.preset.empty()) throw Error("the model names no preset to evaluate against");
-        const Preset& preset = FindPreset(model.preset);
+      [](const Model& model, const std::vector<std::string>& images, const std::string& cache,
+         std::optional<std::map<std::string, double>> params, std::optional<double> time) {
+        ModelPoint point;
+        if (params) point.params = *params;
+        if (time) point.time = *time;
+        const EvalPoint where = ResolveEvalPoint(model, point);
+        const Preset& preset = where.preset;
+        EvalExtras extras;
+        if (where.at_point) extras.point = &where.point;
         py::list rows;
         for (const std::string& f : images) {
           BaselineRow row;
@@ -20,7 +26,7 @@ void BindEval(py::module_& m) {
             py::gil_scoped_release r;
             row = EvaluateImage(preset, LoadHrLuma(f, preset.scale),
                                 std::filesystem::path(f).filename().string(), &model,
-                                CacheDir(cache));
+                                CacheDir(cache), extras);
           }
           py::dict d;
           d["name"] = row.image;
@@ -32,8 +38,10 @@ void BindEval(py::module_& m) {
         }
         return rows;
       },
-      py::arg("model"), py::arg("images"), py::arg("cache") = "default",
-      "The kodak4x protocol per image: BLADE, identity, classical-LR-10, classical-LR scores.");
+      py::arg("model"), py::arg("images"), py::arg("cache") = "default", py::kw_only(),
+      py::arg("params") = py::none(), py::arg("time") = py::none(),
+      "The kodak4x protocol per image: BLADE, identity, classical-LR-10, classical-LR scores, at "
+      "the model's own point or at params / time (as evaluate_model).");
 
   m.def(
       "evaluate_model",

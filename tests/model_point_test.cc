@@ -104,7 +104,7 @@ TEST(ModelPoint, RunsTheModelOnTheScaledImage) {
 TEST(ModelPoint, RefusesWhatNoSymmetryReaches) {
   const Model pm = LoadModel(SourcePath("models/pm-monotone.blade"));  // a point model
   const Model ced = LoadModel(SourcePath("models/ced.blade"));
-  const Model ch = LoadModel(SourcePath("models/ch.blade"));
+  const Model ch = LoadModel(SourcePath("models/ch-flux.blade"));  // a point model
   auto plan = [](const Model& m, const std::string& k, double v) {
     ModelPoint p;
     p.params[k] = v;

@@ -50,6 +50,17 @@ struct EvalExtras {
   const ModelPoint* point = nullptr;
 };
 
+// Where a model is evaluated: at `point` when one is given, otherwise at the model's own point
+// (its preset's, unless it was trained elsewhere: `blade train --param`, or a parametric model
+// whose default is not the preset's). `preset` is PresetAt that point (the preset itself when
+// at_point is false). Refuses a point the model cannot reach (PlanModelPoint).
+struct EvalPoint {
+  Preset preset;
+  ModelPoint point;
+  bool at_point = false;
+};
+EvalPoint ResolveEvalPoint(const Model& model, const ModelPoint& point);
+
 // Runs the reference (cached in cache_dir unless it is "") and the classical baselines on one
 // HR image, and the model's rollout if `model` is given.
 BaselineRow EvaluateImage(const Preset& preset, const Image& hr, const std::string& name,

@@ -56,16 +56,12 @@ void ModelEvalOptions::Validate() const {
     Fail("the long-run steps must be 0..100000 (got ", long_steps, ")");
 }
 
-ModelEvaluation EvaluateModel(const Model& model, const std::vector<std::string>& files,
-                              const ModelEvalOptions& o) {
-  o.Validate();
-  if (model.form == ModelForm::kResample) Fail("kodak4x needs a direct or flux model");
+EvalPoint ResolveEvalPoint(const Model& model, const ModelPoint& point) {
   if (model.preset.empty()) Fail("the model names no preset to evaluate against");
-  // Without a point, the model's own: its preset's, unless it was trained at another point
-  // (blade train --param/--time) or is a parametric model whose default is elsewhere.
-  ModelPoint point = o.point;
+  const Preset& base = FindPreset(model.preset);
+  EvalPoint out;
+  out.point = point;
   if (point.params.empty() && point.time == 0) {
-    const Preset& base = FindPreset(model.preset);
     const auto own = base.params.ToMap(base.pde);
     const double time = model.dt * model.steps;
     bool elsewhere = std::abs(time - base.time) > 1e-9 * base.time;
@@ -74,14 +70,24 @@ ModelEvaluation EvaluateModel(const Model& model, const std::vector<std::string>
       elsewhere = elsewhere || it == own.end() || std::abs(it->second - v) > 1e-9 * std::abs(v);
     }
     if (elsewhere) {
-      point.params = model.pde_params;
-      point.time = time;
+      out.point.params = model.pde_params;
+      out.point.time = time;
     }
   }
-  const bool at_point = !point.params.empty() || point.time != 0;
-  if (at_point) PlanModelPoint(model, point);  // refuses what the model cannot reach
-  const Preset preset = at_point ? PresetAt(FindPreset(model.preset), point.params, point.time)
-                                 : FindPreset(model.preset);
+  out.at_point = !out.point.params.empty() || out.point.time != 0;
+  if (out.at_point) PlanModelPoint(model, out.point);  // refuses what the model cannot reach
+  out.preset = out.at_point ? PresetAt(base, out.point.params, out.point.time) : base;
+  return out;
+}
+
+ModelEvaluation EvaluateModel(const Model& model, const std::vector<std::string>& files,
+                              const ModelEvalOptions& o) {
+  o.Validate();
+  if (model.form == ModelForm::kResample) Fail("kodak4x needs a direct or flux model");
+  const EvalPoint where = ResolveEvalPoint(model, o.point);
+  const Preset& preset = where.preset;
+  const ModelPoint& point = where.point;
+  const bool at_point = where.at_point;
   ModelEvaluation e;
   e.pde = model.pde;
   e.preset = preset.name;

@@ -29,7 +29,7 @@ def test_run_at_a_point_is_the_model_on_the_scaled_image():
     tv = blade.Model.load(str(MODELS / "tv.blade"))
     np.testing.assert_allclose(tv.run(u, params={"eps": 0.02}, time=0.1), 2 * tv.run(u / 2, steps=5), atol=1e-6)
     with pytest.raises(blade.Error, match="no exact symmetry"):
-        blade.Model.load(str(MODELS / "ch.blade")).run(u, params={"gamma": 0.3})
+        blade.Model.load(str(MODELS / "ch-flux.blade")).run(u, params={"gamma": 0.3})
     with pytest.raises(blade.Error, match="outside what this model covers"):
         pm.run(u, params={"c": 0.01})
     with pytest.raises(blade.Error, match="not both"):
@@ -47,7 +47,7 @@ def test_command_line_runs_at_a_point(tmp_path):
     assert r.returncode == 0, r.stderr
     want = blade.Model.load(str(MODELS / "pm-monotone.blade")).run(u, params={"c": 0.05}, time=2.0)
     np.testing.assert_allclose(blade.read_image(str(out)), want, atol=1e-6)
-    r = subprocess.run([BINARY, "run", "--model", str(MODELS / "ch.blade"), "--param", "gamma=0.3",
+    r = subprocess.run([BINARY, "run", "--model", str(MODELS / "ch-flux.blade"), "--param", "gamma=0.3",
                         str(src), str(out)], capture_output=True, text=True)
     assert r.returncode != 0 and r.stderr.count("\n") == 1 and "no exact symmetry" in r.stderr
 
@@ -74,5 +74,5 @@ def test_evaluation_at_a_point_uses_the_points_reference(tmp_path):
     again = blade.evaluate_model(pm, [str(path)], cache="", params={"c": 0.1})
     assert again["rows"]["blade"]["psnr"] == pytest.approx(own["rows"]["blade"]["psnr"], abs=1e-9)
     with pytest.raises(blade.Error, match="no exact symmetry"):
-        blade.evaluate_model(blade.Model.load(str(MODELS / "ch.blade")), [str(path)], cache="",
+        blade.evaluate_model(blade.Model.load(str(MODELS / "ch-flux.blade")), [str(path)], cache="",
                              params={"gamma": 0.3})

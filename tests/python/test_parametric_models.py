@@ -169,3 +169,23 @@ def test_applications_pass_the_parameters_through(tmp_path):
         r = cli("restore", "--op", "blur:sigma=1", *args, tmp_path / "f.npy", tmp_path / "x.npy", check=False)
         assert r.returncode == 1 and message in r.stderr, r.stderr
         assert not (tmp_path / "x.npy").exists()
+
+
+def test_a_point_model_is_evaluated_at_its_own_point(trained):
+    """A model trained at c = 0.2, T = 2 is scored against the reference there by both
+    evaluators (not the preset's c = 0.1, T = 4), the same as asking for that point."""
+    out = trained["work"] / "point.blade"
+    if not out.exists():
+        cli("train", "--pde", "pm", "--images", trained["photos"], "--cache", trained["cache"],
+            "--param", "c=0.2", "--time", "2", "--epochs", "0", "--stability-steps", "40", "--out", out)
+    model = blade.Model.load(str(out))
+    files = trained["files"][:2]
+    own = blade.evaluate_model(model, files, cache=str(trained["cache"]))
+    assert own["preset"].startswith("pm@") and "c=0.2" in own["preset"] and "T=2" in own["preset"]
+    asked = blade.evaluate_model(model, files, cache=str(trained["cache"]), params={"c": 0.2}, time=2.0)
+    assert own["rows"]["blade"]["psnr"] == pytest.approx(asked["rows"]["blade"]["psnr"], abs=1e-9)
+    per_image = blade.evaluate(model, files, cache=str(trained["cache"]))
+    assert np.mean([r["blade"]["psnr"] for r in per_image]) == pytest.approx(own["rows"]["blade"]["psnr"], abs=1e-6)
+    box = trained["cli"]
+    at = blade.evaluate(box, files, cache=str(trained["cache"]), params={"c": 0.2}, time=2.0)
+    assert [r["blade"]["psnr"] for r in at] == [r["blade"]["psnr"] for r in per_image]  # the knot
