@@ -191,6 +191,8 @@ void AddTrainCommand(CLI::App& app) {
       if (eq == std::string::npos || eq == 0)
         throw UsageError("--param expects NAME=V, NAME=LO:HI or NAME=V1,V2,... (got '" + p + "')");
       const std::string name = p.substr(0, eq);
+      for (const ParamAxis& a : axes)
+        if (a.name == name) throw UsageError("--param " + name + " is given twice");
       axes.push_back(ParseAxis(name, p.substr(eq + 1), args->knots, preset.Value(name)));
     }
     if (!args->time.empty())

@@ -7,7 +7,6 @@
 #include "blade/train.h"
 
 namespace blade {
-namespace {}  // namespace
 
 std::vector<double> AxisKnots(double lo, double hi, int count, double keep) {
   if (!(std::isfinite(lo) && std::isfinite(hi) && lo > 0 && hi >= lo))
@@ -71,6 +70,13 @@ Model TrainParametricModel(const Preset& preset, const std::vector<ParamAxis>& a
   std::size_t count = 1;
   for (const ParamAxis& a : axes) {
     preset.Value(a.name);  // fails on a name the PDE does not have
+    // What Model::Validate will demand of the box, checked before hours of training.
+    if (a.knots.empty() || a.knots.size() > 64) Fail("axis '", a.name, "' needs 1..64 knots");
+    for (std::size_t i = 0; i < a.knots.size(); ++i)
+      if (!(std::isfinite(a.knots[i]) && a.knots[i] > 0) || (i > 0 && a.knots[i] <= a.knots[i - 1]))
+        Fail("axis '", a.name, "' needs ascending, positive, finite knots");
+    for (const ParamAxis& b : axes)
+      if (&b != &a && b.name == a.name) Fail("axis '", a.name, "' is given twice");
     count *= a.knots.size();
   }
   if (axes.empty() || count > 4096)
