@@ -21,14 +21,15 @@ mkdir -p models out/train
 # SSIM/MSE mix, chosen on held-out BSDS images by scripts/deconv_model_selection.sh.
 newton="--optimizer newton --learning-rate 1 --patience 5"
 adam="--optimizer adam --epochs 40 --crop 0 --patience 8 --learning-rate 5e-4"
-# pm is parametric (docs/DESIGN.md §20): a point model at each of 5 x 5 knots of c in [0.03, 0.3]
-# and T in [1, 10] (log-spaced, the preset's c = 0.1 and T = 4 among them), blended per run.
+# pm and ch are parametric (docs/DESIGN.md §20): a point model at each knot of a box, blended per
+# run; pm 5 x 5 knots of c in [0.03, 0.3] and T in [1, 10], ch 3 x 3 of gamma in [0.15, 0.5] and
+# T in [2, 8] (log-spaced, the preset's point among them).
 declare -A args=(
   [pm]="--pde pm --form direct --footprint 7 --bins 24 16 3 --ridge 1e-5 --epochs 0 --param c=0.03:0.3 --time 1:10 --knots 5"
   [tv]="--pde tv --form direct --footprint 7 --epochs 20 $newton"
   [ced]="--pde ced --form direct --limit 64 --footprint 7 --augment-ls --epochs 20 $newton"
   [ced-restore]="--pde ced --form direct --limit 64 --footprint 7 --augment-ls --epochs 20 $newton --rho 1 --loss mix --ssim-weight 0.01"
-  [ch]="--pde ch --form direct --epochs 20 --stability-margin 0.5 $newton"
+  [ch]="--pde ch --form direct --epochs 20 --stability-margin 0.5 $newton --param gamma=0.15:0.5 --time 2:8 --knots 3"
   [tv-flux]="--pde tv --form flux $adam"
   [ced-flux]="--pde ced --form flux --limit 64 $adam"
   [ch-flux]="--pde ch --form flux --limit 150 --stability-margin 0.5 $adam"

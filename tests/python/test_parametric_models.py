@@ -134,21 +134,25 @@ def _area(u, f=4):
     return u.reshape(h // f, f, w // f, f).mean(axis=(1, 3)).astype(np.float32)
 
 
-# Two-sided golden values of the shipped parametric Perona-Malik model away from its default point
-# (a cell centre and two corners of its box) on the golden input, against the classical
-# reference at 4x (blade.solve, dx = 1/4) at the point; recorded 2026-12-06 (models/pm.blade,
-# 5 x 5 knots). test_golden.py pins the default point.
-@pytest.mark.parametrize("c, time, psnr, ssim", [(0.073, 2.67, 35.3786, 0.982497),
-                                                 (0.3, 10.0, 49.7843, 0.998188),
-                                                 (0.03, 1.0, 49.1670, 0.999148)])
-def test_shipped_pm_over_its_box_is_golden(c, time, psnr, ssim):
-    model = blade.Model.load(str(ROOT / "models" / "pm.blade"))
-    assert model.covers == {"c": (0.03, 0.3), "time": (1.0, 10.0)}
+# Two-sided golden values of the shipped parametric models away from their default points (a cell
+# centre and two corners of each box) on the golden input, against the classical reference at 4x
+# (blade.solve, dx = 1/4) at the point; recorded 2026-12-06 (models/pm.blade, 5 x 5 knots;
+# models/ch.blade, 3 x 3). test_golden.py pins the default points.
+@pytest.mark.parametrize("pde, name, value, time, psnr, ssim", [
+    ("pm", "c", 0.073, 2.67, 35.3786, 0.982497), ("pm", "c", 0.3, 10.0, 49.7843, 0.998188),
+    ("pm", "c", 0.03, 1.0, 49.1670, 0.999148), ("ch", "gamma", 0.19, 2.8, 25.3461, 0.935391),
+    ("ch", "gamma", 0.5, 8.0, 23.0974, 0.912177), ("ch", "gamma", 0.15, 2.0, 26.8677, 0.944761)])
+def test_shipped_models_over_their_boxes_are_golden(pde, name, value, time, psnr, ssim):
+    model = blade.Model.load(str(ROOT / "models" / f"{pde}.blade"))
+    assert model.covers == {"c": (0.03, 0.3), "time": (1.0, 10.0)} if pde == "pm" else \
+        {"gamma": (0.15, 0.5), "time": (2.0, 8.0)}
     hr = np.load(ROOT / "tests" / "data" / "golden" / "hr.npy")
-    ref = _area(blade.solve(hr, "pm", time=time, dx=0.25, params={"c": c}))
-    out = model.run(_area(hr), params={"c": c}, time=time)
+    ref = _area(blade.solve(hr, pde, time=time, dx=0.25, params={name: value}))
+    out = model.run(_area(hr), params={name: value}, time=time)
     assert blade.psnr(out, ref) == pytest.approx(psnr, abs=0.01)
     assert blade.ssim(out, ref) == pytest.approx(ssim, abs=1e-4)
+    if pde == "ch":  # finite and inside the range its horizon was measured against
+        assert -0.51 < out.min() and out.max() < 1.52
 
 
 def test_applications_pass_the_parameters_through(tmp_path):
