@@ -267,7 +267,10 @@ def write_report(out: Path, data: Path) -> Path:
                      "(<code>scripts/parametric_grid.py</code>).</p>")
         for pde, doc in grids.items():
             plot_parametric(doc, plots / f"parametric_{pde}.png")
-            parts.append(_img(f"plots/parametric_{pde}.png", f"{NAMES.get(pde, pde)} over its box"))
+        # Side by side: the page stays under 6,000 px at 1400 px wide.
+        parts.append("<div class='grid2'>" + "".join(
+            _img(f"plots/parametric_{pde}.png", f"{NAMES.get(pde, pde)} over its box")
+            for pde in grids) + "</div>")
 
     parts.append("<h2>5. What was learned</h2>")
     parts.append(_img("features.png", "selection features: orientation (hue), strength, coherence", "tall"))
