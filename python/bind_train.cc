@@ -26,6 +26,8 @@ void BindTrain(py::module_& m) {
         std::vector<ParamAxis> axes;
         const auto axis = [&](const std::string& name, const py::object& v) {
           if (py::isinstance<py::tuple>(v)) {
+            if (py::len(v) != 2)
+              throw Error(StrCat(name, ": a range is a tuple (lo, hi); a list gives the knots"));
             const auto r = v.cast<std::pair<double, double>>();
             axes.push_back({name, AxisKnots(r.first, r.second, knots, preset.Value(name))});
           } else if (py::isinstance<py::list>(v)) {

@@ -193,3 +193,12 @@ def test_a_point_model_is_evaluated_at_its_own_point(trained):
     box = trained["cli"]
     at = blade.evaluate(box, files, cache=str(trained["cache"]), params={"c": 0.2}, time=2.0)
     assert [r["blade"]["psnr"] for r in at] == [r["blade"]["psnr"] for r in per_image]  # the knot
+
+
+@pytest.mark.parametrize("params, time, message", [({"c": (0.1, 0.2, 0.3)}, None, "a range is a tuple"),
+                                                   ({"kappa": (0.1, 0.2)}, None, "not a parameter of pm"),
+                                                   ({"c": [0.2, 0.1]}, None, "ascending"),
+                                                   ({}, (4, 2), "LO <= HI")])
+def test_bad_boxes_are_refused_in_python(trained, params, time, message):
+    with pytest.raises(blade.Error, match=message):
+        blade.train("pm", trained["files"], cache="", params=params, time=time, epochs=0)
