@@ -209,6 +209,8 @@ void AddStabilityCommand(CLI::App& app) {
     std::string model, images, write;
     int steps = 1000, limit = 0;
     std::vector<float> range;
+    std::vector<std::string> params;
+    double time = 0;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
@@ -223,12 +225,34 @@ void AddStabilityCommand(CLI::App& app) {
                   "Allowed value range LO HI (default: the model's stored range, else -0.1 1.1)")
       ->expected(2);
   cmd->add_option("--write", args->write,
-                  "Store the measured horizon and range in this model file");
+                  "Store the measured horizon and range in this model file (point models, at "
+                  "their own point)");
+  cmd->add_option("--param", args->params,
+                  "NAME=V: measure at another parameter point (as blade run --param), repeatable")
+      ->allow_extra_args(false);
+  cmd->add_option("--time", args->time,
+                  "Measure at this stopping time's step (a parametric model's time axis)");
   cmd->callback([args] {
     if (args->steps < 1 || args->steps > 1000000) Fail("--steps must be 1..1000000");
     if (!args->write.empty()) CheckModelOutput(args->write);
     Model model = LoadModel(args->model);
     if (model.form == ModelForm::kResample) Fail("'", args->model, "' is a resampling model");
+    // A parametric model's horizon is its knots' (blended on loading): a stored one would be lost.
+    if (!args->write.empty() && (model.parametric() || !args->params.empty() || args->time != 0))
+      Fail(
+          "--write stores a point model's horizon at its own point; a parametric model's "
+          "horizons are its knots' (measured when each was trained)");
+    // At a point: the blend there (parametric), or the symmetry's scaled input (point models).
+    double scale = 1;
+    if (!args->params.empty() || args->time != 0) {
+      ModelPoint point;
+      for (const std::string& p : args->params) point.params.insert(ParseKeyValue(p));
+      point.time = args->time;
+      const PointPlan plan = PlanModelPoint(model, point);
+      if (plan.blended) model = *plan.blended;
+      model.dt = plan.dt;
+      scale = plan.scale;
+    }
     float lo = -0.1f, hi = 1.1f;
     if (!args->range.empty()) {
       lo = args->range[0];
@@ -239,13 +263,18 @@ void AddStabilityCommand(CLI::App& app) {
     }
     if (!(std::isfinite(lo) && std::isfinite(hi) && lo < hi)) Fail("--range needs LO < HI");
     const Preset* preset = model.preset.empty() ? nullptr : &FindPreset(model.preset);
-    const int scale = preset ? preset->scale : 4;
+    const int protocol_scale = preset ? preset->scale : 4;
     std::vector<Image> starts;
-    for (const std::string& f : ListImages(args->images, args->limit))
-      starts.push_back(AreaDownsample(LoadHrLuma(f, scale), scale));
+    for (const std::string& f : ListImages(args->images, args->limit)) {
+      starts.push_back(AreaDownsample(LoadHrLuma(f, protocol_scale), protocol_scale));
+      for (std::size_t i = 0; i < starts.back().size(); ++i)
+        starts.back().data()[i] = float(starts.back().data()[i] * scale);
+    }
     std::vector<const Image*> ptrs;
     for (const Image& s : starts) ptrs.push_back(&s);
-    const Stability st = MeasureStability(model, ptrs, args->steps, lo, hi);
+    Stability st = MeasureStability(model, ptrs, args->steps, float(lo * scale), float(hi * scale));
+    st.min = float(st.min / scale);  // back in the caller's intensities
+    st.max = float(st.max / scale);
     std::printf(
         "%s: %s%d steps of dt %g stay finite and within [%g, %g] on %zu images; range "
         "seen [%.4f, %.4f]\n",

@@ -202,3 +202,15 @@ def test_a_point_model_is_evaluated_at_its_own_point(trained):
 def test_bad_boxes_are_refused_in_python(trained, params, time, message):
     with pytest.raises(blade.Error, match=message):
         blade.train("pm", trained["files"], cache="", params=params, time=time, epochs=0)
+
+
+def test_stability_at_a_point_and_no_lost_write(trained, tmp_path):
+    """`blade stability --param/--time` measures the blend at a point (its dt in the line);
+    --write is refused for a parametric model, whose horizons are its knots' and would be lost."""
+    out = cli("stability", "--model", trained["path"], "--images", trained["photos"], "--steps", "30",
+              "--param", "c=0.07", "--time", "3").stdout
+    assert "of dt 0.3 " in out and "on 4 images" in out, out
+    r = cli("stability", "--model", trained["path"], "--images", trained["photos"], "--steps", "5",
+            "--write", tmp_path / "w.blade", check=False)
+    assert r.returncode == 1 and "parametric model's horizons are its knots'" in r.stderr
+    assert not (tmp_path / "w.blade").exists()
