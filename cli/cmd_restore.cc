@@ -172,9 +172,7 @@ void AddRestoreCommands(CLI::App& app) {
     }
     Model model = LoadModel(path);
     RequireModelFor(Application::kUpscale, model, u->force_model);
-    std::map<std::string, double> at;
-    for (const std::string& p : u->params) at.insert(ParseKeyValue(p));
-    model = ModelAtParams(model, at);
+    model = ModelAtParams(model, ParseParams(u->params));
     const bool learned = model.form == ModelForm::kUpscale;
     if (learned && ua->project)
       Fail("--project (eq. 4.7) needs a PDE regulariser, not a learned upscaler");

@@ -105,18 +105,20 @@ void AddRunCommand(CLI::App& app) {
     if (!args->integrator.empty()) o.integrator = ParseIntegrator(args->integrator);
     // A parameter point and stopping time (blade/model.h RunModelAt), or the model's own.
     ModelPoint point;
-    for (const std::string& p : args->params) point.params.insert(ParseKeyValue(p));
+    point.params = ParseParams(args->params);
     point.time = args->time;
     const bool at_point = !point.params.empty() || args->time != 0;
     if (at_point && (args->steps != 0 || args->dt != 0))
-      Fail("give --param/--time or --steps/--dt, not both (--time sets the steps)");
+      Fail("give --param/--time or --steps/--dt, not both (a point sets the steps)");
+    PointPlan plan;
     if (at_point) {
-      const PointPlan plan = PlanModelPoint(model, point);
+      plan = PlanModelPoint(model, point);
       o.steps = plan.steps;
       o.dt = plan.dt;
     }
-    // Fails on a run past the horizon before reading the input (RunModel resolves it again).
-    const ResolvedRun run = ResolveRun(model, o);
+    // Fails on a run past the horizon before reading the input (RunModel resolves it again),
+    // against the model that runs: a parametric model's blend at the point has its own.
+    const ResolvedRun run = ResolveRun(plan.blended ? *plan.blended : model, o);
     ImageSource source;
     Image u0 = ReadInput(args->input, &source);
     if (args->luma) u0 = ToLuma(u0);
@@ -246,7 +248,7 @@ void AddStabilityCommand(CLI::App& app) {
     double scale = 1;
     if (!args->params.empty() || args->time != 0) {
       ModelPoint point;
-      for (const std::string& p : args->params) point.params.insert(ParseKeyValue(p));
+      point.params = ParseParams(args->params);
       point.time = args->time;
       const PointPlan plan = PlanModelPoint(model, point);
       if (plan.blended) model = *plan.blended;

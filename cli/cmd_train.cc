@@ -299,10 +299,12 @@ void AddEvalCommand(CLI::App& app) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("eval", "Score a model with the kodak4x protocol");
   cmd->add_option("--param", args->params,
-                  "NAME=VALUE: evaluate at another parameter point (the reference at it, the "
-                  "model through the PDE's exact symmetry, as `blade run --param`), repeatable")
+                  "NAME=VALUE: evaluate at another parameter point (the reference at it; the "
+                  "model inside its box or through the PDE's exact symmetry, as `blade run "
+                  "--param`), repeatable")
       ->allow_extra_args(false);
-  cmd->add_option("--time", args->time, "Evaluate at this stopping time (default: the preset's)");
+  cmd->add_option("--time", args->time,
+                  "Evaluate at this stopping time (default: the model's own, steps x dt)");
   cmd->footer(kKodak4xTerms);
   AddFigureOptions(cmd, &args->figures, &args->figure_captions,
                    "input | reference | BLADE | classical-LR | error pictures per image");
@@ -323,7 +325,7 @@ void AddEvalCommand(CLI::App& app) {
     o.cost = args->cost;
     o.long_steps = args->long_steps;
     o.cache_dir = DefaultCacheDir();
-    for (const std::string& p : args->params) o.point.params.insert(ParseKeyValue(p));
+    o.point.params = ParseParams(args->params);
     o.point.time = args->time;
     o.Validate();
     Model model = LoadModel(args->model);

@@ -91,6 +91,8 @@ void WriteOutput(const Image& image, const std::string& path, const ImageSource&
 // The --model an application was given, or its shipped default (DefaultModelName,
 // ShippedModelPath), named in a note.
 std::string ModelOrDefault(const std::string& given, Application app);
+// The values of repeated `--param NAME=V`; fails on a name given twice.
+std::map<std::string, double> ParseParams(const std::vector<std::string>& params);
 // An application's model: the one given (or the shipped default), checked for the application
 // (RequireModelFor) and taken at the PDE parameters of `--param NAME=V` (ModelAtParams).
 Model LoadAppModel(const std::string& given, Application app, bool force_model,

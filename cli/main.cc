@@ -141,10 +141,17 @@ void WriteOutput(const Image& image, const std::string& path, const ImageSource&
   progress.Finish();
 }
 
+std::map<std::string, double> ParseParams(const std::vector<std::string>& params) {
+  std::map<std::string, double> out;
+  for (const std::string& p : params)
+    if (!out.insert(ParseKeyValue(p)).second)
+      throw UsageError("--param " + ParseKeyValue(p).first + " is given twice");
+  return out;
+}
+
 Model LoadAppModel(const std::string& given, Application app, bool force_model,
                    const std::vector<std::string>& params) {
-  std::map<std::string, double> at;
-  for (const std::string& p : params) at.insert(ParseKeyValue(p));
+  const std::map<std::string, double> at = ParseParams(params);
   Model model = LoadModel(ModelOrDefault(given, app));
   RequireModelFor(app, model, force_model);
   return ModelAtParams(model, at);

@@ -30,6 +30,8 @@ void BindTrain(py::module_& m) {
               throw Error(StrCat(name, ": a range is a tuple (lo, hi); a list gives the knots"));
             const auto r = v.cast<std::pair<double, double>>();
             axes.push_back({name, AxisKnots(r.first, r.second, knots, preset.Value(name))});
+          } else if (py::isinstance<py::str>(v)) {  // as on the command line: "V", "LO:HI", "V1,V2"
+            axes.push_back(ParseAxis(name, v.cast<std::string>(), knots, preset.Value(name)));
           } else if (py::isinstance<py::list>(v)) {
             axes.push_back({name, v.cast<std::vector<double>>()});
           } else {

@@ -114,15 +114,20 @@ Model BlendModelAt(const Model& model, const std::map<std::string, double>& valu
   out.preset = model.preset;
   out.pde_params = model.pde_params;
   out.provenance = model.provenance;
+  out.provenance.erase("knots");
+  std::string where;
   for (const ParamAxis& a : model.axes) {
     const auto it = values.find(a.name);
     const double v = it != values.end() ? it->second : DefaultValue(model, a.name);
+    where += StrCat(where.empty() ? "" : ", ", a.name, " = ", v);
     if (a.name == "time") {
       out.dt = v / model.steps;
     } else {
       out.pde_params[a.name] = v;
     }
   }
+  out.provenance["blended_at"] =
+      StrCat(where, " from a parametric model of ", model.knots.size(), " knots");
   // Every knot has the banks' shapes and bins (Validate); blend taps and thresholds in double.
   const auto blend = [&](auto member) {
     const std::size_t n = member(model.knots[weights[0].first]).size();
@@ -253,6 +258,8 @@ Model MakeParametricModel(const std::vector<ParamAxis>& axes, const std::vector<
 PointPlan PlanModelPoint(const Model& model, const ModelPoint& point) {
   if (model.form != ModelForm::kDirect && model.form != ModelForm::kFlux)
     Fail("only PDE models (direct or flux) run at parameter points");
+  if (point.params.count("time"))
+    Fail("the stopping time is given as the time (--time, time=), not as a parameter");
   if (model.parametric()) {
     // The axes' values go to the blend; what remains (symmetric parameters that are not axes,
     // and the time when it is not an axis) is planned on the blended point model.

@@ -62,11 +62,29 @@ ParamAxis ParseAxis(const std::string& name, const std::string& spec, int count,
   return axis;
 }
 
-Model TrainParametricModel(const Preset& preset, const std::vector<ParamAxis>& axes,
+Model TrainParametricModel(const Preset& base, const std::vector<ParamAxis>& given,
                            const std::vector<std::string>& files, const std::string& cache_dir,
                            const TrainOptions& options,
                            const std::function<void(int, int, const Preset&)>& on_knot) {
   options.Validate();
+  // An axis of one value is a fixed point of the preset, not a one-knot axis (which would cover
+  // that value only): `--param c=0.03:0.3 --time 2` trains every knot to T = 2, and the model
+  // reaches other times as a point model does.
+  std::map<std::string, double> fixed;
+  double fixed_time = 0;
+  std::vector<ParamAxis> axes;
+  for (std::size_t i = 0; i < given.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (given[i].name == given[j].name) Fail("axis '", given[i].name, "' is given twice");
+  for (const ParamAxis& a : given) {
+    if (a.knots.size() == 1) {
+      (a.name == "time" ? fixed_time : fixed[a.name]) = a.knots[0];
+    } else {
+      axes.push_back(a);
+    }
+  }
+  if (axes.empty()) Fail("a parametric model needs an axis with at least two knots");
+  const Preset preset = PresetAt(base, fixed, fixed_time);
   std::size_t count = 1;
   for (const ParamAxis& a : axes) {
     preset.Value(a.name);  // fails on a name the PDE does not have
@@ -84,18 +102,18 @@ Model TrainParametricModel(const Preset& preset, const std::vector<ParamAxis>& a
   std::vector<Model> knot_models;
   for (std::size_t k = 0; k < count; ++k) {
     // Knot k's point: the first axis varies slowest.
-    std::map<std::string, double> params;
-    double time = 0;
+    std::map<std::string, double> params = fixed;
+    double time = fixed_time;
     std::size_t rest = k;
     for (int a = int(axes.size()) - 1; a >= 0; --a) {
       const double v = axes[a].knots[rest % axes[a].knots.size()];
       rest /= axes[a].knots.size();
       (axes[a].name == "time" ? time : params[axes[a].name]) = v;
     }
-    const Preset at = PresetAt(preset, params, time);
+    const Preset at = PresetAt(base, params, time);
     if (on_knot) on_knot(int(k), int(count), at);
     Model m = TrainModel(at, LoadTrainingSequences(at, files, cache_dir), options);
-    m.preset = preset.name;  // the knots' presets are points of the base preset's
+    m.preset = base.name;  // the knots' presets are points of the base preset's
     knot_models.push_back(std::move(m));
   }
   // The default: the preset's point, or on an axis that excludes it, the nearest knot.

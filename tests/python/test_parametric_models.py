@@ -214,3 +214,20 @@ def test_stability_at_a_point_and_no_lost_write(trained, tmp_path):
             "--write", tmp_path / "w.blade", check=False)
     assert r.returncode == 1 and "parametric model's horizons are its knots'" in r.stderr
     assert not (tmp_path / "w.blade").exists()
+
+
+def test_conflicting_points_are_refused_and_one_value_fixes_the_preset(trained, tmp_path):
+    """A parameter given twice, or the time given as a parameter, is refused; a single value next
+    to a range fixes that parameter for every knot instead of making a one-knot axis; Python
+    takes the command line's text too."""
+    u = scene(4, 32, 48)
+    np.save(tmp_path / "u.npy", u)
+    for args, message in ((["--param", "c=0.1", "--param", "c=0.2"], "given twice"),
+                          (["--param", "time=2", "--time", "3"], "not as a parameter")):
+        r = cli("run", "--model", trained["path"], *args, tmp_path / "u.npy", tmp_path / "o.npy", check=False)
+        assert r.returncode != 0 and message in r.stderr, r.stderr
+    fixed = blade.train("pm", trained["files"], cache=str(trained["cache"]), params={"c": "0.05:0.2"},
+                        time=2.0, knots=2, epochs=0, stability_steps=40)
+    assert fixed.axes == {"c": [0.05, 0.2]} and fixed.dt * fixed.steps == pytest.approx(2.0)
+    np.testing.assert_array_equal(fixed.at({"c": 0.2}).filters(), trained["cli"].at({"c": 0.2, "time": 2.0}).filters())
+    assert "blended_at" in fixed.at({"c": 0.1}).provenance
