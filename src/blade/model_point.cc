@@ -43,6 +43,21 @@ bool Same(double a, double b) { return std::abs(a - b) <= 1e-12 * std::max(std::
 // Knots are compared to parameters within a relative 1e-9 (values that went through text).
 bool Near(double a, double b) { return std::abs(a - b) <= 1e-9 * std::max(std::abs(a), 1e-300); }
 
+// A model with `from`'s description (form, steps, integrator, constraint, PDE, preset,
+// parameters, provenance) and no banks, box or time step.
+Model DescribedAs(const Model& from) {
+  Model m;
+  m.form = from.form;
+  m.steps = from.steps;
+  m.integrator = from.integrator;
+  m.constraint = from.constraint;
+  m.pde = from.pde;
+  m.preset = from.preset;
+  m.pde_params = from.pde_params;
+  m.provenance = from.provenance;
+  return m;
+}
+
 // "c in [0.03, 0.3], time in [1, 10]".
 std::string BoxText(const Model& model) {
   std::string out;
@@ -105,15 +120,7 @@ std::vector<std::pair<int, double>> BasisWeights(const Model& model,
 
 Model BlendModelAt(const Model& model, const std::map<std::string, double>& values) {
   const std::vector<std::pair<int, double>> weights = BasisWeights(model, values);
-  Model out;
-  out.form = model.form;
-  out.steps = model.steps;
-  out.integrator = model.integrator;
-  out.constraint = model.constraint;
-  out.pde = model.pde;
-  out.preset = model.preset;
-  out.pde_params = model.pde_params;
-  out.provenance = model.provenance;
+  Model out = DescribedAs(model);
   out.provenance.erase("knots");
   std::string where;
   for (const ParamAxis& a : model.axes) {
@@ -201,16 +208,8 @@ Model MakeParametricModel(const std::vector<ParamAxis>& axes, const std::vector<
   if (knot_models.size() != count)
     Fail("a parametric model over this box needs ", count, " knot models, got ",
          knot_models.size());
-  Model m;
   const Model& first = knot_models[0];
-  m.form = first.form;
-  m.steps = first.steps;
-  m.integrator = first.integrator;
-  m.constraint = first.constraint;
-  m.pde = first.pde;
-  m.preset = first.preset;
-  m.pde_params = first.pde_params;
-  m.provenance = first.provenance;
+  Model m = DescribedAs(first);
   m.axes = axes;
   // Knot k's value on each axis (the first axis slowest) must be the knot model's own.
   for (std::size_t k = 0; k < count; ++k) {

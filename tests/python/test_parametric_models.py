@@ -14,24 +14,14 @@ import pytest
 
 ROOT = Path(os.environ.get("BLADE_SOURCE_DIR", Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scenes import scene  # noqa: E402
 blade = pytest.importorskip("blade")
 BINARY = os.environ.get("BLADE_BINARY", str(ROOT / "build" / "bin" / "blade"))
 
 
 def cli(*args, check=True):
     return subprocess.run([BINARY, "-q", *map(str, args)], check=check, capture_output=True, text=True)
-
-
-def scene(seed, h=64, w=96):
-    """A small photograph-like image: shading, a disk and a bar with sharp edges, grain."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
-    u = 0.3 + 0.4 * (x / w) * (0.5 + 0.5 * np.sin(y / (5 + seed)))
-    cx, cy, r = rng.uniform(20, w - 20), rng.uniform(16, h - 16), rng.uniform(8, 14)
-    u[(x - cx) ** 2 + (y - cy) ** 2 < r * r] = 0.9
-    u[int(h * 0.7):int(h * 0.7) + 4, 8:w - 8] = 0.1
-    u += rng.normal(0, 0.02, u.shape).astype(np.float32)
-    return np.clip(u, 0, 1).astype(np.float32)
 
 
 @pytest.fixture(scope="module")
