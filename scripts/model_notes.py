@@ -98,6 +98,8 @@ for path in sorted((root / "models").glob("*.blade")):
             f" {p.get('knot_validation_mse', '?')}",
             f"- time: {float(p.get('train_seconds', 'nan')):.0f} s for all knots, references included"
             " (computed, or read from the cache the command names)",
+            f"- file: {path.stat().st_size / 1e6:.1f} MB, the knots' taps as base64 binary32"
+            f" ({len(info['banks'])} bank(s) per knot; a knot per grid point of the box)",
             f"- stability horizon at the default point: {stability}",
             f"- trained {p.get('date', '?')} at revision {p.get('revision', '?')}, seed {p.get('seed', '?')}",
             f"- command: `{p.get('command', '?')}`",
