@@ -82,7 +82,8 @@ def train(pde: str, images: Sequence[str], form: str = "direct", *, epochs: Opti
           stability_margin: Optional[float] = None, cache: str = "default",
           checkpoint: str = "", resume: str = "",
           params: dict[str, float | tuple[float, float] | list[float]] = {},
-          time: float | tuple[float, float] | list[float] | None = None, knots: int = 3) -> Model: ...
+          time: float | tuple[float, float] | list[float] | None = None, knots: int = 3,
+          knot_models: Sequence[Model] = ()) -> Model: ...
 def evaluate(model: Model, images: Sequence[str], cache: str = "default", *,
              params: Optional[dict[str, float]] = None, time: Optional[float] = None) -> list[dict[str, Any]]: ...
 def evaluate_model(model: Model, images: Sequence[str], *, cost: bool = False, long_steps: int = 0,

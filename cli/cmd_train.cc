@@ -30,7 +30,9 @@ const Preset& ChoosePreset(const std::string& pde, const std::string& preset) {
 // `blade train --param NAME=LO:HI ... --time LO:HI`: a point model per knot, then the blend.
 void TrainBox(const Preset& preset, const std::vector<ParamAxis>& axes, TrainOptions o,
               const std::string& images, int limit, const std::string& cache,
-              const std::string& out) {
+              const std::vector<std::string>& knot_models, const std::string& out) {
+  std::vector<Model> given;
+  for (const std::string& path : knot_models) given.push_back(LoadModel(path));
   const std::vector<std::string> files = ListImages(images, limit);
   std::string box;
   for (const ParamAxis& a : axes) {
@@ -40,10 +42,12 @@ void TrainBox(const Preset& preset, const std::vector<ParamAxis>& axes, TrainOpt
   Note("parametric " + PdeName(preset.pde) + " model over " + box);
   o.on_status = [](const std::string& s) { Note("  " + s); };
   const auto t0 = std::chrono::steady_clock::now();
-  Model model =
-      TrainParametricModel(preset, axes, files, cache, o, [](int k, int count, const Preset& at) {
-        Note(StrCat("knot ", k + 1, "/", count, ": ", at.name));
-      });
+  Model model = TrainParametricModel(
+      preset, axes, files, cache, o,
+      [](int k, int count, const Preset& at, bool is_given) {
+        Note(StrCat("knot ", k + 1, "/", count, ": ", at.name, is_given ? " (given)" : ""));
+      },
+      given);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   model.provenance["data"] = images + " (" + std::to_string(files.size()) + " images)";
@@ -67,7 +71,7 @@ void AddTrainCommand(CLI::App& app) {
                                           checkpoint, resume, loss = "l2", optimizer, constraint;
     bool no_cache = false, no_augment = false, augment_ls = false;
     int limit = 0, knots = 3;
-    std::vector<std::string> params;
+    std::vector<std::string> params, knot_models;
     std::string time;
     double ssim_weight = 0.5;
     std::vector<int> bins;
@@ -93,6 +97,10 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--knots", args->knots,
                   "Knots per LO:HI range, evenly spaced in log, the preset's value among them "
                   "when inside (default 3)");
+  cmd->add_option("--knot-model", args->knot_models,
+                  "A point model (.blade) to use as the box's knot at its own point instead of "
+                  "training one there (e.g. a shipped model, kept bit for bit), repeatable")
+      ->allow_extra_args(false);
   cmd->add_option("--constraint", args->constraint,
                   "none, or monotone: a provably stable model (maximum principle; "
                   "docs/MONOTONE.md)");
@@ -209,9 +217,11 @@ void AddTrainCommand(CLI::App& app) {
         throw UsageError("--checkpoint, --resume and --log train one point model, not a box");
       const std::string cache =
           args->no_cache ? "" : (args->cache.empty() ? DefaultCacheDir() : args->cache);
-      TrainBox(preset, axes, o, args->images, args->limit, cache, args->out);
+      TrainBox(preset, axes, o, args->images, args->limit, cache, args->knot_models, args->out);
       return;
     }
+    if (!args->knot_models.empty())
+      throw UsageError("--knot-model needs a box (--param NAME=LO:HI or --time LO:HI)");
     const Preset trained_at = axes.empty() ? preset : PresetAt(preset, point_params, point_time);
     Checkpoint resume;  // outlives the training, which reads it
     if (!args->resume.empty()) {

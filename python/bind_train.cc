@@ -19,7 +19,8 @@ void BindTrain(py::module_& m) {
          std::optional<bool> augment_least_squares, std::optional<int> stability_steps,
          std::optional<double> stability_margin, const std::string& cache,
          const std::string& checkpoint, const std::string& resume,
-         const std::map<std::string, py::object>& params, py::object time, int knots) {
+         const std::map<std::string, py::object>& params, py::object time, int knots,
+         const std::vector<Model>& knot_models) {
         const Preset& preset = DefaultPreset(ParsePde(pde_name));
         // The box (as `blade train --param/--time`): a value is a point, (lo, hi) a range of
         // `knots` knots, a list the knots themselves.
@@ -77,9 +78,12 @@ void BindTrain(py::module_& m) {
         }
         if (box && (!checkpoint.empty() || !resume.empty()))
           throw Error("checkpoint and resume train one point model, not a box");
+        if (!box && !knot_models.empty())
+          throw Error("knot_models needs a box (a range in params or time)");
         py::gil_scoped_release r;
         if (box) {
-          Model model = TrainParametricModel(preset, axes, images, CacheDir(cache), o);
+          Model model =
+              TrainParametricModel(preset, axes, images, CacheDir(cache), o, {}, knot_models);
           model.provenance["data"] = StrCat(images.size(), " images (Python blade.train)");
           return model;
         }
@@ -101,7 +105,7 @@ void BindTrain(py::module_& m) {
       py::arg("stability_steps") = py::none(), py::arg("stability_margin") = py::none(),
       py::arg("cache") = "default", py::arg("checkpoint") = "", py::arg("resume") = "",
       py::arg("params") = std::map<std::string, py::object>{}, py::arg("time") = py::none(),
-      py::arg("knots") = 3,
+      py::arg("knots") = 3, py::arg("knot_models") = std::vector<Model>{},
       "Trains a model for a PDE's preset from image files (their 4x-reference sequences are "
       "computed or read from `cache`; '' = no cache). Options left as None follow the "
       "documented best recipe for the PDE and form (RecommendedTrainOptions, as `blade train`): "
@@ -110,7 +114,8 @@ void BindTrain(py::module_& m) {
       "current and best models after every epoch; resume: continue from such a checkpoint. "
       "params={'c': 0.05} and time=2.0 train at that point; params={'c': (0.03, 0.3)} and "
       "time=(1, 10) (or lists of knots) train a parametric model over the box, `knots` knots "
-      "per range (as `blade train --param/--time/--knots`).");
+      "per range (as `blade train --param/--time/--knots`); knot_models: point models used as the "
+      "box's knots at their own points instead of training there (`--knot-model`).");
   m.def(
       "train_upscale",
       [](const std::vector<std::string>& images, int factor, const std::string& degradation,

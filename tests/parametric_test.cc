@@ -139,6 +139,29 @@ TEST(Parametric, RefusesEveryPointOutsideTheBox) {
   }
 }
 
+// Knots are blended position by position, so knots of another layout are refused naming it.
+TEST(Parametric, RefusesKnotsOfAnotherLayout) {
+  const std::vector<ParamAxis> axes = {{"c", {0.05, 0.2}}};
+  for (int change = 0; change < 3; ++change) {
+    Model odd = PointModel(0.2, 4, 2);
+    if (change == 0) {
+      odd.banks[0].filters = FilterBank(odd.banks[0].filters.count, 5);
+    } else if (change == 1) {
+      odd.banks[0].selection.rho = 2;
+    } else {
+      odd.banks[0].selection.orientations = 4;
+      odd.banks[0].filters = FilterBank(odd.banks[0].selection.num_filters(), 3);
+    }
+    try {
+      MakeParametricModel(axes, {PointModel(0.05, 4, 1), odd}, {{"c", 0.1}});
+      ADD_FAILURE() << "accepted knots of different layouts (" << change << ")";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("differs from the first knot's"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
 // dL/dH_k = phi_k dL/dh: the gradient of the 10-step loss at a point between knots with respect
 // to each knot's taps, against central finite differences of the loss of the blended model.
 TEST(Parametric, KnotGradientsMatchFiniteDifferences) {

@@ -230,11 +230,15 @@ ParamAxis ParseAxis(const std::string& name, const std::string& spec, int count,
 // Trains a point model at every knot of the box (the preset moved there by PresetAt, its
 // references computed or read from cache_dir per point, each with `options`) and assembles them
 // (MakeParametricModel), its default at the preset's point (clamped into the box). Axis names:
-// the preset's parameters and "time". on_knot(k, count, preset at the knot) before each knot.
+// the preset's parameters and "time". on_knot(k, count, preset at the knot, given) before each
+// knot. `given_knots`: point models (of the PDE, with the recipe's form, steps and bank layout)
+// that take the place of the knots at their own points instead of being trained, e.g. to keep
+// a shipped point model bit for bit at its point; one at no knot of the box is refused.
 Model TrainParametricModel(const Preset& preset, const std::vector<ParamAxis>& axes,
                            const std::vector<std::string>& files, const std::string& cache_dir,
                            const TrainOptions& options,
-                           const std::function<void(int, int, const Preset&)>& on_knot = {});
+                           const std::function<void(int, int, const Preset&, bool)>& on_knot = {},
+                           const std::vector<Model>& given_knots = {});
 
 // The 10-step loss (RolloutLoss) of a parametric model at a point of its box (BlendModelAt) and
 // its gradient with respect to every knot's taps: dL/dH_k = phi_k(theta) dL/dh(theta), the

@@ -217,6 +217,24 @@ Model MakeParametricModel(const std::vector<ParamAxis>& axes, const std::vector<
     if (km.form != m.form || km.pde != m.pde || km.steps != m.steps ||
         km.integrator != m.integrator || km.banks.size() != first.banks.size())
       Fail("knot model ", k, " differs from the first in form, PDE, steps, integrator or banks");
+    // Blending adds taps and thresholds position by position: every knot's banks must share
+    // the first's layout (filter size, bins, selection scale).
+    for (std::size_t b = 0; b < first.banks.size(); ++b) {
+      const Bank& x = km.banks[b];
+      const Bank& y = first.banks[b];
+      if (x.filters.size != y.filters.size || x.filters.count != y.filters.count ||
+          x.selection.orientations != y.selection.orientations ||
+          x.selection.strengths != y.selection.strengths ||
+          x.selection.coherences != y.selection.coherences ||
+          x.selection.intensities != y.selection.intensities ||
+          x.selection.rho != y.selection.rho || x.selection.joint_color != y.selection.joint_color)
+        Fail("knot model ", k, "'s bank ", b, " (", x.filters.size, "x", x.filters.size,
+             " filters, ", x.selection.orientations, "x", x.selection.strengths, "x",
+             x.selection.coherences, "x", x.selection.intensities, " bins, rho ", x.selection.rho,
+             ") differs from the first knot's (", y.filters.size, "x", y.filters.size, ", ",
+             y.selection.orientations, "x", y.selection.strengths, "x", y.selection.coherences, "x",
+             y.selection.intensities, ", rho ", y.selection.rho, ")");
+    }
     std::size_t rest = k;
     for (int a = int(axes.size()) - 1; a >= 0; --a) {
       const std::size_t n = axes[a].knots.size();

@@ -65,7 +65,8 @@ ParamAxis ParseAxis(const std::string& name, const std::string& spec, int count,
 Model TrainParametricModel(const Preset& base, const std::vector<ParamAxis>& given,
                            const std::vector<std::string>& files, const std::string& cache_dir,
                            const TrainOptions& options,
-                           const std::function<void(int, int, const Preset&)>& on_knot) {
+                           const std::function<void(int, int, const Preset&, bool)>& on_knot,
+                           const std::vector<Model>& given_knots) {
   options.Validate();
   // An axis of one value is a fixed point of the preset, not a one-knot axis (which would cover
   // that value only): `--param c=0.03:0.3 --time 2` trains every knot to T = 2, and the model
@@ -99,9 +100,9 @@ Model TrainParametricModel(const Preset& base, const std::vector<ParamAxis>& giv
   }
   if (axes.empty() || count > 4096)
     Fail("a parametric model needs 1..4096 knots (got ", count, ")");
-  std::vector<Model> knot_models;
+  // Knot k's point: the first axis varies slowest.
+  std::vector<Preset> points;
   for (std::size_t k = 0; k < count; ++k) {
-    // Knot k's point: the first axis varies slowest.
     std::map<std::string, double> params = fixed;
     double time = fixed_time;
     std::size_t rest = k;
@@ -110,8 +111,41 @@ Model TrainParametricModel(const Preset& base, const std::vector<ParamAxis>& giv
       rest /= axes[a].knots.size();
       (axes[a].name == "time" ? time : params[axes[a].name]) = v;
     }
-    const Preset at = PresetAt(base, params, time);
-    if (on_knot) on_knot(int(k), int(count), at);
+    points.push_back(PresetAt(base, params, time));
+  }
+  // Each given point model takes the place of the knot at its own point (checked before any
+  // training: one that is parametric, of another PDE, or at no knot of the box is refused).
+  const auto near = [](double a, double b) {
+    return std::abs(a - b) <= 1e-9 * std::max(std::abs(a), 1e-300);
+  };
+  std::vector<const Model*> given_at(count, nullptr);
+  std::string given_text;
+  for (const Model& g : given_knots) {
+    if (g.parametric()) Fail("a given knot model must be a point model, not a parametric one");
+    if (g.pde != PdeName(base.pde))
+      Fail("a given knot model is a ", g.pde, " model; the box is ", PdeName(base.pde));
+    std::string point;
+    for (const auto& [name, v] : g.pde_params) point += StrCat(name, "=", v, ", ");
+    point += StrCat("T=", g.dt * g.steps);
+    std::size_t k = 0;
+    for (; k < count; ++k) {
+      bool same = near(g.dt * g.steps, points[k].time);
+      for (const auto& [name, v] : g.pde_params) same = same && near(v, points[k].Value(name));
+      if (same) break;
+    }
+    if (k == count) Fail("a given knot model (", point, ") is at no knot of the box");
+    if (given_at[k] != nullptr) Fail("two given knot models are at the same knot (", point, ")");
+    given_at[k] = &g;
+    given_text += StrCat(given_text.empty() ? "" : "; ", point);
+  }
+  std::vector<Model> knot_models;
+  for (std::size_t k = 0; k < count; ++k) {
+    const Preset& at = points[k];
+    if (on_knot) on_knot(int(k), int(count), at, given_at[k] != nullptr);
+    if (given_at[k] != nullptr) {
+      knot_models.push_back(*given_at[k]);
+      continue;
+    }
     Model m = TrainModel(at, LoadTrainingSequences(at, files, cache_dir), options);
     m.preset = base.name;  // the knots' presets are points of the base preset's
     knot_models.push_back(std::move(m));
@@ -138,7 +172,10 @@ Model TrainParametricModel(const Preset& base, const std::vector<ParamAxis>& giv
     model.provenance.erase(key);
   if (lo <= hi) model.provenance["knot_validation_mse"] = StrCat(lo, " to ", hi);
   model.provenance["knot_safe_steps"] = StrCat("at least ", least_safe);
-  model.provenance["knots"] = StrCat(count, " point models, each trained with the recipe");
+  model.provenance["knots"] = given_knots.empty()
+                                  ? StrCat(count, " point models, each trained with the recipe")
+                                  : StrCat(count, " point models: ", count - given_knots.size(),
+                                           " trained with the recipe, given at ", given_text);
   return model;
 }
 

@@ -119,6 +119,45 @@ def test_bad_boxes_are_refused_before_any_reference_is_computed(trained, tmp_pat
         assert not (tmp_path / "m.blade").exists()
 
 
+def test_given_knot_models_take_their_knots_bit_for_bit(trained, tmp_path):
+    """`--knot-model` / knot_models: a point model (here trained with another ridge, so it differs
+    from what the recipe gives) is used as the knot at its own point; the other knots are
+    trained as before; a model at no knot, a parametric one, or one without a box is refused."""
+    photos, cache = trained["photos"], trained["cache"]
+    given = tmp_path / "given.blade"
+    cli("train", "--pde", "pm", "--images", photos, "--cache", cache, "--param", "c=0.2",
+        "--time", "2", "--epochs", "0", "--ridge", "1e-2", "--stability-steps", "40", "--out", given)
+    box = tmp_path / "box.blade"
+    r = cli("train", "--pde", "pm", "--images", photos, "--cache", cache, "--param", "c=0.05:0.2",
+            "--time", "2:8", "--knots", "2", "--epochs", "0", "--stability-steps", "40",
+            "--knot-model", given, "--out", box)
+    model, point = blade.Model.load(str(box)), blade.Model.load(str(given))
+    at_given = model.at({"c": 0.2, "time": 2.0}).filters()
+    np.testing.assert_array_equal(at_given, point.filters())
+    assert not np.array_equal(at_given, trained["cli"].at({"c": 0.2, "time": 2.0}).filters())
+    for other in ({"c": 0.05, "time": 2.0}, {"c": 0.2, "time": 8.0}):
+        np.testing.assert_array_equal(model.at(other).filters(), trained["cli"].at(other).filters())
+    from_python = blade.train("pm", trained["files"], cache=str(cache), params={"c": (0.05, 0.2)},
+                              time=(2, 8), knots=2, epochs=0, stability_steps=40, knot_models=[point])
+    np.testing.assert_array_equal(from_python.at({"c": 0.2, "time": 2.0}).filters(), point.filters())
+    assert "given at c=0.2, T=2" in json.loads(cli("info", "--json", box).stdout)["provenance"]["knots"]
+    off = tmp_path / "off.blade"
+    cli("train", "--pde", "pm", "--images", photos, "--cache", cache, "--param", "c=0.13",
+        "--time", "2", "--epochs", "0", "--stability-steps", "40", "--out", off)
+    for args, message in ((["--param", "c=0.05:0.2", "--time", "2:8", "--knot-model", off],
+                           "(c=0.13, T=2) is at no knot of the box"),
+                          (["--param", "c=0.05:0.2", "--time", "2:8", "--knot-model", box],
+                           "must be a point model"),
+                          (["--param", "c=0.2", "--time", "2", "--knot-model", given], "needs a box")):
+        r = cli("train", "--pde", "pm", "--images", photos, "--no-cache", "--knots", "2", *args,
+                "--out", tmp_path / "m.blade", check=False)
+        assert r.returncode != 0 and message in r.stderr, (args, r.stderr)
+        assert not (tmp_path / "m.blade").exists()
+    with pytest.raises(Exception, match="at no knot of the box"):
+        blade.train("pm", trained["files"], cache=str(cache), params={"c": (0.05, 0.2)},
+                    time=(2, 8), knots=2, epochs=0, knot_models=[blade.Model.load(str(off))])
+
+
 def _area(u, f=4):
     h, w = u.shape
     return u.reshape(h // f, f, w // f, f).mean(axis=(1, 3)).astype(np.float32)
