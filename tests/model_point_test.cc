@@ -54,10 +54,9 @@ TEST(ModelPoint, PlansFollowTheSchemesSymmetries) {
   for (const Case& c : {Case{"pm", "c", 0.05, 2.0, 200}, Case{"pm", "c", 0.25, 2.0, 200},
                         Case{"ced", "C", 3e-11, 4.0, 80}, Case{"ced", "C", 2e-9, 4.0, 80},
                         Case{"tv", "eps", 0.005, 0.02, 400}, Case{"tv", "eps", 0.025, 0.02, 400}}) {
-    // Point models (the shipped pm.blade is parametric; pm-monotone is a point model at c = 0.1).
-    const Model m =
-        LoadModel(SourcePath(std::string("models/") + c.model +
-                             (c.model == std::string("pm") ? "-monotone" : "") + ".blade"));
+    // Point models at the presets (the shipped pm, ced and tv are parametric, their -monotone
+    // siblings point models).
+    const Model m = LoadModel(SourcePath(std::string("models/") + c.model + "-monotone.blade"));
     ModelPoint point;
     point.params[c.param] = c.value;
     point.time = c.time;

@@ -100,7 +100,7 @@ for f in nan.tif inf.tif; do
 done
 # Nonsensical numbers for training and evaluation.
 # A model with one changed digit in a filter tap is refused as damaged (its checksum).
-/usr/bin/python3 - "$models/tv.blade" "$work/damaged.blade" <<'PY'
+/usr/bin/python3 - "$models/tv-monotone.blade" "$work/damaged.blade" <<'PY'  # a point model: taps as text
 import sys
 t = open(sys.argv[1]).read()
 i = t.index(".", t.index('"taps"')) + 3

@@ -17,8 +17,8 @@ BINARY = os.environ.get("BLADE_BINARY")
 MODELS = ROOT / "models"
 
 
-# pm-monotone.blade: a point model at c = 0.1 (the shipped pm.blade covers a box by blending,
-# tests/python/test_parametric_models.py).
+# pm-monotone.blade and tv-monotone.blade: point models at c = 0.1 and eps = 0.01 (the shipped
+# pm.blade and tv.blade cover a box by blending, tests/python/test_parametric_models.py).
 def test_run_at_a_point_is_the_model_on_the_scaled_image():
     pm = blade.Model.load(str(MODELS / "pm-monotone.blade"))
     assert pm.pde_params["c"] == pytest.approx(0.1)
@@ -26,7 +26,7 @@ def test_run_at_a_point_is_the_model_on_the_scaled_image():
     # PM at c = 0.05 to T = 2: the c = 0.1 model on 2 u, 5 steps of 0.4, halved.
     np.testing.assert_allclose(pm.run(u, params={"c": 0.05}, time=2.0), pm.run(2 * u, steps=5) / 2, atol=1e-6)
     # TV at eps = 0.02 to T = 0.1: the eps = 0.01 model on u / 2 to T = 0.05, doubled.
-    tv = blade.Model.load(str(MODELS / "tv.blade"))
+    tv = blade.Model.load(str(MODELS / "tv-monotone.blade"))
     np.testing.assert_allclose(tv.run(u, params={"eps": 0.02}, time=0.1), 2 * tv.run(u / 2, steps=5), atol=1e-6)
     with pytest.raises(blade.Error, match="no exact symmetry"):
         blade.Model.load(str(MODELS / "ch-flux.blade")).run(u, params={"gamma": 0.3})

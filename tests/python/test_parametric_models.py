@@ -166,15 +166,24 @@ def _area(u, f=4):
 # Two-sided golden values of the shipped parametric models away from their default points (a cell
 # centre and two corners of each box) on the golden input, against the classical reference at 4x
 # (blade.solve, dx = 1/4) at the point; recorded 2026-12-06 (models/pm.blade, 5 x 5 knots;
-# models/ch.blade, 3 x 3). test_golden.py pins the default points.
+# models/ch.blade, 3 x 3; models/tv.blade, 5 x 5; models/ced.blade, 3 x 4). test_golden.py pins
+# the default points.
 @pytest.mark.parametrize("pde, name, value, time, psnr, ssim", [
     ("pm", "c", 0.073, 2.67, 35.3786, 0.982497), ("pm", "c", 0.3, 10.0, 49.7843, 0.998188),
     ("pm", "c", 0.03, 1.0, 49.1670, 0.999148), ("ch", "gamma", 0.19, 2.8, 25.3461, 0.935391),
-    ("ch", "gamma", 0.5, 8.0, 23.0974, 0.912177), ("ch", "gamma", 0.15, 2.0, 26.8677, 0.944761)])
+    ("ch", "gamma", 0.5, 8.0, 23.0974, 0.912177), ("ch", "gamma", 0.15, 2.0, 26.8677, 0.944761),
+    ("tv", "eps", 0.0067, 0.0354, 39.7403, 0.993437), ("tv", "eps", 0.002, 0.4, 30.8751, 0.887249),
+    ("tv", "eps", 0.05, 0.025, 43.6989, 0.997525), ("ced", "rho", 2.83, 2.83, 35.9843, 0.982779),
+    ("ced", "rho", 6.0, 8.0, 30.4880, 0.941916), ("ced", "rho", 2.0, 1.0, 40.9970, 0.994359)])
 def test_shipped_models_over_their_boxes_are_golden(pde, name, value, time, psnr, ssim):
     model = blade.Model.load(str(ROOT / "models" / f"{pde}.blade"))
-    assert model.covers == {"c": (0.03, 0.3), "time": (1.0, 10.0)} if pde == "pm" else \
-        {"gamma": (0.15, 0.5), "time": (2.0, 8.0)}
+    # CED's C is not an axis: it moves by the intensity symmetry, C0 / 1.8^4 to C0 * 1.8^4.
+    box = {"pm": {"c": (0.03, 0.3), "time": (1.0, 10.0)}, "ch": {"gamma": (0.15, 0.5), "time": (2.0, 8.0)},
+           "tv": {"eps": (0.002, 0.05), "time": (0.025, 0.4)},
+           "ced": {"C": (2.4e-10 / 1.8**4, 2.4e-10 * 1.8**4), "rho": (2.0, 6.0), "time": (1.0, 8.0)}}[pde]
+    assert model.covers.keys() == box.keys()
+    for key, (lo, hi) in box.items():
+        assert model.covers[key] == pytest.approx((lo, hi), rel=1e-12)
     hr = np.load(ROOT / "tests" / "data" / "golden" / "hr.npy")
     ref = _area(blade.solve(hr, pde, time=time, dx=0.25, params={name: value}))
     out = model.run(_area(hr), params={name: value}, time=time)
