@@ -127,6 +127,27 @@ Model TrainParametricModel(const Preset& base, const std::vector<ParamAxis>& giv
     std::string point;
     for (const auto& [name, v] : g.pde_params) point += StrCat(name, "=", v, ", ");
     point += StrCat("T=", g.dt * g.steps);
+    // What the recipe will train elsewhere (checked now, not after hours of training): the
+    // knots blend position by position, and run the same steps.
+    bool fits = g.form == options.form && g.integrator == options.integrator &&
+                g.steps == base.frames && !g.banks.empty();
+    for (const Bank& bank : g.banks) {
+      const SelectionConfig& s = bank.selection;
+      const SelectionConfig& want = options.selection;
+      fits = fits && bank.filters.size == options.footprint &&
+             s.orientations == want.orientations && s.strengths == want.strengths &&
+             s.coherences == want.coherences && s.intensities == want.intensities &&
+             s.rho == want.rho && s.joint_color == want.joint_color;
+    }
+    if (!fits)
+      Fail("a given knot model (", point,
+           ") differs from what the options train: ", FormName(g.form), " form, ",
+           IntegratorName(g.integrator), ", ", g.steps, " steps, ",
+           g.banks.empty() ? 0 : g.banks[0].filters.size, "x",
+           g.banks.empty() ? 0 : g.banks[0].filters.size, " filters, against ",
+           FormName(options.form), ", ", IntegratorName(options.integrator), ", ", base.frames,
+           " steps, ", options.footprint, "x", options.footprint,
+           " (and the selection's bins and rho must match)");
     std::size_t k = 0;
     for (; k < count; ++k) {
       bool same = near(g.dt * g.steps, points[k].time);

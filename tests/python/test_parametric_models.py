@@ -144,8 +144,13 @@ def test_given_knot_models_take_their_knots_bit_for_bit(trained, tmp_path):
     off = tmp_path / "off.blade"
     cli("train", "--pde", "pm", "--images", photos, "--cache", cache, "--param", "c=0.13",
         "--time", "2", "--epochs", "0", "--stability-steps", "40", "--out", off)
+    small = tmp_path / "small.blade"
+    cli("train", "--pde", "pm", "--images", photos, "--cache", cache, "--param", "c=0.2",
+        "--time", "2", "--epochs", "0", "--footprint", "5", "--stability-steps", "40", "--out", small)
     for args, message in ((["--param", "c=0.05:0.2", "--time", "2:8", "--knot-model", off],
                            "(c=0.13, T=2) is at no knot of the box"),
+                          (["--param", "c=0.05:0.2", "--time", "2:8", "--knot-model", small],
+                           "differs from what the options train"),
                           (["--param", "c=0.05:0.2", "--time", "2:8", "--knot-model", box],
                            "must be a point model"),
                           (["--param", "c=0.2", "--time", "2", "--knot-model", given], "needs a box")):
