@@ -104,7 +104,9 @@ for path in sorted((root / "models").glob("*.blade")):
             f"- file: {path.stat().st_size / 1e6:.1f} MB, the knots' taps as base64 binary32"
             f" ({len(info['banks'])} bank(s) per knot; a knot per grid point of the box)",
             f"- stability horizon at the default point: {stability}",
-            f"- trained {p.get('date', '?')} at revision {p.get('revision', '?')}, seed {p.get('seed', '?')}",
+            f"- trained {p.get('date', '?')} at revision {p.get('revision', '?')}"
+            + (" (with the working tree of the commit that added `--knot-model` on top)"
+               if "given" in p.get("knots", "") else "") + f", seed {p.get('seed', '?')}",
             f"- command: `{p.get('command', '?')}`",
             "",
         ]
