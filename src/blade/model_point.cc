@@ -200,6 +200,17 @@ Model ModelAtParams(const Model& model, const std::map<std::string, double>& par
   return model;
 }
 
+std::string BankLayoutDifference(const Bank& a, const Bank& b) {
+  const auto text = [](const Bank& x) {
+    const SelectionConfig& s = x.selection;
+    return StrCat(x.filters.size, "x", x.filters.size, " filters (", x.filters.count, "), ",
+                  s.orientations, "x", s.strengths, "x", s.coherences, "x", s.intensities,
+                  " bins, rho ", s.rho, s.joint_color ? ", joint color" : "");
+  };
+  const std::string ta = text(a), tb = text(b);
+  return ta == tb ? "" : StrCat(ta, " against ", tb);
+}
+
 Model MakeParametricModel(const std::vector<ParamAxis>& axes, const std::vector<Model>& knot_models,
                           const std::map<std::string, double>& default_values) {
   if (axes.empty()) Fail("a parametric model needs at least one axis");
@@ -218,22 +229,11 @@ Model MakeParametricModel(const std::vector<ParamAxis>& axes, const std::vector<
         km.integrator != m.integrator || km.banks.size() != first.banks.size())
       Fail("knot model ", k, " differs from the first in form, PDE, steps, integrator or banks");
     // Blending adds taps and thresholds position by position: every knot's banks must share
-    // the first's layout (filter size, bins, selection scale).
+    // the first's layout.
     for (std::size_t b = 0; b < first.banks.size(); ++b) {
-      const Bank& x = km.banks[b];
-      const Bank& y = first.banks[b];
-      if (x.filters.size != y.filters.size || x.filters.count != y.filters.count ||
-          x.selection.orientations != y.selection.orientations ||
-          x.selection.strengths != y.selection.strengths ||
-          x.selection.coherences != y.selection.coherences ||
-          x.selection.intensities != y.selection.intensities ||
-          x.selection.rho != y.selection.rho || x.selection.joint_color != y.selection.joint_color)
-        Fail("knot model ", k, "'s bank ", b, " (", x.filters.size, "x", x.filters.size,
-             " filters, ", x.selection.orientations, "x", x.selection.strengths, "x",
-             x.selection.coherences, "x", x.selection.intensities, " bins, rho ", x.selection.rho,
-             ") differs from the first knot's (", y.filters.size, "x", y.filters.size, ", ",
-             y.selection.orientations, "x", y.selection.strengths, "x", y.selection.coherences, "x",
-             y.selection.intensities, ", rho ", y.selection.rho, ")");
+      const std::string diff = BankLayoutDifference(km.banks[b], first.banks[b]);
+      if (!diff.empty())
+        Fail("knot model ", k, "'s bank ", b, " differs from the first knot's: ", diff);
     }
     std::size_t rest = k;
     for (int a = int(axes.size()) - 1; a >= 0; --a) {

@@ -94,12 +94,9 @@ Model TrainParametricModel(const Preset& base, const std::vector<ParamAxis>& giv
     for (std::size_t i = 0; i < a.knots.size(); ++i)
       if (!(std::isfinite(a.knots[i]) && a.knots[i] > 0) || (i > 0 && a.knots[i] <= a.knots[i - 1]))
         Fail("axis '", a.name, "' needs ascending, positive, finite knots");
-    for (const ParamAxis& b : axes)
-      if (&b != &a && b.name == a.name) Fail("axis '", a.name, "' is given twice");
     count *= a.knots.size();
   }
-  if (axes.empty() || count > 4096)
-    Fail("a parametric model needs 1..4096 knots (got ", count, ")");
+  if (count > 4096) Fail("a parametric model needs 1..4096 knots (got ", count, ")");
   // Knot k's point: the first axis varies slowest.
   std::vector<Preset> points;
   for (std::size_t k = 0; k < count; ++k) {
@@ -128,26 +125,19 @@ Model TrainParametricModel(const Preset& base, const std::vector<ParamAxis>& giv
     for (const auto& [name, v] : g.pde_params) point += StrCat(name, "=", v, ", ");
     point += StrCat("T=", g.dt * g.steps);
     // What the recipe will train elsewhere (checked now, not after hours of training): the
-    // knots blend position by position, and run the same steps.
-    bool fits = g.form == options.form && g.integrator == options.integrator &&
-                g.steps == base.frames && !g.banks.empty();
-    for (const Bank& bank : g.banks) {
-      const SelectionConfig& s = bank.selection;
-      const SelectionConfig& want = options.selection;
-      fits = fits && bank.filters.size == options.footprint &&
-             s.orientations == want.orientations && s.strengths == want.strengths &&
-             s.coherences == want.coherences && s.intensities == want.intensities &&
-             s.rho == want.rho && s.joint_color == want.joint_color;
-    }
-    if (!fits)
-      Fail("a given knot model (", point,
-           ") differs from what the options train: ", FormName(g.form), " form, ",
-           IntegratorName(g.integrator), ", ", g.steps, " steps, ",
-           g.banks.empty() ? 0 : g.banks[0].filters.size, "x",
-           g.banks.empty() ? 0 : g.banks[0].filters.size, " filters, against ",
+    // knots run the same steps and blend position by position.
+    if (g.form != options.form || g.integrator != options.integrator || g.steps != base.frames)
+      Fail("a given knot model (", point, ") is ", FormName(g.form), ", ",
+           IntegratorName(g.integrator), ", ", g.steps, " steps; the options train ",
            FormName(options.form), ", ", IntegratorName(options.integrator), ", ", base.frames,
-           " steps, ", options.footprint, "x", options.footprint,
-           " (and the selection's bins and rho must match)");
+           " steps");
+    const Bank trained{options.selection,
+                       FilterBank(options.selection.num_filters(), options.footprint)};
+    for (const Bank& bank : g.banks) {
+      const std::string diff = BankLayoutDifference(bank, trained);
+      if (!diff.empty())
+        Fail("a given knot model (", point, ") differs from what the options train: ", diff);
+    }
     std::size_t k = 0;
     for (; k < count; ++k) {
       bool same = near(g.dt * g.steps, points[k].time);
