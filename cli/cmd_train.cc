@@ -70,7 +70,7 @@ void AddTrainCommand(CLI::App& app) {
     std::string pde, preset, images, out, form = "direct", integrator = "euler", cache, log,
                                           checkpoint, resume, loss = "l2", optimizer, constraint;
     bool no_cache = false, no_augment = false, augment_ls = false;
-    int limit = 0, knots = 3;
+    int limit = 0, knots = 3, steps = 0;
     std::vector<std::string> params, knot_models;
     std::string time;
     double ssim_weight = 0.5;
@@ -94,6 +94,10 @@ void AddTrainCommand(CLI::App& app) {
       ->allow_extra_args(false);
   cmd->add_option("--time", args->time,
                   "Stopping time: T, or a range LO:HI (or T1,T2,...) for a parametric model");
+  cmd->add_option("--steps", args->steps,
+                  "BLADE steps to the stopping time (default: the preset's, 10); more, smaller "
+                  "steps or fewer, larger ones, trained for")
+      ->check(CLI::Range(1, 1000));
   cmd->add_option("--knots", args->knots,
                   "Knots per LO:HI range, evenly spaced in log, the preset's value among them "
                   "when inside (default 3)");
@@ -155,7 +159,7 @@ void AddTrainCommand(CLI::App& app) {
                 "Fit least squares on all 8 flips/rotations of each sequence (recipe: CED)");
   cmd->add_flag("--no-cache", args->no_cache, "Do not read or write the cache");
   cmd->callback([args, cmd] {
-    const Preset& preset = ChoosePreset(args->pde, args->preset);
+    const Preset preset = PresetWithFrames(ChoosePreset(args->pde, args->preset), args->steps);
     CheckModelOutput(args->out);
     TrainOptions o = RecommendedTrainOptions(preset, ParseForm(args->form));
     const TrainOptions& g = args->given;
@@ -300,8 +304,8 @@ void AddTrainCommand(CLI::App& app) {
 
 void AddEvalCommand(CLI::App& app) {
   struct Args {
-    std::string model, images, json, figures, figure_captions = "picture";
-    std::vector<std::string> params;
+    std::string model, images, json, figures, figure_captions = "picture", cache;
+    std::vector<std::string> params, classical;
     int limit = 0, long_steps = 0;
     double time = 0;
     bool cost = false;
@@ -323,6 +327,13 @@ void AddEvalCommand(CLI::App& app) {
                 "(accuracy against cost); the solver times become the median of 5 runs");
   cmd->add_option("--long-steps", args->long_steps,
                   "Also run this many steps per image and report the value range (stability)");
+  cmd->add_option("--classical", args->classical,
+                  "GRID[:STEPS]: also run the classical scheme on a grid GRID times finer than "
+                  "the LR grid (1 to the protocol's 4; the HR image area-resized to it), converged "
+                  "or in STEPS steps, its result area-resized to LR; row classical_GRIDx[_STEPS], "
+                  "times the median of 5 runs (the accuracy-for-cost frontier), repeatable")
+      ->allow_extra_args(false);
+  cmd->add_option("--cache", args->cache, "Reference sequence cache (default: ~/.cache/blade)");
   cmd->add_option("--model", args->model, "Model file")->required();
   cmd->add_option("--images", args->images,
                   "Folder of evaluation images (HR: full resolution; the protocol makes the LR "
@@ -334,7 +345,9 @@ void AddEvalCommand(CLI::App& app) {
     ModelEvalOptions o;
     o.cost = args->cost;
     o.long_steps = args->long_steps;
-    o.cache_dir = DefaultCacheDir();
+    o.cache_dir = args->cache.empty() ? DefaultCacheDir() : args->cache;
+    for (const std::string& spec : args->classical)
+      o.classical_runs.push_back(ParseClassicalRun(spec));
     o.point.params = ParseParams(args->params);
     o.point.time = args->time;
     o.Validate();

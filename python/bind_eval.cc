@@ -47,10 +47,12 @@ void BindEval(py::module_& m) {
       "evaluate_model",
       [](const Model& model, const std::vector<std::string>& images, bool cost, int long_steps,
          const std::string& cache, std::optional<std::map<std::string, double>> params,
-         std::optional<double> time) {
+         std::optional<double> time, const std::vector<std::string>& classical) {
         ModelEvalOptions o;
         o.cost = cost;
         o.long_steps = long_steps;
+        for (const std::string& spec : classical)
+          o.classical_runs.push_back(ParseClassicalRun(spec));
         o.cache_dir = CacheDir(cache);
         if (params) o.point.params = *params;
         if (time) o.point.time = *time;
@@ -63,9 +65,10 @@ void BindEval(py::module_& m) {
       },
       py::arg("model"), py::arg("images"), py::kw_only(), py::arg("cost") = false,
       py::arg("long_steps") = 0, py::arg("cache") = "default", py::arg("params") = py::none(),
-      py::arg("time") = py::none(),
+      py::arg("time") = py::none(), py::arg("classical") = std::vector<std::string>{},
       "The kodak4x protocol over image files, as `blade eval --json` (same numbers); params "
-      "and time evaluate at another point (`blade eval --param --time`): "
+      "and time evaluate at another point (`blade eval --param --time`); classical: runs of the "
+      "scheme on finer grids, 'GRID' (converged) or 'GRID:STEPS' (`blade eval --classical`): "
       "{'protocol', 'pde', 'preset', 'form', 'steps', 'rows' (means: blade, identity, "
       "classical_lr_10, classical_lr), 'images' (per image), 'range', 'long_run'}.");
   m.def(

@@ -69,6 +69,20 @@ void BindIoOpsMetrics(py::module_& m) {
       "skimage downscale_local_mean, OpenCV INTER_AREA), 'bicubic' (PIL BICUBIC), "
       "'gaussian:SIGMA' or 'corner:SIGMA' (docs/FORMATS.md); the A that upscale inverts.");
   m.def(
+      "resize_area",
+      [](const py::array& image, int width, int height) {
+        Image im = ToImage(image), out;
+        {
+          py::gil_scoped_release r;
+          out = AreaResize(im, width, height);
+        }
+        return FromImage(std::move(out));
+      },
+      py::arg("image"), py::arg("width"), py::arg("height"),
+      "Area averaging to any size no larger than the image's (OpenCV INTER_AREA; "
+      "downscale(image, k, 'area') for an integer factor): each output pixel the mean of the "
+      "input over its footprint, edge pixels weighted by their overlap.");
+  m.def(
       "gaussian_blur",
       [](const py::array& image, double sigma) {
         Image im = ToImage(image), out;

@@ -20,8 +20,8 @@ void BindTrain(py::module_& m) {
          std::optional<double> stability_margin, const std::string& cache,
          const std::string& checkpoint, const std::string& resume,
          const std::map<std::string, py::object>& params, py::object time, int knots,
-         const std::vector<Model>& knot_models) {
-        const Preset& preset = DefaultPreset(ParsePde(pde_name));
+         const std::vector<Model>& knot_models, int steps) {
+        const Preset preset = PresetWithFrames(DefaultPreset(ParsePde(pde_name)), steps);
         // The box (as `blade train --param/--time`): a value is a point, (lo, hi) a range of
         // `knots` knots, a list the knots themselves.
         std::vector<ParamAxis> axes;
@@ -105,7 +105,7 @@ void BindTrain(py::module_& m) {
       py::arg("stability_steps") = py::none(), py::arg("stability_margin") = py::none(),
       py::arg("cache") = "default", py::arg("checkpoint") = "", py::arg("resume") = "",
       py::arg("params") = std::map<std::string, py::object>{}, py::arg("time") = py::none(),
-      py::arg("knots") = 3, py::arg("knot_models") = std::vector<Model>{},
+      py::arg("knots") = 3, py::arg("knot_models") = std::vector<Model>{}, py::arg("steps") = 0,
       "Trains a model for a PDE's preset from image files (their 4x-reference sequences are "
       "computed or read from `cache`; '' = no cache). Options left as None follow the "
       "documented best recipe for the PDE and form (RecommendedTrainOptions, as `blade train`): "
@@ -115,7 +115,8 @@ void BindTrain(py::module_& m) {
       "params={'c': 0.05} and time=2.0 train at that point; params={'c': (0.03, 0.3)} and "
       "time=(1, 10) (or lists of knots) train a parametric model over the box, `knots` knots "
       "per range (as `blade train --param/--time/--knots`); knot_models: point models used as the "
-      "box's knots at their own points instead of training there (`--knot-model`).");
+      "box's knots at their own points instead of training there (`--knot-model`); steps: BLADE "
+      "steps to the stopping time (0: the preset's, 10; `--steps`).");
   m.def(
       "train_upscale",
       [](const std::vector<std::string>& images, int factor, const std::string& degradation,

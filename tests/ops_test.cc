@@ -305,6 +305,52 @@ TEST(OpsAreaDownsample, RejectsInvalidFactors) {
   EXPECT_NO_THROW(AreaDownsample(image, 4));
 }
 
+TEST(OpsAreaResize, IntegerFactorsGiveAreaDownsample) {
+  const Image image = RandomImage(24, 18, 3, 15);
+  for (int factor : {1, 2, 3, 6}) {
+    const Image a = AreaResize(image, 24 / factor, 18 / factor);
+    EXPECT_TRUE(BitIdentical(a, AreaDownsample(image, factor)));
+  }
+}
+
+// Different factors along x and y go through the overlap tables: the same block means.
+TEST(OpsAreaResize, UnequalIntegerFactorsGiveBlockMeans) {
+  const Image image = RandomImage(24, 18, 1, 17);
+  const Image out = AreaResize(image, 12, 6);  // 2 along x, 3 along y
+  for (int y = 0; y < 6; ++y)
+    for (int x = 0; x < 12; ++x) {
+      double sum = 0;
+      for (int j = 0; j < 3; ++j)
+        for (int i = 0; i < 2; ++i) sum += image.at(0, 2 * x + i, 3 * y + j);
+      EXPECT_NEAR(out.at(0, x, y), sum / 6, 1e-6);
+    }
+}
+
+// The plain overlap formula, worked by hand: 3 pixels into 2, each output covering 1.5 inputs.
+TEST(OpsAreaResize, FractionalFootprintsWeightedByOverlap) {
+  Image image(3, 1, 1);
+  image.at(0, 0, 0) = 0.2f;
+  image.at(0, 1, 0) = 0.9f;
+  image.at(0, 2, 0) = 0.4f;
+  const Image out = AreaResize(image, 2, 1);
+  EXPECT_NEAR(out.at(0, 0, 0), (0.2 + 0.5 * 0.9) / 1.5, 1e-6);
+  EXPECT_NEAR(out.at(0, 1, 0), (0.5 * 0.9 + 0.4) / 1.5, 1e-6);
+}
+
+// Each input pixel's weights sum to out/in over the outputs, so the mean is kept for any size.
+TEST(OpsAreaResize, PreservesTheMeanAtAnySize) {
+  const Image image = RandomImage(37, 23, 3, 16);
+  for (auto [w, h] : {std::pair{20, 11}, {36, 23}, {1, 1}, {13, 17}, {37, 5}}) {
+    const Image out = AreaResize(image, w, h);
+    ASSERT_EQ(out.width(), w);
+    ASSERT_EQ(out.height(), h);
+    EXPECT_NEAR(Mean(out), Mean(image), 1e-5) << w << "x" << h;
+  }
+  EXPECT_THROW(AreaResize(image, 38, 23), Error);  // growing is not area averaging
+  EXPECT_THROW(AreaResize(image, 0, 5), Error);
+  EXPECT_THROW(AreaResize(Image(), 1, 1), Error);
+}
+
 // ---------------------------------------------------------------------------------- resizing
 
 using ResizeFn = Image (*)(const Image&, int, int, Lattice);

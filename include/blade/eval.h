@@ -16,6 +16,19 @@
 
 namespace blade {
 
+// A classical run for the accuracy-for-cost frontier (`blade eval --classical`): the scheme on a
+// grid `grid` times finer than the LR grid (1 = LR, up to the preset's scale; the HR image area-
+// resized to it, AreaResize), in `steps` steps to T (0: its default stable step, i.e. converged;
+// fewer steps are taken as given, stable or not), its result area-resized to LR and scored.
+struct ClassicalRun {
+  double grid = 1;
+  int steps = 0;
+};
+// "GRID" (converged) or "GRID:STEPS", e.g. "1.5", "2:20"; fails naming the form.
+ClassicalRun ParseClassicalRun(const std::string& spec);
+// Its row name: "classical_1.5x" (converged) or "classical_1.5x_20".
+std::string ClassicalRunName(const ClassicalRun& run);
+
 // One method's score on one image: PSNR/SSIM against target frame `frames`, and its run time.
 struct Score {
   double psnr = 0, ssim = 0, seconds = 0;
@@ -35,6 +48,7 @@ struct BaselineRow {
   // downsampled to LR), and the HR reference computed afresh (timed, never from the cache).
   Score classical_2x;
   double reference_compute_seconds = 0;
+  std::vector<Score> classical_runs;  // EvalExtras::classical_runs, in their order
 };
 
 // The pictures behind a row's scores (LR start, HR target, BLADE's and classical-LR's results).
@@ -48,6 +62,8 @@ struct EvalExtras {
   // The model runs at this point (RunModelAt) instead of its own steps; the preset given to
   // EvaluateImage must be PresetAt the same point.
   const ModelPoint* point = nullptr;
+  // Also these classical runs. With them or `cost`, each time is the median of 5 runs.
+  std::vector<ClassicalRun> classical_runs;
 };
 
 // Where a model is evaluated: at `point` when one is given, otherwise at the model's own point
@@ -84,6 +100,7 @@ struct ModelEvalOptions {
   // Evaluate at another parameter point and stopping time (empty: the model's preset): the
   // reference at PresetAt(point), BLADE by RunModelAt (blade/model.h).
   ModelPoint point;
+  std::vector<ClassicalRun> classical_runs;   // rows ClassicalRunName(run) (EvalExtras)
   std::function<void(int, int)> on_progress;  // (images done, total)
   FigureSink on_figure;  // input | reference | BLADE | classical-LR | error, per image
   void Validate() const;
@@ -94,6 +111,7 @@ struct ModelEvaluation {
   std::string pde, preset, form;
   int steps = 0;
   bool cost = false;
+  std::vector<ClassicalRun> classical_runs;
   std::vector<BaselineRow> rows;
   float range_min = 1e30f, range_max = -1e30f;  // BLADE's output over all images
   int long_steps = 0;                           // and after long_steps steps

@@ -47,6 +47,11 @@ std::vector<double> GaussianTaps(double sigma);
 // Area-average downsampling by an integer factor (REFERENCE_SCHEMES.md §9): each output pixel is
 // the mean of a factor x factor block. Sizes must be divisible by the factor.
 Image AreaDownsample(const Image& image, int factor);
+// Area averaging to any size no larger than the input's (each output pixel the mean of the input
+// over its footprint, pixels cut by the footprint's edge weighted by their overlap: OpenCV's
+// INTER_AREA when shrinking; PIL's BOX only at integer factors, as it point-samples otherwise). An
+// integer factor (the same for both axes) is AreaDownsample.
+Image AreaResize(const Image& image, int width, int height);
 
 // Lattice convention for resampling by a scale factor s:
 //   kCentered: output pixel X samples input coordinate (X + 1/2) / s - 1/2 (area ↓ is centred);

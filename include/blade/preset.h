@@ -40,6 +40,11 @@ struct Preset {
 // is stable at its fine grid (hr_steps a multiple of frames); named "NAME@k=v,...,T=t".
 Preset PresetAt(const Preset& preset, const std::map<std::string, double>& params, double time);
 
+// The preset with BLADE taking `frames` steps to T instead of its own number (a model trained
+// for more, smaller or fewer, larger steps: `blade train --steps`); hr_steps is rounded up to a
+// multiple of it. frames 0 returns the preset unchanged; outside 1..1000 fails.
+Preset PresetWithFrames(const Preset& preset, int frames);
+
 // The presets shipped in presets/presets.json (compiled into the library).
 const std::vector<Preset>& BuiltinPresets();
 // Looks up a preset by name; fails naming the known presets.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 
 #include "blade/error.h"
@@ -44,6 +45,31 @@ auto TimedSolve(int repeats, double* seconds, const F& solve) {
 
 }  // namespace
 
+ClassicalRun ParseClassicalRun(const std::string& spec) {
+  ClassicalRun run;
+  const std::size_t colon = spec.find(':');
+  const std::string grid = spec.substr(0, colon);
+  char* end = nullptr;
+  run.grid = std::strtod(grid.c_str(), &end);
+  bool ok = !grid.empty() && *end == '\0' && std::isfinite(run.grid) && run.grid >= 1;
+  if (colon != std::string::npos) {
+    const std::string steps = spec.substr(colon + 1);
+    const long n = std::strtol(steps.c_str(), &end, 10);
+    ok = ok && !steps.empty() && *end == '\0' && n >= 1 && n <= 1000000;
+    run.steps = int(n);
+  }
+  if (!ok)
+    Fail(
+        "a classical run is GRID (converged) or GRID:STEPS, GRID >= 1 times the LR resolution "
+        "and STEPS 1..1000000 (got '",
+        spec, "')");
+  return run;
+}
+
+std::string ClassicalRunName(const ClassicalRun& run) {
+  return StrCat("classical_", run.grid, "x", run.steps > 0 ? StrCat("_", run.steps) : "");
+}
+
 Score ScoreAgainst(const Image& u, const Image& target) {
   Score s;
   if (!AllFinite(u)) {
@@ -69,10 +95,10 @@ BaselineRow EvaluateImage(const Preset& preset, const Image& hr, const std::stri
 
   // With the cost study, each time is the median of kCostRepeats runs of the solver alone.
   constexpr int kCostRepeats = 5;
-  const int repeats = extras.cost ? kCostRepeats : 1;
+  const int repeats = extras.cost || !extras.classical_runs.empty() ? kCostRepeats : 1;
   Image classical_lr_result;
-  // The scheme on `start` with grid spacing dx (in LR pixels), area-downsampled by `factor`.
-  auto run_at = [&](const Image& start, double dx, int factor, int steps) {
+  // The scheme on `start` with grid spacing dx (in LR pixels), area-resized to the LR grid.
+  auto run_at = [&](const Image& start, double dx, int steps) {
     SolveOptions o;
     o.time = preset.time;
     o.steps = steps;
@@ -84,7 +110,8 @@ BaselineRow EvaluateImage(const Preset& preset, const Image& hr, const std::stri
       Image u = TimedSolve(repeats, &s.seconds, [&] {
         SolveResult r = Solve(preset.pde, preset.params, start, o);
         taken = r.steps;
-        return factor > 1 ? AreaDownsample(r.u, factor) : std::move(r.u);
+        return r.u.width() != lr0.width() ? AreaResize(r.u, lr0.width(), lr0.height())
+                                          : std::move(r.u);
       });
       const double seconds = s.seconds;
       s = ScoreAgainst(u, target);
@@ -97,13 +124,15 @@ BaselineRow EvaluateImage(const Preset& preset, const Image& hr, const std::stri
     }
     return s;
   };
-  auto run = [&](int steps) { return run_at(lr0, 1.0, 1, steps); };
+  auto run = [&](int steps) { return run_at(lr0, 1.0, steps); };
   row.classical_lr10 = run(preset.frames);
   // The converged baseline: the default (largest safe) step at the LR grid.
   auto solver = MakeSolver(preset.pde, preset.params);
-  const int stable_steps =
-      std::max(1, int(std::ceil(preset.time / solver->DefaultDt(1.0) * (1 - 1e-12))));
-  row.classical_lr = run(stable_steps);
+  // The converged run's steps at grid spacing dx: the default (largest safe) step.
+  auto stable_steps_at = [&](double dx) {
+    return std::max(1, int(std::ceil(preset.time / solver->DefaultDt(dx) * (1 - 1e-12))));
+  };
+  row.classical_lr = run(stable_steps_at(1.0));
   if (extras.pictures) {
     extras.pictures->start = lr0.Copy();
     extras.pictures->target = target.Copy();
@@ -111,13 +140,20 @@ BaselineRow EvaluateImage(const Preset& preset, const Image& hr, const std::stri
   }
   if (extras.cost) {
     if (preset.scale % 2 != 0) Fail("the cost study needs an even protocol scale");
-    const Image mid = AreaDownsample(hr, preset.scale / 2);
-    const int steps_2x =
-        std::max(1, int(std::ceil(preset.time / solver->DefaultDt(0.5) * (1 - 1e-12))));
-    row.classical_2x = run_at(mid, 0.5, 2, steps_2x);
+    row.classical_2x = run_at(AreaDownsample(hr, preset.scale / 2), 0.5, stable_steps_at(0.5));
     auto t = std::chrono::steady_clock::now();
     CachedReferenceFrames(preset, hr, "");
     row.reference_compute_seconds = SecondsSince(t);
+  }
+  for (const ClassicalRun& c : extras.classical_runs) {
+    const double w = lr0.width() * c.grid, h = lr0.height() * c.grid;
+    if (c.grid < 1 || c.grid > preset.scale || std::abs(w - std::round(w)) > 1e-6 ||
+        std::abs(h - std::round(h)) > 1e-6)
+      Fail("a classical run's grid must lie in [1, ", preset.scale, "] and make whole pixels of ",
+           name, "'s LR size ", lr0.width(), "x", lr0.height(), " (got ", c.grid, ")");
+    const Image start = AreaResize(hr, int(std::round(w)), int(std::round(h)));
+    const double dx = 1.0 / c.grid;
+    row.classical_runs.push_back(run_at(start, dx, c.steps > 0 ? c.steps : stable_steps_at(dx)));
   }
   if (model != nullptr) {
     RunOptions o;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "blade/error.h"
@@ -14,31 +15,43 @@
 namespace blade {
 namespace {
 
-// The rows in table order, with the cost rows only when they were measured.
-std::vector<std::pair<const char*, Score BaselineRow::*>> Kinds(bool cost) {
-  std::vector<std::pair<const char*, Score BaselineRow::*>> kinds = {
-      {"blade", &BaselineRow::blade},
-      {"identity", &BaselineRow::identity},
-      {"classical_lr_10", &BaselineRow::classical_lr10},
-      {"classical_lr", &BaselineRow::classical_lr}};
-  if (cost) kinds.push_back({"classical_2x", &BaselineRow::classical_2x});
+// A row of the table: its name and where each image's score of it lives.
+struct Kind {
+  std::string name;
+  std::function<const Score&(const BaselineRow&)> score;
+};
+
+// The rows in table order, with the cost rows and the classical runs only when measured.
+std::vector<Kind> Kinds(const ModelEvaluation& e) {
+  auto field = [](Score BaselineRow::*f) {
+    return [f](const BaselineRow& r) -> const Score& { return r.*f; };
+  };
+  std::vector<Kind> kinds = {{"blade", field(&BaselineRow::blade)},
+                             {"identity", field(&BaselineRow::identity)},
+                             {"classical_lr_10", field(&BaselineRow::classical_lr10)},
+                             {"classical_lr", field(&BaselineRow::classical_lr)}};
+  if (e.cost) kinds.push_back({"classical_2x", field(&BaselineRow::classical_2x)});
+  for (std::size_t i = 0; i < e.classical_runs.size(); ++i)
+    kinds.push_back({ClassicalRunName(e.classical_runs[i]),
+                     [i](const BaselineRow& r) -> const Score& { return r.classical_runs[i]; }});
   return kinds;
 }
 
 struct RowMean {
-  double psnr = 0, ssim = 0, seconds = 0;
+  double psnr = 0, ssim = 0, seconds = 0, steps = 0;
   int diverged = 0;
 };
 
 // Each value divided by the count and added in image order (diverged rows count as 0).
-RowMean MeanOf(const std::vector<BaselineRow>& rows, Score BaselineRow::*field) {
+RowMean MeanOf(const std::vector<BaselineRow>& rows, const Kind& kind) {
   RowMean m;
   for (const BaselineRow& r : rows) {
-    const Score& s = r.*field;
+    const Score& s = kind.score(r);
     if (s.diverged) ++m.diverged;
     m.psnr += s.psnr / rows.size();
     m.ssim += s.ssim / rows.size();
     m.seconds += s.seconds / rows.size();
+    m.steps += double(s.steps) / rows.size();
   }
   return m;
 }
@@ -54,11 +67,16 @@ double MeanReferenceSeconds(const std::vector<BaselineRow>& rows) {
 void ModelEvalOptions::Validate() const {
   if (long_steps < 0 || long_steps > 100000)
     Fail("the long-run steps must be 0..100000 (got ", long_steps, ")");
+  for (const ClassicalRun& run : classical_runs)
+    if (!(run.grid >= 1) || run.steps < 0)
+      Fail("a classical run needs a grid of at least 1 and steps of at least 0 (got ",
+           ClassicalRunName(run), ")");
 }
 
 EvalPoint ResolveEvalPoint(const Model& model, const ModelPoint& point) {
   if (model.preset.empty()) Fail("the model names no preset to evaluate against");
-  const Preset& base = FindPreset(model.preset);
+  // A model trained for another number of steps (`blade train --steps`) is scored at its own.
+  const Preset base = PresetWithFrames(FindPreset(model.preset), model.steps);
   EvalPoint out;
   out.point = point;
   if (point.params.empty() && point.time == 0) {
@@ -94,6 +112,7 @@ ModelEvaluation EvaluateModel(const Model& model, const std::vector<std::string>
   e.form = FormName(model.form);
   e.steps = at_point ? PlanModelPoint(model, point).steps : preset.frames;
   e.cost = o.cost;
+  e.classical_runs = o.classical_runs;
   e.long_steps = o.long_steps;
   for (std::size_t i = 0; i < files.size(); ++i) {
     if (o.on_progress) o.on_progress(int(i), int(files.size()));
@@ -101,6 +120,7 @@ ModelEvaluation EvaluateModel(const Model& model, const std::vector<std::string>
     EvalPictures pictures;
     EvalExtras extras;
     extras.cost = o.cost;
+    extras.classical_runs = o.classical_runs;
     if (at_point) extras.point = &point;
     if (o.on_figure) extras.pictures = &pictures;
     e.rows.push_back(EvaluateImage(preset, hr, std::filesystem::path(files[i]).filename().string(),
@@ -144,22 +164,25 @@ ModelEvaluation EvaluateModel(const Model& model, const std::vector<std::string>
 
 std::string ModelEvaluationJson(const ModelEvaluation& e,
                                 const std::map<std::string, std::string>& extra) {
-  const auto kinds = Kinds(e.cost);
+  const auto kinds = Kinds(e);
   nlohmann::json rows;
-  for (const auto& [name, field] : kinds) {
-    const RowMean m = MeanOf(e.rows, field);
-    rows[name] = {
-        {"psnr", m.psnr}, {"ssim", m.ssim}, {"seconds", m.seconds}, {"diverged", m.diverged}};
+  for (const Kind& kind : kinds) {
+    const RowMean m = MeanOf(e.rows, kind);
+    rows[kind.name] = {{"psnr", m.psnr},
+                       {"ssim", m.ssim},
+                       {"seconds", m.seconds},
+                       {"steps", m.steps},
+                       {"diverged", m.diverged}};
   }
   if (e.cost) rows["reference_4x"] = {{"seconds", MeanReferenceSeconds(e.rows)}};
   nlohmann::json images = nlohmann::json::array();
   for (const BaselineRow& r : e.rows) {
     nlohmann::json j = {{"name", r.image}};
-    for (const auto& [name, field] : kinds) {
-      const Score& s = r.*field;
-      j[name] = s.diverged
-                    ? nlohmann::json{{"diverged", true}}
-                    : nlohmann::json{{"psnr", s.psnr}, {"ssim", s.ssim}, {"seconds", s.seconds}};
+    for (const Kind& kind : kinds) {
+      const Score& s = kind.score(r);
+      j[kind.name] =
+          s.diverged ? nlohmann::json{{"diverged", true}}
+                     : nlohmann::json{{"psnr", s.psnr}, {"ssim", s.ssim}, {"seconds", s.seconds}};
     }
     if (e.cost) j["reference_4x"] = {{"seconds", r.reference_compute_seconds}};
     images.push_back(j);
@@ -184,17 +207,18 @@ std::string ModelEvaluationTable(const ModelEvaluation& e, const std::string& mo
                 model_name.c_str(), e.pde.c_str(), e.form.c_str(), e.steps, e.rows.size());
   out += line;
   // Times in milliseconds: a 10-step run at the protocol's 192x128 takes about one.
-  std::snprintf(line, sizeof line, "%-16s %9s %8s %10s\n", "row", "PSNR dB", "SSIM", "ms");
+  std::snprintf(line, sizeof line, "%-20s %9s %8s %10s %7s\n", "row", "PSNR dB", "SSIM", "ms",
+                "steps");
   out += line;
-  for (const auto& [name, field] : Kinds(e.cost)) {
-    const RowMean m = MeanOf(e.rows, field);
-    std::snprintf(line, sizeof line, "%-16s %9.3f %8.4f %10.3f%s\n", name, m.psnr, m.ssim,
-                  1e3 * m.seconds,
+  for (const Kind& kind : Kinds(e)) {
+    const RowMean m = MeanOf(e.rows, kind);
+    std::snprintf(line, sizeof line, "%-20s %9.3f %8.4f %10.3f %7.0f%s\n", kind.name.c_str(),
+                  m.psnr, m.ssim, 1e3 * m.seconds, m.steps,
                   m.diverged ? StrCat("  (", m.diverged, " diverged)").c_str() : "");
     out += line;
   }
   if (e.cost) {
-    std::snprintf(line, sizeof line, "%-16s %9s %8s %10.1f\n", "reference_4x", "(target)", "",
+    std::snprintf(line, sizeof line, "%-20s %9s %8s %10.1f\n", "reference_4x", "(target)", "",
                   1e3 * MeanReferenceSeconds(e.rows));
     out += line;
   }

@@ -1,4 +1,5 @@
-// Area-average downsampling and separable Lanczos-3 / bicubic resizing (§9).
+// Area-average downsampling (by an integer factor, or exact box integration to any smaller size)
+// and separable Lanczos-3 / bicubic resizing (§9).
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -46,16 +47,33 @@ ResampleTable MakeTable(int in_size, int out_size, Lattice lattice, double (*ker
   return table;
 }
 
-Image Resize(const Image& image, int width, int height, Lattice lattice, double (*kernel)(double),
-             int radius, const char* name) {
-  if (image.empty()) Fail("cannot resize an empty image");
-  if (width <= 0 || height <= 0)
-    Fail(name, " resize target size ", width, "x", height, " must be positive");
-  CheckImageSize(width, height, image.channels());
-  const int channels = image.channels(), in_h = image.height();
-  const ResampleTable tx = MakeTable(image.width(), width, lattice, kernel, radius);
-  const ResampleTable ty = MakeTable(in_h, height, lattice, kernel, radius);
+// Box integration: output sample i is the mean of the input over [i s, (i + 1) s), s = in / out
+// >= 1, each input pixel weighted by its overlap with that interval (OpenCV's INTER_AREA).
+ResampleTable MakeAreaTable(int in_size, int out_size) {
+  ResampleTable table;
+  table.taps =
+      (in_size + out_size - 1) / out_size + 1;  // an interval of length s meets <= ceil(s) + 1
+  table.index.resize(std::size_t(out_size) * table.taps);
+  table.weight.assign(table.index.size(), 0.f);
+  for (int i = 0; i < out_size; ++i) {
+    // Interval ends as exact fractions of in_size / out_size, so integer factors come out exact.
+    const double lo = double(i) * in_size / out_size, hi = double(i + 1) * in_size / out_size;
+    const int first = static_cast<int>(std::floor(lo));
+    for (int t = 0; t < table.taps; ++t) {
+      const int j = std::min(first + t, in_size - 1);
+      const double overlap = std::max(0.0, std::min(hi, j + 1.0) - std::max(lo, double(j)));
+      table.index[std::size_t(i) * table.taps + t] = j;
+      table.weight[std::size_t(i) * table.taps + t] =
+          first + t < in_size ? static_cast<float>(overlap / (hi - lo)) : 0.f;
+    }
+  }
+  return table;
+}
 
+// Applies a separable resampling given by its tables (x first, then y).
+Image ApplyTables(const Image& image, const ResampleTable& tx, int width, const ResampleTable& ty,
+                  int height) {
+  const int channels = image.channels(), in_h = image.height();
   // Along x first: (width x in_h) intermediate.
   Image tmp(width, in_h, channels);
   ParallelFor(0, channels * in_h, [&](int r) {
@@ -86,6 +104,16 @@ Image Resize(const Image& image, int width, int height, Lattice lattice, double 
     }
   });
   return out;
+}
+
+Image Resize(const Image& image, int width, int height, Lattice lattice, double (*kernel)(double),
+             int radius, const char* name) {
+  if (image.empty()) Fail("cannot resize an empty image");
+  if (width <= 0 || height <= 0)
+    Fail(name, " resize target size ", width, "x", height, " must be positive");
+  CheckImageSize(width, height, image.channels());
+  return ApplyTables(image, MakeTable(image.width(), width, lattice, kernel, radius), width,
+                     MakeTable(image.height(), height, lattice, kernel, radius), height);
 }
 
 }  // namespace
@@ -139,6 +167,18 @@ Image AreaDownsample(const Image& image, int factor) {
     for (int x = 0; x < ow; ++x) dst[x] = static_cast<float>(sums[x] * scale);
   });
   return out;
+}
+
+Image AreaResize(const Image& image, int width, int height) {
+  if (image.empty()) Fail("cannot resize an empty image");
+  if (width <= 0 || height <= 0 || width > image.width() || height > image.height())
+    Fail("area resizing goes from ", image.width(), "x", image.height(),
+         " to a positive size no larger (got ", width, "x", height, ")");
+  // An integer factor is AreaDownsample, bit for bit (its block sums are exact in double).
+  const int k = image.width() / width;
+  if (image.width() == k * width && image.height() == k * height) return AreaDownsample(image, k);
+  return ApplyTables(image, MakeAreaTable(image.width(), width), width,
+                     MakeAreaTable(image.height(), height), height);
 }
 
 }  // namespace blade

@@ -105,6 +105,15 @@ Preset PresetAt(const Preset& preset, const std::map<std::string, double>& param
   return p;
 }
 
+Preset PresetWithFrames(const Preset& preset, int frames) {
+  if (frames == 0) return preset;
+  if (frames < 1 || frames > 1000) Fail("BLADE's steps must be 1..1000 (got ", frames, ")");
+  Preset p = preset;
+  p.frames = frames;
+  p.hr_steps = (preset.hr_steps + frames - 1) / frames * frames;
+  return p;
+}
+
 std::vector<Image> ReferenceFrames(const Preset& preset, const Image& hr,
                                    const std::function<void(int, int)>& on_progress) {
   if (hr.width() % preset.scale != 0 || hr.height() % preset.scale != 0)

@@ -20,6 +20,18 @@ PY
   --out "$work/pm.blade" >"$work/train.txt"
 grep -q "trained pm direct model" "$work/train.txt"
 "$blade" -q eval --model "$work/pm.blade" --images "$work/images" --json "$work/eval.json" >"$work/eval.txt"
+# Trained for 5 larger steps (--steps), scored at its own steps, with the frontier's classical runs.
+"$blade" -q train --pde pm --images "$work/images" --epochs 0 --bins 8 2 2 --steps 5 \
+  --out "$work/pm5.blade" >/dev/null
+"$blade" -q eval --model "$work/pm5.blade" --images "$work/images" --json "$work/eval5.json" \
+  --classical 1 --classical 1.5 --classical 2 --classical 2:40 >"$work/eval5.txt"
+grep -q "classical_1.5x" "$work/eval5.txt"
+if "$blade" -q eval --model "$work/pm5.blade" --images "$work/images" --classical 1.3 \
+  >/dev/null 2>"$work/err.txt"; then echo "a grid that splits pixels was accepted" >&2; exit 1; fi
+grep -q "whole pixels" "$work/err.txt"
+if "$blade" -q eval --model "$work/pm5.blade" --images "$work/images" --classical 2:x \
+  >/dev/null 2>"$work/err.txt"; then echo "a bad classical run was accepted" >&2; exit 1; fi
+grep -q "GRID:STEPS" "$work/err.txt"
 "$blade" info --json "$work/pm.blade" >"$work/info.json"
 "$blade" -q run --model "$work/pm.blade" "$work/images/img0.png" "$work/out.tiff"
 /usr/bin/python3 - "$work" <<'PY'
@@ -37,6 +49,16 @@ mean = sum(i["blade"]["psnr"] for i in e["images"]) / 5
 assert abs(mean - e["rows"]["blade"]["psnr"]) < 1e-9, (mean, e["rows"]["blade"])
 # A trained model must beat doing nothing.
 assert e["rows"]["blade"]["psnr"] > e["rows"]["identity"]["psnr"] + 1, e["rows"]
+e5 = json.load(open(w + "/eval5.json"))
+assert e5["steps"] == 5 and e5["rows"]["blade"]["steps"] == 5, e5["rows"]["blade"]
+r5 = e5["rows"]
+# The identity and the reference do not depend on BLADE's steps; equal cost follows them.
+assert r5["identity"]["psnr"] == e["rows"]["identity"]["psnr"]
+assert r5["classical_lr_10"]["steps"] == 5 and r5["classical_2x_40"]["steps"] == 40
+# The converged run at the LR grid is classical-LR itself.
+assert r5["classical_1x"]["psnr"] == r5["classical_lr"]["psnr"], r5
+# Converged on finer grids: closer to the 4x reference.
+assert r5["classical_lr"]["psnr"] < r5["classical_1.5x"]["psnr"] < r5["classical_2x"]["psnr"], r5
 info = json.load(open(w + "/info.json"))
 assert info["form"] == "direct" and info["pde"] == "pm" and info["bins"][:3] == [8, 2, 2], info
 assert info["footprint"] == 7 and abs(info["dt"] - 0.4) < 1e-12, info  # the recipe's 7x7

@@ -33,14 +33,17 @@ def images(tmp_path_factory):
     return folder
 
 
-@pytest.mark.parametrize("pde, options", [("pm", ["--epochs", "0"]), ("tv", [])])
+@pytest.mark.parametrize("pde, options", [("pm", ["--epochs", "0"]), ("tv", []),
+                                          ("pm", ["--epochs", "0", "--steps", "4"])])
 def test_train_gives_the_same_model_from_both_front_ends(images, tmp_path, pde, options):
-    # PM with --epochs 0 (the example), and TV with no options at all: the documented
-    # recipe (newton fine-tuning) from both.
+    # PM with --epochs 0 (the example), TV with no options at all: the documented recipe
+    # (newton fine-tuning) from both, and PM trained for 4 larger steps instead of the preset's 10.
     cache = tmp_path / "cache"
     out = tmp_path / f"{pde}.blade"
     cli("train", "--pde", pde, "--images", images, "--cache", cache, "--out", out, *options)
     kwargs = {"epochs": 0} if options else {}
+    if "--steps" in options:
+        kwargs["steps"] = 4
     files = sorted(str(p) for p in images.iterdir())
     from_python = blade.train(pde, files, cache=str(cache), **kwargs)
     from_cli = blade.Model.load(str(out))
@@ -49,6 +52,9 @@ def test_train_gives_the_same_model_from_both_front_ends(images, tmp_path, pde, 
     assert from_python.safe_steps == from_cli.safe_steps
     if pde == "tv":
         assert from_cli.filters().shape[1:] == (7, 7)  # the recipe's footprint, not a default 5
+    steps = 4 if "--steps" in options else 10
+    assert from_cli.steps == from_python.steps == steps
+    assert abs(from_cli.dt * steps - {"pm": 4.0, "tv": 0.1}[pde]) < 1e-12  # the preset's T
 
 
 def test_a_run_past_the_horizon_is_refused_in_python_and_on_the_command_line(tmp_path):
@@ -103,12 +109,12 @@ def test_evaluate_model_gives_the_numbers_of_eval(images, tmp_path):
     cache = tmp_path / "cache"
     model = MODELS / "pm.blade"
     subprocess.run([BINARY, "-q", "eval", "--model", model, "--images", images, "--json", out,
-                    "--long-steps", "20"], check=True, capture_output=True,
-                   env={**os.environ, "BLADE_CACHE": str(cache)})
+                    "--long-steps", "20", "--classical", "1", "--classical", "2:30"], check=True,
+                   capture_output=True, env={**os.environ, "BLADE_CACHE": str(cache)})
     from_cli = json.loads(out.read_text())
     files = sorted(str(p) for p in images.iterdir())
     from_python = blade.evaluate_model(blade.Model.load(str(model)), files, long_steps=20,
-                                       cache=str(cache))
+                                       cache=str(cache), classical=["1", "2:30"])
     assert from_python["protocol"] == "kodak4x" and from_python["steps"] == from_cli["steps"]
     for row, metrics in from_cli["rows"].items():
         for metric in ("psnr", "ssim", "diverged"):
@@ -116,6 +122,11 @@ def test_evaluate_model_gives_the_numbers_of_eval(images, tmp_path):
     assert from_python["range"] == from_cli["range"]
     assert from_python["long_run"] == from_cli["long_run"]
     assert from_cli["rows"]["blade"]["psnr"] > from_cli["rows"]["identity"]["psnr"]
+    # The frontier's classical runs: the converged run at the LR grid is classical-LR itself.
+    rows = from_cli["rows"]
+    assert rows["classical_1x"]["psnr"] == rows["classical_lr"]["psnr"]
+    assert rows["classical_1x"]["steps"] == rows["classical_lr"]["steps"]
+    assert rows["classical_2x_30"]["steps"] == 30
 
 
 def test_checkpoints_are_written_and_resumed_from_python_as_from_the_command_line(images, tmp_path):

@@ -38,6 +38,27 @@ def test_degradations_match_pillow_and_scikit_image(factor):
                                atol=1e-6)
 
 
+def exact_area(image, width, height):
+    """Area averaging as the integral it is: each pixel repeated L / n times along an axis (L the
+    least common multiple of the sizes), then blocks of L / m averaged, one axis at a time."""
+    for axis, m in ((1, width), (0, height)):
+        n = image.shape[axis]
+        lcm = np.lcm(n, m)
+        fine = np.repeat(image.astype(np.float64), lcm // n, axis=axis)
+        shape = list(fine.shape)
+        shape[axis:axis + 1] = [m, lcm // m]
+        image = fine.reshape(shape).mean(axis=axis + 1)
+    return image
+
+
+@pytest.mark.parametrize("size", [(320, 288), (360, 200), (7, 96), (480, 160)])
+def test_resize_area_is_the_exact_area_integral_at_any_size(size):
+    im = data.astronaut()[:480, :480].astype(np.float32) / 255
+    np.testing.assert_allclose(blade.resize_area(im, *size), exact_area(im, *size), atol=2e-6)
+    with pytest.raises(blade.Error, match="no larger"):
+        blade.resize_area(im, 481, 100)
+
+
 def smooth_image(size=192, seed=24):
     """A band-limited random field (sums of low-frequency cosines) in [0.1, 0.9]."""
     rng = np.random.default_rng(seed)
