@@ -15,6 +15,8 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
+from frontier import frontier_numbers, plot as plot_frontier  # noqa: E402  (scripts/frontier.py)
+
 PDES = ("tv", "pm", "ced", "ch")
 NAMES = {"tv": "TV flow", "pm": "Perona-Malik", "ced": "CED", "ch": "Cahn-Hilliard"}
 
@@ -242,12 +244,12 @@ def write_report(out: Path, data: Path) -> Path:
         parts.append("<h2>3. Recorded Kodak evaluation (24 images, shipped models)</h2>"
                      "<p>From <code>docs/data/kodak4x_*.json</code> (made by "
                      "<code>scripts/eval_models.sh</code>); mean PSNR / SSIM.</p>")
-        parts.append(_table(["PDE", "BLADE", "identity", "classical LR, 10 steps", "classical LR"],
-                            [[NAMES[p]] + [f"{d['rows'][k]['psnr']:.2f} / {d['rows'][k]['ssim']:.4f}"
-                                           for k in ("blade", "identity", "classical_lr_10", "classical_lr")]
-                             for p, d in evals.items()]))
         plot_kodak(evals, plots / "kodak_psnr.png")
-        parts.append(_img("plots/kodak_psnr.png", "PSNR per Kodak image"))
+        parts.append("<div class='grid2'>" + _table(
+            ["PDE", "BLADE", "identity", "classical LR, 10 steps", "classical LR"],
+            [[NAMES[p]] + [f"{d['rows'][k]['psnr']:.2f} / {d['rows'][k]['ssim']:.4f}"
+                           for k in ("blade", "identity", "classical_lr_10", "classical_lr")]
+             for p, d in evals.items()]) + _img("plots/kodak_psnr.png", "PSNR per Kodak image") + "</div>")
 
     logs = {f.stem.removeprefix("train_"): json.loads(f.read_text())
             for f in sorted(data.glob("train_*.json"))}
@@ -267,10 +269,40 @@ def write_report(out: Path, data: Path) -> Path:
                      "(<code>scripts/parametric_grid.py</code>).</p>")
         for pde, doc in grids.items():
             plot_parametric(doc, plots / f"parametric_{pde}.png")
-        # Side by side: the page stays under 6,000 px at 1400 px wide.
-        parts.append("<div class='grid2'>" + "".join(
-            _img(f"plots/parametric_{pde}.png", f"{NAMES.get(pde, pde)} over its box")
-            for pde in grids) + "</div>")
+        # In one row, each linked to its full size: the page stays under 6,000 px at 1400 px wide.
+        parts.append("<div class='grid4'>" + "".join(
+            f'<a href="plots/parametric_{pde}.png">'
+            + _img(f"plots/parametric_{pde}.png", f"{NAMES.get(pde, pde)} over its box (click to enlarge)")
+            + "</a>" for pde in grids) + "</div>")
+
+    frontier_file = data / "frontier.json"
+    if frontier_file.is_file():
+        doc = json.loads(frontier_file.read_text())
+        parts.append("<h2>4b. Accuracy for cost: BLADE against the classical scheme on finer grids</h2>"
+                     "<p>BLADE at 5 to 40 steps; the classical scheme on the LR grid and 1.5, 2, 3 "
+                     "times finer (open squares: converged); kodak4x PSNR, time per image on one "
+                     f"thread ({html.escape(doc['cpu'])}; <code>docs/data/frontier.json</code>). N: the "
+                     "finest grid whose converged run BLADE matches, M: BLADE's speed-up over it; "
+                     "any-run M: over the cheapest classical run as accurate (below 1: slower).</p>")
+        sets = list(doc["results"])
+        rows = []
+        for pde in NAMES:
+            row = [NAMES[pde]]
+            for set_name in sets:
+                pts = doc["results"][set_name].get(pde)
+                f = frontier_numbers(pts) if pts else {}
+                if not f:
+                    row.append("-")
+                    continue
+                b = f["blade_best"]
+                n = f"N {f['N']:g}, M {f['M']:.2f}" if f["N"] else "N < 1"
+                any_m = f", any-run M {f['M_any']:.2f}" if "M_any" in f else ""
+                row.append(f"{b['psnr']:.2f} dB ({b['steps']} steps): {n}{any_m}")
+            rows.append(row)
+        first = sets[0]
+        plot_frontier({first: doc["results"][first]}, plots / "frontier.png")
+        parts.append(_img("plots/frontier.png", f"PSNR against time per PDE ({first})"))
+        parts.append(_table(["PDE"] + [f"best BLADE on {s}: N, M" for s in sets], rows))
 
     parts.append("<h2>5. What was learned</h2>")
     parts.append(_img("features.png", "selection features: orientation (hue), strength, coherence", "tall"))
@@ -309,7 +341,8 @@ def write_report(out: Path, data: Path) -> Path:
              "th{background:#eee}img{max-width:100%;max-height:300px}figure{margin:1em 0}"
              "figcaption{color:#333;font-size:100%}figcaption ol{margin:0.3em 0}"
              "figure.tall img{max-height:360px}"
-             ".grid2{display:grid;grid-template-columns:1fr 1fr;gap:0 1.5em}")
+             ".grid2{display:grid;grid-template-columns:1fr 1fr;gap:0 1.5em}"
+             ".grid4{display:grid;grid-template-columns:repeat(4,1fr);gap:0 1em}")
     # On load, the page records how many pictures decoded (read back by the headless-browser test).
     script = ("<script>window.addEventListener('load',()=>{const i=[...document.images];"
               "document.body.dataset.imagesTotal=i.length;"
