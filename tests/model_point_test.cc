@@ -115,6 +115,13 @@ TEST(ModelPoint, RefusesWhatNoSymmetryReaches) {
   EXPECT_THROW(plan(ced, "alpha", 0.01), Error);  // no symmetry moves it
   EXPECT_THROW(plan(ch, "gamma", 0.3), Error);    // none for Cahn-Hilliard
   EXPECT_NO_THROW(plan(ch, "gamma", 0.25));       // its own value
+  EXPECT_NO_THROW(plan(ch, "split", 0));          // its own value, though not positive
+  EXPECT_THROW(plan(ch, "split", 1), Error);      // another one
+  // Every recorded parameter at once (how `blade eval` scores a model trained elsewhere).
+  ModelPoint own;
+  own.params = ch.pde_params;
+  own.time = 2 * ch.dt * ch.steps;
+  EXPECT_EQ(PlanModelPoint(ch, own).steps, 2 * ch.steps);
   EXPECT_NO_THROW(plan(pm, "c", 0.034));          // scale 2.94
   // The covered ranges are what the plans accept, end points included.
   const auto pm_covers = CoveredRanges(pm);

@@ -69,7 +69,8 @@ struct EvalExtras {
 // Where a model is evaluated: at `point` when one is given, otherwise at the model's own point
 // (its preset's, unless it was trained elsewhere: `blade train --param`, or a parametric model
 // whose default is not the preset's). `preset` is PresetAt that point (the preset itself when
-// at_point is false). Refuses a point the model cannot reach (PlanModelPoint).
+// at_point is false), its frames BLADE's steps there. Refuses a point the model cannot reach
+// (PlanModelPoint).
 struct EvalPoint {
   Preset preset;
   ModelPoint point;

@@ -308,9 +308,11 @@ PointPlan PlanModelPoint(const Model& model, const ModelPoint& point) {
       Fail("'", name, "' is not a parameter of this ", model.pde, " model (",
            names.empty() ? "it records none" : names, ")");
     }
+    // The model's own value passes as it is (Cahn-Hilliard's split is 0, for one); another one
+    // must be positive for a symmetry to reach it.
+    if (Same(value, it->second)) continue;
     if (!std::isfinite(value) || value <= 0)
       Fail("parameter ", name, " must be positive and finite (got ", value, ")");
-    if (Same(value, it->second)) continue;
     const Symmetry* sym = nullptr;
     for (const Symmetry& s : kSymmetries)
       if (model.pde == s.pde && name == s.param) sym = &s;

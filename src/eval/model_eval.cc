@@ -75,8 +75,7 @@ void ModelEvalOptions::Validate() const {
 
 EvalPoint ResolveEvalPoint(const Model& model, const ModelPoint& point) {
   if (model.preset.empty()) Fail("the model names no preset to evaluate against");
-  // A model trained for another number of steps (`blade train --steps`) is scored at its own.
-  const Preset base = PresetWithFrames(FindPreset(model.preset), model.steps);
+  const Preset& base = FindPreset(model.preset);
   EvalPoint out;
   out.point = point;
   if (point.params.empty() && point.time == 0) {
@@ -93,8 +92,12 @@ EvalPoint ResolveEvalPoint(const Model& model, const ModelPoint& point) {
     }
   }
   out.at_point = !out.point.params.empty() || out.point.time != 0;
-  if (out.at_point) PlanModelPoint(model, out.point);  // refuses what the model cannot reach
-  out.preset = out.at_point ? PresetAt(base, out.point.params, out.point.time) : base;
+  // The preset takes BLADE's steps (a model trained for other steps, `blade train --steps`, or
+  // run to another time), so that classical-LR at equal cost takes as many. PlanModelPoint
+  // refuses what the model cannot reach.
+  const Preset own = PresetWithFrames(
+      base, out.at_point ? PlanModelPoint(model, out.point).steps : model.steps);
+  out.preset = out.at_point ? PresetAt(own, out.point.params, out.point.time) : own;
   return out;
 }
 
