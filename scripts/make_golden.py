@@ -135,6 +135,12 @@ def stats(out):
             "max": float(o.max())}
 
 
+def reference_key(model, preset):
+    """The preset's name for a model at its preset's stopping time, else NAME_T<time>."""
+    time = model.dt * model.steps
+    return preset["name"] if abs(time - preset["time"]) <= 1e-9 * preset["time"] else f"{preset['name']}_T{time:g}"
+
+
 def main():
     blade.set_threads(0)  # results are bit-identical for every thread count
     rng = np.random.default_rng(SEED)
@@ -146,22 +152,29 @@ def main():
     presets = {p["name"]: p for p in blade.presets()}
     references, ref_info = {}, {}
     models = sorted((ROOT / "models").glob("*.blade"))
-    needed = set()
+    needed = {}
     for path in models:
         m = blade.Model.load(str(path))
         if m.form not in ("resample", "upscale"):
-            needed.add(m.preset)
-    for name in sorted(needed):
-        p = presets[name]
+            key = reference_key(m, presets[m.preset])
+            needed[key] = (presets[m.preset], m)
+    for key in sorted(needed):
+        p, m = needed[key]
         if p["scale"] != FACTOR:
-            sys.exit(f"preset {name} has scale {p['scale']}, the golden protocol assumes {FACTOR}")
-        u = blade.solve(hr, p["pde"], time=p["time"], steps=p["hr_steps"], dx=1.0 / p["scale"],
-                        params=p["params"])
-        references[name] = area_downsample(u, p["scale"])
-        np.save(OUT / f"reference_{name}.npy", references[name])
-        ref_info[name] = {"file": f"reference_{name}.npy", "pde": p["pde"], "time": p["time"],
-                          "hr_steps": p["hr_steps"], "dx": 1.0 / p["scale"], "params": p["params"]}
-        print(f"reference {name}: identity PSNR {blade.psnr(lr, references[name]):.3f} dB",
+            sys.exit(f"preset {p['name']} has scale {p['scale']}, the golden protocol assumes {FACTOR}")
+        # A model trained at another stopping time (models/ch-long.blade) gets the reference at
+        # its own: the preset's steps per unit time, a multiple of the model's steps.
+        time = m.dt * m.steps
+        hr_steps = p["hr_steps"]
+        if key != p["name"]:
+            hr_steps = -(-round(p["hr_steps"] * time / p["time"]) // m.steps) * m.steps
+        params = {**p["params"], **m.pde_params}
+        u = blade.solve(hr, p["pde"], time=time, steps=hr_steps, dx=1.0 / p["scale"], params=params)
+        references[key] = area_downsample(u, p["scale"])
+        np.save(OUT / f"reference_{key}.npy", references[key])
+        ref_info[key] = {"file": f"reference_{key}.npy", "pde": p["pde"], "time": time,
+                         "hr_steps": hr_steps, "dx": 1.0 / p["scale"], "params": params}
+        print(f"reference {key}: identity PSNR {blade.psnr(lr, references[key]):.3f} dB",
               file=sys.stderr)
 
     flow = resample_flow()
@@ -197,9 +210,10 @@ def main():
             if 0 <= m.safe_steps < m.steps:
                 sys.exit(f"{path.name}: {m.steps} steps exceed its stability horizon {m.safe_steps}")
             out = m.run(lr)
-            a, b = out, references[m.preset]
+            key = reference_key(m, presets[m.preset])
+            a, b = out, references[key]
             entry = {"form": m.form, "pde": m.pde, "preset": m.preset, "input": "input_lr.npy",
-                     "reference": ref_info[m.preset]["file"], "crop": 0, "steps": m.steps,
+                     "reference": ref_info[key]["file"], "crop": 0, "steps": m.steps,
                      "dt": m.dt, "integrator": m.integrator, "safe_steps": m.safe_steps}
         entry["psnr"] = blade.psnr(a, b)
         entry["ssim"] = blade.ssim(a, b)

@@ -115,12 +115,12 @@ for path in sorted((root / "models").glob("*.blade")):
         f"## `{path.name}`",
         "",
         f"- {info['pde']} ({info['form']} form, {info['integrator']}), preset `{info['preset']}`,"
-        f" dt {info['dt']:g} x {info['steps']} steps",
+        f" dt {info['dt']:g} x {info['steps']} steps (T = {info['dt'] * info['steps']:g})",
         f"- selection: {bins} bins (orientation x strength x coherence x intensity),"
         f" rho {info['rho']:g}; {info['footprint']}x{info['footprint']} filters",
         f"- data: {p.get('data', '?')}; {p.get('train_images', '?')} for training,"
         f" {p.get('validation_images', '?')} for validation",
-        f"- 10-step validation MSE: least squares {float(p.get('ls_validation_mse', 'nan')):.4g},"
+        f"- {info['steps']}-step validation MSE: least squares {float(p.get('ls_validation_mse', 'nan')):.4g},"
         f" after fine-tuning {float(p.get('validation_mse', 'nan')):.4g}; epochs {p.get('epochs', '?')}",
         f"- time: {float(p.get('train_seconds', 'nan')):.0f} s in all, of which"
         f" {float(p.get('data_seconds', 'nan')):.0f} s reference data (0 when the cache was warm)",

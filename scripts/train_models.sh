@@ -35,13 +35,16 @@ declare -A args=(
   [ced]="--pde ced --form direct --limit 64 --footprint 7 --augment-ls --epochs 20 $newton --param rho=2,4,6 --time 1,2,4,8 --knot-model out/train/ced-point.blade"
   [ced-restore]="--pde ced --form direct --limit 64 --footprint 7 --augment-ls --epochs 20 $newton --rho 1 --loss mix --ssim-weight 0.01"
   [ch]="--pde ch --form direct --epochs 20 --stability-margin 0.5 $newton --param gamma=0.15:0.5 --time 2:8 --knots 3"
+  # Cahn-Hilliard for long runs (issue 26): 100 steps of the preset's dt to T = 40, least squares
+  # with a 10x ridge, 48 images (the T = 40 references take 16 s each). docs/RESULTS.md.
+  [ch-long]="--pde ch --form direct --time 40 --steps 100 --limit 48 --ridge 1e-2 --epochs 0 --stability-margin 0.5"
   [tv-flux]="--pde tv --form flux $adam"
   [ced-flux]="--pde ced --form flux --limit 64 $adam"
   [ch-flux]="--pde ch --form flux --limit 150 --stability-margin 0.5 $adam"
 )
 common="--seed 1"
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(pm tv-point tv ch ced-point ced ced-restore tv-flux ch-flux ced-flux)
+[ ${#names[@]} -gt 0 ] || names=(pm tv-point tv ch ced-point ced ced-restore ch-long tv-flux ch-flux ced-flux)
 # Cahn-Hilliard sharpens and overshoots [0, 1] even in the reference, so its horizon is
 # measured against a range widened by 50% of the span instead of 10%.
 for name in "${names[@]}"; do

@@ -122,7 +122,7 @@ TEST(ModelPoint, RefusesWhatNoSymmetryReaches) {
   own.params = ch.pde_params;
   own.time = 2 * ch.dt * ch.steps;
   EXPECT_EQ(PlanModelPoint(ch, own).steps, 2 * ch.steps);
-  EXPECT_NO_THROW(plan(pm, "c", 0.034));          // scale 2.94
+  EXPECT_NO_THROW(plan(pm, "c", 0.034));  // scale 2.94
   // The covered ranges are what the plans accept, end points included.
   const auto pm_covers = CoveredRanges(pm);
   ASSERT_EQ(pm_covers.count("c"), 1u);

@@ -95,8 +95,8 @@ EvalPoint ResolveEvalPoint(const Model& model, const ModelPoint& point) {
   // The preset takes BLADE's steps (a model trained for other steps, `blade train --steps`, or
   // run to another time), so that classical-LR at equal cost takes as many. PlanModelPoint
   // refuses what the model cannot reach.
-  const Preset own = PresetWithFrames(
-      base, out.at_point ? PlanModelPoint(model, out.point).steps : model.steps);
+  const Preset own =
+      PresetWithFrames(base, out.at_point ? PlanModelPoint(model, out.point).steps : model.steps);
   out.preset = out.at_point ? PresetAt(own, out.point.params, out.point.time) : own;
   return out;
 }

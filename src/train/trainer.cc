@@ -500,11 +500,12 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
   best.provenance["validation_" + loss_name] = StrCat(best_val);
   best.provenance["train_" + loss_name] = StrCat(rep.train_loss);
   best.provenance["epochs"] = StrCat(rep.epochs_run, " (best ", rep.best_epoch, ")");
-  best.provenance["loss"] =
-      o.ssim_weight == 0   ? "eq. 2.8: mean squared error over 10 unrolled steps"
-      : o.ssim_weight == 1 ? "1 - SSIM over 10 unrolled steps"
-                           : StrCat(1 - o.ssim_weight, " x mean squared error + ", o.ssim_weight,
-                                    " x (1 - SSIM) over 10 unrolled steps");
+  const std::string unrolled = StrCat(" over ", best.steps, " unrolled steps");
+  best.provenance["loss"] = o.ssim_weight == 0 ? "eq. 2.8: mean squared error" + unrolled
+                            : o.ssim_weight == 1
+                                ? "1 - SSIM" + unrolled
+                                : StrCat(1 - o.ssim_weight, " x mean squared error + ",
+                                         o.ssim_weight, " x (1 - SSIM)", unrolled);
   best.provenance["seed"] = std::to_string(o.seed);
   return best;
 }

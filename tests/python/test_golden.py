@@ -163,3 +163,17 @@ def test_golden_check_catches_a_shifted_record():
             check(name, blade.Model.load(str(MODELS / name)))
     finally:
         DOC["models"][name]["psnr"] = saved
+
+
+def test_the_long_run_cahn_hilliard_model_stays_in_range_for_100_steps():
+    """models/ch-long.blade (issue 26): its stored horizon covers its 100 steps, and 100 steps
+    from scikit-image photographs (4x area-downsampled luma) stay finite and within [-0.5, 1.5],
+    where the 10-step models leave that range after 11 to 15 steps."""
+    from skimage import data
+    m = blade.Model.load(str(MODELS / "ch-long.blade"))
+    assert m.steps == 100 and m.safe_steps >= 100
+    for photo in (data.camera(), data.astronaut(), data.coffee(), data.chelsea()):
+        u = blade.to_luma(np.ascontiguousarray(photo, dtype=np.float32) / 255)
+        h, w = (s - s % 4 for s in u.shape[:2])
+        out = m.run(blade.downscale(np.ascontiguousarray(u[:h, :w]), 4), steps=100)
+        assert np.isfinite(out).all() and -0.5 <= out.min() and out.max() <= 1.5, (out.min(), out.max())
