@@ -36,8 +36,8 @@ declare -A args=(
   [ced-restore]="--pde ced --form direct --limit 64 --footprint 7 --augment-ls --epochs 20 $newton --rho 1 --loss mix --ssim-weight 0.01"
   [ch]="--pde ch --form direct --epochs 20 --stability-margin 0.5 $newton --param gamma=0.15:0.5 --time 2:8 --knots 3"
   # Cahn-Hilliard for long runs (issue 26): 100 steps of the preset's dt to T = 40, least squares
-  # with a 10x ridge, 48 images (the T = 40 references take 16 s each). docs/RESULTS.md.
-  [ch-long]="--pde ch --form direct --time 40 --steps 100 --limit 48 --ridge 1e-2 --epochs 0 --stability-margin 0.5"
+  # with a 10x ridge (docs/RESULTS.md).
+  [ch-long]="--pde ch --form direct --time 40 --steps 100 --ridge 1e-2 --epochs 0 --stability-margin 0.5"
   [tv-flux]="--pde tv --form flux $adam"
   [ced-flux]="--pde ced --form flux --limit 64 $adam"
   [ch-flux]="--pde ch --form flux --limit 150 --stability-margin 0.5 $adam"
