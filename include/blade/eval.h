@@ -122,8 +122,9 @@ struct ModelEvaluation {
 ModelEvaluation EvaluateModel(const Model& model, const std::vector<std::string>& files,
                               const ModelEvalOptions& options);
 // {"protocol": "kodak4x", extra fields (e.g. "model"), "pde", "preset", "form", "steps", "rows"
-// (means per row: psnr, ssim, seconds, diverged count), "images" (per image), "range",
-// "long_run"} (docs/FORMATS.md).
+// (means per row: psnr, ssim, seconds, steps taken, diverged count; blade, identity,
+// classical_lr_10 (at BLADE's steps), classical_lr, with cost classical_2x, then one row per
+// classical run, ClassicalRunName), "images" (per image), "range", "long_run"}.
 std::string ModelEvaluationJson(const ModelEvaluation& evaluation,
                                 const std::map<std::string, std::string>& extra = {});
 // The means as the text table `blade eval` prints (times in milliseconds), with a title line.

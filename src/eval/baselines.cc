@@ -126,9 +126,8 @@ BaselineRow EvaluateImage(const Preset& preset, const Image& hr, const std::stri
   };
   auto run = [&](int steps) { return run_at(lr0, 1.0, steps); };
   row.classical_lr10 = run(preset.frames);
-  // The converged baseline: the default (largest safe) step at the LR grid.
+  // The converged runs: the default (largest safe) step at grid spacing dx, here the LR grid's.
   auto solver = MakeSolver(preset.pde, preset.params);
-  // The converged run's steps at grid spacing dx: the default (largest safe) step.
   auto stable_steps_at = [&](double dx) {
     return std::max(1, int(std::ceil(preset.time / solver->DefaultDt(dx) * (1 - 1e-12))));
   };
