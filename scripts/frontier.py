@@ -1,6 +1,6 @@
-"""The accuracy-for-cost frontier per PDE (issue 26): BLADE at 5, 10, 20 and 40 steps beside the
-classical scheme on the LR grid and on grids 1.5, 2 and 3 times finer, converged and at fewer
-steps, all scored by the kodak4x protocol against the 4x reference and timed in-process on one
+"""The accuracy-for-cost frontier per PDE (issue 26): BLADE at 5, 10, 20 and 40 steps (and 5 steps
+with 3x3 and 5x5 filters) beside the classical scheme on the LR grid and on grids 1.5, 2 and 3
+times finer, converged and at fewer steps, all scored by the kodak4x protocol against the 4x reference and timed in-process on one
 thread (median of 5 runs). From it, per PDE: N, the finest classical grid whose converged run
 BLADE matches in PSNR, and M, BLADE's speed-up over that run at equal accuracy.
 
@@ -27,11 +27,23 @@ sys.path.insert(0, str(ROOT))
 PDES = ["tv", "pm", "ced", "ch"]
 NAMES = {"tv": "TV flow", "pm": "Perona-Malik", "ced": "CED", "ch": "Cahn-Hilliard"}
 STEPS = [5, 10, 20, 40]
+# (steps, footprint) of every BLADE point: the recipe's 7x7 at each step count, and 5 steps with
+# smaller footprints (docs/COST_STUDY.md)
+VARIANTS = [(s, 7) for s in STEPS] + [(5, 3), (5, 5)]
 GRIDS = [1, 1.5, 2, 3]
 
 
-def model_path(pde, steps):
-    return ROOT / "models" / f"{pde}.blade" if steps == 10 else ROOT / "out" / "frontier" / f"{pde}-s{steps}.blade"
+def model_path(pde, steps, footprint=7):
+    if (steps, footprint) == (10, 7):
+        return ROOT / "models" / f"{pde}.blade"
+    suffix = "" if footprint == 7 else f"-f{footprint}"
+    return ROOT / "out" / "frontier" / f"{pde}-s{steps}{suffix}.blade"
+
+
+def label(p):
+    """A BLADE point's name: its steps, and its footprint when not the recipe's 7x7."""
+    fp = p.get("footprint", 7)
+    return f"{p['steps']} steps" + (f", {fp}x{fp}" if fp != 7 else "")
 
 
 def cropped_copies(folder, work):
@@ -74,20 +86,21 @@ def measure(pde, files, cache):
     import blade
     specs = classical_specs(pde, files, cache)
     points = {"blade": [], "classical": []}
-    for steps in STEPS:
-        path = model_path(pde, steps)
+    for steps, footprint in VARIANTS:
+        path = model_path(pde, steps, footprint)
         if not path.exists():
             print(f"  {path} missing: run scripts/frontier.sh", file=sys.stderr)
             continue
+        shipped = (steps, footprint) == (10, 7)
         e = blade.evaluate_model(blade.Model.load(str(path)), files, cache=cache,
-                                 classical=specs if steps == 10 else [])
+                                 classical=specs if shipped else [])
         r = e["rows"]["blade"]
-        points["blade"].append({"steps": e["steps"], "psnr": r["psnr"], "ssim": r["ssim"],
-                                "ms": 1e3 * r["seconds"], "diverged": r["diverged"],
-                                "model": str(path.relative_to(ROOT))})
-        print(f"  BLADE {e['steps']:3d} steps: {r['psnr']:.2f} dB {r['ssim']:.4f} "
-              f"{1e3 * r['seconds']:.3f} ms", flush=True)
-        if steps != 10:
+        points["blade"].append({"steps": e["steps"], "footprint": footprint, "psnr": r["psnr"],
+                                "ssim": r["ssim"], "ms": 1e3 * r["seconds"],
+                                "diverged": r["diverged"], "model": str(path.relative_to(ROOT))})
+        print(f"  BLADE {e['steps']:3d} steps {footprint}x{footprint}: {r['psnr']:.2f} dB "
+              f"{r['ssim']:.4f} {1e3 * r['seconds']:.3f} ms", flush=True)
+        if not shipped:
             continue
         for spec in specs:
             g, _, s = spec.partition(":")
@@ -173,12 +186,19 @@ def plot(results, path):
                     if conv:
                         ax.plot([conv[0]["ms"]], [conv[0]["psnr"]], "s", ms=8, mfc="none",
                                 color=colors[g])
-            b = sorted((p for p in pts["blade"] if not p["diverged"]), key=lambda p: p["ms"])
+            ok = [p for p in pts["blade"] if not p["diverged"]]
+            b = sorted((p for p in ok if p.get("footprint", 7) == 7), key=lambda p: p["ms"])
             ax.plot([p["ms"] for p in b], [p["psnr"] for p in b], "o-", color="tab:blue", lw=2,
-                    label="BLADE")
+                    label="BLADE 7x7 (steps)")
             for p in b:
                 ax.annotate(str(p["steps"]), (p["ms"], p["psnr"]), textcoords="offset points",
                             xytext=(4, -10), fontsize=8, color="tab:blue")
+            small = [p for p in ok if p.get("footprint", 7) != 7]
+            for p in small:
+                ax.plot([p["ms"]], [p["psnr"]], "D", color="tab:cyan", ms=5,
+                        label="BLADE 5 steps, 3x3 / 5x5" if p is small[0] else None)
+                ax.annotate(f"{p['footprint']}x{p['footprint']}", (p["ms"], p["psnr"]),
+                            textcoords="offset points", xytext=(4, 4), fontsize=7, color="tab:cyan")
             ax.set_xscale("log")
             ax.set_title(f"{NAMES[pde]} ({s})", fontsize=10)
             ax.set_xlabel("ms per image (one thread)")
@@ -239,18 +259,18 @@ def main():
             if not f:
                 continue
             b = f["blade_best"]
-            row = [pde, f"{b['steps']}, {b['psnr']:.2f} / {b['ssim']:.4f}, {b['ms']:.2f}"]
+            row = [pde, f"{label(b)}, {b['psnr']:.2f} / {b['ssim']:.4f}, {b['ms']:.2f}"]
             if f["N"]:
                 c, p = f["classical"], f["blade"]
                 row += [f"{c['grid']:g}{'+' if f['N_is_lower_bound'] else ''} ({c['psnr']:.2f} / "
-                        f"{c['ssim']:.4f}, {c['ms']:.2f})", f"{f['M']:.2f} (BLADE {p['steps']} steps)"]
+                        f"{c['ssim']:.4f}, {c['ms']:.2f})", f"{f['M']:.2f} (BLADE {label(p)})"]
             else:
                 row += ["< 1", "-"]
-            row.append(f"{f['N_equal']:.2f}, {f['M_equal']:.2f} (BLADE {f['equal_blade']['steps']} steps)"
+            row.append(f"{f['N_equal']:.2f}, {f['M_equal']:.2f} (BLADE {label(f['equal_blade'])})"
                        if "N_equal" in f else "-")
             if "M_any" in f:
                 c = f["M_any_classical"]
-                row.append(f"{f['M_any']:.2f} (BLADE {f['M_any_blade']['steps']} steps vs {c['grid']:g}x, "
+                row.append(f"{f['M_any']:.2f} (BLADE {label(f['M_any_blade'])} vs {c['grid']:g}x, "
                            f"{c['steps']} steps)")
             else:
                 row.append("- (no classical run as accurate)")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Trains the BLADE models of the accuracy-for-cost frontier (issue 26, docs/RESULTS.md): for each
 # PDE, its documented recipe (blade/train.h RecommendedTrainOptions, as the shipped models) for
-# 5, 20 and 40 steps to the preset's stopping time (the shipped models take 10). Then
+# 5, 20 and 40 steps to the preset's stopping time (the shipped models take 10), and for 5
+# steps with 3x3 and 5x5 filters instead of 7x7 (docs/COST_STUDY.md's footprints). Then
 # scripts/frontier.py scores them beside the classical scheme on finer grids.
 # Usage: scripts/frontier.sh [TRAIN_DIR] [PDE ...]   (models and logs in out/frontier/)
 set -euo pipefail
@@ -15,13 +16,16 @@ pdes=("$@")
 mkdir -p out/frontier
 for pde in "${pdes[@]}"; do
   data=()
-  [ "$pde" = ced ] && data=(--limit 64)  # as the shipped CED model (models/README.md)
-  for steps in 5 20 40; do
-    out="out/frontier/$pde-s$steps.blade"
+  [ "$pde" = ced ] && data=(--limit 64)  # as the shipped models (models/README.md)
+  [ "$pde" = ch ] && data=(--bins 8 16 1 16)
+  # NAME:STEPS:FOOTPRINT (the recipe's footprint is 7; smaller ones for cheaper 5-step models)
+  for spec in s5:5:7 s20:20:7 s40:40:7 s5-f3:5:3 s5-f5:5:5; do
+    IFS=: read -r name steps footprint <<<"$spec"
+    out="out/frontier/$pde-$name.blade"
     [ -s "$out" ] && { echo "$out exists"; continue; }
     start=$(date +%s)
-    "$blade" train --pde "$pde" --steps "$steps" --seed 1 "${data[@]}" --images "$train" \
-      --cache "out/train/cache-$pde" --out "$out" | tee "out/frontier/$pde-s$steps.txt"
-    echo "$pde, $steps steps: $(( $(date +%s) - start )) s wall" | tee -a "out/frontier/$pde-s$steps.txt"
+    "$blade" train --pde "$pde" --steps "$steps" --footprint "$footprint" --seed 1 "${data[@]}" \
+      --images "$train" --cache "out/train/cache-$pde" --out "$out" | tee "out/frontier/$pde-$name.txt"
+    echo "$pde, $name: $(( $(date +%s) - start )) s wall" | tee -a "out/frontier/$pde-$name.txt"
   done
 done

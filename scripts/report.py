@@ -15,7 +15,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
-from frontier import frontier_numbers, plot as plot_frontier  # noqa: E402  (scripts/frontier.py)
+from frontier import frontier_numbers, label as blade_point, plot as plot_frontier  # noqa: E402
 
 PDES = ("tv", "pm", "ced", "ch")
 NAMES = {"tv": "TV flow", "pm": "Perona-Malik", "ced": "CED", "ch": "Cahn-Hilliard"}
@@ -297,7 +297,7 @@ def write_report(out: Path, data: Path) -> Path:
                 b = f["blade_best"]
                 n = f"N {f['N']:g}, M {f['M']:.2f}" if f["N"] else "N < 1"
                 any_m = f", any-run M {f['M_any']:.2f}" if "M_any" in f else ""
-                row.append(f"{b['psnr']:.2f} dB ({b['steps']} steps): {n}{any_m}")
+                row.append(f"{b['psnr']:.2f} dB ({blade_point(b)}): {n}{any_m}")
             rows.append(row)
         first = sets[0]
         plot_frontier({first: doc["results"][first]}, plots / "frontier.png")

@@ -34,7 +34,7 @@ declare -A args=(
   [ced-point]="--pde ced --form direct --limit 64 --footprint 7 --augment-ls --epochs 20 $newton"
   [ced]="--pde ced --form direct --limit 64 --footprint 7 --augment-ls --epochs 20 $newton --param rho=2,4,6 --time 1,2,4,8 --knot-model out/train/ced-point.blade"
   [ced-restore]="--pde ced --form direct --limit 64 --footprint 7 --augment-ls --epochs 20 $newton --rho 1 --loss mix --ssim-weight 0.01"
-  [ch]="--pde ch --form direct --epochs 20 --stability-margin 0.5 $newton --param gamma=0.15:0.5 --time 2:8 --knots 3"
+  [ch]="--pde ch --form direct --bins 8 16 1 16 --epochs 20 --stability-margin 0.5 $newton --param gamma=0.15:0.5 --time 2:8 --knots 3"
   # Cahn-Hilliard for long runs (issue 26): 100 steps of the preset's dt to T = 40, least squares
   # with a 10x ridge (docs/RESULTS.md).
   [ch-long]="--pde ch --form direct --time 40 --steps 100 --ridge 1e-2 --epochs 0 --stability-margin 0.5"
