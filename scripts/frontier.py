@@ -4,7 +4,7 @@ times finer, converged and at fewer steps, all scored by the kodak4x protocol ag
 thread (median of 5 runs). From it, per PDE: N, the finest classical grid whose converged run
 BLADE matches in PSNR, and M, BLADE's speed-up over that run at equal accuracy.
 
-Usage (after scripts/frontier.sh trained the 5-, 20- and 40-step models):
+Usage (after scripts/frontier.sh trained the 5-, 20- and 40-step and the 3x3 and 5x5 models):
   BLADE_MODULE_DIR=build/python/blade /usr/bin/python3 scripts/frontier.py \
       --set kodak=../shared/data/kodak --set sample=/tmp/heldout \
       --json docs/data/frontier.json --plot docs/images/frontier.png
