@@ -209,14 +209,8 @@ void AddTrainCommand(CLI::App& app) {
     }
     if (!args->time.empty())
       axes.push_back(ParseAxis("time", args->time, args->knots, preset.time));
-    bool box = false;
-    std::map<std::string, double> point_params;
-    double point_time = 0;
-    for (const ParamAxis& a : axes) {
-      box = box || a.knots.size() > 1;
-      (a.name == "time" ? point_time : point_params[a.name]) = a.knots[0];
-    }
-    if (box) {
+    const TrainTarget target = ResolveTrainTarget(preset, axes);
+    if (target.box) {
       if (!args->resume.empty() || !args->checkpoint.empty() || !args->log.empty())
         throw UsageError("--checkpoint, --resume and --log train one point model, not a box");
       const std::string cache =
@@ -226,7 +220,7 @@ void AddTrainCommand(CLI::App& app) {
     }
     if (!args->knot_models.empty())
       throw UsageError("--knot-model needs a box (--param NAME=LO:HI or --time LO:HI)");
-    const Preset trained_at = axes.empty() ? preset : PresetAt(preset, point_params, point_time);
+    const Preset& trained_at = target.at;
     Checkpoint resume;  // outlives the training, which reads it
     if (!args->resume.empty()) {
       resume = LoadCheckpoint(args->resume);

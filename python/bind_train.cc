@@ -69,13 +69,8 @@ void BindTrain(py::module_& m) {
         }
         if (!checkpoint.empty()) SaveCheckpointsTo(checkpoint, o);
         if (images.empty()) throw Error("train needs at least one image");
-        bool box = false;
-        std::map<std::string, double> point;
-        double point_time = 0;
-        for (const ParamAxis& a : axes) {
-          box = box || a.knots.size() > 1;
-          (a.name == "time" ? point_time : point[a.name]) = a.knots.at(0);
-        }
+        const TrainTarget target = ResolveTrainTarget(preset, axes);
+        const bool box = target.box;
         if (box && (!checkpoint.empty() || !resume.empty()))
           throw Error("checkpoint and resume train one point model, not a box");
         if (!box && !knot_models.empty())
@@ -87,7 +82,7 @@ void BindTrain(py::module_& m) {
           model.provenance["data"] = StrCat(images.size(), " images (Python blade.train)");
           return model;
         }
-        const Preset at = axes.empty() ? preset : PresetAt(preset, point, point_time);
+        const Preset& at = target.at;
         Model model =
             TrainModel(at, LoadTrainingSequences(at, images, CacheDir(cache)), o, nullptr);
         model.preset = preset.name;

@@ -227,6 +227,15 @@ std::vector<double> AxisKnots(double lo, double hi, int count, double keep);
 // Fails with the accepted forms.
 ParamAxis ParseAxis(const std::string& name, const std::string& spec, int count, double keep);
 
+// What a training request's axes ask for (`blade train --param/--time`, Python blade.train): a
+// box when some axis has several knots, else one point, `at` the preset moved there (PresetAt;
+// the preset itself without axes).
+struct TrainTarget {
+  bool box = false;
+  Preset at;
+};
+TrainTarget ResolveTrainTarget(const Preset& preset, const std::vector<ParamAxis>& axes);
+
 // Trains a point model at every knot of the box (the preset moved there by PresetAt, its
 // references computed or read from cache_dir per point, each with `options`) and assembles them
 // (MakeParametricModel), its default at the preset's point (clamped into the box). Axis names:

@@ -62,6 +62,19 @@ ParamAxis ParseAxis(const std::string& name, const std::string& spec, int count,
   return axis;
 }
 
+TrainTarget ResolveTrainTarget(const Preset& preset, const std::vector<ParamAxis>& axes) {
+  TrainTarget t;
+  std::map<std::string, double> params;
+  double time = 0;
+  for (const ParamAxis& a : axes) {
+    if (a.knots.empty()) Fail("axis ", a.name, " has no value");
+    t.box = t.box || a.knots.size() > 1;
+    (a.name == "time" ? time : params[a.name]) = a.knots.front();
+  }
+  t.at = axes.empty() || t.box ? preset : PresetAt(preset, params, time);
+  return t;
+}
+
 Model TrainParametricModel(const Preset& base, const std::vector<ParamAxis>& given,
                            const std::vector<std::string>& files, const std::string& cache_dir,
                            const TrainOptions& options,
