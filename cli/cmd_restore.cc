@@ -97,7 +97,7 @@ void AddRestoreCommands(CLI::App& app) {
   struct DenoiseArgs {
     std::string model, input, output;
     std::vector<std::string> params;
-    double sigma = 0;
+    double sigma = 0, time = 0;
     bool force_model = false;
   };
   auto n = std::make_shared<DenoiseArgs>();
@@ -108,18 +108,27 @@ void AddRestoreCommands(CLI::App& app) {
   denoise->add_option("--sigma", n->sigma, "Noise standard deviation in 0-255 units (0 < S <= 100)")
       ->required();
   denoise->add_option("--model", n->model, "TV flow model (default: the shipped tv)");
+  denoise->add_option("--time", n->time,
+                      "Stopping time instead of the rule's (larger: smoother; blade denoise "
+                      "prints the rule's)");
   denoise->add_flag("--force-model", n->force_model, "Use a model of another PDE than TV flow");
   AddAppParamOption(denoise, &n->params);
   denoise->add_option("input", n->input, "Noisy image")->required();
   denoise->add_option("output", n->output, "Denoised image")->required();
-  denoise->callback([n] {
+  denoise->callback([n, denoise] {
+    if (denoise->count("--time") && !(n->time > 0))
+      throw UsageError(StrCat("--time must be positive (got ", n->time, ")"));
     CheckOutputPath(n->output);
-    const Model model = LoadAppModel(n->model, Application::kDenoise, n->force_model, n->params);
+    const Model model = LoadAppModel(n->model, Application::kDenoise, n->force_model, {});
+    DenoiseOptions o;
+    o.params = ParseParams(n->params);
+    o.time = n->time;
     ImageSource source;
     const Image f = ReadInput(n->input, &source);
-    WriteOutput(Denoise(model, f, n->sigma), n->output, source);
-    Note(StrCat("denoised (sigma ", n->sigma, ", t = ", kDenoiseTimePerSigma * n->sigma, ") -> ",
-                n->output));
+    WriteOutput(Denoise(model, f, n->sigma, o), n->output, source);
+    Note(StrCat("denoised (sigma ", n->sigma,
+                ", t = ", o.time > 0 ? o.time : DenoiseTime(n->sigma, f.channels()),
+                o.time > 0 ? "" : " by the rule", ") -> ", n->output));
   });
 
   auto u = std::make_shared<RestoreArgs>();

@@ -51,23 +51,36 @@ void BindApps(py::module_& m) {
       "model).");
   m.def(
       "denoise",
-      [](const py::array& image, double sigma, const Model* model, bool force_model) {
+      [](const py::array& image, double sigma, const Model* model, bool force_model,
+         std::optional<double> time, std::optional<std::map<std::string, double>> params) {
         std::shared_ptr<const Model> shipped;
         if (model == nullptr) shipped = LoadShippedModel(DefaultModelName(Application::kDenoise));
         const Model& m = model ? *model : *shipped;
         RequireModelFor(Application::kDenoise, m, force_model);
+        DenoiseOptions o;
+        if (time) {
+          if (!(*time > 0))
+            throw Error("time must be positive (got " + std::to_string(*time) + ")");
+          o.time = *time;
+        }
+        if (params) o.params = *params;
         Image f = ToImage(image), out;
         {
           py::gil_scoped_release r;
-          out = Denoise(m, f, sigma);
+          out = Denoise(m, f, sigma, o);
         }
         return FromImage(std::move(out));
       },
       py::arg("image"), py::arg("sigma"), py::arg("model") = nullptr,
-      py::arg("force_model") = false,
+      py::arg("force_model") = false, py::kw_only(), py::arg("time") = py::none(),
+      py::arg("params") = py::none(),
       "Removes Gaussian noise of standard deviation sigma (0-255 units) with the TV model "
-      "(default: the shipped one), run to time 0.0031 sigma (the rule fitted on training "
-      "photographs).");
+      "(default: the shipped one), run to the time blade.denoise_time(sigma, channels) gives "
+      "(the rule fitted on training photographs) or to `time`; params: the model's PDE "
+      "parameters.");
+  m.def("denoise_time", &DenoiseTime, py::arg("sigma"), py::arg("channels"),
+        "The stopping time blade.denoise uses for noise sigma (0-255 units) on an image of "
+        "`channels` channels (1: gray; otherwise color).");
   m.def(
       "upscale",
       [](const Model* model, const py::array& image, int factor, std::optional<std::string> spec,

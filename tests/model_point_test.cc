@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "blade/error.h"
+#include "blade/eval.h"
 #include "blade/model.h"
 #include "blade/pde.h"
 #include "test_util.h"
@@ -98,6 +99,29 @@ TEST(ModelPoint, RunsTheModelOnTheScaledImage) {
   const PointPlan p3 = PlanModelPoint(m, point);
   EXPECT_EQ(p3.steps, 8);
   EXPECT_DOUBLE_EQ(p3.steps * p3.dt, 3.0);
+}
+
+// A model trained elsewhere than its preset (pm at c 0.2, T 2) is scored where it runs: what the
+// point leaves out is the model's own value, not the preset's (before, `--time 3` alone scored
+// the c = 0.2 run against the reference at the preset's c = 0.1).
+TEST(ModelPoint, EvaluationFillsWhatThePointLeavesOutFromTheModel) {
+  Model m = LoadModel(SourcePath("models/pm-monotone.blade"));  // a point model at the preset
+  EXPECT_FALSE(ResolveEvalPoint(m, ModelPoint{}).at_point);
+  const EvalPoint at_time = ResolveEvalPoint(m, ModelPoint{{}, 3});
+  EXPECT_EQ(at_time.point.params.size(), 0u);  // c is the preset's: nothing to add
+  EXPECT_NEAR(at_time.preset.time, 3, 1e-12);
+  m.pde_params["c"] = 0.2;
+  m.dt = 2.0 / m.steps;
+  const EvalPoint own = ResolveEvalPoint(m, ModelPoint{});
+  EXPECT_NEAR(own.point.params.at("c"), 0.2, 1e-15);
+  EXPECT_NEAR(own.preset.time, 2, 1e-12);
+  const EvalPoint later = ResolveEvalPoint(m, ModelPoint{{}, 3});
+  EXPECT_NEAR(later.point.params.at("c"), 0.2, 1e-15);
+  EXPECT_NEAR(later.preset.time, 3, 1e-12);
+  EXPECT_NEAR(later.preset.params.ToMap(later.preset.pde).at("c"), 0.2, 1e-15);
+  const EvalPoint other_c = ResolveEvalPoint(m, ModelPoint{{{"c", 0.15}}, 0});
+  EXPECT_NEAR(other_c.point.params.at("c"), 0.15, 1e-15);
+  EXPECT_NEAR(other_c.preset.time, 2, 1e-12);
 }
 
 TEST(ModelPoint, RefusesWhatNoSymmetryReaches) {

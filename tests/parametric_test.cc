@@ -111,6 +111,59 @@ TEST(Parametric, BlendingIsExactAtTheKnots) {
   EXPECT_NEAR(b.dt * b.steps, std::pow(4.0, 1 / 3.0), 1e-12);
 }
 
+// TV flow's symmetry ((eps, T) on u is (s eps, s T) on s u) reaches points outside a box with
+// eps and time axes: the box's point nearest in scale runs on the scaled image, within a scale
+// of 3; farther is refused, stating the box.
+TEST(Parametric, TvSymmetryReachesBelowTheTimeBox) {
+  const std::vector<ParamAxis> axes = {{"eps", {0.005, 0.02}}, {"time", {0.05, 0.2}}};
+  std::vector<Model> knots;
+  std::uint32_t seed = 1;
+  for (double e : axes[0].knots)
+    for (double t : axes[1].knots) {
+      Model k = PointModel(0.1, t, seed++);
+      k.pde = k.preset = "tv";
+      k.pde_params = {{"eps", e}};
+      knots.push_back(std::move(k));
+    }
+  const Model m = MakeParametricModel(axes, knots, {{"eps", 0.01}, {"time", 0.1}});
+  // Inside: no scale.
+  EXPECT_EQ(PlanModelPoint(m, ModelPoint{{}, 0.07}).scale, 1);
+  // Time 0.025 at eps 0.01: s = 2 gives (0.02, 0.05), the box's nearest corner.
+  const PointPlan plan = PlanModelPoint(m, ModelPoint{{}, 0.025});
+  EXPECT_NEAR(plan.scale, 2, 1e-12);
+  EXPECT_NEAR(plan.blended->pde_params.at("eps"), 0.02, 1e-12);
+  EXPECT_NEAR(plan.steps * plan.dt, 0.05, 1e-12);
+  // The run is the blend at that point on 2 u, halved.
+  const Image u = SyntheticScene(24, 24);
+  Image scaled = u.Copy();
+  for (std::size_t i = 0; i < scaled.size(); ++i) scaled.data()[i] *= 2;
+  RunOptions o;
+  o.steps = plan.steps;
+  o.dt = plan.dt;
+  Image want = RunModel(BlendModelAt(m, {{"eps", 0.02}, {"time", 0.05}}), scaled, o);
+  for (std::size_t i = 0; i < want.size(); ++i) want.data()[i] *= 0.5f;
+  EXPECT_LT(MaxDiff(RunModelAt(m, u, ModelPoint{{}, 0.025}, RunOptions{}), want), 1e-6);
+  // eps above the box: s < 1.
+  EXPECT_NEAR(PlanModelPoint(m, ModelPoint{{{"eps", 0.03}}, 0.1}).scale, 2 / 3.0, 1e-12);
+  // The reach at eps 0.01: s in [1/2, 2] -> time in [0.025, 0.4]; eps at time 0.1 likewise.
+  EXPECT_NEAR(ReachableTimes(m, {}).first, 0.025, 1e-12);
+  EXPECT_NEAR(ReachableTimes(m, {}).second, 0.4, 1e-12);
+  EXPECT_NEAR(CoveredRanges(m).at("time").first, 0.025, 1e-12);
+  EXPECT_NEAR(CoveredRanges(m).at("eps").first, 0.0025, 1e-12);
+  EXPECT_NEAR(CoveredRanges(m).at("eps").second, 0.04, 1e-12);
+  // Beyond: time 0.01 at eps 0.01 needs s = 5 (eps 0.05, outside), and eps 0.001 needs s >= 5.
+  for (const ModelPoint& p : {ModelPoint{{}, 0.01}, ModelPoint{{{"eps", 0.001}}, 0.1}}) {
+    try {
+      PlanModelPoint(m, p);
+      ADD_FAILURE() << "accepted a point the symmetry does not reach";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("eps in [0.005, 0.02], time in [0.05, 0.2]"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+}
+
 // Every request outside the box is refused, stating the box, by every entry point.
 TEST(Parametric, RefusesEveryPointOutsideTheBox) {
   const Model m = BoxModel();

@@ -66,7 +66,7 @@ struct EvalExtras {
   std::vector<ClassicalRun> classical_runs;
 };
 
-// Where a model is evaluated: at `point` when one is given, otherwise at the model's own point
+// Where a model is evaluated: at `point`, what it leaves out being the model's own point
 // (its preset's, unless it was trained elsewhere: `blade train --param`, or a parametric model
 // whose default is not the preset's). `preset` is PresetAt that point (the preset itself when
 // at_point is false), its frames BLADE's steps there. Refuses a point the model cannot reach

@@ -233,15 +233,24 @@ double RestoreLambda(const Model& model, const RestoreOptions& o) {
   return o.lambda >= 0 ? o.lambda : kRestoreDataStep / RunDt(model, o);
 }
 
-Image Denoise(const Model& model, const Image& f, double sigma255) {
+double DenoiseTime(double sigma255, int channels) {
   if (!(sigma255 > 0 && sigma255 <= 100))
     Fail("the noise sigma must be in (0, 100] (0-255 units; got ", sigma255, ")");
+  return channels == 1 ? kDenoiseGrayTimeScale * std::pow(sigma255, kDenoiseGrayTimePower)
+                       : kDenoiseColorTimeScale * std::pow(sigma255, kDenoiseColorTimePower);
+}
+
+Image Denoise(const Model& model, const Image& f, double sigma255, const DenoiseOptions& o) {
+  const double rule = DenoiseTime(sigma255, f.channels());
+  const double time = o.time == 0 ? rule : o.time;
+  if (!(std::isfinite(time) && time > 0))
+    Fail("the denoising time must be positive and finite (got ", time, ")");
   if (!AllFinite(f)) Fail("the noisy image contains NaN or infinite values");
-  const double time = kDenoiseTimePerSigma * sigma255;
+  const Model at = ModelAtParams(model, o.params);
   RunOptions r;
-  r.steps = std::max(1, int(std::lround(time / model.dt)));
+  r.steps = std::max(1, int(std::lround(time / at.dt)));
   r.dt = time / r.steps;
-  return RunModel(model, f, r);
+  return RunModel(at, f, r);
 }
 
 double UpscaleLambda(const Model& model, int factor, const Degradation& degradation,

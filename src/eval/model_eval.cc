@@ -78,19 +78,19 @@ EvalPoint ResolveEvalPoint(const Model& model, const ModelPoint& point) {
   const Preset& base = FindPreset(model.preset);
   EvalPoint out;
   out.point = point;
-  if (point.params.empty() && point.time == 0) {
-    const auto own = base.params.ToMap(base.pde);
-    const double time = model.dt * model.steps;
-    bool elsewhere = std::abs(time - base.time) > 1e-9 * base.time;
-    for (const auto& [k, v] : model.pde_params) {
-      const auto it = own.find(k);
-      elsewhere = elsewhere || it == own.end() || std::abs(it->second - v) > 1e-9 * std::abs(v);
-    }
-    if (elsewhere) {
-      out.point.params = model.pde_params;
-      out.point.time = time;
-    }
+  // What the point leaves out is the model's own, not the preset's: a model trained at rho 2 is
+  // scored at rho 2 when only the time is given (the run is there), and at its own time when
+  // only parameters are.
+  const auto preset_params = base.params.ToMap(base.pde);
+  for (const auto& [k, v] : model.pde_params) {
+    if (out.point.params.count(k)) continue;
+    const auto it = preset_params.find(k);
+    if (it == preset_params.end() || std::abs(it->second - v) > 1e-9 * std::abs(v))
+      out.point.params[k] = v;
   }
+  const double model_time = model.dt * model.steps;
+  if (point.time == 0 && std::abs(model_time - base.time) > 1e-9 * base.time)
+    out.point.time = model_time;
   out.at_point = !out.point.params.empty() || out.point.time != 0;
   // The preset takes BLADE's steps (a model trained for other steps, `blade train --steps`, or
   // run to another time), so that classical-LR at equal cost takes as many. PlanModelPoint

@@ -83,5 +83,38 @@ def test_denoise_matches_the_best_weight_of_chambolle_tv():
         assert ours > peak_signal_noise_ratio(truth, noisy, data_range=1) + 4, sigma
     with pytest.raises(blade.Error, match="noise sigma must be in"):
         blade.denoise(truth, 0)
+    with pytest.raises(blade.Error, match="time must be positive"):
+        blade.denoise(truth, 10, time=-1)
     with pytest.raises(blade.Error, match="denoise needs a tv model"):
         blade.denoise(truth, 10, model=blade.Model.load(str(MODELS / "ced.blade")))
+
+
+def test_denoise_color_matches_the_best_weight_of_vectorial_chambolle_tv():
+    """In color the rule's own time (channels share one structure tensor) against scikit-image's
+    vectorial TV at its best weight for this very image."""
+    from skimage.restoration import denoise_tv_chambolle
+
+    truth = (data.astronaut()[96:352, 128:384] / 255.0).astype(np.float32)
+    rng = np.random.default_rng(7)
+    for sigma in (10, 30):
+        noisy = np.clip(truth + rng.normal(0, sigma / 255, truth.shape), 0, 1).astype(np.float32)
+        ours = peak_signal_noise_ratio(truth, blade.denoise(noisy, sigma), data_range=1)
+        oracle = max(peak_signal_noise_ratio(truth, denoise_tv_chambolle(noisy, weight=w, channel_axis=-1),
+                                             data_range=1) for w in (0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15))
+        assert ours > oracle - 0.3, (sigma, ours, oracle)
+
+
+def test_denoise_runs_the_tv_model_to_the_rules_time_in_whole_steps():
+    """blade.denoise is the shipped TV model run to denoise_time(sigma, channels) (or the given
+    time) in whole steps of about its dt; the rule is the fitted power law, gray and color apart."""
+    model = blade.Model.load(str(MODELS / "tv.blade"))
+    gray = blade.to_luma(data.astronaut()[:96, :96])
+    color = (data.astronaut()[:96, :96] / 255.0).astype(np.float32)
+    assert blade.denoise_time(20, 1) == pytest.approx(0.00176 * 20 ** 1.166)
+    assert blade.denoise_time(20, 3) == pytest.approx(0.00208 * 20 ** 1.029)
+    for image, channels in ((gray, 1), (color, 3)):
+        for sigma, time in ((5, None), (20, None), (20, 0.013)):
+            t = time or blade.denoise_time(sigma, channels)
+            steps = max(1, round(t / model.dt))
+            np.testing.assert_array_equal(blade.denoise(image, sigma, time=time),
+                                          model.run(image, steps=steps, dt=t / steps))

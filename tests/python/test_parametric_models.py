@@ -183,9 +183,11 @@ def _area(u, f=4):
     ("ced", "rho", 6.0, 8.0, 30.4880, 0.941916), ("ced", "rho", 2.0, 1.0, 40.9970, 0.994359)])
 def test_shipped_models_over_their_boxes_are_golden(pde, name, value, time, psnr, ssim):
     model = blade.Model.load(str(ROOT / "models" / f"{pde}.blade"))
-    # CED's C is not an axis: it moves by the intensity symmetry, C0 / 1.8^4 to C0 * 1.8^4.
+    # CED's C is not an axis: it moves by the intensity symmetry, C0 / 1.8^4 to C0 * 1.8^4. TV's
+    # symmetry ((eps, T) on u = (s eps, s T) on s u, s in [1/3, 3]) widens its box: eps at the
+    # default T 0.1 and T at the default eps 0.01, each by 3 either way.
     box = {"pm": {"c": (0.03, 0.3), "time": (1.0, 10.0)}, "ch": {"gamma": (0.15, 0.5), "time": (2.0, 8.0)},
-           "tv": {"eps": (0.002, 0.05), "time": (0.025, 0.4)},
+           "tv": {"eps": (0.002 / 3, 0.05 * 3), "time": (0.025 / 3, 0.4 * 3)},
            "ced": {"C": (2.4e-10 / 1.8**4, 2.4e-10 * 1.8**4), "rho": (2.0, 6.0), "time": (1.0, 8.0)}}[pde]
     assert model.covers.keys() == box.keys()
     for key, (lo, hi) in box.items():
@@ -275,3 +277,15 @@ def test_conflicting_points_are_refused_and_one_value_fixes_the_preset(trained, 
     assert fixed.axes == {"c": [0.05, 0.2]} and fixed.dt * fixed.steps == pytest.approx(2.0)
     np.testing.assert_array_equal(fixed.at({"c": 0.2}).filters(), trained["cli"].at({"c": 0.2, "time": 2.0}).filters())
     assert "blended_at" in fixed.at({"c": 0.1}).provenance
+
+
+def test_tv_runs_below_its_time_box_by_its_symmetry():
+    """TV flow to time T at eps is the flow to s T at s eps on s u: the shipped box (time from
+    0.025) runs T = 0.0125 at eps 0.01 as its (0.02, 0.025) blend on 2 u, halved; beyond a scale
+    of 3 it is refused, stating the box."""
+    model = blade.Model.load(str(ROOT / "models" / "tv.blade"))
+    u = scene(4, 40, 48)
+    want = model.at({"eps": 0.02, "time": 0.025}).run(2 * u) / 2
+    np.testing.assert_allclose(model.run(u, time=0.0125), want, atol=1e-6)
+    with pytest.raises(blade.Error, match=r"outside this model's box: eps in \[0.002, 0.05\], time in \[0.025, 0.4\]"):
+        model.run(u, time=0.005)
