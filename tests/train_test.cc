@@ -418,6 +418,12 @@ TEST(TrainRecipe, ValidateRefusesBadFootprintsAndBins) {
   o.selection.SetBins({12, 4, 2, 3});
   EXPECT_EQ(o.selection.intensities, 3);
   EXPECT_NO_THROW(o.Validate());
+  // Newton fine-tuning of a flux model is refused before any reference is computed.
+  o.optimizer = Optimizer::kNewton;
+  o.form = ModelForm::kFlux;
+  EXPECT_THROW(o.Validate(), Error);
+  o.epochs = 0;  // least squares only: nothing to fine-tune
+  EXPECT_NO_THROW(o.Validate());
 }
 
 }  // namespace

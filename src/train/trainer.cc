@@ -339,6 +339,9 @@ void TrainOptions::Validate() const {
     Fail("an SSIM loss needs crops of at least 11 pixels (got ", crop, ")");
   if (constraint == Constraint::kMonotone && form != ModelForm::kDirect)
     Fail("the monotone constraint applies to direct models");
+  // Checked here, before the references are computed, and again where it is used.
+  if (optimizer == Optimizer::kNewton && epochs > 0 && form != ModelForm::kDirect)
+    Fail("the newton optimiser needs a direct model (use adam for flux models)");
   if (footprint < 3 || footprint > 9 || footprint % 2 == 0)
     Fail("the filter footprint must be odd, 3..9 (got ", footprint, ")");
   if (cg_iterations < 1) Fail("the CG iterations must be positive (got ", cg_iterations, ")");
