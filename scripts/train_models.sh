@@ -35,9 +35,10 @@ declare -A args=(
   [ced]="--pde ced --form direct --limit 64 --footprint 7 --augment-ls --epochs 20 $newton --param rho=2,4,6 --time 1,2,4,8 --knot-model out/train/ced-point.blade"
   [ced-restore]="--pde ced --form direct --limit 64 --footprint 7 --augment-ls --epochs 20 $newton --rho 1 --loss mix --ssim-weight 0.01"
   [ch]="--pde ch --form direct --bins 8 16 1 16 --epochs 20 --stability-margin 0.5 $newton --param gamma=0.15:0.5 --time 2:8 --knots 3"
-  # Cahn-Hilliard for long runs (issue 26): 100 steps of the preset's dt to T = 40, least squares
-  # with a 10x ridge (docs/RESULTS.md).
-  [ch-long]="--pde ch --form direct --time 40 --steps 100 --ridge 1e-2 --epochs 0 --stability-margin 0.5"
+  # Cahn-Hilliard for long runs (issue 26): the flux form (mass conserved exactly), 100 steps of
+  # the preset's dt to T = 40, least squares by CG with a 100x ridge, then 40 Adam epochs on
+  # 64-px crops of all 200 photographs (on 48 it held 141 / 94 steps; docs/RESULTS.md).
+  [ch-long]="--pde ch --form flux --time 40 --steps 100 --ridge 1e-1 --epochs 40 --crop 64 --stability-margin 0.5"
   [tv-flux]="--pde tv --form flux $adam"
   [ced-flux]="--pde ced --form flux --limit 64 $adam"
   [ch-flux]="--pde ch --form flux --limit 150 --stability-margin 0.5 $adam"
