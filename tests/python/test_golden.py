@@ -166,14 +166,17 @@ def test_golden_check_catches_a_shifted_record():
 
 
 def test_the_long_run_cahn_hilliard_model_stays_in_range_for_100_steps():
-    """models/ch-long.blade (issue 26): its stored horizon covers its 100 steps, and 100 steps
-    from scikit-image photographs (4x area-downsampled luma) stay finite and within [-0.5, 1.5],
-    where the 10-step models leave that range after 11 to 15 steps."""
+    """models/ch-long.blade (issue 26): a flux-form model whose stored horizon covers its 100
+    steps; 100 steps from scikit-image photographs (4x area-downsampled luma) stay finite and
+    within [-0.5, 1.5], where the 10-step models leave that range after 11 to 31 steps, and keep
+    the mean (the mass) to float rounding."""
     from skimage import data
     m = blade.Model.load(str(MODELS / "ch-long.blade"))
-    assert m.steps == 100 and m.safe_steps >= 100
+    assert m.form == "flux" and m.steps == 100 and m.safe_steps >= 100
     for photo in (data.camera(), data.astronaut(), data.coffee(), data.chelsea()):
         u = blade.to_luma(np.ascontiguousarray(photo, dtype=np.float32) / 255)
         h, w = (s - s % 4 for s in u.shape[:2])
-        out = m.run(blade.downscale(np.ascontiguousarray(u[:h, :w]), 4), steps=100)
+        start = blade.downscale(np.ascontiguousarray(u[:h, :w]), 4)
+        out = m.run(start, steps=100)
         assert np.isfinite(out).all() and -0.5 <= out.min() and out.max() <= 1.5, (out.min(), out.max())
+        assert abs(out.astype(np.float64).mean() - start.astype(np.float64).mean()) < 1e-6
