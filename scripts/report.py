@@ -87,6 +87,14 @@ def summary(results: dict) -> str:
     r = apps["resample"]
     rows.append(["resampling (stereo pair)", f"{r['blade']['psnr']:.2f} dB", "bicubic", f"{r['bicubic']['psnr']:.2f} dB",
                  _verdict(r["blade"]["psnr"], r["bicubic"]["psnr"])])
+    if "denoise" in apps:
+        n = apps["denoise"]
+        rows.append(["denoising (Gaussian noise 20/255, color)",
+                     f"{n['blade']['psnr']:.2f} dB / {n['blade']['ssim']:.4f}, {n['blade']['seconds']:.2f} s "
+                     "(whole process)", f"scikit-image TV at its best weight ({n['chambolle']['weight']}: an oracle)",
+                     f"{n['chambolle']['psnr']:.2f} dB / {n['chambolle']['ssim']:.4f}, "
+                     f"{n['chambolle']['seconds']:.2f} s (in process)",
+                     _verdict(n["blade"]["psnr"], n["chambolle"]["psnr"])])
     return ("<h2 id='summary'>Summary: BLADE against the best classical alternative on this image</h2>"
             + _table(["PDE or application", "BLADE", "best alternative", "its result", "verdict"], rows)
             + "<p>One image, one run each (the protocol's times are medians of 5 runs of the solver "
