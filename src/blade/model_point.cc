@@ -398,10 +398,7 @@ PointPlan PlanModelPoint(const Model& model, const ModelPoint& point) {
 std::pair<double, double> ReachableTimes(const Model& model,
                                          const std::map<std::string, double>& params) {
   if (!model.parametric()) Fail("not a parametric model (it has no parameter axes)");
-  bool has_time = false;
-  for (const ParamAxis& a : model.axes) has_time = has_time || a.name == "time";
-  if (!has_time) Fail("this parametric model has no time axis");
-  const ParamAxis& ta = Axis(model, "time");
+  const ParamAxis& ta = Axis(model, "time");  // fails without a time axis
   const Symmetry* sym = TimeScalingAxisSymmetry(model);
   if (sym == nullptr) return {ta.knots.front(), ta.knots.back()};
   const auto it = params.find(sym->param);
