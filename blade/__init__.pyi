@@ -85,6 +85,11 @@ def train(pde: str, images: Sequence[str], form: str = "direct", *, epochs: Opti
           params: dict[str, float | tuple[float, float] | list[float]] = {},
           time: float | tuple[float, float] | list[float] | None = None, knots: int = 3,
           knot_models: Sequence[Model] = (), steps: int = 0) -> Model: ...
+def train_upscale(images: Sequence[str], factor: int = 2, *, degradation: str = "area",
+                  footprint: Optional[int] = None, bins: Optional[Sequence[int]] = None,
+                  rho: Optional[float] = None, augment: Optional[int] = None,
+                  stages: Optional[int] = None, back_projections: Optional[int] = None,
+                  ridge: Optional[float] = None) -> Model: ...
 def evaluate(model: Model, images: Sequence[str], cache: str = "default", *,
              params: Optional[dict[str, float]] = None, time: Optional[float] = None) -> list[dict[str, Any]]: ...
 def evaluate_model(model: Model, images: Sequence[str], *, cost: bool = False, long_steps: int = 0,
@@ -112,7 +117,7 @@ def resample(image: ArrayLike, flow: ArrayLike, model: Optional[Model] = None,
              method: str = "blade") -> ImageArray: ...
 
 # Least squares in pieces (blade.distributed spreads these over a Dask cluster).
-def empty_model(pde: str, footprint: int = 5, bins: Sequence[int] = ...,
+def empty_model(pde: str, footprint: int = 5, bins: Sequence[int] = ..., *,
                 strength_thresholds: Sequence[float], coherence_thresholds: Sequence[float]) -> Model: ...
 def selection_features(pde: str, images: Sequence[str], rho: float = 0.0,
                        cache: str = "default") -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]: ...

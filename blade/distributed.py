@@ -89,9 +89,10 @@ def train_least_squares(client, pde: str, images: Sequence[str], footprint: int 
     parts = _shards(images, shards or max(1, len(client.scheduler_info()["workers"])))
     counts = list(bins) if bins else preset_bins(pde)
     feats = client.gather([client.submit(_features, pde, part, cache, pure=False) for part in parts])
-    model = blade.empty_model(pde, footprint, counts,
-                              blade.quantile_thresholds(np.concatenate([f[0] for f in feats]), counts[1]),
-                              blade.quantile_thresholds(np.concatenate([f[1] for f in feats]), counts[2]))
+    model = blade.empty_model(
+        pde, footprint, counts,
+        strength_thresholds=blade.quantile_thresholds(np.concatenate([f[0] for f in feats]), counts[1]),
+        coherence_thresholds=blade.quantile_thresholds(np.concatenate([f[1] for f in feats]), counts[2]))
     total = _tree_sum(client, [client.submit(_accumulate, model, part, cache, pure=False)
                                for part in parts])
     blade.solve_normal_equations(model, total["a"], total["b"], total["count"], ridge)

@@ -29,7 +29,7 @@ void BindTrainPieces(py::module_& m) {
         return model;
       },
       py::arg("pde"), py::arg("footprint") = 5, py::arg("bins") = std::vector<int>{},
-      py::arg("strength_thresholds"), py::arg("coherence_thresholds"),
+      py::kw_only(), py::arg("strength_thresholds"), py::arg("coherence_thresholds"),
       "A direct model of the PDE's preset with zero filters and the given selection thresholds.");
   m.def(
       "selection_features",

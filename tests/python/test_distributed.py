@@ -52,7 +52,8 @@ def test_distributed_least_squares_equals_single_process(client, images, tmp_pat
                                    cache=cache)
     # Single process, same thresholds (taken from the distributed model) and same images.
     sel = model.selection()
-    local = blade.empty_model("pm", 3, [8, 2, 2], sel["strength_thresholds"], sel["coherence_thresholds"])
+    local = blade.empty_model("pm", 3, [8, 2, 2], strength_thresholds=sel["strength_thresholds"],
+                              coherence_thresholds=sel["coherence_thresholds"])
     strength, coherence = blade.selection_features("pm", images, cache=cache)
     assert sel["strength_thresholds"] == pytest.approx(blade.quantile_thresholds(strength, 2), rel=0, abs=0)
     assert sel["coherence_thresholds"] == pytest.approx(blade.quantile_thresholds(coherence, 2), rel=0, abs=0)
@@ -64,7 +65,7 @@ def test_distributed_least_squares_equals_single_process(client, images, tmp_pat
 
 def test_normal_equations_add_over_shards(images, tmp_path):
     cache = str(tmp_path / "cache")
-    model = blade.empty_model("pm", 3, [8, 2, 2], [0.02], [0.5])
+    model = blade.empty_model("pm", 3, [8, 2, 2], strength_thresholds=[0.02], coherence_thresholds=[0.5])
     whole = blade.accumulate_normal_equations(model, images, cache=cache)
     parts = [blade.accumulate_normal_equations(model, images[i::3], cache=cache) for i in range(3)]
     for key in ("a", "b", "count"):

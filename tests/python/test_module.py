@@ -200,3 +200,17 @@ def test_the_gil_is_released_while_the_library_computes():
     stop.set()
     t.join()
     assert during > 1000
+
+
+def test_the_type_stub_parses_and_names_everything_the_module_exports():
+    """blade/__init__.pyi is valid Python and declares every public name of the module (a binding
+    added without its stub, or a stub signature that is not even syntax, fails here)."""
+    import ast
+    tree = ast.parse((ROOT / "blade" / "__init__.pyi").read_text())
+    stubbed = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    stubbed |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+    stubbed |= {n.target.id for n in tree.body if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)}
+    import types
+    public = {name for name in dir(blade)
+              if not name.startswith("_") and not isinstance(getattr(blade, name), types.ModuleType)}
+    assert public - stubbed == set()
