@@ -28,8 +28,8 @@ void BindTrainPieces(py::module_& m) {
         model.pde_params = preset.params.ToMap(preset.pde);
         return model;
       },
-      py::arg("pde"), py::arg("footprint") = 5, py::arg("bins") = std::vector<int>{},
-      py::kw_only(), py::arg("strength_thresholds"), py::arg("coherence_thresholds"),
+      py::arg("pde"), py::arg("footprint") = 5, py::arg("bins") = std::vector<int>{}, py::kw_only(),
+      py::arg("strength_thresholds"), py::arg("coherence_thresholds"),
       "A direct model of the PDE's preset with zero filters and the given selection thresholds.");
   m.def(
       "selection_features",

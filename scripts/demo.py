@@ -159,7 +159,8 @@ class Demo:
         start = time.perf_counter()
         theirs = denoise_tv_chambolle(noisy, weight=best, **kw)
         t_theirs = time.perf_counter() - start
-        score = lambda u: {"psnr": psnr(clean, u, data_range=1), "ssim": ssim(clean, u, data_range=1, **kw)}
+        score = lambda u: {"psnr": float(psnr(clean, u, data_range=1)),
+                           "ssim": float(ssim(clean, u, data_range=1, **kw))}
         out = {"noisy": score(noisy), "blade": {**score(ours), "seconds": t},
                "chambolle": {**score(theirs), "seconds": t_theirs, "weight": best}}
         self.say(f"   denoising (noise 20/255): noisy {out['noisy']['psnr']:.2f} dB -> BLADE "

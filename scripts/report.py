@@ -89,12 +89,12 @@ def summary(results: dict) -> str:
                  _verdict(r["blade"]["psnr"], r["bicubic"]["psnr"])])
     if "denoise" in apps:
         n = apps["denoise"]
-        rows.append(["denoising (Gaussian noise 20/255, color)",
-                     f"{n['blade']['psnr']:.2f} dB / {n['blade']['ssim']:.4f}, {n['blade']['seconds']:.2f} s "
-                     "(whole process)", f"scikit-image TV at its best weight ({n['chambolle']['weight']}: an oracle)",
+        # BLADE's time is the whole `blade denoise` process; scikit-image's the call alone.
+        rows.append(["denoising (noise 20/255)",
+                     f"{n['blade']['psnr']:.2f} dB / {n['blade']['ssim']:.4f}, {n['blade']['seconds']:.2f} s",
+                     "scikit-image TV, best weight",
                      f"{n['chambolle']['psnr']:.2f} dB / {n['chambolle']['ssim']:.4f}, "
-                     f"{n['chambolle']['seconds']:.2f} s (in process)",
-                     _verdict(n["blade"]["psnr"], n["chambolle"]["psnr"])])
+                     f"{n['chambolle']['seconds']:.2f} s", _verdict(n["blade"]["psnr"], n["chambolle"]["psnr"])])
     return ("<h2 id='summary'>Summary: BLADE against the best classical alternative on this image</h2>"
             + _table(["PDE or application", "BLADE", "best alternative", "its result", "verdict"], rows)
             + "<p>One image, one run each (the protocol's times are medians of 5 runs of the solver "
@@ -232,14 +232,14 @@ def write_report(out: Path, data: Path) -> Path:
     protocol = results["protocol"]
     parts.append("<h2>2. The kodak4x protocol on this image</h2><p>The reference runs on a 4x "
                  "finer grid and is area-downsampled; BLADE and the classical scheme run on the "
-                 "coarse grid (the classical one also at 2x). PSNR / SSIM against the reference.</p>")
+                 "coarse grid (the classical one also at 2x). PSNR dB / SSIM against the reference "
+                 "(median seconds of 5 runs).</p>")
     keys = ("blade", "identity", "classical_lr_10", "classical_lr", "classical_2x")
     rows = [[NAMES[pde]] + [f"{protocol[pde][k]['psnr']:.2f} / {protocol[pde][k]['ssim']:.4f} "
                             f"({protocol[pde][k]['seconds'] * 1e3:.2f} ms)" for k in keys]
             + [f"{protocol[pde]['reference_4x']['seconds'] * 1e3:.1f} ms"] for pde in PDES]
     parts.append(_table(["PDE", "BLADE", "identity", "classical LR, 10 steps", "classical LR, stable",
                          "classical 2x", "4x reference (target)"], rows))
-    parts.append("<p>PSNR dB / SSIM against the reference (median seconds of 5 runs).</p>")
     plot_cost(protocol, plots / "accuracy_vs_cost.png")
     parts.append(_img("plots/accuracy_vs_cost.png", "accuracy against cost on this image"))
     parts.append("<div class='grid2'>" + "".join(

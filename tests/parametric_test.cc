@@ -169,7 +169,7 @@ TEST(Parametric, RefusesEveryPointOutsideTheBox) {
   const Model m = BoxModel();
   const Image u = SyntheticScene(24, 24);
   const std::vector<ModelPoint> outside = {
-      {{{"c", 0.049}}, 0}, {{{"c", 0.21}}, 0}, {{}, 0.99},       {{}, 4.01},
+      {{{"c", 0.016}}, 0}, {{{"c", 0.61}}, 0}, {{}, 0.99},       {{}, 4.01},
       {{{"c", 0.03}}, 8},  {{{"c", -1}}, 0},   {{{"c", NAN}}, 0}};
   for (const ModelPoint& p : outside) {
     try {
@@ -188,8 +188,22 @@ TEST(Parametric, RefusesEveryPointOutsideTheBox) {
     const PointPlan plan = PlanModelPoint(m, p);
     EXPECT_EQ(plan.steps, m.steps);
     EXPECT_NEAR(plan.dt * plan.steps, p.time, 1e-12);
+    EXPECT_EQ(plan.scale, 1);
     ASSERT_TRUE(plan.blended);
   }
+  // Outside the knots but within PM's symmetry: c = 0.025 is the box's c = 0.05 on 2 u.
+  const PointPlan low = PlanModelPoint(m, ModelPoint{{{"c", 0.025}}, 2});
+  EXPECT_NEAR(low.scale, 2, 1e-12);
+  EXPECT_NEAR(low.blended->pde_params.at("c"), 0.05, 1e-15);
+  Image twice = u.Copy();
+  for (std::size_t i = 0; i < twice.size(); ++i) twice.data()[i] *= 2;
+  RunOptions o;
+  o.steps = low.steps;
+  o.dt = low.dt;
+  Image want = RunModel(BlendModelAt(m, {{"c", 0.05}, {"time", 2}}), twice, o);
+  for (std::size_t i = 0; i < want.size(); ++i) want.data()[i] *= 0.5f;
+  EXPECT_LT(MaxDiff(RunModelAt(m, u, ModelPoint{{{"c", 0.025}}, 2}, RunOptions{}), want), 1e-6);
+  EXPECT_NEAR(PlanModelPoint(m, ModelPoint{{{"c", 0.5}}, 0}).scale, 0.4, 1e-12);  // c 0.2 on 0.4 u
 }
 
 // Knots are blended position by position, so knots of another layout are refused naming it.
@@ -299,7 +313,9 @@ TEST(Parametric, FileRoundTrip) {
   const std::map<std::string, double> at = {{"c", 0.13}, {"time", 3.0}};
   EXPECT_EQ(BlendModelAt(back, at).banks[0].filters.taps,
             BlendModelAt(m, at).banks[0].filters.taps);
-  EXPECT_EQ(CoveredRanges(back).at("c"), std::make_pair(0.05, 0.2));
+  // c by PM's symmetry (the intensity scale within [1/3, 3]) beyond its knots 0.05 to 0.2.
+  EXPECT_NEAR(CoveredRanges(back).at("c").first, 0.05 / 3, 1e-15);
+  EXPECT_NEAR(CoveredRanges(back).at("c").second, 0.2 * 3, 1e-15);
   EXPECT_EQ(CoveredRanges(back).at("time"), std::make_pair(1.0, 4.0));
   // The knots' taps travel as base64 binary32, bit for bit (non-finite values included, which
   // Validate then refuses); damaged base64 is refused with the key's name.

@@ -196,17 +196,18 @@ struct PointPlan {
 // number of steps (dt adjusted to land on the time).
 // A parametric model first blends its banks at the point's values of its axes (BlendModelAt;
 // a value outside the box is refused with the box); "time" as an axis runs the model's steps
-// with dt = time / steps. Parameters that are not axes move by the symmetries as above. TV
-// flow's symmetry also acts across its axes: a point (eps, T) outside the box runs as the
-// box's (s eps, s T) on s u, s as near 1 as the box allows and within [1/3, 3] (a time below
-// the box at a small noise level, for one); beyond that it is refused, stating the box.
+// with dt = time / steps. Parameters that are not axes move by the symmetries as above. A
+// symmetry also widens the axis it moves: a point outside the box runs as the box's point
+// that the scale s moves to it, on s u (PM: c as s c; TV: (eps, T) as (s eps, s T)), s as near
+// 1 as the box allows and within the limits above; beyond that it is refused, stating the box.
 PointPlan PlanModelPoint(const Model& model, const ModelPoint& point);
 // What a model covers through the symmetries: for each parameter that moves, its range, and
 // "time": from one step to the stability horizon (safe_steps x dt; the model's own time when
 // the horizon was not measured), at the model's own parameters (TV's time scales with
 // eps0 / eps). A parametric model covers its box: each axis's knot range, "time" included
-// (plus the symmetric parameters that are not axes; for TV flow, eps and time each as far as the
-// symmetry reaches at the other's default). For `blade info` and Model.covers.
+// (plus the symmetric parameters that are not axes), a symmetric axis as far as its symmetry
+// reaches (for TV flow, eps and time each at the other's default). For `blade info` and
+// Model.covers.
 std::map<std::string, std::pair<double, double>> CoveredRanges(const Model& model);
 // The stopping times a parametric model with a time axis runs at `params` (other axes at their
 // defaults): the axis's range, widened for TV flow by its symmetry as PlanModelPoint does.

@@ -75,13 +75,13 @@ double DefaultValue(const Model& model, const std::string& axis) {
   return it->second;
 }
 
-// The symmetry that scales time together with a parameter that is an axis of this parametric
-// model, with a time axis too (TV flow's eps: (eps, T) on u is (s eps, s T) on s u), or null.
-const Symmetry* TimeScalingAxisSymmetry(const Model& model) {
+// The symmetry whose parameter is an axis of this parametric model (PM's c; TV's eps, which
+// scales time too and so needs a time axis), or null.
+const Symmetry* AxisSymmetry(const Model& model) {
   bool has_time = false;
   for (const ParamAxis& a : model.axes) has_time = has_time || a.name == "time";
   for (const Symmetry& s : kSymmetries) {
-    if (!s.scales_time || model.pde != s.pde || !has_time) continue;
+    if (model.pde != s.pde || (s.scales_time && !has_time)) continue;
     for (const ParamAxis& a : model.axes)
       if (a.name == s.param) return &s;
   }
@@ -94,16 +94,24 @@ const ParamAxis& Axis(const Model& model, const std::string& name) {
   Fail("the model has no axis '", name, "'");
 }
 
-// The scales s (within the symmetry's limit) that bring (value, time) into the box as
-// (s value, s time): [lo, hi], empty when lo > hi.
+// The scales s (within the symmetry's limit) that bring the parameter's value (and, when the
+// symmetry scales time, the time) into the box: [lo, hi], empty when lo > hi. A scale s runs
+// the model at BoxValue(s) on s u.
 std::pair<double, double> ScalesIntoBox(const Model& model, const Symmetry& sym, double value,
                                         double time) {
   const ParamAxis& p = Axis(model, sym.param);
-  const ParamAxis& t = Axis(model, "time");
-  const double lo = std::max({1 / sym.max_scale, p.knots.front() / value, t.knots.front() / time});
-  const double hi = std::min({sym.max_scale, p.knots.back() / value, t.knots.back() / time});
+  double lo = std::max(1 / sym.max_scale, sym.scale(p.knots.front(), value));
+  double hi = std::min(sym.max_scale, sym.scale(p.knots.back(), value));
+  if (sym.scales_time) {
+    const ParamAxis& t = Axis(model, "time");
+    lo = std::max(lo, t.knots.front() / time);
+    hi = std::min(hi, t.knots.back() / time);
+  }
   return {lo, hi};
 }
+
+// The box's parameter value that the scale s moves to `value` (the inverse of sym.scale).
+double BoxValue(const Symmetry& sym, double value, double s) { return value / sym.value(1, s); }
 
 }  // namespace
 
@@ -323,23 +331,24 @@ PointPlan PlanModelPoint(const Model& model, const ModelPoint& point) {
         values["time"] = point.time;
         rest.time = 0;
       }
-    // Outside the box, TV flow's symmetry may still reach the point exactly: run the box's
-    // (s eps, s T) on s u, with s as near 1 as the box allows.
+    // Outside the box, the PDE's symmetry may still reach the point exactly: run the box's
+    // point (PM: s c; TV: s eps to s T) on s u, with s as near 1 as the box allows.
     double scale = 1;
-    if (const Symmetry* sym = TimeScalingAxisSymmetry(model)) {
+    if (const Symmetry* sym = AxisSymmetry(model)) {
       const double v =
           values.count(sym->param) ? values[sym->param] : DefaultValue(model, sym->param);
-      const double t = values.count("time") ? values["time"] : DefaultValue(model, "time");
+      double t = 1;  // the time matters only where it scales
+      if (sym->scales_time) t = values.count("time") ? values["time"] : DefaultValue(model, "time");
       if (std::isfinite(v) && v > 0 && std::isfinite(t) && t > 0) {
         const auto [lo, hi] = ScalesIntoBox(model, *sym, v, t);
         if (lo > hi * (1 + 1e-9))
-          Fail(sym->param, " = ", v, ", time = ", t,
+          Fail(sym->param, " = ", v, sym->scales_time ? StrCat(", time = ", t) : "",
                " is outside this model's box: ", BoxText(model), ", and ", model.pde,
                "'s intensity scaling (by at most ", sym->max_scale,
                " either way) does not bring it inside");
         scale = std::clamp(1.0, lo, std::max(lo, hi));
-        values[sym->param] = v * scale;
-        values["time"] = t * scale;
+        values[sym->param] = BoxValue(*sym, v, scale);
+        if (sym->scales_time) values["time"] = t * scale;
       }
     }
     auto blended = std::make_shared<Model>(BlendModelAt(model, values));
@@ -399,13 +408,13 @@ std::pair<double, double> ReachableTimes(const Model& model,
                                          const std::map<std::string, double>& params) {
   if (!model.parametric()) Fail("not a parametric model (it has no parameter axes)");
   const ParamAxis& ta = Axis(model, "time");  // fails without a time axis
-  const Symmetry* sym = TimeScalingAxisSymmetry(model);
-  if (sym == nullptr) return {ta.knots.front(), ta.knots.back()};
+  const Symmetry* sym = AxisSymmetry(model);
+  if (sym == nullptr || !sym->scales_time) return {ta.knots.front(), ta.knots.back()};
   const auto it = params.find(sym->param);
   const double v = it != params.end() ? it->second : DefaultValue(model, sym->param);
   const ParamAxis& p = Axis(model, sym->param);
-  const double lo = std::max(1 / sym->max_scale, p.knots.front() / v),
-               hi = std::min(sym->max_scale, p.knots.back() / v);
+  const double lo = std::max(1 / sym->max_scale, sym->scale(p.knots.front(), v)),
+               hi = std::min(sym->max_scale, sym->scale(p.knots.back(), v));
   if (!(lo <= hi)) Fail(sym->param, " = ", v, " is outside this model's box: ", BoxText(model));
   return {ta.knots.front() / hi, ta.knots.back() / lo};
 }
@@ -416,15 +425,19 @@ std::map<std::string, std::pair<double, double>> CoveredRanges(const Model& mode
   if (model.parametric()) {
     out = CoveredRanges(BlendModelAt(model, {}));  // symmetric parameters that are not axes
     for (const ParamAxis& a : model.axes) out[a.name] = {a.knots.front(), a.knots.back()};
-    // TV: eps at the default time, and time at the default eps, as far as the symmetry reaches.
-    if (const Symmetry* sym = TimeScalingAxisSymmetry(model)) {
+    // The symmetric axis as far as the symmetry reaches (TV: eps at the default time, and time
+    // at the default eps).
+    if (const Symmetry* sym = AxisSymmetry(model)) {
       const ParamAxis& p = Axis(model, sym->param);
-      const ParamAxis& ta = Axis(model, "time");
-      const double t = DefaultValue(model, "time");
-      const double lo = std::max(1 / sym->max_scale, ta.knots.front() / t),
-                   hi = std::min(sym->max_scale, ta.knots.back() / t);
-      out[sym->param] = {p.knots.front() / hi, p.knots.back() / lo};
-      out["time"] = ReachableTimes(model, {});
+      double lo = 1 / sym->max_scale, hi = sym->max_scale;
+      if (sym->scales_time) {
+        const ParamAxis& ta = Axis(model, "time");
+        const double t = DefaultValue(model, "time");
+        lo = std::max(lo, ta.knots.front() / t);
+        hi = std::min(hi, ta.knots.back() / t);
+        out["time"] = ReachableTimes(model, {});
+      }
+      out[sym->param] = {sym->value(p.knots.front(), hi), sym->value(p.knots.back(), lo)};
     }
     return out;
   }

@@ -47,7 +47,8 @@ def trained(tmp_path_factory):
 def test_the_box_is_the_same_model_from_both_front_ends(trained):
     a, b = trained["cli"], trained["python"]
     assert a.axes == b.axes == {"c": [0.05, 0.2], "time": [2.0, 8.0]}
-    assert a.covers == {"c": (0.05, 0.2), "time": (2.0, 8.0)}
+    assert a.covers == b.covers and a.covers.keys() == {"c", "time"}
+    assert a.covers["c"] == pytest.approx((0.05 / 3, 0.2 * 3)) and a.covers["time"] == (2.0, 8.0)
     # The default point is the preset's (c = 0.1, T = 4), between the knots.
     assert a.pde_params == {"c": 0.1} and a.dt * a.steps == pytest.approx(4.0)
     for point in ({"c": 0.05, "time": 2.0}, {"c": 0.07, "time": 5.0}, {"c": 0.2, "time": 8.0}):
@@ -85,7 +86,9 @@ def test_runs_at_a_point_agree_between_python_and_the_command_line(trained, tmp_
     assert np.abs(from_python - u).mean() <= max(np.abs(lo - u).mean(), np.abs(hi - u).mean()) * 1.05
 
 
-@pytest.mark.parametrize("params, time", [({"c": 0.04}, None), ({"c": 0.25}, None), ({}, 1.5),
+# c outside the knots 0.05 to 0.2 runs by PM's symmetry as far as an intensity scale of 3 reaches
+# (0.0167 to 0.6); beyond, and at times outside [2, 8] (PM's time does not scale), it is refused.
+@pytest.mark.parametrize("params, time", [({"c": 0.015}, None), ({"c": 0.65}, None), ({}, 1.5),
                                           ({}, 9.0), ({"c": 0.1}, 100.0)])
 def test_points_outside_the_box_are_refused_stating_it(trained, tmp_path, params, time):
     u = scene(2, 32, 48)
@@ -102,7 +105,8 @@ def test_points_outside_the_box_are_refused_stating_it(trained, tmp_path, params
 def test_info_lists_the_box(trained):
     info = json.loads(cli("info", "--json", trained["path"]).stdout)
     assert info["axes"] == [{"name": "c", "knots": [0.05, 0.2]}, {"name": "time", "knots": [2.0, 8.0]}]
-    assert info["covers"] == {"c": [0.05, 0.2], "time": [2.0, 8.0]}
+    assert info["covers"].keys() == {"c", "time"} and info["covers"]["time"] == [2.0, 8.0]
+    assert info["covers"]["c"] == pytest.approx([0.05 / 3, 0.2 * 3])  # c by PM's symmetry
     text = cli("info", trained["path"]).stdout
     assert "axis        c: knots 0.05 0.2" in text and "4 point models" in text
 
@@ -183,10 +187,11 @@ def _area(u, f=4):
     ("ced", "rho", 6.0, 8.0, 30.4880, 0.941916), ("ced", "rho", 2.0, 1.0, 40.9970, 0.994359)])
 def test_shipped_models_over_their_boxes_are_golden(pde, name, value, time, psnr, ssim):
     model = blade.Model.load(str(ROOT / "models" / f"{pde}.blade"))
-    # CED's C is not an axis: it moves by the intensity symmetry, C0 / 1.8^4 to C0 * 1.8^4. TV's
+    # CED's C is not an axis: it moves by the intensity symmetry, C0 / 1.8^4 to C0 * 1.8^4. PM's c
+    # axis is widened by its symmetry 3 times either way. TV's
     # symmetry ((eps, T) on u = (s eps, s T) on s u, s in [1/3, 3]) widens its box: eps at the
     # default T 0.1 and T at the default eps 0.01, each by 3 either way.
-    box = {"pm": {"c": (0.03, 0.3), "time": (1.0, 10.0)}, "ch": {"gamma": (0.15, 0.5), "time": (2.0, 8.0)},
+    box = {"pm": {"c": (0.03 / 3, 0.3 * 3), "time": (1.0, 10.0)}, "ch": {"gamma": (0.15, 0.5), "time": (2.0, 8.0)},
            "tv": {"eps": (0.002 / 3, 0.05 * 3), "time": (0.025 / 3, 0.4 * 3)},
            "ced": {"C": (2.4e-10 / 1.8**4, 2.4e-10 * 1.8**4), "rho": (2.0, 6.0), "time": (1.0, 8.0)}}[pde]
     assert model.covers.keys() == box.keys()
