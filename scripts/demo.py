@@ -142,13 +142,16 @@ class Demo:
     def denoise(self, image: Path) -> dict:
         """The image with Gaussian noise 20/255 (seeded): `blade denoise` (its rule, no model
         given) against scikit-image's TV denoising at its best weight for this very image (an
-        oracle a user does not have); color, PSNR/SSIM against the clean image."""
+        oracle a user does not have); gray or color as the image is, PSNR/SSIM against it."""
         import numpy as np
-        from skimage import io
+        from skimage import io, util
         from skimage.metrics import peak_signal_noise_ratio as psnr, structural_similarity as ssim
         from skimage.restoration import denoise_tv_chambolle
 
-        clean = io.imread(image)[..., :3].astype(np.float32) / 255
+        pixels = io.imread(image)
+        if pixels.ndim == 3:
+            pixels = pixels[..., :3]  # alpha dropped, as the blade tool does
+        clean = util.img_as_float32(pixels)  # by dtype: 8- and 16-bit alike, as scikit-image reads them
         noisy = np.clip(clean + np.random.default_rng(20).normal(0, 20 / 255, clean.shape), 0, 1)
         np.save(self.out / "noisy.npy", noisy.astype(np.float32))
         t, _ = self.blade("denoise", "--sigma", "20", self.out / "noisy.npy", self.out / "denoised.npy")

@@ -56,6 +56,20 @@ double MaxDiff(const Image& a, const Image& b) {
   return d;
 }
 
+// What a plan with an intensity scale must run: the blend at the box's point `at`, its steps,
+// on the scaled image, scaled back.
+Image ScaledBlendRun(const Model& m, const std::map<std::string, double>& at, const PointPlan& plan,
+                     const Image& u) {
+  Image scaled = u.Copy();
+  for (std::size_t i = 0; i < scaled.size(); ++i) scaled.data()[i] *= float(plan.scale);
+  RunOptions o;
+  o.steps = plan.steps;
+  o.dt = plan.dt;
+  Image out = RunModel(BlendModelAt(m, at), scaled, o);
+  for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] *= float(1 / plan.scale);
+  return out;
+}
+
 // A parametric model with one basis function (every axis one knot) is its point model: the same
 // banks, and the same run, bit for bit.
 TEST(Parametric, OneBasisFunctionIsThePointModel) {
@@ -135,13 +149,7 @@ TEST(Parametric, TvSymmetryReachesBelowTheTimeBox) {
   EXPECT_NEAR(plan.steps * plan.dt, 0.05, 1e-12);
   // The run is the blend at that point on 2 u, halved.
   const Image u = SyntheticScene(24, 24);
-  Image scaled = u.Copy();
-  for (std::size_t i = 0; i < scaled.size(); ++i) scaled.data()[i] *= 2;
-  RunOptions o;
-  o.steps = plan.steps;
-  o.dt = plan.dt;
-  Image want = RunModel(BlendModelAt(m, {{"eps", 0.02}, {"time", 0.05}}), scaled, o);
-  for (std::size_t i = 0; i < want.size(); ++i) want.data()[i] *= 0.5f;
+  const Image want = ScaledBlendRun(m, {{"eps", 0.02}, {"time", 0.05}}, plan, u);
   EXPECT_LT(MaxDiff(RunModelAt(m, u, ModelPoint{{}, 0.025}, RunOptions{}), want), 1e-6);
   // eps above the box: s < 1.
   EXPECT_NEAR(PlanModelPoint(m, ModelPoint{{{"eps", 0.03}}, 0.1}).scale, 2 / 3.0, 1e-12);
@@ -195,13 +203,7 @@ TEST(Parametric, RefusesEveryPointOutsideTheBox) {
   const PointPlan low = PlanModelPoint(m, ModelPoint{{{"c", 0.025}}, 2});
   EXPECT_NEAR(low.scale, 2, 1e-12);
   EXPECT_NEAR(low.blended->pde_params.at("c"), 0.05, 1e-15);
-  Image twice = u.Copy();
-  for (std::size_t i = 0; i < twice.size(); ++i) twice.data()[i] *= 2;
-  RunOptions o;
-  o.steps = low.steps;
-  o.dt = low.dt;
-  Image want = RunModel(BlendModelAt(m, {{"c", 0.05}, {"time", 2}}), twice, o);
-  for (std::size_t i = 0; i < want.size(); ++i) want.data()[i] *= 0.5f;
+  const Image want = ScaledBlendRun(m, {{"c", 0.05}, {"time", 2}}, low, u);
   EXPECT_LT(MaxDiff(RunModelAt(m, u, ModelPoint{{{"c", 0.025}}, 2}, RunOptions{}), want), 1e-6);
   EXPECT_NEAR(PlanModelPoint(m, ModelPoint{{{"c", 0.5}}, 0}).scale, 0.4, 1e-12);  // c 0.2 on 0.4 u
 }

@@ -241,12 +241,15 @@ double DenoiseTime(double sigma255, int channels) {
 }
 
 Image Denoise(const Model& model, const Image& f, double sigma255, const DenoiseOptions& o) {
-  const double rule = DenoiseTime(sigma255, f.channels());
+  const double rule = DenoiseTime(sigma255, f.channels());  // also checks sigma255
   const double time = o.time == 0 ? rule : o.time;
   if (!(std::isfinite(time) && time > 0))
     Fail("the denoising time must be positive and finite (got ", time, ")");
   if (!AllFinite(f)) Fail("the noisy image contains NaN or infinite values");
-  const Model at = ModelAtParams(model, o.params);
+  // Blend only when asked: a copy of a parametric model (all its knots) per call costs more
+  // than a small photo's denoising.
+  const Model blended = o.params.empty() ? Model() : ModelAtParams(model, o.params);
+  const Model& at = o.params.empty() ? model : blended;
   RunOptions r;
   r.steps = std::max(1, int(std::lround(time / at.dt)));
   r.dt = time / r.steps;
