@@ -50,6 +50,7 @@ nlohmann::json ModelInfoJson(const Model& m) {
           {"steps", m.steps},
           {"integrator", IntegratorName(m.integrator)},
           {"constraint", ConstraintName(m.constraint)},
+          {"scheme_term", m.scheme_term},
           {"safe_steps", m.safe_steps},
           {"safe_range", {m.safe_range[0], m.safe_range[1]}},
           {"bins", {s0.orientations, s0.strengths, s0.coherences, s0.intensities}},
@@ -157,7 +158,10 @@ void AddInfoCommand(CLI::App& app) {
       return;
     }
     std::printf("model       %s\n", args->model.c_str());
-    std::printf("form        %s\n", FormName(m.form).c_str());
+    std::printf("form        %s%s\n", FormName(m.form).c_str(),
+                m.scheme_term
+                    ? ", with a scheme term (its bank filters the classical right-hand side)"
+                    : "");
     const bool upscaler = m.form == ModelForm::kUpscale;
     if (upscaler)
       std::printf(
@@ -197,7 +201,10 @@ void AddInfoCommand(CLI::App& app) {
       std::printf(
           "%s %zu%s %d filters = %s%d orientations x %d strengths x %d coherences x %d "
           "intensities%s, %dx%d footprint, rho %g%s\n",
-          upscaler ? "stage" : "bank", b, upscaler ? "    " : "     ", m.banks[b].filters.count,
+          upscaler                  ? "stage"
+          : m.scheme_term && b == 1 ? "scheme"
+                                    : "bank",
+          b, upscaler || (m.scheme_term && b == 1) ? "    " : "     ", m.banks[b].filters.count,
           upscaler ? "(" : "", s.orientations, s.strengths, s.coherences, s.intensities,
           upscaler ? StrCat(") x ", phases, " pixel phases").c_str() : "", m.banks[b].filters.size,
           m.banks[b].filters.size, s.rho, s.joint_color ? ", joint color tensor" : "");

@@ -142,6 +142,9 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--cg-iterations", g.cg_iterations,
                   "Flux form: least-squares CG iterations (recipe: 60)");
   cmd->add_option("--footprint", g.footprint, "Filter size, odd 3..9 (recipe: direct 7, flux 5)");
+  cmd->add_option("--scheme-footprint", g.scheme_footprint,
+                  "Also filter the classical scheme's right-hand side with filters of this size "
+                  "(odd 3..9; tv, pm, ch; 0: no scheme term)");
   cmd->add_option("--rho", g.selection.rho,
                   "Selection structure-tensor scale (recipe: the preset's)");
   cmd->add_option("--bins", args->bins,
@@ -177,6 +180,7 @@ void AddTrainCommand(CLI::App& app) {
     if (given("--ridge")) o.ridge = g.ridge;
     if (given("--cg-iterations")) o.cg_iterations = g.cg_iterations;
     if (given("--footprint")) o.footprint = g.footprint;
+    if (given("--scheme-footprint")) o.scheme_footprint = g.scheme_footprint;
     if (given("--rho")) o.selection.rho = g.selection.rho;
     if (given("--bins")) o.selection.SetBins(args->bins);
     if (given("--stability-steps")) o.stability_steps = g.stability_steps;

@@ -80,11 +80,20 @@ struct KnotModel {
 struct Model {
   static constexpr int kFormatVersion = 1;
   ModelForm form = ModelForm::kDirect;
-  std::vector<Bank> banks;  // direct: 1; flux and resample: 2 (x, y); upscale: its stages
+  std::vector<Bank> banks;  // direct: 1 (2 with a scheme term); flux and resample: 2 (x, y);
+                            // upscale: its stages
   double dt = 0;            // the time step it was trained with
   int steps = 10;           // steps to the preset's stopping time
   Integrator integrator = Integrator::kEuler;
   Constraint constraint = Constraint::kNone;
+  // Direct form only: the step also filters the classical scheme's right-hand side F(u) on the
+  // model's grid (blade/pde.h ClassicalRhs, at the model's pde and pde_params):
+  //   du/dt = BLADE_0(u) + BLADE_1(F(u)),
+  // banks[1] a small bank (3x3) selected by the same rule as banks[0]. The learned filters then
+  // correct the coarse-grid scheme instead of standing in for its nonlinearity (TV flow's
+  // 1/|grad u|, Perona-Malik's g, Cahn-Hilliard's cubic), which a filter linear in u per bin can
+  // only approximate (docs/RESULTS.md, issue 26). TV flow, Perona-Malik and Cahn-Hilliard.
+  bool scheme_term = false;
   // Stability horizon, measured when the model was trained (MeasureStability): runs of up to
   // safe_steps steps stayed finite and inside safe_range on held-out images. -1 = not
   // measured. `blade run` refuses longer runs unless told otherwise.
@@ -109,8 +118,13 @@ struct Model {
   void Validate() const;
 };
 
-// A model with `form`, default selection (24 x 3 x 3, thresholds given) and zero filters.
-Model MakeEmptyModel(ModelForm form, const SelectionConfig& selection, int footprint);
+// A model with `form`, default selection (24 x 3 x 3, thresholds given) and zero filters;
+// scheme_footprint > 0 (direct form) adds the scheme term's bank with filters of that size.
+Model MakeEmptyModel(ModelForm form, const SelectionConfig& selection, int footprint,
+                     int scheme_footprint = 0);
+
+// The scheme term's input F(u) of a model with one (Model::scheme_term).
+Image SchemeInput(const Model& model, const Image& u);
 
 // The selections a model needs for state u (one per bank).
 std::vector<std::vector<std::int32_t>> ComputeSelections(const Model& model, const Image& u);

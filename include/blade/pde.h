@@ -66,6 +66,17 @@ class PdeSolver {
 
 std::unique_ptr<PdeSolver> MakeSolver(Pde pde, const PdeParams& params);
 
+// The scheme's right-hand side F(u) on a grid of spacing dx, per channel, for the schemes that
+// have an explicit one: TV flow and Perona-Malik (their Step is exactly u + dt F(u)) and
+// Cahn-Hilliard (F = Lap(W'(u) - gamma Lap u), the 5-point Neumann Laplacian that its DCT scheme
+// diagonalises). CED has none here (fails). A BLADE model with a scheme term (blade/model.h)
+// filters it as a second input. ClassicalRhsVjp returns (dF/du)^T g: F is differentiable
+// except on the measure-zero set where TV's minmod switches.
+bool HasClassicalRhs(Pde pde);
+Image ClassicalRhs(Pde pde, const PdeParams& params, const Image& u, double dx = 1.0);
+Image ClassicalRhsVjp(Pde pde, const PdeParams& params, const Image& u, const Image& g,
+                      double dx = 1.0);
+
 // The most steps a run takes when they are given (Solve's `steps`, RunModel's, the CLI's --steps).
 inline constexpr int kMaxSteps = 1000000;
 

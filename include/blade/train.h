@@ -44,13 +44,16 @@ struct TrainOptions {
   Integrator integrator = Integrator::kEuler;
   SelectionConfig selection;  // thresholds empty = fitted as quantiles of the training data
   int footprint = 7;          // odd, 3..9
-  double ridge = 1e-3;        // least-squares regularisation, relative to the mean diagonal
-  int min_samples = 0;        // 0 = 4 x taps per filter; fewer samples -> fallback (see docs)
-  int cg_iterations = 60;     // flux form: preconditioned conjugate-gradient iterations
-  int epochs = 20;            // unrolled fine-tuning epochs (0 = least squares only)
-  int batch = 8;              // sequences per Adam step
-  int crop = 64;              // random crop side for fine-tuning (0 = whole frames)
-  bool augment = true;        // fine-tuning sees random flips and quarter turns of each sequence
+  // > 0 (odd, 3..9): the model also filters the classical scheme's right-hand side with filters
+  // of this size (Model::scheme_term; TV flow, Perona-Malik, Cahn-Hilliard); 0: it does not.
+  int scheme_footprint = 0;
+  double ridge = 1e-3;     // least-squares regularisation, relative to the mean diagonal
+  int min_samples = 0;     // 0 = 4 x taps per filter; fewer samples -> fallback (see docs)
+  int cg_iterations = 60;  // flux form: preconditioned conjugate-gradient iterations
+  int epochs = 20;         // unrolled fine-tuning epochs (0 = least squares only)
+  int batch = 8;           // sequences per Adam step
+  int crop = 64;           // random crop side for fine-tuning (0 = whole frames)
+  bool augment = true;     // fine-tuning sees random flips and quarter turns of each sequence
   bool augment_least_squares = false;  // the least-squares fit sees all 8 of them
   // Fine-tuning optimiser. "adam": minibatch Adam on random crops. "newton": full-batch
   // steps preconditioned by the one-step curvature (DirectPreconditioner, direct form only)

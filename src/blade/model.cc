@@ -28,6 +28,14 @@ void RequireRhsForm(const Model& model) {
     Fail("a learned upscaler does not estimate du/dt; use it with `blade upscale`");
 }
 
+// The model's PDE and parameters, at which its scheme term evaluates F(u).
+std::pair<Pde, PdeParams> SchemeOf(const Model& model) {
+  const Pde pde = ParsePde(model.pde);
+  PdeParams params;
+  for (const auto& [key, value] : model.pde_params) params.Set(pde, key, value);
+  return {pde, params};
+}
+
 }  // namespace
 
 std::string FormName(ModelForm form) {
@@ -80,9 +88,23 @@ void Model::Validate() const {
     if (banks.empty() || banks.size() > 4)
       Fail("an upscale model needs 1..4 filter banks (stages), found ", banks.size());
   } else {
-    const std::size_t want = form == ModelForm::kFlux ? 2 : 1;
+    const std::size_t want = form == ModelForm::kFlux || scheme_term ? 2 : 1;
     if (banks.size() != want)
-      Fail("a ", FormName(form), " model needs ", want, " filter bank(s), found ", banks.size());
+      Fail("a ", FormName(form), " model", scheme_term ? " with a scheme term" : "", " needs ",
+           want, " filter bank(s), found ", banks.size());
+  }
+  if (scheme_term) {
+    if (form != ModelForm::kDirect) Fail("only direct models can have a scheme term");
+    if (constraint != Constraint::kNone) Fail("a monotone model cannot have a scheme term");
+    if (pde.empty() || !HasClassicalRhs(ParsePde(pde)))
+      Fail("a scheme term needs the model's PDE to be tv, pm or ch (this model's: '", pde, "')");
+    const SelectionConfig &s = banks[0].selection, &t = banks[1].selection;
+    if (s.orientations != t.orientations || s.strengths != t.strengths ||
+        s.coherences != t.coherences || s.intensities != t.intensities || s.rho != t.rho ||
+        s.joint_color != t.joint_color || s.strength_thresholds != t.strength_thresholds ||
+        s.coherence_thresholds != t.coherence_thresholds ||
+        s.intensity_thresholds != t.intensity_thresholds)
+      Fail("a scheme term's bank must select by the same rule as the model's");
   }
   // A learned upscaler has one filter per selection index and pixel phase.
   int phases = 1;
@@ -154,20 +176,31 @@ void Model::ValidateBox() const {
   BasisWeights(*this, {});  // the default point lies inside the box
 }
 
-Model MakeEmptyModel(ModelForm form, const SelectionConfig& selection, int footprint) {
+Model MakeEmptyModel(ModelForm form, const SelectionConfig& selection, int footprint,
+                     int scheme_footprint) {
   selection.Validate();
   if (form == ModelForm::kUpscale)
     Fail("a learned upscaler is made by TrainUpscaleModel (its bank depends on the factor)");
+  if (scheme_footprint > 0 && form != ModelForm::kDirect)
+    Fail("only direct models can have a scheme term");
   Model m;
   m.form = form;
-  const int banks = form == ModelForm::kDirect ? 1 : 2;
-  for (int b = 0; b < banks; ++b) {
-    Bank bank{selection, FilterBank(selection.num_filters(), footprint)};
-    bank.filters.taps.assign(std::size_t(bank.filters.count) * footprint * footprint, 0.f);
+  m.scheme_term = scheme_footprint > 0;
+  std::vector<int> sizes(form == ModelForm::kDirect ? 1 : 2, footprint);
+  if (m.scheme_term) sizes.push_back(scheme_footprint);
+  for (int size : sizes) {
+    Bank bank{selection, FilterBank(selection.num_filters(), size)};
+    bank.filters.taps.assign(std::size_t(bank.filters.count) * size * size, 0.f);
     m.banks.push_back(std::move(bank));
   }
   m.dt = 1;
   return m;
+}
+
+Image SchemeInput(const Model& model, const Image& u) {
+  if (!model.scheme_term) Fail("the model has no scheme term");
+  const auto [pde, params] = SchemeOf(model);
+  return ClassicalRhs(pde, params, u);
 }
 
 namespace {
@@ -198,6 +231,7 @@ std::vector<std::vector<std::int32_t>> ComputeSelections(const Model& model, con
 
 Image EvaluateRhs(const Model& model, const Image& u) {
   RequireRhsForm(model);
+  if (model.scheme_term) return EvaluateRhs(model, u, ComputeSelections(model, u));
   // Selection and filtering fused band by band (the indices never leave the cache); a flux
   // model's two banks share one selection when they share the rule.
   if (model.form == ModelForm::kDirect)
@@ -213,6 +247,11 @@ Image EvaluateRhs(const Model& model, const Image& u) {
 Image EvaluateRhs(const Model& model, const Image& u,
                   const std::vector<std::vector<std::int32_t>>& sel) {
   RequireRhsForm(model);
+  if (model.scheme_term) {
+    Image r = ApplyFilters(model.banks[0].filters, sel[0], u);
+    Axpy(1.f, ApplyFilters(model.banks[1].filters, sel[1], SchemeInput(model, u)), r);
+    return r;
+  }
   if (model.form == ModelForm::kDirect) return ApplyFilters(model.banks[0].filters, sel[0], u);
   auto [gx, gy] =
       ApplyFilterPair(model.banks[0].filters, sel[0], model.banks[1].filters, sel[1], u);
@@ -228,23 +267,33 @@ Image EvaluateRhsBackward(const Model& model, const Image& u,
     dtaps[b].resize(model.banks[b].filters.taps.size(), 0.0);
   // Direct: the bank's output is the rhs. Flux: the rhs is div(gx, gy), whose adjoint sends
   // drhs to (-D+x drhs, -D+y drhs) (zero on the last column / row, where the flux is zero).
+  // A scheme term's bank filters F(u): its input gradient goes back through F's VJP.
   std::vector<Image> douts;
   if (model.form == ModelForm::kDirect) {
     douts.push_back(drhs.Copy());
+    if (model.scheme_term) douts.push_back(drhs.Copy());
   } else {
     douts.push_back(Scaled(-1.f, ForwardDiffX(drhs)));
     douts.push_back(Scaled(-1.f, ForwardDiffY(drhs)));
   }
-  Image du(u.width(), u.height(), u.channels());
+  const Image scheme_in = model.scheme_term ? SchemeInput(model, u) : Image();
+  Image du(u.width(), u.height(), u.channels()), dscheme;
   Image tmp(u.width(), u.height(), 1);
   for (std::size_t b = 0; b < douts.size(); ++b) {
     const FilterBank& f = model.banks[b].filters;
+    const bool scheme_bank = model.scheme_term && b == 1;
+    const Image& z = scheme_bank ? scheme_in : u;
+    Image& dz = scheme_bank ? (dscheme = Image(u.width(), u.height(), u.channels())) : du;
     for (int c = 0; c < u.channels(); ++c) {
-      ApplyPlaneBackward(u.plane(c), u.width(), u.height(), sel[b].data(), f.taps.data(), f.size,
+      ApplyPlaneBackward(z.plane(c), u.width(), u.height(), sel[b].data(), f.taps.data(), f.size,
                          douts[b].plane(c), dtaps[b].data(), tmp.plane(0));
-      float* d = du.plane(c);
+      float* d = dz.plane(c);
       for (std::size_t i = 0; i < u.plane_size(); ++i) d[i] += tmp.plane(0)[i];
     }
+  }
+  if (model.scheme_term) {
+    const auto [pde, params] = SchemeOf(model);
+    Axpy(1.f, ClassicalRhsVjp(pde, params, u, dscheme), du);
   }
   return du;
 }
@@ -288,7 +337,7 @@ Image RunModel(const Model& model, Image&& u0, const RunOptions& o) {
   // (SelectFilterUpdate) and the extra terms are added into the update, so the right-hand side
   // is never a whole image; the steps alternate between two buffers (three for the midpoint
   // rule), so a run holds the state and one more image whatever the number of steps.
-  const bool fused = model.form == ModelForm::kDirect;
+  const bool fused = model.form == ModelForm::kDirect && !model.scheme_term;
   const bool extra = !o.extra_terms.empty();
   const SelectionConfig& rule = model.banks[0].selection;
   // The padded filter table once per run, not once per step.

@@ -232,6 +232,7 @@ std::string SerializeModel(const Model& model) {
   } else {
     doc["banks"] = BanksToJson(model.banks, false);
   }
+  if (model.scheme_term) doc["scheme_term"] = true;  // absent: false (files before it)
   if (model.form == ModelForm::kUpscale)
     doc["upscale"] = {{"factor", model.upscale.factor},
                       {"degradation", model.upscale.degradation},
@@ -286,6 +287,7 @@ Model ParseModel(const std::string& text, const std::string& name) {
     m.steps = IntOr(doc, "steps", 10);
     m.integrator = ParseIntegrator(doc.value("integrator", "euler"));
     m.constraint = ParseConstraint(doc.value("constraint", "none"));
+    m.scheme_term = doc.value("scheme_term", false);
     m.safe_steps = IntOr(doc, "safe_steps", -1);
     if (doc.contains("safe_range")) {
       const auto r = Floats(doc.at("safe_range"), "safe_range");

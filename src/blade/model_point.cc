@@ -51,6 +51,7 @@ Model DescribedAs(const Model& from) {
   m.steps = from.steps;
   m.integrator = from.integrator;
   m.constraint = from.constraint;
+  m.scheme_term = from.scheme_term;
   m.pde = from.pde;
   m.preset = from.preset;
   m.pde_params = from.pde_params;

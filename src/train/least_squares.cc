@@ -30,19 +30,33 @@ void NormalEquations::Add(const NormalEquations& o) {
 
 namespace {
 
-// The symmetrised per-filter normal equations of a direct model's one-step problem over `data`.
+// The taps of filter k of a direct model, all banks together: bank 0's, then (with a scheme
+// term) bank 1's. The least-squares unknowns and the newton preconditioner use this layout.
+int JointTaps(const Model& model) {
+  int n = 0;
+  for (const Bank& b : model.banks) n += b.filters.taps_per_filter();
+  return n;
+}
+
+// The symmetrised per-filter normal equations of a direct model's one-step problem over `data`
+// (with a scheme term, in the joint layout: a pixel's sample is its patch of u and of F(u)).
 NormalEquations AccumulateDirect(const Model& model, const std::vector<Sequence>& data) {
   const Bank& bank = model.banks[0];
-  const int n = bank.filters.taps_per_filter(), filters = bank.filters.count;
+  const int n = JointTaps(model), filters = bank.filters.count;
+  std::vector<int> sizes;
+  for (const Bank& b : model.banks) sizes.push_back(b.filters.size);
   // Fixed chunks of sequences, summed in order: identical for any thread count.
   const int chunks = std::max(1, std::min<int>(16, int(data.size())));
   std::vector<NormalEquations> partial(chunks, NormalEquations(filters, n));
   ParallelFor(0, chunks, [&](int c) {
-    PatchAccumulator acc(partial[c], bank.filters.size);
+    PatchAccumulator acc(partial[c], sizes);
     for (std::size_t s = data.size() * c / chunks; s < data.size() * (c + 1) / chunks; ++s)
       for (std::size_t k = 0; k + 1 < data[s].size(); ++k) {
         const Image& u = data[s][k];
-        acc.Add(u, Select(bank.selection, u), data[s][k + 1], u, model.dt);
+        const Image scheme = model.scheme_term ? SchemeInput(model, u) : Image();
+        std::vector<const Image*> inputs{&u};
+        if (model.scheme_term) inputs.push_back(&scheme);
+        acc.Add(inputs, Select(bank.selection, u), data[s][k + 1], u, model.dt);
       }
   });
   NormalEquations total(filters, n);
@@ -57,16 +71,17 @@ NormalEquations AccumulateDirect(const Model& model, const std::vector<Sequence>
 }
 
 int SolveDirect(Model& model, const NormalEquations& total, const TrainOptions& o) {
-  Bank& bank = model.banks[0];
-  const int n = bank.filters.taps_per_filter(), filters = bank.filters.count;
+  const int n = JointTaps(model), filters = model.banks[0].filters.count;
   if (total.filters != filters || total.taps != n)
     Fail("normal equations for ", total.filters, " filters of ", total.taps,
-         " taps do not fit a bank of ", filters, " filters of ", n, " taps");
+         " taps do not fit a model of ", filters, " filters of ", n, " taps");
   const long min_samples = o.min_samples > 0 ? o.min_samples : 4L * n;
   return SolvePerFilterNormalEquations(total.a, total.b, total.count, n, o.ridge, min_samples,
                                        "least squares", [&](int k, const std::vector<double>& x) {
-                                         for (int i = 0; i < n; ++i)
-                                           bank.filters.filter(k)[i] = float(x[i]);
+                                         int i = 0;
+                                         for (Bank& b : model.banks)
+                                           for (int j = 0; j < b.filters.taps_per_filter(); ++j)
+                                             b.filters.filter(k)[j] = float(x[i++]);
                                        });
 }
 

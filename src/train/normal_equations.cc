@@ -54,15 +54,23 @@ int SolvePerFilterNormalEquations(
   return fallbacks;
 }
 
-PatchAccumulator::PatchAccumulator(NormalEquations& ne, int size)
-    : ne_(ne), size_(size), n_(size * size), buffer_(ne.filters), filled_(ne.filters, 0) {
-  if (ne.taps != n_) Fail("normal equations of ", ne.taps, " taps do not fit ", size, "x", size);
+PatchAccumulator::PatchAccumulator(NormalEquations& ne, std::vector<int> sizes)
+    : ne_(ne), sizes_(std::move(sizes)), n_(0), buffer_(ne.filters), filled_(ne.filters, 0) {
+  for (int size : sizes_) n_ += size * size;
+  if (ne.taps != n_)
+    Fail("normal equations of ", ne.taps, " taps do not fit patches of ", n_, " taps");
 }
 
-void PatchAccumulator::Add(const Image& z, const std::vector<std::int32_t>& keys, const Image& a,
-                           const Image& b, double divisor, int margin) {
-  const int w = z.width(), h = z.height(), r = size_ / 2;
-  if (z.channels() != 1 || a.width() != w || a.height() != h || b.width() != w || b.height() != h ||
+void PatchAccumulator::Add(const std::vector<const Image*>& zs,
+                           const std::vector<std::int32_t>& keys, const Image& a, const Image& b,
+                           double divisor, int margin) {
+  if (zs.size() != sizes_.size() || zs.empty())
+    Fail("least-squares samples: ", zs.size(), " inputs for ", sizes_.size(), " patch sizes");
+  const int w = zs[0]->width(), h = zs[0]->height();
+  for (const Image* z : zs)
+    if (z->channels() != 1 || z->width() != w || z->height() != h)
+      Fail("least-squares samples: the inputs differ in size or are not gray");
+  if (a.width() != w || a.height() != h || b.width() != w || b.height() != h ||
       keys.size() != std::size_t(w) * h)
     Fail("least-squares samples: the patches, targets and filter indices differ in size");
   for (int y = margin; y < h - margin; ++y)
@@ -72,9 +80,13 @@ void PatchAccumulator::Add(const Image& z, const std::vector<std::int32_t>& keys
         Fail("least-squares samples: filter index ", k, " out of range");
       if (buffer_[k].size() == 0) buffer_[k].resize(kBlock, n_);
       double* p = buffer_[k].row(filled_[k]).data();
-      for (int dy = -r, j = 0; dy <= r; ++dy) {
-        const float* row = z.row(0, std::clamp(y + dy, 0, h - 1));
-        for (int dx = -r; dx <= r; ++dx, ++j) p[j] = row[std::clamp(x + dx, 0, w - 1)];
+      int j = 0;
+      for (std::size_t in = 0; in < zs.size(); ++in) {
+        const int r = sizes_[in] / 2;
+        for (int dy = -r; dy <= r; ++dy) {
+          const float* row = zs[in]->row(0, std::clamp(y + dy, 0, h - 1));
+          for (int dx = -r; dx <= r; ++dx, ++j) p[j] = row[std::clamp(x + dx, 0, w - 1)];
+        }
       }
       const double d = (double(a.at(0, x, y)) - b.at(0, x, y)) / divisor;
       double* bk = ne_.b.data() + std::size_t(k) * n_;

@@ -46,16 +46,25 @@ int SolvePerFilterNormalEquations(
 // rank-kBlock update (Eigen's blocked kernel): several times faster than a rank-1 update per
 // pixel. Only the upper triangle of each column-major matrix (the lower one of the row-major
 // layout that RidgeCholesky reads) is summed. Flushed on destruction.
+// With several inputs (sizes, one per input image), a sample is the concatenation of the
+// inputs' patches, in order: a direct model with a scheme term fits its two banks' filters
+// jointly this way (u's patch, then F(u)'s).
 class PatchAccumulator {
  public:
-  PatchAccumulator(NormalEquations& ne, int size);
+  PatchAccumulator(NormalEquations& ne, int size) : PatchAccumulator(ne, std::vector<int>{size}) {}
+  PatchAccumulator(NormalEquations& ne, std::vector<int> sizes);
   ~PatchAccumulator() { Flush(); }
   PatchAccumulator(const PatchAccumulator&) = delete;
   PatchAccumulator& operator=(const PatchAccumulator&) = delete;
 
   // Every pixel at least `margin` from the border of z (gray; a, b and keys of its size).
   void Add(const Image& z, const std::vector<std::int32_t>& keys, const Image& a, const Image& b,
-           double divisor, int margin = 0);
+           double divisor, int margin = 0) {
+    Add(std::vector<const Image*>{&z}, keys, a, b, divisor, margin);
+  }
+  // One image per input, all of one size.
+  void Add(const std::vector<const Image*>& zs, const std::vector<std::int32_t>& keys,
+           const Image& a, const Image& b, double divisor, int margin = 0);
   void Flush();
 
  private:
@@ -64,7 +73,8 @@ class PatchAccumulator {
   void Flush(int k);
 
   NormalEquations& ne_;
-  int size_, n_;
+  std::vector<int> sizes_;
+  int n_;
   std::vector<RowBlock> buffer_;  // allocated on a filter's first sample
   std::vector<int> filled_;
 };

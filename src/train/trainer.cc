@@ -219,6 +219,26 @@ double FullGradient(const Model& model, const std::vector<Sequence>& data, Integ
   return loss;
 }
 
+// A direct model's per-bank gradient in the per-filter layout of its normal equations (filter
+// k's taps of bank 0, then of bank 1 with a scheme term), and a step in that layout added back.
+std::vector<double> JoinFilters(const Model& model, const std::vector<std::vector<double>>& g) {
+  std::vector<double> out;
+  for (int k = 0; k < model.banks[0].filters.count; ++k)
+    for (std::size_t b = 0; b < model.banks.size(); ++b) {
+      const std::size_t n = model.banks[b].filters.taps_per_filter();
+      out.insert(out.end(), g[b].begin() + k * n, g[b].begin() + (k + 1) * n);
+    }
+  return out;
+}
+void AddJoined(Model& model, const std::vector<double>& step, double rate) {
+  std::size_t i = 0;
+  for (int k = 0; k < model.banks[0].filters.count; ++k)
+    for (Bank& b : model.banks) {
+      float* f = b.filters.filter(k);
+      for (int j = 0; j < b.filters.taps_per_filter(); ++j) f[j] += float(rate * step[i++]);
+    }
+}
+
 // Full-batch Gauss-Newton-like steps: the gradient preconditioned by the one-step curvature.
 // The loss is a mean over S = (pixels x steps x sequences) squared errors and one Euler step
 // moves u by dt p.x, so its Hessian is about 2 dt^2 N / S; the step -S/(2 dt^2) N^-1 g is then a
@@ -232,20 +252,21 @@ void FineTuneNewton(Model& model, const std::vector<Sequence>& data, const Norma
   const DirectPreconditioner pre = sums != nullptr ? DirectPreconditioner(*sums, o.ridge)
                                                    : DirectPreconditioner(model, data, o.ridge);
   const double scale = pre.samples() / (2 * model.dt * model.dt);
-  std::vector<std::vector<double>> g;
-  double loss = FullGradient(model, data, o.integrator, o.ssim_weight, g);
+  std::vector<std::vector<double>> per_bank;
+  double loss = FullGradient(model, data, o.integrator, o.ssim_weight, per_bank);
+  std::vector<double> g = JoinFilters(model, per_bank);
   double rate = std::min(1.0, o.learning_rate);
   // Preconditioned nonlinear conjugate gradients (Polak-Ribiere+): the direction adds beta
   // times the previous one, which speeds up the slow directions the one-step curvature misses.
   std::vector<double> dir, prev_g, prev_pg;
   for (int epoch = ft.first_epoch; epoch <= o.epochs; ++epoch) {
-    std::vector<double> pg = g[0];
+    std::vector<double> pg = g;
     pre.Apply(pg);
     double beta = 0;
     if (!prev_g.empty()) {
       double num = 0, den = 0;
       for (std::size_t i = 0; i < pg.size(); ++i) {
-        num += pg[i] * (g[0][i] - prev_g[i]);
+        num += pg[i] * (g[i] - prev_g[i]);
         den += prev_pg[i] * prev_g[i];
       }
       beta = den > 0 ? std::max(0.0, num / den) : 0.0;
@@ -254,15 +275,14 @@ void FineTuneNewton(Model& model, const std::vector<Sequence>& data, const Norma
     double slope = 0;
     for (std::size_t i = 0; i < pg.size(); ++i) {
       dir[i] = -scale * pg[i] + beta * dir[i];
-      slope += dir[i] * g[0][i];
+      slope += dir[i] * g[i];
     }
     if (!(slope < 0))  // not a descent direction: restart from the preconditioned gradient
       for (std::size_t i = 0; i < pg.size(); ++i) dir[i] = -scale * pg[i];
     bool improved = false;
     for (int tries = 0; tries < 12 && !improved; ++tries, rate /= 2) {
       Model trial = model;
-      for (std::size_t i = 0; i < dir.size(); ++i)
-        trial.banks[0].filters.taps[i] += float(rate * dir[i]);
+      AddJoined(trial, dir, rate);
       if (o.constraint == Constraint::kMonotone) ProjectMonotone(trial);  // projected step
       const double trial_loss = RolloutLoss(trial, data, o.integrator, o.ssim_weight);
       if (trial_loss < loss) {
@@ -277,9 +297,10 @@ void FineTuneNewton(Model& model, const std::vector<Sequence>& data, const Norma
     // The accepted step becomes the direction's scale for the conjugate update.
     for (double& d : dir) d *= rate * 2;
     rate = std::min(1.0, rate * 4);  // undo the last halving and try a longer step next time
-    prev_g = g[0];
+    prev_g = g;
     prev_pg = std::move(pg);
-    loss = FullGradient(model, data, o.integrator, o.ssim_weight, g);
+    loss = FullGradient(model, data, o.integrator, o.ssim_weight, per_bank);
+    g = JoinFilters(model, per_bank);
     if (ft.EndEpoch(epoch, model, loss)) break;
   }
 }
@@ -344,6 +365,13 @@ void TrainOptions::Validate() const {
     Fail("the newton optimiser needs a direct model (use adam for flux models)");
   if (footprint < 3 || footprint > 9 || footprint % 2 == 0)
     Fail("the filter footprint must be odd, 3..9 (got ", footprint, ")");
+  if (scheme_footprint != 0 &&
+      (scheme_footprint < 3 || scheme_footprint > 9 || scheme_footprint % 2 == 0))
+    Fail("the scheme term's footprint must be 0 (none) or odd, 3..9 (got ", scheme_footprint, ")");
+  if (scheme_footprint > 0 && form != ModelForm::kDirect)
+    Fail("a scheme term applies to direct models");
+  if (scheme_footprint > 0 && constraint == Constraint::kMonotone)
+    Fail("a monotone model cannot have a scheme term");
   if (cg_iterations < 1) Fail("the CG iterations must be positive (got ", cg_iterations, ")");
   if (stability_steps < 0 || stability_steps > 1000000)
     Fail("the stability steps must be 0..1000000 (got ", stability_steps, ")");
@@ -407,7 +435,8 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
     // The checkpoint must be this training's model: same form, footprint and PDE preset.
     const Model& r = *o.resume_from;
     r.Validate();
-    if (r.form != o.form || r.banks[0].filters.size != o.footprint || r.preset != preset.name ||
+    if (r.form != o.form || r.scheme_term != (o.scheme_footprint > 0) ||
+        r.banks[0].filters.size != o.footprint || r.preset != preset.name ||
         r.banks[0].selection.num_filters() != cfg.num_filters())
       Fail("the checkpoint is a ", FormName(r.form), " ", r.banks[0].filters.size, "x",
            r.banks[0].filters.size, " model of preset '", r.preset, "' with ",
@@ -416,7 +445,10 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
            cfg.num_filters(), " filters");
     cfg = r.banks[0].selection;
   }
-  Model model = MakeEmptyModel(o.form, cfg, o.footprint);
+  if (o.scheme_footprint > 0 && !HasClassicalRhs(preset.pde))
+    Fail("a scheme term needs a PDE with an explicit scheme (tv, pm, ch), not ",
+         PdeName(preset.pde));
+  Model model = MakeEmptyModel(o.form, cfg, o.footprint, o.scheme_footprint);
   model.dt = preset.dt();
   model.steps = preset.frames;
   model.integrator = o.integrator;
