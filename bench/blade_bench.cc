@@ -5,6 +5,7 @@
 
 #include "bench_util.h"
 #include "blade/model.h"
+#include "blade/pde.h"
 
 namespace blade {
 namespace {
@@ -12,12 +13,15 @@ namespace {
 using bench::BenchImage;
 using bench::Setup;
 
-// 216 filters (24 x 3 x 3), 5x5, rho 1: the configuration the performance targets name.
-Model TestModel(ModelForm form) {
+// 216 filters (24 x 3 x 3), 5x5, rho 1: the configuration the performance targets name. With
+// a scheme footprint: TV flow's scheme term (3x3 filters of F(u)) beside them.
+Model TestModel(ModelForm form, int scheme_footprint = 0) {
   SelectionConfig s;
   s.strength_thresholds = {0.01f, 0.03f};
   s.coherence_thresholds = {0.3f, 0.6f};
-  Model m = MakeEmptyModel(form, s, 5);
+  Model m = MakeEmptyModel(form, s, 5, scheme_footprint);
+  m.pde = "tv";
+  m.pde_params = {{"eps", 0.01}};
   std::mt19937 rng(2);
   std::normal_distribution<float> d(0.f, 0.02f);
   for (Bank& b : m.banks)
@@ -45,16 +49,31 @@ void BM_ApplyFilters(benchmark::State& state) {
 }
 BENCHMARK(BM_ApplyFilters)->Apply(bench::SizesAndThreads);
 
+// The classical right-hand side F(u) a scheme term filters: 0 tv, 1 pm, 2 ch.
+template <int kPde>
+void BM_ClassicalRhs(benchmark::State& state) {
+  const Pde pde = kPde == 0 ? Pde::kTv : kPde == 1 ? Pde::kPm : Pde::kCh;
+  Image u = BenchImage(int(state.range(0)));
+  Setup(state, int(state.range(0)), int(state.range(1)), PdeName(pde));
+  for (auto _ : state) benchmark::DoNotOptimize(ClassicalRhs(pde, PdeParams{}, u).data());
+  state.SetItemsProcessed(state.iterations() * u.size());
+}
+BENCHMARK(BM_ClassicalRhs<0>)->Apply(bench::SizesAndThreads);
+BENCHMARK(BM_ClassicalRhs<1>)->Apply(bench::SizesAndThreads);
+BENCHMARK(BM_ClassicalRhs<2>)->Apply(bench::SizesAndThreads);
+
 // Ten Euler steps (a whole BLADE solve, input checks and copies included); items are pixel
-// steps, so items/s is the per-step throughput. Kinds: direct gray, flux gray, direct RGB.
+// steps, so items/s is the per-step throughput. Kinds: direct gray, flux gray, direct RGB,
+// direct gray with TV's scheme term.
 template <int kKind>
 void BM_BladeSteps(benchmark::State& state) {
   Image u = BenchImage(int(state.range(0)), kKind == 2 ? 3 : 1);
   Setup(state, int(state.range(0)), int(state.range(1)),
         kKind == 0   ? "direct gray"
         : kKind == 1 ? "flux gray"
-                     : "direct rgb");
-  Model m = TestModel(kKind == 1 ? ModelForm::kFlux : ModelForm::kDirect);
+        : kKind == 2 ? "direct rgb"
+                     : "direct gray, scheme term");
+  Model m = TestModel(kKind == 1 ? ModelForm::kFlux : ModelForm::kDirect, kKind == 3 ? 3 : 0);
   RunOptions o;
   o.steps = 10;
   for (auto _ : state) benchmark::DoNotOptimize(RunModel(m, u, o).data());
@@ -63,6 +82,7 @@ void BM_BladeSteps(benchmark::State& state) {
 BENCHMARK(BM_BladeSteps<0>)->Apply(bench::SizesAndThreads);
 BENCHMARK(BM_BladeSteps<1>)->Apply(bench::SizesAndThreads);
 BENCHMARK(BM_BladeSteps<2>)->Apply(bench::SizesAndThreads);
+BENCHMARK(BM_BladeSteps<3>)->Apply(bench::SizesAndThreads);
 
 // Training cost: a 10-step rollout and its backward pass on a 120x80 frame (BSDS at 1/4).
 void BM_RolloutBackward(benchmark::State& state) {

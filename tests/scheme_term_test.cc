@@ -60,6 +60,21 @@ TEST(ClassicalRhs, ExplicitSchemesStepByIt) {
     }
 }
 
+TEST(ClassicalRhs, FastEqualsPlain) {
+  for (Pde pde : {Pde::kTv, Pde::kPm, Pde::kCh})
+    for (int w : {1, 5, 37}) {
+      PdeParams p;
+      const Image u = SyntheticScene(w, 13, 3);
+      const Image plain = ClassicalRhsImpl(pde, p, u, 0.8, SchemeImpl::kPlain);
+      const Image fast = ClassicalRhsImpl(pde, p, u, 0.8, SchemeImpl::kFast);
+      double scale = 0;
+      for (std::size_t i = 0; i < plain.size(); ++i)
+        scale = std::max(scale, double(std::abs(plain.data()[i])));
+      EXPECT_LE(MaxAbsDifference(plain, fast), 1e-5 * std::max(1.0, scale))
+          << PdeName(pde) << " width " << w;
+    }
+}
+
 TEST(ClassicalRhs, CahnHilliardIsTheLaplacianOfTheChemicalPotential) {
   PdeParams p;
   p.ch_gamma = 0.3;

@@ -20,6 +20,11 @@ std::unique_ptr<PdeSolver> MakeCahnHilliardSolver(const PdeParams& params, Schem
 // MakeSolver with a choice of implementation (for tests and benchmarks).
 std::unique_ptr<PdeSolver> MakeSolverImpl(Pde pde, const PdeParams& params, SchemeImpl impl);
 
+// ClassicalRhs (blade/pde.h) with a choice of implementation: kPlain, the scalar loops; kFast,
+// the solvers' SIMD flux kernels (TV flow, Perona-Malik; Cahn-Hilliard has only the plain one).
+Image ClassicalRhsImpl(Pde pde, const PdeParams& params, const Image& u, double dx,
+                       SchemeImpl impl);
+
 // minmod(a, b): 0 if a and b differ in sign, else the one of smaller magnitude.
 inline float Minmod(float a, float b) {
   if ((a > 0) != (b > 0) || a == 0 || b == 0) return 0.f;
