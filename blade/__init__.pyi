@@ -51,6 +51,8 @@ class Model:
     @property
     def integrator(self) -> str: ...
     @property
+    def scheme_term(self) -> bool: ...
+    @property
     def safe_steps(self) -> int: ...
     @property
     def provenance(self) -> dict[str, str]: ...
@@ -74,7 +76,8 @@ class Model:
 # Options left as None follow the documented best recipe for the PDE and form, as `blade train`.
 def train(pde: str, images: Sequence[str], form: str = "direct", *, epochs: Optional[int] = None,
           optimizer: Optional[str] = None, learning_rate: Optional[float] = None,
-          footprint: Optional[int] = None, bins: Optional[Sequence[int]] = None,
+          footprint: Optional[int] = None, scheme_footprint: Optional[int] = None,
+          bins: Optional[Sequence[int]] = None,
           rho: Optional[float] = None, ridge: Optional[float] = None, seed: Optional[int] = None,
           patience: Optional[int] = None, batch: Optional[int] = None, crop: Optional[int] = None,
           cg_iterations: Optional[int] = None, constraint: Optional[str] = None,

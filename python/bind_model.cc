@@ -75,6 +75,9 @@ void BindModel(py::module_& m) {
       .def_property_readonly("steps", [](const Model& self) { return self.steps; })
       .def_property_readonly("integrator",
                              [](const Model& self) { return IntegratorName(self.integrator); })
+      .def_property_readonly(
+          "scheme_term", [](const Model& self) { return self.scheme_term; },
+          "Whether its step also filters the classical scheme's right-hand side (bank 1).")
       .def_property_readonly("safe_steps", [](const Model& self) { return self.safe_steps; })
       .def_property_readonly("provenance", [](const Model& self) { return self.provenance; })
       .def_property_readonly("num_banks", [](const Model& self) { return int(self.banks.size()); })

@@ -11,8 +11,8 @@ void BindTrain(py::module_& m) {
       [](const std::string& pde_name, const std::vector<std::string>& images,
          const std::string& form, std::optional<int> epochs, std::optional<std::string> optimizer,
          std::optional<double> learning_rate, std::optional<int> footprint,
-         std::optional<std::vector<int>> bins, std::optional<double> rho,
-         std::optional<double> ridge, std::optional<std::uint64_t> seed,
+         std::optional<int> scheme_footprint, std::optional<std::vector<int>> bins,
+         std::optional<double> rho, std::optional<double> ridge, std::optional<std::uint64_t> seed,
          std::optional<int> patience, std::optional<int> batch, std::optional<int> crop,
          std::optional<int> cg_iterations, std::optional<std::string> constraint,
          std::optional<std::string> integrator, std::optional<double> ssim_weight,
@@ -47,6 +47,7 @@ void BindTrain(py::module_& m) {
         if (optimizer) o.optimizer = ParseOptimizer(*optimizer);
         if (learning_rate) o.learning_rate = *learning_rate;
         if (footprint) o.footprint = *footprint;
+        if (scheme_footprint) o.scheme_footprint = *scheme_footprint;
         if (bins) o.selection.SetBins(*bins);
         if (rho) o.selection.rho = *rho;
         if (ridge) o.ridge = *ridge;
@@ -92,13 +93,14 @@ void BindTrain(py::module_& m) {
       py::arg("pde"), py::arg("images"), py::arg("form") = "direct", py::kw_only(),
       py::arg("epochs") = py::none(), py::arg("optimizer") = py::none(),
       py::arg("learning_rate") = py::none(), py::arg("footprint") = py::none(),
-      py::arg("bins") = py::none(), py::arg("rho") = py::none(), py::arg("ridge") = py::none(),
-      py::arg("seed") = py::none(), py::arg("patience") = py::none(), py::arg("batch") = py::none(),
-      py::arg("crop") = py::none(), py::arg("cg_iterations") = py::none(),
-      py::arg("constraint") = py::none(), py::arg("integrator") = py::none(),
-      py::arg("ssim_weight") = py::none(), py::arg("augment_least_squares") = py::none(),
-      py::arg("stability_steps") = py::none(), py::arg("stability_margin") = py::none(),
-      py::arg("cache") = "default", py::arg("checkpoint") = "", py::arg("resume") = "",
+      py::arg("scheme_footprint") = py::none(), py::arg("bins") = py::none(),
+      py::arg("rho") = py::none(), py::arg("ridge") = py::none(), py::arg("seed") = py::none(),
+      py::arg("patience") = py::none(), py::arg("batch") = py::none(), py::arg("crop") = py::none(),
+      py::arg("cg_iterations") = py::none(), py::arg("constraint") = py::none(),
+      py::arg("integrator") = py::none(), py::arg("ssim_weight") = py::none(),
+      py::arg("augment_least_squares") = py::none(), py::arg("stability_steps") = py::none(),
+      py::arg("stability_margin") = py::none(), py::arg("cache") = "default",
+      py::arg("checkpoint") = "", py::arg("resume") = "",
       py::arg("params") = std::map<std::string, py::object>{}, py::arg("time") = py::none(),
       py::arg("knots") = 3, py::arg("knot_models") = std::vector<Model>{}, py::arg("steps") = 0,
       "Trains a model for a PDE's preset from image files (their 4x-reference sequences are "
