@@ -27,7 +27,8 @@ nlohmann::json ModelInfoJson(const Model& m) {
                      {"intensities", s.intensities},
                      {"rho", s.rho},
                      {"joint_color", s.joint_color},
-                     {"filters", b.filters.count}});
+                     {"filters", b.filters.count},
+                     {"footprint", b.filters.size}});
   }
   const SelectionConfig& s0 = m.banks[0].selection;
   nlohmann::json upscale = nullptr;  // a learned upscaler's factor, degradation, back-projections

@@ -199,7 +199,7 @@ void AddTrainCommand(CLI::App& app) {
       Fail("unknown --loss '", args->loss, "' (l2, ssim or mix)");
     }
     // Fail on bad options or a bad checkpoint before the (long) reference computation.
-    o.Validate();
+    o.ValidateFor(preset.pde);
     // A point or a box of parameters and stopping times (every axis one knot: a point model).
     std::vector<ParamAxis> axes;
     for (const std::string& p : args->params) {

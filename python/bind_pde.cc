@@ -55,6 +55,24 @@ void BindPde(py::module_& m) {
       "Runs a classical reference scheme ('tv', 'pm', 'ced', 'ch') to `time` (default: the "
       "preset's T) with the largest stable step, `steps` equal steps, or `dt`; a step above the "
       "stability limit is refused (naming the fewest stable steps) unless force=True.");
+  m.def(
+      "classical_rhs",
+      [](const py::array& image, const std::string& pde_name, double dx,
+         const std::map<std::string, double>& params) {
+        const Pde pde = ParsePde(pde_name);
+        const PdeParams p = ParamsFor(pde, params, DefaultPreset(pde).params);
+        Image u = ToImage(image);
+        {
+          py::gil_scoped_release r;
+          u = ClassicalRhs(pde, p, u, dx);
+        }
+        return FromImage(std::move(u));
+      },
+      py::arg("image"), py::arg("pde"), py::arg("dx") = 1.0,
+      py::arg("params") = std::map<std::string, double>{},
+      "The classical scheme's right-hand side F(u) at grid spacing dx ('tv', 'pm': u + dt F(u) "
+      "is their explicit step; 'ch': Lap(W'(u) - gamma Lap u)); what a model's scheme term "
+      "filters. Parameters default to the preset's.");
 }
 
 }  // namespace blade::python

@@ -62,7 +62,7 @@ void BindTrain(py::module_& m) {
         if (augment_least_squares) o.augment_least_squares = *augment_least_squares;
         if (stability_steps) o.stability_steps = *stability_steps;
         if (stability_margin) o.stability_margin = *stability_margin;
-        o.Validate();
+        o.ValidateFor(preset.pde);
         Checkpoint from;  // outlives the training, which reads it
         if (!resume.empty()) {
           from = LoadCheckpoint(resume);

@@ -5,12 +5,15 @@ frames made with blade.solve), fitted by one-step least squares (relative ridge 
 - hard: one filter per pixel, chosen by its bin (as blade);
 - interp: the two filters of the neighbouring strength bins, weighted linearly in log strength
   between the bin centres (a selection continuous in strength);
-- norm: one filter per pixel, its output divided by (strength + the first threshold).
+- norm: one filter per pixel, its output divided by (strength + the first threshold);
+- scheme: one filter per pixel over its 7x7 patch of u and its 3x3 patch of F(u), TV's classical
+  right-hand side on the LR grid (blade.classical_rhs): the scheme term (docs/DESIGN.md §21).
 Scores: one-step MSE and the PSNR of a 10-step rollout against the reference, on the 10 BSDS
 images after the first N.
 
-Usage: BLADE_MODULE_DIR=build/python/blade /usr/bin/python3 scripts/selection_probe.py N [S]
-(S strength bins: 8 uses models/tv.blade's thresholds, others quantiles of the training data)."""
+Usage: BLADE_MODULE_DIR=build/python/blade /usr/bin/python3 scripts/selection_probe.py N [S] [KINDS]
+(S strength bins: 8 uses models/tv.blade's thresholds, others quantiles of the training data;
+KINDS a comma-separated subset of hard,interp,norm,scheme, default all)."""
 import glob
 import sys
 import time
@@ -81,6 +84,11 @@ def design(u, kind):
         return [((ob * NS + sb) * NC + cb).ravel()], [np.ones(P.shape[0])], P
     if kind == "norm":
         return [((ob * NS + sb) * NC + cb).ravel()], [w.ravel()], P
+    if kind == "scheme":
+        F = blade.classical_rhs(u.astype(np.float32), "tv", params={"eps": 0.01})
+        pf = np.lib.stride_tricks.sliding_window_view(np.pad(F, 1, mode="edge"), (3, 3))
+        P = np.hstack([P, pf.reshape(-1, 9).astype(np.float64)])
+        return [((ob * NS + sb) * NC + cb).ravel()], [np.ones(P.shape[0])], P
     # interp: two slots
     i0 = ((ob * NS + j) * NC + cb).ravel()
     i1 = ((ob * NS + j + 1) * NC + cb).ravel()
@@ -92,9 +100,10 @@ T = FP * FP
 
 def fit(data, kind, ridge=1e-3):
     NF = NO * NS * NC
-    if kind in ("hard", "norm"):
-        A = np.zeros((NF, T, T))
-        b = np.zeros((NF, T))
+    if kind in ("hard", "norm", "scheme"):
+        nt = design(data[0][0], kind)[2].shape[1]  # taps per filter (58 with the scheme term)
+        A = np.zeros((NF, nt, nt))
+        b = np.zeros((NF, nt))
         for seq in data:
             for k in range(10):
                 (idx,), (wt,), P = design(seq[k], kind)
@@ -109,13 +118,13 @@ def fit(data, kind, ridge=1e-3):
                     Pw = P_s[s0:e0] * w_s[s0:e0, None]
                     A[f] += Pw.T @ Pw
                     b[f] += Pw.T @ d_s[s0:e0]
-        lam = ridge * np.mean([np.trace(A[f]) / T for f in range(NF) if np.trace(A[f]) > 0])
-        H = np.zeros((NF, T))
+        lam = ridge * np.mean([np.trace(A[f]) / nt for f in range(NF) if np.trace(A[f]) > 0])
+        H = np.zeros((NF, nt))
         pooled_A, pooled_b = A.sum(0), b.sum(0)
-        hp = np.linalg.solve(pooled_A + lam * np.eye(T), pooled_b)
+        hp = np.linalg.solve(pooled_A + lam * np.eye(nt), pooled_b)
         for f in range(NF):
             if np.trace(A[f]) > 0:
-                H[f] = np.linalg.solve(A[f] + lam * np.eye(T), b[f])
+                H[f] = np.linalg.solve(A[f] + lam * np.eye(nt), b[f])
             else:
                 H[f] = hp
         return H
@@ -196,7 +205,7 @@ if NS != 8:  # quantile thresholds of the training frames' log strength, as blad
                          for seq in train for k in range(10)])
     ST = np.quantile(ls, np.arange(1, NS) / NS)
     cent = centres(ST)
-for kind in ("hard", "interp", "norm"):
+for kind in (sys.argv[3].split(",") if len(sys.argv) > 3 else ("hard", "interp", "norm", "scheme")):
     t0 = time.time()
     H = fit(train, kind)
     one, roll = evaluate(val, H, kind)

@@ -401,8 +401,16 @@ TEST(TrainRecipe, RecommendedOptionsAreTheDocumentedRecipe) {
   EXPECT_EQ(flux.learning_rate, 5e-4);
   EXPECT_EQ(flux.cg_iterations, 60);
   for (Pde p : {Pde::kTv, Pde::kPm, Pde::kCed, Pde::kCh})
-    for (ModelForm f : {ModelForm::kDirect, ModelForm::kFlux})
-      EXPECT_NO_THROW(RecommendedTrainOptions(DefaultPreset(p), f).Validate());
+    for (ModelForm f : {ModelForm::kDirect, ModelForm::kFlux}) {
+      const TrainOptions r = RecommendedTrainOptions(DefaultPreset(p), f);
+      EXPECT_NO_THROW(r.ValidateFor(p));
+      // The scheme term wherever the PDE has an explicit right-hand side and the form allows it.
+      EXPECT_EQ(r.scheme_footprint, f == ModelForm::kDirect && p != Pde::kCed ? 3 : 0);
+    }
+  TrainOptions ced = RecommendedTrainOptions(DefaultPreset(Pde::kCed), ModelForm::kDirect);
+  ced.scheme_footprint = 3;
+  EXPECT_NO_THROW(ced.Validate());
+  EXPECT_THROW(ced.ValidateFor(Pde::kCed), Error);
   EXPECT_THROW(RecommendedTrainOptions(DefaultPreset(Pde::kTv), ModelForm::kResample), Error);
 }
 
@@ -418,9 +426,15 @@ TEST(TrainRecipe, ValidateRefusesBadFootprintsAndBins) {
   o.selection.SetBins({12, 4, 2, 3});
   EXPECT_EQ(o.selection.intensities, 3);
   EXPECT_NO_THROW(o.Validate());
+  // TV's direct recipe carries the scheme term, which a flux model cannot have.
+  EXPECT_EQ(o.scheme_footprint, 3);
+  o.form = ModelForm::kFlux;
+  o.optimizer = Optimizer::kAdam;
+  EXPECT_THROW(o.Validate(), Error);
+  o.scheme_footprint = 0;
+  EXPECT_NO_THROW(o.Validate());
   // Newton fine-tuning of a flux model is refused before any reference is computed.
   o.optimizer = Optimizer::kNewton;
-  o.form = ModelForm::kFlux;
   EXPECT_THROW(o.Validate(), Error);
   o.epochs = 0;  // least squares only: nothing to fine-tune
   EXPECT_NO_THROW(o.Validate());

@@ -98,6 +98,8 @@ struct TrainOptions {
   // selection's bin counts (TrainModel calls it first; the front ends call it before computing
   // any training data).
   void Validate() const;
+  // Validate, and what depends on the PDE: a scheme term needs tv, pm or ch.
+  void ValidateFor(Pde pde) const;
 };
 
 // ---- Checkpoints (`blade train --checkpoint/--resume`, Python blade.train(checkpoint=, resume=))

@@ -80,7 +80,7 @@ Model TrainParametricModel(const Preset& base, const std::vector<ParamAxis>& giv
                            const TrainOptions& options,
                            const std::function<void(int, int, const Preset&, bool)>& on_knot,
                            const std::vector<Model>& given_knots) {
-  options.Validate();
+  options.ValidateFor(base.pde);
   // An axis of one value is a fixed point of the preset, not a one-knot axis (which would cover
   // that value only): `--param c=0.03:0.3 --time 2` trains every knot to T = 2, and the model
   // reaches other times as a point model does.
@@ -144,10 +144,15 @@ Model TrainParametricModel(const Preset& base, const std::vector<ParamAxis>& giv
            IntegratorName(g.integrator), ", ", g.steps, " steps; the options train ",
            FormName(options.form), ", ", IntegratorName(options.integrator), ", ", base.frames,
            " steps");
-    const Bank trained{options.selection,
-                       FilterBank(options.selection.num_filters(), options.footprint)};
-    for (const Bank& bank : g.banks) {
-      const std::string diff = BankLayoutDifference(bank, trained);
+    if (g.scheme_term != (options.scheme_footprint > 0))
+      Fail("a given knot model (", point, ") ", g.scheme_term ? "has a" : "has no",
+           " scheme term; the options train ", options.scheme_footprint > 0 ? "one" : "none",
+           " (--scheme-footprint)");
+    for (std::size_t b = 0; b < g.banks.size(); ++b) {
+      // With a scheme term, bank 1 holds the filters of F(u), of the scheme footprint.
+      const int size = g.scheme_term && b == 1 ? options.scheme_footprint : options.footprint;
+      const Bank trained{options.selection, FilterBank(options.selection.num_filters(), size)};
+      const std::string diff = BankLayoutDifference(g.banks[b], trained);
       if (!diff.empty())
         Fail("a given knot model (", point, ") differs from what the options train: ", diff);
     }

@@ -388,6 +388,13 @@ void TrainOptions::Validate() const {
   probe.Validate();
 }
 
+void TrainOptions::ValidateFor(Pde pde) const {
+  Validate();
+  if (scheme_footprint > 0 && !HasClassicalRhs(pde))
+    Fail("a scheme term needs a PDE with an explicit right-hand side (tv, pm, ch), not ",
+         PdeName(pde), " (use --scheme-footprint 0)");
+}
+
 std::string OptimizerName(Optimizer optimizer) {
   return optimizer == Optimizer::kAdam ? "adam" : "newton";
 }
@@ -400,7 +407,7 @@ Optimizer ParseOptimizer(const std::string& name) {
 
 Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const TrainOptions& o,
                  TrainReport* report) {
-  o.Validate();
+  o.ValidateFor(preset.pde);
   if (data.size() < 2) Fail("training needs at least 2 images (got ", data.size(), ")");
   auto status = [&](const std::string& s) {
     if (o.on_status) o.on_status(s);
@@ -445,9 +452,6 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
            cfg.num_filters(), " filters");
     cfg = r.banks[0].selection;
   }
-  if (o.scheme_footprint > 0 && !HasClassicalRhs(preset.pde))
-    Fail("a scheme term needs a PDE with an explicit scheme (tv, pm, ch), not ",
-         PdeName(preset.pde));
   Model model = MakeEmptyModel(o.form, cfg, o.footprint, o.scheme_footprint);
   model.dt = preset.dt();
   model.steps = preset.frames;

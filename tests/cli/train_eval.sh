@@ -21,8 +21,16 @@ PY
 grep -q "trained pm direct model" "$work/train.txt"
 "$blade" -q eval --model "$work/pm.blade" --images "$work/images" --json "$work/eval.json" >"$work/eval.txt"
 # Trained for 5 larger steps (--steps), scored at its own steps, with the frontier's classical runs.
+# Without the recipe's scheme term (--scheme-footprint 0): a plain direct model.
 "$blade" -q train --pde pm --images "$work/images" --epochs 0 --bins 8 2 2 --steps 5 \
-  --out "$work/pm5.blade" >/dev/null
+  --scheme-footprint 0 --out "$work/pm5.blade" >/dev/null
+"$blade" info --json "$work/pm5.blade" >"$work/info5.json"
+if "$blade" -q train --pde ced --images "$work/images" --scheme-footprint 3 \
+  --out "$work/ced.blade" >/dev/null 2>"$work/err.txt"; then
+  echo "a scheme term for CED was accepted" >&2; exit 1; fi
+grep -q "tv, pm, ch" "$work/err.txt"
+[ ! -e "$work/ced.blade" ]
+ls "$work/cache"/ced-*.frames >/dev/null 2>&1 && { echo "CED references computed before the refusal" >&2; exit 1; }
 "$blade" -q eval --model "$work/pm5.blade" --images "$work/images" --json "$work/eval5.json" \
   --classical 1 --classical 1.5 --classical 2 --classical 2:40 >"$work/eval5.txt"
 grep -q "classical_1.5x" "$work/eval5.txt"
@@ -63,6 +71,10 @@ info = json.load(open(w + "/info.json"))
 assert info["form"] == "direct" and info["pde"] == "pm" and info["bins"][:3] == [8, 2, 2], info
 assert info["footprint"] == 7 and abs(info["dt"] - 0.4) < 1e-12, info  # the recipe's 7x7
 assert " train --pde pm" in info["provenance"]["command"], info["provenance"]
+# The recipe's scheme term for Perona-Malik: a second bank, 3x3, filtering F(u).
+assert info["scheme_term"] is True and len(info["banks"]) == 2, info["banks"]
+assert info["banks"][1]["footprint"] == 3 and info["banks"][0]["footprint"] == 7, info["banks"]
+assert json.load(open(w + "/info5.json"))["scheme_term"] is False
 print("train/eval end to end: blade %.2f dB, identity %.2f dB" %
       (e["rows"]["blade"]["psnr"], e["rows"]["identity"]["psnr"]))
 PY

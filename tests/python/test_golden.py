@@ -125,14 +125,15 @@ def test_model_matches_golden(name):
 
 
 def test_golden_check_catches_a_perturbed_model():
-    """The check can fail: one filter scaled by 1.02 in the TV model moves its PSNR too far."""
+    """The check can fail: one filter of the TV model's scheme bank (the 3x3 filters of F(u)),
+    scaled by 1.02, moves its PSNR, SSIM and fingerprint too far."""
     name = "tv.blade"
     model = blade.Model.load(str(MODELS / name)).at({})  # parametric: its default point's model
-    filters = model.filters()
-    sel = model.select(load(DOC["models"][name]["input"]))
+    filters = model.filters(1)
+    sel = model.select(load(DOC["models"][name]["input"]), bank=1)
     k = np.bincount(sel.ravel(), minlength=len(filters)).argmax()  # the most used filter
     filters[k] *= 1.02
-    model.set_filters(filters)
+    model.set_filters(filters, bank=1)
     with pytest.raises(AssertionError, match="golden check.*PSNR.*SSIM.*fingerprint"):
         check(name, model)
 

@@ -37,6 +37,35 @@ def numpy_perona_malik_step(u, dt, c, dx=1.0):
     return u + dt / dx**2 * div
 
 
+def numpy_tv_rhs(u, eps):
+    """REFERENCE_SCHEMES TV flow (dx = 1): face fluxes D+ u / sqrt(eps^2 + (D+ u)^2 + minmod(the
+    other axis' one-sided differences)^2), zero through the border, and their divergence."""
+    p = np.pad(u.astype(np.float64), 1, mode="edge")
+    c = p[1:-1, 1:-1]
+    dxp, dxm = p[1:-1, 2:] - c, c - p[1:-1, :-2]
+    dyp, dym = p[2:, 1:-1] - c, c - p[:-2, 1:-1]
+
+    def minmod(a, b):
+        return np.where(a * b > 0, np.where(np.abs(a) < np.abs(b), a, b), 0.0)
+
+    a = dxp / np.sqrt(eps**2 + dxp**2 + minmod(dyp, dym) ** 2)
+    b = dyp / np.sqrt(eps**2 + dyp**2 + minmod(dxp, dxm) ** 2)
+    div = a.copy()
+    div[:, 1:] -= a[:, :-1]
+    div += b
+    div[1:, :] -= b[:-1, :]
+    return div
+
+
+def numpy_ch_rhs(u, gamma):
+    """Cahn-Hilliard: Lap(W'(u) - gamma Lap u), W'(u) = 4u^3 - 6u^2 + 2u, 5-point Neumann Laplacian."""
+    def lap(v):
+        p = np.pad(v, 1, mode="edge")
+        return p[:-2, 1:-1] + p[2:, 1:-1] + p[1:-1, :-2] + p[1:-1, 2:] - 4 * v
+    v = u.astype(np.float64)
+    return lap(4 * v**3 - 6 * v**2 + 2 * v - gamma * lap(v))
+
+
 def numpy_apply_filters(z, filters, sel):
     """out[y, x] = sum_ij filters[sel[y, x], i, j] z[clamp(y + i - r), clamp(x + j - r)]."""
     r = filters.shape[1] // 2
@@ -67,16 +96,33 @@ def test_apply_filters_matches_numpy(size):
     assert np.max(np.abs(got - numpy_apply_filters(z, filters, sel))) < 1e-4
 
 
+def test_classical_rhs_matches_numpy():
+    u = smooth_image()
+    pm = blade.classical_rhs(u, "pm", params={"c": 0.1})
+    assert np.max(np.abs(u + 0.25 * pm - numpy_perona_malik_step(u, 0.25, 0.1))) < 2e-6
+    tv = blade.classical_rhs(u, "tv", params={"eps": 0.05})
+    want = numpy_tv_rhs(u, 0.05)
+    assert np.max(np.abs(tv - want)) < 1e-4 * max(1.0, np.abs(want).max())
+    ch = blade.classical_rhs(u, "ch", params={"gamma": 0.3})
+    assert np.max(np.abs(ch - numpy_ch_rhs(u, 0.3))) < 1e-4
+    with pytest.raises(blade.Error, match="tv, pm, ch"):
+        blade.classical_rhs(u, "ced")
+
+
 def test_model_step_is_its_filters_applied_to_its_selection():
+    """The shipped TV model carries the scheme term: bank 0 filters u, bank 1 TV's F(u)."""
     model = blade.Model.load(str(ROOT / "models" / "tv.blade"))
     u = smooth_image(40, 56)
     sel = model.select(u)
     assert sel.dtype == np.int32 and sel.shape == u.shape
     assert sel.min() >= 0 and sel.max() < model.filters().shape[0]
-    want = u + model.dt * numpy_apply_filters(u, model.filters(), sel)
+    assert model.scheme_term and model.num_banks == 2
+    assert np.array_equal(model.select(u, bank=1), sel)
+    rhs = numpy_apply_filters(u, model.filters(), sel) + numpy_apply_filters(
+        numpy_tv_rhs(u, model.pde_params["eps"]), model.filters(1), sel)
     got = model.run(u, steps=1)
-    assert np.max(np.abs(got - want)) < 1e-5
-    assert np.allclose(model.rhs(u), numpy_apply_filters(u, model.filters(), sel), atol=1e-4)
+    assert np.max(np.abs(got - (u + model.dt * rhs))) < 1e-5
+    assert np.allclose(model.rhs(u), rhs, atol=1e-4 * max(1.0, np.abs(rhs).max()))
 
 
 def test_metrics_match_scikit_image():
