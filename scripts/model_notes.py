@@ -82,6 +82,11 @@ for path in sorted((root / "models").glob("*.blade")):
             "",
         ]
         continue
+    scheme = ""
+    if info.get("scheme_term"):
+        f = info["banks"][1]["footprint"]
+        scheme = (f", plus the scheme term: {f}x{f} filters of the classical scheme's right-hand"
+                  " side (docs/DESIGN.md §21)")
     if info.get("axes"):
         box = ", ".join(f"{a['name']} in [{a['knots'][0]:g}, {a['knots'][-1]:g}]" for a in info["axes"])
         knots = "; ".join(f"{a['name']} " + ", ".join(f"{k:.3g}" for k in a["knots"]) for a in info["axes"])
@@ -93,7 +98,7 @@ for path in sorted((root / "models").glob("*.blade")):
             f" (docs/DESIGN.md §20): a point model at each knot ({knots}), blended at the run's"
             f" point; default {default}, T = {info['dt'] * info['steps']:g} ({info['steps']} steps)",
             f"- selection: {bins} bins (orientation x strength x coherence x intensity),"
-            f" rho {info['rho']:g}; {info['footprint']}x{info['footprint']} filters",
+            f" rho {info['rho']:g}; {info['footprint']}x{info['footprint']} filters" + scheme,
             f"- data: {p.get('data', '?')}; each knot's 10-step validation MSE"
             f" {p.get('knot_validation_mse', '?')}",
             f"- knots: {p.get('knots', '?')}"
@@ -117,7 +122,7 @@ for path in sorted((root / "models").glob("*.blade")):
         f"- {info['pde']} ({info['form']} form, {info['integrator']}), preset `{info['preset']}`,"
         f" dt {info['dt']:g} x {info['steps']} steps (T = {info['dt'] * info['steps']:g})",
         f"- selection: {bins} bins (orientation x strength x coherence x intensity),"
-        f" rho {info['rho']:g}; {info['footprint']}x{info['footprint']} filters",
+        f" rho {info['rho']:g}; {info['footprint']}x{info['footprint']} filters" + scheme,
         f"- data: {p.get('data', '?')}; {p.get('train_images', '?')} for training,"
         f" {p.get('validation_images', '?')} for validation",
         f"- {info['steps']}-step validation MSE: least squares {float(p.get('ls_validation_mse', 'nan')):.4g},"

@@ -7,13 +7,14 @@ frames made with blade.solve), fitted by one-step least squares (relative ridge 
   between the bin centres (a selection continuous in strength);
 - norm: one filter per pixel, its output divided by (strength + the first threshold);
 - scheme: one filter per pixel over its 7x7 patch of u and its 3x3 patch of F(u), TV's classical
-  right-hand side on the LR grid (blade.classical_rhs): the scheme term (docs/DESIGN.md §21).
+  right-hand side on the LR grid (blade.classical_rhs): the scheme term (docs/DESIGN.md §21);
+- scheme1: the same with F(u) at the pixel only (one coefficient per filter).
 Scores: one-step MSE and the PSNR of a 10-step rollout against the reference, on the 10 BSDS
 images after the first N.
 
 Usage: BLADE_MODULE_DIR=build/python/blade /usr/bin/python3 scripts/selection_probe.py N [S] [KINDS]
 (S strength bins: 8 uses models/tv.blade's thresholds, others quantiles of the training data;
-KINDS a comma-separated subset of hard,interp,norm,scheme, default all)."""
+KINDS a comma-separated subset of hard,interp,norm,scheme,scheme1, default all)."""
 import glob
 import sys
 import time
@@ -84,10 +85,11 @@ def design(u, kind):
         return [((ob * NS + sb) * NC + cb).ravel()], [np.ones(P.shape[0])], P
     if kind == "norm":
         return [((ob * NS + sb) * NC + cb).ravel()], [w.ravel()], P
-    if kind == "scheme":
+    if kind in ("scheme", "scheme1"):
         F = blade.classical_rhs(u.astype(np.float32), "tv", params={"eps": 0.01})
         pf = np.lib.stride_tricks.sliding_window_view(np.pad(F, 1, mode="edge"), (3, 3))
-        P = np.hstack([P, pf.reshape(-1, 9).astype(np.float64)])
+        pf = pf.reshape(-1, 9) if kind == "scheme" else F.reshape(-1, 1)
+        P = np.hstack([P, pf.astype(np.float64)])
         return [((ob * NS + sb) * NC + cb).ravel()], [np.ones(P.shape[0])], P
     # interp: two slots
     i0 = ((ob * NS + j) * NC + cb).ravel()
@@ -100,7 +102,7 @@ T = FP * FP
 
 def fit(data, kind, ridge=1e-3):
     NF = NO * NS * NC
-    if kind in ("hard", "norm", "scheme"):
+    if kind in ("hard", "norm", "scheme", "scheme1"):
         nt = design(data[0][0], kind)[2].shape[1]  # taps per filter (58 with the scheme term)
         A = np.zeros((NF, nt, nt))
         b = np.zeros((NF, nt))
@@ -205,7 +207,7 @@ if NS != 8:  # quantile thresholds of the training frames' log strength, as blad
                          for seq in train for k in range(10)])
     ST = np.quantile(ls, np.arange(1, NS) / NS)
     cent = centres(ST)
-for kind in (sys.argv[3].split(",") if len(sys.argv) > 3 else ("hard", "interp", "norm", "scheme")):
+for kind in (sys.argv[3].split(",") if len(sys.argv) > 3 else ("hard", "interp", "norm", "scheme", "scheme1")):
     t0 = time.time()
     H = fit(train, kind)
     one, roll = evaluate(val, H, kind)

@@ -77,6 +77,23 @@ TEST(RestoreDeconvolution, AbsorbedFormEqualsExplicitFormInTheInterior) {
       max_diff = std::max(max_diff, double(std::abs(a.at(0, x, y) - b.at(0, x, y))));
   EXPECT_LT(max_diff, 1e-5);
   EXPECT_EQ(AbsorbDeconvolution(m, 1.0, 2).banks[0].filters.size, 13);
+  // With a scheme term: the data term joins the filters of u only, the filters of F(u) stay.
+  Model scheme = m;
+  scheme.scheme_term = true;
+  scheme.pde = "pm";
+  scheme.pde_params = {{"c", 0.1}};
+  scheme.banks.push_back({m.banks[0].selection, FilterBank(m.banks[0].filters.count, 3)});
+  for (int k = 0; k < scheme.banks[1].filters.count; ++k)
+    scheme.banks[1].filters.tap(k, 0, 0) = 0.5f;
+  const Model absorbed = AbsorbDeconvolution(scheme, 1.0, 2);
+  EXPECT_EQ(absorbed.banks[1].filters.taps, scheme.banks[1].filters.taps);
+  a = Deconvolve(scheme, f, 1.0, o);
+  b = Restore(scheme, BlurOperator(1.0), f, o);
+  max_diff = 0;
+  for (int y = margin; y < f.height() - margin; ++y)
+    for (int x = margin; x < f.width() - margin; ++x)
+      max_diff = std::max(max_diff, double(std::abs(a.at(0, x, y) - b.at(0, x, y))));
+  EXPECT_LT(max_diff, 1e-5);
 }
 
 // With a real trained regulariser (the shipped Perona–Malik model).

@@ -143,7 +143,10 @@ Model AbsorbDeconvolution(const Model& model, double sigma, double lambda) {
     for (int k = -r; k <= r; ++k)
       if (k + m >= -r && k + m <= r) a[m + ar] += g[k + r] * g[k + m + r];
   Model out = model;
-  for (Bank& bank : out.banks) {
+  // The data term acts on u, so it joins the filters of u (bank 0), not a scheme term's filters
+  // of F(u) (bank 1).
+  {
+    Bank& bank = out.banks[0];
     const int old_size = bank.filters.size, size = std::max(old_size, 2 * ar + 1);
     if (size > kMaxFootprint)
       Fail("PSF sigma ", sigma, " needs a ", size, "x", size,
