@@ -27,11 +27,16 @@ adam="--optimizer adam --epochs 40 --crop 0 --patience 8 --learning-rate 5e-4"
 # blended per run; pm 5 x 5 knots of c in [0.03, 0.3] and T in [1, 10], tv 5 x 5 of eps in
 # [0.002, 0.05] and T in [0.025, 0.4], ced 3 x 4 of rho (2, 4, 6) and T (1, 2, 4, 8), its C
 # moved by the intensity symmetry, ch 3 x 3 of gamma in [0.15, 0.5] and T in [2, 8]
-# (log-spaced, the preset's point among them). ced is given the point model at its preset
-# (ced-point: the former shipped recipe, saved under out/train) as that knot.
+# (log-spaced, the preset's point among them). ced and tv-plain are given the point model at their
+# preset (ced-point, tv-plain-point: the former shipped recipes, saved under out/train) as that
+# knot.
 declare -A args=(
   [pm]="--pde pm --form direct --footprint 7 --bins 24 16 3 --ridge 1e-5 --epochs 0 --param c=0.03:0.3 --time 1:10 --knots 5"
   [tv]="--pde tv --form direct --footprint 7 --epochs 20 $newton --param eps=0.002:0.05 --time 0.025:0.4 --knots 5"
+  # tv-plain: TV flow without the scheme term (the shipped tv.blade until 2026-12-06), the
+  # default of denoise, segment and eq. 4.6 upscaling, where it scores better (models/README.md).
+  [tv-plain-point]="--pde tv --form direct --footprint 7 --epochs 20 $newton --scheme-footprint 0"
+  [tv-plain]="--pde tv --form direct --footprint 7 --epochs 20 $newton --scheme-footprint 0 --param eps=0.002:0.05 --time 0.025:0.4 --knots 5 --knot-model out/train/tv-plain-point.blade"
   [ced-point]="--pde ced --form direct --limit 64 --footprint 7 --augment-ls --epochs 20 $newton"
   [ced]="--pde ced --form direct --limit 64 --footprint 7 --augment-ls --epochs 20 $newton --param rho=2,4,6 --time 1,2,4,8 --knot-model out/train/ced-point.blade"
   [ced-restore]="--pde ced --form direct --limit 64 --footprint 7 --augment-ls --epochs 20 $newton --rho 1 --loss mix --ssim-weight 0.01"
@@ -46,7 +51,7 @@ declare -A args=(
 )
 common="--seed 1"
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(pm tv ch ced-point ced ced-restore ch-long tv-flux ch-flux ced-flux)
+[ ${#names[@]} -gt 0 ] || names=(pm tv tv-plain-point tv-plain ch ced-point ced ced-restore ch-long tv-flux ch-flux ced-flux)
 # Cahn-Hilliard sharpens and overshoots [0, 1] even in the reference, so its horizon is
 # measured against a range widened by 50% of the span instead of 10%.
 for name in "${names[@]}"; do

@@ -15,8 +15,8 @@ namespace blade {
 enum class Application { kSegment, kRestore, kDeconvolve, kUpscale, kResample, kDenoise };
 
 // The shipped model an application uses when none is given, chosen on held-out photographs
-// (models/README.md, docs/RESULTS.md): segment and upscale "tv", restore and deconv
-// "ced-restore", resample "resample3", denoise "tv".
+// (models/README.md, docs/RESULTS.md): segment, upscale and denoise "tv-plain" (the TV model
+// without the scheme term), restore and deconv "ced-restore", resample "resample3".
 std::string DefaultModelName(Application app);
 // Upscaling's default for a factor and degradation: the shipped learned upscaler trained for
 // them ("upscale-x2-area"; x2 and x4, area and bicubic), else DefaultModelName(kUpscale), the

@@ -74,10 +74,12 @@ Application ParseApplication(const std::string& name) {
 
 std::string DefaultModelName(Application app) {
   switch (app) {
+    // The TV model without the scheme term: as a regulariser it denoises and segments better
+    // than tv.blade, which follows TV flow more exactly (docs/RESULTS.md, sixth session).
     case Application::kSegment:
     case Application::kUpscale:
     case Application::kDenoise:
-      return "tv";
+      return "tv-plain";
     case Application::kRestore:
     case Application::kDeconvolve:
       return "ced-restore";

@@ -120,7 +120,7 @@ def test_command_line_defaults_and_refusals(tmp_path):
     assert r.returncode == 0 and "upscale-x2-bicubic.blade" in r.stderr
     # No learned upscaler for x3: the TV model with eq. 4.6.
     r = run_blade("upscale", "--factor", "3", small, out)
-    assert r.returncode == 0 and "tv.blade" in r.stderr and "eq. 4.6" in r.stderr
+    assert r.returncode == 0 and "tv-plain.blade" in r.stderr and "eq. 4.6" in r.stderr
     # A learned upscaler takes no PDE options, and only its own factor and degradation.
     for extra in (["--lambda", "1"], ["--steps", "5"], ["--project", "--degradation", "corner:0.4"]):
         r = run_blade("upscale", "--factor", "2", *extra, "--model", MODELS / "upscale-x2-area.blade", small, out)
