@@ -27,23 +27,26 @@ sys.path.insert(0, str(ROOT))
 PDES = ["tv", "pm", "ced", "ch"]
 NAMES = {"tv": "TV flow", "pm": "Perona-Malik", "ced": "CED", "ch": "Cahn-Hilliard"}
 STEPS = [5, 10, 20, 40]
-# (steps, footprint) of every BLADE point: the recipe's 7x7 at each step count, and 5 steps with
-# smaller footprints (docs/COST_STUDY.md)
-VARIANTS = [(s, 7) for s in STEPS] + [(5, 3), (5, 5)]
+# (steps, footprint, bank) of every BLADE point: the recipe's 7x7 at each step count, and 5 steps
+# with smaller footprints or smaller banks (docs/COST_STUDY.md's sizes: "small" 8x2x2 bins, "mid"
+# 24x3x3, the paper's; Cahn-Hilliard 8x2x1x2 and 8x5x1x6, the paper's)
+VARIANTS = [(s, 7, None) for s in STEPS] + [(5, 3, None), (5, 5, None), (5, 7, "small"), (5, 7, "mid")]
+BANKS = {"small": {"ch": "8x2x1x2", "other": "8x2x2"}, "mid": {"ch": "8x5x1x6", "other": "24x3x3"}}
 GRIDS = [1, 1.5, 2, 3]
 
 
-def model_path(pde, steps, footprint=7):
-    if (steps, footprint) == (10, 7):
+def model_path(pde, steps, footprint=7, bank=None):
+    if (steps, footprint, bank) == (10, 7, None):
         return ROOT / "models" / f"{pde}.blade"
-    suffix = "" if footprint == 7 else f"-f{footprint}"
+    suffix = ("" if footprint == 7 else f"-f{footprint}") + (f"-{bank}" if bank else "")
     return ROOT / "out" / "frontier" / f"{pde}-s{steps}{suffix}.blade"
 
 
 def label(p):
-    """A BLADE point's name: its steps, and its footprint when not the recipe's 7x7."""
+    """A BLADE point's name: its steps, and its footprint and bins when not the recipe's."""
     fp = p.get("footprint", 7)
-    return f"{p['steps']} steps" + (f", {fp}x{fp}" if fp != 7 else "")
+    return (f"{p['steps']} steps" + (f", {fp}x{fp}" if fp != 7 else "")
+            + (f", {p['bins']} bins" if p.get("bins") else ""))
 
 
 def cropped_copies(folder, work):
@@ -86,19 +89,20 @@ def measure(pde, files, cache):
     import blade
     specs = classical_specs(pde, files, cache)
     points = {"blade": [], "classical": []}
-    for steps, footprint in VARIANTS:
-        path = model_path(pde, steps, footprint)
+    for steps, footprint, bank in VARIANTS:
+        path = model_path(pde, steps, footprint, bank)
+        bins = BANKS[bank]["ch" if pde == "ch" else "other"] if bank else None
         if not path.exists():
             print(f"  {path} missing: run scripts/frontier.sh", file=sys.stderr)
             continue
-        shipped = (steps, footprint) == (10, 7)
+        shipped = (steps, footprint, bank) == (10, 7, None)
         e = blade.evaluate_model(blade.Model.load(str(path)), files, cache=cache,
                                  classical=specs if shipped else [])
         r = e["rows"]["blade"]
-        points["blade"].append({"steps": e["steps"], "footprint": footprint, "psnr": r["psnr"],
+        points["blade"].append({"steps": e["steps"], "footprint": footprint, "bins": bins, "psnr": r["psnr"],
                                 "ssim": r["ssim"], "ms": 1e3 * r["seconds"],
                                 "diverged": r["diverged"], "model": str(path.relative_to(ROOT))})
-        print(f"  BLADE {e['steps']:3d} steps {footprint}x{footprint}: {r['psnr']:.2f} dB "
+        print(f"  BLADE {e['steps']:3d} steps {footprint}x{footprint}{' ' + bins if bins else ''}: {r['psnr']:.2f} dB "
               f"{r['ssim']:.4f} {1e3 * r['seconds']:.3f} ms", flush=True)
         if not shipped:
             continue
@@ -187,7 +191,8 @@ def plot(results, path):
                         ax.plot([conv[0]["ms"]], [conv[0]["psnr"]], "s", ms=8, mfc="none",
                                 color=colors[g])
             ok = [p for p in pts["blade"] if not p["diverged"]]
-            b = sorted((p for p in ok if p.get("footprint", 7) == 7), key=lambda p: p["ms"])
+            b = sorted((p for p in ok if p.get("footprint", 7) == 7 and not p.get("bins")),
+                       key=lambda p: p["ms"])
             ax.plot([p["ms"] for p in b], [p["psnr"] for p in b], "o-", color="tab:blue", lw=2,
                     label="BLADE 7x7 (steps)")
             for p in b:
@@ -199,6 +204,12 @@ def plot(results, path):
                         label="BLADE 5 steps, 3x3 / 5x5" if p is small[0] else None)
                 ax.annotate(f"{p['footprint']}x{p['footprint']}", (p["ms"], p["psnr"]),
                             textcoords="offset points", xytext=(4, 4), fontsize=7, color="tab:cyan")
+            banks = [p for p in ok if p.get("bins")]
+            for p in banks:
+                ax.plot([p["ms"]], [p["psnr"]], "^", color="tab:purple", ms=5,
+                        label="BLADE 5 steps, smaller banks" if p is banks[0] else None)
+                ax.annotate(p["bins"], (p["ms"], p["psnr"]), textcoords="offset points",
+                            xytext=(4, -10), fontsize=7, color="tab:purple")
             ax.set_xscale("log")
             ax.set_title(f"{NAMES[pde]} ({s})", fontsize=10)
             ax.set_xlabel("ms per image (one thread)")

@@ -2,7 +2,8 @@
 # Trains the BLADE models of the accuracy-for-cost frontier (issue 26, docs/RESULTS.md): for each
 # PDE, its documented recipe (blade/train.h RecommendedTrainOptions, as the shipped models) for
 # 5, 20 and 40 steps to the preset's stopping time (the shipped models take 10), and for 5
-# steps with 3x3 and 5x5 filters instead of 7x7 (docs/COST_STUDY.md's footprints). Then
+# steps with 3x3 and 5x5 filters instead of 7x7 and with smaller banks (docs/COST_STUDY.md's
+# footprints and bank sizes). Then
 # scripts/frontier.py scores them beside the classical scheme on finer grids.
 # Usage: scripts/frontier.sh [TRAIN_DIR] [PDE ...]   (models and logs in out/frontier/)
 set -euo pipefail
@@ -27,5 +28,19 @@ for pde in "${pdes[@]}"; do
     "$blade" train --pde "$pde" --steps "$steps" --footprint "$footprint" --seed 1 "${data[@]}" \
       --images "$train" --cache "out/train/cache-$pde" --out "$out" | tee "out/frontier/$pde-$name.txt"
     echo "$pde, $name: $(( $(date +%s) - start )) s wall" | tee -a "out/frontier/$pde-$name.txt"
+  done
+  # Smaller banks at 5 steps, 7x7 (docs/COST_STUDY.md's sizes; scripts/frontier.py BANKS).
+  small=(8 2 2); mid=(24 3 3)
+  [ "$pde" = ch ] && small=(8 2 1 2) && mid=(8 5 1 6)
+  limit=()
+  [ "$pde" = ced ] && limit=(--limit 64)
+  for bank in small mid; do
+    out="out/frontier/$pde-s5-$bank.blade"
+    [ -s "$out" ] && { echo "$out exists"; continue; }
+    [ "$bank" = small ] && bins=("${small[@]}") || bins=("${mid[@]}")
+    start=$(date +%s)
+    "$blade" train --pde "$pde" --steps 5 --seed 1 "${limit[@]}" --bins "${bins[@]}" \
+      --images "$train" --cache "out/train/cache-$pde" --out "$out" | tee "out/frontier/$pde-s5-$bank.txt"
+    echo "$pde, s5-$bank: $(( $(date +%s) - start )) s wall" | tee -a "out/frontier/$pde-s5-$bank.txt"
   done
 done

@@ -150,8 +150,8 @@ TEST(LearnedUpscale, RefusedWhereItDoesNotBelong) {
   // The default upscaler per factor and degradation.
   EXPECT_EQ(DefaultUpscaleModelName(2, ParseDegradation("area")), "upscale-x2-area");
   EXPECT_EQ(DefaultUpscaleModelName(4, ParseDegradation("bicubic")), "upscale-x4-bicubic");
-  EXPECT_EQ(DefaultUpscaleModelName(3, ParseDegradation("area")), "tv");
-  EXPECT_EQ(DefaultUpscaleModelName(2, ParseDegradation("gaussian:1")), "tv");
+  EXPECT_EQ(DefaultUpscaleModelName(3, ParseDegradation("area")), "tv-plain");
+  EXPECT_EQ(DefaultUpscaleModelName(2, ParseDegradation("gaussian:1")), "tv-plain");
 }
 
 }  // namespace
