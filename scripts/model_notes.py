@@ -125,7 +125,7 @@ for path in sorted((root / "models").glob("*.blade")):
                 " extracted (`Model.at`), re-measured against [-0.2, 1.2] (`blade stability --images"
                 " ../shared/data/train/BSDS500 --limit 60 --range -0.2 1.2 --write`: 77 and 1000 steps)"
                 " and the box reassembled from all 25 knots with `--knot-model` (the command above;"
-                " the taps are bit for bit the trained ones, so the validation MSE and time above are"
+                " the taps are bit for bit the trained ones, so the time above is"
                 " the reassembly's, not the training's)",
             ]
         lines.append("")
