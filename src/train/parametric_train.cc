@@ -196,8 +196,9 @@ Model TrainParametricModel(const Preset& base, const std::vector<ParamAxis>& giv
     if (m.safe_steps >= 0)
       least_safe = least_safe < 0 ? m.safe_steps : std::min(least_safe, m.safe_steps);
   }
+  // Knot 0's own notes (a given knot extracted by Model.at also says where it was blended).
   for (const char* key : {"ls_validation_mse", "validation_mse", "train_mse", "ls_validation_loss",
-                          "validation_loss", "train_loss"})
+                          "validation_loss", "train_loss", "blended_at"})
     model.provenance.erase(key);
   if (lo <= hi) model.provenance["knot_validation_mse"] = StrCat(lo, " to ", hi);
   model.provenance["knot_safe_steps"] = StrCat("at least ", least_safe);
