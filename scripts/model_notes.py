@@ -103,7 +103,8 @@ for path in sorted((root / "models").glob("*.blade")):
             f" {p.get('knot_validation_mse', '?')}",
             f"- knots: {p.get('knots', '?')}"
             + (" (the given knot is the former point model at the preset, trained by its own"
-               " command, `*-point` in `scripts/train_models.sh`)" if "given" in p.get("knots", "") else ""),
+               " command, `*-point` in `scripts/train_models.sh`)"
+               if "given" in p.get("knots", "") and path.name != "tv.blade" else ""),
             f"- time: {float(p.get('train_seconds', 'nan')):.0f} s for all knots, references included"
             " (computed, or read from the cache the command names)",
             f"- file: {path.stat().st_size / 1e6:.1f} MB, the knots' taps as base64 binary32"
