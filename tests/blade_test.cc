@@ -632,20 +632,9 @@ TEST_P(BladeRolloutGradient, MatchesFiniteDifferences) {
   for (int k = 0; k < steps; ++k) targets.push_back(RandomImage(14, 11, 1, 40 + k));
   Rollout base(m, u0, steps, dt, integ);
   auto loss = [&](const Model& mm, const Image& start) {
-    Rollout r(mm, start, steps, dt, integ, base);
-    double l = 0;
-    for (int k = 1; k <= steps; ++k)
-      for (std::size_t i = 0; i < start.size(); ++i)
-        l += std::pow(double(r.states()[k].data()[i]) - targets[k - 1].data()[i], 2);
-    return l;
+    return testing::RolloutSquaredError(mm, start, targets, base, dt, integ);
   };
-  std::vector<Image> grads;
-  for (int k = 1; k <= steps; ++k) {
-    Image g = base.states()[k].Copy();
-    for (std::size_t i = 0; i < g.size(); ++i)
-      g.data()[i] = 2 * (g.data()[i] - targets[k - 1].data()[i]);
-    grads.push_back(std::move(g));
-  }
+  const std::vector<Image> grads = testing::RolloutSquaredErrorGradients(base, targets);
   std::vector<std::vector<double>> dtaps(m.banks.size());
   for (std::size_t b = 0; b < m.banks.size(); ++b)
     dtaps[b].assign(m.banks[b].filters.taps.size(), 0);

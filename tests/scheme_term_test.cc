@@ -170,20 +170,9 @@ TEST(SchemeTerm, RolloutGradientMatchesFiniteDifferences) {
       for (int k = 0; k < steps; ++k) targets.push_back(RandomImage(14, 11, 1, 40 + k));
       Rollout base(m, u0, steps, m.dt, integ);
       auto loss = [&](const Model& mm, const Image& start) {
-        Rollout r(mm, start, steps, m.dt, integ, base);
-        double l = 0;
-        for (int k = 1; k <= steps; ++k)
-          for (std::size_t i = 0; i < start.size(); ++i)
-            l += std::pow(double(r.states()[k].data()[i]) - targets[k - 1].data()[i], 2);
-        return l;
+        return testing::RolloutSquaredError(mm, start, targets, base, m.dt, integ);
       };
-      std::vector<Image> grads;
-      for (int k = 1; k <= steps; ++k) {
-        Image g = base.states()[k].Copy();
-        for (std::size_t i = 0; i < g.size(); ++i)
-          g.data()[i] = 2 * (g.data()[i] - targets[k - 1].data()[i]);
-        grads.push_back(std::move(g));
-      }
+      const std::vector<Image> grads = testing::RolloutSquaredErrorGradients(base, targets);
       std::vector<std::vector<double>> dtaps(2);
       for (int b = 0; b < 2; ++b) dtaps[b].assign(m.banks[b].filters.taps.size(), 0);
       const Image du0 = base.Backward(grads, dtaps);

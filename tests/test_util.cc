@@ -87,4 +87,28 @@ std::string SourcePath(const std::string& relative) {
   return std::string(BLADE_SOURCE_DIR) + "/" + relative;
 }
 
+double RolloutSquaredError(const Model& model, const Image& start,
+                           const std::vector<Image>& targets, const Rollout& fixed, double dt,
+                           Integrator integrator) {
+  const int steps = int(targets.size());
+  Rollout r(model, start, steps, dt, integrator, fixed);
+  double l = 0;
+  for (int k = 1; k <= steps; ++k)
+    for (std::size_t i = 0; i < start.size(); ++i)
+      l += std::pow(double(r.states()[k].data()[i]) - targets[k - 1].data()[i], 2);
+  return l;
+}
+
+std::vector<Image> RolloutSquaredErrorGradients(const Rollout& rollout,
+                                                const std::vector<Image>& targets) {
+  std::vector<Image> grads;
+  for (std::size_t k = 1; k <= targets.size(); ++k) {
+    Image g = rollout.states()[k].Copy();
+    for (std::size_t i = 0; i < g.size(); ++i)
+      g.data()[i] = 2 * (g.data()[i] - targets[k - 1].data()[i]);
+    grads.push_back(std::move(g));
+  }
+  return grads;
+}
+
 }  // namespace blade::testing

@@ -81,6 +81,21 @@ void ScatterDiffs(int w, int h, int x, int y, const Diffs& d, float* gu) {
   }
 }
 
+// g times the gradient of one TV face flux f = D / s, s = sqrt(eps2 + D^2 + minmod(p, q)^2),
+// added to the differences it reads: df/dD = (eps2 + m^2) / s^3, df/dm = -D m / s^3, and m's
+// gradient goes to the argument minmod returned.
+inline void TvFluxGrad(float g, float D, float p, float q, float eps2, float* gD, float* gp,
+                       float* gq) {
+  const float m = Minmod(p, q);
+  const float s2 = eps2 + D * D + m * m, s3 = s2 * std::sqrt(s2);
+  float dmp, dmm;
+  MinmodGrad(p, q, &dmp, &dmm);
+  const float gm = g * (-D * m / s3);
+  *gD += g * (eps2 + m * m) / s3;
+  *gp += gm * dmp;
+  *gq += gm * dmm;
+}
+
 // TV flow (tv_flow.cc): a = D+x u / sqrt(eps^2 dx^2 + (D+x u)^2 + mm(D+y u, D-y u)^2), b likewise,
 // F = (a_x - a_{x-1} + b_y - b_{y-1}) / dx.
 void TvPlane(const float* p, int w, int h, double eps, double dx, float* out, const float* g,
@@ -105,28 +120,8 @@ void TvPlane(const float* p, int w, int h, double eps, double dx, float* out, co
       const std::size_t i = std::size_t(y) * w + x;
       const Diffs d = DiffsAt(p, w, h, x, y);
       Diffs gd{0, 0, 0, 0};
-      // a = dxp / s, s = sqrt(eps2 + dxp^2 + m^2): da/ddxp = (eps2 + m^2) / s^3, da/dm = -dxp m /
-      // s^3.
-      {
-        const float m = Minmod(d.dyp, d.dym);
-        const float s2 = eps2 + d.dxp * d.dxp + m * m, s3 = s2 * std::sqrt(s2);
-        float dmp, dmm;
-        MinmodGrad(d.dyp, d.dym, &dmp, &dmm);
-        const float gm = a[i] * (-d.dxp * m / s3);
-        gd.dxp += a[i] * (eps2 + m * m) / s3;
-        gd.dyp += gm * dmp;
-        gd.dym += gm * dmm;
-      }
-      {
-        const float m = Minmod(d.dxp, d.dxm);
-        const float s2 = eps2 + d.dyp * d.dyp + m * m, s3 = s2 * std::sqrt(s2);
-        float dmp, dmm;
-        MinmodGrad(d.dxp, d.dxm, &dmp, &dmm);
-        const float gm = b[i] * (-d.dyp * m / s3);
-        gd.dyp += b[i] * (eps2 + m * m) / s3;
-        gd.dxp += gm * dmp;
-        gd.dxm += gm * dmm;
-      }
+      TvFluxGrad(a[i], d.dxp, d.dyp, d.dym, eps2, &gd.dxp, &gd.dyp, &gd.dym);
+      TvFluxGrad(b[i], d.dyp, d.dxp, d.dxm, eps2, &gd.dyp, &gd.dxp, &gd.dxm);
       ScatterDiffs(w, h, x, y, gd, gu);
     }
 }
