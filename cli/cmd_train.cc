@@ -156,6 +156,13 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--stability-margin", g.stability_margin,
                   "Allowed overshoot of the training frames' range, as a fraction of its span "
                   "(recipe: 0.1; Cahn-Hilliard 0.5)");
+  cmd->add_option("--stability-weight", g.stability_weight,
+                  "Weight of the stability term of the fine-tuning loss: the squared excess "
+                  "beyond that range over rollouts of --stability-rollout steps (0: none; the "
+                  "recipe)");
+  cmd->add_option("--stability-rollout", g.stability_rollout,
+                  "Length in steps of the stability term's rollouts, longer than the training "
+                  "sequences (default 40)");
   cmd->add_option("--cache", args->cache, "Reference sequence cache (default: ~/.cache/blade)");
   cmd->add_flag("--no-augment", args->no_augment, "Fine-tune without random flips and rotations");
   cmd->add_flag("--augment-ls", args->augment_ls,
@@ -185,6 +192,8 @@ void AddTrainCommand(CLI::App& app) {
     if (given("--bins")) o.selection.SetBins(args->bins);
     if (given("--stability-steps")) o.stability_steps = g.stability_steps;
     if (given("--stability-margin")) o.stability_margin = g.stability_margin;
+    if (given("--stability-weight")) o.stability_weight = g.stability_weight;
+    if (given("--stability-rollout")) o.stability_rollout = g.stability_rollout;
     if (args->no_augment) o.augment = false;
     if (args->augment_ls) o.augment_least_squares = true;
     if (args->loss == "l2") {
@@ -275,8 +284,8 @@ void AddTrainCommand(CLI::App& app) {
         "trained %s %s model -> %s in %.1f s (data %.1f s): validation %s %.4g "
         "(least squares %.4g), %d epochs (best %d)\n",
         PdeName(preset.pde).c_str(), FormName(model.form).c_str(), args->out.c_str(), seconds,
-        data_seconds, o.ssim_weight > 0 ? "loss" : "MSE", report.validation_loss,
-        report.ls_validation_loss, report.epochs_run, report.best_epoch);
+        data_seconds, o.ssim_weight > 0 || o.stability_weight > 0 ? "loss" : "MSE",
+        report.validation_loss, report.ls_validation_loss, report.epochs_run, report.best_epoch);
     if (!args->log.empty()) {
       // Epoch 0 is the least-squares initialisation; losses are the 10-step training loss
       // (the MSE of eq. 2.8 unless --loss says otherwise).
@@ -290,6 +299,8 @@ void AddTrainCommand(CLI::App& app) {
                             {"optimizer", OptimizerName(o.optimizer)},
                             {"loss", args->loss},
                             {"ssim_weight", o.ssim_weight},
+                            {"stability_weight", o.stability_weight},
+                            {"stability_rollout", o.stability_rollout},
                             {"images", files.size()},
                             {"best_epoch", report.best_epoch},
                             {"seconds", seconds},

@@ -17,7 +17,8 @@ void BindTrain(py::module_& m) {
          std::optional<int> cg_iterations, std::optional<std::string> constraint,
          std::optional<std::string> integrator, std::optional<double> ssim_weight,
          std::optional<bool> augment_least_squares, std::optional<int> stability_steps,
-         std::optional<double> stability_margin, const std::string& cache,
+         std::optional<double> stability_margin, std::optional<double> stability_weight,
+         std::optional<int> stability_rollout, const std::string& cache,
          const std::string& checkpoint, const std::string& resume,
          const std::map<std::string, py::object>& params, py::object time, int knots,
          const std::vector<Model>& knot_models, int steps) {
@@ -62,6 +63,8 @@ void BindTrain(py::module_& m) {
         if (augment_least_squares) o.augment_least_squares = *augment_least_squares;
         if (stability_steps) o.stability_steps = *stability_steps;
         if (stability_margin) o.stability_margin = *stability_margin;
+        if (stability_weight) o.stability_weight = *stability_weight;
+        if (stability_rollout) o.stability_rollout = *stability_rollout;
         o.ValidateFor(preset.pde);
         Checkpoint from;  // outlives the training, which reads it
         if (!resume.empty()) {
@@ -99,7 +102,8 @@ void BindTrain(py::module_& m) {
       py::arg("cg_iterations") = py::none(), py::arg("constraint") = py::none(),
       py::arg("integrator") = py::none(), py::arg("ssim_weight") = py::none(),
       py::arg("augment_least_squares") = py::none(), py::arg("stability_steps") = py::none(),
-      py::arg("stability_margin") = py::none(), py::arg("cache") = "default",
+      py::arg("stability_margin") = py::none(), py::arg("stability_weight") = py::none(),
+      py::arg("stability_rollout") = py::none(), py::arg("cache") = "default",
       py::arg("checkpoint") = "", py::arg("resume") = "",
       py::arg("params") = std::map<std::string, py::object>{}, py::arg("time") = py::none(),
       py::arg("knots") = 3, py::arg("knot_models") = std::vector<Model>{}, py::arg("steps") = 0,
@@ -107,7 +111,9 @@ void BindTrain(py::module_& m) {
       "computed or read from `cache`; '' = no cache). Options left as None follow the "
       "documented best recipe for the PDE and form (RecommendedTrainOptions, as `blade train`): "
       "the same request gives the same model from both. epochs=0: least squares only; "
-      "ssim_weight w: fine-tuning loss (1 - w) MSE + w (1 - SSIM) per frame. checkpoint: save the "
+      "ssim_weight w: fine-tuning loss (1 - w) MSE + w (1 - SSIM) per frame; stability_weight: "
+      "a penalty on leaving the stability range over rollouts of stability_rollout steps. "
+      "checkpoint: save the "
       "current and best models after every epoch; resume: continue from such a checkpoint. "
       "params={'c': 0.05} and time=2.0 train at that point; params={'c': (0.03, 0.3)} and "
       "time=(1, 10) (or lists of knots) train a parametric model over the box, `knots` knots "

@@ -321,6 +321,129 @@ TEST(TrainFineTune, MeasuresAndStoresTheStabilityHorizon) {
   EXPECT_EQ(TrainModel(DefaultPreset(Pde::kPm), data, o).safe_steps, -1);
 }
 
+// The mean over data of the squared excess beyond [lo, hi] over steps 11..`steps`, written
+// out independently of the trainer (selections held at `base`'s when given).
+double RangeExcessPlain(const Model& m, const std::vector<Sequence>& data, int steps, float lo,
+                        float hi, const std::vector<Rollout>* base = nullptr) {
+  double total = 0;
+  for (std::size_t s = 0; s < data.size(); ++s) {
+    const Rollout r = base != nullptr
+                          ? Rollout(m, data[s][0], steps, m.dt, Integrator::kEuler, (*base)[s])
+                          : Rollout(m, data[s][0], steps, m.dt, Integrator::kEuler);
+    for (int k = 11; k <= steps; ++k) {
+      const Image& u = r.states()[k];
+      double sum = 0;
+      for (std::size_t i = 0; i < u.size(); ++i) {
+        const double v = u.data()[i];
+        const double e = v > hi ? v - hi : v < lo ? lo - v : 0.0;
+        sum += e * e;
+      }
+      total += sum / u.size() / (steps - 10) / data.size();
+    }
+  }
+  return total;
+}
+
+// A least-squares PM model with taps perturbed by Gaussian noise of deviation `noise_sigma`.
+Model NoisyPmModel(const std::vector<Sequence>& data, float noise_sigma) {
+  Model m = MakeEmptyModel(ModelForm::kDirect, SmallSelection(), 3);
+  m.dt = DefaultPreset(Pde::kPm).dt();
+  m.steps = 10;
+  m.pde = "pm";
+  m.preset = "pm";
+  FitLeastSquares(m, data, TrainOptions());
+  std::mt19937 rng(9);
+  std::normal_distribution<float> noise(0.f, noise_sigma);
+  for (float& t : m.banks[0].filters.taps) t += noise(rng);
+  return m;
+}
+
+TEST(TrainStabilityTerm, GradientMatchesFiniteDifferencesOfTheLoss) {
+  std::vector<Sequence> data = PmData(2);
+  const Model m = NoisyPmModel(data, 0.05f);  // it leaves [0.2, 0.8] within 30 steps
+  RolloutObjective obj;
+  obj.stability_weight = 3;
+  obj.stability_rollout = 30;
+  obj.lo = 0.2f;
+  obj.hi = 0.8f;
+  EXPECT_EQ(obj.Steps(10), 30);
+  std::vector<Rollout> base;
+  for (const Sequence& seq : data) base.emplace_back(m, seq[0], 30, m.dt, Integrator::kEuler);
+  ASSERT_GT(RangeExcessPlain(m, data, 30, obj.lo, obj.hi, &base), 1e-6);  // the term is active
+  // Selections held at the base rollout's: finite differences must not cross a jump.
+  auto loss = [&](const Model& mm) {
+    double mse = 0;
+    for (std::size_t s = 0; s < data.size(); ++s) {
+      Rollout r(mm, data[s][0], 30, mm.dt, Integrator::kEuler, base[s]);
+      for (int k = 1; k <= 10; ++k)
+        for (std::size_t i = 0; i < data[s][k].size(); ++i)
+          mse += std::pow(double(r.states()[k].data()[i]) - data[s][k].data()[i], 2) /
+                 data[s][k].size() / (10.0 * data.size());
+    }
+    return mse + obj.stability_weight * RangeExcessPlain(mm, data, 30, obj.lo, obj.hi, &base);
+  };
+  double sum = 0;
+  std::vector<std::vector<double>> grad;
+  ASSERT_TRUE(RolloutLossGradientSum(m, data, obj, &sum, &grad));
+  EXPECT_NEAR(sum / data.size(), loss(m), 1e-9 + 1e-6 * sum);
+  EXPECT_NEAR(sum / data.size(), RolloutLoss(m, data, obj), 1e-12 + 1e-9 * sum);
+  std::vector<std::size_t> order(grad[0].size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+    return std::abs(grad[0][x]) > std::abs(grad[0][y]);
+  });
+  for (int t = 0; t < 8; ++t) {
+    const std::size_t i = order[t * 5];
+    const float h = 1e-3f;
+    Model mp = m, mm = m;
+    mp.banks[0].filters.taps[i] += h;
+    mm.banks[0].filters.taps[i] -= h;
+    const double step = double(mp.banks[0].filters.taps[i]) - mm.banks[0].filters.taps[i];
+    const double numeric = (loss(mp) - loss(mm)) / step;
+    EXPECT_NEAR(grad[0][i] / data.size(), numeric, 2e-2 * std::abs(numeric) + 1e-8) << "tap " << i;
+  }
+  // Without the weight the objective is the frame loss alone, whatever the rollout.
+  obj.stability_weight = 0;
+  EXPECT_EQ(obj.Steps(10), 10);
+  EXPECT_EQ(RolloutLoss(m, data, obj), RolloutLoss(m, data, Integrator::kEuler));
+}
+
+TEST(TrainStabilityTerm, FineTuningWithItLeavesTheRangeLessAndRefusesBadOptions) {
+  std::vector<Sequence> data = PmData(6);
+  const Model start = NoisyPmModel(data, 0.3f);  // it leaves the data's range within 30 steps
+  TrainOptions o = NewtonTraining(4);
+  o.selection = start.banks[0].selection;
+  o.stability_steps = 0;
+  o.stability_rollout = 30;
+  o.stability_margin = 0;
+  o.resume_from = &start;
+  const Model plain = TrainModel(DefaultPreset(Pde::kPm), data, o);
+  o.stability_weight = 10;
+  const Model stable = TrainModel(DefaultPreset(Pde::kPm), data, o);
+  // The range the term uses: the training frames' (margin 0).
+  float lo = INFINITY, hi = -INFINITY;
+  for (const Sequence& seq : data)
+    for (const Image& f : seq) {
+      lo = std::min(lo, MinValue(f));
+      hi = std::max(hi, MaxValue(f));
+    }
+  const float pad = 0;
+  const double before = RangeExcessPlain(start, data, 30, lo - pad, hi + pad);
+  ASSERT_GT(before, 0);
+  EXPECT_LT(RangeExcessPlain(stable, data, 30, lo - pad, hi + pad),
+            RangeExcessPlain(plain, data, 30, lo - pad, hi + pad));
+  EXPECT_LT(RangeExcessPlain(stable, data, 30, lo - pad, hi + pad), 0.5 * before);
+  EXPECT_NE(stable.provenance.at("loss").find("stability range"), std::string::npos);
+  EXPECT_EQ(plain.provenance.at("loss").find("stability range"), std::string::npos);
+  o.stability_rollout = 10;  // not longer than the training sequences
+  EXPECT_THROW(TrainModel(DefaultPreset(Pde::kPm), data, o), Error);
+  o.stability_rollout = 30;
+  o.stability_weight = -1;
+  EXPECT_THROW(o.Validate(), Error);
+  o.stability_weight = NAN;
+  EXPECT_THROW(o.Validate(), Error);
+}
+
 TEST(TrainFineTune, SameSeedGivesBitIdenticalModelsOnOneAndTwoThreads) {
   std::vector<Sequence> data = PmData(6);
   TrainOptions o = SmallTraining();

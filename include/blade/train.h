@@ -78,6 +78,12 @@ struct TrainOptions {
   // it leaves the training frames' value range widened by stability_margin x its span.
   int stability_steps = 1000;
   double stability_margin = 0.1;
+  // Stability term of the fine-tuning loss (0: none): each rollout goes on past the reference
+  // frames to `stability_rollout` steps, and every frame after them adds stability_weight x the
+  // mean squared excess of u beyond that same range ([lo - margin x span, hi + margin x span]
+  // of the training frames), averaged over those frames. It penalises what ends the horizon.
+  double stability_weight = 0;
+  int stability_rollout = 40;
   std::uint64_t seed = 1;
   std::function<void(const std::string&)> on_status;  // one-line status messages
   // (epoch, epochs, train loss, validation loss, seconds elapsed) after each epoch.
@@ -161,6 +167,22 @@ struct TrainReport {
 double RolloutLoss(const Model& model, const std::vector<Sequence>& data, Integrator integrator,
                    double ssim_weight = 0);
 
+// The whole fine-tuning loss per sequence: the frame loss above over the reference frames and,
+// with a stability weight (TrainOptions::stability_weight), a penalty on what the rollout does
+// after them: it goes on to `stability_rollout` steps and each later frame adds
+// stability_weight x the mean squared excess of u beyond [lo, hi], averaged over those frames.
+struct RolloutObjective {
+  Integrator integrator = Integrator::kEuler;
+  double ssim_weight = 0;
+  double stability_weight = 0;
+  int stability_rollout = 0;
+  float lo = 0, hi = 0;
+
+  int Steps(int reference_steps) const;  // the rollout's length
+};
+double RolloutLoss(const Model& model, const std::vector<Sequence>& data,
+                   const RolloutObjective& objective);
+
 // Fine-tuning as sums over sequences, for training spread over machines: the sum over `data` of
 // each sequence's 10-step loss and of its gradient with respect to every bank's taps (layout as
 // the banks' taps). RolloutLoss and the full-batch gradient are these sums divided by the
@@ -168,6 +190,9 @@ double RolloutLoss(const Model& model, const std::vector<Sequence>& data, Integr
 bool RolloutLossGradientSum(const Model& model, const std::vector<Sequence>& data,
                             Integrator integrator, double* loss_sum,
                             std::vector<std::vector<double>>* gradient_sum, double ssim_weight = 0);
+bool RolloutLossGradientSum(const Model& model, const std::vector<Sequence>& data,
+                            const RolloutObjective& objective, double* loss_sum,
+                            std::vector<std::vector<double>>* gradient_sum);
 
 // Least-squares fit of the one-step (teacher-forced) problem: u_{k+1} - u_k = dt * rhs(u_k).
 // Direct form: per-filter regularised normal equations. Flux form: the joint problem solved by

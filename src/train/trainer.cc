@@ -60,6 +60,42 @@ double FrameLoss(const Image& u, const Image& ref, double ssim_weight, double sc
   return scale * ((1 - ssim_weight) * mse + ssim_weight * (1 - ssim));
 }
 
+using Objective = RolloutObjective;
+
+// The mean squared excess of u beyond [lo, hi], times `scale`, and its gradient when asked.
+double RangeExcess(const Image& u, float lo, float hi, double scale, Image* grad) {
+  const std::size_t size = u.size();
+  const float* a = u.data();
+  if (grad != nullptr) *grad = Image(u.width(), u.height(), u.channels());
+  float* g = grad != nullptr ? grad->data() : nullptr;
+  double total = 0;
+  for (std::size_t i = 0; i < size; ++i) {
+    const double e = std::max(0.0, double(a[i]) - hi) - std::max(0.0, lo - double(a[i]));
+    total += e * e;
+    if (g != nullptr) g[i] = float(2 * scale * e / double(size));
+  }
+  if (!std::isfinite(total)) return INFINITY;
+  return scale * total / double(size);
+}
+
+// One sequence's loss given its rollout's states (and per frame its gradient when asked).
+double SequenceLoss(const std::vector<Image>& states, const Sequence& seq, const Objective& obj,
+                    std::vector<Image>* grads) {
+  const int steps = int(seq.size()) - 1;
+  const int total = int(states.size()) - 1;
+  double loss = 0;
+  for (int k = 1; k <= total && std::isfinite(loss); ++k) {
+    Image d;
+    loss += k <= steps ? FrameLoss(states[k], seq[k], obj.ssim_weight, 1.0 / steps,
+                                   grads != nullptr ? &d : nullptr)
+                       : RangeExcess(states[k], obj.lo, obj.hi,
+                                     obj.stability_weight / double(total - steps),
+                                     grads != nullptr ? &d : nullptr);
+    if (grads != nullptr) grads->push_back(std::move(d));
+  }
+  return std::isfinite(loss) ? loss : INFINITY;
+}
+
 // Loss and gradient (w.r.t. all taps) of one sequence's unrolled rollout.
 struct SampleGradient {
   double loss = 0;
@@ -67,18 +103,11 @@ struct SampleGradient {
   std::vector<std::vector<double>> dtaps;
 };
 
-SampleGradient RolloutGradient(const Model& model, const Sequence& seq, Integrator integrator,
-                               double ssim_weight) {
+SampleGradient RolloutGradient(const Model& model, const Sequence& seq, const Objective& obj) {
   SampleGradient g;
-  const int steps = int(seq.size()) - 1;
-  Rollout r(model, seq[0], steps, model.dt, integrator);
+  Rollout r(model, seq[0], obj.Steps(int(seq.size()) - 1), model.dt, obj.integrator);
   std::vector<Image> grads;
-  for (int k = 1; k <= steps; ++k) {
-    Image d;
-    g.loss += FrameLoss(r.states()[k], seq[k], ssim_weight, 1.0 / steps, &d);
-    if (!std::isfinite(g.loss)) break;
-    grads.push_back(std::move(d));
-  }
+  g.loss = SequenceLoss(r.states(), seq, obj, &grads);
   if (!std::isfinite(g.loss)) {
     g.finite = false;
     return g;
@@ -90,9 +119,24 @@ SampleGradient RolloutGradient(const Model& model, const Sequence& seq, Integrat
   return g;
 }
 
+// The mean loss over `data` (infinity if any rollout diverged).
+double MeanLoss(const Model& model, const std::vector<Sequence>& data, const Objective& obj) {
+  if (data.empty()) return 0;
+  std::vector<double> losses(data.size());
+  ParallelFor(0, int(data.size()), [&](int s) {
+    const Sequence& seq = data[s];
+    Rollout r(model, seq[0], obj.Steps(int(seq.size()) - 1), model.dt, obj.integrator);
+    losses[s] = SequenceLoss(r.states(), seq, obj, nullptr);
+  });
+  double total = 0;
+  for (double l : losses) total += l;
+  return total / double(data.size());
+}
+
 // Bookkeeping shared by the optimisers: curves, progress, best model, early stopping.
 struct FineTuning {
   const TrainOptions& o;
+  const Objective& obj;
   const std::vector<Sequence>& val;
   TrainReport& rep;
   Model& best;
@@ -104,8 +148,7 @@ struct FineTuning {
 
   // Records an epoch; true when training should stop (patience exhausted).
   bool EndEpoch(int epoch, const Model& model, double train_loss) {
-    const double val_loss =
-        val.empty() ? train_loss : RolloutLoss(model, val, o.integrator, o.ssim_weight);
+    const double val_loss = val.empty() ? train_loss : MeanLoss(model, val, obj);
     rep.train_curve.push_back(train_loss);
     rep.validation_curve.push_back(val_loss);
     rep.epochs_run = epoch;
@@ -165,7 +208,7 @@ void FineTuneAdam(Model& model, const std::vector<Sequence>& train, std::mt19937
           const int ch = o.crop > 0 ? std::min(o.crop, f.height()) : f.height();
           seq.push_back(Dihedral(Crop(f, {cx[j], cy[j], cw, ch}), transform[j]));
         }
-        grads[j] = RolloutGradient(model, seq, o.integrator, o.ssim_weight);
+        grads[j] = RolloutGradient(model, seq, ft.obj);
       });
       std::vector<std::vector<double>> g(model.banks.size());
       for (std::size_t b = 0; b < g.size(); ++b) g[b].assign(m1[b].size(), 0.0);
@@ -202,11 +245,10 @@ void FineTuneAdam(Model& model, const std::vector<Sequence>& train, std::mt19937
 
 // Full-batch gradient of the mean rollout loss over `data`, summed in sequence order
 // (deterministic for any thread count). Returns the loss (infinity if any rollout diverged).
-double FullGradient(const Model& model, const std::vector<Sequence>& data, Integrator integrator,
-                    double ssim_weight, std::vector<std::vector<double>>& g) {
+double FullGradient(const Model& model, const std::vector<Sequence>& data, const Objective& obj,
+                    std::vector<std::vector<double>>& g) {
   std::vector<SampleGradient> grads(data.size());
-  ParallelFor(0, int(data.size()),
-              [&](int s) { grads[s] = RolloutGradient(model, data[s], integrator, ssim_weight); });
+  ParallelFor(0, int(data.size()), [&](int s) { grads[s] = RolloutGradient(model, data[s], obj); });
   g.assign(model.banks.size(), {});
   for (std::size_t b = 0; b < g.size(); ++b) g[b].assign(model.banks[b].filters.taps.size(), 0.0);
   double loss = 0;
@@ -253,7 +295,7 @@ void FineTuneNewton(Model& model, const std::vector<Sequence>& data, const Norma
                                                    : DirectPreconditioner(model, data, o.ridge);
   const double scale = pre.samples() / (2 * model.dt * model.dt);
   std::vector<std::vector<double>> per_bank;
-  double loss = FullGradient(model, data, o.integrator, o.ssim_weight, per_bank);
+  double loss = FullGradient(model, data, ft.obj, per_bank);
   std::vector<double> g = JoinFilters(model, per_bank);
   double rate = std::min(1.0, o.learning_rate);
   // Preconditioned nonlinear conjugate gradients (Polak-Ribiere+): the direction adds beta
@@ -284,7 +326,7 @@ void FineTuneNewton(Model& model, const std::vector<Sequence>& data, const Norma
       Model trial = model;
       AddJoined(trial, dir, rate);
       if (o.constraint == Constraint::kMonotone) ProjectMonotone(trial);  // projected step
-      const double trial_loss = RolloutLoss(trial, data, o.integrator, o.ssim_weight);
+      const double trial_loss = MeanLoss(trial, data, ft.obj);
       if (trial_loss < loss) {
         model = std::move(trial);
         improved = true;
@@ -299,7 +341,7 @@ void FineTuneNewton(Model& model, const std::vector<Sequence>& data, const Norma
     rate = std::min(1.0, rate * 4);  // undo the last halving and try a longer step next time
     prev_g = g;
     prev_pg = std::move(pg);
-    loss = FullGradient(model, data, o.integrator, o.ssim_weight, per_bank);
+    loss = FullGradient(model, data, ft.obj, per_bank);
     g = JoinFilters(model, per_bank);
     if (ft.EndEpoch(epoch, model, loss)) break;
   }
@@ -307,12 +349,22 @@ void FineTuneNewton(Model& model, const std::vector<Sequence>& data, const Norma
 
 }  // namespace
 
+int RolloutObjective::Steps(int reference_steps) const {
+  return stability_weight > 0 ? std::max(reference_steps, stability_rollout) : reference_steps;
+}
+
 bool RolloutLossGradientSum(const Model& model, const std::vector<Sequence>& data,
                             Integrator integrator, double* loss_sum,
                             std::vector<std::vector<double>>* gradient_sum, double ssim_weight) {
+  return RolloutLossGradientSum(model, data, RolloutObjective{integrator, ssim_weight}, loss_sum,
+                                gradient_sum);
+}
+
+bool RolloutLossGradientSum(const Model& model, const std::vector<Sequence>& data,
+                            const RolloutObjective& obj, double* loss_sum,
+                            std::vector<std::vector<double>>* gradient_sum) {
   std::vector<SampleGradient> grads(data.size());
-  ParallelFor(0, int(data.size()),
-              [&](int s) { grads[s] = RolloutGradient(model, data[s], integrator, ssim_weight); });
+  ParallelFor(0, int(data.size()), [&](int s) { grads[s] = RolloutGradient(model, data[s], obj); });
   gradient_sum->assign(model.banks.size(), {});
   for (std::size_t b = 0; b < model.banks.size(); ++b)
     (*gradient_sum)[b].assign(model.banks[b].filters.taps.size(), 0.0);
@@ -329,20 +381,12 @@ bool RolloutLossGradientSum(const Model& model, const std::vector<Sequence>& dat
 
 double RolloutLoss(const Model& model, const std::vector<Sequence>& data, Integrator integrator,
                    double ssim_weight) {
-  if (data.empty()) return 0;
-  std::vector<double> losses(data.size());
-  ParallelFor(0, int(data.size()), [&](int s) {
-    const Sequence& seq = data[s];
-    const int steps = int(seq.size()) - 1;
-    Rollout r(model, seq[0], steps, model.dt, integrator);
-    double l = 0;
-    for (int k = 1; k <= steps && std::isfinite(l); ++k)
-      l += FrameLoss(r.states()[k], seq[k], ssim_weight, 1.0 / steps, nullptr);
-    losses[s] = std::isfinite(l) ? l : std::numeric_limits<double>::infinity();
-  });
-  double total = 0;
-  for (double l : losses) total += l;
-  return total / double(data.size());
+  return MeanLoss(model, data, Objective{integrator, ssim_weight});
+}
+
+double RolloutLoss(const Model& model, const std::vector<Sequence>& data,
+                   const RolloutObjective& objective) {
+  return MeanLoss(model, data, objective);
 }
 
 void TrainOptions::Validate() const {
@@ -376,6 +420,9 @@ void TrainOptions::Validate() const {
   if (stability_steps < 0 || stability_steps > 1000000)
     Fail("the stability steps must be 0..1000000 (got ", stability_steps, ")");
   RequireNonNegative(stability_margin, "the stability margin");
+  RequireNonNegative(stability_weight, "the stability term's weight");
+  if (stability_rollout < 0 || stability_rollout > 100000)
+    Fail("the stability term's rollout must be 0..100000 steps (got ", stability_rollout, ")");
   // The bin counts and rho now; the thresholds may still be fitted from the data (placeholders
   // only for counts in range, so a huge count fails in Validate instead of allocating).
   SelectionConfig probe = selection;
@@ -409,6 +456,9 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
                  TrainReport* report) {
   o.ValidateFor(preset.pde);
   if (data.size() < 2) Fail("training needs at least 2 images (got ", data.size(), ")");
+  if (o.stability_weight > 0 && o.stability_rollout <= int(data[0].size()) - 1)
+    Fail("the stability term's rollout (", o.stability_rollout,
+         " steps) must be longer than the training sequences (", int(data[0].size()) - 1, ")");
   auto status = [&](const std::string& s) {
     if (o.on_status) o.on_status(s);
   };
@@ -486,9 +536,20 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
   } else {
     rep.fallback_filters = FitLeastSquares(model, fit_data, o);
   }
-  rep.ls_train_loss = RolloutLoss(model, train, o.integrator, o.ssim_weight);
-  rep.ls_validation_loss =
-      val.empty() ? rep.ls_train_loss : RolloutLoss(model, val, o.integrator, o.ssim_weight);
+  // The range the stability horizon is measured against (and the stability term penalises
+  // leaving): the training frames' values widened by the margin on both sides.
+  float lo = INFINITY, hi = -INFINITY;
+  for (const Sequence& seq : train)
+    for (const Image& f : seq) {
+      lo = std::min(lo, MinValue(f));
+      hi = std::max(hi, MaxValue(f));
+    }
+  const float pad = float(o.stability_margin * (hi - lo));
+  lo -= pad;
+  hi += pad;
+  const Objective obj{o.integrator, o.ssim_weight, o.stability_weight, o.stability_rollout, lo, hi};
+  rep.ls_train_loss = MeanLoss(model, train, obj);
+  rep.ls_validation_loss = val.empty() ? rep.ls_train_loss : MeanLoss(model, val, obj);
   status(StrCat("least squares: train loss ", rep.ls_train_loss, ", validation loss ",
                 rep.ls_validation_loss, ", ", rep.fallback_filters, " fallback filters"));
 
@@ -499,42 +560,34 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
     Model candidate = model;
     for (std::size_t b = 0; b < candidate.banks.size(); ++b)
       candidate.banks[b] = o.resume_best->banks.at(b);
-    const double v = val.empty() ? RolloutLoss(candidate, train, o.integrator, o.ssim_weight)
-                                 : RolloutLoss(candidate, val, o.integrator, o.ssim_weight);
+    const double v = MeanLoss(candidate, val.empty() ? train : val, obj);
     if (v < best_val) {
       best = std::move(candidate);
       best_val = v;
     }
   }
-  FineTuning ft{o, val, rep, best, best_val, status};
+  FineTuning ft{o, obj, val, rep, best, best_val, status};
   ft.first_epoch = o.resume_from != nullptr ? o.resume_epoch + 1 : 1;
   if (o.optimizer == Optimizer::kNewton)
     FineTuneNewton(model, fit_data, sums.filters > 0 ? &sums : nullptr, ft);
   else
     FineTuneAdam(model, train, rng, ft);
   if (o.stability_steps > 0) {
-    float lo = INFINITY, hi = -INFINITY;
-    for (const Sequence& seq : train)
-      for (const Image& f : seq) {
-        lo = std::min(lo, MinValue(f));
-        hi = std::max(hi, MaxValue(f));
-      }
-    const float pad = float(o.stability_margin * (hi - lo));
     std::vector<const Image*> starts;
     for (const Sequence& seq : val.empty() ? train : val) starts.push_back(&seq[0]);
     status(StrCat("measuring the stability horizon (up to ", o.stability_steps, " steps)"));
-    const Stability st = MeasureStability(best, starts, o.stability_steps, lo - pad, hi + pad);
+    const Stability st = MeasureStability(best, starts, o.stability_steps, lo, hi);
     best.safe_steps = st.safe_steps;
-    best.safe_range[0] = lo - pad;
-    best.safe_range[1] = hi + pad;
+    best.safe_range[0] = lo;
+    best.safe_range[1] = hi;
     rep.safe_steps = st.safe_steps;
-    status(StrCat("stable for ", st.safe_steps, " steps within [", lo - pad, ", ", hi + pad, "]"));
+    status(StrCat("stable for ", st.safe_steps, " steps within [", lo, ", ", hi, "]"));
   }
   rep.validation_loss = best_val;
-  rep.train_loss = RolloutLoss(best, train, o.integrator, o.ssim_weight);
+  rep.train_loss = MeanLoss(best, train, obj);
   best.provenance["train_images"] = std::to_string(train.size());
   best.provenance["validation_images"] = std::to_string(val.size());
-  const std::string loss_name = o.ssim_weight > 0 ? "loss" : "mse";
+  const std::string loss_name = o.ssim_weight > 0 || o.stability_weight > 0 ? "loss" : "mse";
   best.provenance["ls_validation_" + loss_name] = StrCat(rep.ls_validation_loss);
   best.provenance["validation_" + loss_name] = StrCat(best_val);
   best.provenance["train_" + loss_name] = StrCat(rep.train_loss);
@@ -545,6 +598,10 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
                                 ? "1 - SSIM" + unrolled
                                 : StrCat(1 - o.ssim_weight, " x mean squared error + ",
                                          o.ssim_weight, " x (1 - SSIM)", unrolled);
+  if (o.stability_weight > 0)
+    best.provenance["loss"] += StrCat(
+        ", + ", o.stability_weight, " x mean squared excess beyond the stability range over steps ",
+        best.steps + 1, "..", obj.Steps(best.steps));
   best.provenance["seed"] = std::to_string(o.seed);
   return best;
 }
