@@ -157,12 +157,12 @@ void AddTrainCommand(CLI::App& app) {
                   "Allowed overshoot of the training frames' range, as a fraction of its span "
                   "(recipe: 0.1; Cahn-Hilliard 0.5)");
   cmd->add_option("--stability-weight", g.stability_weight,
-                  "Weight of the stability term of the fine-tuning loss: the squared excess "
+                  "Weight of the stability term of the fine-tuning loss: the mean squared excess "
                   "beyond that range over rollouts of --stability-rollout steps (0: none; the "
                   "recipe)");
   cmd->add_option("--stability-rollout", g.stability_rollout,
-                  "Length in steps of the stability term's rollouts, longer than the training "
-                  "sequences (default 40)");
+                  "Length in steps of the stability term's rollouts, at least the training "
+                  "sequences' (default 40)");
   cmd->add_option("--cache", args->cache, "Reference sequence cache (default: ~/.cache/blade)");
   cmd->add_flag("--no-augment", args->no_augment, "Fine-tune without random flips and rotations");
   cmd->add_flag("--augment-ls", args->augment_ls,

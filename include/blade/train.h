@@ -79,9 +79,9 @@ struct TrainOptions {
   int stability_steps = 1000;
   double stability_margin = 0.1;
   // Stability term of the fine-tuning loss (0: none): each rollout goes on past the reference
-  // frames to `stability_rollout` steps, and every frame after them adds stability_weight x the
-  // mean squared excess of u beyond that same range ([lo - margin x span, hi + margin x span]
-  // of the training frames), averaged over those frames. It penalises what ends the horizon.
+  // frames to `stability_rollout` steps and adds stability_weight x the mean squared excess of u
+  // beyond the horizon's range ([lo - margin x span, hi + margin x span] of the training
+  // frames), averaged over all its frames. It penalises what ends the horizon.
   double stability_weight = 0;
   int stability_rollout = 40;
   std::uint64_t seed = 1;
@@ -168,9 +168,9 @@ double RolloutLoss(const Model& model, const std::vector<Sequence>& data, Integr
                    double ssim_weight = 0);
 
 // The whole fine-tuning loss per sequence: the frame loss above over the reference frames and,
-// with a stability weight (TrainOptions::stability_weight), a penalty on what the rollout does
-// after them: it goes on to `stability_rollout` steps and each later frame adds
-// stability_weight x the mean squared excess of u beyond [lo, hi], averaged over those frames.
+// with a stability weight (TrainOptions::stability_weight), a penalty on leaving [lo, hi]: the
+// rollout goes on to `stability_rollout` steps and adds stability_weight x the mean squared
+// excess of u beyond [lo, hi], averaged over all its frames (the reference frames' too).
 struct RolloutObjective {
   Integrator integrator = Integrator::kEuler;
   double ssim_weight = 0;

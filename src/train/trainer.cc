@@ -85,18 +85,25 @@ double SequenceLoss(const std::vector<Image>& states, const Sequence& seq, const
   const int total = int(states.size()) - 1;
   double loss = 0;
   for (int k = 1; k <= total && std::isfinite(loss); ++k) {
-    Image d;
-    loss += k <= steps ? FrameLoss(states[k], seq[k], obj.ssim_weight, 1.0 / steps,
-                                   grads != nullptr ? &d : nullptr)
-                       : RangeExcess(states[k], obj.lo, obj.hi,
-                                     obj.stability_weight / double(total - steps),
-                                     grads != nullptr ? &d : nullptr);
+    Image d, e;
+    if (k <= steps)
+      loss += FrameLoss(states[k], seq[k], obj.ssim_weight, 1.0 / steps,
+                        grads != nullptr ? &d : nullptr);
+    if (obj.stability_weight > 0) {
+      loss += RangeExcess(states[k], obj.lo, obj.hi, obj.stability_weight / total,
+                          grads != nullptr ? &e : nullptr);
+      if (grads != nullptr) {
+        if (d.empty())
+          d = std::move(e);
+        else
+          Axpy(1.f, e, d);
+      }
+    }
     if (grads != nullptr) grads->push_back(std::move(d));
   }
   return std::isfinite(loss) ? loss : INFINITY;
 }
 
-// Loss and gradient (w.r.t. all taps) of one sequence's unrolled rollout.
 struct SampleGradient {
   double loss = 0;
   bool finite = true;
@@ -456,9 +463,10 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
                  TrainReport* report) {
   o.ValidateFor(preset.pde);
   if (data.size() < 2) Fail("training needs at least 2 images (got ", data.size(), ")");
-  if (o.stability_weight > 0 && o.stability_rollout <= int(data[0].size()) - 1)
+  if (o.stability_weight > 0 && o.stability_rollout < int(data[0].size()) - 1)
     Fail("the stability term's rollout (", o.stability_rollout,
-         " steps) must be longer than the training sequences (", int(data[0].size()) - 1, ")");
+         " steps) must be at least as long as the training sequences (", int(data[0].size()) - 1,
+         ")");
   auto status = [&](const std::string& s) {
     if (o.on_status) o.on_status(s);
   };
@@ -600,8 +608,8 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
                                          o.ssim_weight, " x (1 - SSIM)", unrolled);
   if (o.stability_weight > 0)
     best.provenance["loss"] += StrCat(
-        ", + ", o.stability_weight, " x mean squared excess beyond the stability range over steps ",
-        best.steps + 1, "..", obj.Steps(best.steps));
+        ", + ", o.stability_weight,
+        " x mean squared excess beyond the stability range over steps 1..", obj.Steps(best.steps));
   best.provenance["seed"] = std::to_string(o.seed);
   return best;
 }
