@@ -130,8 +130,8 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--crop", g.crop,
                   "Adam: random crop side for fine-tuning (0: whole frames; recipe: flux 0)");
   cmd->add_option("--optimizer", args->optimizer,
-                  "adam (minibatches) or newton (full batch, curvature-preconditioned; direct "
-                  "form) (recipe: direct newton, flux adam)");
+                  "adam (minibatches) or newton (full batch, curvature-preconditioned) "
+                  "(recipe: direct newton, flux adam)");
   cmd->add_option("--learning-rate", g.learning_rate,
                   "Adam learning rate; newton: first step fraction (recipe: newton 1, adam 5e-4)");
   cmd->add_option("--warmup", g.warmup_steps, "Adam steps of linear learning-rate warm-up");

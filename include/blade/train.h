@@ -49,15 +49,16 @@ struct TrainOptions {
   int scheme_footprint = 0;
   double ridge = 1e-3;     // least-squares regularisation, relative to the mean diagonal
   int min_samples = 0;     // 0 = 4 x taps per filter; fewer samples -> fallback (see docs)
-  int cg_iterations = 60;  // flux form: preconditioned conjugate-gradient iterations
+  int cg_iterations = 60;  // flux form: conjugate-gradient iterations (least squares, newton)
   int epochs = 20;         // unrolled fine-tuning epochs (0 = least squares only)
   int batch = 8;           // sequences per Adam step
   int crop = 64;           // random crop side for fine-tuning (0 = whole frames)
   bool augment = true;     // fine-tuning sees random flips and quarter turns of each sequence
   bool augment_least_squares = false;  // the least-squares fit sees all 8 of them
   // Fine-tuning optimiser. "adam": minibatch Adam on random crops. "newton": full-batch
-  // steps preconditioned by the one-step curvature (DirectPreconditioner, direct form only)
-  // with a backtracking line search, so the training loss never rises.
+  // steps preconditioned by the one-step curvature (DirectPreconditioner; FluxPreconditioner
+  // for flux models, by cg_iterations conjugate-gradient iterations per step) with a
+  // backtracking line search, so the training loss never rises.
   Optimizer optimizer = Optimizer::kNewton;
   // "monotone": constrained least squares and projected fine-tuning steps keep every filter in
   // the monotone set (blade/monotone.h), so the model obeys the discrete maximum principle.
@@ -237,6 +238,24 @@ class DirectPreconditioner {
   int n_ = 0;
   double samples_ = 0;
   std::vector<std::shared_ptr<const RidgeCholesky>> factors_;  // empty: not positive definite
+};
+
+// The same for flux models, whose filters the divergence couples: (F^T F + lambda I)^-1 with F
+// the one-step map from taps to the right-hand side over `data`'s frame pairs (selections held
+// at the data's), applied approximately by `iterations` diagonally preconditioned conjugate-
+// gradient iterations. lambda = ridge x F^T F's mean diagonal. The least-squares fit of a flux
+// model is LeastSquares(): F^+ applied to the pairs' (u_{k+1} - u_k) / dt.
+class FluxPreconditioner {
+ public:
+  FluxPreconditioner(const Model& model, const std::vector<Sequence>& data, double ridge,
+                     int iterations);
+  void Apply(std::vector<std::vector<double>>& g) const;  // per bank, as the banks' taps
+  double samples() const;  // the number of pixel samples (pixels x frame pairs)
+  std::vector<std::vector<double>> LeastSquares() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<const Impl> impl_;
 };
 
 // Trains a model of `preset` on `data` (frames from CachedReferenceFrames): thresholds, least

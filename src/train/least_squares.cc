@@ -89,89 +89,133 @@ int FitDirect(Model& model, const std::vector<Sequence>& data, const TrainOption
   return SolveDirect(model, AccumulateDirect(model, data), o);
 }
 
-// Flux form: rhs = div(Gx, Gy) couples neighbouring filters, so solve the joint regularised
-// normal equations (F^T F + lambda I) x = F^T y by conjugate gradients, with F applied through
-// EvaluateRhs and F^T through EvaluateRhsBackward (selections precomputed and held fixed).
-int FitFlux(Model& model, const std::vector<Sequence>& data, const TrainOptions& o) {
+}  // namespace
+
+// Flux form: rhs = div(Gx, Gy) couples neighbouring filters, so the one-step problem's normal
+// equations (F^T F + lambda I) x = b are joint; conjugate gradients solve them, with F applied
+// through EvaluateRhs and F^T through EvaluateRhsBackward (selections precomputed and held
+// fixed), preconditioned by the diagonal.
+struct FluxPreconditioner::Impl {
   struct Pair {
     const Image* u;
     Image d;  // (u_{k+1} - u_k) / dt
     std::vector<std::vector<std::int32_t>> sel;
   };
+  using Taps = std::vector<std::vector<double>>;
+
+  Model model;  // the layout (selections, filter sizes); its taps are not used
   std::vector<Pair> pairs;
+  double lambda = 0, samples = 0;
+  int iterations = 0;
+  Taps diag;  // the inverse Jacobi diagonal
+
+  Taps Zeros() const {
+    Taps v(model.banks.size());
+    for (std::size_t b = 0; b < v.size(); ++b) v[b].assign(model.banks[b].filters.taps.size(), 0.0);
+    return v;
+  }
+  static double Dot(const Taps& a, const Taps& b) {
+    double s = 0;
+    for (std::size_t k = 0; k < a.size(); ++k)
+      for (std::size_t j = 0; j < a[k].size(); ++j) s += a[k][j] * b[k][j];
+    return s;
+  }
+  Model WithTaps(const Taps& x) const {
+    Model m = model;
+    for (std::size_t b = 0; b < x.size(); ++b)
+      for (std::size_t j = 0; j < x[b].size(); ++j) m.banks[b].filters.taps[j] = float(x[b][j]);
+    return m;
+  }
+  // F^T applied to per-pair images g(pair), summed in pair order over fixed chunks.
+  Taps ApplyFt(const std::function<Image(std::size_t, const Model&)>& g, const Model& m) const {
+    const int chunks = std::max(1, std::min<int>(16, int(pairs.size())));
+    std::vector<Taps> part(chunks);
+    ParallelFor(0, chunks, [&](int c) {
+      part[c] = Zeros();
+      for (std::size_t i = pairs.size() * c / chunks; i < pairs.size() * (c + 1) / chunks; ++i)
+        EvaluateRhsBackward(m, *pairs[i].u, pairs[i].sel, g(i, m), part[c]);
+    });
+    Taps total = Zeros();
+    for (const Taps& p : part)
+      for (std::size_t b = 0; b < p.size(); ++b)
+        for (std::size_t j = 0; j < p[b].size(); ++j) total[b][j] += p[b][j];
+    return total;
+  }
+  // (F^T F + lambda I) p.
+  Taps Normal(const Taps& p) const {
+    Taps r = ApplyFt(
+        [&](std::size_t i, const Model& m) { return EvaluateRhs(m, *pairs[i].u, pairs[i].sel); },
+        WithTaps(p));
+    for (std::size_t b = 0; b < r.size(); ++b)
+      for (std::size_t j = 0; j < r[b].size(); ++j) r[b][j] += lambda * p[b][j];
+    return r;
+  }
+  Taps Jacobi(const Taps& v) const {
+    Taps out = v;
+    for (std::size_t b = 0; b < out.size(); ++b)
+      for (std::size_t j = 0; j < out[b].size(); ++j) out[b][j] *= diag[b][j];
+    return out;
+  }
+  // Preconditioned conjugate gradients from x = 0.
+  Taps Solve(const Taps& rhs) const {
+    Taps x = Zeros(), r = rhs;
+    Taps z = Jacobi(r);
+    Taps p = z;
+    double rz = Dot(r, z);
+    const double rr0 = Dot(r, r);
+    for (int it = 0; it < iterations && Dot(r, r) > 1e-20 * rr0; ++it) {
+      const Taps ap = Normal(p);
+      const double alpha = rz / Dot(p, ap);
+      for (std::size_t b = 0; b < x.size(); ++b)
+        for (std::size_t j = 0; j < x[b].size(); ++j) {
+          x[b][j] += alpha * p[b][j];
+          r[b][j] -= alpha * ap[b][j];
+        }
+      z = Jacobi(r);
+      const double rz_new = Dot(r, z);
+      for (std::size_t b = 0; b < p.size(); ++b)
+        for (std::size_t j = 0; j < p[b].size(); ++j) p[b][j] = z[b][j] + rz_new / rz * p[b][j];
+      rz = rz_new;
+    }
+    return x;
+  }
+};
+
+FluxPreconditioner::FluxPreconditioner(const Model& model, const std::vector<Sequence>& data,
+                                       double ridge, int iterations) {
+  if (model.form != ModelForm::kFlux) Fail("the flux preconditioner is for flux models");
+  auto impl = std::make_shared<Impl>();
+  Impl& m = *impl;
+  m.model = model;
+  m.iterations = iterations;
   for (const Sequence& s : data)
     for (std::size_t k = 0; k + 1 < s.size(); ++k) {
       Image d = s[k + 1].Copy();
       for (std::size_t i = 0; i < d.size(); ++i)
         d.data()[i] = float((double(d.data()[i]) - s[k].data()[i]) / model.dt);
-      pairs.push_back({&s[k], std::move(d), {}});
+      m.samples += double(d.size());
+      m.pairs.push_back({&s[k], std::move(d), {}});
     }
-  ParallelFor(0, int(pairs.size()),
-              [&](int i) { pairs[i].sel = ComputeSelections(model, *pairs[i].u); });
-
-  const std::size_t nb = model.banks.size();
-  auto zeros = [&] {
-    std::vector<std::vector<double>> v(nb);
-    for (std::size_t b = 0; b < nb; ++b) v[b].assign(model.banks[b].filters.taps.size(), 0.0);
-    return v;
-  };
-  // F^T applied to per-pair images g(pair), summed in pair order over fixed chunks.
-  auto apply_ft = [&](const std::function<Image(std::size_t, const Model&)>& g, const Model& m) {
-    const int chunks = std::max(1, std::min<int>(16, int(pairs.size())));
-    std::vector<std::vector<std::vector<double>>> part(chunks);
-    ParallelFor(0, chunks, [&](int c) {
-      part[c] = zeros();
-      for (std::size_t i = pairs.size() * c / chunks; i < pairs.size() * (c + 1) / chunks; ++i)
-        EvaluateRhsBackward(m, *pairs[i].u, pairs[i].sel, g(i, m), part[c]);
-    });
-    auto total = zeros();
-    for (const auto& p : part)
-      for (std::size_t b = 0; b < nb; ++b)
-        for (std::size_t j = 0; j < p[b].size(); ++j) total[b][j] += p[b][j];
-    return total;
-  };
-  auto with_taps = [&](const std::vector<std::vector<double>>& x) {
-    Model m = model;
-    for (std::size_t b = 0; b < nb; ++b)
-      for (std::size_t j = 0; j < x[b].size(); ++j) m.banks[b].filters.taps[j] = float(x[b][j]);
-    return m;
-  };
-  auto dot = [&](const auto& a, const auto& b) {
-    double s = 0;
-    for (std::size_t k = 0; k < nb; ++k)
-      for (std::size_t j = 0; j < a[k].size(); ++j) s += a[k][j] * b[k][j];
-    return s;
-  };
-  // Normal operator: (F^T F + lambda I) p.
-  double lambda = 0;
-  auto normal = [&](const std::vector<std::vector<double>>& p) {
-    Model m = with_taps(p);
-    auto r = apply_ft(
-        [&](std::size_t i, const Model& mm) { return EvaluateRhs(mm, *pairs[i].u, pairs[i].sel); },
-        m);
-    for (std::size_t b = 0; b < nb; ++b)
-      for (std::size_t j = 0; j < r[b].size(); ++j) r[b][j] += lambda * p[b][j];
-    return r;
-  };
-  auto rhs = apply_ft([&](std::size_t i, const Model&) { return pairs[i].d.Copy(); }, model);
+  ParallelFor(0, int(m.pairs.size()),
+              [&](int i) { m.pairs[i].sel = ComputeSelections(model, *m.pairs[i].u); });
   // Scale the ridge by the mean diagonal of F^T F, estimated with one random probe.
   {
-    auto probe = zeros();
-    for (std::size_t b = 0; b < nb; ++b)
+    Impl::Taps probe = m.Zeros();
+    for (std::size_t b = 0; b < probe.size(); ++b)
       for (std::size_t j = 0; j < probe[b].size(); ++j) probe[b][j] = ((j * 7919 + b) % 2) ? 1 : -1;
-    lambda = o.ridge * dot(probe, normal(probe)) / dot(probe, probe);
+    m.lambda = ridge * Impl::Dot(probe, m.Normal(probe)) / Impl::Dot(probe, probe);
   }
   // Jacobi preconditioner: the diagonal of F^T F for one bank's tap j of filter k is about
   // 2 sum over its pixels of z_{i+j}^2 (each face flux enters two pixels' divergence).
-  auto diag = zeros();
-  for (const Pair& pr : pairs) {
+  m.diag = m.Zeros();
+  for (const Impl::Pair& pr : m.pairs) {
     const Image& u = *pr.u;
     const int w = u.width(), h = u.height();
-    for (std::size_t b = 0; b < nb; ++b) {
+    for (std::size_t b = 0; b < m.diag.size(); ++b) {
       const int size = model.banks[b].filters.size, r = size / 2, n = size * size;
       for (int y = 0; y < h; ++y)
         for (int x = 0; x < w; ++x) {
-          double* dk = diag[b].data() + std::size_t(pr.sel[b][std::size_t(y) * w + x]) * n;
+          double* dk = m.diag[b].data() + std::size_t(pr.sel[b][std::size_t(y) * w + x]) * n;
           for (int dy = -r, j = 0; dy <= r; ++dy)
             for (int dx = -r; dx <= r; ++dx, ++j) {
               const double v = u.at(0, std::clamp(x + dx, 0, w - 1), std::clamp(y + dy, 0, h - 1));
@@ -180,35 +224,28 @@ int FitFlux(Model& model, const std::vector<Sequence>& data, const TrainOptions&
         }
     }
   }
-  for (auto& d : diag)
-    for (double& v : d) v = 1.0 / (v + lambda + 1e-30);
-  auto precondition = [&](const std::vector<std::vector<double>>& v) {
-    auto out = v;
-    for (std::size_t b = 0; b < nb; ++b)
-      for (std::size_t j = 0; j < out[b].size(); ++j) out[b][j] *= diag[b][j];
-    return out;
-  };
-  // Preconditioned conjugate gradients.
-  auto x = zeros(), r = rhs;
-  auto z = precondition(r);
-  auto p = z;
-  double rz = dot(r, z);
-  const double rr0 = dot(r, r);
-  for (int it = 0; it < o.cg_iterations && dot(r, r) > 1e-20 * rr0; ++it) {
-    auto ap = normal(p);
-    const double alpha = rz / dot(p, ap);
-    for (std::size_t b = 0; b < nb; ++b)
-      for (std::size_t j = 0; j < x[b].size(); ++j) {
-        x[b][j] += alpha * p[b][j];
-        r[b][j] -= alpha * ap[b][j];
-      }
-    z = precondition(r);
-    const double rz_new = dot(r, z);
-    for (std::size_t b = 0; b < nb; ++b)
-      for (std::size_t j = 0; j < p[b].size(); ++j) p[b][j] = z[b][j] + rz_new / rz * p[b][j];
-    rz = rz_new;
-  }
-  model = with_taps(x);
+  for (auto& d : m.diag)
+    for (double& v : d) v = 1.0 / (v + m.lambda + 1e-30);
+  impl_ = std::move(impl);
+}
+
+void FluxPreconditioner::Apply(std::vector<std::vector<double>>& g) const { g = impl_->Solve(g); }
+
+double FluxPreconditioner::samples() const { return impl_->samples; }
+
+std::vector<std::vector<double>> FluxPreconditioner::LeastSquares() const {
+  const Impl& m = *impl_;
+  return m.Solve(
+      m.ApplyFt([&](std::size_t i, const Model&) { return m.pairs[i].d.Copy(); }, m.model));
+}
+
+namespace {
+
+int FitFlux(Model& model, const std::vector<Sequence>& data, const TrainOptions& o) {
+  const FluxPreconditioner pre(model, data, o.ridge, o.cg_iterations);
+  const std::vector<std::vector<double>> x = pre.LeastSquares();
+  for (std::size_t b = 0; b < x.size(); ++b)
+    for (std::size_t j = 0; j < x[b].size(); ++j) model.banks[b].filters.taps[j] = float(x[b][j]);
   return 0;
 }
 

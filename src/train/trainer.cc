@@ -5,6 +5,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <random>
 
 #include "blade/error.h"
@@ -288,6 +289,21 @@ void AddJoined(Model& model, const std::vector<double>& step, double rate) {
     }
 }
 
+// The newton optimiser's unknowns as one vector: a direct model's in the per-filter layout of
+// its normal equations (JoinFilters), a flux model's bank after bank; and a step added back.
+std::vector<double> Flatten(const Model& model, const std::vector<std::vector<double>>& g) {
+  if (model.form == ModelForm::kDirect) return JoinFilters(model, g);
+  std::vector<double> out;
+  for (const auto& bank : g) out.insert(out.end(), bank.begin(), bank.end());
+  return out;
+}
+void AddFlat(Model& model, const std::vector<double>& step, double rate) {
+  if (model.form == ModelForm::kDirect) return AddJoined(model, step, rate);
+  std::size_t i = 0;
+  for (Bank& b : model.banks)
+    for (float& t : b.filters.taps) t += float(rate * step[i++]);
+}
+
 // Full-batch Gauss-Newton-like steps: the gradient preconditioned by the one-step curvature.
 // The loss is a mean over S = (pixels x steps x sequences) squared errors and one Euler step
 // moves u by dt p.x, so its Hessian is about 2 dt^2 N / S; the step -S/(2 dt^2) N^-1 g is then a
@@ -295,22 +311,40 @@ void AddJoined(Model& model, const std::vector<double>& step, double rate) {
 void FineTuneNewton(Model& model, const std::vector<Sequence>& data, const NormalEquations* sums,
                     FineTuning& ft) {
   const TrainOptions& o = ft.o;
-  if (model.form != ModelForm::kDirect)
-    Fail("the newton optimiser needs a direct model (use adam for flux models)");
   ft.status("curvature preconditioner");
-  const DirectPreconditioner pre = sums != nullptr ? DirectPreconditioner(*sums, o.ridge)
-                                                   : DirectPreconditioner(model, data, o.ridge);
-  const double scale = pre.samples() / (2 * model.dt * model.dt);
+  // Direct form: the per-filter normal matrices, factored. Flux form: the joint normal operator,
+  // inverted approximately by conjugate gradients at every application.
+  std::optional<DirectPreconditioner> direct;
+  std::optional<FluxPreconditioner> flux;
+  if (model.form == ModelForm::kDirect)
+    direct.emplace(sums != nullptr ? DirectPreconditioner(*sums, o.ridge)
+                                   : DirectPreconditioner(model, data, o.ridge));
+  else
+    flux.emplace(model, data, o.ridge, o.cg_iterations);
+  const auto precondition = [&](std::vector<double>& g) {
+    if (direct) return direct->Apply(g);
+    std::vector<std::vector<double>> per_bank(model.banks.size());
+    std::size_t i = 0;
+    for (std::size_t b = 0; b < per_bank.size(); ++b) {
+      const std::size_t n = model.banks[b].filters.taps.size();
+      per_bank[b].assign(g.begin() + i, g.begin() + i + n);
+      i += n;
+    }
+    flux->Apply(per_bank);
+    g = Flatten(model, per_bank);
+  };
+  const double samples = direct ? direct->samples() : flux->samples();
+  const double scale = samples / (2 * model.dt * model.dt);
   std::vector<std::vector<double>> per_bank;
   double loss = FullGradient(model, data, ft.obj, per_bank);
-  std::vector<double> g = JoinFilters(model, per_bank);
+  std::vector<double> g = Flatten(model, per_bank);
   double rate = std::min(1.0, o.learning_rate);
   // Preconditioned nonlinear conjugate gradients (Polak-Ribiere+): the direction adds beta
   // times the previous one, which speeds up the slow directions the one-step curvature misses.
   std::vector<double> dir, prev_g, prev_pg;
   for (int epoch = ft.first_epoch; epoch <= o.epochs; ++epoch) {
     std::vector<double> pg = g;
-    pre.Apply(pg);
+    precondition(pg);
     double beta = 0;
     if (!prev_g.empty()) {
       double num = 0, den = 0;
@@ -331,7 +365,7 @@ void FineTuneNewton(Model& model, const std::vector<Sequence>& data, const Norma
     bool improved = false;
     for (int tries = 0; tries < 12 && !improved; ++tries, rate /= 2) {
       Model trial = model;
-      AddJoined(trial, dir, rate);
+      AddFlat(trial, dir, rate);
       if (o.constraint == Constraint::kMonotone) ProjectMonotone(trial);  // projected step
       const double trial_loss = MeanLoss(trial, data, ft.obj);
       if (trial_loss < loss) {
@@ -349,7 +383,7 @@ void FineTuneNewton(Model& model, const std::vector<Sequence>& data, const Norma
     prev_g = g;
     prev_pg = std::move(pg);
     loss = FullGradient(model, data, ft.obj, per_bank);
-    g = JoinFilters(model, per_bank);
+    g = Flatten(model, per_bank);
     if (ft.EndEpoch(epoch, model, loss)) break;
   }
 }
@@ -411,9 +445,6 @@ void TrainOptions::Validate() const {
     Fail("an SSIM loss needs crops of at least 11 pixels (got ", crop, ")");
   if (constraint == Constraint::kMonotone && form != ModelForm::kDirect)
     Fail("the monotone constraint applies to direct models");
-  // Checked here, before the references are computed, and again where it is used.
-  if (optimizer == Optimizer::kNewton && epochs > 0 && form != ModelForm::kDirect)
-    Fail("the newton optimiser needs a direct model (use adam for flux models)");
   if (footprint < 3 || footprint > 9 || footprint % 2 == 0)
     Fail("the filter footprint must be odd, 3..9 (got ", footprint, ")");
   if (scheme_footprint != 0 &&
