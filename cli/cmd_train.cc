@@ -122,16 +122,16 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--form", args->form, "direct or flux");
   cmd->add_option("--integrator", args->integrator, "euler or midpoint");
   cmd->add_option("--epochs", g.epochs,
-                  "Unrolled fine-tuning epochs (0: least squares only; recipe: direct 20, "
-                  "Perona-Malik 0, flux 40)");
+                  "Unrolled fine-tuning epochs (0: least squares only; recipe: 20, "
+                  "Perona-Malik direct 0)");
   cmd->add_option("--seed", g.seed, "Random seed (same seed, same model)");
   cmd->add_option("--limit", args->limit, "Use only the first N images");
   cmd->add_option("--batch", g.batch, "Sequences per Adam step (recipe: 8)");
   cmd->add_option("--crop", g.crop,
-                  "Adam: random crop side for fine-tuning (0: whole frames; recipe: flux 0)");
+                  "Adam: random crop side for fine-tuning (0: whole frames; recipe: 64, flux 0)");
   cmd->add_option("--optimizer", args->optimizer,
                   "adam (minibatches) or newton (full batch, curvature-preconditioned) "
-                  "(recipe: direct newton, flux adam)");
+                  "(recipe: newton; adam's own rate, patience and crop follow unless given)");
   cmd->add_option("--learning-rate", g.learning_rate,
                   "Adam learning rate; newton: first step fraction (recipe: newton 1, adam 5e-4)");
   cmd->add_option("--warmup", g.warmup_steps, "Adam steps of linear learning-rate warm-up");
@@ -171,16 +171,17 @@ void AddTrainCommand(CLI::App& app) {
   cmd->callback([args, cmd] {
     const Preset preset = PresetWithFrames(ChoosePreset(args->pde, args->preset), args->steps);
     CheckModelOutput(args->out);
-    TrainOptions o = RecommendedTrainOptions(preset, ParseForm(args->form));
-    const TrainOptions& g = args->given;
     auto given = [&](const char* name) { return cmd->count(name) > 0; };
+    TrainOptions o = given("--optimizer") ? RecommendedTrainOptions(preset, ParseForm(args->form),
+                                                                    ParseOptimizer(args->optimizer))
+                                          : RecommendedTrainOptions(preset, ParseForm(args->form));
+    const TrainOptions& g = args->given;
     if (given("--integrator")) o.integrator = ParseIntegrator(args->integrator);
     if (given("--constraint")) o.constraint = ParseConstraint(args->constraint);
     if (given("--epochs")) o.epochs = g.epochs;
     if (given("--seed")) o.seed = g.seed;
     if (given("--batch")) o.batch = g.batch;
     if (given("--crop")) o.crop = g.crop;
-    if (given("--optimizer")) o.optimizer = ParseOptimizer(args->optimizer);
     if (given("--learning-rate")) o.learning_rate = g.learning_rate;
     if (given("--warmup")) o.warmup_steps = g.warmup_steps;
     if (given("--patience")) o.patience = g.patience;

@@ -43,9 +43,10 @@ void BindTrain(py::module_& m) {
         for (const auto& [name, v] : params) axis(name, v);
         if (!time.is_none()) axis("time", time);
         // The documented recipe, then what the caller gave (as `blade train` does).
-        TrainOptions o = RecommendedTrainOptions(preset, ParseForm(form));
+        TrainOptions o =
+            optimizer ? RecommendedTrainOptions(preset, ParseForm(form), ParseOptimizer(*optimizer))
+                      : RecommendedTrainOptions(preset, ParseForm(form));
         if (epochs) o.epochs = *epochs;
-        if (optimizer) o.optimizer = ParseOptimizer(*optimizer);
         if (learning_rate) o.learning_rate = *learning_rate;
         if (footprint) o.footprint = *footprint;
         if (scheme_footprint) o.scheme_footprint = *scheme_footprint;

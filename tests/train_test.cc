@@ -553,12 +553,22 @@ TEST(TrainRecipe, RecommendedOptionsAreTheDocumentedRecipe) {
   EXPECT_EQ(RecommendedTrainOptions(DefaultPreset(Pde::kCh), ModelForm::kDirect).stability_margin,
             0.5);
   const TrainOptions flux = RecommendedTrainOptions(DefaultPreset(Pde::kTv), ModelForm::kFlux);
-  EXPECT_EQ(flux.optimizer, Optimizer::kAdam);
+  EXPECT_EQ(flux.optimizer, Optimizer::kNewton);  // with the flux curvature (since 2026-12-06)
   EXPECT_EQ(flux.footprint, 5);
-  EXPECT_EQ(flux.epochs, 40);
-  EXPECT_EQ(flux.crop, 0);
-  EXPECT_EQ(flux.learning_rate, 5e-4);
+  EXPECT_EQ(flux.epochs, 20);
+  EXPECT_EQ(flux.learning_rate, 1);
+  EXPECT_EQ(flux.patience, 5);
   EXPECT_EQ(flux.cg_iterations, 60);
+  // Another optimiser brings its own settings (a rate of 1 would wreck Adam's first steps).
+  const TrainOptions adam =
+      RecommendedTrainOptions(DefaultPreset(Pde::kTv), ModelForm::kFlux, Optimizer::kAdam);
+  EXPECT_EQ(adam.optimizer, Optimizer::kAdam);
+  EXPECT_EQ(adam.learning_rate, 5e-4);
+  EXPECT_EQ(adam.patience, 8);
+  EXPECT_EQ(adam.crop, 0);
+  EXPECT_EQ(
+      RecommendedTrainOptions(DefaultPreset(Pde::kTv), ModelForm::kDirect, Optimizer::kAdam).crop,
+      64);
   for (Pde p : {Pde::kTv, Pde::kPm, Pde::kCed, Pde::kCh})
     for (ModelForm f : {ModelForm::kDirect, ModelForm::kFlux}) {
       const TrainOptions r = RecommendedTrainOptions(DefaultPreset(p), f);

@@ -136,11 +136,14 @@ void ResumeFrom(const Checkpoint& checkpoint, TrainOptions& options);
 //   patience 5); Perona-Malik least squares only with ridge 1e-5 (fine-tuning lowered its
 //   validation loss but scored lower on held-out images); CED's least squares on all 8
 //   flips/rotations;
-// - flux: 5x5 filters, least squares by 60 CG iterations, then 40 epochs of Adam on whole frames
-//   (rate 5e-4, patience 8);
+// - flux: 5x5 filters, least squares by 60 CG iterations, then 20 epochs of newton steps with
+//   the flux curvature (FluxPreconditioner; rate 1, patience 5);
 // - Cahn-Hilliard: the stability horizon measured against a range widened by 50% of the span
 //   (the reference itself overshoots [0, 1]).
 TrainOptions RecommendedTrainOptions(const Preset& preset, ModelForm form);
+// The same with another optimiser and that optimiser's own settings: adam runs at rate 5e-4
+// with patience 8 (and on whole frames for flux models: crop 0), newton at rate 1, patience 5.
+TrainOptions RecommendedTrainOptions(const Preset& preset, ModelForm form, Optimizer optimizer);
 
 // Reads an image as the protocol's HR initial condition: luma, cropped to a multiple of scale.
 Image LoadHrLuma(const std::string& path, int scale);

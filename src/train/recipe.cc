@@ -18,14 +18,11 @@ TrainOptions RecommendedTrainOptions(const Preset& preset, ModelForm form) {
   o.selection.rho = preset.selection_rho;
   o.selection.SetBins(preset.selection_bins);
   if (form == ModelForm::kFlux) {
-    // Newton's preconditioner is the direct form's one-step curvature; the flux banks are
-    // coupled through the divergence, so they are fine-tuned by Adam on whole frames.
+    // 5x5 filters, then newton steps as for the direct form, with the joint curvature of the
+    // coupled flux banks (FluxPreconditioner). Until 2026-12-06 flux models were fine-tuned by
+    // Adam (40 epochs on whole frames, rate 5e-4, patience 8); newton halved their validation
+    // loss and made the CED and TV models stable (docs/RESULTS.md).
     o.footprint = 5;
-    o.optimizer = Optimizer::kAdam;
-    o.epochs = 40;
-    o.crop = 0;
-    o.patience = 8;
-    o.learning_rate = 5e-4;
   } else if (preset.pde == Pde::kPm) {
     o.ridge = 1e-5;
     o.epochs = 0;
@@ -37,6 +34,23 @@ TrainOptions RecommendedTrainOptions(const Preset& preset, ModelForm form) {
   // at the presets it gained 6.8 dB (TV), 1.9 dB (Perona-Malik) and 5.5 dB (Cahn-Hilliard) on
   // Kodak, and as much on held-out photographs (docs/RESULTS.md, issue 26).
   if (form == ModelForm::kDirect && HasClassicalRhs(preset.pde)) o.scheme_footprint = 3;
+  return o;
+}
+
+TrainOptions RecommendedTrainOptions(const Preset& preset, ModelForm form, Optimizer optimizer) {
+  TrainOptions o = RecommendedTrainOptions(preset, form);
+  if (optimizer == o.optimizer) return o;
+  o.optimizer = optimizer;
+  if (optimizer == Optimizer::kAdam) {
+    // Adam's per-tap normalised steps need a small rate; a rate of 1 (newton's) throws the
+    // least-squares start away.
+    o.learning_rate = 5e-4;
+    o.patience = 8;
+    if (form == ModelForm::kFlux) o.crop = 0;
+  } else {
+    o.learning_rate = 1;
+    o.patience = 5;
+  }
   return o;
 }
 
