@@ -17,12 +17,12 @@ mkdir -p models out/train
 # Direct models: least squares, then full-batch curvature-preconditioned steps (newton);
 # PM is least squares only (ridge 1e-5): fine-tuning lowered its BSDS validation loss but
 # scored 0.27 dB lower on Kodak (docs/RESULTS.md).
-# Flux models: least squares by CG, then Adam. CED uses 64 images: its reference (rho = 16 px
-# at 4x) dominates the time budget. See docs/TRAINING.md and docs/RESULTS.md.
+# Flux models: least squares by CG, then newton steps with the flux curvature (the recipe since
+# 2026-12-06; ch-long keeps Adam on crops). CED uses 64 images: its reference (rho = 16 px at
+# 4x) dominates the time budget. See docs/TRAINING.md and docs/RESULTS.md.
 # ced-restore: the CED regulariser for restoration (deconvolution), selection rho 1 and the
 # SSIM/MSE mix, chosen on held-out BSDS images by scripts/deconv_model_selection.sh.
 newton="--optimizer newton --learning-rate 1 --patience 5"
-adam="--optimizer adam --epochs 40 --crop 0 --patience 8 --learning-rate 5e-4"
 # pm, tv, ced and ch are parametric (docs/DESIGN.md §20): a point model at each knot of a box,
 # blended per run; pm 5 x 5 knots of c in [0.03, 0.3] and T in [1, 10], tv 5 x 5 of eps in
 # [0.002, 0.05] and T in [0.025, 0.4], ced 3 x 4 of rho (2, 4, 6) and T (1, 2, 4, 8), its C
@@ -44,10 +44,10 @@ declare -A args=(
   # Cahn-Hilliard for long runs (issue 26): the flux form (mass conserved exactly), 100 steps of
   # the preset's dt to T = 40, least squares by CG with a 100x ridge, then 40 Adam epochs on
   # 64-px crops of all 200 photographs (on 48 it held 141 / 94 steps; docs/RESULTS.md).
-  [ch-long]="--pde ch --form flux --time 40 --steps 100 --ridge 1e-1 --epochs 40 --crop 64 --stability-margin 0.5"
-  [tv-flux]="--pde tv --form flux $adam"
-  [ced-flux]="--pde ced --form flux --limit 64 $adam"
-  [ch-flux]="--pde ch --form flux --limit 150 --stability-margin 0.5 $adam"
+  [ch-long]="--pde ch --form flux --time 40 --steps 100 --ridge 1e-1 --optimizer adam --epochs 40 --crop 64 --stability-margin 0.5"
+  [tv-flux]="--pde tv --form flux"
+  [ced-flux]="--pde ced --form flux --limit 64"
+  [ch-flux]="--pde ch --form flux --limit 150 --stability-margin 0.5"
 )
 common="--seed 1"
 names=("$@")
