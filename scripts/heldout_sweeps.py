@@ -9,8 +9,9 @@ photographs that no model was trained on (luma):
            steps, beside Pillow's bicubic and Lanczos upscaling.
 
 Usage: BLADE_MODULE_DIR=build/python/blade /usr/bin/python3 scripts/heldout_sweeps.py [restore|upscale] [DIR]
+       [--models NAME,NAME...]
 (DIR: other photographs instead of the six, e.g. Kodak to check a choice on images it was not
-made on)
+made on; --models: the restore sweep's models, by default every shipped TV/PM/CED model)
 """
 
 import sys
@@ -44,14 +45,17 @@ def mean(pairs):
     return round(float(np.mean([p for p, _ in pairs])), 2), round(float(np.mean([s for _, s in pairs])), 4)
 
 
+RESTORE_MODELS = ["tv-plain", "tv", "tv-flux", "tv-monotone", "pm", "pm-monotone", "ced", "ced-flux",
+                  "ced-restore", "ced-monotone"]
+
+
 def restore_sweep():
     rng = np.random.default_rng(5)
     truth = photos()
     observed = [np.ascontiguousarray((blade.gaussian_blur(t, 1.0) + rng.normal(0, 5 / 255, t.shape))
                                      .astype(np.float32)) for t in truth]
     print("input", mean([(blade.psnr(f, t), blade.ssim(f, t)) for f, t in zip(observed, truth)]))
-    for name in ("tv", "tv-flux", "tv-monotone", "pm", "pm-monotone", "ced", "ced-flux", "ced-restore",
-                 "ced-monotone"):
+    for name in RESTORE_MODELS:
         model = blade.Model.load(str(MODELS / f"{name}.blade"))
         row = []
         for c in (0.4, 0.7, 1.0):
@@ -94,8 +98,13 @@ def upscale_sweep():
 
 
 if __name__ == "__main__":
-    which = [a for a in sys.argv[1:] if a in ("restore", "upscale")] or ["restore", "upscale"]
-    folders = [a for a in sys.argv[1:] if a not in ("restore", "upscale")]
+    args = sys.argv[1:]
+    if "--models" in args:
+        i = args.index("--models")
+        RESTORE_MODELS = args[i + 1].split(",")
+        del args[i:i + 2]
+    which = [a for a in args if a in ("restore", "upscale")] or ["restore", "upscale"]
+    folders = [a for a in args if a not in ("restore", "upscale")]
     FOLDER = Path(folders[0]) if folders else None
     if "restore" in which:
         restore_sweep()
