@@ -128,6 +128,14 @@ for path in sorted((root / "models").glob("*.blade")):
                 " and the box reassembled from all 25 knots with `--knot-model` (the command above;"
                 " the taps are bit for bit the trained ones, so the time above is"
                 " the reassembly's, not the training's)",
+                "- seventh session (2026-12-06): the knot (eps 0.00447, T 0.1) replaced by the same"
+                " point trained with the stability term (`blade train --pde tv --param"
+                " eps=0.004472135954999579 --time 0.1 --stability-weight 10 --stability-rollout 40"
+                " --images ../shared/data/train/BSDS500`: the newton steps that overshot were refused,"
+                " so it is the least-squares fit, horizon 1000 in the default range; Kodak 46.18 dB"
+                " against the former knot's 45.51, docs/RESULTS.md), the other 24 knots extracted"
+                " with `Model.at` at the exact knots (`Model.axes`) and the box reassembled by the"
+                " command above (that knot is `/tmp/knots/tv-1-2-stability.blade`; the knot (eps 0.0224, T 0.2) keeps its horizon measured against [-0.2, 1.2])",
             ]
         lines.append("")
         continue
