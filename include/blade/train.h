@@ -262,7 +262,7 @@ class FluxPreconditioner {
 };
 
 // Trains a model of `preset` on `data` (frames from CachedReferenceFrames): thresholds, least
-// squares, then unrolled Adam fine-tuning with early stopping on a validation split.
+// squares, then unrolled fine-tuning (newton or Adam) with early stopping on a validation split.
 // Deterministic for a seed, whatever the thread count.
 Model TrainModel(const Preset& preset, const std::vector<Sequence>& data,
                  const TrainOptions& options, TrainReport* report = nullptr);

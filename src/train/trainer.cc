@@ -1,5 +1,5 @@
-// Training: threshold fitting, least squares, then unrolled fine-tuning with Adam and early
-// stopping.
+// Training: threshold fitting, least squares, then unrolled fine-tuning (curvature-preconditioned
+// newton steps or Adam) with early stopping, and the rollout loss they minimise.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
