@@ -318,7 +318,7 @@ void AddEvalCommand(CLI::App& app) {
     std::vector<std::string> params, classical;
     int limit = 0, long_steps = 0;
     double time = 0;
-    bool cost = false;
+    bool cost = false, unsafe = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("eval", "Score a model with the kodak4x protocol");
@@ -337,6 +337,8 @@ void AddEvalCommand(CLI::App& app) {
                 "(accuracy against cost); the solver times become the median of 5 runs");
   cmd->add_option("--long-steps", args->long_steps,
                   "Also run this many steps per image and report the value range (stability)");
+  cmd->add_flag("--unsafe", args->unsafe,
+                "Score the model even where its run goes past its measured stability horizon");
   cmd->add_option("--classical", args->classical,
                   "GRID[:STEPS]: also run the classical scheme on a grid GRID times finer than "
                   "the LR grid (1 to the protocol's 4; the HR image area-resized to it), converged "
@@ -355,6 +357,7 @@ void AddEvalCommand(CLI::App& app) {
     ModelEvalOptions o;
     o.cost = args->cost;
     o.long_steps = args->long_steps;
+    o.unsafe = args->unsafe;
     o.cache_dir = args->cache.empty() ? DefaultCacheDir() : args->cache;
     for (const std::string& spec : args->classical)
       o.classical_runs.push_back(ParseClassicalRun(spec));

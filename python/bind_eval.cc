@@ -11,13 +11,15 @@ void BindEval(py::module_& m) {
   m.def(
       "evaluate",
       [](const Model& model, const std::vector<std::string>& images, const std::string& cache,
-         std::optional<std::map<std::string, double>> params, std::optional<double> time) {
+         std::optional<std::map<std::string, double>> params, std::optional<double> time,
+         bool unsafe) {
         ModelPoint point;
         if (params) point.params = *params;
         if (time) point.time = *time;
         const EvalPoint where = ResolveEvalPoint(model, point);
         const Preset& preset = where.preset;
         EvalExtras extras;
+        extras.unsafe = unsafe;
         if (where.at_point) extras.point = &where.point;
         py::list rows;
         for (const std::string& f : images) {
@@ -39,7 +41,7 @@ void BindEval(py::module_& m) {
         return rows;
       },
       py::arg("model"), py::arg("images"), py::arg("cache") = "default", py::kw_only(),
-      py::arg("params") = py::none(), py::arg("time") = py::none(),
+      py::arg("params") = py::none(), py::arg("time") = py::none(), py::arg("unsafe") = false,
       "The kodak4x protocol per image: BLADE, identity, classical-LR-10, classical-LR scores, at "
       "the model's own point or at params / time (as evaluate_model).");
 
@@ -47,10 +49,11 @@ void BindEval(py::module_& m) {
       "evaluate_model",
       [](const Model& model, const std::vector<std::string>& images, bool cost, int long_steps,
          const std::string& cache, std::optional<std::map<std::string, double>> params,
-         std::optional<double> time, const std::vector<std::string>& classical) {
+         std::optional<double> time, const std::vector<std::string>& classical, bool unsafe) {
         ModelEvalOptions o;
         o.cost = cost;
         o.long_steps = long_steps;
+        o.unsafe = unsafe;
         for (const std::string& spec : classical)
           o.classical_runs.push_back(ParseClassicalRun(spec));
         o.cache_dir = CacheDir(cache);
@@ -66,11 +69,13 @@ void BindEval(py::module_& m) {
       py::arg("model"), py::arg("images"), py::kw_only(), py::arg("cost") = false,
       py::arg("long_steps") = 0, py::arg("cache") = "default", py::arg("params") = py::none(),
       py::arg("time") = py::none(), py::arg("classical") = std::vector<std::string>{},
+      py::arg("unsafe") = false,
       "The kodak4x protocol over image files, as `blade eval --json` (same numbers); params "
       "and time evaluate at another point (`blade eval --param --time`); classical: runs of the "
       "scheme on finer grids, 'GRID' (converged) or 'GRID:STEPS' (`blade eval --classical`): "
       "{'protocol', 'pde', 'preset', 'form', 'steps', 'rows' (means: blade, identity, "
-      "classical_lr_10, classical_lr), 'images' (per image), 'range', 'long_run'}.");
+      "classical_lr_10, classical_lr), 'images' (per image), 'range', 'long_run'}. A model is "
+      "refused past its stability horizon unless unsafe=True (`blade eval --unsafe`).");
   m.def(
       "evaluate_app",
       [](const std::string& app, const Model& model, const std::vector<std::string>& images,

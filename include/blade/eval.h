@@ -62,6 +62,7 @@ struct EvalExtras {
   // The model runs at this point (RunModelAt) instead of its own steps; the preset given to
   // EvaluateImage must be PresetAt the same point.
   const ModelPoint* point = nullptr;
+  bool unsafe = false;  // run the model past its stability horizon (RunOptions::unsafe)
   // Also these classical runs. With them or `cost`, each time is the median of 5 runs.
   std::vector<ClassicalRun> classical_runs;
 };
@@ -98,6 +99,7 @@ struct ModelEvalOptions {
   std::string cache_dir;  // reference cache ("" = none; the front ends pass DefaultCacheDir())
   bool cost = false;      // EvalExtras::cost: classical 2x and the 4x reference timed
   int long_steps = 0;     // also run this many steps per image (past the horizon) for the range
+  bool unsafe = false;    // score the model even past its stability horizon (refused otherwise)
   // Evaluate at another parameter point and stopping time (empty: the model's preset): the
   // reference at PresetAt(point), BLADE by RunModelAt (blade/model.h).
   ModelPoint point;

@@ -163,6 +163,7 @@ BaselineRow EvaluateImage(const Preset& preset, const Image& hr, const std::stri
     RunOptions o;
     o.steps = preset.frames;
     o.integrator = model->integrator;
+    o.unsafe = extras.unsafe;
     double seconds = 0;
     try {
       Image u = TimedSolve(repeats, &seconds, [&] {

@@ -124,6 +124,7 @@ ModelEvaluation EvaluateModel(const Model& model, const std::vector<std::string>
     EvalExtras extras;
     extras.cost = o.cost;
     extras.classical_runs = o.classical_runs;
+    extras.unsafe = o.unsafe;
     if (at_point) extras.point = &point;
     if (o.on_figure) extras.pictures = &pictures;
     e.rows.push_back(EvaluateImage(preset, hr, std::filesystem::path(files[i]).filename().string(),

@@ -105,6 +105,12 @@ open(d + "/v9.blade", "w").write(text.replace('"version": 1', '"version": 9'))
 open(d + "/nan.blade", "w").write(text.replace('"taps": [0.0', '"taps": [NaN', 1))
 short = dict(model, safe_steps=5, safe_range=[0.0, 1.0])
 open(d + "/short.blade", "w").write(json.dumps(short))
+# A Perona-Malik model at its preset (dt 0.4, 10 steps; the Laplacian / 4 is stable) whose
+# measured horizon is 5 steps: `eval` refuses it unless --unsafe.
+pm = dict(model, pde="pm", preset="pm", pde_params={"c": 0.1}, dt=0.4, safe_steps=5,
+          safe_range=[0.0, 1.0])
+pm["banks"] = [dict(model["banks"][0], taps=[t / 4 for t in lap] * 216)]
+open(d + "/pm-short.blade", "w").write(json.dumps(pm))
 model["form"] = "resample"
 model["banks"] = model["banks"] * 2
 open(d + "/resample.blade", "w").write(json.dumps(model))
@@ -125,6 +131,10 @@ if "$blade" upscale --model "$work/good.blade" --force-model --project --steps 2
    && [ -s "$work/up.tiff" ]; then echo "ok   (upscale --project writes output)"; else echo "FAIL (upscale --project)"; fail=1; fi
 if "$blade" run --model "$work/short.blade" --steps 6 --unsafe "$work/good.png" "$work/unsafe.tiff" 2>/dev/null \
    && [ -s "$work/unsafe.tiff" ]; then echo "ok   (run --unsafe goes past the horizon)"; else echo "FAIL (run --unsafe)"; fail=1; fi
+mkdir -p "$work/evalset" && cp "$work/small.png" "$work/evalset/"
+expect 1 "eval: past the measured stability horizon" -- "$blade" eval --model "$work/pm-short.blade" --images "$work/evalset" --cache "$work/cache"
+if "$blade" -q eval --model "$work/pm-short.blade" --images "$work/evalset" --cache "$work/cache" --unsafe --json "$work/eval.json" >/dev/null 2>&1 \
+   && [ -s "$work/eval.json" ]; then echo "ok   (eval --unsafe scores past the horizon)"; else echo "FAIL (eval --unsafe)"; fail=1; fi
 if "$blade" run --model "$work/good.blade" --integrator midpoint "$work/good.png" "$work/run.tiff" 2>/dev/null \
    && [ -s "$work/run.tiff" ]; then echo "ok   (run writes output)"; else echo "FAIL (run)"; fail=1; fi
 if "$blade" info --json "$work/good.blade" | /usr/bin/python3 -c '

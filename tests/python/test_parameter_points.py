@@ -76,3 +76,27 @@ def test_evaluation_at_a_point_uses_the_points_reference(tmp_path):
     with pytest.raises(blade.Error, match="no exact symmetry"):
         blade.evaluate_model(blade.Model.load(str(MODELS / "ch-flux.blade")), [str(path)], cache="",
                              params={"gamma": 0.3})
+
+
+def test_evaluation_past_the_horizon_needs_unsafe(tmp_path):
+    """A model whose stored horizon is shorter than its run is refused by evaluate_model and
+    evaluate unless unsafe=True, which scores it as Model.run(unsafe=True) runs it."""
+    import json
+    doc = json.loads((MODELS / "pm-monotone.blade").read_text())
+    doc["safe_steps"] = 5
+    doc.pop("checksum", None)  # the content changed on purpose
+    short_path = tmp_path / "short.blade"
+    short_path.write_text(json.dumps(doc))
+    short = blade.Model.load(str(short_path))
+    assert short.safe_steps == 5
+    hr = np.ascontiguousarray(data.camera()[128:384:2, 64:448:2].astype(np.float32) / 255)
+    path = tmp_path / "hr.tiff"
+    blade.write_image(str(path), hr)
+    for evaluate in (blade.evaluate_model, blade.evaluate):
+        with pytest.raises(blade.Error, match="stable only up to 5 steps"):
+            evaluate(short, [str(path)], cache="")
+    e = blade.evaluate_model(short, [str(path)], cache="", unsafe=True)
+    full = blade.evaluate_model(blade.Model.load(str(MODELS / "pm-monotone.blade")), [str(path)], cache="")
+    assert e["rows"]["blade"]["psnr"] == pytest.approx(full["rows"]["blade"]["psnr"], abs=1e-9)
+    rows = blade.evaluate(short, [str(path)], cache="", unsafe=True)
+    assert rows[0]["blade"]["psnr"] == pytest.approx(full["rows"]["blade"]["psnr"], abs=1e-6)
