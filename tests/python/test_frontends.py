@@ -57,6 +57,25 @@ def test_train_gives_the_same_model_from_both_front_ends(images, tmp_path, pde, 
     assert abs(from_cli.dt * steps - {"pm": 4.0, "tv": 0.1}[pde]) < 1e-12  # the preset's T
 
 
+def test_flux_newton_with_the_stability_term_is_the_same_from_both_front_ends(images, tmp_path):
+    # The flux recipe (newton with the flux curvature) and the stability term, from both.
+    cache = tmp_path / "cache"
+    out = tmp_path / "pm-flux.blade"
+    cli("train", "--pde", "pm", "--form", "flux", "--epochs", "2", "--stability-weight", "1",
+        "--stability-rollout", "12", "--images", images, "--cache", cache, "--out", out)
+    files = sorted(str(p) for p in images.iterdir())
+    from_python = blade.train("pm", files, "flux", cache=str(cache), epochs=2, stability_weight=1.0,
+                              stability_rollout=12)
+    from_cli = blade.Model.load(str(out))
+    np.testing.assert_array_equal(from_python.filters(), from_cli.filters())
+    assert from_cli.form == "flux"
+    assert "stability range over steps 1..12" in from_cli.provenance["loss"]
+    assert "stability range" in from_python.provenance["loss"]
+    with pytest.raises(blade.Error, match="at least as long"):
+        blade.train("pm", files, "flux", cache=str(cache), epochs=1, stability_weight=1.0,
+                    stability_rollout=5)
+
+
 def test_a_run_past_the_horizon_is_refused_in_python_and_on_the_command_line(tmp_path):
     model = blade.Model.load(str(MODELS / "ch.blade"))
     h = model.safe_steps  # measured when trained: 31 for the shipped model
