@@ -157,8 +157,8 @@ for path in sorted((root / "models").glob("*.blade")):
           if info.get("constraint", "none") != "none" else []),
         f"- trained {p.get('date', '?')} at revision {p.get('revision', '?')}, seed {p.get('seed', '?')}",
         f"- command: `{p.get('command', '?')}`",
-        *(["- trained when the flux recipe was Adam (before 2026-12-06, seventh session): the same"
-            " model comes from this command with `--optimizer adam` (scripts/train_models.sh)"]
+        *(["- trained when the flux recipe was Adam (before 2026-12-06, seventh session): today"
+            " this command with `--optimizer adam` gives that recipe (scripts/train_models.sh)"]
           if path.name == "ch-long.blade" else []),
         "",
     ]
