@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <random>
+#include <string>
 
 #include "blade/metrics.h"
 #include "blade/ops.h"
@@ -270,6 +272,28 @@ TEST(TrainLeastSquares, FluxPreconditionerInvertsTheOneStepNormalOperator) {
   }
 }
 
+// Checks bank 0's analytic gradient (a sum over `sequences`, divided by it) against central
+// finite differences of `loss` (steps of +-h) on the 8 taps ranked 0, 5, ..., 35 by gradient
+// size (those of filters that pixels select), within rel x |numeric| + 1e-8.
+void ExpectTapGradientsMatch(const Model& m, const std::vector<double>& grad, double sequences,
+                             float h, double rel, const std::function<double(const Model&)>& loss,
+                             const std::string& label) {
+  std::vector<std::size_t> order(grad.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t x, std::size_t y) { return std::abs(grad[x]) > std::abs(grad[y]); });
+  for (int t = 0; t < 8; ++t) {
+    const std::size_t i = order[t * 5];
+    Model mp = m, mm = m;
+    mp.banks[0].filters.taps[i] += h;
+    mm.banks[0].filters.taps[i] -= h;
+    const double step = double(mp.banks[0].filters.taps[i]) - mm.banks[0].filters.taps[i];
+    const double numeric = (loss(mp) - loss(mm)) / step;
+    EXPECT_NEAR(grad[i] / sequences, numeric, rel * std::abs(numeric) + 1e-8)
+        << label << " tap " << i;
+  }
+}
+
 TEST(TrainSsimLoss, GradientMatchesFiniteDifferencesOfTheRolloutLoss) {
   // Real PM data and a least-squares model pushed off its optimum, so gradients are sizeable.
   std::vector<Sequence> data = PmData(2);
@@ -304,23 +328,9 @@ TEST(TrainSsimLoss, GradientMatchesFiniteDifferencesOfTheRolloutLoss) {
     ASSERT_TRUE(RolloutLossGradientSum(m, data, Integrator::kEuler, &sum, &grad, w));
     EXPECT_NEAR(sum / data.size(), loss(m, w), 1e-9 + 1e-6 * sum);
     EXPECT_NEAR(sum / data.size(), RolloutLoss(m, data, Integrator::kEuler, w), 1e-12 + 1e-9 * sum);
-    // Probe the taps with the largest gradients (those of filters that pixels select).
-    std::vector<std::size_t> order(grad[0].size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
-      return std::abs(grad[0][x]) > std::abs(grad[0][y]);
-    });
-    for (int t = 0; t < 8; ++t) {
-      const std::size_t i = order[t * 5];
-      const float h = 1e-2f;
-      Model mp = m, mm = m;
-      mp.banks[0].filters.taps[i] += h;
-      mm.banks[0].filters.taps[i] -= h;
-      const double step = double(mp.banks[0].filters.taps[i]) - mm.banks[0].filters.taps[i];
-      const double numeric = (loss(mp, w) - loss(mm, w)) / step;
-      EXPECT_NEAR(grad[0][i] / data.size(), numeric, 1e-2 * std::abs(numeric) + 1e-8)
-          << "weight " << w << " tap " << i;
-    }
+    ExpectTapGradientsMatch(
+        m, grad[0], double(data.size()), 1e-2f, 1e-2, [&](const Model& mm) { return loss(mm, w); },
+        "weight " + std::to_string(w));
   }
 }
 
@@ -423,21 +433,7 @@ TEST(TrainStabilityTerm, GradientMatchesFiniteDifferencesOfTheLoss) {
   ASSERT_TRUE(RolloutLossGradientSum(m, data, obj, &sum, &grad));
   EXPECT_NEAR(sum / data.size(), loss(m), 1e-9 + 1e-6 * sum);
   EXPECT_NEAR(sum / data.size(), RolloutLoss(m, data, obj), 1e-12 + 1e-9 * sum);
-  std::vector<std::size_t> order(grad[0].size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
-    return std::abs(grad[0][x]) > std::abs(grad[0][y]);
-  });
-  for (int t = 0; t < 8; ++t) {
-    const std::size_t i = order[t * 5];
-    const float h = 1e-3f;
-    Model mp = m, mm = m;
-    mp.banks[0].filters.taps[i] += h;
-    mm.banks[0].filters.taps[i] -= h;
-    const double step = double(mp.banks[0].filters.taps[i]) - mm.banks[0].filters.taps[i];
-    const double numeric = (loss(mp) - loss(mm)) / step;
-    EXPECT_NEAR(grad[0][i] / data.size(), numeric, 2e-2 * std::abs(numeric) + 1e-8) << "tap " << i;
-  }
+  ExpectTapGradientsMatch(m, grad[0], double(data.size()), 1e-3f, 2e-2, loss, "stability term");
   // Without the weight the objective is the frame loss alone, whatever the rollout.
   obj.stability_weight = 0;
   EXPECT_EQ(obj.Steps(10), 10);

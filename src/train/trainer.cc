@@ -127,20 +127,6 @@ SampleGradient RolloutGradient(const Model& model, const Sequence& seq, const Ob
   return g;
 }
 
-// The mean loss over `data` (infinity if any rollout diverged).
-double MeanLoss(const Model& model, const std::vector<Sequence>& data, const Objective& obj) {
-  if (data.empty()) return 0;
-  std::vector<double> losses(data.size());
-  ParallelFor(0, int(data.size()), [&](int s) {
-    const Sequence& seq = data[s];
-    Rollout r(model, seq[0], obj.Steps(int(seq.size()) - 1), model.dt, obj.integrator);
-    losses[s] = SequenceLoss(r.states(), seq, obj, nullptr);
-  });
-  double total = 0;
-  for (double l : losses) total += l;
-  return total / double(data.size());
-}
-
 // Bookkeeping shared by the optimisers: curves, progress, best model, early stopping.
 struct FineTuning {
   const TrainOptions& o;
@@ -156,7 +142,7 @@ struct FineTuning {
 
   // Records an epoch; true when training should stop (patience exhausted).
   bool EndEpoch(int epoch, const Model& model, double train_loss) {
-    const double val_loss = val.empty() ? train_loss : MeanLoss(model, val, obj);
+    const double val_loss = val.empty() ? train_loss : RolloutLoss(model, val, obj);
     rep.train_curve.push_back(train_loss);
     rep.validation_curve.push_back(val_loss);
     rep.epochs_run = epoch;
@@ -367,7 +353,7 @@ void FineTuneNewton(Model& model, const std::vector<Sequence>& data, const Norma
       Model trial = model;
       AddFlat(trial, dir, rate);
       if (o.constraint == Constraint::kMonotone) ProjectMonotone(trial);  // projected step
-      const double trial_loss = MeanLoss(trial, data, ft.obj);
+      const double trial_loss = RolloutLoss(trial, data, ft.obj);
       if (trial_loss < loss) {
         model = std::move(trial);
         improved = true;
@@ -422,12 +408,21 @@ bool RolloutLossGradientSum(const Model& model, const std::vector<Sequence>& dat
 
 double RolloutLoss(const Model& model, const std::vector<Sequence>& data, Integrator integrator,
                    double ssim_weight) {
-  return MeanLoss(model, data, Objective{integrator, ssim_weight});
+  return RolloutLoss(model, data, Objective{integrator, ssim_weight});
 }
 
 double RolloutLoss(const Model& model, const std::vector<Sequence>& data,
-                   const RolloutObjective& objective) {
-  return MeanLoss(model, data, objective);
+                   const RolloutObjective& obj) {
+  if (data.empty()) return 0;
+  std::vector<double> losses(data.size());
+  ParallelFor(0, int(data.size()), [&](int s) {
+    const Sequence& seq = data[s];
+    Rollout r(model, seq[0], obj.Steps(int(seq.size()) - 1), model.dt, obj.integrator);
+    losses[s] = SequenceLoss(r.states(), seq, obj, nullptr);
+  });
+  double total = 0;
+  for (double l : losses) total += l;
+  return total / double(data.size());
 }
 
 void TrainOptions::Validate() const {
@@ -587,8 +582,8 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
   lo -= pad;
   hi += pad;
   const Objective obj{o.integrator, o.ssim_weight, o.stability_weight, o.stability_rollout, lo, hi};
-  rep.ls_train_loss = MeanLoss(model, train, obj);
-  rep.ls_validation_loss = val.empty() ? rep.ls_train_loss : MeanLoss(model, val, obj);
+  rep.ls_train_loss = RolloutLoss(model, train, obj);
+  rep.ls_validation_loss = val.empty() ? rep.ls_train_loss : RolloutLoss(model, val, obj);
   status(StrCat("least squares: train loss ", rep.ls_train_loss, ", validation loss ",
                 rep.ls_validation_loss, ", ", rep.fallback_filters, " fallback filters"));
 
@@ -599,7 +594,7 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
     Model candidate = model;
     for (std::size_t b = 0; b < candidate.banks.size(); ++b)
       candidate.banks[b] = o.resume_best->banks.at(b);
-    const double v = MeanLoss(candidate, val.empty() ? train : val, obj);
+    const double v = RolloutLoss(candidate, val.empty() ? train : val, obj);
     if (v < best_val) {
       best = std::move(candidate);
       best_val = v;
@@ -623,7 +618,7 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
     status(StrCat("stable for ", st.safe_steps, " steps within [", lo, ", ", hi, "]"));
   }
   rep.validation_loss = best_val;
-  rep.train_loss = MeanLoss(best, train, obj);
+  rep.train_loss = RolloutLoss(best, train, obj);
   best.provenance["train_images"] = std::to_string(train.size());
   best.provenance["validation_images"] = std::to_string(val.size());
   const std::string loss_name = o.ssim_weight > 0 || o.stability_weight > 0 ? "loss" : "mse";
