@@ -52,8 +52,11 @@ void BindApps(py::module_& m) {
   m.def(
       "denoise",
       [](const py::array& image, double sigma, const Model* model, bool force_model,
-         std::optional<double> time, std::optional<std::map<std::string, double>> params) {
+         std::optional<double> time, std::optional<std::map<std::string, double>> params,
+         const std::string& stop) {
         std::shared_ptr<const Model> shipped;
+        if (stop != "rule" && stop != "sure")
+          throw Error("stop must be 'rule' or 'sure' (got '" + stop + "')");
         if (model == nullptr) shipped = LoadShippedModel(DefaultModelName(Application::kDenoise));
         const Model& m = model ? *model : *shipped;
         RequireModelFor(Application::kDenoise, m, force_model);
@@ -64,6 +67,7 @@ void BindApps(py::module_& m) {
           o.time = *time;
         }
         if (params) o.params = *params;
+        o.stop = stop == "sure" ? DenoiseStop::kSure : DenoiseStop::kRule;
         Image f = ToImage(image), out;
         {
           py::gil_scoped_release r;
@@ -73,11 +77,12 @@ void BindApps(py::module_& m) {
       },
       py::arg("image"), py::arg("sigma"), py::arg("model") = nullptr,
       py::arg("force_model") = false, py::kw_only(), py::arg("time") = py::none(),
-      py::arg("params") = py::none(),
+      py::arg("params") = py::none(), py::arg("stop") = "rule",
       "Removes Gaussian noise of standard deviation sigma (0-255 units) with the TV model "
       "(default: the shipped one), run to the time blade.denoise_time(sigma, channels) gives "
-      "(the rule fitted on training photographs) or to `time`; params: the model's PDE "
-      "parameters.");
+      "(the rule fitted on training photographs) or to `time`; stop='sure' stops each image "
+      "where Stein's unbiased risk estimate is least instead (about twice the time); params: "
+      "the model's PDE parameters.");
   m.def("denoise_time", &DenoiseTime, py::arg("sigma"), py::arg("channels"),
         "The stopping time blade.denoise uses for noise sigma (0-255 units) on an image of "
         "`channels` channels (1: gray; otherwise color).");

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`blade denoise` against scikit-image's denoise_tv_chambolle at its best weight per image (an
 oracle a user does not have), Gaussian noise 10, 20 and 30 (0-255 units, seed 24), gray (luma)
-and color, one thread, in the same run (issue 24). OpenCV's fastNlMeansDenoising(Colored) is
+and color, one thread, in the same run (issue 24); both stopping rules of blade.denoise: the
+default (a time per noise level) and stop="sure" (per image, by Stein's unbiased risk estimate). OpenCV's fastNlMeansDenoising(Colored) is
 shown beside it when python3-opencv is installed (scripts/install-deps.sh bench).
 
 Usage: BLADE_MODULE_DIR=build/python/blade /usr/bin/python3 scripts/denoise_compare.py DIR_OR_FILES...
@@ -43,14 +44,18 @@ def main():
                 continue
             images.append(a if color else (blade.to_luma(a) if a.ndim == 3 else a))
         for sigma in (10, 20, 30):
-            rows = {"noisy": [], "blade": [], "chambolle (best weight)": [], "opencv nlmeans": []}
-            times = {"blade": [], "chambolle (best weight)": [], "opencv nlmeans": []}
+            rows = {"noisy": [], "blade": [], "blade, stop=sure": [], "chambolle (best weight)": [],
+                    "opencv nlmeans": []}
+            times = {"blade": [], "blade, stop=sure": [], "chambolle (best weight)": [], "opencv nlmeans": []}
             for truth in images:
                 f = np.clip(truth + rng.normal(0, sigma / 255, truth.shape), 0, 1).astype(np.float32)
                 rows["noisy"].append(score(f, truth, color))
                 u, t = timed(lambda: blade.denoise(f, sigma))
                 rows["blade"].append(score(u, truth, color))
                 times["blade"].append(t)
+                u, t = timed(lambda: blade.denoise(f, sigma, stop="sure"))
+                rows["blade, stop=sure"].append(score(u, truth, color))
+                times["blade, stop=sure"].append(t)
                 kw = {"channel_axis": -1} if color else {}
                 best = max(WEIGHTS, key=lambda w: psnr(truth, denoise_tv_chambolle(f, weight=w, **kw), data_range=1))
                 u, t = timed(lambda: denoise_tv_chambolle(f, weight=best, **kw))
@@ -71,8 +76,9 @@ def main():
                     continue
                 t = f", {np.median(times[name]) * 1e3:7.1f} ms median" if name in times and times[name] else ""
                 print(f"  {name:24s} {np.mean([a for a, _ in r]):6.2f} dB  {np.mean([b for _, b in r]):.4f}{t}")
-            print(f"  blade / chambolle time: {np.sum(times['blade']) / np.sum(times['chambolle (best weight)']):.3f}",
-                  flush=True)
+            for name in ("blade", "blade, stop=sure"):
+                ratio = np.sum(times[name]) / np.sum(times["chambolle (best weight)"])
+                print(f"  {name} / chambolle time: {ratio:.3f}", flush=True)
 
 
 if __name__ == "__main__":

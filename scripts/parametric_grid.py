@@ -9,7 +9,8 @@ that point with the same recipe (`blade train --param NAME=V --time T`). Mean PS
 the images, and the mean time of one LR run (one thread).
 
 Usage: BLADE_MODULE_DIR=build/python/blade /usr/bin/python3 scripts/parametric_grid.py PDE MODEL
-           KODAK_DIR [--count N] [--points-dir DIR] [--train-images DIR] [--json OUT] [--plot PNG]
+           KODAK_DIR [--count N] [--points-dir DIR] [--train-images DIR [--form flux]] [--json OUT]
+           [--plot PNG]
 With --table, MODEL is such a --json file and its Markdown table is printed (no runs).
 With --train-images, the point models missing from --points-dir are trained first (the recipe of
 the PDE, as models/README.md; `blade train` of this checkout).
@@ -48,7 +49,9 @@ GRIDS = {
             "point_models": [(2.83, 2.83), (4.9, 2.83), (2.83, 5.66), (4.9, 5.66), (2.83, 4.0),
                              (4.0, 5.66), (4.0, 4.0)],
             "recipe": ["--limit", "64", "--footprint", "7", "--augment-ls", "--epochs", "20", "--optimizer",
-                       "newton", "--learning-rate", "1", "--patience", "5"]},
+                       "newton", "--learning-rate", "1", "--patience", "5"],
+            # models/ced-flux.blade's recipe (the flux form's defaults), for --form flux.
+            "flux_recipe": ["--seed", "1", "--form", "flux", "--limit", "64"]},
     "ch": {"params": {"gamma": [0.15, 0.19, 0.25, 0.35, 0.5]}, "times": [2.0, 2.8, 4.0, 5.7, 8.0],
            "point_models": [(0.19, 2.8), (0.35, 2.8), (0.19, 5.7), (0.35, 5.7), (0.15, 2.0),
                             (0.5, 8.0), (0.25, 4.0)],
@@ -71,7 +74,7 @@ def point_model_path(points_dir, pde, name, value, time):
     return Path(points_dir) / f"{pde}-{name}{value:g}-T{time:g}.blade"
 
 
-def train_point_models(pde, grid, points_dir, images):
+def train_point_models(pde, grid, points_dir, images, form):
     name = next(iter(grid["params"]))
     Path(points_dir).mkdir(parents=True, exist_ok=True)
     for value, time in grid["point_models"]:
@@ -80,7 +83,8 @@ def train_point_models(pde, grid, points_dir, images):
             continue
         t0 = clock.perf_counter()
         subprocess.run([str(ROOT / "build" / "bin" / "blade"), "train", "--pde", pde, "--images", images,
-                        "--param", f"{name}={value:g}", "--time", f"{time:g}", *grid["recipe"],
+                        "--param", f"{name}={value:g}", "--time", f"{time:g}",
+                        *grid["flux_recipe" if form == "flux" else "recipe"],
                         "--out", str(out)], check=True, capture_output=True)
         print(f"trained {out.name} in {clock.perf_counter() - t0:.0f} s", flush=True)
 
@@ -125,6 +129,7 @@ def main():
     ap.add_argument("--count", type=int, default=8)
     ap.add_argument("--points-dir", default="out/param/points")
     ap.add_argument("--train-images")
+    ap.add_argument("--form", default="direct", help="the point models' form: direct (the PDE's recipe) or flux")
     ap.add_argument("--json")
     ap.add_argument("--plot", help="also draw the grid (PNG), as the report does")
     ap.add_argument("--table", action="store_true", help="print the Markdown table of MODEL (a --json file)")
@@ -138,7 +143,9 @@ def main():
         return
     grid = GRIDS[args.pde]
     if args.train_images:
-        train_point_models(args.pde, grid, args.points_dir, args.train_images)
+        if args.form == "flux" and "flux_recipe" not in grid:
+            raise SystemExit(f"no flux recipe for {args.pde}")
+        train_point_models(args.pde, grid, args.points_dir, args.train_images, args.form)
     blade.set_threads(1)
     model = blade.Model.load(args.model)
     base = dict(model.pde_params)

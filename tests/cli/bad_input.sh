@@ -172,6 +172,8 @@ expect 1 "eval-resample: a direct model" -- "$blade" eval-resample --model "$wor
 if "$blade" align "$work/good.png" "$work/good.png" --flow "$work/f.flo" 2>/dev/null \
    && "$blade" resample --method lanczos --flow "$work/f.flo" "$work/good.png" "$work/rs.tiff" 2>/dev/null \
    && [ -s "$work/rs.tiff" ]; then echo "ok   (align then resample write outputs)"; else echo "FAIL (align/resample)"; fail=1; fi
+expect 2 "denoise: --time with --stop sure" -- "$blade" denoise --sigma 20 --stop sure --time 0.05 "$work/good.png" "$out"
+expect 2 "denoise: unknown stopping rule" -- "$blade" denoise --sigma 20 --stop discrepancy "$work/good.png" "$out"
 expect 1 "upscale: zero factor" -- "$blade" upscale --model "$work/good.blade" --factor 0 "$work/good.png" "$out"
 expect 1 "upscale: absurd factor" -- "$blade" upscale --model "$work/good.blade" --factor 100000 "$work/good.png" "$out"
 expect 1 "upscale: unknown degradation" -- "$blade" upscale --model "$work/good.blade" --degradation box "$work/good.png" "$out"

@@ -108,6 +108,36 @@ def test_denoise_color_matches_the_best_weight_of_vectorial_chambolle_tv():
         assert ours > oracle - 0.3, (sigma, ours, oracle)
 
 
+def test_denoise_stopped_by_sure_reaches_the_oracle_and_the_best_step():
+    """stop="sure" (Stein's unbiased risk estimate, per image, from the noisy image alone) on a
+    held-out photograph crop with clipped noise, gray and color: the model run to a whole number
+    of steps within 0.1 dB of the best such run (chosen with the clean image), and at least
+    scikit-image's TV at its best weight for this very image. It refuses a stopping time."""
+    from skimage.restoration import denoise_tv_chambolle
+
+    model = blade.Model.load(str(MODELS / "tv-plain.blade"))
+    rng = np.random.default_rng(11)
+    for truth, kw in ((blade.to_luma(data.astronaut()[96:352, 128:384]), {}),
+                      ((data.astronaut()[96:352, 128:384] / 255.0).astype(np.float32), {"channel_axis": -1})):
+        for sigma in (10, 20, 30):
+            noisy = np.clip(truth + rng.normal(0, sigma / 255, truth.shape), 0, 1).astype(np.float32)
+            u = blade.denoise(noisy, sigma, stop="sure")
+            sure = peak_signal_noise_ratio(truth, u, data_range=1)
+            rule = blade.denoise_time(sigma, 1 if truth.ndim == 2 else 3)
+            step = rule / max(1, round(rule / model.dt))  # the rule's own step
+            runs = [model.run(noisy, steps=k, dt=step) for k in range(1, 30)]
+            assert any(np.array_equal(u, r) for r in runs), sigma
+            best = max(peak_signal_noise_ratio(truth, r, data_range=1) for r in runs)
+            assert sure > best - 0.1, (sigma, kw, sure, best)  # measured: at most 0.08 below
+            oracle = max(peak_signal_noise_ratio(truth, denoise_tv_chambolle(noisy, weight=w, **kw), data_range=1)
+                         for w in (0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2))
+            assert sure > oracle, (sigma, kw, sure, oracle)
+    with pytest.raises(blade.Error, match="exclude each other"):
+        blade.denoise(truth, 10, stop="sure", time=0.02)
+    with pytest.raises(blade.Error, match="stop must be"):
+        blade.denoise(truth, 10, stop="discrepancy")
+
+
 def test_denoise_runs_the_tv_model_to_the_rules_time_in_whole_steps():
     """blade.denoise is the shipped TV model run to denoise_time(sigma, channels) (or the given
     time) in whole steps of about its dt; the rule is the fitted power law, gray and color apart."""
