@@ -114,8 +114,9 @@ def markdown(doc):
         if r["parametric"]["psnr"] <= r["classical-LR"]["psnr"]:
             below_lr.append((p[name], p["time"]))
     lines.append("")
-    lines.append(f"Parametric below the point model by {np.mean(gaps):.2f} dB on average over the "
-                 f"{len(gaps)} points with one (at most {max(gaps):.2f} dB); below classical-LR-10 at "
+    versus_points = (f"Parametric below the point model by {np.mean(gaps):.2f} dB on average over the "
+                     f"{len(gaps)} points with one (at most {max(gaps):.2f} dB)" if gaps else "No point models")
+    lines.append(f"{versus_points}; below classical-LR-10 at "
                  f"{len(below_lr10)} of {len(doc['points'])} points {below_lr10 or ''}; at or below "
                  f"converged classical-LR at {len(below_lr)}: {below_lr}.")
     return "\n".join(lines)

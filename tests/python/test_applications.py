@@ -134,6 +134,8 @@ def test_denoise_stopped_by_sure_reaches_the_oracle_and_the_best_step():
             assert sure > oracle, (sigma, kw, sure, oracle)
     with pytest.raises(blade.Error, match="exclude each other"):
         blade.denoise(truth, 10, stop="sure", time=0.02)
+    with pytest.raises(blade.Error, match="inside \\[0, 1\\], where its estimate holds"):
+        blade.denoise(np.full((64, 64), 0.02, np.float32), 30, stop="sure")  # all near black
     with pytest.raises(blade.Error, match="stop must be"):
         blade.denoise(truth, 10, stop="discrepancy")
 
