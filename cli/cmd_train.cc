@@ -189,7 +189,10 @@ void AddTrainCommand(CLI::App& app) {
     if (given("--cg-iterations")) o.cg_iterations = g.cg_iterations;
     if (given("--footprint")) o.footprint = g.footprint;
     if (given("--scheme-footprint")) o.scheme_footprint = g.scheme_footprint;
-    if (given("--rho")) o.selection.rho = g.selection.rho;
+    if (given("--rho")) {
+      o.selection.rho = g.selection.rho;
+      o.selection_rho_follows_point = false;
+    }
     if (given("--bins")) o.selection.SetBins(args->bins);
     if (given("--stability-steps")) o.stability_steps = g.stability_steps;
     if (given("--stability-margin")) o.stability_margin = g.stability_margin;

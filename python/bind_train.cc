@@ -51,7 +51,10 @@ void BindTrain(py::module_& m) {
         if (footprint) o.footprint = *footprint;
         if (scheme_footprint) o.scheme_footprint = *scheme_footprint;
         if (bins) o.selection.SetBins(*bins);
-        if (rho) o.selection.rho = *rho;
+        if (rho) {
+          o.selection.rho = *rho;
+          o.selection_rho_follows_point = false;
+        }
         if (ridge) o.ridge = *ridge;
         if (seed) o.seed = *seed;
         if (patience) o.patience = *patience;

@@ -141,7 +141,7 @@ class Demo:
 
     def denoise(self, image: Path) -> dict:
         """The image with Gaussian noise 20/255 (seeded): `blade denoise` (its rule, no model
-        given) against scikit-image's TV denoising at its best weight for this very image (an
+        given; and stopped per image by SURE, --stop sure) against scikit-image's TV denoising at its best weight for this very image (an
         oracle a user does not have); gray or color as the image is, PSNR/SSIM against it."""
         import numpy as np
         from skimage import io, util
@@ -156,6 +156,9 @@ class Demo:
         np.save(self.out / "noisy.npy", noisy.astype(np.float32))
         t, _ = self.blade("denoise", "--sigma", "20", self.out / "noisy.npy", self.out / "denoised.npy")
         ours = np.load(self.out / "denoised.npy")
+        t_sure, _ = self.blade("denoise", "--sigma", "20", "--stop", "sure", self.out / "noisy.npy",
+                               self.out / "denoised_sure.npy")
+        ours_sure = np.load(self.out / "denoised_sure.npy")
         kw = {"channel_axis": -1} if clean.ndim == 3 else {}
         weights = (0.03, 0.05, 0.08, 0.1, 0.12, 0.15, 0.2)
         best = max(weights, key=lambda w: psnr(clean, denoise_tv_chambolle(noisy, weight=w, **kw), data_range=1))
@@ -165,9 +168,11 @@ class Demo:
         score = lambda u: {"psnr": float(psnr(clean, u, data_range=1)),
                            "ssim": float(ssim(clean, u, data_range=1, **kw))}
         out = {"noisy": score(noisy), "blade": {**score(ours), "seconds": t},
+               "blade_sure": {**score(ours_sure), "seconds": t_sure},
                "chambolle": {**score(theirs), "seconds": t_theirs, "weight": best}}
         self.say(f"   denoising (noise 20/255): noisy {out['noisy']['psnr']:.2f} dB -> BLADE "
-                 f"{out['blade']['psnr']:.2f} dB in {t:.2f} s (whole process); scikit-image TV at its best "
+                 f"{out['blade']['psnr']:.2f} dB in {t:.2f} s (whole process; --stop sure "
+                 f"{out['blade_sure']['psnr']:.2f} dB in {t_sure:.2f} s); scikit-image TV at its best "
                  f"weight {best} {out['chambolle']['psnr']:.2f} dB in {t_theirs:.2f} s")
         return out
 

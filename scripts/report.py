@@ -95,6 +95,13 @@ def summary(results: dict) -> str:
                      "scikit-image TV, best weight",
                      f"{n['chambolle']['psnr']:.2f} dB / {n['chambolle']['ssim']:.4f}, "
                      f"{n['chambolle']['seconds']:.2f} s", _verdict(n["blade"]["psnr"], n["chambolle"]["psnr"])])
+        if "blade_sure" in n:
+            b = n["blade_sure"]
+            rows.append(["denoising, stopped per image by SURE (--stop sure)",
+                         f"{b['psnr']:.2f} dB / {b['ssim']:.4f}, {b['seconds']:.2f} s",
+                         "scikit-image TV, best weight",
+                         f"{n['chambolle']['psnr']:.2f} dB / {n['chambolle']['ssim']:.4f}, "
+                         f"{n['chambolle']['seconds']:.2f} s", _verdict(b["psnr"], n["chambolle"]["psnr"])])
     return ("<h2 id='summary'>Summary: BLADE against the best classical alternative on this image</h2>"
             + _table(["PDE or application", "BLADE", "best alternative", "its result", "verdict"], rows)
             + "<p>One image, one run each (the protocol's times are medians of 5 runs of the solver "

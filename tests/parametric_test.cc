@@ -216,7 +216,7 @@ TEST(Parametric, RefusesKnotsOfAnotherLayout) {
     if (change == 0) {
       odd.banks[0].filters = FilterBank(odd.banks[0].filters.count, 5);
     } else if (change == 1) {
-      odd.banks[0].selection.rho = 2;
+      odd.banks[0].selection.joint_color = !odd.banks[0].selection.joint_color;
     } else {
       odd.banks[0].selection.orientations = 4;
       odd.banks[0].filters = FilterBank(odd.banks[0].selection.num_filters(), 3);
@@ -229,6 +229,27 @@ TEST(Parametric, RefusesKnotsOfAnotherLayout) {
           << e.what();
     }
   }
+}
+
+// Knots may select at their own structure-tensor scales (CED's follows its rho): the blend's
+// scale is theirs at the knots and their log-blend between them; equal scales stay bit for bit.
+TEST(Parametric, BlendsTheSelectionScaleInLog) {
+  const std::vector<ParamAxis> axes = {{"c", {0.05, 0.2}}};
+  Model a = PointModel(0.05, 4, 1), b = PointModel(0.2, 4, 2);
+  a.banks[0].selection.rho = 1;
+  b.banks[0].selection.rho = 4;
+  const Model m = MakeParametricModel(axes, {a, b}, {{"c", 0.1}});
+  EXPECT_EQ(BlendModelAt(m, {{"c", 0.05}}).banks[0].selection.rho, 1.0);
+  EXPECT_DOUBLE_EQ(BlendModelAt(m, {{"c", 0.2}}).banks[0].selection.rho, 4.0);
+  for (double c : {0.07, 0.1, 0.15}) {
+    double log_rho = 0;
+    for (const auto& [k, w] : BasisWeights(m, {{"c", c}}))
+      log_rho += w * std::log(k == 0 ? 1.0 : 4.0);
+    EXPECT_NEAR(BlendModelAt(m, {{"c", c}}).banks[0].selection.rho, std::exp(log_rho), 1e-12) << c;
+  }
+  b.banks[0].selection.rho = 1;
+  const Model same = MakeParametricModel(axes, {a, b}, {{"c", 0.1}});
+  EXPECT_EQ(BlendModelAt(same, {{"c", 0.1}}).banks[0].selection.rho, 1.0);
 }
 
 // dL/dH_k = phi_k dL/dh: the gradient of the 10-step loss at a point between knots with respect

@@ -243,8 +243,9 @@ Model BlendModelAt(const Model& model, const std::map<std::string, double>& valu
 std::vector<std::pair<int, double>> BasisWeights(const Model& model,
                                                  const std::map<std::string, double>& values);
 // Whether two banks can be blended position by position: the same filter size and count,
-// selection bins, selection scale and color mode (the thresholds and taps may differ). Empty
-// string if so, else what differs, e.g. "5x5 filters, 24x8x3x1 bins, rho 1 against 7x7, ...".
+// selection bins and color mode (the thresholds, the selection's scale and the taps may differ;
+// BlendModelAt blends them). Empty string if so, else what differs, e.g. "5x5 filters,
+// 24x8x3x1 bins against 7x7, ...".
 std::string BankLayoutDifference(const Bank& a, const Bank& b);
 // A parametric model assembled from point models trained at every knot of `axes` (the first
 // axis varying slowest), with its default at `default_values` (inside the box). The point

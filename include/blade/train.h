@@ -43,7 +43,12 @@ struct TrainOptions {
   ModelForm form = ModelForm::kDirect;
   Integrator integrator = Integrator::kEuler;
   SelectionConfig selection;  // thresholds empty = fitted as quantiles of the training data
-  int footprint = 7;          // odd, 3..9
+  // The recipe's: the selection's structure-tensor scale is the training point's
+  // (Preset::selection_rho, which for CED follows the PDE's rho; PresetAt), not selection.rho.
+  // Giving a scale (--rho) clears it. Measured on CED at rho 2, T 8: selecting at the preset's
+  // scale 4 instead of the point's 2 cost 1.4 dB on Kodak (docs/RESULTS.md).
+  bool selection_rho_follows_point = false;
+  int footprint = 7;  // odd, 3..9
   // > 0 (odd, 3..9): the model also filters the classical scheme's right-hand side with filters
   // of this size (Model::scheme_term; TV flow, Perona-Malik, Cahn-Hilliard); 0: it does not.
   int scheme_footprint = 0;

@@ -166,9 +166,11 @@ void Model::ValidateBox() const {
       kb.filters.Validate();
       if (kb.filters.size != banks[b].filters.size || kb.filters.count != banks[b].filters.count ||
           s.orientations != t.orientations || s.strengths != t.strengths ||
-          s.coherences != t.coherences || s.intensities != t.intensities || s.rho != t.rho ||
+          s.coherences != t.coherences || s.intensities != t.intensities ||
           s.joint_color != t.joint_color)
         Fail("the knot models' banks differ in shape or selection bins");
+      // Their selection scales may differ (BlendModelAt blends them in log).
+      RequirePositive(s.rho, "a knot's selection scale rho");
     }
     if (!std::isfinite(k.dt) || k.dt <= 0) Fail("a knot model's dt must be positive and finite");
     if (k.safe_steps < -1) Fail("a knot model's safe_steps must be -1 or a step count");

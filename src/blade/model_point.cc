@@ -199,6 +199,17 @@ Model BlendModelAt(const Model& model, const std::map<std::string, double>& valu
     s.intensity_thresholds = blend([b](const KnotModel& k) -> const auto& {
       return k.banks[b].selection.intensity_thresholds;
     });
+    // Knots may select at their own scales (CED: the PDE's rho, TrainOptions); between them the
+    // scale is blended in log, so on a log-spaced axis it is the point's own. Equal scales are
+    // kept as they are (bit for bit).
+    bool same_rho = true;
+    double log_rho = 0;
+    for (const auto& [k, w] : weights) {
+      const double r = model.knots[k].banks[b].selection.rho;
+      same_rho = same_rho && r == s.rho;
+      log_rho += w * std::log(r);
+    }
+    if (!same_rho) s.rho = std::exp(log_rho);
     out.banks.push_back(std::move(bank));
   }
   bool has_time = false;
@@ -242,9 +253,10 @@ Model ModelAtParams(const Model& model, const std::map<std::string, double>& par
 std::string BankLayoutDifference(const Bank& a, const Bank& b) {
   const auto text = [](const Bank& x) {
     const SelectionConfig& s = x.selection;
+    // The selection's scale is not part of the layout: knots may select at their own.
     return StrCat(x.filters.size, "x", x.filters.size, " filters (", x.filters.count, "), ",
-                  s.orientations, "x", s.strengths, "x", s.coherences, "x", s.intensities,
-                  " bins, rho ", s.rho, s.joint_color ? ", joint color" : "");
+                  s.orientations, "x", s.strengths, "x", s.coherences, "x", s.intensities, " bins",
+                  s.joint_color ? ", joint color" : "");
   };
   const std::string ta = text(a), tb = text(b);
   return ta == tb ? "" : StrCat(ta, " against ", tb);

@@ -90,6 +90,10 @@ Preset PresetAt(const Preset& preset, const std::map<std::string, double>& param
     name += StrCat(name.empty() ? "" : ",", k, "=", v);
   }
   p.params.Validate(p.pde);
+  // CED's diffusion tensor comes from the structure tensor at scale rho; BLADE's selection,
+  // which stands in for it, keeps the preset's ratio to it (1 for the ced preset).
+  if (p.pde == Pde::kCed)
+    p.selection_rho = preset.selection_rho * p.params.ced_rho / preset.params.ced_rho;
   if (time != 0) {
     if (!std::isfinite(time) || time <= 0)
       Fail("the stopping time must be positive (got ", time, ")");

@@ -163,6 +163,13 @@ Model TrainParametricModel(const Preset& base, const std::vector<ParamAxis>& giv
       if (same) break;
     }
     if (k == count) Fail("a given knot model (", point, ") is at no knot of the box");
+    const double rho =
+        options.selection_rho_follows_point ? points[k].selection_rho : options.selection.rho;
+    for (const Bank& bank : g.banks)
+      if (!near(bank.selection.rho, rho))
+        Fail("a given knot model (", point, ") selects at scale ", bank.selection.rho,
+             "; the options train this knot at ", rho,
+             options.selection_rho_follows_point ? " (the point's, the recipe)" : " (--rho)");
     if (given_at[k] != nullptr) Fail("two given knot models are at the same knot (", point, ")");
     given_at[k] = &g;
     given_text += StrCat(given_text.empty() ? "" : "; ", point);

@@ -16,6 +16,7 @@ TrainOptions RecommendedTrainOptions(const Preset& preset, ModelForm form) {
   TrainOptions o;  // the direct form's recipe (the member defaults)
   o.form = form;
   o.selection.rho = preset.selection_rho;
+  o.selection_rho_follows_point = true;
   o.selection.SetBins(preset.selection_bins);
   if (form == ModelForm::kFlux) {
     // 5x5 filters, then newton steps as for the direct form, with the joint curvature of the

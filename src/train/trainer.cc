@@ -515,7 +515,7 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
 
   // Selection thresholds from the training frames the model will see.
   SelectionConfig cfg = o.selection;
-  cfg.rho = o.selection.rho;
+  cfg.rho = o.selection_rho_follows_point ? preset.selection_rho : o.selection.rho;
   {
     std::vector<const Image*> frames;
     for (const Sequence& s : train)
