@@ -109,7 +109,7 @@ void AddRestoreCommands(CLI::App& app) {
       "image by Stein's unbiased risk estimate (--stop sure)");
   denoise->add_option("--sigma", n->sigma, "Noise standard deviation in 0-255 units (0 < S <= 100)")
       ->required();
-  denoise->add_option("--model", n->model, "TV flow model (default: the shipped tv)");
+  denoise->add_option("--model", n->model, "TV flow model (default: the shipped tv-plain)");
   denoise->add_option("--time", n->time,
                       "Stopping time instead of the rule's (larger: smoother; blade denoise "
                       "prints the rule's)");
@@ -117,7 +117,7 @@ void AddRestoreCommands(CLI::App& app) {
       ->add_option("--stop", n->stop,
                    "When to stop: rule (the time fitted per noise level; default) or sure (per "
                    "image, where Stein's unbiased risk estimate of the error is least: more "
-                   "accurate, about twice the time)")
+                   "accurate, 3 to 5 times the time)")
       ->check(CLI::IsMember({"rule", "sure"}))
       ->capture_default_str();
   denoise->add_flag("--force-model", n->force_model, "Use a model of another PDE than TV flow");

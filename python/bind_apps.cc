@@ -81,7 +81,7 @@ void BindApps(py::module_& m) {
       "Removes Gaussian noise of standard deviation sigma (0-255 units) with the TV model "
       "(default: the shipped one), run to the time blade.denoise_time(sigma, channels) gives "
       "(the rule fitted on training photographs) or to `time`; stop='sure' stops each image "
-      "where Stein's unbiased risk estimate is least instead (about twice the time); params: "
+      "where Stein's unbiased risk estimate is least instead (3 to 5 times the time); params: "
       "the model's PDE parameters.");
   m.def("denoise_time", &DenoiseTime, py::arg("sigma"), py::arg("channels"),
         "The stopping time blade.denoise uses for noise sigma (0-255 units) on an image of "

@@ -200,6 +200,29 @@ TrainOptions NewtonTraining(int epochs) {
   return o;
 }
 
+// The recipe selects at the training point's structure-tensor scale: CED's follows its rho
+// (PresetAt keeps the preset's ratio), the other PDEs keep the preset's; a scale given (--rho,
+// Python rho=) is kept as given.
+TEST(TrainRecipe, SelectsAtThePointsScale) {
+  const Preset ced = DefaultPreset(Pde::kCed);
+  EXPECT_DOUBLE_EQ(PresetAt(ced, {{"rho", 2}}, 0).selection_rho,
+                   ced.selection_rho * 2 / ced.params.ced_rho);
+  EXPECT_DOUBLE_EQ(PresetAt(ced, {{"C", 1e-10}}, 0).selection_rho, ced.selection_rho);
+  const Preset pm = DefaultPreset(Pde::kPm);
+  EXPECT_EQ(PresetAt(pm, {{"c", 0.05}}, 0).selection_rho, pm.selection_rho);
+  EXPECT_TRUE(RecommendedTrainOptions(ced, ModelForm::kFlux).selection_rho_follows_point);
+  const std::vector<Sequence> data = PmData(3);
+  Preset at = pm;
+  at.selection_rho = 2.5;
+  TrainOptions o = SmallTraining();
+  o.epochs = 0;
+  o.selection.rho = 1.5;
+  o.selection_rho_follows_point = true;
+  EXPECT_EQ(TrainModel(at, data, o).banks[0].selection.rho, 2.5);
+  o.selection_rho_follows_point = false;
+  EXPECT_EQ(TrainModel(at, data, o).banks[0].selection.rho, 1.5);
+}
+
 TEST(TrainFineTune, UnrolledTrainingBeatsLeastSquares) {
   std::vector<Sequence> data = PmData(10);
   TrainOptions o = SmallTraining();
