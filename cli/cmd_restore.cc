@@ -125,6 +125,8 @@ void AddRestoreCommands(CLI::App& app) {
   denoise->add_option("input", n->input, "Noisy image")->required();
   denoise->add_option("output", n->output, "Denoised image")->required();
   denoise->callback([n, denoise] {
+    if (n->stop == "sure" && denoise->count("--time"))
+      throw UsageError("--time and --stop sure exclude each other: SURE chooses the time");
     if (denoise->count("--time") && !(n->time > 0))
       throw UsageError(StrCat("--time must be positive (got ", n->time, ")"));
     CheckOutputPath(n->output);
@@ -133,8 +135,6 @@ void AddRestoreCommands(CLI::App& app) {
     o.params = ParseParams(n->params);
     o.time = n->time;
     o.stop = n->stop == "sure" ? DenoiseStop::kSure : DenoiseStop::kRule;
-    if (o.stop == DenoiseStop::kSure && o.time > 0)
-      throw UsageError("--time and --stop sure exclude each other: SURE chooses the time");
     ImageSource source;
     const Image f = ReadInput(n->input, &source);
     const DenoiseResult r = DenoiseRun(model, f, n->sigma, o);

@@ -95,13 +95,6 @@ def summary(results: dict) -> str:
                      "scikit-image TV, best weight",
                      f"{n['chambolle']['psnr']:.2f} dB / {n['chambolle']['ssim']:.4f}, "
                      f"{n['chambolle']['seconds']:.2f} s", _verdict(n["blade"]["psnr"], n["chambolle"]["psnr"])])
-        if "blade_sure" in n:
-            b = n["blade_sure"]
-            rows.append(["denoising, stopped per image by SURE (--stop sure)",
-                         f"{b['psnr']:.2f} dB / {b['ssim']:.4f}, {b['seconds']:.2f} s",
-                         "scikit-image TV, best weight",
-                         f"{n['chambolle']['psnr']:.2f} dB / {n['chambolle']['ssim']:.4f}, "
-                         f"{n['chambolle']['seconds']:.2f} s", _verdict(b["psnr"], n["chambolle"]["psnr"])])
     return ("<h2 id='summary'>Summary: BLADE against the best classical alternative on this image</h2>"
             + _table(["PDE or application", "BLADE", "best alternative", "its result", "verdict"], rows)
             + "<p>One image, one run each (the protocol's times are medians of 5 runs of the solver "
@@ -276,6 +269,10 @@ def write_report(out: Path, data: Path) -> Path:
 
     grids = {f.stem.removeprefix("parametric_grid_"): json.loads(f.read_text())
              for f in sorted(data.glob("parametric_grid_*.json"))}
+    # One model per PDE, the most accurate shipped: CED's flux box over its direct one
+    # (docs/RESULTS.md, eighth session).
+    for name in [n for n in grids if n.endswith("-flux")]:
+        grids.pop(name.removesuffix("-flux"), None)
     if grids:
         parts.append("<h2>4a. One model over a box of parameters and stopping times</h2><p>Parametric "
                      "models (docs/DESIGN.md §20) on a grid spanning their box, half of its values "
@@ -287,7 +284,9 @@ def write_report(out: Path, data: Path) -> Path:
         # In one row, each linked to its full size: the page stays under 6,000 px at 1400 px wide.
         parts.append("<div class='grid4'>" + "".join(
             f'<a href="plots/parametric_{pde}.png">'
-            + _img(f"plots/parametric_{pde}.png", f"{NAMES.get(pde, pde)} over its box (click to enlarge)")
+            + _img(f"plots/parametric_{pde}.png",
+                   f"{NAMES.get(pde.removesuffix('-flux'), pde)}{' (flux form)' if pde.endswith('-flux') else ''}"
+                   " over its box (click to enlarge)")
             + "</a>" for pde in grids) + "</div>")
 
     frontier_file = data / "frontier.json"
