@@ -148,7 +148,7 @@ for path in sorted((root / "models").glob("*.blade")):
                 " recipe's selection scale followed the point's rho (docs/TRAINING.md), kept its four"
                 " rho-4 knots (extracted bit for bit with `Model.at` at the exact knots into"
                 " `/tmp/knots-ced/`, the command above) and trained the eight rho-2 and rho-6 knots"
-                " anew, from the working tree on top of revision 5535e89 (the revision field reads"
+                " anew, from the working tree on top of revision ce9b0e0 (the revision field reads"
                 " 803e3b5: the build's stamp was stale). `scripts/train_models.sh DIR ced-flux-point"
                 " ced-flux` makes it again with"
                 " the current recipe. On Kodak it is 0.65 dB above the direct `ced.blade` (made the"
@@ -162,7 +162,7 @@ for path in sorted((root / "models").glob("*.blade")):
                 " followed the point's rho (docs/TRAINING.md), kept its four rho-4 knots (extracted"
                 " bit for bit with `Model.at` into `/tmp/knots-ced-direct/`) and trained the eight"
                 " rho-2 and rho-6 knots anew by the command above (374 s, references cached), from"
-                " the working tree on top of revision 5535e89 (the revision field reads 803e3b5: the"
+                " the working tree on top of revision aae79d6 (the revision field reads 803e3b5: the"
                 " build's stamp was stale). On Kodak it is 0.66 dB above the former box on average"
                 " over the grid (docs/RESULTS.md)",
             ]
