@@ -134,7 +134,7 @@ void AddRestoreCommands(CLI::App& app) {
     DenoiseOptions o;
     o.params = ParseParams(n->params);
     o.time = n->time;
-    o.stop = n->stop == "sure" ? DenoiseStop::kSure : DenoiseStop::kRule;
+    o.stop = ParseDenoiseStop(n->stop);
     ImageSource source;
     const Image f = ReadInput(n->input, &source);
     const DenoiseResult r = DenoiseRun(model, f, n->sigma, o);

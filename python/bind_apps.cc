@@ -55,8 +55,6 @@ void BindApps(py::module_& m) {
          std::optional<double> time, std::optional<std::map<std::string, double>> params,
          const std::string& stop) {
         std::shared_ptr<const Model> shipped;
-        if (stop != "rule" && stop != "sure")
-          throw Error("stop must be 'rule' or 'sure' (got '" + stop + "')");
         if (model == nullptr) shipped = LoadShippedModel(DefaultModelName(Application::kDenoise));
         const Model& m = model ? *model : *shipped;
         RequireModelFor(Application::kDenoise, m, force_model);
@@ -67,7 +65,7 @@ void BindApps(py::module_& m) {
           o.time = *time;
         }
         if (params) o.params = *params;
-        o.stop = stop == "sure" ? DenoiseStop::kSure : DenoiseStop::kRule;
+        o.stop = ParseDenoiseStop(stop);
         Image f = ToImage(image), out;
         {
           py::gil_scoped_release r;

@@ -161,6 +161,8 @@ Image UpscaleProjected(const Model& model, const Image& f, int factor,
 //   and on training photographs recovered most of what the best time per image (chosen with the
 //   clean image) gains over the rule (docs/RESULTS.md).
 enum class DenoiseStop { kRule, kSure };
+// "rule" or "sure" (the front ends' spelling); fails on anything else.
+DenoiseStop ParseDenoiseStop(const std::string& name);
 inline constexpr int kSurePatience = 1;
 inline constexpr double kSureProbeScale = 0.05;
 inline constexpr double kSureClipMargin = 2.0;

@@ -244,6 +244,12 @@ double DenoiseTime(double sigma255, int channels) {
                        : kDenoiseColorTimeScale * std::pow(sigma255, kDenoiseColorTimePower);
 }
 
+DenoiseStop ParseDenoiseStop(const std::string& name) {
+  if (name == "rule") return DenoiseStop::kRule;
+  if (name == "sure") return DenoiseStop::kSure;
+  Fail("stop must be 'rule' or 'sure' (got '", name, "')");
+}
+
 namespace {
 
 // SURE's probe: fixed +-1 entries (the same for every call, so the same input gives the same
@@ -278,7 +284,7 @@ DenoiseResult DenoiseSure(const Model& m, const Image& f, double sigma255) {
   // It is summed where the local mean (Gaussian, sigma 1.5) is kSureClipMargin sigmas inside
   // [0, 1]: chosen on training photographs, and never on the value itself, which would
   // truncate the noise.
-  std::vector<bool> inside(f.size());
+  std::vector<unsigned char> inside(f.size());
   {
     const Image mean = GaussianBlur(f, 1.5);
     const double margin = kSureClipMargin * s;
