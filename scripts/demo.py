@@ -141,8 +141,9 @@ class Demo:
 
     def denoise(self, image: Path) -> dict:
         """The image with Gaussian noise 20/255 (seeded): `blade denoise` (its rule, no model
-        given; and stopped per image by SURE, --stop sure) against scikit-image's TV denoising at its best weight for this very image (an
-        oracle a user does not have); gray or color as the image is, PSNR/SSIM against it."""
+        given; and stopped per image by SURE, --stop sure) against scikit-image's TV denoising
+        at its best weight for this very image (an oracle a user does not have); gray or color
+        as the image is, PSNR/SSIM against it."""
         import numpy as np
         from skimage import io, util
         from skimage.metrics import peak_signal_noise_ratio as psnr, structural_similarity as ssim
