@@ -92,7 +92,7 @@ class Demo:
 
     def pictures(self, image: Path) -> None:
         self.say("3. what was learned: filter banks and selection features")
-        for name in ("tv", "pm", "ced", "ch", "ced-flux", "resample3"):
+        for name in ("tv", "pm", "ced", "ch", "ced-direct", "resample3"):
             self.blade("show-filters", "--model", f"models/{name}.blade", "--zoom", "4",
                        self.out / f"filters_{name}.png")
         self.blade("features", "--model", "models/tv.blade", image, self.out / "features.png")

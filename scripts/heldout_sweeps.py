@@ -45,7 +45,7 @@ def mean(pairs):
     return round(float(np.mean([p for p, _ in pairs])), 2), round(float(np.mean([s for _, s in pairs])), 4)
 
 
-RESTORE_MODELS = ["tv-plain", "tv", "tv-flux", "tv-monotone", "pm", "pm-monotone", "ced", "ced-flux",
+RESTORE_MODELS = ["tv-plain", "tv", "tv-flux", "tv-monotone", "pm", "pm-monotone", "ced", "ced-direct",
                   "ced-restore", "ced-monotone"]
 
 

@@ -104,7 +104,7 @@ for path in sorted((root / "models").glob("*.blade")):
             f"- knots: {p.get('knots', '?')}"
             + (" (the given knot is the former point model at the preset, trained by its own"
                " command, `*-point` in `scripts/train_models.sh`)"
-               if "given" in p.get("knots", "") and path.name not in ("tv.blade", "ced.blade", "ced-flux.blade")
+               if "given" in p.get("knots", "") and path.name not in ("tv.blade", "ced.blade", "ced-direct.blade")
                else ""),
             f"- time: {float(p.get('train_seconds', 'nan')):.0f} s for all knots, references included"
             " (computed, or read from the cache the command names)",
@@ -113,7 +113,7 @@ for path in sorted((root / "models").glob("*.blade")):
             f"- stability horizon at the default point: {stability}",
             f"- trained {p.get('date', '?')} at revision {p.get('revision', '?')}"
             + (" (with the working tree of the commit that added `--knot-model` on top)"
-               if "given" in p.get("knots", "") and path.name not in ("tv.blade", "ced-flux.blade", "ced.blade")
+               if "given" in p.get("knots", "") and path.name not in ("tv.blade", "ced.blade", "ced-direct.blade")
                else "")
             + f", seed {p.get('seed', '?')}",
             f"- command: `{p.get('command', '?')}`",
@@ -139,8 +139,10 @@ for path in sorted((root / "models").glob("*.blade")):
                 " with `Model.at` at the exact knots (`Model.axes`) and the box reassembled by the"
                 " command above (that knot is `/tmp/knots/tv-1-2-stability.blade`; the knot (eps 0.0224, T 0.2) keeps its horizon measured against [-0.2, 1.2])",
             ]
-        if path.name == "ced-flux.blade":
+        if path.name == "ced.blade":
             lines += [
+                "- named `ced-flux.blade` until the ninth session, when it became `ced.blade`: the"
+                " most accurate CED model (the direct box is `ced-direct.blade`)",
                 "- made in two steps: the seventh session trained the box with every knot selecting"
                 " at the preset's scale (rho 4), its preset knot the point model then shipped as"
                 " `models/ced-flux.blade` (`blade train --seed 1 --pde ced --form flux --limit 64"
@@ -149,13 +151,17 @@ for path in sorted((root / "models").glob("*.blade")):
                 " rho-4 knots (extracted bit for bit with `Model.at` at the exact knots into"
                 " `/tmp/knots-ced/`, the command above) and trained the eight rho-2 and rho-6 knots"
                 " anew, from the working tree on top of revision ce9b0e0 (the revision field reads"
-                " 803e3b5: the build's stamp was stale). `scripts/train_models.sh DIR ced-flux-point"
-                " ced-flux` makes it again with"
-                " the current recipe. On Kodak it is 0.65 dB above the direct `ced.blade` (made the"
-                " same way) on average over the box (docs/RESULTS.md)",
+                " 803e3b5: the build's stamp was stale). `scripts/train_models.sh DIR ced-point ced`"
+                " makes it again with the current recipe. On Kodak it is 0.65 dB above the direct"
+                " box `ced-direct.blade` (made the same way) on average over the box"
+                " (docs/RESULTS.md)",
             ]
-        if path.name == "ced.blade":
+        if path.name == "ced-direct.blade":
             lines += [
+                "- named `ced.blade` until the ninth session; kept because deconvolution absorbs"
+                " the blur into a direct model's filters (`blade deconv`; its default is"
+                " `ced-restore`). `scripts/train_models.sh DIR ced-direct-point ced-direct` makes"
+                " it again",
                 "- made in two steps: the third session trained the box with every knot selecting at"
                 " the preset's scale (rho 4; `--knot-model models/ced.blade`, the point model then"
                 " shipped, at the preset); the eighth session, once the recipe's selection scale"

@@ -6,7 +6,7 @@ set -u
 B=$1; O=$2; root=$(cd "$(dirname "$0")/.." && pwd); K=${KODAK:-$root/../shared/data/kodak}; M=$root/models
 mkdir -p $O
 export OMP_WAIT_POLICY=PASSIVE
-for m in tv pm ced ch tv-flux ced-flux ch-flux tv-monotone pm-monotone ced-monotone ced-restore; do
+for m in tv pm ced ch tv-flux ced-direct ch-flux tv-monotone pm-monotone ced-monotone ced-restore; do
   $B -q eval --model $M/$m.blade --images $K --json $O/eval_$m.json > $O/eval_$m.txt 2>&1
 done
 $B -q eval-app deconv --model $M/ced-restore.blade --images $K --gray --json $O/deconv_gray.json > $O/deconv_gray.txt 2>&1

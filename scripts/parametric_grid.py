@@ -43,14 +43,15 @@ GRIDS = {
                             (0.0067, 0.283), (0.015, 0.283), (0.01, 0.1)],
            "recipe": ["--footprint", "7", "--epochs", "20", "--optimizer", "newton", "--learning-rate", "1",
                       "--patience", "5"]},
-    # models/ced.blade's knots: rho 2, 4, 6 and time 1, 2, 4, 8 (the preset's knot, rho 4 and T 4,
-    # is the former point model); C moves by the intensity symmetry (measured separately).
+    # models/ced.blade's and ced-direct.blade's knots: rho 2, 4, 6 and time 1, 2, 4, 8 (the preset's
+    # knot, rho 4 and T 4, is the former point model); C moves by the intensity symmetry.
     "ced": {"params": {"rho": [2.0, 2.83, 4.0, 4.9, 6.0]}, "times": [1.0, 2.83, 4.0, 5.66, 8.0],
             "point_models": [(2.83, 2.83), (4.9, 2.83), (2.83, 5.66), (4.9, 5.66), (2.83, 4.0),
                              (4.0, 5.66), (4.0, 4.0)],
             "recipe": ["--limit", "64", "--footprint", "7", "--augment-ls", "--epochs", "20", "--optimizer",
                        "newton", "--learning-rate", "1", "--patience", "5"],
-            # models/ced-flux.blade's recipe (the flux form's defaults), for --form flux.
+            # models/ced.blade's recipe (the flux form's defaults), for --form flux ("recipe" is
+            # models/ced-direct.blade's).
             "flux_recipe": ["--seed", "1", "--form", "flux", "--limit", "64"]},
     "ch": {"params": {"gamma": [0.15, 0.19, 0.25, 0.35, 0.5]}, "times": [2.0, 2.8, 4.0, 5.7, 8.0],
            "point_models": [(0.19, 2.8), (0.35, 2.8), (0.19, 5.7), (0.35, 5.7), (0.15, 2.0),

@@ -269,10 +269,9 @@ def write_report(out: Path, data: Path) -> Path:
 
     grids = {f.stem.removeprefix("parametric_grid_"): json.loads(f.read_text())
              for f in sorted(data.glob("parametric_grid_*.json"))}
-    # One model per PDE, the most accurate shipped: CED's flux box over its direct one
-    # (docs/RESULTS.md, eighth session).
-    for name in [n for n in grids if n.endswith("-flux")]:
-        grids.pop(name.removesuffix("-flux"), None)
+    # One model per PDE, the one named after it (the most accurate shipped; CED's direct box,
+    # models/ced-direct.blade, is in docs/RESULTS.md).
+    grids = {pde: doc for pde, doc in grids.items() if pde in PDES}
     if grids:
         parts.append("<h2>4a. One model over a box of parameters and stopping times</h2><p>Parametric "
                      "models (docs/DESIGN.md §20) on a grid spanning their box, half of its values "
@@ -285,8 +284,7 @@ def write_report(out: Path, data: Path) -> Path:
         parts.append("<div class='grid4'>" + "".join(
             f'<a href="plots/parametric_{pde}.png">'
             + _img(f"plots/parametric_{pde}.png",
-                   f"{NAMES.get(pde.removesuffix('-flux'), pde)}{' (flux form)' if pde.endswith('-flux') else ''}"
-                   " over its box (click to enlarge)")
+                   f"{NAMES[pde]}, {grids[pde]['model']}, over its box (click to enlarge)")
             + "</a>" for pde in grids) + "</div>")
 
     frontier_file = data / "frontier.json"
@@ -322,7 +320,7 @@ def write_report(out: Path, data: Path) -> Path:
     parts.append(_img("features.png", "selection features: orientation (hue), strength, coherence", "tall"))
     parts.append(_img("filters_tv.png", "filter bank of models/tv.blade (one filter per orientation, "
                       "strength and coherence bin)", "tall"))
-    others = ", ".join(f'<a href="filters_{n}.png">{n}</a>' for n in ("pm", "ced", "ch", "ced-flux", "resample3"))
+    others = ", ".join(f'<a href="filters_{n}.png">{n}</a>' for n in ("pm", "ced", "ch", "ced-direct", "resample3"))
     parts.append(f"<p>The other filter banks: {others}.</p>")
 
     apps = results["apps"]

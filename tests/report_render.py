@@ -73,7 +73,7 @@ def main() -> None:
             if picture.name != "motorcycle_resample.png":  # a montage with HTML captions
                 assert picture.with_suffix(".json").is_file(), f"{picture.name} has its captions drawn in"
         for name in ("plots/accuracy_vs_cost.png", "plots/kodak_psnr.png", "plots/training.png",
-                     "filters_tv.png", "filters_ced-flux.png", "features.png",
+                     "filters_tv.png", "filters_ced-direct.png", "features.png",
                      "figures/astronaut_crop_deconv.png"):
             assert name in dom, f"picture {name} is missing"
 

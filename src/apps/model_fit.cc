@@ -27,7 +27,7 @@ Need NeedOf(Application app) {
     case Application::kRestore:
       return {"restore", {"tv", "pm", "ced"}, "a smoothing regulariser"};
     case Application::kDeconvolve:
-      return {"deconv", {"ced"}, "validated with the CED regularisers (ced-restore, ced)"};
+      return {"deconv", {"ced"}, "validated with the CED regularisers (ced-restore, ced-direct)"};
     case Application::kUpscale:
       return {"upscale", {"tv"}, "validated with the TV regulariser (paper eq. 4.6, 4.7)"};
     case Application::kResample:

@@ -83,9 +83,9 @@ for f in tiny1.png tiny2.png alpha.png palette.png gray16.png float.tif; do
   check "solve ced: $f" either -- "$blade" -q solve --pde ced "$img" "$out"
   check "solve ch: $f" either -- "$blade" -q solve --pde ch --luma "$img" "$out"
   check "run: $f" either -- "$blade" -q run --model "$models/tv.blade" "$img" "$out"
-  check "run flux: $f" either -- "$blade" -q run --model "$models/ced-flux.blade" "$img" "$out"
+  check "run flux: $f" either -- "$blade" -q run --model "$models/ced.blade" "$img" "$out"
   check "segment: $f" either -- "$blade" -q segment --model "$models/tv.blade" --iters 5 "$img" "$out"
-  check "deconv: $f" either -- "$blade" -q deconv --model "$models/ced.blade" "$img" "$out"
+  check "deconv: $f" either -- "$blade" -q deconv --model "$models/ced-direct.blade" "$img" "$out"
   check "upscale: $f" either -- "$blade" -q upscale --model "$models/tv.blade" --factor 2 "$img" "$out"
   check "upscale --project: $f" either -- "$blade" -q upscale --model "$models/tv.blade" --factor 2 --project "$img" "$out"
   check "features: $f" either -- "$blade" -q features "$img" "$out"
@@ -95,7 +95,7 @@ done
 for f in nan.tif inf.tif; do
   check "solve: $f" refuse -- "$blade" -q solve --pde pm "$work/$f" "$out"
   check "run: $f" refuse -- "$blade" -q run --model "$models/tv.blade" "$work/$f" "$out"
-  check "deconv: $f" refuse -- "$blade" -q deconv --model "$models/ced.blade" "$work/$f" "$out"
+  check "deconv: $f" refuse -- "$blade" -q deconv --model "$models/ced-direct.blade" "$work/$f" "$out"
   check "segment: $f" refuse -- "$blade" -q segment --model "$models/tv.blade" --iters 5 "$work/$f" "$out"
 done
 # Nonsensical numbers for training and evaluation.

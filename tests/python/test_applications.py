@@ -14,7 +14,7 @@ ROOT = Path(os.environ.get("BLADE_SOURCE_DIR", Path(__file__).resolve().parents[
 sys.path.insert(0, str(ROOT))
 blade = pytest.importorskip("blade")
 MODELS = ROOT / "models"
-ACCEPTED = ["tv", "tv-flux", "tv-monotone", "pm", "pm-monotone", "ced", "ced-flux", "ced-restore",
+ACCEPTED = ["tv", "tv-flux", "tv-monotone", "pm", "pm-monotone", "ced", "ced-direct", "ced-restore",
             "ced-monotone"]
 
 

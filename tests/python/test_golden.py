@@ -138,12 +138,12 @@ def test_golden_check_catches_a_perturbed_model():
         check(name, model)
 
 
-@pytest.mark.parametrize("name", ["ced.blade", "resample.blade"])
+@pytest.mark.parametrize("name", ["ced-direct.blade", "resample.blade"])
 def test_fingerprint_catches_what_psnr_misses(name):
     """One filter x1.01 moves CED's and resample's PSNR by less than the 0.01 dB tolerance: the
     fingerprint fails."""
     model = blade.Model.load(str(MODELS / name))
-    if model.axes:  # parametric (ced.blade): its default point's model
+    if model.axes:  # parametric (ced-direct.blade): its default point's model
         model = model.at({})
     filters = model.filters()
     sel = model.select(load(DOC["models"][name]["input"]))

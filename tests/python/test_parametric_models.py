@@ -176,17 +176,19 @@ def _area(u, f=4):
 # centre and two corners of each box) on the golden input, against the classical reference at 4x
 # (blade.solve, dx = 1/4) at the point; recorded 2026-12-06 (models/pm.blade, 5 x 5 knots;
 # models/ch.blade, 3 x 3; models/tv.blade, 5 x 5 — these three re-recorded when they took the
-# scheme term, sixth session; models/ced.blade and models/ced-flux.blade, 3 x 4, re-recorded in
-# the eighth session when their rho-2 and rho-6 knots were retrained selecting at their own rho). test_golden.py pins the default points.
+# scheme term, sixth session; models/ced.blade (flux form; models/ced-flux.blade until the ninth
+# session) and models/ced-direct.blade (models/ced.blade until then), 3 x 4, re-recorded in the
+# eighth session when their rho-2 and rho-6 knots were retrained selecting at their own rho).
+# test_golden.py pins the default points.
 @pytest.mark.parametrize("model_name, name, value, time, psnr, ssim", [
     ("pm", "c", 0.073, 2.67, 39.4495, 0.991909), ("pm", "c", 0.3, 10.0, 56.6854, 0.999638),
     ("pm", "c", 0.03, 1.0, 51.6136, 0.999667), ("ch", "gamma", 0.19, 2.8, 34.7456, 0.984824),
     ("ch", "gamma", 0.5, 8.0, 32.4769, 0.983028), ("ch", "gamma", 0.15, 2.0, 35.6409, 0.982172),
     ("tv", "eps", 0.0067, 0.0354, 47.2123, 0.998784), ("tv", "eps", 0.002, 0.4, 36.8147, 0.973252),
-    ("tv", "eps", 0.05, 0.025, 49.0204, 0.999285), ("ced", "rho", 2.83, 2.83, 37.3096, 0.987940),
-    ("ced", "rho", 6.0, 8.0, 30.8544, 0.958348), ("ced", "rho", 2.0, 1.0, 43.3562, 0.996847),
-    ("ced-flux", "rho", 2.83, 2.83, 39.7284, 0.991761), ("ced-flux", "rho", 6.0, 8.0, 34.3248, 0.970577),
-    ("ced-flux", "rho", 2.0, 1.0, 45.4671, 0.997652)])
+    ("tv", "eps", 0.05, 0.025, 49.0204, 0.999285), ("ced-direct", "rho", 2.83, 2.83, 37.3096, 0.987940),
+    ("ced-direct", "rho", 6.0, 8.0, 30.8544, 0.958348), ("ced-direct", "rho", 2.0, 1.0, 43.3562, 0.996847),
+    ("ced", "rho", 2.83, 2.83, 39.7284, 0.991761), ("ced", "rho", 6.0, 8.0, 34.3248, 0.970577),
+    ("ced", "rho", 2.0, 1.0, 45.4671, 0.997652)])
 def test_shipped_models_over_their_boxes_are_golden(model_name, name, value, time, psnr, ssim):
     pde = model_name.split("-")[0]
     model = blade.Model.load(str(ROOT / "models" / f"{model_name}.blade"))
