@@ -26,7 +26,7 @@ void AddEvalAppCommand(CLI::App& app) {
   cmd->add_option("app", args->app, "segment, deconv or upscale")->required();
   cmd->add_option("--model", args->model,
                   "Model file (default: the application's shipped model: deconv ced-restore, "
-                  "upscale and segment tv)");
+                  "upscale and segment tv-plain)");
   cmd->add_option("--images", args->images, "Folder of images")->required();
   cmd->add_flag("--gray", args->gray, "Use the luma of each image (default)");
   cmd->add_flag("--color", args->color, "Use the color images");

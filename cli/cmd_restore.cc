@@ -161,7 +161,7 @@ void AddRestoreCommands(CLI::App& app) {
   upscale->add_option("--model", u->model,
                       "A learned upscaler (`blade train-upscale`) or a regulariser (TV in the "
                       "paper). Default: the shipped upscale-xF-DEGRADATION for x2 and x4 with "
-                      "area or bicubic, else the shipped tv (eq. 4.6)");
+                      "area or bicubic, else the shipped tv-plain (eq. 4.6)");
   upscale->add_option("--factor", ua->factor, "Integer upscaling factor")->capture_default_str();
   upscale->add_option(
       "--degradation", ua->degradation,

@@ -75,8 +75,8 @@ void AddRunCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("run", "Run a trained BLADE model on an image");
   cmd->add_option("--param", args->params,
                   "NAME=VALUE: run at another parameter point: inside a parametric model's box "
-                  "(blade info), or through the PDE's exact symmetry (pm: c, ced: C, tv: eps; an "
-                  "intensity scaling of at most 3x), repeatable")
+                  "(blade info), or through the PDE's exact symmetry (an intensity scaling of at "
+                  "most 3x for pm's c and tv's eps, 1.8x for ced's C), repeatable")
       ->allow_extra_args(false);
   cmd->add_option("--time", args->time,
                   "Stopping time (default: the model's steps x dt): a parametric model with a time "

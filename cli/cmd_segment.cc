@@ -20,7 +20,7 @@ void AddSegmentCommand(CLI::App& app) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
       "segment", "Chan-Vese segmentation (color: Chan-Sandberg-Vese) with a BLADE TV model");
-  cmd->add_option("--model", args->model, "TV flow model (default: the shipped tv)");
+  cmd->add_option("--model", args->model, "TV flow model (default: the shipped tv-plain)");
   cmd->add_flag("--reference", args->reference, "Use the classical IPOL scheme instead");
   cmd->add_flag("--force-model", args->force_model, "Use a model of another PDE than TV flow");
   AddAppParamOption(cmd, &args->params);

@@ -128,6 +128,8 @@ Image ReadInput(const std::string& path, ImageSource* source) {
     Warn(StrCat("'", path,
                 "' has an alpha channel (transparency); it was dropped, and the "
                 "output has none"));
+  if (const std::string w = IntensityRangeWarning(image); !w.empty())
+    Warn(StrCat("'", path, "' has ", w));
   return image;
 }
 
@@ -371,7 +373,7 @@ int main(int argc, char** argv) {
   // Global options, accepted before or after the subcommand (fallthrough).
   app.fallthrough();
   app.add_option("--threads", threads, "Worker threads (0 = all cores)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(0, 4096))
       ->capture_default_str();
   app.add_flag("-q,--quiet", quiet, "No progress bars, status messages or warnings");
   app.add_option("--depth", depth,

@@ -13,7 +13,7 @@ void BindApps(py::module_& m) {
       [](const Model& model, const py::array& image, double sigma, double lam, int steps,
          bool force_model) {
         RequireModelFor(Application::kDeconvolve, model, force_model);
-        Image f = ToImage(image), out;
+        Image f = ToInputImage(image), out;
         RestoreOptions o;
         o.lambda = lam;
         o.steps = steps;
@@ -32,7 +32,7 @@ void BindApps(py::module_& m) {
       [](const Model& model, const py::array& image, const std::string& op,
          std::optional<double> lam, int steps, bool force_model) {
         RequireModelFor(Application::kRestore, model, force_model);
-        Image f = ToImage(image), out;
+        Image f = ToInputImage(image), out;
         RestoreOptions o;
         if (lam) RequireNonNegative(*lam, "lam");
         o.lambda = lam.value_or(kRestoreLambda);
@@ -66,7 +66,7 @@ void BindApps(py::module_& m) {
         }
         if (params) o.params = *params;
         o.stop = ParseDenoiseStop(stop);
-        Image f = ToImage(image), out;
+        Image f = ToInputImage(image), out;
         {
           py::gil_scoped_release r;
           out = Denoise(m, f, sigma, o);
@@ -104,7 +104,7 @@ void BindApps(py::module_& m) {
           throw Error(
               "lam, steps and project belong to the PDE-regularised forms; a learned upscaler "
               "filters once and back-projects");
-        Image f = ToImage(image), out;
+        Image f = ToInputImage(image), out;
         RestoreOptions o;
         if (lam) RequireNonNegative(*lam, "lam");
         o.lambda = lam.value_or(kUpscaleLambda);
@@ -132,7 +132,7 @@ void BindApps(py::module_& m) {
       [](const py::array& image, const Model* model, std::optional<double> mu, int iterations,
          bool force_model) {
         if (model) RequireModelFor(Application::kSegment, *model, force_model);
-        Image f = ToImage(image), mask;
+        Image f = ToInputImage(image), mask;
         ChanVeseParams p;
         p.iterations = iterations;
         p.mu = mu ? *mu : model ? kChanVeseMuBlade : kChanVeseMuReference;
@@ -149,7 +149,7 @@ void BindApps(py::module_& m) {
   m.def(
       "align",
       [](const py::array& ref, const py::array& alt) {
-        Image a = ToImage(ref, "ref"), b = ToImage(alt, "alt");
+        Image a = ToInputImage(ref, "ref"), b = ToInputImage(alt, "alt");
         Flow flow;
         {
           py::gil_scoped_release r;
@@ -162,7 +162,7 @@ void BindApps(py::module_& m) {
       "resample",
       [](const py::array& image, const py::array& flow, const Model* model,
          const std::string& method) {
-        Image in = ToImage(image), out;
+        Image in = ToInputImage(image), out;
         const Flow f = ToFlow(flow);
         {
           py::gil_scoped_release r;

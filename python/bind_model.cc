@@ -135,7 +135,7 @@ void BindModel(py::module_& m) {
       .def(
           "select",
           [](const Model& self, const py::array& image, int bank) {
-            Image im = ToImage(image);
+            Image im = ToInputImage(image);
             const SelectionConfig cfg = BankOf(self, bank).selection;
             std::vector<std::int32_t> sel;
             {
@@ -150,7 +150,7 @@ void BindModel(py::module_& m) {
       .def(
           "rhs",
           [](const Model& self, const py::array& image) {
-            Image u = ToImage(image), out;
+            Image u = ToInputImage(image), out;
             {
               py::gil_scoped_release r;
               out = EvaluateRhs(self, u);
@@ -163,7 +163,7 @@ void BindModel(py::module_& m) {
           [](const Model& self, const py::array& image, int steps, double dt,
              const std::string& integrator, bool unsafe,
              std::optional<std::map<std::string, double>> params, std::optional<double> time) {
-            Image u0 = ToImage(image), out;
+            Image u0 = ToInputImage(image), out;
             RunOptions o;
             o.steps = steps;
             o.dt = dt;

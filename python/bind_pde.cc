@@ -35,7 +35,7 @@ void BindPde(py::module_& m) {
          double dx, const std::map<std::string, double>& params, bool force) {
         const Pde pde = ParsePde(pde_name);
         const Preset& preset = DefaultPreset(pde);
-        Image u0 = ToImage(image);
+        Image u0 = ToInputImage(image);
         SolveOptions o;
         o.time = time > 0 ? time : preset.time;
         o.steps = steps;
@@ -61,7 +61,7 @@ void BindPde(py::module_& m) {
          const std::map<std::string, double>& params) {
         const Pde pde = ParsePde(pde_name);
         const PdeParams p = ParamsFor(pde, params, DefaultPreset(pde).params);
-        Image u = ToImage(image);
+        Image u = ToInputImage(image);
         {
           py::gil_scoped_release r;
           u = ClassicalRhs(pde, p, u, dx);

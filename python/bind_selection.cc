@@ -10,7 +10,7 @@ void BindSelection(py::module_& m) {
   m.def(
       "features",
       [](const py::array& image, double rho, bool joint_color) {
-        Image im = ToImage(image);
+        Image im = ToInputImage(image);
         Features f;
         {
           py::gil_scoped_release r;

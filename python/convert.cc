@@ -47,6 +47,13 @@ Image ToImage(const py::array& input, const char* what) {
   return im;
 }
 
+Image ToInputImage(const py::array& input, const char* what) {
+  Image im = ToImage(input, what);
+  if (const std::string w = IntensityRangeWarning(im); !w.empty())
+    PyErr_WarnEx(PyExc_UserWarning, StrCat(what, " has ", w).c_str(), 1);
+  return im;
+}
+
 // Image -> array owning the library's buffer (no copy).
 py::array FromImage(Image&& image) {
   auto* owned = new Image(std::move(image));

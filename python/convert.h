@@ -32,6 +32,9 @@ using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>
 // unsigned integers scaled by their type's maximum (uint8 / 255, uint16 / 65535), floats as they
 // are, signed integer and boolean arrays refused. Errors give the shape and dtype received.
 Image ToImage(const py::array& input, const char* what = "image");
+// ToImage for an image an operation processes (not a metric's operand or a file to write): also
+// warns (UserWarning) when its values lie far outside [0, 1] (IntensityRangeWarning).
+Image ToInputImage(const py::array& input, const char* what = "image");
 // "(480, 640, 4) uint8", for messages (never the array's values).
 std::string ShapeAndDtype(const py::array& a);
 // Image -> array owning the library's buffer (no copy).

@@ -77,6 +77,23 @@ TEST(ImageAllFinite, FindsEveryNonFiniteValueAnywhere) {
   }
 }
 
+TEST(ImageIntensityRange, WarnsOnlyFarOutsideTheUnitRange) {
+  Image u(8, 6);
+  for (std::size_t i = 0; i < u.size(); ++i) u.data()[i] = float(i) / float(u.size() - 1);
+  EXPECT_EQ(IntensityRangeWarning(u), "");
+  u.data()[0] = -0.45f;  // ringing, a PDE's overshoot: no line
+  u.data()[1] = 1.45f;
+  EXPECT_EQ(IntensityRangeWarning(u), "");
+  EXPECT_EQ(IntensityRangeWarning(Image()), "");
+  Image v = u.Copy();
+  v.data()[2] = 255.f;  // a float image in 0-255
+  EXPECT_NE(IntensityRangeWarning(v).find("divided by 255"), std::string::npos);
+  EXPECT_NE(IntensityRangeWarning(v).find("to 255"), std::string::npos);
+  v = u.Copy();
+  v.data()[2] = -0.6f;
+  EXPECT_NE(IntensityRangeWarning(v), "");
+}
+
 TEST(OpsBoundary, ReplicateClamps) {
   EXPECT_EQ(ExtendIndex(-1, 4, Boundary::kReplicate), 0);
   EXPECT_EQ(ExtendIndex(-7, 4, Boundary::kReplicate), 0);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <new>
+#include <string>
 #include <vector>
 
 namespace blade {
@@ -150,6 +151,11 @@ double Mean(const Image& image);
 float MinValue(const Image& image);
 float MaxValue(const Image& image);
 bool AllFinite(const Image& image);
+// One line when an image's values lie far outside [0, 1], the intensity range every blade
+// operation assumes (scikit-image's float convention: a float image in 0-255, say, runs every
+// PDE at the wrong contrast); empty otherwise. Ringing and a PDE's overshoot, a little outside
+// [0, 1], pass: the line appears beyond [-0.5, 1.5].
+std::string IntensityRangeWarning(const Image& image);
 double MaxAbsDifference(const Image& a, const Image& b);
 // y += a * x elementwise (same shape required).
 void Axpy(float a, const Image& x, Image& y);

@@ -135,7 +135,7 @@ Model AbsorbDeconvolution(const Model& model, double sigma, double lambda) {
   RequireNonNegative(lambda, "lambda");
   if (model.form != ModelForm::kDirect)
     Fail("deconvolution absorbs the blur into a direct model's filters; this is a ",
-         FormName(model.form), " model");
+         FormName(model.form), " model (use the shipped ced-restore, the default, or ced-direct)");
   const std::vector<double> g = GaussianTaps(sigma);
   const int r = int(g.size()) / 2, ar = 2 * r;
   // a = autocorrelation of the sampled, truncated Gaussian: phi~ * phi along one axis.

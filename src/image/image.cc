@@ -203,6 +203,15 @@ float MaxValue(const Image& image) {
   return image.empty() ? 0.f : *std::max_element(image.data(), image.data() + image.size());
 }
 
+std::string IntensityRangeWarning(const Image& image) {
+  if (image.empty()) return {};
+  const float lo = MinValue(image), hi = MaxValue(image);
+  if (!(lo < -0.5f) && !(hi > 1.5f)) return {};
+  return StrCat("values from ", lo, " to ", hi,
+                ", but intensities are in [0, 1] (as scikit-image reads images); a float image "
+                "in 0-255 must be divided by 255, or every result is at the wrong contrast");
+}
+
 bool AllFinite(const Image& image) {
   // NaN and infinities are the floats whose exponent bits are all ones. Blocks of branch-free
   // tests vectorize (a loop that returns at the first bad value does not); runs check every

@@ -77,7 +77,8 @@ double Preset::Value(const std::string& key) const {
   if (it == all.end()) {
     std::string known;
     for (const auto& [k, v] : all) known += k + ", ";
-    Fail("'", key, "' is not a parameter of ", PdeName(pde), " (", known, "or time)");
+    Fail("'", key, "' is not a parameter of ", PdeName(pde), " (", known, "or time)",
+         key == "T" || key == "t" ? "; the stopping time is --time (Python time=)" : "");
   }
   return it->second;
 }

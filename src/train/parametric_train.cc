@@ -209,10 +209,11 @@ Model TrainParametricModel(const Preset& base, const std::vector<ParamAxis>& giv
     model.provenance.erase(key);
   if (lo <= hi) model.provenance["knot_validation_mse"] = StrCat(lo, " to ", hi);
   model.provenance["knot_safe_steps"] = StrCat("at least ", least_safe);
-  model.provenance["knots"] = given_knots.empty()
-                                  ? StrCat(count, " point models, each trained with the recipe")
-                                  : StrCat(count, " point models: ", count - given_knots.size(),
-                                           " trained with the recipe, given at ", given_text);
+  model.provenance["knots"] =
+      given_knots.empty()
+          ? StrCat(count, " point models, each trained with the recipe")
+          : StrCat(count, " point models: ", count - given_knots.size(),
+                   " trained with the recipe, ", given_knots.size(), " given at ", given_text);
   return model;
 }
 

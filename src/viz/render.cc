@@ -160,15 +160,32 @@ Image RenderFilterBanks(const Model& model, const FilterPictureOptions& o) {
         b.selection.strengths, " strengths x ", b.selection.coherences, " coherences",
         b.selection.intensities > 1 ? StrCat(" x ", b.selection.intensities, " intensities") : "",
         ", ", b.filters.size, "x", b.filters.size, " taps");
+    // A parametric model's banks here are those of its default point (blade/model.h).
+    std::string point;
+    for (const ParamAxis& a : model.axes) {
+      const auto it = model.pde_params.find(a.name);
+      const double v = a.name == "time"               ? model.dt * model.steps
+                       : it != model.pde_params.end() ? it->second
+                                                      : 0.0;
+      point += StrCat(point.empty() ? "" : ", ", a.name, " ", Format("%g", v));
+    }
+    if (!point.empty()) title += StrCat("; parametric, at its default point (", point, ")");
   }
-  width =
-      std::max({width, TextWidth(title), legend_w + TextWidth("  -0.0000e+00 ") * 2}) + 2 * margin;
+  const std::string axis_note =
+      "rows: strength bin s, then coherence bin c; columns: orientation 0 -> 180 deg";
+  const std::string legend_note =
+      o.range > 0
+          ? "tap value"
+          : "tap value (scale set by the off-centre taps; larger values, e.g. centres, saturate)";
+  // As wide as the widest text too: a small bank (5x5 taps at zoom 2) is narrower than its notes.
+  width = std::max({width, TextWidth(title), TextWidth(axis_note), TextWidth(legend_note),
+                    legend_w + TextWidth("  -0.0000e+00 ") * 2}) +
+          2 * margin;
   Image out = WhiteRgb(width, height);
   int y = margin;
   DrawText(out, margin, y, title, kBlack);
   y += line;
-  DrawText(out, margin, y,
-           "rows: strength bin s, then coherence bin c; columns: orientation 0 -> 180 deg", kGray);
+  DrawText(out, margin, y, axis_note, kGray);
   y += line + 4;
   for (std::size_t bi = 0; bi < model.banks.size(); ++bi) {
     const Bank& b = model.banks[bi];
@@ -204,12 +221,7 @@ Image RenderFilterBanks(const Model& model, const FilterPictureOptions& o) {
     y += grid_h[bi] + line;
   }
   // Legend: the color bar from -range to +range.
-  DrawText(
-      out, margin, y,
-      o.range > 0
-          ? "tap value"
-          : "tap value (scale set by the off-centre taps; larger values, e.g. centres, saturate)",
-      kBlack);
+  DrawText(out, margin, y, legend_note, kBlack);
   y += line;
   const std::string lo = Format("%.3g", -range), hi = Format("+%.3g", range);
   const int bar_x = margin + TextWidth(lo) + 6;

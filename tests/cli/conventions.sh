@@ -20,6 +20,7 @@ Image.fromarray(a).save(f"{w}/g16.png")
 Image.fromarray((a >> 8).astype(np.uint8)).save(f"{w}/g8.png")
 Image.fromarray((rng.random((48, 64, 4)) * 255).astype(np.uint8), "RGBA").save(f"{w}/rgba.png")
 np.save(f"{w}/f.npy", rng.random((48, 64)).astype(np.float32))
+np.save(f"{w}/f255.npy", (rng.random((48, 64)) * 255).astype(np.float32))
 PY
 # Sample depth of the written file, as PIL / NumPy read it.
 depth() {
@@ -55,6 +56,12 @@ else
 fi
 "$blade" run --model "$tv" "$work/rgba.png" "$work/orgba.png" 2>"$work/err" \
   && grep -q "warning: .*alpha channel" "$work/err" && ok "alpha dropped with a warning" || bad "alpha warning"
+# A float image in 0-255 (intensities are in [0, 1]): one warning line, and the run goes on.
+"$blade" run --model "$tv" "$work/f255.npy" "$work/o255.npy" 2>"$work/err" \
+  && [ "$(grep -c "warning: .*f255.npy' has values from .* divided by 255" "$work/err")" = 1 ] \
+  && ok "a float image in 0-255 warned about" || bad "0-255 float warning: $(cat "$work/err")"
+"$blade" run --model "$tv" "$work/f.npy" "$work/o1.npy" 2>"$work/err" && ! grep -q "warning" "$work/err" \
+  && ok "a float image in [0, 1]: no warning" || bad "warning on an in-range image: $(cat "$work/err")"
 # Cahn-Hilliard's classical scheme overshoots [0, 1] (the scheme-term BLADE model stays inside).
 "$blade" solve --pde ch --time 20 "$work/g8.png" "$work/och.png" 2>"$work/err" \
   && grep -Eq "warning: [0-9]+ of 3072 pixels lie outside \[0, 1\] and were clipped" "$work/err" \

@@ -130,6 +130,27 @@ def test_write_image_takes_the_depth_of_an_integer_array_and_warns_on_clipping(t
         blade.write_image(tmp_path / "e.png", g)
 
 
+def test_a_float_image_in_0_255_is_warned_about_once_where_it_is_processed():
+    """scikit-image's float convention is [0, 1]: a float array in 0-255 runs every PDE at the
+    wrong contrast, so the operations that process an image say so in one line; a metric's
+    operands (PSNR with peak 255) and in-range or integer inputs do not warn."""
+    import warnings
+    u = RNG.random((32, 40), dtype=np.float32)
+    pm = blade.Model.load(str(MODELS / "pm.blade"))
+    for call in (lambda a: pm.run(a), lambda a: blade.denoise(a, 10), lambda a: blade.solve(a, "pm", time=0.5)):
+        with pytest.warns(UserWarning, match=r"intensities are in \[0, 1\].*divided by 255") as caught:
+            call(u * 255)
+        assert len(caught) == 1
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            call(u)
+            call((u * 255).astype(np.uint8))
+            call(np.clip(u * 1.4 - 0.2, -0.45, 1.45))  # a little outside: overshoot, ringing
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert blade.psnr(u * 255, u * 255 + 1, peak=255) == pytest.approx(48.13, abs=0.01)
+
+
 def test_solve_refuses_an_unstable_step_count_unless_forced():
     u = RNG.random((16, 16), dtype=np.float32)
     with pytest.raises(blade.Error, match="the fewest stable steps are 40"):

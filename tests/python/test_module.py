@@ -260,3 +260,49 @@ def test_the_type_stub_parses_and_names_everything_the_module_exports():
     public = {name for name in dir(blade)
               if not name.startswith("_") and not isinstance(getattr(blade, name), types.ModuleType)}
     assert public - stubbed == set()
+
+
+def _runtime_parameter_names(obj):
+    """Parameter names from pybind11's signature line (the first line of the docstring)."""
+    import re
+    lines = (obj.__doc__ or "").splitlines()
+    match = re.match(r"\w+\((.*)\) ->", lines[0]) if lines else None
+    if not match:
+        return None
+    names, depth, current = [], 0, ""
+    for ch in match.group(1) + ",":
+        depth += (ch in "[(") - (ch in "])")
+        if ch == "," and depth == 0:
+            name = current.split(":")[0].strip()
+            if name and name not in ("*", "self"):
+                names.append(name)
+            current = ""
+        else:
+            current += ch
+    return names
+
+
+def test_the_type_stub_signatures_match_the_bindings():
+    """Every function and method the stub declares takes the parameters the binding takes, in
+    order (a keyword added to a binding without its stub, or removed, fails here)."""
+    import ast
+    tree = ast.parse((ROOT / "blade" / "__init__.pyi").read_text())
+    pairs = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            pairs.append((getattr(blade, node.name, None), node))
+        elif isinstance(node, ast.ClassDef):
+            cls = getattr(blade, node.name, None)
+            pairs += [(getattr(cls, f.name, None), f) for f in node.body if isinstance(f, ast.FunctionDef)
+                      and not any(isinstance(d, ast.Name) and d.id == "property" for d in f.decorator_list)]
+    checked = 0
+    for obj, fn in pairs:
+        assert obj is not None, f"{fn.name} is stubbed but not in the module"
+        runtime = _runtime_parameter_names(obj)
+        if runtime is None:  # a Python-level function or a property: not a pybind11 signature
+            continue
+        a = fn.args
+        stub = [x.arg for x in a.posonlyargs + a.args + a.kwonlyargs if x.arg != "self"]
+        assert stub == runtime, f"{fn.name}: stub {stub}, binding {runtime}"
+        checked += 1
+    assert checked > 30
