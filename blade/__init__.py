@@ -34,13 +34,26 @@ def _describe(value):
     return type(value).__name__
 
 
+def _as_path_strings(value):
+    """Paths may be str or os.PathLike (pathlib.Path), alone or in a list of image files, as in
+    the rest of the ecosystem; the extension takes str."""
+    if isinstance(value, _os.PathLike):
+        return _os.fspath(value)
+    if isinstance(value, (list, tuple)) and any(isinstance(v, _os.PathLike) for v in value) \
+            and all(isinstance(v, (str, _os.PathLike)) for v in value):
+        return [_os.fspath(v) for v in value]
+    return value
+
+
 def _readable_type_errors(fn):
     """pybind11's argument-mismatch TypeError ends with the arguments' repr, which for an image is
     a page of numbers; this keeps the expected signature and shows what was given by type,
-    shape and dtype."""
+    shape and dtype. It also passes os.PathLike arguments (pathlib.Path) on as str."""
 
     @_functools.wraps(fn)
     def call(*args, **kwargs):
+        args = [_as_path_strings(a) for a in args]
+        kwargs = {k: _as_path_strings(v) for k, v in kwargs.items()}
         try:
             return fn(*args, **kwargs)
         except TypeError as error:

@@ -94,6 +94,21 @@ def test_write_image_takes_the_path_first(tmp_path):
     assert not (tmp_path / "v.png").exists()
 
 
+def test_every_path_may_be_a_pathlib_path(tmp_path):
+    """read_image, Model.load / save and lists of image files take os.PathLike as well as str."""
+    u = blade.gaussian_blur(RNG.random((64, 80), dtype=np.float32), 2)
+    blade.write_image(tmp_path / "u.png", u)
+    assert blade.read_image(tmp_path / "u.png").shape == u.shape
+    pm = blade.Model.load(MODELS / "pm-monotone.blade")
+    pm.save(tmp_path / "pm.blade")
+    again = blade.Model.load(path=tmp_path / "pm.blade")
+    np.testing.assert_array_equal(again.filters(), pm.filters())
+    psnrs = [{k: v["psnr"] for k, v in row.items() if k != "name"}
+             for files in ([tmp_path / "u.png"], [str(tmp_path / "u.png")])
+             for row in blade.evaluate(again, files, cache="")]
+    assert psnrs[0] == psnrs[1]
+
+
 def test_read_image_is_c_contiguous(tmp_path):
     rgb = RNG.random((12, 14, 3), dtype=np.float32)
     blade.write_image(tmp_path / "rgb.tiff", rgb)
