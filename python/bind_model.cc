@@ -67,7 +67,9 @@ void BindModel(py::module_& m) {
           py::arg("params"),
           "A parametric model's point model at params ({axis: value}; 'time' for the stopping "
           "time; axes not named keep the default): its knots' banks blended. Refuses a point "
-          "outside the box.")
+          "outside the box. The result is an ordinary point model: run(time=T) on it takes more "
+          "or fewer steps of its own dt (as far as its stability horizon), where the parametric "
+          "model's run(params=, time=T) blends the banks trained for T, inside the box only.")
       .def_property_readonly(
           "pde_params", [](const Model& self) { return self.pde_params; },
           "The PDE parameters the model was trained for (the presets' names).")
