@@ -238,7 +238,17 @@ Model ModelAtParams(const Model& model, const std::map<std::string, double>& par
     Fail("--param applies to PDE models only (this is a ", FormName(model.form), " model)");
   if (params.count("time"))
     Fail("an application chooses its own steps: --param time is not a PDE parameter");
-  if (model.parametric()) return BlendModelAt(model, params);
+  if (model.parametric()) {
+    std::string names;  // the axes an application may move: every one but time
+    for (const ParamAxis& a : model.axes)
+      if (a.name != "time") names += (names.empty() ? "" : ", ") + a.name;
+    for (const auto& [name, value] : params)
+      if (std::none_of(model.axes.begin(), model.axes.end(),
+                       [&](const ParamAxis& a) { return a.name == name; }))
+        Fail("'", name, "' is not a parameter axis of this ", model.pde, " model (", names,
+             "; an application chooses its own time)");
+    return BlendModelAt(model, params);
+  }
   for (const auto& [name, value] : params) {
     const auto it = model.pde_params.find(name);
     if (it == model.pde_params.end() || !Same(it->second, value))

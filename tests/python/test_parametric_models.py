@@ -225,6 +225,8 @@ def test_applications_pass_the_parameters_through(tmp_path):
     default = blade.restore(blade.Model.load(str(model_path)), f, "blur:sigma=1")
     assert np.abs(np.load(tmp_path / "r.npy") - default).max() > 1e-4  # the parameter mattered
     for args, message in ((["--model", model_path, "--force-model", "--param", "c=0.5"], "outside this model's box"),
+                          (["--model", model_path, "--force-model", "--param", "cc=0.1"],
+                           "'cc' is not a parameter axis of this pm model (c; an application chooses its own time)"),
                           (["--param", "C=1e-10"], "point model")):
         r = cli("restore", "--op", "blur:sigma=1", *args, tmp_path / "f.npy", tmp_path / "x.npy", check=False)
         assert r.returncode == 1 and message in r.stderr, r.stderr
