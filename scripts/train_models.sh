@@ -37,12 +37,13 @@ declare -A args=(
   # default of denoise, segment and eq. 4.6 upscaling, where it scores better (models/README.md).
   [tv-plain-point]="--pde tv --form direct --footprint 7 --epochs 20 $newton --scheme-footprint 0"
   [tv-plain]="--pde tv --form direct --footprint 7 --epochs 20 $newton --scheme-footprint 0 --param eps=0.002:0.05 --time 0.025:0.4 --knots 5 --knot-model out/train/tv-plain-point.blade"
-  # ced: the CED box in the flux form (seventh and eighth sessions: above converged classical-LR
-  # at every grid point on Kodak, 0.65 dB above the direct box; docs/RESULTS.md), its preset knot
-  # the former point model (ced-point). ced-direct: the same box in the direct form, which
-  # deconvolution needs (ced.blade until the ninth session).
+  # ced: the CED box in the flux form (seventh to ninth sessions: above converged classical-LR
+  # at every grid point on Kodak and the held-out photographs; docs/RESULTS.md), its preset knot
+  # the former point model (ced-point), the others with 40 epochs (20 had not converged at rho 2,
+  # T 8). ced-direct: the same box in the direct form, which deconvolution needs (ced.blade
+  # until the ninth session).
   [ced-point]="--pde ced --form flux --limit 64"
-  [ced]="--pde ced --form flux --limit 64 --param rho=2,4,6 --time 1,2,4,8 --knot-model out/train/ced-point.blade"
+  [ced]="--pde ced --form flux --limit 64 --epochs 40 --param rho=2,4,6 --time 1,2,4,8 --knot-model out/train/ced-point.blade"
   [ced-direct-point]="--pde ced --form direct --limit 64 --footprint 7 --augment-ls --epochs 20 $newton"
   [ced-direct]="--pde ced --form direct --limit 64 --footprint 7 --augment-ls --epochs 20 $newton --param rho=2,4,6 --time 1,2,4,8 --knot-model out/train/ced-direct-point.blade"
   [ced-restore]="--pde ced --form direct --limit 64 --footprint 7 --augment-ls --epochs 20 $newton --rho 1 --loss mix --ssim-weight 0.01"

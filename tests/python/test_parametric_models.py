@@ -178,7 +178,8 @@ def _area(u, f=4):
 # models/ch.blade, 3 x 3; models/tv.blade, 5 x 5 — these three re-recorded when they took the
 # scheme term, sixth session; models/ced.blade (flux form; models/ced-flux.blade until the ninth
 # session) and models/ced-direct.blade (models/ced.blade until then), 3 x 4, re-recorded in the
-# eighth session when their rho-2 and rho-6 knots were retrained selecting at their own rho).
+# eighth session when their rho-2 and rho-6 knots were retrained selecting at their own rho;
+# ced.blade's again in the ninth, when those eight knots were trained with 40 epochs).
 # test_golden.py pins the default points.
 @pytest.mark.parametrize("model_name, name, value, time, psnr, ssim", [
     ("pm", "c", 0.073, 2.67, 39.4495, 0.991909), ("pm", "c", 0.3, 10.0, 56.6854, 0.999638),
@@ -187,8 +188,8 @@ def _area(u, f=4):
     ("tv", "eps", 0.0067, 0.0354, 47.2123, 0.998784), ("tv", "eps", 0.002, 0.4, 36.8147, 0.973252),
     ("tv", "eps", 0.05, 0.025, 49.0204, 0.999285), ("ced-direct", "rho", 2.83, 2.83, 37.3096, 0.987940),
     ("ced-direct", "rho", 6.0, 8.0, 30.8544, 0.958348), ("ced-direct", "rho", 2.0, 1.0, 43.3562, 0.996847),
-    ("ced", "rho", 2.83, 2.83, 39.7284, 0.991761), ("ced", "rho", 6.0, 8.0, 34.3248, 0.970577),
-    ("ced", "rho", 2.0, 1.0, 45.4671, 0.997652)])
+    ("ced", "rho", 2.83, 2.83, 39.8287, 0.991968), ("ced", "rho", 6.0, 8.0, 34.2921, 0.970246),
+    ("ced", "rho", 2.0, 1.0, 45.5432, 0.997701)])
 def test_shipped_models_over_their_boxes_are_golden(model_name, name, value, time, psnr, ssim):
     pde = model_name.split("-")[0]
     model = blade.Model.load(str(ROOT / "models" / f"{model_name}.blade"))
@@ -297,7 +298,8 @@ def test_tv_runs_below_its_time_box_by_its_symmetry():
     of 3 it is refused, stating the box."""
     model = blade.Model.load(str(ROOT / "models" / "tv.blade"))
     u = scene(4, 40, 48)
-    want = model.at({"eps": 0.02, "time": 0.025}).run(2 * u) / 2
+    with pytest.warns(UserWarning, match="intensities are in"):  # 2 u reaches 1.9: said so
+        want = model.at({"eps": 0.02, "time": 0.025}).run(2 * u) / 2
     np.testing.assert_allclose(model.run(u, time=0.0125), want, atol=1e-6)
     with pytest.raises(blade.Error, match=r"outside this model's box: eps in \[0.002, 0.05\], time in \[0.025, 0.4\]"):
         model.run(u, time=0.005)
