@@ -18,6 +18,9 @@ enum class Pde { kTv, kPm, kCed, kCh };
 // "tv", "pm", "ced", "ch" <-> Pde. ParsePde fails with the list of known names.
 std::string PdeName(Pde pde);
 Pde ParsePde(const std::string& name);
+// What to add to "'NAME' is not a parameter" when NAME is how users write the stopping time
+// ("T", "t"): that it is --time; empty otherwise.
+std::string StoppingTimeHint(const std::string& name);
 std::string PdeLongName(Pde pde);
 
 // Parameters of every scheme, in operating-grid units: the grid on which a pixel has size

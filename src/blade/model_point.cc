@@ -388,8 +388,7 @@ PointPlan PlanModelPoint(const Model& model, const ModelPoint& point) {
       std::string names;
       for (const auto& [k, v] : model.pde_params) names += (names.empty() ? "" : ", ") + k;
       Fail("'", name, "' is not a parameter of this ", model.pde, " model (",
-           names.empty() ? "it records none" : names, ")",
-           name == "T" || name == "t" ? "; the stopping time is --time (Python time=)" : "");
+           names.empty() ? "it records none" : names, ")", StoppingTimeHint(name));
     }
     // The model's own value passes as it is (Cahn-Hilliard's split is 0, for one); another one
     // must be positive for a symmetry to reach it.

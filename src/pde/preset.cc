@@ -78,7 +78,7 @@ double Preset::Value(const std::string& key) const {
     std::string known;
     for (const auto& [k, v] : all) known += k + ", ";
     Fail("'", key, "' is not a parameter of ", PdeName(pde), " (", known, "or time)",
-         key == "T" || key == "t" ? "; the stopping time is --time (Python time=)" : "");
+         StoppingTimeHint(key));
   }
   return it->second;
 }

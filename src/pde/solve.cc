@@ -42,6 +42,10 @@ Pde ParsePde(const std::string& name) {
   Fail("unknown PDE '", name, "' (expected tv, pm, ced or ch)");
 }
 
+std::string StoppingTimeHint(const std::string& name) {
+  return name == "T" || name == "t" ? "; the stopping time is --time (Python time=)" : "";
+}
+
 namespace {
 
 struct ParamSpec {
@@ -95,7 +99,8 @@ void PdeParams::Set(Pde pde, const std::string& key, double value) {
       return;
     }
   }
-  Fail("unknown parameter '", key, "' for ", PdeName(pde), " (known: ", KnownKeys(pde), ")");
+  Fail("unknown parameter '", key, "' for ", PdeName(pde), " (known: ", KnownKeys(pde), ")",
+       StoppingTimeHint(key));
 }
 
 std::map<std::string, double> PdeParams::ToMap(Pde pde) const {
