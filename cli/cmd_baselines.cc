@@ -44,12 +44,13 @@ void AddBaselinesCommand(CLI::App& app) {
   cmd->add_option("--images", args->images, "Directory of HR images (or one file)")->required();
   cmd->add_option("--limit", args->limit, "Use only the first N images")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--json", args->json, "Write per-image and mean scores as JSON");
+  cmd->add_option("--json", args->json,
+                  "Write per-image and mean scores as JSON (- : standard output)");
   cmd->callback([args] {
     if (args->pde.empty() && args->preset.empty()) throw UsageError("give --pde or --preset");
     const Preset& preset =
         !args->preset.empty() ? FindPreset(args->preset) : DefaultPreset(ParsePde(args->pde));
-    if (!args->json.empty()) CheckOutputDirectory(args->json);
+    if (!args->json.empty()) PrepareTextOutput(args->json);
     std::vector<std::string> files = ListImages(args->images, args->limit);
 
     std::printf("preset %s (%s), T = %g, %d frames; PSNR dB / SSIM vs. the HR reference\n",

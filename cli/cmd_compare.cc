@@ -20,11 +20,12 @@ void AddCompareCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("compare", "Print PSNR and SSIM of two images");
   cmd->add_option("a", args->a, "First image")->required();
   cmd->add_option("b", args->b, "Second image")->required();
-  cmd->add_option("--json", args->json, "Also write {\"psnr\", \"ssim\"} to this file");
+  cmd->add_option("--json", args->json,
+                  "Also write {\"psnr\", \"ssim\"} to this file (- : standard output)");
   cmd->add_option("--peak", args->peak, "Data range L (default 1.0)");
   cmd->callback([args] {
     RequirePositive(args->peak, "--peak");
-    if (!args->json.empty()) CheckOutputDirectory(args->json);
+    if (!args->json.empty()) PrepareTextOutput(args->json);
     Image a = ReadImage(args->a), b = ReadImage(args->b);
     RequireSameShape(a, b, "the two images");
     if (!AllFinite(a) || !AllFinite(b)) Fail("an image contains NaN or infinite values");

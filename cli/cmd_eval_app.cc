@@ -47,7 +47,7 @@ void AddEvalAppCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--force-model", args->force_model,
                 "Use a model of a PDE the application was not validated with");
-  cmd->add_option("--json", args->json, "Write the results as JSON");
+  cmd->add_option("--json", args->json, "Write the results as JSON (- : standard output)");
   AddFigureOptions(cmd, &args->figures, &args->figure_captions);
   cmd->callback([args] {
     if (args->gray && args->color) throw UsageError("give --gray or --color, not both");
@@ -56,7 +56,7 @@ void AddEvalAppCommand(CLI::App& app) {
     o.force_model = args->force_model;
     o.integrator = ParseIntegrator(args->integrator);
     o.Validate();
-    if (!args->json.empty()) CheckOutputDirectory(args->json);
+    if (!args->json.empty()) PrepareTextOutput(args->json);
     const std::string model_path = ModelOrDefault(args->model, ParseApplication(args->app));
     Model model = LoadModel(model_path);
     std::vector<std::string> files = ListImages(args->images, args->limit);

@@ -174,9 +174,9 @@ void AddResampleCommands(CLI::App& app) {
   eval->add_option("--model", e->model, "Resampling model (default: the shipped resample3)");
   eval->add_option("--images", e->images, "Folder of HR images")->required();
   eval->add_option("--limit", e->limit, "Use only the first N images");
-  eval->add_option("--json", e->json, "Write the results as JSON");
+  eval->add_option("--json", e->json, "Write the results as JSON (- : standard output)");
   eval->callback([e] {
-    if (!e->json.empty()) CheckOutputDirectory(e->json);
+    if (!e->json.empty()) PrepareTextOutput(e->json);
     const Model model = LoadResampleModel(ModelOrDefault(e->model, Application::kResample));
     const std::vector<std::string> files = ListImages(e->images, e->limit);
     const ResampleMethod methods[4] = {ResampleMethod::kBlade, ResampleMethod::kBicubic,

@@ -57,7 +57,11 @@ void AddRestoreCommands(CLI::App& app) {
       "restore", "Restoration u += dt (BLADE(u) + lambda A^T (f - A u)) (paper eq. 4.2)");
   restore->add_option("--model", r->model,
                       "Regulariser model (TV, PM or CED; default: the shipped ced-restore)");
-  restore->add_option("--op", r->op, "blur:sigma=S | mask:FILE")->required();
+  restore
+      ->add_option("--op", r->op,
+                   "The degradation A: blur:sigma=S (Gaussian, S pixels) or mask:FILE (inpainting; "
+                   "white = known pixels, black = missing)")
+      ->required();
   r->AddCommon(restore,
                "Data weight lambda (default: 0.7 / dt, the same pull toward the data per step "
                "whatever the model's dt)");
@@ -99,7 +103,7 @@ void AddRestoreCommands(CLI::App& app) {
     std::vector<std::string> params;
     double sigma = 0, time = 0;
     std::string stop = "rule";
-    bool force_model = false;
+    bool force_model = false, unsafe = false;
   };
   auto n = std::make_shared<DenoiseArgs>();
   CLI::App* denoise = app.add_subcommand(
@@ -121,6 +125,7 @@ void AddRestoreCommands(CLI::App& app) {
       ->check(CLI::IsMember({"rule", "sure"}))
       ->capture_default_str();
   denoise->add_flag("--force-model", n->force_model, "Use a model of another PDE than TV flow");
+  denoise->add_flag("--unsafe", n->unsafe, "Run past the model's measured stability horizon");
   AddAppParamOption(denoise, &n->params);
   denoise->add_option("input", n->input, "Noisy image")->required();
   denoise->add_option("output", n->output, "Denoised image")->required();
@@ -135,6 +140,7 @@ void AddRestoreCommands(CLI::App& app) {
     o.params = ParseParams(n->params);
     o.time = n->time;
     o.stop = ParseDenoiseStop(n->stop);
+    o.unsafe = n->unsafe;
     ImageSource source;
     const Image f = ReadInput(n->input, &source);
     const DenoiseResult r = DenoiseRun(model, f, n->sigma, o);

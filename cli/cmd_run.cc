@@ -78,9 +78,10 @@ void AddRunCommand(CLI::App& app) {
                   "(blade info), or through the PDE's exact symmetry (an intensity scaling of at "
                   "most 3x for pm's c and tv's eps, 1.8x for ced's C), repeatable")
       ->allow_extra_args(false);
-  cmd->add_option("--time", args->time,
-                  "Stopping time (default: the model's steps x dt): a parametric model with a time "
-                  "axis runs its steps to it; others run whole steps of about their dt");
+  cmd->add_option(
+      "--time", args->time,
+      "Stopping time (default: the model's steps x dt): a parametric model with a time "
+      "axis runs its steps to it; others run the fewest whole steps of at most their dt");
   cmd->add_option("--model", args->model, "Model file (.blade)")->required();
   cmd->add_option("--steps", args->steps, "Number of steps (default: the model's)");
   cmd->add_option("--dt", args->dt, "Time step (default: the model's)");

@@ -355,7 +355,7 @@ void AddEvalCommand(CLI::App& app) {
                   "start from them)")
       ->required();
   cmd->add_option("--limit", args->limit, "Use only the first N images");
-  cmd->add_option("--json", args->json, "Write the results as JSON");
+  cmd->add_option("--json", args->json, "Write the results as JSON (- : standard output)");
   cmd->callback([args] {
     ModelEvalOptions o;
     o.cost = args->cost;
@@ -368,7 +368,7 @@ void AddEvalCommand(CLI::App& app) {
     o.point.time = args->time;
     o.Validate();
     Model model = LoadModel(args->model);
-    if (!args->json.empty()) CheckOutputDirectory(args->json);
+    if (!args->json.empty()) PrepareTextOutput(args->json);
     std::vector<std::string> files = ListImages(args->images, args->limit);
     o.on_figure = FigureWriter(args->figures, args->figure_captions);
     Progress progress("eval", ProgressEnabled());

@@ -60,7 +60,9 @@ void WriteFrames(const std::vector<std::pair<int, Image>>& frames, const std::st
 void WriteFigure(const std::string& dir, const std::string& image_path, const std::string& suffix,
                  const std::vector<Panel>& panels, bool captions_as_json = false);
 // Writes a text output (JSON) atomically and says "<what> -> <path>" unless -q, as every
-// command that writes a file does.
+// command that writes a file does; "-" writes it to standard output instead, once
+// PrepareTextOutput("-") has moved the command's printed tables to stderr.
+void PrepareTextOutput(const std::string& path);  // else checks the path's folder
 void WriteTextOutput(const std::string& path, const std::string& text, const std::string& what);
 
 // Every output folder option (--frames-dir, --figures) follows one rule: the folder is created

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <exception>
@@ -45,7 +46,32 @@ void WriteFigure(const std::string& dir, const std::string& image_path, const st
   WriteImage(LabelledMontage(panels, int(panels.size()), scale), base.string() + ".png");
 }
 
+namespace {
+// Where "-" text outputs go: the process's standard output, once PrepareTextOutput has moved
+// the commands' tables (printed to stdout) onto stderr. -1 until then.
+int g_data_fd = -1;
+}  // namespace
+
+void PrepareTextOutput(const std::string& path) {
+  if (path != "-") return CheckOutputDirectory(path);
+  if (g_data_fd >= 0) return;
+  std::fflush(stdout);
+  g_data_fd = dup(STDOUT_FILENO);
+  if (g_data_fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+    Fail("cannot set standard output aside for the JSON");
+}
+
 void WriteTextOutput(const std::string& path, const std::string& text, const std::string& what) {
+  if (path == "-") {  // standard output, as ImageMagick's and jq's users expect
+    if (g_data_fd < 0) Fail("internal: '-' output without PrepareTextOutput");
+    std::fflush(stdout);
+    for (std::size_t done = 0; done < text.size();) {
+      const ssize_t n = write(g_data_fd, text.data() + done, text.size() - done);
+      if (n <= 0) Fail("cannot write ", what, " to standard output");
+      done += std::size_t(n);
+    }
+    return;
+  }
   WriteTextFileAtomically(path, text);
   Note(StrCat(what, " -> ", path));
 }
@@ -261,7 +287,7 @@ void AddExamples(CLI::App& app) {
       {"denoise", "blade denoise --sigma 20 noisy.png clean.png"},
       {"train-resample", "blade train-resample --images photos/ --out resample.blade"},
       {"resample", "blade resample --model models/resample3.blade --flow v.flo in.png out.png"},
-      {"align", "blade align ref.png alt.png flow.flo --warped aligned.png"},
+      {"align", "blade align ref.png alt.png --flow flow.flo --warped aligned.png"},
       {"eval-resample", "blade eval-resample --model models/resample3.blade --images photos/"},
       {"show-filters", "blade show-filters --model models/ced.blade --zoom 3 filters.png"},
       {"features", "blade features --model models/tv.blade photo.png features.png"},
@@ -344,6 +370,46 @@ std::string WithSuggestion(CLI::App& app, const std::string& message) {
   return message + suggestion;
 }
 
+// The command given ("run"), or "" before one was parsed.
+std::string GivenCommand(CLI::App& app) {
+  const std::vector<CLI::App*> given = app.get_subcommands();
+  return given.empty() ? "" : given.front()->get_name();
+}
+
+// A usage error as one line, pointing at the given command's help.
+int ReportUsage(CLI::App& app, const std::string& message) {
+  const std::string command = GivenCommand(app);
+  std::fprintf(stderr, "blade: error: %s (usage: blade %s--help)\n", message.c_str(),
+               command.empty() ? "" : (command + " ").c_str());
+  return 2;
+}
+
+// CLI11 checks required options before unexpected ones, so `--modle` read "--model is
+// required": the first word that names no option of blade or the given command goes first,
+// with the nearest option ("" when every option word is known).
+std::string UnknownOptionMessage(CLI::App& app, int argc, char** argv) {
+  std::vector<std::string> known;
+  auto collect = [&](const CLI::App* a) {
+    for (const CLI::Option* o : a->get_options()) {
+      for (const std::string& name : o->get_lnames()) known.push_back("--" + name);
+      for (const std::string& name : o->get_snames()) known.push_back("-" + name);
+    }
+  };
+  collect(&app);
+  for (const CLI::App* sub : app.get_subcommands()) collect(sub);
+  for (int i = 1; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word == "--") break;
+    if (word.size() < 2 || word[0] != '-' || std::isdigit(static_cast<unsigned char>(word[1])) ||
+        word[1] == '.')
+      continue;  // a value (negative numbers included)
+    word = word.substr(0, word.find('='));
+    if (std::find(known.begin(), known.end(), word) != known.end()) continue;
+    return WithSuggestion(app, StrCat("unknown option ", word));
+  }
+  return "";
+}
+
 }  // namespace
 }  // namespace blade::cli
 
@@ -361,8 +427,9 @@ int main(int argc, char** argv) {
       "Images: PNG (1-16 bit; palettes expanded), JPEG, TIFF (8, 16-bit or float), NPY. An "
       "alpha channel is dropped, with a one-line warning: a PDE does not touch transparency, "
       "and outputs carry none. Outputs keep the input's sample depth (see --depth); values "
-      "outside [0, 1] written to an integer format are clipped with a warning giving their "
-      "count. Resizing puts pixel centres where PIL, scikit-image and OpenCV do "
+      "outside [0, 1] written to an integer format are clipped, with a warning giving their "
+      "count where that changes the picture (more than an edge's overshoot). --json - writes "
+      "JSON to standard output. Resizing puts pixel centres where PIL, scikit-image and OpenCV do "
       "(docs/FORMATS.md).");
   // Every option's default appears in --help (subcommands inherit this).
   app.option_defaults()->always_capture_default();
@@ -373,7 +440,7 @@ int main(int argc, char** argv) {
   // Global options, accepted before or after the subcommand (fallthrough).
   app.fallthrough();
   app.add_option("--threads", threads, "Worker threads (0 = all cores)")
-      ->check(CLI::Range(0, 4096))
+      ->check(CLI::Range(0, blade::kMaxThreads))
       ->capture_default_str();
   app.add_flag("-q,--quiet", quiet, "No progress bars, status messages or warnings");
   app.add_option("--depth", depth,
@@ -412,12 +479,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ExtrasError& e) {
-    std::fprintf(stderr, "blade: error: %s\nRun 'blade --help' for usage.\n",
-                 WithSuggestion(app, e.what()).c_str());
-    return 2;
+    return ReportUsage(app, WithSuggestion(app, e.what()));
+  } catch (const CLI::RequiredError& e) {
+    const std::string unknown = UnknownOptionMessage(app, argc, argv);
+    return ReportUsage(app, unknown.empty() ? e.what() : unknown);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "blade: error: %s\nRun 'blade --help' for usage.\n", e.what());
-    return 2;
+    return ReportUsage(app, e.what());
   } catch (const blade::UsageError& e) {
     std::fprintf(stderr, "blade: error: %s\n", e.what());
     return 2;

@@ -53,7 +53,7 @@ void BindApps(py::module_& m) {
       "denoise",
       [](const py::array& image, double sigma, const Model* model, bool force_model,
          std::optional<double> time, std::optional<std::map<std::string, double>> params,
-         const std::string& stop) {
+         const std::string& stop, bool unsafe) {
         std::shared_ptr<const Model> shipped;
         if (model == nullptr) shipped = LoadShippedModel(DefaultModelName(Application::kDenoise));
         const Model& m = model ? *model : *shipped;
@@ -66,6 +66,7 @@ void BindApps(py::module_& m) {
         }
         if (params) o.params = *params;
         o.stop = ParseDenoiseStop(stop);
+        o.unsafe = unsafe;
         Image f = ToInputImage(image), out;
         {
           py::gil_scoped_release r;
@@ -75,7 +76,7 @@ void BindApps(py::module_& m) {
       },
       py::arg("image"), py::arg("sigma"), py::arg("model") = nullptr,
       py::arg("force_model") = false, py::kw_only(), py::arg("time") = py::none(),
-      py::arg("params") = py::none(), py::arg("stop") = "rule",
+      py::arg("params") = py::none(), py::arg("stop") = "rule", py::arg("unsafe") = false,
       "Removes Gaussian noise of standard deviation sigma (0-255 units) with the TV model "
       "(default: the shipped one), run to the time blade.denoise_time(sigma, channels) gives "
       "(the rule fitted on training photographs) or to `time`; stop='sure' stops each image "
@@ -162,17 +163,21 @@ void BindApps(py::module_& m) {
       "resample",
       [](const py::array& image, const py::array& flow, const Model* model,
          const std::string& method) {
+        const ResampleMethod how = ParseResampleMethod(method);
+        std::shared_ptr<const Model> shipped;  // the CLI's default, when BLADE has none given
+        if (model == nullptr && how == ResampleMethod::kBlade)
+          shipped = LoadShippedModel(DefaultModelName(Application::kResample));
         Image in = ToInputImage(image), out;
         const Flow f = ToFlow(flow);
         {
           py::gil_scoped_release r;
-          out = Resample(in, f, ParseResampleMethod(method), model);
+          out = Resample(in, f, how, model ? model : shipped.get());
         }
         return FromImage(std::move(out));
       },
       py::arg("image"), py::arg("flow"), py::arg("model") = nullptr, py::arg("method") = "blade",
-      "out(x) = image(x + flow(x)) by a BLADE resampling model or 'bicubic', 'bilinear', "
-      "'lanczos'.");
+      "out(x) = image(x + flow(x)) by a BLADE resampling model (default: the shipped resample3) "
+      "or 'bicubic', 'bilinear', 'lanczos'.");
 }
 
 }  // namespace blade::python

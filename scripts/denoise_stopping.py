@@ -9,6 +9,7 @@ here re-implemented in NumPy around Model.run (blade.denoise(stop="sure") is the
 Usage: BLADE_MODULE_DIR=build/python/blade /usr/bin/python3 scripts/denoise_stopping.py DIR [COUNT]
 """
 
+import math
 import sys
 
 import numpy as np
@@ -31,7 +32,7 @@ def main():
     for sigma in (10, 20, 30):
         s = sigma / 255
         rule_time = blade.denoise_time(sigma, 1)
-        step = rule_time / max(1, round(rule_time / model.dt))
+        step = rule_time / max(1, math.ceil(rule_time / model.dt * (1 - 1e-9)))  # ModelStepsFor
         rows = {}
         for truth in images:
             f = np.clip(truth + rng.normal(0, s, truth.shape), 0, 1).astype(np.float32)

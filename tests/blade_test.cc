@@ -893,11 +893,18 @@ TEST(RunGuard, RefusesRunsPastTheMeasuredHorizonUnlessUnsafe) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("only up to 6 steps"), std::string::npos) << e.what();
   }
-  // A larger dt reaching past the same time is refused too; a smaller one that stays inside
-  // is not.
-  o.steps = 4;
-  o.dt = m.dt * 2;
-  EXPECT_THROW(RunModel(m, u0, o), Error);
+  // A step larger than the trained one is refused even inside the horizon (an explicit step is
+  // not known to be stable past it); a smaller one that stays inside is not.
+  o.steps = 2;
+  o.dt = m.dt * 1.01;
+  try {
+    RunModel(m, u0, o);
+    ADD_FAILURE() << "a step larger than the model's was not refused";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("larger than the"), std::string::npos) << e.what();
+  }
+  o.dt = m.dt;
+  EXPECT_NO_THROW(RunModel(m, u0, o));
   o.dt = m.dt / 2;
   o.steps = 12;
   EXPECT_NO_THROW(RunModel(m, u0, o));
@@ -908,6 +915,19 @@ TEST(RunGuard, RefusesRunsPastTheMeasuredHorizonUnlessUnsafe) {
   m.safe_steps = -1;  // not measured: no horizon to enforce
   o.unsafe = false;
   EXPECT_NO_THROW(RunModel(m, u0, o));
+}
+
+// A time becomes the fewest whole steps of at most dt, and a whole number of steps stays one.
+TEST(RunGuard, ModelStepsForRoundsUpToStepsOfAtMostDt) {
+  EXPECT_EQ(ModelStepsFor(0.0934, 0.01), 10);  // 9.34 steps: ten of 0.00934
+  EXPECT_EQ(ModelStepsFor(4.0, 0.4), 10);      // exactly ten, as rounded in floating point
+  EXPECT_EQ(ModelStepsFor(0.4 * 3, 0.4), 3);
+  EXPECT_EQ(ModelStepsFor(0.001, 0.4), 1);
+  for (double t : {0.017, 0.5, 2.67, 5.66, 7.9}) {
+    const int n = ModelStepsFor(t, 0.4);
+    EXPECT_LE(t / n, 0.4 * (1 + 1e-9)) << t;
+    EXPECT_GT(t / (n - 1 > 0 ? n - 1 : 1), n > 1 ? 0.4 : 0.0) << t;
+  }
 }
 
 TEST(RunGuard, ResolvesTheModelsDefaultsAndItsIntegrator) {

@@ -114,6 +114,26 @@ TEST(Monotone, MaximumPrincipleOnRandomInputs) {
   }
 }
 
+// The maximum principle holds for any number of Euler steps of at most the model's dt, so no
+// measured horizon applies to a monotone model; a larger step voids it and is refused.
+TEST(Monotone, RunsPastTheMeasuredHorizonButNotWithALargerStep) {
+  Model m = RandomMonotoneModel(7, 5, 0.5);
+  m.safe_steps = 10;
+  const Image u0 = testing::RandomImage(21, 17, 1, 7);
+  RunOptions o;
+  o.steps = 500;
+  const Image u = RunModel(m, u0, o);
+  EXPECT_GE(MinValue(u), MinValue(u0) - 1e-5f);
+  EXPECT_LE(MaxValue(u), MaxValue(u0) + 1e-5f);
+  o.dt = m.dt / 3;
+  EXPECT_NO_THROW(RunModel(m, u0, o));
+  o.dt = m.dt * 1.5;
+  EXPECT_THROW(RunModel(m, u0, o), Error);
+  o.integrator = Integrator::kMidpoint;  // the guarantee is Euler's: the horizon applies
+  o.dt = 0;
+  EXPECT_THROW(RunModel(m, u0, o), Error);
+}
+
 // Constrained least squares: data made by a monotone filter is recovered; on data whose
 // unconstrained fit is infeasible the result satisfies the KKT conditions of the QP.
 TEST(Monotone, ConstrainedLeastSquaresRecoversAMonotoneFilterAndMeetsKkt) {

@@ -307,9 +307,10 @@ TEST(DenoiseSure, EstimatesItsErrorAndStopsAtTheBestStep) {
       const DenoiseResult r = DenoiseRun(tv, f, sigma255, o);
       const double mse = Mse(r.image, truth);
       EXPECT_NEAR(r.sure, mse, 0.15 * mse) << channels << " " << sigma255;  // measured: within 6%
-      // SURE steps by the rule's own step: its time in whole steps of about dt.
+      // SURE steps by the rule's own step: its time in whole steps of at most dt.
       const double rule = DenoiseTime(sigma255, channels);
-      const double step = rule / std::max(1, int(std::lround(rule / tv.dt)));
+      const double step = rule / ModelStepsFor(rule, tv.dt);
+      EXPECT_LE(step, tv.dt);
       EXPECT_DOUBLE_EQ(r.time, r.steps * step);
       double best = Mse(f, truth);
       int best_steps = 0;

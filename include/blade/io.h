@@ -47,13 +47,18 @@ Image ReadImage(const std::string& path, ImageSource* source = nullptr,
 int OutputBitDepth(const std::string& path, const ImageSource& source,
                    const std::string& requested = "");
 
+// Clamping that moves samples by at most half an 8-bit level on average and kClipWarnMax
+// anywhere is a sharp edge's overshoot, not a wrong result: written without a warning.
+inline constexpr double kClipWarnMean = 0.5 / 255, kClipWarnMax = 0.25;
+
 struct WriteOptions {
   // Bits per sample: PNG 8 or 16; TIFF 8, 16 or 32 (float); JPEG always 8; NPY always float32.
   // 0 picks the format's default: PNG 8, TIFF 32, JPEG 8.
   int bit_depth = 0;
   int jpeg_quality = 95;
-  // Integer formats clip to [0, 1]; when any pixel is clipped this gets one line saying how many
-  // (else nothing is said: a caller that wants silence passes none).
+  // Integer formats clip to [0, 1]; when the clipping changes the picture (samples moved by
+  // more than kClipWarnMean on average or kClipWarnMax anywhere, or a NaN) this gets one line
+  // saying how many pixels (a caller that wants silence passes none).
   std::function<void(const std::string&)> on_warning;
   // Rows encoded so far (done of total), as ReadImage's on_rows.
   RowProgress on_rows;

@@ -163,6 +163,10 @@ struct RunOptions {
   std::function<void(int, int)> on_progress;
 };
 
+// The fewest whole steps of at most dt that reach `time` (> 0): how the library turns a time
+// into a run of a model trained with step dt (ResolveRun refuses larger steps).
+int ModelStepsFor(double time, double dt);
+
 // A run's steps, step size and integrator once the model's defaults are filled in. Fails on
 // nonsensical options and, naming the horizon, on a run to a later time than the model was
 // measured stable to (Model::safe_steps steps of Model::dt; unmeasured models pass) unless
@@ -295,7 +299,9 @@ struct Stability {
 Stability MeasureStability(const Model& model, const std::vector<const Image*>& starts,
                            int max_steps, float lo, float hi);
 
-// Model files: one JSON document (see docs/FORMATS.md). Loading validates everything.
+// Model files: one JSON document (see docs/FORMATS.md). Loading validates everything, and
+// refuses a file over kMaxModelBytes (the largest shipped model is 9 MB) without reading it all.
+inline constexpr std::size_t kMaxModelBytes = std::size_t(256) << 20;
 Model LoadModel(const std::string& path);
 Model ParseModel(const std::string& text, const std::string& name);
 std::string SerializeModel(const Model& model);

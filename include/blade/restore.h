@@ -28,7 +28,8 @@ LinearOperator MaskOperator(const Image& mask);
 // Blur then keep every factor-th sample from index 0 (the Roussos–Maragos lattice); the adjoint
 // inserts zeros and blurs. Sizes must be divisible by the factor.
 LinearOperator SubsampleOperator(double sigma, int factor);
-// Parses "blur:sigma=S", "mask:FILE", "subsample:factor=D,sigma=S".
+// Parses restoration's operators, "blur:sigma=S" and "mask:FILE" (white = known pixels); the
+// size-changing subsampling is upscaling's (blade/restore.h Upscale).
 LinearOperator ParseOperator(const std::string& spec);
 
 // The extra term lambda A^T (f - A u) of eq. 4.1, for RunModel.
@@ -139,11 +140,10 @@ Image UpscaleProjected(const Model& model, const Image& f, int factor,
 // (scripts/fit_denoise_rule.py), separately for gray and color (a color image's channels share
 // one structure tensor, so the same time smooths it more).
 // The model runs at its PDE parameters `params` (a parametric model's blend there, as every
-// application) in whole steps of about its dt, at least one: at sigma 10, 3 steps. Running a
-// parametric model's short-time knots instead (RunModelAt, 10 steps) was measured: +0.2 dB at
-// gray sigma 10 and none from sigma 20 on training photographs, at 3 times the cost, and lower
-// SSIM on held-out ones (docs/RESULTS.md).
-// How the denoising run decides when to stop:
+// application) in the fewest whole steps of at most its dt (ModelStepsFor): at sigma 10, 3 steps.
+// Running a parametric model's short-time knots instead (RunModelAt, 10 steps) was measured: +0.2
+// dB at gray sigma 10 and none from sigma 20 on training photographs, at 3 times the cost, and
+// lower SSIM on held-out ones (docs/RESULTS.md). How the denoising run decides when to stop:
 // - kRule: at DenoiseTime(sigma255, channels), the same time for every image of a noise level;
 // - kSure: at the step that minimises Stein's unbiased estimate of the mean squared error
 //   against the clean image (SURE, in Ramani, Blu and Unser's Monte-Carlo form), which needs
@@ -156,7 +156,7 @@ Image UpscaleProjected(const Model& model, const Image& f, int factor,
 //   noise is not Gaussian).
 //   The runs go on until the estimate has risen for kSurePatience steps past its minimum (at
 //   most to kSureMaxTimeFactor times the rule's time) and return the state at the minimum.
-//   The runs take the rule's own step (its time in whole steps of about dt), so the search
+//   The runs take the rule's own step (its time in whole steps of at most dt), so the search
 //   passes through the rule's result. 3 to 5 times the rule's run; it picks a time per image,
 //   and on training photographs recovered most of what the best time per image (chosen with the
 //   clean image) gains over the rule (docs/RESULTS.md).
@@ -171,6 +171,7 @@ struct DenoiseOptions {
   double time = 0;  // kRule: 0 means DenoiseTime(sigma255, channels); kSure: must stay 0
   DenoiseStop stop = DenoiseStop::kRule;
   std::map<std::string, double> params;  // PDE parameters (a parametric model's axes)
+  bool unsafe = false;                   // past the stability horizon (RunOptions::unsafe)
 };
 // Fitted for the default model, tv-plain (the TV model without the scheme term), on the 200
 // training photographs. tv.blade, with the scheme term, denoises worse at its own refitted rule

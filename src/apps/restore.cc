@@ -3,8 +3,10 @@
 #include "blade/restore.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <random>
+#include <system_error>
 
 #include "blade/error.h"
 #include "blade/io.h"
@@ -80,23 +82,26 @@ LinearOperator ParseOperator(const std::string& spec) {
   const auto colon = spec.find(':');
   const std::string kind = spec.substr(0, colon);
   const std::string rest = colon == std::string::npos ? "" : spec.substr(colon + 1);
-  auto value = [&](const std::string& key, double fallback) {
-    const auto at = rest.find(key + "=");
-    if (at == std::string::npos) return fallback;
-    try {
-      return std::stod(rest.substr(at + key.size() + 1));
-    } catch (const std::exception&) {
-      Fail("operator '", spec, "': ", key, " is not a number");
-    }
-  };
-  if (kind == "blur") return BlurOperator(value("sigma", 1.0));
+  if (kind == "blur") {
+    // Exactly "sigma=S": a missing, misspelt or extra key is refused rather than defaulted or
+    // ignored (a blur the user did not mean gives a wrong restoration).
+    const std::string key = "sigma=";
+    if (rest.compare(0, key.size(), key) != 0)
+      Fail("operator '", spec, "': give the blur as blur:sigma=S (S in pixels)");
+    const std::string text = rest.substr(key.size());
+    double sigma = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), sigma);
+    if (ec != std::errc() || end != text.data() + text.size())
+      Fail("operator '", spec, "': sigma '", text, "' is not a number (blur:sigma=S only)");
+    return BlurOperator(sigma);
+  }
   if (kind == "mask") {
     if (rest.empty()) Fail("operator 'mask' needs a file: mask:FILE");
     return MaskOperator(ReadImage(rest));
   }
-  if (kind == "subsample") return SubsampleOperator(value("sigma", 0.0), int(value("factor", 2)));
-  Fail("unknown operator '", spec,
-       "' (expected blur:sigma=S, mask:FILE or subsample:factor=D,sigma=S)");
+  if (kind == "subsample")
+    Fail("operator '", spec, "' changes the image size; use `blade upscale` for that");
+  Fail("unknown operator '", spec, "' (expected blur:sigma=S or mask:FILE)");
 }
 
 ExtraTerm FidelityTerm(const LinearOperator& op, const Image& f, double lambda) {
@@ -263,17 +268,17 @@ Image RademacherProbe(const Image& like) {
 
 // The run stopped by SURE (DenoiseStop::kSure, restore.h): the runs from f and from
 // f + eps b advance together, one step at a time.
-DenoiseResult DenoiseSure(const Model& m, const Image& f, double sigma255) {
+DenoiseResult DenoiseSure(const Model& m, const Image& f, double sigma255, bool unsafe) {
   const double s = sigma255 / 255, var = s * s, eps = kSureProbeScale * s;
   RequirePositive(m.dt, "the model's time step");
-  // The rule's own step (its time in whole steps of about dt), so that the search passes
+  // The rule's own step (its time in whole steps of at most dt), so that the search passes
   // through the rule's result: at low noise a whole dt is a large part of the run (at sigma 10,
   // 0.0087 against 0.01 in gray).
   const double rule = DenoiseTime(sigma255, f.channels());
-  const double dt = rule / std::max(1, int(std::lround(rule / m.dt)));
+  const double dt = rule / ModelStepsFor(rule, m.dt);
   int max_steps = std::max(2, int(std::ceil(kSureMaxTimeFactor * rule / dt)));
   // The search never goes past the model's measured stability horizon.
-  if (m.safe_steps >= 0)
+  if (m.safe_steps >= 0 && !unsafe)
     max_steps = std::min(max_steps, std::max(1, int(m.safe_steps * m.dt / dt)));
   max_steps = std::min(max_steps, kMaxRunSteps);
   const Image b = RademacherProbe(f);
@@ -304,6 +309,7 @@ DenoiseResult DenoiseSure(const Model& m, const Image& f, double sigma255) {
   RunOptions one;
   one.steps = 1;
   one.dt = dt;
+  one.unsafe = unsafe;
   for (int k = 1; k <= max_steps; ++k) {
     try {
       u = RunModel(m, std::move(u), one);
@@ -346,10 +352,11 @@ DenoiseResult DenoiseRun(const Model& model, const Image& f, double sigma255,
   // than a small photo's denoising.
   const Model blended = o.params.empty() ? Model() : ModelAtParams(model, o.params);
   const Model& at = o.params.empty() ? model : blended;
-  if (o.stop == DenoiseStop::kSure) return DenoiseSure(at, f, sigma255);
+  if (o.stop == DenoiseStop::kSure) return DenoiseSure(at, f, sigma255, o.unsafe);
   RunOptions r;
-  r.steps = std::max(1, int(std::lround(time / at.dt)));
+  r.steps = ModelStepsFor(time, at.dt);
   r.dt = time / r.steps;
+  r.unsafe = o.unsafe;
   return {RunModel(at, f, r), time, r.steps, 0.0};
 }
 

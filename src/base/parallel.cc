@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "base/parallel_team.h"
+#include "blade/error.h"
 
 namespace blade {
 
@@ -58,7 +59,11 @@ void TeamWait(const std::atomic<int>& flag, int value) {
   }
 }
 
-void SetNumThreads(int n) { omp_set_num_threads(n > 0 ? n : omp_get_num_procs()); }
+void SetNumThreads(int n) {
+  if (n < 0 || n > kMaxThreads)
+    Fail("the number of threads must be 0 (all cores) to ", kMaxThreads, " (got ", n, ")");
+  omp_set_num_threads(n > 0 ? n : omp_get_num_procs());
+}
 
 int NumThreads() { return omp_get_max_threads(); }
 

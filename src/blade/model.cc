@@ -300,6 +300,11 @@ Image EvaluateRhsBackward(const Model& model, const Image& u,
   return du;
 }
 
+int ModelStepsFor(double time, double dt) {
+  // The relative slack keeps a time that is a whole number of steps (rounded) at that number.
+  return std::max(1, int(std::ceil(time / dt * (1 - 1e-9))));
+}
+
 ResolvedRun ResolveRun(const Model& model, const RunOptions& o) {
   RequireRhsForm(model);
   if (o.steps < 0) Fail("the number of steps must be positive (got ", o.steps, ")");
@@ -310,7 +315,21 @@ ResolvedRun ResolveRun(const Model& model, const RunOptions& o) {
   r.dt = o.dt != 0 ? o.dt : model.dt;
   RequirePositive(r.dt, "the time step dt");
   r.integrator = o.integrator.value_or(model.integrator);
-  if (o.unsafe || model.safe_steps < 0) return r;
+  if (o.unsafe) return r;
+  // An explicit step larger than the one the model was trained and measured with is not known
+  // to be stable (a step of 100x dt blows up within ten steps, even for a monotone model, whose
+  // maximum principle holds for dt times its filters' sums at most 1). Smaller steps are
+  // convex combinations of the identity and the trained step. The library's own conversions of
+  // a time into steps round up (at most dt; ModelStepsFor).
+  if (r.dt > model.dt * (1 + 1e-9))
+    Fail("a step of dt ", r.dt, " is larger than the ", model.dt,
+         " this model was trained and measured stable with (", r.dt / model.dt,
+         "x); reach a later time with more steps instead, or run it anyway with --unsafe "
+         "(Python: unsafe=True)");
+  // A monotone model obeys the discrete maximum principle for any number of Euler steps of at
+  // most its dt (blade/monotone.h; verified when it is loaded): no horizon applies.
+  if (model.constraint == Constraint::kMonotone && r.integrator == Integrator::kEuler) return r;
+  if (model.safe_steps < 0) return r;
   const double horizon = model.safe_steps * model.dt, run_time = r.steps * r.dt;
   // The relative slack keeps the model's own steps x dt (rounded differently) inside.
   if (run_time <= horizon * (1 + 1e-9)) return r;

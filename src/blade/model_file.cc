@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -342,13 +343,23 @@ Model ParseModel(const std::string& text, const std::string& name) {
 }
 
 Model LoadModel(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    Fail("model '", path, "' is a folder; give a .blade file");
   std::ifstream in(path, std::ios::binary);
   if (!in) FailToOpen(path, "model ", errno);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (ss.str().empty()) Fail("model '", path, "' is empty");
-  if (ss.str().size() > (std::size_t(1) << 30)) Fail("model '", path, "' is too large");
-  return ParseModel(ss.str(), path);
+  // Read at most one byte past the limit, so a device or a runaway file (/dev/zero) is refused
+  // instead of filling the memory.
+  std::string text;
+  std::vector<char> chunk(1 << 20);
+  while (in && text.size() <= kMaxModelBytes) {
+    in.read(chunk.data(), std::streamsize(chunk.size()));
+    text.append(chunk.data(), std::size_t(in.gcount()));
+  }
+  if (text.empty()) Fail("model '", path, "' is empty");
+  if (text.size() > kMaxModelBytes)
+    Fail("model '", path, "' is larger than ", kMaxModelBytes >> 20, " MiB; not a blade model");
+  return ParseModel(text, path);
 }
 
 void SaveModel(const Model& model, const std::string& path) {

@@ -422,7 +422,7 @@ PointPlan PlanModelPoint(const Model& model, const ModelPoint& point) {
   if (run_time / model.dt > kMaxRunSteps + 0.5)
     Fail("time ", time, " needs ", run_time / model.dt, " steps of the model's dt ", model.dt,
          "; at most ", kMaxRunSteps);
-  plan.steps = std::max(1, int(std::lround(run_time / model.dt)));
+  plan.steps = ModelStepsFor(run_time, model.dt);
   plan.dt = run_time / plan.steps;
   return plan;
 }

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cerrno>
 #include <climits>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -175,18 +176,28 @@ Image ReadImage(const std::string& path, ImageSource* source, const RowProgress&
 
 namespace {
 
-// Pixels with any channel outside [lo, hi] or not a number.
-std::size_t CountPixelsOutside(const Image& image, float lo, float hi) {
-  std::size_t count = 0;
+// What clamping to [0, 1] does to an image: the pixels it changes (any channel outside, or not
+// a number), the mean change per sample and the largest.
+struct Clipping {
+  std::size_t pixels = 0;
+  double mean = 0, max = 0;
+};
+Clipping MeasureClipping(const Image& image) {
+  Clipping c;
+  double sum = 0;
   for (std::size_t i = 0; i < image.plane_size(); ++i) {
     bool out = false;
-    for (int c = 0; c < image.channels(); ++c) {
-      const float v = image.plane(c)[i];
-      out = out || !(v >= lo && v <= hi);
+    for (int ch = 0; ch < image.channels(); ++ch) {
+      const double v = image.plane(ch)[i];
+      const double d = std::isnan(v) ? 1.0 : v < 0 ? -v : v > 1 ? v - 1 : 0.0;
+      out = out || d > 0;
+      sum += d;
+      c.max = std::max(c.max, d);
     }
-    count += out;
+    c.pixels += out;
   }
-  return count;
+  c.mean = image.size() ? sum / double(image.size()) : 0;
+  return c;
 }
 
 }  // namespace
@@ -255,17 +266,21 @@ void WriteImage(const Image& image, const std::string& path, const WriteOptions&
         Fail("cannot write '", path, "': NPY files are always float32 (got bit depth ", depth, ")");
       break;
   }
-  // Integer samples clamp to [0, 1]: say so when it happens, in one line (never silently).
+  // Integer samples clamp to [0, 1]: say so in one line when it changes the picture. The
+  // overshoot of a sharp edge (upscaling's, restoration's ringing) is clamped silently by every
+  // imaging tool; a warning on nearly every photograph would teach users to ignore it. Clamping
+  // is reported when it moves the samples by more than half an 8-bit level on average, or any
+  // sample by more than kClipWarnMax (a blow-up, a 0-255 float image), or meets a NaN.
   const bool integer = format == FileFormat::kPng || format == FileFormat::kJpeg ||
                        (format == FileFormat::kTiff && depth != 32);
   if (integer && options.on_warning) {
-    const std::size_t clipped = CountPixelsOutside(image, 0.f, 1.f);
-    if (clipped > 0)
-      options.on_warning(StrCat(clipped, " of ", image.plane_size(),
-                                " pixels lie outside [0, 1] and were clipped writing '", path,
-                                "' (", depth,
-                                "-bit); write .tiff with --depth float or .npy "
-                                "to keep them"));
+    const Clipping c = MeasureClipping(image);
+    if (c.mean > kClipWarnMean || c.max > kClipWarnMax)
+      options.on_warning(
+          StrCat(c.pixels, " of ", image.plane_size(), " pixels lie outside [0, 1] (by up to ",
+                 float(c.max), ") and were clipped writing '", path, "' (", depth,
+                 "-bit); write a float .tiff (--depth float; Python depth=\"float\") or .npy "
+                 "to keep them"));
   }
   WriteFileAtomically(path, [&](const std::string& tmp_path) {
     try {

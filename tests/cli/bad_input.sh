@@ -123,6 +123,13 @@ expect 1 "model of the wrong form" -- "$blade" run --model "$work/resample.blade
 expect 1 "an image as the model" -- "$blade" run --model "$work/good.png" "$work/good.png" "$out"
 expect 1 "run: negative dt" -- "$blade" run --model "$work/good.blade" --dt -1 "$work/good.png" "$out"
 expect 1 "run: unknown integrator" -- "$blade" run --model "$work/good.blade" --integrator rk4 "$work/good.png" "$out"
+expect 1 "run: a step larger than the model's" -- "$blade" run --model "$work/good.blade" --dt 100 "$work/good.png" "$out"
+grep -q "larger than the .* this model was trained" "$work/stderr" || { echo "FAIL (large dt message)"; fail=1; }
+expect 1 "run: a model that never ends" -- timeout 20 "$blade" run --model /dev/zero "$work/good.png" "$out"
+expect 1 "run: a folder as the model" -- "$blade" run --model "$work" "$work/good.png" "$out"
+expect 2 "run: a misspelt required option" -- "$blade" run --modle "$work/good.blade" "$work/good.png" "$out"
+grep -q "unknown option --modle; did you mean '--model'? (usage: blade run --help)" "$work/stderr" \
+  || { echo "FAIL (misspelt required option: $(cat "$work/stderr"))"; fail=1; }
 expect 1 "run: past the measured stability horizon" -- "$blade" run --model "$work/short.blade" --steps 6 "$work/good.png" "$out"
 expect 1 "run: past the horizon by a larger dt" -- "$blade" run --model "$work/short.blade" --steps 5 --dt 0.3 "$work/good.png" "$out"
 expect 1 "run: diverging" -- "$blade" run --model "$work/good.blade" --dt 50 --steps 200 "$work/good.png" "$out"
@@ -155,7 +162,10 @@ expect 1 "deconv: resampling model" -- "$blade" deconv --model "$work/resample.b
 expect 1 "deconv: negative lambda" -- "$blade" deconv --model "$work/good.blade" --lambda -1 "$work/good.png" "$out"
 expect 1 "restore: mask of the wrong size" -- "$blade" restore --model "$work/good.blade" --op "mask:$work/mask_small.npy" "$work/good.png" "$out"
 expect 1 "restore: unknown operator" -- "$blade" restore --model "$work/good.blade" --op sharpen "$work/good.png" "$out"
-expect 1 "restore: zero subsample factor" -- "$blade" restore --model "$work/good.blade" --op "subsample:factor=0" "$work/good.png" "$out"
+expect 1 "restore: subsampling (upscale's)" -- "$blade" restore --model "$work/good.blade" --op "subsample:factor=2" "$work/good.png" "$out"
+expect 1 "restore: a blur without its sigma" -- "$blade" restore --model "$work/good.blade" --op blur "$work/good.png" "$out"
+expect 1 "restore: an unknown key" -- "$blade" restore --model "$work/good.blade" --op "blur:sigma=1,foo=3" "$work/good.png" "$out"
+expect 1 "restore: a sigma that is not a number" -- "$blade" restore --model "$work/good.blade" --op "blur:sigma=1x" "$work/good.png" "$out"
 expect 1 "segment: resampling model" -- "$blade" segment --model "$work/resample.blade" "$work/good.png" "$out"
 expect 1 "segment: zero iterations" -- "$blade" segment --reference --iters 0 "$work/good.png" "$out"
 expect 1 "segment: shipped model not found" -- env BLADE_MODELS_DIR="$work/nowhere" "$blade" segment --iters 5 "$work/good.png" "$out"

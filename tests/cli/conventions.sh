@@ -21,6 +21,11 @@ Image.fromarray((a >> 8).astype(np.uint8)).save(f"{w}/g8.png")
 Image.fromarray((rng.random((48, 64, 4)) * 255).astype(np.uint8), "RGBA").save(f"{w}/rgba.png")
 np.save(f"{w}/f.npy", rng.random((48, 64)).astype(np.float32))
 np.save(f"{w}/f255.npy", (rng.random((48, 64)) * 255).astype(np.float32))
+flat = np.full((48, 64), 0.5, np.float32)
+over = flat.copy(); over[10, 10:13] = 1.8  # three pixels far outside [0, 1]
+ring = flat.copy(); ring[:, 30] = 1.02     # an edge's overshoot: a column 0.02 above 1
+np.save(f"{w}/over.npy", over)
+np.save(f"{w}/ring.npy", ring)
 PY
 # Sample depth of the written file, as PIL / NumPy read it.
 depth() {
@@ -62,10 +67,19 @@ fi
   && ok "a float image in 0-255 warned about" || bad "0-255 float warning: $(cat "$work/err")"
 "$blade" run --model "$tv" "$work/f.npy" "$work/o1.npy" 2>"$work/err" && ! grep -q "warning" "$work/err" \
   && ok "a float image in [0, 1]: no warning" || bad "warning on an in-range image: $(cat "$work/err")"
-# Cahn-Hilliard's classical scheme overshoots [0, 1] (the scheme-term BLADE model stays inside).
-"$blade" solve --pde ch --time 20 "$work/g8.png" "$work/och.png" 2>"$work/err" \
-  && grep -Eq "warning: [0-9]+ of 3072 pixels lie outside \[0, 1\] and were clipped" "$work/err" \
+# "--json -" writes the JSON to standard output and the table to stderr.
+"$blade" compare "$work/g8.png" "$work/g8.png" --json - 2>"$work/err" >"$work/json" \
+  && /usr/bin/python3 -c "import json, sys; assert json.load(open(sys.argv[1]))['identical']" "$work/json" \
+  && grep -q PSNR "$work/err" && [ ! -e ./- ] && ok "--json - on standard output" \
+  || bad "--json -: $(cat "$work/err")"
+# Clipping to an integer format is warned about when it changes the picture (three pixels at
+# 1.8), not for an edge's small overshoot (a column at 1.02), which every tool clamps silently.
+"$blade" run --model "$tv" --steps 1 "$work/over.npy" "$work/over.png" 2>"$work/err" \
+  && grep -Eq "warning: [0-9]+ of 3072 pixels lie outside \[0, 1\] \(by up to 0\.[0-9]+\) and were clipped" "$work/err" \
   && ok "clipping warned with a count" || bad "clipping warning: $(cat "$work/err")"
+"$blade" run --model "$tv" --steps 1 "$work/ring.npy" "$work/ring.png" 2>"$work/err" \
+  && ! grep -q "warning" "$work/err" && ok "an edge's overshoot clamped silently" \
+  || bad "overshoot warning: $(cat "$work/err")"
 "$blade" -q run --model "$models/ch.blade" --steps 15 "$work/g8.png" "$work/och2.png" 2>"$work/err" \
   && [ ! -s "$work/err" ] && ok "-q silences warnings" || bad "-q"
 "$blade" run --model "$tv" "$work/g8.png" "$work/q.png" -q --threads 1 2>"$work/err" && [ ! -s "$work/err" ] \

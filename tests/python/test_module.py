@@ -185,6 +185,34 @@ def test_errors_carry_the_library_message():
     with pytest.raises(blade.Error, match="NaN|infinite"):
         blade.Model.load(str(ROOT / "models" / "tv.blade")).run(np.full((8, 8), np.nan, np.float32))
     assert issubclass(blade.DivergedError, blade.Error) and issubclass(blade.Error, RuntimeError)
+    # The thread count is checked (100,000 threads crashed the interpreter), and the count kept.
+    before = blade.threads()
+    for bad in (-1, 100000):
+        with pytest.raises(blade.Error, match="threads must be 0"):
+            blade.set_threads(bad)
+    assert blade.threads() == before
+
+
+def test_runs_refuse_a_step_larger_than_the_models_unless_unsafe():
+    """An explicit step past the trained dt blows up (100x: within ten steps), monotone models
+    included; smaller steps and unsafe=True are allowed, and denoise takes unsafe= too."""
+    u = smooth_image(32, 32)
+    for name in ("tv", "tv-monotone"):
+        model = blade.Model.load(str(ROOT / "models" / f"{name}.blade"))
+        with pytest.raises(blade.Error, match="larger than the"):
+            model.run(u, steps=10, dt=model.dt * 20)
+        assert np.all(np.isfinite(model.run(u, steps=10, dt=model.dt / 2)))
+        try:  # allowed, and it leaves the input's range (or blows up)
+            assert np.ptp(model.run(u, steps=10, dt=model.dt * 20, unsafe=True)) > np.ptp(u) + 0.3
+        except blade.DivergedError:
+            pass
+    # A monotone model keeps its maximum principle past its measured horizon: no refusal.
+    monotone = blade.Model.load(str(ROOT / "models" / "pm-monotone.blade"))
+    out = monotone.run(u, steps=monotone.safe_steps + 5)
+    assert u.min() - 1e-5 <= out.min() and out.max() <= u.max() + 1e-5
+    with pytest.raises(blade.Error, match="unsafe=True"):
+        blade.denoise(u, 20, time=100)
+    assert np.all(np.isfinite(blade.denoise(u, 20, time=20, unsafe=True)))
 
 
 def test_images_and_models_round_trip(tmp_path):
@@ -225,6 +253,10 @@ def test_applications_basic_properties():
     assert blade.upscale(model, u[:16, :16], factor=4).shape == (64, 64)
     zero = np.zeros((64, 64, 2), np.float32)
     assert np.array_equal(blade.resample(u, zero, method="bicubic"), u)
+    # BLADE resampling without a model uses the CLI's default, the shipped resample3.
+    shift = np.full((64, 64, 2), 0.3, np.float32)
+    resample3 = blade.Model.load(str(ROOT / "models" / "resample3.blade"))
+    assert np.array_equal(blade.resample(u, shift), blade.resample(u, shift, resample3))
     flow = blade.align(u, u)
     assert flow.shape == (64, 64, 2) and np.max(np.abs(flow)) < 1e-3
 

@@ -86,6 +86,7 @@ def test_evaluation_past_the_horizon_needs_unsafe(tmp_path):
     import json
     doc = json.loads((MODELS / "pm-monotone.blade").read_text())
     doc["safe_steps"] = 5
+    doc.pop("constraint")  # a monotone model has no horizon (its maximum principle holds)
     doc.pop("checksum", None)  # the content changed on purpose
     short_path = tmp_path / "short.blade"
     short_path.write_text(json.dumps(doc))
