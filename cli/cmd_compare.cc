@@ -29,6 +29,12 @@ void AddCompareCommand(CLI::App& app) {
     Image a = ReadImage(args->a), b = ReadImage(args->b);
     RequireSameShape(a, b, "the two images");
     if (!AllFinite(a) || !AllFinite(b)) Fail("an image contains NaN or infinite values");
+    // Integer files are read into [0, 1]: a peak of 255 there adds 48 dB that mean nothing.
+    if (args->peak > 1 && std::max(MaxValue(a), MaxValue(b)) <= 1.f)
+      Warn(StrCat("--peak ", args->peak,
+                  " but both images lie in [0, 1] (files are read into "
+                  "[0, 1]); the PSNR is ",
+                  20 * std::log10(args->peak), " dB too high"));
     const double psnr = Psnr(a, b, args->peak);
     const double ssim = Ssim(a, b, args->peak);
     std::printf("PSNR %.4f dB  SSIM %.6f\n", psnr, ssim);

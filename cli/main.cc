@@ -113,6 +113,10 @@ void CheckOutputDirectory(const std::string& path) {
   std::error_code ec;
   if (!dir.empty() && !fs::is_directory(dir, ec))
     Fail("cannot write '", path, "': directory '", dir.string(), "' does not exist");
+  // Before any work: a read-only folder found after minutes of computing wastes them.
+  if (access(dir.empty() ? "." : dir.c_str(), W_OK) != 0)
+    Fail("cannot write '", path, "': directory '", dir.empty() ? "." : dir.string(),
+         "' is not writable");
 }
 
 void CheckModelOutput(const std::string& path) {
@@ -154,6 +158,10 @@ Image ReadInput(const std::string& path, ImageSource* source) {
     Warn(StrCat("'", path,
                 "' has an alpha channel (transparency); it was dropped, and the "
                 "output has none"));
+  if (source->pages > 1)
+    Warn(StrCat("'", path, "' has ", source->pages,
+                " pages (a stack or a multi-page TIFF); only "
+                "the first was read"));
   if (const std::string w = IntensityRangeWarning(image); !w.empty())
     Warn(StrCat("'", path, "' has ", w));
   return image;
@@ -343,6 +351,8 @@ void RequireKnownCommand(CLI::App& app, int argc, char** argv) {
     }
     if (word.empty() || word[0] == '-') continue;
     if (std::find(names.begin(), names.end(), word) != names.end()) return;
+    if (word == "help")
+      throw UsageError("there is no 'help' command: use 'blade --help', or 'blade COMMAND --help'");
     const std::string near = Nearest(word, names);
     throw UsageError(StrCat("unknown command '", word, "'",
                             near.empty() ? "" : StrCat("; did you mean '", near, "'?")));

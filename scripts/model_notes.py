@@ -184,8 +184,13 @@ for path in sorted((root / "models").glob("*.blade")):
         f" rho {info['rho']:g}; {info['footprint']}x{info['footprint']} filters" + scheme,
         f"- data: {p.get('data', '?')}; {p.get('train_images', '?')} for training,"
         f" {p.get('validation_images', '?')} for validation",
-        f"- {info['steps']}-step validation MSE: least squares {float(p.get('ls_validation_mse', 'nan')):.4g},"
-        f" after fine-tuning {float(p.get('validation_mse', 'nan')):.4g}; epochs {p.get('epochs', '?')}",
+        (f"- {info['steps']}-step validation MSE: least squares {float(p['ls_validation_mse']):.4g},"
+         f" after fine-tuning {float(p.get('validation_mse', 'nan')):.4g}; epochs {p.get('epochs', '?')}"
+         if "ls_validation_mse" in p else
+         # A model trained on another loss records that loss, not the MSE.
+         f"- {info['steps']}-step validation loss ({p.get('loss', '?')}): least squares"
+         f" {float(p.get('ls_validation_loss', 'nan')):.4g}, after fine-tuning"
+         f" {float(p.get('validation_loss', 'nan')):.4g}; epochs {p.get('epochs', '?')}"),
         f"- time: {float(p.get('train_seconds', 'nan')):.0f} s in all, of which"
         f" {float(p.get('data_seconds', 'nan')):.0f} s reference data (0 when the cache was warm)",
         f"- stability horizon: {stability}",

@@ -123,6 +123,37 @@ TEST(RestoreDeconvolution, RejectsWhatItCannotDo) {
   LinearOperator mask = MaskOperator(RandomImage(20, 20, 1, 3));
   EXPECT_THROW(Restore(m, mask, f, o), Error);  // mask of the wrong size
   EXPECT_THROW(ParseOperator("sharpen:amount=2"), Error);
+  // Operators are parsed exactly: no defaulted sigma, no ignored key, no trailing text, and
+  // subsampling (upscaling's) is refused here.
+  for (const char* bad : {"blur", "blur:", "blur:sigma=1,foo=3", "blur:sigma=1x", "blur:s=1",
+                          "subsample:factor=2", "mask:"})
+    EXPECT_THROW(ParseOperator(bad), Error) << bad;
+  EXPECT_EQ(ParseOperator("blur:sigma=1.5").name, "blur:sigma=1.5");
+  // A data weight whose explicit step grows the residual (dt lambda |A^T A| >= 2) is refused
+  // before it blows up; just below is run.
+  o.lambda = 2.0 / m.dt;
+  const LinearOperator blur = BlurOperator(1.0);
+  EXPECT_THROW(Restore(m, blur, f, o), Error);
+  EXPECT_THROW(Deconvolve(m, f, 1.0, o), Error);
+  o.lambda = 1.9 / m.dt;
+  EXPECT_NO_THROW(Restore(m, blur, f, o));
+}
+
+// A folder command's error names the image it happened on, once.
+TEST(Errors, NamingTheFilePrefixesOnlyMessagesThatLackIt) {
+  try {
+    NamingTheFile("a.png", [] { Fail("image 3x3 is smaller than the factor 4"); });
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "'a.png': image 3x3 is smaller than the factor 4");
+  }
+  try {
+    NamingTheFile("a.png", [] { Fail("cannot read 'a.png': truncated"); });
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "cannot read 'a.png': truncated");
+  }
+  EXPECT_THROW(NamingTheFile("a.png", [] { throw DivergedError(3, 10); }), DivergedError);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <typeinfo>
 
 namespace blade {
 
@@ -53,6 +54,20 @@ std::string StrCat(const Args&... args) {
 template <typename... Args>
 [[noreturn]] void Fail(const Args&... args) {
   throw Error(StrCat(args...));
+}
+
+// Runs fn(); an Error from it that does not already name `file` comes out as "'file': message",
+// so a command over a folder says which image failed. Other Error kinds (not found, diverged)
+// pass unchanged.
+template <typename Fn>
+void NamingTheFile(const std::string& file, Fn&& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    if (typeid(e) != typeid(Error) || message.find(file) != std::string::npos) throw;
+    throw Error(StrCat("'", file, "': ", message));
+  }
 }
 
 // Checks a user-supplied parameter; fails with "<name> must be <what> (got <value>)".

@@ -22,6 +22,7 @@ struct ImageSource {
   FileFormat format = FileFormat::kPng;
   int bit_depth = 0;           // 8 or 16 (integer samples), 32 (float samples)
   bool alpha_dropped = false;  // an alpha channel (or PNG transparency) was not read
+  int pages = 1;               // a multi-page TIFF's page count (only its first is read)
 };
 
 // Reads an image; the format is detected from the file's first bytes, not its name.

@@ -29,6 +29,16 @@ double RunDt(const Model& model, const RestoreOptions& o) {
   return dt;
 }
 
+// The data term's explicit step u += dt lambda A^T (f - A u) shrinks the residual only while
+// dt lambda |A^T A| < 2; past that it grows every step, and the run blows up with a message
+// about the time step. `norm` is |A^T A| (1 for a blur, a mask and deconvolution's PSF).
+void RequireStableDataStep(double dt, double lambda, double norm) {
+  if (dt * lambda * norm >= 2)
+    Fail("lambda ", lambda, " is too large for the step dt ", dt,
+         ": the data term's explicit step ", "(dt x lambda x |A^T A| = ", dt * lambda * norm,
+         ") must stay below 2, or it grows ", "every step; use lambda below ", 2 / (dt * norm));
+}
+
 }  // namespace
 
 LinearOperator BlurOperator(double sigma) {
@@ -126,12 +136,14 @@ Image Restore(const Model& model, const LinearOperator& op, const Image& f,
   Image probe = op.apply(f);
   if (probe.width() != f.width() || probe.height() != f.height())
     Fail("operator ", op.name, " changes the image size; use `blade upscale` for that");
+  const double lambda = RestoreLambda(model, o);
+  RequireStableDataStep(RunDt(model, o), lambda, 1.0);
   RunOptions r;
   r.steps = o.steps;
   r.dt = o.dt;
   r.integrator = o.integrator;
   r.unsafe = o.unsafe;
-  r.extra_terms.push_back(FidelityTerm(op, f, RestoreLambda(model, o)));
+  r.extra_terms.push_back(FidelityTerm(op, f, lambda));
   return RunModel(model, f, r);
 }
 
@@ -186,6 +198,7 @@ Image Deconvolve(const Model& model, Image&& f, double sigma, const RestoreOptio
   if (f.width() < need || f.height() < need)
     Fail("image ", f.width(), "x", f.height(), " is smaller than the ", need, "x", need,
          " deconvolution footprint");
+  RequireStableDataStep(RunDt(model, o), o.lambda, 1.0);
   Model absorbed = AbsorbDeconvolution(model, sigma, o.lambda);
   auto constant = std::make_shared<Image>(GaussianBlur(f, sigma));  // phi~ * f
   ExtraTerm t;
@@ -206,6 +219,7 @@ Image UpscaleRegularised(const Model& model, const Image& f, int factor,
   if (!AllFinite(f)) Fail("the image to upscale contains NaN or infinite values");
   if (factor < 1 || factor > 16) Fail("upscaling factor must be 1..16 (got ", factor, ")");
   const double lambda = UpscaleLambda(model, factor, degradation, o);
+  RequireStableDataStep(RunDt(model, o), lambda, DegradationGain(degradation, factor));
   CheckImageSize(std::int64_t(f.width()) * factor, std::int64_t(f.height()) * factor, f.channels());
   Image u0 =
       ResizeLanczos3(f, f.width() * factor, f.height() * factor, DegradationLattice(degradation));

@@ -11,6 +11,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string_view>
 #include <vector>
 
 #include "base/hash.h"
@@ -263,6 +264,13 @@ Model ParseModel(const std::string& text, const std::string& name) {
   try {
     doc = json::parse(text);
   } catch (const json::exception&) {
+    // An image given where a model belongs (`blade info photo.png`) says so.
+    using namespace std::string_view_literals;
+    for (const std::string_view magic :
+         {"\x89PNG"sv, "\xFF\xD8\xFF"sv, "II*\0"sv, "MM\0*"sv, "\x93NUMPY"sv})
+      if (text.compare(0, magic.size(), magic) == 0)
+        Fail("'", name,
+             "' is an image, not a blade model (.blade); see models/ for the shipped ones");
     Fail("'", name, "' is not a blade model (not valid JSON; truncated or corrupt?)");
   }
   // A "format" of the wrong JSON type must also be an Error, not a json exception.

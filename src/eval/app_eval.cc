@@ -95,35 +95,38 @@ AppEvaluation EvaluateDeconvolution(const Model& model, const std::vector<std::s
   r.integrator = o.integrator;
   for (std::size_t i = 0; i < files.size(); ++i) {
     Progress(o, i, files.size());
-    Image truth = ReadForMode(files[i], o.color);
-    Image f = GaussianBlur(truth, o.blur_sigma);
-    // Seeded per image (by its position), so every run and every front end sees the same noise.
-    std::mt19937 rng(1000 + unsigned(i));
-    std::normal_distribution<float> nd(0.f, float(o.noise_sigma));
-    for (std::size_t j = 0; j < f.size(); ++j) f.data()[j] += nd(rng);
-    auto t0 = Clock::now();
-    Image ub = Deconvolve(model, f, o.blur_sigma, r);
-    const double tb = SecondsSince(t0);
-    t0 = Clock::now();
-    Image uc = RestoreClassical(model.pde, model.pde_params, BlurOperator(o.blur_sigma), f, r);
-    const double tc = SecondsSince(t0);
-    AppEvaluation::ImageScores s{FileName(files[i]), {}};
-    s.scores["input"] = {{"psnr", Psnr(f, truth)}, {"ssim", Ssim(f, truth)}};
-    s.scores["blade"] = {{"psnr", Psnr(ub, truth)}, {"ssim", Ssim(ub, truth)}, {"seconds", tb}};
-    s.scores["classical"] = {{"psnr", Psnr(uc, truth)}, {"ssim", Ssim(uc, truth)}, {"seconds", tc}};
-    if (o.on_figure) {
-      Image err = AbsoluteError(ub, truth);
-      auto caption = [&](const char* m) {
-        return ScoreCaption(s.scores[m]["psnr"], s.scores[m]["ssim"]);
-      };
-      o.on_figure(files[i], "deconv",
-                  {{&truth, {"original"}},
-                   {&f, {StrCat("blurred (sigma ", o.blur_sigma, ") + noise"), caption("input")}},
-                   {&ub, {"BLADE deconvolution", caption("blade")}},
-                   {&uc, {"classical, same formula", caption("classical")}},
-                   {&err, {"|BLADE - original| x 10"}}});
-    }
-    e.images.push_back(std::move(s));
+    NamingTheFile(files[i], [&] {
+      Image truth = ReadForMode(files[i], o.color);
+      Image f = GaussianBlur(truth, o.blur_sigma);
+      // Seeded per image (by its position), so every run and every front end sees the same noise.
+      std::mt19937 rng(1000 + unsigned(i));
+      std::normal_distribution<float> nd(0.f, float(o.noise_sigma));
+      for (std::size_t j = 0; j < f.size(); ++j) f.data()[j] += nd(rng);
+      auto t0 = Clock::now();
+      Image ub = Deconvolve(model, f, o.blur_sigma, r);
+      const double tb = SecondsSince(t0);
+      t0 = Clock::now();
+      Image uc = RestoreClassical(model.pde, model.pde_params, BlurOperator(o.blur_sigma), f, r);
+      const double tc = SecondsSince(t0);
+      AppEvaluation::ImageScores s{FileName(files[i]), {}};
+      s.scores["input"] = {{"psnr", Psnr(f, truth)}, {"ssim", Ssim(f, truth)}};
+      s.scores["blade"] = {{"psnr", Psnr(ub, truth)}, {"ssim", Ssim(ub, truth)}, {"seconds", tb}};
+      s.scores["classical"] = {
+          {"psnr", Psnr(uc, truth)}, {"ssim", Ssim(uc, truth)}, {"seconds", tc}};
+      if (o.on_figure) {
+        Image err = AbsoluteError(ub, truth);
+        auto caption = [&](const char* m) {
+          return ScoreCaption(s.scores[m]["psnr"], s.scores[m]["ssim"]);
+        };
+        o.on_figure(files[i], "deconv",
+                    {{&truth, {"original"}},
+                     {&f, {StrCat("blurred (sigma ", o.blur_sigma, ") + noise"), caption("input")}},
+                     {&ub, {"BLADE deconvolution", caption("blade")}},
+                     {&uc, {"classical, same formula", caption("classical")}},
+                     {&err, {"|BLADE - original| x 10"}}});
+      }
+      e.images.push_back(std::move(s));
+    });
   }
   Progress(o, files.size(), files.size());
   return e;
@@ -186,51 +189,54 @@ AppEvaluation EvaluateUpscaling(const Model& model, const std::vector<std::strin
   r.steps = o.steps;
   for (std::size_t i = 0; i < files.size(); ++i) {
     Progress(o, i, files.size());
-    Image truth = CropToMultiple(ReadImage(files[i]), o.factor);
-    if (!o.color) truth = ToLuma(truth);
-    AppEvaluation::ImageScores s{FileName(files[i]), {}};
-    for (std::size_t k = 0; k < degradations.size(); ++k) {
-      const Degradation& deg = degradations[k];
-      const Lattice lattice = DegradationLattice(deg);
-      const std::string prefix = DegradationName(deg) + "/";
-      Image f = Degrade(truth, o.factor, deg);
-      std::vector<std::pair<std::string, Image>> results;
-      auto score = [&](const std::string& method, const std::function<Image()>& run) {
-        const auto t0 = Clock::now();
-        Image u = run();
-        const double seconds = SecondsSince(t0);
-        s.scores[prefix + method] = {
-            {"psnr", Psnr(u, truth)}, {"ssim", Ssim(u, truth)}, {"seconds", seconds}};
-        results.emplace_back(method, std::move(u));
-      };
-      score("bicubic", [&] { return ResizeBicubic(f, truth.width(), truth.height(), lattice); });
-      score("lanczos", [&] { return ResizeLanczos3(f, truth.width(), truth.height(), lattice); });
-      if (learned[k]) score("learned", [&] { return UpscaleLearned(*learned[k], f); });
-      score("blade", [&] { return Upscale(model, f, o.factor, deg, r); });
-      if (deg.kind == Degradation::Kind::kCorner)
-        score("blade_project", [&] { return UpscaleProjected(model, f, o.factor, deg, r); });
-      // One figure per image, for the first degradation (the default one).
-      if (o.on_figure && k == 0) {
-        // The error of the best BLADE result: the learned upscaler where there is one.
-        Image err = AbsoluteError(results[2].second, truth);
-        std::vector<Panel> panels = {
-            {&truth, {"original"}},
-            {&f, {StrCat("input (1/", o.factor, ", ", DegradationName(deg), ")")}}};
-        const std::map<std::string, std::string> titles = {{"bicubic", "bicubic"},
-                                                           {"lanczos", "Lanczos-3"},
-                                                           {"learned", "BLADE learned upscaler"},
-                                                           {"blade", "BLADE TV, eq. 4.6"},
-                                                           {"blade_project", "BLADE TV, eq. 4.7"}};
-        for (const auto& [method, image] : results) {
-          const auto& sc = s.scores[prefix + method];
-          panels.push_back(
-              {&image, {titles.at(method), ScoreCaption(sc.at("psnr"), sc.at("ssim"))}});
+    NamingTheFile(files[i], [&] {
+      Image truth = CropToMultiple(ReadImage(files[i]), o.factor);
+      if (!o.color) truth = ToLuma(truth);
+      AppEvaluation::ImageScores s{FileName(files[i]), {}};
+      for (std::size_t k = 0; k < degradations.size(); ++k) {
+        const Degradation& deg = degradations[k];
+        const Lattice lattice = DegradationLattice(deg);
+        const std::string prefix = DegradationName(deg) + "/";
+        Image f = Degrade(truth, o.factor, deg);
+        std::vector<std::pair<std::string, Image>> results;
+        auto score = [&](const std::string& method, const std::function<Image()>& run) {
+          const auto t0 = Clock::now();
+          Image u = run();
+          const double seconds = SecondsSince(t0);
+          s.scores[prefix + method] = {
+              {"psnr", Psnr(u, truth)}, {"ssim", Ssim(u, truth)}, {"seconds", seconds}};
+          results.emplace_back(method, std::move(u));
+        };
+        score("bicubic", [&] { return ResizeBicubic(f, truth.width(), truth.height(), lattice); });
+        score("lanczos", [&] { return ResizeLanczos3(f, truth.width(), truth.height(), lattice); });
+        if (learned[k]) score("learned", [&] { return UpscaleLearned(*learned[k], f); });
+        score("blade", [&] { return Upscale(model, f, o.factor, deg, r); });
+        if (deg.kind == Degradation::Kind::kCorner)
+          score("blade_project", [&] { return UpscaleProjected(model, f, o.factor, deg, r); });
+        // One figure per image, for the first degradation (the default one).
+        if (o.on_figure && k == 0) {
+          // The error of the best BLADE result: the learned upscaler where there is one.
+          Image err = AbsoluteError(results[2].second, truth);
+          std::vector<Panel> panels = {
+              {&truth, {"original"}},
+              {&f, {StrCat("input (1/", o.factor, ", ", DegradationName(deg), ")")}}};
+          const std::map<std::string, std::string> titles = {
+              {"bicubic", "bicubic"},
+              {"lanczos", "Lanczos-3"},
+              {"learned", "BLADE learned upscaler"},
+              {"blade", "BLADE TV, eq. 4.6"},
+              {"blade_project", "BLADE TV, eq. 4.7"}};
+          for (const auto& [method, image] : results) {
+            const auto& sc = s.scores[prefix + method];
+            panels.push_back(
+                {&image, {titles.at(method), ScoreCaption(sc.at("psnr"), sc.at("ssim"))}});
+          }
+          panels.push_back({&err, {StrCat("|", titles.at(results[2].first), " - original| x 10")}});
+          o.on_figure(files[i], "upscale", panels);
         }
-        panels.push_back({&err, {StrCat("|", titles.at(results[2].first), " - original| x 10")}});
-        o.on_figure(files[i], "upscale", panels);
       }
-    }
-    e.images.push_back(std::move(s));
+      e.images.push_back(std::move(s));
+    });
   }
   Progress(o, files.size(), files.size());
   return e;
@@ -250,30 +256,32 @@ AppEvaluation EvaluateSegmentation(const Model& tv_model, const std::vector<std:
   bl.mu = o.mu;
   for (std::size_t i = 0; i < files.size(); ++i) {
     Progress(o, i, files.size());
-    Image f = ReadForMode(files[i], o.color);
-    auto t0 = Clock::now();
-    Image a = SegmentationMask(ChanVeseReference(f, ref));
-    const double sr = SecondsSince(t0);
-    t0 = Clock::now();
-    Image b = AlignLabels(a, SegmentationMask(ChanVeseBlade(f, tv_model, bl)));
-    const double sb = SecondsSince(t0);
-    const double agreement = MaskAgreement(a, b), iou = MaskIou(a, b);
-    AppEvaluation::ImageScores s{FileName(files[i]), {}};
-    s.scores["blade"] = {{"agreement", agreement}, {"iou", iou}, {"seconds", sb}};
-    s.scores["reference"] = {{"seconds", sr}};
-    if (o.on_figure) {
-      Image oa = SegmentationOverlay(f, a), ob = SegmentationOverlay(f, b);
-      Image diff = AbsoluteError(a, b, 1.f);
-      char line[96], tr[32], tb[32];
-      std::snprintf(line, sizeof line, "agreement %.4f, IoU %.4f", agreement, iou);
-      std::snprintf(tr, sizeof tr, "%.2f s", sr);
-      std::snprintf(tb, sizeof tb, "%.2f s", sb);
-      o.on_figure(files[i], "segment",
-                  {{&oa, {StrCat("reference Chan-Vese (mu ", o.reference_mu, ")"), tr}},
-                   {&ob, {StrCat("BLADE TV Chan-Vese (mu ", o.mu, ")"), tb}},
-                   {&diff, {"disagreement (white)", line}}});
-    }
-    e.images.push_back(std::move(s));
+    NamingTheFile(files[i], [&] {
+      Image f = ReadForMode(files[i], o.color);
+      auto t0 = Clock::now();
+      Image a = SegmentationMask(ChanVeseReference(f, ref));
+      const double sr = SecondsSince(t0);
+      t0 = Clock::now();
+      Image b = AlignLabels(a, SegmentationMask(ChanVeseBlade(f, tv_model, bl)));
+      const double sb = SecondsSince(t0);
+      const double agreement = MaskAgreement(a, b), iou = MaskIou(a, b);
+      AppEvaluation::ImageScores s{FileName(files[i]), {}};
+      s.scores["blade"] = {{"agreement", agreement}, {"iou", iou}, {"seconds", sb}};
+      s.scores["reference"] = {{"seconds", sr}};
+      if (o.on_figure) {
+        Image oa = SegmentationOverlay(f, a), ob = SegmentationOverlay(f, b);
+        Image diff = AbsoluteError(a, b, 1.f);
+        char line[96], tr[32], tb[32];
+        std::snprintf(line, sizeof line, "agreement %.4f, IoU %.4f", agreement, iou);
+        std::snprintf(tr, sizeof tr, "%.2f s", sr);
+        std::snprintf(tb, sizeof tb, "%.2f s", sb);
+        o.on_figure(files[i], "segment",
+                    {{&oa, {StrCat("reference Chan-Vese (mu ", o.reference_mu, ")"), tr}},
+                     {&ob, {StrCat("BLADE TV Chan-Vese (mu ", o.mu, ")"), tb}},
+                     {&diff, {"disagreement (white)", line}}});
+      }
+      e.images.push_back(std::move(s));
+    });
   }
   Progress(o, files.size(), files.size());
   return e;

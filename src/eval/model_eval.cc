@@ -119,48 +119,51 @@ ModelEvaluation EvaluateModel(const Model& model, const std::vector<std::string>
   e.long_steps = o.long_steps;
   for (std::size_t i = 0; i < files.size(); ++i) {
     if (o.on_progress) o.on_progress(int(i), int(files.size()));
-    Image hr = LoadHrLuma(files[i], preset.scale);
-    EvalPictures pictures;
-    EvalExtras extras;
-    extras.cost = o.cost;
-    extras.classical_runs = o.classical_runs;
-    extras.unsafe = o.unsafe;
-    if (at_point) extras.point = &point;
-    if (o.on_figure) extras.pictures = &pictures;
-    e.rows.push_back(EvaluateImage(preset, hr, std::filesystem::path(files[i]).filename().string(),
-                                   &model, o.cache_dir, extras));
-    const BaselineRow& r = e.rows.back();
-    if (o.on_figure && !r.blade.diverged) {
-      Image err = AbsoluteError(pictures.blade, pictures.target);
-      std::vector<Panel> panels = {
-          {&pictures.start,
-           {"input: LR initial condition", ScoreCaption(r.identity.psnr, r.identity.ssim)}},
-          {&pictures.target, {StrCat("reference (", preset.scale, "x grid, downsampled)")}},
-          {&pictures.blade,
-           {StrCat("BLADE, ", e.steps, " steps"), ScoreCaption(r.blade.psnr, r.blade.ssim)}}};
-      if (!r.classical_lr.diverged)
-        panels.push_back(
-            {&pictures.classical_lr,
-             {"classical at LR", ScoreCaption(r.classical_lr.psnr, r.classical_lr.ssim)}});
-      panels.push_back({&err, {"|BLADE - reference| x 10"}});
-      o.on_figure(files[i], model.pde, panels);
-    }
-    if (!r.blade.diverged) {
-      e.range_min = std::min(e.range_min, r.blade_min);
-      e.range_max = std::max(e.range_max, r.blade_max);
-    }
-    if (o.long_steps > 0) {
-      RunOptions run;
-      run.steps = o.long_steps;
-      run.unsafe = true;  // measuring what happens past the horizon is the point
-      try {
-        Image u = RunModel(model, AreaDownsample(hr, preset.scale), run);
-        e.long_min = std::min(e.long_min, MinValue(u));
-        e.long_max = std::max(e.long_max, MaxValue(u));
-      } catch (const Error&) {
-        ++e.long_diverged;
+    NamingTheFile(files[i], [&] {
+      Image hr = LoadHrLuma(files[i], preset.scale);
+      EvalPictures pictures;
+      EvalExtras extras;
+      extras.cost = o.cost;
+      extras.classical_runs = o.classical_runs;
+      extras.unsafe = o.unsafe;
+      if (at_point) extras.point = &point;
+      if (o.on_figure) extras.pictures = &pictures;
+      e.rows.push_back(EvaluateImage(preset, hr,
+                                     std::filesystem::path(files[i]).filename().string(), &model,
+                                     o.cache_dir, extras));
+      const BaselineRow& r = e.rows.back();
+      if (o.on_figure && !r.blade.diverged) {
+        Image err = AbsoluteError(pictures.blade, pictures.target);
+        std::vector<Panel> panels = {
+            {&pictures.start,
+             {"input: LR initial condition", ScoreCaption(r.identity.psnr, r.identity.ssim)}},
+            {&pictures.target, {StrCat("reference (", preset.scale, "x grid, downsampled)")}},
+            {&pictures.blade,
+             {StrCat("BLADE, ", e.steps, " steps"), ScoreCaption(r.blade.psnr, r.blade.ssim)}}};
+        if (!r.classical_lr.diverged)
+          panels.push_back(
+              {&pictures.classical_lr,
+               {"classical at LR", ScoreCaption(r.classical_lr.psnr, r.classical_lr.ssim)}});
+        panels.push_back({&err, {"|BLADE - reference| x 10"}});
+        o.on_figure(files[i], model.pde, panels);
       }
-    }
+      if (!r.blade.diverged) {
+        e.range_min = std::min(e.range_min, r.blade_min);
+        e.range_max = std::max(e.range_max, r.blade_max);
+      }
+      if (o.long_steps > 0) {
+        RunOptions run;
+        run.steps = o.long_steps;
+        run.unsafe = true;  // measuring what happens past the horizon is the point
+        try {
+          Image u = RunModel(model, AreaDownsample(hr, preset.scale), run);
+          e.long_min = std::min(e.long_min, MinValue(u));
+          e.long_max = std::max(e.long_max, MaxValue(u));
+        } catch (const Error&) {
+          ++e.long_diverged;
+        }
+      }
+    });
   }
   if (o.on_progress) o.on_progress(int(files.size()), int(files.size()));
   return e;

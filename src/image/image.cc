@@ -204,7 +204,8 @@ float MaxValue(const Image& image) {
 }
 
 std::string IntensityRangeWarning(const Image& image) {
-  if (image.empty()) return {};
+  // A non-finite image is refused where it is processed, with its own message.
+  if (image.empty() || !AllFinite(image)) return {};
   const float lo = MinValue(image), hi = MaxValue(image);
   if (!(lo < -0.5f) && !(hi > 1.5f)) return {};
   return StrCat("values from ", lo, " to ", hi,
@@ -257,6 +258,9 @@ double MaxAbsDifference(const Image& a, const Image& b) {
 }
 
 void RequireSameShape(const Image& a, const Image& b, const char* what) {
+  if (a.width() == b.width() && a.height() == b.height() && a.channels() != b.channels())
+    Fail(what, " differ in channels: ", a.channels(), " vs ", b.channels(),
+         " (one gray, one color: compare like with like)");
   if (a.width() != b.width() || a.height() != b.height() || a.channels() != b.channels())
     Fail(what, " differ in size: ", a.width(), "x", a.height(), "x", a.channels(), " vs ",
          b.width(), "x", b.height(), "x", b.channels());

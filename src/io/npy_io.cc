@@ -202,8 +202,11 @@ Image ReadNpy(std::FILE* file, const std::string& path, ImageSource* source) {
          " dimensions; expected (H, W) or (H, W, C)");
   const std::int64_t stored = shape.size() == 3 ? shape[2] : 1;
   if (stored != 1 && stored != 3 && stored != 4)
-    Fail("cannot read '", path, "': NPY array has ", stored,
-         " channels; expected 1, 3 or 4 (alpha is dropped)");
+    Fail("cannot read '", path, "': NPY array of shape (", shape[0], ", ", shape[1], ", ", stored,
+         ") has ", stored, " channels; expected (H, W, 1|3|4)",
+         shape[0] == 1 || shape[0] == 3 || shape[0] == 4
+             ? StrCat(" (channels first? use np.moveaxis(a, 0, -1))")
+             : std::string());
   const int channels = stored == 1 ? 1 : 3;
   CheckHeaderSize(path, shape[1], shape[0], channels);
   source->format = FileFormat::kNpy;

@@ -158,6 +158,7 @@ Image ReadTiff(const std::string& path, ImageSource* source, const RowProgress& 
   source->format = FileFormat::kTiff;
   source->bit_depth = layout.is_float ? 32 : bits;
   source->alpha_dropped = photometric != PHOTOMETRIC_PALETTE && samples > channels;
+  source->pages = int(TIFFNumberOfDirectories(t));  // walks the chain; the current page stays
   if (photometric != PHOTOMETRIC_PALETTE && samples < channels)
     Fail("cannot read '", path, "': TIFF has ", samples, " samples per pixel, expected at least ",
          channels);
@@ -236,10 +237,10 @@ void WriteTiff(const Image& image, const std::string& tmp_path, const std::strin
                    channels == 3 ? PHOTOMETRIC_RGB : PHOTOMETRIC_MINISBLACK) &&
       TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG) &&
       TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE) &&
-      // Differencing neighbours (bytewise for floats) makes smooth images compress well;
-      // both predictors are lossless.
-      TIFFSetField(t, TIFFTAG_PREDICTOR,
-                   is_float ? PREDICTOR_FLOATINGPOINT : PREDICTOR_HORIZONTAL) &&
+      // Differencing neighbours makes smooth integer images compress well (lossless). Floats
+      // take none: the floating-point predictor (3) is unreadable by tifffile without
+      // imagecodecs, which Debian does not ship, and a float TIFF is for exchange.
+      TIFFSetField(t, TIFFTAG_PREDICTOR, is_float ? PREDICTOR_NONE : PREDICTOR_HORIZONTAL) &&
       TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, TIFFDefaultStripSize(t, 0));
   if (!ok) Fail("cannot write '", path, "': ", TiffMessage(tmp_path, "cannot set TIFF fields"));
 

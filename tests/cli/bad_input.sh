@@ -134,6 +134,14 @@ expect 1 "run: past the measured stability horizon" -- "$blade" run --model "$wo
 expect 1 "run: past the horizon by a larger dt" -- "$blade" run --model "$work/short.blade" --steps 5 --dt 0.3 "$work/good.png" "$out"
 expect 1 "run: diverging" -- "$blade" run --model "$work/good.blade" --dt 50 --steps 200 "$work/good.png" "$out"
 expect 1 "info: truncated model" -- "$blade" info "$work/truncated.blade"
+expect 1 "info: an image given as the model" -- "$blade" info "$work/good.png"
+grep -q "is an image, not a blade model" "$work/stderr" || { echo "FAIL (image as a model: $(cat "$work/stderr"))"; fail=1; }
+expect 2 "'blade help'" -- "$blade" help
+/usr/bin/python3 -c "import numpy as np, sys; np.save(sys.argv[1], np.zeros((3, 20, 30), np.float32))" "$work/chw.npy"
+expect 1 "a channels-first NPY" -- "$blade" run --model "$work/good.blade" "$work/chw.npy" "$out"
+grep -q "channels first? use np.moveaxis" "$work/stderr" || { echo "FAIL (CHW hint: $(cat "$work/stderr"))"; fail=1; }
+expect 1 "deconv: a data weight that grows every step" -- "$blade" deconv --model "$work/good.blade" --force-model --lambda 1e9 "$work/good.png" "$out"
+grep -q "lambda 1e+09 is too large" "$work/stderr" || { echo "FAIL (deconv lambda: $(cat "$work/stderr"))"; fail=1; }
 if "$blade" upscale --model "$work/good.blade" --force-model --project --steps 2 "$work/good.png" "$work/up.tiff" 2>/dev/null \
    && [ -s "$work/up.tiff" ]; then echo "ok   (upscale --project writes output)"; else echo "FAIL (upscale --project)"; fail=1; fi
 if "$blade" run --model "$work/short.blade" --steps 6 --unsafe "$work/good.png" "$work/unsafe.tiff" 2>/dev/null \

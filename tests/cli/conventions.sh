@@ -67,6 +67,15 @@ fi
   && ok "a float image in 0-255 warned about" || bad "0-255 float warning: $(cat "$work/err")"
 "$blade" run --model "$tv" "$work/f.npy" "$work/o1.npy" 2>"$work/err" && ! grep -q "warning" "$work/err" \
   && ok "a float image in [0, 1]: no warning" || bad "warning on an in-range image: $(cat "$work/err")"
+# A multi-page TIFF: the first page is read, with one warning naming the page count.
+/usr/bin/python3 -c "
+import sys, numpy as np
+from PIL import Image
+pages = [Image.fromarray((np.full((16, 20), v)).astype(np.uint8)) for v in (10, 200, 90)]
+pages[0].save(sys.argv[1], save_all=True, append_images=pages[1:])" "$work/stack.tif"
+"$blade" run --model "$tv" --steps 1 "$work/stack.tif" "$work/stack.png" 2>"$work/err" \
+  && grep -q "warning: .*stack.tif' has 3 pages .* only the first was read" "$work/err" \
+  && ok "a multi-page TIFF warned about" || bad "multi-page TIFF: $(cat "$work/err")"
 # "--json -" writes the JSON to standard output and the table to stderr.
 "$blade" compare "$work/g8.png" "$work/g8.png" --json - 2>"$work/err" >"$work/json" \
   && /usr/bin/python3 -c "import json, sys; assert json.load(open(sys.argv[1]))['identical']" "$work/json" \

@@ -139,10 +139,33 @@ def test_write_image_takes_the_depth_of_an_integer_array_and_warns_on_clipping(t
     assert Image.open(tmp_path / "c.png").mode.startswith("I")
     with pytest.raises(blade.Error, match="PNG holds 8- or 16-bit"):
         blade.write_image(tmp_path / "d.png", f, depth="float")
-    with pytest.warns(UserWarning, match="3 of 168 pixels lie outside"):
+    with pytest.warns(UserWarning, match=r"3 of 168 pixels lie outside \[0, 1\] \(by up to 0.5\)"):
         g = f.copy()
         g[0, :3] = 1.5
         blade.write_image(tmp_path / "e.png", g)
+    # An edge's small overshoot is clamped without a warning, as every imaging tool does.
+    g = f.copy()
+    g[:, 5] = 1.02
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        blade.write_image(tmp_path / "f.png", g)
+
+
+def test_float_tiffs_are_read_by_tifffile_and_pil(tmp_path):
+    """Float TIFFs are written without the floating-point predictor, which tifffile cannot
+    decode without imagecodecs (not in Debian); integer TIFFs keep the horizontal one."""
+    import tifffile
+    from PIL import Image
+    gray = RNG.random((12, 14), dtype=np.float32)
+    color = RNG.random((12, 14, 3), dtype=np.float32)
+    blade.write_image(tmp_path / "g.tiff", gray)
+    blade.write_image(tmp_path / "c.tiff", color)
+    assert np.array_equal(tifffile.imread(tmp_path / "g.tiff"), gray)
+    assert np.array_equal(tifffile.imread(tmp_path / "c.tiff"), color)
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "g.tiff")), gray)
+    blade.write_image(tmp_path / "i.tiff", gray, depth="16")
+    assert tifffile.imread(tmp_path / "i.tiff").dtype == np.uint16
 
 
 def test_a_float_image_in_0_255_is_warned_about_once_where_it_is_processed():
