@@ -6,7 +6,9 @@ import numpy as np
 import numpy.typing as npt
 
 ImageArray = npt.NDArray[np.float32]
-ArrayLike = npt.ArrayLike
+# Image and flow arguments are NumPy arrays of any numeric dtype and layout (converted as
+# scikit-image's img_as_float does); lists are not converted: pass np.asarray(x).
+ArrayLike = npt.NDArray[Any]
 
 class Error(RuntimeError):
     """A library error; the message says what was wrong."""

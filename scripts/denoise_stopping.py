@@ -32,7 +32,7 @@ def main():
     for sigma in (10, 20, 30):
         s = sigma / 255
         rule_time = blade.denoise_time(sigma, 1)
-        step = rule_time / max(1, math.ceil(rule_time / model.dt * (1 - 1e-9)))  # ModelStepsFor
+        step = min(model.dt, rule_time / max(1, math.floor(rule_time / model.dt + 0.5)))  # DenoiseSteps
         rows = {}
         for truth in images:
             f = np.clip(truth + rng.normal(0, s, truth.shape), 0, 1).astype(np.float32)

@@ -139,6 +139,21 @@ TEST(RestoreDeconvolution, RejectsWhatItCannotDo) {
   EXPECT_NO_THROW(Restore(m, blur, f, o));
 }
 
+// The denoising time as a run: the nearest whole number of steps, each at most dt.
+TEST(Denoise, StepsAreTheNearestWholeNumberEachAtMostDt) {
+  const auto check = [](double time, int steps, double dt) {
+    const DenoiseStepping s = DenoiseSteps(time, 0.01);
+    EXPECT_EQ(s.steps, steps) << time;
+    EXPECT_NEAR(s.dt, dt, 1e-12) << time;
+  };
+  check(0.0223, 2, 0.01);     // 2.23 steps: two of dt, stopping a little early
+  check(0.0195, 2, 0.00975);  // just under two: two smaller steps, the whole time
+  check(0.0934, 9, 0.01);     // never a step larger than dt
+  check(0.0960, 10, 0.0096);  // 9.6: ten of 0.0096
+  check(0.003, 1, 0.003);     // at least one step
+  EXPECT_THROW(DenoiseSteps(0.02, 0), Error);
+}
+
 // A folder command's error names the image it happened on, once.
 TEST(Errors, NamingTheFilePrefixesOnlyMessagesThatLackIt) {
   try {
@@ -338,9 +353,9 @@ TEST(DenoiseSure, EstimatesItsErrorAndStopsAtTheBestStep) {
       const DenoiseResult r = DenoiseRun(tv, f, sigma255, o);
       const double mse = Mse(r.image, truth);
       EXPECT_NEAR(r.sure, mse, 0.15 * mse) << channels << " " << sigma255;  // measured: within 6%
-      // SURE steps by the rule's own step: its time in whole steps of at most dt.
+      // SURE steps by the rule's own step, at most dt.
       const double rule = DenoiseTime(sigma255, channels);
-      const double step = rule / ModelStepsFor(rule, tv.dt);
+      const double step = DenoiseSteps(rule, tv.dt).dt;
       EXPECT_LE(step, tv.dt);
       EXPECT_DOUBLE_EQ(r.time, r.steps * step);
       double best = Mse(f, truth);

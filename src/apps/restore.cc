@@ -263,6 +263,12 @@ double DenoiseTime(double sigma255, int channels) {
                        : kDenoiseColorTimeScale * std::pow(sigma255, kDenoiseColorTimePower);
 }
 
+DenoiseStepping DenoiseSteps(double time, double model_dt) {
+  RequirePositive(model_dt, "the model's time step");
+  const int k = std::max(1, int(std::lround(time / model_dt)));
+  return {k, std::min(model_dt, time / k)};
+}
+
 DenoiseStop ParseDenoiseStop(const std::string& name) {
   if (name == "rule") return DenoiseStop::kRule;
   if (name == "sure") return DenoiseStop::kSure;
@@ -285,11 +291,11 @@ Image RademacherProbe(const Image& like) {
 DenoiseResult DenoiseSure(const Model& m, const Image& f, double sigma255, bool unsafe) {
   const double s = sigma255 / 255, var = s * s, eps = kSureProbeScale * s;
   RequirePositive(m.dt, "the model's time step");
-  // The rule's own step (its time in whole steps of at most dt), so that the search passes
+  // The rule's own step (DenoiseSteps), so that the search passes
   // through the rule's result: at low noise a whole dt is a large part of the run (at sigma 10,
   // 0.0087 against 0.01 in gray).
   const double rule = DenoiseTime(sigma255, f.channels());
-  const double dt = rule / ModelStepsFor(rule, m.dt);
+  const double dt = DenoiseSteps(rule, m.dt).dt;
   int max_steps = std::max(2, int(std::ceil(kSureMaxTimeFactor * rule / dt)));
   // The search never goes past the model's measured stability horizon.
   if (m.safe_steps >= 0 && !unsafe)
@@ -368,10 +374,11 @@ DenoiseResult DenoiseRun(const Model& model, const Image& f, double sigma255,
   const Model& at = o.params.empty() ? model : blended;
   if (o.stop == DenoiseStop::kSure) return DenoiseSure(at, f, sigma255, o.unsafe);
   RunOptions r;
-  r.steps = ModelStepsFor(time, at.dt);
-  r.dt = time / r.steps;
+  const DenoiseStepping s = DenoiseSteps(time, at.dt);
+  r.steps = s.steps;
+  r.dt = s.dt;
   r.unsafe = o.unsafe;
-  return {RunModel(at, f, r), time, r.steps, 0.0};
+  return {RunModel(at, f, r), s.steps * s.dt, r.steps, 0.0};
 }
 
 Image Denoise(const Model& model, const Image& f, double sigma255, const DenoiseOptions& o) {

@@ -19,9 +19,11 @@ ACCEPTED = ["tv", "tv-flux", "tv-monotone", "pm", "pm-monotone", "ced", "ced-dir
             "ced-monotone"]
 
 
-def whole_steps(time, dt):
-    """The fewest whole steps of at most dt that reach time (the library's ModelStepsFor)."""
-    return max(1, math.ceil(time / dt * (1 - 1e-9)))
+def denoise_steps(time, dt):
+    """The denoising time as a run (the library's DenoiseSteps): the nearest whole number of
+    steps, each at most dt."""
+    k = max(1, math.floor(time / dt + 0.5))
+    return k, min(dt, time / k)
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +132,7 @@ def test_denoise_stopped_by_sure_reaches_the_oracle_and_the_best_step():
             u = blade.denoise(noisy, sigma, stop="sure")
             sure = peak_signal_noise_ratio(truth, u, data_range=1)
             rule = blade.denoise_time(sigma, 1 if truth.ndim == 2 else 3)
-            step = rule / whole_steps(rule, model.dt)  # the rule's own step
+            step = denoise_steps(rule, model.dt)[1]  # the rule's own step
             runs = [model.run(noisy, steps=k, dt=step) for k in range(1, 30)]
             assert any(np.array_equal(u, r) for r in runs), sigma
             best = max(peak_signal_noise_ratio(truth, r, data_range=1) for r in runs)
@@ -148,8 +150,8 @@ def test_denoise_stopped_by_sure_reaches_the_oracle_and_the_best_step():
 
 def test_denoise_runs_the_tv_model_to_the_rules_time_in_whole_steps():
     """blade.denoise is the shipped TV model run to denoise_time(sigma, channels) (or the given
-    time) in the fewest whole steps of at most its dt; the rule is the fitted power law, gray and
-    color apart."""
+    time) in the nearest whole number of steps, each at most its dt; the rule is the fitted power
+    law, gray and color apart."""
     model = blade.Model.load(str(MODELS / "tv-plain.blade"))
     gray = blade.to_luma(data.astronaut()[:96, :96])
     color = (data.astronaut()[:96, :96] / 255.0).astype(np.float32)
@@ -158,7 +160,7 @@ def test_denoise_runs_the_tv_model_to_the_rules_time_in_whole_steps():
     for image, channels in ((gray, 1), (color, 3)):
         for sigma, time in ((5, None), (20, None), (20, 0.013)):
             t = time or blade.denoise_time(sigma, channels)
-            steps = whole_steps(t, model.dt)
-            assert t / steps <= model.dt and (steps == 1 or t / (steps - 1) > model.dt)
+            steps, dt = denoise_steps(t, model.dt)
+            assert dt <= model.dt and abs(steps * model.dt - t) <= model.dt / 2 + 1e-12
             np.testing.assert_array_equal(blade.denoise(image, sigma, time=time),
-                                          model.run(image, steps=steps, dt=t / steps))
+                                          model.run(image, steps=steps, dt=dt))
