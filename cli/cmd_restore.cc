@@ -27,7 +27,9 @@ struct RestoreArgs {
     lambda_option = cmd->add_option("--lambda", lambda, lambda_help)->capture_default_str();
     cmd->add_option("--steps", steps, "Steps")->capture_default_str();
     cmd->add_option("--dt", dt, "Step (default: the model's)");
-    cmd->add_flag("--unsafe", unsafe, "Run past the model's measured stability horizon");
+    cmd->add_flag(
+        "--unsafe", unsafe,
+        "Run past the model's measured stability horizon, or with a step larger than its dt");
     cmd->add_flag("--force-model", force_model,
                   "Use a model of a PDE this command was not validated with");
     cmd->add_option("input", input, "Observed image")->required();
@@ -121,11 +123,13 @@ void AddRestoreCommands(CLI::App& app) {
       ->add_option("--stop", n->stop,
                    "When to stop: rule (the time fitted per noise level; default) or sure (per "
                    "image, where Stein's unbiased risk estimate of the error is least: more "
-                   "accurate, 3 to 5 times the time)")
+                   "accurate, 3 to 4 times the time)")
       ->check(CLI::IsMember({"rule", "sure"}))
       ->capture_default_str();
   denoise->add_flag("--force-model", n->force_model, "Use a model of another PDE than TV flow");
-  denoise->add_flag("--unsafe", n->unsafe, "Run past the model's measured stability horizon");
+  denoise->add_flag(
+      "--unsafe", n->unsafe,
+      "Run past the model's measured stability horizon, or with a step larger than its dt");
   AddAppParamOption(denoise, &n->params);
   denoise->add_option("input", n->input, "Noisy image")->required();
   denoise->add_option("output", n->output, "Denoised image")->required();

@@ -89,7 +89,9 @@ void AddRunCommand(CLI::App& app) {
   cmd->add_option("--frames-dir", args->frames_dir,
                   "Write every step as frame_NNNNN.tiff (float) into this folder (created)");
   cmd->add_flag("--luma", args->luma, "Convert a color input to luma (BT.601) first");
-  cmd->add_flag("--unsafe", args->unsafe, "Run past the model's measured stability horizon");
+  cmd->add_flag(
+      "--unsafe", args->unsafe,
+      "Run past the model's measured stability horizon, or with a step larger than its dt");
   cmd->add_option("input", args->input, "Input image (gray or color)")->required();
   cmd->add_option("output", args->output, "Output image")->required();
   cmd->callback([args] {

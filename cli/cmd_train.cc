@@ -261,7 +261,7 @@ void AddTrainCommand(CLI::App& app) {
       progress.Finish();
       Note(s);
     };
-    if (!args->log.empty()) CheckOutputDirectory(args->log);
+    if (!args->log.empty()) PrepareTextOutput(args->log);
     if (!args->checkpoint.empty()) SaveCheckpointsTo(args->checkpoint, o);
     nlohmann::json curve = nlohmann::json::array();
     o.on_epoch = [&](int epoch, int epochs, double train, double val, double elapsed) {

@@ -9,6 +9,7 @@
 #include <ctime>
 #include <exception>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -398,11 +399,12 @@ int ReportUsage(CLI::App& app, const std::string& message) {
 // required": the first word that names no option of blade or the given command goes first,
 // with the nearest option ("" when every option word is known).
 std::string UnknownOptionMessage(CLI::App& app, int argc, char** argv) {
-  std::vector<std::string> known;
+  std::map<std::string, bool> known;  // option name -> takes a value
   auto collect = [&](const CLI::App* a) {
     for (const CLI::Option* o : a->get_options()) {
-      for (const std::string& name : o->get_lnames()) known.push_back("--" + name);
-      for (const std::string& name : o->get_snames()) known.push_back("-" + name);
+      const bool value = o->get_type_size_max() > 0;
+      for (const std::string& name : o->get_lnames()) known["--" + name] = value;
+      for (const std::string& name : o->get_snames()) known["-" + name] = value;
     }
   };
   collect(&app);
@@ -413,9 +415,11 @@ std::string UnknownOptionMessage(CLI::App& app, int argc, char** argv) {
     if (word.size() < 2 || word[0] != '-' || std::isdigit(static_cast<unsigned char>(word[1])) ||
         word[1] == '.')
       continue;  // a value (negative numbers included)
+    const bool inline_value = word.find('=') != std::string::npos;
     word = word.substr(0, word.find('='));
-    if (std::find(known.begin(), known.end(), word) != known.end()) continue;
-    return WithSuggestion(app, StrCat("unknown option ", word));
+    const auto it = known.find(word);
+    if (it == known.end()) return WithSuggestion(app, StrCat("unknown option ", word));
+    if (it->second && !inline_value) ++i;  // its value, whatever it looks like (--label -x)
   }
   return "";
 }

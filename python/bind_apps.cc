@@ -80,8 +80,8 @@ void BindApps(py::module_& m) {
       "Removes Gaussian noise of standard deviation sigma (0-255 units) with the TV model "
       "(default: the shipped one), run to the time blade.denoise_time(sigma, channels) gives "
       "(the rule fitted on training photographs) or to `time`; stop='sure' stops each image "
-      "where Stein's unbiased risk estimate is least instead (3 to 5 times the time); params: "
-      "the model's PDE parameters.");
+      "where Stein's unbiased risk estimate is least instead (3 to 4 times the time); params: "
+      "the model's PDE parameters; unsafe=True runs past the model's stability horizon.");
   m.def("denoise_time", &DenoiseTime, py::arg("sigma"), py::arg("channels"),
         "The stopping time blade.denoise uses for noise sigma (0-255 units) on an image of "
         "`channels` channels (1: gray; otherwise color).");

@@ -923,6 +923,7 @@ TEST(RunGuard, ModelStepsForRoundsUpToStepsOfAtMostDt) {
   EXPECT_EQ(ModelStepsFor(4.0, 0.4), 10);      // exactly ten, as rounded in floating point
   EXPECT_EQ(ModelStepsFor(0.4 * 3, 0.4), 3);
   EXPECT_EQ(ModelStepsFor(0.001, 0.4), 1);
+  EXPECT_THROW(ModelStepsFor(3e7, 0.01), Error);  // past kMaxRunSteps: refused, not wrapped
   for (double t : {0.017, 0.5, 2.67, 5.66, 7.9}) {
     const int n = ModelStepsFor(t, 0.4);
     EXPECT_LE(t / n, 0.4 * (1 + 1e-9)) << t;

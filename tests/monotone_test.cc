@@ -132,6 +132,10 @@ TEST(Monotone, RunsPastTheMeasuredHorizonButNotWithALargerStep) {
   o.integrator = Integrator::kMidpoint;  // the guarantee is Euler's: the horizon applies
   o.dt = 0;
   EXPECT_THROW(RunModel(m, u0, o), Error);
+  // So it does with an extra term (a data term's pull can break the maximum principle).
+  o.integrator = Integrator::kEuler;
+  o.extra_terms.push_back({[](const Image&, float, Image&) {}, nullptr});
+  EXPECT_THROW(RunModel(m, u0, o), Error);
 }
 
 // Constrained least squares: data made by a monotone filter is recovered; on data whose

@@ -304,6 +304,8 @@ TEST(RestoreProjectedUpscale, EveryIterateKeepsTheDataAndBeatsLanczos) {
   EXPECT_THROW(UpscaleProjected(tv, f, 4, ParseDegradation("corner:5"), o),
                Error);  // PSF wider than an LR pixel
   EXPECT_THROW(UpscaleProjected(tv, f, 4, ParseDegradation("area"), o), Error);  // not exact
+  o.dt = tv.dt * 5;  // its own loop keeps every run's guards (ResolveRun)
+  EXPECT_THROW(UpscaleProjected(tv, f, 4, ParseDegradation("corner:0.4"), o), Error);
 }
 
 }  // namespace

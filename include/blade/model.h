@@ -155,8 +155,8 @@ struct RunOptions {
   int steps = 0;                         // 0: the model's steps
   double dt = 0;                         // 0: the model's dt
   std::optional<Integrator> integrator;  // unset: the model's integrator
-  // A run to a later time (steps x dt) than the model's measured stability horizon
-  // (Model::safe_steps x Model::dt) is refused (ResolveRun) unless this is set.
+  // A step larger than the model's dt, or a run to a later time (steps x dt) than its measured
+  // stability horizon (Model::safe_steps x Model::dt), is refused (ResolveRun) unless this is set.
   bool unsafe = false;
   std::vector<ExtraTerm> extra_terms;
   std::function<void(int, const Image&)> on_frame;  // after each step (k = 1..steps), and k = 0
@@ -168,9 +168,11 @@ struct RunOptions {
 int ModelStepsFor(double time, double dt);
 
 // A run's steps, step size and integrator once the model's defaults are filled in. Fails on
-// nonsensical options and, naming the horizon, on a run to a later time than the model was
-// measured stable to (Model::safe_steps steps of Model::dt; unmeasured models pass) unless
-// options.unsafe. RunModel calls it; front ends call it to fail before reading their input.
+// nonsensical options and, unless options.unsafe, on a step larger than the model's dt and,
+// naming the horizon, on a run to a later time than the model was measured stable to
+// (Model::safe_steps steps of Model::dt; unmeasured models, and monotone ones run by Euler
+// without extra terms, pass). RunModel calls it; front ends call it to fail before reading their
+// input.
 struct ResolvedRun {
   int steps = 0;
   double dt = 0;
@@ -181,7 +183,8 @@ ResolvedRun ResolveRun(const Model& model, const RunOptions& options);
 // Runs the model from u0: u <- u + dt (BLADE(u) + extra(u)) (Euler, eq. 2.6) or the explicit
 // midpoint rule (eq. 2.7). Color input: selection on luma (or joint), each channel filtered.
 // Throws DivergedError (blade/error.h) naming the step if the state becomes non-finite, and
-// refuses runs past the stability horizon unless options.unsafe (ResolveRun). The run holds
+// refuses larger steps than dt and runs past the stability horizon unless options.unsafe
+// (ResolveRun). The run holds
 // the state and one more image (two for the midpoint rule); pass std::move(u0) when the input
 // is no longer needed, and it becomes the state instead of being copied.
 Image RunModel(const Model& model, Image&& u0, const RunOptions& options);

@@ -158,7 +158,7 @@ Image UpscaleProjected(const Model& model, const Image& f, int factor,
 //   The runs go on until the estimate has risen for kSurePatience steps past its minimum (at
 //   most to kSureMaxTimeFactor times the rule's time) and return the state at the minimum.
 //   The runs take the rule's own step (DenoiseSteps), so the search
-//   passes through the rule's result. 3 to 5 times the rule's run; it picks a time per image,
+//   passes through the rule's result. 3 to 4 times the rule's run; it picks a time per image,
 //   and on training photographs recovered most of what the best time per image (chosen with the
 //   clean image) gains over the rule (docs/RESULTS.md).
 enum class DenoiseStop { kRule, kSure };

@@ -165,8 +165,14 @@ Image UpscaleProjected(const Model& model, const Image& f, int factor,
     Fail("upscaling needs a direct or flux model, not a resampling model");
   if (o.steps < 0 || o.steps > 100000)
     Fail("upscaling steps must be 0..100000 (got ", o.steps, ")");
-  const double dt = o.dt > 0 ? o.dt : model.dt;
-  RequirePositive(dt, "upscaling dt");
+  // The same guards as every run (ResolveRun): no step larger than the model's dt, no run past
+  // its horizon, unless unsafe. This loop projects each update, so it cannot use RunModel.
+  RunOptions guard;
+  guard.steps = o.steps;
+  guard.dt = o.dt;
+  guard.integrator = o.integrator;
+  guard.unsafe = o.unsafe;
+  const double dt = ResolveRun(model, guard).dt;
   Image u = FourierInterpolate(f, factor, psf_sigma);
   // Every update is projected, so each iterate keeps down(phi * u) = f (eq. 4.7).
   auto step = [&](const Image& at) {

@@ -161,6 +161,8 @@ Model AbsorbDeconvolution(const Model& model, double sigma, double lambda) {
     for (int k = -r; k <= r; ++k)
       if (k + m >= -r && k + m <= r) a[m + ar] += g[k + r] * g[k + m + r];
   Model out = model;
+  // Subtracting lambda phi~ * phi gives negative off-centre taps: not monotone any more.
+  out.constraint = Constraint::kNone;
   // The data term acts on u, so it joins the filters of u (bank 0), not a scheme term's filters
   // of F(u) (bank 1).
   {
@@ -265,6 +267,8 @@ double DenoiseTime(double sigma255, int channels) {
 
 DenoiseStepping DenoiseSteps(double time, double model_dt) {
   RequirePositive(model_dt, "the model's time step");
+  if (!(time / model_dt <= kMaxRunSteps))
+    Fail("time ", time, " needs more than ", kMaxRunSteps, " steps of the model's dt ", model_dt);
   const int k = std::max(1, int(std::lround(time / model_dt)));
   return {k, std::min(model_dt, time / k)};
 }

@@ -301,6 +301,8 @@ Image EvaluateRhsBackward(const Model& model, const Image& u,
 }
 
 int ModelStepsFor(double time, double dt) {
+  if (!(time / dt <= kMaxRunSteps))
+    Fail("time ", time, " needs more than ", kMaxRunSteps, " steps of dt ", dt);
   // The relative slack keeps a time that is a whole number of steps (rounded) at that number.
   return std::max(1, int(std::ceil(time / dt * (1 - 1e-9))));
 }
@@ -327,8 +329,11 @@ ResolvedRun ResolveRun(const Model& model, const RunOptions& o) {
          "x); reach a later time with more steps instead, or run it anyway with --unsafe "
          "(Python: unsafe=True)");
   // A monotone model obeys the discrete maximum principle for any number of Euler steps of at
-  // most its dt (blade/monotone.h; verified when it is loaded): no horizon applies.
-  if (model.constraint == Constraint::kMonotone && r.integrator == Integrator::kEuler) return r;
+  // most its dt (blade/monotone.h; verified when it is loaded): no horizon applies. Not with
+  // extra terms (a data term's pull can break it) or more than the one checked bank.
+  if (model.constraint == Constraint::kMonotone && r.integrator == Integrator::kEuler &&
+      o.extra_terms.empty() && model.banks.size() == 1)
+    return r;
   if (model.safe_steps < 0) return r;
   const double horizon = model.safe_steps * model.dt, run_time = r.steps * r.dt;
   // The relative slack keeps the model's own steps x dt (rounded differently) inside.

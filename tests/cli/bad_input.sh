@@ -127,6 +127,8 @@ expect 1 "run: a step larger than the model's" -- "$blade" run --model "$work/go
 grep -q "larger than the .* this model was trained" "$work/stderr" || { echo "FAIL (large dt message)"; fail=1; }
 expect 1 "run: a model that never ends" -- timeout 20 "$blade" run --model /dev/zero "$work/good.png" "$out"
 expect 1 "run: a folder as the model" -- "$blade" run --model "$work" "$work/good.png" "$out"
+expect 2 "run: an option's value that looks like an option" -- "$blade" run --frames-dir -x "$work/good.png" "$out"
+grep -q -- "--model is required" "$work/stderr" || { echo "FAIL (--frames-dir -x: $(cat "$work/stderr"))"; fail=1; }
 expect 2 "run: a misspelt required option" -- "$blade" run --modle "$work/good.blade" "$work/good.png" "$out"
 grep -q "unknown option --modle; did you mean '--model'? (usage: blade run --help)" "$work/stderr" \
   || { echo "FAIL (misspelt required option: $(cat "$work/stderr"))"; fail=1; }

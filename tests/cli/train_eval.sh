@@ -19,6 +19,12 @@ PY
 "$blade" -q train --pde pm --images "$work/images" --epochs 3 --crop 0 --bins 8 2 2 \
   --out "$work/pm.blade" >"$work/train.txt"
 grep -q "trained pm direct model" "$work/train.txt"
+# The training curve to standard output (--log -), the summary line moved to stderr.
+"$blade" -q train --pde pm --images "$work/images" --epochs 2 --crop 0 --bins 8 2 2 --log - \
+  --out "$work/pm2.blade" >"$work/log.json" 2>"$work/log.err"
+/usr/bin/python3 -c "import json, sys; d = json.load(open(sys.argv[1])); assert len(d['curve']) == 3, d  # epoch 0 (least squares) and two" \
+  "$work/log.json"
+grep -q "trained pm direct model" "$work/log.err"
 "$blade" -q eval --model "$work/pm.blade" --images "$work/images" --json "$work/eval.json" >"$work/eval.txt"
 # Trained for 5 larger steps (--steps), scored at its own steps, with the frontier's classical runs.
 # Without the recipe's scheme term (--scheme-footprint 0): a plain direct model.
