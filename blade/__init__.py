@@ -87,18 +87,19 @@ def _wrap_extension():
 _wrap_extension()
 
 
-def write_image(path, image, depth=""):
+def write_image(path, image, depth="", quality=95):
     """Writes an image atomically; path first, as imageio, OpenCV and scikit-image do.
 
     The format follows the extension (.png .jpg .tif .npy); uint8/uint16 arrays are scaled by
     their type's maximum first (scikit-image's img_as_float rule), floats are written as they are.
     depth: "8", "16" or "float" (default: a uint8/uint16 array's own depth, else the format's);
-    values clipped to [0, 1] by an integer format give one warning with their count.
+    quality: JPEG's, 1-100 (other formats are lossless); clipping to [0, 1] by an integer format
+    gives one warning with the count where it changes the picture (not an edge's overshoot).
     """
     if isinstance(image, (str, _os.PathLike)) and not isinstance(path, (str, _os.PathLike)):
         raise TypeError("write_image(path, image): the path comes first, as in imageio, OpenCV "
                         "and scikit-image")
-    return _write_image(_os.fspath(path), image, str(depth))
+    return _write_image(_os.fspath(path), image, str(depth), int(quality))
 
 
 _write_image = _readable_type_errors(_blade.write_image)

@@ -84,6 +84,7 @@ void Warn(const std::string& message);
 
 // The global --depth (8, 16, float; "" = the input's), read by WriteOutput.
 void SetOutputDepth(const std::string& depth);
+void SetJpegQuality(int quality);  // --quality, for WriteOutput's JPEG files
 // Reads a command's input image, with what the file held (for WriteOutput); warns when an
 // alpha channel was dropped.
 Image ReadInput(const std::string& path, ImageSource* source);

@@ -136,9 +136,11 @@ void StampProvenance(std::map<std::string, std::string>& provenance) {
 
 namespace {
 std::string g_output_depth;
+int g_jpeg_quality = WriteOptions().jpeg_quality;
 }  // namespace
 
 void SetOutputDepth(const std::string& depth) { g_output_depth = depth; }
+void SetJpegQuality(int quality) { g_jpeg_quality = quality; }
 
 void CheckOutputPath(const std::string& path) {
   FormatFromExtension(path);
@@ -171,6 +173,7 @@ Image ReadInput(const std::string& path, ImageSource* source) {
 void WriteOutput(const Image& image, const std::string& path, const ImageSource& like) {
   WriteOptions o;
   o.bit_depth = OutputBitDepth(path, like, g_output_depth);
+  o.jpeg_quality = g_jpeg_quality;
   o.on_warning = Warn;
   Progress progress(StrCat("write ", path), ProgressEnabled(), kIoProgressDelay);
   o.on_rows = [&](long done, long total) { progress.Update(done, total); };
@@ -346,7 +349,7 @@ void RequireKnownCommand(CLI::App& app, int argc, char** argv) {
   for (CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
   for (int i = 1; i < argc; ++i) {
     const std::string word = argv[i];
-    if (word == "--threads" || word == "--depth") {
+    if (word == "--threads" || word == "--depth" || word == "--quality") {
       ++i;  // its value
       continue;
     }
@@ -461,10 +464,17 @@ int main(int argc, char** argv) {
                  "Sample depth of written images: 8, 16 or float (default: the input's, so "
                  "16-bit in is 16-bit out; PNG holds 8/16, JPEG 8, TIFF 8/16/float, NPY float)")
       ->check(CLI::IsMember({"8", "16", "float"}));
+  int quality = blade::WriteOptions().jpeg_quality;
+  app.add_option("--quality", quality,
+                 "JPEG quality of written .jpg images, 1-100 (as ImageMagick's -quality; other "
+                 "formats are lossless)")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
   app.parse_complete_callback([&] {
     blade::SetNumThreads(threads);
     SetQuiet(quiet);
     SetOutputDepth(depth);
+    SetJpegQuality(quality);
   });
   AddSolveCommand(app);
   AddCompareCommand(app);

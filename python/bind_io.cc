@@ -28,7 +28,7 @@ void BindIoOpsMetrics(py::module_& m) {
       "[0, 1], (H, W) or (H, W, 3); a missing file raises FileNotFoundError.");
   m.def(
       "write_image",
-      [](const std::string& path, const py::array& image, const std::string& depth) {
+      [](const std::string& path, const py::array& image, const std::string& depth, int quality) {
         Image im = ToImage(image);
         // An integer array's type is its depth (uint8: 8, uint16: 16); floats have none, so the
         // format's default applies (PNG 8, TIFF and NPY float), as `blade` does for depth 0.
@@ -36,6 +36,7 @@ void BindIoOpsMetrics(py::module_& m) {
         if (image.dtype().kind() == 'u') source.bit_depth = 8 * int(image.dtype().itemsize());
         WriteOptions o;
         o.bit_depth = OutputBitDepth(path, source, depth);
+        o.jpeg_quality = quality;
         std::vector<std::string> warnings;
         o.on_warning = [&](const std::string& w) { warnings.push_back(w); };
         {
@@ -46,10 +47,12 @@ void BindIoOpsMetrics(py::module_& m) {
           PyErr_WarnEx(PyExc_UserWarning, w.c_str(), 1);  // clipped pixels, with the count
       },
       py::arg("path"), py::arg("image"), py::arg("depth") = "",
+      py::arg("quality") = WriteOptions().jpeg_quality,
       "Writes an image atomically, path first as imageio, OpenCV and scikit-image do; the format "
       "follows the extension (.png .jpg .tif .npy). uint8/uint16 arrays are scaled by their "
       "type's maximum first (the img_as_float rule). depth: '8', '16' or 'float' (default: a "
-      "uint8/uint16 array's own, else the format's); clipping to [0, 1] warns with a count.");
+      "uint8/uint16 array's own, else the format's); quality: JPEG's, 1-100; clipping to "
+      "[0, 1] warns with a count where it changes the picture.");
   m.def(
       "to_luma", [](const py::array& image) { return FromImage(ToLuma(ToImage(image))); },
       py::arg("image"), "BT.601 luma of a color image (a gray image is returned as is).");

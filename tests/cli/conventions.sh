@@ -76,6 +76,11 @@ pages[0].save(sys.argv[1], save_all=True, append_images=pages[1:])" "$work/stack
 "$blade" run --model "$tv" --steps 1 "$work/stack.tif" "$work/stack.png" 2>"$work/err" \
   && grep -q "warning: .*stack.tif' has 3 pages .* only the first was read" "$work/err" \
   && ok "a multi-page TIFF warned about" || bad "multi-page TIFF: $(cat "$work/err")"
+# --quality sets JPEG's quality, as ImageMagick's -quality: a smaller file at 30 than at 95.
+"$blade" -q --quality 30 run --model "$tv" --steps 1 "$work/g8.png" "$work/q30.jpg" \
+  && "$blade" -q run --model "$tv" --steps 1 "$work/g8.png" "$work/q95.jpg" \
+  && [ "$(stat -c %s "$work/q30.jpg")" -lt "$(stat -c %s "$work/q95.jpg")" ] \
+  && ok "--quality sets JPEG quality" || bad "--quality"
 # "--json -" writes the JSON to standard output and the table to stderr.
 "$blade" compare "$work/g8.png" "$work/g8.png" --json - 2>"$work/err" >"$work/json" \
   && /usr/bin/python3 -c "import json, sys; assert json.load(open(sys.argv[1]))['identical']" "$work/json" \

@@ -152,6 +152,22 @@ def test_write_image_takes_the_depth_of_an_integer_array_and_warns_on_clipping(t
         blade.write_image(tmp_path / "f.png", g)
 
 
+def test_jpeg_quality_is_passed_to_the_encoder(tmp_path):
+    """write_image(quality=) as ImageMagick's -quality: lower quality, smaller file, larger error;
+    out of 1-100 is refused."""
+    from PIL import Image
+    photo = blade.read_image("/usr/lib/python3/dist-packages/skimage/data/astronaut.png")
+    sizes, errors = [], []
+    for q in (30, 95):
+        blade.write_image(tmp_path / f"q{q}.jpg", photo, quality=q)
+        sizes.append((tmp_path / f"q{q}.jpg").stat().st_size)
+        back = np.asarray(Image.open(tmp_path / f"q{q}.jpg"), np.float64) / 255
+        errors.append(np.mean((back - photo) ** 2))
+    assert sizes[0] < sizes[1] / 2 and errors[0] > errors[1]
+    with pytest.raises(blade.Error, match="quality"):
+        blade.write_image(tmp_path / "bad.jpg", photo, quality=0)
+
+
 def test_float_tiffs_are_read_by_tifffile_and_pil(tmp_path):
     """Float TIFFs are written without the floating-point predictor, which tifffile cannot
     decode without imagecodecs (not in Debian); integer TIFFs keep the horizontal one."""
