@@ -1,4 +1,5 @@
 // `blade solve`: run a classical reference scheme on an image file.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -91,6 +92,14 @@ void AddMontageCommand(CLI::App& app) {
   cmd->add_option("files", args->files, "Input images, then the output image")->required();
   cmd->callback([args] {
     if (args->files.size() < 2) throw UsageError("montage needs input images and an output");
+    // The built-in font has printable ASCII only; other characters are drawn as '?'.
+    for (const std::string& label : args->labels)
+      if (std::any_of(label.begin(), label.end(), [](char c) { return (c & 0x80) != 0; })) {
+        Warn(StrCat("label '", label,
+                    "' has characters outside ASCII; the caption font draws "
+                    "them as '?'"));
+        break;
+      }
     const std::string out = args->files.back();
     CheckOutputPath(out);
     std::vector<Image> images;

@@ -124,6 +124,8 @@ std::int64_t MaxPixels();
 void KeepFreedImageMemory();
 // Fails with a clear message if width x height is not a valid image size.
 void CheckImageSize(std::int64_t width, std::int64_t height, int channels);
+// The same for the factor-times-larger output of upscaling f, naming it as the output.
+void CheckUpscaledSize(const Image& f, int factor);
 
 // Copies of part or all of an image.
 Image Crop(const Image& image, const Rect& rect);

@@ -46,7 +46,7 @@ Image UpscaleLearned(const Model& model, const Image& f) {
   if (!AllFinite(f)) Fail("the image to upscale contains NaN or infinite values");
   const int factor = model.upscale.factor;
   const Degradation degradation = ParseDegradation(model.upscale.degradation);
-  CheckImageSize(std::int64_t(f.width()) * factor, std::int64_t(f.height()) * factor, f.channels());
+  CheckUpscaledSize(f, factor);
   Image u = UpscaleStart(f, factor, degradation, model.upscale.back_projections);
   for (const Bank& stage : model.banks)
     UpscaleStage(stage, f, factor, degradation, model.upscale.back_projections, u);
@@ -61,7 +61,7 @@ Image Upscale(const Model& model, const Image& f, int factor, const Degradation&
       DegradationName(degradation) != DegradationName(ParseDegradation(model.upscale.degradation)))
     Fail("this learned upscaler was trained for x", model.upscale.factor, " ",
          model.upscale.degradation, " inputs, not x", factor, " ", DegradationName(degradation),
-         " (give --factor/--degradation to match, or another model)");
+         " (give the factor and degradation it was trained for, or another model)");
   return UpscaleLearned(model, f);
 }
 

@@ -76,7 +76,7 @@ Image FourierInterpolate(const Image& f, int factor, double psf_sigma) {
   CheckPsf(psf_sigma, factor);
   if (f.empty()) Fail("the image to upscale is empty");
   if (!AllFinite(f)) Fail("the image to upscale contains NaN or infinite values");
-  CheckImageSize(std::int64_t(f.width()) * factor, std::int64_t(f.height()) * factor, f.channels());
+  CheckUpscaledSize(f, factor);
   const std::vector<double> taps = psf_sigma > 0 ? GaussianTaps(psf_sigma) : std::vector<double>{1};
   const int w = f.width(), h = f.height(), W = w * factor, H = h * factor;
   Image out(W, H, f.channels());

@@ -222,7 +222,7 @@ Image UpscaleRegularised(const Model& model, const Image& f, int factor,
   if (factor < 1 || factor > 16) Fail("upscaling factor must be 1..16 (got ", factor, ")");
   const double lambda = UpscaleLambda(model, factor, degradation, o);
   RequireStableDataStep(RunDt(model, o), lambda, DegradationGain(degradation, factor));
-  CheckImageSize(std::int64_t(f.width()) * factor, std::int64_t(f.height()) * factor, f.channels());
+  CheckUpscaledSize(f, factor);
   Image u0 =
       ResizeLanczos3(f, f.width() * factor, f.height() * factor, DegradationLattice(degradation));
   // The data term lambda A^T (f - A u), added into each step's update: A u and the residual are

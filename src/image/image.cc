@@ -43,6 +43,14 @@ void CheckImageSize(std::int64_t width, std::int64_t height, int channels) {
          " pixels (set BLADE_MAX_PIXELS to raise it)");
 }
 
+void CheckUpscaledSize(const Image& f, int factor) {
+  const std::int64_t w = std::int64_t(f.width()) * factor, h = std::int64_t(f.height()) * factor;
+  if (w > MaxPixels() || h > MaxPixels() || w * h > MaxPixels())
+    Fail("the x", factor, " output of a ", f.width(), "x", f.height(), " image, ", w, "x", h,
+         ", exceeds the limit of ", MaxPixels(), " pixels (set BLADE_MAX_PIXELS to raise it)");
+  CheckImageSize(w, h, f.channels());
+}
+
 namespace {
 
 // Elementwise work over [0, size) in fixed blocks split over the threads: the partition does

@@ -357,7 +357,8 @@ void WriteFileAtomically(const std::string& path,
   // The name is registered for RemovePendingTemporaryFiles before the file exists (an interrupt
   // between mkstemp's creation and the registration left the file behind), then created
   // exclusively; a name already taken is unregistered and another one tried.
-  const std::string prefix = (dir / ("." + target.filename().string() + ".tmp-")).string();
+  // (StrCat, not "." + string: GCC 12 warns falsely (-Wrestrict) on that operator+.)
+  const std::string prefix = (dir / StrCat(".", target.filename().string(), ".tmp-")).string();
   static std::atomic<unsigned> counter{0};
   std::string tmp_path;
   int slot = -1, fd = -1;
