@@ -36,12 +36,20 @@ void AddCompareCommand(CLI::App& app) {
                   "[0, 1]); the PSNR is ",
                   20 * std::log10(args->peak), " dB too high"));
     const double psnr = Psnr(a, b, args->peak);
-    const double ssim = Ssim(a, b, args->peak);
-    std::printf("PSNR %.4f dB  SSIM %.6f\n", psnr, ssim);
+    // SSIM's window needs 11x11 pixels; a smaller pair still gets its PSNR.
+    const bool has_ssim = a.width() >= kSsimMinSize && a.height() >= kSsimMinSize;
+    if (!has_ssim)
+      Warn(StrCat("SSIM needs images of at least ", kSsimMinSize, "x", kSsimMinSize,
+                  " pixels; only PSNR is given"));
+    const double ssim = has_ssim ? Ssim(a, b, args->peak) : std::nan("");
+    if (has_ssim)
+      std::printf("PSNR %.4f dB  SSIM %.6f\n", psnr, ssim);
+    else
+      std::printf("PSNR %.4f dB  SSIM n/a\n", psnr);
     if (!args->json.empty()) {
       nlohmann::json j;
       j["psnr"] = std::isfinite(psnr) ? nlohmann::json(psnr) : nlohmann::json(nullptr);
-      j["ssim"] = ssim;
+      j["ssim"] = has_ssim ? nlohmann::json(ssim) : nlohmann::json(nullptr);
       j["identical"] = !std::isfinite(psnr);
       WriteTextOutput(args->json, j.dump(2) + "\n", "scores");
     }

@@ -10,7 +10,9 @@ double Psnr(const Image& a, const Image& b, double peak = 1.0);
 
 // Mean SSIM (Wang et al. 2004, as tf.image.ssim): 11x11 Gaussian window, sigma 1.5, normalised
 // weights, population statistics, K1 = 0.01, K2 = 0.03, L = data_range, averaged over "valid"
-// window positions only (no padding), then over channels. Both images need >= 11x11 pixels.
+// window positions only (no padding), then over channels. Both images need >= 11x11 pixels
+// (kSsimMinSize).
+inline constexpr int kSsimMinSize = 11;
 double Ssim(const Image& a, const Image& b, double data_range = 1.0);
 
 // The same mean SSIM and its gradient with respect to every pixel of `a` (the training loss

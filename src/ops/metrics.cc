@@ -13,7 +13,7 @@
 namespace blade {
 namespace {
 
-constexpr int kSsimWindow = 11;
+constexpr int kSsimWindow = kSsimMinSize;
 constexpr int kSsimRadius = kSsimWindow / 2;
 constexpr double kSsimSigma = 1.5;
 constexpr double kSsimK1 = 0.01, kSsimK2 = 0.03;

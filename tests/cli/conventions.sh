@@ -76,6 +76,15 @@ pages[0].save(sys.argv[1], save_all=True, append_images=pages[1:])" "$work/stack
 "$blade" run --model "$tv" --steps 1 "$work/stack.tif" "$work/stack.png" 2>"$work/err" \
   && grep -q "warning: .*stack.tif' has 3 pages .* only the first was read" "$work/err" \
   && ok "a multi-page TIFF warned about" || bad "multi-page TIFF: $(cat "$work/err")"
+# Images under SSIM's 11x11 window still get their PSNR (SSIM n/a, null in the JSON).
+/usr/bin/python3 -c "
+import sys, numpy as np
+from PIL import Image
+Image.fromarray(np.full((3, 3), 100, np.uint8)).save(sys.argv[1])
+Image.fromarray(np.full((3, 3), 110, np.uint8)).save(sys.argv[2])" "$work/t3a.png" "$work/t3b.png"
+"$blade" compare "$work/t3a.png" "$work/t3b.png" --json - 2>"$work/err" >"$work/json" \
+  && /usr/bin/python3 -c "import json, sys; d = json.load(open(sys.argv[1])); assert d['ssim'] is None and 28 < d['psnr'] < 29, d" "$work/json" \
+  && grep -q "SSIM n/a" "$work/err" && ok "a 3x3 pair gets its PSNR" || bad "3x3 compare: $(cat "$work/err")"
 # --quality sets JPEG's quality, as ImageMagick's -quality: a smaller file at 30 than at 95.
 "$blade" -q --quality 30 run --model "$tv" --steps 1 "$work/g8.png" "$work/q30.jpg" \
   && "$blade" -q run --model "$tv" --steps 1 "$work/g8.png" "$work/q95.jpg" \
