@@ -27,7 +27,7 @@ struct ImageSource {
 
 // Reads an image; the format is detected from the file's first bytes, not its name.
 // PNG 1-16 bit gray/gray+alpha/RGB/RGBA/palette, JPEG gray/RGB/CMYK-free, TIFF 8/16-bit integer
-// and 32-bit float (1 or 3 samples, extra alpha samples dropped), NPY float32/float64/uint8/
+// and 32/64-bit float (1 or 3 samples, extra alpha samples dropped), NPY float32/float64/uint8/
 // uint16 with shape (H, W) or (H, W, 1|3|4). Integer samples map to [0, 1]; alpha is dropped
 // (not composited); gray+alpha becomes gray. Float data is kept exactly, including values
 // outside [0, 1] and non-finite values (callers that need finite data check it).

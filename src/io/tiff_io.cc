@@ -58,8 +58,8 @@ using TiffPtr = std::unique_ptr<TIFF, TiffCloser>;
 
 // How stored samples become floats.
 struct SampleLayout {
-  int bits = 8;           // 8, 16 or 32
-  bool is_float = false;  // 32-bit IEEE float (kept exactly)
+  int bits = 8;           // 8, 16, 32 or 64 (float)
+  bool is_float = false;  // IEEE float: 32-bit kept exactly, 64-bit rounded to float32
   bool invert = false;    // MINISWHITE: 0 is white
   const std::uint16_t* colormap[3] = {nullptr, nullptr, nullptr};  // PALETTE: index -> RGB
 };
@@ -77,6 +77,10 @@ void ConvertSamples(const unsigned char* src, std::ptrdiff_t step, int count, in
       std::uint16_t s;  // libtiff has already swapped to native byte order
       std::memcpy(&s, p, sizeof(s));
       v = layout.colormap[0] != nullptr ? layout.colormap[c][s] / 65535.f : s / 65535.f;
+    } else if (layout.bits == 64) {
+      double d;  // as NumPy's float64 .npy files are read
+      std::memcpy(&d, p, sizeof(d));
+      v = float(d);
     } else {
       std::memcpy(&v, p, sizeof(v));
     }
@@ -113,10 +117,11 @@ Image ReadTiff(const std::string& path, ImageSource* source, const RowProgress& 
   layout.bits = bits;
   layout.is_float = format == SAMPLEFORMAT_IEEEFP;
   bool integer = format == SAMPLEFORMAT_UINT || format == SAMPLEFORMAT_VOID;
-  if (!((integer && (bits == 8 || bits == 16)) || (layout.is_float && bits == 32))) {
+  if (!((integer && (bits == 8 || bits == 16)) ||
+        (layout.is_float && (bits == 32 || bits == 64)))) {
     const char* kind = layout.is_float ? "float" : integer ? "unsigned" : "signed";
     Fail("cannot read '", path, "': unsupported TIFF sample format (", bits, "-bit ", kind,
-         "); expected 8/16-bit unsigned or 32-bit float");
+         "); expected 8/16-bit unsigned or 32/64-bit float");
   }
   // Row buffers scale with the sample count, which the header could otherwise set to 65535.
   if (samples > kMaxSamples)

@@ -182,6 +182,10 @@ def test_float_tiffs_are_read_by_tifffile_and_pil(tmp_path):
     assert np.array_equal(np.asarray(Image.open(tmp_path / "g.tiff")), gray)
     blade.write_image(tmp_path / "i.tiff", gray, depth="16")
     assert tifffile.imread(tmp_path / "i.tiff").dtype == np.uint16
+    # float64 TIFFs are read as float64 NPY files are: rounded to float32.
+    double = RNG.random((12, 14, 3))
+    tifffile.imwrite(tmp_path / "d.tif", double, photometric="rgb")
+    assert np.array_equal(blade.read_image(tmp_path / "d.tif"), double.astype(np.float32))
 
 
 def test_a_float_image_in_0_255_is_warned_about_once_where_it_is_processed():
