@@ -35,8 +35,8 @@ double RunDt(const Model& model, const RestoreOptions& o) {
 void RequireStableDataStep(double dt, double lambda, double norm) {
   if (dt * lambda * norm >= 2)
     Fail("lambda ", lambda, " is too large for the step dt ", dt,
-         ": the data term's explicit step ", "(dt x lambda x |A^T A| = ", dt * lambda * norm,
-         ") must stay below 2, or it grows ", "every step; use lambda below ", 2 / (dt * norm));
+         ": the data term's explicit step (dt x lambda x |A^T A| = ", dt * lambda * norm,
+         ") must stay below 2, or it grows every step; use lambda below ", 2 / (dt * norm));
 }
 
 }  // namespace

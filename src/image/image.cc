@@ -35,17 +35,24 @@ std::int64_t MaxPixels() {
   return limit;
 }
 
+namespace {
+// Each side first, so the product cannot overflow.
+bool OverPixelLimit(std::int64_t width, std::int64_t height) {
+  return width > MaxPixels() || height > MaxPixels() || width * height > MaxPixels();
+}
+}  // namespace
+
 void CheckImageSize(std::int64_t width, std::int64_t height, int channels) {
   if (width <= 0 || height <= 0) Fail("image size ", width, "x", height, " is empty or negative");
   if (channels != 1 && channels != 3) Fail("images must have 1 or 3 channels (got ", channels, ")");
-  if (width > MaxPixels() || height > MaxPixels() || width * height > MaxPixels())
+  if (OverPixelLimit(width, height))
     Fail("image size ", width, "x", height, " exceeds the limit of ", MaxPixels(),
          " pixels (set BLADE_MAX_PIXELS to raise it)");
 }
 
 void CheckUpscaledSize(const Image& f, int factor) {
   const std::int64_t w = std::int64_t(f.width()) * factor, h = std::int64_t(f.height()) * factor;
-  if (w > MaxPixels() || h > MaxPixels() || w * h > MaxPixels())
+  if (OverPixelLimit(w, h))
     Fail("the x", factor, " output of a ", f.width(), "x", f.height(), " image, ", w, "x", h,
          ", exceeds the limit of ", MaxPixels(), " pixels (set BLADE_MAX_PIXELS to raise it)");
   CheckImageSize(w, h, f.channels());
