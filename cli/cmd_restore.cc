@@ -1,6 +1,7 @@
 // `blade restore`, `blade deconv`, `blade denoise`, `blade upscale` (with a BLADE regulariser or a
-// learned upscaler) and `blade train-upscale`.
+// learned upscaler) and `blade train-upscale`, `blade train-denoise`.
 #include <chrono>
+#include <optional>
 
 #include "blade/apps.h"
 #include "blade/error.h"
@@ -110,20 +111,23 @@ void AddRestoreCommands(CLI::App& app) {
   auto n = std::make_shared<DenoiseArgs>();
   CLI::App* denoise = app.add_subcommand(
       "denoise",
-      "Remove Gaussian noise of a known level with the TV model (paper §4, A = identity), "
-      "its stopping time set from the level by a rule fitted on training photographs, or per "
-      "image by Stein's unbiased risk estimate (--stop sure)");
+      "Remove Gaussian noise of a known level: by default with the shipped learned denoiser "
+      "(BLADE stages trained on noisy photographs, sigma 5 to 50), else with the TV model "
+      "(paper §4, A = identity) run to a time set from the level by a rule fitted on training "
+      "photographs, or per image by Stein's unbiased risk estimate (--stop sure)");
   denoise->add_option("--sigma", n->sigma, "Noise standard deviation in 0-255 units (0 < S <= 100)")
       ->required();
-  denoise->add_option("--model", n->model, "TV flow model (default: the shipped tv-plain)");
+  denoise->add_option("--model", n->model,
+                      "A learned denoiser or a TV flow model (default: denoise-gray or "
+                      "denoise-color for sigma 5..50 with the rule, else tv-plain)");
   denoise->add_option("--time", n->time,
-                      "Stopping time instead of the rule's (larger: smoother; blade denoise "
-                      "prints the rule's)");
+                      "TV model: stopping time instead of the rule's (larger: smoother; blade "
+                      "denoise prints the rule's)");
   denoise
       ->add_option("--stop", n->stop,
-                   "When to stop: rule (the time fitted per noise level; default) or sure (per "
-                   "image, where Stein's unbiased risk estimate of the error is least: more "
-                   "accurate, 3 to 4 times the time)")
+                   "TV model: when to stop: rule (the time fitted per noise level; default) or "
+                   "sure (per image, where Stein's unbiased risk estimate of the error is least: "
+                   "more accurate, 3 to 4 times the time)")
       ->check(CLI::IsMember({"rule", "sure"}))
       ->capture_default_str();
   denoise->add_flag("--force-model", n->force_model, "Use a model of another PDE than TV flow");
@@ -139,16 +143,31 @@ void AddRestoreCommands(CLI::App& app) {
     if (denoise->count("--time") && !(n->time > 0))
       throw UsageError(StrCat("--time must be positive (got ", n->time, ")"));
     CheckOutputPath(n->output);
-    const Model model = LoadAppModel(n->model, Application::kDenoise, n->force_model, {});
     DenoiseOptions o;
     o.params = ParseParams(n->params);
     o.time = n->time;
     o.stop = ParseDenoiseStop(n->stop);
     o.unsafe = n->unsafe;
+    DenoiseTime(n->sigma, 1);  // the level's range, before any file is read
+    // A given model fails before the input is read; the default depends on its channels.
+    std::optional<Model> given;
+    if (!n->model.empty())
+      given = LoadAppModel(n->model, Application::kDenoise, n->force_model, {});
     ImageSource source;
     const Image f = ReadInput(n->input, &source);
+    if (!given) {
+      const std::string path = ShippedModelPath(DefaultDenoiseModelName(n->sigma, f.channels(), o));
+      Note(StrCat("using the shipped model ", path));
+      given = LoadAppModel(path, Application::kDenoise, n->force_model, {});
+    }
+    const Model& model = *given;
     const DenoiseResult r = DenoiseRun(model, f, n->sigma, o);
     WriteOutput(r.image, n->output, source);
+    if (model.form == ModelForm::kDenoise) {
+      Note(StrCat("denoised (sigma ", n->sigma, ", learned denoiser, ", r.steps, " stages) -> ",
+                  n->output));
+      return;
+    }
     const char* how = o.time > 0 ? "" : o.stop == DenoiseStop::kSure ? " by SURE" : " by the rule";
     Note(StrCat("denoised (sigma ", n->sigma, ", t = ", r.time, how, ", ", r.steps, " steps) -> ",
                 n->output));
@@ -292,6 +311,77 @@ void AddRestoreCommands(CLI::App& app) {
     StampProvenance(m.provenance);
     SaveModel(m, t->out);
     Note(StrCat("trained learned upscaler -> ", t->out, " in ", secs, " s (",
+                m.provenance["training"], ")"));
+  });
+
+  // train-denoise: the defaults of DenoiseTrainOptions (the shipped denoisers' recipe).
+  struct TrainDenoiseArgs {
+    std::string images, out;
+    int limit = 0;
+    bool color = false;
+    DenoiseTrainOptions o;
+    std::vector<int> bins;
+  };
+  auto td = std::make_shared<TrainDenoiseArgs>();
+  DenoiseTrainOptions& dn = td->o;
+  CLI::App* train_denoise = app.add_subcommand(
+      "train-denoise",
+      "Fit a learned denoiser (per noise level, BLADE stages u += BLADE(u) from the noisy "
+      "image) by least squares on training photographs with added Gaussian noise");
+  train_denoise->add_option("--images", td->images, "Folder of clean training photographs")
+      ->required();
+  train_denoise->add_option("--out", td->out, "Output model file (.blade)")->required();
+  train_denoise->add_option("--limit", td->limit, "Use only the first N images");
+  train_denoise->add_flag("--color", td->color,
+                          "Train on color photographs (default: their luma, a gray denoiser)");
+  train_denoise
+      ->add_option("--sigmas", dn.sigmas,
+                   "Noise levels (0-255, ascending); a level between two is blended from them")
+      ->delimiter(',')
+      ->capture_default_str();
+  train_denoise->add_option("--footprint", dn.footprint, "Filter size (odd, 3..11)")
+      ->capture_default_str();
+  train_denoise->add_option("--bins", td->bins, "Orientation, strength, coherence bins [24 3 3]")
+      ->expected(3);
+  train_denoise->add_option("--rho", dn.selection.rho,
+                            "Structure-tensor smoothing of the selection (0: each level's own, "
+                            "1 + sigma / 10 within [1.5, 3])");
+  train_denoise->add_option("--augment", dn.augment, "Dihedral copies per image: 1, 2, 4 or 8")
+      ->capture_default_str();
+  train_denoise->add_option("--stages", dn.stages, "Stages per noise level (1..4)")
+      ->capture_default_str();
+  train_denoise->add_option("--ridge", dn.ridge, "Least-squares regularisation (relative)")
+      ->capture_default_str();
+  train_denoise->add_option("--seed", dn.seed, "Seed of the training noise")->capture_default_str();
+  dn.selection.rho = 0;
+  train_denoise->callback([td] {
+    CheckModelOutput(td->out);
+    DenoiseTrainOptions o = td->o;
+    o.channels = td->color ? 3 : 1;
+    if (!td->bins.empty()) {
+      const double rho = o.selection.rho;
+      o.selection.SetBins(td->bins);
+      o.selection.rho = rho;
+    }
+    o.Validate();
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<Image> clean;
+    for (const std::string& f : ListImages(td->images, td->limit)) {
+      Image im = ReadImage(f);
+      clean.push_back(o.channels == 1 ? ToLuma(im) : ToRgb(im));
+    }
+    Note(StrCat("fitting on ", clean.size(), " images x ", o.augment, " copies, ", o.sigmas.size(),
+                " noise level(s)"));
+    Model m = TrainDenoiseModel(clean, o);
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    m.provenance["data"] = td->images;
+    m.provenance["images"] = std::to_string(clean.size());
+    m.provenance["train_seconds"] = StrCat(secs);
+    m.provenance["command"] = CommandLine();
+    StampProvenance(m.provenance);
+    SaveModel(m, td->out);
+    Note(StrCat("trained learned denoiser -> ", td->out, " in ", secs, " s (",
                 m.provenance["training"], ")"));
   });
 }

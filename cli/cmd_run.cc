@@ -36,6 +36,11 @@ nlohmann::json ModelInfoJson(const Model& m) {
     upscale = {{"factor", m.upscale.factor},
                {"degradation", m.upscale.degradation},
                {"back_projections", m.upscale.back_projections}};
+  nlohmann::json denoise = nullptr;  // a learned denoiser's noise levels, stages, channels
+  if (m.form == ModelForm::kDenoise)
+    denoise = {{"sigmas", m.denoise.sigmas},
+               {"stages", m.denoise.stages},
+               {"channels", m.denoise.channels}};
   nlohmann::json covers = nlohmann::json::object();  // CoveredRanges: name -> [lo, hi]
   for (const auto& [k, r] : CoveredRanges(m)) covers[k] = {r.first, r.second};
   nlohmann::json axes = nlohmann::json::array();  // a parametric model's box and knots
@@ -44,6 +49,7 @@ nlohmann::json ModelInfoJson(const Model& m) {
           {"covers", covers},
           {"axes", axes},
           {"upscale", upscale},
+          {"denoise", denoise},
           {"pde", m.pde},
           {"preset", m.preset},
           {"pde_params", m.pde_params},
@@ -172,7 +178,16 @@ void AddInfoCommand(CLI::App& app) {
           "upscales    x%d %s inputs; %zu stage(s), each followed by %d back-projection(s)\n",
           m.upscale.factor, m.upscale.degradation.c_str(), m.banks.size(),
           m.upscale.back_projections);
-    if (!upscaler) {  // a learned upscaler has no PDE, time step or horizon
+    const bool denoiser = m.form == ModelForm::kDenoise;
+    if (denoiser) {
+      std::string levels;
+      for (double v : m.denoise.sigmas) levels += StrCat(levels.empty() ? "" : ", ", v);
+      std::printf(
+          "denoises    %s images, Gaussian noise sigma %s (0-255; blended between); %d "
+          "stage(s) each\n",
+          m.denoise.channels == 1 ? "gray" : "color", levels.c_str(), m.denoise.stages);
+    }
+    if (!upscaler && !denoiser) {  // a learned upscaler or denoiser has no PDE, step or horizon
       std::printf("pde         %s (preset %s)\n", m.pde.c_str(), m.preset.c_str());
       std::string params;
       for (const auto& [k, v] : m.pde_params) params += StrCat(k, "=", v, " ");
@@ -205,13 +220,14 @@ void AddInfoCommand(CLI::App& app) {
       std::printf(
           "%s %zu%s %d filters = %s%d orientations x %d strengths x %d coherences x %d "
           "intensities%s, %dx%d footprint, rho %g%s\n",
-          upscaler                  ? "stage"
+          upscaler || denoiser      ? "stage"
           : m.scheme_term && b == 1 ? "scheme"
                                     : "bank",
-          b, upscaler || (m.scheme_term && b == 1) ? "    " : "     ", m.banks[b].filters.count,
-          upscaler ? "(" : "", s.orientations, s.strengths, s.coherences, s.intensities,
-          upscaler ? StrCat(") x ", phases, " pixel phases").c_str() : "", m.banks[b].filters.size,
-          m.banks[b].filters.size, s.rho, s.joint_color ? ", joint color tensor" : "");
+          b, upscaler || denoiser || (m.scheme_term && b == 1) ? "    " : "     ",
+          m.banks[b].filters.count, upscaler ? "(" : "", s.orientations, s.strengths, s.coherences,
+          s.intensities, upscaler ? StrCat(") x ", phases, " pixel phases").c_str() : "",
+          m.banks[b].filters.size, m.banks[b].filters.size, s.rho,
+          s.joint_color ? ", joint color tensor" : "");
     }
     for (const auto& [k, v] : m.provenance) std::printf("%-11s %s\n", k.c_str(), v.c_str());
   });

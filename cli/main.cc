@@ -297,6 +297,7 @@ void AddExamples(CLI::App& app) {
       {"train-upscale",
        "blade train-upscale --images photos/ --factor 2 --degradation bicubic --out x2.blade"},
       {"denoise", "blade denoise --sigma 20 noisy.png clean.png"},
+      {"train-denoise", "blade train-denoise --images photos/ --color --out denoise-color.blade"},
       {"train-resample", "blade train-resample --images photos/ --out resample.blade"},
       {"resample", "blade resample --model models/resample3.blade --flow v.flo in.png out.png"},
       {"align", "blade align ref.png alt.png --flow flow.flo --warped aligned.png"},

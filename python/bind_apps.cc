@@ -54,10 +54,6 @@ void BindApps(py::module_& m) {
       [](const py::array& image, double sigma, const Model* model, bool force_model,
          std::optional<double> time, std::optional<std::map<std::string, double>> params,
          const std::string& stop, bool unsafe) {
-        std::shared_ptr<const Model> shipped;
-        if (model == nullptr) shipped = LoadShippedModel(DefaultModelName(Application::kDenoise));
-        const Model& m = model ? *model : *shipped;
-        RequireModelFor(Application::kDenoise, m, force_model);
         DenoiseOptions o;
         if (time) {
           if (!(*time > 0))
@@ -67,7 +63,13 @@ void BindApps(py::module_& m) {
         if (params) o.params = *params;
         o.stop = ParseDenoiseStop(stop);
         o.unsafe = unsafe;
+        DenoiseTime(sigma, 1);  // the level's range, before the image is converted
         Image f = ToInputImage(image), out;
+        std::shared_ptr<const Model> shipped;
+        if (model == nullptr)
+          shipped = LoadShippedModel(DefaultDenoiseModelName(sigma, f.channels(), o));
+        const Model& m = model ? *model : *shipped;
+        RequireModelFor(Application::kDenoise, m, force_model);
         {
           py::gil_scoped_release r;
           out = Denoise(m, f, sigma, o);
@@ -77,11 +79,14 @@ void BindApps(py::module_& m) {
       py::arg("image"), py::arg("sigma"), py::arg("model") = nullptr,
       py::arg("force_model") = false, py::kw_only(), py::arg("time") = py::none(),
       py::arg("params") = py::none(), py::arg("stop") = "rule", py::arg("unsafe") = false,
-      "Removes Gaussian noise of standard deviation sigma (0-255 units) with the TV model "
-      "(default: the shipped one), run to the time blade.denoise_time(sigma, channels) gives "
-      "(the rule fitted on training photographs) or to `time`; stop='sure' stops each image "
-      "where Stein's unbiased risk estimate is least instead (3 to 4 times the time); params: "
-      "the model's PDE parameters; unsafe=True runs past the model's stability horizon.");
+      "Removes Gaussian noise of standard deviation sigma (0-255 units). By default with the "
+      "shipped learned denoiser for the image's channels (denoise-gray, denoise-color: BLADE "
+      "stages trained on noisy photographs) where it covers sigma (5 to 50) and no time, "
+      "params or stop='sure' is given; else (or with a TV model) with the TV model run to the "
+      "time blade.denoise_time(sigma, channels) gives (the rule fitted on training photographs) "
+      "or to `time`; stop='sure' stops each image where Stein's unbiased risk estimate is least "
+      "instead (3 to 4 times the time); params: the model's PDE parameters; unsafe=True runs "
+      "past the model's stability horizon.");
   m.def("denoise_time", &DenoiseTime, py::arg("sigma"), py::arg("channels"),
         "The stopping time blade.denoise uses for noise sigma (0-255 units) on an image of "
         "`channels` channels (1: gray; otherwise color).");

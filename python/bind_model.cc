@@ -20,25 +20,33 @@ void BindModel(py::module_& m) {
       .def_static(
           "default_for",
           [](const std::string& app, std::optional<int> factor,
-             std::optional<std::string> degradation) {
+             std::optional<std::string> degradation, std::optional<double> sigma, int channels) {
             const Application a = ParseApplication(app);
             if ((factor || degradation) && a != Application::kUpscale)
               throw Error("factor and degradation choose upscaling's default only");
+            if (sigma && a != Application::kDenoise)
+              throw Error("sigma chooses denoising's default only");
+            if (sigma) DenoiseTime(*sigma, channels);  // the level's range
+            if (channels != 1 && channels != 3) throw Error("channels must be 1 or 3");
             const std::string name =
                 a == Application::kUpscale
                     ? DefaultUpscaleModelName(
                           factor.value_or(kUpscaleFactor),
                           ParseDegradation(degradation.value_or(kUpscaleDegradation)))
-                    : DefaultModelName(a);
+                : sigma ? DefaultDenoiseModelName(*sigma, channels, DenoiseOptions())
+                        : DefaultModelName(a);
             py::gil_scoped_release r;
             return Model(*LoadShippedModel(name));  // a copy the caller may change
           },
           py::arg("app"), py::arg("factor") = py::none(), py::arg("degradation") = py::none(),
+          py::arg("sigma") = py::none(), py::arg("channels") = 1,
           "The shipped model an application uses by default ('segment', 'restore', 'deconv', "
           "'upscale', 'resample', 'denoise'), as the command line does without --model; for "
           "'upscale' the learned upscaler for factor (default 4) and degradation (default "
-          "'area') where one is shipped, else the TV model. Found in $BLADE_MODELS_DIR, the "
-          "installed share/blade/models or the source tree.")
+          "'area') where one is shipped, else the TV model; for 'denoise' with a noise sigma "
+          "(0-255) the learned denoiser for `channels` (1 or 3) where it covers sigma, else "
+          "(and without sigma) the TV model. Found in $BLADE_MODELS_DIR, the installed "
+          "share/blade/models or the source tree.")
       .def(
           "save", [](const Model& self, const std::string& path) { SaveModel(self, path); },
           py::arg("path"), "Writes the model file atomically.")
@@ -93,6 +101,16 @@ void BindModel(py::module_& m) {
           },
           "A learned upscaler's factor, degradation and back-projections per stage; None for "
           "other models.")
+      .def_property_readonly(
+          "denoise",
+          [](const Model& self) -> py::object {
+            if (self.form != ModelForm::kDenoise) return py::none();
+            return py::dict(py::arg("sigmas") = self.denoise.sigmas,
+                            py::arg("stages") = self.denoise.stages,
+                            py::arg("channels") = self.denoise.channels);
+          },
+          "A learned denoiser's noise levels (0-255), stages per level and channels (1 gray, 3 "
+          "color); None for other models.")
       .def(
           "selection",
           [](const Model& self, int bank) { return SelectionDict(BankOf(self, bank).selection); },

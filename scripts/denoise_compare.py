@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """`blade denoise` against scikit-image's denoise_tv_chambolle at its best weight per image (an
 oracle a user does not have), Gaussian noise 10, 20 and 30 (0-255 units, seed 24), gray (luma)
-and color, one thread, in the same run (issue 24); both stopping rules of blade.denoise: the
-default (a time per noise level) and stop="sure" (per image, by Stein's unbiased risk estimate). OpenCV's fastNlMeansDenoising(Colored) is
-shown beside it when python3-opencv is installed (scripts/install-deps.sh bench).
+and color, one thread, in the same run (issue 24): blade.denoise's default (the shipped learned
+denoiser for the channels, denoise-gray or denoise-color), and the TV model (tv-plain) with both
+its stopping rules: the rule (a time per noise level) and stop="sure" (per image, by Stein's
+unbiased risk estimate). OpenCV's fastNlMeansDenoising(Colored) is shown beside it when
+python3-opencv is installed (scripts/install-deps.sh bench).
 
 Usage: BLADE_MODULE_DIR=build/python/blade /usr/bin/python3 scripts/denoise_compare.py DIR_OR_FILES...
 """
@@ -36,6 +38,7 @@ def main():
     files = files_of(sys.argv[1:])
     one_thread()
     rng = np.random.default_rng(24)
+    tv = blade.Model.default_for("denoise")  # tv-plain: the TV model, for any level and option
     for color in (False, True):
         images = []
         for f in files:
@@ -44,18 +47,18 @@ def main():
                 continue
             images.append(a if color else (blade.to_luma(a) if a.ndim == 3 else a))
         for sigma in (10, 20, 30):
-            rows = {"noisy": [], "blade": [], "blade, stop=sure": [], "chambolle (best weight)": [],
-                    "opencv nlmeans": []}
-            times = {"blade": [], "blade, stop=sure": [], "chambolle (best weight)": [], "opencv nlmeans": []}
+            rows = {"noisy": [], "blade (learned)": [], "blade TV rule": [], "blade TV, stop=sure": [],
+                    "chambolle (best weight)": [], "opencv nlmeans": []}
+            times = {k: [] for k in rows if k != "noisy"}
             for truth in images:
                 f = np.clip(truth + rng.normal(0, sigma / 255, truth.shape), 0, 1).astype(np.float32)
                 rows["noisy"].append(score(f, truth, color))
-                u, t = timed(lambda: blade.denoise(f, sigma))
-                rows["blade"].append(score(u, truth, color))
-                times["blade"].append(t)
-                u, t = timed(lambda: blade.denoise(f, sigma, stop="sure"))
-                rows["blade, stop=sure"].append(score(u, truth, color))
-                times["blade, stop=sure"].append(t)
+                for name, run in (("blade (learned)", lambda: blade.denoise(f, sigma)),
+                                  ("blade TV rule", lambda: blade.denoise(f, sigma, tv)),
+                                  ("blade TV, stop=sure", lambda: blade.denoise(f, sigma, tv, stop="sure"))):
+                    u, t = timed(run)
+                    rows[name].append(score(u, truth, color))
+                    times[name].append(t)
                 kw = {"channel_axis": -1} if color else {}
                 best = max(WEIGHTS, key=lambda w: psnr(truth, denoise_tv_chambolle(f, weight=w, **kw), data_range=1))
                 u, t = timed(lambda: denoise_tv_chambolle(f, weight=best, **kw))
@@ -76,7 +79,7 @@ def main():
                     continue
                 t = f", {np.median(times[name]) * 1e3:7.1f} ms median" if name in times and times[name] else ""
                 print(f"  {name:24s} {np.mean([a for a, _ in r]):6.2f} dB  {np.mean([b for _, b in r]):.4f}{t}")
-            for name in ("blade", "blade, stop=sure"):
+            for name in ("blade (learned)", "blade TV rule", "blade TV, stop=sure"):
                 ratio = np.sum(times[name]) / np.sum(times["chambolle (best weight)"])
                 print(f"  {name} / chambolle time: {ratio:.3f}", flush=True)
 

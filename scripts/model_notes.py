@@ -36,7 +36,8 @@ lines = [
     "| `upscale` (other factors or degradations, `--project`), `eval-app upscale --model` | `tv-plain` | the only PDE and model eq. 4.6 and 4.7 were validated with; `eval-app upscale` scores the learned upscalers beside it (`--upscaler`) |",
     "| `restore` | `ced-restore` | best mean PSNR of the nine accepted models on six held-out scikit-image photographs (blur 1 + noise 5/255: 30.54 dB, `docs/RESULTS.md`) |",
     "| `deconv`, `eval-app deconv` | `ced-restore` | trained and selected for deconvolution (below) |",
-    "| `denoise` | `tv-plain` | its rule (stopping time against the noise level) was fitted for this model on training photographs; `tv.blade`, which follows TV flow more closely, denoises worse even at its own refitted rule (0.1 to 0.7 dB on six held-out photographs, `docs/RESULTS.md`) |",
+    "| `denoise` (noise sigma 5 to 50, `--stop rule`, no `--time`) | `denoise-gray`, `denoise-color` (`DefaultDenoiseModelName`, by the image's channels) | the learned denoisers: above the TV model's rule and scikit-image's best-weight TV at every noise level, gray and color, on Kodak and held-out photographs (`docs/RESULTS.md`, \"Denoising\") |",
+    "| `denoise` (other levels, `--stop sure`, `--time`, `--param`) | `tv-plain` | its rule (stopping time against the noise level) was fitted for this model on training photographs; `tv.blade`, which follows TV flow more closely, denoises worse even at its own refitted rule (0.1 to 0.7 dB on six held-out photographs, `docs/RESULTS.md`) |",
     "| `resample`, `eval-resample` | `resample3` | beats bicubic and Lanczos-3 on held-out photographs, which `resample` (first order) does not (`docs/RESULTS.md`) |",
     "",
 ]
@@ -65,6 +66,27 @@ for path in sorted((root / "models").glob("*.blade")):
             f"- trained {p.get('date', '?')} (from the working tree of the commit that added it, on"
             f" top of revision {p.get('revision', '?')})",
             f"- command: `{p.get('command', '?')}` (all: `scripts/train_upscalers.sh`)",
+            "",
+        ]
+        continue
+    if info["form"] == "denoise":
+        d = info["denoise"]
+        levels = ", ".join(f"{v:g}" for v in d["sigmas"])
+        rhos = sorted({b["rho"] for b in info["banks"]})
+        lines += [
+            f"## `{path.name}`",
+            "",
+            f"- learned denoiser for {'gray' if d['channels'] == 1 else 'color'} images, Gaussian"
+            f" noise sigma {levels} (0-255; a level between two is blended from them in log sigma):"
+            f" {d['stages']} stage(s) per level",
+            f"- selection: {bins} bins (orientation x strength x coherence x intensity), rho"
+            f" {', '.join(f'{r:g}' for r in rhos)} by level; {info['footprint']}x{info['footprint']} filters",
+            f"- training: {p.get('training', '?')}",
+            f"- data: {p.get('data', '?')} ({p.get('images', '?')} images); time"
+            f" {float(p.get('train_seconds', 'nan')):.0f} s",
+            f"- trained {p.get('date', '?')} (from the working tree of the commit that added it, on"
+            f" top of revision {p.get('revision', '?')})",
+            f"- command: `{p.get('command', '?')}` (both: `scripts/train_denoisers.sh`)",
             "",
         ]
         continue

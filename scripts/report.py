@@ -90,7 +90,7 @@ def summary(results: dict) -> str:
     if "denoise" in apps:
         n = apps["denoise"]
         # BLADE's time is the whole `blade denoise` process; scikit-image's the call alone.
-        rows.append(["denoising (noise 20/255)",
+        rows.append(["denoising (noise 20/255; BLADE: the learned denoiser)",
                      f"{n['blade']['psnr']:.2f} dB / {n['blade']['ssim']:.4f}, {n['blade']['seconds']:.2f} s",
                      "scikit-image TV, best weight",
                      f"{n['chambolle']['psnr']:.2f} dB / {n['chambolle']['ssim']:.4f}, "

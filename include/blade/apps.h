@@ -16,12 +16,20 @@ enum class Application { kSegment, kRestore, kDeconvolve, kUpscale, kResample, k
 
 // The shipped model an application uses when none is given, chosen on held-out photographs
 // (models/README.md, docs/RESULTS.md): segment, upscale and denoise "tv-plain" (the TV model
-// without the scheme term), restore and deconv "ced-restore", resample "resample3".
+// without the scheme term; denoising prefers a learned denoiser, DefaultDenoiseModelName), restore
+// and deconv "ced-restore", resample "resample3".
 std::string DefaultModelName(Application app);
 // Upscaling's default for a factor and degradation: the shipped learned upscaler trained for
 // them ("upscale-x2-area"; x2 and x4, area and bicubic), else DefaultModelName(kUpscale), the
 // TV model with eq. 4.6.
 std::string DefaultUpscaleModelName(int factor, const Degradation& degradation);
+// Denoising's default for a noise level, image and options: the shipped learned denoiser for the
+// image's channels ("denoise-gray", "denoise-color"; docs/RESULTS.md) where it covers sigma255
+// (kShippedDenoiseSigmas) and the options leave the rule to decide (no time, SURE or PDE
+// parameters), else DefaultModelName(kDenoise), the TV model, which covers (0, 100] and takes
+// those options.
+inline constexpr double kShippedDenoiseSigmas[2] = {5, 50};
+std::string DefaultDenoiseModelName(double sigma255, int channels, const DenoiseOptions& options);
 // "segment", "restore", "deconv", "upscale", "resample", "denoise" (the command names); fails on
 // another.
 Application ParseApplication(const std::string& name);

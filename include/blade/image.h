@@ -145,6 +145,9 @@ Image ToRgb(const Image& image);
 Image Transposed(const Image& image);
 // Rotated by 90 degrees counter-clockwise (x' = y, y' = W - 1 - x).
 Image Rotated90(const Image& image);
+// One of the 8 rotations and mirrors (t = 0..7): t % 4 quarter turns (Rotated90), then a
+// transposition if t >= 4; training's augmentation.
+Image Dihedral(const Image& image, int t);
 Image Clamped(const Image& image, float lo = 0.f, float hi = 1.f);
 
 // Simple whole-image statistics (double accumulation, in index order).

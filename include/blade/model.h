@@ -27,7 +27,10 @@ namespace blade {
 //           selection index and the pixel's phase on the high-resolution grid (RAISR, the
 //           paper's reference [21]), then back-projected onto the data (blade/restore.h,
 //           UpscaleLearned).
-enum class ModelForm { kDirect, kFlux, kResample, kUpscale };
+// denoise:  a learned denoiser: for each noise level it was trained at (DenoiseSpec), a few
+//           stages u <- u + BLADE(u) from the noisy image, each applied once (blade/restore.h,
+//           DenoiseLearned).
+enum class ModelForm { kDirect, kFlux, kResample, kUpscale, kDenoise };
 std::string FormName(ModelForm form);
 ModelForm ParseForm(const std::string& name);
 
@@ -49,6 +52,18 @@ struct UpscaleSpec {
   int factor = 0;
   std::string degradation;
   int back_projections = 0;
+};
+
+// What a learned denoiser (ModelForm::kDenoise) was trained for: Gaussian noise of standard
+// deviation `sigmas` (0-255 units, ascending; the knots a level between them is blended from),
+// on gray (channels 1) or color (3) images, `stages` banks per level. Bank k * stages + s is
+// stage s of level k.
+// Noise levels run from just above 0 to kMaxDenoiseSigma (0-255 units), for every denoiser.
+inline constexpr double kMaxDenoiseSigma = 100;
+struct DenoiseSpec {
+  std::vector<double> sigmas;
+  int stages = 0;
+  int channels = 1;
 };
 
 // One selection rule and its filter bank.
@@ -81,7 +96,7 @@ struct Model {
   static constexpr int kFormatVersion = 1;
   ModelForm form = ModelForm::kDirect;
   std::vector<Bank> banks;  // direct: 1 (2 with a scheme term); flux and resample: 2 (x, y);
-                            // upscale: its stages
+                            // upscale: its stages; denoise: its levels' stages
   double dt = 0;            // the time step it was trained with
   int steps = 10;           // steps to the preset's stopping time
   Integrator integrator = Integrator::kEuler;
@@ -103,6 +118,7 @@ struct Model {
   std::map<std::string, double> pde_params;
   std::map<std::string, std::string> provenance;  // data, loss, date, revision, command, ...
   UpscaleSpec upscale;                            // upscale form only
+  DenoiseSpec denoise;                            // denoise form only
   // Parametric models only (empty otherwise): the box's axes and the knots' models, the first
   // axis varying slowest. `banks`, `dt`, `pde_params`, `safe_steps` and `safe_range` then hold
   // the blend at the model's default point (its pde_params and steps x dt), which lies inside

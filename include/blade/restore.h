@@ -194,15 +194,32 @@ struct DenoiseStepping {
 DenoiseStepping DenoiseSteps(double time, double model_dt);
 struct DenoiseResult {
   Image image;
-  double time = 0;  // the stopping time reached (steps x dt)
-  int steps = 0;
+  double time = 0;  // the stopping time reached (steps x dt); 0 for a learned denoiser
+  int steps = 0;    // a learned denoiser's: its stages per noise level
   double sure = 0;  // kSure: the estimated mean squared error at that step (0-1 units); else 0
 };
+// With a learned denoiser (ModelForm::kDenoise) it is DenoiseLearned; options other than the
+// defaults are refused.
 DenoiseResult DenoiseRun(const Model& model, const Image& f, double sigma255,
                          const DenoiseOptions& options = {});
 // DenoiseRun(...).image.
 Image Denoise(const Model& model, const Image& f, double sigma255,
               const DenoiseOptions& options = {});
+
+// Learned denoising (ModelForm::kDenoise, trained by TrainDenoiseModel): at each noise level the
+// model was trained for, its stages u <- u + BLADE_s(u) from u = f, each pixel's filter chosen
+// by u's selection index (color: selection on luma, every channel filtered). At a level between
+// two of its knots the two results are blended linearly in log sigma (weights from
+// DenoiseLevelWeights); a level outside its knots is refused, naming them. A gray model denoises
+// each channel of a color image as a gray image; a color model refuses a gray image.
+// DenoiseRun calls it for such a model (the rule's time, SURE and PDE parameters do not apply
+// and are refused).
+Image DenoiseLearned(const Model& model, const Image& f, double sigma255);
+// The knots (noise-level indices) and weights, summing to 1, that DenoiseLearned blends at
+// sigma255: one knot with weight 1 at a knot, else the two around it.
+std::vector<std::pair<int, double>> DenoiseLevelWeights(const Model& model, double sigma255);
+// Stage `stage` of noise level `level` (bank level x stages + stage), in place.
+void DenoiseStage(const Model& model, int level, int stage, Image& u);
 
 // The same restoration formula with the classical reference scheme of `pde` in place of BLADE
 // (u <- Step(u, dt) + dt lambda A^T (f - A u)), for comparison at equal steps.

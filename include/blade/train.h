@@ -375,6 +375,41 @@ UpscaleTrainOptions RecommendedUpscaleTrainOptions(int factor, const std::string
 // Deterministic, whatever the thread count.
 Model TrainUpscaleModel(const std::vector<Image>& hr_images, const UpscaleTrainOptions& options);
 
+// ---- Learned denoisers (ModelForm::kDenoise, blade/restore.h DenoiseLearned), trained by least
+// squares on training photographs with added Gaussian noise
+
+struct DenoiseTrainOptions {
+  // Noise levels (0-255 units, ascending), one set of stages each; a level between two is
+  // blended from them when the model runs.
+  std::vector<double> sigmas = {5, 10, 20, 30, 50};
+  int channels = 1;  // 1: trained on (and for) luma; 3: on color photographs
+  int footprint = 9;
+  // Bins (24 x 3 x 3); thresholds fitted as quantiles of each stage's inputs. rho 0: each level
+  // its own, DenoiseSelectionRho(sigma).
+  SelectionConfig selection = UpscaleTrainOptions::DefaultUpscaleSelection();
+  int augment = 8;  // dihedral copies of each photograph (1, 2, 4 or 8), each with its own noise
+  int stages = 2;
+  double ridge = 1e-3;     // relative to the mean diagonal
+  long min_samples = 0;    // fewer samples: the pooled fit; 0 = 4 x taps
+  std::uint32_t seed = 1;  // of the noise (the same seed: the same model)
+  // Fails with the valid range on a nonsensical option (before any image is read).
+  void Validate() const;
+};
+// The structure-tensor scale of the selection at noise level sigma255 when the options leave
+// it at 0: 1 + sigma / 10 within [1.5, 3] (noisier images need a wider average for a stable
+// orientation; the probe in docs/RESULTS.md measured rho 2 best at sigma 10, 3 at 20 and 30).
+double DenoiseSelectionRho(double sigma255);
+
+// Fits a learned denoiser, level by level and stage by stage: each clean photograph (gray
+// for channels 1, RGB for 3; at least 2 x footprint on a side) and its dihedral copies get
+// Gaussian noise of the level (seeded, clipped to [0, 1] as an image file would be) and pass
+// through the stages trained so far (u); every pixel at least a footprint radius from the border
+// contributes its patch of u against the residual clean - u to the normal equations of its
+// filter (selection on u, luma for color; a color image's channels add to the same filter);
+// each filter's regularised system is solved (filters with too few samples get the pooled fit).
+// Deterministic, whatever the thread count.
+Model TrainDenoiseModel(const std::vector<Image>& clean_images, const DenoiseTrainOptions& options);
+
 // ---- The monotone constraint (blade/monotone.h) in training
 // Euclidean projection of one filter's off-centre taps onto {x >= 0, sum x <= cap}, then the
 // centre set to -sum x. `taps` is size x size, row-major; cap = 1 / dt.

@@ -54,6 +54,10 @@ void RequireModelFor(Application app, const Model& model, bool force) {
     if (app == Application::kUpscale) return;  // trained for it (factor and degradation: Upscale)
     Fail(need.command, " needs a PDE model; this is a learned upscaler (for `blade upscale`)");
   }
+  if (model.form == ModelForm::kDenoise) {
+    if (app == Application::kDenoise) return;  // trained for it (noise levels: DenoiseLearned)
+    Fail(need.command, " needs a PDE model; this is a learned denoiser (for `blade denoise`)");
+  }
   if (force) return;
   if (std::find(need.pdes.begin(), need.pdes.end(), model.pde) != need.pdes.end()) return;
   std::string list;
@@ -95,6 +99,14 @@ std::string DefaultUpscaleModelName(int factor, const Degradation& degradation) 
                                        degradation.kind == Degradation::Kind::kBicubic);
   if (!shipped) return DefaultModelName(Application::kUpscale);
   return StrCat("upscale-x", factor, "-", DegradationName(degradation));
+}
+
+std::string DefaultDenoiseModelName(double sigma255, int channels, const DenoiseOptions& o) {
+  const bool learned = sigma255 >= kShippedDenoiseSigmas[0] &&
+                       sigma255 <= kShippedDenoiseSigmas[1] && o.time == 0 &&
+                       o.stop == DenoiseStop::kRule && o.params.empty();
+  if (!learned) return DefaultModelName(Application::kDenoise);
+  return channels == 3 ? "denoise-color" : "denoise-gray";
 }
 
 std::string ShippedModelPath(const std::string& name) {

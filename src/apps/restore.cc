@@ -259,8 +259,9 @@ double RestoreLambda(const Model& model, const RestoreOptions& o) {
 }
 
 double DenoiseTime(double sigma255, int channels) {
-  if (!(sigma255 > 0 && sigma255 <= 100))
-    Fail("the noise sigma must be in (0, 100] (0-255 units; got ", sigma255, ")");
+  if (!(sigma255 > 0 && sigma255 <= kMaxDenoiseSigma))
+    Fail("the noise sigma must be in (0, ", kMaxDenoiseSigma, "] (0-255 units; got ", sigma255,
+         ")");
   return channels == 1 ? kDenoiseGrayTimeScale * std::pow(sigma255, kDenoiseGrayTimePower)
                        : kDenoiseColorTimeScale * std::pow(sigma255, kDenoiseColorTimePower);
 }
@@ -366,6 +367,16 @@ DenoiseResult DenoiseSure(const Model& m, const Image& f, double sigma255, bool 
 DenoiseResult DenoiseRun(const Model& model, const Image& f, double sigma255,
                          const DenoiseOptions& o) {
   const double rule = DenoiseTime(sigma255, f.channels());  // also checks sigma255
+  if (model.form == ModelForm::kDenoise) {
+    // A learned denoiser has a fixed number of stages per noise level: nothing to stop.
+    if (o.stop == DenoiseStop::kSure)
+      Fail(
+          "SURE stopping chooses a TV model's stopping time; a learned denoiser has none (use "
+          "the TV model, tv-plain, for SURE)");
+    if (o.time != 0) Fail("a learned denoiser has no stopping time (the TV model, tv-plain, has)");
+    if (!o.params.empty()) Fail("a learned denoiser has no PDE parameters");
+    return {DenoiseLearned(model, f, sigma255), 0.0, model.denoise.stages, 0.0};
+  }
   if (!AllFinite(f)) Fail("the noisy image contains NaN or infinite values");
   if (o.stop == DenoiseStop::kSure && o.time != 0)
     Fail("a stopping time and SURE stopping exclude each other: SURE chooses the time");

@@ -26,6 +26,8 @@ void RequireRhsForm(const Model& model) {
     Fail("a resampling model does not estimate du/dt; use it with `blade resample`");
   if (model.form == ModelForm::kUpscale)
     Fail("a learned upscaler does not estimate du/dt; use it with `blade upscale`");
+  if (model.form == ModelForm::kDenoise)
+    Fail("a learned denoiser does not estimate du/dt; use it with `blade denoise`");
 }
 
 // The model's PDE and parameters, at which its scheme term evaluates F(u).
@@ -48,15 +50,17 @@ std::string FormName(ModelForm form) {
       return "resample";
     case ModelForm::kUpscale:
       return "upscale";
+    case ModelForm::kDenoise:
+      return "denoise";
   }
   return "?";
 }
 
 ModelForm ParseForm(const std::string& name) {
-  for (ModelForm f :
-       {ModelForm::kDirect, ModelForm::kFlux, ModelForm::kResample, ModelForm::kUpscale})
+  for (ModelForm f : {ModelForm::kDirect, ModelForm::kFlux, ModelForm::kResample,
+                      ModelForm::kUpscale, ModelForm::kDenoise})
     if (name == FormName(f)) return f;
-  Fail("unknown model form '", name, "' (expected direct, flux, resample or upscale)");
+  Fail("unknown model form '", name, "' (expected direct, flux, resample, upscale or denoise)");
 }
 
 std::string IntegratorName(Integrator integrator) {
@@ -87,6 +91,21 @@ void Model::Validate() const {
   } else if (form == ModelForm::kUpscale) {
     if (banks.empty() || banks.size() > 4)
       Fail("an upscale model needs 1..4 filter banks (stages), found ", banks.size());
+  } else if (form == ModelForm::kDenoise) {
+    const DenoiseSpec& d = denoise;
+    if (d.sigmas.empty() || d.sigmas.size() > 16)
+      Fail("a denoise model needs 1..16 noise levels, found ", d.sigmas.size());
+    for (std::size_t k = 0; k < d.sigmas.size(); ++k)
+      if (!(d.sigmas[k] > 0 && d.sigmas[k] <= kMaxDenoiseSigma) ||
+          (k > 0 && d.sigmas[k] <= d.sigmas[k - 1]))
+        Fail("a denoise model's noise levels must ascend within (0, ", kMaxDenoiseSigma, "]");
+    if (d.stages < 1 || d.stages > 4)
+      Fail("a denoise model needs 1..4 stages per noise level (got ", d.stages, ")");
+    if (d.channels != 1 && d.channels != 3)
+      Fail("a denoise model is trained on gray (1) or color (3) images (got ", d.channels, ")");
+    if (banks.size() != d.sigmas.size() * d.stages)
+      Fail("a denoise model with ", d.sigmas.size(), " noise level(s) of ", d.stages,
+           " stage(s) needs ", d.sigmas.size() * d.stages, " filter banks, found ", banks.size());
   } else {
     const std::size_t want = form == ModelForm::kFlux || scheme_term ? 2 : 1;
     if (banks.size() != want)
@@ -183,6 +202,8 @@ Model MakeEmptyModel(ModelForm form, const SelectionConfig& selection, int footp
   selection.Validate();
   if (form == ModelForm::kUpscale)
     Fail("a learned upscaler is made by TrainUpscaleModel (its bank depends on the factor)");
+  if (form == ModelForm::kDenoise)
+    Fail("a learned denoiser is made by TrainDenoiseModel (its banks depend on the noise levels)");
   if (scheme_footprint > 0 && form != ModelForm::kDirect)
     Fail("only direct models can have a scheme term");
   Model m;

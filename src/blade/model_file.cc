@@ -239,6 +239,10 @@ std::string SerializeModel(const Model& model) {
     doc["upscale"] = {{"factor", model.upscale.factor},
                       {"degradation", model.upscale.degradation},
                       {"back_projections", model.upscale.back_projections}};
+  if (model.form == ModelForm::kDenoise)
+    doc["denoise"] = {{"sigmas", model.denoise.sigmas},
+                      {"stages", model.denoise.stages},
+                      {"channels", model.denoise.channels}};
   doc["checksum"] = ContentChecksum(doc);
   // Indented for reading, except the taps: one line per bank instead of one per number, which
   // would make a file a third larger (whitespace does not enter the checksum).
@@ -310,6 +314,12 @@ Model ParseModel(const std::string& text, const std::string& name) {
       m.upscale.factor = ToInt(up.at("factor"), "factor");
       m.upscale.degradation = up.at("degradation").get<std::string>();
       m.upscale.back_projections = ToInt(up.at("back_projections"), "back_projections");
+    }
+    if (m.form == ModelForm::kDenoise) {
+      const json& d = doc.at("denoise");
+      m.denoise.sigmas = d.at("sigmas").get<std::vector<double>>();
+      m.denoise.stages = ToInt(d.at("stages"), "stages");
+      m.denoise.channels = ToInt(d.at("channels"), "channels");
     }
     if (doc.contains("axes")) {
       for (const json& a : doc.at("axes")) {

@@ -187,6 +187,14 @@ Image Transposed(const Image& image) {
   return out;
 }
 
+Image Dihedral(const Image& image, int t) {
+  if (t < 0 || t > 7) Fail("dihedral transform must be 0..7 (got ", t, ")");
+  Image out = image.Copy();
+  for (int i = 0; i < t % 4; ++i) out = Rotated90(out);
+  if (t >= 4) out = Transposed(out);
+  return out;
+}
+
 Image Rotated90(const Image& image) {
   const int w = image.width();
   Image out(image.height(), w, image.channels());

@@ -17,14 +17,6 @@
 namespace blade {
 namespace {
 
-// Applies one of the 8 rotations/flips: t % 4 quarter turns, then a transposition if t >= 4.
-Image Dihedral(const Image& im, int t) {
-  Image out = im.Copy();
-  for (int i = 0; i < t % 4; ++i) out = Rotated90(out);
-  if (t >= 4) out = Transposed(out);
-  return out;
-}
-
 // One frame's training loss, (1 - w) MSE + w (1 - SSIM) (w = 0: eq. 2.8), times `scale`, and,
 // when grad is given, its gradient with respect to u (with the same scale).
 double FrameLoss(const Image& u, const Image& ref, double ssim_weight, double scale, Image* grad) {

@@ -10,29 +10,6 @@
 #include "train/normal_equations.h"
 
 namespace blade {
-namespace {
-
-// Transform k (0..7) of the dihedral group: bit 0 mirrors x, bit 1 mirrors y, bit 2 transposes
-// (after the mirrors). Gray images.
-Image Dihedral(const Image& in, int k) {
-  if (k == 0) return in.Copy();
-  const bool mx = k & 1, my = k & 2, tr = k & 4;
-  const int w = in.width(), h = in.height();
-  Image out(tr ? h : w, tr ? w : h, 1);
-  for (int y = 0; y < h; ++y) {
-    const float* row = in.row(0, my ? h - 1 - y : y);
-    for (int x = 0; x < w; ++x) {
-      const float v = row[mx ? w - 1 - x : x];
-      if (tr)
-        out.at(0, y, x) = v;
-      else
-        out.at(0, x, y) = v;
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 SelectionConfig UpscaleTrainOptions::DefaultUpscaleSelection() {
   SelectionConfig s;

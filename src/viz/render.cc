@@ -44,6 +44,10 @@ std::string BankName(const Model& model, int b) {
     case ModelForm::kUpscale:
       return StrCat("residual filters at pixel phase (0, 0), one of ",
                     model.upscale.factor * model.upscale.factor, " phases");
+    case ModelForm::kDenoise:
+      return StrCat("noise sigma ", model.denoise.sigmas.at(b / model.denoise.stages), ", stage ",
+                    b % model.denoise.stages + 1, " of ", model.denoise.stages,
+                    ": residual filters");
   }
   return StrCat("bank ", b);
 }
@@ -154,6 +158,8 @@ Image RenderFilterBanks(const Model& model, const FilterPictureOptions& o) {
     title = StrCat(
         model.form == ModelForm::kUpscale
             ? StrCat("x", model.upscale.factor, " ", model.upscale.degradation, " learned upscaler")
+        : model.form == ModelForm::kDenoise
+            ? StrCat(model.denoise.channels == 1 ? "gray" : "color", " learned denoiser")
         : model.pde.empty() ? std::string("resampling")
                             : model.pde,
         " ", FormName(model.form), " model: ", b.selection.orientations, " orientations x ",

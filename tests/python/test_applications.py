@@ -71,6 +71,9 @@ def test_every_application_has_a_shipped_default_model():
     # regulariser than tv.blade: docs/RESULTS.md).
     for app in ("segment", "denoise"):
         assert not blade.Model.default_for(app).scheme_term, app
+    # Denoising at a level the learned denoisers cover: the one for the channels
+    # (tests/python/test_learned_denoise.py checks the rest).
+    assert blade.Model.default_for("denoise", sigma=20, channels=3).denoise["channels"] == 3
     assert blade.Model.default_for("upscale", factor=3).pde == "tv"
     assert blade.Model.default_for("upscale", factor=2, degradation="corner:0.4").pde == "tv"
     with pytest.raises(blade.Error, match="upscaling's default only"):
@@ -80,18 +83,22 @@ def test_every_application_has_a_shipped_default_model():
 
 
 def test_denoise_matches_the_best_weight_of_chambolle_tv():
-    """blade.denoise's rule (fitted on BSDS500 training photographs) against scikit-image's
-    TV denoising at its best weight for this very image, an oracle a user does not have."""
+    """blade.denoise (by default the learned denoiser) and the TV model's rule (fitted on BSDS500
+    training photographs) against scikit-image's TV denoising at its best weight for this very
+    image, an oracle a user does not have."""
     from skimage.restoration import denoise_tv_chambolle
 
+    tv = blade.Model.load(str(MODELS / "tv-plain.blade"))
     truth = blade.to_luma(data.astronaut()[96:352, 128:384])
     rng = np.random.default_rng(7)
     for sigma in (10, 20, 30):
         noisy = np.clip(truth + rng.normal(0, sigma / 255, truth.shape), 0, 1).astype(np.float32)
-        ours = peak_signal_noise_ratio(truth, blade.denoise(noisy, sigma), data_range=1)
+        learned = peak_signal_noise_ratio(truth, blade.denoise(noisy, sigma), data_range=1)
+        ours = peak_signal_noise_ratio(truth, blade.denoise(noisy, sigma, tv), data_range=1)
         oracle = max(peak_signal_noise_ratio(truth, denoise_tv_chambolle(noisy, weight=w), data_range=1)
                      for w in (0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2))
         assert ours > oracle - 0.3, (sigma, ours, oracle)
+        assert learned > oracle + 0.2, (sigma, learned, oracle)
         assert ours > peak_signal_noise_ratio(truth, noisy, data_range=1) + 4, sigma
     with pytest.raises(blade.Error, match="noise sigma must be in"):
         blade.denoise(truth, 0)
@@ -103,17 +110,21 @@ def test_denoise_matches_the_best_weight_of_chambolle_tv():
 
 def test_denoise_color_matches_the_best_weight_of_vectorial_chambolle_tv():
     """In color the rule's own time (channels share one structure tensor) against scikit-image's
-    vectorial TV at its best weight for this very image."""
+    vectorial TV at its best weight for this very image; the default learned color denoiser
+    above it."""
     from skimage.restoration import denoise_tv_chambolle
 
+    tv = blade.Model.load(str(MODELS / "tv-plain.blade"))
     truth = (data.astronaut()[96:352, 128:384] / 255.0).astype(np.float32)
     rng = np.random.default_rng(7)
     for sigma in (10, 30):
         noisy = np.clip(truth + rng.normal(0, sigma / 255, truth.shape), 0, 1).astype(np.float32)
-        ours = peak_signal_noise_ratio(truth, blade.denoise(noisy, sigma), data_range=1)
+        learned = peak_signal_noise_ratio(truth, blade.denoise(noisy, sigma), data_range=1)
+        ours = peak_signal_noise_ratio(truth, blade.denoise(noisy, sigma, tv), data_range=1)
         oracle = max(peak_signal_noise_ratio(truth, denoise_tv_chambolle(noisy, weight=w, channel_axis=-1),
                                              data_range=1) for w in (0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15))
         assert ours > oracle - 0.3, (sigma, ours, oracle)
+        assert learned > oracle + 0.2, (sigma, learned, oracle)
 
 
 def test_denoise_stopped_by_sure_reaches_the_oracle_and_the_best_step():
@@ -162,5 +173,5 @@ def test_denoise_runs_the_tv_model_to_the_rules_time_in_whole_steps():
             t = time or blade.denoise_time(sigma, channels)
             steps, dt = denoise_steps(t, model.dt)
             assert dt <= model.dt and abs(steps * model.dt - t) <= model.dt / 2 + 1e-12
-            np.testing.assert_array_equal(blade.denoise(image, sigma, time=time),
+            np.testing.assert_array_equal(blade.denoise(image, sigma, model, time=time),
                                           model.run(image, steps=steps, dt=dt))
