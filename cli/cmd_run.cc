@@ -217,17 +217,19 @@ void AddInfoCommand(CLI::App& app) {
     const int phases = upscaler ? m.upscale.factor * m.upscale.factor : 1;
     for (std::size_t b = 0; b < m.banks.size(); ++b) {
       const SelectionConfig& s = m.banks[b].selection;
+      // A denoiser's banks are its levels' stages: "sigma 20 stage 2".
+      const std::string name = denoiser   ? StrCat("sigma ", m.denoise.sigmas[b / m.denoise.stages],
+                                                   " stage ", b % m.denoise.stages + 1)
+                               : upscaler ? StrCat("stage ", b, "    ")
+                               : m.scheme_term && b == 1 ? StrCat("scheme ", b, "    ")
+                                                         : StrCat("bank ", b, "     ");
       std::printf(
-          "%s %zu%s %d filters = %s%d orientations x %d strengths x %d coherences x %d "
+          "%-11s %d filters = %s%d orientations x %d strengths x %d coherences x %d "
           "intensities%s, %dx%d footprint, rho %g%s\n",
-          upscaler || denoiser      ? "stage"
-          : m.scheme_term && b == 1 ? "scheme"
-                                    : "bank",
-          b, upscaler || denoiser || (m.scheme_term && b == 1) ? "    " : "     ",
-          m.banks[b].filters.count, upscaler ? "(" : "", s.orientations, s.strengths, s.coherences,
-          s.intensities, upscaler ? StrCat(") x ", phases, " pixel phases").c_str() : "",
-          m.banks[b].filters.size, m.banks[b].filters.size, s.rho,
-          s.joint_color ? ", joint color tensor" : "");
+          name.c_str(), m.banks[b].filters.count, upscaler ? "(" : "", s.orientations, s.strengths,
+          s.coherences, s.intensities,
+          upscaler ? StrCat(") x ", phases, " pixel phases").c_str() : "", m.banks[b].filters.size,
+          m.banks[b].filters.size, s.rho, s.joint_color ? ", joint color tensor" : "");
     }
     for (const auto& [k, v] : m.provenance) std::printf("%-11s %s\n", k.c_str(), v.c_str());
   });

@@ -25,6 +25,11 @@ Protocol (the training/evaluation protocol of presets/presets.json, on one small
 - Learned upscalers: the HR image shrunk by the model's factor and degradation
   (input_upscale_x<F>_<degradation>.npy, blade.downscale) is upscaled by the model and scored
   against the HR image itself (hr.npy).
+- Learned denoisers: a 192x128 crop of the HR image (gray; in color, three crops at different
+  offsets as R, G, B: clean_gray.npy, clean_color.npy) with seeded Gaussian noise of sigma
+  DENOISE_SIGMA (between two of their levels, so the blend is checked too), clipped to [0, 1]
+  (input_denoise_gray.npy, input_denoise_color.npy), denoised by the model and scored against
+  the clean crop.
 """
 import json
 import pathlib
@@ -42,6 +47,7 @@ LR_W, LR_H = 96, 64
 FACTOR = 4
 RESAMPLE_PSF = 0.5  # LR px, as EvaluateBurst
 RESAMPLE_CROP = 4  # border dropped from resampling scores, as EvaluateBurst
+DENOISE_SIGMA = 25  # 0-255; between the shipped denoisers' levels 20 and 30
 FINGERPRINT_BLOCK = 4  # the outputs' tile means, a compact record of where the output lies
 
 
@@ -124,8 +130,8 @@ def interior(image):
 
 def block_means(image, block=4):
     """The output's fingerprint: means of block x block tiles (float64 sums, stored as float32)."""
-    h, w = image.shape
-    tiles = image.astype(np.float64).reshape(h // block, block, w // block, block)
+    h, w = image.shape[:2]  # color: per channel
+    tiles = image.astype(np.float64).reshape(h // block, block, w // block, block, *image.shape[2:])
     return tiles.mean(axis=(1, 3)).astype(np.float32)
 
 
@@ -155,7 +161,7 @@ def main():
     needed = {}
     for path in models:
         m = blade.Model.load(str(path))
-        if m.form not in ("resample", "upscale"):
+        if m.form not in ("resample", "upscale", "denoise"):
             key = reference_key(m, presets[m.preset])
             needed[key] = (presets[m.preset], m)
     for key in sorted(needed):
@@ -189,6 +195,13 @@ def main():
               file=sys.stderr)
 
     np.save(OUT / "hr.npy", hr)
+    clean = {"gray": np.ascontiguousarray(hr[:128, :192]),
+             "color": np.ascontiguousarray(np.stack([hr[:128, :192], hr[64:192, 96:288], hr[128:256, 192:384]], axis=-1))}
+    denoise_rng = np.random.default_rng(SEED + 1)
+    for mode in ("gray", "color"):
+        f = np.clip(clean[mode] + denoise_rng.normal(0, DENOISE_SIGMA / 255, clean[mode].shape), 0, 1)
+        np.save(OUT / f"clean_{mode}.npy", clean[mode].astype(np.float32))
+        np.save(OUT / f"input_denoise_{mode}.npy", f.astype(np.float32))
     entries, fingerprints = {}, {}
     for path in models:
         m = blade.Model.load(str(path))
@@ -201,6 +214,12 @@ def main():
             a, b = out, hr
             entry = {"form": m.form, "input": name, "reference": "hr.npy", "crop": 0, "steps": 1,
                      "factor": factor, "degradation": degradation}
+        elif m.form == "denoise":
+            mode = "gray" if m.denoise["channels"] == 1 else "color"
+            out = blade.denoise(np.load(OUT / f"input_denoise_{mode}.npy"), DENOISE_SIGMA, m)
+            a, b = out, np.load(OUT / f"clean_{mode}.npy")
+            entry = {"form": m.form, "input": f"input_denoise_{mode}.npy", "reference": f"clean_{mode}.npy",
+                     "crop": 0, "steps": 1, "sigma": DENOISE_SIGMA}
         elif m.form == "resample":
             out = blade.resample(rs_input, flow, m)
             a, b = interior(out), interior(rs_reference)

@@ -38,7 +38,9 @@ std::vector<std::pair<int, double>> DenoiseLevelWeights(const Model& model, doub
   const double tol = 1e-9;
   if (!(sigma255 >= k.front() * (1 - tol) && sigma255 <= k.back() * (1 + tol)))
     Fail("this learned denoiser covers noise sigma ", k.front(), " to ", k.back(),
-         " (0-255 units; got ", sigma255, "); the TV model (--model tv-plain) covers (0, ",
+         " (0-255 units; got ", sigma255,
+         "); the TV model (the shipped tv-plain, the default "
+         "outside the learned levels) covers (0, ",
          kMaxDenoiseSigma, "]");
   for (std::size_t j = 0; j < k.size(); ++j)
     if (std::abs(sigma255 - k[j]) <= tol * k[j]) return {{int(j), 1.0}};

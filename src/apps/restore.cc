@@ -371,9 +371,12 @@ DenoiseResult DenoiseRun(const Model& model, const Image& f, double sigma255,
     // A learned denoiser has a fixed number of stages per noise level: nothing to stop.
     if (o.stop == DenoiseStop::kSure)
       Fail(
-          "SURE stopping chooses a TV model's stopping time; a learned denoiser has none (use "
-          "the TV model, tv-plain, for SURE)");
-    if (o.time != 0) Fail("a learned denoiser has no stopping time (the TV model, tv-plain, has)");
+          "SURE stopping chooses a TV model's stopping time; a learned denoiser has none (the "
+          "default model with SURE is the shipped TV model, tv-plain)");
+    if (o.time != 0)
+      Fail(
+          "a learned denoiser has no stopping time (the default model with a time is the "
+          "shipped TV model, tv-plain)");
     if (!o.params.empty()) Fail("a learned denoiser has no PDE parameters");
     return {DenoiseLearned(model, f, sigma255), 0.0, model.denoise.stages, 0.0};
   }

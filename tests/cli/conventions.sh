@@ -151,7 +151,7 @@ for cmd in "segment --iters 5" "upscale --factor 2" "upscale --factor 3 --steps 
   name=${cmd%% *}
   # shellcheck disable=SC2086
   "$blade" $cmd "$work/g8.png" "$work/default_$name.png" 2>"$work/err" \
-    && grep -q "using the shipped model .*/\(tv-plain\|ced-restore\|upscale-x2-area\).blade" "$work/err" \
+    && grep -q "using the shipped model .*/\(tv-plain\|ced-restore\|upscale-x2-area\|denoise-gray\).blade" "$work/err" \
     && [ -s "$work/default_$name.png" ] && ok "$name without --model uses its shipped model" \
     || bad "$name without --model: $(cat "$work/err")"
 done

@@ -58,6 +58,8 @@ def golden_output(model, entry):
     """The model's output on the committed input, as make_golden.py produced it."""
     if entry["form"] == "resample":
         return blade.resample(load(entry["input"]), load(entry["flow"]), model)
+    if entry["form"] == "denoise":
+        return blade.denoise(load(entry["input"]), entry["sigma"], model)
     if entry["form"] == "upscale":
         return blade.upscale(model, load(entry["input"]), factor=entry["factor"],
                              degradation=entry["degradation"])
@@ -72,8 +74,8 @@ def golden_output(model, entry):
 
 
 def tile_means(image, block):
-    h, w = image.shape
-    return image.astype(np.float64).reshape(h // block, block, w // block, block).mean(axis=(1, 3))
+    h, w = image.shape[:2]  # color: per channel
+    return image.astype(np.float64).reshape(h // block, block, w // block, block, *image.shape[2:]).mean(axis=(1, 3))
 
 
 def check(name, model):
