@@ -1,6 +1,7 @@
 // `blade restore`, `blade deconv`, `blade denoise`, `blade upscale` (with a BLADE regulariser or a
 // learned upscaler) and `blade train-upscale`, `blade train-denoise`.
 #include <chrono>
+#include <cstdio>
 #include <optional>
 
 #include "blade/apps.h"
@@ -102,9 +103,9 @@ void AddRestoreCommands(CLI::App& app) {
   });
 
   struct DenoiseArgs {
-    std::string model, input, output;
+    std::string model, input, output, sigma;
     std::vector<std::string> params;
-    double sigma = 0, time = 0;
+    double time = 0;
     std::string stop = "rule";
     bool force_model = false, unsafe = false;
   };
@@ -115,8 +116,25 @@ void AddRestoreCommands(CLI::App& app) {
       "(BLADE stages trained on noisy photographs, sigma 5 to 50), else with the TV model "
       "(paper §4, A = identity) run to a time set from the level by a rule fitted on training "
       "photographs, or per image by Stein's unbiased risk estimate (--stop sure)");
-  denoise->add_option("--sigma", n->sigma, "Noise standard deviation in 0-255 units (0 < S <= 100)")
-      ->required();
+  denoise
+      ->add_option("--sigma", n->sigma,
+                   "Noise standard deviation in 0-255 units (0 < S <= 100), or auto: estimated "
+                   "from the image by the wavelet median rule (printed; texture reads as noise)")
+      ->required()
+      ->check(CLI::Validator(
+          [](const std::string& v) {
+            if (v == "auto") return std::string();
+            std::size_t used = 0;
+            try {
+              std::stod(v, &used);
+            } catch (const std::exception&) {
+              used = 0;
+            }
+            return used == v.size() && !v.empty()
+                       ? std::string()
+                       : StrCat("--sigma must be a number or auto (got '", v, "')");
+          },
+          "S|auto"));
   denoise->add_option("--model", n->model,
                       "A learned denoiser or a TV flow model (default: denoise-gray or "
                       "denoise-color for sigma 5..50 with the rule, else tv-plain)");
@@ -148,28 +166,36 @@ void AddRestoreCommands(CLI::App& app) {
     o.time = n->time;
     o.stop = ParseDenoiseStop(n->stop);
     o.unsafe = n->unsafe;
-    DenoiseTime(n->sigma, 1);  // the level's range, before any file is read
+    const bool automatic = n->sigma == "auto";
+    double sigma = automatic ? 0 : std::stod(n->sigma);
+    if (!automatic) DenoiseTime(sigma, 1);  // the level's range, before any file is read
     // A given model fails before the input is read; the default depends on its channels.
     std::optional<Model> given;
     if (!n->model.empty())
       given = LoadAppModel(n->model, Application::kDenoise, n->force_model, {});
     ImageSource source;
     const Image f = ReadInput(n->input, &source);
+    if (automatic) {
+      sigma = AutoDenoiseSigma(f);
+      char text[32];
+      std::snprintf(text, sizeof text, "%.2f", sigma);
+      Note(StrCat("estimated noise sigma ", text, " (0-255 units)"));
+    }
     if (!given) {
-      const std::string path = ShippedModelPath(DefaultDenoiseModelName(n->sigma, f.channels(), o));
+      const std::string path = ShippedModelPath(DefaultDenoiseModelName(sigma, f.channels(), o));
       Note(StrCat("using the shipped model ", path));
       given = LoadAppModel(path, Application::kDenoise, n->force_model, {});
     }
     const Model& model = *given;
-    const DenoiseResult r = DenoiseRun(model, f, n->sigma, o);
+    const DenoiseResult r = DenoiseRun(model, f, sigma, o);
     WriteOutput(r.image, n->output, source);
     if (model.form == ModelForm::kDenoise) {
-      Note(StrCat("denoised (sigma ", n->sigma, ", learned denoiser, ", r.steps, " stages) -> ",
+      Note(StrCat("denoised (sigma ", sigma, ", learned denoiser, ", r.steps, " stages) -> ",
                   n->output));
       return;
     }
     const char* how = o.time > 0 ? "" : o.stop == DenoiseStop::kSure ? " by SURE" : " by the rule";
-    Note(StrCat("denoised (sigma ", n->sigma, ", t = ", r.time, how, ", ", r.steps, " steps) -> ",
+    Note(StrCat("denoised (sigma ", sigma, ", t = ", r.time, how, ", ", r.steps, " steps) -> ",
                 n->output));
   });
 

@@ -51,9 +51,10 @@ void BindApps(py::module_& m) {
       "model).");
   m.def(
       "denoise",
-      [](const py::array& image, double sigma, const Model* model, bool force_model,
-         std::optional<double> time, std::optional<std::map<std::string, double>> params,
-         const std::string& stop, bool unsafe) {
+      [](const py::array& image, std::optional<double> sigma_given, const Model* model,
+         bool force_model, std::optional<double> time,
+         std::optional<std::map<std::string, double>> params, const std::string& stop,
+         bool unsafe) {
         DenoiseOptions o;
         if (time) {
           if (!(*time > 0))
@@ -63,8 +64,9 @@ void BindApps(py::module_& m) {
         if (params) o.params = *params;
         o.stop = ParseDenoiseStop(stop);
         o.unsafe = unsafe;
-        DenoiseTime(sigma, 1);  // the level's range, before the image is converted
+        if (sigma_given) DenoiseTime(*sigma_given, 1);  // the level's range, before conversion
         Image f = ToInputImage(image), out;
+        const double sigma = sigma_given ? *sigma_given : AutoDenoiseSigma(f);
         std::shared_ptr<const Model> shipped;
         if (model == nullptr)
           shipped = LoadShippedModel(DefaultDenoiseModelName(sigma, f.channels(), o));
@@ -76,10 +78,11 @@ void BindApps(py::module_& m) {
         }
         return FromImage(std::move(out));
       },
-      py::arg("image"), py::arg("sigma"), py::arg("model") = nullptr,
+      py::arg("image"), py::arg("sigma") = py::none(), py::arg("model") = nullptr,
       py::arg("force_model") = false, py::kw_only(), py::arg("time") = py::none(),
       py::arg("params") = py::none(), py::arg("stop") = "rule", py::arg("unsafe") = false,
-      "Removes Gaussian noise of standard deviation sigma (0-255 units). By default with the "
+      "Removes Gaussian noise of standard deviation sigma (0-255 units; None: estimated from the "
+      "image, blade.estimate_noise). By default with the "
       "shipped learned denoiser for the image's channels (denoise-gray, denoise-color: BLADE "
       "stages trained on noisy photographs) where it covers sigma (5 to 50) and no time, "
       "params or stop='sure' is given; else (or with a TV model) with the TV model run to the "

@@ -97,6 +97,18 @@ void BindIoOpsMetrics(py::module_& m) {
       },
       py::arg("image"), py::arg("sigma"), "Gaussian blur, half-sample symmetric borders.");
   m.def(
+      "estimate_noise",
+      [](const py::array& image) {
+        const Image im = ToInputImage(image);
+        py::gil_scoped_release r;
+        return EstimateNoiseSigma(im);
+      },
+      py::arg("image"),
+      "The standard deviation of white Gaussian noise in the image, in 0-255 units: the median "
+      "of the finest diagonal Daubechies-2 wavelet coefficients over 0.6745 (Donoho and "
+      "Johnstone), averaged over channels, as scikit-image's estimate_sigma(channel_axis=-1, "
+      "average_sigmas=True) x 255. Texture reads as noise; clipped noise reads low.");
+  m.def(
       "psnr",
       [](const py::array& a, const py::array& b, double peak) {
         Image x = ToImage(a, "a"), y = ToImage(b, "b");

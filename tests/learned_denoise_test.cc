@@ -223,3 +223,32 @@ TEST(LearnedDenoise, RefusedWhereItDoesNotBelongAndChosenByDefault) {
 
 }  // namespace
 }  // namespace blade
+
+namespace blade {
+namespace {
+
+TEST(NoiseEstimate, RecoversTheLevelOfWhiteNoiseAndRefusesWhatItCannotMeasure) {
+  // Pure noise around mid-gray (no clipping, no texture): the robust median recovers sigma.
+  for (double sigma : {2.0, 10.0, 40.0}) {
+    Image f(256, 192, 3);
+    for (std::size_t i = 0; i < f.size(); ++i) f.data()[i] = 0.5f;
+    f = Noisy(f, sigma, 11);
+    EXPECT_NEAR(EstimateNoiseSigma(f), sigma, 0.03 * sigma) << sigma;
+    EXPECT_NEAR(AutoDenoiseSigma(f), sigma, 0.03 * sigma) << sigma;
+  }
+  // A smooth ramp has no diagonal detail; a constant image none at all.
+  Image ramp(64, 48, 1);
+  for (int y = 0; y < 48; ++y)
+    for (int x = 0; x < 64; ++x) ramp.at(0, x, y) = 0.01f * x + 0.005f * y;
+  EXPECT_LT(EstimateNoiseSigma(ramp), 1e-3);
+  Image flat(64, 48, 1);
+  EXPECT_EQ(EstimateNoiseSigma(flat), 0.0);
+  EXPECT_THROW(AutoDenoiseSigma(flat), Error);
+  EXPECT_THROW(EstimateNoiseSigma(Image(7, 40, 1)), Error);
+  Image nan = ramp.Copy();
+  nan.data()[3] = std::nanf("");
+  EXPECT_THROW(EstimateNoiseSigma(nan), Error);
+}
+
+}  // namespace
+}  // namespace blade

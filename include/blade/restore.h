@@ -221,6 +221,11 @@ std::vector<std::pair<int, double>> DenoiseLevelWeights(const Model& model, doub
 // Stage `stage` of noise level `level` (bank level x stages + stage), in place.
 void DenoiseStage(const Model& model, int level, int stage, Image& u);
 
+// The noise level denoising runs at when the user does not know it (`blade denoise --sigma
+// auto`, Python sigma=None): EstimateNoiseSigma(f) (blade/metrics.h). Fails on an image with no
+// measurable noise (under 0.01: constant or noiseless) or more than kMaxDenoiseSigma.
+double AutoDenoiseSigma(const Image& f);
+
 // The same restoration formula with the classical reference scheme of `pde` in place of BLADE
 // (u <- Step(u, dt) + dt lambda A^T (f - A u)), for comparison at equal steps.
 Image RestoreClassical(const std::string& pde, const std::map<std::string, double>& params,

@@ -10,6 +10,7 @@
 
 #include "blade/error.h"
 #include "blade/io.h"
+#include "blade/metrics.h"
 #include "blade/ops.h"
 #include "blade/pde.h"
 
@@ -264,6 +265,18 @@ double DenoiseTime(double sigma255, int channels) {
          ")");
   return channels == 1 ? kDenoiseGrayTimeScale * std::pow(sigma255, kDenoiseGrayTimePower)
                        : kDenoiseColorTimeScale * std::pow(sigma255, kDenoiseColorTimePower);
+}
+
+double AutoDenoiseSigma(const Image& f) {
+  const double sigma = EstimateNoiseSigma(f);
+  // Rounding leaves ~1e-15 on a constant image; a 16-bit level is 0.004 (0-255 units).
+  if (!(sigma >= 0.01))
+    Fail("no measurable noise (estimated sigma ", sigma,
+         " in 0-255 units): the image is constant or noiseless");
+  if (sigma > kMaxDenoiseSigma)
+    Fail("the estimated noise sigma ", sigma, " is above ", kMaxDenoiseSigma,
+         " (0-255 units); give the level instead");
+  return sigma;
 }
 
 DenoiseStepping DenoiseSteps(double time, double model_dt) {

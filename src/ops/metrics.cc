@@ -253,4 +253,38 @@ double SsimGradient(const Image& a, const Image& b, Image* grad_a, double data_r
   return total / channels;
 }
 
+double EstimateNoiseSigma(const Image& image) {
+  if (image.width() < 8 || image.height() < 8)
+    Fail("noise estimation needs at least 8x8 pixels (got ", image.width(), "x", image.height(),
+         ")");
+  if (!AllFinite(image)) Fail("the image contains NaN or infinite values");
+  // Daubechies-2 decomposition high-pass (pywt's dec_hi), reversed: coefficient (i, j) is
+  // sum_ab g[a] g[b] x(2j + b, 2i + a), as pywt.dwtn's away from the border.
+  static constexpr double kG[4] = {-0.12940952255126037, -0.2241438680420134, 0.8365163037378079,
+                                   -0.48296291314469025};
+  constexpr double kQuartile = 0.6744897501960817;  // Phi^-1(3/4)
+  double sum = 0;
+  for (int c = 0; c < image.channels(); ++c) {
+    std::vector<double> d;
+    for (int y = 0; y + 3 < image.height(); y += 2)
+      for (int x = 0; x + 3 < image.width(); x += 2) {
+        double v = 0;
+        for (int a = 0; a < 4; ++a) {
+          const float* row = image.row(c, y + a);
+          v += kG[a] *
+               (kG[0] * row[x] + kG[1] * row[x + 1] + kG[2] * row[x + 2] + kG[3] * row[x + 3]);
+        }
+        if (v != 0) d.push_back(std::abs(v));
+      }
+    if (d.empty()) continue;  // a constant channel: no noise
+    // The median (numpy's: the mean of the two middle values for an even count).
+    const std::size_t mid = d.size() / 2;
+    std::nth_element(d.begin(), d.begin() + mid, d.end());
+    double median = d[mid];
+    if (d.size() % 2 == 0) median = 0.5 * (median + *std::max_element(d.begin(), d.begin() + mid));
+    sum += median / kQuartile;
+  }
+  return 255 * sum / image.channels();
+}
+
 }  // namespace blade
