@@ -1,5 +1,6 @@
 // `blade restore`, `blade deconv`, `blade denoise`, `blade upscale` (with a BLADE regulariser or a
 // learned upscaler) and `blade train-upscale`, `blade train-denoise`.
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <optional>
@@ -52,6 +53,15 @@ struct RestoreArgs {
     return o;
   }
 };
+
+// A plain decimal number (no hex, no trailing text), as --sigma takes it.
+std::optional<double> ParseSigma(const std::string& text) {
+  double v = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (ec != std::errc() || ptr != end) return std::nullopt;
+  return v;
+}
 
 }  // namespace
 
@@ -123,24 +133,19 @@ void AddRestoreCommands(CLI::App& app) {
       ->required()
       ->check(CLI::Validator(
           [](const std::string& v) {
-            if (v == "auto") return std::string();
-            std::size_t used = 0;
-            try {
-              std::stod(v, &used);
-            } catch (const std::exception&) {
-              used = 0;
-            }
-            return used == v.size() && !v.empty()
+            return v == "auto" || ParseSigma(v)
                        ? std::string()
-                       : StrCat("--sigma must be a number or auto (got '", v, "')");
+                       : StrCat("must be a number or auto (got '", v, "')");
           },
           "S|auto"));
   denoise->add_option("--model", n->model,
                       "A learned denoiser or a TV flow model (default: denoise-gray or "
                       "denoise-color for sigma 5..50 with the rule, else tv-plain)");
-  denoise->add_option("--time", n->time,
-                      "TV model: stopping time instead of the rule's (larger: smoother; blade "
-                      "denoise prints the rule's)");
+  denoise
+      ->add_option("--time", n->time,
+                   "TV model: stopping time instead of the rule's (larger: smoother; blade "
+                   "denoise prints the rule's)")
+      ->default_str("the rule's");
   denoise
       ->add_option("--stop", n->stop,
                    "TV model: when to stop: rule (the time fitted per noise level; default) or "
@@ -167,8 +172,8 @@ void AddRestoreCommands(CLI::App& app) {
     o.stop = ParseDenoiseStop(n->stop);
     o.unsafe = n->unsafe;
     const bool automatic = n->sigma == "auto";
-    double sigma = automatic ? 0 : std::stod(n->sigma);
-    if (!automatic) DenoiseTime(sigma, 1);  // the level's range, before any file is read
+    double sigma = automatic ? 0 : *ParseSigma(n->sigma);
+    if (!automatic) RequireDenoiseSigma(sigma);  // before any file is read
     // A given model fails before the input is read; the default depends on its channels.
     std::optional<Model> given;
     if (!n->model.empty())
@@ -299,8 +304,10 @@ void AddRestoreCommands(CLI::App& app) {
   train->add_option("--rho", g.selection.rho,
                     "Structure-tensor smoothing of the selection, in output pixels [recipe: 1 "
                     "for x2, 2 above]");
-  train->add_option("--augment", g.augment,
-                    "Dihedral copies per image: 1, 2, 4 or 8 (mirrors and rotations) [recipe: 8]");
+  train->add_option(
+      "--augment", g.augment,
+      "Dihedral copies per image (Dihedral, blade/image.h): 1, 2 (a quarter turn), 4 (the "
+      "quarter turns) or 8 (and their transposes) [recipe: 8]");
   train->add_option("--stages", g.stages,
                     "Stages (1..4), each trained on the output of the ones before [recipe: 3 for "
                     "x2, 2 above]");
@@ -365,7 +372,9 @@ void AddRestoreCommands(CLI::App& app) {
                    "Noise levels (0-255, ascending); a level between two is blended from them")
       ->delimiter(',')
       ->capture_default_str();
-  train_denoise->add_option("--footprint", dn.footprint, "Filter size (odd, 3..11)")
+  train_denoise
+      ->add_option("--footprint", dn.footprint,
+                   "Filter size (odd, 3..11; training images need twice it on a side)")
       ->capture_default_str();
   train_denoise->add_option("--bins", td->bins, "Orientation, strength, coherence bins [24 3 3]")
       ->expected(3);
@@ -379,23 +388,24 @@ void AddRestoreCommands(CLI::App& app) {
   train_denoise->add_option("--ridge", dn.ridge, "Least-squares regularisation (relative)")
       ->capture_default_str();
   train_denoise->add_option("--seed", dn.seed, "Seed of the training noise")->capture_default_str();
-  dn.selection.rho = 0;
   train_denoise->callback([td] {
     CheckModelOutput(td->out);
     DenoiseTrainOptions o = td->o;
     o.channels = td->color ? 3 : 1;
-    if (!td->bins.empty()) {
-      const double rho = o.selection.rho;
-      o.selection.SetBins(td->bins);
-      o.selection.rho = rho;
-    }
+    if (!td->bins.empty()) o.selection.SetBins(td->bins);
     o.Validate();
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<Image> clean;
+    int gray = 0;
     for (const std::string& f : ListImages(td->images, td->limit)) {
       Image im = ReadImage(f);
+      gray += im.channels() == 1;
       clean.push_back(o.channels == 1 ? ToLuma(im) : ToRgb(im));
     }
+    if (o.channels == 3 && gray > 0)
+      Warn(StrCat(gray, " of ", clean.size(),
+                  " training images are gray: a color denoiser learns nothing about color from "
+                  "their three equal channels"));
     Note(StrCat("fitting on ", clean.size(), " images x ", o.augment, " copies, ", o.sigmas.size(),
                 " noise level(s)"));
     Model m = TrainDenoiseModel(clean, o);

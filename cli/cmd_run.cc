@@ -182,10 +182,9 @@ void AddInfoCommand(CLI::App& app) {
     if (denoiser) {
       std::string levels;
       for (double v : m.denoise.sigmas) levels += StrCat(levels.empty() ? "" : ", ", v);
-      std::printf(
-          "denoises    %s images, Gaussian noise sigma %s (0-255; blended between); %d "
-          "stage(s) each\n",
-          m.denoise.channels == 1 ? "gray" : "color", levels.c_str(), m.denoise.stages);
+      std::printf("denoises    %s images, Gaussian noise sigma %s (0-255%s); %d stage(s) each\n",
+                  m.denoise.channels == 1 ? "gray" : "color", levels.c_str(),
+                  m.denoise.sigmas.size() > 1 ? "; blended between" : "", m.denoise.stages);
     }
     if (!upscaler && !denoiser) {  // a learned upscaler or denoiser has no PDE, step or horizon
       std::printf("pde         %s (preset %s)\n", m.pde.c_str(), m.preset.c_str());

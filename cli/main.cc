@@ -446,8 +446,9 @@ int main(int argc, char** argv) {
       "alpha channel is dropped, with a one-line warning: a PDE does not touch transparency, "
       "and outputs carry none. Outputs keep the input's sample depth (see --depth); values "
       "outside [0, 1] written to an integer format are clipped, with a warning giving their "
-      "count where that changes the picture (more than an edge's overshoot). --json - writes "
-      "JSON to standard output. Resizing puts pixel centres where PIL, scikit-image and OpenCV do "
+      "count where that changes the picture (more than an edge's overshoot). A --json FILE "
+      "option takes - for standard output. Resizing puts pixel centres where PIL, scikit-image and "
+      "OpenCV do "
       "(docs/FORMATS.md).");
   // Every option's default appears in --help (subcommands inherit this).
   app.option_defaults()->always_capture_default();

@@ -64,7 +64,7 @@ void BindApps(py::module_& m) {
         if (params) o.params = *params;
         o.stop = ParseDenoiseStop(stop);
         o.unsafe = unsafe;
-        if (sigma_given) DenoiseTime(*sigma_given, 1);  // the level's range, before conversion
+        if (sigma_given) RequireDenoiseSigma(*sigma_given);  // before the image is converted
         Image f = ToInputImage(image), out;
         const double sigma = sigma_given ? *sigma_given : AutoDenoiseSigma(f);
         std::shared_ptr<const Model> shipped;

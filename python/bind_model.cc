@@ -26,7 +26,7 @@ void BindModel(py::module_& m) {
               throw Error("factor and degradation choose upscaling's default only");
             if (sigma && a != Application::kDenoise)
               throw Error("sigma chooses denoising's default only");
-            if (sigma) DenoiseTime(*sigma, channels);  // the level's range
+            if (sigma) RequireDenoiseSigma(*sigma);
             if (channels != 1 && channels != 3) throw Error("channels must be 1 or 3");
             const std::string name =
                 a == Application::kUpscale

@@ -174,7 +174,6 @@ void BindTrain(py::module_& m) {
         o.ridge = ridge;
         o.seed = seed;
         o.Validate();
-        if (images.empty()) throw Error("train_denoise needs at least one image");
         py::gil_scoped_release r;
         std::vector<Image> clean;
         for (const std::string& f : images) {
@@ -187,7 +186,7 @@ void BindTrain(py::module_& m) {
       },
       py::arg("images"), py::kw_only(), py::arg("sigmas") = DenoiseTrainOptions().sigmas,
       py::arg("color") = false, py::arg("footprint") = DenoiseTrainOptions().footprint,
-      py::arg("bins") = py::none(), py::arg("rho") = 0.0,
+      py::arg("bins") = py::none(), py::arg("rho") = DenoiseTrainOptions().selection.rho,
       py::arg("augment") = DenoiseTrainOptions().augment,
       py::arg("stages") = DenoiseTrainOptions().stages,
       py::arg("ridge") = DenoiseTrainOptions().ridge, py::arg("seed") = DenoiseTrainOptions().seed,

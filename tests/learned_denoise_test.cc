@@ -112,9 +112,71 @@ TEST(LearnedDenoise, StagesAndBlendMatchAPlainLoop) {
 TEST(LearnedDenoise, GrayModelDenoisesEachChannelOfAColorImage) {
   const Model m = TrainDenoiseModel(Scenes(1), SmallOptions(1));
   const Image f = Noisy(Scene(40, 30, 3), 10, 3);
-  const Image u = DenoiseLearned(m, f, 12);
+  const Image u = DenoiseLearned(m, f, 20);  // a knot: level 1 alone
   for (int c = 0; c < 3; ++c)
-    ExpectNear(ExtractChannel(u, c), DenoiseLearned(m, ExtractChannel(f, c), 12), 0.f);
+    ExpectNear(ExtractChannel(u, c), PlainLevel(m, 1, ExtractChannel(f, c)), 2e-5f);
+}
+
+// The least squares TrainDenoiseModel solves, rebuilt in plain loops from its training inputs
+// (DenoiseTrainingInput) for one stage with one filter: sum over every pixel a radius from the
+// border of p p^T and p (clean - noisy), p the noisy patch, the ridge 1e-3 x mean diagonal
+// (+1e-12) added, solved by Gaussian elimination. Color: each channel a sample of the filter.
+TEST(LearnedDenoise, TrainingSolvesTheLeastSquaresProblemOfItsNoisyInputs) {
+  for (int channels : {1, 3}) {
+    DenoiseTrainOptions o;
+    o.sigmas = {15};
+    o.channels = channels;
+    o.selection.SetBins({1, 1, 1});
+    o.footprint = 3;
+    o.augment = 2;
+    o.stages = 1;
+    const std::vector<Image> clean = Scenes(channels);
+    const Model m = TrainDenoiseModel(clean, o);
+    const int n = 9, r = 1;
+    std::vector<double> a(n * n, 0.0), b(n, 0.0);
+    for (std::size_t i = 0; i < clean.size(); ++i)
+      for (int t = 0; t < o.augment; ++t) {
+        const Image c = Dihedral(clean[i], t);
+        const Image u = DenoiseTrainingInput(c, o, 0, int(i), t);
+        for (int ch = 0; ch < channels; ++ch)
+          for (int y = r; y < u.height() - r; ++y)
+            for (int x = r; x < u.width() - r; ++x) {
+              double p[9];
+              for (int dy = -r; dy <= r; ++dy)
+                for (int dx = -r; dx <= r; ++dx)
+                  p[(dy + r) * 3 + dx + r] = u.at(ch, x + dx, y + dy);
+              const double target = double(c.at(ch, x, y)) - u.at(ch, x, y);
+              for (int j = 0; j < n; ++j) {
+                b[j] += p[j] * target;
+                for (int k = 0; k < n; ++k) a[j * n + k] += p[j] * p[k];
+              }
+            }
+      }
+    double trace = 0;
+    for (int j = 0; j < n; ++j) trace += a[j * n + j];
+    for (int j = 0; j < n; ++j) a[j * n + j] += 1e-3 * trace / n + 1e-12;
+    // Gaussian elimination with partial pivoting.
+    for (int col = 0; col < n; ++col) {
+      int pivot = col;
+      for (int row = col + 1; row < n; ++row)
+        if (std::abs(a[row * n + col]) > std::abs(a[pivot * n + col])) pivot = row;
+      for (int k = 0; k < n; ++k) std::swap(a[col * n + k], a[pivot * n + k]);
+      std::swap(b[col], b[pivot]);
+      for (int row = col + 1; row < n; ++row) {
+        const double f = a[row * n + col] / a[col * n + col];
+        for (int k = col; k < n; ++k) a[row * n + k] -= f * a[col * n + k];
+        b[row] -= f * b[col];
+      }
+    }
+    std::vector<double> x(n);
+    for (int row = n - 1; row >= 0; --row) {
+      double s = b[row];
+      for (int k = row + 1; k < n; ++k) s -= a[row * n + k] * x[k];
+      x[row] = s / a[row * n + row];
+    }
+    const float* taps = m.banks[0].filters.filter(0);
+    for (int j = 0; j < n; ++j) EXPECT_NEAR(taps[j], x[j], 1e-4 * (1 + std::abs(x[j]))) << j;
+  }
 }
 
 TEST(LearnedDenoise, TrainingBeatsTheNoisyInputAndIsThreadCountInvariant) {
@@ -130,7 +192,8 @@ TEST(LearnedDenoise, TrainingBeatsTheNoisyInputAndIsThreadCountInvariant) {
     for (std::size_t b = 0; b < one.banks.size(); ++b)
       ASSERT_EQ(one.banks[b].filters.taps, two.banks[b].filters.taps);
     EXPECT_EQ(one.banks[0].filters.count, 4 * 2 * 2);
-    // rho 0 asks for each level's own scale.
+    // rho 0, the default, asks for each level's own scale.
+    EXPECT_EQ(DenoiseTrainOptions().selection.rho, 0.0);
     EXPECT_EQ(one.banks[0].selection.rho, DenoiseSelectionRho(10));
     EXPECT_EQ(one.banks[2].selection.rho, DenoiseSelectionRho(20));
     EXPECT_EQ(DenoiseSelectionRho(5), 1.5);
@@ -201,9 +264,18 @@ TEST(LearnedDenoise, RefusedWhereItDoesNotBelongAndChosenByDefault) {
   DenoiseOptions params;
   params.params = {{"eps", 0.1}};
   EXPECT_THROW(DenoiseRun(m, color, 10, params), Error);
+  DenoiseOptions unsafe;
+  unsafe.unsafe = true;
+  EXPECT_THROW(DenoiseRun(m, color, 10, unsafe), Error);
   Image nan = color.Copy();
   nan.data()[5] = std::nanf("");
   EXPECT_THROW(DenoiseLearned(m, nan, 10), Error);
+  // Stages and levels out of range, and another model form.
+  Image u = color.Copy();
+  EXPECT_THROW(DenoiseStage(m, 0, 2, u), Error);
+  EXPECT_THROW(DenoiseStage(m, 2, 0, u), Error);
+  EXPECT_THROW(DenoiseStage(m, -1, 0, u), Error);
+  EXPECT_THROW(DenoiseStage(*LoadShippedModel("tv-plain"), 0, 0, u), Error);
   // It is not a PDE model.
   EXPECT_THROW(RunModel(m, color, {}), Error);
   for (Application app : {Application::kRestore, Application::kDeconvolve, Application::kSegment,
@@ -219,6 +291,15 @@ TEST(LearnedDenoise, RefusedWhereItDoesNotBelongAndChosenByDefault) {
   EXPECT_EQ(DefaultDenoiseModelName(20, 1, sure), "tv-plain");
   EXPECT_EQ(DefaultDenoiseModelName(20, 1, timed), "tv-plain");
   EXPECT_EQ(DefaultDenoiseModelName(20, 1, params), "tv-plain");
+  EXPECT_EQ(DefaultDenoiseModelName(20, 1, unsafe), "tv-plain");
+  // The shipped denoisers cover exactly the range the default assumes, for their channels.
+  for (const char* name : {"denoise-gray", "denoise-color"}) {
+    const std::shared_ptr<const Model> shipped = LoadShippedModel(name);
+    ASSERT_EQ(shipped->form, ModelForm::kDenoise) << name;
+    EXPECT_EQ(shipped->denoise.sigmas.front(), kShippedDenoiseSigmas[0]) << name;
+    EXPECT_EQ(shipped->denoise.sigmas.back(), kShippedDenoiseSigmas[1]) << name;
+    EXPECT_EQ(shipped->denoise.channels, std::string(name) == "denoise-gray" ? 1 : 3);
+  }
 }
 
 }  // namespace

@@ -23,8 +23,9 @@ double SsimGradient(const Image& a, const Image& b, Image* grad_a, double data_r
 // The standard deviation of additive white Gaussian noise in an image, in 0-255 units:
 // Donoho and Johnstone's robust median, median(|d|) / Phi^-1(3/4), over the finest diagonal
 // (HH) Daubechies-2 wavelet coefficients d that are not exactly zero, per channel and averaged
-// over channels (scikit-image's estimate_sigma with channel_axis=-1, average_sigmas=True; the
-// coefficients are pywt.dwtn's away from the border, where it extends the image). Texture reads
+// over the channels that have any (scikit-image's estimate_sigma with channel_axis=-1,
+// average_sigmas=True, which gives NaN for a constant channel; the coefficients are pywt.dwtn's
+// away from the border, where it extends the image). 0 for a constant image. Texture reads
 // as noise (a clean photograph gives about 1 to 3), and noise clipped at 0 or 1 reads low.
 // Needs at least 8x8 pixels and finite values.
 double EstimateNoiseSigma(const Image& image);

@@ -174,12 +174,19 @@ struct DenoiseOptions {
   std::map<std::string, double> params;  // PDE parameters (a parametric model's axes)
   bool unsafe = false;                   // past the stability horizon (RunOptions::unsafe)
 };
+// Whether the options ask for what only a PDE model's run has (a time, SURE stopping, PDE
+// parameters, running past a horizon): a learned denoiser refuses them (DenoiseRun) and the
+// default model is then the TV model (DefaultDenoiseModelName). Empty if not, else what.
+std::string DenoiseNeedsPdeModel(const DenoiseOptions& options);
+// Fails unless 0 < sigma255 <= kMaxDenoiseSigma (0-255 units), printing it in full.
+void RequireDenoiseSigma(double sigma255);
 // Fitted for the default model, tv-plain (the TV model without the scheme term), on the 200
 // training photographs. tv.blade, with the scheme term, denoises worse at its own refitted rule
 // (docs/RESULTS.md, sixth session), so it is not the default.
 inline constexpr double kDenoiseGrayTimeScale = 0.00176, kDenoiseGrayTimePower = 1.166;
 inline constexpr double kDenoiseColorTimeScale = 0.00208, kDenoiseColorTimePower = 1.029;
-// time = scale * sigma255^power, gray (1 channel) or color.
+// time = scale * sigma255^power, gray (1 channel) or color. A time given by the user
+// (DenoiseOptions::time) is a PDE stopping time and is reached exactly (ModelStepsFor).
 double DenoiseTime(double sigma255, int channels);
 // A denoising time as a run: the nearest whole number k of steps (at least one), each
 // min(dt, time / k), so the run may stop up to half a step early. The time is a fitted amount of

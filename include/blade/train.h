@@ -348,8 +348,9 @@ struct UpscaleTrainOptions {
   // photographs for 2.7 times the file); thresholds empty = fitted as quantiles of each stage's
   // inputs' features.
   SelectionConfig selection = DefaultUpscaleSelection();
-  // Dihedral copies of each training image (1, 2, 4 or 8: as is, mirrored, and rotated): a
-  // filter per phase sees 8 times the edges for the same photographs.
+  // Dihedral copies of each training image (1, 2, 4 or 8: Dihedral's first ones, the quarter
+  // turns then their transposes; until 2026-12-07 2 and 4 were the mirrors): a filter per phase
+  // sees 8 times the edges for the same photographs.
   int augment = 8;
   // Stages, each trained on the output of those before it (greedy): u <- BP(u + BLADE_s(u)).
   int stages = 1;
@@ -384,21 +385,31 @@ struct DenoiseTrainOptions {
   std::vector<double> sigmas = {5, 10, 20, 30, 50};
   int channels = 1;  // 1: trained on (and for) luma; 3: on color photographs
   int footprint = 9;
-  // Bins (24 x 3 x 3); thresholds fitted as quantiles of each stage's inputs. rho 0: each level
-  // its own, DenoiseSelectionRho(sigma).
-  SelectionConfig selection = UpscaleTrainOptions::DefaultUpscaleSelection();
+  // Bins (24 x 3 x 3); thresholds fitted as quantiles of each stage's inputs. rho 0 (the
+  // default): each level its own, DenoiseSelectionRho(sigma).
+  SelectionConfig selection = DefaultDenoiseSelection();
   int augment = 8;  // dihedral copies of each photograph (1, 2, 4 or 8), each with its own noise
   int stages = 2;
-  double ridge = 1e-3;     // relative to the mean diagonal
-  long min_samples = 0;    // fewer samples: the pooled fit; 0 = 4 x taps
-  std::uint32_t seed = 1;  // of the noise (the same seed: the same model)
+  double ridge = 1e-3;   // relative to the mean diagonal
+  long min_samples = 0;  // fewer samples: the pooled fit; 0 = 4 x taps
+  // Of the noise: the same seed gives the same model with the same standard library
+  // (std::normal_distribution's algorithm is the library's; libstdc++ here).
+  std::uint32_t seed = 1;
   // Fails with the valid range on a nonsensical option (before any image is read).
   void Validate() const;
+  static SelectionConfig DefaultDenoiseSelection();  // 24 x 3 x 3, rho 0
 };
 // The structure-tensor scale of the selection at noise level sigma255 when the options leave
 // it at 0: 1 + sigma / 10 within [1.5, 3] (noisier images need a wider average for a stable
 // orientation; the probe in docs/RESULTS.md measured rho 2 best at sigma 10, 3 at 20 and 30).
 double DenoiseSelectionRho(double sigma255);
+
+// The noisy copy TrainDenoiseModel trains level `level` on for image `image`'s dihedral copy
+// `transform` (clean, already transformed): Gaussian noise of sigmas[level] seeded by (seed,
+// sigma, image, transform), clipped to [0, 1]. Public so that tests can rebuild the training
+// problem.
+Image DenoiseTrainingInput(const Image& clean, const DenoiseTrainOptions& options, int level,
+                           int image, int transform);
 
 // Fits a learned denoiser, level by level and stage by stage: each clean photograph (gray
 // for channels 1, RGB for 3; at least 2 x footprint on a side) and its dihedral copies get

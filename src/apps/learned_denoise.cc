@@ -26,7 +26,12 @@ Image DenoiseAtLevel(const Model& model, int level, const Image& f) {
 }  // namespace
 
 void DenoiseStage(const Model& model, int level, int stage, Image& u) {
-  const Bank& bank = model.banks.at(std::size_t(level) * model.denoise.stages + stage);
+  RequireDenoiser(model);
+  if (level < 0 || level >= int(model.denoise.sigmas.size()) || stage < 0 ||
+      stage >= model.denoise.stages)
+    Fail("this learned denoiser has ", model.denoise.sigmas.size(), " noise level(s) of ",
+         model.denoise.stages, " stage(s); there is no level ", level, " stage ", stage);
+  const Bank& bank = model.banks[std::size_t(level) * model.denoise.stages + stage];
   const Image correction = ApplyFilters(bank.filters, Select(bank.selection, u), u);
   Axpy(1.f, correction, u);
 }
@@ -37,7 +42,8 @@ std::vector<std::pair<int, double>> DenoiseLevelWeights(const Model& model, doub
   // Knots are stored as decimals; a level typed as the same decimal is that knot.
   const double tol = 1e-9;
   if (!(sigma255 >= k.front() * (1 - tol) && sigma255 <= k.back() * (1 + tol)))
-    Fail("this learned denoiser covers noise sigma ", k.front(), " to ", k.back(),
+    Fail("this learned denoiser covers noise sigma ",
+         k.size() == 1 ? StrCat(k[0], " only") : StrCat(k.front(), " to ", k.back()),
          " (0-255 units; got ", sigma255,
          "); the TV model (the shipped tv-plain, the default "
          "outside the learned levels) covers (0, ",

@@ -48,15 +48,19 @@ void RequireModelFor(Application app, const Model& model, bool force) {
            model.pde.empty() ? "" : model.pde + " ", FormName(model.form), " model");
     return;
   }
+  // What the application takes besides its PDE models (its own learned form).
+  const char* wants = app == Application::kDenoise   ? "a learned denoiser or a PDE model"
+                      : app == Application::kUpscale ? "a learned upscaler or a PDE model"
+                                                     : "a PDE model";
   if (model.form == ModelForm::kResample)
-    Fail(need.command, " needs a PDE model; this is a resampling model (for `blade resample`)");
+    Fail(need.command, " needs ", wants, "; this is a resampling model (for `blade resample`)");
   if (model.form == ModelForm::kUpscale) {
     if (app == Application::kUpscale) return;  // trained for it (factor and degradation: Upscale)
-    Fail(need.command, " needs a PDE model; this is a learned upscaler (for `blade upscale`)");
+    Fail(need.command, " needs ", wants, "; this is a learned upscaler (for `blade upscale`)");
   }
   if (model.form == ModelForm::kDenoise) {
     if (app == Application::kDenoise) return;  // trained for it (noise levels: DenoiseLearned)
-    Fail(need.command, " needs a PDE model; this is a learned denoiser (for `blade denoise`)");
+    Fail(need.command, " needs ", wants, "; this is a learned denoiser (for `blade denoise`)");
   }
   if (force) return;
   if (std::find(need.pdes.begin(), need.pdes.end(), model.pde) != need.pdes.end()) return;
@@ -103,8 +107,7 @@ std::string DefaultUpscaleModelName(int factor, const Degradation& degradation) 
 
 std::string DefaultDenoiseModelName(double sigma255, int channels, const DenoiseOptions& o) {
   const bool learned = sigma255 >= kShippedDenoiseSigmas[0] &&
-                       sigma255 <= kShippedDenoiseSigmas[1] && o.time == 0 &&
-                       o.stop == DenoiseStop::kRule && o.params.empty();
+                       sigma255 <= kShippedDenoiseSigmas[1] && DenoiseNeedsPdeModel(o).empty();
   if (!learned) return DefaultModelName(Application::kDenoise);
   return channels == 3 ? "denoise-color" : "denoise-gray";
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <system_error>
 
@@ -259,10 +260,24 @@ double RestoreLambda(const Model& model, const RestoreOptions& o) {
   return o.lambda >= 0 ? o.lambda : kRestoreDataStep / RunDt(model, o);
 }
 
+void RequireDenoiseSigma(double sigma255) {
+  if (!(sigma255 > 0 && sigma255 <= kMaxDenoiseSigma)) {
+    char text[40];
+    std::snprintf(text, sizeof text, "%.17g", sigma255);
+    Fail("the noise sigma must be in (0, ", kMaxDenoiseSigma, "] (0-255 units; got ", text, ")");
+  }
+}
+
+std::string DenoiseNeedsPdeModel(const DenoiseOptions& o) {
+  if (o.stop == DenoiseStop::kSure) return "SURE stopping";
+  if (o.time != 0) return "a stopping time";
+  if (!o.params.empty()) return "PDE parameters";
+  if (o.unsafe) return "running past a stability horizon";
+  return "";
+}
+
 double DenoiseTime(double sigma255, int channels) {
-  if (!(sigma255 > 0 && sigma255 <= kMaxDenoiseSigma))
-    Fail("the noise sigma must be in (0, ", kMaxDenoiseSigma, "] (0-255 units; got ", sigma255,
-         ")");
+  RequireDenoiseSigma(sigma255);
   return channels == 1 ? kDenoiseGrayTimeScale * std::pow(sigma255, kDenoiseGrayTimePower)
                        : kDenoiseColorTimeScale * std::pow(sigma255, kDenoiseColorTimePower);
 }
@@ -382,15 +397,11 @@ DenoiseResult DenoiseRun(const Model& model, const Image& f, double sigma255,
   const double rule = DenoiseTime(sigma255, f.channels());  // also checks sigma255
   if (model.form == ModelForm::kDenoise) {
     // A learned denoiser has a fixed number of stages per noise level: nothing to stop.
-    if (o.stop == DenoiseStop::kSure)
-      Fail(
-          "SURE stopping chooses a TV model's stopping time; a learned denoiser has none (the "
-          "default model with SURE is the shipped TV model, tv-plain)");
-    if (o.time != 0)
-      Fail(
-          "a learned denoiser has no stopping time (the default model with a time is the "
-          "shipped TV model, tv-plain)");
-    if (!o.params.empty()) Fail("a learned denoiser has no PDE parameters");
+    if (const std::string what = DenoiseNeedsPdeModel(o); !what.empty())
+      Fail(what,
+           " needs a PDE model's run; a learned denoiser has none (without a model, "
+           "denoising with ",
+           what, " uses the shipped TV model, tv-plain)");
     return {DenoiseLearned(model, f, sigma255), 0.0, model.denoise.stages, 0.0};
   }
   if (!AllFinite(f)) Fail("the noisy image contains NaN or infinite values");
@@ -405,7 +416,13 @@ DenoiseResult DenoiseRun(const Model& model, const Image& f, double sigma255,
   const Model& at = o.params.empty() ? model : blended;
   if (o.stop == DenoiseStop::kSure) return DenoiseSure(at, f, sigma255, o.unsafe);
   RunOptions r;
-  const DenoiseStepping s = DenoiseSteps(time, at.dt);
+  // The rule's time is a fitted amount of smoothing (DenoiseSteps); a time the user gives is a
+  // stopping time, reached exactly in the fewest whole steps of at most dt.
+  DenoiseStepping s = DenoiseSteps(time, at.dt);
+  if (o.time != 0) {
+    s.steps = ModelStepsFor(time, at.dt);
+    s.dt = time / s.steps;
+  }
   r.steps = s.steps;
   r.dt = s.dt;
   r.unsafe = o.unsafe;

@@ -264,6 +264,7 @@ double EstimateNoiseSigma(const Image& image) {
                                    -0.48296291314469025};
   constexpr double kQuartile = 0.6744897501960817;  // Phi^-1(3/4)
   double sum = 0;
+  int measured = 0;
   for (int c = 0; c < image.channels(); ++c) {
     std::vector<double> d;
     for (int y = 0; y + 3 < image.height(); y += 2)
@@ -276,15 +277,16 @@ double EstimateNoiseSigma(const Image& image) {
         }
         if (v != 0) d.push_back(std::abs(v));
       }
-    if (d.empty()) continue;  // a constant channel: no noise
+    if (d.empty()) continue;  // a constant channel: no noise, and not counted in the mean
     // The median (numpy's: the mean of the two middle values for an even count).
     const std::size_t mid = d.size() / 2;
     std::nth_element(d.begin(), d.begin() + mid, d.end());
     double median = d[mid];
     if (d.size() % 2 == 0) median = 0.5 * (median + *std::max_element(d.begin(), d.begin() + mid));
     sum += median / kQuartile;
+    ++measured;
   }
-  return 255 * sum / image.channels();
+  return measured == 0 ? 0.0 : 255 * sum / measured;
 }
 
 }  // namespace blade

@@ -12,6 +12,26 @@
 
 namespace blade {
 
+SelectionConfig DenoiseTrainOptions::DefaultDenoiseSelection() {
+  SelectionConfig s;
+  s.SetBins({24, 3, 3});
+  s.rho = 0;
+  return s;
+}
+
+Image DenoiseTrainingInput(const Image& clean, const DenoiseTrainOptions& o, int level, int image,
+                           int transform) {
+  const double sigma = o.sigmas.at(level);
+  Image f = clean.Copy();
+  std::seed_seq seq{o.seed, std::uint32_t(std::lround(sigma * 1000)), std::uint32_t(image),
+                    std::uint32_t(transform)};
+  std::mt19937 rng(seq);
+  std::normal_distribution<float> noise(0.f, float(sigma / 255));
+  for (std::size_t j = 0; j < f.size(); ++j)
+    f.data()[j] = std::clamp(f.data()[j] + noise(rng), 0.f, 1.f);
+  return f;
+}
+
 double DenoiseSelectionRho(double sigma255) { return std::clamp(1 + sigma255 / 10, 1.5, 3.0); }
 
 void DenoiseTrainOptions::Validate() const {
@@ -41,27 +61,24 @@ Model TrainDenoiseModel(const std::vector<Image>& clean_images, const DenoiseTra
   o.Validate();
   if (clean_images.empty()) Fail("denoiser training needs at least one image");
   const int size = o.footprint, n = size * size;
-  for (const Image& c : clean_images)
-    if (c.channels() != o.channels || c.width() < 2 * size || c.height() < 2 * size)
-      Fail("denoiser training images must have ", o.channels, " channel(s) and at least ", 2 * size,
-           " pixels on a side (got ", c.width(), "x", c.height(), "x", c.channels(), ")");
+  for (std::size_t i = 0; i < clean_images.size(); ++i) {
+    const Image& c = clean_images[i];
+    if (c.channels() != o.channels)
+      Fail("denoiser training image ", i + 1, " of ", clean_images.size(), " has ", c.channels(),
+           " channel(s); a ", o.channels == 1 ? "gray" : "color", " denoiser needs ", o.channels);
+    // Every pixel a footprint radius from the border is a sample; this leaves at least half.
+    if (c.width() < 2 * size || c.height() < 2 * size)
+      Fail("denoiser training image ", i + 1, " of ", clean_images.size(), " is ", c.width(), "x",
+           c.height(), "; ", size, "x", size, " filters need at least ", 2 * size,
+           " pixels on a side");
+  }
   Model m;
   m.form = ModelForm::kDenoise;
   m.denoise = {o.sigmas, o.stages, o.channels};
-  // Image i's dihedral copy t with the noise of level k: the same draw at every stage.
-  auto noisy = [&](const Image& clean, int k, int i, int t) {
-    Image f = clean.Copy();
-    std::seed_seq seq{o.seed, std::uint32_t(std::lround(o.sigmas[k] * 1000)), std::uint32_t(i),
-                      std::uint32_t(t)};
-    std::mt19937 rng(seq);
-    std::normal_distribution<float> noise(0.f, float(o.sigmas[k] / 255));
-    for (std::size_t j = 0; j < f.size(); ++j)
-      f.data()[j] = std::clamp(f.data()[j] + noise(rng), 0.f, 1.f);
-    return f;
-  };
-  // The input of stage `stage` of level k: the noisy copy through the stages trained so far.
+  // The input of stage `stage` of level k: image i's dihedral copy t with its noise (the same
+  // draw at every stage) through the stages trained so far.
   auto stage_input = [&](const Image& clean, int k, int i, int t, int stage) {
-    Image u = noisy(clean, k, i, t);
+    Image u = DenoiseTrainingInput(clean, o, k, i, t);
     for (int s = 0; s < stage; ++s) DenoiseStage(m, k, s, u);
     return u;
   };
@@ -82,10 +99,9 @@ Model TrainDenoiseModel(const std::vector<Image>& clean_images, const DenoiseTra
         for (const Image& s : inputs) ptrs.push_back(&s);
         FitThresholds(cfg, ptrs);
       }
-      // Fixed chunks of (image, transform) pairs, summed in order: the same result for any
-      // thread count (24 x 3 x 3 bins, 9x9 taps: 20 MB a chunk).
+      // Fixed chunks of (image, transform) pairs (24 x 3 x 3 bins, 9x9 taps: 20 MB a chunk).
       const int jobs = int(clean_images.size()) * o.augment;
-      const int chunks = std::min(8, jobs);
+      const int chunks = AccumulationChunks(filters, n, jobs);
       std::vector<NormalEquations> partial(chunks, NormalEquations(filters, n));
       ParallelFor(0, chunks, [&](int c) {
         PatchAccumulator acc(partial[c], size);

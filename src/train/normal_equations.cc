@@ -107,4 +107,9 @@ void PatchAccumulator::Flush(int k) {
   filled_[k] = 0;
 }
 
+int AccumulationChunks(long filters, int taps, int jobs) {
+  const double chunk_bytes = 8.0 * filters * (double(taps) * taps + taps + 64.0 * taps);
+  return std::clamp(int(2e9 / chunk_bytes), 1, std::max(1, std::min(8, jobs)));
+}
+
 }  // namespace blade

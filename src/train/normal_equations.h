@@ -40,6 +40,12 @@ int SolvePerFilterNormalEquations(
     int n, double ridge, long min_samples, const std::string& what,
     const std::function<void(int, const std::vector<double>&)>& store);
 
+// How many fixed chunks a least-squares accumulation over `jobs` independent pieces (image x
+// transform) is split into: at most 8, and as many as about 2 GB of per-chunk sums (a chunk's
+// NormalEquations and PatchAccumulator buffers, 8 (taps^2 + taps + 64 taps) bytes per filter)
+// allow, at least 1. Summing the chunks in order gives the same result for any thread count.
+int AccumulationChunks(long filters, int taps, int jobs);
+
 // Accumulates per-filter least-squares samples into `ne`: pixel i's patch of z (size x size,
 // replicate borders) against the target (a_i - b_i) / divisor, into the system of filter
 // keys[i]. Patches are buffered per filter and added kBlock at a time as one symmetric

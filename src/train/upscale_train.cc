@@ -81,12 +81,9 @@ Model TrainUpscaleModel(const std::vector<Image>& hr_images, const UpscaleTrainO
       FitThresholds(cfg, ptrs);
     }
     filters = cfg.num_filters() * F * F;
-    // Fixed chunks of (image, transform) pairs, summed in order: the same result for any thread
-    // count. As many chunks as about 2 GB of per-chunk sums allow (x4, 24 x 3 x 3 bins, 7x7 taps:
-    // 154 MB a chunk).
-    const double chunk_bytes = 8.0 * filters * (double(n) * n + n + 64.0 * n);
+    // Fixed chunks of (image, transform) pairs (x4, 24 x 3 x 3 bins, 7x7 taps: 154 MB a chunk).
     const int jobs = int(hr_images.size()) * o.augment;
-    const int chunks = std::clamp(int(2e9 / chunk_bytes), 1, std::min(8, jobs));
+    const int chunks = AccumulationChunks(filters, n, jobs);
     std::vector<NormalEquations> partial(chunks, NormalEquations(int(filters), n));
     ParallelFor(0, chunks, [&](int c) {
       PatchAccumulator acc(partial[c], size);

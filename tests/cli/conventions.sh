@@ -146,12 +146,15 @@ ok "every command's help ends with an example"
 "$blade" --help | grep -q "alpha channel is dropped, with a one-line warning" \
   && ok "help says alpha is dropped with a warning" || bad "help does not say what happens to alpha"
 # Every application runs without --model, on its shipped default, and says which (issue 24).
-for cmd in "segment --iters 5" "upscale --factor 2" "upscale --factor 3 --steps 2" \
-           "restore --op blur:sigma=1 --steps 2" "deconv --steps 2" "denoise --sigma 20"; do
+for case in "segment --iters 5=tv-plain" "upscale --factor 2=upscale-x2-area" \
+            "upscale --factor 3 --steps 2=tv-plain" "restore --op blur:sigma=1 --steps 2=ced-restore" \
+            "deconv --steps 2=ced-restore" "denoise --sigma 20=denoise-gray" \
+            "denoise --sigma 70=tv-plain"; do
+  cmd=${case%=*} want=${case##*=}
   name=${cmd%% *}
   # shellcheck disable=SC2086
   "$blade" $cmd "$work/g8.png" "$work/default_$name.png" 2>"$work/err" \
-    && grep -q "using the shipped model .*/\(tv-plain\|ced-restore\|upscale-x2-area\|denoise-gray\).blade" "$work/err" \
+    && grep -q "using the shipped model .*/$want.blade" "$work/err" \
     && [ -s "$work/default_$name.png" ] && ok "$name without --model uses its shipped model" \
     || bad "$name without --model: $(cat "$work/err")"
 done

@@ -160,9 +160,9 @@ def test_denoise_stopped_by_sure_reaches_the_oracle_and_the_best_step():
 
 
 def test_denoise_runs_the_tv_model_to_the_rules_time_in_whole_steps():
-    """blade.denoise is the shipped TV model run to denoise_time(sigma, channels) (or the given
-    time) in the nearest whole number of steps, each at most its dt; the rule is the fitted power
-    law, gray and color apart."""
+    """blade.denoise with the shipped TV model runs to denoise_time(sigma, channels) in the
+    nearest whole number of steps, each at most its dt, or to a given time exactly, in the fewest
+    whole steps of at most dt; the rule is the fitted power law, gray and color apart."""
     model = blade.Model.load(str(MODELS / "tv-plain.blade"))
     gray = blade.to_luma(data.astronaut()[:96, :96])
     color = (data.astronaut()[:96, :96] / 255.0).astype(np.float32)
@@ -172,6 +172,10 @@ def test_denoise_runs_the_tv_model_to_the_rules_time_in_whole_steps():
         for sigma, time in ((5, None), (20, None), (20, 0.013)):
             t = time or blade.denoise_time(sigma, channels)
             steps, dt = denoise_steps(t, model.dt)
-            assert dt <= model.dt and abs(steps * model.dt - t) <= model.dt / 2 + 1e-12
+            if time:  # a stopping time: reached exactly
+                steps = math.ceil(time / model.dt * (1 - 1e-9))
+                dt = time / steps
+                assert steps * dt == pytest.approx(time)
+            assert dt <= model.dt and abs(steps * model.dt - t) <= model.dt + 1e-12
             np.testing.assert_array_equal(blade.denoise(image, sigma, model, time=time),
                                           model.run(image, steps=steps, dt=dt))
