@@ -58,7 +58,7 @@ void AddEvalAppCommand(CLI::App& app) {
     o.Validate();
     if (!args->json.empty()) PrepareTextOutput(args->json);
     const std::string model_path = ModelOrDefault(args->model, ParseApplication(args->app));
-    Model model = LoadModel(model_path);
+    Model model = LoadModelArg(model_path);
     std::vector<std::string> files = ListImages(args->images, args->limit);
     o.on_figure = FigureWriter(args->figures, args->figure_captions);
     Progress progress(args->app, ProgressEnabled());

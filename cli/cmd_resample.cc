@@ -24,7 +24,7 @@ void CheckFloOutput(const std::string& path) {
 }
 
 Model LoadResampleModel(const std::string& path) {
-  Model m = LoadModel(path);
+  Model m = LoadModelArg(path);
   if (m.form != ModelForm::kResample)
     Fail("'", path, "' is a ", FormName(m.form),
          " model; resampling needs a resampling model "

@@ -252,7 +252,7 @@ void AddRestoreCommands(CLI::App& app) {
                                           : DefaultUpscaleModelName(ua->factor, degradation));
       Note(StrCat("using the shipped model ", path));
     }
-    Model model = LoadModel(path);
+    Model model = LoadModelArg(path);
     RequireModelFor(Application::kUpscale, model, u->force_model);
     model = ModelAtParams(model, ParseParams(u->params));
     const bool learned = model.form == ModelForm::kUpscale;

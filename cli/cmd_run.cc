@@ -106,7 +106,7 @@ void AddRunCommand(CLI::App& app) {
     if (args->dt != 0) RequirePositive(args->dt, "--dt");
     CheckOutputPath(args->output);
     if (!args->frames_dir.empty()) PrepareOutputFolder(args->frames_dir);
-    Model model = LoadModel(args->model);
+    Model model = LoadModelArg(args->model);
     if (model.form == ModelForm::kResample)
       Fail("'", args->model, "' is a resampling model; `blade run` needs a direct or flux model");
     RunOptions o;
@@ -161,7 +161,7 @@ void AddInfoCommand(CLI::App& app) {
   cmd->add_option("model", args->model, "Model file")->required();
   cmd->add_flag("--json", args->json, "Print one JSON object");
   cmd->callback([args] {
-    Model m = LoadModel(args->model);
+    Model m = LoadModelArg(args->model);
     nlohmann::json j = ModelInfoJson(m);
     if (args->json) {
       std::printf("%s\n", j.dump(2).c_str());
@@ -265,7 +265,7 @@ void AddStabilityCommand(CLI::App& app) {
   cmd->callback([args] {
     if (args->steps < 1 || args->steps > 1000000) Fail("--steps must be 1..1000000");
     if (!args->write.empty()) CheckModelOutput(args->write);
-    Model model = LoadModel(args->model);
+    Model model = LoadModelArg(args->model);
     if (model.form == ModelForm::kResample) Fail("'", args->model, "' is a resampling model");
     // A parametric model's horizon is its knots' (blended on loading): a stored one would be lost.
     if (!args->write.empty() && (model.parametric() || !args->params.empty() || args->time != 0))

@@ -32,7 +32,7 @@ void TrainBox(const Preset& preset, const std::vector<ParamAxis>& axes, TrainOpt
               const std::string& images, int limit, const std::string& cache,
               const std::vector<std::string>& knot_models, const std::string& out) {
   std::vector<Model> given;
-  for (const std::string& path : knot_models) given.push_back(LoadModel(path));
+  for (const std::string& path : knot_models) given.push_back(LoadModelArg(path));
   const std::vector<std::string> files = ListImages(images, limit);
   std::string box;
   for (const ParamAxis& a : axes) {
@@ -367,7 +367,7 @@ void AddEvalCommand(CLI::App& app) {
     o.point.params = ParseParams(args->params);
     o.point.time = args->time;
     o.Validate();
-    Model model = LoadModel(args->model);
+    Model model = LoadModelArg(args->model);
     if (!args->json.empty()) PrepareTextOutput(args->json);
     std::vector<std::string> files = ListImages(args->images, args->limit);
     o.on_figure = FigureWriter(args->figures, args->figure_captions);

@@ -28,7 +28,7 @@ void AddShowFiltersCommand(CLI::App& app) {
   cmd->add_option("--title", args->title, "Title (default: describes the model)");
   cmd->callback([args] {
     CheckOutputPath(args->out);
-    const Model model = LoadModel(args->model);
+    const Model model = LoadModelArg(args->model);
     FilterPictureOptions o;
     o.zoom = args->zoom;
     o.range = args->range;
@@ -60,7 +60,7 @@ void AddFeaturesCommand(CLI::App& app) {
     CheckOutputPath(args->out);
     SelectionConfig config;
     if (!args->model.empty()) {
-      config = LoadModel(args->model).banks.at(0).selection;
+      config = LoadModelArg(args->model).banks.at(0).selection;
     } else {
       RequirePositive(args->rho, "--rho");
       config.rho = args->rho;

@@ -98,6 +98,8 @@ std::string ModelOrDefault(const std::string& given, Application app);
 std::map<std::string, double> ParseParams(const std::vector<std::string>& params);
 // An application's model: the one given (or the shipped default), checked for the application
 // (RequireModelFor) and taken at the PDE parameters of `--param NAME=V` (ModelAtParams).
+// A --model argument: a path, or a shipped model's name ("tv-plain"; ResolveModelPath).
+Model LoadModelArg(const std::string& given);
 Model LoadAppModel(const std::string& given, Application app, bool force_model,
                    const std::vector<std::string>& params);
 // An application's `--param NAME=V` (repeatable, one value per use).

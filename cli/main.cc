@@ -192,7 +192,7 @@ std::map<std::string, double> ParseParams(const std::vector<std::string>& params
 Model LoadAppModel(const std::string& given, Application app, bool force_model,
                    const std::vector<std::string>& params) {
   const std::map<std::string, double> at = ParseParams(params);
-  Model model = LoadModel(ModelOrDefault(given, app));
+  Model model = LoadModelArg(ModelOrDefault(given, app));
   RequireModelFor(app, model, force_model);
   return ModelAtParams(model, at);
 }
@@ -203,6 +203,8 @@ void AddAppParamOption(CLI::App* cmd, std::vector<std::string>* params) {
                   "box (blade info), repeatable")
       ->allow_extra_args(false);
 }
+
+Model LoadModelArg(const std::string& given) { return LoadModel(ResolveModelPath(given)); }
 
 std::string ModelOrDefault(const std::string& given, Application app) {
   if (!given.empty()) return given;

@@ -7,16 +7,20 @@ namespace blade::python {
 
 void BindModel(py::module_& m) {
   using release = py::call_guard<py::gil_scoped_release>;
-  py::class_<Model>(m, "Model", "A trained BLADE model (direct, flux or resampling form).")
+  py::class_<Model>(m, "Model",
+                    "A trained BLADE model (direct, flux, resampling, learned upscaler or learned "
+                    "denoiser).")
       .def(py::pickle([](const Model& self) { return SerializeModel(self); },
                       [](const std::string& text) { return ParseModel(text, "pickled model"); }))
       .def_static(
           "load",
           [](const std::string& path) {
             py::gil_scoped_release r;
-            return LoadModel(path);
+            return LoadModel(ResolveModelPath(path));
           },
-          py::arg("path"))
+          py::arg("path"),
+          "Reads a model file; a bare name that is not a file (\"tv-plain\", \"denoise-gray\") "
+          "names a shipped model.")
       .def_static(
           "default_for",
           [](const std::string& app, std::optional<int> factor,

@@ -37,6 +37,10 @@ Application ParseApplication(const std::string& name);
 // the installed share/blade/models, else the source tree's models/ (a build that was not
 // installed). Fails naming where it looked.
 std::string ShippedModelPath(const std::string& name);
+// A model argument as users give it: a path that exists is taken as is; otherwise a bare name
+// (no folder; ".blade" optional), e.g. "tv-plain", names a shipped model (ShippedModelPath);
+// anything else is returned unchanged, for LoadModel to report as missing.
+std::string ResolveModelPath(const std::string& given);
 // The shipped model `name`, loaded once per process and file version (its path and modification
 // time): parsing a model file takes 10 to 100 ms, as long as a whole denoising run on a small
 // photo, so front ends that run many images (Python) share one copy. Thread-safe.

@@ -131,6 +131,20 @@ std::string ShippedModelPath(const std::string& name) {
        " (set BLADE_MODELS_DIR to the folder of the .blade files, or give --model)");
 }
 
+std::string ResolveModelPath(const std::string& given) {
+  std::error_code ec;
+  const std::filesystem::path path(given);
+  if (given.empty() || std::filesystem::exists(path, ec) || path.has_parent_path()) return given;
+  const std::string name = path.extension() == ".blade" ? path.stem().string() : given;
+  if (name.empty() || name.front() == '.' || std::filesystem::path(name).has_extension())
+    return given;
+  try {
+    return ShippedModelPath(name);
+  } catch (const Error&) {
+    return given;  // not shipped either: LoadModel says the file is missing
+  }
+}
+
 std::shared_ptr<const Model> LoadShippedModel(const std::string& name) {
   const std::string path = ShippedModelPath(name);
   std::error_code ec;

@@ -165,4 +165,15 @@ touch "$work/afile"
 "$blade" run --model "$tv" --frames-dir "$work/afile" "$work/g8.png" "$work/f2.png" 2>"$work/err"; rc=$?
 [ $rc = 1 ] && grep -q "exists and is not a folder" "$work/err" && ok "--frames-dir on a file refused" \
   || bad "--frames-dir on a file: $(cat "$work/err")"
+# --model takes a shipped model's bare name where no such file exists here; a name that is
+# neither is reported as a missing file.
+(cd "$work" && "$blade" -q denoise --sigma 20 --model tv-plain g8.png named.png 2>"$work/err") \
+  && [ -s "$work/named.png" ] && ok "--model tv-plain names the shipped model" \
+  || bad "--model tv-plain: $(cat "$work/err")"
+(cd "$work" && "$blade" info denoise-color.blade >"$work/info" 2>"$work/err") \
+  && grep -q "denoises    color images" "$work/info" && ok "info denoise-color.blade finds the shipped model" \
+  || bad "info denoise-color.blade: $(cat "$work/err")"
+(cd "$work" && "$blade" info no-such-model 2>"$work/err"); rc=$?
+[ $rc = 1 ] && grep -q "cannot open model 'no-such-model'" "$work/err" && ok "an unknown model name is a missing file" \
+  || bad "unknown model name: rc $rc, $(cat "$work/err")"
 exit $fail

@@ -131,8 +131,10 @@ def test_default_model_by_level_channels_and_options():
         assert m.denoise["sigmas"][0] == 5 and m.denoise["sigmas"][-1] == 50
     np.testing.assert_array_equal(blade.denoise(gray, 20), blade.denoise(gray, 20, learned_gray))
     np.testing.assert_array_equal(blade.denoise(color, 20), blade.denoise(color, 20, learned_color))
-    # Outside the learned levels, and with the TV model's options: the TV model.
-    tv = blade.Model.load(str(MODELS / "tv-plain.blade"))
+    # Outside the learned levels, and with the TV model's options: the TV model (a shipped
+    # model's bare name loads it).
+    tv = blade.Model.load("tv-plain")
+    assert tv.pde == "tv" and blade.Model.load("denoise-color.blade").denoise["channels"] == 3
     assert blade.Model.default_for("denoise", sigma=60).pde == "tv"
     assert blade.Model.default_for("denoise").pde == "tv"
     np.testing.assert_array_equal(blade.denoise(gray, 60), blade.denoise(gray, 60, tv))
