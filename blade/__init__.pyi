@@ -104,7 +104,7 @@ def train_upscale(images: Sequence[str | os.PathLike[str]], factor: int = 2, *, 
                   stages: Optional[int] = None, back_projections: Optional[int] = None,
                   ridge: Optional[float] = None) -> Model: ...
 def train_denoise(images: Sequence[str | os.PathLike[str]], *,
-                  sigmas: Sequence[float] = (5, 10, 20, 30, 50), color: bool = False,
+                  sigmas: Sequence[float] = (2, 5, 10, 20, 30, 50, 75, 100), color: bool = False,
                   footprint: int = 9, bins: Optional[Sequence[int]] = None, rho: float = 0.0,
                   augment: int = 8, stages: int = 2, ridge: float = 1e-3, seed: int = 1) -> Model: ...
 def evaluate(model: Model, images: Sequence[str | os.PathLike[str]], cache: str = "default", *,
@@ -123,7 +123,7 @@ def deconvolve(model: Model, image: ArrayLike, sigma: float = 1.0, lam: float = 
 def restore(model: Model, image: ArrayLike, op: str, lam: Optional[float] = None, steps: int = 10,
             force_model: bool = False) -> ImageArray: ...
 def estimate_noise(image: ArrayLike) -> float: ...
-def denoise(image: ArrayLike, sigma: Optional[float] = None, model: Optional[Model] = None,
+def denoise(image: ArrayLike, sigma: float | str | None = None, model: Optional[Model] = None,
             force_model: bool = False, *, time: Optional[float] = None,
             params: Optional[dict[str, float]] = None, stop: str = "rule",
             unsafe: bool = False) -> ImageArray: ...

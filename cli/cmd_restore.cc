@@ -122,10 +122,12 @@ void AddRestoreCommands(CLI::App& app) {
   auto n = std::make_shared<DenoiseArgs>();
   CLI::App* denoise = app.add_subcommand(
       "denoise",
-      "Remove Gaussian noise of a known level: by default with the shipped learned denoiser "
-      "(BLADE stages trained on noisy photographs, sigma 5 to 50), else with the TV model "
-      "(paper §4, A = identity) run to a time set from the level by a rule fitted on training "
-      "photographs, or per image by Stein's unbiased risk estimate (--stop sure)");
+      StrCat("Remove Gaussian noise of a known level: by default with the shipped learned "
+             "denoiser (BLADE stages trained on noisy photographs, sigma ",
+             kShippedDenoiseSigmas[0], " to ", kShippedDenoiseSigmas[1],
+             "), else with the TV model (paper §4, A = identity) run to a time set from the "
+             "level by a rule fitted on training photographs, or per image by Stein's unbiased "
+             "risk estimate (--stop sure)"));
   denoise
       ->add_option("--sigma", n->sigma,
                    "Noise standard deviation in 0-255 units (0 < S <= 100), or auto: estimated "
@@ -139,8 +141,10 @@ void AddRestoreCommands(CLI::App& app) {
           },
           "S|auto"));
   denoise->add_option("--model", n->model,
-                      "A learned denoiser or a TV flow model (default: denoise-gray or "
-                      "denoise-color for sigma 5..50 with the rule, else tv-plain)");
+                      StrCat("A learned denoiser or a TV flow model (default: denoise-gray or "
+                             "denoise-color for sigma ",
+                             kShippedDenoiseSigmas[0], " to ", kShippedDenoiseSigmas[1],
+                             " with the rule, else tv-plain)"));
   denoise
       ->add_option("--time", n->time,
                    "TV model: stopping time instead of the rule's (larger: smoother; blade "

@@ -51,7 +51,7 @@ void BindApps(py::module_& m) {
       "model).");
   m.def(
       "denoise",
-      [](const py::array& image, std::optional<double> sigma_given, const Model* model,
+      [](const py::array& image, const py::object& sigma_arg, const Model* model,
          bool force_model, std::optional<double> time,
          std::optional<std::map<std::string, double>> params, const std::string& stop,
          bool unsafe) {
@@ -64,6 +64,19 @@ void BindApps(py::module_& m) {
         if (params) o.params = *params;
         o.stop = ParseDenoiseStop(stop);
         o.unsafe = unsafe;
+        // None or "auto" (as the command line's --sigma auto): estimated from the image.
+        std::optional<double> sigma_given;
+        if (py::isinstance<py::str>(sigma_arg)) {
+          if (sigma_arg.cast<std::string>() != "auto")
+            throw Error("sigma must be a number, None or 'auto' (got '" +
+                        sigma_arg.cast<std::string>() + "')");
+        } else if (!sigma_arg.is_none()) {
+          try {
+            sigma_given = sigma_arg.cast<double>();
+          } catch (const py::cast_error&) {
+            throw Error("sigma must be a number, None or 'auto'");
+          }
+        }
         if (sigma_given) RequireDenoiseSigma(*sigma_given);  // before the image is converted
         Image f = ToInputImage(image), out;
         const double sigma = sigma_given ? *sigma_given : AutoDenoiseSigma(f);
@@ -81,10 +94,11 @@ void BindApps(py::module_& m) {
       py::arg("image"), py::arg("sigma") = py::none(), py::arg("model") = nullptr,
       py::arg("force_model") = false, py::kw_only(), py::arg("time") = py::none(),
       py::arg("params") = py::none(), py::arg("stop") = "rule", py::arg("unsafe") = false,
-      "Removes Gaussian noise of standard deviation sigma (0-255 units; None: estimated from the "
-      "image, blade.estimate_noise). By default with the "
+      "Removes Gaussian noise of standard deviation sigma (0-255 units; None or 'auto': "
+      "estimated from the image, blade.estimate_noise). By default with the "
       "shipped learned denoiser for the image's channels (denoise-gray, denoise-color: BLADE "
-      "stages trained on noisy photographs) where it covers sigma (5 to 50) and no time, "
+      "stages trained on noisy photographs) where it covers sigma (blade.Model.default_for"
+      "('denoise', sigma=...) says which) and no time, "
       "params or stop='sure' is given; else (or with a TV model) with the TV model run to the "
       "time blade.denoise_time(sigma, channels) gives (the rule fitted on training photographs) "
       "or to `time`; stop='sure' stops each image where Stein's unbiased risk estimate is least "

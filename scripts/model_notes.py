@@ -36,7 +36,7 @@ lines = [
     "| `upscale` (other factors or degradations, `--project`), `eval-app upscale --model` | `tv-plain` | the only PDE and model eq. 4.6 and 4.7 were validated with; `eval-app upscale` scores the learned upscalers beside it (`--upscaler`) |",
     "| `restore` | `ced-restore` | best mean PSNR of the nine accepted models on six held-out scikit-image photographs (blur 1 + noise 5/255: 30.54 dB, `docs/RESULTS.md`) |",
     "| `deconv`, `eval-app deconv` | `ced-restore` | trained and selected for deconvolution (below) |",
-    "| `denoise` (noise sigma 5 to 50, `--stop rule`, no `--time`) | `denoise-gray`, `denoise-color` (`DefaultDenoiseModelName`, by the image's channels) | the learned denoisers: above the TV model's rule and scikit-image's best-weight TV at every noise level, gray and color, on Kodak and held-out photographs (`docs/RESULTS.md`, \"Denoising\") |",
+    "| `denoise` (noise sigma 2 to 100, `--stop rule`, no `--time`) | `denoise-gray`, `denoise-color` (`DefaultDenoiseModelName`, by the image's channels) | the learned denoisers: above the TV model's rule and scikit-image's best-weight TV at every noise level, gray and color, on Kodak and held-out photographs (`docs/RESULTS.md`, \"Denoising\") |",
     "| `denoise` (other levels, `--stop sure`, `--time`, `--param`) | `tv-plain` | its rule (stopping time against the noise level) was fitted for this model on training photographs; `tv.blade`, which follows TV flow more closely, denoises worse even at its own refitted rule (0.1 to 0.7 dB on six held-out photographs, `docs/RESULTS.md`) |",
     "| `resample`, `eval-resample` | `resample3` | beats bicubic and Lanczos-3 on held-out photographs, which `resample` (first order) does not (`docs/RESULTS.md`) |",
     "",

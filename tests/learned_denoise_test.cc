@@ -284,10 +284,10 @@ TEST(LearnedDenoise, RefusedWhereItDoesNotBelongAndChosenByDefault) {
   EXPECT_NO_THROW(RequireModelFor(Application::kDenoise, m));
   // The default: the learned denoiser for the channels inside its levels with the rule, else TV.
   EXPECT_EQ(DefaultDenoiseModelName(20, 1, {}), "denoise-gray");
-  EXPECT_EQ(DefaultDenoiseModelName(5, 3, {}), "denoise-color");
-  EXPECT_EQ(DefaultDenoiseModelName(50, 3, {}), "denoise-color");
-  EXPECT_EQ(DefaultDenoiseModelName(4, 1, {}), "tv-plain");
-  EXPECT_EQ(DefaultDenoiseModelName(60, 3, {}), "tv-plain");
+  EXPECT_EQ(DefaultDenoiseModelName(2, 3, {}), "denoise-color");
+  EXPECT_EQ(DefaultDenoiseModelName(100, 3, {}), "denoise-color");
+  EXPECT_EQ(DefaultDenoiseModelName(1.9, 1, {}), "tv-plain");
+  EXPECT_EQ(DefaultDenoiseModelName(0.5, 3, {}), "tv-plain");
   EXPECT_EQ(DefaultDenoiseModelName(20, 1, sure), "tv-plain");
   EXPECT_EQ(DefaultDenoiseModelName(20, 1, timed), "tv-plain");
   EXPECT_EQ(DefaultDenoiseModelName(20, 1, params), "tv-plain");

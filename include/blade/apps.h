@@ -28,7 +28,7 @@ std::string DefaultUpscaleModelName(int factor, const Degradation& degradation);
 // (kShippedDenoiseSigmas) and the options leave the rule to decide (no time, SURE or PDE
 // parameters), else DefaultModelName(kDenoise), the TV model, which covers (0, 100] and takes
 // those options.
-inline constexpr double kShippedDenoiseSigmas[2] = {5, 50};
+inline constexpr double kShippedDenoiseSigmas[2] = {2, 100};
 std::string DefaultDenoiseModelName(double sigma255, int channels, const DenoiseOptions& options);
 // "segment", "restore", "deconv", "upscale", "resample", "denoise" (the command names); fails on
 // another.

@@ -382,7 +382,7 @@ Model TrainUpscaleModel(const std::vector<Image>& hr_images, const UpscaleTrainO
 struct DenoiseTrainOptions {
   // Noise levels (0-255 units, ascending), one set of stages each; a level between two is
   // blended from them when the model runs.
-  std::vector<double> sigmas = {5, 10, 20, 30, 50};
+  std::vector<double> sigmas = {2, 5, 10, 20, 30, 50, 75, 100};
   int channels = 1;  // 1: trained on (and for) luma; 3: on color photographs
   int footprint = 9;
   // Bins (24 x 3 x 3); thresholds fitted as quantiles of each stage's inputs. rho 0 (the

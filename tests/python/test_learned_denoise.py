@@ -128,22 +128,22 @@ def test_default_model_by_level_channels_and_options():
     assert learned_gray.form == "denoise" and learned_gray.denoise["channels"] == 1
     assert learned_color.form == "denoise" and learned_color.denoise["channels"] == 3
     for m in (learned_gray, learned_color):
-        assert m.denoise["sigmas"][0] == 5 and m.denoise["sigmas"][-1] == 50
+        assert m.denoise["sigmas"][0] == 2 and m.denoise["sigmas"][-1] == 100
     np.testing.assert_array_equal(blade.denoise(gray, 20), blade.denoise(gray, 20, learned_gray))
     np.testing.assert_array_equal(blade.denoise(color, 20), blade.denoise(color, 20, learned_color))
     # Outside the learned levels, and with the TV model's options: the TV model (a shipped
     # model's bare name loads it).
     tv = blade.Model.load("tv-plain")
     assert tv.pde == "tv" and blade.Model.load("denoise-color.blade").denoise["channels"] == 3
-    assert blade.Model.default_for("denoise", sigma=60).pde == "tv"
+    assert blade.Model.default_for("denoise", sigma=1.5).pde == "tv"
     assert blade.Model.default_for("denoise").pde == "tv"
-    np.testing.assert_array_equal(blade.denoise(gray, 60), blade.denoise(gray, 60, tv))
-    np.testing.assert_array_equal(blade.denoise(gray, 3), blade.denoise(gray, 3, tv))
+    np.testing.assert_array_equal(blade.denoise(gray, 1.5), blade.denoise(gray, 1.5, tv))
+    np.testing.assert_array_equal(blade.denoise(color, 1), blade.denoise(color, 1, tv))
     np.testing.assert_array_equal(blade.denoise(gray, 20, stop="sure"), blade.denoise(gray, 20, tv, stop="sure"))
     np.testing.assert_array_equal(blade.denoise(gray, 20, time=0.02), blade.denoise(gray, 20, tv, time=0.02))
     # Refusals: the learned denoiser's options, levels and channels.
-    with pytest.raises(blade.Error, match="covers noise sigma 5 to 50"):
-        blade.denoise(gray, 60, learned_gray)
+    with pytest.raises(blade.Error, match="covers noise sigma 2 to 100"):
+        blade.denoise(gray, 1.5, learned_gray)
     with pytest.raises(blade.Error, match="SURE stopping"):
         blade.denoise(gray, 20, learned_gray, stop="sure")
     with pytest.raises(blade.Error, match="a stopping time needs a PDE model's run"):
@@ -179,6 +179,9 @@ def test_noise_estimate_matches_scikit_image_and_drives_sigma_none():
             assert ours == pytest.approx(sigma, rel=0.25), sigma
             if sigma == 20:
                 np.testing.assert_array_equal(blade.denoise(f), blade.denoise(f, ours))
+                np.testing.assert_array_equal(blade.denoise(f, "auto"), blade.denoise(f, ours))
+    with pytest.raises(blade.Error, match="sigma must be a number, None or 'auto'"):
+        blade.denoise(f, "twenty")
     with pytest.raises(blade.Error, match="no measurable noise"):
         blade.denoise(np.full((32, 32), 0.5, np.float32))
 
@@ -231,7 +234,7 @@ def test_command_line_defaults_depth_and_refusals(tmp_path):
     Image.fromarray(np.round(noisy(color_photo()[:96, :96], 20, 2) * 255).astype(np.uint8)).save(color)
     r = run_blade("denoise", "--sigma", "20", color, out)
     assert r.returncode == 0 and "denoise-color.blade" in r.stderr, r.stderr
-    r = run_blade("denoise", "--sigma", "70", color, out)
+    r = run_blade("denoise", "--sigma", "1.5", color, out)
     assert r.returncode == 0 and "tv-plain.blade" in r.stderr and "by the rule" in r.stderr, r.stderr
     r = run_blade("denoise", "--sigma", "20", "--stop", "sure", color, out)
     assert r.returncode == 0 and "tv-plain.blade" in r.stderr and "by SURE" in r.stderr, r.stderr
@@ -239,7 +242,7 @@ def test_command_line_defaults_depth_and_refusals(tmp_path):
     out2 = tmp_path / "never.png"
     for args, message in (
             (["--sigma", "20", "--model", MODELS / "denoise-color.blade", gray], "trained on color images"),
-            (["--sigma", "60", "--model", MODELS / "denoise-gray.blade", gray], "covers noise sigma 5 to 50"),
+            (["--sigma", "1.5", "--model", MODELS / "denoise-gray.blade", gray], "covers noise sigma 2 to 100"),
             (["--sigma", "20", "--stop", "sure", "--model", MODELS / "denoise-gray.blade", gray], "SURE stopping")):
         r = run_blade("denoise", *args, out2)
         assert r.returncode != 0 and message in r.stderr and r.stderr.count("\n") == 1, r.stderr
@@ -253,6 +256,6 @@ def test_command_line_defaults_depth_and_refusals(tmp_path):
     r = run_blade("denoise", "--sigma", "twenty", gray, out2)
     assert r.returncode == 2 and "--sigma: must be a number or auto" in r.stderr and not out2.exists(), r.stderr
     r = run_blade("info", MODELS / "denoise-color.blade")
-    assert r.returncode == 0 and "denoises    color images, Gaussian noise sigma 5, 10, 20, 30, 50" in r.stdout
+    assert r.returncode == 0 and "denoises    color images, Gaussian noise sigma 2, 5, 10, 20, 30, 50, 75, 100" in r.stdout
     r = run_blade("train-denoise", "--images", tmp_path, "--sigmas", "20,10", "--out", tmp_path / "x.blade")
     assert r.returncode != 0 and "noise levels must ascend" in r.stderr
