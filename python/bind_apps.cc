@@ -51,10 +51,9 @@ void BindApps(py::module_& m) {
       "model).");
   m.def(
       "denoise",
-      [](const py::array& image, const py::object& sigma_arg, const Model* model,
-         bool force_model, std::optional<double> time,
-         std::optional<std::map<std::string, double>> params, const std::string& stop,
-         bool unsafe) {
+      [](const py::array& image, const py::object& sigma_arg, const Model* model, bool force_model,
+         std::optional<double> time, std::optional<std::map<std::string, double>> params,
+         const std::string& stop, bool unsafe) {
         DenoiseOptions o;
         if (time) {
           if (!(*time > 0))

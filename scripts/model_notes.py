@@ -87,6 +87,10 @@ for path in sorted((root / "models").glob("*.blade")):
             f"- trained {p.get('date', '?')} (from the working tree of the commit that added it, on"
             f" top of revision {p.get('revision', '?')})",
             f"- command: `{p.get('command', '?')}` (both: `scripts/train_denoisers.sh`)",
+            "- written to /tmp and copied here once measured against the TV model at the new levels"
+            " (2, 75, 100; the other levels are bit for bit those of the first version, trained"
+            " the same session); the code was revision 23e36c9's, and the revision field is the"
+            " build's stamp from before that session's commits",
             "",
         ]
         continue
