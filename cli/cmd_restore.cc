@@ -204,8 +204,8 @@ void AddRestoreCommands(CLI::App& app) {
       return;
     }
     const char* how = o.time > 0 ? "" : o.stop == DenoiseStop::kSure ? " by SURE" : " by the rule";
-    Note(StrCat("denoised (sigma ", sigma, ", t = ", r.time, how, ", ", r.steps, " steps) -> ",
-                n->output));
+    Note(StrCat("denoised (sigma ", sigma, ", t = ", r.time, how, ", ", r.steps,
+                r.steps == 1 ? " step) -> " : " steps) -> ", n->output));
   });
 
   auto u = std::make_shared<RestoreArgs>();

@@ -185,8 +185,8 @@ void RequireDenoiseSigma(double sigma255);
 // (docs/RESULTS.md, sixth session), so it is not the default.
 inline constexpr double kDenoiseGrayTimeScale = 0.00176, kDenoiseGrayTimePower = 1.166;
 inline constexpr double kDenoiseColorTimeScale = 0.00208, kDenoiseColorTimePower = 1.029;
-// time = scale * sigma255^power, gray (1 channel) or color. A time given by the user
-// (DenoiseOptions::time) is a PDE stopping time and is reached exactly (ModelStepsFor).
+// time = scale * sigma255^power, gray (1 channel) or color (3; others are refused). A time given by
+// the user (DenoiseOptions::time) is a PDE stopping time and is reached exactly (ModelStepsFor).
 double DenoiseTime(double sigma255, int channels);
 // A denoising time as a run: the nearest whole number k of steps (at least one), each
 // min(dt, time / k), so the run may stop up to half a step early. The time is a fitted amount of

@@ -278,6 +278,9 @@ std::string DenoiseNeedsPdeModel(const DenoiseOptions& o) {
 
 double DenoiseTime(double sigma255, int channels) {
   RequireDenoiseSigma(sigma255);
+  if (channels != 1 && channels != 3)
+    Fail("the denoising rule is fitted for gray (1) or color (3) images, not ", channels,
+         " channels");
   return channels == 1 ? kDenoiseGrayTimeScale * std::pow(sigma255, kDenoiseGrayTimePower)
                        : kDenoiseColorTimeScale * std::pow(sigma255, kDenoiseColorTimePower);
 }

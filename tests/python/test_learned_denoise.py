@@ -150,6 +150,8 @@ def test_default_model_by_level_channels_and_options():
         blade.denoise(gray, 20, learned_gray, time=0.02)
     with pytest.raises(blade.Error, match="trained on color images"):
         blade.denoise(gray, 20, learned_color)
+    with pytest.raises(blade.Error, match="gray \\(1\\) or color \\(3\\) images, not 2 channels"):
+        blade.denoise_time(20, 2)
     with pytest.raises(blade.Error, match="sigma chooses denoising's default only"):
         blade.Model.default_for("segment", sigma=20)
     with pytest.raises(blade.Error, match="does not estimate du/dt"):
