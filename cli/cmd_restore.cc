@@ -63,6 +63,21 @@ std::optional<double> ParseSigma(const std::string& text) {
   return v;
 }
 
+// After training a learned upscaler or denoiser: its provenance (data, image count, time since
+// t0, command line, build), the file, and one line saying what was made.
+void SaveTrained(Model& m, const std::string& data, std::size_t images,
+                 std::chrono::steady_clock::time_point t0, const std::string& out,
+                 const char* what) {
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  m.provenance["data"] = data;
+  m.provenance["images"] = std::to_string(images);
+  m.provenance["train_seconds"] = StrCat(secs);
+  m.provenance["command"] = CommandLine();
+  StampProvenance(m.provenance);
+  SaveModel(m, out);
+  Note(StrCat("trained ", what, " -> ", out, " in ", secs, " s (", m.provenance["training"], ")"));
+}
+
 }  // namespace
 
 void AddRestoreCommands(CLI::App& app) {
@@ -339,16 +354,7 @@ void AddRestoreCommands(CLI::App& app) {
       hr.push_back(CropToMultiple(ToLuma(ReadImage(f)), o.factor));
     Note(StrCat("fitting on ", hr.size(), " images x ", o.augment, " copies"));
     Model m = TrainUpscaleModel(hr, o);
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    m.provenance["data"] = t->images;
-    m.provenance["images"] = std::to_string(hr.size());
-    m.provenance["train_seconds"] = StrCat(secs);
-    m.provenance["command"] = CommandLine();
-    StampProvenance(m.provenance);
-    SaveModel(m, t->out);
-    Note(StrCat("trained learned upscaler -> ", t->out, " in ", secs, " s (",
-                m.provenance["training"], ")"));
+    SaveTrained(m, t->images, hr.size(), t0, t->out, "learned upscaler");
   });
 
   // train-denoise: the defaults of DenoiseTrainOptions (the shipped denoisers' recipe).
@@ -413,16 +419,7 @@ void AddRestoreCommands(CLI::App& app) {
     Note(StrCat("fitting on ", clean.size(), " images x ", o.augment, " copies, ", o.sigmas.size(),
                 " noise level(s)"));
     Model m = TrainDenoiseModel(clean, o);
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    m.provenance["data"] = td->images;
-    m.provenance["images"] = std::to_string(clean.size());
-    m.provenance["train_seconds"] = StrCat(secs);
-    m.provenance["command"] = CommandLine();
-    StampProvenance(m.provenance);
-    SaveModel(m, td->out);
-    Note(StrCat("trained learned denoiser -> ", td->out, " in ", secs, " s (",
-                m.provenance["training"], ")"));
+    SaveTrained(m, td->images, clean.size(), t0, td->out, "learned denoiser");
   });
 }
 

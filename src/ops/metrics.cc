@@ -267,6 +267,7 @@ double EstimateNoiseSigma(const Image& image) {
   int measured = 0;
   for (int c = 0; c < image.channels(); ++c) {
     std::vector<double> d;
+    d.reserve(std::size_t((image.width() - 2) / 2) * ((image.height() - 2) / 2));
     for (int y = 0; y + 3 < image.height(); y += 2)
       for (int x = 0; x + 3 < image.width(); x += 2) {
         double v = 0;

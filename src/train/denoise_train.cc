@@ -60,7 +60,7 @@ void DenoiseTrainOptions::Validate() const {
 Model TrainDenoiseModel(const std::vector<Image>& clean_images, const DenoiseTrainOptions& o) {
   o.Validate();
   if (clean_images.empty()) Fail("denoiser training needs at least one image");
-  const int size = o.footprint, n = size * size;
+  const int size = o.footprint;
   for (std::size_t i = 0; i < clean_images.size(); ++i) {
     const Image& c = clean_images[i];
     if (c.channels() != o.channels)
@@ -99,40 +99,27 @@ Model TrainDenoiseModel(const std::vector<Image>& clean_images, const DenoiseTra
         for (const Image& s : inputs) ptrs.push_back(&s);
         FitThresholds(cfg, ptrs);
       }
-      // Fixed chunks of (image, transform) pairs (24 x 3 x 3 bins, 9x9 taps: 20 MB a chunk).
-      const int jobs = int(clean_images.size()) * o.augment;
-      const int chunks = AccumulationChunks(filters, n, jobs);
-      std::vector<NormalEquations> partial(chunks, NormalEquations(filters, n));
-      ParallelFor(0, chunks, [&](int c) {
-        PatchAccumulator acc(partial[c], size);
-        for (int j = jobs * c / chunks; j < jobs * (c + 1) / chunks; ++j) {
-          const int i = j / o.augment, t = j % o.augment;
-          const Image clean = Dihedral(clean_images[i], t);
-          const Image u = stage_input(clean, k, i, t, stage);
-          const std::vector<std::int32_t> keys = Select(cfg, u);
-          for (int ch = 0; ch < o.channels; ++ch) {
+      // Every (image, transform) pair's samples (24 x 3 x 3 bins, 9x9 taps: 20 MB a chunk); a
+      // color image's channels are samples of the same filters.
+      FilterBank bank = FitResidualFilters(
+          filters, size, int(clean_images.size()) * o.augment, o.ridge, o.min_samples,
+          "denoiser least squares",
+          [&](int j, PatchAccumulator& acc) {
+            const int i = j / o.augment, t = j % o.augment;
+            const Image clean = Dihedral(clean_images[i], t);
+            const Image u = stage_input(clean, k, i, t, stage);
+            const std::vector<std::int32_t> keys = Select(cfg, u);
             if (o.channels == 1) {
               acc.Add(u, keys, clean, u, 1.0, size / 2);
-            } else {
+              return;
+            }
+            for (int ch = 0; ch < o.channels; ++ch) {
               const Image uc = ExtractChannel(u, ch);
               acc.Add(uc, keys, ExtractChannel(clean, ch), uc, 1.0, size / 2);
             }
-          }
-        }
-      });
-      NormalEquations total(filters, n);
-      for (const NormalEquations& p : partial) total.Add(p);
-      partial.clear();
-      Bank bank{cfg, FilterBank(filters, size)};
-      bank.filters.taps.assign(std::size_t(filters) * n, 0.f);
-      const long min_samples = o.min_samples > 0 ? o.min_samples : 4L * n;
-      fallbacks += SolvePerFilterNormalEquations(
-          total.a, total.b, total.count, n, o.ridge, min_samples, "denoiser least squares",
-          [&](int f, const std::vector<double>& x) {
-            std::transform(x.begin(), x.end(), bank.filters.filter(f),
-                           [](double v) { return float(v); });
-          });
-      m.banks.push_back(std::move(bank));
+          },
+          &fallbacks);
+      m.banks.push_back({cfg, std::move(bank)});
     }
   }
   m.dt = 1;

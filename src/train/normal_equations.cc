@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "blade/error.h"
+#include "blade/parallel.h"
 
 namespace blade {
 
@@ -107,9 +108,29 @@ void PatchAccumulator::Flush(int k) {
   filled_[k] = 0;
 }
 
-int AccumulationChunks(long filters, int taps, int jobs) {
-  const double chunk_bytes = 8.0 * filters * (double(taps) * taps + taps + 64.0 * taps);
-  return std::clamp(int(2e9 / chunk_bytes), 1, std::max(1, std::min(8, jobs)));
+FilterBank FitResidualFilters(int filters, int size, int jobs, double ridge, long min_samples,
+                              const std::string& what,
+                              const std::function<void(int, PatchAccumulator&)>& add,
+                              int* fallbacks) {
+  const int n = size * size;
+  const double chunk_bytes = 8.0 * filters * (double(n) * n + n + 64.0 * n);
+  const int chunks = std::clamp(int(2e9 / chunk_bytes), 1, std::max(1, std::min(8, jobs)));
+  NormalEquations total(filters, n);
+  {
+    std::vector<NormalEquations> partial(chunks, NormalEquations(filters, n));
+    ParallelFor(0, chunks, [&](int c) {
+      PatchAccumulator acc(partial[c], size);
+      for (int j = jobs * c / chunks; j < jobs * (c + 1) / chunks; ++j) add(j, acc);
+    });
+    for (const NormalEquations& p : partial) total.Add(p);
+  }
+  FilterBank bank(filters, size);  // zero taps
+  *fallbacks += SolvePerFilterNormalEquations(
+      total.a, total.b, total.count, n, ridge, min_samples > 0 ? min_samples : 4L * n, what,
+      [&](int k, const std::vector<double>& x) {
+        std::transform(x.begin(), x.end(), bank.filter(k), [](double v) { return float(v); });
+      });
+  return bank;
 }
 
 }  // namespace blade

@@ -40,12 +40,6 @@ int SolvePerFilterNormalEquations(
     int n, double ridge, long min_samples, const std::string& what,
     const std::function<void(int, const std::vector<double>&)>& store);
 
-// How many fixed chunks a least-squares accumulation over `jobs` independent pieces (image x
-// transform) is split into: at most 8, and as many as about 2 GB of per-chunk sums (a chunk's
-// NormalEquations and PatchAccumulator buffers, 8 (taps^2 + taps + 64 taps) bytes per filter)
-// allow, at least 1. Summing the chunks in order gives the same result for any thread count.
-int AccumulationChunks(long filters, int taps, int jobs);
-
 // Accumulates per-filter least-squares samples into `ne`: pixel i's patch of z (size x size,
 // replicate borders) against the target (a_i - b_i) / divisor, into the system of filter
 // keys[i]. Patches are buffered per filter and added kBlock at a time as one symmetric
@@ -84,5 +78,17 @@ class PatchAccumulator {
   std::vector<RowBlock> buffer_;  // allocated on a filter's first sample
   std::vector<int> filled_;
 };
+
+// One stage of the residual-filter trainers (learned upscalers and denoisers): `jobs`
+// independent pieces (image x transform) each add their samples through add(j, accumulator);
+// the pieces are summed in fixed chunks and the chunks in order, so the result is the same for
+// any thread count (at most 8 chunks, as many as about 2 GB of per-chunk sums allow: 8 (taps^2 +
+// taps + 64 taps) bytes per filter). Then every filter's regularised system is solved
+// (SolvePerFilterNormalEquations; min_samples 0 means 4 x taps). Returns the `filters` filters of
+// size x size taps; adds the number of pooled fallbacks to *fallbacks.
+FilterBank FitResidualFilters(int filters, int size, int jobs, double ridge, long min_samples,
+                              const std::string& what,
+                              const std::function<void(int, PatchAccumulator&)>& add,
+                              int* fallbacks);
 
 }  // namespace blade

@@ -48,7 +48,7 @@ void UpscaleTrainOptions::Validate() const {
 Model TrainUpscaleModel(const std::vector<Image>& hr_images, const UpscaleTrainOptions& o) {
   o.Validate();
   if (hr_images.empty()) Fail("upscaler training needs at least one image");
-  const int F = o.factor, size = o.footprint, n = size * size;
+  const int F = o.factor, size = o.footprint;
   const Degradation degradation = ParseDegradation(o.degradation);
   for (const Image& hr : hr_images)
     if (hr.channels() != 1 || hr.width() % F != 0 || hr.height() % F != 0 ||
@@ -81,31 +81,17 @@ Model TrainUpscaleModel(const std::vector<Image>& hr_images, const UpscaleTrainO
       FitThresholds(cfg, ptrs);
     }
     filters = cfg.num_filters() * F * F;
-    // Fixed chunks of (image, transform) pairs (x4, 24 x 3 x 3 bins, 7x7 taps: 154 MB a chunk).
-    const int jobs = int(hr_images.size()) * o.augment;
-    const int chunks = AccumulationChunks(filters, n, jobs);
-    std::vector<NormalEquations> partial(chunks, NormalEquations(int(filters), n));
-    ParallelFor(0, chunks, [&](int c) {
-      PatchAccumulator acc(partial[c], size);
-      for (int j = jobs * c / chunks; j < jobs * (c + 1) / chunks; ++j) {
-        const Image hr = Dihedral(hr_images[j / o.augment], j % o.augment);
-        const Image u = stage_input(hr, stage);
-        acc.Add(u, UpscaleFilterIndices(cfg, F, u), hr, u, 1.0, size / 2);
-      }
-    });
-    NormalEquations total(int(filters), n);
-    for (const NormalEquations& p : partial) total.Add(p);
-    partial.clear();
-    Bank bank{cfg, FilterBank(int(filters), size)};
-    bank.filters.taps.assign(std::size_t(filters) * n, 0.f);
-    const long min_samples = o.min_samples > 0 ? o.min_samples : 4L * n;
-    fallbacks += SolvePerFilterNormalEquations(
-        total.a, total.b, total.count, n, o.ridge, min_samples, "upscaler least squares",
-        [&](int k, const std::vector<double>& x) {
-          std::transform(x.begin(), x.end(), bank.filters.filter(k),
-                         [](double v) { return float(v); });
-        });
-    m.banks.push_back(std::move(bank));
+    // Every (image, transform) pair's samples (x4, 24 x 3 x 3 bins, 7x7 taps: 154 MB a chunk).
+    FilterBank bank = FitResidualFilters(
+        int(filters), size, int(hr_images.size()) * o.augment, o.ridge, o.min_samples,
+        "upscaler least squares",
+        [&](int j, PatchAccumulator& acc) {
+          const Image hr = Dihedral(hr_images[j / o.augment], j % o.augment);
+          const Image u = stage_input(hr, stage);
+          acc.Add(u, UpscaleFilterIndices(cfg, F, u), hr, u, 1.0, size / 2);
+        },
+        &fallbacks);
+    m.banks.push_back({cfg, std::move(bank)});
   }
   m.dt = 1;
   m.steps = 1;
