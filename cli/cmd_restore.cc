@@ -11,6 +11,7 @@
 #include "blade/restore.h"
 #include "blade/train.h"
 #include "commands.h"
+#include "progress.h"
 
 namespace blade::cli {
 
@@ -65,17 +66,20 @@ std::optional<double> ParseSigma(const std::string& text) {
 
 // After training a learned upscaler or denoiser: its provenance (data, image count, time since
 // t0, command line, build), the file, and one line saying what was made.
+// `prefix` names the provenance entries of a part trained later ("refiner_": the stages' own
+// entries stay).
 void SaveTrained(Model& m, const std::string& data, std::size_t images,
-                 std::chrono::steady_clock::time_point t0, const std::string& out,
-                 const char* what) {
+                 std::chrono::steady_clock::time_point t0, const std::string& out, const char* what,
+                 const std::string& prefix = "") {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  m.provenance["data"] = data;
-  m.provenance["images"] = std::to_string(images);
-  m.provenance["train_seconds"] = StrCat(secs);
-  m.provenance["command"] = CommandLine();
-  StampProvenance(m.provenance);
+  m.provenance[prefix + "data"] = data;
+  m.provenance[prefix + "images"] = std::to_string(images);
+  m.provenance[prefix + "train_seconds"] = StrCat(secs);
+  m.provenance[prefix + "command"] = CommandLine();
+  if (prefix.empty()) StampProvenance(m.provenance);
   SaveModel(m, out);
-  Note(StrCat("trained ", what, " -> ", out, " in ", secs, " s (", m.provenance["training"], ")"));
+  Note(StrCat("trained ", what, " -> ", out, " in ", secs, " s (",
+              m.provenance[prefix.empty() ? "training" : prefix + "training"], ")"));
 }
 
 }  // namespace
@@ -420,6 +424,56 @@ void AddRestoreCommands(CLI::App& app) {
                 " noise level(s)"));
     Model m = TrainDenoiseModel(clean, o);
     SaveTrained(m, td->images, clean.size(), t0, td->out, "learned denoiser");
+  });
+
+  // train-refiner: a learned upscaler's stages fixed, its refiner network trained on top.
+  struct TrainRefinerArgs {
+    std::string model, images, out;
+    int limit = 0;
+    RefinerTrainOptions o;
+  };
+  auto tr = std::make_shared<TrainRefinerArgs>();
+  CLI::App* train_refiner = app.add_subcommand(
+      "train-refiner",
+      "Add a refiner to a learned upscaler: a small convolutional network on the low-resolution "
+      "grid, trained by Adam on patches of the upscaler's output, that corrects what its "
+      "per-pixel filters cannot (the shipped upscalers have one)");
+  train_refiner
+      ->add_option("--model", tr->model,
+                   "The learned upscaler (`blade train-upscale`), without a refiner")
+      ->required();
+  train_refiner->add_option("--images", tr->images, "Folder of training photographs")->required();
+  train_refiner->add_option("--out", tr->out, "Output model file (.blade)")->required();
+  train_refiner->add_option("--limit", tr->limit, "Use only the first N images");
+  RefinerTrainOptions& ro = tr->o;
+  train_refiner->add_option("--layers", ro.layers, "3x3 convolution layers (2..16)")
+      ->capture_default_str();
+  train_refiner->add_option("--width", ro.width, "Channels of the hidden layers (1..256)")
+      ->capture_default_str();
+  train_refiner->add_option("--steps", ro.steps, "Adam steps")->capture_default_str();
+  train_refiner->add_option("--batch", ro.batch, "Patches per step")->capture_default_str();
+  train_refiner->add_option("--patch", ro.patch, "Patch side, in input (low-resolution) pixels")
+      ->capture_default_str();
+  train_refiner->add_option("--rate", ro.learning_rate, "Adam's initial learning rate")
+      ->capture_default_str();
+  train_refiner->add_option("--seed", ro.seed, "Seed of the initial weights and the patches")
+      ->capture_default_str();
+  train_refiner->callback([tr] {
+    CheckModelOutput(tr->out);
+    tr->o.Validate();
+    const Model upscaler = LoadModelArg(tr->model);
+    const auto t0 = std::chrono::steady_clock::now();
+    const int factor = upscaler.form == ModelForm::kUpscale ? upscaler.upscale.factor : 1;
+    std::vector<Image> hr;
+    for (const std::string& f : ListImages(tr->images, tr->limit))
+      hr.push_back(CropToMultiple(ToLuma(ReadImage(f)), factor));
+    Note(StrCat("training a refiner on ", hr.size(), " images, ", tr->o.steps, " steps"));
+    Progress bar("refiner", ProgressEnabled());
+    Model m = TrainUpscaleRefiner(upscaler, hr, tr->o, [&](int step, int steps, double loss) {
+      bar.Update(step, steps, StrCat("loss ", loss));
+    });
+    bar.Finish();
+    SaveTrained(m, tr->images, hr.size(), t0, tr->out, "upscaler refiner", "refiner_");
   });
 }
 

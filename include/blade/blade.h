@@ -24,6 +24,7 @@
 #pragma once
 
 #include "blade/apps.h"       // the applications: restoration, resampling, segmentation
+#include "blade/convnet.h"    // the learned upscalers' convolutional refiner
 #include "blade/error.h"      // Error, UsageError, StrCat
 #include "blade/eval.h"       // the kodak4x protocol
 #include "blade/filter.h"     // adaptive filtering (eq. 2.1) and its backward pass

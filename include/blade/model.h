@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "blade/convnet.h"
 #include "blade/filter.h"
 #include "blade/image.h"
 #include "blade/pde.h"  // kMaxSteps
@@ -48,10 +49,14 @@ Constraint ParseConstraint(const std::string& name);
 // that made its low-resolution inputs (a Degradation spec, blade/ops.h) and the number of
 // back-projections after the filtering. Its bank holds F^2 filters per selection index: filter
 // index = selection index x F^2 + (y mod F) F + (x mod F) for high-resolution pixel (x, y).
+// Optionally a refiner (empty: none), a small network on the low-resolution grid applied after
+// the stages (blade/restore.h UpscaleRefine, blade/convnet.h): 1 + F^2 planes in (f and the
+// space-to-depth of u, each less 0.5), F^2 out (added to u by depth-to-space).
 struct UpscaleSpec {
   int factor = 0;
   std::string degradation;
   int back_projections = 0;
+  ConvNet refiner;
 };
 
 // What a learned denoiser (ModelForm::kDenoise) was trained for: Gaussian noise of standard

@@ -99,12 +99,19 @@ Image UpscaleRegularised(const Model& model, const Image& f, int factor,
 // (UpscaleStage): u <- u + BLADE(u) with each pixel's filter chosen by u's selection index and
 // its phase (UpscaleFilterIndices), then the model's number of back-projections
 // u <- u + A^T (f - A u) / |A A^T| (exact for area: A u = f afterwards). Color: selection on
-// luma, every channel filtered.
+// luma, every channel filtered. With a refiner (UpscaleSpec), UpscaleRefine and the
+// back-projections follow the stages.
 Image UpscaleLearned(const Model& model, const Image& f);
 Image UpscaleStart(const Image& f, int factor, const Degradation& degradation,
                    int back_projections);
 void UpscaleStage(const Bank& stage, const Image& f, int factor, const Degradation& degradation,
                   int back_projections, Image& u);
+// u <- u + DepthToSpace(net([f; SpaceToDepth(u)] - 0.5)) for each channel of f and u (u of
+// f's size times the factor): the refiner's correction (docs/DESIGN.md §23).
+void UpscaleRefine(const ConvNet& net, const Image& f, int factor, Image& u);
+// The refiner's input planes for one gray f and its upscaled u: f - 0.5, then u's
+// space-to-depth - 0.5 (the same for training, blade/train.h TrainUpscaleRefiner).
+Planes RefinerInput(const Image& f, const Image& u, int factor);
 // The filter of every high-resolution pixel (x, y) of u0: selection index x F^2 +
 // (y mod F) F + (x mod F), F = factor (the model file's layout, blade/model.h UpscaleSpec).
 std::vector<std::int32_t> UpscaleFilterIndices(const SelectionConfig& selection, int factor,

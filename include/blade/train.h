@@ -376,6 +376,43 @@ UpscaleTrainOptions RecommendedUpscaleTrainOptions(int factor, const std::string
 // Deterministic, whatever the thread count.
 Model TrainUpscaleModel(const std::vector<Image>& hr_images, const UpscaleTrainOptions& options);
 
+// ---- The learned upscalers' refiner (blade/convnet.h, UpscaleSpec::refiner), trained by Adam
+// on patches of the upscaler's own output (its stages fixed)
+
+struct RefinerTrainOptions {
+  int width = 32;  // hidden channels
+  int layers = 4;  // 3x3 convolutions (the receptive field is 2 layers + 1 input pixels wide)
+  int steps = 10000;
+  int batch = 16;
+  int patch = 24;               // low-resolution patch side
+  double learning_rate = 1e-3;  // Adam's, decayed to 0 along a half cosine
+  std::uint64_t seed = 1;       // initial weights and the patches drawn
+  // Fails with the valid range on a nonsensical option (before any image is read).
+  void Validate() const;
+};
+
+// One training sample: a low-resolution patch f, the upscaler's output u on it (factor times
+// larger) and the original hr (u's size), all gray.
+struct RefinerSample {
+  Image f, u, hr;
+};
+
+// The loss of `net` on `samples`, mean over their pixels of (u + DepthToSpace(net(RefinerInput))
+// - hr)^2, and its gradient with respect to every weight and bias into *gradient (the net's
+// shape). Each sample's patch has the image border's replicate padding (blade/convnet.h).
+double RefinerLossGradient(const ConvNet& net, const std::vector<RefinerSample>& samples,
+                           int factor, ConvNet* gradient);
+
+// Adds a refiner to the learned upscaler `upscaler` (which must have none), trained on the
+// high-resolution luma images (cropped to a multiple of the factor): each is degraded and
+// upscaled by the model's stages; each step draws `batch` patches at random positions, images
+// and dihedral transforms. The last layer starts at zero, so the refined upscaler starts as the
+// unrefined one. on_progress(step, steps, running loss) every 100 steps. Deterministic for a
+// seed, whatever the thread count.
+Model TrainUpscaleRefiner(const Model& upscaler, const std::vector<Image>& hr_images,
+                          const RefinerTrainOptions& options,
+                          const std::function<void(int, int, double)>& on_progress = {});
+
 // ---- Learned denoisers (ModelForm::kDenoise, blade/restore.h DenoiseLearned), trained by least
 // squares on training photographs with added Gaussian noise
 

@@ -1,7 +1,8 @@
-// Learned upscaling (RAISR-style BLADE): a Lanczos-3 start, one adaptive filtering keyed by the
-// selection index and the pixel phase, and back-projection onto the data.
+// Learned upscaling (RAISR-style BLADE): a Lanczos-3 start, stages of adaptive filtering keyed
+// by the selection index and the pixel phase, the refiner network, back-projection onto the data.
 #include <algorithm>
 
+#include "blade/convnet.h"
 #include "blade/error.h"
 #include "blade/filter.h"
 #include "blade/parallel.h"
@@ -39,6 +40,31 @@ void UpscaleStage(const Bank& stage, const Image& f, int factor, const Degradati
   BackProject(u, f, factor, degradation, back_projections);
 }
 
+Planes RefinerInput(const Image& f, const Image& u, int factor) {
+  if (f.channels() != 1 || u.channels() != 1 || u.width() != f.width() * factor ||
+      u.height() != f.height() * factor)
+    Fail("the refiner needs a gray image and its x", factor, " upscale");
+  Planes in(1 + factor * factor, f.width(), f.height());
+  std::copy_n(f.plane(0), f.plane_size(), in.plane(0));
+  SpaceToDepth(u, factor, in, 1);
+  for (float& v : in.data) v -= 0.5f;
+  return in;
+}
+
+void UpscaleRefine(const ConvNet& net, const Image& f, int factor, Image& u) {
+  if (u.channels() != f.channels()) Fail("the refiner needs f and u of the same channels");
+  if (u.channels() == 1) {
+    AddDepthToSpace(ConvNetForward(net, RefinerInput(f, u, factor)), factor, u);
+    return;
+  }
+  for (int c = 0; c < u.channels(); ++c) {
+    const Image fc = ExtractChannel(f, c);
+    Image uc = ExtractChannel(u, c);
+    AddDepthToSpace(ConvNetForward(net, RefinerInput(fc, uc, factor)), factor, uc);
+    std::copy_n(uc.plane(0), uc.plane_size(), u.plane(c));
+  }
+}
+
 Image UpscaleLearned(const Model& model, const Image& f) {
   if (model.form != ModelForm::kUpscale)
     Fail("learned upscaling needs an upscale model (`blade train-upscale`); this is a ",
@@ -50,6 +76,10 @@ Image UpscaleLearned(const Model& model, const Image& f) {
   Image u = UpscaleStart(f, factor, degradation, model.upscale.back_projections);
   for (const Bank& stage : model.banks)
     UpscaleStage(stage, f, factor, degradation, model.upscale.back_projections, u);
+  if (!model.upscale.refiner.empty()) {
+    UpscaleRefine(model.upscale.refiner, f, factor, u);
+    BackProject(u, f, factor, degradation, model.upscale.back_projections);
+  }
   return u;
 }
 

@@ -239,6 +239,15 @@ std::string SerializeModel(const Model& model) {
     doc["upscale"] = {{"factor", model.upscale.factor},
                       {"degradation", model.upscale.degradation},
                       {"back_projections", model.upscale.back_projections}};
+  if (!model.upscale.refiner.empty()) {
+    json layers = json::array();
+    for (const ConvLayer& l : model.upscale.refiner.layers)
+      layers.push_back({{"in", l.in},
+                        {"out", l.out},
+                        {"weights_f32", EncodeFloats(l.weights)},
+                        {"bias_f32", EncodeFloats(l.bias)}});
+    doc["upscale"]["refiner"] = layers;
+  }
   if (model.form == ModelForm::kDenoise)
     doc["denoise"] = {{"sigmas", model.denoise.sigmas},
                       {"stages", model.denoise.stages},
@@ -314,6 +323,11 @@ Model ParseModel(const std::string& text, const std::string& name) {
       m.upscale.factor = ToInt(up.at("factor"), "factor");
       m.upscale.degradation = up.at("degradation").get<std::string>();
       m.upscale.back_projections = ToInt(up.at("back_projections"), "back_projections");
+      if (up.contains("refiner"))  // absent: none (files before the refiner)
+        for (const json& l : up.at("refiner"))
+          m.upscale.refiner.layers.push_back({ToInt(l.at("in"), "in"), ToInt(l.at("out"), "out"),
+                                              DecodeFloats(l.at("weights_f32"), "weights_f32"),
+                                              DecodeFloats(l.at("bias_f32"), "bias_f32")});
     }
     if (m.form == ModelForm::kDenoise) {
       const json& d = doc.at("denoise");

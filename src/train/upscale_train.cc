@@ -60,7 +60,9 @@ Model TrainUpscaleModel(const std::vector<Image>& hr_images, const UpscaleTrainO
   // Lanczos-3 start and the stages already trained (the model `m` so far) applied to it.
   Model m;
   m.form = ModelForm::kUpscale;
-  m.upscale = {F, DegradationName(degradation), o.back_projections};
+  m.upscale.factor = F;
+  m.upscale.degradation = DegradationName(degradation);
+  m.upscale.back_projections = o.back_projections;
   auto stage_input = [&](const Image& hr, int stage) {
     const Image f = Degrade(hr, F, degradation);
     Image u = UpscaleStart(f, F, degradation, o.back_projections);
