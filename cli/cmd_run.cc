@@ -35,7 +35,9 @@ nlohmann::json ModelInfoJson(const Model& m) {
   if (m.form == ModelForm::kUpscale)
     upscale = {{"factor", m.upscale.factor},
                {"degradation", m.upscale.degradation},
-               {"back_projections", m.upscale.back_projections}};
+               {"back_projections", m.upscale.back_projections},
+               {"refiner_layers", m.upscale.refiner.layers.size()},
+               {"refiner_parameters", m.upscale.refiner.parameters()}};
   nlohmann::json denoise = nullptr;  // a learned denoiser's noise levels, stages, channels
   if (m.form == ModelForm::kDenoise)
     denoise = {{"sigmas", m.denoise.sigmas},
@@ -178,6 +180,10 @@ void AddInfoCommand(CLI::App& app) {
           "upscales    x%d %s inputs; %zu stage(s), each followed by %d back-projection(s)\n",
           m.upscale.factor, m.upscale.degradation.c_str(), m.banks.size(),
           m.upscale.back_projections);
+    if (upscaler && !m.upscale.refiner.empty())
+      std::printf("refiner     %zu 3x3 layers, %d hidden channels, %ld parameters\n",
+                  m.upscale.refiner.layers.size(), m.upscale.refiner.layers.front().out,
+                  m.upscale.refiner.parameters());
     const bool denoiser = m.form == ModelForm::kDenoise;
     if (denoiser) {
       std::string levels;

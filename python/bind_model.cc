@@ -101,10 +101,12 @@ void BindModel(py::module_& m) {
             if (self.form != ModelForm::kUpscale) return py::none();
             return py::dict(py::arg("factor") = self.upscale.factor,
                             py::arg("degradation") = self.upscale.degradation,
-                            py::arg("back_projections") = self.upscale.back_projections);
+                            py::arg("back_projections") = self.upscale.back_projections,
+                            py::arg("refiner_layers") = self.upscale.refiner.layers.size(),
+                            py::arg("refiner_parameters") = self.upscale.refiner.parameters());
           },
-          "A learned upscaler's factor, degradation and back-projections per stage; None for "
-          "other models.")
+          "A learned upscaler's factor, degradation, back-projections per stage and its "
+          "refiner's layers and parameters (0 when it has none); None for other models.")
       .def_property_readonly(
           "denoise",
           [](const Model& self) -> py::object {
@@ -156,6 +158,49 @@ void BindModel(py::module_& m) {
             }
           },
           py::arg("filters"), py::arg("bank") = 0)
+      .def(
+          "refiner",
+          [](const Model& self) {
+            py::list layers;
+            for (const ConvLayer& l : self.upscale.refiner.layers) {
+              py::array_t<float> w(
+                  {py::ssize_t(l.out), py::ssize_t(l.in), py::ssize_t(3), py::ssize_t(3)});
+              std::copy(l.weights.begin(), l.weights.end(), w.mutable_data());
+              py::array_t<float> b(py::ssize_t(l.out));
+              std::copy(l.bias.begin(), l.bias.end(), b.mutable_data());
+              layers.append(py::make_tuple(w, b));
+            }
+            return layers;
+          },
+          "A copy of a learned upscaler's refiner: a list of (weights, bias) per 3x3 layer, "
+          "weights of shape (out, in, 3, 3) as PyTorch's Conv2d ([o, c, dy + 1, dx + 1]); each "
+          "layer but the last is followed by max(0, x); empty when it has none.")
+      .def(
+          "set_refiner",
+          [](Model& self, const std::vector<std::pair<py::array, py::array>>& layers) {
+            ConvNet net;
+            for (const auto& [weights, bias] : layers) {
+              const FloatArray w = FloatArray::ensure(weights), b = FloatArray::ensure(bias);
+              if (!w || w.ndim() != 4 || w.shape(2) != 3 || w.shape(3) != 3 || !b ||
+                  b.ndim() != 1 || b.shape(0) != w.shape(0))
+                throw Error(
+                    "each refiner layer is (weights of shape (out, in, 3, 3), bias of "
+                    "shape (out,))");
+              net.layers.push_back({int(w.shape(1)), int(w.shape(0)),
+                                    std::vector<float>(w.data(), w.data() + w.size()),
+                                    std::vector<float>(b.data(), b.data() + b.size())});
+            }
+            ConvNet old = std::move(self.upscale.refiner);
+            self.upscale.refiner = std::move(net);
+            try {
+              self.Validate();
+            } catch (...) {
+              self.upscale.refiner = std::move(old);
+              throw;
+            }
+          },
+          py::arg("layers"),
+          "Replaces a learned upscaler's refiner ([] removes it), in the layout refiner() gives.")
       .def(
           "select",
           [](const Model& self, const py::array& image, int bank) {

@@ -159,6 +159,42 @@ void BindTrain(py::module_& m) {
       "per selection bin and pixel phase. Options left as None follow the recipe of the shipped "
       "upscalers for the factor.");
   m.def(
+      "train_refiner",
+      [](const Model& upscaler, const std::vector<std::string>& images, int layers, int width,
+         int steps, int batch, int patch, double rate, std::uint64_t seed) {
+        RefinerTrainOptions o;
+        o.layers = layers;
+        o.width = width;
+        o.steps = steps;
+        o.batch = batch;
+        o.patch = patch;
+        o.learning_rate = rate;
+        o.seed = seed;
+        o.Validate();
+        if (images.empty()) throw Error("train_refiner needs at least one image");
+        const int factor = upscaler.form == ModelForm::kUpscale ? upscaler.upscale.factor : 1;
+        py::gil_scoped_release r;
+        std::vector<Image> hr;
+        for (const std::string& f : images)
+          hr.push_back(CropToMultiple(ToLuma(ReadImage(f)), factor));
+        Model model = TrainUpscaleRefiner(upscaler, hr, o);
+        model.provenance["refiner_data"] =
+            StrCat(images.size(), " images (Python blade.train_refiner)");
+        return model;
+      },
+      py::arg("upscaler"), py::arg("images"), py::kw_only(),
+      py::arg("layers") = RefinerTrainOptions().layers,
+      py::arg("width") = RefinerTrainOptions().width,
+      py::arg("steps") = RefinerTrainOptions().steps,
+      py::arg("batch") = RefinerTrainOptions().batch,
+      py::arg("patch") = RefinerTrainOptions().patch,
+      py::arg("rate") = RefinerTrainOptions().learning_rate,
+      py::arg("seed") = RefinerTrainOptions().seed,
+      "Adds a refiner to a learned upscaler without one (as `blade train-refiner`): a small "
+      "convolutional network on the low-resolution grid, trained by Adam on patches of the "
+      "upscaler's output on the image files, that corrects what its per-pixel filters cannot. "
+      "Returns the refined model.");
+  m.def(
       "train_denoise",
       [](const std::vector<std::string>& images, std::vector<double> sigmas, bool color,
          int footprint, std::optional<std::vector<int>> bins, double rho, int augment, int stages,

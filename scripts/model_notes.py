@@ -66,8 +66,16 @@ for path in sorted((root / "models").glob("*.blade")):
             f"- trained {p.get('date', '?')} (from the working tree of the commit that added it, on"
             f" top of revision {p.get('revision', '?')})",
             f"- command: `{p.get('command', '?')}` (all: `scripts/train_upscalers.sh`)",
-            "",
         ]
+        if up.get("refiner_layers", 0):
+            lines += [
+                f"- refiner: {up['refiner_layers']} 3x3 layers, {up['refiner_parameters']} parameters;"
+                f" {p.get('refiner_training', '?')}",
+                f"- refiner data: {p.get('refiner_data', '?')} ({p.get('refiner_images', '?')} images);"
+                f" time {float(p.get('refiner_train_seconds', 'nan')):.0f} s",
+                f"- refiner command: `{p.get('refiner_command', '?')}`",
+            ]
+        lines.append("")
         continue
     if info["form"] == "denoise":
         d = info["denoise"]

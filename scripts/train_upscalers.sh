@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Retrains the shipped learned upscalers from the training photographs (never the Kodak images):
-# models/upscale-x{2,4}-{area,bicubic}.blade, with the recipe RecommendedUpscaleTrainOptions
-# (src/train/upscale_train.cc). See docs/RESULTS.md. About 10 minutes on 2 cores.
+# models/upscale-x{2,4}-{area,bicubic}.blade: the stages with the recipe
+# RecommendedUpscaleTrainOptions (src/train/upscale_train.cc), then the refiner network on top
+# (`blade train-refiner`, RefinerTrainOptions' defaults). See docs/RESULTS.md. About 40 minutes
+# on 2 cores.
 # Usage: scripts/train_upscalers.sh [TRAIN_DIR]   (default ../shared/data/train/BSDS500)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +12,10 @@ train=${1:-../shared/data/train/BSDS500}
 [ -d "$train" ] || { echo "train_upscalers: '$train' not found" >&2; exit 1; }
 for factor in 2 4; do
   for degradation in area bicubic; do
+    model="models/upscale-x$factor-$degradation.blade" stages="models/upscale-x$factor-$degradation-stages.blade"
     "$blade" train-upscale --images "$train" --factor "$factor" --degradation "$degradation" \
-      --out "models/upscale-x$factor-$degradation.blade"
+      --out "$stages"
+    "$blade" train-refiner --model "$stages" --images "$train" --out "$model"
+    rm "$stages"
   done
 done

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Upscaling against the interpolators a user would pick, in one run (issue 24): Pillow's BICUBIC
 and LANCZOS, OpenCV's INTER_CUBIC and INTER_LANCZOS4 (python3-opencv, scripts/install-deps.sh
-bench), blade.upscale's default (the shipped learned upscaler for the factor and degradation)
-and eq. 4.6 (its default TV model, tv-plain), on luma, x2 and x4, inputs made
+bench), blade.upscale's default (the shipped learned upscaler for the factor and degradation, and
+the same without its refiner network), and eq. 4.6 (its default TV model, tv-plain), on luma, x2 and x4, inputs made
 by the area and bicubic degradations. Mean PSNR dB / SSIM and median seconds per output
 megapixel on one thread.
 
@@ -35,6 +35,11 @@ def main():
                 "BLADE learned": lambda f, s: blade.upscale(learned, f, factor=factor, degradation=degradation),
                 "BLADE eq. 4.6": lambda f, s: blade.upscale(model, f, factor=factor, degradation=degradation),
             }
+            if learned.upscale["refiner_layers"]:  # what the refiner adds, in the same run
+                stages = blade.Model.default_for("upscale", factor=factor, degradation=degradation)
+                stages.set_refiner([])
+                methods["BLADE stages only"] = lambda f, s: blade.upscale(stages, f, factor=factor,
+                                                                          degradation=degradation)
             if cv2 is not None:
                 methods["OpenCV INTER_CUBIC"] = lambda f, s: cv2.resize(f, s, interpolation=cv2.INTER_CUBIC)
                 methods["OpenCV INTER_LANCZOS4"] = lambda f, s: cv2.resize(f, s, interpolation=cv2.INTER_LANCZOS4)

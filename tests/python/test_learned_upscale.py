@@ -41,7 +41,8 @@ def test_training_solves_the_least_squares_problem_numpy_solves(tmp_path):
     model = blade.train_upscale([str(f) for f in files], 2, degradation="area", footprint=3, bins=[1, 1, 1],
                                 augment=1, stages=1, back_projections=0, ridge=ridge)
     assert model.form == "upscale" and model.num_banks == 1
-    assert model.upscale == {"factor": 2, "degradation": "area", "back_projections": 0}
+    assert model.upscale == {"factor": 2, "degradation": "area", "back_projections": 0,
+                             "refiner_layers": 0, "refiner_parameters": 0}
     path = tmp_path / "m.blade"
     model.save(str(path))
     a, b = np.zeros((4, 9, 9)), np.zeros((4, 9))
@@ -71,6 +72,62 @@ def test_training_solves_the_least_squares_problem_numpy_solves(tmp_path):
     yy, xx = np.mgrid[0:h, 0:w]
     plain = u0 + np.einsum("hwk,hwk->hw", patches, taps[(yy % 2) * 2 + xx % 2])
     np.testing.assert_allclose(blade.upscale(model, f, factor=2, degradation="area"), plain, atol=2e-6)
+    # A refiner on top, from Python and from the command line: the same weights (to rounding:
+    # each is bit for bit the same for any thread count, but the two programs' results differed
+    # in the last bits after a few steps when this was written).
+    options = dict(layers=2, width=4, steps=40, batch=2, patch=8, rate=1e-3, seed=3)
+    refined = blade.train_refiner(model, [str(f) for f in files], **options)
+    assert refined.upscale["refiner_layers"] == 2
+    assert refined.upscale["refiner_parameters"] == (5 * 4 + 4 * 4) * 9 + 4 + 4
+    assert model.upscale["refiner_layers"] == 0  # the input model is left as it was
+    if BINARY is not None:
+        out = tmp_path / "refined.blade"
+        r = run_blade("train-refiner", "--model", path, "--images", tmp_path, "--out", out,
+                      *[a for k, v in options.items() for a in (f"--{k}", v)])
+        assert r.returncode == 0, r.stderr
+        for (w1, b1), (w2, b2) in zip(refined.refiner(), blade.Model.load(str(out)).refiner()):
+            np.testing.assert_allclose(w1, w2, rtol=1e-4, atol=1e-7)
+            np.testing.assert_allclose(b1, b2, rtol=1e-4, atol=1e-7)
+
+
+def numpy_conv3x3(x, weights, bias):
+    """PyTorch's Conv2d(padding=1, padding_mode='replicate') in NumPy: x (in, h, w)."""
+    windows = sliding_window_view(np.pad(x, ((0, 0), (1, 1), (1, 1)), mode="edge"), (3, 3), axis=(1, 2))
+    return np.einsum("chwij,ocij->ohw", windows.astype(np.float64), weights.astype(np.float64)) + bias[:, None, None]
+
+
+@pytest.mark.parametrize("factor", [2, 4])
+def test_shipped_refiner_is_the_network_numpy_computes(factor):
+    """The shipped upscaler = its stages, then u + pixel_shuffle(net([f, pixel_unshuffle(u)] - 0.5))
+    with the network's 3x3 layers computed plainly in NumPy, then the area back-projection
+    u + nearest(f - box_mean(u)) (exact: A A^T = I / F^2)."""
+    path = str(MODELS / f"upscale-x{factor}-area.blade")
+    model = blade.Model.load(path)
+    layers = model.refiner()
+    assert len(layers) == model.upscale["refiner_layers"] >= 2
+    assert sum(w.size + b.size for w, b in layers) == model.upscale["refiner_parameters"]
+    stages = blade.Model.load(path)
+    stages.set_refiner([])
+    hr = luma(data.astronaut())[100:100 + 48 * factor, 180:180 + 40 * factor]
+    f = blade.downscale(np.ascontiguousarray(hr), factor, "area")
+    u = blade.upscale(stages, f, factor=factor, degradation="area").astype(np.float64)
+    h, w = f.shape
+    unshuffled = u.reshape(h, factor, w, factor).transpose(1, 3, 0, 2).reshape(factor * factor, h, w)
+    x = np.concatenate([f[None].astype(np.float64), unshuffled]) - 0.5
+    for k, (weights, bias) in enumerate(layers):
+        x = numpy_conv3x3(x, weights, bias)
+        if k + 1 < len(layers):
+            x = np.maximum(x, 0)
+    u += x.reshape(factor, factor, h, w).transpose(2, 0, 3, 1).reshape(h * factor, w * factor)
+    for _ in range(model.upscale["back_projections"]):
+        mean = u.reshape(h, factor, w, factor).mean(axis=(1, 3))
+        u += np.kron(f - mean, np.ones((factor, factor)))
+    np.testing.assert_allclose(blade.upscale(model, f, factor=factor, degradation="area"), u, atol=5e-5)
+    # The refiner is a real correction, not a no-op.
+    assert np.abs(blade.upscale(model, f, factor=factor, degradation="area") -
+                  blade.upscale(stages, f, factor=factor, degradation="area")).max() > 1e-2
+    with pytest.raises(Exception, match="refiner"):
+        stages.set_refiner(layers[:-1])  # its output is not F^2 planes
 
 
 # Golden values of the shipped upscalers (two-sided): luma PSNR on scikit-image's camera and
