@@ -285,7 +285,7 @@ void AddRestoreCommands(CLI::App& app) {
         (u->lambda_option->count() > 0 || u->steps != RestoreOptions().steps || u->dt != 0))
       Fail(
           "--lambda, --steps and --dt belong to the PDE-regularised forms; a learned upscaler "
-          "filters once and back-projects");
+          "runs its trained stages and refiner, with nothing to tune");
     ImageSource source;
     Image f = ReadInput(u->input, &source);
     WriteOutput(ua->project ? UpscaleProjected(model, f, ua->factor, degradation, o)
