@@ -462,8 +462,9 @@ void AddRestoreCommands(CLI::App& app) {
     CheckModelOutput(tr->out);
     tr->o.Validate();
     const Model upscaler = LoadModelArg(tr->model);
+    RequireRefinable(upscaler);
     const auto t0 = std::chrono::steady_clock::now();
-    const int factor = upscaler.form == ModelForm::kUpscale ? upscaler.upscale.factor : 1;
+    const int factor = upscaler.upscale.factor;
     std::vector<Image> hr;
     for (const std::string& f : ListImages(tr->images, tr->limit))
       hr.push_back(CropToMultiple(ToLuma(ReadImage(f)), factor));

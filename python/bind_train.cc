@@ -172,7 +172,8 @@ void BindTrain(py::module_& m) {
         o.seed = seed;
         o.Validate();
         if (images.empty()) throw Error("train_refiner needs at least one image");
-        const int factor = upscaler.form == ModelForm::kUpscale ? upscaler.upscale.factor : 1;
+        RequireRefinable(upscaler);
+        const int factor = upscaler.upscale.factor;
         py::gil_scoped_release r;
         std::vector<Image> hr;
         for (const std::string& f : images)

@@ -403,6 +403,10 @@ struct RefinerSample {
 double RefinerLossGradient(const ConvNet& net, const std::vector<RefinerSample>& samples,
                            int factor, ConvNet* gradient);
 
+// Fails unless `upscaler` is a learned upscaler without a refiner (checked before any image is
+// read).
+void RequireRefinable(const Model& upscaler);
+
 // Adds a refiner to the learned upscaler `upscaler` (which must have none), trained on the
 // high-resolution luma images (cropped to a multiple of the factor): each is degraded and
 // upscaled by the model's stages; each step draws `batch` patches at random positions, images

@@ -127,6 +127,14 @@ void RefinerTrainOptions::Validate() const {
     Fail("refiner learning rate must be in (0, 1] (got ", learning_rate, ")");
 }
 
+void RequireRefinable(const Model& upscaler) {
+  if (upscaler.form != ModelForm::kUpscale)
+    Fail("a refiner is trained for a learned upscaler (`blade train-upscale`); this is a ",
+         FormName(upscaler.form), " model");
+  if (!upscaler.upscale.refiner.empty())
+    Fail("this upscaler already has a refiner; train one for the upscaler without it");
+}
+
 double RefinerLossGradient(const ConvNet& net, const std::vector<RefinerSample>& samples,
                            int factor, ConvNet* gradient) {
   net.Validate();
@@ -161,11 +169,7 @@ Model TrainUpscaleRefiner(const Model& upscaler, const std::vector<Image>& hr_im
                           const RefinerTrainOptions& o,
                           const std::function<void(int, int, double)>& on_progress) {
   o.Validate();
-  if (upscaler.form != ModelForm::kUpscale)
-    Fail("a refiner is trained for a learned upscaler (`blade train-upscale`); this is a ",
-         FormName(upscaler.form), " model");
-  if (!upscaler.upscale.refiner.empty())
-    Fail("this upscaler already has a refiner; train one for the upscaler without it");
+  RequireRefinable(upscaler);
   if (hr_images.empty()) Fail("refiner training needs at least one image");
   const int F = upscaler.upscale.factor;
   const Degradation degradation = ParseDegradation(upscaler.upscale.degradation);
