@@ -298,6 +298,8 @@ void AddExamples(CLI::App& app) {
       {"upscale", "blade upscale --factor 4 small.png large.png   (shrunk by area averaging)"},
       {"train-upscale",
        "blade train-upscale --images photos/ --factor 2 --degradation bicubic --out x2.blade"},
+      {"train-refiner",
+       "blade train-refiner --model x2.blade --images photos/ --out x2-refined.blade"},
       {"denoise", "blade denoise --sigma 20 noisy.png clean.png"},
       {"train-denoise", "blade train-denoise --images photos/ --color --out denoise-color.blade"},
       {"train-resample", "blade train-resample --images photos/ --out resample.blade"},
