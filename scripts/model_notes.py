@@ -69,11 +69,12 @@ for path in sorted((root / "models").glob("*.blade")):
         ]
         if up.get("refiner_layers", 0):
             lines += [
-                f"- refiner: {up['refiner_layers']} 3x3 layers, {up['refiner_parameters']} parameters;"
+                f"- refiner (trained on top of the stages above, which it leaves as they were):"
                 f" {p.get('refiner_training', '?')}",
                 f"- refiner data: {p.get('refiner_data', '?')} ({p.get('refiner_images', '?')} images);"
                 f" time {float(p.get('refiner_train_seconds', 'nan')):.0f} s",
-                f"- refiner command: `{p.get('refiner_command', '?')}`",
+                f"- refiner command: `{p.get('refiner_command', '?')}` (its output then copied over"
+                f" the stages-only file here; `scripts/train_upscalers.sh` does both steps)",
             ]
         lines.append("")
         continue
