@@ -62,19 +62,29 @@ void ConvLayerRows(const ConvLayer& layer, const Planes& in, int in_y0, int full
   if (in.channels != cin || out.channels != cout || out.width != w)
     Fail("refiner layer: ", in.channels, " planes in and ", out.channels, " out for a ", cin,
          " -> ", cout, " layer");
-  const std::size_t n = std::size_t(rows) * w;
+  // The windows of a few thousand pixels at a time: the gathered matrix (9 cin floats a pixel)
+  // stays a few MB whatever the band's size.
+  const int chunk_rows = std::max(1, 4096 / std::max(1, w));
+  const std::size_t plane = std::size_t(rows) * w;
   std::vector<float> buffer;
-  GatherWindows(in, in_y0, full_height, out_y0, rows, buffer);
-  const Eigen::Map<const Eigen::MatrixXf> cols(buffer.data(), 9 * cin, n);
   const Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>
       weights(layer.weights.data(), cout, 9 * cin);
-  Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> result(
-      out.data.data(), cout, n);
-  result.noalias() = weights * cols;
+  for (int r0 = 0; r0 < rows; r0 += chunk_rows) {
+    const int r1 = std::min(rows, r0 + chunk_rows);
+    const std::size_t n = std::size_t(r1 - r0) * w;
+    GatherWindows(in, in_y0, full_height, out_y0 + r0, r1 - r0, buffer);
+    const Eigen::Map<const Eigen::MatrixXf> cols(buffer.data(), 9 * cin, n);
+    // Output channel o's rows r0..r1 lie at plane(o) + r0 w: a row-major map with the plane size
+    // as its stride.
+    Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0,
+               Eigen::OuterStride<>>
+        result(out.data.data() + std::size_t(r0) * w, cout, n, Eigen::OuterStride<>(plane));
+    result.noalias() = weights * cols;
+  }
   for (int o = 0; o < cout; ++o) {
     float* p = out.plane(o);
     const float b = layer.bias[o];
-    for (std::size_t i = 0; i < n; ++i) p[i] = relu ? std::max(0.f, p[i] + b) : p[i] + b;
+    for (std::size_t i = 0; i < plane; ++i) p[i] = relu ? std::max(0.f, p[i] + b) : p[i] + b;
   }
 }
 
