@@ -176,6 +176,17 @@ def test_command_line_defaults_and_refusals(tmp_path):
         assert im.size == (256, 256) and im.mode == "L"
     r = run_blade("upscale", "--factor", "2", "--degradation", "bicubic", small, out)
     assert r.returncode == 0 and "upscale-x2-bicubic.blade" in r.stderr
+    # --fast: the stages without the refiner network, as Python's set_refiner([]) gives.
+    fast = tmp_path / "fast.tif"
+    r = run_blade("--depth", "float", "upscale", "--factor", "2", "--fast", small, fast)
+    assert r.returncode == 0, r.stderr
+    stages = blade.Model.load(str(MODELS / "upscale-x2-area.blade"))
+    stages.set_refiner([])
+    want = blade.upscale(stages, luma(data.camera()[::4, ::4]), factor=2, degradation="area")
+    got = blade.read_image(str(fast))
+    assert np.abs(got - want).max() < 1e-4  # float output: not clipped
+    r = run_blade("-q", "upscale", "--factor", "3", "--fast", small, out)  # eq. 4.6: no refiner to skip
+    assert r.returncode != 0 and "--fast" in r.stderr and r.stderr.count("\n") == 1
     # No learned upscaler for x3: the TV model with eq. 4.6.
     r = run_blade("upscale", "--factor", "3", small, out)
     assert r.returncode == 0 and "tv-plain.blade" in r.stderr and "eq. 4.6" in r.stderr
