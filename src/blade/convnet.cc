@@ -63,15 +63,16 @@ void ConvLayerRows(const ConvLayer& layer, const Planes& in, int in_y0, int full
     Fail("refiner layer: ", in.channels, " planes in and ", out.channels, " out for a ", cin,
          " -> ", cout, " layer");
   // The windows of a few thousand pixels at a time: the gathered matrix (9 cin floats a pixel)
-  // stays a few MB whatever the band's size.
+  // stays a few MB whatever the band's size. The chunks run in parallel when the bands do not
+  // (an image of one band; ParallelFor is serial inside a parallel region).
   const int chunk_rows = std::max(1, 4096 / std::max(1, w));
   const std::size_t plane = std::size_t(rows) * w;
-  std::vector<float> buffer;
   const Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>
       weights(layer.weights.data(), cout, 9 * cin);
-  for (int r0 = 0; r0 < rows; r0 += chunk_rows) {
-    const int r1 = std::min(rows, r0 + chunk_rows);
+  ParallelFor(0, (rows + chunk_rows - 1) / chunk_rows, [&](int chunk) {
+    const int r0 = chunk * chunk_rows, r1 = std::min(rows, r0 + chunk_rows);
     const std::size_t n = std::size_t(r1 - r0) * w;
+    std::vector<float> buffer;
     GatherWindows(in, in_y0, full_height, out_y0 + r0, r1 - r0, buffer);
     const Eigen::Map<const Eigen::MatrixXf> cols(buffer.data(), 9 * cin, n);
     // Output channel o's rows r0..r1 lie at plane(o) + r0 w: a row-major map with the plane size
@@ -80,7 +81,7 @@ void ConvLayerRows(const ConvLayer& layer, const Planes& in, int in_y0, int full
                Eigen::OuterStride<>>
         result(out.data.data() + std::size_t(r0) * w, cout, n, Eigen::OuterStride<>(plane));
     result.noalias() = weights * cols;
-  }
+  });
   for (int o = 0; o < cout; ++o) {
     float* p = out.plane(o);
     const float b = layer.bias[o];
