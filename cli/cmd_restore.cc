@@ -285,14 +285,17 @@ void AddRestoreCommands(CLI::App& app) {
     const bool learned = model.form == ModelForm::kUpscale;
     if (learned && ua->project)
       Fail("--project (eq. 4.7) needs a PDE regulariser, not a learned upscaler");
-    if (ua->fast && (!learned || model.upscale.refiner.empty()))
-      Fail("--fast skips a learned upscaler's refiner network; ", path, " has none");
+    if (ua->fast && !learned)
+      Fail("--fast skips a learned upscaler's refiner network; ", path,
+           " is a PDE regulariser (eq. 4.6)");
+    if (ua->fast && model.upscale.refiner.empty())
+      Note(StrCat(path, " has no refiner network: --fast changes nothing"));
     if (ua->fast) model.upscale.refiner = {};
     if (learned &&
         (u->lambda_option->count() > 0 || u->steps != RestoreOptions().steps || u->dt != 0))
       Fail(
           "--lambda, --steps and --dt belong to the PDE-regularised forms; a learned upscaler "
-          "runs its trained stages and refiner, with nothing to tune");
+          "has nothing to tune");
     ImageSource source;
     Image f = ReadInput(u->input, &source);
     WriteOutput(ua->project ? UpscaleProjected(model, f, ua->factor, degradation, o)
@@ -453,13 +456,14 @@ void AddRestoreCommands(CLI::App& app) {
   train_refiner->add_option("--out", tr->out, "Output model file (.blade)")->required();
   train_refiner->add_option("--limit", tr->limit, "Use only the first N images");
   RefinerTrainOptions& ro = tr->o;
-  train_refiner->add_option("--layers", ro.layers, "3x3 convolution layers (2..16)")
+  train_refiner->add_option("--layers", ro.layers, "3x3 convolution layers (2..8)")
       ->capture_default_str();
-  train_refiner->add_option("--width", ro.width, "Channels of the hidden layers (1..256)")
+  train_refiner->add_option("--width", ro.width, "Channels of the hidden layers (1..128)")
       ->capture_default_str();
   train_refiner->add_option("--steps", ro.steps, "Adam steps")->capture_default_str();
-  train_refiner->add_option("--batch", ro.batch, "Patches per step")->capture_default_str();
-  train_refiner->add_option("--patch", ro.patch, "Patch side, in input (low-resolution) pixels")
+  train_refiner->add_option("--batch", ro.batch, "Patches per step (1..64)")->capture_default_str();
+  train_refiner
+      ->add_option("--patch", ro.patch, "Patch side, in input (low-resolution) pixels (4..64)")
       ->capture_default_str();
   train_refiner->add_option("--rate", ro.learning_rate, "Adam's initial learning rate")
       ->capture_default_str();

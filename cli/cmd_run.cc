@@ -180,10 +180,12 @@ void AddInfoCommand(CLI::App& app) {
           "upscales    x%d %s inputs; %zu stage(s), each followed by %d back-projection(s)\n",
           m.upscale.factor, m.upscale.degradation.c_str(), m.banks.size(),
           m.upscale.back_projections);
-    if (upscaler && !m.upscale.refiner.empty())
-      std::printf("refiner     %zu 3x3 layers, %d hidden channels, %ld parameters\n",
-                  m.upscale.refiner.layers.size(), m.upscale.refiner.layers.front().out,
-                  m.upscale.refiner.parameters());
+    if (upscaler && !m.upscale.refiner.empty()) {
+      std::string widths = StrCat(m.upscale.refiner.inputs());
+      for (const ConvLayer& l : m.upscale.refiner.layers) widths += StrCat(" -> ", l.out);
+      std::printf("refiner     %zu 3x3 layers, channels %s, %ld parameters\n",
+                  m.upscale.refiner.layers.size(), widths.c_str(), m.upscale.refiner.parameters());
+    }
     const bool denoiser = m.form == ModelForm::kDenoise;
     if (denoiser) {
       std::string levels;

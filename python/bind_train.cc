@@ -181,6 +181,7 @@ void BindTrain(py::module_& m) {
         Model model = TrainUpscaleRefiner(upscaler, hr, o);
         model.provenance["refiner_data"] =
             StrCat(images.size(), " images (Python blade.train_refiner)");
+        model.provenance["refiner_images"] = StrCat(images.size());
         return model;
       },
       py::arg("upscaler"), py::arg("images"), py::kw_only(),

@@ -10,12 +10,13 @@ cd "$(dirname "$0")/.."
 blade=build/bin/blade
 train=${1:-../shared/data/train/BSDS500}
 [ -d "$train" ] || { echo "train_upscalers: '$train' not found" >&2; exit 1; }
+scratch=$(mktemp -d)  # the stages-only models, kept out of models/ (its *.blade are shipped)
+trap 'rm -rf "$scratch"' EXIT
 for factor in 2 4; do
   for degradation in area bicubic; do
-    model="models/upscale-x$factor-$degradation.blade" stages="models/upscale-x$factor-$degradation-stages.blade"
+    model="models/upscale-x$factor-$degradation.blade" stages="$scratch/upscale-x$factor-$degradation.blade"
     "$blade" train-upscale --images "$train" --factor "$factor" --degradation "$degradation" \
       --out "$stages"
     "$blade" train-refiner --model "$stages" --images "$train" --out "$model"
-    rm "$stages"
   done
 done

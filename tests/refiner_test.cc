@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "blade/convnet.h"
@@ -114,6 +115,20 @@ TEST(Refiner, SpaceToDepthIsPixelUnshuffleAndDepthToSpaceInvertsIt) {
   EXPECT_THROW(SpaceToDepth(RandomImage(10, 8, 1, 1), 4, p, 1), Error);
 }
 
+TEST(Refiner, ScatterWindowsIsTheAdjointOfGatherWindows) {
+  // <Gather(x), y> = <x, Scatter(y)> for random x and y, borders included.
+  const Planes x = RandomPlanes(3, 7, 5, 1);
+  std::vector<float> gathered;
+  GatherWindows(x, 0, 5, 0, 5, gathered);
+  const Planes y = RandomPlanes(1, 27, 35, 2);  // 9 x 3 rows by 7 x 5 columns of samples
+  Planes scattered(3, 7, 5);
+  ScatterWindows(y.data.data(), scattered);
+  double left = 0, right = 0;
+  for (std::size_t i = 0; i < gathered.size(); ++i) left += double(gathered[i]) * y.data[i];
+  for (std::size_t i = 0; i < x.data.size(); ++i) right += double(x.data[i]) * scattered.data[i];
+  EXPECT_NEAR(left, right, 1e-4 * std::abs(left) + 1e-4);
+}
+
 TEST(Refiner, LossGradientMatchesFiniteDifferences) {
   const int F = 2;
   ConvNet net = RandomNet({1 + F * F, 4, 3, F * F}, 7, 0.4f);
@@ -159,6 +174,9 @@ TEST(Refiner, LossGradientMatchesFiniteDifferences) {
       }
     }
   EXPECT_EQ(checked, int(net.parameters()));
+  // A sample whose original is not of its upscale's size is refused, not read past its end.
+  samples[1].hr = RandomImage(10, 10, 1, 9);
+  EXPECT_THROW(RefinerLossGradient(net, samples, F, &grad), Error);
 }
 
 // A small learned upscaler (as in learned_upscale_test.cc) to refine.
@@ -241,8 +259,30 @@ TEST(Refiner, RefusedWhereItDoesNotFit) {
   bad.upscale.refiner = RandomNet({5, 4, 4}, 1);
   bad.upscale.refiner.layers[0].bias[2] = std::nanf("");
   EXPECT_THROW(bad.Validate(), Error);
+  bad.upscale.refiner = RandomNet({5, 4, 4}, 1);
   bad.upscale.refiner.layers[0].bias.pop_back();
   EXPECT_THROW(bad.Validate(), Error);
+  bad.upscale.refiner = RandomNet({5, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4}, 1);
+  EXPECT_THROW(bad.Validate(), Error);  // 17 layers
+  // A damaged file: each refiner layer needs its four keys; the refiner is an array.
+  Model good = base;
+  good.upscale.refiner = RandomNet({5, 4, 4}, 1);
+  const std::string text = SerializeModel(good);
+  EXPECT_NO_THROW(ParseModel(text, "good"));
+  nlohmann::json doc = nlohmann::json::parse(text);
+  doc.erase("checksum");
+  nlohmann::json missing = doc;
+  missing["upscale"]["refiner"][1].erase("bias_f32");
+  try {
+    ParseModel(missing.dump(), "m");
+    ADD_FAILURE() << "a layer without its biases loaded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("refiner layer 1 has no 'bias_f32'"), std::string::npos)
+        << e.what();
+  }
+  nlohmann::json scalar = doc;
+  scalar["upscale"]["refiner"] = 3;
+  EXPECT_THROW(ParseModel(scalar.dump(), "m"), Error);
   // Only a learned upscaler has one, and it is trained once.
   Model pde = MakeEmptyModel(ModelForm::kDirect, base.banks[0].selection, 3);
   pde.upscale.refiner = RandomNet({5, 4, 4}, 1);

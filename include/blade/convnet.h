@@ -23,10 +23,15 @@ struct ConvNet {
   int inputs() const { return layers.empty() ? 0 : layers.front().in; }
   int outputs() const { return layers.empty() ? 0 : layers.back().out; }
   long parameters() const;
-  // Fails unless every layer has 1..256 channels in and out, chains to the next, holds
-  // in x out x 9 weights and out biases, all finite.
+  // Fails unless it has at most kMaxLayers layers, each with 1..256 channels in and out,
+  // chaining to the next, holding in x out x 9 weights and out biases, all finite.
   void Validate() const;
+  static constexpr int kMaxLayers = 16;
 };
+
+// Validate, and fails unless the net is an x`factor` upscaler's refiner: 1 + factor^2 planes in,
+// factor^2 out (blade/model.h UpscaleSpec).
+void ValidateRefiner(const ConvNet& net, int factor);
 
 // Channel-major activations: `channels` planes of width x height (the Image class holds 1 or 3
 // channels; a network's hidden layers hold more).
@@ -48,6 +53,10 @@ Planes ConvNetForward(const ConvNet& net, const Planes& input);
 // a column-major (9 in.channels) x (rows x width) matrix, row 9 c + 3 (dy + 1) + (dx + 1).
 void GatherWindows(const Planes& in, int in_y0, int full_height, int out_y0, int rows,
                    std::vector<float>& cols);
+// The adjoint of GatherWindows over a whole image (in_y0 = 0, all rows): adds each window
+// sample of `windows` (column-major (9 dx.channels) x (width x height)) to the pixel it was read
+// from, with the same clamped borders. Training's backward pass (blade/train.h).
+void ScatterWindows(const float* windows, Planes& dx);
 // One layer on rows [out_y0, out_y0 + out.height) of an image `full_height` rows tall, reading
 // `in`, which holds its rows [in_y0, in_y0 + in.height); the rows a 3x3 window needs (clamped
 // to the image) must lie in it. relu: max(0, x) after the bias. The one convolution of the

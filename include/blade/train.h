@@ -382,10 +382,10 @@ Model TrainUpscaleModel(const std::vector<Image>& hr_images, const UpscaleTrainO
 struct RefinerTrainOptions {
   int width = 32;     // hidden channels
   int layers = 4;     // 3x3 convolutions (the receptive field is 2 layers + 1 input pixels wide)
-  int steps = 20000;  // the shipped recipe (about 7 minutes on 2 cores)
+  int steps = 20000;  // the shipped recipe (6 to 10 minutes on 2 cores)
   int batch = 16;
   int patch = 24;               // low-resolution patch side
-  double learning_rate = 1e-3;  // Adam's, decayed to 0 along a half cosine
+  double learning_rate = 1e-3;  // Adam's, decayed towards 0 along a half cosine
   std::uint64_t seed = 1;       // initial weights and the patches drawn
   // Fails with the valid range on a nonsensical option (before any image is read).
   void Validate() const;

@@ -18,6 +18,8 @@ long ConvNet::parameters() const {
 }
 
 void ConvNet::Validate() const {
+  if (layers.size() > std::size_t(kMaxLayers))
+    Fail("a refiner has at most ", kMaxLayers, " layers (got ", layers.size(), ")");
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const ConvLayer& l = layers[i];
     if (l.in < 1 || l.in > 256 || l.out < 1 || l.out > 256)
@@ -33,6 +35,14 @@ void ConvNet::Validate() const {
     for (float v : l.bias)
       if (!std::isfinite(v)) Fail("refiner layer ", i, " has a bias that is not finite");
   }
+}
+
+void ValidateRefiner(const ConvNet& net, int factor) {
+  net.Validate();
+  const int phases = factor * factor;
+  if (net.empty() || net.inputs() != 1 + phases || net.outputs() != phases)
+    Fail("an x", factor, " upscaler's refiner takes ", 1 + phases, " planes and gives ", phases,
+         " (has ", net.inputs(), " and ", net.outputs(), ")");
 }
 
 void GatherWindows(const Planes& in, int in_y0, int full_height, int out_y0, int rows,
@@ -56,15 +66,29 @@ void GatherWindows(const Planes& in, int in_y0, int full_height, int out_y0, int
   }
 }
 
+void ScatterWindows(const float* windows, Planes& dx) {
+  const int w = dx.width, h = dx.height, cin = dx.channels;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const float* col = windows + (std::size_t(y) * w + x) * 9 * cin;
+      for (int k = 0; k < 9; ++k) {
+        const std::size_t at = std::size_t(std::clamp(y + k / 3 - 1, 0, h - 1)) * w +
+                               std::clamp(x + k % 3 - 1, 0, w - 1);
+        for (int c = 0; c < cin; ++c) dx.plane(c)[at] += col[9 * c + k];
+      }
+    }
+}
+
 void ConvLayerRows(const ConvLayer& layer, const Planes& in, int in_y0, int full_height, int out_y0,
                    bool relu, Planes& out) {
   const int w = in.width, rows = out.height, cin = layer.in, cout = layer.out;
   if (in.channels != cin || out.channels != cout || out.width != w)
     Fail("refiner layer: ", in.channels, " planes in and ", out.channels, " out for a ", cin,
          " -> ", cout, " layer");
-  // The windows of a few thousand pixels at a time: the gathered matrix (9 cin floats a pixel)
-  // stays a few MB whatever the band's size. The chunks run in parallel when the bands do not
-  // (an image of one band; ParallelFor is serial inside a parallel region).
+  // The windows of a few thousand pixels (at least one row) at a time: the gathered matrix
+  // (9 cin floats a pixel) stays a few MB for images up to a few thousand pixels wide. The chunks
+  // run in parallel when the bands do not (an image of one band; ParallelFor is serial inside a
+  // parallel region).
   const int chunk_rows = std::max(1, 4096 / std::max(1, w));
   const std::size_t plane = std::size_t(rows) * w;
   const Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>

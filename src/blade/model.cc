@@ -135,12 +135,7 @@ void Model::Validate() const {
       Fail("an upscale model's back_projections must be 0..100 (got ", upscale.back_projections,
            ")");
     phases = upscale.factor * upscale.factor;
-    if (!upscale.refiner.empty()) {
-      upscale.refiner.Validate();
-      if (upscale.refiner.inputs() != 1 + phases || upscale.refiner.outputs() != phases)
-        Fail("an x", upscale.factor, " upscaler's refiner takes ", 1 + phases, " planes and gives ",
-             phases, " (has ", upscale.refiner.inputs(), " and ", upscale.refiner.outputs(), ")");
-    }
+    if (!upscale.refiner.empty()) ValidateRefiner(upscale.refiner, upscale.factor);
   } else if (!upscale.refiner.empty()) {
     Fail("only a learned upscaler can have a refiner");
   }

@@ -323,11 +323,20 @@ Model ParseModel(const std::string& text, const std::string& name) {
       m.upscale.factor = ToInt(up.at("factor"), "factor");
       m.upscale.degradation = up.at("degradation").get<std::string>();
       m.upscale.back_projections = ToInt(up.at("back_projections"), "back_projections");
-      if (up.contains("refiner"))  // absent: none (files before the refiner)
-        for (const json& l : up.at("refiner"))
+      if (up.contains("refiner")) {  // absent: none (files before the refiner)
+        const json& layers = up.at("refiner");
+        if (!layers.is_array() || layers.empty())
+          Fail("'", name, "': upscale.refiner must be a non-empty array of layers");
+        for (std::size_t i = 0; i < layers.size(); ++i) {
+          const json& l = layers[i];
+          for (const char* key : {"in", "out", "weights_f32", "bias_f32"})
+            if (!l.is_object() || !l.contains(key))
+              Fail("'", name, "': refiner layer ", i, " has no '", key, "'");
           m.upscale.refiner.layers.push_back({ToInt(l.at("in"), "in"), ToInt(l.at("out"), "out"),
                                               DecodeFloats(l.at("weights_f32"), "weights_f32"),
                                               DecodeFloats(l.at("bias_f32"), "bias_f32")});
+        }
+      }
     }
     if (m.form == ModelForm::kDenoise) {
       const json& d = doc.at("denoise");

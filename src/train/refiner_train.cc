@@ -30,6 +30,9 @@ ConvNet ZerosLike(const ConvNet& like) {
 // One sample's loss (sum of squared errors) and its gradient added to *grad.
 double SampleLossGradient(const ConvNet& net, const RefinerSample& s, int factor, ConvNet* grad) {
   const int depth = int(net.layers.size());
+  if (s.hr.channels() != 1 || s.hr.width() != s.u.width() || s.hr.height() != s.u.height())
+    Fail("a refiner sample's original must be gray and of its upscale's size (", s.hr.width(), "x",
+         s.hr.height(), "x", s.hr.channels(), " against ", s.u.width(), "x", s.u.height(), ")");
   std::vector<Planes> act;  // act[0] the input, act[l + 1] layer l's output (after max(0, .))
   act.push_back(RefinerInput(s.f, s.u, factor));
   const int w = act[0].width, h = act[0].height;
@@ -76,19 +79,11 @@ double SampleLossGradient(const ConvNet& net, const RefinerSample& s, int factor
     }
     if (l == 0) break;
     // d windows = W^T dy, then each window sample's gradient back to the pixel it was read
-    // from (the same clamped rows and columns as GatherWindows).
+    // from (ScatterWindows: the adjoint of GatherWindows).
     const Eigen::Map<const RowMatrix> weights(layer.weights.data(), layer.out, 9 * layer.in);
     const Eigen::MatrixXf dwin = weights.transpose() * dy;
     Planes dx(layer.in, w, h);
-    for (int y = 0; y < h; ++y)
-      for (int x = 0; x < w; ++x) {
-        const float* col = dwin.data() + (std::size_t(y) * w + x) * dwin.rows();
-        for (int k = 0; k < 9; ++k) {
-          const std::size_t at = std::size_t(std::clamp(y + k / 3 - 1, 0, h - 1)) * w +
-                                 std::clamp(x + k % 3 - 1, 0, w - 1);
-          for (int c = 0; c < layer.in; ++c) dx.plane(c)[at] += col[9 * c + k];
-        }
-      }
+    ScatterWindows(dwin.data(), dx);
     d = std::move(dx);
   }
   return loss;
@@ -118,11 +113,13 @@ ConvNet InitialRefiner(int factor, const RefinerTrainOptions& o, std::mt19937_64
 }  // namespace
 
 void RefinerTrainOptions::Validate() const {
-  if (width < 1 || width > 256) Fail("refiner width must be 1..256 (got ", width, ")");
-  if (layers < 2 || layers > 16) Fail("refiner layers must be 2..16 (got ", layers, ")");
+  // The bounds keep training's memory (a gradient copy per sample, the windows of a patch per
+  // thread) under about 0.5 GB.
+  if (width < 1 || width > 128) Fail("refiner width must be 1..128 (got ", width, ")");
+  if (layers < 2 || layers > 8) Fail("refiner layers must be 2..8 (got ", layers, ")");
   if (steps < 1 || steps > 10000000) Fail("refiner steps must be 1..10000000 (got ", steps, ")");
-  if (batch < 1 || batch > 1024) Fail("refiner batch must be 1..1024 (got ", batch, ")");
-  if (patch < 4 || patch > 256) Fail("refiner patch must be 4..256 (got ", patch, ")");
+  if (batch < 1 || batch > 64) Fail("refiner batch must be 1..64 (got ", batch, ")");
+  if (patch < 4 || patch > 64) Fail("refiner patch must be 4..64 (got ", patch, ")");
   if (!(learning_rate > 0 && learning_rate <= 1))
     Fail("refiner learning rate must be in (0, 1] (got ", learning_rate, ")");
 }
@@ -137,10 +134,7 @@ void RequireRefinable(const Model& upscaler) {
 
 double RefinerLossGradient(const ConvNet& net, const std::vector<RefinerSample>& samples,
                            int factor, ConvNet* gradient) {
-  net.Validate();
-  if (net.empty() || net.inputs() != 1 + factor * factor || net.outputs() != factor * factor)
-    Fail("an x", factor, " refiner takes ", 1 + factor * factor, " planes and gives ",
-         factor * factor);
+  ValidateRefiner(net, factor);
   if (samples.empty()) Fail("the refiner's loss needs at least one sample");
   std::vector<ConvNet> grads(samples.size(), ZerosLike(net));
   std::vector<double> losses(samples.size());
@@ -173,12 +167,14 @@ Model TrainUpscaleRefiner(const Model& upscaler, const std::vector<Image>& hr_im
   if (hr_images.empty()) Fail("refiner training needs at least one image");
   const int F = upscaler.upscale.factor;
   const Degradation degradation = ParseDegradation(upscaler.upscale.degradation);
-  for (const Image& hr : hr_images)
+  for (std::size_t i = 0; i < hr_images.size(); ++i) {
+    const Image& hr = hr_images[i];
     if (hr.channels() != 1 || hr.width() % F != 0 || hr.height() % F != 0 ||
         hr.width() < o.patch * F || hr.height() < o.patch * F)
       Fail("refiner training images must be gray, a multiple of the factor in size and at least ",
-           o.patch * F, " pixels on a side (got ", hr.width(), "x", hr.height(), "x", hr.channels(),
-           ")");
+           o.patch * F, " pixels on a side (image ", i + 1, " of ", hr_images.size(), " is ",
+           hr.width(), "x", hr.height(), "x", hr.channels(), ")");
+  }
   // Each image's observation and the stages' output on it, once.
   std::vector<Image> fs(hr_images.size()), us(hr_images.size());
   ParallelFor(0, int(hr_images.size()), [&](int i) {

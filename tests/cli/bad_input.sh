@@ -205,8 +205,11 @@ expect 1 "train-denoise: descending levels" -- "$blade" train-denoise --images "
 expect 1 "train-denoise: even footprint" -- "$blade" train-denoise --images "$work/photos" --footprint 4 --out "$work/out.blade"
 expect 1 "train-refiner: not an upscaler" -- "$blade" train-refiner --model "$models/denoise-gray.blade" --images "$work/photos" --steps 5 --out "$work/out.blade"
 expect 1 "train-refiner: already refined" -- "$blade" train-refiner --model "$models/upscale-x2-area.blade" --images "$work/photos" --steps 5 --out "$work/out.blade"
+# (The options are checked first: the message names the option, not the model's refiner.)
 expect 1 "train-refiner: one layer" -- "$blade" train-refiner --model "$models/upscale-x2-area.blade" --images "$work/photos" --layers 1 --out "$work/out.blade"
+grep -q "layers must be 2..8" "$work/stderr" || { echo "FAIL (train-refiner: one layer): wrong message"; fail=1; }
 expect 1 "train-refiner: zero rate" -- "$blade" train-refiner --model "$models/upscale-x2-area.blade" --images "$work/photos" --rate 0 --out "$work/out.blade"
+grep -q "learning rate must be" "$work/stderr" || { echo "FAIL (train-refiner: zero rate): wrong message"; fail=1; }
 expect 1 "upscale: zero factor" -- "$blade" upscale --model "$work/good.blade" --factor 0 "$work/good.png" "$out"
 expect 1 "upscale: absurd factor" -- "$blade" upscale --model "$work/good.blade" --factor 100000 "$work/good.png" "$out"
 expect 1 "upscale: unknown degradation" -- "$blade" upscale --model "$work/good.blade" --degradation box "$work/good.png" "$out"
