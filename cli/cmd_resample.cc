@@ -72,7 +72,7 @@ void AddResampleCommands(CLI::App& app) {
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<Image> hr;
     for (const std::string& f : ListImages(t->images, t->limit))
-      hr.push_back(CropToMultiple(ToLuma(ReadImage(f)), o.factor));
+      hr.push_back(LoadHrLuma(f, o.factor));
     Note(StrCat("fitting on ", hr.size(), " images x ", o.shifts_per_image, " shifts"));
     Model m = TrainResampleModel(hr, o);
     const double secs =
@@ -186,8 +186,7 @@ void AddResampleCommands(CLI::App& app) {
     Progress progress("bursts", ProgressEnabled());
     for (std::size_t i = 0; i < files.size(); ++i) {
       progress.Update(long(i), long(files.size()));
-      const BurstScore s =
-          EvaluateBurst(CropToMultiple(ToLuma(ReadImage(files[i])), 4), &model, 1000 + i);
+      const BurstScore s = EvaluateBurst(LoadHrLuma(files[i], 4), &model, 1000 + i);
       nlohmann::json entry = {{"name", std::filesystem::path(files[i]).filename().string()},
                               {"epe", s.epe}};
       for (ResampleMethod m : methods) {

@@ -79,7 +79,7 @@ void SaveTrained(Model& m, const std::string& data, std::size_t images,
   if (prefix.empty()) StampProvenance(m.provenance);
   SaveModel(m, out);
   Note(StrCat("trained ", what, " -> ", out, " in ", secs, " s (",
-              m.provenance[prefix.empty() ? "training" : prefix + "training"], ")"));
+              m.provenance[prefix + "training"], ")"));
 }
 
 }  // namespace
@@ -365,7 +365,7 @@ void AddRestoreCommands(CLI::App& app) {
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<Image> hr;
     for (const std::string& f : ListImages(t->images, t->limit))
-      hr.push_back(CropToMultiple(ToLuma(ReadImage(f)), o.factor));
+      hr.push_back(LoadHrLuma(f, o.factor));
     Note(StrCat("fitting on ", hr.size(), " images x ", o.augment, " copies"));
     Model m = TrainUpscaleModel(hr, o);
     SaveTrained(m, t->images, hr.size(), t0, t->out, "learned upscaler");
@@ -478,7 +478,7 @@ void AddRestoreCommands(CLI::App& app) {
     const int factor = upscaler.upscale.factor;
     std::vector<Image> hr;
     for (const std::string& f : ListImages(tr->images, tr->limit))
-      hr.push_back(CropToMultiple(ToLuma(ReadImage(f)), factor));
+      hr.push_back(LoadHrLuma(f, factor));
     Note(StrCat("training a refiner on ", hr.size(), " images, ", tr->o.steps, " steps"));
     Progress bar("refiner", ProgressEnabled());
     Model m = TrainUpscaleRefiner(upscaler, hr, tr->o, [&](int step, int steps, double loss) {

@@ -143,8 +143,7 @@ void BindTrain(py::module_& m) {
         if (images.empty()) throw Error("train_upscale needs at least one image");
         py::gil_scoped_release r;
         std::vector<Image> hr;
-        for (const std::string& f : images)
-          hr.push_back(CropToMultiple(ToLuma(ReadImage(f)), factor));
+        for (const std::string& f : images) hr.push_back(LoadHrLuma(f, factor));
         Model model = TrainUpscaleModel(hr, o);
         model.provenance["data"] = StrCat(images.size(), " images (Python blade.train_upscale)");
         return model;
@@ -176,8 +175,7 @@ void BindTrain(py::module_& m) {
         const int factor = upscaler.upscale.factor;
         py::gil_scoped_release r;
         std::vector<Image> hr;
-        for (const std::string& f : images)
-          hr.push_back(CropToMultiple(ToLuma(ReadImage(f)), factor));
+        for (const std::string& f : images) hr.push_back(LoadHrLuma(f, factor));
         Model model = TrainUpscaleRefiner(upscaler, hr, o);
         model.provenance["refiner_data"] =
             StrCat(images.size(), " images (Python blade.train_refiner)");
