@@ -441,6 +441,7 @@ void AddRestoreCommands(CLI::App& app) {
     std::string model, images, out;
     int limit = 0;
     RefinerTrainOptions o;
+    std::string init = "pytorch";
   };
   auto tr = std::make_shared<TrainRefinerArgs>();
   CLI::App* train_refiner = app.add_subcommand(
@@ -465,23 +466,37 @@ void AddRestoreCommands(CLI::App& app) {
   train_refiner
       ->add_option("--patch", ro.patch, "Patch side, in input (low-resolution) pixels (4..64)")
       ->capture_default_str();
+  train_refiner
+      ->add_option("--context", ro.context,
+                   "Input pixels around each patch that the net reads but the loss does not score "
+                   "(0: patches padded at their own edges; -1: the net's depth, so patches see "
+                   "what whole images show)")
+      ->capture_default_str();
+  train_refiner
+      ->add_option("--init", tr->init,
+                   "Initial hidden weights: pytorch (PyTorch's default uniform) or he (He's normal "
+                   "for ReLU networks: use it for more than 4 layers or with --context)")
+      ->check(CLI::IsMember({"pytorch", "he"}))
+      ->capture_default_str();
   train_refiner->add_option("--rate", ro.learning_rate, "Adam's initial learning rate")
       ->capture_default_str();
   train_refiner->add_option("--seed", ro.seed, "Seed of the initial weights and the patches")
       ->capture_default_str();
   train_refiner->callback([tr] {
     CheckModelOutput(tr->out);
-    tr->o.Validate();
+    RefinerTrainOptions o = tr->o;
+    o.he_init = tr->init == "he";
+    o.Validate();
     const Model upscaler = LoadModelArg(tr->model);
     RequireRefinable(upscaler);
-    const auto t0 = std::chrono::steady_clock::now();
     const int factor = upscaler.upscale.factor;
+    const auto t0 = std::chrono::steady_clock::now();
     std::vector<Image> hr;
     for (const std::string& f : ListImages(tr->images, tr->limit))
       hr.push_back(LoadHrLuma(f, factor));
-    Note(StrCat("training a refiner on ", hr.size(), " images, ", tr->o.steps, " steps"));
+    Note(StrCat("training a refiner on ", hr.size(), " images, ", o.steps, " steps"));
     Progress bar("refiner", ProgressEnabled());
-    Model m = TrainUpscaleRefiner(upscaler, hr, tr->o, [&](int step, int steps, double loss) {
+    Model m = TrainUpscaleRefiner(upscaler, hr, o, [&](int step, int steps, double loss) {
       bar.Update(step, steps, StrCat("loss ", loss));
     });
     bar.Finish();

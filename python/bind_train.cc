@@ -160,13 +160,16 @@ void BindTrain(py::module_& m) {
   m.def(
       "train_refiner",
       [](const Model& upscaler, const std::vector<std::string>& images, int layers, int width,
-         int steps, int batch, int patch, double rate, std::uint64_t seed) {
+         int steps, int batch, int patch, int context, bool he_init, double rate,
+         std::uint64_t seed) {
         RefinerTrainOptions o;
         o.layers = layers;
         o.width = width;
         o.steps = steps;
         o.batch = batch;
         o.patch = patch;
+        o.context = context;
+        o.he_init = he_init;
         o.learning_rate = rate;
         o.seed = seed;
         o.Validate();
@@ -188,12 +191,14 @@ void BindTrain(py::module_& m) {
       py::arg("steps") = RefinerTrainOptions().steps,
       py::arg("batch") = RefinerTrainOptions().batch,
       py::arg("patch") = RefinerTrainOptions().patch,
+      py::arg("context") = RefinerTrainOptions().context,
+      py::arg("he_init") = RefinerTrainOptions().he_init,
       py::arg("rate") = RefinerTrainOptions().learning_rate,
       py::arg("seed") = RefinerTrainOptions().seed,
-      "Adds a refiner to a learned upscaler without one (as `blade train-refiner`): a small "
-      "convolutional network on the low-resolution grid, trained by Adam on patches of the "
-      "upscaler's output on the image files, that corrects what its per-pixel filters cannot. "
-      "Returns the refined model.");
+      "Adds a refiner to a learned upscaler without one (as `blade train-refiner`; he_init=True "
+      "is its --init he): a small convolutional network on the low-resolution grid, trained by "
+      "Adam on patches of the upscaler's output on the image files, that corrects what its "
+      "per-pixel filters cannot. Returns the refined model.");
   m.def(
       "train_denoise",
       [](const std::vector<std::string>& images, std::vector<double> sigmas, bool color,

@@ -179,6 +179,65 @@ TEST(Refiner, LossGradientMatchesFiniteDifferences) {
   EXPECT_THROW(RefinerLossGradient(net, samples, F, &grad), Error);
 }
 
+TEST(Refiner, PatchWithContextScoresWhatTheWholeImageGives) {
+  // A 3-layer net: a patch cut with 3 pixels of context around the scored 5x4 region sees, at
+  // those pixels, exactly what the whole image shows, so its loss and gradient equal the whole
+  // image's restricted to the region; without context (the region cut alone) they differ.
+  const int F = 2, depth = 3;
+  const ConvNet net = RandomNet({1 + F * F, 6, 5, F * F}, 3, 0.4f);
+  RefinerSample whole;
+  whole.f = RandomImage(14, 12, 1, 50);
+  whole.u = RandomImage(28, 24, 1, 51);
+  whole.hr = RandomImage(28, 24, 1, 52);
+  const Rect region{5, 4, 5, 4};
+  whole.scored = Image(14, 12, 1);
+  for (int y = region.y; y < region.y + region.height; ++y)
+    for (int x = region.x; x < region.x + region.width; ++x) whole.scored.at(0, x, y) = 1;
+  auto cut = [&](int context) {
+    const Rect lr{region.x - context, region.y - context, region.width + 2 * context,
+                  region.height + 2 * context};
+    const Rect hr{lr.x * F, lr.y * F, lr.width * F, lr.height * F};
+    RefinerSample s;
+    s.f = Crop(whole.f, lr);
+    s.u = Crop(whole.u, hr);
+    s.hr = Crop(whole.hr, hr);
+    s.scored = Crop(whole.scored, lr);
+    return s;
+  };
+  auto one = [](RefinerSample s) {
+    std::vector<RefinerSample> v;
+    v.push_back(std::move(s));
+    return v;
+  };
+  ConvNet g_whole, g_patch, g_bare;
+  const double l_whole = RefinerLossGradient(
+      net, one({whole.f.Copy(), whole.u.Copy(), whole.hr.Copy(), whole.scored.Copy()}), F,
+      &g_whole);
+  const double l_patch = RefinerLossGradient(net, one(cut(depth)), F, &g_patch);
+  const double l_bare = RefinerLossGradient(net, one(cut(0)), F, &g_bare);
+  EXPECT_NEAR(l_patch, l_whole, 1e-6 * l_whole);
+  EXPECT_GT(std::abs(l_bare - l_whole), 1e-3 * l_whole);
+  for (std::size_t l = 0; l < net.layers.size(); ++l)
+    for (std::size_t k = 0; k < net.layers[l].weights.size(); ++k)
+      ASSERT_NEAR(g_patch.layers[l].weights[k], g_whole.layers[l].weights[k],
+                  1e-4 * (1 + std::abs(g_whole.layers[l].weights[k])));
+  // The mean is over the scored pixels only: the region's loss written out directly.
+  Image v = whole.u.Copy();
+  AddDepthToSpace(PlainForward(net, RefinerInput(whole.f, whole.u, F)), F, v);
+  double direct = 0;
+  for (int y = region.y * F; y < (region.y + region.height) * F; ++y)
+    for (int x = region.x * F; x < (region.x + region.width) * F; ++x)
+      direct += std::pow(double(v.at(0, x, y)) - whole.hr.at(0, x, y), 2);
+  EXPECT_NEAR(l_whole, direct / (region.width * region.height * F * F), 1e-6 * l_whole);
+  // A mask of the wrong size, or one scoring nothing, is refused.
+  RefinerSample bad = cut(depth);
+  bad.scored = Image(3, 3, 1);
+  EXPECT_THROW(RefinerLossGradient(net, one(std::move(bad)), F, &g_bare), Error);
+  RefinerSample none = cut(depth);
+  none.scored = Image(none.f.width(), none.f.height(), 1);
+  EXPECT_THROW(RefinerLossGradient(net, one(std::move(none)), F, &g_bare), Error);
+}
+
 // A small learned upscaler (as in learned_upscale_test.cc) to refine.
 Model SmallUpscaler(int factor, const std::vector<Image>& hr) {
   UpscaleTrainOptions o = RecommendedUpscaleTrainOptions(factor, "area");
@@ -241,6 +300,56 @@ TEST(Refiner, TrainingLowersTheErrorDeterministicallyAndTheFileKeepsIt) {
     BackProject(uc, fc, 2, area, one.upscale.back_projections);
     EXPECT_LT(testing::InteriorMaxDiff(ExtractChannel(color, c), uc, 0), 1e-5) << c;
   }
+}
+
+TEST(Refiner, InitialWeightsFollowTheChosenDistribution) {
+  // One step at a negligible rate leaves the initial weights: PyTorch's uniform in
+  // +-1/sqrt(fan in) (biases too), or He's normal with deviation sqrt(2 / fan in) (biases zero);
+  // the last layer zero either way. And with context the training still lowers the error.
+  std::vector<Image> hr;
+  for (int s : {96, 120}) hr.push_back(CropToMultiple(SyntheticScene(s, s * 3 / 4), 2));
+  const Model base = SmallUpscaler(2, hr);
+  RefinerTrainOptions o = SmallRefinerOptions();
+  o.width = 48;
+  o.steps = 1;
+  o.learning_rate = 1e-9;
+  for (bool he : {false, true}) {
+    o.he_init = he;
+    const ConvNet net = TrainUpscaleRefiner(base, hr, o).upscale.refiner;
+    for (std::size_t l = 0; l + 1 < net.layers.size(); ++l) {
+      const ConvLayer& layer = net.layers[l];
+      const double fan_in = 9.0 * layer.in;
+      double sum2 = 0, most = 0, bias = 0;
+      for (float v : layer.weights)
+        sum2 += double(v) * v, most = std::max(most, double(std::abs(v)));
+      for (float v : layer.bias) bias = std::max(bias, double(std::abs(v)));
+      const double deviation = std::sqrt(sum2 / double(layer.weights.size()));
+      const double expected = he ? std::sqrt(2 / fan_in) : 1 / std::sqrt(3 * fan_in);
+      EXPECT_NEAR(deviation, expected, 0.05 * expected) << "layer " << l << " he " << he;
+      if (he) {
+        EXPECT_GT(most, 3 / std::sqrt(fan_in));  // a normal's tail, beyond the uniform's bound
+        EXPECT_LT(bias, 1e-6);
+      } else {
+        EXPECT_LE(most, 1 / std::sqrt(fan_in) + 1e-6);
+        EXPECT_GT(bias, 0.5 / std::sqrt(fan_in));
+      }
+    }
+    for (float v : net.layers.back().weights) ASSERT_LT(std::abs(v), 1e-6);
+  }
+  o = SmallRefinerOptions();
+  o.context = -1;
+  o.he_init = true;
+  const Model refined = TrainUpscaleRefiner(base, hr, o);
+  EXPECT_NE(refined.provenance.at("refiner_training").find("3 pixels of context"),
+            std::string::npos);
+  const Degradation area = ParseDegradation("area");
+  double before = 0, after = 0;
+  for (const Image& h : hr) {
+    const Image f = Degrade(h, 2, area);
+    before += Psnr(UpscaleLearned(base, f), h);
+    after += Psnr(UpscaleLearned(refined, f), h);
+  }
+  EXPECT_GT(after, before + 0.4 * hr.size());
 }
 
 TEST(Refiner, RefusedWhereItDoesNotFit) {

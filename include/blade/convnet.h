@@ -50,11 +50,12 @@ struct Planes {
 Planes ConvNetForward(const ConvNet& net, const Planes& input);
 
 // The 3x3 windows of `in` (rows as for ConvLayerRows) for output rows [out_y0, out_y0 + rows):
-// a column-major (9 in.channels) x (rows x width) matrix, row 9 c + 3 (dy + 1) + (dx + 1).
+// a row-major (9 in.channels) x (rows x width) matrix, row 9 c + 3 (dy + 1) + (dx + 1) holding
+// that tap's sample for each pixel (so each row is a shifted copy of the input's rows).
 void GatherWindows(const Planes& in, int in_y0, int full_height, int out_y0, int rows,
                    std::vector<float>& cols);
 // The adjoint of GatherWindows over a whole image (in_y0 = 0, all rows): adds each window
-// sample of `windows` (column-major (9 dx.channels) x (width x height)) to the pixel it was read
+// sample of `windows` (row-major (9 dx.channels) x (width x height)) to the pixel it was read
 // from, with the same clamped borders. Training's backward pass (blade/train.h).
 void ScatterWindows(const float* windows, Planes& dx);
 // One layer on rows [out_y0, out_y0 + out.height) of an image `full_height` rows tall, reading

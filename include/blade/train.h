@@ -379,12 +379,24 @@ Model TrainUpscaleModel(const std::vector<Image>& hr_images, const UpscaleTrainO
 // ---- The learned upscalers' refiner (blade/convnet.h, UpscaleSpec::refiner), trained by Adam
 // on patches of the upscaler's own output (its stages fixed)
 
+// The defaults are the shipped refiners' recipe (docs/RESULTS.md has the alternatives tried).
 struct RefinerTrainOptions {
   int width = 32;     // hidden channels
   int layers = 4;     // 3x3 convolutions (the receptive field is 2 layers + 1 input pixels wide)
   int steps = 20000;  // the shipped recipe (6 to 10 minutes on 2 cores)
   int batch = 16;
-  int patch = 24;               // low-resolution patch side
+  int patch = 24;  // low-resolution patch side (the pixels scored)
+  // Low-resolution pixels of the image around each patch that the net reads but the loss does
+  // not score (where the image has them). 0: each patch padded at its own edges (the shipped
+  // refiners); -1: the net's depth, so every scored pixel sees what it sees in a whole image and
+  // only the image's own borders are replicated (docs/DESIGN.md §23).
+  int context = 0;
+  // The hidden layers' initial weights: false, PyTorch's default for a convolution (uniform in
+  // +-1/sqrt(fan in), biases too; the shipped refiners); true, He's for ReLU networks (normal,
+  // deviation sqrt(2 / fan in), biases zero), which keeps the signal's size through the layers
+  // (deeper nets, or context, did not leave their start without it). The last layer starts at
+  // zero either way.
+  bool he_init = false;
   double learning_rate = 1e-3;  // Adam's, decayed towards 0 along a half cosine
   std::uint64_t seed = 1;       // initial weights and the patches drawn
   // Fails with the valid range on a nonsensical option (before any image is read).
@@ -392,14 +404,16 @@ struct RefinerTrainOptions {
 };
 
 // One training sample: a low-resolution patch f, the upscaler's output u on it (factor times
-// larger) and the original hr (u's size), all gray.
+// larger) and the original hr (u's size), all gray; `scored` (f's size, 0 or 1), when not empty,
+// marks the low-resolution pixels whose factor x factor outputs the loss counts.
 struct RefinerSample {
-  Image f, u, hr;
+  Image f, u, hr, scored;
 };
 
-// The loss of `net` on `samples`, mean over their pixels of (u + DepthToSpace(net(RefinerInput))
-// - hr)^2, and its gradient with respect to every weight and bias into *gradient (the net's
-// shape). Each sample's patch has the image border's replicate padding (blade/convnet.h).
+// The loss of `net` on `samples`, mean over their scored pixels of (u + DepthToSpace(net(
+// RefinerInput)) - hr)^2, and its gradient with respect to every weight and bias into *gradient
+// (the net's shape). Each sample's patch has the image border's replicate padding
+// (blade/convnet.h).
 double RefinerLossGradient(const ConvNet& net, const std::vector<RefinerSample>& samples,
                            int factor, ConvNet* gradient);
 

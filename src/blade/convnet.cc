@@ -47,8 +47,9 @@ void ValidateRefiner(const ConvNet& net, int factor) {
 
 void GatherWindows(const Planes& in, int in_y0, int full_height, int out_y0, int rows,
                    std::vector<float>& cols) {
-  const int w = in.width, cin = in.channels, r9 = 9 * cin;
-  cols.resize(std::size_t(r9) * rows * w);
+  const int w = in.width, cin = in.channels;
+  const std::size_t n = std::size_t(rows) * w;
+  cols.resize(9 * cin * n);
   for (int y = 0; y < rows; ++y) {
     int src[3];
     for (int dy = -1; dy <= 1; ++dy) {
@@ -56,25 +57,50 @@ void GatherWindows(const Planes& in, int in_y0, int full_height, int out_y0, int
       if (src[dy + 1] < 0 || src[dy + 1] >= in.height)
         Fail("refiner layer: row ", out_y0 + y + dy, " is outside the band it was given");
     }
+    // Each tap's samples of a row are the input row shifted by dx: one contiguous copy, the end
+    // sample replicated.
     for (int c = 0; c < cin; ++c)
       for (int k = 0; k < 9; ++k) {
         const float* r = in.plane(c) + std::size_t(src[k / 3]) * w;
+        float* out = cols.data() + (9 * std::size_t(c) + k) * n + std::size_t(y) * w;
         const int dx = k % 3 - 1;
-        float* col = cols.data() + std::size_t(y) * w * r9 + 9 * c + k;
-        for (int x = 0; x < w; ++x) col[std::size_t(x) * r9] = r[std::clamp(x + dx, 0, w - 1)];
+        if (w == 1) {
+          out[0] = r[0];
+        } else if (dx < 0) {
+          out[0] = r[0];
+          std::copy_n(r, w - 1, out + 1);
+        } else if (dx > 0) {
+          std::copy_n(r + 1, w - 1, out);
+          out[w - 1] = r[w - 1];
+        } else {
+          std::copy_n(r, w, out);
+        }
       }
   }
 }
 
 void ScatterWindows(const float* windows, Planes& dx) {
   const int w = dx.width, h = dx.height, cin = dx.channels;
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      const float* col = windows + (std::size_t(y) * w + x) * 9 * cin;
-      for (int k = 0; k < 9; ++k) {
-        const std::size_t at = std::size_t(std::clamp(y + k / 3 - 1, 0, h - 1)) * w +
-                               std::clamp(x + k % 3 - 1, 0, w - 1);
-        for (int c = 0; c < cin; ++c) dx.plane(c)[at] += col[9 * c + k];
+  const std::size_t n = std::size_t(w) * h;
+  for (int c = 0; c < cin; ++c)
+    for (int k = 0; k < 9; ++k) {
+      const float* tap = windows + (9 * std::size_t(c) + k) * n;
+      const int sx = k % 3 - 1;
+      for (int y = 0; y < h; ++y) {
+        const float* s = tap + std::size_t(y) * w;
+        float* d = dx.plane(c) + std::size_t(std::clamp(y + k / 3 - 1, 0, h - 1)) * w;
+        // The adjoint of the shifted copy: sample x went to x + sx (clamped).
+        if (w == 1) {
+          d[0] += s[0];
+        } else if (sx < 0) {
+          d[0] += s[0];
+          for (int x = 1; x < w; ++x) d[x - 1] += s[x];
+        } else if (sx > 0) {
+          for (int x = 0; x + 1 < w; ++x) d[x + 1] += s[x];
+          d[w - 1] += s[w - 1];
+        } else {
+          for (int x = 0; x < w; ++x) d[x] += s[x];
+        }
       }
     }
 }
@@ -98,7 +124,8 @@ void ConvLayerRows(const ConvLayer& layer, const Planes& in, int in_y0, int full
     const std::size_t n = std::size_t(r1 - r0) * w;
     std::vector<float> buffer;
     GatherWindows(in, in_y0, full_height, out_y0 + r0, r1 - r0, buffer);
-    const Eigen::Map<const Eigen::MatrixXf> cols(buffer.data(), 9 * cin, n);
+    const Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>
+        cols(buffer.data(), 9 * cin, n);
     // Output channel o's rows r0..r1 lie at plane(o) + r0 w: a row-major map with the plane size
     // as its stride.
     Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0,

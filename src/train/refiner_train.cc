@@ -27,12 +27,17 @@ ConvNet ZerosLike(const ConvNet& like) {
   return z;
 }
 
-// One sample's loss (sum of squared errors) and its gradient added to *grad.
-double SampleLossGradient(const ConvNet& net, const RefinerSample& s, int factor, ConvNet* grad) {
+// One sample's loss (sum of squared errors over its scored pixels) and its gradient added to
+// *grad; *scored gets the number of high-resolution pixels scored.
+double SampleLossGradient(const ConvNet& net, const RefinerSample& s, int factor, ConvNet* grad,
+                          double* scored) {
   const int depth = int(net.layers.size());
   if (s.hr.channels() != 1 || s.hr.width() != s.u.width() || s.hr.height() != s.u.height())
     Fail("a refiner sample's original must be gray and of its upscale's size (", s.hr.width(), "x",
          s.hr.height(), "x", s.hr.channels(), " against ", s.u.width(), "x", s.u.height(), ")");
+  if (!s.scored.empty() && (s.scored.channels() != 1 || s.scored.width() != s.f.width() ||
+                            s.scored.height() != s.f.height()))
+    Fail("a refiner sample's score mask must be gray and of its patch's size");
   std::vector<Planes> act;  // act[0] the input, act[l + 1] layer l's output (after max(0, .))
   act.push_back(RefinerInput(s.f, s.u, factor));
   const int w = act[0].width, h = act[0].height;
@@ -44,6 +49,7 @@ double SampleLossGradient(const ConvNet& net, const RefinerSample& s, int factor
   // d loss / d output planes: 2 (u + correction - hr) at each plane's phase.
   Planes d(factor * factor, w, h);
   double loss = 0;
+  *scored = 0;
   for (int py = 0; py < factor; ++py)
     for (int px = 0; px < factor; ++px) {
       const int c = py * factor + px;
@@ -51,9 +57,11 @@ double SampleLossGradient(const ConvNet& net, const RefinerSample& s, int factor
       float* g = d.plane(c);
       for (int y = 0; y < h; ++y)
         for (int x = 0; x < w; ++x) {
+          if (!s.scored.empty() && s.scored.at(0, x, y) == 0) continue;  // d stays 0
           const int X = x * factor + px, Y = y * factor + py;
           const double e = double(s.u.at(0, X, Y)) + r[std::size_t(y) * w + x] - s.hr.at(0, X, Y);
           loss += e * e;
+          *scored += 1;
           g[std::size_t(y) * w + x] = float(2 * e);
         }
     }
@@ -66,7 +74,7 @@ double SampleLossGradient(const ConvNet& net, const RefinerSample& s, int factor
       for (std::size_t i = 0; i < d.data.size(); ++i)
         if (act[l + 1].data[i] <= 0) d.data[i] = 0;
     GatherWindows(act[l], 0, h, 0, h, cols);
-    const Eigen::Map<const Eigen::MatrixXf> windows(cols.data(), 9 * layer.in, n);
+    const Eigen::Map<const RowMatrix> windows(cols.data(), 9 * layer.in, n);
     const Eigen::Map<const RowMatrix> dy(d.data.data(), layer.out, n);
     Eigen::Map<RowMatrix>(gl.weights.data(), layer.out, 9 * layer.in).noalias() +=
         dy * windows.transpose();
@@ -81,7 +89,7 @@ double SampleLossGradient(const ConvNet& net, const RefinerSample& s, int factor
     // d windows = W^T dy, then each window sample's gradient back to the pixel it was read
     // from (ScatterWindows: the adjoint of GatherWindows).
     const Eigen::Map<const RowMatrix> weights(layer.weights.data(), layer.out, 9 * layer.in);
-    const Eigen::MatrixXf dwin = weights.transpose() * dy;
+    const RowMatrix dwin = weights.transpose() * dy;
     Planes dx(layer.in, w, h);
     ScatterWindows(dwin.data(), dx);
     d = std::move(dx);
@@ -89,8 +97,7 @@ double SampleLossGradient(const ConvNet& net, const RefinerSample& s, int factor
   return loss;
 }
 
-// PyTorch's default initialisation of a convolution (uniform in +-1/sqrt(fan in)), the last
-// layer zero.
+// The hidden layers drawn as RefinerTrainOptions::he_init says, the last layer zero.
 ConvNet InitialRefiner(int factor, const RefinerTrainOptions& o, std::mt19937_64& rng) {
   ConvNet net;
   for (int l = 0; l < o.layers; ++l) {
@@ -99,7 +106,10 @@ ConvNet InitialRefiner(int factor, const RefinerTrainOptions& o, std::mt19937_64
     layer.out = l + 1 == o.layers ? factor * factor : o.width;
     layer.weights.assign(std::size_t(layer.in) * layer.out * 9, 0.f);
     layer.bias.assign(layer.out, 0.f);
-    if (l + 1 < o.layers) {
+    if (l + 1 < o.layers && o.he_init) {
+      std::normal_distribution<double> g(0, std::sqrt(2 / (9.0 * layer.in)));
+      for (float& v : layer.weights) v = float(g(rng));
+    } else if (l + 1 < o.layers) {
       std::uniform_real_distribution<float> u(-1, 1);
       const float bound = float(1 / std::sqrt(9.0 * layer.in));
       for (float& v : layer.weights) v = bound * u(rng);
@@ -120,6 +130,8 @@ void RefinerTrainOptions::Validate() const {
   if (steps < 1 || steps > 10000000) Fail("refiner steps must be 1..10000000 (got ", steps, ")");
   if (batch < 1 || batch > 64) Fail("refiner batch must be 1..64 (got ", batch, ")");
   if (patch < 4 || patch > 64) Fail("refiner patch must be 4..64 (got ", patch, ")");
+  if (context < -1 || context > 16)
+    Fail("refiner context must be -1 (the net's depth) or 0..16 (got ", context, ")");
   if (!(learning_rate > 0 && learning_rate <= 1))
     Fail("refiner learning rate must be in (0, 1] (got ", learning_rate, ")");
 }
@@ -137,21 +149,23 @@ double RefinerLossGradient(const ConvNet& net, const std::vector<RefinerSample>&
   ValidateRefiner(net, factor);
   if (samples.empty()) Fail("the refiner's loss needs at least one sample");
   std::vector<ConvNet> grads(samples.size(), ZerosLike(net));
-  std::vector<double> losses(samples.size());
-  ParallelFor(0, int(samples.size()),
-              [&](int i) { losses[i] = SampleLossGradient(net, samples[i], factor, &grads[i]); });
+  std::vector<double> losses(samples.size()), scored(samples.size());
+  ParallelFor(0, int(samples.size()), [&](int i) {
+    losses[i] = SampleLossGradient(net, samples[i], factor, &grads[i], &scored[i]);
+  });
   // Summed in sample order: the same result for any thread count.
   *gradient = ZerosLike(net);
   double loss = 0, pixels = 0;
   for (std::size_t i = 0; i < samples.size(); ++i) {
     loss += losses[i];
-    pixels += double(samples[i].hr.plane_size());
+    pixels += scored[i];
     for (std::size_t l = 0; l < net.layers.size(); ++l) {
       ConvLayer &g = gradient->layers[l], &gi = grads[i].layers[l];
       for (std::size_t k = 0; k < g.weights.size(); ++k) g.weights[k] += gi.weights[k];
       for (std::size_t k = 0; k < g.bias.size(); ++k) g.bias[k] += gi.bias[k];
     }
   }
+  if (pixels == 0) Fail("the refiner's samples have no scored pixel");
   for (ConvLayer& g : gradient->layers) {
     for (float& v : g.weights) v = float(v / pixels);
     for (float& v : g.bias) v = float(v / pixels);
@@ -183,6 +197,7 @@ Model TrainUpscaleRefiner(const Model& upscaler, const std::vector<Image>& hr_im
   });
   std::mt19937_64 rng(o.seed);
   ConvNet net = InitialRefiner(F, o, rng);
+  const int context = o.context < 0 ? o.layers : o.context;
   // Adam (beta 0.9, 0.999, epsilon 1e-8) with the rate decayed along a half cosine.
   ConvNet m = ZerosLike(net), v = ZerosLike(net), grad;
   constexpr double kPi = 3.14159265358979323846;
@@ -193,10 +208,20 @@ Model TrainUpscaleRefiner(const Model& upscaler, const std::vector<Image>& hr_im
       const int i = int(rng() % hr_images.size()), t = int(rng() % 8);
       const int x = int(rng() % (fs[i].width() - o.patch + 1));
       const int y = int(rng() % (fs[i].height() - o.patch + 1));
-      const Rect lr{x, y, o.patch, o.patch}, hr{x * F, y * F, o.patch * F, o.patch * F};
+      // The scored patch and the context around it that the image has.
+      const int x0 = std::max(0, x - context), y0 = std::max(0, y - context);
+      const int x1 = std::min(fs[i].width(), x + o.patch + context);
+      const int y1 = std::min(fs[i].height(), y + o.patch + context);
+      const Rect lr{x0, y0, x1 - x0, y1 - y0}, hr{x0 * F, y0 * F, lr.width * F, lr.height * F};
       s.f = Dihedral(Crop(fs[i], lr), t);
       s.u = Dihedral(Crop(us[i], hr), t);
       s.hr = Dihedral(Crop(hr_images[i], hr), t);
+      if (context > 0) {
+        Image scored(lr.width, lr.height, 1);
+        for (int yy = y; yy < y + o.patch; ++yy)
+          for (int xx = x; xx < x + o.patch; ++xx) scored.at(0, xx - x0, yy - y0) = 1;
+        s.scored = Dihedral(scored, t);
+      }
     }
     const double loss = RefinerLossGradient(net, batch, F, &grad);
     running = step == 1 ? loss : 0.99 * running + 0.01 * loss;
@@ -220,11 +245,13 @@ Model TrainUpscaleRefiner(const Model& upscaler, const std::vector<Image>& hr_im
   net.Validate();  // finite
   Model out = upscaler;
   out.upscale.refiner = std::move(net);
-  out.provenance["refiner_training"] = StrCat(
-      o.layers, " 3x3 layers, ", o.width, " channels (", out.upscale.refiner.parameters(),
-      " parameters), Adam ", o.steps, " steps of ", o.batch, " patches ", o.patch, "x", o.patch,
-      " (low resolution) from ", hr_images.size(), " images and their dihedral copies, rate ",
-      o.learning_rate, " on a half cosine, seed ", o.seed, "; final running loss ", running);
+  out.provenance["refiner_training"] =
+      StrCat(o.layers, " 3x3 layers, ", o.width, " channels (", out.upscale.refiner.parameters(),
+             " parameters), Adam ", o.steps, " steps of ", o.batch, " patches ", o.patch, "x",
+             o.patch, " (low resolution, ", context, " pixels of context) from ", hr_images.size(),
+             " images and their dihedral copies, rate ", o.learning_rate, " on a half cosine, ",
+             o.he_init ? "He" : "PyTorch's default", " initialisation, seed ", o.seed,
+             "; final running loss ", running);
   return out;
 }
 

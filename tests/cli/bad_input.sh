@@ -210,6 +210,8 @@ expect 1 "train-refiner: one layer" -- "$blade" train-refiner --model "$models/u
 grep -q "layers must be 2..8" "$work/stderr" || { echo "FAIL (train-refiner: one layer): wrong message"; fail=1; }
 expect 1 "train-refiner: zero rate" -- "$blade" train-refiner --model "$models/upscale-x2-area.blade" --images "$work/photos" --rate 0 --out "$work/out.blade"
 grep -q "learning rate must be" "$work/stderr" || { echo "FAIL (train-refiner: zero rate): wrong message"; fail=1; }
+expect 1 "train-refiner: context" -- "$blade" train-refiner --model "$models/upscale-x2-area.blade" --images "$work/photos" --context 17 --out "$work/out.blade"
+grep -q "context must be -1" "$work/stderr" || { echo "FAIL (train-refiner: context): wrong message"; fail=1; }
 expect 1 "upscale: zero factor" -- "$blade" upscale --model "$work/good.blade" --factor 0 "$work/good.png" "$out"
 expect 1 "upscale: absurd factor" -- "$blade" upscale --model "$work/good.blade" --factor 100000 "$work/good.png" "$out"
 expect 1 "upscale: unknown degradation" -- "$blade" upscale --model "$work/good.blade" --degradation box "$work/good.png" "$out"
