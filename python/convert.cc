@@ -54,15 +54,15 @@ Image ToInputImage(const py::array& input, const char* what) {
   return im;
 }
 
-// Image -> array owning the library's buffer (no copy).
+// Image -> C-contiguous array: a gray image hands over the library's buffer (no copy); a color
+// one is interleaved into (h, w, 3), since NumPy users (OpenCV, PIL, scikit-image) expect
+// C-contiguous arrays and the library's planes would make a strided view.
 py::array FromImage(Image&& image) {
+  if (image.channels() != 1) return FromImageContiguous(image);
   auto* owned = new Image(std::move(image));
   py::capsule free_when_done(owned, [](void* p) { delete static_cast<Image*>(p); });
   const py::ssize_t w = owned->width(), h = owned->height(), f = sizeof(float);
-  if (owned->channels() == 1)
-    return py::array_t<float>({h, w}, {w * f, f}, owned->data(), free_when_done);
-  return py::array_t<float>({h, w, py::ssize_t(3)}, {w * f, f, w * h * f}, owned->data(),
-                            free_when_done);
+  return py::array_t<float>({h, w}, {w * f, f}, owned->data(), free_when_done);
 }
 
 py::array FromImageContiguous(const Image& image) {

@@ -37,7 +37,7 @@ Image ToImage(const py::array& input, const char* what = "image");
 Image ToInputImage(const py::array& input, const char* what = "image");
 // "(480, 640, 4) uint8", for messages (never the array's values).
 std::string ShapeAndDtype(const py::array& a);
-// Image -> array owning the library's buffer (no copy).
+// Image -> C-contiguous array: gray hands over the library's buffer, color is interleaved.
 py::array FromImage(Image&& image);
 // Image -> C-contiguous (H, W) or interleaved (H, W, 3) float32 array (one copy).
 py::array FromImageContiguous(const Image& image);

@@ -117,6 +117,25 @@ def test_read_image_is_c_contiguous(tmp_path):
     np.testing.assert_array_equal(back, rgb)
 
 
+def test_color_outputs_are_c_contiguous_and_interleaved():
+    # What OpenCV, PIL and scikit-image hand out and expect: (h, w, 3) float32 in C order, each
+    # pixel's three samples together (the library's planes used to come out as a strided view).
+    rgb = RNG.random((24, 32, 3), dtype=np.float32)
+    upscaler = blade.Model.default_for("upscale", factor=2, degradation="area")
+    outputs = {
+        "upscale": blade.upscale(upscaler, rgb, factor=2, degradation="area"),
+        "downscale": blade.downscale(rgb, 2, "area"),
+        "gaussian_blur": blade.gaussian_blur(rgb, 1.0),
+        "denoise": blade.denoise(rgb, sigma=10),
+    }
+    for name, out in outputs.items():
+        assert out.ndim == 3 and out.shape[2] == 3, name
+        assert out.flags["C_CONTIGUOUS"] and out.strides[2] == 4, (name, out.strides)
+    # The interleaving keeps each channel: a box mean of each plane, computed in NumPy.
+    box = rgb.reshape(12, 2, 16, 2, 3).mean(axis=(1, 3))
+    np.testing.assert_allclose(outputs["downscale"], box, atol=1e-6)
+
+
 def test_version_and_missing_files(tmp_path):
     assert re.fullmatch(r"\d+\.\d+\.\d+", blade.__version__)
     cmake = (ROOT / "CMakeLists.txt").read_text()
