@@ -107,7 +107,7 @@ def train_upscale(images: Sequence[str | os.PathLike[str]], factor: int = 2, *, 
                   ridge: Optional[float] = None) -> Model: ...
 def train_refiner(upscaler: Model, images: Sequence[str | os.PathLike[str]], *, layers: int = 4,
                   width: int = 32, steps: int = 20000, batch: int = 16, patch: int = 24,
-                  context: int = 0, he_init: bool = False, rate: float = 1e-3,
+                  context: int = 0, init: str = "pytorch", rate: float = 1e-3,
                   seed: int = 1) -> Model: ...
 def train_denoise(images: Sequence[str | os.PathLike[str]], *,
                   sigmas: Sequence[float] = (2, 5, 10, 20, 30, 50, 75, 100), color: bool = False,

@@ -469,8 +469,8 @@ void AddRestoreCommands(CLI::App& app) {
   train_refiner
       ->add_option("--context", ro.context,
                    "Input pixels around each patch that the net reads but the loss does not score "
-                   "(0: patches padded at their own edges; -1: the net's depth, so patches see "
-                   "what whole images show)")
+                   "(-1..16; 0: patches padded at their own edges; -1: the net's depth, so "
+                   "patches see what whole images show)")
       ->capture_default_str();
   train_refiner
       ->add_option("--init", tr->init,

@@ -160,7 +160,7 @@ void BindTrain(py::module_& m) {
   m.def(
       "train_refiner",
       [](const Model& upscaler, const std::vector<std::string>& images, int layers, int width,
-         int steps, int batch, int patch, int context, bool he_init, double rate,
+         int steps, int batch, int patch, int context, const std::string& init, double rate,
          std::uint64_t seed) {
         RefinerTrainOptions o;
         o.layers = layers;
@@ -169,7 +169,9 @@ void BindTrain(py::module_& m) {
         o.batch = batch;
         o.patch = patch;
         o.context = context;
-        o.he_init = he_init;
+        if (init != "pytorch" && init != "he")
+          throw Error(StrCat("init must be 'pytorch' or 'he' (got '", init, "')"));
+        o.he_init = init == "he";
         o.learning_rate = rate;
         o.seed = seed;
         o.Validate();
@@ -192,13 +194,16 @@ void BindTrain(py::module_& m) {
       py::arg("batch") = RefinerTrainOptions().batch,
       py::arg("patch") = RefinerTrainOptions().patch,
       py::arg("context") = RefinerTrainOptions().context,
-      py::arg("he_init") = RefinerTrainOptions().he_init,
+      py::arg("init") = RefinerTrainOptions().he_init ? "he" : "pytorch",
       py::arg("rate") = RefinerTrainOptions().learning_rate,
       py::arg("seed") = RefinerTrainOptions().seed,
-      "Adds a refiner to a learned upscaler without one (as `blade train-refiner`; he_init=True "
-      "is its --init he): a small convolutional network on the low-resolution grid, trained by "
-      "Adam on patches of the upscaler's output on the image files, that corrects what its "
-      "per-pixel filters cannot. Returns the refined model.");
+      "Adds a refiner to a learned upscaler without one (as `blade train-refiner`, the same "
+      "options): a small convolutional network on the low-resolution grid, trained by Adam on "
+      "patches of the upscaler's output on the image files, that corrects what its per-pixel "
+      "filters cannot. context: pixels around each patch that the net reads but the loss does "
+      "not score (-1: the net's depth; 0, the default: patches padded at their own edges); "
+      "init: 'pytorch' (PyTorch's default uniform, the default) or 'he' (He's normal, for "
+      "deeper nets or context). Returns the refined model.");
   m.def(
       "train_denoise",
       [](const std::vector<std::string>& images, std::vector<double> sigmas, bool color,

@@ -4,8 +4,8 @@
 // Conventions (also in blade/__init__.pyi):
 // - Images are NumPy float32 arrays, (H, W) gray or (H, W, 3) color, nominal range [0, 1].
 //   Inputs of any numeric dtype and layout are accepted and converted (one copy into the
-//   library's planar layout). Outputs are zero-copy views of the library's buffers: gray is a
-//   C-contiguous (H, W) array, color an (H, W, 3) view of the three planes (strides W*4, 4, H*W*4).
+//   library's planar layout). Outputs are C-contiguous: gray (H, W) hands over the library's
+//   buffer without a copy, color is interleaved into (H, W, 3) once.
 // - Library errors raise blade.Error (a RuntimeError) with the library's message; a run that
 //   goes non-finite raises blade.DivergedError (a blade.Error) naming the step.
 // - Threads: the library's pool (blade.set_threads); results do not depend on the count.

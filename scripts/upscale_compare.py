@@ -25,6 +25,8 @@ def main():
     args = sys.argv[1:]
     shave = 0
     if args[:1] == ["--shave"]:
+        if len(args) < 3 or not args[1].isdigit():
+            sys.exit("upscale_compare: --shave takes a pixel count (0 or more), then folders or files")
         shave, args = int(args[1]), args[2:]
     files = files_of(args)
     one_thread()
@@ -54,6 +56,8 @@ def main():
             rates = {k: [] for k in methods}
             for hr in images:
                 h, w = hr.shape
+                if 2 * shave >= min(h, w) - factor:
+                    sys.exit(f"upscale_compare: --shave {shave} leaves nothing of a {w}x{h} image")
                 hr = np.ascontiguousarray(hr[:h // factor * factor, :w // factor * factor])
                 f = blade.downscale(hr, factor, degradation)
                 size = (hr.shape[1], hr.shape[0])

@@ -116,17 +116,31 @@ TEST(Refiner, SpaceToDepthIsPixelUnshuffleAndDepthToSpaceInvertsIt) {
 }
 
 TEST(Refiner, ScatterWindowsIsTheAdjointOfGatherWindows) {
-  // <Gather(x), y> = <x, Scatter(y)> for random x and y, borders included.
-  const Planes x = RandomPlanes(3, 7, 5, 1);
-  std::vector<float> gathered;
-  GatherWindows(x, 0, 5, 0, 5, gathered);
-  const Planes y = RandomPlanes(1, 27, 35, 2);  // 9 x 3 rows by 7 x 5 columns of samples
-  Planes scattered(3, 7, 5);
-  ScatterWindows(y.data.data(), scattered);
-  double left = 0, right = 0;
-  for (std::size_t i = 0; i < gathered.size(); ++i) left += double(gathered[i]) * y.data[i];
-  for (std::size_t i = 0; i < x.data.size(); ++i) right += double(x.data[i]) * scattered.data[i];
-  EXPECT_NEAR(left, right, 1e-4 * std::abs(left) + 1e-4);
+  // <Gather(x), y> = <x, Scatter(y)> for random x and y, borders included, down to one pixel
+  // wide or tall; and the gathered rows are the clamped windows of the header's layout.
+  for (const auto& [w, h] :
+       std::vector<std::pair<int, int>>{{7, 5}, {1, 1}, {1, 5}, {7, 1}, {2, 2}}) {
+    const Planes x = RandomPlanes(3, w, h, 1);
+    std::vector<float> gathered;
+    GatherWindows(x, 0, h, 0, h, gathered);
+    const std::size_t n = std::size_t(w) * h;
+    ASSERT_EQ(gathered.size(), 27 * n);
+    for (int c = 0; c < 3; ++c)
+      for (int k = 0; k < 9; ++k)
+        for (int yy = 0; yy < h; ++yy)
+          for (int xx = 0; xx < w; ++xx)
+            ASSERT_EQ(gathered[(9 * c + k) * n + std::size_t(yy) * w + xx],
+                      x.plane(c)[std::size_t(std::clamp(yy + k / 3 - 1, 0, h - 1)) * w +
+                                 std::clamp(xx + k % 3 - 1, 0, w - 1)])
+                << w << "x" << h << " c " << c << " k " << k;
+    const Planes y = RandomPlanes(1, 27, int(n), 2);  // 9 x 3 rows by w x h columns of samples
+    Planes scattered(3, w, h);
+    ScatterWindows(y.data.data(), scattered);
+    double left = 0, right = 0;
+    for (std::size_t i = 0; i < gathered.size(); ++i) left += double(gathered[i]) * y.data[i];
+    for (std::size_t i = 0; i < x.data.size(); ++i) right += double(x.data[i]) * scattered.data[i];
+    EXPECT_NEAR(left, right, 1e-4 * std::abs(left) + 1e-4) << w << "x" << h;
+  }
 }
 
 TEST(Refiner, LossGradientMatchesFiniteDifferences) {
@@ -217,10 +231,39 @@ TEST(Refiner, PatchWithContextScoresWhatTheWholeImageGives) {
   const double l_bare = RefinerLossGradient(net, one(cut(0)), F, &g_bare);
   EXPECT_NEAR(l_patch, l_whole, 1e-6 * l_whole);
   EXPECT_GT(std::abs(l_bare - l_whole), 1e-3 * l_whole);
-  for (std::size_t l = 0; l < net.layers.size(); ++l)
-    for (std::size_t k = 0; k < net.layers[l].weights.size(); ++k)
-      ASSERT_NEAR(g_patch.layers[l].weights[k], g_whole.layers[l].weights[k],
-                  1e-4 * (1 + std::abs(g_whole.layers[l].weights[k])));
+  auto same_gradient = [](const ConvNet& a, const ConvNet& b) {
+    for (std::size_t l = 0; l < a.layers.size(); ++l) {
+      for (std::size_t k = 0; k < a.layers[l].weights.size(); ++k)
+        ASSERT_NEAR(a.layers[l].weights[k], b.layers[l].weights[k],
+                    1e-4 * (1 + std::abs(b.layers[l].weights[k])));
+      for (std::size_t k = 0; k < a.layers[l].bias.size(); ++k)
+        ASSERT_NEAR(a.layers[l].bias[k], b.layers[l].bias[k],
+                    1e-4 * (1 + std::abs(b.layers[l].bias[k])));
+    }
+  };
+  same_gradient(g_patch, g_whole);
+  // CutRefinerSample, as training draws samples: at the image's corners, edges and inside and
+  // for each dihedral transform, the same as the transformed whole image scored on the patch.
+  for (const auto& [x, y] :
+       std::vector<std::pair<int, int>>{{0, 0}, {10, 8}, {5, 0}, {0, 5}, {6, 3}})
+    for (int t = 0; t < 8; ++t) {
+      const int patch = 4;
+      Image scored(14, 12, 1);
+      for (int yy = y; yy < y + patch; ++yy)
+        for (int xx = x; xx < x + patch; ++xx) scored.at(0, xx, yy) = 1;
+      ConvNet g_cut, g_ref;
+      const double l_cut = RefinerLossGradient(
+          net, one(CutRefinerSample(whole.f, whole.u, whole.hr, F, x, y, patch, depth, t)), F,
+          &g_cut);
+      const double l_ref = RefinerLossGradient(net,
+                                               one({Dihedral(whole.f, t), Dihedral(whole.u, t),
+                                                    Dihedral(whole.hr, t), Dihedral(scored, t)}),
+                                               F, &g_ref);
+      ASSERT_NEAR(l_cut, l_ref, 1e-6 * l_ref) << x << "," << y << " t " << t;
+      same_gradient(g_cut, g_ref);
+    }
+  EXPECT_TRUE(CutRefinerSample(whole.f, whole.u, whole.hr, F, 2, 2, 4, 0, 0).scored.empty());
+  EXPECT_THROW(CutRefinerSample(whole.f, whole.u, whole.hr, F, 11, 0, 4, 1, 0), Error);
   // The mean is over the scored pixels only: the region's loss written out directly.
   Image v = whole.u.Copy();
   AddDepthToSpace(PlainForward(net, RefinerInput(whole.f, whole.u, F)), F, v);

@@ -404,11 +404,18 @@ struct RefinerTrainOptions {
 };
 
 // One training sample: a low-resolution patch f, the upscaler's output u on it (factor times
-// larger) and the original hr (u's size), all gray; `scored` (f's size, 0 or 1), when not empty,
-// marks the low-resolution pixels whose factor x factor outputs the loss counts.
+// larger) and the original hr (u's size), all gray; `scored` (f's size), when not empty, marks
+// with a non-zero value the low-resolution pixels whose factor x factor outputs the loss counts.
 struct RefinerSample {
   Image f, u, hr, scored;
 };
+
+// The training sample of the low-resolution patch [x, x + patch) x [y, y + patch) of f (u and hr
+// its upscale and original, `factor` times larger): cut with `context` more pixels on each side
+// where f has them, scored on the patch only (no mask when context is 0), then transformed by
+// Dihedral(., transform) (blade/image.h).
+RefinerSample CutRefinerSample(const Image& f, const Image& u, const Image& hr, int factor, int x,
+                               int y, int patch, int context, int transform);
 
 // The loss of `net` on `samples`, mean over their scored pixels of (u + DepthToSpace(net(
 // RefinerInput)) - hr)^2, and its gradient with respect to every weight and bias into *gradient

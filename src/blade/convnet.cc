@@ -1,5 +1,6 @@
 // The learned upscalers' convolutional refiner: 3x3 layers as one matrix product each (the
-// window's samples gathered into columns), computed in bands of rows with exact halos.
+// windows gathered as one shifted copy of the input per tap and channel), computed in bands of
+// rows with exact halos.
 #include "blade/convnet.h"
 
 #include <Eigen/Core>
@@ -10,6 +11,8 @@
 #include "blade/parallel.h"
 
 namespace blade {
+
+using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 long ConvNet::parameters() const {
   long n = 0;
@@ -64,9 +67,7 @@ void GatherWindows(const Planes& in, int in_y0, int full_height, int out_y0, int
         const float* r = in.plane(c) + std::size_t(src[k / 3]) * w;
         float* out = cols.data() + (9 * std::size_t(c) + k) * n + std::size_t(y) * w;
         const int dx = k % 3 - 1;
-        if (w == 1) {
-          out[0] = r[0];
-        } else if (dx < 0) {
+        if (dx < 0) {
           out[0] = r[0];
           std::copy_n(r, w - 1, out + 1);
         } else if (dx > 0) {
@@ -90,9 +91,7 @@ void ScatterWindows(const float* windows, Planes& dx) {
         const float* s = tap + std::size_t(y) * w;
         float* d = dx.plane(c) + std::size_t(std::clamp(y + k / 3 - 1, 0, h - 1)) * w;
         // The adjoint of the shifted copy: sample x went to x + sx (clamped).
-        if (w == 1) {
-          d[0] += s[0];
-        } else if (sx < 0) {
+        if (sx < 0) {
           d[0] += s[0];
           for (int x = 1; x < w; ++x) d[x - 1] += s[x];
         } else if (sx > 0) {
@@ -117,20 +116,17 @@ void ConvLayerRows(const ConvLayer& layer, const Planes& in, int in_y0, int full
   // parallel region).
   const int chunk_rows = std::max(1, 4096 / std::max(1, w));
   const std::size_t plane = std::size_t(rows) * w;
-  const Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>
-      weights(layer.weights.data(), cout, 9 * cin);
+  const Eigen::Map<const RowMatrix> weights(layer.weights.data(), cout, 9 * cin);
   ParallelFor(0, (rows + chunk_rows - 1) / chunk_rows, [&](int chunk) {
     const int r0 = chunk * chunk_rows, r1 = std::min(rows, r0 + chunk_rows);
     const std::size_t n = std::size_t(r1 - r0) * w;
     std::vector<float> buffer;
     GatherWindows(in, in_y0, full_height, out_y0 + r0, r1 - r0, buffer);
-    const Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>
-        cols(buffer.data(), 9 * cin, n);
+    const Eigen::Map<const RowMatrix> cols(buffer.data(), 9 * cin, n);
     // Output channel o's rows r0..r1 lie at plane(o) + r0 w: a row-major map with the plane size
     // as its stride.
-    Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0,
-               Eigen::OuterStride<>>
-        result(out.data.data() + std::size_t(r0) * w, cout, n, Eigen::OuterStride<>(plane));
+    Eigen::Map<RowMatrix, 0, Eigen::OuterStride<>> result(out.data.data() + std::size_t(r0) * w,
+                                                          cout, n, Eigen::OuterStride<>(plane));
     result.noalias() = weights * cols;
   });
   for (int o = 0; o < cout; ++o) {

@@ -97,23 +97,28 @@ double SampleLossGradient(const ConvNet& net, const RefinerSample& s, int factor
   return loss;
 }
 
-// The hidden layers drawn as RefinerTrainOptions::he_init says, the last layer zero.
+// The hidden layers drawn as RefinerTrainOptions::he_init says, the last layer zero. PyTorch's
+// values are drawn from `rng` either way, so the patches drawn after them are the same for both
+// initialisations; He's then replace them, from an engine of their own.
 ConvNet InitialRefiner(int factor, const RefinerTrainOptions& o, std::mt19937_64& rng) {
   ConvNet net;
+  std::mt19937_64 he_rng(o.seed ^ 0x9e3779b97f4a7c15ull);
   for (int l = 0; l < o.layers; ++l) {
     ConvLayer layer;
     layer.in = l == 0 ? 1 + factor * factor : o.width;
     layer.out = l + 1 == o.layers ? factor * factor : o.width;
     layer.weights.assign(std::size_t(layer.in) * layer.out * 9, 0.f);
     layer.bias.assign(layer.out, 0.f);
-    if (l + 1 < o.layers && o.he_init) {
-      std::normal_distribution<double> g(0, std::sqrt(2 / (9.0 * layer.in)));
-      for (float& v : layer.weights) v = float(g(rng));
-    } else if (l + 1 < o.layers) {
+    if (l + 1 < o.layers) {
       std::uniform_real_distribution<float> u(-1, 1);
       const float bound = float(1 / std::sqrt(9.0 * layer.in));
       for (float& v : layer.weights) v = bound * u(rng);
       for (float& v : layer.bias) v = bound * u(rng);
+      if (o.he_init) {
+        std::normal_distribution<double> g(0, std::sqrt(2 / (9.0 * layer.in)));
+        for (float& v : layer.weights) v = float(g(he_rng));
+        std::fill(layer.bias.begin(), layer.bias.end(), 0.f);
+      }
     }
     net.layers.push_back(std::move(layer));
   }
@@ -142,6 +147,28 @@ void RequireRefinable(const Model& upscaler) {
          FormName(upscaler.form), " model");
   if (!upscaler.upscale.refiner.empty())
     Fail("this upscaler already has a refiner; train one for the upscaler without it");
+}
+
+RefinerSample CutRefinerSample(const Image& f, const Image& u, const Image& hr, int factor, int x,
+                               int y, int patch, int context, int transform) {
+  const int F = factor;
+  if (x < 0 || y < 0 || x + patch > f.width() || y + patch > f.height() || context < 0)
+    Fail("a refiner patch must lie inside its image");
+  const int x0 = std::max(0, x - context), y0 = std::max(0, y - context);
+  const int x1 = std::min(f.width(), x + patch + context);
+  const int y1 = std::min(f.height(), y + patch + context);
+  const Rect lr{x0, y0, x1 - x0, y1 - y0}, big{x0 * F, y0 * F, lr.width * F, lr.height * F};
+  RefinerSample s;
+  s.f = Dihedral(Crop(f, lr), transform);
+  s.u = Dihedral(Crop(u, big), transform);
+  s.hr = Dihedral(Crop(hr, big), transform);
+  if (context > 0) {
+    Image scored(lr.width, lr.height, 1);
+    for (int yy = y; yy < y + patch; ++yy)
+      for (int xx = x; xx < x + patch; ++xx) scored.at(0, xx - x0, yy - y0) = 1;
+    s.scored = Dihedral(scored, transform);
+  }
+  return s;
 }
 
 double RefinerLossGradient(const ConvNet& net, const std::vector<RefinerSample>& samples,
@@ -208,20 +235,7 @@ Model TrainUpscaleRefiner(const Model& upscaler, const std::vector<Image>& hr_im
       const int i = int(rng() % hr_images.size()), t = int(rng() % 8);
       const int x = int(rng() % (fs[i].width() - o.patch + 1));
       const int y = int(rng() % (fs[i].height() - o.patch + 1));
-      // The scored patch and the context around it that the image has.
-      const int x0 = std::max(0, x - context), y0 = std::max(0, y - context);
-      const int x1 = std::min(fs[i].width(), x + o.patch + context);
-      const int y1 = std::min(fs[i].height(), y + o.patch + context);
-      const Rect lr{x0, y0, x1 - x0, y1 - y0}, hr{x0 * F, y0 * F, lr.width * F, lr.height * F};
-      s.f = Dihedral(Crop(fs[i], lr), t);
-      s.u = Dihedral(Crop(us[i], hr), t);
-      s.hr = Dihedral(Crop(hr_images[i], hr), t);
-      if (context > 0) {
-        Image scored(lr.width, lr.height, 1);
-        for (int yy = y; yy < y + o.patch; ++yy)
-          for (int xx = x; xx < x + o.patch; ++xx) scored.at(0, xx - x0, yy - y0) = 1;
-        s.scored = Dihedral(scored, t);
-      }
+      s = CutRefinerSample(fs[i], us[i], hr_images[i], F, x, y, o.patch, context, t);
     }
     const double loss = RefinerLossGradient(net, batch, F, &grad);
     running = step == 1 ? loss : 0.99 * running + 0.01 * loss;

@@ -75,7 +75,8 @@ def test_training_solves_the_least_squares_problem_numpy_solves(tmp_path):
     # A refiner on top, from Python and from the command line: the same weights (to rounding:
     # each is bit for bit the same for any thread count; the two programs' results differed in
     # the last bits while the windows were gathered as columns, cause unknown, docs/DESIGN.md §23).
-    options = dict(layers=2, width=4, steps=40, batch=2, patch=8, context=1, rate=1e-3, seed=3)
+    options = dict(layers=2, width=4, steps=40, batch=2, patch=8, context=1, init="he", rate=1e-3,
+                   seed=3)
     refined = blade.train_refiner(model, [str(f) for f in files], **options)
     assert refined.upscale["refiner_layers"] == 2
     assert refined.upscale["refiner_parameters"] == (5 * 4 + 4 * 4) * 9 + 4 + 4
