@@ -394,7 +394,7 @@ struct RefinerTrainOptions {
   // The hidden layers' initial weights: false, PyTorch's default for a convolution (uniform in
   // +-1/sqrt(fan in), biases too; the shipped refiners); true, He's for ReLU networks (normal,
   // deviation sqrt(2 / fan in), biases zero), which keeps the signal's size through the layers
-  // (deeper nets, or context, did not leave their start without it). The last layer starts at
+  // (a deeper net, and one with context, did not get going without it). The last layer starts at
   // zero either way.
   bool he_init = false;
   double learning_rate = 1e-3;  // Adam's, decayed towards 0 along a half cosine
