@@ -462,7 +462,9 @@ int main(int argc, char** argv) {
   std::string depth;
   // Global options, accepted before or after the subcommand (fallthrough).
   app.fallthrough();
-  app.add_option("--threads", threads, "Worker threads (0 = all cores)")
+  app.add_option("--threads", threads,
+                 "Worker threads (0 = OMP_NUM_THREADS, else all cores; on a busy machine set the "
+                 "environment's OMP_WAIT_POLICY=PASSIVE, or OpenMP's waiting threads spin)")
       ->check(CLI::Range(0, blade::kMaxThreads))
       ->capture_default_str();
   app.add_flag("-q,--quiet", quiet, "No progress bars, status messages or warnings");

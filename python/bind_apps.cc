@@ -10,8 +10,10 @@ void BindApps(py::module_& m) {
   using release = py::call_guard<py::gil_scoped_release>;
   m.def(
       "deconvolve",
-      [](const Model& model, const py::array& image, double sigma, double lam, int steps,
+      [](const Model* given, const py::array& image, double sigma, double lam, int steps,
          bool force_model) {
+        const auto ref = ModelOrShipped(given, Application::kDeconvolve);
+        const Model& model = *ref;
         RequireModelFor(Application::kDeconvolve, model, force_model);
         Image f = ToInputImage(image), out;
         RestoreOptions o;
@@ -26,11 +28,14 @@ void BindApps(py::module_& m) {
       py::arg("model"), py::arg("image"), py::arg("sigma") = kDeconvSigma,
       py::arg("lam") = kDeconvLambda, py::arg("steps") = RestoreOptions().steps,
       py::arg("force_model") = false,
-      "Non-blind Gaussian deconvolution, blur absorbed into the filters (eq. 4.4-4.5).");
+      "Non-blind Gaussian deconvolution, blur absorbed into the filters (eq. 4.4-4.5). model "
+      "None: the shipped default (blade.Model.default_for('deconv')).");
   m.def(
       "restore",
-      [](const Model& model, const py::array& image, const std::string& op,
+      [](const Model* given, const py::array& image, const std::string& op,
          std::optional<double> lam, int steps, bool force_model) {
+        const auto ref = ModelOrShipped(given, Application::kRestore);
+        const Model& model = *ref;
         RequireModelFor(Application::kRestore, model, force_model);
         Image f = ToInputImage(image), out;
         RestoreOptions o;
@@ -48,7 +53,9 @@ void BindApps(py::module_& m) {
       py::arg("steps") = RestoreOptions().steps, py::arg("force_model") = false,
       "Restoration u += dt (BLADE(u) + lam A^T (f - A u)) with op 'blur:sigma=S' or 'mask:FILE' "
       "(eq. 4.2); lam defaults to 0.7 / dt (the same pull toward the data per step for every "
-      "model).");
+      "model). model None: the shipped default (blade.Model.default_for('restore')). With a "
+      "mask, the holes are first filled from their surroundings (push-pull) and the known "
+      "pixels are put back at the end.");
   m.def(
       "denoise",
       [](const py::array& image, const py::object& sigma_arg, const Model* model, bool force_model,

@@ -11,7 +11,8 @@ namespace blade::python {
 
 void BindIoOpsMetrics(py::module_& m) {
   using release = py::call_guard<py::gil_scoped_release>;
-  m.def("set_threads", &SetNumThreads, py::arg("n"), "Worker threads (0 = all cores).");
+  m.def("set_threads", &SetNumThreads, py::arg("n"),
+        "Worker threads (0 = the default: OMP_NUM_THREADS, else all cores).");
   m.def("threads", &NumThreads, "Current number of worker threads.");
   m.def(
       "read_image",

@@ -81,6 +81,12 @@ py::array FromImageContiguous(const Image& image) {
   return out;
 }
 
+std::shared_ptr<const Model> ModelOrShipped(const Model* given, Application app) {
+  if (given != nullptr) return std::shared_ptr<const Model>(std::shared_ptr<const Model>(), given);
+  py::gil_scoped_release r;
+  return LoadShippedModel(DefaultModelName(app));
+}
+
 Flow ToFlow(const py::array& input) {
   FloatArray a = FloatArray::ensure(input);
   if (!a || a.ndim() != 3 || a.shape(2) != 2) throw Error("flow must have shape (H, W, 2)");

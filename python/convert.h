@@ -41,6 +41,9 @@ std::string ShapeAndDtype(const py::array& a);
 py::array FromImage(Image&& image);
 // Image -> C-contiguous (H, W) or interleaved (H, W, 3) float32 array (one copy).
 py::array FromImageContiguous(const Image& image);
+// The model an application call runs: `given`, or for None the shipped default for `app`
+// (DefaultModelName; loaded without the GIL). Holds the shipped model alive; `given` not owned.
+std::shared_ptr<const Model> ModelOrShipped(const Model* given, Application app);
 // (H, W, 2) array <-> Flow.
 Flow ToFlow(const py::array& input);
 py::array FromFlow(const Flow& flow);

@@ -63,6 +63,81 @@ Model SmoothingModel() {
 
 // Eq. 4.4–4.5 (filters absorb -lambda phi~*phi) equals eq. 4.2 away from the border, where the
 // two differ only in how the blur meets the border.
+// Weights of 1 except inside [x0, x0 + w) x [y0, y0 + h) and on every 7th pixel.
+Image HoleWeights(int width, int height, int x0, int y0, int w, int h) {
+  Image weight(width, height, 1);
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x) {
+      const bool hole =
+          (x >= x0 && x < x0 + w && y >= y0 && y < y0 + h) || (y * width + x) % 7 == 3;
+      weight.at(0, x, y) = hole ? 0.0f : 1.0f;
+    }
+  return weight;
+}
+
+TEST(RestoreInpainting, FillKeepsKnownPixelsAndStaysWithinTheirRange) {
+  const Image f = RandomImage(37, 23, 3, 11, 0.2, 0.7);
+  Image weight = RandomImage(37, 23, 1, 12);
+  for (std::size_t i = 0; i < weight.size(); ++i)
+    weight.data()[i] = weight.data()[i] < 0.5f ? 0.0f : (weight.data()[i] < 0.6f ? 0.5f : 1.0f);
+  const Image u = FillFromKnown(f, weight);
+  ASSERT_EQ(u.channels(), 3);
+  for (int c = 0; c < 3; ++c)
+    for (std::size_t i = 0; i < f.plane_size(); ++i) {
+      if (weight.data()[i] == 1.0f) EXPECT_EQ(u.plane(c)[i], f.plane(c)[i]);
+      // Every value is a convex combination of known values.
+      EXPECT_GE(u.plane(c)[i], 0.2f - 1e-6f);
+      EXPECT_LE(u.plane(c)[i], 0.7f + 1e-6f);
+    }
+}
+
+TEST(RestoreInpainting, FillReproducesConstantsAndFollowsARamp) {
+  const int w = 61, h = 47;  // odd sizes: blocks cut at the edges
+  const Image weight = HoleWeights(w, h, 20, 15, 9, 7);
+  Image flat(w, h, 1), ramp(w, h, 1);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      flat.at(0, x, y) = weight.at(0, x, y) > 0 ? 0.4f : 0.0f;  // the holes hold garbage
+      ramp.at(0, x, y) = weight.at(0, x, y) > 0 ? 0.2f + 0.01f * x + 0.005f * y : 1.0f;
+    }
+  const Image a = FillFromKnown(flat, weight), b = FillFromKnown(ramp, weight);
+  double ramp_error = 0;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      EXPECT_NEAR(a.at(0, x, y), 0.4f, 1e-6f);
+      ramp_error = std::max(ramp_error, std::abs(b.at(0, x, y) - (0.2 + 0.01 * x + 0.005 * y)));
+    }
+  // The 9x7 hole spans 0.09 + 0.03 of the ramp; the fill strays from it by far less.
+  EXPECT_LT(ramp_error, 0.02) << ramp_error;
+}
+
+TEST(RestoreInpainting, RestoreFillsTheHolesKeepsTheKnownPixelsAndRefusesAnEmptyMask) {
+  const int w = 48, h = 40;
+  const Image weight = HoleWeights(w, h, 10, 12, 12, 8);
+  Image truth(w, h, 1);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      truth.at(0, x, y) = float(0.5 + 0.3 * std::sin(0.15 * x) * std::cos(0.1 * y));
+  Image f = truth.Copy();
+  for (std::size_t i = 0; i < f.size(); ++i) f.data()[i] *= weight.data()[i];  // holes black
+  const LinearOperator op = MaskOperator(weight);
+  ASSERT_TRUE(op.start);
+  const Model model = LoadModel(testing::SourcePath("models/tv-plain.blade"));
+  RestoreOptions o;
+  const Image u = Restore(model, op, f, o);
+  // In the holes, the restoration is near the truth (the holes start black: 0.2 to 0.8 off).
+  double worst = 0;
+  for (std::size_t i = 0; i < u.size(); ++i) {
+    if (weight.data()[i] == 0)
+      worst = std::max(worst, double(std::abs(u.data()[i] - truth.data()[i])));
+    if (weight.data()[i] == 1) EXPECT_EQ(u.data()[i], f.data()[i]);  // put back exactly
+  }
+  EXPECT_LT(worst, 0.06) << worst;
+  EXPECT_THROW(MaskOperator(Image(w, h, 1)), Error);
+  EXPECT_THROW(FillFromKnown(f, Image(w, h, 1)), Error);
+  EXPECT_THROW(FillFromKnown(f, Image(w + 1, h, 1)), Error);
+}
+
 TEST(RestoreDeconvolution, AbsorbedFormEqualsExplicitFormInTheInterior) {
   Model m = SmoothingModel();
   Image f = GaussianBlur(testing::SyntheticScene(64, 48), 1.0);

@@ -11,8 +11,9 @@ namespace blade {
 // bit-identical for every thread count.
 void ParallelFor(int begin, int end, const std::function<void(int)>& fn);
 
-// Sets the number of worker threads (0 = all hardware threads; at most kMaxThreads, since each
-// thread costs a stack: 100,000 exhaust memory). Default: all.
+// Sets the number of worker threads (at most kMaxThreads, since each thread costs a stack:
+// 100,000 exhaust memory). 0 = the default, OpenMP's: OMP_NUM_THREADS when set, else all the
+// cores the process may use, so the command-line tool and Python honour the variable alike.
 inline constexpr int kMaxThreads = 4096;
 void SetNumThreads(int n);
 int NumThreads();

@@ -14,17 +14,34 @@
 
 namespace blade {
 
-// A linear degradation operator A as the pair (apply, adjoint), acting on every channel.
+// A linear degradation operator A as the pair (apply, adjoint), acting on every channel, and
+// where the operator discards pixels, the first iterate to start from.
 struct LinearOperator {
   std::string name;
   std::function<Image(const Image&)> apply, adjoint;
+  // u0 from the observation f (empty: f itself). A diffusion moves information about one pixel
+  // per step, so a hole wider than a few pixels is filled before the PDE refines it.
+  std::function<Image(const Image&)> start;
+  // The result from the last iterate u and f (empty: u itself): where the operator keeps
+  // pixels exactly, they are put back (the data term only pulls towards them).
+  std::function<Image(Image&&, const Image&)> finish;
 };
 
 // Gaussian blur with half-sample symmetric borders: self-adjoint (the HS-extended symmetric
 // convolution matrix is symmetric; tested).
 LinearOperator BlurOperator(double sigma);
-// Masking (inpainting): A = diag(mask), mask values in [0, 1], self-adjoint.
+// Masking (inpainting): A = diag(mask), mask values in [0, 1] (1 = known), self-adjoint; its
+// start fills the unknown pixels with FillFromKnown, its finish puts the known ones back
+// (u <- mask f + (1 - mask) u). Fails when no pixel is known.
 LinearOperator MaskOperator(const Image& mask);
+// Push-pull interpolation (Gortler et al., "The Lumigraph", 1996): `weight` (gray, f's size,
+// values in [0, 1]) says how much each pixel of f is known. Push: halve the image repeatedly,
+// each coarse pixel the weighted mean of its 2x2 block, with weight min(1, the block's weight
+// sum). Pull: from the coarsest level up, each pixel becomes w v + (1 - w) (the coarser level,
+// bilinearly interpolated at the pixel's centre). Pixels of weight 1 keep f's value; holes get a
+// smooth blend of their surroundings, at a cost linear in the pixels. Fails when no weight is
+// positive.
+Image FillFromKnown(const Image& f, const Image& weight);
 // Blur then keep every factor-th sample from index 0 (the Roussos–Maragos lattice); the adjoint
 // inserts zeros and blurs. Sizes must be divisible by the factor.
 LinearOperator SubsampleOperator(double sigma, int factor);
@@ -64,8 +81,8 @@ struct RestoreOptions {
   bool unsafe = false;  // run past the model's stability horizon (RunOptions::unsafe)
 };
 
-// Eq. 4.2: u <- u + dt (BLADE(u) + lambda A^T (f - A u)), from u = f (or the op's adjoint of f
-// when A changes the size).
+// Eq. 4.2: u <- u + dt (BLADE(u) + lambda A^T (f - A u)), from u = op.start(f) (f itself when
+// the operator has no start), then op.finish(u, f) where it has one.
 Image Restore(const Model& model, const LinearOperator& op, const Image& f,
               const RestoreOptions& options);
 // The lambda a restoration run uses: options.lambda, or below 0 kRestoreDataStep / dt for the

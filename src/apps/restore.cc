@@ -47,13 +47,17 @@ LinearOperator BlurOperator(double sigma) {
   RequirePositive(sigma, "blur sigma");
   if (sigma > 100) Fail("blur sigma ", sigma, " is too large (at most 100)");
   auto blur = [sigma](const Image& u) { return GaussianBlur(u, sigma); };
-  return {StrCat("blur:sigma=", sigma), blur, blur};
+  return {StrCat("blur:sigma=", sigma), blur, blur, {}, {}};
 }
 
 LinearOperator MaskOperator(const Image& mask_in) {
   Image mask = ToLuma(mask_in);
-  for (std::size_t i = 0; i < mask.size(); ++i)
+  bool any_known = false;
+  for (std::size_t i = 0; i < mask.size(); ++i) {
     if (!(mask.data()[i] >= 0 && mask.data()[i] <= 1)) Fail("mask values must be in [0, 1]");
+    any_known = any_known || mask.data()[i] > 0;
+  }
+  if (!any_known) Fail("the mask marks no pixel as known (white = known, black = to fill)");
   auto shared = std::make_shared<Image>(std::move(mask));
   auto apply = [shared](const Image& u) {
     if (u.width() != shared->width() || u.height() != shared->height())
@@ -64,7 +68,102 @@ LinearOperator MaskOperator(const Image& mask_in) {
       for (std::size_t i = 0; i < u.plane_size(); ++i) out.plane(c)[i] *= shared->data()[i];
     return out;
   };
-  return {"mask", apply, apply};
+  auto start = [shared](const Image& f) { return FillFromKnown(f, *shared); };
+  auto finish = [shared](Image&& u, const Image& f) {
+    for (int c = 0; c < u.channels(); ++c)
+      for (std::size_t i = 0; i < u.plane_size(); ++i) {
+        const float w = shared->data()[i];
+        u.plane(c)[i] = w * f.plane(c)[i] + (1 - w) * u.plane(c)[i];
+      }
+    return std::move(u);
+  };
+  return {"mask", apply, apply, start, finish};
+}
+
+namespace {
+
+// One level of the push-pull pyramid of FillFromKnown: values and their weights in [0, 1].
+struct FillLevel {
+  int width = 0, height = 0;
+  std::vector<float> v, w;
+};
+
+// The next coarser level: each pixel the weighted mean of a 2x2 block (cut at odd edges),
+// weighted min(1, the block's weight sum); *weight_sum gets the sums' total.
+FillLevel Push(const FillLevel& fine, double* weight_sum) {
+  FillLevel coarse;
+  coarse.width = (fine.width + 1) / 2;
+  coarse.height = (fine.height + 1) / 2;
+  coarse.v.assign(std::size_t(coarse.width) * coarse.height, 0.0f);
+  coarse.w.assign(coarse.v.size(), 0.0f);
+  *weight_sum = 0;
+  for (int y = 0; y < coarse.height; ++y)
+    for (int x = 0; x < coarse.width; ++x) {
+      double ws = 0, vs = 0;
+      for (int fy = 2 * y; fy < std::min(2 * y + 2, fine.height); ++fy)
+        for (int fx = 2 * x; fx < std::min(2 * x + 2, fine.width); ++fx) {
+          const std::size_t i = std::size_t(fy) * fine.width + fx;
+          ws += fine.w[i];
+          vs += double(fine.w[i]) * fine.v[i];
+        }
+      const std::size_t o = std::size_t(y) * coarse.width + x;
+      coarse.v[o] = ws > 0 ? float(vs / ws) : 0.0f;
+      coarse.w[o] = float(std::min(ws, 1.0));
+      *weight_sum += ws;
+    }
+  return coarse;
+}
+
+// fine.v <- w v + (1 - w) coarse, the coarse level bilinearly interpolated at each fine pixel's
+// centre (fine x sits at coarse coordinate (x + 1/2) / 2 - 1/2; clamped at the edges).
+void Pull(const FillLevel& coarse, FillLevel& fine) {
+  auto axis = [](int i, int n, int* i0, int* i1, float* t) {
+    const double c = std::clamp((i + 0.5) / 2 - 0.5, 0.0, double(n - 1));
+    *i0 = int(c);
+    *i1 = std::min(*i0 + 1, n - 1);
+    *t = float(c - *i0);
+  };
+  for (int y = 0; y < fine.height; ++y) {
+    int y0, y1;
+    float ty;
+    axis(y, coarse.height, &y0, &y1, &ty);
+    for (int x = 0; x < fine.width; ++x) {
+      int x0, x1;
+      float tx;
+      axis(x, coarse.width, &x0, &x1, &tx);
+      auto at = [&](int cx, int cy) { return coarse.v[std::size_t(cy) * coarse.width + cx]; };
+      const float up = (1 - ty) * ((1 - tx) * at(x0, y0) + tx * at(x1, y0)) +
+                       ty * ((1 - tx) * at(x0, y1) + tx * at(x1, y1));
+      const std::size_t i = std::size_t(y) * fine.width + x;
+      fine.v[i] = fine.w[i] * fine.v[i] + (1 - fine.w[i]) * up;
+    }
+  }
+}
+
+}  // namespace
+
+Image FillFromKnown(const Image& f, const Image& weight) {
+  if (weight.channels() != 1 || weight.width() != f.width() || weight.height() != f.height())
+    Fail("the fill's weights must be one plane of the image's size (", f.width(), "x", f.height(),
+         "), got ", weight.width(), "x", weight.height(), "x", weight.channels());
+  Image out(f.width(), f.height(), f.channels());
+  for (int c = 0; c < f.channels(); ++c) {
+    std::vector<FillLevel> levels(1);
+    levels[0].width = f.width();
+    levels[0].height = f.height();
+    levels[0].v.assign(f.plane(c), f.plane(c) + f.plane_size());
+    levels[0].w.resize(f.plane_size());
+    for (std::size_t i = 0; i < f.plane_size(); ++i)
+      levels[0].w[i] = std::clamp(weight.data()[i], 0.0f, 1.0f);
+    double weight_sum = 0;
+    while (levels.back().width > 1 || levels.back().height > 1)
+      levels.push_back(Push(levels.back(), &weight_sum));
+    if (levels.size() == 1) weight_sum = levels[0].w[0];
+    if (!(weight_sum > 0)) Fail("nothing to fill from: no pixel has a positive weight");
+    for (std::size_t k = levels.size() - 1; k-- > 0;) Pull(levels[k + 1], levels[k]);
+    std::copy(levels[0].v.begin(), levels[0].v.end(), out.plane(c));
+  }
+  return out;
 }
 
 LinearOperator SubsampleOperator(double sigma, int factor) {
@@ -87,7 +186,7 @@ LinearOperator SubsampleOperator(double sigma, int factor) {
         for (int x = 0; x < f.width(); ++x) up.at(c, x * factor, y * factor) = f.at(c, x, y);
     return GaussianBlur(up, sigma);
   };
-  return {StrCat("subsample:factor=", factor, ",sigma=", sigma), apply, adjoint};
+  return {StrCat("subsample:factor=", factor, ",sigma=", sigma), apply, adjoint, {}, {}};
 }
 
 LinearOperator ParseOperator(const std::string& spec) {
@@ -146,7 +245,9 @@ Image Restore(const Model& model, const LinearOperator& op, const Image& f,
   r.integrator = o.integrator;
   r.unsafe = o.unsafe;
   r.extra_terms.push_back(FidelityTerm(op, f, lambda));
-  return RunModel(model, f, r);
+  Image u = op.start ? RunModel(model, op.start(f), r) : RunModel(model, f, r);
+  if (op.finish) return op.finish(std::move(u), f);
+  return u;
 }
 
 Model AbsorbDeconvolution(const Model& model, double sigma, double lambda) {

@@ -59,12 +59,28 @@ void TeamWait(const std::atomic<int>& flag, int value) {
   }
 }
 
-void SetNumThreads(int n) {
-  if (n < 0 || n > kMaxThreads)
-    Fail("the number of threads must be 0 (all cores) to ", kMaxThreads, " (got ", n, ")");
-  omp_set_num_threads(n > 0 ? n : omp_get_num_procs());
+namespace {
+
+// OpenMP's own default, read before anything sets the count: OMP_NUM_THREADS when the
+// environment has it, else the cores this process may run on.
+int DefaultThreads() {
+  static const int n = omp_get_max_threads();
+  return n;
 }
 
-int NumThreads() { return omp_get_max_threads(); }
+}  // namespace
+
+void SetNumThreads(int n) {
+  if (n < 0 || n > kMaxThreads)
+    Fail("the number of threads must be 0 (the default: OMP_NUM_THREADS, else all cores) to ",
+         kMaxThreads, " (got ", n, ")");
+  DefaultThreads();  // remembered before the first change
+  omp_set_num_threads(n > 0 ? n : DefaultThreads());
+}
+
+int NumThreads() {
+  DefaultThreads();
+  return omp_get_max_threads();
+}
 
 }  // namespace blade

@@ -193,6 +193,24 @@ def test_errors_carry_the_library_message():
     assert blade.threads() == before
 
 
+def test_zero_threads_means_omp_num_threads_else_all_cores():
+    """set_threads(0) (and the tool's --threads 0, the same library call) restores OpenMP's
+    default: OMP_NUM_THREADS when set, not every core regardless."""
+    import subprocess
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import blade; first = blade.threads(); "
+            "blade.set_threads(3); three = blade.threads(); blade.set_threads(0); "
+            "print(first, three, blade.threads())")
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, "-c", code, str(ROOT)], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == ["1", "3", "1"]
+    env.pop("OMP_NUM_THREADS")
+    out = subprocess.run([sys.executable, "-c", code, str(ROOT)], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    cores = str(len(os.sched_getaffinity(0)))
+    assert out == [cores, "3", cores]
+
+
 def test_runs_refuse_a_step_larger_than_the_models_unless_unsafe():
     """An explicit step past the trained dt blows up (100x: within ten steps), monotone models
     included; smaller steps and unsafe=True are allowed, and denoise takes unsafe= too."""
