@@ -230,7 +230,7 @@ void AddRestoreCommands(CLI::App& app) {
   auto u = std::make_shared<RestoreArgs>();
   u->lambda = kUpscaleLambda;
   struct UpscaleArgs {
-    int factor = kUpscaleFactor;
+    std::optional<int> factor;  // not given: ResolveUpscaleSetting's
     bool project = false, fast = false;
     std::string degradation;
   };
@@ -246,13 +246,17 @@ void AddRestoreCommands(CLI::App& app) {
                       "A learned upscaler (`blade train-upscale`) or a regulariser (TV in the "
                       "paper). Default: the shipped upscale-xF-DEGRADATION for x2 and x4 with "
                       "area or bicubic, else the shipped tv-plain (eq. 4.6)");
-  upscale->add_option("--factor", ua->factor, "Integer upscaling factor")->capture_default_str();
+  upscale
+      ->add_option("--factor", ua->factor,
+                   "Integer upscaling factor, 2..16 (default: a learned --model's own, else 4)")
+      ->default_str(StrCat(kUpscaleFactor))
+      ->type_name("INT");
   upscale->add_option(
       "--degradation", ua->degradation,
       StrCat("How the input was shrunk from the image wanted: area (PIL BOX, skimage "
              "downscale_local_mean, OpenCV INTER_AREA), bicubic (PIL BICUBIC), gaussian:SIGMA "
              "(PSF in output pixels), or the paper's corner:SIGMA (every factor-th pixel of a "
-             "blur) [default: ",
+             "blur) [default: a learned --model's own, else ",
              kUpscaleDegradation, "; ", kProjectedUpscaleDegradation, " with --project]"));
   upscale->add_flag("--fast", ua->fast,
                     "With a learned upscaler, skip its refiner network: 4 to 11 times faster, "
@@ -265,26 +269,26 @@ void AddRestoreCommands(CLI::App& app) {
                "step, 1 / (dt |A A^T|); the paper used 0.35 with corner:0.4)");
   u->lambda_option->default_str("auto");
   upscale->callback([u, ua] {
-    if (ua->factor < 1 || ua->factor > 16) Fail("--factor must be 1..16 (got ", ua->factor, ")");
-    const Degradation degradation = ParseDegradation(!ua->degradation.empty() ? ua->degradation
-                                                     : ua->project ? kProjectedUpscaleDegradation
-                                                                   : kUpscaleDegradation);
-    if (ua->project && degradation.kind != Degradation::Kind::kCorner)
-      Fail("--project (eq. 4.7) needs a corner:SIGMA degradation, not ",
-           DegradationName(degradation));
+    UpscaleSetting s = ResolveUpscaleSetting(nullptr, ua->factor, ua->degradation, ua->project);
     RestoreOptions o = u->Checked();
     std::string path = u->model;
     if (path.empty()) {
       path = ShippedModelPath(ua->project ? DefaultModelName(Application::kUpscale)
-                                          : DefaultUpscaleModelName(ua->factor, degradation));
+                                          : DefaultUpscaleModelName(s.factor, s.degradation));
       Note(StrCat("using the shipped model ", path));
     }
     Model model = LoadModelArg(path);
+    s = ResolveUpscaleSetting(&model, ua->factor, ua->degradation, ua->project);
+    const int factor = s.factor;
+    const Degradation& degradation = s.degradation;
     RequireModelFor(Application::kUpscale, model, u->force_model);
     model = ModelAtParams(model, ParseParams(u->params));
     const bool learned = model.form == ModelForm::kUpscale;
     if (learned && ua->project)
       Fail("--project (eq. 4.7) needs a PDE regulariser, not a learned upscaler");
+    if (ua->project && degradation.kind != Degradation::Kind::kCorner)
+      Fail("--project (eq. 4.7) needs a corner:SIGMA degradation, not ",
+           DegradationName(degradation));
     if (ua->fast && !learned)
       Fail("--fast skips a learned upscaler's refiner network; ", path,
            " is a PDE regulariser (eq. 4.6)");
@@ -298,10 +302,10 @@ void AddRestoreCommands(CLI::App& app) {
           "has nothing to tune");
     ImageSource source;
     Image f = ReadInput(u->input, &source);
-    WriteOutput(ua->project ? UpscaleProjected(model, f, ua->factor, degradation, o)
-                            : Upscale(model, f, ua->factor, degradation, o),
+    WriteOutput(ua->project ? UpscaleProjected(model, f, factor, degradation, o)
+                            : Upscale(model, f, factor, degradation, o),
                 u->output, source);
-    Note(StrCat("upscaled x", ua->factor,
+    Note(StrCat("upscaled x", factor,
                 learned       ? " (learned"
                 : ua->project ? " (eq. 4.7"
                               : " (eq. 4.6",

@@ -115,11 +115,15 @@ void BindApps(py::module_& m) {
         "`channels` channels (1: gray; otherwise color).");
   m.def(
       "upscale",
-      [](const Model* model, const py::array& image, int factor, std::optional<std::string> spec,
-         std::optional<double> lam, std::optional<int> steps, bool project, bool force_model) {
-        const Degradation degradation = ParseDegradation(
-            spec.value_or(project ? kProjectedUpscaleDegradation : kUpscaleDegradation));
-        // As the command line: the shipped upscaler for this factor and degradation by default.
+      [](const Model* model, const py::array& image, std::optional<int> factor_arg,
+         std::optional<std::string> spec, std::optional<double> lam, std::optional<int> steps,
+         bool project, bool force_model) {
+        // As the command line: the shipped upscaler for this factor and degradation by default,
+        // and a learned upscaler's own factor and degradation when not given.
+        const UpscaleSetting s =
+            ResolveUpscaleSetting(model, factor_arg, spec.value_or(""), project);
+        const int factor = s.factor;
+        const Degradation& degradation = s.degradation;
         std::shared_ptr<const Model> shipped;
         if (model == nullptr) {
           const std::string name = project ? DefaultModelName(Application::kUpscale)
@@ -145,14 +149,16 @@ void BindApps(py::module_& m) {
         }
         return FromImage(std::move(out));
       },
-      py::arg("model"), py::arg("image"), py::arg("factor") = kUpscaleFactor,
+      py::arg("model"), py::arg("image"), py::arg("factor") = py::none(),
       py::arg("degradation") = py::none(), py::arg("lam") = py::none(),
       py::arg("steps") = py::none(), py::arg("project") = false, py::arg("force_model") = false,
-      "Upscaling by an integer factor. model None: the shipped learned upscaler for the factor "
-      "and degradation (x2 and x4, area and bicubic), else the shipped TV model (eq. 4.6), as "
+      "Upscaling by an integer factor (2..16; default: a learned model's own, else 4). model "
+      "None: the shipped learned upscaler for the factor and degradation (x2 and x4, area and "
+      "bicubic), else the shipped TV model (eq. 4.6), as "
       "the command line does. A learned upscaler (blade.train_upscale) filters the Lanczos-3 "
       "start once and back-projects; a PDE model runs eq. 4.6 (lam, steps: default 10), or eq. "
-      "4.7 with project=True. degradation: how the image was shrunk, 'area' (default; PIL BOX, "
+      "4.7 with project=True. degradation: how the image was shrunk, 'area' (default, unless a "
+      "learned model has another; PIL BOX, "
       "skimage downscale_local_mean, OpenCV INTER_AREA), 'bicubic' (PIL BICUBIC), "
       "'gaussian:SIGMA' or the paper's 'corner:SIGMA' (the default, corner:0.4, with "
       "project=True, which needs it).");

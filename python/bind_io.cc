@@ -44,8 +44,7 @@ void BindIoOpsMetrics(py::module_& m) {
           py::gil_scoped_release r;
           WriteImage(im, path, o);
         }
-        for (const std::string& w : warnings)
-          PyErr_WarnEx(PyExc_UserWarning, w.c_str(), 1);  // clipped pixels, with the count
+        for (const std::string& w : warnings) WarnCaller(w);  // clipped pixels, with the count
       },
       py::arg("path"), py::arg("image"), py::arg("depth") = "",
       py::arg("quality") = WriteOptions().jpeg_quality,

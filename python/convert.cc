@@ -8,6 +8,12 @@
 
 namespace blade::python {
 
+void WarnCaller(const std::string& message) {
+  // Level 1 is the Python frame that called in: blade/__init__.py's wrapper of every function
+  // (_readable_type_errors); level 2 is the user's line.
+  if (PyErr_WarnEx(PyExc_UserWarning, message.c_str(), 2) < 0) throw py::error_already_set();
+}
+
 std::string ShapeAndDtype(const py::array& a) {
   std::string shape = "(";
   for (py::ssize_t d = 0; d < a.ndim(); ++d) shape += StrCat(d ? ", " : "", a.shape(d));
@@ -26,9 +32,16 @@ Image ToImage(const py::array& input, const char* what) {
   if (kind != 'u' && kind != 'f')
     throw Error(StrCat(what, " must be a numeric array (unsigned integer or float), got ",
                        ShapeAndDtype(input)));
-  const bool channels_ok = input.ndim() == 2 || (input.ndim() == 3 && input.shape(2) == 3);
+  // As the image readers: (H, W, 1) is gray, and (H, W, 4)'s alpha is dropped with a warning.
+  const py::ssize_t stored = input.ndim() == 3 ? input.shape(2) : 1;
+  const bool channels_ok =
+      input.ndim() == 2 || (input.ndim() == 3 && (stored == 1 || stored == 3 || stored == 4));
   if (!channels_ok)
-    throw Error(StrCat(what, ": expected (H, W) or (H, W, 3), got ", ShapeAndDtype(input)));
+    throw Error(StrCat(what, ": expected (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got ",
+                       ShapeAndDtype(input)));
+  if (stored == 4)
+    WarnCaller(StrCat(what, " has an alpha channel ", ShapeAndDtype(input),
+                      "; it was dropped, and the result has none"));
   // Unsigned integers map [0, max of the type] to [0, 1] (uint8 / 255, uint16 / 65535), as
   // skimage.util.img_as_float does; the values are exact in float32 up to 2^24.
   const double max = kind == 'u' ? std::ldexp(1.0, 8 * int(input.dtype().itemsize())) - 1 : 1.0;
@@ -37,12 +50,12 @@ Image ToImage(const py::array& input, const char* what) {
   auto value = [max, unsigned_ = kind == 'u'](float v) {
     return unsigned_ ? float(double(v) / max) : v;
   };
-  const int h = int(a.shape(0)), w = int(a.shape(1)), channels = a.ndim() == 2 ? 1 : 3;
+  const int h = int(a.shape(0)), w = int(a.shape(1)), channels = stored == 1 ? 1 : 3;
   Image im(w, h, channels);
   const float* src = a.data();
   for (int c = 0; c < channels; ++c) {
     float* dst = im.plane(c);
-    for (std::size_t i = 0; i < im.plane_size(); ++i) dst[i] = value(src[channels * i + c]);
+    for (std::size_t i = 0; i < im.plane_size(); ++i) dst[i] = value(src[stored * i + c]);
   }
   return im;
 }
@@ -50,7 +63,7 @@ Image ToImage(const py::array& input, const char* what) {
 Image ToInputImage(const py::array& input, const char* what) {
   Image im = ToImage(input, what);
   if (const std::string w = IntensityRangeWarning(im); !w.empty())
-    PyErr_WarnEx(PyExc_UserWarning, StrCat(what, " has ", w).c_str(), 1);
+    WarnCaller(StrCat(what, " has ", w));
   return im;
 }
 

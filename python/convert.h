@@ -28,13 +28,17 @@ namespace py = pybind11;
 
 using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
 
-// (H, W) or (H, W, 3) array -> planar Image (one copy), by scikit-image's img_as_float rule:
+// (H, W), (H, W, 1) or (H, W, 3) array -> planar Image (one copy; (H, W, 4): alpha dropped with a
+// UserWarning, as the image readers do), by scikit-image's img_as_float rule:
 // unsigned integers scaled by their type's maximum (uint8 / 255, uint16 / 65535), floats as they
 // are, signed integer and boolean arrays refused. Errors give the shape and dtype received.
 Image ToImage(const py::array& input, const char* what = "image");
 // ToImage for an image an operation processes (not a metric's operand or a file to write): also
 // warns (UserWarning) when its values lie far outside [0, 1] (IntensityRangeWarning).
 Image ToInputImage(const py::array& input, const char* what = "image");
+// A UserWarning pointing at the user's line (past the module's wrapper); raises when the
+// warnings filter turns it into an error.
+void WarnCaller(const std::string& message);
 // "(480, 640, 4) uint8", for messages (never the array's values).
 std::string ShapeAndDtype(const py::array& a);
 // Image -> C-contiguous array: gray hands over the library's buffer, color is interleaved.

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,18 @@ inline constexpr int kUpscaleFactor = 4;
 // skimage downscale_local_mean, OpenCV INTER_AREA); eq. 4.7 has the paper's corner lattice.
 inline constexpr const char* kUpscaleDegradation = "area";
 inline constexpr const char* kProjectedUpscaleDegradation = "corner:0.4";
+
+// The factor and degradation of an upscaling run, from what the caller gave (no factor and an
+// empty degradation: not given). A learned upscaler runs only at its own, so what is not given
+// is its own; otherwise kUpscaleFactor and kUpscaleDegradation (kProjectedUpscaleDegradation
+// with eq. 4.7's projection). `model` null: none chosen yet (the shipped default follows from
+// the result). Fails on a factor outside 2..16 (x1 is no upscaling).
+struct UpscaleSetting {
+  int factor = kUpscaleFactor;
+  Degradation degradation;
+};
+UpscaleSetting ResolveUpscaleSetting(const Model* model, std::optional<int> factor,
+                                     const std::string& degradation, bool project);
 
 struct RestoreOptions {
   double lambda = kRestoreLambda;

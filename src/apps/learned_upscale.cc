@@ -83,6 +83,20 @@ Image UpscaleLearned(const Model& model, const Image& f) {
   return u;
 }
 
+UpscaleSetting ResolveUpscaleSetting(const Model* model, std::optional<int> factor,
+                                     const std::string& degradation, bool project) {
+  const bool learned = model != nullptr && model->form == ModelForm::kUpscale;
+  UpscaleSetting s;
+  s.factor = factor ? *factor : learned ? model->upscale.factor : kUpscaleFactor;
+  if (s.factor < 2 || s.factor > 16)
+    Fail("the upscaling factor must be 2..16 (got ", s.factor, ")");
+  s.degradation = ParseDegradation(!degradation.empty() ? degradation
+                                   : learned            ? model->upscale.degradation
+                                   : project            ? kProjectedUpscaleDegradation
+                                                        : kUpscaleDegradation);
+  return s;
+}
+
 Image Upscale(const Model& model, const Image& f, int factor, const Degradation& degradation,
               const RestoreOptions& options) {
   if (model.form != ModelForm::kUpscale)

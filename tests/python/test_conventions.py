@@ -5,6 +5,7 @@ C-contiguous read_image, __version__, FileNotFoundError."""
 import os
 import re
 import sys
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from skimage.util import img_as_float
 ROOT = Path(os.environ.get("BLADE_SOURCE_DIR", Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(ROOT))
 blade = pytest.importorskip("blade")
+BINARY = os.environ.get("BLADE_BINARY")
 MODELS = ROOT / "models"
 RNG = np.random.default_rng(23)
 
@@ -55,14 +57,39 @@ def test_signed_and_boolean_arrays_are_refused_with_their_dtype(dtype):
 
 
 def test_shape_errors_give_shape_and_dtype_and_never_the_values():
-    a = np.full((8, 9, 4), 0.123456, dtype=np.uint8)
+    a = np.full((8, 9, 2), 0.123456, dtype=np.uint8)
     with pytest.raises(blade.Error) as info:
         blade.Model.load(str(MODELS / "tv.blade")).run(a)
     message = str(info.value)
-    assert "expected (H, W) or (H, W, 3), got (8, 9, 4) uint8" in message, message
+    assert "expected (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got (8, 9, 2) uint8" in message, message
     assert "[" not in message and "array" not in message, message
     with pytest.raises(blade.Error, match=re.escape("got (5,) float64")):
         blade.to_luma(np.zeros(5))
+
+
+def test_one_channel_and_rgba_arrays_read_as_the_image_files_do(tmp_path):
+    """(H, W, 1) is gray and (H, W, 4) loses its alpha with one warning, as the same arrays
+    saved to .npy and given to the command line; the warning points at this file."""
+    rng = np.random.default_rng(3)
+    rgb = rng.random((20, 24, 3), dtype=np.float32)
+    rgba = np.concatenate([rgb, rng.random((20, 24, 1), dtype=np.float32)], axis=2)
+    gray = rgb[:, :, :1]
+    np.testing.assert_array_equal(blade.gaussian_blur(gray, 1.0), blade.gaussian_blur(gray[:, :, 0], 1.0))
+    with pytest.warns(UserWarning, match=r"alpha channel \(20, 24, 4\) float32; it was dropped") as caught:
+        blurred = blade.gaussian_blur(rgba, 1.0)
+    assert [Path(w.filename).name for w in caught] == [Path(__file__).name]
+    np.testing.assert_array_equal(blurred, blade.gaussian_blur(rgb, 1.0))
+    with pytest.warns(UserWarning, match="values from") as caught:
+        blade.denoise(rgb * 255, 20)
+    assert [Path(w.filename).name for w in caught] == [Path(__file__).name]
+    if BINARY:
+        for name, array in (("gray", gray), ("rgba", rgba)):
+            np.save(tmp_path / f"{name}.npy", array)
+            r = subprocess.run([BINARY, "denoise", "--sigma", "20", tmp_path / f"{name}.npy", tmp_path / f"{name}-out.npy"],
+                               capture_output=True, text=True)
+            assert r.returncode == 0, r.stderr
+            np.testing.assert_array_equal(np.load(tmp_path / f"{name}-out.npy"),
+                                          blade.denoise(array[:, :, :3] if name == "rgba" else gray, 20))
 
 
 def test_wrong_argument_types_name_shapes_and_dtypes_not_values():

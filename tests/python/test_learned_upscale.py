@@ -197,6 +197,21 @@ def test_command_line_defaults_and_refusals(tmp_path):
         assert r.returncode != 0 and r.stderr.count("\n") == 1, r.stderr
     r = run_blade("upscale", "--factor", "4", "--model", MODELS / "upscale-x2-area.blade", small, out)
     assert r.returncode != 0 and "trained for x2 area" in r.stderr
+    # Without --factor and --degradation, a learned upscaler runs at its own (x2 bicubic here),
+    # in both front ends; x1 (and 0) is refused, not a smoothed copy.
+    r = run_blade("--depth", "float", "upscale", "--model", MODELS / "upscale-x2-bicubic.blade", small, fast)
+    assert r.returncode == 0 and "upscaled x2 (learned, bicubic" in r.stderr, r.stderr
+    model = blade.Model.load(str(MODELS / "upscale-x2-bicubic.blade"))
+    own = blade.upscale(model, luma(data.camera()[::4, ::4]))
+    assert own.shape == (256, 256)
+    np.testing.assert_array_equal(own, blade.upscale(model, luma(data.camera()[::4, ::4]), factor=2,
+                                                     degradation="bicubic"))
+    assert np.abs(blade.read_image(str(fast)) - own).max() < 1e-6
+    for factor in ("1", "0"):
+        r = run_blade("upscale", "--factor", factor, small, out)
+        assert r.returncode == 1 and "factor must be 2..16" in r.stderr and r.stderr.count("\n") == 1
+    with pytest.raises(blade.Error, match="factor must be 2..16"):
+        blade.upscale(None, luma(data.camera()[::4, ::4]), factor=1)
     # Not a PDE model.
     r = run_blade("run", "--model", MODELS / "upscale-x2-area.blade", small, out)
     assert r.returncode != 0 and "upscale" in r.stderr

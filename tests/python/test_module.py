@@ -178,7 +178,7 @@ def test_errors_carry_the_library_message():
         blade.read_image("/nonexistent/file.png")
     with pytest.raises(blade.Error, match="is a directory"):  # other failures: blade.Error
         blade.read_image("/")
-    with pytest.raises(blade.Error, match=r"\(H, W\) or \(H, W, 3\)"):
+    with pytest.raises(blade.Error, match=r"\(H, W, 3\) or \(H, W, 4\)"):
         blade.psnr(np.zeros((2, 2, 2, 2)), np.zeros((2, 2, 2, 2)))
     with pytest.raises(blade.Error, match="unknown|tv, pm"):
         blade.solve(smooth_image(), "heat")
