@@ -23,6 +23,7 @@ struct RestoreArgs {
   double lambda = kRestoreLambda, sigma = kDeconvSigma, dt = 0;
   int steps = RestoreOptions().steps;
   bool unsafe = false, force_model = false;
+  bool lambda_auto = false;  // --lambda auto: the default the help shows, typed back
   CLI::Option* lambda_option = nullptr;
 
   // The options both restoration commands share, checked before any work.
@@ -39,10 +40,23 @@ struct RestoreArgs {
     cmd->add_option("input", input, "Observed image")->required();
     cmd->add_option("output", output, "Restored image")->required();
   }
+  // The default lambda is the library's rule (a value below 0), shown as and accepted as "auto".
+  void LambdaAuto() {
+    lambda_option->default_str("auto");
+    lambda_option->transform(
+        [this, rule = StrCat(lambda)](std::string s) {
+          if (s != "auto") return s;
+          lambda_auto = true;
+          return rule;
+        },
+        "", "auto");
+  }
+  // --lambda with a value (not "auto").
+  bool LambdaGiven() const { return lambda_option->count() > 0 && !lambda_auto; }
   RestoreOptions Checked() const {
-    // Upscaling's default lambda is below 0 (the library's back-projection rule); one given
-    // on the command line must not be.
-    if (lambda_option->count() > 0 || lambda >= 0) RequireNonNegative(lambda, "--lambda");
+    // Upscaling's and restoration's default lambda is below 0 (the library's rule); a number
+    // given on the command line must not be.
+    if (LambdaGiven() || lambda >= 0) RequireNonNegative(lambda, "--lambda");
     if (steps < 1 || steps > 100000) Fail("--steps must be 1..100000");
     if (dt != 0) RequirePositive(dt, "--dt");
     CheckOutputPath(output);
@@ -98,7 +112,7 @@ void AddRestoreCommands(CLI::App& app) {
   r->AddCommon(restore,
                "Data weight lambda (default: 0.7 / dt, the same pull toward the data per step "
                "whatever the model's dt)");
-  r->lambda_option->default_str("auto");
+  r->LambdaAuto();
   restore->callback([r] {
     RestoreOptions o = r->Checked();
     const Model model = LoadAppModel(r->model, Application::kRestore, r->force_model, r->params);
@@ -166,9 +180,9 @@ void AddRestoreCommands(CLI::App& app) {
                              " with the rule, else tv-plain)"));
   denoise
       ->add_option("--time", n->time,
-                   "TV model: stopping time instead of the rule's (larger: smoother; blade "
-                   "denoise prints the rule's)")
-      ->default_str("the rule's");
+                   "TV model: stopping time instead of the rule's, the default (larger: "
+                   "smoother; blade denoise prints the rule's)")
+      ->default_str("");
   denoise
       ->add_option("--stop", n->stop,
                    "TV model: when to stop: rule (the time fitted per noise level; default) or "
@@ -267,7 +281,7 @@ void AddRestoreCommands(CLI::App& app) {
   u->AddCommon(upscale,
                "Data weight lambda (default: one exact back-projection of the residual per "
                "step, 1 / (dt |A A^T|); the paper used 0.35 with corner:0.4)");
-  u->lambda_option->default_str("auto");
+  u->LambdaAuto();
   upscale->callback([u, ua] {
     UpscaleSetting s = ResolveUpscaleSetting(nullptr, ua->factor, ua->degradation, ua->project);
     RestoreOptions o = u->Checked();
@@ -295,8 +309,7 @@ void AddRestoreCommands(CLI::App& app) {
     if (ua->fast && model.upscale.refiner.empty())
       Note(StrCat(path, " has no refiner network: --fast changes nothing"));
     if (ua->fast) model.upscale.refiner = {};
-    if (learned &&
-        (u->lambda_option->count() > 0 || u->steps != RestoreOptions().steps || u->dt != 0))
+    if (learned && (u->LambdaGiven() || u->steps != RestoreOptions().steps || u->dt != 0))
       Fail(
           "--lambda, --steps and --dt belong to the PDE-regularised forms; a learned upscaler "
           "has nothing to tune");

@@ -33,7 +33,7 @@ void AddShowFiltersCommand(CLI::App& app) {
     o.zoom = args->zoom;
     o.range = args->range;
     o.title = args->title;
-    WriteOutput(RenderFilterBanks(model, o), args->out, ImageSource{});  // a picture: 8-bit
+    WriteOutput(RenderFilterBanks(model, o), args->out, PictureSource());
     Note(StrCat("filter banks -> ", args->out));
   });
 }
@@ -70,7 +70,7 @@ void AddFeaturesCommand(CLI::App& app) {
     }
     ImageSource source;
     const Image image = ReadInput(args->input, &source);
-    WriteOutput(RenderFeatures(image, config), args->out, ImageSource{});  // a picture: 8-bit
+    WriteOutput(RenderFeatures(image, config), args->out, PictureSource());
     Note(StrCat("features -> ", args->out));
   });
 }

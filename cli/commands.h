@@ -91,6 +91,13 @@ Image ReadInput(const std::string& path, ImageSource* source);
 // Writes a command's output image atomically at OutputBitDepth(path, like, --depth): the input's
 // precision unless --depth says otherwise; warns when pixels were clipped to [0, 1].
 void WriteOutput(const Image& image, const std::string& path, const ImageSource& like);
+// What a drawn picture (filter banks, features) is written like: 8-bit samples, whatever image
+// it was drawn from (a viewer shows a float TIFF badly; --depth still overrides).
+inline ImageSource PictureSource() {
+  ImageSource s;
+  s.bit_depth = 8;
+  return s;
+}
 // The --model an application was given, or its shipped default (DefaultModelName,
 // ShippedModelPath), named in a note.
 std::string ModelOrDefault(const std::string& given, Application app);

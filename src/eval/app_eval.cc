@@ -1,7 +1,9 @@
 // Application protocols over a folder (deconvolution, upscaling, segmentation): scores, means,
 // JSON and a text table, shared by `blade eval-app` and Python's blade.evaluate_app.
 #include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -302,7 +304,21 @@ std::string AppEvaluationJson(const AppEvaluation& e,
   doc["app"] = e.app;
   doc["mode"] = e.mode;
   doc["images"] = e.images.size();
-  doc["settings"] = e.settings;
+  // Settings are kept as text for the table; those that are numbers are JSON numbers (jq's
+  // `.settings.mu > 0.01` works), the rest strings.
+  nlohmann::ordered_json settings = nlohmann::ordered_json::object();
+  for (const auto& [k, v] : e.settings) {
+    double number = 0;
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), number);
+    const bool is_number = ec == std::errc() && end == v.data() + v.size() && std::isfinite(number);
+    if (is_number && number == std::floor(number) && std::abs(number) < 0x1p53)
+      settings[k] = static_cast<long long>(number);
+    else if (is_number)
+      settings[k] = number;
+    else
+      settings[k] = v;
+  }
+  doc["settings"] = settings;
   nlohmann::ordered_json rows = nlohmann::ordered_json::object();
   const auto means = e.Means();
   for (const std::string& m : e.methods)

@@ -53,6 +53,15 @@ tv="$models/tv.blade"
   && [ "$(depth "$work/o8to16.png")" = 16 ] && ok "--depth 16 after the command" || bad "--depth 16"
 "$blade" -q --depth float solve --pde pm --time 1 "$work/g8.png" "$work/sf.tiff" \
   && [ "$(depth "$work/sf.tiff")" = float ] && ok "--depth float before the command" || bad "--depth float"
+# A default the help shows can be typed back: --lambda auto is the default's rule.
+"$blade" -q restore --op blur:sigma=1 --lambda auto "$work/g8.png" "$work/ra.png" \
+  && "$blade" -q restore --op blur:sigma=1 "$work/g8.png" "$work/rd.png" && cmp -s "$work/ra.png" "$work/rd.png" \
+  && "$blade" -q upscale --factor 3 --lambda auto "$work/g8.png" "$work/ua.png" \
+  && ok "--lambda auto as the default" || bad "--lambda auto"
+# Drawn pictures are 8-bit whatever they were drawn from (a float TIFF shows badly).
+"$blade" -q features "$work/g16.png" "$work/feat.tiff" && [ "$(depth "$work/feat.tiff")" = 8 ] \
+  && "$blade" -q show-filters --model "$tv" "$work/bank.tiff" && [ "$(depth "$work/bank.tiff")" = 8 ] \
+  && ok "pictures: 8-bit TIFF" || bad "pictures: $(depth "$work/feat.tiff") $(depth "$work/bank.tiff")"
 if "$blade" run --model "$tv" --depth float "$work/g8.png" "$work/bad.png" 2>"$work/err"; then
   bad "--depth float to PNG accepted"
 else

@@ -113,6 +113,14 @@ def test_evaluate_app_gives_the_numbers_of_eval_app(images, tmp_path, app, model
                                      **extra)
     assert from_python["images"] == from_cli["images"] == 4
     assert from_python["settings"] == from_cli["settings"]
+    # Numeric settings are JSON numbers (jq '.settings.mu > 0.01'), text stays text.
+    numbers = {"deconv": ("blur_sigma", "noise_sigma", "lambda", "steps"), "upscale": ("factor", "steps"),
+               "segment": ("iterations", "mu", "reference_mu")}[app]
+    assert all(isinstance(from_cli["settings"][k], (int, float)) for k in numbers), from_cli["settings"]
+    assert all(isinstance(v, (int, float)) or not v.replace(".", "", 1).isdigit()
+               for v in from_cli["settings"].values()), from_cli["settings"]
+    if app == "segment":
+        assert from_cli["settings"]["iterations"] == 20
     for method, metrics in from_cli["rows"].items():
         for metric, value in metrics.items():
             if metric != "seconds":  # timings differ from run to run
