@@ -21,7 +21,8 @@ void AddCompareCommand(CLI::App& app) {
   cmd->add_option("a", args->a, "First image")->required();
   cmd->add_option("b", args->b, "Second image")->required();
   cmd->add_option("--json", args->json,
-                  "Also write {\"psnr\", \"ssim\"} to this file (- : standard output)");
+                  "Also write {\"psnr\", \"ssim\", \"identical\"} to this file (- : standard "
+                  "output); identical images have psnr null and identical true");
   cmd->add_option("--peak", args->peak, "Data range L (default 1.0)");
   cmd->callback([args] {
     RequirePositive(args->peak, "--peak");

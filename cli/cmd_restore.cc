@@ -201,7 +201,7 @@ void AddRestoreCommands(CLI::App& app) {
     if (n->stop == "sure" && denoise->count("--time"))
       throw UsageError("--time and --stop sure exclude each other: SURE chooses the time");
     if (denoise->count("--time") && !(n->time > 0))
-      throw UsageError(StrCat("--time must be positive (got ", n->time, ")"));
+      Fail("--time must be positive (got ", n->time, ")");
     CheckOutputPath(n->output);
     DenoiseOptions o;
     o.params = ParseParams(n->params);

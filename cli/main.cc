@@ -395,9 +395,14 @@ std::string GivenCommand(CLI::App& app) {
   return given.empty() ? "" : given.front()->get_name();
 }
 
-// A usage error as one line, pointing at the given command's help.
+// A usage error as one line, pointing at the given command's help, or blade's own for an error
+// in one of its global options (--threads, --depth, --quality), which a command's help omits.
 int ReportUsage(CLI::App& app, const std::string& message) {
-  const std::string command = GivenCommand(app);
+  bool global = false;
+  for (const CLI::Option* o : app.get_options())
+    for (const std::string& name : o->get_lnames())
+      global = global || message.rfind(StrCat("--", name, ":"), 0) == 0;
+  const std::string command = global ? "" : GivenCommand(app);
   std::fprintf(stderr, "blade: error: %s (usage: blade %s--help)\n", message.c_str(),
                command.empty() ? "" : (command + " ").c_str());
   return 2;

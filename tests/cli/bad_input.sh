@@ -195,6 +195,8 @@ if "$blade" align "$work/good.png" "$work/good.png" --flow "$work/f.flo" 2>/dev/
 expect 2 "denoise: --time with --stop sure" -- "$blade" denoise --sigma 20 --stop sure --time 0.05 "$work/good.png" "$out"
 expect 2 "denoise: unknown stopping rule" -- "$blade" denoise --sigma 20 --stop discrepancy "$work/good.png" "$out"
 models="$(cd "$(dirname "$0")/../.." && pwd)/models"
+expect 1 "denoise: negative time (out of range: 1, as solve --time -1)" -- "$blade" denoise --sigma 20 --time -1 --model "$models/tv-plain.blade" "$work/good.png" "$out"
+expect 1 "solve: negative time" -- "$blade" solve --pde tv --time -1 "$work/good.png" "$out"
 expect 1 "denoise: a learned denoiser outside its levels" -- "$blade" denoise --sigma 1.5 --model "$models/denoise-gray.blade" "$work/good.png" "$out"
 expect 1 "denoise: a color denoiser on a gray image" -- "$blade" denoise --sigma 20 --model "$models/denoise-color.blade" "$work/good.png" "$out"
 expect 1 "denoise: SURE with a learned denoiser" -- "$blade" denoise --sigma 20 --stop sure --model "$models/denoise-gray.blade" "$work/good.png" "$out"

@@ -116,6 +116,10 @@ Image.fromarray(np.full((3, 3), 110, np.uint8)).save(sys.argv[2])" "$work/t3a.pn
   && [ ! -s "$work/err" ] && ok "-q silences warnings" || bad "-q"
 "$blade" run --model "$tv" "$work/g8.png" "$work/q.png" -q --threads 1 2>"$work/err" && [ ! -s "$work/err" ] \
   && ok "-q and --threads after the command" || bad "global options after the command"
+# A global option's error points at blade's help, which lists it (a command's help does not).
+"$blade" run --model "$tv" "$work/g8.png" "$work/q.png" --threads 5000 2>"$work/err"; rc=$?
+[ $rc = 2 ] && grep -q "Value 5000 not in range 0 to 4096 (usage: blade --help)$" "$work/err" \
+  && ok "a global option's error names blade --help" || bad "global option error: $(cat "$work/err")"
 "$blade" rn x y 2>"$work/err"; rc=$?
 [ $rc = 2 ] && grep -q "unknown command 'rn'; did you mean 'run'?" "$work/err" \
   && ok "unknown command suggests the nearest" || bad "command suggestion: $(cat "$work/err")"
