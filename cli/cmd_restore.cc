@@ -107,7 +107,9 @@ void AddRestoreCommands(CLI::App& app) {
   restore
       ->add_option("--op", r->op,
                    "The degradation A: blur:sigma=S (Gaussian, S pixels) or mask:FILE (inpainting; "
-                   "white = known pixels, black = missing)")
+                   "white = known pixels, black = missing, gray = a known fraction: the holes are "
+                   "filled from their surroundings first, and white pixels come out as they "
+                   "went in, whatever --lambda)")
       ->required();
   r->AddCommon(restore,
                "Data weight lambda (default: 0.7 / dt, the same pull toward the data per step "

@@ -54,8 +54,8 @@ void BindApps(py::module_& m) {
       "Restoration u += dt (BLADE(u) + lam A^T (f - A u)) with op 'blur:sigma=S' or 'mask:FILE' "
       "(eq. 4.2); lam defaults to 0.7 / dt (the same pull toward the data per step for every "
       "model). model None: the shipped default (blade.Model.default_for('restore')). With a "
-      "mask, the holes are first filled from their surroundings (push-pull) and the known "
-      "pixels are put back at the end.");
+      "mask (white = known, gray = a known fraction), the holes are first filled from their "
+      "surroundings (push-pull) and the known pixels are put back at the end, whatever lam.");
   m.def(
       "denoise",
       [](const py::array& image, const py::object& sigma_arg, const Model* model, bool force_model,

@@ -34,9 +34,11 @@ void BindModel(py::module_& m) {
             if (channels != 1 && channels != 3) throw Error("channels must be 1 or 3");
             const std::string name =
                 a == Application::kUpscale
-                    ? DefaultUpscaleModelName(
-                          factor.value_or(kUpscaleFactor),
-                          ParseDegradation(degradation.value_or(kUpscaleDegradation)))
+                    ? [&] {
+                        const UpscaleSetting s = ResolveUpscaleSetting(
+                            nullptr, factor, degradation.value_or(""), false);
+                        return DefaultUpscaleModelName(s.factor, s.degradation);
+                      }()
                 : sigma ? DefaultDenoiseModelName(*sigma, channels, DenoiseOptions())
                         : DefaultModelName(a);
             py::gil_scoped_release r;

@@ -9,9 +9,20 @@
 namespace blade::python {
 
 void WarnCaller(const std::string& message) {
-  // Level 1 is the Python frame that called in: blade/__init__.py's wrapper of every function
-  // (_readable_type_errors); level 2 is the user's line.
-  if (PyErr_WarnEx(PyExc_UserWarning, message.c_str(), 2) < 0) throw py::error_already_set();
+  // Level 1 is the Python frame that called in; the module's own frames in blade/__init__.py
+  // (the wrapper of every function, write_image) are skipped, so the user's line is named.
+  int level = 1;
+  py::object frame =
+      py::reinterpret_borrow<py::object>(reinterpret_cast<PyObject*>(PyEval_GetFrame()));
+  while (frame && !frame.is_none()) {
+    const std::string file = py::str(frame.attr("f_code").attr("co_filename"));
+    const std::string own = "/blade/__init__.py";
+    if (file.size() < own.size() || file.compare(file.size() - own.size(), own.size(), own) != 0)
+      break;
+    ++level;
+    frame = frame.attr("f_back");
+  }
+  if (PyErr_WarnEx(PyExc_UserWarning, message.c_str(), level) < 0) throw py::error_already_set();
 }
 
 std::string ShapeAndDtype(const py::array& a) {

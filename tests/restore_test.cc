@@ -61,8 +61,6 @@ Model SmoothingModel() {
   return m;
 }
 
-// Eq. 4.4–4.5 (filters absorb -lambda phi~*phi) equals eq. 4.2 away from the border, where the
-// two differ only in how the blur meets the border.
 // Weights of 1 except inside [x0, x0 + w) x [y0, y0 + h) and on every 7th pixel.
 Image HoleWeights(int width, int height, int x0, int y0, int w, int h) {
   Image weight(width, height, 1);
@@ -133,11 +131,23 @@ TEST(RestoreInpainting, RestoreFillsTheHolesKeepsTheKnownPixelsAndRefusesAnEmpty
     if (weight.data()[i] == 1) EXPECT_EQ(u.data()[i], f.data()[i]);  // put back exactly
   }
   EXPECT_LT(worst, 0.06) << worst;
+  // A gray mask value is the known fraction of a pixel: a constant image stays constant where
+  // half known (the data term pulls by the fraction towards f, not towards f / mask).
+  Image half(w, h, 1), flat(w, h, 3);
+  for (std::size_t i = 0; i < half.size(); ++i) half.data()[i] = i % 3 ? 1.0f : 0.5f;
+  for (std::size_t i = 0; i < flat.size(); ++i) flat.data()[i] = 0.6f;
+  RestoreOptions strong;
+  strong.lambda = 2;  // well inside the stable range for TV's dt, so the pull shows
+  const Image kept = Restore(model, MaskOperator(half), flat, strong);
+  // (The TV model moves a constant by 3e-4 itself; the old diag(mask) term gave 0.86.)
+  for (std::size_t i = 0; i < kept.size(); ++i) ASSERT_NEAR(kept.data()[i], 0.6f, 2e-3f) << i;
   EXPECT_THROW(MaskOperator(Image(w, h, 1)), Error);
   EXPECT_THROW(FillFromKnown(f, Image(w, h, 1)), Error);
   EXPECT_THROW(FillFromKnown(f, Image(w + 1, h, 1)), Error);
 }
 
+// Eq. 4.4–4.5 (filters absorb -lambda phi~*phi) equals eq. 4.2 away from the border, where the
+// two differ only in how the blur meets the border.
 TEST(RestoreDeconvolution, AbsorbedFormEqualsExplicitFormInTheInterior) {
   Model m = SmoothingModel();
   Image f = GaussianBlur(testing::SyntheticScene(64, 48), 1.0);

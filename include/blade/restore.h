@@ -26,14 +26,19 @@ struct LinearOperator {
   // The result from the last iterate u and f (empty: u itself): where the operator keeps
   // pixels exactly, they are put back (the data term only pulls towards them).
   std::function<Image(Image&&, const Image&)> finish;
+  // What the data term compares A u with, from f (empty: f itself, an observation made by A).
+  // A mask's f is the image at its known pixels, not a product with A: its data is A f.
+  std::function<Image(const Image&)> data;
 };
 
 // Gaussian blur with half-sample symmetric borders: self-adjoint (the HS-extended symmetric
 // convolution matrix is symmetric; tested).
 LinearOperator BlurOperator(double sigma);
-// Masking (inpainting): A = diag(mask), mask values in [0, 1] (1 = known), self-adjoint; its
-// start fills the unknown pixels with FillFromKnown, its finish puts the known ones back
-// (u <- mask f + (1 - mask) u). Fails when no pixel is known.
+// Masking (inpainting), mask values in [0, 1]: how much of each pixel is known (1: all, 0:
+// none). A = diag(sqrt(mask)), self-adjoint, and its data A f, so that the data term is
+// lambda mask (f - u): each pixel pulled towards f by its known fraction (binary masks: the
+// usual diag(mask)). Its start fills the unknown pixels with FillFromKnown, its finish puts the
+// known ones back (u <- mask f + (1 - mask) u). Fails when no pixel is known.
 LinearOperator MaskOperator(const Image& mask);
 // Push-pull interpolation (Gortler et al., "The Lumigraph", 1996): `weight` (gray, f's size,
 // values in [0, 1]) says how much each pixel of f is known. Push: halve the image repeatedly,
@@ -94,8 +99,8 @@ struct RestoreOptions {
   bool unsafe = false;  // run past the model's stability horizon (RunOptions::unsafe)
 };
 
-// Eq. 4.2: u <- u + dt (BLADE(u) + lambda A^T (f - A u)), from u = op.start(f) (f itself when
-// the operator has no start), then op.finish(u, f) where it has one.
+// Eq. 4.2: u <- u + dt (BLADE(u) + lambda A^T (d - A u)), d = op.data(f) (f itself without), from
+// u = op.start(f) (f itself without), then op.finish(u, f) where the operator has one.
 Image Restore(const Model& model, const LinearOperator& op, const Image& f,
               const RestoreOptions& options);
 // The lambda a restoration run uses: options.lambda, or below 0 kRestoreDataStep / dt for the

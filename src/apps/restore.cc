@@ -47,7 +47,7 @@ LinearOperator BlurOperator(double sigma) {
   RequirePositive(sigma, "blur sigma");
   if (sigma > 100) Fail("blur sigma ", sigma, " is too large (at most 100)");
   auto blur = [sigma](const Image& u) { return GaussianBlur(u, sigma); };
-  return {StrCat("blur:sigma=", sigma), blur, blur, {}, {}};
+  return {StrCat("blur:sigma=", sigma), blur, blur, {}, {}, {}};
 }
 
 LinearOperator MaskOperator(const Image& mask_in) {
@@ -58,14 +58,18 @@ LinearOperator MaskOperator(const Image& mask_in) {
     any_known = any_known || mask.data()[i] > 0;
   }
   if (!any_known) Fail("the mask marks no pixel as known (white = known, black = to fill)");
+  Image root(mask.width(), mask.height(), 1);
+  for (std::size_t i = 0; i < mask.size(); ++i) root.data()[i] = std::sqrt(mask.data()[i]);
   auto shared = std::make_shared<Image>(std::move(mask));
-  auto apply = [shared](const Image& u) {
-    if (u.width() != shared->width() || u.height() != shared->height())
-      Fail("the mask is ", shared->width(), "x", shared->height(), " but the image is ", u.width(),
-           "x", u.height());
+  auto shared_root = std::make_shared<Image>(std::move(root));
+  auto apply = [shared_root](const Image& u) {
+    const Image& r = *shared_root;
+    if (u.width() != r.width() || u.height() != r.height())
+      Fail("the mask is ", r.width(), "x", r.height(), " but the image is ", u.width(), "x",
+           u.height());
     Image out = u.Copy();
     for (int c = 0; c < u.channels(); ++c)
-      for (std::size_t i = 0; i < u.plane_size(); ++i) out.plane(c)[i] *= shared->data()[i];
+      for (std::size_t i = 0; i < u.plane_size(); ++i) out.plane(c)[i] *= r.data()[i];
     return out;
   };
   auto start = [shared](const Image& f) { return FillFromKnown(f, *shared); };
@@ -77,7 +81,7 @@ LinearOperator MaskOperator(const Image& mask_in) {
       }
     return std::move(u);
   };
-  return {"mask", apply, apply, start, finish};
+  return {"mask", apply, apply, start, finish, apply};
 }
 
 namespace {
@@ -186,7 +190,7 @@ LinearOperator SubsampleOperator(double sigma, int factor) {
         for (int x = 0; x < f.width(); ++x) up.at(c, x * factor, y * factor) = f.at(c, x, y);
     return GaussianBlur(up, sigma);
   };
-  return {StrCat("subsample:factor=", factor, ",sigma=", sigma), apply, adjoint, {}, {}};
+  return {StrCat("subsample:factor=", factor, ",sigma=", sigma), apply, adjoint, {}, {}, {}};
 }
 
 LinearOperator ParseOperator(const std::string& spec) {
@@ -244,7 +248,8 @@ Image Restore(const Model& model, const LinearOperator& op, const Image& f,
   r.dt = o.dt;
   r.integrator = o.integrator;
   r.unsafe = o.unsafe;
-  r.extra_terms.push_back(FidelityTerm(op, f, lambda));
+  r.extra_terms.push_back(op.data ? FidelityTerm(op, op.data(f), lambda)
+                                  : FidelityTerm(op, f, lambda));
   Image u = op.start ? RunModel(model, op.start(f), r) : RunModel(model, f, r);
   if (op.finish) return op.finish(std::move(u), f);
   return u;

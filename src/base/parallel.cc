@@ -64,7 +64,7 @@ namespace {
 // OpenMP's own default, read before anything sets the count: OMP_NUM_THREADS when the
 // environment has it, else the cores this process may run on.
 int DefaultThreads() {
-  static const int n = omp_get_max_threads();
+  static const int n = std::min(omp_get_max_threads(), kMaxThreads);
   return n;
 }
 

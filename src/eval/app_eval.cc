@@ -32,7 +32,13 @@ std::string FileName(const std::string& path) {
   return std::filesystem::path(path).filename().string();
 }
 
-std::string Num(double v) { return StrCat(v); }
+// The shortest text that reads back as v (0.04, not 0.040000000000000001; 0.0123456789 whole), so
+// the JSON's numbers are the settings used.
+std::string Num(double v) {
+  char text[32];
+  const auto result = std::to_chars(text, text + sizeof text, v);
+  return std::string(text, result.ptr);
+}
 
 // Reads an evaluation image: the color image, or its luma.
 Image ReadForMode(const std::string& path, bool color) {
@@ -60,7 +66,7 @@ void AppEvalOptions::Validate() const {
   RequirePositive(blur_sigma, "the deconvolution blur sigma");
   RequireNonNegative(noise_sigma, "the deconvolution noise sigma");
   RequireNonNegative(deconv_lambda, "the deconvolution lambda");
-  if (factor < 1 || factor > 16) Fail("the upscaling factor must be 1..16 (got ", factor, ")");
+  if (factor < 2 || factor > 16) Fail("the upscaling factor must be 2..16 (got ", factor, ")");
   if (degradations.empty()) Fail("the upscaling evaluation needs at least one degradation");
   for (const std::string& d : degradations) ParseDegradation(d);
   if (steps < 1 || steps > 100000) Fail("the steps must be 1..100000 (got ", steps, ")");

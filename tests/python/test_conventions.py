@@ -82,6 +82,9 @@ def test_one_channel_and_rgba_arrays_read_as_the_image_files_do(tmp_path):
     with pytest.warns(UserWarning, match="values from") as caught:
         blade.denoise(rgb * 255, 20)
     assert [Path(w.filename).name for w in caught] == [Path(__file__).name]
+    with pytest.warns(UserWarning) as caught:  # write_image: its alpha, then the clipping
+        blade.write_image(str(tmp_path / "clipped.png"), rgba * 3)
+    assert len(caught) == 2 and [Path(w.filename).name for w in caught] == [Path(__file__).name] * 2
     if BINARY:
         for name, array in (("gray", gray), ("rgba", rgba)):
             np.save(tmp_path / f"{name}.npy", array)

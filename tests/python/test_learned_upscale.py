@@ -212,6 +212,10 @@ def test_command_line_defaults_and_refusals(tmp_path):
         assert r.returncode == 1 and "factor must be 2..16" in r.stderr and r.stderr.count("\n") == 1
     with pytest.raises(blade.Error, match="factor must be 2..16"):
         blade.upscale(None, luma(data.camera()[::4, ::4]), factor=1)
+    with pytest.raises(blade.Error, match="factor must be 2..16"):
+        blade.Model.default_for("upscale", factor=1)
+    r = run_blade("eval-app", "upscale", "--images", tmp_path, "--factor", "1")
+    assert r.returncode == 1 and "factor must be 2..16" in r.stderr
     # Not a PDE model.
     r = run_blade("run", "--model", MODELS / "upscale-x2-area.blade", small, out)
     assert r.returncode != 0 and "upscale" in r.stderr
