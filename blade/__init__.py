@@ -87,7 +87,7 @@ def _wrap_extension():
 _wrap_extension()
 
 
-def write_image(path, image, depth="", quality=95):
+def write_image(path, image, depth="", quality=95, like=""):
     """Writes an image atomically; path first, as imageio, OpenCV and scikit-image do.
 
     The format follows the extension (.png .jpg .tif .npy); uint8/uint16 arrays are scaled by
@@ -95,11 +95,14 @@ def write_image(path, image, depth="", quality=95):
     depth: "8", "16" or "float" (default: a uint8/uint16 array's own depth, else the format's);
     quality: JPEG's, 1-100 (other formats are lossless); clipping to [0, 1] by an integer format
     gives one warning with the count where it changes the picture (not an edge's overshoot).
+    like: the depth of the file the image came from ('8', '16' or 'float', as
+    `read_image(path, with_depth=True)` returns it), kept where the format holds it, as the
+    `blade` tool keeps its input's depth (16-bit PNG in, 16-bit PNG out).
     """
     if isinstance(image, (str, _os.PathLike)) and not isinstance(path, (str, _os.PathLike)):
         raise TypeError("write_image(path, image): the path comes first, as in imageio, OpenCV "
                         "and scikit-image")
-    return _write_image(_os.fspath(path), image, str(depth), int(quality))
+    return _write_image(_os.fspath(path), image, str(depth), int(quality), str(like))
 
 
 _write_image = _readable_type_errors(_blade.write_image)

@@ -21,7 +21,7 @@ APPS = ("run", "deconv", "upscale", "segment")
 def _process_one(model_path: str, src: str, dst: str, app: str, options: dict) -> str:
     """One task: read, compute, write atomically (blade.write_image renames a finished file)."""
     model = blade.Model.load(model_path)
-    image = blade.read_image(src)
+    image, depth = blade.read_image(src, with_depth=True)
     if app == "run":
         out = model.run(image, **options)
     elif app == "deconv":
@@ -32,7 +32,7 @@ def _process_one(model_path: str, src: str, dst: str, app: str, options: dict) -
         out = blade.segment(image, model, **options)
     else:
         raise ValueError(f"unknown application '{app}' (one of {', '.join(APPS)})")
-    blade.write_image(dst, np.clip(out, 0, 1))
+    blade.write_image(dst, np.clip(out, 0, 1), like=depth)
     return dst
 
 
@@ -40,8 +40,8 @@ def map_images(client, model_path: str, inputs: Iterable[str], out_dir: str, app
                suffix: str = ".png", **options) -> list[str]:
     """Applies a model (`app` 'run') or an application to every input image, one Dask task per
     image; writes OUT_DIR/<stem><suffix> and returns the output paths in input order. A task's
-    error is raised here with the library's message. Outputs are clipped to [0, 1], as the
-    `blade` tool writes 8-bit files."""
+    error is raised here with the library's message. Outputs keep each input's sample depth
+    (16-bit in, 16-bit out; a .png suffix holds 8 or 16 bits), as the `blade` tool's do."""
     if app not in APPS:
         raise ValueError(f"unknown application '{app}' (one of {', '.join(APPS)})")
     os.makedirs(out_dir, exist_ok=True)

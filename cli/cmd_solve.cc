@@ -38,7 +38,9 @@ void RunSolve(const SolveArgs& a) {
   if (a.steps_given && (a.steps < 1 || a.steps > kMaxSteps))
     Fail("--steps must be 1..", kMaxSteps, " (got ", a.steps, ")");
   SolveOptions o;
-  o.time = a.time != 0 ? a.time : preset.time;
+  if (a.time != 0) RequirePositive(a.time, "--time");
+  if (a.dt != 0) RequirePositive(a.dt, "--dt");
+  o.time = ResolveSolveTime(a.time, a.steps_given ? a.steps : 0, a.dt, preset.time);
   o.dt = a.dt;
   o.dx = a.dx;
   o.steps = a.steps;
@@ -148,7 +150,9 @@ void AddSolveCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("solve", "Run a classical reference PDE scheme on an image");
   cmd->add_option("--pde", args->pde, "tv, pm, ced or ch")->required();
   cmd->add_option("--preset", args->preset, "Preset name (default: the PDE's own)");
-  cmd->add_option("--time", args->time, "Stopping time T (default: the preset's)");
+  cmd->add_option(
+      "--time", args->time,
+      "Stopping time T (default: --steps x --dt when both are given, else the preset's)");
   cmd->add_option("--dt", args->dt, "Time step (default: the largest stable step)");
   CLI::Option* steps = cmd->add_option(
       "--steps", args->steps,

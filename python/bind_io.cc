@@ -16,25 +16,41 @@ void BindIoOpsMetrics(py::module_& m) {
   m.def("threads", &NumThreads, "Current number of worker threads.");
   m.def(
       "read_image",
-      [](const std::string& path) {
+      [](const std::string& path, bool with_depth) -> py::object {
         Image im;
+        ImageSource source;
         {
           py::gil_scoped_release r;
-          im = ReadImage(path);
+          im = ReadImage(path, &source);
         }
-        return FromImageContiguous(im);
+        py::array out = FromImageContiguous(im);
+        if (!with_depth) return out;
+        // The depth write_image(depth=) takes, so a batch keeps 16-bit files 16-bit.
+        const std::string depth = source.bit_depth == 32   ? "float"
+                                  : source.bit_depth == 16 ? "16"
+                                                           : "8";
+        return py::make_tuple(out, depth);
       },
-      py::arg("path"),
+      py::arg("path"), py::arg("with_depth") = false,
       "Reads PNG, JPEG, TIFF (8/16-bit, float) or .npy as a C-contiguous float32 array in "
-      "[0, 1], (H, W) or (H, W, 3); a missing file raises FileNotFoundError.");
+      "[0, 1], (H, W) or (H, W, 3); a missing file raises FileNotFoundError. with_depth=True: "
+      "(array, depth), depth '8', '16' or 'float' as the file held it (write_image's like=).");
   m.def(
       "write_image",
-      [](const std::string& path, const py::array& image, const std::string& depth, int quality) {
+      [](const std::string& path, const py::array& image, const std::string& depth, int quality,
+         const std::string& like) {
         Image im = ToImage(image);
         // An integer array's type is its depth (uint8: 8, uint16: 16); floats have none, so the
-        // format's default applies (PNG 8, TIFF and NPY float), as `blade` does for depth 0.
+        // format's default applies (PNG 8, TIFF and NPY float), as `blade` does for depth 0,
+        // unless `like` names the depth of the file they came from (read_image(with_depth=True)):
+        // then that depth where the format holds it, as the tool writes its outputs.
         ImageSource source;
         if (image.dtype().kind() == 'u') source.bit_depth = 8 * int(image.dtype().itemsize());
+        if (!like.empty()) {
+          if (like != "8" && like != "16" && like != "float")
+            throw Error("like must be '8', '16' or 'float' (got '" + like + "')");
+          source.bit_depth = like == "float" ? 32 : std::stoi(like);
+        }
         WriteOptions o;
         o.bit_depth = OutputBitDepth(path, source, depth);
         o.jpeg_quality = quality;
@@ -47,7 +63,7 @@ void BindIoOpsMetrics(py::module_& m) {
         for (const std::string& w : warnings) WarnCaller(w);  // clipped pixels, with the count
       },
       py::arg("path"), py::arg("image"), py::arg("depth") = "",
-      py::arg("quality") = WriteOptions().jpeg_quality,
+      py::arg("quality") = WriteOptions().jpeg_quality, py::arg("like") = "",
       "Writes an image atomically, path first as imageio, OpenCV and scikit-image do; the format "
       "follows the extension (.png .jpg .tif .npy). uint8/uint16 arrays are scaled by their "
       "type's maximum first (the img_as_float rule). depth: '8', '16' or 'float' (default: a "

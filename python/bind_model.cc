@@ -158,6 +158,10 @@ void BindModel(py::module_& m) {
               dst.taps = old;
               throw;
             }
+            // The horizon was measured on the old filters: it says nothing of these
+            // (`blade stability --write` measures it again).
+            self.safe_steps = -1;
+            self.safe_range[0] = self.safe_range[1] = 0;
           },
           py::arg("filters"), py::arg("bank") = 0)
       .def(

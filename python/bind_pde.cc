@@ -37,7 +37,9 @@ void BindPde(py::module_& m) {
         const Preset& preset = DefaultPreset(pde);
         Image u0 = ToInputImage(image);
         SolveOptions o;
-        o.time = time > 0 ? time : preset.time;
+        if (time != 0) RequirePositive(time, "time");
+        if (dt != 0) RequirePositive(dt, "dt");
+        o.time = ResolveSolveTime(time, steps, dt, preset.time);
         o.steps = steps;
         o.dt = dt;
         o.dx = dx;
@@ -53,7 +55,8 @@ void BindPde(py::module_& m) {
       py::arg("dt") = 0.0, py::arg("dx") = 1.0, py::arg("params") = std::map<std::string, double>{},
       py::arg("force") = false,
       "Runs a classical reference scheme ('tv', 'pm', 'ced', 'ch') to `time` (default: the "
-      "preset's T) with the largest stable step, `steps` equal steps, or `dt`; a step above the "
+      "preset's T, or steps x dt when both are given) with the largest stable step, `steps` equal "
+      "steps, or `dt`; a step above the "
       "stability limit is refused (naming the fewest stable steps) unless force=True.");
   m.def(
       "classical_rhs",

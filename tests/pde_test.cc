@@ -689,5 +689,15 @@ TEST(Presets, ReferenceFramesAreDownsampledEveryMthStep) {
   EXPECT_LT(MaxAbsDifference(frames[1], AreaDownsample(u, 4)), 1e-6);
 }
 
+TEST(Solve, TimeFromStepsAndDtWhenBothAreGivenAndThreeMustAgree) {
+  EXPECT_DOUBLE_EQ(ResolveSolveTime(0, 0, 0, 4), 4);      // the preset's
+  EXPECT_DOUBLE_EQ(ResolveSolveTime(2, 0, 0, 4), 2);      // the time given
+  EXPECT_DOUBLE_EQ(ResolveSolveTime(2, 5, 0, 4), 2);      // steps alone divide the time
+  EXPECT_DOUBLE_EQ(ResolveSolveTime(0, 0, 0.1, 4), 4);    // dt alone: the preset's time
+  EXPECT_DOUBLE_EQ(ResolveSolveTime(0, 5, 0.2, 4), 1.0);  // steps x dt, not the preset's 4
+  EXPECT_DOUBLE_EQ(ResolveSolveTime(1, 5, 0.2, 4), 1.0);  // all three, agreeing
+  EXPECT_THROW(ResolveSolveTime(1, 5, 0.1, 4), Error);    // all three, one would be ignored
+}
+
 }  // namespace
 }  // namespace blade

@@ -36,7 +36,9 @@ class NotFoundError : public Error {
 // step so the user knows where it failed.
 class DivergedError : public Error {
  public:
-  DivergedError(int step, int total);
+  // `cause` ends the message in parentheses: what usually makes that computation blow up.
+  DivergedError(int step, int total,
+                const char* cause = "the time step is too large for this scheme");
   int step() const { return step_; }
 
  private:

@@ -99,6 +99,11 @@ struct SolveOptions {
   std::function<void(int, int)> on_progress;
 };
 
+// The stopping time of a solve from what the caller gave (0: not given): `time`; with `steps`
+// and `dt` both given and no time, steps x dt; else `preset_time`. All three given must agree
+// (steps x dt = time, to 1e-9 relative), or it fails: one of them would be ignored.
+double ResolveSolveTime(double time, int steps, double dt, double preset_time);
+
 struct SolveResult {
   Image u;
   int steps = 0;

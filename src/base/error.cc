@@ -7,9 +7,9 @@
 
 namespace blade {
 
-DivergedError::DivergedError(int step, int total)
-    : Error(StrCat("the solution became non-finite at step ", step, " of ", total,
-                   " (the time step is too large for this scheme)")),
+DivergedError::DivergedError(int step, int total, const char* cause)
+    : Error(
+          StrCat("the solution became non-finite at step ", step, " of ", total, " (", cause, ")")),
       step_(step) {}
 
 void FailToOpen(const std::string& path, const char* what, int error_number) {

@@ -416,7 +416,10 @@ Image RunModel(const Model& model, Image&& u0, const RunOptions& o) {
       Axpy(float(dt / 2), rhs(u), mid);
       finite = AxpyAllFinite(float(dt), rhs(mid), u);
     }
-    if (!finite) throw DivergedError(k, steps);
+    if (!finite)
+      throw DivergedError(k, steps,
+                          "a step larger than the model's, a run past its stability horizon, or "
+                          "filters that are not stable: edited or trained without a check");
     if (o.on_frame) o.on_frame(k, u);
     if (o.on_progress) o.on_progress(k, steps);
   }

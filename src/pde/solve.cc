@@ -136,6 +136,15 @@ std::unique_ptr<PdeSolver> MakeSolver(Pde pde, const PdeParams& params) {
   return MakeSolverImpl(pde, params, SchemeImpl::kFast);
 }
 
+double ResolveSolveTime(double time, int steps, double dt, double preset_time) {
+  if (steps <= 0 || dt <= 0) return time > 0 ? time : preset_time;
+  const double product = steps * dt;
+  if (time > 0 && std::abs(product - time) > 1e-9 * time)
+    Fail("the time ", time, ", ", steps, " steps and the step ", dt, " disagree (", steps, " x ",
+         dt, " = ", product, "): give two of them");
+  return product;
+}
+
 SolveResult Solve(Pde pde, const PdeParams& params, const Image& u0, const SolveOptions& o) {
   if (u0.empty()) Fail("the initial image is empty");
   RequirePositive(o.time, "the stopping time");

@@ -83,6 +83,16 @@ def test_batch_inference_matches_the_command_line(client, images, tmp_path):
         subprocess.run([BINARY, "-q", "run", "--model", model, src, str(cli)], check=True)
         assert np.array_equal(blade.read_image(out), blade.read_image(str(cli)))
     assert not list((tmp_path / "dask").glob(".*"))  # no temporary files left behind
+    # A 16-bit input gives a 16-bit output, as the tool's; its bytes equal the tool's.
+    deep = tmp_path / "deep" / "img16.png"
+    deep.parent.mkdir()
+    blade.write_image(str(deep), blade.read_image(images[0]), depth="16")
+    assert blade.read_image(str(deep), with_depth=True)[1] == "16"
+    [out] = bd.map_images(client, model, [str(deep)], str(tmp_path / "dask16"))
+    cli = tmp_path / "cli16.png"
+    subprocess.run([BINARY, "-q", "run", "--model", model, str(deep), str(cli)], check=True)
+    assert blade.read_image(out, with_depth=True)[1] == "16"
+    assert np.array_equal(blade.read_image(out), blade.read_image(str(cli)))
 
 
 def test_task_errors_reach_the_caller(client, images, tmp_path):

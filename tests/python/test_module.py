@@ -240,11 +240,18 @@ def test_images_and_models_round_trip(tmp_path):
     blade.write_image(str(tmp_path / "u.png"), u)
     assert np.max(np.abs(blade.read_image(str(tmp_path / "u.png")) - u)) <= 0.5 / 255 + 1e-6
     model = blade.Model.load(str(ROOT / "models" / "ced-restore.blade"))  # a point model
+    assert model.safe_steps > 0  # measured when it was trained
     filters = model.filters() * 0.5
     model.set_filters(filters)
+    assert model.safe_steps == -1  # measured on other filters: no longer claimed
     model.save(str(tmp_path / "m.blade"))
     again = blade.Model.load(str(tmp_path / "m.blade"))
-    assert np.array_equal(again.filters(), filters)
+    assert np.array_equal(again.filters(), filters) and again.safe_steps == -1
+    # Filters that blow up are named as a cause, not only the time step.
+    wild = blade.Model.load(str(ROOT / "models" / "ced-restore.blade"))
+    wild.set_filters(wild.filters() * 30)
+    with pytest.raises(blade.DivergedError, match="filters that are not stable"):
+        wild.run(smooth_image(), steps=200)
     bad = filters.copy()
     bad[0, 0, 0] = np.nan
     with pytest.raises(blade.Error, match="non-finite"):
