@@ -47,9 +47,7 @@ void AddBaselinesCommand(CLI::App& app) {
   cmd->add_option("--json", args->json,
                   "Write per-image and mean scores as JSON (- : standard output)");
   cmd->callback([args] {
-    if (args->pde.empty() && args->preset.empty()) throw UsageError("give --pde or --preset");
-    const Preset& preset =
-        !args->preset.empty() ? FindPreset(args->preset) : DefaultPreset(ParsePde(args->pde));
+    const Preset& preset = ChoosePreset(args->pde, args->preset);
     if (!args->json.empty()) PrepareTextOutput(args->json);
     std::vector<std::string> files = ListImages(args->images, args->limit);
 

@@ -177,7 +177,8 @@ void AddResampleCommands(CLI::App& app) {
   eval->add_option("--json", e->json, "Write the results as JSON (- : standard output)");
   eval->callback([e] {
     if (!e->json.empty()) PrepareTextOutput(e->json);
-    const Model model = LoadResampleModel(ModelOrDefault(e->model, Application::kResample));
+    const std::string model_path = ModelOrDefault(e->model, Application::kResample);
+    const Model model = LoadResampleModel(model_path);
     const std::vector<std::string> files = ListImages(e->images, e->limit);
     const ResampleMethod methods[4] = {ResampleMethod::kBlade, ResampleMethod::kBicubic,
                                        ResampleMethod::kBilinear, ResampleMethod::kLanczos3};
@@ -211,7 +212,7 @@ void AddResampleCommands(CLI::App& app) {
     std::printf("alignment (block matching + Lucas-Kanade): mean end-point error %.3f px\n", epe);
     if (e->json.empty()) return;
     nlohmann::json doc = {{"images", files.size()},
-                          {"model", e->model},
+                          {"model", model_path},
                           {"rows", rows},
                           {"alignment", {{"epe", epe}}},
                           {"per_image", per_image}};

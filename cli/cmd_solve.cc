@@ -27,9 +27,7 @@ struct SolveArgs {
 
 void RunSolve(const SolveArgs& a) {
   const Pde pde = ParsePde(a.pde);
-  const Preset& preset = a.preset.empty() ? DefaultPreset(pde) : FindPreset(a.preset);
-  if (preset.pde != pde)
-    Fail("preset '", preset.name, "' is for ", PdeName(preset.pde), ", not ", a.pde);
+  const Preset& preset = ChoosePreset(a.pde, a.preset);
   PdeParams params = preset.params;
   for (const std::string& kv : a.params) {
     auto [key, value] = ParseKeyValue(kv);

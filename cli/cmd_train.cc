@@ -19,14 +19,6 @@
 namespace blade::cli {
 namespace {
 
-const Preset& ChoosePreset(const std::string& pde, const std::string& preset) {
-  if (pde.empty() && preset.empty()) throw UsageError("give --pde or --preset");
-  const Preset& p = !preset.empty() ? FindPreset(preset) : DefaultPreset(ParsePde(pde));
-  if (!pde.empty() && p.pde != ParsePde(pde))
-    Fail("preset '", p.name, "' is for ", PdeName(p.pde), ", not ", pde);
-  return p;
-}
-
 // `blade train --param NAME=LO:HI ... --time LO:HI`: a point model per knot, then the blend.
 void TrainBox(const Preset& preset, const std::vector<ParamAxis>& axes, TrainOptions o,
               const std::string& images, int limit, const std::string& cache,

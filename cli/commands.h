@@ -11,6 +11,7 @@
 #include "blade/apps.h"
 #include "blade/image.h"
 #include "blade/io.h"
+#include "blade/preset.h"
 #include "blade/viz.h"
 
 namespace blade::cli {
@@ -91,6 +92,9 @@ Image ReadInput(const std::string& path, ImageSource* source);
 // Writes a command's output image atomically at OutputBitDepth(path, like, --depth): the input's
 // precision unless --depth says otherwise; warns when pixels were clipped to [0, 1].
 void WriteOutput(const Image& image, const std::string& path, const ImageSource& like);
+// The preset of --pde and --preset: the named one (which must be for --pde when both are
+// given), else the PDE's own; neither is a usage error.
+const Preset& ChoosePreset(const std::string& pde, const std::string& preset);
 // What a drawn picture (filter banks, features) is written like: 8-bit samples, whatever image
 // it was drawn from (a viewer shows a float TIFF badly; --depth still overrides).
 inline ImageSource PictureSource() {

@@ -181,6 +181,14 @@ void WriteOutput(const Image& image, const std::string& path, const ImageSource&
   progress.Finish();
 }
 
+const Preset& ChoosePreset(const std::string& pde, const std::string& preset) {
+  if (pde.empty() && preset.empty()) throw UsageError("give --pde or --preset");
+  const Preset& p = !preset.empty() ? FindPreset(preset) : DefaultPreset(ParsePde(pde));
+  if (!pde.empty() && p.pde != ParsePde(pde))
+    Fail("preset '", p.name, "' is for ", PdeName(p.pde), ", not ", pde);
+  return p;
+}
+
 std::map<std::string, double> ParseParams(const std::vector<std::string>& params) {
   std::map<std::string, double> out;
   for (const std::string& p : params)
