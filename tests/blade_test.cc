@@ -690,6 +690,18 @@ TEST(BladeStability, MonotoneModelStaysInRangeForever) {
   EXPECT_LE(st.max, 1.f);
 }
 
+TEST(BladeStability, TheRangeSeenIncludesTheStartsEvenWhenNoStepPasses) {
+  Model m = LaplacianModel(2.0f);
+  const Image a = RandomImage(24, 20, 1, 3);  // values in [0, 1)
+  float lo = 1e30f, hi = -1e30f;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    lo = std::min(lo, a.data()[i]), hi = std::max(hi, a.data()[i]);
+  const Stability st = MeasureStability(m, {&a}, 20, 0.2f, 0.8f);  // the start already leaves it
+  EXPECT_EQ(st.safe_steps, 0);
+  EXPECT_EQ(st.min, lo);  // not [0, 0]
+  EXPECT_EQ(st.max, hi);
+}
+
 TEST(BladeStability, UnstableModelIsCaughtAtTheFirstStepOutOfRange) {
   Model m = LaplacianModel(2.0f);  // dt c = 0.4: the checkerboard mode grows by |1 - 3.2| per step
   Image a = RandomImage(24, 20, 1, 3);

@@ -315,7 +315,7 @@ class Rollout {
 // How long a model stays well-behaved: each start is run for up to max_steps steps (Euler or
 // midpoint, the model's dt); a run fails at the first step whose state is non-finite or
 // leaves [lo, hi]. Returns the largest step count at which no run had failed, and the
-// value range seen up to then.
+// value range seen up to then, the starts included (so never empty, even at 0 steps).
 struct Stability {
   int safe_steps = 0;
   float min = 0, max = 0;

@@ -467,12 +467,16 @@ Stability MeasureStability(const Model& model, const std::vector<const Image*>& 
   st.safe_steps = *std::min_element(fail_at.begin(), fail_at.end()) - 1;
   st.min = INFINITY;
   st.max = -INFINITY;
+  for (const Image* start : starts)  // the range seen includes the starts themselves
+    for (std::size_t i = 0; i < start->size(); ++i) {
+      st.min = std::min(st.min, start->data()[i]);
+      st.max = std::max(st.max, start->data()[i]);
+    }
   for (const auto& r : ranges)
     for (int k = 0; k < st.safe_steps; ++k) {
       st.min = std::min(st.min, r[k].first);
       st.max = std::max(st.max, r[k].second);
     }
-  if (st.safe_steps == 0) st.min = st.max = 0;
   return st;
 }
 

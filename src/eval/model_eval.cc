@@ -104,7 +104,9 @@ EvalPoint ResolveEvalPoint(const Model& model, const ModelPoint& point) {
 ModelEvaluation EvaluateModel(const Model& model, const std::vector<std::string>& files,
                               const ModelEvalOptions& o) {
   o.Validate();
-  if (model.form == ModelForm::kResample) Fail("kodak4x needs a direct or flux model");
+  if (model.form != ModelForm::kDirect && model.form != ModelForm::kFlux)
+    Fail("kodak4x needs a direct or flux model (this model's form: ", FormName(model.form),
+         "; eval-app and eval-resample score the applications)");
   const EvalPoint where = ResolveEvalPoint(model, o.point);
   const Preset& preset = where.preset;
   const ModelPoint& point = where.point;

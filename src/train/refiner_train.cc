@@ -210,11 +210,16 @@ Model TrainUpscaleRefiner(const Model& upscaler, const std::vector<Image>& hr_im
   const Degradation degradation = ParseDegradation(upscaler.upscale.degradation);
   for (std::size_t i = 0; i < hr_images.size(); ++i) {
     const Image& hr = hr_images[i];
-    if (hr.channels() != 1 || hr.width() % F != 0 || hr.height() % F != 0 ||
-        hr.width() < o.patch * F || hr.height() < o.patch * F)
-      Fail("refiner training images must be gray, a multiple of the factor in size and at least ",
-           o.patch * F, " pixels on a side (image ", i + 1, " of ", hr_images.size(), " is ",
-           hr.width(), "x", hr.height(), "x", hr.channels(), ")");
+    if (hr.width() < o.patch * F || hr.height() < o.patch * F)
+      Fail("refiner training image ", i + 1, " of ", hr_images.size(), " is ", hr.width(), "x",
+           hr.height(), ": at least ", o.patch * F, " pixels on a side are needed (a ", o.patch,
+           "-pixel patch at x", F, "; --patch is smaller)");
+    if (hr.channels() != 1 || hr.width() % F != 0 || hr.height() % F != 0)
+      Fail(
+          "refiner training images must be gray (luma) and a multiple of the factor in size "
+          "(image ",
+          i + 1, " of ", hr_images.size(), " is ", hr.width(), "x", hr.height(), "x", hr.channels(),
+          ")");
   }
   // Each image's observation and the stages' output on it, once.
   std::vector<Image> fs(hr_images.size()), us(hr_images.size());

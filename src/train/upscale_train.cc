@@ -50,12 +50,17 @@ Model TrainUpscaleModel(const std::vector<Image>& hr_images, const UpscaleTrainO
   if (hr_images.empty()) Fail("upscaler training needs at least one image");
   const int F = o.factor, size = o.footprint;
   const Degradation degradation = ParseDegradation(o.degradation);
-  for (const Image& hr : hr_images)
-    if (hr.channels() != 1 || hr.width() % F != 0 || hr.height() % F != 0 ||
-        hr.width() < 2 * size * F || hr.height() < 2 * size * F)
-      Fail("upscaler training images must be gray, a multiple of the factor in size and at least ",
-           2 * size * F, " pixels on a side (got ", hr.width(), "x", hr.height(), "x",
-           hr.channels(), ")");
+  for (const Image& hr : hr_images) {
+    if (hr.width() < 2 * size * F || hr.height() < 2 * size * F)
+      Fail("an upscaler training image is ", hr.width(), "x", hr.height(), ": at least ",
+           2 * size * F, " pixels on a side are needed (twice the ", size, "-tap footprint at x", F,
+           ")");
+    if (hr.channels() != 1 || hr.width() % F != 0 || hr.height() % F != 0)
+      Fail(
+          "upscaler training images must be gray (luma) and a multiple of the factor in size "
+          "(got ",
+          hr.width(), "x", hr.height(), "x", hr.channels(), ")");
+  }
   // The input of stage `stage` for one training image: its degraded observation f, the
   // Lanczos-3 start and the stages already trained (the model `m` so far) applied to it.
   Model m;

@@ -197,6 +197,7 @@ expect 2 "denoise: unknown stopping rule" -- "$blade" denoise --sigma 20 --stop 
 models="$(cd "$(dirname "$0")/../.." && pwd)/models"
 expect 1 "denoise: negative time (out of range: 1, as solve --time -1)" -- "$blade" denoise --sigma 20 --time -1 --model "$models/tv-plain.blade" "$work/good.png" "$out"
 expect 1 "baselines: a preset of another PDE" -- "$blade" baselines --pde tv --preset pm --images "$work"
+expect 1 "eval: an upscaler is not a PDE model" -- "$blade" eval --model "$models/upscale-x2-area.blade" --images "$work"
 expect 1 "solve: negative time" -- "$blade" solve --pde tv --time -1 "$work/good.png" "$out"
 expect 1 "denoise: a learned denoiser outside its levels" -- "$blade" denoise --sigma 1.5 --model "$models/denoise-gray.blade" "$work/good.png" "$out"
 expect 1 "denoise: a color denoiser on a gray image" -- "$blade" denoise --sigma 20 --model "$models/denoise-color.blade" "$work/good.png" "$out"
