@@ -291,13 +291,10 @@ void AddStabilityCommand(CLI::App& app) {
       model.dt = plan.dt;
       scale = plan.scale;
     }
-    float lo = -0.1f, hi = 1.1f;
+    auto [lo, hi] = StabilityRange(model);
     if (!args->range.empty()) {
-      lo = args->range[0];
-      hi = args->range[1];
-    } else if (model.safe_steps >= 0) {
-      lo = model.safe_range[0];
-      hi = model.safe_range[1];
+      lo = float(args->range[0]);
+      hi = float(args->range[1]);
     }
     if (!(std::isfinite(lo) && std::isfinite(hi) && lo < hi)) Fail("--range needs LO < HI");
     const Preset* preset = model.preset.empty() ? nullptr : &FindPreset(model.preset);

@@ -95,6 +95,14 @@ void BindModel(py::module_& m) {
           "scheme_term", [](const Model& self) { return self.scheme_term; },
           "Whether its step also filters the classical scheme's right-hand side (bank 1).")
       .def_property_readonly("safe_steps", [](const Model& self) { return self.safe_steps; })
+      .def_property_readonly(
+          "stability_range",
+          [](const Model& self) {
+            const auto [lo, hi] = StabilityRange(self);
+            return py::make_tuple(lo, hi);
+          },
+          "The value range runs are held to: the measured one where the model "
+          "has a horizon (safe_steps >= 0), else (-0.1, 1.1).")
       .def_property_readonly("provenance", [](const Model& self) { return self.provenance; })
       .def_property_readonly("num_banks", [](const Model& self) { return int(self.banks.size()); })
       .def_property_readonly(

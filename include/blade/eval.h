@@ -119,7 +119,9 @@ struct ModelEvaluation {
   float range_min = 1e30f, range_max = -1e30f;  // BLADE's output over all images
   int long_steps = 0;                           // and after long_steps steps
   float long_min = 1e30f, long_max = -1e30f;
-  int long_diverged = 0;
+  int long_diverged = 0;  // images whose long run became non-finite
+  int long_left = 0;      // images whose long run left long_allowed (diverged ones included)
+  float long_allowed[2] = {0, 0};  // the model's StabilityRange
 };
 ModelEvaluation EvaluateModel(const Model& model, const std::vector<std::string>& files,
                               const ModelEvalOptions& options);

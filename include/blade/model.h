@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "blade/convnet.h"
@@ -316,6 +317,10 @@ class Rollout {
 // midpoint, the model's dt); a run fails at the first step whose state is non-finite or
 // leaves [lo, hi]. Returns the largest step count at which no run had failed, and the
 // value range seen up to then, the starts included (so never empty, even at 0 steps).
+// The value range a run is held to: the model's measured one (Model::safe_range) where it has
+// a horizon, else kDefaultStabilityRange (a little room around [0, 1] for an edge's overshoot).
+inline constexpr float kDefaultStabilityRange[2] = {-0.1f, 1.1f};
+std::pair<float, float> StabilityRange(const Model& model);
 struct Stability {
   int safe_steps = 0;
   float min = 0, max = 0;

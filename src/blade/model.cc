@@ -431,6 +431,11 @@ Image RunModel(const Model& model, const Image& u0, const RunOptions& o) {
   return RunModel(model, u0.Copy(), o);
 }
 
+std::pair<float, float> StabilityRange(const Model& model) {
+  if (model.safe_steps >= 0) return {model.safe_range[0], model.safe_range[1]};
+  return {kDefaultStabilityRange[0], kDefaultStabilityRange[1]};
+}
+
 Stability MeasureStability(const Model& model, const std::vector<const Image*>& starts,
                            int max_steps, float lo, float hi) {
   RequireRhsForm(model);

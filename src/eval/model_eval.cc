@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "blade/error.h"
 #include "blade/eval.h"
@@ -119,6 +120,7 @@ ModelEvaluation EvaluateModel(const Model& model, const std::vector<std::string>
   e.cost = o.cost;
   e.classical_runs = o.classical_runs;
   e.long_steps = o.long_steps;
+  std::tie(e.long_allowed[0], e.long_allowed[1]) = StabilityRange(model);
   for (std::size_t i = 0; i < files.size(); ++i) {
     if (o.on_progress) o.on_progress(int(i), int(files.size()));
     NamingTheFile(files[i], [&] {
@@ -159,10 +161,13 @@ ModelEvaluation EvaluateModel(const Model& model, const std::vector<std::string>
         run.unsafe = true;  // measuring what happens past the horizon is the point
         try {
           Image u = RunModel(model, AreaDownsample(hr, preset.scale), run);
-          e.long_min = std::min(e.long_min, MinValue(u));
-          e.long_max = std::max(e.long_max, MaxValue(u));
+          const float lo = MinValue(u), hi = MaxValue(u);
+          e.long_min = std::min(e.long_min, lo);
+          e.long_max = std::max(e.long_max, hi);
+          if (lo < e.long_allowed[0] || hi > e.long_allowed[1]) ++e.long_left;
         } catch (const Error&) {
           ++e.long_diverged;
+          ++e.long_left;
         }
       }
     });
@@ -204,6 +209,8 @@ std::string ModelEvaluationJson(const ModelEvaluation& e,
   if (e.long_steps > 0)
     doc["long_run"] = {{"steps", e.long_steps},
                        {"range", {e.long_min, e.long_max}},
+                       {"allowed", {e.long_allowed[0], e.long_allowed[1]}},
+                       {"left_allowed", e.long_left},
                        {"diverged", e.long_diverged}};
   return doc.dump(2) + "\n";
 }
@@ -237,8 +244,10 @@ std::string ModelEvaluationTable(const ModelEvaluation& e, const std::string& mo
   out += line;
   if (e.long_steps > 0) {
     std::snprintf(line, sizeof line,
-                  "after %d steps: range [%.4f, %.4f], %d of %zu images diverged\n", e.long_steps,
-                  e.long_min, e.long_max, e.long_diverged, e.rows.size());
+                  "after %d steps: range [%.4f, %.4f]; %d of %zu images left [%g, %g] (%d of them "
+                  "non-finite)\n",
+                  e.long_steps, e.long_min, e.long_max, e.long_left, e.rows.size(),
+                  e.long_allowed[0], e.long_allowed[1], e.long_diverged);
     out += line;
   }
   return out;

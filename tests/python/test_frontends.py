@@ -149,6 +149,11 @@ def test_evaluate_model_gives_the_numbers_of_eval(images, tmp_path):
             assert from_python["rows"][row][metric] == metrics[metric], (row, metric)
     assert from_python["range"] == from_cli["range"]
     assert from_python["long_run"] == from_cli["long_run"]
+    # The long run is held to the model's measured range: images outside it are counted.
+    long_run = from_cli["long_run"]
+    assert long_run["allowed"] == pytest.approx(blade.Model.load(str(model)).stability_range)
+    inside = long_run["allowed"][0] <= long_run["range"][0] and long_run["range"][1] <= long_run["allowed"][1]
+    assert inside == (long_run["left_allowed"] == 0) and long_run["left_allowed"] >= long_run["diverged"]
     assert from_cli["rows"]["blade"]["psnr"] > from_cli["rows"]["identity"]["psnr"]
     # The frontier's classical runs: the converged run at the LR grid is classical-LR itself.
     rows = from_cli["rows"]
