@@ -25,7 +25,7 @@ void BindIoOpsMetrics(py::module_& m) {
         }
         py::array out = FromImageContiguous(im);
         if (!with_depth) return out;
-        // The depth write_image(depth=) takes, so a batch keeps 16-bit files 16-bit.
+        // The depth write_image(like=) takes, so a batch keeps 16-bit files 16-bit.
         const std::string depth = source.bit_depth == 32   ? "float"
                                   : source.bit_depth == 16 ? "16"
                                                            : "8";

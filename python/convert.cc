@@ -32,7 +32,8 @@ std::string ShapeAndDtype(const py::array& a) {
   return shape + ") " + std::string(py::str(a.dtype()));
 }
 
-// (H, W) or (H, W, 3) array -> planar Image (one copy), by scikit-image's img_as_float rule.
+// (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) array -> planar Image (one copy), by scikit-image's
+// img_as_float rule.
 Image ToImage(const py::array& input, const char* what) {
   const char kind = input.dtype().kind();
   if (kind == 'i' || kind == 'b')
