@@ -194,7 +194,12 @@ void AddInfoCommand(CLI::App& app) {
                   m.denoise.channels == 1 ? "gray" : "color", levels.c_str(),
                   m.denoise.sigmas.size() > 1 ? "; blended between" : "", m.denoise.stages);
     }
-    if (!upscaler && !denoiser) {  // a learned upscaler or denoiser has no PDE, step or horizon
+    const bool resampler = m.form == ModelForm::kResample;
+    if (resampler)
+      std::printf("resamples   images along a flow (blade resample, eval-resample); %zu banks\n",
+                  m.banks.size());
+    // A learned upscaler, denoiser or resampler has no PDE, step or horizon.
+    if (!upscaler && !denoiser && !resampler) {
       std::printf("pde         %s (preset %s)\n", m.pde.c_str(), m.preset.c_str());
       std::string params;
       for (const auto& [k, v] : m.pde_params) params += StrCat(k, "=", v, " ");

@@ -58,6 +58,9 @@ tv="$models/tv.blade"
   && "$blade" -q restore --op blur:sigma=1 "$work/g8.png" "$work/rd.png" && cmp -s "$work/ra.png" "$work/rd.png" \
   && "$blade" -q upscale --factor 3 --lambda auto "$work/g8.png" "$work/ua.png" \
   && ok "--lambda auto as the default" || bad "--lambda auto"
+# info on a resampling model describes a resampler, not a PDE's step and horizon.
+"$blade" info "$models/resample3.blade" >"$work/info" && grep -q "^resamples " "$work/info" \
+  && ! grep -q "^pde \|^dt \|^stable " "$work/info" && ok "info: a resampler" || bad "info: $(head -5 "$work/info")"
 # Drawn pictures are 8-bit whatever they were drawn from (a float TIFF shows badly).
 "$blade" -q features "$work/g16.png" "$work/feat.tiff" && [ "$(depth "$work/feat.tiff")" = 8 ] \
   && "$blade" -q show-filters --model "$tv" "$work/bank.tiff" && [ "$(depth "$work/bank.tiff")" = 8 ] \
