@@ -26,10 +26,7 @@ void BindIoOpsMetrics(py::module_& m) {
         py::array out = FromImageContiguous(im);
         if (!with_depth) return out;
         // The depth write_image(like=) takes, so a batch keeps 16-bit files 16-bit.
-        const std::string depth = source.bit_depth == 32   ? "float"
-                                  : source.bit_depth == 16 ? "16"
-                                                           : "8";
-        return py::make_tuple(out, depth);
+        return py::make_tuple(out, SampleDepthName(source.bit_depth));
       },
       py::arg("path"), py::arg("with_depth") = false,
       "Reads PNG, JPEG, TIFF (8/16-bit, float) or .npy as a C-contiguous float32 array in "
@@ -46,11 +43,7 @@ void BindIoOpsMetrics(py::module_& m) {
         // then that depth where the format holds it, as the tool writes its outputs.
         ImageSource source;
         if (image.dtype().kind() == 'u') source.bit_depth = 8 * int(image.dtype().itemsize());
-        if (!like.empty()) {
-          if (like != "8" && like != "16" && like != "float")
-            throw Error("like must be '8', '16' or 'float' (got '" + like + "')");
-          source.bit_depth = like == "float" ? 32 : std::stoi(like);
-        }
+        if (!like.empty()) source.bit_depth = ParseSampleDepth(like);
         WriteOptions o;
         o.bit_depth = OutputBitDepth(path, source, depth);
         o.jpeg_quality = quality;

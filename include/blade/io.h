@@ -47,6 +47,10 @@ Image ReadImage(const std::string& path, ImageSource* source = nullptr,
 // float. A source of unknown depth (bit_depth 0) gets the format's default.
 int OutputBitDepth(const std::string& path, const ImageSource& source,
                    const std::string& requested = "");
+// The names of sample depths, as --depth and Python's depth= take them: "8" <-> 8, "16" <-> 16,
+// "float" <-> 32. ParseSampleDepth fails on any other name.
+int ParseSampleDepth(const std::string& name);
+std::string SampleDepthName(int bit_depth);
 
 // Clamping that moves samples by at most half an 8-bit level on average and kClipWarnMax
 // anywhere is a sharp edge's overshoot, not a wrong result: written without a warning.

@@ -202,19 +202,19 @@ Clipping MeasureClipping(const Image& image) {
 
 }  // namespace
 
+int ParseSampleDepth(const std::string& name) {
+  if (name == "8") return 8;
+  if (name == "16") return 16;
+  if (name == "float") return 32;
+  Fail("unknown sample depth '", name, "' (8, 16 or float)");
+}
+
+std::string SampleDepthName(int bit_depth) { return bit_depth == 32 ? "float" : StrCat(bit_depth); }
+
 int OutputBitDepth(const std::string& path, const ImageSource& source,
                    const std::string& requested) {
   const FileFormat format = FormatFromExtension(path);
-  int depth = 0;
-  if (requested == "8") {
-    depth = 8;
-  } else if (requested == "16") {
-    depth = 16;
-  } else if (requested == "float") {
-    depth = 32;
-  } else if (!requested.empty()) {
-    Fail("unknown sample depth '", requested, "' (8, 16 or float)");
-  }
+  int depth = requested.empty() ? 0 : ParseSampleDepth(requested);
   const bool explicit_request = depth != 0;
   if (!explicit_request) depth = source.bit_depth;
   switch (format) {
