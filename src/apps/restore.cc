@@ -93,14 +93,13 @@ struct FillLevel {
 };
 
 // The next coarser level: each pixel the weighted mean of a 2x2 block (cut at odd edges),
-// weighted min(1, the block's weight sum); *weight_sum gets the sums' total.
-FillLevel Push(const FillLevel& fine, double* weight_sum) {
+// weighted min(1, the block's weight sum).
+FillLevel Push(const FillLevel& fine) {
   FillLevel coarse;
   coarse.width = (fine.width + 1) / 2;
   coarse.height = (fine.height + 1) / 2;
   coarse.v.assign(std::size_t(coarse.width) * coarse.height, 0.0f);
   coarse.w.assign(coarse.v.size(), 0.0f);
-  *weight_sum = 0;
   for (int y = 0; y < coarse.height; ++y)
     for (int x = 0; x < coarse.width; ++x) {
       double ws = 0, vs = 0;
@@ -113,7 +112,6 @@ FillLevel Push(const FillLevel& fine, double* weight_sum) {
       const std::size_t o = std::size_t(y) * coarse.width + x;
       coarse.v[o] = ws > 0 ? float(vs / ws) : 0.0f;
       coarse.w[o] = float(std::min(ws, 1.0));
-      *weight_sum += ws;
     }
   return coarse;
 }
@@ -150,6 +148,8 @@ Image FillFromKnown(const Image& f, const Image& weight) {
   if (weight.channels() != 1 || weight.width() != f.width() || weight.height() != f.height())
     Fail("the fill's weights must be one plane of the image's size (", f.width(), "x", f.height(),
          "), got ", weight.width(), "x", weight.height(), "x", weight.channels());
+  if (std::none_of(weight.data(), weight.data() + weight.size(), [](float w) { return w > 0; }))
+    Fail("nothing to fill from: no pixel has a positive weight");
   Image out(f.width(), f.height(), f.channels());
   for (int c = 0; c < f.channels(); ++c) {
     std::vector<FillLevel> levels(1);
@@ -159,11 +159,8 @@ Image FillFromKnown(const Image& f, const Image& weight) {
     levels[0].w.resize(f.plane_size());
     for (std::size_t i = 0; i < f.plane_size(); ++i)
       levels[0].w[i] = std::clamp(weight.data()[i], 0.0f, 1.0f);
-    double weight_sum = 0;
     while (levels.back().width > 1 || levels.back().height > 1)
-      levels.push_back(Push(levels.back(), &weight_sum));
-    if (levels.size() == 1) weight_sum = levels[0].w[0];
-    if (!(weight_sum > 0)) Fail("nothing to fill from: no pixel has a positive weight");
+      levels.push_back(Push(levels.back()));
     for (std::size_t k = levels.size() - 1; k-- > 0;) Pull(levels[k + 1], levels[k]);
     std::copy(levels[0].v.begin(), levels[0].v.end(), out.plane(c));
   }
