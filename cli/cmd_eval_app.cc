@@ -18,6 +18,7 @@ void AddEvalAppCommand(CLI::App& app) {
                                                    integrator = "euler";
     bool gray = false, color = false, force_model = false;
     int limit = 0;
+    std::vector<std::string> degradations;  // empty: the library's default
     AppEvalOptions options;
   };
   auto args = std::make_shared<Args>();
@@ -36,11 +37,16 @@ void AddEvalAppCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--integrator", args->integrator, "deconv: euler or midpoint for BLADE")
       ->capture_default_str();
-  cmd->add_option("--factor", o.factor, "upscale: the scale factor")->capture_default_str();
-  cmd->add_option("--degradation", o.degradations,
-                  "upscale: how the LR inputs are made, one or more of area, bicubic, "
-                  "gaussian:SIGMA, corner:SIGMA (each reported)")
-      ->capture_default_str();
+  cmd->add_option("--factor", o.factor,
+                  StrCat("upscale: the scale factor (default: the --upscaler file's own, else ",
+                         kUpscaleFactor, ")"));
+  std::string default_degradations;
+  for (const std::string& d : kDefaultUpscaleEvalDegradations)
+    default_degradations += (default_degradations.empty() ? "" : " ") + d;
+  cmd->add_option("--degradation", args->degradations,
+                  StrCat("upscale: how the LR inputs are made, one or more of area, bicubic, "
+                         "gaussian:SIGMA, corner:SIGMA (each reported; default: ",
+                         default_degradations, ", and the --upscaler file's own)"));
   cmd->add_option("--upscaler", o.upscaler,
                   "upscale: the learned upscaler scored beside eq. 4.6: shipped (the one for "
                   "each degradation, where one is shipped), none, or a model file")
@@ -52,6 +58,7 @@ void AddEvalAppCommand(CLI::App& app) {
   cmd->callback([args] {
     if (args->gray && args->color) throw UsageError("give --gray or --color, not both");
     AppEvalOptions o = args->options;
+    if (!args->degradations.empty()) o.degradations = args->degradations;
     o.color = args->color;
     o.force_model = args->force_model;
     o.integrator = ParseIntegrator(args->integrator);

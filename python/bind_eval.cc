@@ -87,8 +87,8 @@ void BindEval(py::module_& m) {
         o.color = color;
         if (iterations) o.iterations = *iterations;
         if (mu) o.mu = *mu;
-        if (factor) o.factor = *factor;
-        if (degradations) o.degradations = *degradations;
+        o.factor = factor;
+        o.degradations = std::move(degradations);
         o.integrator = ParseIntegrator(integrator);
         std::string json;
         {

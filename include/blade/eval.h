@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -160,14 +161,20 @@ struct AppEvaluation {
 // and eq. 4.7 for the corner one (lambda 0.35, 10 steps); methods are named
 // "DEGRADATION/METHOD". Segmentation: Chan-Vese with BLADE TV (mu 0.04, the paper's) against the
 // reference scheme (mu 0.2), 300 iterations, partitions compared up to swapped labels.
+inline const std::vector<std::string> kDefaultUpscaleEvalDegradations = {
+    "area", "bicubic", kProjectedUpscaleDegradation};
+
 struct AppEvalOptions {
   bool color = false;  // the color images, else their luma
   // deconv
   double blur_sigma = kDeconvSigma, noise_sigma = 5.0 / 255, deconv_lambda = kDeconvLambda;
   Integrator integrator = Integrator::kEuler;  // BLADE's stepping (deconv)
   // upscale
-  int factor = kUpscaleFactor;
-  std::vector<std::string> degradations = {"area", "bicubic", kProjectedUpscaleDegradation};
+  // Not given: a learned upscaler file's own factor (--upscaler FILE), else kUpscaleFactor.
+  std::optional<int> factor;
+  // Not given: kDefaultUpscaleEvalDegradations, and a learned upscaler file's own degradation
+  // where it is none of them.
+  std::optional<std::vector<std::string>> degradations;
   double upscale_lambda = kUpscaleLambda;  // below 0: UpscaleLambda's back-projection rule
   // The learned upscaler scored beside eq. 4.6 ("learned" rows): "shipped" = for each
   // degradation the shipped one trained for it and the factor, where one is shipped

@@ -66,9 +66,12 @@ void AppEvalOptions::Validate() const {
   RequirePositive(blur_sigma, "the deconvolution blur sigma");
   RequireNonNegative(noise_sigma, "the deconvolution noise sigma");
   RequireNonNegative(deconv_lambda, "the deconvolution lambda");
-  if (factor < 2 || factor > 16) Fail("the upscaling factor must be 2..16 (got ", factor, ")");
-  if (degradations.empty()) Fail("the upscaling evaluation needs at least one degradation");
-  for (const std::string& d : degradations) ParseDegradation(d);
+  if (factor && (*factor < 2 || *factor > 16))
+    Fail("the upscaling factor must be 2..16 (got ", *factor, ")");
+  if (degradations && degradations->empty())
+    Fail("the upscaling evaluation needs at least one degradation");
+  for (const std::string& d : degradations.value_or(kDefaultUpscaleEvalDegradations))
+    ParseDegradation(d);
   if (steps < 1 || steps > 100000) Fail("the steps must be 1..100000 (got ", steps, ")");
   if (iterations < 1 || iterations > 1000000)
     Fail("the segmentation iterations must be 1..1000000 (got ", iterations, ")");
@@ -158,18 +161,27 @@ AppEvaluation EvaluateUpscaling(const Model& model, const std::vector<std::strin
     if (given->form != ModelForm::kUpscale)
       Fail("'", o.upscaler, "' is a ", FormName(given->form), " model, not a learned upscaler");
   }
+  const int factor = o.factor.value_or(given ? given->upscale.factor : kUpscaleFactor);
+  std::vector<std::string> specs = o.degradations.value_or(kDefaultUpscaleEvalDegradations);
+  if (given && !o.degradations) {
+    const std::string own = DegradationName(ParseDegradation(given->upscale.degradation));
+    if (std::none_of(specs.begin(), specs.end(), [&](const std::string& spec) {
+          return DegradationName(ParseDegradation(spec)) == own;
+        }))
+      specs.push_back(given->upscale.degradation);
+  }
   std::vector<std::string> methods;
-  for (const std::string& spec : o.degradations) {
+  for (const std::string& spec : specs) {
     degradations.push_back(ParseDegradation(spec));
     const Degradation& deg = degradations.back();
     const std::string d = DegradationName(deg);
     learned.emplace_back();
     if (given) {
-      if (given->upscale.factor == o.factor &&
+      if (given->upscale.factor == factor &&
           DegradationName(ParseDegradation(given->upscale.degradation)) == d)
         learned.back() = *given;
     } else if (o.upscaler == "shipped") {
-      const std::string name = DefaultUpscaleModelName(o.factor, deg);
+      const std::string name = DefaultUpscaleModelName(factor, deg);
       if (name != DefaultModelName(Application::kUpscale))
         learned.back() = LoadModel(ShippedModelPath(name));
     }
@@ -186,7 +198,7 @@ AppEvaluation EvaluateUpscaling(const Model& model, const std::vector<std::strin
   std::string names;
   for (const Degradation& d : degradations)
     names += (names.empty() ? "" : ", ") + DegradationName(d);
-  e.settings = {{"factor", Num(o.factor)},
+  e.settings = {{"factor", Num(factor)},
                 {"upscaler", o.upscaler},
                 {"lambda", o.upscale_lambda < 0 ? "back-projection, 1 / (dt |A A^T|)"
                                                 : Num(o.upscale_lambda)},
@@ -198,14 +210,14 @@ AppEvaluation EvaluateUpscaling(const Model& model, const std::vector<std::strin
   for (std::size_t i = 0; i < files.size(); ++i) {
     Progress(o, i, files.size());
     NamingTheFile(files[i], [&] {
-      Image truth = CropToMultiple(ReadImage(files[i]), o.factor);
+      Image truth = CropToMultiple(ReadImage(files[i]), factor);
       if (!o.color) truth = ToLuma(truth);
       AppEvaluation::ImageScores s{FileName(files[i]), {}};
       for (std::size_t k = 0; k < degradations.size(); ++k) {
         const Degradation& deg = degradations[k];
         const Lattice lattice = DegradationLattice(deg);
         const std::string prefix = DegradationName(deg) + "/";
-        Image f = Degrade(truth, o.factor, deg);
+        Image f = Degrade(truth, factor, deg);
         std::vector<std::pair<std::string, Image>> results;
         auto score = [&](const std::string& method, const std::function<Image()>& run) {
           const auto t0 = Clock::now();
@@ -218,16 +230,16 @@ AppEvaluation EvaluateUpscaling(const Model& model, const std::vector<std::strin
         score("bicubic", [&] { return ResizeBicubic(f, truth.width(), truth.height(), lattice); });
         score("lanczos", [&] { return ResizeLanczos3(f, truth.width(), truth.height(), lattice); });
         if (learned[k]) score("learned", [&] { return UpscaleLearned(*learned[k], f); });
-        score("blade", [&] { return Upscale(model, f, o.factor, deg, r); });
+        score("blade", [&] { return Upscale(model, f, factor, deg, r); });
         if (deg.kind == Degradation::Kind::kCorner)
-          score("blade_project", [&] { return UpscaleProjected(model, f, o.factor, deg, r); });
+          score("blade_project", [&] { return UpscaleProjected(model, f, factor, deg, r); });
         // One figure per image, for the first degradation (the default one).
         if (o.on_figure && k == 0) {
           // The error of the best BLADE result: the learned upscaler where there is one.
           Image err = AbsoluteError(results[2].second, truth);
           std::vector<Panel> panels = {
               {&truth, {"original"}},
-              {&f, {StrCat("input (1/", o.factor, ", ", DegradationName(deg), ")")}}};
+              {&f, {StrCat("input (1/", factor, ", ", DegradationName(deg), ")")}}};
           const std::map<std::string, std::string> titles = {
               {"bicubic", "bicubic"},
               {"lanczos", "Lanczos-3"},

@@ -2,6 +2,7 @@
 plain NumPy version, golden values of the shipped models, and the command line's defaults and
 refusals."""
 
+import json
 import os
 import subprocess
 import sys
@@ -216,6 +217,24 @@ def test_command_line_defaults_and_refusals(tmp_path):
         blade.Model.default_for("upscale", factor=1)
     r = run_blade("eval-app", "upscale", "--images", tmp_path, "--factor", "1")
     assert r.returncode == 1 and "factor must be 2..16" in r.stderr
+    # eval-app scores a given upscaler file at its own factor and degradation by default, in both
+    # front ends; a degradation list without the file's own is refused.
+    folder = tmp_path / "one"
+    folder.mkdir()
+    Image.fromarray(data.camera()[100:196, 120:216]).save(folder / "camera.png")
+    x2 = MODELS / "upscale-x2-bicubic.blade"
+    r = run_blade("eval-app", "upscale", "--images", folder, "--upscaler", x2, "--json", "-")
+    assert r.returncode == 0, r.stderr
+    cli = json.loads(r.stdout)
+    assert cli["settings"]["factor"] == 2 and "bicubic/learned" in cli["rows"]
+    py = blade.evaluate_app("upscale", blade.Model.load(str(MODELS / "tv-plain.blade")), [str(folder / "camera.png")],
+                            upscaler=str(x2))
+    assert py["settings"]["factor"] == 2
+    assert py["rows"]["bicubic/learned"]["psnr"] == pytest.approx(cli["rows"]["bicubic/learned"]["psnr"], abs=1e-9)
+    # The file's degradation is added to the default list only when none of them is its own.
+    assert [m for m in cli["rows"] if m.endswith("/learned")] == ["bicubic/learned"]
+    r = run_blade("eval-app", "upscale", "--images", folder, "--upscaler", x2, "--degradation", "area")
+    assert r.returncode == 1 and "was trained for x2 bicubic" in r.stderr, r.stderr
     # Not a PDE model.
     r = run_blade("run", "--model", MODELS / "upscale-x2-area.blade", small, out)
     assert r.returncode != 0 and "upscale" in r.stderr
