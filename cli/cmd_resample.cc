@@ -52,7 +52,7 @@ void AddResampleCommands(CLI::App& app) {
   train->add_option("--shifts", t->shifts, "Random sub-pixel shifts per image (default 4)");
   train->add_option("--footprint", t->footprint, "Filter size (odd, 3..9)");
   train->add_option("--bins", t->bins, "Orientation, strength, coherence bins")->expected(3);
-  train->add_option("--seed", t->seed, "Random seed");
+  train->add_option("--seed", t->seed, "Random seed")->check(SeedValidator());
   train->add_option("--ridge", t->ridge,
                     "Least-squares regularisation, relative to the mean diagonal");
   train->add_option("--order", t->order,

@@ -430,7 +430,9 @@ void AddRestoreCommands(CLI::App& app) {
       ->capture_default_str();
   train_denoise->add_option("--ridge", dn.ridge, "Least-squares regularisation (relative)")
       ->capture_default_str();
-  train_denoise->add_option("--seed", dn.seed, "Seed of the training noise")->capture_default_str();
+  train_denoise->add_option("--seed", dn.seed, "Seed of the training noise")
+      ->check(SeedValidator())
+      ->capture_default_str();
   train_denoise->callback([td] {
     CheckModelOutput(td->out);
     DenoiseTrainOptions o = td->o;
@@ -500,6 +502,7 @@ void AddRestoreCommands(CLI::App& app) {
   train_refiner->add_option("--rate", ro.learning_rate, "Adam's initial learning rate")
       ->capture_default_str();
   train_refiner->add_option("--seed", ro.seed, "Seed of the initial weights and the patches")
+      ->check(SeedValidator())
       ->capture_default_str();
   train_refiner->callback([tr] {
     CheckModelOutput(tr->out);

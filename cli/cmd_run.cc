@@ -265,11 +265,12 @@ void AddStabilityCommand(CLI::App& app) {
   cmd->add_option("--steps", args->steps, "Longest run to try");
   cmd->add_option("--limit", args->limit, "Use only the first N images");
   cmd->add_option("--range", args->range,
-                  "Allowed value range LO HI (default: the model's stored range, else -0.1 1.1)")
+                  "Allowed value range LO HI (default: the model's stored range, else -0.1 1.1; "
+                  "with --write, each knot's own)")
       ->expected(2);
   cmd->add_option("--write", args->write,
-                  "Store the measured horizon and range in this model file (point models, at "
-                  "their own point)");
+                  "Store the measured horizon and range in this model file (a parametric "
+                  "model's at each of its knots)");
   cmd->add_option("--param", args->params,
                   "NAME=V: measure at another parameter point (as blade run --param), repeatable")
       ->allow_extra_args(false);
@@ -280,11 +281,10 @@ void AddStabilityCommand(CLI::App& app) {
     if (!args->write.empty()) CheckModelOutput(args->write);
     Model model = LoadModelArg(args->model);
     if (model.form == ModelForm::kResample) Fail("'", args->model, "' is a resampling model");
-    // A parametric model's horizon is its knots' (blended on loading): a stored one would be lost.
-    if (!args->write.empty() && (model.parametric() || !args->params.empty() || args->time != 0))
-      Fail(
-          "--write stores a point model's horizon at its own point; a parametric model's "
-          "horizons are its knots' (measured when each was trained)");
+    // The stored horizon is the model's own (a parametric model's, its knots'): not one at
+    // another point.
+    if (!args->write.empty() && (!args->params.empty() || args->time != 0))
+      Fail("--write stores the model's own horizon; it does not take --param or --time");
     // At a point: the blend there (parametric), or the symmetry's scaled input (point models).
     double scale = 1;
     if (!args->params.empty() || args->time != 0) {
@@ -312,6 +312,29 @@ void AddStabilityCommand(CLI::App& app) {
     }
     std::vector<const Image*> ptrs;
     for (const Image& s : starts) ptrs.push_back(&s);
+    if (!args->write.empty()) {
+      // Without --range, each knot of a parametric model keeps its own stored range.
+      std::optional<std::pair<float, float>> given;
+      if (!args->range.empty()) given = std::make_pair(lo, hi);
+      const int least = StoreMeasuredStability(model, ptrs, args->steps, given);
+      model.provenance["stability"] =
+          StrCat("measured by `blade stability` on ", starts.size(), " images of ", args->images,
+                 ", up to ", args->steps, " steps", model.parametric() ? ", at every knot" : "");
+      SaveModel(model, args->write);
+      if (model.parametric() && !given)
+        std::printf(
+            "%s: %s%d steps stay finite and within each knot's stored range on %zu "
+            "images at every knot (the least of them)\n",
+            args->model.c_str(), least == args->steps ? "all " : "", least, starts.size());
+      else
+        std::printf("%s: %s%d steps stay finite and within [%g, %g] on %zu images%s\n",
+                    args->model.c_str(), least == args->steps ? "all " : "", least,
+                    model.parametric() ? lo : model.safe_range[0],
+                    model.parametric() ? hi : model.safe_range[1], starts.size(),
+                    model.parametric() ? " at every knot (the least of them)" : "");
+      Note(StrCat("model with the measured horizon -> ", args->write));
+      return;
+    }
     Stability st = MeasureStability(model, ptrs, args->steps, float(lo * scale), float(hi * scale));
     st.min = float(st.min / scale);  // back in the caller's intensities
     st.max = float(st.max / scale);
@@ -320,16 +343,6 @@ void AddStabilityCommand(CLI::App& app) {
         "seen [%.4f, %.4f]\n",
         args->model.c_str(), st.safe_steps == args->steps ? "all " : "", st.safe_steps, model.dt,
         lo, hi, starts.size(), st.min, st.max);
-    if (!args->write.empty()) {
-      model.safe_steps = st.safe_steps;
-      model.safe_range[0] = lo;
-      model.safe_range[1] = hi;
-      model.provenance["stability"] =
-          StrCat("measured by `blade stability` on ", starts.size(), " images of ", args->images,
-                 ", up to ", args->steps, " steps");
-      SaveModel(model, args->write);
-      Note(StrCat("model with the measured horizon -> ", args->write));
-    }
   });
 }
 

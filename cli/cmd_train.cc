@@ -116,7 +116,7 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--epochs", g.epochs,
                   "Unrolled fine-tuning epochs (0: least squares only; recipe: 20, "
                   "Perona-Malik direct 0)");
-  cmd->add_option("--seed", g.seed, "Random seed (same seed, same model)");
+  cmd->add_option("--seed", g.seed, "Random seed (same seed, same model)")->check(SeedValidator());
   cmd->add_option("--limit", args->limit, "Use only the first N images");
   cmd->add_option("--batch", g.batch, "Sequences per Adam step (recipe: 8)");
   cmd->add_option("--crop", g.crop,
@@ -164,9 +164,10 @@ void AddTrainCommand(CLI::App& app) {
     const Preset preset = PresetWithFrames(ChoosePreset(args->pde, args->preset), args->steps);
     CheckModelOutput(args->out);
     auto given = [&](const char* name) { return cmd->count(name) > 0; };
-    TrainOptions o = given("--optimizer") ? RecommendedTrainOptions(preset, ParseForm(args->form),
-                                                                    ParseOptimizer(args->optimizer))
-                                          : RecommendedTrainOptions(preset, ParseForm(args->form));
+    TrainOptions o = given("--optimizer")
+                         ? RecommendedTrainOptions(preset, ParseTrainingForm(args->form),
+                                                   ParseOptimizer(args->optimizer))
+                         : RecommendedTrainOptions(preset, ParseTrainingForm(args->form));
     const TrainOptions& g = args->given;
     if (given("--integrator")) o.integrator = ParseIntegrator(args->integrator);
     if (given("--constraint")) o.constraint = ParseConstraint(args->constraint);
@@ -235,7 +236,14 @@ void AddTrainCommand(CLI::App& app) {
       resume = LoadCheckpoint(args->resume);
       ResumeFrom(resume, o);
     }
-    if (!args->checkpoint.empty()) CheckModelOutput(args->checkpoint);
+    if (!args->checkpoint.empty()) {
+      CheckModelOutput(args->checkpoint);
+      namespace fs = std::filesystem;
+      if (fs::weakly_canonical(args->checkpoint) == fs::weakly_canonical(args->out) ||
+          fs::weakly_canonical(BestCheckpointPath(args->checkpoint)) ==
+              fs::weakly_canonical(args->out))
+        throw UsageError("--out names the checkpoint's own file; give the trained model another");
+    }
     std::vector<std::string> files = ListImages(args->images, args->limit);
     const std::string cache =
         args->no_cache ? "" : (args->cache.empty() ? DefaultCacheDir() : args->cache);

@@ -40,6 +40,8 @@ void AddRestoreCommands(CLI::App& app);
 void AddResampleCommands(CLI::App& app);
 void AddShowFiltersCommand(CLI::App& app);
 void AddFeaturesCommand(CLI::App& app);
+// A random seed: a whole number >= 0 (CLI11's range checks print the type's whole range).
+CLI::Validator SeedValidator();
 // The whole command line, as typed (for provenance).
 const std::string& CommandLine();
 

@@ -142,6 +142,17 @@ int g_jpeg_quality = WriteOptions().jpeg_quality;
 void SetOutputDepth(const std::string& depth) { g_output_depth = depth; }
 void SetJpegQuality(int quality) { g_jpeg_quality = quality; }
 
+CLI::Validator SeedValidator() {
+  return CLI::Validator(
+      [](const std::string& v) {
+        return !v.empty() && v.size() <= 19 &&
+                       std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })
+                   ? std::string()
+                   : StrCat("must be a whole number from 0 to 9999999999999999999 (got '", v, "')");
+      },
+      "SEED");
+}
+
 void CheckOutputPath(const std::string& path) {
   FormatFromExtension(path);
   CheckOutputDirectory(path);

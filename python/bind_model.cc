@@ -103,6 +103,20 @@ void BindModel(py::module_& m) {
           },
           "The value range runs are held to: the measured one where the model "
           "has a horizon (safe_steps >= 0), else (-0.1, 1.1).")
+      .def_property_readonly(
+          "largest_filter_sum", [](const Model& self) { return LargestFilterSum(self); },
+          "The largest |sum of taps| over the filters acting on u, every knot included: 0 when "
+          "the model keeps constants exactly (blade/model.h, level invariance).")
+      .def(
+          "project_filters_to_zero_sum",
+          [](Model& self) {
+            ProjectFiltersToZeroSum(self);
+            self.safe_steps = -1;  // a horizon measured for other filters no longer holds
+            for (KnotModel& k : self.knots) k.safe_steps = -1;
+          },
+          "Subtract from each filter acting on u its mean tap, at every knot, so the model keeps "
+          "constants and commutes with adding one; direct and flux models without intensity "
+          "bins. The stability horizon is cleared, as by set_filters.")
       .def_property_readonly("provenance", [](const Model& self) { return self.provenance; })
       .def_property_readonly("num_banks", [](const Model& self) { return int(self.banks.size()); })
       .def_property_readonly(

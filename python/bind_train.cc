@@ -43,9 +43,9 @@ void BindTrain(py::module_& m) {
         for (const auto& [name, v] : params) axis(name, v);
         if (!time.is_none()) axis("time", time);
         // The documented recipe, then what the caller gave (as `blade train` does).
-        TrainOptions o =
-            optimizer ? RecommendedTrainOptions(preset, ParseForm(form), ParseOptimizer(*optimizer))
-                      : RecommendedTrainOptions(preset, ParseForm(form));
+        TrainOptions o = optimizer ? RecommendedTrainOptions(preset, ParseTrainingForm(form),
+                                                             ParseOptimizer(*optimizer))
+                                   : RecommendedTrainOptions(preset, ParseTrainingForm(form));
         if (epochs) o.epochs = *epochs;
         if (learning_rate) o.learning_rate = *learning_rate;
         if (footprint) o.footprint = *footprint;
@@ -76,7 +76,6 @@ void BindTrain(py::module_& m) {
           ResumeFrom(from, o);
         }
         if (!checkpoint.empty()) SaveCheckpointsTo(checkpoint, o);
-        if (images.empty()) throw Error("train needs at least one image");
         const TrainTarget target = ResolveTrainTarget(preset, axes);
         const bool box = target.box;
         if (box && (!checkpoint.empty() || !resume.empty()))

@@ -145,6 +145,23 @@ struct Model {
 Model MakeEmptyModel(ModelForm form, const SelectionConfig& selection, int footprint,
                      int scheme_footprint = 0);
 
+// ---- Level invariance. TV flow, Perona-Malik and CED commute with adding a constant c to u
+// (u + c evolves as u, plus c) and keep constants. A direct or flux model whose selection has no
+// intensity bins selects the same filters for u + c, so it does too exactly when every filter
+// acting on u (direct: banks[0]; flux: both banks) sums to zero; a nonzero sum s moves a flat
+// region by dt s c per step, and in flux form drives a flux of s c through the image's borders.
+// With intensity bins (Cahn-Hilliard's presets) the sums carry the PDE's nonlinearity between
+// the bins, and projecting them away costs 4 dB on kodak4x (docs/RESULTS.md).
+// Whether the model's filters may be projected: direct or flux form, no intensity bins.
+bool SelectionIgnoresLevel(const Model& model);
+// The largest |sum of taps| over the filters acting on u, every knot included (0 when the
+// model keeps constants exactly).
+double LargestFilterSum(const Model& model);
+// Subtracts from each filter acting on u its mean tap (the nearest zero-sum taps in least
+// squares), at the model's point and every knot. Fails where SelectionIgnoresLevel is false.
+// Monotone models are left as they are (their centre tap already balances the others).
+void ProjectFiltersToZeroSum(Model& model);
+
 // The scheme term's input F(u) of a model with one (Model::scheme_term).
 Image SchemeInput(const Model& model, const Image& u);
 
@@ -327,6 +344,13 @@ struct Stability {
 };
 Stability MeasureStability(const Model& model, const std::vector<const Image*>& starts,
                            int max_steps, float lo, float hi);
+// Measures and stores the horizon: a point model's safe_steps and safe_range; a parametric
+// model's at every knot (each at its own parameters and step), the default point's then blended
+// from them as on loading. Within `range` where given, else each its own stored range (its
+// safe_range where one is stored, even with the horizon cleared; else kDefaultStabilityRange).
+// Returns the least horizon found.
+int StoreMeasuredStability(Model& model, const std::vector<const Image*>& starts, int max_steps,
+                           std::optional<std::pair<float, float>> range = std::nullopt);
 
 // Model files: one JSON document (see docs/FORMATS.md). Loading validates everything, and
 // refuses a file over kMaxModelBytes (the largest shipped model is 9 MB) without reading it all.

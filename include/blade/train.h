@@ -2,6 +2,7 @@
 // unrolled fine-tuning.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -39,6 +40,22 @@ Optimizer ParseOptimizer(const std::string& name);
 // Training options. Start from RecommendedTrainOptions(preset, form), the documented best recipe
 // that both front ends use for every option the caller leaves unset; the member defaults below
 // are that recipe's direct-form values (7x7 filters, newton fine-tuning for 20 epochs).
+// The smallest training frame on the model's grid: SSIM's window (the losses and `blade eval`
+// need it), and room for the selection's structure tensor and a 9x9 filter.
+inline constexpr int kMinTrainingSide = 11;
+
+// Where a fine-tuning run stands after an epoch: what a checkpoint records to resume it.
+struct TrainingState {
+  int epoch = 0;         // the last epoch run
+  int best_epoch = 0;    // the best model's epoch (0: the least-squares fit)
+  int since_best = 0;    // epochs run since then (early stopping's count)
+  bool stopped = false;  // the run ended before its epochs (early stopping, or no step helps)
+  double ls_train_loss = NAN, ls_validation_loss = NAN;  // after least squares (NaN: unknown)
+  // The settings a resumed run must share with this one, as "name=value;..." (empty in
+  // checkpoints written before they were recorded).
+  std::string settings;
+};
+
 struct TrainOptions {
   ModelForm form = ModelForm::kDirect;
   Integrator integrator = Integrator::kEuler;
@@ -49,6 +66,9 @@ struct TrainOptions {
   // scale 4 instead of the point's 2 cost 1.4 dB on Kodak (docs/RESULTS.md).
   bool selection_rho_follows_point = false;
   int footprint = 7;  // odd, 3..9
+  // Project the trained filters acting on u to zero sum where the selection ignores the level
+  // (SelectionIgnoresLevel, blade/model.h): the model then keeps constants, as the PDE does.
+  bool zero_sum = true;
   // > 0 (odd, 3..9): the model also filters the classical scheme's right-hand side with filters
   // of this size (Model::scheme_term; TV flow, Perona-Malik, Cahn-Hilliard); 0: it does not.
   int scheme_footprint = 0;
@@ -94,17 +114,18 @@ struct TrainOptions {
   std::function<void(const std::string&)> on_status;  // one-line status messages
   // (epoch, epochs, train loss, validation loss, seconds elapsed) after each epoch.
   std::function<void(int, int, double, double, double)> on_epoch;
-  // Checkpointing: called after every fine-tuning epoch with (epoch, current model, best
-  // model so far), e.g. to save both.
-  std::function<void(int, const Model&, const Model&)> on_checkpoint;
+  // Checkpointing: called after every fine-tuning epoch with (where the run stands, current
+  // model, best model so far), e.g. to save both.
+  std::function<void(const TrainingState&, const Model&, const Model&)> on_checkpoint;
   // Resuming: when resume_from is set, its selection and filters replace the thresholds and
-  // least squares, and fine-tuning continues at epoch resume_epoch + 1 with resume_best (or
-  // resume_from) as the best model so far. Optimiser state (Adam moments, conjugate
+  // least squares, and fine-tuning continues at epoch resume_state.epoch + 1 with resume_best
+  // (or resume_from) as the best model so far, early stopping's count and the least-squares
+  // losses carried over from resume_state. Optimiser state (Adam moments, conjugate
   // directions) starts afresh, so a resumed run is close to, not identical with, an
   // uninterrupted one.
   const Model* resume_from = nullptr;
   const Model* resume_best = nullptr;
-  int resume_epoch = 0;
+  TrainingState resume_state;
 
   // Fails with the valid ranges on a nonsensical option, including the footprint and the
   // selection's bin counts (TrainModel calls it first; the front ends call it before computing
@@ -120,18 +141,21 @@ struct TrainOptions {
 std::string BestCheckpointPath(const std::string& checkpoint);
 // Sets options.on_checkpoint to save, after every fine-tuning epoch, the current model to
 // `checkpoint` and the best so far to BestCheckpointPath(checkpoint), both atomically and both
-// stamped with the epoch (provenance "checkpoint_epoch").
+// stamped with the TrainingState (provenance "checkpoint_epoch", "checkpoint_best_epoch",
+// "checkpoint_since_best", "checkpoint_stopped", "checkpoint_ls_train_loss",
+// "checkpoint_ls_validation_loss", "checkpoint_settings"; the losses at round-trip precision).
 void SaveCheckpointsTo(const std::string& checkpoint, TrainOptions& options);
 // A checkpoint to resume from: the current model, and the best so far when it was saved.
 struct Checkpoint {
   Model current, best;
   bool has_best = false;
-  int epoch = 0;
+  std::string path;     // the checkpoint file
+  TrainingState state;  // checkpoints before the state was kept: the epoch only
 };
 // Loads a checkpoint written by SaveCheckpointsTo; fails if the file is not one.
 Checkpoint LoadCheckpoint(const std::string& checkpoint);
 // Points options' resume fields at `checkpoint` (which must outlive the training); fails if it
-// is already at or past options.epochs.
+// is already at or past options.epochs, or its run had stopped early.
 void ResumeFrom(const Checkpoint& checkpoint, TrainOptions& options);
 
 // The best recipe that models/README.md documents (scripts/train_models.sh trains the shipped
@@ -146,6 +170,9 @@ void ResumeFrom(const Checkpoint& checkpoint, TrainOptions& options);
 // - Cahn-Hilliard: the stability horizon measured against a range widened by 50% of the span
 //   (the reference itself overshoots [0, 1]).
 TrainOptions RecommendedTrainOptions(const Preset& preset, ModelForm form);
+// The form a PDE training makes, by name: "direct" or "flux" (the other forms have their own
+// trainers: TrainResampleModel, TrainUpscaleModel, TrainDenoiseModel).
+ModelForm ParseTrainingForm(const std::string& name);
 // The same with another optimiser and that optimiser's own settings: adam runs at rate 5e-4
 // with patience 8 (and on whole frames for flux models: crop 0), newton at rate 1, patience 5.
 TrainOptions RecommendedTrainOptions(const Preset& preset, ModelForm form, Optimizer optimizer);

@@ -223,6 +223,63 @@ Model MakeEmptyModel(ModelForm form, const SelectionConfig& selection, int footp
   return m;
 }
 
+namespace {
+
+// The banks whose filters act on u itself (not on the scheme term's F(u)).
+int BanksOnU(const Model& model) { return model.form == ModelForm::kFlux ? 2 : 1; }
+
+// Calls f(bank) for each bank acting on u, at the model's point and at every knot.
+template <typename Model_, typename F>
+void ForEachBankOnU(Model_& model, F f) {
+  for (int b = 0; b < BanksOnU(model); ++b) f(model.banks[b]);
+  for (auto& knot : model.knots)
+    for (int b = 0; b < BanksOnU(model); ++b) f(knot.banks[b]);
+}
+
+}  // namespace
+
+bool SelectionIgnoresLevel(const Model& model) {
+  if (model.form != ModelForm::kDirect && model.form != ModelForm::kFlux) return false;
+  for (const Bank& bank : model.banks)
+    if (bank.selection.intensities > 1) return false;
+  return true;
+}
+
+double LargestFilterSum(const Model& model) {
+  if (model.form != ModelForm::kDirect && model.form != ModelForm::kFlux) return 0;
+  double largest = 0;
+  ForEachBankOnU(model, [&](const Bank& bank) {
+    const FilterBank& f = bank.filters;
+    for (int k = 0; k < f.count; ++k) {
+      double sum = 0;
+      for (int i = 0; i < f.taps_per_filter(); ++i) sum += f.filter(k)[i];
+      largest = std::max(largest, std::abs(sum));
+    }
+  });
+  return largest;
+}
+
+void ProjectFiltersToZeroSum(Model& model) {
+  if (!SelectionIgnoresLevel(model))
+    Fail(
+        "zero-sum filters keep constants only in direct and flux models without intensity "
+        "bins (this model: ",
+        FormName(model.form), ")");
+  if (model.constraint == Constraint::kMonotone) return;
+  model.provenance["zero_sum"] =
+      "the filters acting on u projected to zero sum (ProjectFiltersToZeroSum): constants kept";
+  ForEachBankOnU(model, [](Bank& bank) {
+    FilterBank& f = bank.filters;
+    const int n = f.taps_per_filter();
+    for (int k = 0; k < f.count; ++k) {
+      double sum = 0;
+      for (int i = 0; i < n; ++i) sum += f.filter(k)[i];
+      const float mean = float(sum / n);
+      for (int i = 0; i < n; ++i) f.filter(k)[i] -= mean;
+    }
+  });
+}
+
 Image SchemeInput(const Model& model, const Image& u) {
   if (!model.scheme_term) Fail("the model has no scheme term");
   const auto [pde, params] = SchemeOf(model);

@@ -495,4 +495,43 @@ Image RunModelAt(const Model& model, const Image& u0, const ModelPoint& point, R
   return u;
 }
 
+int StoreMeasuredStability(Model& model, const std::vector<const Image*>& starts, int max_steps,
+                           std::optional<std::pair<float, float>> range) {
+  // Measures at `point` within the range given or `stored`, and stores both in `into`.
+  const auto measure = [&](const Model& point, float(&stored)[2]) {
+    std::pair<float, float> r = {kDefaultStabilityRange[0], kDefaultStabilityRange[1]};
+    if (range)
+      r = *range;
+    else if (stored[0] < stored[1])
+      r = {stored[0], stored[1]};
+    const int steps = MeasureStability(point, starts, max_steps, r.first, r.second).safe_steps;
+    stored[0] = r.first;
+    stored[1] = r.second;
+    return steps;
+  };
+  if (!model.parametric()) {
+    model.safe_steps = measure(model, model.safe_range);
+    return model.safe_steps;
+  }
+  int least = max_steps;
+  for (std::size_t k = 0; k < model.knots.size(); ++k) {
+    // Knot k's own point (the first axis varies slowest), where the blend is the knot itself.
+    std::map<std::string, double> at;
+    std::size_t rest = k;
+    for (int a = int(model.axes.size()) - 1; a >= 0; --a) {
+      const std::size_t n = model.axes[a].knots.size();
+      at[model.axes[a].name] = model.axes[a].knots[rest % n];
+      rest /= n;
+    }
+    KnotModel& knot = model.knots[k];
+    knot.safe_steps = measure(BlendModelAt(model, at), knot.safe_range);
+    least = std::min(least, knot.safe_steps);
+  }
+  const Model blended = BlendModelAt(model, {});
+  model.safe_steps = blended.safe_steps;
+  model.safe_range[0] = blended.safe_range[0];
+  model.safe_range[1] = blended.safe_range[1];
+  return least;
+}
+
 }  // namespace blade

@@ -1,7 +1,9 @@
 // The documented best training recipe per preset and form, the protocol's training sequences,
 // and checkpoints.
+#include <charconv>
 #include <filesystem>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "blade/error.h"
@@ -11,9 +13,18 @@
 
 namespace blade {
 
+ModelForm ParseTrainingForm(const std::string& name) {
+  if (name == "direct") return ModelForm::kDirect;
+  if (name == "flux") return ModelForm::kFlux;
+  Fail("a PDE training makes a direct or flux model (got '", name,
+       "'); resampling, upscaling and denoising models have their own trainers (blade "
+       "train-resample, train-upscale, train-denoise)");
+}
+
 TrainOptions RecommendedTrainOptions(const Preset& preset, ModelForm form) {
-  if (form == ModelForm::kResample) Fail("use the resampling trainer for resampling models");
-  TrainOptions o;  // the direct form's recipe (the member defaults)
+  if (form != ModelForm::kDirect && form != ModelForm::kFlux)
+    ParseTrainingForm(FormName(form));  // fails, naming the other trainers
+  TrainOptions o;                       // the direct form's recipe (the member defaults)
   o.form = form;
   o.selection.rho = preset.selection_rho;
   o.selection_rho_follows_point = true;
@@ -76,11 +87,67 @@ std::string BestCheckpointPath(const std::string& checkpoint) {
   return (p.parent_path() / (p.stem().string() + ".best.blade")).string();
 }
 
+namespace {
+
+// A double as the shortest decimal that reads back to it.
+std::string RoundTrip(double v) {
+  char text[32];
+  return std::string(text, std::to_chars(text, text + sizeof text, v).ptr);
+}
+
+void StampState(const TrainingState& t, Model& m) {
+  m.provenance["checkpoint_epoch"] = std::to_string(t.epoch);
+  m.provenance["checkpoint_best_epoch"] = std::to_string(t.best_epoch);
+  m.provenance["checkpoint_since_best"] = std::to_string(t.since_best);
+  m.provenance["checkpoint_stopped"] = t.stopped ? "yes" : "no";
+  m.provenance["checkpoint_ls_train_loss"] = RoundTrip(t.ls_train_loss);
+  m.provenance["checkpoint_ls_validation_loss"] = RoundTrip(t.ls_validation_loss);
+  m.provenance["checkpoint_settings"] = t.settings;
+}
+
+// The state stamped on a checkpoint; keys missing from older checkpoints keep their defaults.
+TrainingState ReadState(const std::string& path, const Model& m) {
+  TrainingState t;
+  auto integer = [&](const char* key, int& out, int lo) {
+    const auto it = m.provenance.find(key);
+    if (it == m.provenance.end()) return false;
+    const char* end = it->second.data() + it->second.size();
+    const auto r = std::from_chars(it->second.data(), end, out);
+    if (r.ec != std::errc() || r.ptr != end || out < lo)
+      Fail("'", path, "' has an invalid ", key, " ('", it->second, "')");
+    return true;
+  };
+  auto real = [&](const char* key, double& out) {
+    const auto it = m.provenance.find(key);
+    if (it == m.provenance.end()) return;
+    const char* end = it->second.data() + it->second.size();
+    const auto r = std::from_chars(it->second.data(), end, out);
+    if (r.ec != std::errc() || r.ptr != end)
+      Fail("'", path, "' has an invalid ", key, " ('", it->second, "')");
+  };
+  if (!integer("checkpoint_epoch", t.epoch, 1))
+    Fail("'", path, "' is not a training checkpoint (no checkpoint_epoch)");
+  integer("checkpoint_best_epoch", t.best_epoch, 0);
+  integer("checkpoint_since_best", t.since_best, 0);
+  if (t.best_epoch > t.epoch || t.since_best > t.epoch)
+    Fail("'", path, "' has a best epoch or early-stopping count past its epoch ", t.epoch);
+  const auto stopped = m.provenance.find("checkpoint_stopped");
+  t.stopped = stopped != m.provenance.end() && stopped->second == "yes";
+  real("checkpoint_ls_train_loss", t.ls_train_loss);
+  real("checkpoint_ls_validation_loss", t.ls_validation_loss);
+  const auto settings = m.provenance.find("checkpoint_settings");
+  if (settings != m.provenance.end()) t.settings = settings->second;
+  return t;
+}
+
+}  // namespace
+
 void SaveCheckpointsTo(const std::string& checkpoint, TrainOptions& options) {
-  options.on_checkpoint = [checkpoint](int epoch, const Model& current, const Model& best) {
+  options.on_checkpoint = [checkpoint](const TrainingState& state, const Model& current,
+                                       const Model& best) {
     Model c = current, b = best;
-    c.provenance["checkpoint_epoch"] = std::to_string(epoch);
-    b.provenance["checkpoint_epoch"] = std::to_string(epoch);
+    StampState(state, c);
+    StampState(state, b);
     // The best first: a checkpoint file always has its best model beside it.
     SaveModel(b, BestCheckpointPath(checkpoint));
     SaveModel(c, checkpoint);
@@ -90,23 +157,27 @@ void SaveCheckpointsTo(const std::string& checkpoint, TrainOptions& options) {
 Checkpoint LoadCheckpoint(const std::string& path) {
   Checkpoint c;
   c.current = LoadModel(path);
-  const auto it = c.current.provenance.find("checkpoint_epoch");
-  if (it == c.current.provenance.end())
-    Fail("'", path, "' is not a training checkpoint (no checkpoint_epoch)");
-  c.epoch = std::atoi(it->second.c_str());
-  if (c.epoch < 1) Fail("'", path, "' has an invalid checkpoint epoch");
-  if (std::filesystem::exists(BestCheckpointPath(path))) {
-    c.best = LoadModel(BestCheckpointPath(path));
-    c.has_best = true;
-  }
+  c.path = path;
+  c.state = ReadState(path, c.current);
+  // The pair is written best first, so a checkpoint without its best was copied or moved
+  // alone: resuming would forget the best model so far.
+  const std::string best = BestCheckpointPath(path);
+  if (!std::filesystem::exists(best))
+    Fail("the checkpoint's best model '", best, "' is missing (a checkpoint is the pair)");
+  c.best = LoadModel(best);
+  c.has_best = true;
   return c;
 }
 
 void ResumeFrom(const Checkpoint& checkpoint, TrainOptions& options) {
-  if (checkpoint.epoch >= options.epochs)
-    Fail("the checkpoint is already at epoch ", checkpoint.epoch, " of ", options.epochs,
-         " epochs");
-  options.resume_epoch = checkpoint.epoch;
+  const TrainingState& t = checkpoint.state;
+  if (t.stopped)
+    Fail("the checkpoint's run had already stopped after epoch ", t.epoch, " (best epoch ",
+         t.best_epoch, "): nothing to resume; its best model is '",
+         BestCheckpointPath(checkpoint.path), "'");
+  if (t.epoch >= options.epochs)
+    Fail("the checkpoint is already at epoch ", t.epoch, " of ", options.epochs, " epochs");
+  options.resume_state = t;
   options.resume_from = &checkpoint.current;
   options.resume_best = checkpoint.has_best ? &checkpoint.best : nullptr;
 }

@@ -168,12 +168,38 @@ def test_checkpoints_are_written_and_resumed_from_python_as_from_the_command_lin
     # Without the scheme term: newton on a tiny TV scheme model stops after one epoch (no step
     # lowers the loss), and this test needs two.
     options = dict(epochs=2, footprint=3, scheme_footprint=0, bins=[8, 2, 2], cache=str(tmp_path / "cache"))
-    blade.train("tv", files, checkpoint=str(ck), **options)
+    first = blade.train("tv", files, checkpoint=str(ck), **options)
     assert ck.exists() and (tmp_path / "ck.best.blade").exists()
-    assert blade.Model.load(str(ck)).provenance["checkpoint_epoch"] == "2"
+    state = blade.Model.load(str(ck)).provenance
+    assert state["checkpoint_epoch"] == "2" and state["checkpoint_stopped"] == "no"
+    # TV's selection ignores the level: the trained filters are projected to zero sum.
+    assert first.largest_filter_sum < 1e-5 and "zero_sum" in first.provenance
     resumed = blade.train("tv", files, resume=str(ck), **{**options, "epochs": 3})
     assert resumed.filters().shape == (32, 3, 3)
+    # The resumed model records the original run's least-squares loss (the checkpoint keeps it at
+    # round-trip precision), not the loss of the checkpoint it started from.
+    assert float(state["checkpoint_ls_validation_loss"]) == pytest.approx(
+        float(first.provenance["ls_validation_mse"]), rel=1e-5)
+    assert resumed.provenance["ls_validation_mse"] == first.provenance["ls_validation_mse"]
     with pytest.raises(blade.Error, match="already at epoch 2"):
         blade.train("tv", files, resume=str(ck), **options)
     with pytest.raises(blade.Error, match="not a training checkpoint"):
         blade.train("tv", files, resume=str(MODELS / "tv.blade"), **options)
+    # Another run's settings are refused, naming the first that differs.
+    with pytest.raises(blade.Error, match="its run had seed 1, this one has 7"):
+        blade.train("tv", files, resume=str(ck), seed=7, **{**options, "epochs": 3})
+    # A checkpoint is the pair: without its best model, resuming would forget it.
+    alone = tmp_path / "alone.blade"
+    alone.write_bytes(ck.read_bytes())
+    with pytest.raises(blade.Error, match="alone.best.blade' is missing"):
+        blade.train("tv", files, resume=str(alone), **{**options, "epochs": 3})
+    # A run that early stopping ended (Adam at a large rate, patience 1) is marked so, and
+    # resuming it is refused instead of training on.
+    stopped = tmp_path / "stopped.blade"
+    adam = {**options, "epochs": 30, "optimizer": "adam", "learning_rate": 0.05, "patience": 1}
+    blade.train("tv", files, checkpoint=str(stopped), **adam)
+    state = blade.Model.load(str(stopped)).provenance
+    assert state["checkpoint_stopped"] == "yes" and int(state["checkpoint_epoch"]) < 30
+    assert int(state["checkpoint_since_best"]) == 1
+    with pytest.raises(blade.Error, match="had already stopped after epoch"):
+        blade.train("tv", files, resume=str(stopped), **{**adam, "epochs": 40})

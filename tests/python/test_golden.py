@@ -183,3 +183,31 @@ def test_the_long_run_cahn_hilliard_model_stays_in_range_for_100_steps():
         out = m.run(start, steps=100)
         assert np.isfinite(out).all() and -0.5 <= out.min() and out.max() <= 1.5, (out.min(), out.max())
         assert abs(out.astype(np.float64).mean() - start.astype(np.float64).mean()) < 1e-6
+
+
+# TV flow, Perona-Malik and CED commute with adding a constant and keep constants; their models
+# select filters without intensity bins, so they do too when every filter acting on u sums to zero
+# (blade/model.h, ProjectFiltersToZeroSum). Cahn-Hilliard's models read the level (intensity bins)
+# and may not be projected.
+LEVEL_BLIND = ["ced-direct", "ced-monotone", "ced-restore", "ced", "pm-monotone", "pm", "tv-flux",
+               "tv-monotone", "tv-plain", "tv"]
+
+
+@pytest.mark.parametrize("name", LEVEL_BLIND)
+def test_models_blind_to_the_level_keep_constants_and_commute_with_adding_one(name):
+    model = blade.Model.load(str(MODELS / f"{name}.blade"))
+    assert model.largest_filter_sum < 1e-5  # every knot of a parametric model included
+    for level in (0.05, 0.3, 0.7):
+        flat = np.full((48, 64), level, np.float32)
+        assert np.abs(model.run(flat) - level).max() < 1e-6
+    u = np.load(GOLDEN / "input_lr.npy")
+    moved = model.run(u + np.float32(0.1)) - model.run(u) - np.float32(0.1)
+    assert np.abs(moved).max() < 1e-4 and np.abs(moved).mean() < 1e-6
+
+
+@pytest.mark.parametrize("name", ["ch", "ch-flux", "ch-long"])
+def test_models_that_read_the_level_are_not_projected(name):
+    model = blade.Model.load(str(MODELS / f"{name}.blade"))
+    assert model.largest_filter_sum > 1e-2  # their sums carry the PDE's nonlinearity between bins
+    with pytest.raises(blade.Error, match="without intensity bins"):
+        model.project_filters_to_zero_sum()
