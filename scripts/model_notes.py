@@ -7,6 +7,21 @@ import sys
 
 root = pathlib.Path(__file__).resolve().parent.parent
 blade = root / "build" / "bin" / "blade"
+
+
+def level_note(path, p):
+    """Whether the model keeps a flat image (docs/DESIGN.md section 25)."""
+    if "zero_sum" in p:
+        return ["- filters acting on u projected to zero sum (`scripts/project_zero_sum.py`, sixteenth"
+                " session, 2026-12-07; every knot): keeps constants and commutes with adding one;"
+                " horizons measured again (`blade stability --write`, the first 30 training photographs)"]
+    if path.name.startswith("ch"):
+        return ["- selects by the level (intensity bins), so its filter sums carry the nonlinearity and"
+                " are not projected: a flat image does not stay exactly flat (docs/RESULTS.md,"
+                " \"Level invariance\")"]
+    return []
+
+
 lines = [
     "# Pretrained models",
     "",
@@ -146,6 +161,7 @@ for path in sorted((root / "models").glob("*.blade")):
             f"- file: {path.stat().st_size / 1e6:.1f} MB, the knots' taps as base64 binary32"
             f" ({len(info['banks'])} bank(s) per knot; a knot per grid point of the box)",
             f"- stability horizon at the default point: {stability}",
+            *level_note(path, p),
             f"- trained {p.get('date', '?')} at revision {p.get('revision', '?')}"
             + (" (with the working tree of the commit that added `--knot-model` on top)"
                if "given" in p.get("knots", "") and path.name not in ("tv.blade", "ced.blade", "ced-direct.blade")
@@ -229,6 +245,7 @@ for path in sorted((root / "models").glob("*.blade")):
         f"- time: {float(p.get('train_seconds', 'nan')):.0f} s in all, of which"
         f" {float(p.get('data_seconds', 'nan')):.0f} s reference data (0 when the cache was warm)",
         f"- stability horizon: {stability}",
+        *level_note(path, p),
         *([f"- constraint: {info['constraint']} (discrete maximum principle; verified when the file is loaded)"]
           if info.get("constraint", "none") != "none" else []),
         f"- trained {p.get('date', '?')} at revision {p.get('revision', '?')}, seed {p.get('seed', '?')}",
