@@ -57,14 +57,13 @@ struct RestoreArgs {
     // Upscaling's and restoration's default lambda is below 0 (the library's rule); a number
     // given on the command line must not be.
     if (LambdaGiven() || lambda >= 0) RequireNonNegative(lambda, "--lambda");
-    if (steps < 1 || steps > 100000) Fail("--steps must be 1..100000");
-    if (dt != 0) RequirePositive(dt, "--dt");
     CheckOutputPath(output);
     RestoreOptions o;
     o.lambda = lambda;
     o.steps = steps;
     o.dt = dt;
     o.unsafe = unsafe;
+    o.Validate();  // before any work
     return o;
   }
 };

@@ -165,7 +165,9 @@ void AddSolveCommand(CLI::App& app) {
   cmd->add_flag("--force", args->force, "Allow a step above the stability limit");
   cmd->add_flag("--luma", args->luma, "Convert a color input to luma (BT.601) first");
   cmd->add_option("input", args->input, "Input image")->required();
-  cmd->add_option("output", args->output, "Output image (.tiff keeps float values exactly)")
+  cmd->add_option("output", args->output,
+                  "Output image (--depth float with .tiff or .npy keeps float values exactly; by "
+                  "default the input's depth)")
       ->required();
   cmd->callback([args, steps] {
     args->steps_given = steps->count() > 0;

@@ -97,6 +97,9 @@ struct RestoreOptions {
   double dt = 0;  // 0: the model's dt
   Integrator integrator = Integrator::kEuler;
   bool unsafe = false;  // run past the model's stability horizon (RunOptions::unsafe)
+  // Fails unless 1 <= steps <= 100000 and dt is 0 or positive (a run's own steps: 0 would
+  // quietly mean the model's).
+  void Validate() const;
 };
 
 // Eq. 4.2: u <- u + dt (BLADE(u) + lambda A^T (d - A u)), d = op.data(f) (f itself without), from

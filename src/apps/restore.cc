@@ -232,8 +232,14 @@ ExtraTerm FidelityTerm(const LinearOperator& op, const Image& f, double lambda) 
   return t;
 }
 
+void RestoreOptions::Validate() const {
+  if (steps < 1 || steps > 100000) Fail("the steps must be 1..100000 (got ", steps, ")");
+  if (dt != 0) RequirePositive(dt, "the time step dt");
+}
+
 Image Restore(const Model& model, const LinearOperator& op, const Image& f,
               const RestoreOptions& o) {
+  o.Validate();
   if (!AllFinite(f)) Fail("the observed image contains NaN or infinite values");
   Image probe = op.apply(f);
   if (probe.width() != f.width() || probe.height() != f.height())
@@ -300,6 +306,7 @@ Image Deconvolve(const Model& model, const Image& f, double sigma, const Restore
 }
 
 Image Deconvolve(const Model& model, Image&& f, double sigma, const RestoreOptions& o) {
+  o.Validate();
   if (!AllFinite(f)) Fail("the observed image contains NaN or infinite values");
   const int need = 4 * int(std::ceil(3 * sigma)) + 1;
   if (f.width() < need || f.height() < need)
@@ -323,6 +330,7 @@ Image Deconvolve(const Model& model, Image&& f, double sigma, const RestoreOptio
 
 Image UpscaleRegularised(const Model& model, const Image& f, int factor,
                          const Degradation& degradation, const RestoreOptions& o) {
+  o.Validate();
   if (!AllFinite(f)) Fail("the image to upscale contains NaN or infinite values");
   if (factor < 1 || factor > 16) Fail("upscaling factor must be 1..16 (got ", factor, ")");
   const double lambda = UpscaleLambda(model, factor, degradation, o);

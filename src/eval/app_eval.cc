@@ -309,6 +309,7 @@ AppEvaluation EvaluateSegmentation(const Model& tv_model, const std::vector<std:
 
 AppEvaluation EvaluateApp(const std::string& app, const Model& model,
                           const std::vector<std::string>& files, const AppEvalOptions& options) {
+  if (files.empty()) Fail("the evaluation needs at least one image (got none)");
   if (app == "deconv") return EvaluateDeconvolution(model, files, options);
   if (app == "upscale") return EvaluateUpscaling(model, files, options);
   if (app == "segment") return EvaluateSegmentation(model, files, options);

@@ -105,6 +105,7 @@ EvalPoint ResolveEvalPoint(const Model& model, const ModelPoint& point) {
 ModelEvaluation EvaluateModel(const Model& model, const std::vector<std::string>& files,
                               const ModelEvalOptions& o) {
   o.Validate();
+  if (files.empty()) Fail("the evaluation needs at least one image (got none)");
   if (model.form != ModelForm::kDirect && model.form != ModelForm::kFlux)
     Fail("kodak4x needs a direct or flux model (this model's form: ", FormName(model.form),
          "; eval-app and eval-resample score the applications)");

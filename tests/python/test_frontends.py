@@ -203,3 +203,19 @@ def test_checkpoints_are_written_and_resumed_from_python_as_from_the_command_lin
     assert int(state["checkpoint_since_best"]) == 1
     with pytest.raises(blade.Error, match="had already stopped after epoch"):
         blade.train("tv", files, resume=str(stopped), **{**adam, "epochs": 40})
+
+
+def test_zero_steps_and_empty_image_lists_are_refused_not_replaced_by_defaults():
+    """steps=0 once meant the model's own 10 steps in Python (the command line refused it), and an
+    empty list evaluated to rows of zeros: both are refused by the library, for every front end."""
+    image = np.linspace(0, 1, 64 * 64, dtype=np.float32).reshape(64, 64)
+    with pytest.raises(blade.Error, match=r"steps must be 1..100000 \(got 0\)"):
+        blade.deconvolve(None, image, steps=0)
+    with pytest.raises(blade.Error, match=r"steps must be 1..100000 \(got 0\)"):
+        blade.restore(None, image, "blur:sigma=1", steps=0)
+    with pytest.raises(blade.Error, match="needs at least one image"):
+        blade.evaluate_model(blade.Model.load(str(MODELS / "tv-plain.blade")), [])
+    with pytest.raises(blade.Error, match="needs at least one image"):
+        blade.evaluate_app("segment", blade.Model.load(str(MODELS / "tv-plain.blade")), [])
+    with pytest.raises(blade.Error, match="at least 2 images"):
+        blade.train("tv", [])
