@@ -154,6 +154,7 @@ CLI::Validator SeedValidator() {
 }
 
 void CheckOutputPath(const std::string& path) {
+  if (std::filesystem::is_directory(path)) Fail("cannot write '", path, "': is a directory");
   FormatFromExtension(path);
   CheckOutputDirectory(path);
   // A --depth the output's format cannot hold fails now, before any work.
@@ -168,16 +169,7 @@ Image ReadInput(const std::string& path, ImageSource* source) {
   Image image =
       ReadImage(path, source, [&](long done, long total) { progress.Update(done, total); });
   progress.Finish();
-  if (source->alpha_dropped)
-    Warn(StrCat("'", path,
-                "' has an alpha channel (transparency); it was dropped, and the "
-                "output has none"));
-  if (source->pages > 1)
-    Warn(StrCat("'", path, "' has ", source->pages,
-                " pages (a stack or a multi-page TIFF); only "
-                "the first was read"));
-  if (const std::string w = IntensityRangeWarning(image); !w.empty())
-    Warn(StrCat("'", path, "' has ", w));
+  for (const std::string& w : ReadWarnings(path, *source, image)) Warn(w);
   return image;
 }
 

@@ -23,6 +23,7 @@ void BindIoOpsMetrics(py::module_& m) {
           py::gil_scoped_release r;
           im = ReadImage(path, &source);
         }
+        for (const std::string& w : ReadWarnings(path, source, im)) WarnCaller(w);
         py::array out = FromImageContiguous(im);
         if (!with_depth) return out;
         // The depth write_image(like=) takes, so a batch keeps 16-bit files 16-bit.

@@ -25,6 +25,12 @@ struct ImageSource {
   int pages = 1;               // a multi-page TIFF's page count (only its first is read)
 };
 
+// The one-line warnings a read deserves (an alpha channel dropped, pages beyond the first
+// skipped, values far outside [0, 1]), each naming the file; empty when there is nothing to say.
+// `blade` prints them and Python's read_image raises them as warnings.
+std::vector<std::string> ReadWarnings(const std::string& path, const ImageSource& source,
+                                      const Image& image);
+
 // Reads an image; the format is detected from the file's first bytes, not its name.
 // PNG 1-16 bit gray/gray+alpha/RGB/RGBA/palette, JPEG gray/RGB/CMYK-free, TIFF 8/16-bit integer
 // and 32/64-bit float (1 or 3 samples, extra alpha samples dropped), NPY float32/float64/uint8/

@@ -337,10 +337,29 @@ void RemovePendingTemporaryFiles() {
     if (pending_state[i].load() == 2) ::unlink(pending_path[i]);
 }
 
+namespace {
+
+// Where writing `path` lands: through symbolic links to the file they name (as ImageMagick, PIL
+// and OpenCV write), so the link survives and its target changes; at most 40 links, as the
+// kernel allows.
+fs::path FollowLinks(const std::string& path) {
+  fs::path p(path);
+  std::error_code ec;
+  for (int hops = 0; fs::is_symlink(fs::symlink_status(p, ec)); ++hops) {
+    if (hops == 40) Fail("cannot write '", path, "': too many levels of symbolic links");
+    const fs::path next = fs::read_symlink(p, ec);
+    if (ec) Fail("cannot write '", path, "': ", ec.message());
+    p = next.is_absolute() ? next : p.parent_path() / next;
+  }
+  return p;
+}
+
+}  // namespace
+
 void WriteFileAtomically(const std::string& path,
                          const std::function<void(const std::string& tmp_path)>& write) {
   if (path.empty()) Fail("cannot write a file with an empty name");
-  fs::path target(path);
+  fs::path target = FollowLinks(path);
   if (!target.has_filename()) Fail("cannot write '", path, "': not a file name");
   fs::path dir = target.parent_path();
   if (dir.empty()) dir = ".";
@@ -351,6 +370,12 @@ void WriteFileAtomically(const std::string& path,
     Fail("cannot write '", path, "': directory '", dir.string(), "' does not exist");
   }
   if (fs::is_directory(target, ec)) Fail("cannot write '", path, "': is a directory");
+  // An existing file keeps its permissions, and one we may not write is not replaced (renaming
+  // over it would succeed wherever the directory is writable).
+  struct stat existing {};
+  const bool exists = ::stat(target.c_str(), &existing) == 0;
+  if (exists && ::access(target.c_str(), W_OK) != 0)
+    Fail("cannot write '", path, "': ", std::strerror(errno));
 
   // Same directory as the target, so the final rename never crosses a file system; the dot
   // hides the temporary file from casual listings.
@@ -372,12 +397,12 @@ void WriteFileAtomically(const std::string& path,
     if (error != EEXIST || attempt >= 100)
       Fail("cannot write '", path, "': ", std::strerror(error));
   }
-  ::fchmod(fd, NewFileMode());
+  ::fchmod(fd, exists ? existing.st_mode & 07777 : NewFileMode());
   ::close(fd);
 
   try {
     write(tmp_path);
-    if (std::rename(tmp_path.c_str(), path.c_str()) != 0)
+    if (std::rename(tmp_path.c_str(), target.c_str()) != 0)
       Fail("cannot write '", path, "': ", std::strerror(errno));
   } catch (...) {
     std::remove(tmp_path.c_str());
@@ -387,6 +412,21 @@ void WriteFileAtomically(const std::string& path,
   UnregisterPending(slot);
   // No fsync: outputs are reproducible results, and syncing every file would slow down runs
   // that write many frames; the rename alone already guarantees no reader sees a partial file.
+}
+
+std::vector<std::string> ReadWarnings(const std::string& path, const ImageSource& source,
+                                      const Image& image) {
+  std::vector<std::string> warnings;
+  if (source.alpha_dropped)
+    warnings.push_back(StrCat("'", path,
+                              "' has an alpha channel (transparency); it was dropped, and the "
+                              "output has none"));
+  if (source.pages > 1)
+    warnings.push_back(StrCat("'", path, "' has ", source.pages,
+                              " pages (a stack or a multi-page TIFF); only the first was read"));
+  if (const std::string w = IntensityRangeWarning(image); !w.empty())
+    warnings.push_back(StrCat("'", path, "' has ", w));
+  return warnings;
 }
 
 void WriteTextFileAtomically(const std::string& path, const std::string& text) {

@@ -192,4 +192,25 @@ touch "$work/afile"
 (cd "$work" && "$blade" info no-such-model 2>"$work/err"); rc=$?
 [ $rc = 1 ] && grep -q "cannot open model 'no-such-model'" "$work/err" && ok "an unknown model name is a missing file" \
   || bad "unknown model name: rc $rc, $(cat "$work/err")"
+# Writing goes through a symbolic link (the link stays), keeps an existing file's permissions,
+# refuses a file the user may not write (not as root, which may write anything), and names a
+# folder given as the output.
+cp "$work/g8.png" "$work/target.png" && ln -s target.png "$work/link.png"
+"$blade" -q run --model "$tv" "$work/g8.png" "$work/link.png" 2>"$work/err" && [ -L "$work/link.png" ] \
+  && ! cmp -s "$work/g8.png" "$work/target.png" && ok "written through a symbolic link" \
+  || bad "symbolic link: $(cat "$work/err")"
+cp "$work/g8.png" "$work/private.png" && chmod 600 "$work/private.png"
+"$blade" -q run --model "$tv" "$work/g8.png" "$work/private.png" 2>"$work/err" \
+  && [ "$(stat -c %a "$work/private.png")" = 600 ] && ok "an existing file keeps its permissions" \
+  || bad "permissions: $(stat -c %a "$work/private.png") $(cat "$work/err")"
+if [ "$(id -u)" != 0 ]; then
+  cp "$work/g8.png" "$work/ro.png" && chmod 444 "$work/ro.png"
+  "$blade" -q run --model "$tv" "$work/g8.png" "$work/ro.png" 2>"$work/err"; rc=$?
+  [ $rc = 1 ] && grep -q "cannot write '.*ro.png': Permission denied" "$work/err" && cmp -s "$work/g8.png" "$work/ro.png" \
+    && ok "a read-only file is not replaced" || bad "read-only file: rc $rc, $(cat "$work/err")"
+fi
+mkdir -p "$work/folder"
+"$blade" -q run --model "$tv" "$work/g8.png" "$work/folder/" 2>"$work/err"; rc=$?
+[ $rc = 1 ] && grep -q "is a directory" "$work/err" && ok "a folder as the output is named as one" \
+  || bad "folder output: rc $rc, $(cat "$work/err")"
 exit $fail

@@ -277,3 +277,24 @@ def test_a_model_that_does_not_fit_the_application_is_refused_unless_forced():
                  lambda: blade.restore(ch, u, "blur:sigma=1")):
         with pytest.raises(blade.Error, match="needs a"):
             call()
+
+
+def test_read_image_warns_as_the_command_line_does_about_alpha_and_extra_pages(tmp_path):
+    """An alpha channel dropped and TIFF pages beyond the first skipped: one warning each, at the
+    caller's line, the same text as `blade` prints (ReadWarnings); a plain file warns nothing."""
+    from PIL import Image
+    rng = np.random.default_rng(3)
+    rgba = (rng.random((16, 16, 4)) * 255).astype(np.uint8)
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "rgba.png")
+    pages = [Image.fromarray((rng.random((16, 16)) * 255).astype(np.uint8)) for _ in range(3)]
+    pages[0].save(tmp_path / "pages.tif", save_all=True, append_images=pages[1:])
+    Image.fromarray(rgba[..., :3]).save(tmp_path / "rgb.png")
+    with pytest.warns(UserWarning, match="rgba.png' has an alpha channel") as seen:
+        out = blade.read_image(str(tmp_path / "rgba.png"))
+    assert out.shape == (16, 16, 3) and seen[0].filename == __file__
+    with pytest.warns(UserWarning, match="pages.tif' has 3 pages"):
+        blade.read_image(str(tmp_path / "pages.tif"))
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        blade.read_image(str(tmp_path / "rgb.png"))
