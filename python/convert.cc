@@ -44,6 +44,12 @@ Image ToImage(const py::array& input, const char* what) {
   if (kind != 'u' && kind != 'f')
     throw Error(StrCat(what, " must be a numeric array (unsigned integer or float), got ",
                        ShapeAndDtype(input)));
+  // img_as_float divides uint32 by 2^32 - 1, which turns the 8- or 16-bit values such arrays
+  // usually hold into black; the file readers have no 32-bit integer format either.
+  if (kind == 'u' && input.dtype().itemsize() > 2)
+    throw Error(StrCat(what, " has dtype ", std::string(py::str(input.dtype())),
+                       ": 32- and 64-bit integer images are not read (divided by their type's "
+                       "maximum they would be black); pass uint8, uint16 or floats in [0, 1]"));
   // As the image readers: (H, W, 1) is gray, and (H, W, 4)'s alpha is dropped with a warning.
   const py::ssize_t stored = input.ndim() == 3 ? input.shape(2) : 1;
   const bool channels_ok =

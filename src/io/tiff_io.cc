@@ -62,6 +62,12 @@ struct SampleLayout {
   bool is_float = false;  // IEEE float: 32-bit kept exactly, 64-bit rounded to float32
   bool invert = false;    // MINISWHITE: 0 is white
   const std::uint16_t* colormap[3] = {nullptr, nullptr, nullptr};  // PALETTE: index -> RGB
+  // A colormap entry's 8-bit value: its high byte (writers store v x 257 or v x 256), or the
+  // entry itself in old files whose entries are all below 256 (libtiff's TIFFRGBAImage rule).
+  int colormap_shift = 8;
+  float Palette(int c, unsigned index) const {
+    return float(colormap[c][index] >> colormap_shift) / 255.f;
+  }
 };
 
 // Converts `count` samples of channel `c`, `step` samples apart, to floats.
@@ -72,11 +78,11 @@ void ConvertSamples(const unsigned char* src, std::ptrdiff_t step, int count, in
     float v;
     if (layout.bits == 8) {
       unsigned index = *p;
-      v = layout.colormap[0] != nullptr ? layout.colormap[c][index] / 65535.f : index / 255.f;
+      v = layout.colormap[0] != nullptr ? layout.Palette(c, index) : index / 255.f;
     } else if (layout.bits == 16) {
       std::uint16_t s;  // libtiff has already swapped to native byte order
       std::memcpy(&s, p, sizeof(s));
-      v = layout.colormap[0] != nullptr ? layout.colormap[c][s] / 65535.f : s / 65535.f;
+      v = layout.colormap[0] != nullptr ? layout.Palette(c, s) : s / 65535.f;
     } else if (layout.bits == 64) {
       double d;  // as NumPy's float64 .npy files are read
       std::memcpy(&d, p, sizeof(d));
@@ -153,6 +159,13 @@ Image ReadTiff(const std::string& path, ImageSource* source, const RowProgress& 
           !TIFFGetField(t, TIFFTAG_COLORMAP, &layout.colormap[0], &layout.colormap[1],
                         &layout.colormap[2]))
         Fail("cannot read '", path, "': invalid palette TIFF");
+      {
+        bool all_below_256 = true;
+        for (const std::uint16_t* channel : layout.colormap)
+          for (std::size_t i = 0; i < (std::size_t(1) << layout.bits); ++i)
+            all_below_256 = all_below_256 && channel[i] < 256;
+        layout.colormap_shift = all_below_256 ? 0 : 8;
+      }
       channels = 3;
       break;
     default:

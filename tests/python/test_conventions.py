@@ -47,8 +47,9 @@ def test_color_uint8_is_scaled_too():
     np.testing.assert_array_equal(blade.to_luma(u), blade.to_luma(as_float32(u)))
 
 
-@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.bool_])
-def test_signed_and_boolean_arrays_are_refused_with_their_dtype(dtype):
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.bool_, np.uint32, np.uint64])
+def test_signed_boolean_and_wide_unsigned_arrays_are_refused_with_their_dtype(dtype):
+    # uint32 / uint64 divided by their maximum (img_as_float) would turn 8- or 16-bit values black.
     a = np.zeros((8, 9), dtype=dtype)
     with pytest.raises(blade.Error, match=np.dtype(dtype).name):
         blade.psnr(a, a)
@@ -298,3 +299,17 @@ def test_read_image_warns_as_the_command_line_does_about_alpha_and_extra_pages(t
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         blade.read_image(str(tmp_path / "rgb.png"))
+
+
+def test_palette_tiffs_read_as_pil_and_libtiff_expand_them(tmp_path):
+    """PIL stores a palette TIFF's colormap as v x 256; reading entries / 65535 made white
+    0.9961 (255 -> 254 on an 8-bit round trip). The high byte is the value, as PIL reads it."""
+    from PIL import Image
+    from skimage import data
+    pal = Image.fromarray(data.astronaut()[::4, ::4]).convert("P", palette=Image.ADAPTIVE, colors=16)
+    pal.putpalette([255, 255, 255] + list(pal.getpalette()[3:48]))  # white is one of the entries
+    pal.save(tmp_path / "p.tif")
+    expected = np.asarray(Image.open(tmp_path / "p.tif").convert("RGB")).astype(np.float32) / 255
+    got = blade.read_image(str(tmp_path / "p.tif"))
+    np.testing.assert_array_equal(got, expected)
+    assert (got == 1.0).all(axis=2).any()
