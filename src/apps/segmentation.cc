@@ -54,6 +54,11 @@ inline double DataTerm(const Image& f, std::size_t i, const std::vector<double>&
 void CheckInput(const Image& f) {
   if (f.empty()) Fail("the image to segment is empty");
   if (!AllFinite(f)) Fail("the image to segment contains NaN or infinite values");
+  // A flat image has no two regions: the level set would follow its checkerboard start and the
+  // curvature term alone, giving an arbitrary mask.
+  if (MaxValue(f) - MinValue(f) < 1e-6f)
+    Fail("the image to segment is constant (", MinValue(f),
+         "): there are no two regions to separate");
 }
 
 }  // namespace

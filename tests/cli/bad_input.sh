@@ -47,6 +47,7 @@ def png(path, w, h):
 png(sys.argv[1] + "/huge.png", 100000, 100000)
 png(sys.argv[1] + "/zero.png", 0, 16)
 import numpy as np
+np.save(sys.argv[1] + "/flat.npy", np.full((24, 24), 0.5, np.float32))
 a = np.full((16, 16), 0.5, np.float32); a[3, 3] = np.nan
 np.save(sys.argv[1] + "/nan.npy", a)
 PY
@@ -178,6 +179,8 @@ expect 1 "restore: an unknown key" -- "$blade" restore --model "$work/good.blade
 expect 1 "restore: a sigma that is not a number" -- "$blade" restore --model "$work/good.blade" --op "blur:sigma=1x" "$work/good.png" "$out"
 expect 1 "segment: resampling model" -- "$blade" segment --model "$work/resample.blade" "$work/good.png" "$out"
 expect 1 "segment: zero iterations" -- "$blade" segment --reference --iters 0 "$work/good.png" "$out"
+expect 1 "segment: a constant image" -- "$blade" -q segment "$work/flat.npy" "$out"
+expect 1 "segment --reference: a constant image" -- "$blade" segment --reference "$work/flat.npy" "$out"
 expect 1 "segment: shipped model not found" -- env BLADE_MODELS_DIR="$work/nowhere" "$blade" segment --iters 5 "$work/good.png" "$out"
 # Resampling and alignment.
 printf 'XXXX\x02\x00\x00\x00' > "$work/bad.flo"
