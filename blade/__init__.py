@@ -11,6 +11,8 @@ alongside this file.
 import functools as _functools
 import os as _os
 
+import numpy as _np
+
 _here = _os.path.dirname(_os.path.abspath(__file__))
 # BLADE_MODULE_DIR names another build's module folder (the tests use it for their build).
 _built = _os.environ.get("BLADE_MODULE_DIR") or _os.path.join(_os.path.dirname(_here), "build", "python", "blade")
@@ -45,6 +47,19 @@ def _as_path_strings(value):
     return value
 
 
+def _as_array_if_image(value):
+    """A nested list or tuple of numbers is an ArrayLike image (the stub's type): given as the
+    NumPy array it spells, with NumPy's dtype (so nested Python ints are refused as signed, as
+    an int64 array is). Anything else (lists of paths, bins, ragged layer lists) is left alone."""
+    if not isinstance(value, (list, tuple)) or not value or not isinstance(value[0], (list, tuple)):
+        return value
+    try:
+        array = _np.asarray(value)
+    except (ValueError, TypeError):
+        return value
+    return array if array.dtype.kind in "biuf" and array.ndim >= 2 else value
+
+
 def _readable_type_errors(fn):
     """pybind11's argument-mismatch TypeError ends with the arguments' repr, which for an image is
     a page of numbers; this keeps the expected signature and shows what was given by type,
@@ -52,8 +67,8 @@ def _readable_type_errors(fn):
 
     @_functools.wraps(fn)
     def call(*args, **kwargs):
-        args = [_as_path_strings(a) for a in args]
-        kwargs = {k: _as_path_strings(v) for k, v in kwargs.items()}
+        args = [_as_array_if_image(_as_path_strings(a)) for a in args]
+        kwargs = {k: _as_array_if_image(_as_path_strings(v)) for k, v in kwargs.items()}
         try:
             return fn(*args, **kwargs)
         except TypeError as error:

@@ -313,3 +313,15 @@ def test_palette_tiffs_read_as_pil_and_libtiff_expand_them(tmp_path):
     got = blade.read_image(str(tmp_path / "p.tif"))
     np.testing.assert_array_equal(got, expected)
     assert (got == 1.0).all(axis=2).any()
+
+
+def test_nested_lists_are_images_as_the_arrays_they_spell():
+    """The stub types images as ArrayLike: a nested list of floats runs as np.asarray of it would,
+    and a nested list of Python ints is refused as the int64 array it spells."""
+    model = blade.Model.load(str(MODELS / "tv-plain.blade"))
+    rows = RNG.random((16, 16)).astype(np.float32)
+    np.testing.assert_array_equal(model.run(rows.tolist()), model.run(np.asarray(rows.tolist(), np.float64)))
+    assert blade.psnr([[0.1, 0.2], [0.3, 0.4]], [[0.1, 0.2], [0.3, 0.5]]) == pytest.approx(
+        blade.psnr(np.array([[0.1, 0.2], [0.3, 0.4]]), np.array([[0.1, 0.2], [0.3, 0.5]])))
+    with pytest.raises(blade.Error, match="int64"):
+        model.run([[1] * 16] * 16)
