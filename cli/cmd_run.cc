@@ -232,9 +232,9 @@ void AddInfoCommand(CLI::App& app) {
       // A denoiser's banks are its levels' stages: "sigma 20 stage 2".
       const std::string name = denoiser   ? StrCat("sigma ", m.denoise.sigmas[b / m.denoise.stages],
                                                    " stage ", b % m.denoise.stages + 1)
-                               : upscaler ? StrCat("stage ", b, "    ")
-                               : m.scheme_term && b == 1 ? StrCat("scheme ", b, "    ")
-                                                         : StrCat("bank ", b, "     ");
+                               : upscaler ? StrCat("stage ", b)
+                               : m.scheme_term && b == 1 ? StrCat("scheme ", b)
+                                                         : StrCat("bank ", b);
       std::printf(
           "%-11s %d filters = %s%d orientations x %d strengths x %d coherences x %d "
           "intensities%s, %dx%d footprint, rho %g%s\n",

@@ -370,9 +370,10 @@ def write_report(out: Path, data: Path) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out")
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parent.parent / "docs" / "data"))
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    parser.add_argument("out", help="the demo run's folder (results.json, pictures); index.html goes there")
+    parser.add_argument("--data", default=str(Path(__file__).resolve().parent.parent / "docs" / "data"),
+                        help="the recorded Kodak evaluation and training logs (default: docs/data)")
     args = parser.parse_args()
     print(write_report(Path(args.out), Path(args.data)))
 

@@ -34,7 +34,9 @@ std::string Format(const char* fmt, double v) {
 std::string BankName(const Model& model, int b) {
   switch (model.form) {
     case ModelForm::kDirect:
-      return "du/dt filters";
+      // With a scheme term, bank 1 filters the classical right-hand side F(u), not u.
+      return model.scheme_term && b == 1 ? "scheme-term filters (on the classical F(u))"
+                                         : "du/dt filters (on u)";
     case ModelForm::kFlux:
       return b == 0 ? "flux G^x (x faces)" : "flux G^y (y faces)";
     case ModelForm::kResample: {
