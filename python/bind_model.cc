@@ -115,7 +115,8 @@ void BindModel(py::module_& m) {
             for (KnotModel& k : self.knots) k.safe_steps = -1;
           },
           "Subtract from each filter acting on u its mean tap, at every knot, so the model keeps "
-          "constants and commutes with adding one; direct and flux models without intensity "
+          "constants and commutes with adding one; direct, flux and denoise models without "
+          "intensity "
           "bins. The stability horizon is cleared, as by set_filters.")
       .def_property_readonly("provenance", [](const Model& self) { return self.provenance; })
       .def_property_readonly("num_banks", [](const Model& self) { return int(self.banks.size()); })

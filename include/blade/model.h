@@ -152,13 +152,16 @@ Model MakeEmptyModel(ModelForm form, const SelectionConfig& selection, int footp
 // region by dt s c per step, and in flux form drives a flux of s c through the image's borders.
 // With intensity bins (Cahn-Hilliard's presets) the sums carry the PDE's nonlinearity between
 // the bins, and projecting them away costs 4 dB on kodak4x (docs/RESULTS.md).
-// Whether the model's filters may be projected: direct or flux form, no intensity bins.
+// A learned denoiser's stages (u += BLADE(u)) are the same: denoising commutes with adding a
+// constant.
+// Whether the model's filters may be projected: direct, flux or denoise form, no intensity bins.
 bool SelectionIgnoresLevel(const Model& model);
 // The largest |sum of taps| over the filters acting on u, every knot included (0 when the
 // model keeps constants exactly).
 double LargestFilterSum(const Model& model);
 // Subtracts from each filter acting on u its mean tap (the nearest zero-sum taps in least
-// squares), at the model's point and every knot. Fails where SelectionIgnoresLevel is false.
+// squares; a denoiser's every stage), at the model's point and every knot. Fails where
+// SelectionIgnoresLevel is false.
 // Monotone models are left as they are (their centre tap already balances the others).
 void ProjectFiltersToZeroSum(Model& model);
 

@@ -225,8 +225,12 @@ Model MakeEmptyModel(ModelForm form, const SelectionConfig& selection, int footp
 
 namespace {
 
-// The banks whose filters act on u itself (not on the scheme term's F(u)).
-int BanksOnU(const Model& model) { return model.form == ModelForm::kFlux ? 2 : 1; }
+// The banks whose filters act on u itself (not on the scheme term's F(u)): a denoiser's are all
+// its stages'.
+int BanksOnU(const Model& model) {
+  if (model.form == ModelForm::kDenoise) return int(model.banks.size());
+  return model.form == ModelForm::kFlux ? 2 : 1;
+}
 
 // Calls f(bank) for each bank acting on u, at the model's point and at every knot.
 template <typename Model_, typename F>
@@ -239,14 +243,18 @@ void ForEachBankOnU(Model_& model, F f) {
 }  // namespace
 
 bool SelectionIgnoresLevel(const Model& model) {
-  if (model.form != ModelForm::kDirect && model.form != ModelForm::kFlux) return false;
+  if (model.form != ModelForm::kDirect && model.form != ModelForm::kFlux &&
+      model.form != ModelForm::kDenoise)
+    return false;
   for (const Bank& bank : model.banks)
     if (bank.selection.intensities > 1) return false;
   return true;
 }
 
 double LargestFilterSum(const Model& model) {
-  if (model.form != ModelForm::kDirect && model.form != ModelForm::kFlux) return 0;
+  if (model.form != ModelForm::kDirect && model.form != ModelForm::kFlux &&
+      model.form != ModelForm::kDenoise)
+    return 0;
   double largest = 0;
   ForEachBankOnU(model, [&](const Bank& bank) {
     const FilterBank& f = bank.filters;

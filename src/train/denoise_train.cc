@@ -134,6 +134,7 @@ Model TrainDenoiseModel(const std::vector<Image>& clean_images, const DenoiseTra
       ", clipped to [0, 1]) of sigma ", levels, " (0-255); ", o.stages, " stage(s) of ", filters,
       " filters per level (", fallbacks, " pooled fallbacks in all), ", size, "x", size,
       " taps, selection rho ", rhos, ", ridge ", o.ridge);
+  if (o.zero_sum) ProjectFiltersToZeroSum(m);
   return m;
 }
 
