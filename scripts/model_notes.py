@@ -9,12 +9,14 @@ root = pathlib.Path(__file__).resolve().parent.parent
 blade = root / "build" / "bin" / "blade"
 
 
-def level_note(path, p):
+def level_note(path, p, horizons=True):
     """Whether the model keeps a flat image (docs/DESIGN.md section 25)."""
     if "zero_sum" in p:
         return ["- filters acting on u projected to zero sum (`scripts/project_zero_sum.py`, sixteenth"
-                " session, 2026-12-07; every knot): keeps constants and commutes with adding one;"
-                " horizons measured again (`blade stability --write`, the first 30 training photographs)"]
+                " session, 2026-12-07" + ("; every knot" if horizons else "; every stage")
+                + "): keeps constants and commutes with adding one"
+                + ("; horizons measured again (`blade stability --write`, the first 30 training"
+                   " photographs)" if horizons else "")]
     if path.name.startswith("ch"):
         return ["- selects by the level (intensity bins), so its filter sums carry the nonlinearity and"
                 " are not projected: a flat image does not stay exactly flat (docs/RESULTS.md,"
@@ -76,6 +78,7 @@ for path in sorted((root / "models").glob("*.blade")):
             f"- selection: {bins} bins (orientation x strength x coherence x intensity) x"
             f" {up['factor'] ** 2} pixel phases, rho {info['rho']:g}; {info['footprint']}x{info['footprint']} filters",
             f"- training: {p.get('training', '?')}",
+            *level_note(path, p, horizons=False),
             f"- data: {p.get('data', '?')} ({p.get('images', '?')} images); time"
             f" {float(p.get('train_seconds', 'nan')):.0f} s",
             f"- trained {p.get('date', '?')} (from the working tree of the commit that added it, on"
@@ -106,6 +109,7 @@ for path in sorted((root / "models").glob("*.blade")):
             f"- selection: {bins} bins (orientation x strength x coherence x intensity), rho"
             f" {', '.join(f'{r:g}' for r in rhos)} by level; {info['footprint']}x{info['footprint']} filters",
             f"- training: {p.get('training', '?')}",
+            *level_note(path, p, horizons=False),
             f"- data: {p.get('data', '?')} ({p.get('images', '?')} images); time"
             f" {float(p.get('train_seconds', 'nan')):.0f} s",
             f"- trained {p.get('date', '?')} (from the working tree of the commit that added it, on"
