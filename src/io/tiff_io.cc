@@ -46,6 +46,13 @@ void PrepareLibtiff() {
 // with the file name, which our messages already carry (as the name the user gave).
 std::string TiffMessage(const std::string& file_name, const char* fallback) {
   if (tiff_error.empty()) return fallback;
+  // libtiff's "Read error at scanline 4294967295; got 8064 bytes, expected 8192" (the row an
+  // unsigned -1) says that a strip or tile ends before its data does.
+  if (tiff_error.find("; got ") != std::string::npos &&
+      tiff_error.find(" bytes, expected ") != std::string::npos)
+    return "file is truncated (a strip or tile ends early)";
+  if (tiff_error.find("Can not read TIFF directory") != std::string::npos)
+    return "file is truncated or damaged (its TIFF directory cannot be read)";
   std::string prefix = file_name + ": ";
   if (tiff_error.rfind(prefix, 0) == 0) return tiff_error.substr(prefix.size());
   return tiff_error;
