@@ -430,7 +430,7 @@ void AddRestoreCommands(CLI::App& app) {
   train_denoise->add_option("--ridge", dn.ridge, "Least-squares regularisation (relative)")
       ->capture_default_str();
   train_denoise->add_option("--seed", dn.seed, "Seed of the training noise")
-      ->check(SeedValidator())
+      ->check(SeedValidator(UINT32_MAX))
       ->capture_default_str();
   train_denoise->callback([td] {
     CheckModelOutput(td->out);

@@ -227,19 +227,23 @@ void AddInfoCommand(CLI::App& app) {
         std::printf("knots       %zu point models, blended at the run's point\n", m.knots.size());
     }
     const int phases = upscaler ? m.upscale.factor * m.upscale.factor : 1;
+    // A denoiser's banks are its levels' stages: "sigma 20 stage 2"; the names share one width.
+    std::vector<std::string> names;
+    for (std::size_t b = 0; b < m.banks.size(); ++b)
+      names.push_back(denoiser ? StrCat("sigma ", m.denoise.sigmas[b / m.denoise.stages], " stage ",
+                                        b % m.denoise.stages + 1)
+                      : upscaler                ? StrCat("stage ", b)
+                      : m.scheme_term && b == 1 ? StrCat("scheme ", b)
+                                                : StrCat("bank ", b));
+    int width = 11;
+    for (const std::string& n : names) width = std::max(width, int(n.size()));
     for (std::size_t b = 0; b < m.banks.size(); ++b) {
       const SelectionConfig& s = m.banks[b].selection;
-      // A denoiser's banks are its levels' stages: "sigma 20 stage 2".
-      const std::string name = denoiser   ? StrCat("sigma ", m.denoise.sigmas[b / m.denoise.stages],
-                                                   " stage ", b % m.denoise.stages + 1)
-                               : upscaler ? StrCat("stage ", b)
-                               : m.scheme_term && b == 1 ? StrCat("scheme ", b)
-                                                         : StrCat("bank ", b);
       std::printf(
-          "%-11s %d filters = %s%d orientations x %d strengths x %d coherences x %d "
+          "%-*s %d filters = %s%d orientations x %d strengths x %d coherences x %d "
           "intensities%s, %dx%d footprint, rho %g%s\n",
-          name.c_str(), m.banks[b].filters.count, upscaler ? "(" : "", s.orientations, s.strengths,
-          s.coherences, s.intensities,
+          width, names[b].c_str(), m.banks[b].filters.count, upscaler ? "(" : "", s.orientations,
+          s.strengths, s.coherences, s.intensities,
           upscaler ? StrCat(") x ", phases, " pixel phases").c_str() : "", m.banks[b].filters.size,
           m.banks[b].filters.size, s.rho, s.joint_color ? ", joint color tensor" : "");
     }

@@ -17,6 +17,17 @@
 #include "progress.h"
 
 namespace blade::cli {
+
+namespace {
+
+// As printf's %.4g.
+std::string Format4(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.4g", v);
+  return text;
+}
+
+}  // namespace
 namespace {
 
 // `blade train --param NAME=LO:HI ... --time LO:HI`: a point model per knot, then the blend.
@@ -234,14 +245,15 @@ void AddTrainCommand(CLI::App& app) {
     Checkpoint resume;  // outlives the training, which reads it
     if (!args->resume.empty()) {
       resume = LoadCheckpoint(args->resume);
-      ResumeFrom(resume, o);
+      ResumeFrom(resume, o, trained_at);
     }
     if (!args->checkpoint.empty()) {
       CheckModelOutput(args->checkpoint);
       namespace fs = std::filesystem;
-      if (fs::weakly_canonical(args->checkpoint) == fs::weakly_canonical(args->out) ||
-          fs::weakly_canonical(BestCheckpointPath(args->checkpoint)) ==
-              fs::weakly_canonical(args->out))
+      std::error_code ec;  // an unresolvable path is reported when it is written
+      const fs::path out = fs::weakly_canonical(args->out, ec);
+      if (!ec && (fs::weakly_canonical(args->checkpoint, ec) == out ||
+                  fs::weakly_canonical(BestCheckpointPath(args->checkpoint), ec) == out))
         throw UsageError("--out names the checkpoint's own file; give the trained model another");
     }
     std::vector<std::string> files = ListImages(args->images, args->limit);
@@ -284,12 +296,18 @@ void AddTrainCommand(CLI::App& app) {
     model.provenance["train_seconds"] = StrCat(seconds);
     model.provenance["data_seconds"] = StrCat(data_seconds);
     SaveModel(model, args->out);
+    // A run resumed from a checkpoint older than its recorded state knows neither the least
+    // squares' loss nor the best epoch.
+    const std::string ls = std::isfinite(report.ls_validation_loss)
+                               ? StrCat(" (least squares ", Format4(report.ls_validation_loss), ")")
+                               : "";
+    const std::string best =
+        report.best_epoch >= 0 ? StrCat("best ", report.best_epoch) : "best: the checkpoint's";
     std::printf(
-        "trained %s %s model -> %s in %.1f s (data %.1f s): validation %s %.4g "
-        "(least squares %.4g), %d epochs (best %d)\n",
+        "trained %s %s model -> %s in %.1f s (data %.1f s): validation %s %s%s, %d epochs (%s)\n",
         PdeName(preset.pde).c_str(), FormName(model.form).c_str(), args->out.c_str(), seconds,
         data_seconds, o.ssim_weight > 0 || o.stability_weight > 0 ? "loss" : "MSE",
-        report.validation_loss, report.ls_validation_loss, report.epochs_run, report.best_epoch);
+        Format4(report.validation_loss).c_str(), ls.c_str(), report.epochs_run, best.c_str());
     if (!args->log.empty()) {
       // Epoch 0 is the least-squares initialisation; losses are the 10-step training loss
       // (the MSE of eq. 2.8 unless --loss says otherwise).

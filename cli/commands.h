@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -40,8 +41,9 @@ void AddRestoreCommands(CLI::App& app);
 void AddResampleCommands(CLI::App& app);
 void AddShowFiltersCommand(CLI::App& app);
 void AddFeaturesCommand(CLI::App& app);
-// A random seed: a whole number >= 0 (CLI11's range checks print the type's whole range).
-CLI::Validator SeedValidator();
+// A random seed: a whole number from 0 to `max` (the option's type's; CLI11's range checks
+// print the type's whole range as a float).
+CLI::Validator SeedValidator(std::uint64_t max = UINT64_MAX);
 // The whole command line, as typed (for provenance).
 const std::string& CommandLine();
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdio>
 #include <ctime>
 #include <exception>
@@ -142,19 +143,22 @@ int g_jpeg_quality = WriteOptions().jpeg_quality;
 void SetOutputDepth(const std::string& depth) { g_output_depth = depth; }
 void SetJpegQuality(int quality) { g_jpeg_quality = quality; }
 
-CLI::Validator SeedValidator() {
+CLI::Validator SeedValidator(std::uint64_t max) {
   return CLI::Validator(
-      [](const std::string& v) {
-        return !v.empty() && v.size() <= 19 &&
-                       std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })
+      [max](const std::string& v) {
+        std::uint64_t seed = 0;
+        const char* end = v.data() + v.size();
+        const auto r = std::from_chars(v.data(), end, seed);
+        return !v.empty() && r.ec == std::errc() && r.ptr == end && seed <= max
                    ? std::string()
-                   : StrCat("must be a whole number from 0 to 9999999999999999999 (got '", v, "')");
+                   : StrCat("must be a whole number from 0 to ", max, " (got '", v, "')");
       },
       "SEED");
 }
 
 void CheckOutputPath(const std::string& path) {
-  if (std::filesystem::is_directory(path)) Fail("cannot write '", path, "': is a directory");
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) Fail("cannot write '", path, "': is a directory");
   FormatFromExtension(path);
   CheckOutputDirectory(path);
   // A --depth the output's format cannot hold fails now, before any work.

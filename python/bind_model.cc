@@ -108,16 +108,11 @@ void BindModel(py::module_& m) {
           "The largest |sum of taps| over the filters acting on u, every knot included: 0 when "
           "the model keeps constants exactly (blade/model.h, level invariance).")
       .def(
-          "project_filters_to_zero_sum",
-          [](Model& self) {
-            ProjectFiltersToZeroSum(self);
-            self.safe_steps = -1;  // a horizon measured for other filters no longer holds
-            for (KnotModel& k : self.knots) k.safe_steps = -1;
-          },
+          "project_filters_to_zero_sum", [](Model& self) { ProjectFiltersToZeroSum(self); },
           "Subtract from each filter acting on u its mean tap, at every knot, so the model keeps "
           "constants and commutes with adding one; direct, flux and denoise models without "
-          "intensity "
-          "bins. The stability horizon is cleared, as by set_filters.")
+          "intensity bins, of a PDE that commutes with adding a constant. The stability horizon "
+          "is cleared (its range is kept: `blade stability --write` measures again).")
       .def_property_readonly("provenance", [](const Model& self) { return self.provenance; })
       .def_property_readonly("num_banks", [](const Model& self) { return int(self.banks.size()); })
       .def_property_readonly(

@@ -70,16 +70,16 @@ void BindTrain(py::module_& m) {
         if (stability_weight) o.stability_weight = *stability_weight;
         if (stability_rollout) o.stability_rollout = *stability_rollout;
         o.ValidateFor(preset.pde);
-        Checkpoint from;  // outlives the training, which reads it
-        if (!resume.empty()) {
-          from = LoadCheckpoint(resume);
-          ResumeFrom(from, o);
-        }
-        if (!checkpoint.empty()) SaveCheckpointsTo(checkpoint, o);
         const TrainTarget target = ResolveTrainTarget(preset, axes);
         const bool box = target.box;
         if (box && (!checkpoint.empty() || !resume.empty()))
           throw Error("checkpoint and resume train one point model, not a box");
+        Checkpoint from;  // outlives the training, which reads it
+        if (!resume.empty()) {
+          from = LoadCheckpoint(resume);
+          ResumeFrom(from, o, target.at);
+        }
+        if (!checkpoint.empty()) SaveCheckpointsTo(checkpoint, o);
         if (!box && !knot_models.empty())
           throw Error("knot_models needs a box (a range in params or time)");
         py::gil_scoped_release r;

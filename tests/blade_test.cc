@@ -720,6 +720,11 @@ TEST(BladeLevelInvariance, ZeroSumFiltersKeepConstantsAndCommuteWithAddingOne) {
   Model ch = MakeEmptyModel(ModelForm::kDirect, with_level, 5);
   EXPECT_FALSE(SelectionIgnoresLevel(ch));
   EXPECT_THROW(ProjectFiltersToZeroSum(ch), Error);
+  // Nor a Cahn-Hilliard model without intensity bins: the PDE does not commute with adding one.
+  Model ch_blind = RandomModel(ModelForm::kFlux, 3);
+  ch_blind.pde = "ch";
+  EXPECT_FALSE(SelectionIgnoresLevel(ch_blind));
+  EXPECT_THROW(ProjectFiltersToZeroSum(ch_blind), Error);
 }
 
 TEST(BladeStability, MonotoneModelStaysInRangeForever) {

@@ -73,6 +73,10 @@ void NamingTheFile(const std::string& file, Fn&& fn) {
 }
 
 // Checks a user-supplied parameter; fails with "<name> must be <what> (got <value>)".
+// The shortest decimal that reads back as v (0.04, not 0.040000000000000001; "nan", "inf"), for
+// numbers kept as text (provenance, settings) that must mean exactly the value used.
+std::string RoundTripDecimal(double v);
+
 void RequireFinite(double value, const char* name);
 void RequirePositive(double value, const char* name);
 void RequireNonNegative(double value, const char* name);

@@ -154,15 +154,17 @@ Model MakeEmptyModel(ModelForm form, const SelectionConfig& selection, int footp
 // the bins, and projecting them away costs 4 dB on kodak4x (docs/RESULTS.md).
 // A learned denoiser's stages (u += BLADE(u)) are the same: denoising commutes with adding a
 // constant.
-// Whether the model's filters may be projected: direct, flux or denoise form, no intensity bins.
+// Whether the model's filters may be projected: direct, flux or denoise form, no intensity bins,
+// and (PDE models) a PDE that commutes with adding a constant (CommutesWithAddingConstant).
 bool SelectionIgnoresLevel(const Model& model);
 // The largest |sum of taps| over the filters acting on u, every knot included (0 when the
 // model keeps constants exactly).
 double LargestFilterSum(const Model& model);
 // Subtracts from each filter acting on u its mean tap (the nearest zero-sum taps in least
 // squares; a denoiser's every stage), at the model's point and every knot. Fails where
-// SelectionIgnoresLevel is false.
-// Monotone models are left as they are (their centre tap already balances the others).
+// SelectionIgnoresLevel is false. Clears the stability horizon (safe_steps, every knot's), which
+// was measured for the old filters, keeping the range it was held to. Monotone models are left
+// as they are (their centre tap already balances the others).
 void ProjectFiltersToZeroSum(Model& model);
 
 // The scheme term's input F(u) of a model with one (Model::scheme_term).

@@ -76,6 +76,10 @@ std::unique_ptr<PdeSolver> MakeSolver(Pde pde, const PdeParams& params);
 // filters it as a second input. ClassicalRhsVjp returns (dF/du)^T g: F is differentiable
 // except on the measure-zero set where TV's minmod switches.
 bool HasClassicalRhs(Pde pde);
+// Whether u + c evolves as u, plus c (TV flow, Perona-Malik, CED): their models may keep that
+// exactly with zero-sum filters (blade/model.h ProjectFiltersToZeroSum). Cahn-Hilliard does not:
+// its double well W(u) fixes the levels 0 and 1.
+bool CommutesWithAddingConstant(Pde pde);
 Image ClassicalRhs(Pde pde, const PdeParams& params, const Image& u, double dx = 1.0);
 Image ClassicalRhsVjp(Pde pde, const PdeParams& params, const Image& u, const Image& g,
                       double dx = 1.0);

@@ -47,7 +47,7 @@ inline constexpr int kMinTrainingSide = 11;
 // Where a fine-tuning run stands after an epoch: what a checkpoint records to resume it.
 struct TrainingState {
   int epoch = 0;         // the last epoch run
-  int best_epoch = 0;    // the best model's epoch (0: the least-squares fit)
+  int best_epoch = 0;    // the best model's epoch (0: the least-squares fit; -1: not recorded)
   int since_best = 0;    // epochs run since then (early stopping's count)
   bool stopped = false;  // the run ended before its epochs (early stopping, or no step helps)
   double ls_train_loss = NAN, ls_validation_loss = NAN;  // after least squares (NaN: unknown)
@@ -147,16 +147,24 @@ std::string BestCheckpointPath(const std::string& checkpoint);
 void SaveCheckpointsTo(const std::string& checkpoint, TrainOptions& options);
 // A checkpoint to resume from: the current model, and the best so far when it was saved.
 struct Checkpoint {
-  Model current, best;
-  bool has_best = false;
+  Model current, best;  // the best is always there: the pair is written best first
   std::string path;     // the checkpoint file
   TrainingState state;  // checkpoints before the state was kept: the epoch only
 };
 // Loads a checkpoint written by SaveCheckpointsTo; fails if the file is not one.
 Checkpoint LoadCheckpoint(const std::string& checkpoint);
 // Points options' resume fields at `checkpoint` (which must outlive the training); fails if it
-// is already at or past options.epochs, or its run had stopped early.
-void ResumeFrom(const Checkpoint& checkpoint, TrainOptions& options);
+// is already at or past options.epochs, its run had stopped early, or options and `preset` (the
+// one trained at) differ from its run's in a setting other than the epochs (TrainingSettings),
+// before any data is loaded; TrainModel compares the image counts too.
+void ResumeFrom(const Checkpoint& checkpoint, TrainOptions& options, const Preset& preset);
+// What a resumed run must share with the run it resumes, as "name=value;...": the preset, its
+// time and steps, the form, filters, bins, rho, optimiser and loss settings, the seed.
+std::string TrainingSettings(const TrainOptions& options, const Preset& preset);
+// Fails naming the first setting in which `now` differs from `recorded` (a checkpoint's); only
+// the settings `now` names are compared, and an empty `recorded` (a checkpoint older than the
+// check) passes.
+void RequireSameSettings(const std::string& recorded, const std::string& now);
 
 // The best recipe that models/README.md documents (scripts/train_models.sh trains the shipped
 // models with it), for a preset and form:

@@ -56,9 +56,13 @@ void CheckInput(const Image& f) {
   if (!AllFinite(f)) Fail("the image to segment contains NaN or infinite values");
   // A flat image has no two regions: the level set would follow its checkerboard start and the
   // curvature term alone, giving an arbitrary mask.
-  if (MaxValue(f) - MinValue(f) < 1e-6f)
-    Fail("the image to segment is constant (", MinValue(f),
-         "): there are no two regions to separate");
+  bool flat = true;  // every channel constant (a flat color too)
+  for (int c = 0; c < f.channels() && flat; ++c) {
+    const float* p = f.plane(c);
+    const auto [lo, hi] = std::minmax_element(p, p + f.plane_size());
+    flat = *hi - *lo < 1e-6f;
+  }
+  if (flat) Fail("the image to segment is constant: there are no two regions to separate");
 }
 
 }  // namespace

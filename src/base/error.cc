@@ -2,6 +2,7 @@
 #include "blade/error.h"
 
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 
@@ -31,6 +32,11 @@ void RequirePositive(double value, const char* name) {
 void RequireNonNegative(double value, const char* name) {
   RequireFinite(value, name);
   if (value < 0) Fail(name, " must not be negative (got ", value, ")");
+}
+
+std::string RoundTripDecimal(double v) {
+  char text[32];
+  return std::string(text, std::to_chars(text, text + sizeof text, v).ptr);
 }
 
 }  // namespace blade

@@ -246,6 +246,10 @@ bool SelectionIgnoresLevel(const Model& model) {
   if (model.form != ModelForm::kDirect && model.form != ModelForm::kFlux &&
       model.form != ModelForm::kDenoise)
     return false;
+  // A PDE model is projected only where its PDE commutes with adding a constant.
+  if (model.form != ModelForm::kDenoise && !model.pde.empty() &&
+      !CommutesWithAddingConstant(ParsePde(model.pde)))
+    return false;
   for (const Bank& bank : model.banks)
     if (bank.selection.intensities > 1) return false;
   return true;
@@ -270,10 +274,14 @@ double LargestFilterSum(const Model& model) {
 void ProjectFiltersToZeroSum(Model& model) {
   if (!SelectionIgnoresLevel(model))
     Fail(
-        "zero-sum filters keep constants only in direct and flux models without intensity "
-        "bins (this model: ",
-        FormName(model.form), ")");
+        "zero-sum filters keep constants only in direct, flux and denoise models without "
+        "intensity bins, of a PDE that commutes with adding a constant (this model: ",
+        FormName(model.form), model.pde.empty() ? "" : " of " + model.pde, ")");
   if (model.constraint == Constraint::kMonotone) return;
+  // The horizon was measured for the old filters; the range it was held to stays (blade
+  // stability --write measures again within it).
+  model.safe_steps = -1;
+  for (KnotModel& knot : model.knots) knot.safe_steps = -1;
   model.provenance["zero_sum"] =
       "the filters acting on u projected to zero sum (ProjectFiltersToZeroSum): constants kept";
   ForEachBankOnU(model, [](Bank& bank) {

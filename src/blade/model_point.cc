@@ -11,6 +11,17 @@
 namespace blade {
 namespace {
 
+// Knot k's value on each axis: the knots form a grid with the first axis varying slowest.
+std::map<std::string, double> KnotPoint(const std::vector<ParamAxis>& axes, std::size_t k) {
+  std::map<std::string, double> at;
+  for (int a = int(axes.size()) - 1; a >= 0; --a) {
+    const std::size_t n = axes[a].knots.size();
+    at[axes[a].name] = axes[a].knots[k % n];
+    k /= n;
+  }
+  return at;
+}
+
 // Which parameter of a PDE moves by an intensity scaling: the scale a new value needs, its
 // inverse (the value a scale reaches), whether time scales with it, and the largest scale
 // either way (farther, a model sees contrasts unlike its training photographs'): 3 for PM and
@@ -296,15 +307,10 @@ Model MakeParametricModel(const std::vector<ParamAxis>& axes, const std::vector<
       if (!diff.empty())
         Fail("knot model ", k, "'s bank ", b, " differs from the first knot's: ", diff);
     }
-    std::size_t rest = k;
-    for (int a = int(axes.size()) - 1; a >= 0; --a) {
-      const std::size_t n = axes[a].knots.size();
-      const double knot = axes[a].knots[rest % n];
-      rest /= n;
-      const double have =
-          axes[a].name == "time" ? km.dt * km.steps : DefaultValue(km, axes[a].name);
+    for (const auto& [name, knot] : KnotPoint(axes, k)) {
+      const double have = name == "time" ? km.dt * km.steps : DefaultValue(km, name);
       if (!Near(have, knot))
-        Fail("knot model ", k, " has ", axes[a].name, " = ", have, ", not its knot's ", knot);
+        Fail("knot model ", k, " has ", name, " = ", have, ", not its knot's ", knot);
     }
     KnotModel knot;
     knot.banks = km.banks;
@@ -515,16 +521,9 @@ int StoreMeasuredStability(Model& model, const std::vector<const Image*>& starts
   }
   int least = max_steps;
   for (std::size_t k = 0; k < model.knots.size(); ++k) {
-    // Knot k's own point (the first axis varies slowest), where the blend is the knot itself.
-    std::map<std::string, double> at;
-    std::size_t rest = k;
-    for (int a = int(model.axes.size()) - 1; a >= 0; --a) {
-      const std::size_t n = model.axes[a].knots.size();
-      at[model.axes[a].name] = model.axes[a].knots[rest % n];
-      rest /= n;
-    }
+    // At knot k's own point the blend is the knot itself.
     KnotModel& knot = model.knots[k];
-    knot.safe_steps = measure(BlendModelAt(model, at), knot.safe_range);
+    knot.safe_steps = measure(BlendModelAt(model, KnotPoint(model.axes, k)), knot.safe_range);
     least = std::min(least, knot.safe_steps);
   }
   const Model blended = BlendModelAt(model, {});

@@ -32,14 +32,6 @@ std::string FileName(const std::string& path) {
   return std::filesystem::path(path).filename().string();
 }
 
-// The shortest text that reads back as v (0.04, not 0.040000000000000001; 0.0123456789 whole), so
-// the JSON's numbers are the settings used.
-std::string Num(double v) {
-  char text[32];
-  const auto result = std::to_chars(text, text + sizeof text, v);
-  return std::string(text, result.ptr);
-}
-
 // Reads an evaluation image: the color image, or its luma.
 Image ReadForMode(const std::string& path, bool color) {
   Image im = ReadImage(path);
@@ -94,10 +86,10 @@ AppEvaluation EvaluateDeconvolution(const Model& model, const std::vector<std::s
   RequireModelFor(Application::kDeconvolve, model, o.force_model);
   if (model.pde.empty()) Fail("the model names no PDE for the classical comparison");
   AppEvaluation e = Start("deconv", o, {"input", "blade", "classical"});
-  e.settings = {{"blur_sigma", Num(o.blur_sigma)},
-                {"noise_sigma", Num(o.noise_sigma)},
-                {"lambda", Num(o.deconv_lambda)},
-                {"steps", Num(o.steps)},
+  e.settings = {{"blur_sigma", RoundTripDecimal(o.blur_sigma)},
+                {"noise_sigma", RoundTripDecimal(o.noise_sigma)},
+                {"lambda", RoundTripDecimal(o.deconv_lambda)},
+                {"steps", RoundTripDecimal(o.steps)},
                 {"integrator", IntegratorName(o.integrator)}};
   RestoreOptions r;
   r.lambda = o.deconv_lambda;
@@ -198,11 +190,11 @@ AppEvaluation EvaluateUpscaling(const Model& model, const std::vector<std::strin
   std::string names;
   for (const Degradation& d : degradations)
     names += (names.empty() ? "" : ", ") + DegradationName(d);
-  e.settings = {{"factor", Num(factor)},
+  e.settings = {{"factor", RoundTripDecimal(factor)},
                 {"upscaler", o.upscaler},
                 {"lambda", o.upscale_lambda < 0 ? "back-projection, 1 / (dt |A A^T|)"
-                                                : Num(o.upscale_lambda)},
-                {"steps", Num(o.steps)},
+                                                : RoundTripDecimal(o.upscale_lambda)},
+                {"steps", RoundTripDecimal(o.steps)},
                 {"degradations", names}};
   RestoreOptions r;
   r.lambda = o.upscale_lambda;
@@ -266,9 +258,9 @@ AppEvaluation EvaluateSegmentation(const Model& tv_model, const std::vector<std:
                                    const AppEvalOptions& o) {
   RequireModelFor(Application::kSegment, tv_model, o.force_model);
   AppEvaluation e = Start("segment", o, {"blade", "reference"});
-  e.settings = {{"iterations", Num(o.iterations)},
-                {"mu", Num(o.mu)},
-                {"reference_mu", Num(o.reference_mu)},
+  e.settings = {{"iterations", RoundTripDecimal(o.iterations)},
+                {"mu", RoundTripDecimal(o.mu)},
+                {"reference_mu", RoundTripDecimal(o.reference_mu)},
                 {"comparison", "partitions compared up to swapped labels"}};
   ChanVeseParams ref, bl;
   ref.iterations = bl.iterations = o.iterations;

@@ -342,11 +342,22 @@ namespace {
 // Where writing `path` lands: through symbolic links to the file they name (as ImageMagick, PIL
 // and OpenCV write), so the link survives and its target changes; at most 40 links, as the
 // kernel allows.
+// A link in a sticky, world-writable folder (/tmp) is followed only when it belongs to us or to
+// the folder's owner: the kernel's protected_symlinks rule, which following links by hand would
+// otherwise bypass (another user's /tmp/out.png -> ~/.bashrc).
 fs::path FollowLinks(const std::string& path) {
   fs::path p(path);
   std::error_code ec;
   for (int hops = 0; fs::is_symlink(fs::symlink_status(p, ec)); ++hops) {
     if (hops == 40) Fail("cannot write '", path, "': too many levels of symbolic links");
+    struct stat link {
+    }, folder{};
+    const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+    if (::lstat(p.c_str(), &link) == 0 && ::stat(dir.c_str(), &folder) == 0 &&
+        (folder.st_mode & S_ISVTX) && (folder.st_mode & S_IWOTH) && link.st_uid != ::geteuid() &&
+        link.st_uid != folder.st_uid)
+      Fail("cannot write '", path, "': a symbolic link of another user in the shared folder '",
+           dir.string(), "' is not followed");
     const fs::path next = fs::read_symlink(p, ec);
     if (ec) Fail("cannot write '", path, "': ", ec.message());
     p = next.is_absolute() ? next : p.parent_path() / next;
@@ -374,6 +385,10 @@ void WriteFileAtomically(const std::string& path,
   // over it would succeed wherever the directory is writable).
   struct stat existing {};
   const bool exists = ::stat(target.c_str(), &existing) == 0;
+  // Only a regular file is replaced: renaming over a FIFO or a device (a link to /dev/null)
+  // would swap it for a file.
+  if (exists && !S_ISREG(existing.st_mode))
+    Fail("cannot write '", path, "': '", target.string(), "' is not a regular file");
   if (exists && ::access(target.c_str(), W_OK) != 0)
     Fail("cannot write '", path, "': ", std::strerror(errno));
 
@@ -397,7 +412,7 @@ void WriteFileAtomically(const std::string& path,
     if (error != EEXIST || attempt >= 100)
       Fail("cannot write '", path, "': ", std::strerror(error));
   }
-  ::fchmod(fd, exists ? existing.st_mode & 07777 : NewFileMode());
+  ::fchmod(fd, exists ? existing.st_mode & 0777 : NewFileMode());  // no setuid/setgid
   ::close(fd);
 
   try {

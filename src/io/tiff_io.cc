@@ -69,11 +69,21 @@ struct SampleLayout {
   bool is_float = false;  // IEEE float: 32-bit kept exactly, 64-bit rounded to float32
   bool invert = false;    // MINISWHITE: 0 is white
   const std::uint16_t* colormap[3] = {nullptr, nullptr, nullptr};  // PALETTE: index -> RGB
-  // A colormap entry's 8-bit value: its high byte (writers store v x 257 or v x 256), or the
-  // entry itself in old files whose entries are all below 256 (libtiff's TIFFRGBAImage rule).
-  int colormap_shift = 8;
+  // How a colormap entry becomes a value: an 8-bit color written as v x 256 (PIL) or v x 257 is
+  // its high byte / 255, as libtiff's TIFFRGBAImage and PIL read it; old files whose entries
+  // are all below 256 hold v itself; any other (a genuine 16-bit colormap) is / 65535.
+  enum class Colormap { kHighByte, kEightBit, kSixteenBit } colormap_kind = Colormap::kHighByte;
   float Palette(int c, unsigned index) const {
-    return float(colormap[c][index] >> colormap_shift) / 255.f;
+    const std::uint16_t v = colormap[c][index];
+    switch (colormap_kind) {
+      case Colormap::kHighByte:
+        return float(v >> 8) / 255.f;
+      case Colormap::kEightBit:
+        return float(v) / 255.f;
+      case Colormap::kSixteenBit:
+        break;
+    }
+    return float(v) / 65535.f;
   }
 };
 
@@ -167,11 +177,15 @@ Image ReadTiff(const std::string& path, ImageSource* source, const RowProgress& 
                         &layout.colormap[2]))
         Fail("cannot read '", path, "': invalid palette TIFF");
       {
-        bool all_below_256 = true;
+        bool below_256 = true, eight_bit_scaled = true;
         for (const std::uint16_t* channel : layout.colormap)
-          for (std::size_t i = 0; i < (std::size_t(1) << layout.bits); ++i)
-            all_below_256 = all_below_256 && channel[i] < 256;
-        layout.colormap_shift = all_below_256 ? 0 : 8;
+          for (std::size_t i = 0; i < (std::size_t(1) << layout.bits); ++i) {
+            below_256 = below_256 && channel[i] < 256;
+            eight_bit_scaled = eight_bit_scaled && (channel[i] % 256 == 0 || channel[i] % 257 == 0);
+          }
+        layout.colormap_kind = below_256          ? SampleLayout::Colormap::kEightBit
+                               : eight_bit_scaled ? SampleLayout::Colormap::kHighByte
+                                                  : SampleLayout::Colormap::kSixteenBit;
       }
       channels = 3;
       break;

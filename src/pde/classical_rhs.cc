@@ -266,6 +266,8 @@ void RhsPlanes(Pde pde, const PdeParams& params, const Image& u, double dx, cons
 
 bool HasClassicalRhs(Pde pde) { return pde == Pde::kTv || pde == Pde::kPm || pde == Pde::kCh; }
 
+bool CommutesWithAddingConstant(Pde pde) { return pde != Pde::kCh; }
+
 Image ClassicalRhsImpl(Pde pde, const PdeParams& params, const Image& u, double dx,
                        SchemeImpl impl) {
   Image out(u.width(), u.height(), u.channels());

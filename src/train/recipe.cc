@@ -89,19 +89,13 @@ std::string BestCheckpointPath(const std::string& checkpoint) {
 
 namespace {
 
-// A double as the shortest decimal that reads back to it.
-std::string RoundTrip(double v) {
-  char text[32];
-  return std::string(text, std::to_chars(text, text + sizeof text, v).ptr);
-}
-
 void StampState(const TrainingState& t, Model& m) {
   m.provenance["checkpoint_epoch"] = std::to_string(t.epoch);
   m.provenance["checkpoint_best_epoch"] = std::to_string(t.best_epoch);
   m.provenance["checkpoint_since_best"] = std::to_string(t.since_best);
   m.provenance["checkpoint_stopped"] = t.stopped ? "yes" : "no";
-  m.provenance["checkpoint_ls_train_loss"] = RoundTrip(t.ls_train_loss);
-  m.provenance["checkpoint_ls_validation_loss"] = RoundTrip(t.ls_validation_loss);
+  m.provenance["checkpoint_ls_train_loss"] = RoundTripDecimal(t.ls_train_loss);
+  m.provenance["checkpoint_ls_validation_loss"] = RoundTripDecimal(t.ls_validation_loss);
   m.provenance["checkpoint_settings"] = t.settings;
 }
 
@@ -127,7 +121,8 @@ TrainingState ReadState(const std::string& path, const Model& m) {
   };
   if (!integer("checkpoint_epoch", t.epoch, 1))
     Fail("'", path, "' is not a training checkpoint (no checkpoint_epoch)");
-  integer("checkpoint_best_epoch", t.best_epoch, 0);
+  // Older checkpoints lack it: the best epoch is then unknown (-1), not the least squares' 0.
+  if (!integer("checkpoint_best_epoch", t.best_epoch, 0)) t.best_epoch = -1;
   integer("checkpoint_since_best", t.since_best, 0);
   if (t.best_epoch > t.epoch || t.since_best > t.epoch)
     Fail("'", path, "' has a best epoch or early-stopping count past its epoch ", t.epoch);
@@ -165,11 +160,10 @@ Checkpoint LoadCheckpoint(const std::string& path) {
   if (!std::filesystem::exists(best))
     Fail("the checkpoint's best model '", best, "' is missing (a checkpoint is the pair)");
   c.best = LoadModel(best);
-  c.has_best = true;
   return c;
 }
 
-void ResumeFrom(const Checkpoint& checkpoint, TrainOptions& options) {
+void ResumeFrom(const Checkpoint& checkpoint, TrainOptions& options, const Preset& preset) {
   const TrainingState& t = checkpoint.state;
   if (t.stopped)
     Fail("the checkpoint's run had already stopped after epoch ", t.epoch, " (best epoch ",
@@ -177,9 +171,10 @@ void ResumeFrom(const Checkpoint& checkpoint, TrainOptions& options) {
          BestCheckpointPath(checkpoint.path), "'");
   if (t.epoch >= options.epochs)
     Fail("the checkpoint is already at epoch ", t.epoch, " of ", options.epochs, " epochs");
+  RequireSameSettings(t.settings, TrainingSettings(options, preset));
   options.resume_state = t;
   options.resume_from = &checkpoint.current;
-  options.resume_best = checkpoint.has_best ? &checkpoint.best : nullptr;
+  options.resume_best = &checkpoint.best;
 }
 
 }  // namespace blade

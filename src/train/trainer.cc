@@ -1,7 +1,6 @@
 // Training: threshold fitting, least squares, then unrolled fine-tuning (curvature-preconditioned
 // newton steps or Adam) with early stopping, and the rollout loss they minimise.
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <functional>
@@ -133,7 +132,7 @@ struct FineTuning {
   std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
   int since_best = 0;
   int first_epoch = 1;   // > 1 when resuming from a checkpoint
-  std::string settings;  // ResumableOptions, recorded with each checkpoint
+  std::string settings;  // TrainingSettings and the image counts, recorded with each checkpoint
 
   // Records an epoch; true when training should stop (patience exhausted).
   bool EndEpoch(int epoch, const Model& model, double train_loss) {
@@ -150,16 +149,16 @@ struct FineTuning {
       rep.best_epoch = epoch;
       since_best = 0;
     } else if (++since_best >= o.patience) {
-      Checkpoint(epoch, model, /*stopped=*/true);
+      SaveCheckpoint(epoch, model, /*stopped=*/true);
       status(StrCat("early stop after epoch ", epoch, " (best epoch ", rep.best_epoch, ")"));
       return true;
     }
-    Checkpoint(epoch, model, /*stopped=*/false);
+    SaveCheckpoint(epoch, model, /*stopped=*/false);
     return false;
   }
 
   // Calls on_checkpoint with where the run stands after `epoch`.
-  void Checkpoint(int epoch, const Model& model, bool stopped) const {
+  void SaveCheckpoint(int epoch, const Model& model, bool stopped) const {
     if (!o.on_checkpoint) return;
     const TrainingState state{epoch,   rep.best_epoch,    since_best,
                               stopped, rep.ls_train_loss, rep.ls_validation_loss,
@@ -365,7 +364,7 @@ void FineTuneNewton(Model& model, const std::vector<Sequence>& data, const Norma
     }
     if (!improved) {
       // The run ends here: the last checkpoint (epoch - 1's, when there was one) says so.
-      if (epoch - 1 >= 1) ft.Checkpoint(epoch - 1, model, /*stopped=*/true);
+      if (epoch - 1 >= 1) ft.SaveCheckpoint(epoch - 1, model, /*stopped=*/true);
       ft.status(StrCat("no step lowers the training loss after epoch ", epoch - 1, "; stopping"));
       break;
     }
@@ -495,33 +494,7 @@ Optimizer ParseOptimizer(const std::string& name) {
   Fail("unknown optimiser '", name, "' (expected adam or newton)");
 }
 
-namespace {
-
-// What a resumed run must share with the run it resumes, as "name=value;..." (the epochs and the
-// stability measurement may differ).
-std::string ResumableOptions(const TrainOptions& o, const Preset& preset, std::size_t train,
-                             std::size_t val) {
-  char rate[32], ridge[32], ssim[32], fraction[32], stability[32];
-  auto num = [](char* text, double v) { *std::to_chars(text, text + 31, v).ptr = 0; };
-  num(rate, o.learning_rate);
-  num(ridge, o.ridge);
-  num(ssim, o.ssim_weight);
-  num(fraction, o.validation_fraction);
-  num(stability, o.stability_weight);
-  return StrCat("preset=", preset.name, ";form=", FormName(o.form),
-                ";integrator=", IntegratorName(o.integrator), ";footprint=", o.footprint,
-                ";scheme-footprint=", o.scheme_footprint, ";optimizer=", OptimizerName(o.optimizer),
-                ";learning-rate=", rate, ";batch=", o.batch, ";crop=", o.crop,
-                ";augment=", o.augment ? "yes" : "no", ";patience=", o.patience,
-                ";validation=", fraction, ";ridge=", ridge, ";ssim-weight=", ssim,
-                ";stability-weight=", stability, ";stability-rollout=", o.stability_rollout,
-                ";constraint=", ConstraintName(o.constraint),
-                ";zero-sum=", o.zero_sum ? "yes" : "no", ";seed=", o.seed,
-                ";training-images=", train, ";validation-images=", val);
-}
-
-// Fails naming the first setting in which a resumed run differs from its checkpoint's run.
-void RequireSameRun(const std::string& checkpoint, const std::string& now) {
+void RequireSameSettings(const std::string& checkpoint, const std::string& now) {
   if (checkpoint.empty() || checkpoint == now) return;  // empty: a checkpoint before this check
   auto split = [](const std::string& s) {
     std::map<std::string, std::string> m;
@@ -546,7 +519,23 @@ void RequireSameRun(const std::string& checkpoint, const std::string& now) {
   }
 }
 
-}  // namespace
+std::string TrainingSettings(const TrainOptions& o, const Preset& preset) {
+  const SelectionConfig& s = o.selection;
+  return StrCat(
+      "preset=", preset.name, ";time=", RoundTripDecimal(preset.time), ";steps=", preset.frames,
+      ";form=", FormName(o.form), ";integrator=", IntegratorName(o.integrator),
+      ";footprint=", o.footprint, ";scheme-footprint=", o.scheme_footprint,
+      ";bins=", s.orientations, "x", s.strengths, "x", s.coherences, "x", s.intensities,
+      ";rho=", o.selection_rho_follows_point ? "the preset's" : RoundTripDecimal(s.rho),
+      ";optimizer=", OptimizerName(o.optimizer),
+      ";learning-rate=", RoundTripDecimal(o.learning_rate), ";batch=", o.batch, ";crop=", o.crop,
+      ";augment=", o.augment ? "yes" : "no", ";augment-ls=", o.augment_least_squares ? "yes" : "no",
+      ";patience=", o.patience, ";validation=", RoundTripDecimal(o.validation_fraction),
+      ";ridge=", RoundTripDecimal(o.ridge), ";ssim-weight=", RoundTripDecimal(o.ssim_weight),
+      ";stability-weight=", RoundTripDecimal(o.stability_weight),
+      ";stability-rollout=", o.stability_rollout, ";constraint=", ConstraintName(o.constraint),
+      ";zero-sum=", o.zero_sum ? "yes" : "no", ";seed=", o.seed);
+}
 
 Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const TrainOptions& o,
                  TrainReport* report) {
@@ -583,8 +572,10 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
     for (const Image& im : data[order[i]]) copy.push_back(im.Copy());
     (i < n_val ? val : train).push_back(std::move(copy));
   }
-  const std::string settings = ResumableOptions(o, preset, train.size(), val.size());
-  if (o.resume_from != nullptr) RequireSameRun(o.resume_state.settings, settings);
+  const std::string settings =
+      StrCat(TrainingSettings(o, preset), ";training-images=", train.size(),
+             ";validation-images=", val.size());
+  if (o.resume_from != nullptr) RequireSameSettings(o.resume_state.settings, settings);
 
   // Selection thresholds from the training frames the model will see.
   SelectionConfig cfg = o.selection;
@@ -688,7 +679,7 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
     FineTuneAdam(model, train, rng, ft);
   // A selection blind to the level makes the PDE's invariance under adding a constant exact
   // with zero-sum filters (blade/model.h); the projection moved kodak4x by at most 0.02 dB.
-  if (o.zero_sum && SelectionIgnoresLevel(best)) {
+  if (o.zero_sum && CommutesWithAddingConstant(preset.pde) && SelectionIgnoresLevel(best)) {
     ProjectFiltersToZeroSum(best);
     best_val = RolloutLoss(best, val.empty() ? train : val, obj);
   }
@@ -712,7 +703,9 @@ Model TrainModel(const Preset& preset, const std::vector<Sequence>& data, const 
     best.provenance["ls_validation_" + loss_name] = StrCat(rep.ls_validation_loss);
   best.provenance["validation_" + loss_name] = StrCat(best_val);
   best.provenance["train_" + loss_name] = StrCat(rep.train_loss);
-  best.provenance["epochs"] = StrCat(rep.epochs_run, " (best ", rep.best_epoch, ")");
+  best.provenance["epochs"] = rep.best_epoch >= 0
+                                  ? StrCat(rep.epochs_run, " (best ", rep.best_epoch, ")")
+                                  : StrCat(rep.epochs_run, " (best: the resumed checkpoint's)");
   const std::string unrolled = StrCat(" over ", best.steps, " unrolled steps");
   best.provenance["loss"] = o.ssim_weight == 0 ? "eq. 2.8: mean squared error" + unrolled
                             : o.ssim_weight == 1

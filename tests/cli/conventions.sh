@@ -209,6 +209,15 @@ if [ "$(id -u)" != 0 ]; then
   [ $rc = 1 ] && grep -q "cannot write '.*ro.png': Permission denied" "$work/err" && cmp -s "$work/g8.png" "$work/ro.png" \
     && ok "a read-only file is not replaced" || bad "read-only file: rc $rc, $(cat "$work/err")"
 fi
+# A link to something that is not a regular file (a FIFO) is refused, not replaced; a loop of
+# links gets one clear line.
+mkfifo "$work/fifo" && ln -s fifo "$work/tofifo.png" && ln -s loop2.png "$work/loop1.png" && ln -s loop1.png "$work/loop2.png"
+"$blade" -q run --model "$tv" "$work/g8.png" "$work/tofifo.png" 2>"$work/err"; rc=$?
+[ $rc = 1 ] && grep -q "is not a regular file" "$work/err" && [ -p "$work/fifo" ] && ok "a link to a FIFO is refused" \
+  || bad "link to a FIFO: rc $rc, $(cat "$work/err")"
+"$blade" -q run --model "$tv" "$work/g8.png" "$work/loop1.png" 2>"$work/err"; rc=$?
+[ $rc = 1 ] && [ "$(wc -l < "$work/err")" = 1 ] && ! grep -q "internal error" "$work/err" && ok "a loop of links is one clear error" \
+  || bad "loop of links: rc $rc, $(cat "$work/err")"
 mkdir -p "$work/folder"
 "$blade" -q run --model "$tv" "$work/g8.png" "$work/folder/" 2>"$work/err"; rc=$?
 [ $rc = 1 ] && grep -q "is a directory" "$work/err" && ok "a folder as the output is named as one" \

@@ -188,6 +188,8 @@ def test_checkpoints_are_written_and_resumed_from_python_as_from_the_command_lin
     # Another run's settings are refused, naming the first that differs.
     with pytest.raises(blade.Error, match="its run had seed 1, this one has 7"):
         blade.train("tv", files, resume=str(ck), seed=7, **{**options, "epochs": 3})
+    with pytest.raises(blade.Error, match="its run had bins 8x2x2x1, this one has 8x2x3x1"):
+        blade.train("tv", files, resume=str(ck), **{**options, "epochs": 3, "bins": [8, 2, 3]})
     # A checkpoint is the pair: without its best model, resuming would forget it.
     alone = tmp_path / "alone.blade"
     alone.write_bytes(ck.read_bytes())
