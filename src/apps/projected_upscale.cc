@@ -163,8 +163,7 @@ Image UpscaleProjected(const Model& model, const Image& f, int factor,
   const double psf_sigma = degradation.sigma;
   if (model.form == ModelForm::kResample)
     Fail("upscaling needs a direct or flux model, not a resampling model");
-  if (o.steps < 0 || o.steps > 100000)
-    Fail("upscaling steps must be 0..100000 (got ", o.steps, ")");
+  o.Validate();  // 1..100000 steps, as every restoration run
   // The same guards as every run (ResolveRun): no step larger than the model's dt, no run past
   // its horizon, unless unsafe. This loop projects each update, so it cannot use RunModel.
   RunOptions guard;

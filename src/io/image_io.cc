@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <new>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -238,8 +239,24 @@ int OutputBitDepth(const std::string& path, const ImageSource& source,
   return depth;
 }
 
+namespace {
+fs::path FollowLinks(const std::string& path);
+}  // namespace
+
 void WriteImage(const Image& image, const std::string& path, const WriteOptions& options) {
   FileFormat format = FormatFromExtension(path);
+  // Through a link the bytes land in the file it names: a name that says another format
+  // (out.png -> t.tif) would get bytes its readers do not expect.
+  if (const fs::path target = FollowLinks(path); target != fs::path(path)) {
+    std::optional<FileFormat> named;
+    try {
+      named = FormatFromExtension(target.string());
+    } catch (const Error&) {  // a target without a known extension: the link's name decides
+    }
+    if (named && *named != format)
+      Fail("cannot write '", path, "': it links to '", target.string(),
+           "', whose name says another format");
+  }
   if (image.empty()) Fail("cannot write '", path, "': the image is empty");
   int depth = options.bit_depth;
   switch (format) {

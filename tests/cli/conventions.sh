@@ -209,6 +209,11 @@ if [ "$(id -u)" != 0 ]; then
   [ $rc = 1 ] && grep -q "cannot write '.*ro.png': Permission denied" "$work/err" && cmp -s "$work/g8.png" "$work/ro.png" \
     && ok "a read-only file is not replaced" || bad "read-only file: rc $rc, $(cat "$work/err")"
 fi
+# A link whose target's name says another format (out.png -> t.tif) is refused.
+cp "$work/g8.png" "$work/t.tif" && ln -s t.tif "$work/totif.png"
+"$blade" -q run --model "$tv" "$work/g8.png" "$work/totif.png" 2>"$work/err"; rc=$?
+[ $rc = 1 ] && grep -q "whose name says another format" "$work/err" && cmp -s "$work/g8.png" "$work/t.tif" \
+  && ok "a link to a file of another format is refused" || bad "link to another format: rc $rc, $(cat "$work/err")"
 # A link to something that is not a regular file (a FIFO) is refused, not replaced; a loop of
 # links gets one clear line.
 mkfifo "$work/fifo" && ln -s fifo "$work/tofifo.png" && ln -s loop2.png "$work/loop1.png" && ln -s loop1.png "$work/loop2.png"

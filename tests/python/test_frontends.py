@@ -215,6 +215,9 @@ def test_zero_steps_and_empty_image_lists_are_refused_not_replaced_by_defaults()
         blade.deconvolve(None, image, steps=0)
     with pytest.raises(blade.Error, match=r"steps must be 1..100000 \(got 0\)"):
         blade.restore(None, image, "blur:sigma=1", steps=0)
+    with pytest.raises(blade.Error, match=r"steps must be 1..100000 \(got 0\)"):
+        blade.upscale(blade.Model.load(str(MODELS / "tv-plain.blade")), image[:32, :32], factor=2,
+                      degradation="corner:0.4", steps=0, project=True)
     with pytest.raises(blade.Error, match="needs at least one image"):
         blade.evaluate_model(blade.Model.load(str(MODELS / "tv-plain.blade")), [])
     with pytest.raises(blade.Error, match="needs at least one image"):
