@@ -102,34 +102,27 @@ void StampState(const TrainingState& t, Model& m) {
 // The state stamped on a checkpoint; keys missing from older checkpoints keep their defaults.
 TrainingState ReadState(const std::string& path, const Model& m) {
   TrainingState t;
-  auto integer = [&](const char* key, int& out, int lo) {
+  // Reads `key` into `out` (an int or a double) where the checkpoint has it; false where not.
+  auto read = [&](const char* key, auto& out) {
     const auto it = m.provenance.find(key);
     if (it == m.provenance.end()) return false;
     const char* end = it->second.data() + it->second.size();
     const auto r = std::from_chars(it->second.data(), end, out);
-    if (r.ec != std::errc() || r.ptr != end || out < lo)
+    if (r.ec != std::errc() || r.ptr != end || out < 0)
       Fail("'", path, "' has an invalid ", key, " ('", it->second, "')");
     return true;
   };
-  auto real = [&](const char* key, double& out) {
-    const auto it = m.provenance.find(key);
-    if (it == m.provenance.end()) return;
-    const char* end = it->second.data() + it->second.size();
-    const auto r = std::from_chars(it->second.data(), end, out);
-    if (r.ec != std::errc() || r.ptr != end)
-      Fail("'", path, "' has an invalid ", key, " ('", it->second, "')");
-  };
-  if (!integer("checkpoint_epoch", t.epoch, 1))
-    Fail("'", path, "' is not a training checkpoint (no checkpoint_epoch)");
+  if (!read("checkpoint_epoch", t.epoch) || t.epoch < 1)
+    Fail("'", path, "' is not a training checkpoint (no checkpoint_epoch of 1 or more)");
   // Older checkpoints lack it: the best epoch is then unknown (-1), not the least squares' 0.
-  if (!integer("checkpoint_best_epoch", t.best_epoch, 0)) t.best_epoch = -1;
-  integer("checkpoint_since_best", t.since_best, 0);
+  if (!read("checkpoint_best_epoch", t.best_epoch)) t.best_epoch = -1;
+  read("checkpoint_since_best", t.since_best);
   if (t.best_epoch > t.epoch || t.since_best > t.epoch)
     Fail("'", path, "' has a best epoch or early-stopping count past its epoch ", t.epoch);
   const auto stopped = m.provenance.find("checkpoint_stopped");
   t.stopped = stopped != m.provenance.end() && stopped->second == "yes";
-  real("checkpoint_ls_train_loss", t.ls_train_loss);
-  real("checkpoint_ls_validation_loss", t.ls_validation_loss);
+  read("checkpoint_ls_train_loss", t.ls_train_loss);  // "nan" reads back as NaN (not < 0)
+  read("checkpoint_ls_validation_loss", t.ls_validation_loss);
   const auto settings = m.provenance.find("checkpoint_settings");
   if (settings != m.provenance.end()) t.settings = settings->second;
   return t;
