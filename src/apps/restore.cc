@@ -209,7 +209,15 @@ LinearOperator ParseOperator(const std::string& spec) {
   }
   if (kind == "mask") {
     if (rest.empty()) Fail("operator 'mask' needs a file: mask:FILE");
-    return MaskOperator(ReadImage(rest));
+    // A mask painted by erasing to transparency would lose its holes when the alpha channel is
+    // dropped (every image read drops it) and inpaint nothing: refused, not guessed.
+    ImageSource source;
+    Image mask = ReadImage(rest, &source);
+    if (source.alpha_dropped)
+      Fail("the mask '", rest,
+           "' has an alpha channel; blade reads a mask's gray level (white = known, black = to "
+           "fill), not its transparency: save it without alpha");
+    return MaskOperator(mask);
   }
   if (kind == "subsample")
     Fail("operator '", spec, "' changes the image size; use `blade upscale` for that");

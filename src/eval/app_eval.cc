@@ -155,8 +155,10 @@ AppEvaluation EvaluateUpscaling(const Model& model, const std::vector<std::strin
   }
   const int factor = o.factor.value_or(given ? given->upscale.factor : kUpscaleFactor);
   std::vector<std::string> specs = o.degradations.value_or(kDefaultUpscaleEvalDegradations);
+  // The given upscaler's degradation in canonical spelling ("gaussian:1" and "gaussian:1.0" match).
+  const std::string own =
+      given ? DegradationName(ParseDegradation(given->upscale.degradation)) : std::string();
   if (given && !o.degradations) {
-    const std::string own = DegradationName(ParseDegradation(given->upscale.degradation));
     if (std::none_of(specs.begin(), specs.end(), [&](const std::string& spec) {
           return DegradationName(ParseDegradation(spec)) == own;
         }))
@@ -169,9 +171,7 @@ AppEvaluation EvaluateUpscaling(const Model& model, const std::vector<std::strin
     const std::string d = DegradationName(deg);
     learned.emplace_back();
     if (given) {
-      if (given->upscale.factor == factor &&
-          DegradationName(ParseDegradation(given->upscale.degradation)) == d)
-        learned.back() = *given;
+      if (given->upscale.factor == factor && own == d) learned.back() = *given;
     } else if (o.upscaler == "shipped") {
       const std::string name = DefaultUpscaleModelName(factor, deg);
       if (name != DefaultModelName(Application::kUpscale))
