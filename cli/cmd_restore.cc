@@ -108,7 +108,7 @@ void AddRestoreCommands(CLI::App& app) {
                    "The degradation A: blur:sigma=S (Gaussian, S pixels) or mask:FILE (inpainting; "
                    "white = known pixels, black = missing, gray = a known fraction: the holes are "
                    "filled from their surroundings first, and white pixels come out as they "
-                   "went in, whatever --lambda)")
+                   "went in, whatever --lambda; no alpha channel)")
       ->required();
   r->AddCommon(restore,
                "Data weight lambda (default: 0.7 / dt, the same pull toward the data per step "
