@@ -112,7 +112,9 @@ struct ModelEvalOptions {
 
 // The protocol's rows for every image, their means, and the output ranges.
 struct ModelEvaluation {
+  bool has_model = true;  // false: EvaluateBaselines (no blade row, form, or range)
   std::string pde, preset, form;
+  double time = 0;  // the preset's stopping time T
   int steps = 0;
   bool cost = false;
   std::vector<ClassicalRun> classical_runs;
@@ -126,10 +128,16 @@ struct ModelEvaluation {
 };
 ModelEvaluation EvaluateModel(const Model& model, const std::vector<std::string>& files,
                               const ModelEvalOptions& options);
-// {"protocol": "kodak4x", extra fields (e.g. "model"), "pde", "preset", "form", "steps", "rows"
-// (means per row: psnr, ssim, seconds, steps taken, diverged count; blade, identity,
+// The same protocol's rows without a model (`blade baselines`): identity, classical_lr_10 (in the
+// preset's frames), classical_lr, and the cost and classical runs the options ask for. The
+// options' point, long_steps, unsafe and on_figure concern a model and must be left unset.
+ModelEvaluation EvaluateBaselines(const Preset& preset, const std::vector<std::string>& files,
+                                  const ModelEvalOptions& options);
+// {"protocol": "kodak4x", extra fields (e.g. "model"), "pde", "preset", "time", "form", "steps",
+// "rows" (means per row: psnr, ssim, seconds, steps taken, diverged count; blade, identity,
 // classical_lr_10 (at BLADE's steps), classical_lr, with cost classical_2x, then one row per
-// classical run, ClassicalRunName), "images" (per image), "range", "long_run"}.
+// classical run, ClassicalRunName), "images" (per image), "range", "long_run"}; without a model
+// no "form", "range" or blade row.
 std::string ModelEvaluationJson(const ModelEvaluation& evaluation,
                                 const std::map<std::string, std::string>& extra = {});
 // The means as the text table `blade eval` prints (times in milliseconds), with a title line.

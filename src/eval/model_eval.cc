@@ -27,10 +27,11 @@ std::vector<Kind> Kinds(const ModelEvaluation& e) {
   auto field = [](Score BaselineRow::*f) {
     return [f](const BaselineRow& r) -> const Score& { return r.*f; };
   };
-  std::vector<Kind> kinds = {{"blade", field(&BaselineRow::blade)},
-                             {"identity", field(&BaselineRow::identity)},
-                             {"classical_lr_10", field(&BaselineRow::classical_lr10)},
-                             {"classical_lr", field(&BaselineRow::classical_lr)}};
+  std::vector<Kind> kinds;
+  if (e.has_model) kinds.push_back({"blade", field(&BaselineRow::blade)});
+  kinds.push_back({"identity", field(&BaselineRow::identity)});
+  kinds.push_back({"classical_lr_10", field(&BaselineRow::classical_lr10)});
+  kinds.push_back({"classical_lr", field(&BaselineRow::classical_lr)});
   if (e.cost) kinds.push_back({"classical_2x", field(&BaselineRow::classical_2x)});
   for (std::size_t i = 0; i < e.classical_runs.size(); ++i)
     kinds.push_back({ClassicalRunName(e.classical_runs[i]),
@@ -117,6 +118,7 @@ ModelEvaluation EvaluateModel(const Model& model, const std::vector<std::string>
   e.pde = model.pde;
   e.preset = preset.name;
   e.form = FormName(model.form);
+  e.time = preset.time;
   e.steps = at_point ? PlanModelPoint(model, point).steps : preset.frames;
   e.cost = o.cost;
   e.classical_runs = o.classical_runs;
@@ -177,6 +179,35 @@ ModelEvaluation EvaluateModel(const Model& model, const std::vector<std::string>
   return e;
 }
 
+ModelEvaluation EvaluateBaselines(const Preset& preset, const std::vector<std::string>& files,
+                                  const ModelEvalOptions& o) {
+  o.Validate();
+  if (files.empty()) Fail("the evaluation needs at least one image (got none)");
+  if (!o.point.params.empty() || o.point.time || o.long_steps || o.unsafe || o.on_figure)
+    Fail("the baselines have no model: a point, a long run, unsafe or figures concern a model");
+  ModelEvaluation e;
+  e.has_model = false;
+  e.pde = PdeName(preset.pde);
+  e.preset = preset.name;
+  e.time = preset.time;
+  e.steps = preset.frames;
+  e.cost = o.cost;
+  e.classical_runs = o.classical_runs;
+  EvalExtras extras;
+  extras.cost = o.cost;
+  extras.classical_runs = o.classical_runs;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    if (o.on_progress) o.on_progress(int(i), int(files.size()));
+    NamingTheFile(files[i], [&] {
+      e.rows.push_back(EvaluateImage(preset, LoadHrLuma(files[i], preset.scale),
+                                     std::filesystem::path(files[i]).filename().string(), nullptr,
+                                     o.cache_dir, extras));
+    });
+  }
+  if (o.on_progress) o.on_progress(int(files.size()), int(files.size()));
+  return e;
+}
+
 std::string ModelEvaluationJson(const ModelEvaluation& e,
                                 const std::map<std::string, std::string>& extra) {
   const auto kinds = Kinds(e);
@@ -202,10 +233,13 @@ std::string ModelEvaluationJson(const ModelEvaluation& e,
     if (e.cost) j["reference_4x"] = {{"seconds", r.reference_compute_seconds}};
     images.push_back(j);
   }
-  nlohmann::json doc = {{"protocol", "kodak4x"}, {"pde", e.pde},
-                        {"preset", e.preset},    {"form", e.form},
-                        {"steps", e.steps},      {"rows", rows},
-                        {"images", images},      {"range", {e.range_min, e.range_max}}};
+  nlohmann::json doc = {{"protocol", "kodak4x"}, {"pde", e.pde},     {"preset", e.preset},
+                        {"time", e.time},        {"steps", e.steps}, {"rows", rows},
+                        {"images", images}};
+  if (e.has_model) {
+    doc["form"] = e.form;
+    doc["range"] = {e.range_min, e.range_max};
+  }
   for (const auto& [k, v] : extra) doc[k] = v;
   if (e.long_steps > 0)
     doc["long_run"] = {{"steps", e.long_steps},
@@ -219,9 +253,15 @@ std::string ModelEvaluationJson(const ModelEvaluation& e,
 std::string ModelEvaluationTable(const ModelEvaluation& e, const std::string& model_name) {
   std::string out;
   char line[160];
-  std::snprintf(line, sizeof line,
-                "kodak4x: %s (%s %s, %d steps) on %zu images, mean over images\n",
-                model_name.c_str(), e.pde.c_str(), e.form.c_str(), e.steps, e.rows.size());
+  if (e.has_model)
+    std::snprintf(line, sizeof line,
+                  "kodak4x: %s (%s %s, %d steps) on %zu images, mean over images\n",
+                  model_name.c_str(), e.pde.c_str(), e.form.c_str(), e.steps, e.rows.size());
+  else
+    std::snprintf(line, sizeof line,
+                  "kodak4x baselines: preset %s (%s, T = %g, %d frames) on %zu images, mean over "
+                  "images\n",
+                  e.preset.c_str(), e.pde.c_str(), e.time, e.steps, e.rows.size());
   out += line;
   // Times in milliseconds: a 10-step run at the protocol's 192x128 takes about one.
   std::snprintf(line, sizeof line, "%-20s %9s %8s %10s %7s\n", "row", "PSNR dB", "SSIM", "ms",
@@ -239,6 +279,7 @@ std::string ModelEvaluationTable(const ModelEvaluation& e, const std::string& mo
                   1e3 * MeanReferenceSeconds(e.rows));
     out += line;
   }
+  if (!e.has_model) return out;
   std::snprintf(line, sizeof line,
                 "BLADE output range over all images after %d steps: [%.4f, %.4f]\n", e.steps,
                 e.range_min, e.range_max);

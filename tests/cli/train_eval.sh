@@ -47,6 +47,7 @@ if "$blade" -q eval --model "$work/pm5.blade" --images "$work/images" --classica
   >/dev/null 2>"$work/err.txt"; then echo "a bad classical run was accepted" >&2; exit 1; fi
 grep -q "GRID:STEPS" "$work/err.txt"
 "$blade" info --json "$work/pm.blade" >"$work/info.json"
+"$blade" -q baselines --pde pm --images "$work/images" --json "$work/baselines.json" >/dev/null
 "$blade" -q run --model "$work/pm.blade" "$work/images/img0.png" "$work/out.tiff"
 /usr/bin/python3 - "$work" <<'PY'
 import json, math, sys
@@ -73,6 +74,13 @@ assert r5["classical_lr_10"]["steps"] == 5 and r5["classical_2x_40"]["steps"] ==
 assert r5["classical_1x"]["psnr"] == r5["classical_lr"]["psnr"], r5
 # Converged on finer grids: closer to the 4x reference.
 assert r5["classical_lr"]["psnr"] < r5["classical_1.5x"]["psnr"] < r5["classical_2x"]["psnr"], r5
+# `blade baselines` gives the same rows under the same keys as `blade eval`, without BLADE's.
+b = json.load(open(w + "/baselines.json"))
+assert "blade" not in b["rows"] and "form" not in b and b["steps"] == 10, b
+for row in ("identity", "classical_lr_10", "classical_lr"):
+    assert b["rows"][row]["psnr"] == e["rows"][row]["psnr"], (row, b["rows"][row], e["rows"][row])
+    assert [i[row]["ssim"] for i in b["images"]] == [i[row]["ssim"] for i in e["images"]], row
+assert [i["name"] for i in b["images"]] == [i["name"] for i in e["images"]]
 info = json.load(open(w + "/info.json"))
 assert info["form"] == "direct" and info["pde"] == "pm" and info["bins"][:3] == [8, 2, 2], info
 assert info["footprint"] == 7 and abs(info["dt"] - 0.4) < 1e-12, info  # the recipe's 7x7
