@@ -30,12 +30,7 @@ void AddCompareCommand(CLI::App& app) {
     Image a = ReadImage(args->a), b = ReadImage(args->b);
     RequireSameShape(a, b, "the two images");
     if (!AllFinite(a) || !AllFinite(b)) Fail("an image contains NaN or infinite values");
-    // Integer files are read into [0, 1]: a peak of 255 there adds 48 dB that mean nothing.
-    if (args->peak > 1 && std::max(MaxValue(a), MaxValue(b)) <= 1.f)
-      Warn(StrCat("--peak ", args->peak,
-                  " but both images lie in [0, 1] (files are read into "
-                  "[0, 1]); the PSNR is ",
-                  20 * std::log10(args->peak), " dB too high"));
+    if (const std::string w = PeakWarning(args->peak, a, b, "--peak"); !w.empty()) Warn(w);
     const double psnr = Psnr(a, b, args->peak);
     // SSIM's window needs 11x11 pixels; a smaller pair still gets its PSNR.
     const bool has_ssim = a.width() >= kSsimMinSize && a.height() >= kSsimMinSize;

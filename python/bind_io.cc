@@ -9,6 +9,35 @@
 
 namespace blade::python {
 
+namespace {
+
+// The metrics' data range in the library's units (arrays read into [0, 1]), by scikit-image's
+// rule for data_range: None is the full range (1); a value given with two arrays of one unsigned
+// integer dtype is in that dtype's units (uint8 and 255 -> 1, uint16 and 65535 -> 1); with float
+// arrays it is taken as it is, with PeakWarning when it cannot fit them. Given with an integer
+// and a float array its units are ambiguous: refused.
+double MetricRange(std::optional<double> range, const py::array& a, const py::array& b,
+                   const Image& x, const Image& y, const char* name) {
+  if (!range) return 1.0;
+  RequirePositive(*range, name);
+  const bool ia = a.dtype().kind() == 'u', ib = b.dtype().kind() == 'u';
+  if (ia && ib && a.dtype().itemsize() == b.dtype().itemsize())
+    return *range / (a.dtype().itemsize() == 1 ? 255.0 : 65535.0);
+  if (ia || ib)
+    Fail(name, "=", *range, " is ambiguous for arrays ", ShapeAndDtype(a), " and ",
+         ShapeAndDtype(b), ": give arrays of one dtype (", name,
+         " in its units), or float arrays in [0, 1] and leave ", name, " out");
+  if (const std::string w = PeakWarning(*range, x, y, name); !w.empty()) WarnCaller(w);
+  return *range;
+}
+
+}  // namespace
+
+#define METRIC_RANGE_DOC(NAME)                                                                   \
+  NAME ": the data range, as scikit-image's data_range: None for the full range (1 for float "   \
+       "arrays in [0, 1], the dtype's maximum for integer arrays, which are read into [0, 1]); " \
+       "given with two arrays of one integer dtype, in that dtype's units (255 for uint8)."
+
 void BindIoOpsMetrics(py::module_& m) {
   using release = py::call_guard<py::gil_scoped_release>;
   m.def("set_threads", &SetNumThreads, py::arg("n"),
@@ -120,35 +149,40 @@ void BindIoOpsMetrics(py::module_& m) {
       "average_sigmas=True) x 255. Texture reads as noise; clipped noise reads low.");
   m.def(
       "psnr",
-      [](const py::array& a, const py::array& b, double peak) {
+      [](const py::array& a, const py::array& b, std::optional<double> peak) {
         Image x = ToImage(a, "a"), y = ToImage(b, "b");
+        const double p = MetricRange(peak, a, b, x, y, "peak");
         py::gil_scoped_release r;
-        return Psnr(x, y, peak);
+        return Psnr(x, y, p);
       },
-      py::arg("a"), py::arg("b"), py::arg("peak") = 1.0, "PSNR in dB (no clipping).");
+      py::arg("a"), py::arg("b"), py::arg("peak") = py::none(),
+      "PSNR in dB (no clipping). " METRIC_RANGE_DOC("peak"));
   m.def(
       "ssim",
-      [](const py::array& a, const py::array& b, double data_range) {
+      [](const py::array& a, const py::array& b, std::optional<double> data_range) {
         Image x = ToImage(a, "a"), y = ToImage(b, "b");
+        const double p = MetricRange(data_range, a, b, x, y, "data_range");
         py::gil_scoped_release r;
-        return Ssim(x, y, data_range);
+        return Ssim(x, y, p);
       },
-      py::arg("a"), py::arg("b"), py::arg("data_range") = 1.0,
+      py::arg("a"), py::arg("b"), py::arg("data_range") = py::none(),
       "Mean SSIM (Wang 2004, as tf.image.ssim): 11x11 Gaussian window, sigma 1.5, valid "
-      "positions.");
+      "positions. " METRIC_RANGE_DOC("data_range"));
   m.def(
       "ssim_gradient",
-      [](const py::array& a, const py::array& b, double data_range) {
+      [](const py::array& a, const py::array& b, std::optional<double> data_range) {
         Image x = ToImage(a, "a"), y = ToImage(b, "b"), g;
+        const double p = MetricRange(data_range, a, b, x, y, "data_range");
         double value;
         {
           py::gil_scoped_release r;
-          value = SsimGradient(x, y, &g, data_range);
+          value = SsimGradient(x, y, &g, p);
         }
         return py::make_tuple(value, FromImage(std::move(g)));
       },
-      py::arg("a"), py::arg("b"), py::arg("data_range") = 1.0,
-      "(mean SSIM, its gradient with respect to every pixel of a): the SSIM training loss's.");
+      py::arg("a"), py::arg("b"), py::arg("data_range") = py::none(),
+      "(mean SSIM, its gradient with respect to every pixel of a): the SSIM training loss's. "
+      "data_range as ssim's.");
 }
 
 }  // namespace blade::python

@@ -50,6 +50,17 @@ SsimSetup CheckSsimInputs(const Image& a, const Image& b, double data_range) {
 
 }  // namespace
 
+std::string PeakWarning(double peak, const Image& a, const Image& b, const std::string& what) {
+  if (!(peak > 1) || a.empty() || b.empty() || std::max(MaxValue(a), MaxValue(b)) > 1.f ||
+      std::min(MinValue(a), MinValue(b)) < 0.f)
+    return "";
+  return StrCat(what, " ", peak,
+                " but both images lie in [0, 1] (integer samples are read into [0, 1]): the PSNR "
+                "is ",
+                std::round(200 * std::log10(peak)) / 10,
+                " dB too high and SSIM's constants are too large; give 1");
+}
+
 double Psnr(const Image& a, const Image& b, double peak) {
   RequireSameShape(a, b, "PSNR inputs");
   RequirePositive(peak, "PSNR peak");

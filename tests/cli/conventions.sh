@@ -97,6 +97,10 @@ Image.fromarray(np.full((3, 3), 110, np.uint8)).save(sys.argv[2])" "$work/t3a.pn
 "$blade" compare "$work/t3a.png" "$work/t3b.png" --json - 2>"$work/err" >"$work/json" \
   && /usr/bin/python3 -c "import json, sys; d = json.load(open(sys.argv[1])); assert d['ssim'] is None and 28 < d['psnr'] < 29, d" "$work/json" \
   && grep -q "SSIM n/a" "$work/err" && ok "a 3x3 pair gets its PSNR" || bad "3x3 compare: $(cat "$work/err")"
+# A peak of 255 on files read into [0, 1] is warned about (48.1 dB too high), as in Python.
+"$blade" compare "$work/t3a.png" "$work/t3b.png" --peak 255 2>"$work/err" >/dev/null \
+  && grep -q "warning: --peak 255 but both images lie in \[0, 1\].*48.1 dB too high" "$work/err" \
+  && ok "--peak 255 on 8-bit files warned about" || bad "--peak 255: $(cat "$work/err")"
 # --quality sets JPEG's quality, as ImageMagick's -quality: a smaller file at 30 than at 95.
 "$blade" -q --quality 30 run --model "$tv" --steps 1 "$work/g8.png" "$work/q30.jpg" \
   && "$blade" -q run --model "$tv" --steps 1 "$work/g8.png" "$work/q95.jpg" \

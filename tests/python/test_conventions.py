@@ -42,6 +42,35 @@ def test_unsigned_arrays_are_scaled_by_their_types_maximum(dtype):
     assert out.dtype == np.float32 and out.max() <= 1.0 + 1e-6
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_a_data_range_given_with_integer_arrays_is_in_their_units_as_scikit_image_takes_it(dtype):
+    from skimage.metrics import structural_similarity
+    top = np.iinfo(dtype).max
+    u = RNG.integers(0, top, (40, 48), endpoint=True).astype(dtype)
+    v = np.clip(u.astype(np.int64) + RNG.integers(-top // 20, top // 20, u.shape), 0, top).astype(dtype)
+    expected = peak_signal_noise_ratio(u, v, data_range=top)
+    assert abs(blade.psnr(u, v, peak=top) - expected) < 1e-4
+    assert abs(blade.psnr(u, v, peak=top) - blade.psnr(u, v)) < 1e-9
+    ssim = structural_similarity(u.astype(np.float64), v.astype(np.float64), data_range=top,
+                                 gaussian_weights=True, sigma=1.5, use_sample_covariance=False)
+    assert abs(blade.ssim(u, v, data_range=top) - ssim) < 1e-5
+    # Half the dtype's range is half the full range, in both.
+    assert abs(blade.psnr(u, v, peak=top / 2) - peak_signal_noise_ratio(u, v, data_range=top / 2)) < 1e-4
+    # An integer and a float array: the range's units are ambiguous, refused; left out, it is 1.
+    with pytest.raises(blade.Error, match="ambiguous"):
+        blade.psnr(u, as_float32(v), peak=top)
+    assert abs(blade.psnr(u, as_float32(v)) - expected) < 1e-4
+
+
+def test_a_peak_of_255_on_float_images_in_0_1_is_warned_about():
+    a = RNG.uniform(0, 1, (32, 32)).astype(np.float32)
+    b = np.clip(a + RNG.normal(0, 0.05, a.shape), 0, 1).astype(np.float32)
+    with pytest.warns(UserWarning, match="48.1 dB too high"):
+        blade.psnr(a, b, peak=255)
+    with pytest.warns(UserWarning, match="lie in \\[0, 1\\]"):
+        blade.ssim(a, b, data_range=255)
+
+
 def test_color_uint8_is_scaled_too():
     u = RNG.integers(0, 255, (16, 20, 3), endpoint=True).astype(np.uint8)
     np.testing.assert_array_equal(blade.to_luma(u), blade.to_luma(as_float32(u)))
