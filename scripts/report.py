@@ -8,6 +8,7 @@ Usage: scripts/report.py OUT_DIR [--data docs/data]
 import argparse
 import html
 import json
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -54,6 +55,15 @@ def _verdict(blade: float, other: float, unit: str = "dB") -> str:
     return f"BLADE worse by {other - blade:.2f} {unit}"
 
 
+def _speed(blade_seconds: float, other_seconds: float) -> str:
+    """"3.6x faster" or "3.6x slower": BLADE's time against the other's, a ratio above 1."""
+    if blade_seconds <= 0 or other_seconds <= 0:
+        return ""
+    if other_seconds >= blade_seconds:
+        return f"{other_seconds / blade_seconds:.1f}x faster"
+    return f"{blade_seconds / other_seconds:.1f}x slower"
+
+
 def summary(results: dict) -> str:
     """One table: each PDE and application, BLADE against the best classical alternative on
     this image, accuracy and time, with a plain verdict."""
@@ -63,7 +73,8 @@ def summary(results: dict) -> str:
         b, lr, x2 = r["blade"], r["classical_lr"], r["classical_2x"]
         best = max((lr, "classical, same grid"), (x2, "classical, 2x finer grid"), key=lambda t: t[0]["psnr"])
         verdict = _verdict(b["psnr"], best[0]["psnr"])
-        verdict += f"; {best[0]['seconds'] / b['seconds']:.1f}x faster" if b["seconds"] > 0 else ""
+        if speed := _speed(b["seconds"], best[0]["seconds"]):
+            verdict += f"; {speed}"
         rows.append([f"{NAMES[pde]} (kodak4x)", f"{b['psnr']:.2f} dB / {b['ssim']:.4f}, {b['seconds'] * 1e3:.1f} ms",
                      best[1], f"{best[0]['psnr']:.2f} dB / {best[0]['ssim']:.4f}, {best[0]['seconds'] * 1e3:.1f} ms",
                      verdict])
@@ -83,7 +94,7 @@ def summary(results: dict) -> str:
     s = apps["segment"]
     rows.append(["Chan–Vese segmentation", f"{100 * s['blade']['agreement']:.1f}% of pixels as the reference, "
                  f"{s['blade']['seconds']:.2f} s", "reference scheme", f"{s['reference']['seconds']:.2f} s",
-                 f"{s['reference']['seconds'] / s['blade']['seconds']:.1f}x faster"])
+                 _speed(s["blade"]["seconds"], s["reference"]["seconds"])])
     r = apps["resample"]
     rows.append(["resampling (stereo pair)", f"{r['blade']['psnr']:.2f} dB", "bicubic", f"{r['bicubic']['psnr']:.2f} dB",
                  _verdict(r["blade"]["psnr"], r["bicubic"]["psnr"])])
@@ -210,6 +221,9 @@ def plot_training(logs: dict, path: Path) -> None:
 
 
 def write_report(out: Path, data: Path) -> Path:
+    if not (out / "results.json").is_file():
+        sys.exit(f"report.py: error: {out / 'results.json'} not found: run scripts/demo.py --out {out} first "
+                 "(or `make demo`, which writes out/demo)")
     results = json.loads((out / "results.json").read_text())
     plots = out / "plots"
     plots.mkdir(exist_ok=True)

@@ -58,6 +58,12 @@ def main() -> None:
         summary = dom.index('id="summary"')
         assert summary < dom.index("<h2>1."), "the summary is not at the top"
         assert dom.count("BLADE better by") + dom.count("BLADE worse by") >= 6, "summary verdicts missing"
+        # Speeds read as a ratio above 1, "faster" or "slower" (never "0.3x faster").
+        assert not re.search(r"\b0\.\d+x (faster|slower)", dom), "a speed ratio below 1"
+        # The report of a folder the demo never wrote is one line and exit 1, not a traceback.
+        bad = subprocess.run([sys.executable, str(ROOT / "scripts" / "report.py"), str(tmp / "none")],
+                             capture_output=True, text=True)
+        assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "results.json" in bad.stderr, bad.stderr
         # At most 6,000 px tall at 1400 px wide.
         height = re.search(r'data-page-height="(\d+)"', dom)
         assert height and int(height.group(1)) < 6000, f"page height {height and height.group(1)}"
