@@ -22,6 +22,9 @@ void AddSegmentCommand(CLI::App& app) {
       "segment", "Chan-Vese segmentation (color: Chan-Sandberg-Vese) with a BLADE TV model");
   cmd->add_option("--model", args->model, "TV flow model (default: the shipped tv-plain)");
   cmd->add_flag("--reference", args->reference, "Use the classical IPOL scheme instead");
+  cmd->footer(
+      "Either solver's mask is white on the brighter region, so the two are comparable pixel by "
+      "pixel.");
   cmd->add_flag("--force-model", args->force_model, "Use a model of another PDE than TV flow");
   AddAppParamOption(cmd, &args->params);
   CLI::Option* mu =
@@ -31,10 +34,12 @@ void AddSegmentCommand(CLI::App& app) {
   cmd->add_option("--iters", args->iters, "Iterations")->capture_default_str();
   cmd->add_option("--overlay", args->overlay, "Also write the image with the contour in red");
   cmd->add_option("input", args->input, "Image (gray or color)")->required();
-  cmd->add_option("mask", args->output, "Output mask (white = phi >= 0)")->required();
+  cmd->add_option("mask", args->output,
+                  "Output mask: white (1) on the region with the brighter mean, black on the other")
+      ->required();
   cmd->callback([args, mu] {
     ChanVeseParams p;
-    p.mu = mu->count() ? args->mu : args->reference ? kChanVeseMuReference : kChanVeseMuBlade;
+    p.mu = mu->count() ? args->mu : DefaultChanVeseMu(args->reference);
     RequireNonNegative(p.mu, "--mu");
     p.iterations = args->iters;
     p.Validate();
@@ -54,7 +59,7 @@ void AddSegmentCommand(CLI::App& app) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     progress.Finish();
-    Image mask = SegmentationMask(phi);
+    Image mask = SegmentationMask(phi, f);
     if (!args->overlay.empty()) WriteOutput(SegmentationOverlay(f, mask), args->overlay, source);
     WriteOutput(mask, args->output, source);
     Note(StrCat("segmented with ", args->reference ? "the reference scheme" : "BLADE TV", " (mu ",

@@ -165,22 +165,31 @@ void BindApps(py::module_& m) {
   m.def(
       "segment",
       [](const py::array& image, const Model* model, std::optional<double> mu, int iterations,
-         bool force_model) {
+         bool force_model, bool reference) {
+        if (reference && model)
+          Fail("reference=True runs the classical scheme, which takes no model");
         if (model) RequireModelFor(Application::kSegment, *model, force_model);
         Image f = ToInputImage(image), mask;
         ChanVeseParams p;
         p.iterations = iterations;
-        p.mu = mu ? *mu : model ? kChanVeseMuBlade : kChanVeseMuReference;
+        p.mu = mu ? *mu : DefaultChanVeseMu(reference);
+        RequireNonNegative(p.mu, "mu");
+        p.Validate();
+        std::shared_ptr<const Model> tv;
+        if (!reference) tv = ModelOrShipped(model, Application::kSegment);
         {
           py::gil_scoped_release r;
-          mask = SegmentationMask(model ? ChanVeseBlade(f, *model, p) : ChanVeseReference(f, p));
+          mask =
+              SegmentationMask(reference ? ChanVeseReference(f, p) : ChanVeseBlade(f, *tv, p), f);
         }
         return FromImage(std::move(mask));
       },
       py::arg("image"), py::arg("model") = nullptr, py::arg("mu") = py::none(),
       py::arg("iterations") = ChanVeseParams().iterations, py::arg("force_model") = false,
-      "Chan-Vese (color: Chan-Sandberg-Vese) mask in {0, 1}: with a BLADE TV model (eq. 4.10, "
-      "mu 0.04) or, without one, the reference scheme (mu 0.2).");
+      py::arg("reference") = false,
+      "Chan-Vese (color: Chan-Sandberg-Vese) mask in {0, 1}, white (1) on the region with the "
+      "brighter mean, as `blade segment`: with a BLADE TV model (eq. 4.10, mu 0.04; None: the "
+      "shipped tv-plain) or, with reference=True, the classical scheme (mu 0.2).");
   m.def(
       "align",
       [](const py::array& ref, const py::array& alt) {

@@ -45,9 +45,41 @@ TEST(AppsChanVese, ReferenceFindsTheRegionsGrayAndColor) {
     Image f = TwoRegionScene(96, 72, channels, &truth);
     ChanVeseParams p;
     p.iterations = 100;
-    Image mask = SegmentationMask(ChanVeseReference(f, p));
+    Image mask = SegmentationMask(ChanVeseReference(f, p), f);
     EXPECT_GT(Agreement(mask, truth), 0.98) << channels << " channel(s)";
   }
+}
+
+// The mask is white on the brighter region whichever side each solver leaves at phi >= 0: the
+// scene's regions (inside brighter) and its negative (inside darker), with both solvers.
+TEST(AppsChanVese, TheMaskIsWhiteOnTheBrighterRegion) {
+  const Model tv = LoadModel(testing::SourcePath("models/tv.blade"));
+  for (int channels : {1, 3}) {
+    Image truth;
+    const Image f = TwoRegionScene(96, 72, channels, &truth);
+    Image negative = f.Copy();
+    for (std::size_t i = 0; i < negative.size(); ++i) negative.data()[i] = 1 - f.data()[i];
+    ChanVeseParams ref;
+    ref.iterations = 100;
+    ChanVeseParams blade = ref;
+    blade.mu = kChanVeseMuBlade;
+    for (const Image* image : {&f, static_cast<const Image*>(&negative)}) {
+      const bool inside_brighter = image == &f;
+      for (const bool reference : {true, false}) {
+        const Image phi =
+            reference ? ChanVeseReference(*image, ref) : ChanVeseBlade(*image, tv, blade);
+        const double agreement = MaskAgreement(SegmentationMask(phi, *image), truth);
+        EXPECT_GT(inside_brighter ? agreement : 1 - agreement, 0.95)
+            << channels << " channel(s), " << (inside_brighter ? "scene" : "negative") << ", "
+            << (reference ? "reference" : "BLADE");
+      }
+    }
+  }
+  // One empty side: the mask is phi's, all white or all black.
+  Image flat(8, 8), phi(8, 8);
+  for (std::size_t i = 0; i < phi.size(); ++i) phi.data()[i] = 1;
+  EXPECT_EQ(MaxValue(SegmentationMask(phi, flat)), 1.f);
+  EXPECT_EQ(MinValue(SegmentationMask(phi, flat)), 1.f);
 }
 
 TEST(AppsChanVese, InitialisationIsTheCheckerboard) {
@@ -67,8 +99,8 @@ TEST(AppsChanVese, BladeTvAgreesWithTheReference) {
     ref.iterations = 100;
     ChanVeseParams blade = ref;
     blade.mu = 0.04;
-    Image a = SegmentationMask(ChanVeseReference(f, ref));
-    Image b = AlignLabels(a, SegmentationMask(ChanVeseBlade(f, tv, blade)));
+    Image a = SegmentationMask(ChanVeseReference(f, ref), f);
+    Image b = SegmentationMask(ChanVeseBlade(f, tv, blade), f);
     EXPECT_GT(MaskAgreement(a, b), 0.95) << channels << " channel(s)";
     EXPECT_GT(MaskIou(a, b), 0.9) << channels << " channel(s)";
   }

@@ -38,8 +38,16 @@ Image ChanVeseReference(const Image& f, const ChanVeseParams& params,
 Image ChanVeseBlade(const Image& f, const Model& tv_model, const ChanVeseParams& params,
                     const std::function<void(int, int)>& on_progress = {});
 
-// phi >= 0 as a 0/1 mask.
-Image SegmentationMask(const Image& phi);
+// The length penalty a run uses when none is given: the reference scheme's or BLADE's.
+inline double DefaultChanVeseMu(bool reference) {
+  return reference ? kChanVeseMuReference : kChanVeseMuBlade;
+}
+
+// The partition phi >= 0 / phi < 0 as a 0/1 mask, white (1) on the region of f with the brighter
+// mean luma. Which side a run leaves at phi >= 0 depends on the solver and the image (the energy
+// is symmetric when lambda1 = lambda2), so without this rule the reference scheme and BLADE
+// could return each other's complement. A partition with one empty side is returned as phi says.
+Image SegmentationMask(const Image& phi, const Image& f);
 // The image (as RGB) with the mask's boundary pixels drawn in red.
 Image SegmentationOverlay(const Image& f, const Image& mask);
 // Fraction of pixels where two masks agree, and intersection over union of their foregrounds.

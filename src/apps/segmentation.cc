@@ -208,9 +208,20 @@ Image ChanVeseBlade(const Image& f, const Model& model, const ChanVeseParams& p,
   return phi;
 }
 
-Image SegmentationMask(const Image& phi) {
+Image SegmentationMask(const Image& phi, const Image& f) {
+  const Image luma = ToLuma(f);
+  RequireSameShape(phi, luma, "level set and image");
   Image mask(phi.width(), phi.height());
-  for (std::size_t i = 0; i < phi.size(); ++i) mask.data()[i] = phi.data()[i] >= 0 ? 1.f : 0.f;
+  double sum[2] = {0, 0};
+  std::size_t count[2] = {0, 0};
+  for (std::size_t i = 0; i < phi.size(); ++i) {
+    const int in = phi.data()[i] >= 0;
+    mask.data()[i] = float(in);
+    sum[in] += luma.data()[i];
+    ++count[in];
+  }
+  if (count[0] && count[1] && sum[1] / count[1] < sum[0] / count[0])
+    for (std::size_t i = 0; i < mask.size(); ++i) mask.data()[i] = 1.f - mask.data()[i];
   return mask;
 }
 

@@ -271,10 +271,10 @@ AppEvaluation EvaluateSegmentation(const Model& tv_model, const std::vector<std:
     NamingTheFile(files[i], [&] {
       Image f = ReadForMode(files[i], o.color);
       auto t0 = Clock::now();
-      Image a = SegmentationMask(ChanVeseReference(f, ref));
+      Image a = SegmentationMask(ChanVeseReference(f, ref), f);
       const double sr = SecondsSince(t0);
       t0 = Clock::now();
-      Image b = AlignLabels(a, SegmentationMask(ChanVeseBlade(f, tv_model, bl)));
+      Image b = AlignLabels(a, SegmentationMask(ChanVeseBlade(f, tv_model, bl), f));
       const double sb = SecondsSince(t0);
       const double agreement = MaskAgreement(a, b), iou = MaskIou(a, b);
       AppEvaluation::ImageScores s{FileName(files[i]), {}};

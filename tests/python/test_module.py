@@ -275,6 +275,15 @@ def test_applications_basic_properties():
     u = smooth_image(64, 64)
     mask = blade.segment(u, model, iterations=20)
     assert set(np.unique(mask)) <= {0.0, 1.0}
+    # Without a model: the CLI's default, the shipped tv-plain with mu 0.04; reference=True runs
+    # the classical scheme (mu 0.2). Both masks are white on the brighter region.
+    tv_plain = blade.Model.load(str(ROOT / "models" / "tv-plain.blade"))
+    assert np.array_equal(blade.segment(u, iterations=20), blade.segment(u, tv_plain, iterations=20))
+    ref = blade.segment(u, iterations=20, reference=True)
+    for m in (mask, ref):
+        assert u[m == 1].mean() > u[m == 0].mean()
+    with pytest.raises(blade.Error, match="takes no model"):
+        blade.segment(u, model, reference=True)
     assert blade.upscale(model, u[:16, :16], factor=4).shape == (64, 64)
     zero = np.zeros((64, 64, 2), np.float32)
     assert np.array_equal(blade.resample(u, zero, method="bicubic"), u)
