@@ -211,7 +211,10 @@ void AddRestoreCommands(CLI::App& app) {
     o.unsafe = n->unsafe;
     const bool automatic = n->sigma == "auto";
     double sigma = automatic ? 0 : *ParseSigma(n->sigma);
-    if (!automatic) RequireDenoiseSigma(sigma);  // before any file is read
+    if (!automatic) {
+      RequireDenoiseSigma(sigma);  // before any file is read
+      if (const std::string w = DenoiseSigmaWarning(sigma); !w.empty()) Warn(w);
+    }
     // A given model fails before the input is read; the default depends on its channels.
     std::optional<Model> given;
     if (!n->model.empty())

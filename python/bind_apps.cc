@@ -83,7 +83,10 @@ void BindApps(py::module_& m) {
             throw Error("sigma must be a number, None or 'auto'");
           }
         }
-        if (sigma_given) RequireDenoiseSigma(*sigma_given);  // before the image is converted
+        if (sigma_given) {
+          RequireDenoiseSigma(*sigma_given);  // before the image is converted
+          if (const std::string w = DenoiseSigmaWarning(*sigma_given); !w.empty()) WarnCaller(w);
+        }
         Image f = ToInputImage(image), out;
         const double sigma = sigma_given ? *sigma_given : AutoDenoiseSigma(f);
         std::shared_ptr<const Model> shipped;

@@ -225,6 +225,10 @@ struct DenoiseOptions {
 std::string DenoiseNeedsPdeModel(const DenoiseOptions& options);
 // Fails unless 0 < sigma255 <= kMaxDenoiseSigma (0-255 units), printing it in full.
 void RequireDenoiseSigma(double sigma255);
+// One line when sigma255 is below 1 (below one 8-bit level, where denoising changes almost
+// nothing): most likely a fraction of the range, scikit-image's unit (estimate_sigma), given
+// where 0-255 units are expected. Empty otherwise.
+std::string DenoiseSigmaWarning(double sigma255);
 // Fitted for the default model, tv-plain (the TV model without the scheme term), on the 200
 // training photographs. tv.blade, with the scheme term, denoises worse at its own refitted rule
 // (docs/RESULTS.md, sixth session), so it is not the default.

@@ -387,6 +387,14 @@ void RequireDenoiseSigma(double sigma255) {
   }
 }
 
+std::string DenoiseSigmaWarning(double sigma255) {
+  if (!(sigma255 < 1)) return "";
+  return StrCat("noise sigma ", sigma255,
+                " is in 0-255 units, less than one 8-bit level, and denoising will change almost "
+                "nothing; if it is a fraction of the range (scikit-image's estimate_sigma), give ",
+                sigma255 * 255);
+}
+
 std::string DenoiseNeedsPdeModel(const DenoiseOptions& o) {
   if (o.stop == DenoiseStop::kSure) return "SURE stopping";
   if (o.time != 0) return "a stopping time";

@@ -185,6 +185,11 @@ def test_noise_estimate_matches_scikit_image_and_drives_sigma_none():
                 np.testing.assert_array_equal(blade.denoise(f, "auto"), blade.denoise(f, ours))
     with pytest.raises(blade.Error, match="sigma must be a number, None or 'auto'"):
         blade.denoise(f, "twenty")
+    # scikit-image's estimate_sigma is a fraction of the range: given as it is, one warning that
+    # names the 0-255 value to give instead (the run itself would change almost nothing).
+    g = noisy(gray_photo()[:64, :64], 10, 3)
+    with pytest.warns(UserWarning, match=r"0-255 units.*give 10\.2"):
+        blade.denoise(g, 0.04)
     with pytest.raises(blade.Error, match="no measurable noise"):
         blade.denoise(np.full((32, 32), 0.5, np.float32))
 
@@ -256,6 +261,8 @@ def test_command_line_defaults_depth_and_refusals(tmp_path):
     assert r.returncode != 0 and "learned denoiser" in r.stderr
     r = run_blade("denoise", "--sigma", "auto", gray, out)
     assert r.returncode == 0 and "estimated noise sigma" in r.stderr and "denoise-gray.blade" in r.stderr, r.stderr
+    r = run_blade("denoise", "--sigma", "0.04", gray, out)
+    assert r.returncode == 0 and "warning: noise sigma 0.04 is in 0-255 units" in r.stderr, r.stderr
     r = run_blade("denoise", "--sigma", "twenty", gray, out2)
     assert r.returncode == 2 and "--sigma: must be a number or auto" in r.stderr and not out2.exists(), r.stderr
     r = run_blade("info", MODELS / "denoise-color.blade")
