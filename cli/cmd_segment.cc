@@ -45,6 +45,14 @@ void AddSegmentCommand(CLI::App& app) {
     p.Validate();
     CheckOutputPath(args->output);
     if (!args->overlay.empty()) CheckOutputPath(args->overlay);
+    // A mask or an overlay is not the photograph: written over it (a swapped argument), the
+    // input would be lost; and two outputs in one file would leave only the last.
+    for (const std::string* out : {&args->output, &args->overlay})
+      if (!out->empty() && SameFile(*out, args->input))
+        Fail("'", *out, "' is the input image; give the ",
+             out == &args->output ? "mask" : "overlay", " another file");
+    if (!args->overlay.empty() && SameFile(args->overlay, args->output))
+      Fail("the mask and the overlay are both '", args->output, "'; give them different files");
     Model model;
     if (!args->reference) {
       model = LoadAppModel(args->model, Application::kSegment, args->force_model, args->params);

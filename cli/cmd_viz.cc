@@ -58,6 +58,8 @@ void AddFeaturesCommand(CLI::App& app) {
       ->expected(3);
   cmd->callback([args] {
     CheckOutputPath(args->out);
+    if (SameFile(args->out, args->input))
+      Fail("'", args->out, "' is the input image; give the feature picture another file");
     SelectionConfig config;
     if (!args->model.empty()) {
       config = LoadModelArg(args->model).banks.at(0).selection;

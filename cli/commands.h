@@ -68,6 +68,9 @@ void WriteFigure(const std::string& dir, const std::string& image_path, const st
 // command that writes a file does; "-" writes it to standard output instead, once
 // PrepareTextOutput("-") has moved the command's printed tables to stderr.
 void PrepareTextOutput(const std::string& path);  // else checks the path's folder
+// Whether two paths name one file (the same file through links or another spelling, or, where
+// they do not exist yet, the same normalised path).
+bool SameFile(const std::string& a, const std::string& b);
 void WriteTextOutput(const std::string& path, const std::string& text, const std::string& what);
 
 // Every output folder option (--frames-dir, --figures) follows one rule: the folder is created

@@ -156,6 +156,13 @@ CLI::Validator SeedValidator(std::uint64_t max) {
       "SEED");
 }
 
+bool SameFile(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  if (std::filesystem::exists(a, ec) && std::filesystem::exists(b, ec))
+    return std::filesystem::equivalent(a, b, ec);
+  return std::filesystem::weakly_canonical(a, ec) == std::filesystem::weakly_canonical(b, ec);
+}
+
 void CheckOutputPath(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) Fail("cannot write '", path, "': is a directory");

@@ -190,6 +190,9 @@ expect 1 "restore: a blur without its sigma" "give the blur as blur:sigma=S" "$b
 expect 1 "restore: an unknown key" "is not a number (blur:sigma=S only)" "$blade" restore --model "$work/good.blade" --force-model --op "blur:sigma=1,foo=3" "$work/good.png" "$out"
 expect 1 "restore: a sigma that is not a number" "sigma '1x' is not a number" "$blade" restore --model "$work/good.blade" --force-model --op "blur:sigma=1x" "$work/good.png" "$out"
 expect 1 "segment: resampling model" "segment needs a PDE model; this is a res" "$blade" segment --model "$work/resample.blade" "$work/good.png" "$out"
+expect 1 "segment: the mask over the input" "is the input image; give the mask another file" "$blade" segment "$work/good.png" "$work/good.png"
+expect 1 "segment: the overlay over the input" "is the input image; give the overlay another file" "$blade" segment --overlay "$work/good.png" "$work/good.png" "$out"
+expect 1 "segment: mask and overlay in one file" "give them different files" "$blade" segment --overlay "$out" "$work/good.png" "$out"
 expect 1 "segment: zero iterations" "Chan-Vese iterations must be 1..1000000" "$blade" segment --reference --iters 0 "$work/good.png" "$out"
 expect 1 "segment: a constant image" "the image to segment is constant: there" "$blade" -q segment "$work/flat.npy" "$out"
 expect 1 "segment --reference: a constant image" "the image to segment is constant: there" "$blade" segment --reference "$work/flat.npy" "$out"
@@ -246,6 +249,7 @@ expect 1 "show-filters: zero zoom" "filter picture zoom must be 1..64 (got 0" "$
 expect 1 "show-filters: NaN range" "filter picture range must be >= 0 and fi" "$blade" show-filters --model "$work/good.blade" --range nan "$out"
 expect 1 "show-filters: output not an image" "unsupported file extension '.txt' (ex" "$blade" show-filters --model "$work/good.blade" "$work/out.txt"
 expect 1 "features: missing image" "cannot open" "$blade" features "$work/nope.png" "$out"
+expect 1 "features: the picture over the input" "give the feature picture another file" "$blade" features "$work/good.png" "$work/good.png"
 expect 1 "features: zero orientation bins" "selection orientations must be 1..64" "$blade" features --bins 0 3 3 "$work/good.png" "$out"
 expect 2 "montage: labels do not match images" "montage got 2 labels for 1 images" "$blade" montage --label a --label b "$work/good.png" "$out"
 

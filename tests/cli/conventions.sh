@@ -97,6 +97,12 @@ Image.fromarray(np.full((3, 3), 110, np.uint8)).save(sys.argv[2])" "$work/t3a.pn
 "$blade" compare "$work/t3a.png" "$work/t3b.png" --json - 2>"$work/err" >"$work/json" \
   && /usr/bin/python3 -c "import json, sys; d = json.load(open(sys.argv[1])); assert d['ssim'] is None and 28 < d['psnr'] < 29, d" "$work/json" \
   && grep -q "SSIM n/a" "$work/err" && ok "a 3x3 pair gets its PSNR" || bad "3x3 compare: $(cat "$work/err")"
+# An image-to-image command may write over its input, as ImageMagick's convert a.png a.png: the
+# result equals the one written elsewhere.
+cp "$work/g8.png" "$work/inplace.png"
+"$blade" -q run --model "$tv" "$work/inplace.png" "$work/inplace.png" \
+  && cmp -s "$work/inplace.png" "$work/o8.png" && ! cmp -s "$work/inplace.png" "$work/g8.png" \
+  && ok "run writes over its input" || bad "run in place"
 # A peak of 255 on files read into [0, 1] is warned about (48.1 dB too high), as in Python.
 "$blade" compare "$work/t3a.png" "$work/t3b.png" --peak 255 2>"$work/err" >/dev/null \
   && grep -q "warning: --peak 255 but both images lie in \[0, 1\].*48.1 dB too high" "$work/err" \
