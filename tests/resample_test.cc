@@ -237,5 +237,41 @@ TEST(ResampleAlign, RecoversAKnownTranslationToSubPixelAccuracy) {
   EXPECT_THROW(AlignBlockMatching(ref, Crop(alt, {0, 0, 100, 96})), Error);
 }
 
+// The largest end-point error in each border strip [margin, margin + 16) of the frame.
+double WorstInBorderStrips(const Flow& f, float u, float v, int margin) {
+  double worst = 0;
+  for (int y = margin; y < f.height - margin; ++y)
+    for (int x = margin; x < f.width - margin; ++x) {
+      const bool strip = x < margin + 16 || y < margin + 16 || x >= f.width - margin - 16 ||
+                         y >= f.height - margin - 16;
+      if (strip) worst = std::max(worst, std::hypot(double(f.U(x, y)) - u, double(f.V(x, y)) - v));
+    }
+  return worst;
+}
+
+// Border tiles whose content moves out of the frame keep the true vector (docs/DESIGN.md §26):
+// with the reference's huge-constant padding the outer 16 pixels on those sides were all wrong,
+// by up to several pixels. Only the few pixels whose source left the frame are excluded.
+TEST(ResampleAlign, BorderTilesKeepTheTranslationOnEverySide) {
+  Image hr = DetailedScene(512, 384, 11);
+  for (const auto& [u, v] : {std::pair{3.f, 2.f}, std::pair{-2.f, -3.f}, std::pair{2.5f, -1.5f}}) {
+    Image ref = ObserveShifted(hr, 4, 0.5, ConstantFlow(128, 96, u, v));
+    Image alt = ObserveShifted(hr, 4, 0.5, Flow());
+    const Flow f = AlignBlockMatching(ref, alt);
+    const int margin = int(std::ceil(std::max(std::abs(u), std::abs(v)))) + 1;
+    EXPECT_LT(WorstInBorderStrips(f, u, v, margin), 0.25) << u << ", " << v;
+    EXPECT_LT(EndPointError(f, ConstantFlow(128, 96, u, v), margin), 0.1) << u << ", " << v;
+  }
+}
+
+// Identical flat frames align at zero: every offset matches a flat tile equally, and ties go to
+// the guess (they went to the most negative offset, (-9, -9) on a 64x64 frame).
+TEST(ResampleAlign, IdenticalFlatFramesAlignAtZero) {
+  Image flat(64, 64, 1);
+  for (std::size_t i = 0; i < flat.size(); ++i) flat.data()[i] = 0.5f;
+  const Flow f = AlignBlockMatching(flat, flat);
+  EXPECT_EQ(EndPointError(f, Flow(64, 64)), 0.0);
+}
+
 }  // namespace
 }  // namespace blade

@@ -42,24 +42,37 @@ struct TileField {
 
 int TileCount(int size, int tile) { return size <= tile ? 1 : (size - tile) / (tile / 2) + 1; }
 
-// Distance between the ref tile at (x0, y0) and alt shifted by (ox, oy); +inf when any pixel of
-// the shifted tile falls outside alt (the HDR+ "huge constant" padding).
+// Distance between the ref tile at (x0, y0) and alt shifted by (ox, oy). Where the shifted tile
+// leaves alt, the distance is taken over the part inside, scaled to the whole tile, as long as
+// that part spans at least half the tile each way; +inf beyond (REFERENCE_SCHEMES.md §7 pads
+// with a huge constant instead, which makes every tile on the side the content moves towards
+// pick a wrong vector: up to 11 px off for a 3 px shift; docs/DESIGN.md §26).
 double TileDistance(const Image& ref, const Image& alt, int x0, int y0, int tile, int ox, int oy,
                     bool l2) {
   const int w = ref.width(), h = ref.height();
   const int tw = std::min(tile, w - x0), th = std::min(tile, h - y0);
-  if (x0 + ox < 0 || y0 + oy < 0 || x0 + ox + tw > w || y0 + oy + th > h)
-    return std::numeric_limits<double>::infinity();
+  const int xa = std::max(x0, -ox), xb = std::min(x0 + tw, w - ox);
+  const int ya = std::max(y0, -oy), yb = std::min(y0 + th, h - oy);
+  if (2 * (xb - xa) < tw || 2 * (yb - ya) < th) return std::numeric_limits<double>::infinity();
   double d = 0;
-  for (int y = 0; y < th; ++y) {
-    const float* r = ref.row(0, y0 + y) + x0;
-    const float* a = alt.row(0, y0 + oy + y) + x0 + ox;
-    for (int x = 0; x < tw; ++x) {
+  for (int y = ya; y < yb; ++y) {
+    const float* r = ref.row(0, y);
+    const float* a = alt.row(0, y + oy) + ox;
+    for (int x = xa; x < xb; ++x) {
       const double e = double(r[x]) - a[x];
       d += l2 ? e * e : std::abs(e);
     }
   }
-  return d;
+  const long inside = long(xb - xa) * (yb - ya), whole = long(tw) * th;
+  return inside < whole ? d * double(whole) / double(inside) : d;
+}
+
+// A search's order of preference: the smaller distance, and on a tie (a flat tile matches
+// everywhere) the offset nearer the guess, so that identical flat frames align at zero.
+bool Better(double d, int ox, int oy, double best, int bx, int by, int gx, int gy) {
+  if (d != best) return d < best;
+  const auto far = [&](int x, int y) { return (x - gx) * (x - gx) + (y - gy) * (y - gy); };
+  return far(ox, oy) < far(bx, by);
 }
 
 // Least-squares quadratic fit to the 3x3 distances around the minimum (HDR+ supplement).
@@ -132,7 +145,7 @@ TileField AlignLevel(const Image& ref, const Image& alt, const Level& lv, const 
       for (int oy = gy - lv.radius; oy <= gy + lv.radius; ++oy)
         for (int ox = gx - lv.radius; ox <= gx + lv.radius; ++ox) {
           const double d = TileDistance(ref, alt, x0, y0, lv.tile, ox, oy, lv.l2);
-          if (d < best) {
+          if (Better(d, ox, oy, best, bx, by, gx, gy)) {
             best = d;
             bx = ox;
             by = oy;
@@ -177,32 +190,31 @@ void RefineLucasKanade(const Image& ref, const Image& alt, TileField& f, int ite
       const int x0 = std::min(i * stride, std::max(0, w - f.tile));
       const int y0 = std::min(j * stride, std::max(0, h - f.tile));
       const int tw = std::min(f.tile, w - x0), th = std::min(f.tile, h - y0);
-      double hxx = 0, hxy = 0, hyy = 0;
-      for (int y = y0; y < y0 + th; ++y)
-        for (int x = x0; x < x0 + tw; ++x) {
-          const double gx =
-              (ref.at(0, std::min(x + 1, w - 1), y) - ref.at(0, std::max(x - 1, 0), y)) / 2;
-          const double gy =
-              (ref.at(0, x, std::min(y + 1, h - 1)) - ref.at(0, x, std::max(y - 1, 0))) / 2;
-          hxx += gx * gx;
-          hxy += gx * gy;
-          hyy += gy * gy;
-        }
-      const double det = hxx * hyy - hxy * hxy;
-      if (!(det > 1e-12 * (hxx + hyy) * (hxx + hyy)) || det <= 0) continue;  // flat or 1-D tile
-      double vx = f.vx[std::size_t(j) * f.nx + i], vy = f.vy[std::size_t(j) * f.nx + i];
+      const std::size_t at = std::size_t(j) * f.nx + i;
+      double vx = f.vx[at], vy = f.vy[at];
       for (int it = 0; it < iterations; ++it) {
-        double bx = 0, by = 0;
-        for (int y = y0; y < y0 + th; ++y)
+        // The Gauss-Newton system over the tile's pixels whose warped position lies in alt: at
+        // the border, alt's clamped edge pixels would pull the vector off (a tile whose content
+        // moved past the edge would wander by up to the 1.5 px allowed below).
+        double hxx = 0, hxy = 0, hyy = 0, bx = 0, by = 0;
+        for (int y = y0; y < y0 + th; ++y) {
+          if (y + vy < 0 || y + vy > h - 1) continue;
           for (int x = x0; x < x0 + tw; ++x) {
+            if (x + vx < 0 || x + vx > w - 1) continue;
             const double gx =
                 (ref.at(0, std::min(x + 1, w - 1), y) - ref.at(0, std::max(x - 1, 0), y)) / 2;
             const double gy =
                 (ref.at(0, x, std::min(y + 1, h - 1)) - ref.at(0, x, std::max(y - 1, 0))) / 2;
             const double e = Bilinear(alt, x + vx, y + vy) - ref.at(0, x, y);
+            hxx += gx * gx;
+            hxy += gx * gy;
+            hyy += gy * gy;
             bx += gx * e;
             by += gy * e;
           }
+        }
+        const double det = hxx * hyy - hxy * hxy;
+        if (!(det > 1e-12 * (hxx + hyy) * (hxx + hyy)) || det <= 0) break;  // flat or 1-D
         const double dx = (hyy * bx - hxy * by) / det, dy = (hxx * by - hxy * bx) / det;
         // ref(x + d) ~ alt(x + v) means ref(y) ~ alt(y + v - d): compose by subtracting.
         vx -= dx;
@@ -210,10 +222,9 @@ void RefineLucasKanade(const Image& ref, const Image& alt, TileField& f, int ite
         if (std::hypot(dx, dy) < 1e-3) break;
       }
       // A refinement that wandered off (more than a pixel) is not trusted.
-      if (std::hypot(vx - f.vx[std::size_t(j) * f.nx + i], vy - f.vy[std::size_t(j) * f.nx + i]) <=
-          1.5) {
-        f.vx[std::size_t(j) * f.nx + i] = float(vx);
-        f.vy[std::size_t(j) * f.nx + i] = float(vy);
+      if (std::hypot(vx - f.vx[at], vy - f.vy[at]) <= 1.5) {
+        f.vx[at] = float(vx);
+        f.vy[at] = float(vy);
       }
     }
   });
