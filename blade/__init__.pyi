@@ -10,8 +10,8 @@ ImageArray = npt.NDArray[np.float32]
 # scikit-image's img_as_float does); lists are not converted: pass np.asarray(x).
 ArrayLike = npt.NDArray[Any]
 
-class Error(RuntimeError):
-    """A library error; the message says what was wrong."""
+class Error(ValueError, RuntimeError):
+    """A library error (a bad value, shape, dtype or file); the message says what was wrong."""
 
 class DivergedError(Error):
     """A run produced a non-finite value; the message names the step."""

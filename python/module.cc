@@ -6,9 +6,11 @@
 //   Inputs of any numeric dtype and layout are accepted and converted (one copy into the
 //   library's planar layout). Outputs are C-contiguous: gray (H, W) hands over the library's
 //   buffer without a copy, color is interleaved into (H, W, 3) once.
-// - Library errors raise blade.Error (a RuntimeError) with the library's message; a run that
+// - Library errors raise blade.Error (a ValueError and a RuntimeError) with the library's message;
+// a run that
 //   goes non-finite raises blade.DivergedError (a blade.Error) naming the step.
 // - Threads: the library's pool (blade.set_threads); results do not depend on the count.
+#include "blade/parallel.h"
 #include "convert.h"
 
 namespace blade::python {
@@ -17,7 +19,11 @@ PYBIND11_MODULE(_blade, m) {
   m.doc() = "blade: image PDEs solved with BLADE, a shallow learned adaptive-filter network";
   m.attr("__version__") = BLADE_VERSION;
   KeepFreedImageMemory();
-  static py::exception<Error> error(m, "Error", PyExc_RuntimeError);
+  // A ValueError too, as scikit-image and NumPy raise for a bad value, shape or dtype (most of
+  // blade's errors), and still a RuntimeError, as it was first.
+  static py::exception<Error> error(
+      m, "Error",
+      py::make_tuple(py::handle(PyExc_ValueError), py::handle(PyExc_RuntimeError)).release().ptr());
   static py::exception<DivergedError> diverged(m, "DivergedError", error.ptr());
   py::register_exception_translator([](std::exception_ptr p) {
     try {
@@ -30,6 +36,12 @@ PYBIND11_MODULE(_blade, m) {
     } catch (const Error& e) {
       error(e.what());
     }
+  });
+  // Ctrl-C in a long run (a notebook's interrupt button): the library polls between steps, and
+  // Python's pending signal handlers run here, raising KeyboardInterrupt out of the call.
+  SetInterruptCheck([] {
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
   });
   BindIoOpsMetrics(m);
   BindPde(m);

@@ -18,4 +18,12 @@ inline constexpr int kMaxThreads = 4096;
 void SetNumThreads(int n);
 int NumThreads();
 
+// Stopping a long run from outside. Loops that can run for seconds (solver and model steps,
+// restoration, Chan-Vese iterations, training epochs and steps) call CheckInterrupt between
+// steps; it calls the check a front end installed, at most every 50 ms and never inside a
+// ParallelFor, and the check may throw to end the run (Python installs one that raises
+// KeyboardInterrupt on Ctrl-C; the command-line tool needs none, a signal ends the process).
+void SetInterruptCheck(std::function<void()> check);
+void CheckInterrupt();
+
 }  // namespace blade

@@ -178,6 +178,7 @@ Image UpscaleProjected(const Model& model, const Image& f, int factor,
     return ProjectToNullSpace(EvaluateRhs(model, at), factor, psf_sigma);
   };
   for (int k = 1; k <= o.steps; ++k) {
+    CheckInterrupt();
     if (o.integrator == Integrator::kEuler) {
       Axpy(float(dt), step(u), u);
     } else {

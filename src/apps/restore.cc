@@ -13,6 +13,7 @@
 #include "blade/io.h"
 #include "blade/metrics.h"
 #include "blade/ops.h"
+#include "blade/parallel.h"
 #include "blade/pde.h"
 
 namespace blade {
@@ -578,6 +579,7 @@ Image RestoreClassical(const std::string& pde, const std::map<std::string, doubl
   RequirePositive(o.dt, "restoration dt");
   Image u = f.Copy();
   for (int k = 1; k <= o.steps; ++k) {
+    CheckInterrupt();
     Image next = u.Copy();
     solver->Step(next, o.dt, 1.0);
     Image residual = op.apply(u);

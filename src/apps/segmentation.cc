@@ -96,6 +96,7 @@ Image ChanVeseReference(const Image& f, const ChanVeseParams& p,
   std::vector<double> c1, c2;
   const double eta2 = 1e-16;
   for (int iter = 1; iter <= p.iterations; ++iter) {
+    CheckInterrupt();
     for (std::size_t i = 0; i < phi.size(); ++i) phi_img.data()[i] = float(phi[i]);
     RegionAverages(f, phi_img, c1, c2);
     double change = 0;
@@ -188,6 +189,7 @@ Image ChanVeseBlade(const Image& f, const Model& model, const ChanVeseParams& p,
   std::vector<double> partial(blocks);
   const int channels = f.channels();
   for (int iter = 1; iter <= p.iterations; ++iter) {
+    CheckInterrupt();
     RegionAverages(f, phi, c1, c2);
     Image curvature = EvaluateRhs(model, phi);
     float* ph = phi.data();

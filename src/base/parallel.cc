@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -32,6 +33,26 @@ void ParallelFor(int begin, int end, const std::function<void(int)>& fn) {
     }
   }
   if (error) std::rethrow_exception(error);
+}
+
+namespace {
+std::function<void()>& InterruptCheck() {
+  static std::function<void()> check;
+  return check;
+}
+}  // namespace
+
+void SetInterruptCheck(std::function<void()> check) { InterruptCheck() = std::move(check); }
+
+void CheckInterrupt() {
+  const std::function<void()>& check = InterruptCheck();
+  if (!check || omp_in_parallel()) return;
+  // A check may take a lock of the front end's (Python's GIL): not every few microseconds.
+  thread_local std::chrono::steady_clock::time_point last;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last < std::chrono::milliseconds(50)) return;
+  last = now;
+  check();
 }
 
 void ParallelTeam(int max_team, const std::function<void(int, int)>& fn) {

@@ -469,6 +469,7 @@ Image RunModel(const Model& model, Image&& u0, const RunOptions& o) {
   Image u = std::move(u0), next, half;
   if (o.on_frame) o.on_frame(0, u);
   for (int k = 1; k <= steps; ++k) {
+    CheckInterrupt();
     bool finite;
     if (fused) {
       if (integrator == Integrator::kEuler) {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "blade/parallel.h"
 #include "blade/pde.h"
 #include "pde/schemes.h"
 
@@ -188,6 +189,7 @@ SolveResult Solve(Pde pde, const PdeParams& params, const Image& u0, const Solve
   for (int k = 0; k < steps;) {
     int n = std::min(kChunk, steps - k);
     if (frames) n = std::min(n, o.frames_every - k % o.frames_every);
+    CheckInterrupt();
     solver->Steps(u, dt, o.dx, n);
     if (!AllFinite(u)) {
       auto again = MakeSolver(pde, params);

@@ -235,6 +235,7 @@ Model TrainUpscaleRefiner(const Model& upscaler, const std::vector<Image>& hr_im
   constexpr double kPi = 3.14159265358979323846;
   double running = 0;
   for (int step = 1; step <= o.steps; ++step) {
+    CheckInterrupt();
     std::vector<RefinerSample> batch(o.batch);
     for (RefinerSample& s : batch) {
       const int i = int(rng() % hr_images.size()), t = int(rng() % 8);

@@ -180,6 +180,7 @@ void FineTuneAdam(Model& model, const std::vector<Sequence>& train, std::mt19937
   const double beta1 = 0.9, beta2 = 0.999, adam_eps = 1e-12;
   long adam_t = 0;
   for (int epoch = ft.first_epoch; epoch <= o.epochs; ++epoch) {
+    CheckInterrupt();
     std::vector<std::size_t> idx(train.size());
     for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
     std::shuffle(idx.begin(), idx.end(), rng);
@@ -332,6 +333,7 @@ void FineTuneNewton(Model& model, const std::vector<Sequence>& data, const Norma
   // times the previous one, which speeds up the slow directions the one-step curvature misses.
   std::vector<double> dir, prev_g, prev_pg;
   for (int epoch = ft.first_epoch; epoch <= o.epochs; ++epoch) {
+    CheckInterrupt();
     std::vector<double> pg = g;
     precondition(pg);
     double beta = 0;

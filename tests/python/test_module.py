@@ -372,3 +372,27 @@ def test_the_type_stub_signatures_match_the_bindings():
         assert stub == runtime, f"{fn.name}: stub {stub}, binding {runtime}"
         checked += 1
     assert checked > 30
+
+
+def test_ctrl_c_stops_a_long_run_and_errors_are_value_errors():
+    """A notebook's interrupt reaches the library between steps (KeyboardInterrupt, not a run to
+    the end), and blade.Error is a ValueError as well as a RuntimeError."""
+    import os
+    import signal
+    import threading
+    import time
+
+    u = smooth_image(64, 64)
+    for call in (lambda: blade.segment(u, iterations=1000000, reference=True),
+                 lambda: blade.solve(u, "pm", time=1e6)):
+        timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        t0 = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            call()
+        timer.join()
+        assert time.monotonic() - t0 < 10  # the whole run takes minutes
+    assert blade.segment(u, iterations=5, reference=True).shape == u.shape  # still usable
+    assert issubclass(blade.Error, ValueError) and issubclass(blade.Error, RuntimeError)
+    with pytest.raises(ValueError):
+        blade.gaussian_blur(u, -1.0)
