@@ -102,8 +102,9 @@ void AddRunCommand(CLI::App& app) {
       "Run past the model's measured stability horizon, or with a step larger than its dt");
   cmd->add_option("input", args->input, "Input image (gray or color)")->required();
   cmd->add_option("output", args->output, "Output image")->required();
-  cmd->callback([args] {
-    if (args->steps < 0 || args->steps > kMaxRunSteps)
+  cmd->callback([args, cmd] {
+    // 0 is "the model's" only when --steps is not given.
+    if ((cmd->count("--steps") && args->steps < 1) || args->steps < 0 || args->steps > kMaxRunSteps)
       Fail("--steps must be 1..", kMaxRunSteps, " (got ", args->steps, ")");
     if (args->dt != 0) RequirePositive(args->dt, "--dt");
     CheckOutputPath(args->output);

@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <exception>
 #include <filesystem>
@@ -369,6 +371,28 @@ std::string Nearest(const std::string& word, const std::vector<std::string>& can
   return best;
 }
 
+// --time and --dt leave the value to a default when not given (0 in the options' structs): a 0
+// or a negative value typed on the command line is refused, not taken as "the default", in
+// every command that has them (`solve --time 0` had run to the preset's T). A value that is not
+// a number is left to the parser's own message.
+void RefuseNonPositiveTimes(CLI::App& app) {
+  for (CLI::App* cmd : app.get_subcommands({})) {
+    // The help shows no "=0" for what 0 cannot be typed as: the option's text says its default.
+    for (const char* name : {"--time", "--dt", "--steps"})
+      if (CLI::Option* option = cmd->get_option_no_throw(name);
+          option && option->get_default_str() == "0")
+        option->default_str("");
+    for (const char* name : {"--time", "--dt"})
+      if (CLI::Option* option = cmd->get_option_no_throw(name))
+        option->each([name](const std::string& text) {
+          char* end = nullptr;
+          const double value = std::strtod(text.c_str(), &end);
+          if (end == text.c_str() || *end != '\0' || value > 0 || std::isnan(value)) return;
+          throw blade::Error(StrCat(name, " must be positive (got ", text, ")"));
+        });
+  }
+}
+
 // The first word that is not an option (or an option's value) must name a command: refuse an
 // unknown one with the nearest valid name, instead of CLI11's "A subcommand is required".
 void RequireKnownCommand(CLI::App& app, int argc, char** argv) {
@@ -528,6 +552,7 @@ int main(int argc, char** argv) {
   AddShowFiltersCommand(app);
   AddFeaturesCommand(app);
   AddExamples(app);
+  RefuseNonPositiveTimes(app);
   try {
     RequireKnownCommand(app, argc, argv);
     app.parse(argc, argv);

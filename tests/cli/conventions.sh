@@ -144,7 +144,10 @@ for c in $("$blade" --help | sed -n '/^Subcommands:/,/^$/p' | awk 'NR > 1 && NF 
   "$blade" "$c" --help | tail -2 | grep -q "^  blade $c" || { bad "no example in '$c --help'"; continue; }
 done
 ok "every command's help ends with an example"
-"$blade" solve --help | grep -q -- "--steps INT=0" && ok "help shows defaults" || bad "help defaults"
+"$blade" solve --help | grep -q -- "--dx FLOAT=1" && ok "help shows defaults" || bad "help defaults"
+# ... but no "=0" for a value that cannot be typed (0 is refused; the text says the default).
+"$blade" solve --help | grep -q -- "--time FLOAT " && ! "$blade" run --help | grep -q -- "--steps INT=0" \
+  && ok "no '=0' shown for --time and --steps" || bad "help shows =0 for a refused value"
 "$blade" solve --pde tv --steps 20 "$work/g8.png" "$work/s.tiff" 2>"$work/err"; rc=$?
 [ $rc = 1 ] && grep -q "the fewest stable steps are 40" "$work/err" && [ ! -e "$work/s.tiff" ] \
   && ok "solve --steps above the limit refused with the fewest stable" || bad "solve --steps: $(cat "$work/err")"
