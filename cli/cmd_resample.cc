@@ -112,6 +112,7 @@ void AddResampleCommands(CLI::App& app) {
   resample->add_option("output", r->output, "Output image")->required();
   resample->callback([r] {
     const ResampleMethod m = ParseResampleMethod(r->method);
+    RequireModelOnlyForBlade(m, !r->model.empty());
     CheckOutputPath(r->output);
     Model model;
     if (m == ResampleMethod::kBlade)
@@ -119,7 +120,8 @@ void AddResampleCommands(CLI::App& app) {
     const Flow flow = ReadFlo(r->flow);
     ImageSource source;
     const Image in = ReadInput(r->input, &source);
-    WriteOutput(Resample(in, flow, m, &model), r->output, source);
+    WriteOutput(Resample(in, flow, m, m == ResampleMethod::kBlade ? &model : nullptr), r->output,
+                source);
     Note(StrCat("resampled (", r->method, ") -> ", r->output));
   });
 
@@ -154,10 +156,9 @@ void AddResampleCommands(CLI::App& app) {
     WriteFlo(flow, a->flow);
     Note(StrCat("aligned ", ref.width(), "x", ref.height(), " in ", secs, " s -> ", a->flow));
     if (!a->warped.empty()) {
-      WriteOutput(
-          Resample(alt, flow, a->model.empty() ? ResampleMethod::kBicubic : ResampleMethod::kBlade,
-                   &model),
-          a->warped, source);
+      WriteOutput(a->model.empty() ? Resample(alt, flow, ResampleMethod::kBicubic, nullptr)
+                                   : Resample(alt, flow, ResampleMethod::kBlade, &model),
+                  a->warped, source);
       Note(StrCat("alt resampled onto ref -> ", a->warped));
     }
   });

@@ -210,6 +210,7 @@ void BindApps(py::module_& m) {
       [](const py::array& image, const py::array& flow, const Model* model,
          const std::string& method) {
         const ResampleMethod how = ParseResampleMethod(method);
+        RequireModelOnlyForBlade(how, model != nullptr);
         std::shared_ptr<const Model> shipped;  // the CLI's default, when BLADE has none given
         if (model == nullptr && how == ResampleMethod::kBlade)
           shipped = LoadShippedModel(DefaultModelName(Application::kResample));

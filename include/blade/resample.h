@@ -30,7 +30,10 @@ Image ResampleBlade(const Model& model, const Image& in, const Flow& flow);
 std::vector<std::pair<int, int>> ResampleMonomials(int order);
 int ResampleOrder(const Model& model);  // from the bank count
 
+// `model` is BLADE's (required for kBlade); given with a classical method it would be ignored,
+// so it is refused (RequireModelOnlyForBlade, which front ends call before reading anything).
 Image Resample(const Image& in, const Flow& flow, ResampleMethod method, const Model* model);
+void RequireModelOnlyForBlade(ResampleMethod method, bool model_given);
 
 // The observation model of resampling training and of the synthetic bursts: a high-resolution
 // image `hr` seen through a Gaussian PSF of psf_sigma LR pixels and sampled every `factor` HR

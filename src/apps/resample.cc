@@ -158,7 +158,14 @@ Image ResampleBlade(const Model& model, const Image& in, const Flow& flow) {
   return out;
 }
 
+void RequireModelOnlyForBlade(ResampleMethod method, bool model_given) {
+  if (model_given && method != ResampleMethod::kBlade)
+    Fail("a resampling model is for the blade method; ", ResampleMethodName(method),
+         " takes none (leave the model out, or use the blade method)");
+}
+
 Image Resample(const Image& in, const Flow& flow, ResampleMethod method, const Model* model) {
+  RequireModelOnlyForBlade(method, model != nullptr);
   if (method == ResampleMethod::kBlade) {
     if (model == nullptr) Fail("BLADE resampling needs a model");
     return ResampleBlade(*model, in, flow);
@@ -246,8 +253,9 @@ BurstScore EvaluateBurst(const Image& hr, const Model* model, std::uint64_t seed
   for (ResampleMethod m : {ResampleMethod::kBlade, ResampleMethod::kBicubic,
                            ResampleMethod::kBilinear, ResampleMethod::kLanczos3}) {
     if (m == ResampleMethod::kBlade && model == nullptr) continue;
-    Image r1 = Resample(n0, f1, m, model);
-    Image r2 = Resample(r1, f1, m, model);
+    const Model* with = m == ResampleMethod::kBlade ? model : nullptr;
+    Image r1 = Resample(n0, f1, m, with);
+    Image r2 = Resample(r1, f1, m, with);
     score.psnr_1[int(m)] = Psnr(Crop(r1, inner), Crop(c1, inner));
     score.psnr_2[int(m)] = Psnr(Crop(r2, inner), Crop(c2, inner));
   }

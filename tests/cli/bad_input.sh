@@ -206,6 +206,7 @@ expect 1 "resample: missing flow" "cannot open flow" "$blade" resample --method 
 expect 1 "resample: corrupt flow" "is not a .flo file (too short for its" "$blade" resample --method bicubic --flow "$work/bad.flo" "$work/good.png" "$out"
 expect 1 "resample: bad flow (shipped model)" "is not a .flo file (too short for its" "$blade" -q resample --flow "$work/bad.flo" "$work/good.png" "$out"
 expect 1 "resample: a direct model" "is a direct model; resampling needs a" "$blade" resample --model "$work/good.blade" --flow "$work/bad.flo" "$work/good.png" "$out"
+expect 1 "resample: a model with a classical method (it would be ignored)" "takes none" "$blade" resample --method bicubic --model "$work/resample.blade" --flow "$work/bad.flo" "$work/good.png" "$out"
 expect 1 "resample: unknown method" "unknown resampling method" "$blade" resample --method nearest --flow "$work/bad.flo" "$work/good.png" "$out"
 expect 1 "align: frames of different sizes" "the frames to align differ in size: 512x" "$blade" align "$work/good.png" "$work/small.png" --flow "$work/f.flo"
 expect 1 "align: output not .flo" "flow output" "$blade" align "$work/good.png" "$work/good.png" --flow "$work/f.png"

@@ -291,6 +291,8 @@ def test_applications_basic_properties():
     shift = np.full((64, 64, 2), 0.3, np.float32)
     resample3 = blade.Model.load(str(ROOT / "models" / "resample3.blade"))
     assert np.array_equal(blade.resample(u, shift), blade.resample(u, shift, resample3))
+    with pytest.raises(blade.Error, match="bicubic takes none"):  # not silently ignored
+        blade.resample(u, shift, resample3, method="bicubic")
     flow = blade.align(u, u)
     assert flow.shape == (64, 64, 2) and np.max(np.abs(flow)) < 1e-3
 
