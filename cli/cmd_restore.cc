@@ -229,7 +229,7 @@ void AddRestoreCommands(CLI::App& app) {
     }
     if (!given) {
       const std::string path = ShippedModelPath(DefaultDenoiseModelName(sigma, f.channels(), o));
-      Note(StrCat("using the shipped model ", path));
+      HoldNote(StrCat("using the shipped model ", path));
       given = LoadAppModel(path, Application::kDenoise, n->force_model, {});
     }
     const Model& model = *given;
@@ -293,7 +293,7 @@ void AddRestoreCommands(CLI::App& app) {
     if (path.empty()) {
       path = ShippedModelPath(ua->project ? DefaultModelName(Application::kUpscale)
                                           : DefaultUpscaleModelName(s.factor, s.degradation));
-      Note(StrCat("using the shipped model ", path));
+      HoldNote(StrCat("using the shipped model ", path));
     }
     Model model = LoadModelArg(path);
     s = ResolveUpscaleSetting(&model, ua->factor, ua->degradation, ua->project);

@@ -89,6 +89,11 @@ void AddFigureOptions(CLI::App* cmd, std::string* dir, std::string* captions,
 void Note(const std::string& message);
 // Prints "blade: warning: <message>" to stderr unless --quiet.
 void Warn(const std::string& message);
+// A status message about a choice made before the work ("using the shipped model ..."): held
+// until the next Note, Warn or progress bar, or the command's success, and dropped when the
+// command fails, so that a refused input is one "blade: error:" line.
+void HoldNote(const std::string& message);
+void FlushHeldNotes();
 
 // The global --depth (8, 16, float; "" = the input's), read by WriteOutput.
 void SetOutputDepth(const std::string& depth);

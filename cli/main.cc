@@ -233,7 +233,7 @@ Model LoadModelArg(const std::string& given) { return LoadModel(ResolveModelPath
 std::string ModelOrDefault(const std::string& given, Application app) {
   if (!given.empty()) return given;
   const std::string path = ShippedModelPath(DefaultModelName(app));
-  Note(StrCat("using the shipped model ", path));
+  HoldNote(StrCat("using the shipped model ", path));
   return path;
 }
 
@@ -260,13 +260,28 @@ void WriteFrames(const std::vector<std::pair<int, Image>>& frames, const std::st
   }
 }
 
+namespace {
+std::vector<std::string> g_held_notes;
+}  // namespace
+
+void HoldNote(const std::string& message) {
+  if (!Quiet()) g_held_notes.push_back(message);
+}
+
+void FlushHeldNotes() {
+  for (const std::string& message : g_held_notes) std::fprintf(stderr, "%s\n", message.c_str());
+  g_held_notes.clear();
+}
+
 void Note(const std::string& message) {
   if (Quiet()) return;
+  FlushHeldNotes();
   std::fprintf(stderr, "%s\n", message.c_str());
 }
 
 void Warn(const std::string& message) {
   if (Quiet()) return;
+  FlushHeldNotes();
   std::fprintf(stderr, "blade: warning: %s\n", message.c_str());
 }
 
@@ -556,6 +571,7 @@ int main(int argc, char** argv) {
   try {
     RequireKnownCommand(app, argc, argv);
     app.parse(argc, argv);
+    FlushHeldNotes();
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

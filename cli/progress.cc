@@ -5,6 +5,8 @@
 
 #include <cstdio>
 
+#include "commands.h"
+
 namespace blade::cli {
 namespace {
 bool g_quiet = false;  // set once from the command line before any work starts
@@ -28,6 +30,7 @@ void Progress::Update(long done, long total, const std::string& detail) {
   if (!drawn_ && now - start_ < delay_) return;
   if (drawn_ && done < total && now - last_ < std::chrono::milliseconds(100)) return;
   last_ = now;
+  if (!drawn_) FlushHeldNotes();  // what was chosen before the work, above its bar
   drawn_ = true;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double frac = double(done) / double(total);

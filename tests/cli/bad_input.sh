@@ -11,7 +11,7 @@ sample=/usr/lib/python3/dist-packages/skimage/data/camera.png
 # format, and that $work/out.* does not exist afterwards.
 # expect CODE WHAT TEXT COMMAND...: the command exits with CODE, its first stderr line is one
 # "blade: error:" line containing TEXT (so the test fails when an earlier check catches the input
-# instead of the one named), and no output file is left behind.
+# instead of the one named) and nothing else, and no output file is left behind.
 expect() {
   local code=$1 what=$2 text=$3
   shift 3
@@ -26,6 +26,8 @@ expect() {
     echo "FAIL ($what): message does not start with 'blade: error:': $first"; fail=1
   elif [[ "$first" != *"$text"* ]]; then
     echo "FAIL ($what): message does not say '$text': $first"; fail=1
+  elif [ "$(wc -l <"$work/stderr")" -ne 1 ]; then
+    echo "FAIL ($what): more than the one error line: $(cat "$work/stderr")"; fail=1
   elif compgen -G "$work/out.*" >/dev/null || compgen -G "$work/.out.*" >/dev/null; then
     echo "FAIL ($what): an output file was left behind"; fail=1
   else
@@ -204,7 +206,7 @@ expect 1 "segment: shipped model not found" "the shipped model" env BLADE_MODELS
 printf 'XXXX\x02\x00\x00\x00' > "$work/bad.flo"
 expect 1 "resample: missing flow" "cannot open flow" "$blade" resample --method bicubic --flow "$work/nope.flo" "$work/good.png" "$out"
 expect 1 "resample: corrupt flow" "is not a .flo file (too short for its" "$blade" resample --method bicubic --flow "$work/bad.flo" "$work/good.png" "$out"
-expect 1 "resample: bad flow (shipped model)" "is not a .flo file (too short for its" "$blade" -q resample --flow "$work/bad.flo" "$work/good.png" "$out"
+expect 1 "resample: bad flow (shipped model)" "is not a .flo file (too short for its" "$blade" resample --flow "$work/bad.flo" "$work/good.png" "$out"
 expect 1 "resample: a direct model" "is a direct model; resampling needs a" "$blade" resample --model "$work/good.blade" --flow "$work/bad.flo" "$work/good.png" "$out"
 expect 1 "resample: a model with a classical method (it would be ignored)" "takes none" "$blade" resample --method bicubic --model "$work/resample.blade" --flow "$work/bad.flo" "$work/good.png" "$out"
 expect 1 "resample: unknown method" "unknown resampling method" "$blade" resample --method nearest --flow "$work/bad.flo" "$work/good.png" "$out"
