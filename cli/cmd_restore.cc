@@ -132,7 +132,9 @@ void AddRestoreCommands(CLI::App& app) {
   deconv->add_option("--model", d->model,
                      "Direct regulariser model (CED in the paper; default: the shipped "
                      "ced-restore)");
-  deconv->add_option("--sigma", d->sigma, "Gaussian PSF sigma in pixels (at most 1.1)")
+  deconv
+      ->add_option("--sigma", d->sigma,
+                   StrCat("Gaussian PSF sigma in pixels (at most ", kMaxDeconvolutionSigma, ")"))
       ->capture_default_str();
   d->AddCommon(deconv, "Data weight lambda");
   deconv->callback([d] {

@@ -201,7 +201,12 @@ TEST(RestoreDeconvolution, RejectsWhatItCannotDo) {
   Model m = SmoothingModel();
   Image f = RandomImage(40, 40, 1, 1);
   RestoreOptions o;
-  EXPECT_THROW(Deconvolve(m, f, 3.0, o), Error);                          // footprint 37 > 15
+  EXPECT_THROW(Deconvolve(m, f, 3.0, o), Error);  // footprint 37 > 15
+  // The documented limit is the real one: taken at it, refused just above (the message said 1.1
+  // where 1.05 was already refused).
+  EXPECT_NO_THROW(AbsorbDeconvolution(m, kMaxDeconvolutionSigma, 1.0));
+  EXPECT_THROW(AbsorbDeconvolution(m, kMaxDeconvolutionSigma + 1e-9, 1.0), Error);
+  EXPECT_EQ(kMaxDeconvolutionSigma, 1.0);
   EXPECT_THROW(Deconvolve(m, RandomImage(10, 10, 1, 1), 1.0, o), Error);  // smaller than 13x13
   Model flux = MakeEmptyModel(ModelForm::kFlux, m.banks[0].selection, 5);
   EXPECT_THROW(AbsorbDeconvolution(flux, 1.0, 1.0), Error);

@@ -110,9 +110,12 @@ Image Restore(const Model& model, const LinearOperator& op, const Image& f,
 // run's dt (options.dt or the model's).
 double RestoreLambda(const Model& model, const RestoreOptions& options);
 
+// The largest PSF sigma deconvolution takes: phi's taps reach ceil(3 sigma) pixels, its
+// autocorrelation twice that, and the result must fit kMaxFootprint: ceil(3 sigma) <= 3.
+inline constexpr double kMaxDeconvolutionSigma = double((kMaxFootprint - 1) / 4) / 3;
 // Eq. 4.4: the model's filters minus lambda phi~ * phi, enlarged to the footprint the
 // autocorrelation of the sampled Gaussian phi (taps to 3 sigma) needs. Direct models only.
-// Fails if the footprint would exceed kMaxFootprint (sigma > 1.1).
+// Fails if the footprint would exceed kMaxFootprint (sigma > kMaxDeconvolutionSigma).
 Model AbsorbDeconvolution(const Model& model, double sigma, double lambda);
 
 // Eq. 4.5 with absorbed filters: u <- u + dt (BLADE_deconv(u) + lambda phi~ * f), from u = f.

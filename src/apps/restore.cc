@@ -291,7 +291,7 @@ Model AbsorbDeconvolution(const Model& model, double sigma, double lambda) {
     if (size > kMaxFootprint)
       Fail("PSF sigma ", sigma, " needs a ", size, "x", size,
            " footprint to absorb phi~*phi; at most ", kMaxFootprint, "x", kMaxFootprint,
-           " (sigma <= 1.1) is supported");
+           " (sigma <= ", kMaxDeconvolutionSigma, ") is supported");
     FilterBank enlarged(bank.filters.count, size);
     enlarged.taps.assign(std::size_t(enlarged.count) * size * size, 0.f);
     const int orad = old_size / 2;
