@@ -20,6 +20,8 @@ Flow ReadFlo(const std::string& path) {
   std::FILE* raw = std::fopen(path.c_str(), "rb");
   if (raw == nullptr) FailToOpen(path, "flow ", errno);
   io_internal::FilePtr file(raw);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) Fail("cannot read '", path, "': is a directory");
   float magic = 0;
   std::int32_t wh[2] = {0, 0};
   if (std::fread(&magic, 4, 1, raw) != 1 || std::fread(wh, 4, 2, raw) != 2)
@@ -27,11 +29,15 @@ Flow ReadFlo(const std::string& path) {
   if (magic != kFloMagic) Fail("'", path, "' is not a .flo file (missing the \"PIEH\" tag)");
   if (wh[0] < 1 || wh[1] < 1) Fail("'", path, "': invalid flow size ", wh[0], "x", wh[1]);
   io_internal::CheckHeaderSize(path, wh[0], wh[1], 1);
-  std::error_code ec;
   const auto bytes = std::filesystem::file_size(path, ec);
   const std::uint64_t need = 12 + std::uint64_t(wh[0]) * wh[1] * 8;
   if (ec || bytes < need)
     Fail("'", path, "' is truncated: a ", wh[0], "x", wh[1], " flow needs ", need, " bytes");
+  // As Middlebury's readFlowFile ("file is too long"): bytes past the flow mean the header's
+  // size is not the file's, and the flow read from it would be wrong.
+  if (bytes > need)
+    Fail("'", path, "' has ", bytes - need, " bytes past its ", wh[0], "x", wh[1],
+         " flow (a corrupt or concatenated file)");
   Flow flow(wh[0], wh[1]);
   std::vector<float> row(std::size_t(wh[0]) * 2);
   for (int y = 0; y < flow.height; ++y) {

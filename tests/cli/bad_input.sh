@@ -204,11 +204,17 @@ expect 1 "segment --reference: a constant image" "the image to segment is consta
 expect 1 "segment: shipped model not found" "the shipped model" env BLADE_MODELS_DIR="$work/nowhere" "$blade" segment --iters 5 "$work/good.png" "$out"
 # Resampling and alignment.
 printf 'XXXX\x02\x00\x00\x00' > "$work/bad.flo"
+/usr/bin/python3 -c "
+import sys, numpy as np
+with open(sys.argv[1], 'wb') as f:
+    f.write(b'PIEH' + np.array([512, 512], '<i4').tobytes() + np.zeros((512, 512, 2), '<f4').tobytes() + b'GARBAGE')" "$work/long.flo"
 expect 1 "resample: missing flow" "cannot open flow" "$blade" resample --method bicubic --flow "$work/nope.flo" "$work/good.png" "$out"
 expect 1 "resample: corrupt flow" "is not a .flo file (too short for its" "$blade" resample --method bicubic --flow "$work/bad.flo" "$work/good.png" "$out"
 expect 1 "resample: bad flow (shipped model)" "is not a .flo file (too short for its" "$blade" resample --flow "$work/bad.flo" "$work/good.png" "$out"
 expect 1 "resample: a direct model" "is a direct model; resampling needs a" "$blade" resample --model "$work/good.blade" --flow "$work/bad.flo" "$work/good.png" "$out"
 expect 1 "resample: a model with a classical method (it would be ignored)" "takes none" "$blade" resample --method bicubic --model "$work/resample.blade" --flow "$work/bad.flo" "$work/good.png" "$out"
+expect 1 "resample: a flow with bytes past its end" "bytes past its" "$blade" resample --flow "$work/long.flo" "$work/good.png" "$out"
+expect 1 "resample: a folder as the flow" "is a directory" "$blade" resample --flow "$work" "$work/good.png" "$out"
 expect 1 "resample: unknown method" "unknown resampling method" "$blade" resample --method nearest --flow "$work/bad.flo" "$work/good.png" "$out"
 expect 1 "align: frames of different sizes" "the frames to align differ in size: 512x" "$blade" align "$work/good.png" "$work/small.png" --flow "$work/f.flo"
 expect 1 "align: output not .flo" "flow output" "$blade" align "$work/good.png" "$work/good.png" --flow "$work/f.png"
