@@ -133,6 +133,10 @@ FileFormat FormatFromExtension(const std::string& path) {
   if (ext == ".jpg" || ext == ".jpeg") return FileFormat::kJpeg;
   if (ext == ".tif" || ext == ".tiff") return FileFormat::kTiff;
   if (ext == ".npy") return FileFormat::kNpy;
+  if (path == "-")
+    Fail(
+        "images are not written to standard output ('-'); give a file (.png, .jpg, .jpeg, .tif, "
+        ".tiff or .npy)");
   if (ext.empty())
     Fail("'", path, "': no file extension (expected .png, .jpg, .jpeg, .tif, .tiff or .npy)");
   Fail("'", path, "': unsupported file extension '", ext,
@@ -142,6 +146,8 @@ FileFormat FormatFromExtension(const std::string& path) {
 Image ReadImage(const std::string& path, ImageSource* source, const RowProgress& on_rows) {
   ImageSource unused;
   if (source == nullptr) source = &unused;
+  if (path == "-")
+    Fail("images are not read from standard input ('-'); give a file (PNG, JPEG, TIFF or NPY)");
   std::FILE* raw = std::fopen(path.c_str(), "rb");
   if (raw == nullptr) FailToOpen(path, "", errno);
   FilePtr file(raw);

@@ -86,6 +86,8 @@ expect 1 "absurd step count" "the run would take 4e+12 steps; refusing" "$blade"
 expect 1 "zero dx" "--dx must be positive (got 0)" "$blade" solve --pde pm --dx 0 "$work/good.png" "$out"
 expect 1 "diverging run" "10 steps to T = 1000 are steps of dt = 1" "$blade" solve --pde ch --time 1000 --steps 10 "$work/good.png" "$out"
 expect 1 "unknown output format" "unsupported file extension '.xyz' (ex" "$blade" solve --pde pm "$work/good.png" "$work/out.xyz"
+expect 1 "'-' as the output image" "not written to standard output" "$blade" solve --pde pm "$work/good.png" -
+expect 1 "'-' as the input image" "not read from standard input" "$blade" solve --pde pm - "$out"
 expect 1 "output directory missing" "does not exist" "$blade" solve --pde pm "$work/good.png" "$work/no/out.png"
 expect 1 "unknown preset" "unknown preset" "$blade" solve --pde pm --preset nope "$work/good.png" "$out"
 expect 2 "unknown option" "The following argument was not expected:" "$blade" solve --pde pm --bogus "$work/good.png" "$out"
