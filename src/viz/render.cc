@@ -44,7 +44,8 @@ std::string BankName(const Model& model, int b) {
       return model.banks.size() == 2 ? kNames[b] : StrCat("displacement monomial ", b);
     }
     case ModelForm::kUpscale:
-      return StrCat("residual filters at pixel phase (0, 0), one of ",
+      return StrCat("stage ", b + 1, " of ", model.banks.size(),
+                    ": residual filters at pixel phase (0, 0), one of ",
                     model.upscale.factor * model.upscale.factor, " phases");
     case ModelForm::kDenoise:
       return StrCat("noise sigma ", model.denoise.sigmas.at(b / model.denoise.stages), ", stage ",
@@ -162,10 +163,10 @@ Image RenderFilterBanks(const Model& model, const FilterPictureOptions& o) {
             ? StrCat("x", model.upscale.factor, " ", model.upscale.degradation, " learned upscaler")
         : model.form == ModelForm::kDenoise
             ? StrCat(model.denoise.channels == 1 ? "gray" : "color", " learned denoiser")
-        : model.pde.empty() ? std::string("resampling")
-                            : model.pde,
-        " ", FormName(model.form), " model: ", b.selection.orientations, " orientations x ",
-        b.selection.strengths, " strengths x ", b.selection.coherences, " coherences",
+        : model.pde.empty() ? std::string("resampling model")
+                            : StrCat(model.pde, " ", FormName(model.form), " model"),
+        ": ", b.selection.orientations, " orientations x ", b.selection.strengths, " strengths x ",
+        b.selection.coherences, " coherences",
         b.selection.intensities > 1 ? StrCat(" x ", b.selection.intensities, " intensities") : "",
         ", ", b.filters.size, "x", b.filters.size, " taps");
     // A parametric model's banks here are those of its default point (blade/model.h).
