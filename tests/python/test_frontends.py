@@ -224,3 +224,42 @@ def test_zero_steps_and_empty_image_lists_are_refused_not_replaced_by_defaults()
         blade.evaluate_app("segment", blade.Model.load(str(MODELS / "tv-plain.blade")), [])
     with pytest.raises(blade.Error, match="at least 2 images"):
         blade.train("tv", [])
+
+
+def test_the_application_options_of_the_command_line_are_python_arguments(tmp_path):
+    """upscale --fast, restore/deconv --dt and --unsafe, align --lk: the same result from both
+    front ends; and an inpainting mask may be an array as well as a file."""
+    u = scene(2, 48, 64)
+    np.save(tmp_path / "u.npy", u)
+    out = tmp_path / "out.npy"
+
+    def both(python_result, *args):
+        cli(*args, tmp_path / "u.npy", out)
+        np.testing.assert_array_equal(np.load(out), python_result)
+
+    lr = u[::2, ::2].copy()
+    np.save(tmp_path / "lr.npy", lr)
+    fast = blade.upscale(None, lr, factor=2, fast=True)
+    cli("upscale", "--factor", "2", "--fast", tmp_path / "lr.npy", out)
+    np.testing.assert_array_equal(np.load(out), fast)
+    assert not np.array_equal(fast, blade.upscale(None, lr, factor=2))  # the refiner was skipped
+    with pytest.raises(blade.Error, match="PDE regulariser"):
+        blade.upscale(blade.Model.load(str(MODELS / "tv.blade")), lr, fast=True)
+    ced = blade.Model.load(str(MODELS / "ced-restore.blade"))
+    both(blade.restore(ced, u, "blur:sigma=1", dt=ced.dt / 2),
+         "restore", "--model", MODELS / "ced-restore.blade", "--op", "blur:sigma=1", "--dt", ced.dt / 2)
+    with pytest.raises(blade.Error, match="larger than"):
+        blade.deconvolve(ced, u, dt=2 * ced.dt)
+    both(blade.deconvolve(ced, u, dt=2 * ced.dt, unsafe=True),
+         "deconv", "--model", MODELS / "ced-restore.blade", "--dt", 2 * ced.dt, "--unsafe")
+    # A mask as an array is the mask file's operator.
+    mask = np.ones_like(u)
+    mask[10:20, 20:40] = 0
+    np.save(tmp_path / "mask.npy", mask)
+    np.testing.assert_array_equal(blade.restore(ced, u, mask), blade.restore(ced, u, f"mask:{tmp_path / 'mask.npy'}"))
+    # align --lk 0: block matching alone.
+    alt = np.roll(u, 2, axis=1)
+    np.save(tmp_path / "alt.npy", alt)
+    cli("align", tmp_path / "u.npy", tmp_path / "alt.npy", "--flow", tmp_path / "f.flo", "--lk", "0")
+    flo = np.fromfile(tmp_path / "f.flo", np.float32)[3:].reshape(48, 64, 2)
+    np.testing.assert_array_equal(flo, blade.align(u, alt, lk=0))
