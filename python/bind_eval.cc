@@ -78,7 +78,7 @@ void BindEval(py::module_& m) {
       "refused past its stability horizon unless unsafe=True (`blade eval --unsafe`).");
   m.def(
       "evaluate_app",
-      [](const std::string& app, const Model& model, const std::vector<std::string>& images,
+      [](const std::string& app, const Model* given, const std::vector<std::string>& images,
          bool color, std::optional<int> iterations, std::optional<double> mu,
          const std::string& integrator, std::optional<int> factor,
          std::optional<std::vector<std::string>> degradations, const std::string& upscaler) {
@@ -90,20 +90,23 @@ void BindEval(py::module_& m) {
         o.factor = factor;
         o.degradations = std::move(degradations);
         o.integrator = ParseIntegrator(integrator);
+        // None: the application's shipped default, as `blade eval-app` without --model.
+        const auto model = ModelOrShipped(given, ParseApplication(app));
         std::string json;
         {
           py::gil_scoped_release r;
-          json = AppEvaluationJson(EvaluateApp(app, model, images, o));
+          json = AppEvaluationJson(EvaluateApp(app, *model, images, o));
         }
         return py::module_::import("json").attr("loads")(json);
       },
-      py::arg("app"), py::arg("model"), py::arg("images"), py::kw_only(), py::arg("color") = false,
-      py::arg("iterations") = py::none(), py::arg("mu") = py::none(),
-      py::arg("integrator") = "euler", py::arg("factor") = py::none(),
+      py::arg("app"), py::arg("model") = nullptr, py::arg("images") = std::vector<std::string>(),
+      py::kw_only(), py::arg("color") = false, py::arg("iterations") = py::none(),
+      py::arg("mu") = py::none(), py::arg("integrator") = "euler", py::arg("factor") = py::none(),
       py::arg("degradations") = py::none(), py::arg("upscaler") = AppEvalOptions().upscaler,
       "An application's protocol over image files, as `blade eval-app` (same numbers): app is "
       "'deconv', 'upscale' (factor, degradations, upscaler: as --factor, --degradation, "
-      "--upscaler) or 'segment'. "
+      "--upscaler) or 'segment'; model None: the application's shipped default "
+      "(blade.Model.default_for(app)), as without --model. "
       "Returns {'app', 'mode', 'images', 'settings', 'rows' "
       "(means per method), 'per_image'}.");
 }

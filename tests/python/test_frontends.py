@@ -125,6 +125,11 @@ def test_evaluate_app_gives_the_numbers_of_eval_app(images, tmp_path, app, model
         for metric, value in metrics.items():
             if metric != "seconds":  # timings differ from run to run
                 assert from_python["rows"][method][metric] == value, (method, metric)
+    # Without a model: the application's shipped default, as eval-app without --model.
+    if app == "deconv":
+        default = blade.evaluate_app(app, None, files)
+        assert default["rows"]["blade"]["psnr"] == blade.evaluate_app(
+            app, blade.Model.default_for(app), files)["rows"]["blade"]["psnr"]
     # The rows are the means of the per-image entries.
     method = "area/blade" if app == "upscale" else "blade"
     metric = "iou" if app == "segment" else "psnr"
