@@ -32,7 +32,9 @@ def _process_one(model_path: str, src: str, dst: str, app: str, options: dict) -
         out = blade.segment(image, model, **options)
     else:
         raise ValueError(f"unknown application '{app}' (one of {', '.join(APPS)})")
-    blade.write_image(dst, np.clip(out, 0, 1), like=depth)
+    # As the `blade` tool writes: clipped to [0, 1] only by an integer format (with its warning),
+    # kept as computed by a float one (.tif at float depth, .npy).
+    blade.write_image(dst, out, like=depth)
     return dst
 
 
@@ -41,7 +43,9 @@ def map_images(client, model_path: str, inputs: Iterable[str], out_dir: str, app
     """Applies a model (`app` 'run') or an application to every input image, one Dask task per
     image; writes OUT_DIR/<stem><suffix> and returns the output paths in input order. A task's
     error is raised here with the library's message. Outputs keep each input's sample depth
-    (16-bit in, 16-bit out; a .png suffix holds 8 or 16 bits), as the `blade` tool's do."""
+    (16-bit in, 16-bit out; a .png suffix holds 8 or 16 bits; a float input written to .tif
+    or .npy stays float and unclipped), as the `blade` tool's do. model_path: a .blade file or
+    a shipped model's name (as blade.Model.load takes it)."""
     if app not in APPS:
         raise ValueError(f"unknown application '{app}' (one of {', '.join(APPS)})")
     os.makedirs(out_dir, exist_ok=True)
@@ -49,7 +53,10 @@ def map_images(client, model_path: str, inputs: Iterable[str], out_dir: str, app
     stems = [os.path.splitext(os.path.basename(p))[0] for p in inputs]
     if len(set(stems)) != len(stems):
         raise ValueError("two inputs share a file name; their outputs would collide")
-    futures = [client.submit(_process_one, os.path.abspath(model_path), src,
+    # A file is passed by its absolute path (workers may start elsewhere); anything else is a
+    # shipped model's name ("tv", "upscale-x2-area"), which Model.load resolves on the worker.
+    model_ref = os.path.abspath(model_path) if os.path.exists(model_path) else str(model_path)
+    futures = [client.submit(_process_one, model_ref, src,
                              os.path.join(os.path.abspath(out_dir), stem + suffix), app, options,
                              pure=False)
                for src, stem in zip(inputs, stems)]

@@ -93,6 +93,16 @@ def test_batch_inference_matches_the_command_line(client, images, tmp_path):
     subprocess.run([BINARY, "-q", "run", "--model", model, str(deep), str(cli)], check=True)
     assert blade.read_image(out, with_depth=True)[1] == "16"
     assert np.array_equal(blade.read_image(out), blade.read_image(str(cli)))
+    # A float input to .tif stays float and unclipped, as the tool's; a shipped model's bare name
+    # works as in Model.load (it had been made an absolute path in the current folder).
+    bright = tmp_path / "float" / "bright.npy"
+    bright.parent.mkdir()
+    np.save(bright, 1.2 * blade.read_image(images[0]))
+    [out] = bd.map_images(client, "tv", [str(bright)], str(tmp_path / "daskf"), suffix=".tif")
+    cli = tmp_path / "clif.tif"
+    subprocess.run([BINARY, "-q", "run", "--model", model, str(bright), str(cli)], check=True)
+    assert blade.read_image(out).max() > 1.01  # clipped, it would be 1
+    assert np.array_equal(blade.read_image(out), blade.read_image(str(cli)))
 
 
 def test_task_errors_reach_the_caller(client, images, tmp_path):
