@@ -27,7 +27,9 @@ void RequireRhsForm(const Model& model) {
   if (model.form == ModelForm::kUpscale)
     Fail("a learned upscaler does not estimate du/dt; use it with `blade upscale`");
   if (model.form == ModelForm::kDenoise)
-    Fail("a learned denoiser does not estimate du/dt; use it with `blade denoise`");
+    Fail(
+        "a learned denoiser does not estimate du/dt; use it with `blade denoise` (Python: "
+        "blade.denoise)");
 }
 
 // The model's PDE and parameters, at which its scheme term evaluates F(u).

@@ -246,7 +246,8 @@ Model BlendModelAt(const Model& model, const std::map<std::string, double>& valu
 Model ModelAtParams(const Model& model, const std::map<std::string, double>& params) {
   if (params.empty()) return model;
   if (model.form != ModelForm::kDirect && model.form != ModelForm::kFlux)
-    Fail("--param applies to PDE models only (this is a ", FormName(model.form), " model)");
+    Fail("--param (Python params=) applies to PDE models only (this is a ", FormName(model.form),
+         " model)");
   if (params.count("time"))
     Fail("an application chooses its own steps: --param time is not a PDE parameter");
   if (model.parametric()) {

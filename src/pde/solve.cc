@@ -161,10 +161,10 @@ SolveResult Solve(Pde pde, const PdeParams& params, const Image& u0, const Solve
   if (steps == 0) {
     double dt = o.dt > 0 ? o.dt : solver->DefaultDt(o.dx);
     if (!std::isfinite(dt))
-      Fail(PdeName(pde), " has no stability limit here: give --dt or --steps");
+      Fail(PdeName(pde), " has no stability limit here: give --dt or --steps (Python dt=, steps=)");
     if (dt > max_dt * (1 + 1e-12) && !o.force)
       Fail("time step ", dt, " exceeds the stability limit ", max_dt, " of ", PdeName(pde),
-           " at dx = ", o.dx, " (use --force to run anyway)");
+           " at dx = ", o.dx, " (--force, Python force=True, runs it anyway)");
     double n = std::ceil(o.time / dt * (1 - 1e-12));
     if (n > 1e8) Fail("the run would take ", n, " steps; refusing (more than 1e8)");
     steps = std::max(1, int(n));
@@ -172,7 +172,7 @@ SolveResult Solve(Pde pde, const PdeParams& params, const Image& u0, const Solve
     const double fewest = std::ceil(o.time / max_dt * (1 - 1e-12));
     Fail(steps, " steps to T = ", o.time, " are steps of dt = ", o.time / steps,
          ", above the stability limit ", max_dt, " of ", PdeName(pde), " at dx = ", o.dx,
-         "; the fewest stable steps are ", fewest, " (use --force to run anyway)");
+         "; the fewest stable steps are ", fewest, " (--force, Python force=True, runs it anyway)");
   }
   const double dt = o.time / steps;
 
