@@ -229,6 +229,7 @@ void BindModel(py::module_& m) {
           "select",
           [](const Model& self, const py::array& image, int bank) {
             Image im = ToInputImage(image);
+            if (!AllFinite(im)) throw Error("the image contains NaN or infinite values");
             const SelectionConfig cfg = BankOf(self, bank).selection;
             std::vector<std::int32_t> sel;
             {

@@ -64,6 +64,8 @@ void ValidateThresholds(const std::vector<float>& t, int bins, const char* what)
 
 Features ComputeFeatures(const Image& image, double rho, bool joint_color) {
   RequirePositive(rho, "selection rho");
+  // A NaN spreads through the structure tensor's blur into every feature around it.
+  if (!AllFinite(image)) Fail("the image contains NaN or infinite values");
   const int w = image.width(), h = image.height();
   Image tensor(w, h, 3);
   if (image.channels() == 3 && joint_color) {

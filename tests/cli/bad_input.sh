@@ -264,6 +264,7 @@ expect 1 "show-filters: NaN range" "filter picture range must be >= 0 and fi" "$
 expect 1 "show-filters: output not an image" "unsupported file extension '.txt' (ex" "$blade" show-filters --model "$work/good.blade" "$work/out.txt"
 expect 1 "features: missing image" "cannot open" "$blade" features "$work/nope.png" "$out"
 expect 1 "features: the picture over the input" "give the feature picture another file" "$blade" features "$work/good.png" "$work/good.png"
+expect 1 "features: NaN in the image" "NaN or infinite" "$blade" features "$work/nan.npy" "$out"
 expect 1 "features: zero orientation bins" "selection orientations must be 1..64" "$blade" features --bins 0 3 3 "$work/good.png" "$out"
 expect 2 "montage: labels do not match images" "montage got 2 labels for 1 images" "$blade" montage --label a --label b "$work/good.png" "$out"
 

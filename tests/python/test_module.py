@@ -398,3 +398,13 @@ def test_ctrl_c_stops_a_long_run_and_errors_are_value_errors():
     assert issubclass(blade.Error, ValueError) and issubclass(blade.Error, RuntimeError)
     with pytest.raises(ValueError):
         blade.gaussian_blur(u, -1.0)
+
+
+def test_nan_images_are_refused_by_features_and_select_as_by_run():
+    """NaN spreads through the structure tensor's blur into every feature around it."""
+    bad = smooth_image(64, 64).copy()
+    bad[3, 3] = np.nan
+    model = blade.Model.load(str(ROOT / "models" / "tv.blade"))
+    for call in (lambda: blade.features(bad), lambda: model.select(bad), lambda: model.run(bad)):
+        with pytest.raises(blade.Error, match="NaN or infinite"):
+            call()
