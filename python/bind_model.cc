@@ -10,6 +10,38 @@ void BindModel(py::module_& m) {
   py::class_<Model>(m, "Model",
                     "A trained BLADE model (direct, flux, resampling, learned upscaler or learned "
                     "denoiser).")
+      .def("__repr__",
+           [](const Model& self) {
+             const Bank& b = self.banks.at(0);
+             std::string what =
+                 self.form == ModelForm::kUpscale
+                     ? StrCat("x", self.upscale.factor, " ", self.upscale.degradation,
+                              " learned upscaler")
+                 : self.form == ModelForm::kDenoise
+                     ? StrCat(self.denoise.channels == 1 ? "gray" : "color", " learned denoiser")
+                 : self.form == ModelForm::kResample
+                     ? std::string("resampling model")
+                     : StrCat(self.pde, " ", FormName(self.form), " model, dt ", self.dt, ", ",
+                              self.steps, " steps");
+             // Banks alike are counted once ("16 banks of 216 9x9"), else listed ("576 7x7 +
+             // 576 3x3").
+             bool alike = true;
+             for (const Bank& other : self.banks)
+               alike = alike && other.filters.count == b.filters.count &&
+                       other.filters.size == b.filters.size;
+             std::string banks;
+             if (alike) {
+               banks =
+                   StrCat(self.banks.size(), self.banks.size() == 1 ? " bank" : " banks", " of ",
+                          b.filters.count, " ", b.filters.size, "x", b.filters.size, " filters");
+             } else {
+               for (const Bank& bank : self.banks)
+                 banks += StrCat(banks.empty() ? "" : " + ", bank.filters.count, " ",
+                                 bank.filters.size, "x", bank.filters.size);
+               banks += " filters";
+             }
+             return StrCat("<blade.Model ", what, ", ", banks, ">");
+           })
       .def(py::pickle([](const Model& self) { return SerializeModel(self); },
                       [](const std::string& text) { return ParseModel(text, "pickled model"); }))
       .def_static(

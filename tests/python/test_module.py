@@ -408,3 +408,8 @@ def test_nan_images_are_refused_by_features_and_select_as_by_run():
     for call in (lambda: blade.features(bad), lambda: model.select(bad), lambda: model.run(bad)):
         with pytest.raises(blade.Error, match="NaN or infinite"):
             call()
+
+
+def test_a_model_says_what_it_is():
+    assert repr(blade.Model.load("tv")) == "<blade.Model tv direct model, dt 0.01, 10 steps, 576 7x7 + 576 3x3 filters>"
+    assert repr(blade.Model.load("denoise-gray")) == "<blade.Model gray learned denoiser, 16 banks of 216 9x9 filters>"
