@@ -95,7 +95,9 @@ void BindModel(py::module_& m) {
           "covers", [](const Model& self) { return CoveredRanges(self); },
           "What Model.run(params=, time=) reaches: a parametric model's box (each axis's "
           "range), and otherwise {name: (lo, hi)} for each parameter an exact symmetry moves, "
-          "and 'time' (one step to the stability horizon).")
+          "and 'time' (one step to the stability horizon). Model.at and the applications' "
+          "params (restore, deconvolve, upscale, segment, denoise) take the box alone: each "
+          "axis from its first to its last knot (Model.axes).")
       .def_property_readonly(
           "axes",
           [](const Model& self) {

@@ -146,7 +146,12 @@ std::vector<std::pair<int, double>> BasisWeights(const Model& model,
     const double v = it != values.end() ? it->second : DefaultValue(model, a.name);
     const double lo = a.knots.front(), hi = a.knots.back();
     if (!std::isfinite(v) || v < lo * (1 - 1e-9) || v > hi * (1 + 1e-9))
-      Fail(a.name, " = ", v, " is outside this model's box: ", BoxText(model));
+      Fail(a.name, " = ", v, " is outside this model's box: ", BoxText(model),
+           AxisSymmetry(model) != nullptr
+               ? StrCat("; a run of the model (`blade run --param`, Python Model.run(params=)) "
+                        "reaches further through ",
+                        model.pde, "'s intensity scaling (Python: Model.covers)")
+               : "");
     std::vector<std::pair<int, double>> axis;
     const int n = int(a.knots.size());
     if (n == 1) {
