@@ -128,7 +128,8 @@ def evaluate_model(model: Model, images: Sequence[str | os.PathLike[str]], *, co
                    cache: str = "default", params: Optional[dict[str, float]] = None,
                    time: Optional[float] = None, classical: Sequence[str] = (),
                    unsafe: bool = False) -> dict[str, Any]: ...
-def evaluate_app(app: str, model: Optional[Model] = None, images: Sequence[str | os.PathLike[str]] = (), *,
+def evaluate_resample(model: Optional[Model], images: Sequence[str | os.PathLike[str]]) -> dict[str, Any]: ...
+def evaluate_app(app: str, model: Optional[Model], images: Sequence[str | os.PathLike[str]], *,
                  color: bool = False,
                  iterations: Optional[int] = None, mu: Optional[float] = None,
                  integrator: str = "euler", factor: Optional[int] = None,

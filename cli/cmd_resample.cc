@@ -181,43 +181,14 @@ void AddResampleCommands(CLI::App& app) {
     const std::string model_path = ModelOrDefault(e->model, Application::kResample);
     const Model model = LoadResampleModel(model_path);
     const std::vector<std::string> files = ListImages(e->images, e->limit);
-    const ResampleMethod methods[4] = {ResampleMethod::kBlade, ResampleMethod::kBicubic,
-                                       ResampleMethod::kBilinear, ResampleMethod::kLanczos3};
-    double p1[4] = {}, p2[4] = {}, epe = 0;
-    nlohmann::json per_image = nlohmann::json::array();
     Progress progress("bursts", ProgressEnabled());
-    for (std::size_t i = 0; i < files.size(); ++i) {
-      progress.Update(long(i), long(files.size()));
-      const BurstScore s = EvaluateBurst(LoadHrLuma(files[i], 4), &model, 1000 + i);
-      nlohmann::json entry = {{"name", std::filesystem::path(files[i]).filename().string()},
-                              {"epe", s.epe}};
-      for (ResampleMethod m : methods) {
-        p1[int(m)] += s.psnr_1[int(m)] / files.size();
-        p2[int(m)] += s.psnr_2[int(m)] / files.size();
-        entry[ResampleMethodName(m)] = {{"psnr_1", s.psnr_1[int(m)]}, {"psnr_2", s.psnr_2[int(m)]}};
-      }
-      epe += s.epe / files.size();
-      per_image.push_back(entry);
-    }
+    const BurstEvaluation result =
+        EvaluateBursts(model, files, [&](int done, int total) { progress.Update(done, total); });
     progress.Finish();
-    std::printf(
-        "synthetic bursts (%zu images, true flow, noise 1/255): PSNR dB after 1 and 2 "
-        "resamplings\n",
-        files.size());
-    std::printf("%-10s %9s %9s\n", "method", "psnr_1", "psnr_2");
-    nlohmann::json rows;
-    for (ResampleMethod m : methods) {
-      std::printf("%-10s %9.3f %9.3f\n", ResampleMethodName(m).c_str(), p1[int(m)], p2[int(m)]);
-      rows[ResampleMethodName(m)] = {{"psnr_1", p1[int(m)]}, {"psnr_2", p2[int(m)]}};
-    }
-    std::printf("alignment (block matching + Lucas-Kanade): mean end-point error %.3f px\n", epe);
-    if (e->json.empty()) return;
-    nlohmann::json doc = {{"images", files.size()},
-                          {"model", model_path},
-                          {"rows", rows},
-                          {"alignment", {{"epe", epe}}},
-                          {"per_image", per_image}};
-    WriteTextOutput(e->json, doc.dump(2) + "\n", "burst evaluation");
+    std::printf("%s", BurstEvaluationTable(result).c_str());
+    if (!e->json.empty())
+      WriteTextOutput(e->json, BurstEvaluationJson(result, {{"model", model_path}}),
+                      "burst evaluation");
   });
 }
 

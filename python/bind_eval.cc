@@ -77,6 +77,23 @@ void BindEval(py::module_& m) {
       "classical_lr_10, classical_lr), 'images' (per image), 'range', 'long_run'}. A model is "
       "refused past its stability horizon unless unsafe=True (`blade eval --unsafe`).");
   m.def(
+      "evaluate_resample",
+      [](const Model* given, const std::vector<std::string>& images) {
+        const auto model = ModelOrShipped(given, Application::kResample);
+        std::string json;
+        {
+          py::gil_scoped_release r;
+          json = BurstEvaluationJson(EvaluateBursts(*model, images));
+        }
+        return py::module_::import("json").attr("loads")(json);
+      },
+      py::arg("model"), py::arg("images"),
+      "Synthetic bursts over image files, as `blade eval-resample` (same numbers): PSNR after "
+      "one and two resamplings along a known flow for BLADE (model; None: the shipped "
+      "resample3), bicubic, bilinear and Lanczos-3, and the alignment's end-point error. "
+      "Returns {'images', 'rows' {method: {'psnr_1', 'psnr_2'}}, 'alignment' {'epe'}, "
+      "'per_image'}.");
+  m.def(
       "evaluate_app",
       [](const std::string& app, const Model* given, const std::vector<std::string>& images,
          bool color, std::optional<int> iterations, std::optional<double> mu,
@@ -99,9 +116,9 @@ void BindEval(py::module_& m) {
         }
         return py::module_::import("json").attr("loads")(json);
       },
-      py::arg("app"), py::arg("model") = nullptr, py::arg("images") = std::vector<std::string>(),
-      py::kw_only(), py::arg("color") = false, py::arg("iterations") = py::none(),
-      py::arg("mu") = py::none(), py::arg("integrator") = "euler", py::arg("factor") = py::none(),
+      py::arg("app"), py::arg("model").none(true), py::arg("images"), py::kw_only(),
+      py::arg("color") = false, py::arg("iterations") = py::none(), py::arg("mu") = py::none(),
+      py::arg("integrator") = "euler", py::arg("factor") = py::none(),
       py::arg("degradations") = py::none(), py::arg("upscaler") = AppEvalOptions().upscaler,
       "An application's protocol over image files, as `blade eval-app` (same numbers): app is "
       "'deconv', 'upscale' (factor, degradations, upscaler: as --factor, --degradation, "

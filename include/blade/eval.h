@@ -11,6 +11,7 @@
 #include "blade/image.h"
 #include "blade/model.h"
 #include "blade/preset.h"
+#include "blade/resample.h"
 #include "blade/restore.h"
 #include "blade/train.h"
 #include "blade/viz.h"
@@ -216,5 +217,23 @@ std::string AppEvaluationJson(const AppEvaluation& evaluation,
                               const std::map<std::string, std::string>& extra = {});
 // The means as a fixed-width text table (one row per method), with a title line.
 std::string AppEvaluationTable(const AppEvaluation& evaluation);
+
+// ---- Synthetic bursts over a folder (`blade eval-resample`, Python blade.evaluate_resample)
+
+// Per image (its HR luma, cropped to a multiple of 4): EvaluateBurst (blade/resample.h) with the
+// seed 1000 + its index; and the means over the images.
+struct BurstEvaluation {
+  std::vector<std::string> names;
+  std::vector<BurstScore> scores;
+  BurstScore mean;
+};
+BurstEvaluation EvaluateBursts(const Model& model, const std::vector<std::string>& files,
+                               const std::function<void(int, int)>& on_progress = {});
+// {"images" (count), extra fields (e.g. "model"), "rows" {method: {psnr_1, psnr_2}},
+// "alignment" {"epe"}, "per_image" [{"name", "epe", method: {psnr_1, psnr_2}}]}.
+std::string BurstEvaluationJson(const BurstEvaluation& evaluation,
+                                const std::map<std::string, std::string>& extra = {});
+// The means as the text table `blade eval-resample` prints.
+std::string BurstEvaluationTable(const BurstEvaluation& evaluation);
 
 }  // namespace blade

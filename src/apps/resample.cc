@@ -221,7 +221,8 @@ BurstScore EvaluateBurst(const Image& hr, const Model* model, std::uint64_t seed
   const int w = hr.width() / factor, h = hr.height() / factor;
   if (w < 48 || h < 48)
     Fail("image too small for the burst measurement: it needs at least ", 48 * factor, "x",
-         48 * factor, " pixels (got ", hr.width(), "x", hr.height(), ")");
+         48 * factor, " pixels (got ", hr.width(), "x", hr.height(),
+         ", the image cropped to a multiple of ", factor, ")");
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> uni(0, 1);
   // F = mean + one plane wave per component: smooth, spatially varying, up to ~1.8 px.

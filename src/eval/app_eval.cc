@@ -202,7 +202,12 @@ AppEvaluation EvaluateUpscaling(const Model& model, const std::vector<std::strin
   for (std::size_t i = 0; i < files.size(); ++i) {
     Progress(o, i, files.size());
     NamingTheFile(files[i], [&] {
-      Image truth = CropToMultiple(ReadImage(files[i]), factor);
+      const Image image = ReadImage(files[i]);
+      Image truth = CropToMultiple(image, factor);
+      if (truth.width() < kSsimMinSize || truth.height() < kSsimMinSize)
+        Fail("the image is ", image.width(), "x", image.height(), " (", truth.width(), "x",
+             truth.height(), " cropped to a multiple of the factor ", factor,
+             "); the evaluation's SSIM needs at least ", kSsimMinSize, "x", kSsimMinSize);
       if (!o.color) truth = ToLuma(truth);
       AppEvaluation::ImageScores s{FileName(files[i]), {}};
       for (std::size_t k = 0; k < degradations.size(); ++k) {
