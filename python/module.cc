@@ -10,6 +10,8 @@
 // a run that
 //   goes non-finite raises blade.DivergedError (a blade.Error) naming the step.
 // - Threads: the library's pool (blade.set_threads); results do not depend on the count.
+#include <thread>
+
 #include "blade/parallel.h"
 #include "convert.h"
 
@@ -39,7 +41,12 @@ PYBIND11_MODULE(_blade, m) {
   });
   // Ctrl-C in a long run (a notebook's interrupt button): the library polls between steps, and
   // Python's pending signal handlers run here, raising KeyboardInterrupt out of the call.
-  SetInterruptCheck([] {
+  // Only the thread that imported the module (the main thread, where Python runs signal
+  // handlers) checks; others would take the GIL for nothing. Never while the interpreter shuts
+  // down: taking the GIL then ends the thread, and unwinding into the binding's GIL release
+  // would terminate the process.
+  SetInterruptCheck([main = std::this_thread::get_id()] {
+    if (std::this_thread::get_id() != main || _Py_IsFinalizing()) return;
     py::gil_scoped_acquire gil;
     if (PyErr_CheckSignals() != 0) throw py::error_already_set();
   });

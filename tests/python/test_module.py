@@ -1,6 +1,7 @@
 """The Python module against independent NumPy / scikit-image versions of the same math."""
 
 import os
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -395,6 +396,14 @@ def test_ctrl_c_stops_a_long_run_and_errors_are_value_errors():
         timer.join()
         assert time.monotonic() - t0 < 10  # the whole run takes minutes
     assert blade.segment(u, iterations=5, reference=True).shape == u.shape  # still usable
+    # A long run on a daemon thread when Python exits: the process ends cleanly (the check
+    # stays off other threads and off a finalizing interpreter; it had aborted the process).
+    script = ("import sys, threading, time; sys.path.insert(0, %r); import numpy as np, blade\n"
+              "u = np.random.default_rng(0).random((64, 64)).astype(np.float32)\n"
+              "threading.Thread(target=lambda: blade.solve(u, 'pm', time=1e6), daemon=True).start()\n"
+              "time.sleep(0.3)\n" % str(ROOT))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
     assert issubclass(blade.Error, ValueError) and issubclass(blade.Error, RuntimeError)
     with pytest.raises(ValueError):
         blade.gaussian_blur(u, -1.0)
