@@ -288,17 +288,21 @@ void BindModel(py::module_& m) {
           py::arg("image"), "BLADE(u): the model's estimate of du/dt.")
       .def(
           "run",
-          [](const Model& self, const py::array& image, int steps, double dt,
-             const std::string& integrator, bool unsafe,
+          [](const Model& self, const py::array& image, std::optional<int> steps,
+             std::optional<double> dt, const std::string& integrator, bool unsafe,
              std::optional<std::map<std::string, double>> params, std::optional<double> time) {
+            // None is the model's; a 0 given is refused, not read as the model's.
+            if (steps && *steps < 1) Fail("steps must be at least 1 (got ", *steps, ")");
+            if (dt) RequirePositive(*dt, "dt");
+            if (time) RequirePositive(*time, "time");
             Image u0 = ToInputImage(image), out;
             RunOptions o;
-            o.steps = steps;
-            o.dt = dt;
+            o.steps = steps.value_or(0);
+            o.dt = dt.value_or(0);
             if (!integrator.empty()) o.integrator = ParseIntegrator(integrator);
             o.unsafe = unsafe;
             const bool at_point = params.has_value() || time.has_value();
-            if (at_point && (steps != 0 || dt != 0))
+            if (at_point && (steps || dt))
               throw Error("give params/time or steps/dt, not both (time sets the steps)");
             ModelPoint point;
             if (params) point.params = *params;
@@ -309,9 +313,9 @@ void BindModel(py::module_& m) {
             }
             return FromImage(std::move(out));
           },
-          py::arg("image"), py::arg("steps") = 0, py::arg("dt") = 0.0, py::arg("integrator") = "",
-          py::arg("unsafe") = false, py::kw_only(), py::arg("params") = py::none(),
-          py::arg("time") = py::none(),
+          py::arg("image"), py::arg("steps") = py::none(), py::arg("dt") = py::none(),
+          py::arg("integrator") = "", py::arg("unsafe") = false, py::kw_only(),
+          py::arg("params") = py::none(), py::arg("time") = py::none(),
           "Runs `steps` steps (default: the model's 10) of size dt (default: the model's) with "
           "the model's integrator unless `integrator` is given; gray or color (selection on "
           "luma, every channel filtered). A run past the model's measured stability horizon "

@@ -31,14 +31,21 @@ void BindPde(py::module_& m) {
       "The built-in presets: PDE, parameters, stopping time, protocol resolution.");
   m.def(
       "solve",
-      [](const py::array& image, const std::string& pde_name, double time, int steps, double dt,
-         double dx, const std::map<std::string, double>& params, bool force) {
+      [](const py::array& image, const std::string& pde_name, std::optional<double> time_arg,
+         std::optional<int> steps_arg, std::optional<double> dt_arg, double dx,
+         const std::map<std::string, double>& params, bool force) {
         const Pde pde = ParsePde(pde_name);
         const Preset& preset = DefaultPreset(pde);
+        // None is the default; a 0 given is refused, not read as the default (as on the command
+        // line).
+        if (time_arg) RequirePositive(*time_arg, "time");
+        if (dt_arg) RequirePositive(*dt_arg, "dt");
+        if (steps_arg && (*steps_arg < 1 || *steps_arg > kMaxSteps))
+          Fail("steps must be 1..", kMaxSteps, " (got ", *steps_arg, ")");
+        const double time = time_arg.value_or(0), dt = dt_arg.value_or(0);
+        const int steps = steps_arg.value_or(0);
         Image u0 = ToInputImage(image);
         SolveOptions o;
-        if (time != 0) RequirePositive(time, "time");
-        if (dt != 0) RequirePositive(dt, "dt");
         o.time = ResolveSolveTime(time, steps, dt, preset.time);
         o.steps = steps;
         o.dt = dt;
@@ -51,9 +58,9 @@ void BindPde(py::module_& m) {
         }
         return FromImage(std::move(u));
       },
-      py::arg("image"), py::arg("pde"), py::arg("time") = 0.0, py::arg("steps") = 0,
-      py::arg("dt") = 0.0, py::arg("dx") = 1.0, py::arg("params") = std::map<std::string, double>{},
-      py::arg("force") = false,
+      py::arg("image"), py::arg("pde"), py::arg("time") = py::none(), py::arg("steps") = py::none(),
+      py::arg("dt") = py::none(), py::arg("dx") = 1.0,
+      py::arg("params") = std::map<std::string, double>{}, py::arg("force") = false,
       "Runs a classical reference scheme ('tv', 'pm', 'ced', 'ch') to `time` (default: the "
       "preset's T, or steps x dt when both are given) with the largest stable step, `steps` equal "
       "steps, or `dt`; a step above the "

@@ -229,6 +229,17 @@ def test_zero_steps_and_empty_image_lists_are_refused_not_replaced_by_defaults()
         blade.evaluate_app("segment", blade.Model.load(str(MODELS / "tv-plain.blade")), [])
     with pytest.raises(blade.Error, match="at least 2 images"):
         blade.train("tv", [])
+    # A 0 given for a time, a step or a step count is refused as the command line refuses it; left
+    # out (None), the default applies.
+    for call, message in ((lambda: blade.solve(image, "pm", time=0.0), "time must be positive"),
+                          (lambda: blade.solve(image, "pm", dt=0.0), "dt must be positive"),
+                          (lambda: blade.solve(image, "pm", steps=0), "steps must be 1.."),
+                          (lambda: blade.Model.load("pm").run(image, steps=0), "steps must be at least 1"),
+                          (lambda: blade.Model.load("pm").run(image, dt=0.0), "dt must be positive"),
+                          (lambda: blade.Model.load("pm").run(image, time=0.0), "time must be positive")):
+        with pytest.raises(blade.Error, match=message):
+            call()
+    assert np.array_equal(blade.Model.load("pm").run(image), blade.Model.load("pm").run(image, steps=None))
 
 
 def test_the_application_options_of_the_command_line_are_python_arguments(tmp_path):
