@@ -39,6 +39,8 @@ void AddSegmentCommand(CLI::App& app) {
       ->required();
   cmd->callback([args, mu] {
     ChanVeseParams p;
+    RequireNoModelForReference(args->reference,
+                               !args->model.empty() || !args->params.empty() || args->force_model);
     p.mu = mu->count() ? args->mu : DefaultChanVeseMu(args->reference);
     RequireNonNegative(p.mu, "--mu");
     p.iterations = args->iters;

@@ -8,6 +8,16 @@ namespace blade::python {
 
 namespace {
 
+// A mask given as an array, refused with an alpha channel as a mask file is (ParseOperator):
+// holes drawn as transparency would be lost when the alpha is dropped.
+LinearOperator MaskArrayOperator(const py::array& mask) {
+  if (mask.ndim() == 3 && mask.shape(2) == 4)
+    Fail("the mask ", ShapeAndDtype(mask),
+         " has an alpha channel; blade reads a mask's gray level (white = known, black = to "
+         "fill), not its transparency: give it without alpha");
+  return MaskOperator(ToImage(mask, "mask"));
+}
+
 // A restoration run's own options, as the command line's --steps, --dt and --unsafe.
 RestoreOptions RunOptionsOf(int steps, std::optional<double> dt, bool unsafe) {
   RestoreOptions o;
@@ -63,9 +73,8 @@ void BindApps(py::module_& m) {
         if (lam) RequireNonNegative(*lam, "lam");
         o.lambda = lam.value_or(kRestoreLambda);
         // The operator as the command line spells it, or a mask given as an array.
-        LinearOperator A = py::isinstance<py::str>(op)
-                               ? ParseOperator(op.cast<std::string>())
-                               : MaskOperator(ToImage(op.cast<py::array>(), "mask"));
+        LinearOperator A = py::isinstance<py::str>(op) ? ParseOperator(op.cast<std::string>())
+                                                       : MaskArrayOperator(op.cast<py::array>());
         Image f = ToInputImage(image), out;
         {
           py::gil_scoped_release r;
@@ -209,8 +218,7 @@ void BindApps(py::module_& m) {
       "segment",
       [](const py::array& image, const Model* model, std::optional<double> mu, int iterations,
          bool force_model, bool reference) {
-        if (reference && model)
-          Fail("reference=True runs the classical scheme, which takes no model");
+        RequireNoModelForReference(reference, model != nullptr || force_model);
         if (model) RequireModelFor(Application::kSegment, *model, force_model);
         Image f = ToInputImage(image), mask;
         ChanVeseParams p;

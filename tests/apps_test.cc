@@ -75,6 +75,26 @@ TEST(AppsChanVese, TheMaskIsWhiteOnTheBrighterRegion) {
       }
     }
   }
+  // Equal means (two colours of one luma): white on the smaller region, whatever phi's sign.
+  {
+    Image two(10, 10, 3), small_inside(10, 10), small_outside(10, 10);
+    for (int y = 0; y < 10; ++y)
+      for (int x = 0; x < 10; ++x) {
+        const bool object = x < 3;                         // 30 of 100 pixels
+        two.at(0, x, y) = object ? 0.f : 0.299f / 0.587f;  // equal luma, other colours
+        two.at(1, x, y) = object ? 1.f : 0.f;
+        two.at(2, x, y) = 0.f;
+        small_inside.at(0, x, y) = object ? 1.f : -1.f;
+        small_outside.at(0, x, y) = object ? -1.f : 1.f;
+      }
+    for (const Image* phi : {&small_inside, &small_outside}) {
+      const Image mask = SegmentationMask(*phi, two);
+      EXPECT_EQ(mask.at(0, 0, 0), 1.f);
+      EXPECT_EQ(mask.at(0, 9, 9), 0.f);
+    }
+  }
+  RequireNoModelForReference(false, true);
+  EXPECT_THROW(RequireNoModelForReference(true, true), Error);
   // One empty side: the mask is phi's, all white or all black.
   Image flat(8, 8), phi(8, 8);
   for (std::size_t i = 0; i < phi.size(); ++i) phi.data()[i] = 1;

@@ -38,6 +38,10 @@ Image ChanVeseReference(const Image& f, const ChanVeseParams& params,
 Image ChanVeseBlade(const Image& f, const Model& tv_model, const ChanVeseParams& params,
                     const std::function<void(int, int)>& on_progress = {});
 
+// The reference scheme takes no model: a model (or a model's parameters) given with it would be
+// ignored, so it is refused.
+void RequireNoModelForReference(bool reference, bool model_given);
+
 // The length penalty a run uses when none is given: the reference scheme's or BLADE's.
 inline double DefaultChanVeseMu(bool reference) {
   return reference ? kChanVeseMuReference : kChanVeseMuBlade;
@@ -46,7 +50,8 @@ inline double DefaultChanVeseMu(bool reference) {
 // The partition phi >= 0 / phi < 0 as a 0/1 mask, white (1) on the region of f with the brighter
 // mean luma. Which side a run leaves at phi >= 0 depends on the solver and the image (the energy
 // is symmetric when lambda1 = lambda2), so without this rule the reference scheme and BLADE
-// could return each other's complement. A partition with one empty side is returned as phi says.
+// could return each other's complement. Equal means: white on the smaller region. A partition
+// with one empty side is returned as phi says.
 Image SegmentationMask(const Image& phi, const Image& f);
 // The image (as RGB) with the mask's boundary pixels drawn in red.
 Image SegmentationOverlay(const Image& f, const Image& mask);

@@ -210,6 +210,13 @@ Image ChanVeseBlade(const Image& f, const Model& model, const ChanVeseParams& p,
   return phi;
 }
 
+void RequireNoModelForReference(bool reference, bool model_given) {
+  if (reference && model_given)
+    Fail(
+        "the reference scheme takes no model (a model, its parameters or --force-model would be "
+        "ignored); leave them out, or drop the reference to run BLADE");
+}
+
 Image SegmentationMask(const Image& phi, const Image& f) {
   const Image luma = ToLuma(f);
   RequireSameShape(phi, luma, "level set and image");
@@ -222,7 +229,10 @@ Image SegmentationMask(const Image& phi, const Image& f) {
     sum[in] += luma.data()[i];
     ++count[in];
   }
-  if (count[0] && count[1] && sum[1] / count[1] < sum[0] / count[0])
+  // Equal means (two colours of one luma): white on the smaller region, an object on its
+  // background, rather than on whichever side the solver left at phi >= 0.
+  const double in = count[1] ? sum[1] / count[1] : 0, out = count[0] ? sum[0] / count[0] : 0;
+  if (count[0] && count[1] && (in < out || (in == out && count[1] > count[0])))
     for (std::size_t i = 0; i < mask.size(); ++i) mask.data()[i] = 1.f - mask.data()[i];
   return mask;
 }

@@ -268,9 +268,12 @@ def test_the_application_options_of_the_command_line_are_python_arguments(tmp_pa
         blade.deconvolve(ced, u, dt=2 * ced.dt)
     both(blade.deconvolve(ced, u, dt=2 * ced.dt, unsafe=True),
          "deconv", "--model", MODELS / "ced-restore.blade", "--dt", 2 * ced.dt, "--unsafe")
-    # A mask as an array is the mask file's operator.
+    # A mask as an array is the mask file's operator; with an alpha channel it is refused, as
+    # the file is.
     mask = np.ones_like(u)
     mask[10:20, 20:40] = 0
+    with pytest.raises(blade.Error, match="alpha channel"):
+        blade.restore(ced, u, np.dstack([mask, mask, mask, mask]))
     np.save(tmp_path / "mask.npy", mask)
     np.testing.assert_array_equal(blade.restore(ced, u, mask), blade.restore(ced, u, f"mask:{tmp_path / 'mask.npy'}"))
     # align --lk 0: block matching alone.
