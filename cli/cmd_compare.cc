@@ -30,7 +30,7 @@ void AddCompareCommand(CLI::App& app) {
     Image a = ReadImage(args->a), b = ReadImage(args->b);
     RequireSameShape(a, b, "the two images");
     if (!AllFinite(a) || !AllFinite(b)) Fail("an image contains NaN or infinite values");
-    if (const std::string w = PeakWarning(args->peak, a, b, "--peak"); !w.empty()) Warn(w);
+    if (const std::string w = MetricRangeWarning(args->peak, a, b, "--peak"); !w.empty()) Warn(w);
     const double psnr = Psnr(a, b, args->peak);
     // SSIM's window needs 11x11 pixels; a smaller pair still gets its PSNR.
     const bool has_ssim = a.width() >= kSsimMinSize && a.height() >= kSsimMinSize;

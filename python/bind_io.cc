@@ -14,21 +14,28 @@ namespace {
 // The metrics' data range in the library's units (arrays read into [0, 1]), by scikit-image's
 // rule for data_range: None is the full range (1); a value given with two arrays of one unsigned
 // integer dtype is in that dtype's units (uint8 and 255 -> 1, uint16 and 65535 -> 1); with float
-// arrays it is taken as it is, with PeakWarning when it cannot fit them. Given with an integer
-// and a float array its units are ambiguous: refused.
+// arrays it is taken as it is, with MetricRangeWarning when it cannot fit them. Given with an
+// integer and a float array its units are ambiguous: refused.
 double MetricRange(std::optional<double> range, const py::array& a, const py::array& b,
                    const Image& x, const Image& y, const char* name) {
-  if (!range) return 1.0;
-  RequirePositive(*range, name);
-  const bool ia = a.dtype().kind() == 'u', ib = b.dtype().kind() == 'u';
-  if (ia && ib && a.dtype().itemsize() == b.dtype().itemsize())
-    return *range / (a.dtype().itemsize() == 1 ? 255.0 : 65535.0);
-  if (ia || ib)
-    Fail(name, "=", *range, " is ambiguous for arrays ", ShapeAndDtype(a), " and ",
-         ShapeAndDtype(b), ": give arrays of one dtype (", name,
-         " in its units), or float arrays in [0, 1] and leave ", name, " out");
-  if (const std::string w = PeakWarning(*range, x, y, name); !w.empty()) WarnCaller(w);
-  return *range;
+  double r = 1.0;
+  if (range) {
+    RequirePositive(*range, name);
+    const bool ia = a.dtype().kind() == 'u', ib = b.dtype().kind() == 'u';
+    if (ia && ib && a.dtype().itemsize() == b.dtype().itemsize()) {
+      r = *range / (a.dtype().itemsize() == 1 ? 255.0 : 65535.0);
+    } else if (ia || ib) {
+      Fail(name, "=", *range, " is ambiguous for arrays ", ShapeAndDtype(a), " and ",
+           ShapeAndDtype(b), ": give arrays of one dtype (", name,
+           " in its units), or float arrays in [0, 1] and leave ", name, " out");
+    } else {
+      r = *range;
+    }
+  }
+  // In the library's units: a float image in 0-255 left at the full range 1, uint8 arrays given
+  // a range of 1 (their units), or 255 for images in [0, 1] (MetricRangeWarning).
+  if (const std::string w = MetricRangeWarning(r, x, y, name); !w.empty()) WarnCaller(w);
+  return r;
 }
 
 }  // namespace

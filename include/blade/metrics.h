@@ -10,10 +10,13 @@ namespace blade {
 // PSNR = 10 log10(peak^2 / MSE) over all pixels and channels; +inf for identical images.
 double Psnr(const Image& a, const Image& b, double peak = 1.0);
 
-// One line when a peak (data range) above 1 meets images that both lie in [0, 1], as integer
-// files and arrays read into [0, 1] do: a peak of 255 there adds 48 dB to the PSNR (and makes
-// SSIM near 1) that mean nothing. Empty otherwise. `what` names the option ("--peak").
-std::string PeakWarning(double peak, const Image& a, const Image& b, const std::string& what);
+// One line when a metric's data range does not fit the images, empty otherwise; `what` names the
+// option ("--peak"). Either a range above 2 for images that lie in [-0.5, 1.5], as integer files
+// and arrays read into [0, 1] do (a peak of 255 there adds 48 dB to the PSNR and makes SSIM near
+// 1), or images whose values reach beyond 1.5 times the range (a float image in 0-255 scored
+// with the range 1, or 8-bit values with a range of 1 in 8-bit units).
+std::string MetricRangeWarning(double range, const Image& a, const Image& b,
+                               const std::string& what);
 
 // Mean SSIM (Wang et al. 2004, as tf.image.ssim): 11x11 Gaussian window, sigma 1.5, normalised
 // weights, population statistics, K1 = 0.01, K2 = 0.03, L = data_range, averaged over "valid"

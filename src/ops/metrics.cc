@@ -50,15 +50,22 @@ SsimSetup CheckSsimInputs(const Image& a, const Image& b, double data_range) {
 
 }  // namespace
 
-std::string PeakWarning(double peak, const Image& a, const Image& b, const std::string& what) {
-  if (!(peak > 1) || a.empty() || b.empty() || std::max(MaxValue(a), MaxValue(b)) > 1.f ||
-      std::min(MinValue(a), MinValue(b)) < 0.f)
-    return "";
-  return StrCat(what, " ", peak,
-                " but both images lie in [0, 1] (integer samples are read into [0, 1]): the PSNR "
-                "is ",
-                std::round(200 * std::log10(peak)) / 10,
-                " dB too high and SSIM's constants are too large; give 1");
+std::string MetricRangeWarning(double range, const Image& a, const Image& b,
+                               const std::string& what) {
+  if (a.empty() || b.empty() || !(range > 0)) return "";
+  const double lo = std::min(MinValue(a), MinValue(b)), hi = std::max(MaxValue(a), MaxValue(b));
+  if (range > 2 && lo >= -0.5 && hi <= 1.5)
+    return StrCat(what, " ", range,
+                  " but both images lie in [0, 1] (integer samples are read into [0, 1]): the "
+                  "PSNR is ",
+                  std::round(200 * std::log10(range)) / 10,
+                  " dB too high and SSIM's constants are too large; give 1");
+  const double reach = std::max(std::abs(lo), std::abs(hi));
+  if (reach > 1.5 * range)
+    return StrCat("the images reach ", reach, ", beyond the data range ", range, " (", what,
+                  "): PSNR and SSIM are meaningless; give the range the values span (255 for "
+                  "8-bit values, 1 for images in [0, 1])");
+  return "";
 }
 
 double Psnr(const Image& a, const Image& b, double peak) {

@@ -62,6 +62,27 @@ def test_a_data_range_given_with_integer_arrays_is_in_their_units_as_scikit_imag
     assert abs(blade.psnr(u, as_float32(v)) - expected) < 1e-4
 
 
+def test_a_range_that_does_not_fit_the_images_is_warned_about():
+    u = RNG.integers(0, 256, (32, 32)).astype(np.uint8)
+    v = np.clip(u.astype(np.int64) + RNG.integers(-5, 6, u.shape), 0, 255).astype(np.uint8)
+    # uint8 arrays given the old default 1: a range of 1 in their units, far below their values.
+    with pytest.warns(UserWarning, match="beyond the data range"):
+        blade.psnr(u, v, peak=1.0)
+    # Float images in 0-255 left at the full range 1 (scikit-image refuses this).
+    with pytest.warns(UserWarning, match="beyond the data range"):
+        blade.psnr(u.astype(np.float32), v.astype(np.float32))
+    # Slightly negative values (an unclipped result) with 255 are still "in [0, 1]".
+    a = RNG.uniform(0, 1, (32, 32)).astype(np.float32)
+    with pytest.warns(UserWarning, match="dB too high"):
+        blade.psnr(a - 1e-3, a, peak=255)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        blade.psnr(u, v)  # the fitting calls stay silent
+        blade.psnr(u, v, peak=255)
+        blade.psnr(a, a + 0.01)
+
+
 def test_a_peak_of_255_on_float_images_in_0_1_is_warned_about():
     a = RNG.uniform(0, 1, (32, 32)).astype(np.float32)
     b = np.clip(a + RNG.normal(0, 0.05, a.shape), 0, 1).astype(np.float32)
