@@ -288,7 +288,7 @@ void AddRestoreCommands(CLI::App& app) {
                "Data weight lambda (default: one exact back-projection of the residual per "
                "step, 1 / (dt |A A^T|); the paper used 0.35 with corner:0.4)");
   u->LambdaAuto();
-  upscale->callback([u, ua] {
+  upscale->callback([u, ua, upscale] {
     UpscaleSetting s = ResolveUpscaleSetting(nullptr, ua->factor, ua->degradation, ua->project);
     RestoreOptions o = u->Checked();
     std::string path = u->model;
@@ -304,21 +304,16 @@ void AddRestoreCommands(CLI::App& app) {
     RequireModelFor(Application::kUpscale, model, u->force_model);
     model = ModelAtParams(model, ParseParams(u->params));
     const bool learned = model.form == ModelForm::kUpscale;
-    if (learned && ua->project)
-      Fail("--project (eq. 4.7) needs a PDE regulariser, not a learned upscaler");
-    if (ua->project && degradation.kind != Degradation::Kind::kCorner)
-      Fail("--project (eq. 4.7) needs a corner:SIGMA degradation, not ",
-           DegradationName(degradation));
-    if (ua->fast && !learned)
-      Fail("--fast skips a learned upscaler's refiner network; ", path,
-           " is a PDE regulariser (eq. 4.6)");
-    if (ua->fast && model.upscale.refiner.empty())
-      Note(StrCat(path, " has no refiner network: --fast changes nothing"));
-    if (ua->fast) model.upscale.refiner = {};
-    if (learned && (u->LambdaGiven() || u->steps != RestoreOptions().steps || u->dt != 0))
-      Fail(
-          "--lambda, --steps and --dt belong to the PDE-regularised forms; a learned upscaler "
-          "has nothing to tune");
+    UpscaleRequest request;
+    request.project = ua->project;
+    request.fast = ua->fast;
+    request.lambda_given = u->LambdaGiven();
+    request.steps_given = upscale->count("--steps") > 0;
+    request.dt_given = upscale->count("--dt") > 0;
+    request.unsafe = u->unsafe;
+    std::string note;
+    model = PrepareUpscale(model, degradation, request, &note);
+    if (!note.empty()) Warn(note);
     ImageSource source;
     Image f = ReadInput(u->input, &source);
     WriteOutput(ua->project ? UpscaleProjected(model, f, factor, degradation, o)

@@ -97,6 +97,31 @@ UpscaleSetting ResolveUpscaleSetting(const Model* model, std::optional<int> fact
   return s;
 }
 
+Model PrepareUpscale(const Model& model, const Degradation& degradation, const UpscaleRequest& r,
+                     std::string* note) {
+  const bool learned = model.form == ModelForm::kUpscale;
+  if (learned && r.project)
+    Fail("project (--project, eq. 4.7) needs a PDE regulariser, not a learned upscaler");
+  if (r.project && degradation.kind != Degradation::Kind::kCorner)
+    Fail("project (--project, eq. 4.7) needs a corner:SIGMA degradation, not ",
+         DegradationName(degradation));
+  if (r.fast && !learned)
+    Fail(
+        "fast (--fast) skips a learned upscaler's refiner network; this is a PDE regulariser "
+        "(eq. 4.6)");
+  if (learned && (r.lambda_given || r.steps_given || r.dt_given || r.unsafe))
+    Fail(
+        "lambda, steps, dt and unsafe (--lambda, --steps, --dt, --unsafe) belong to the "
+        "PDE-regularised forms; a learned upscaler filters once and back-projects");
+  Model out = model;
+  if (r.fast) {
+    if (out.upscale.refiner.empty() && note != nullptr)
+      *note = "this learned upscaler has no refiner network: fast changes nothing";
+    out.upscale.refiner = {};
+  }
+  return out;
+}
+
 Image Upscale(const Model& model, const Image& f, int factor, const Degradation& degradation,
               const RestoreOptions& options) {
   if (model.form != ModelForm::kUpscale)

@@ -249,6 +249,9 @@ expect 1 "train-refiner: zero rate" "refiner learning rate must be in (0, 1]" "$
 grep -q "learning rate must be" "$work/stderr" || { echo "FAIL (train-refiner: zero rate): wrong message"; fail=1; }
 expect 1 "train-refiner: context" "refiner context must be -1 (the net" "$blade" train-refiner --model "$models/upscale-x2-area.blade" --images "$work/photos" --context 17 --out "$work/out.blade"
 grep -q "context must be -1" "$work/stderr" || { echo "FAIL (train-refiner: context): wrong message"; fail=1; }
+expect 1 "upscale: --unsafe with a learned upscaler (nothing to run past)" "belong to the PDE-regularised forms" "$blade" upscale --factor 2 --unsafe "$work/small.png" "$out"
+expect 1 "upscale: --steps with a learned upscaler, even its default" "belong to the PDE-regularised forms" "$blade" upscale --factor 2 --steps 10 "$work/small.png" "$out"
+expect 1 "upscale: --fast with a PDE regulariser" "skips a learned upscaler's refiner" "$blade" upscale --factor 2 --fast --model "$work/good.blade" --force-model "$work/small.png" "$out"
 expect 1 "upscale: zero factor" "the upscaling factor must be 2..16 (got" "$blade" upscale --model "$work/good.blade" --factor 0 "$work/good.png" "$out"
 expect 1 "upscale: absurd factor" "the upscaling factor must be 2..16 (got" "$blade" upscale --model "$work/good.blade" --factor 100000 "$work/good.png" "$out"
 expect 1 "upscale: unknown degradation" "unknown degradation" "$blade" upscale --model "$work/good.blade" --degradation box "$work/good.png" "$out"
