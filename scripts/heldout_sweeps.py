@@ -103,9 +103,14 @@ if __name__ == "__main__":
         i = args.index("--models")
         RESTORE_MODELS = args[i + 1].split(",")
         del args[i:i + 2]
+    if any(a in ("-h", "--help") for a in args):
+        print(__doc__)
+        sys.exit(0)
     which = [a for a in args if a in ("restore", "upscale")] or ["restore", "upscale"]
     folders = [a for a in args if a not in ("restore", "upscale")]
     FOLDER = Path(folders[0]) if folders else None
+    if FOLDER is not None and not FOLDER.is_dir():
+        sys.exit(f"heldout_sweeps.py: error: '{FOLDER}' is not a folder")
     if "restore" in which:
         restore_sweep()
     if "upscale" in which:
