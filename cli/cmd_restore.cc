@@ -312,8 +312,9 @@ void AddRestoreCommands(CLI::App& app) {
     request.dt_given = upscale->count("--dt") > 0;
     request.unsafe = u->unsafe;
     std::string note;
-    model = PrepareUpscale(model, degradation, request, &note);
+    CheckUpscaleRequest(model, degradation, request, &note);
     if (!note.empty()) Warn(note);
+    if (ua->fast) model.upscale.refiner = {};
     ImageSource source;
     Image f = ReadInput(u->input, &source);
     WriteOutput(ua->project ? UpscaleProjected(model, f, factor, degradation, o)

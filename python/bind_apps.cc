@@ -171,19 +171,21 @@ void BindApps(py::module_& m) {
         }
         const Model& given = model != nullptr ? *model : *shipped;
         RequireModelFor(Application::kUpscale, given, force_model);
-        const bool learned = given.form == ModelForm::kUpscale;
-        if (learned && (lam || steps || project || dt || unsafe))
-          throw Error(
-              "lam, steps, project, dt and unsafe belong to the PDE-regularised forms; a learned "
-              "upscaler filters once and back-projects");
-        if (fast && !learned)
-          throw Error(
-              "fast skips a learned upscaler's refiner network; this is a PDE regulariser "
-              "(eq. 4.6)");
+        UpscaleRequest request;
+        request.project = project;
+        request.fast = fast;
+        request.lambda_given = lam.has_value();
+        request.steps_given = steps.has_value();
+        request.dt_given = dt.has_value();
+        request.unsafe = unsafe;
+        std::string note;
+        CheckUpscaleRequest(given, degradation, request, &note);
+        if (!note.empty()) WarnCaller(note);
         RestoreOptions o = RunOptionsOf(steps.value_or(RestoreOptions().steps), dt, unsafe);
         if (lam) RequireNonNegative(*lam, "lam");
         o.lambda = lam.value_or(kUpscaleLambda);
-        // fast: the stages and back-projection alone (a copy without the refiner).
+        // fast: the stages and back-projection alone (a copy without the refiner); otherwise the
+        // model as given, not copied.
         std::optional<Model> without_refiner;
         if (fast) {
           without_refiner = given;

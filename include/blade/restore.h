@@ -92,17 +92,17 @@ UpscaleSetting ResolveUpscaleSetting(const Model* model, std::optional<int> fact
                                      const std::string& degradation, bool project);
 
 // What one upscaling call asks for beyond the model (the command line's --project, --fast,
-// --lambda, --steps, --dt and --unsafe; Python's arguments of the same names). PrepareUpscale
-// checks the combination against the model, one rule for both front ends: a learned upscaler
-// takes none of the PDE forms' options, fast needs a learned upscaler, eq. 4.7 (project) a PDE
-// model and a corner degradation. It returns the model to run (without its refiner when fast)
-// and, in *note, one line when fast changes nothing (a model without a refiner).
+// --lambda, --steps, --dt and --unsafe; Python's arguments of the same names).
+// CheckUpscaleRequest checks the combination against the model, one rule for both front ends: a
+// learned upscaler takes none of the PDE forms' options, fast needs a learned upscaler, eq. 4.7
+// (project) a PDE model and a corner degradation; *note gets one line when fast changes nothing
+// (a model without a refiner). A fast run then runs the model with `upscale.refiner` cleared.
 struct UpscaleRequest {
   bool project = false, fast = false;
   bool lambda_given = false, steps_given = false, dt_given = false, unsafe = false;
 };
-Model PrepareUpscale(const Model& model, const Degradation& degradation,
-                     const UpscaleRequest& request, std::string* note);
+void CheckUpscaleRequest(const Model& model, const Degradation& degradation,
+                         const UpscaleRequest& request, std::string* note);
 
 struct RestoreOptions {
   double lambda = kRestoreLambda;

@@ -97,8 +97,8 @@ UpscaleSetting ResolveUpscaleSetting(const Model* model, std::optional<int> fact
   return s;
 }
 
-Model PrepareUpscale(const Model& model, const Degradation& degradation, const UpscaleRequest& r,
-                     std::string* note) {
+void CheckUpscaleRequest(const Model& model, const Degradation& degradation,
+                         const UpscaleRequest& r, std::string* note) {
   const bool learned = model.form == ModelForm::kUpscale;
   if (learned && r.project)
     Fail("project (--project, eq. 4.7) needs a PDE regulariser, not a learned upscaler");
@@ -113,13 +113,8 @@ Model PrepareUpscale(const Model& model, const Degradation& degradation, const U
     Fail(
         "lambda, steps, dt and unsafe (--lambda, --steps, --dt, --unsafe) belong to the "
         "PDE-regularised forms; a learned upscaler filters once and back-projects");
-  Model out = model;
-  if (r.fast) {
-    if (out.upscale.refiner.empty() && note != nullptr)
-      *note = "this learned upscaler has no refiner network: fast changes nothing";
-    out.upscale.refiner = {};
-  }
-  return out;
+  if (r.fast && model.upscale.refiner.empty() && note != nullptr)
+    *note = "this learned upscaler has no refiner network: fast changes nothing";
 }
 
 Image Upscale(const Model& model, const Image& f, int factor, const Degradation& degradation,

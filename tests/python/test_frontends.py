@@ -261,6 +261,13 @@ def test_the_application_options_of_the_command_line_are_python_arguments(tmp_pa
     assert not np.array_equal(fast, blade.upscale(None, lr, factor=2))  # the refiner was skipped
     with pytest.raises(blade.Error, match="PDE regulariser"):
         blade.upscale(blade.Model.load(str(MODELS / "tv.blade")), lr, fast=True)
+    # The library's one rule for both front ends: a learned upscaler takes no PDE-form option.
+    for kw, flag in (({"unsafe": True}, "--unsafe"), ({"steps": 10}, "--steps")):
+        with pytest.raises(blade.Error, match="belong to the PDE-regularised forms"):
+            blade.upscale(None, lr, factor=2, **kw)
+        refused = subprocess.run([BINARY, "upscale", "--factor", "2", flag, *(["10"] if flag == "--steps" else []),
+                                  tmp_path / "lr.npy", out], capture_output=True, text=True)
+        assert refused.returncode == 1 and "belong to the PDE-regularised forms" in refused.stderr
     ced = blade.Model.load(str(MODELS / "ced-restore.blade"))
     both(blade.restore(ced, u, "blur:sigma=1", dt=ced.dt / 2),
          "restore", "--model", MODELS / "ced-restore.blade", "--op", "blur:sigma=1", "--dt", ced.dt / 2)
