@@ -11,10 +11,7 @@ namespace {
 // A mask given as an array, refused with an alpha channel as a mask file is (ParseOperator):
 // holes drawn as transparency would be lost when the alpha is dropped.
 LinearOperator MaskArrayOperator(const py::array& mask) {
-  if (mask.ndim() == 3 && mask.shape(2) == 4)
-    Fail("the mask ", ShapeAndDtype(mask),
-         " has an alpha channel; blade reads a mask's gray level (white = known, black = to "
-         "fill), not its transparency: give it without alpha");
+  RequireMaskWithoutAlpha(mask.ndim() == 3 && mask.shape(2) == 4, ShapeAndDtype(mask));
   return MaskOperator(ToImage(mask, "mask"));
 }
 

@@ -40,6 +40,9 @@ LinearOperator BlurOperator(double sigma);
 // usual diag(mask)). Its start fills the unknown pixels with FillFromKnown, its finish puts the
 // known ones back (u <- mask f + (1 - mask) u). Fails when no pixel is known.
 LinearOperator MaskOperator(const Image& mask);
+// A mask that had an alpha channel (a file's or an array's, `what` naming it) is refused: holes
+// painted as transparency are lost when the alpha is dropped, and nothing would be filled.
+void RequireMaskWithoutAlpha(bool had_alpha, const std::string& what);
 // Push-pull interpolation (Gortler et al., "The Lumigraph", 1996): `weight` (gray, f's size,
 // values in [0, 1]) says how much each pixel of f is known. Push: halve the image repeatedly,
 // each coarse pixel the weighted mean of its 2x2 block, with weight min(1, the block's weight

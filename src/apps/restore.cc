@@ -191,6 +191,13 @@ LinearOperator SubsampleOperator(double sigma, int factor) {
   return {StrCat("subsample:factor=", factor, ",sigma=", sigma), apply, adjoint, {}, {}, {}};
 }
 
+void RequireMaskWithoutAlpha(bool had_alpha, const std::string& what) {
+  if (had_alpha)
+    Fail("the mask ", what,
+         " has an alpha channel; blade reads a mask's gray level (white = known, black = to "
+         "fill), not its transparency: give it without alpha");
+}
+
 LinearOperator ParseOperator(const std::string& spec) {
   const auto colon = spec.find(':');
   const std::string kind = spec.substr(0, colon);
@@ -214,10 +221,7 @@ LinearOperator ParseOperator(const std::string& spec) {
     // dropped (every image read drops it) and inpaint nothing: refused, not guessed.
     ImageSource source;
     Image mask = ReadImage(rest, &source);
-    if (source.alpha_dropped)
-      Fail("the mask '", rest,
-           "' has an alpha channel; blade reads a mask's gray level (white = known, black = to "
-           "fill), not its transparency: save it without alpha");
+    RequireMaskWithoutAlpha(source.alpha_dropped, StrCat("'", rest, "'"));
     return MaskOperator(mask);
   }
   if (kind == "subsample")
