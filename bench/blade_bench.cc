@@ -65,17 +65,21 @@ BENCHMARK(BM_ClassicalRhs<1>)->Apply(bench::SizesAndThreads);
 BENCHMARK(BM_ClassicalRhs<2>)->Apply(bench::SizesAndThreads);
 
 // Ten Euler steps (a whole BLADE solve, input checks and copies included); items are pixel
-// steps, so items/s is the per-step throughput. Kinds: direct gray, flux gray, direct RGB,
-// direct gray with TV's scheme term.
+// steps, so items/s is the per-step throughput. Kinds: direct gray, flux gray, direct RGB (a TV
+// model: channel by channel, RunsChannelByChannel), direct gray with TV's scheme term, direct
+// RGB selecting on luma (a CED model).
 template <int kKind>
 void BM_BladeSteps(benchmark::State& state) {
-  Image u = BenchImage(int(state.range(0)), kKind == 2 ? 3 : 1);
+  const bool rgb = kKind == 2 || kKind == 4;
+  Image u = BenchImage(int(state.range(0)), rgb ? 3 : 1);
   Setup(state, int(state.range(0)), int(state.range(1)),
         kKind == 0   ? "direct gray"
         : kKind == 1 ? "flux gray"
-        : kKind == 2 ? "direct rgb"
-                     : "direct gray, scheme term");
+        : kKind == 2 ? "direct rgb, channel by channel"
+        : kKind == 3 ? "direct gray, scheme term"
+                     : "direct rgb, luma selection");
   Model m = TestModel(kKind == 1 ? ModelForm::kFlux : ModelForm::kDirect, kKind == 3 ? 3 : 0);
+  if (kKind == 4) m.pde = "ced";
   RunOptions o;
   o.steps = 10;
   for (auto _ : state) benchmark::DoNotOptimize(RunModel(m, u, o).data());
@@ -85,6 +89,7 @@ BENCHMARK(BM_BladeSteps<0>)->Apply(bench::SizesAndThreads);
 BENCHMARK(BM_BladeSteps<1>)->Apply(bench::SizesAndThreads);
 BENCHMARK(BM_BladeSteps<2>)->Apply(bench::SizesAndThreads);
 BENCHMARK(BM_BladeSteps<3>)->Apply(bench::SizesAndThreads);
+BENCHMARK(BM_BladeSteps<4>)->Apply(bench::SizesAndThreads);
 
 // Training cost: a 10-step rollout and its backward pass on a 120x80 frame (BSDS at 1/4).
 void BM_RolloutBackward(benchmark::State& state) {

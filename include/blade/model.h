@@ -170,10 +170,21 @@ void ProjectFiltersToZeroSum(Model& model);
 // The scheme term's input F(u) of a model with one (Model::scheme_term).
 Image SchemeInput(const Model& model, const Image& u);
 
-// The selections a model needs for state u (one per bank).
+// The selections a model needs for state u (one per bank; a color u's from its luma, or its
+// joint tensor).
 std::vector<std::vector<std::int32_t>> ComputeSelections(const Model& model, const Image& u);
 
-// du/dt estimate BLADE(u) of a direct or flux model, with selections given or computed from u.
+// Whether a color image runs channel by channel, each channel selecting its own filters as a
+// gray image would: for a direct or flux model of a PDE that evolves each channel on its own
+// (TV flow, Perona-Malik, Cahn-Hilliard: !CouplesChannels) whose selection is not joint. The
+// shipped PDE models were trained on gray images, and on color photographs selecting on luma
+// instead (the paper's rule for color) scored 0.4 (TV) to 1.8 dB (PM) lower against their
+// per-channel references and made Cahn-Hilliard's intensity-binned models diverge
+// (docs/RESULTS.md, "Color"). A CED model selects on luma: CED's scheme couples the channels.
+bool RunsChannelByChannel(const Model& model);
+
+// du/dt estimate BLADE(u) of a direct or flux model, with selections computed from u (channel by
+// channel where RunsChannelByChannel) or given (ComputeSelections': one for all channels).
 Image EvaluateRhs(const Model& model, const Image& u);
 Image EvaluateRhs(const Model& model, const Image& u,
                   const std::vector<std::vector<std::int32_t>>& selections);
@@ -225,7 +236,9 @@ struct ResolvedRun {
 ResolvedRun ResolveRun(const Model& model, const RunOptions& options);
 
 // Runs the model from u0: u <- u + dt (BLADE(u) + extra(u)) (Euler, eq. 2.6) or the explicit
-// midpoint rule (eq. 2.7). Color input: selection on luma (or joint), each channel filtered.
+// midpoint rule (eq. 2.7). Color input: channel by channel where RunsChannelByChannel (the
+// extra terms still see the whole image), else selection on luma (or joint), each channel
+// filtered.
 // Throws DivergedError (blade/error.h) naming the step if the state becomes non-finite, and
 // refuses larger steps than dt and runs past the stability horizon unless options.unsafe
 // (ResolveRun). The run holds

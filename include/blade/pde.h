@@ -80,6 +80,10 @@ bool HasClassicalRhs(Pde pde);
 // exactly with zero-sum filters (blade/model.h ProjectFiltersToZeroSum). Cahn-Hilliard does not:
 // its double well W(u) fixes the levels 0 and 1.
 bool CommutesWithAddingConstant(Pde pde);
+// Whether the scheme couples a color image's channels: CED (one structure tensor, the
+// channels' outer products summed, REFERENCE_SCHEMES §3). TV flow, Perona-Malik and
+// Cahn-Hilliard evolve each channel on its own.
+bool CouplesChannels(Pde pde);
 Image ClassicalRhs(Pde pde, const PdeParams& params, const Image& u, double dx = 1.0);
 Image ClassicalRhsVjp(Pde pde, const PdeParams& params, const Image& u, const Image& g,
                       double dx = 1.0);

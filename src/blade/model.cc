@@ -330,8 +330,31 @@ std::vector<std::vector<std::int32_t>> ComputeSelections(const Model& model, con
   return sel;
 }
 
+bool RunsChannelByChannel(const Model& model) {
+  if (model.form != ModelForm::kDirect && model.form != ModelForm::kFlux) return false;
+  for (const Bank& b : model.banks)
+    if (b.selection.joint_color) return false;
+  for (Pde pde : {Pde::kTv, Pde::kPm, Pde::kCed, Pde::kCh})
+    if (model.pde == PdeName(pde)) return !CouplesChannels(pde);
+  return false;  // no known PDE: the paper's rule
+}
+
+namespace {
+
+// f applied to each channel of a color image as a gray image, the results stacked.
+template <typename F>
+Image EachChannel(const Image& u, F f) {
+  Image out[3];
+  for (int c = 0; c < 3; ++c) out[c] = f(ExtractChannel(u, c));
+  return StackChannels({&out[0], &out[1], &out[2]});
+}
+
+}  // namespace
+
 Image EvaluateRhs(const Model& model, const Image& u) {
   RequireRhsForm(model);
+  if (u.channels() == 3 && RunsChannelByChannel(model))
+    return EachChannel(u, [&](const Image& g) { return EvaluateRhs(model, g); });
   if (model.scheme_term) return EvaluateRhs(model, u, ComputeSelections(model, u));
   // Selection and filtering fused band by band (the indices never leave the cache); a flux
   // model's two banks share one selection when they share the rule.
@@ -450,6 +473,21 @@ Image RunModel(const Model& model, Image&& u0, const RunOptions& o) {
   const auto [steps, dt, integrator] = ResolveRun(model, o);
   if (u0.empty()) Fail("the input image is empty");
   if (!AllFinite(u0)) Fail("the input image contains NaN or infinite values");
+  const bool by_channel = u0.channels() == 3 && RunsChannelByChannel(model);
+  // Channel by channel with nothing that needs the whole color state at each step (extra terms,
+  // frames): three gray runs, without the per-step copies of the loop below (14% of the time).
+  if (by_channel && o.extra_terms.empty() && !o.on_frame) {
+    RunOptions gray = o;
+    Image out[3];
+    for (int c = 0; c < 3; ++c) {
+      if (o.on_progress)
+        gray.on_progress = [&o, c](int done, int total) {
+          o.on_progress(c * total + done, 3 * total);
+        };
+      out[c] = RunModel(model, ExtractChannel(u0, c), gray);
+    }
+    return StackChannels({&out[0], &out[1], &out[2]});
+  }
   auto add_extra = [&](const Image& at, float scale, Image& out) {
     for (const ExtraTerm& t : o.extra_terms) t.add(at, scale, out);
   };
@@ -468,6 +506,23 @@ Image RunModel(const Model& model, Image&& u0, const RunOptions& o) {
   // The padded filter table once per run, not once per step.
   std::optional<PaddedBank> bank;
   if (fused) bank.emplace(model.banks[0].filters);
+  // out = base + scale BLADE(z), fused; channel by channel where the model runs so.
+  auto update = [&](const Image& z, const Image& base, float scale, bool* finite, Image& out) {
+    if (!by_channel) return SelectFilterUpdate(rule, *bank, z, base, scale, finite, out);
+    if (out.width() != z.width() || out.height() != z.height() || out.channels() != 3)
+      out = Image::Uninitialized(z.width(), z.height(), 3);
+    bool all = true;
+    Image zc, bc, oc;
+    for (int c = 0; c < 3; ++c) {
+      zc = ExtractChannel(z, c);
+      if (&base != &z) bc = ExtractChannel(base, c);
+      bool fc = true;
+      SelectFilterUpdate(rule, *bank, zc, &base != &z ? bc : zc, scale, finite ? &fc : nullptr, oc);
+      std::copy_n(oc.data(), oc.size(), out.plane(c));
+      all = all && fc;
+    }
+    if (finite) *finite = all;
+  };
   Image u = std::move(u0), next, half;
   if (o.on_frame) o.on_frame(0, u);
   for (int k = 1; k <= steps; ++k) {
@@ -475,12 +530,12 @@ Image RunModel(const Model& model, Image&& u0, const RunOptions& o) {
     bool finite;
     if (fused) {
       if (integrator == Integrator::kEuler) {
-        SelectFilterUpdate(rule, *bank, u, u, float(dt), &finite, next);
+        update(u, u, float(dt), &finite, next);
         if (extra) add_extra(u, float(dt), next);
       } else {
-        SelectFilterUpdate(rule, *bank, u, u, float(dt / 2), nullptr, half);
+        update(u, u, float(dt / 2), nullptr, half);
         if (extra) add_extra(u, float(dt / 2), half);
-        SelectFilterUpdate(rule, *bank, half, u, float(dt), &finite, next);
+        update(half, u, float(dt), &finite, next);
         if (extra) add_extra(half, float(dt), next);
       }
       if (extra) finite = AllFinite(next);

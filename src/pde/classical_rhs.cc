@@ -268,6 +268,8 @@ bool HasClassicalRhs(Pde pde) { return pde == Pde::kTv || pde == Pde::kPm || pde
 
 bool CommutesWithAddingConstant(Pde pde) { return pde != Pde::kCh; }
 
+bool CouplesChannels(Pde pde) { return pde == Pde::kCed; }
+
 Image ClassicalRhsImpl(Pde pde, const PdeParams& params, const Image& u, double dx,
                        SchemeImpl impl) {
   Image out(u.width(), u.height(), u.channels());
