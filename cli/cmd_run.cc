@@ -92,7 +92,9 @@ void AddRunCommand(CLI::App& app) {
       "axis runs its steps to it; others run the fewest whole steps of at most their dt");
   cmd->add_option("--model", args->model, "Model file (.blade)")->required();
   cmd->add_option("--steps", args->steps, "Number of steps (default: the model's)");
-  cmd->add_option("--dt", args->dt, "Time step (default: the model's)");
+  cmd->add_option("--dt", args->dt,
+                  "Time step (default: the model's); without --steps the run keeps the model's "
+                  "stopping time, in the fewest equal steps of at most this");
   cmd->add_option("--integrator", args->integrator, "euler or midpoint (default: the model's)");
   cmd->add_option("--frames-dir", args->frames_dir,
                   "Write every step as frame_NNNNN.tiff (float) into this folder (created)");
@@ -148,9 +150,12 @@ void AddRunCommand(CLI::App& app) {
     progress.Finish();
     WriteFrames(frames, args->frames_dir);
     WriteOutput(u, args->output, source);
+    // The time reached in the input's own units (a symmetry may have scaled the run's).
+    const double reached =
+        at_point ? (args->time != 0 ? args->time : model.steps * model.dt) : run.steps * run.dt;
     Note(StrCat("ran ", FormName(model.form), " model (", model.pde.empty() ? "?" : model.pde, ") ",
-                run.steps, " ", IntegratorName(run.integrator), " steps in ", seconds, " s -> ",
-                args->output));
+                run.steps, " ", IntegratorName(run.integrator), " steps of dt ", run.dt,
+                " to t = ", reached, " in ", seconds, " s -> ", args->output));
   });
 }
 

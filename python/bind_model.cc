@@ -317,8 +317,10 @@ void BindModel(py::module_& m) {
           py::arg("integrator") = "", py::arg("unsafe") = false, py::kw_only(),
           py::arg("params") = py::none(), py::arg("time") = py::none(),
           "Runs `steps` steps (default: the model's 10) of size dt (default: the model's) with "
-          "the model's integrator unless `integrator` is given; gray or color (selection on "
-          "luma, every channel filtered). A run past the model's measured stability horizon "
+          "the model's integrator unless `integrator` is given; dt alone keeps the model's "
+          "stopping time in the fewest equal steps of at most dt. Gray or color (TV, PM, CH "
+          "models channel by channel; CED models select on luma). A run past the model's measured "
+          "stability horizon "
           "(Model.safe_steps) raises blade.Error unless unsafe=True. params={'c': 0.05} and "
           "time=T run at another parameter point and stopping time through the PDE's exact "
           "symmetry (pm: c, ced: C, tv: eps; an intensity scaling of at most 3x), as "

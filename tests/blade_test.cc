@@ -643,6 +643,29 @@ TEST(BladeModel, ColorRunsChannelByChannelForPdesThatDoNotCoupleChannels) {
   }
 }
 
+// A step given without a number of steps keeps the model's stopping time (as `blade solve
+// --dt`): the fewest equal steps of at most dt. With both, both are kept.
+TEST(BladeModel, AStepAloneKeepsTheModelsStoppingTime) {
+  Model m = RandomModel(ModelForm::kDirect, 3);
+  m.dt = 0.2;
+  m.steps = 10;
+  struct Case {
+    int steps;
+    double dt;
+    int want_steps;
+    double want_dt;
+  };
+  for (const Case& c : {Case{0, 0.05, 40, 0.05}, Case{0, 0.03, 67, 2.0 / 67}, Case{5, 0.1, 5, 0.1},
+                        Case{0, 0, 10, 0.2}, Case{3, 0, 3, 0.2}}) {
+    RunOptions o;
+    o.steps = c.steps;
+    o.dt = c.dt;
+    const ResolvedRun r = ResolveRun(m, o);
+    EXPECT_EQ(r.steps, c.want_steps) << c.steps << " " << c.dt;
+    EXPECT_NEAR(r.dt, c.want_dt, 1e-15) << c.steps << " " << c.dt;
+  }
+}
+
 // Linear model u' = L u (one filter, the Laplacian): the exact solution is exp(tL) u0, which
 // the DCT-II diagonalises (replicate borders). Euler converges at order 1, midpoint at order 2.
 TEST(BladeModel, EulerAndMidpointConvergeAtTheirOrders) {

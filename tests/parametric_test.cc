@@ -172,6 +172,45 @@ TEST(Parametric, TvSymmetryReachesBelowTheTimeBox) {
   }
 }
 
+// A TV flow time past max(20 eps, 0.1) runs more steps of the blend at that time, at
+// the point's own eps (no intensity scaling where eps is in the box), up to the reach that the
+// symmetry gives: the knots' few long steps lose accuracy as T / eps grows.
+TEST(Parametric, TvLaterTimesRunMoreStepsOfAShorterBlend) {
+  const std::vector<ParamAxis> axes = {{"eps", {0.005, 0.02}}, {"time", {0.05, 0.4}}};
+  std::vector<Model> knots;
+  std::uint32_t seed = 1;
+  for (double e : axes[0].knots)
+    for (double t : axes[1].knots) {
+      Model k = PointModel(0.1, t, seed++);
+      k.pde = k.preset = "tv";
+      k.pde_params = {{"eps", e}};
+      knots.push_back(std::move(k));
+    }
+  const Model m = MakeParametricModel(axes, knots, {{"eps", 0.01}, {"time", 0.1}});
+  struct Case {
+    double eps, time, blend_time;
+    int steps;
+  };
+  // 4-step knots: the blend at time b takes steps of b / 4.
+  for (const Case& c :
+       {Case{0.01, 0.15, 0.15, 4}, Case{0.01, 0.4, 0.2, 8}, Case{0.005, 0.4, 0.1, 16},
+        Case{0.01, 0.8, 0.2, 16}, Case{0.02, 0.8, 0.4, 8}}) {
+    const ModelPoint point{{{"eps", c.eps}}, c.time};
+    const PointPlan plan = PlanModelPoint(m, point);
+    EXPECT_EQ(plan.scale, 1) << c.eps << " " << c.time;
+    EXPECT_EQ(plan.steps, c.steps) << c.eps << " " << c.time;
+    EXPECT_NEAR(plan.steps * plan.dt, c.time, 1e-12);
+    EXPECT_NEAR(plan.blended->dt * plan.blended->steps, c.blend_time, 1e-12);
+    const Image u = SyntheticScene(24, 24);
+    const Image want = ScaledBlendRun(m, {{"eps", c.eps}, {"time", c.blend_time}}, plan, u);
+    EXPECT_EQ(MaxDiff(RunModelAt(m, u, point, RunOptions{}), want), 0);
+  }
+  // The reach is the symmetry's, as before: time 0.8 at eps 0.01 (s = 1/2 maps it into the
+  // box); 1.0 is refused.
+  EXPECT_NEAR(ReachableTimes(m, {}).second, 0.8, 1e-12);
+  EXPECT_THROW(PlanModelPoint(m, ModelPoint{{}, 1.0}), Error);
+}
+
 // Every request outside the box is refused, stating the box, by every entry point.
 TEST(Parametric, RefusesEveryPointOutsideTheBox) {
   const Model m = BoxModel();

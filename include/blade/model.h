@@ -207,8 +207,8 @@ struct ExtraTerm {
 inline constexpr int kMaxRunSteps = kMaxSteps;
 
 struct RunOptions {
-  int steps = 0;                         // 0: the model's steps
-  double dt = 0;                         // 0: the model's dt
+  int steps = 0;  // 0: the model's steps, or with dt alone the fewest that reach its time
+  double dt = 0;  // 0: the model's dt; alone, rounded down to land on the model's time
   std::optional<Integrator> integrator;  // unset: the model's integrator
   // A step larger than the model's dt, or a run to a later time (steps x dt) than its measured
   // stability horizon (Model::safe_steps x Model::dt), is refused (ResolveRun) unless this is set.

@@ -438,6 +438,14 @@ ResolvedRun ResolveRun(const Model& model, const RunOptions& o) {
   r.steps = o.steps > 0 ? o.steps : model.steps;
   r.dt = o.dt != 0 ? o.dt : model.dt;
   RequirePositive(r.dt, "the time step dt");
+  // A step without a number of steps keeps the model's stopping time (as `blade solve --dt`):
+  // the fewest equal steps of at most dt that land on it. Keeping the model's number of steps
+  // instead stopped a run with half the step at half the time, silently.
+  if (o.steps == 0 && o.dt != 0) {
+    const double time = model.steps * model.dt;
+    r.steps = ModelStepsFor(time, o.dt);
+    r.dt = time / r.steps;
+  }
   r.integrator = o.integrator.value_or(model.integrator);
   if (o.unsafe) return r;
   // An explicit step larger than the one the model was trained and measured with is not known
@@ -445,9 +453,11 @@ ResolvedRun ResolveRun(const Model& model, const RunOptions& o) {
   // maximum principle holds for dt times its filters' sums at most 1). Smaller steps are
   // convex combinations of the identity and the trained step. The library's own conversions of
   // a time into steps round up (at most dt; ModelStepsFor).
-  if (r.dt > model.dt * (1 + 1e-9))
-    Fail("a step of dt ", r.dt, " is larger than the ", model.dt,
-         " this model was trained and measured stable with (", r.dt / model.dt,
+  // The step asked for (a step alone is rounded down above, which never makes it too large).
+  const double asked = o.dt != 0 ? o.dt : r.dt;
+  if (asked > model.dt * (1 + 1e-9))
+    Fail("a step of dt ", asked, " is larger than the ", model.dt,
+         " this model was trained and measured stable with (", asked / model.dt,
          "x); reach a later time with more steps instead, or run it anyway with --unsafe "
          "(Python: unsafe=True)");
   // A monotone model obeys the discrete maximum principle for any number of Euler steps of at
