@@ -126,30 +126,40 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--integrator", args->integrator, "euler or midpoint");
   cmd->add_option("--epochs", g.epochs,
                   "Unrolled fine-tuning epochs (0: least squares only; recipe: 20, "
-                  "Perona-Malik direct 0)");
+                  "Perona-Malik direct 0, which an SSIM loss needs raised)")
+      ->default_str("");
   cmd->add_option("--seed", g.seed, "Random seed (same seed, same model)")->check(SeedValidator());
   cmd->add_option("--limit", args->limit, "Use only the first N images");
   cmd->add_option("--batch", g.batch, "Sequences per Adam step (recipe: 8)");
   cmd->add_option("--crop", g.crop,
-                  "Adam: random crop side for fine-tuning (0: whole frames; recipe: 64, flux 0)");
+                  "Adam: random crop side for fine-tuning (0: whole frames; recipe: 64, flux 0)")
+      ->default_str("");
   cmd->add_option("--optimizer", args->optimizer,
                   "adam (minibatches) or newton (full batch, curvature-preconditioned) "
-                  "(recipe: newton; adam's own rate, patience and crop follow unless given)");
+                  "(recipe: newton, or adam for an SSIM loss with a scheme term; adam's own "
+                  "rate, patience and crop follow unless given)");
   cmd->add_option("--learning-rate", g.learning_rate,
-                  "Adam learning rate; newton: first step fraction (recipe: newton 1, adam 5e-4)");
+                  "Adam learning rate; newton: first step fraction (recipe: newton 1, adam 5e-4)")
+      ->default_str("");
   cmd->add_option("--warmup", g.warmup_steps, "Adam steps of linear learning-rate warm-up");
   cmd->add_option("--patience", g.patience,
-                  "Early stopping patience in epochs (recipe: newton 5, adam 8)");
+                  "Early stopping patience in epochs (recipe: newton 5, adam 8)")
+      ->default_str("");
   cmd->add_option("--ridge", g.ridge,
-                  "Least-squares regularisation, relative (recipe: 1e-3; Perona-Malik 1e-5)");
+                  "Least-squares regularisation, relative (recipe: 1e-3; Perona-Malik 1e-5)")
+      ->default_str("");
   cmd->add_option("--cg-iterations", g.cg_iterations,
                   "Flux form: least-squares CG iterations (recipe: 60)");
-  cmd->add_option("--footprint", g.footprint, "Filter size, odd 3..9 (recipe: direct 7, flux 5)");
+  cmd->add_option("--footprint", g.footprint, "Filter size, odd 3..9 (recipe: direct 7, flux 5)")
+      ->default_str("");
   cmd->add_option("--scheme-footprint", g.scheme_footprint,
                   "Also filter the classical scheme's right-hand side with filters of this size "
-                  "(odd 3..9; tv, pm, ch; 0: no scheme term)");
+                  "(odd 3..9; tv, pm, ch; 0: no scheme term; recipe: 3 for direct tv, pm, ch "
+                  "models, 0 for flux, CED and monotone ones)")
+      ->default_str("");
   cmd->add_option("--rho", g.selection.rho,
-                  "Selection structure-tensor scale (recipe: the preset's)");
+                  "Selection structure-tensor scale (recipe: the preset's)")
+      ->default_str("");
   cmd->add_option("--bins", args->bins,
                   "Orientation, strength, coherence[, intensity] bins (recipe: the preset's)")
       ->expected(3, 4);
@@ -158,7 +168,8 @@ void AddTrainCommand(CLI::App& app) {
                   "1000)");
   cmd->add_option("--stability-margin", g.stability_margin,
                   "Allowed overshoot of the training frames' range, as a fraction of its span "
-                  "(recipe: 0.1; Cahn-Hilliard 0.5)");
+                  "(recipe: 0.1; Cahn-Hilliard 0.5)")
+      ->default_str("");
   cmd->add_option("--stability-weight", g.stability_weight,
                   "Weight of the stability term of the fine-tuning loss: the mean squared excess "
                   "beyond that range over rollouts of --stability-rollout steps (0: none; the "
@@ -175,13 +186,24 @@ void AddTrainCommand(CLI::App& app) {
     const Preset preset = PresetWithFrames(ChoosePreset(args->pde, args->preset), args->steps);
     CheckModelOutput(args->out);
     auto given = [&](const char* name) { return cmd->count(name) > 0; };
-    TrainOptions o = given("--optimizer")
-                         ? RecommendedTrainOptions(preset, ParseTrainingForm(args->form),
-                                                   ParseOptimizer(args->optimizer))
-                         : RecommendedTrainOptions(preset, ParseTrainingForm(args->form));
     const TrainOptions& g = args->given;
+    RecipeChoices choices;
+    if (given("--optimizer")) choices.optimizer = ParseOptimizer(args->optimizer);
+    if (given("--constraint")) choices.constraint = ParseConstraint(args->constraint);
+    if (given("--scheme-footprint")) choices.scheme_footprint = g.scheme_footprint;
+    if (args->loss == "l2") {
+      choices.ssim_weight = 0;
+    } else if (args->loss == "ssim") {
+      choices.ssim_weight = 1;
+    } else if (args->loss == "mix") {
+      if (!(args->ssim_weight > 0 && args->ssim_weight < 1))
+        Fail("--ssim-weight must lie strictly between 0 and 1 (got ", args->ssim_weight, ")");
+      choices.ssim_weight = args->ssim_weight;
+    } else {
+      Fail("unknown --loss '", args->loss, "' (l2, ssim or mix)");
+    }
+    TrainOptions o = RecommendedTrainOptions(preset, ParseTrainingForm(args->form), choices);
     if (given("--integrator")) o.integrator = ParseIntegrator(args->integrator);
-    if (given("--constraint")) o.constraint = ParseConstraint(args->constraint);
     if (given("--epochs")) o.epochs = g.epochs;
     if (given("--seed")) o.seed = g.seed;
     if (given("--batch")) o.batch = g.batch;
@@ -192,7 +214,6 @@ void AddTrainCommand(CLI::App& app) {
     if (given("--ridge")) o.ridge = g.ridge;
     if (given("--cg-iterations")) o.cg_iterations = g.cg_iterations;
     if (given("--footprint")) o.footprint = g.footprint;
-    if (given("--scheme-footprint")) o.scheme_footprint = g.scheme_footprint;
     if (given("--rho")) {
       o.selection.rho = g.selection.rho;
       o.selection_rho_follows_point = false;
@@ -204,17 +225,6 @@ void AddTrainCommand(CLI::App& app) {
     if (given("--stability-rollout")) o.stability_rollout = g.stability_rollout;
     if (args->no_augment) o.augment = false;
     if (args->augment_ls) o.augment_least_squares = true;
-    if (args->loss == "l2") {
-      o.ssim_weight = 0;
-    } else if (args->loss == "ssim") {
-      o.ssim_weight = 1;
-    } else if (args->loss == "mix") {
-      if (!(args->ssim_weight > 0 && args->ssim_weight < 1))
-        Fail("--ssim-weight must lie strictly between 0 and 1 (got ", args->ssim_weight, ")");
-      o.ssim_weight = args->ssim_weight;
-    } else {
-      Fail("unknown --loss '", args->loss, "' (l2, ssim or mix)");
-    }
     // Fail on bad options or a bad checkpoint before the (long) reference computation.
     o.ValidateFor(preset.pde);
     // A point or a box of parameters and stopping times (every axis one knot: a point model).

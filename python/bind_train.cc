@@ -43,13 +43,15 @@ void BindTrain(py::module_& m) {
         for (const auto& [name, v] : params) axis(name, v);
         if (!time.is_none()) axis("time", time);
         // The documented recipe, then what the caller gave (as `blade train` does).
-        TrainOptions o = optimizer ? RecommendedTrainOptions(preset, ParseTrainingForm(form),
-                                                             ParseOptimizer(*optimizer))
-                                   : RecommendedTrainOptions(preset, ParseTrainingForm(form));
+        RecipeChoices choices;
+        if (optimizer) choices.optimizer = ParseOptimizer(*optimizer);
+        if (constraint) choices.constraint = ParseConstraint(*constraint);
+        if (scheme_footprint) choices.scheme_footprint = *scheme_footprint;
+        if (ssim_weight) choices.ssim_weight = *ssim_weight;
+        TrainOptions o = RecommendedTrainOptions(preset, ParseTrainingForm(form), choices);
         if (epochs) o.epochs = *epochs;
         if (learning_rate) o.learning_rate = *learning_rate;
         if (footprint) o.footprint = *footprint;
-        if (scheme_footprint) o.scheme_footprint = *scheme_footprint;
         if (bins) o.selection.SetBins(*bins);
         if (rho) {
           o.selection.rho = *rho;
@@ -61,9 +63,7 @@ void BindTrain(py::module_& m) {
         if (batch) o.batch = *batch;
         if (crop) o.crop = *crop;
         if (cg_iterations) o.cg_iterations = *cg_iterations;
-        if (constraint) o.constraint = ParseConstraint(*constraint);
         if (integrator) o.integrator = ParseIntegrator(*integrator);
-        if (ssim_weight) o.ssim_weight = *ssim_weight;
         if (augment_least_squares) o.augment_least_squares = *augment_least_squares;
         if (stability_steps) o.stability_steps = *stability_steps;
         if (stability_margin) o.stability_margin = *stability_margin;

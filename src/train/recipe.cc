@@ -66,6 +66,27 @@ TrainOptions RecommendedTrainOptions(const Preset& preset, ModelForm form, Optim
   return o;
 }
 
+TrainOptions RecommendedTrainOptions(const Preset& preset, ModelForm form,
+                                     const RecipeChoices& choices) {
+  TrainOptions o = choices.optimizer ? RecommendedTrainOptions(preset, form, *choices.optimizer)
+                                     : RecommendedTrainOptions(preset, form);
+  o.ssim_weight = choices.ssim_weight;
+  o.constraint = choices.constraint;
+  if (choices.scheme_footprint)
+    o.scheme_footprint = *choices.scheme_footprint;
+  else if (o.constraint == Constraint::kMonotone)
+    o.scheme_footprint = 0;
+  if (!choices.optimizer && o.ssim_weight > 0 && o.scheme_footprint > 0 &&
+      o.optimizer == Optimizer::kNewton) {
+    const TrainOptions adam = RecommendedTrainOptions(preset, form, Optimizer::kAdam);
+    o.optimizer = adam.optimizer;
+    o.learning_rate = adam.learning_rate;
+    o.patience = adam.patience;
+    o.crop = adam.crop;
+  }
+  return o;
+}
+
 Image LoadHrLuma(const std::string& path, int scale) {
   return CropToMultiple(ToLuma(ReadImage(path)), scale);
 }
