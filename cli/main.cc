@@ -20,6 +20,7 @@
 #include "blade/eval.h"
 #include "blade/io.h"
 #include "blade/parallel.h"
+#include "blade/pde.h"
 #include "commands.h"
 #include "progress.h"
 
@@ -432,6 +433,12 @@ void RequireKnownCommand(CLI::App& app, int argc, char** argv) {
   }
 }
 
+// The command given ("run"), or "" before one was parsed.
+std::string GivenCommand(CLI::App& app) {
+  const std::vector<CLI::App*> given = app.get_subcommands();
+  return given.empty() ? "" : given.front()->get_name();
+}
+
 // CLI11's "The following arguments were not expected: --stpes", with the nearest option of the
 // command given (or of blade itself).
 std::string WithSuggestion(CLI::App& app, const std::string& message) {
@@ -447,16 +454,22 @@ std::string WithSuggestion(CLI::App& app, const std::string& message) {
   if (at != std::string::npos) {
     const std::size_t end = message.find_first_of(" \n", at);
     const std::string word = message.substr(at, end == std::string::npos ? end : end - at);
-    const std::string near = Nearest(word, options);
-    if (!near.empty()) suggestion = StrCat("; did you mean '", near, "'?");
+    // A PDE parameter typed as an option (--sigma 1, --c 0.05): name --param, not the nearest
+    // spelling (which was --dt for --c).
+    const std::string key = word.substr(2);
+    bool pde_param = false;
+    for (Pde pde : {Pde::kTv, Pde::kPm, Pde::kCed, Pde::kCh})
+      pde_param = pde_param || PdeParams{}.ToMap(pde).count(key) > 0;
+    const std::string command = GivenCommand(app);
+    const CLI::App* given = command.empty() ? nullptr : app.get_subcommand(command);
+    if (pde_param && given != nullptr && given->get_option_no_throw("--param") != nullptr) {
+      suggestion = StrCat("; PDE parameters are given as --param ", key, "=VALUE");
+    } else {
+      const std::string near = Nearest(word, options);
+      if (!near.empty()) suggestion = StrCat("; did you mean '", near, "'?");
+    }
   }
   return message + suggestion;
-}
-
-// The command given ("run"), or "" before one was parsed.
-std::string GivenCommand(CLI::App& app) {
-  const std::vector<CLI::App*> given = app.get_subcommands();
-  return given.empty() ? "" : given.front()->get_name();
 }
 
 // A usage error as one line, pointing at the given command's help, or blade's own for an error

@@ -139,13 +139,6 @@ py::array FromFlow(const Flow& flow) {
   return out;
 }
 
-PdeParams ParamsFor(Pde pde, const std::map<std::string, double>& overrides,
-                    const PdeParams& base) {
-  PdeParams p = base;
-  for (const auto& [k, v] : overrides) p.Set(pde, k, v);
-  return p;
-}
-
 py::dict SelectionDict(const SelectionConfig& s) {
   py::dict d;
   d["orientations"] = s.orientations;

@@ -51,8 +51,6 @@ std::shared_ptr<const Model> ModelOrShipped(const Model* given, Application app)
 // (H, W, 2) array <-> Flow.
 Flow ToFlow(const py::array& input);
 py::array FromFlow(const Flow& flow);
-// `base` with `overrides` (names as the presets') applied.
-PdeParams ParamsFor(Pde pde, const std::map<std::string, double>& overrides, const PdeParams& base);
 // Selections and scores as dicts.
 py::dict SelectionDict(const SelectionConfig& s);
 py::dict ScoreDict(const Score& s);

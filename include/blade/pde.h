@@ -47,6 +47,11 @@ struct PdeParams {
   void Validate(Pde pde) const;
 };
 
+// `base` with the parameters given by key (PdeParams::Set each), refusing a combination that
+// would ignore one: Cahn-Hilliard's c1 is the splitting constant, used only with split = 1.
+// The front ends' --param / params= go through it.
+PdeParams PdeParamsWith(Pde pde, const PdeParams& base, const std::map<std::string, double>& given);
+
 // One explicit (or semi-implicit) time step of a scheme at grid spacing dx, on every channel.
 class PdeSolver {
  public:

@@ -104,6 +104,17 @@ void PdeParams::Set(Pde pde, const std::string& key, double value) {
        StoppingTimeHint(key));
 }
 
+PdeParams PdeParamsWith(Pde pde, const PdeParams& base,
+                        const std::map<std::string, double>& given) {
+  PdeParams p = base;
+  for (const auto& [key, value] : given) p.Set(pde, key, value);
+  if (pde == Pde::kCh && given.count("c1") && !p.ch_split)
+    Fail(
+        "ch parameter c1 is the splitting constant and acts only with split=1 (give --param "
+        "split=1 too, Python params={'split': 1, 'c1': ...})");
+  return p;
+}
+
 std::map<std::string, double> PdeParams::ToMap(Pde pde) const {
   std::map<std::string, double> m;
   for (const ParamSpec& s : kParamSpecs)

@@ -65,6 +65,10 @@ expect 1 "empty file" "is empty" "$blade" solve --pde pm "$work/empty.png" "$out
 expect 1 "truncated png" "file is truncated" "$blade" solve --pde pm "$work/truncated.png" "$out"
 expect 1 "not an image" "unsupported image format (expected PN" "$blade" solve --pde pm "$work/text.png" "$out"
 expect 1 "unsupported format" "unsupported image format (expected PN" "$blade" solve --pde pm "$work/image.bmp" "$out"
+expect 2 "a PDE parameter typed as an option" "PDE parameters are given as --param sigma=VALUE" "$blade" solve --pde ced --sigma 1 "$work/good.png" "$out"
+expect 2 "solve: a parameter given twice" "--param c is given twice" "$blade" solve --pde pm --param c=0.05 --param c=0.2 "$work/good.png" "$out"
+expect 1 "solve: ch's c1 without split" "acts only with split=1" "$blade" solve --pde ch --param c1=50 "$work/good.png" "$out"
+expect 1 "train: an SSIM loss without epochs" "give --epochs N" "$blade" train --pde pm --loss ssim --images "$work" --out "$work/m.blade"
 expect 1 "header claims 100000x100000" "exceeds the limit of" "$blade" solve --pde pm "$work/huge.png" "$out"
 grep -q "limit" "$work/stderr" || { echo "FAIL (huge header): message does not name the pixel limit"; fail=1; }
 expect 1 "zero-size image" "Invalid IHDR data" "$blade" solve --pde pm "$work/zero.png" "$out"
@@ -228,6 +232,7 @@ if "$blade" align "$work/good.png" "$work/good.png" --flow "$work/f.flo" 2>/dev/
 expect 2 "denoise: --time with --stop sure" "--time and --stop sure exclude each othe" "$blade" denoise --sigma 20 --stop sure --time 0.05 "$work/good.png" "$out"
 expect 2 "denoise: unknown stopping rule" "--stop: discrepancy not in {rule,sure} (" "$blade" denoise --sigma 20 --stop discrepancy "$work/good.png" "$out"
 models="$(cd "$(dirname "$0")/../.." && pwd)/models"
+expect 2 "run: a PDE parameter typed as an option" "PDE parameters are given as --param c=VALUE" "$blade" run --model "$models/tv.blade" --c 0.05 "$work/good.png" "$out"
 expect 1 "denoise: negative time (out of range: 1, as solve --time -1)" "--time must be positive (got -1)" "$blade" denoise --sigma 20 --time -1 --model "$models/tv-plain.blade" "$work/good.png" "$out"
 expect 1 "baselines: a preset of another PDE" "preset 'pm' is for pm, not tv" "$blade" baselines --pde tv --preset pm --images "$work"
 expect 1 "eval: an upscaler is not a PDE model" "kodak4x needs a direct or flux model (th" "$blade" eval --model "$models/upscale-x2-area.blade" --images "$work"
