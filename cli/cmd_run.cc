@@ -135,9 +135,12 @@ void AddRunCommand(CLI::App& app) {
     // Fails on a run past the horizon before reading the input (RunModel resolves it again),
     // against the model that runs: a parametric model's blend at the point has its own.
     const ResolvedRun run = ResolveRun(plan.blended ? *plan.blended : model, o);
+    if (!at_point)
+      if (const std::string w = RunPastCoverageWarning(model, run); !w.empty()) Warn(w);
     ImageSource source;
     Image u0 = ReadInput(args->input, &source);
     if (args->luma) u0 = ToLuma(u0);
+    const std::pair<float, float> input_range = {MinValue(u0), MaxValue(u0)};
     std::vector<std::pair<int, Image>> frames;
     if (!args->frames_dir.empty())
       o.on_frame = [&](int k, const Image& u) { frames.emplace_back(k, u.Copy()); };
@@ -148,6 +151,7 @@ void AddRunCommand(CLI::App& app) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     progress.Finish();
+    if (const std::string w = LeftStableRangeWarning(model, input_range, u); !w.empty()) Warn(w);
     WriteFrames(frames, args->frames_dir);
     WriteOutput(u, args->output, source);
     // The time reached in the input's own units (a symmetry may have scaled the run's).

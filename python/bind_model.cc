@@ -307,10 +307,18 @@ void BindModel(py::module_& m) {
             ModelPoint point;
             if (params) point.params = *params;
             if (time) point.time = *time;
+            if (!at_point)
+              if (const std::string w = RunPastCoverageWarning(self, ResolveRun(self, o));
+                  !w.empty())
+                WarnCaller(w);
             {
               py::gil_scoped_release r;
               out = at_point ? RunModelAt(self, u0, point, o) : RunModel(self, u0, o);
             }
+            if (const std::string w =
+                    LeftStableRangeWarning(self, {MinValue(u0), MaxValue(u0)}, out);
+                !w.empty())
+              WarnCaller(w);
             return FromImage(std::move(out));
           },
           py::arg("image"), py::arg("steps") = py::none(), py::arg("dt") = py::none(),

@@ -577,6 +577,17 @@ std::pair<float, float> StabilityRange(const Model& model) {
   return {kDefaultStabilityRange[0], kDefaultStabilityRange[1]};
 }
 
+std::string LeftStableRangeWarning(const Model& model, std::pair<float, float> input_range,
+                                   const Image& result) {
+  const auto [lo, hi] = StabilityRange(model);
+  if (input_range.first < lo || input_range.second > hi) return "";
+  const float mn = MinValue(result), mx = MaxValue(result);
+  if (mn >= lo && mx <= hi) return "";
+  return StrCat("the result spans [", mn, ", ", mx, "], outside the [", lo, ", ", hi,
+                "] this model's stability is measured in: the run has likely become unstable on "
+                "this image; run fewer steps or an earlier time");
+}
+
 Stability MeasureStability(const Model& model, const std::vector<const Image*>& starts,
                            int max_steps, float lo, float hi) {
   RequireRhsForm(model);

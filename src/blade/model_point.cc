@@ -510,6 +510,17 @@ std::map<std::string, std::pair<double, double>> CoveredRanges(const Model& mode
   return out;
 }
 
+std::string RunPastCoverageWarning(const Model& model, const ResolvedRun& run) {
+  if (!model.parametric()) return "";
+  const auto covered = CoveredRanges(model);
+  const auto it = covered.find("time");
+  const double t = run.steps * run.dt;
+  if (it == covered.end() || t <= it->second.second * (1 + 1e-9)) return "";
+  return StrCat("this run of ", run.steps, " steps of dt ", run.dt, " goes to t = ", t,
+                ", past the times this ", model.pde, " model covers (t in [", it->second.first,
+                ", ", it->second.second, "], blade info); its accuracy there was not measured");
+}
+
 Image RunModelAt(const Model& model, const Image& u0, const ModelPoint& point, RunOptions o) {
   const PointPlan plan = PlanModelPoint(model, point);
   const Model& run = plan.blended ? *plan.blended : model;
