@@ -306,6 +306,7 @@ void AddTrainCommand(CLI::App& app) {
     model.provenance["train_seconds"] = StrCat(seconds);
     model.provenance["data_seconds"] = StrCat(data_seconds);
     SaveModel(model, args->out);
+    if (const std::string w = TrainedModelWarning(model); !w.empty()) Warn(w);
     // A run resumed from a checkpoint older than its recorded state knows neither the least
     // squares' loss nor the best epoch.
     const std::string ls = std::isfinite(report.ls_validation_loss)

@@ -1,8 +1,29 @@
 // The Python bindings of training with the documented recipe (blade/train.h).
+#include <chrono>
+#include <ctime>
+
 #include "blade/train.h"
 #include "convert.h"
 
 namespace blade::python {
+namespace {
+
+// What `blade train` stamps, for a model trained from Python: the data, the date, the source
+// revision, the call and the seconds it took (the tool records its command line).
+void StampPython(Model& model, const char* call, std::size_t images,
+                 std::chrono::steady_clock::time_point start) {
+  model.provenance["data"] = StrCat(images, " images (Python blade.", call, ")");
+  model.provenance["command"] = StrCat("Python blade.", call, " on ", images, " images");
+  model.provenance["train_seconds"] =
+      StrCat(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  const std::time_t t = std::time(nullptr);
+  char date[32];
+  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  model.provenance["date"] = date;
+  model.provenance["revision"] = BLADE_REVISION;
+}
+
+}  // namespace
 
 void BindTrain(py::module_& m) {
   using release = py::call_guard<py::gil_scoped_release>;
@@ -82,18 +103,23 @@ void BindTrain(py::module_& m) {
         if (!checkpoint.empty()) SaveCheckpointsTo(checkpoint, o);
         if (!box && !knot_models.empty())
           throw Error("knot_models needs a box (a range in params or time)");
+        const auto start = std::chrono::steady_clock::now();
         py::gil_scoped_release r;
         if (box) {
           Model model =
               TrainParametricModel(preset, axes, images, CacheDir(cache), o, {}, knot_models);
-          model.provenance["data"] = StrCat(images.size(), " images (Python blade.train)");
+          StampPython(model, "train", images.size(), start);
           return model;
         }
         const Preset& at = target.at;
         Model model =
             TrainModel(at, LoadTrainingSequences(at, images, CacheDir(cache)), o, nullptr);
         model.preset = preset.name;
-        model.provenance["data"] = StrCat(images.size(), " images (Python blade.train)");
+        StampPython(model, "train", images.size(), start);
+        if (const std::string w = TrainedModelWarning(model); !w.empty()) {
+          py::gil_scoped_acquire hold;
+          WarnCaller(w);
+        }
         return model;
       },
       py::arg("pde"), py::arg("images"), py::arg("form") = "direct", py::kw_only(),
@@ -140,11 +166,12 @@ void BindTrain(py::module_& m) {
         if (ridge) o.ridge = *ridge;
         o.Validate();
         if (images.empty()) throw Error("train_upscale needs at least one image");
+        const auto start = std::chrono::steady_clock::now();
         py::gil_scoped_release r;
         std::vector<Image> hr;
         for (const std::string& f : images) hr.push_back(LoadHrLuma(f, factor));
         Model model = TrainUpscaleModel(hr, o);
-        model.provenance["data"] = StrCat(images.size(), " images (Python blade.train_upscale)");
+        StampPython(model, "train_upscale", images.size(), start);
         return model;
       },
       py::arg("images"), py::arg("factor") = 2, py::kw_only(), py::arg("degradation") = "area",
@@ -219,6 +246,7 @@ void BindTrain(py::module_& m) {
         o.ridge = ridge;
         o.seed = seed;
         o.Validate();
+        const auto start = std::chrono::steady_clock::now();
         py::gil_scoped_release r;
         std::vector<Image> clean;
         for (const std::string& f : images) {
@@ -226,7 +254,7 @@ void BindTrain(py::module_& m) {
           clean.push_back(color ? ToRgb(im) : ToLuma(im));
         }
         Model model = TrainDenoiseModel(clean, o);
-        model.provenance["data"] = StrCat(images.size(), " images (Python blade.train_denoise)");
+        StampPython(model, "train_denoise", images.size(), start);
         return model;
       },
       py::arg("images"), py::kw_only(), py::arg("sigmas") = DenoiseTrainOptions().sigmas,

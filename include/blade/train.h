@@ -205,6 +205,13 @@ struct RecipeChoices {
 TrainOptions RecommendedTrainOptions(const Preset& preset, ModelForm form,
                                      const RecipeChoices& choices);
 
+// A warning about a model just trained, or "": stable for fewer steps than its own run (every
+// run and evaluation will refuse it without --unsafe; a folder of 3 photographs and a README
+// gave "stable for 0 steps" and exit 0), or a horizon measured on under 10 validation
+// photographs (a TV model from 30 photographs, stable for 57 steps on its 3, left its range at
+// the first step on other photographs).
+std::string TrainedModelWarning(const Model& model);
+
 // Reads an image as the protocol's HR initial condition: luma, cropped to a multiple of scale.
 Image LoadHrLuma(const std::string& path, int scale);
 

@@ -1,6 +1,7 @@
 // The documented best training recipe per preset and form, the protocol's training sequences,
 // and checkpoints.
 #include <charconv>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <system_error>
@@ -85,6 +86,22 @@ TrainOptions RecommendedTrainOptions(const Preset& preset, ModelForm form,
     o.crop = adam.crop;
   }
   return o;
+}
+
+std::string TrainedModelWarning(const Model& model) {
+  if (model.safe_steps < 0) return "";
+  if (model.safe_steps < model.steps)
+    return StrCat("the model is stable for only ", model.safe_steps, " of its ", model.steps,
+                  " steps on the validation photographs: blade run and eval refuse it without "
+                  "--unsafe; train on more photographs (the shipped models used 200)");
+  const auto it = model.provenance.find("validation_images");
+  const int count = it == model.provenance.end() ? -1 : std::atoi(it->second.c_str());
+  if (count >= 0 && count < 10)
+    return StrCat("its stability horizon (", model.safe_steps, " steps) was measured on only ",
+                  count,
+                  " validation photograph(s); a model trained on few may be unstable on "
+                  "others: measure it on yours with `blade stability --model M --images DIR`");
+  return "";
 }
 
 Image LoadHrLuma(const std::string& path, int scale) {
