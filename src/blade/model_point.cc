@@ -154,13 +154,17 @@ std::vector<std::pair<int, double>> BasisWeights(const Model& model,
     const auto it = values.find(a.name);
     const double v = it != values.end() ? it->second : DefaultValue(model, a.name);
     const double lo = a.knots.front(), hi = a.knots.back();
+    // The hint only where a symmetry moves this axis (PM's c; TV's eps and time): PM's time
+    // has none, and the hint sent a `blade run --time` user back to `blade run`.
+    const Symmetry* sym = AxisSymmetry(model);
+    const bool moves =
+        sym != nullptr && (a.name == sym->param || (sym->scales_time && a.name == "time"));
     if (!std::isfinite(v) || v < lo * (1 - 1e-9) || v > hi * (1 + 1e-9))
       Fail(a.name, " = ", v, " is outside this model's box: ", BoxText(model),
-           AxisSymmetry(model) != nullptr
-               ? StrCat("; a run of the model (`blade run --param`, Python Model.run(params=)) "
-                        "reaches further through ",
-                        model.pde, "'s intensity scaling (Python: Model.covers)")
-               : "");
+           moves ? StrCat("; a run of the model (`blade run --param`, Python Model.run(params=)) "
+                          "reaches further through ",
+                          model.pde, "'s intensity scaling (Python: Model.covers)")
+                 : "");
     std::vector<std::pair<int, double>> axis;
     const int n = int(a.knots.size());
     if (n == 1) {

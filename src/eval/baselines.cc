@@ -85,6 +85,13 @@ Score ScoreAgainst(const Image& u, const Image& target) {
 BaselineRow EvaluateImage(const Preset& preset, const Image& hr, const std::string& name,
                           const Model* model, const std::string& cache_dir,
                           const EvalExtras& extras) {
+  // Scored on the s-times smaller grid, whose SSIM needs kSsimMinSize pixels a side: say so in
+  // the photograph's own size ("at least 11x11 (got 1x1)" named the wrong grid).
+  if (hr.width() < kSsimMinSize * preset.scale || hr.height() < kSsimMinSize * preset.scale)
+    Fail("the ", preset.name, " protocol scores on the ", preset.scale,
+         "x smaller grid, where SSIM needs ", kSsimMinSize, "x", kSsimMinSize,
+         " pixels: the photograph must be at least ", kSsimMinSize * preset.scale, "x",
+         kSsimMinSize * preset.scale, " (got ", hr.width(), "x", hr.height(), ")");
   BaselineRow row;
   row.image = name;
   auto t0 = std::chrono::steady_clock::now();

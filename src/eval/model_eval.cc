@@ -69,10 +69,20 @@ double MeanReferenceSeconds(const std::vector<BaselineRow>& rows) {
 void ModelEvalOptions::Validate() const {
   if (long_steps < 0 || long_steps > 100000)
     Fail("the long-run steps must be 0..100000 (got ", long_steps, ")");
-  for (const ClassicalRun& run : classical_runs)
+  // Each row once: a repeated run, or --classical 2 beside --cost (which adds classical_2x),
+  // printed the row twice and merged the two in the JSON.
+  std::vector<std::string> names;
+  if (cost) names.push_back("classical_2x");
+  for (const ClassicalRun& run : classical_runs) {
     if (!(run.grid >= 1) || run.steps < 0)
       Fail("a classical run needs a grid of at least 1 and steps of at least 0 (got ",
            ClassicalRunName(run), ")");
+    const std::string name = ClassicalRunName(run);
+    if (std::find(names.begin(), names.end(), name) != names.end())
+      Fail("the classical run ", name, " is asked for twice",
+           cost && name == "classical_2x" ? " (--cost adds it; Python cost=True)" : "");
+    names.push_back(name);
+  }
 }
 
 EvalPoint ResolveEvalPoint(const Model& model, const ModelPoint& point) {

@@ -232,6 +232,10 @@ if "$blade" align "$work/good.png" "$work/good.png" --flow "$work/f.flo" 2>/dev/
 expect 2 "denoise: --time with --stop sure" "--time and --stop sure exclude each othe" "$blade" denoise --sigma 20 --stop sure --time 0.05 "$work/good.png" "$out"
 expect 2 "denoise: unknown stopping rule" "--stop: discrepancy not in {rule,sure} (" "$blade" denoise --sigma 20 --stop discrepancy "$work/good.png" "$out"
 models="$(cd "$(dirname "$0")/../.." && pwd)/models"
+mkdir -p "$work/tiny" && "$blade" montage --scale 0.03 "$work/good.png" "$work/tiny/t.png" >/dev/null
+expect 1 "eval: a photograph too small for the protocol's SSIM" "the photograph must be at least 44x44" "$blade" eval --model "$models/tv.blade" --images "$work/tiny"
+expect 1 "run: a time past a box without a symmetry for it" "time = 12 is outside this model's box: c in [0.03, 0.3], time in [1, 10]" "$blade" run --model "$models/pm.blade" --time 12 "$work/good.png" "$out"
+expect 1 "eval: a classical row asked for twice" "is asked for twice (--cost adds it" "$blade" eval --model "$models/tv.blade" --images "$work" --cost --classical 2
 expect 2 "run: a PDE parameter typed as an option" "PDE parameters are given as --param c=VALUE" "$blade" run --model "$models/tv.blade" --c 0.05 "$work/good.png" "$out"
 expect 1 "denoise: negative time (out of range: 1, as solve --time -1)" "--time must be positive (got -1)" "$blade" denoise --sigma 20 --time -1 --model "$models/tv-plain.blade" "$work/good.png" "$out"
 expect 1 "baselines: a preset of another PDE" "preset 'pm' is for pm, not tv" "$blade" baselines --pde tv --preset pm --images "$work"
