@@ -60,6 +60,27 @@ def _as_array_if_image(value):
     return array if array.dtype.kind in "biuf" and array.ndim >= 2 else value
 
 
+# Where each function that takes image files has its `images` argument (positional index), so
+# that a folder (str or os.PathLike) stands for the images in it, as `--images DIR` does.
+_IMAGES_AT = {"train": 1, "train_upscale": 0, "train_refiner": 1, "train_denoise": 0, "evaluate": 1,
+              "evaluate_model": 1, "evaluate_resample": 1, "evaluate_app": 2, "selection_features": 1,
+              "accumulate_normal_equations": 1, "fit_least_squares": 1, "rollout_loss_gradient": 1,
+              "rollout_loss": 1}
+
+
+def _expand_image_folder(name, args, kwargs):
+    """A folder (or one file) given as `images` becomes its image files (list_images)."""
+    at = _IMAGES_AT.get(name)
+    if at is None:
+        return args, kwargs
+    if "images" in kwargs and isinstance(kwargs["images"], (str, _os.PathLike)):
+        kwargs = dict(kwargs, images=_blade.list_images(_os.fspath(kwargs["images"])))
+    elif len(args) > at and isinstance(args[at], (str, _os.PathLike)):
+        args = list(args)
+        args[at] = _blade.list_images(_os.fspath(args[at]))
+    return args, kwargs
+
+
 def _readable_type_errors(fn):
     """pybind11's argument-mismatch TypeError ends with the arguments' repr, which for an image is
     a page of numbers; this keeps the expected signature and shows what was given by type,
@@ -67,6 +88,7 @@ def _readable_type_errors(fn):
 
     @_functools.wraps(fn)
     def call(*args, **kwargs):
+        args, kwargs = _expand_image_folder(getattr(fn, "__name__", ""), args, kwargs)
         args = [_as_array_if_image(_as_path_strings(a)) for a in args]
         kwargs = {k: _as_array_if_image(_as_path_strings(v)) for k, v in kwargs.items()}
         try:

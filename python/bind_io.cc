@@ -50,6 +50,10 @@ void BindIoOpsMetrics(py::module_& m) {
   m.def("set_threads", &SetNumThreads, py::arg("n"),
         "Worker threads (0 = the default: OMP_NUM_THREADS, else all cores).");
   m.def("threads", &NumThreads, "Current number of worker threads.");
+  m.def("list_images", &ListImages, py::arg("folder"), py::arg("limit") = 0,
+        "The image files (png, jpg, jpeg, tif, tiff, npy) in a folder, sorted by name (the first "
+        "`limit` when > 0), as `--images DIR` takes them; a file is returned alone. Every "
+        "`images` argument also takes a folder this way.");
   m.def(
       "read_image",
       [](const std::string& path, bool with_depth) -> py::object {

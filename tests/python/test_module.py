@@ -480,9 +480,10 @@ def test_a_model_trained_on_few_photographs_says_its_horizon_is_weak_and_records
         files.append(str(path))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = blade.train("tv", files, epochs=0, stability_steps=50)
+        model = blade.train("tv", tmp_path, epochs=0, stability_steps=50)  # a folder, as --images
     text = " | ".join(str(w.message) for w in caught)
     assert "stable for only" in text or "measured on only" in text, text
     for key in ("date", "revision", "command", "train_seconds"):
         assert model.provenance[key], key
     assert model.provenance["command"] == "Python blade.train on 4 images"
+    assert blade.list_images(tmp_path) == files
