@@ -299,13 +299,14 @@ const std::string& CommandLine() { return g_command_line; }
 
 namespace {
 // SIGINT / SIGTERM: remove the temporary file of any write in progress (outputs only ever
-// appear by rename, so nothing partial remains), say so, and exit 130. Only async-signal-safe
-// calls. Training checkpoints (--checkpoint) are whole files written the same way.
-extern "C" void OnInterrupt(int) {
+// appear by rename, so nothing partial remains), say so, and exit as the shell reports a
+// process killed by the signal, 128 + its number (130, 143). Only async-signal-safe calls.
+// Training checkpoints (--checkpoint) are whole files written the same way.
+extern "C" void OnInterrupt(int signal) {
   blade::RemovePendingTemporaryFiles();
   static const char kMessage[] = "\nblade: interrupted; unfinished outputs were removed\n";
   [[maybe_unused]] ssize_t n = ::write(2, kMessage, sizeof kMessage - 1);
-  ::_exit(130);
+  ::_exit(128 + signal);
 }
 }  // namespace
 

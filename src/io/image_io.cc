@@ -296,6 +296,15 @@ void WriteImage(const Image& image, const std::string& path, const WriteOptions&
   // sample by more than kClipWarnMax (a blow-up, a 0-255 float image), or meets a NaN.
   const bool integer = format == FileFormat::kPng || format == FileFormat::kJpeg ||
                        (format == FileFormat::kTiff && depth != 32);
+  // NaN has no integer sample: it was written as 0 under a warning about clipping "by up to 1".
+  if (integer) {
+    std::size_t non_finite = 0;
+    for (std::size_t i = 0; i < image.size(); ++i) non_finite += !std::isfinite(image.data()[i]);
+    if (non_finite > 0)
+      Fail("cannot write '", path, "': ", non_finite,
+           " samples are NaN or infinite, which integer samples cannot hold (a float .tiff or "
+           ".npy keeps them)");
+  }
   if (integer && options.on_warning) {
     const Clipping c = MeasureClipping(image);
     if (c.mean > kClipWarnMean || c.max > kClipWarnMax)

@@ -232,6 +232,8 @@ if "$blade" align "$work/good.png" "$work/good.png" --flow "$work/f.flo" 2>/dev/
 expect 2 "denoise: --time with --stop sure" "--time and --stop sure exclude each othe" "$blade" denoise --sigma 20 --stop sure --time 0.05 "$work/good.png" "$out"
 expect 2 "denoise: unknown stopping rule" "--stop: discrepancy not in {rule,sure} (" "$blade" denoise --sigma 20 --stop discrepancy "$work/good.png" "$out"
 models="$(cd "$(dirname "$0")/../.." && pwd)/models"
+/usr/bin/python3 -c "import numpy as np; a = np.full((8, 8), 0.5, np.float32); a[2, 3] = np.nan; np.save('$work/nan.npy', a)"
+expect 1 "write: NaN into an integer format" "samples are NaN or infinite, which integer samples cannot hold" "$blade" montage "$work/nan.npy" "$work/out.png"
 mkdir -p "$work/tiny" && "$blade" montage --scale 0.03 "$work/good.png" "$work/tiny/t.png" >/dev/null
 expect 1 "eval: a photograph too small for the protocol's SSIM" "the photograph must be at least 44x44" "$blade" eval --model "$models/tv.blade" --images "$work/tiny"
 expect 1 "run: a time past a box without a symmetry for it" "time = 12 is outside this model's box: c in [0.03, 0.3], time in [1, 10]" "$blade" run --model "$models/pm.blade" --time 12 "$work/good.png" "$out"

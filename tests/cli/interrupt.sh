@@ -56,4 +56,16 @@ if [ $rc -eq 130 ] && [ ! -e "$work/big.png" ] && [ -z "$(find "$work" -maxdepth
 else
   echo "FAIL (solve SIGINT): exit $rc"; fail=1
 fi
+# SIGTERM (kill's default): 128 + 15, as a shell reports a process it ended.
+"$blade" -q solve --pde ced --steps 50000 --force "$work/i1.png" "$work/big.png" &
+pid=$!
+sleep 1
+kill -TERM $pid
+wait $pid
+rc=$?
+if [ $rc -eq 143 ] && [ ! -e "$work/big.png" ]; then
+  echo "ok   (solve SIGTERM): exit 143, no output"
+else
+  echo "FAIL (solve SIGTERM): exit $rc"; fail=1
+fi
 exit $fail
