@@ -319,7 +319,8 @@ void AddStabilityCommand(CLI::App& app) {
     const Preset* preset = model.preset.empty() ? nullptr : &FindPreset(model.preset);
     const int protocol_scale = preset ? preset->scale : 4;
     std::vector<Image> starts;
-    for (const std::string& f : ListImages(args->images, args->limit)) {
+    const std::vector<std::string> files = ListImages(args->images, args->limit);
+    for (const std::string& f : files) {
       starts.push_back(AreaDownsample(LoadHrLuma(f, protocol_scale), protocol_scale));
       for (std::size_t i = 0; i < starts.back().size(); ++i)
         starts.back().data()[i] = float(starts.back().data()[i] * scale);
@@ -335,6 +336,11 @@ void AddStabilityCommand(CLI::App& app) {
           StrCat("measured by `blade stability` on ", starts.size(), " images of ", args->images,
                  ", up to ", args->steps, " steps", model.parametric() ? ", at every knot" : "");
       SaveModel(model, args->write);
+      // The same caution as after training (TrainedModelWarning): a horizon from a handful of
+      // images may not hold on others.
+      if (starts.size() < 10)
+        Warn(StrCat("the stored horizon was measured on only ", starts.size(),
+                    " image(s); it may not hold on others"));
       if (model.parametric() && !given)
         std::printf(
             "%s: %s%d steps stay finite and within each knot's stored range on %zu "
@@ -352,11 +358,19 @@ void AddStabilityCommand(CLI::App& app) {
     Stability st = MeasureStability(model, ptrs, args->steps, float(lo * scale), float(hi * scale));
     st.min = float(st.min / scale);  // back in the caller's intensities
     st.max = float(st.max / scale);
+    // Where the measure stopped: the image and what it reached (the range seen stops before).
+    std::string failed;
+    if (st.failed_start >= 0)
+      failed = std::isfinite(st.failed_min)
+                   ? StrCat("; step ", st.safe_steps + 1, " on '", files[st.failed_start],
+                            "' reached [", st.failed_min / scale, ", ", st.failed_max / scale, "]")
+                   : StrCat("; step ", st.safe_steps + 1, " on '", files[st.failed_start],
+                            "' became non-finite");
     std::printf(
         "%s: %s%d steps of dt %g stay finite and within [%g, %g] on %zu images; range "
-        "seen [%.4f, %.4f]\n",
+        "seen [%.4f, %.4f]%s\n",
         args->model.c_str(), st.safe_steps == args->steps ? "all " : "", st.safe_steps, model.dt,
-        lo, hi, starts.size(), st.min, st.max);
+        lo, hi, starts.size(), st.min, st.max, failed.c_str());
   });
 }
 

@@ -853,6 +853,14 @@ TEST(BladeStability, UnstableModelIsCaughtAtTheFirstStepOutOfRange) {
     EXPECT_GE(st.min, -0.5f);
     EXPECT_LE(st.max, 1.5f);
   }
+  // The failing state is reported too (the range seen stops before it): that run's, exactly.
+  EXPECT_EQ(st.failed_start, 0);
+  EXPECT_EQ(st.failed_min, mn);
+  EXPECT_EQ(st.failed_max, mx);
+  // Of two starts, the one that fails first; none when every run holds.
+  const Image flat(24, 20);
+  EXPECT_EQ(MeasureStability(m, {&flat, &a}, 300, -0.5f, 1.5f).failed_start, 1);
+  EXPECT_EQ(MeasureStability(m, {&flat}, 300, -0.5f, 1.5f).failed_start, -1);
 }
 
 TEST(BladeModelFile, RoundTripsExactly) {

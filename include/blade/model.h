@@ -371,7 +371,11 @@ std::string LeftStableRangeWarning(const Model& model, std::pair<float, float> i
                                    const Image& result);
 struct Stability {
   int safe_steps = 0;
-  float min = 0, max = 0;
+  float min = 0, max = 0;  // the range seen up to safe_steps (the starts included)
+  // The run that failed first (-1: none): its start's index and the range of its failing state
+  // (NaN where it became non-finite), which the range above leaves out.
+  int failed_start = -1;
+  float failed_min = 0, failed_max = 0;
 };
 Stability MeasureStability(const Model& model, const std::vector<const Image*>& starts,
                            int max_steps, float lo, float hi);

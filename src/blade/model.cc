@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <tuple>
 
 #include "blade/error.h"
 #include "blade/filter_kernels.h"
@@ -595,6 +596,7 @@ Stability MeasureStability(const Model& model, const std::vector<const Image*>& 
   // Per start: the first failing step (max_steps + 1 if none) and the range before it.
   std::vector<int> fail_at(starts.size(), max_steps + 1);
   std::vector<std::vector<std::pair<float, float>>> ranges(starts.size());
+  std::vector<std::pair<float, float>> failed(starts.size());
   ParallelFor(0, int(starts.size()), [&](int s) {
     Image u = starts[s]->Copy();
     for (int k = 1; k <= max_steps; ++k) {
@@ -615,13 +617,19 @@ Stability MeasureStability(const Model& model, const std::vector<const Image*>& 
       }
       if (!finite || mn < lo || mx > hi) {
         fail_at[s] = k;
+        failed[s] = finite ? std::make_pair(mn, mx) : std::make_pair(NAN, NAN);
         return;
       }
       ranges[s].emplace_back(mn, mx);
     }
   });
   Stability st;
-  st.safe_steps = *std::min_element(fail_at.begin(), fail_at.end()) - 1;
+  const auto first = std::min_element(fail_at.begin(), fail_at.end());
+  st.safe_steps = *first - 1;
+  if (st.safe_steps < max_steps) {
+    st.failed_start = int(first - fail_at.begin());
+    std::tie(st.failed_min, st.failed_max) = failed[st.failed_start];
+  }
   st.min = INFINITY;
   st.max = -INFINITY;
   for (const Image* start : starts)  // the range seen includes the starts themselves
