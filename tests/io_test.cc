@@ -244,19 +244,25 @@ TEST(IoPng, RoundTrip16BitWithinHalfAStep) {
   }
 }
 
-TEST(IoPng, ClampsAndMapsNanToZero) {
+// Integer samples clamp finite values to [0, 1]; NaN and infinity, which they cannot hold, are
+// refused (NaN was written as 0 under a warning about clipping), and nothing is written.
+TEST(IoPng, ClampsAndRefusesNanAndInfinity) {
   Image image(4, 1, 1);
   image.at(0, 0, 0) = -0.5f;
   image.at(0, 1, 0) = 7.f;
-  image.at(0, 2, 0) = std::numeric_limits<float>::quiet_NaN();
-  image.at(0, 3, 0) = std::numeric_limits<float>::infinity();
   std::string path = TempDir() + "/clamp.png";
   WriteImage(image, path);
   Image back = ReadImage(path);
   EXPECT_EQ(back.at(0, 0, 0), 0.f);
   EXPECT_EQ(back.at(0, 1, 0), 1.f);
-  EXPECT_EQ(back.at(0, 2, 0), 0.f);
-  EXPECT_EQ(back.at(0, 3, 0), 1.f);
+  for (float bad :
+       {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    image.at(0, 2, 0) = bad;
+    const std::string refused = TempDir() + "/refused.png";
+    EXPECT_THROW(WriteImage(image, refused), Error);
+    EXPECT_FALSE(std::filesystem::exists(refused));
+    WriteImage(image, TempDir() + "/kept.npy");  // a float format keeps them
+  }
 }
 
 TEST(IoPng, GrayAlphaReadsAsGray) {
