@@ -363,6 +363,9 @@ PointPlan PlanModelPoint(const Model& model, const ModelPoint& point) {
     Fail("only PDE models (direct or flux) run at parameter points");
   if (point.params.count("time"))
     Fail("the stopping time is given as the time (--time, time=), not as a parameter");
+  for (const auto& [name, value] : point.params)
+    if (!std::isfinite(value)) Fail("parameter ", name, " must be finite (got ", value, ")");
+  if (!std::isfinite(point.time)) Fail("the stopping time must be finite (got ", point.time, ")");
   if (model.parametric()) {
     // The axes' values go to the blend; what remains (symmetric parameters that are not axes,
     // and the time when it is not an axis) is planned on the blended point model.

@@ -417,6 +417,9 @@ def test_nan_images_are_refused_by_features_and_select_as_by_run():
     for call in (lambda: blade.features(bad), lambda: model.select(bad), lambda: model.run(bad)):
         with pytest.raises(blade.Error, match="NaN or infinite"):
             call()
+    # A NaN parameter is named as such, not as a point outside the model's box.
+    with pytest.raises(blade.Error, match=r"parameter eps must be finite \(got nan\)"):
+        model.run(smooth_image(64, 64), params={"eps": float("nan")})
 
 
 def test_a_model_says_what_it_is():
