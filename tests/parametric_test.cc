@@ -215,9 +215,9 @@ TEST(Parametric, TvLaterTimesRunMoreStepsOfAShorterBlend) {
 TEST(Parametric, RefusesEveryPointOutsideTheBox) {
   const Model m = BoxModel();
   const Image u = SyntheticScene(24, 24);
-  const std::vector<ModelPoint> outside = {
-      {{{"c", 0.016}}, 0}, {{{"c", 0.61}}, 0}, {{}, 0.99},       {{}, 4.01},
-      {{{"c", 0.03}}, 8},  {{{"c", -1}}, 0},   {{{"c", NAN}}, 0}};
+  const std::vector<ModelPoint> outside = {{{{"c", 0.016}}, 0}, {{{"c", 0.61}}, 0},
+                                           {{}, 0.99},          {{}, 4.01},
+                                           {{{"c", 0.03}}, 8},  {{{"c", -1}}, 0}};
   for (const ModelPoint& p : outside) {
     try {
       PlanModelPoint(m, p);
@@ -227,6 +227,15 @@ TEST(Parametric, RefusesEveryPointOutsideTheBox) {
           << e.what();
     }
     EXPECT_THROW(RunModelAt(m, u, p, RunOptions{}), Error);
+  }
+  // A NaN is named as such, not as a point outside the box.
+  for (const ModelPoint& p : {ModelPoint{{{"c", NAN}}, 0}, ModelPoint{{}, NAN}}) {
+    try {
+      PlanModelPoint(m, p);
+      ADD_FAILURE() << "accepted a NaN";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("must be finite"), std::string::npos) << e.what();
+    }
   }
   EXPECT_THROW(PlanModelPoint(m, ModelPoint{{{"eps", 0.01}}, 0}), Error);
   // Inside, at the box's corners and between knots, it runs with the model's steps.
