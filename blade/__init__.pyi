@@ -93,7 +93,8 @@ class Model:
     def rhs(self, image: ArrayLike) -> ImageArray: ...
     def run(self, image: ArrayLike, steps: Optional[int] = None, dt: Optional[float] = None, integrator: str = "",
             unsafe: bool = False,
-            *, params: Optional[dict[str, float]] = None, time: Optional[float] = None) -> ImageArray: ...
+            *, params: Optional[dict[str, float]] = None, time: Optional[float] = None,
+            luma_selection: bool = False) -> ImageArray: ...
 
 # Options left as None follow the documented best recipe for the PDE and form, as `blade train`.
 def train(pde: str, images: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], form: str = "direct", *, epochs: Optional[int] = None,

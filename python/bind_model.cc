@@ -290,7 +290,8 @@ void BindModel(py::module_& m) {
           "run",
           [](const Model& self, const py::array& image, std::optional<int> steps,
              std::optional<double> dt, const std::string& integrator, bool unsafe,
-             std::optional<std::map<std::string, double>> params, std::optional<double> time) {
+             std::optional<std::map<std::string, double>> params, std::optional<double> time,
+             bool luma_selection) {
             // None is the model's; a 0 given is refused, not read as the model's.
             if (steps && *steps < 1) Fail("steps must be at least 1 (got ", *steps, ")");
             if (dt) RequirePositive(*dt, "dt");
@@ -301,6 +302,7 @@ void BindModel(py::module_& m) {
             o.dt = dt.value_or(0);
             if (!integrator.empty()) o.integrator = ParseIntegrator(integrator);
             o.unsafe = unsafe;
+            o.luma_selection = luma_selection;
             const bool at_point = params.has_value() || time.has_value();
             if (at_point && (steps || dt))
               throw Error("give params/time or steps/dt, not both (time sets the steps)");
@@ -324,10 +326,12 @@ void BindModel(py::module_& m) {
           py::arg("image"), py::arg("steps") = py::none(), py::arg("dt") = py::none(),
           py::arg("integrator") = "", py::arg("unsafe") = false, py::kw_only(),
           py::arg("params") = py::none(), py::arg("time") = py::none(),
+          py::arg("luma_selection") = false,
           "Runs `steps` steps (default: the model's 10) of size dt (default: the model's) with "
           "the model's integrator unless `integrator` is given; dt alone keeps the model's "
           "stopping time in the fewest equal steps of at most dt. Gray or color (TV, PM, CH "
-          "models channel by channel; CED models select on luma). A run past the model's measured "
+          "models channel by channel, unless luma_selection=True, as denoising runs them; CED "
+          "models select on luma). A run past the model's measured "
           "stability horizon "
           "(Model.safe_steps) raises blade.Error unless unsafe=True. params={'c': 0.05} and "
           "time=T run at another parameter point and stopping time through the PDE's exact "

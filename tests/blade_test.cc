@@ -631,6 +631,13 @@ TEST(BladeModel, ColorRunsChannelByChannelForPdesThatDoNotCoupleChannels) {
                                      nullptr});
         Image with_extra = RunModel(m, rgb, extra);
         EXPECT_EQ(seen_channels, 3);
+        // luma_selection (denoising) keeps the one luma selection for every channel: the run of
+        // a model of no known PDE.
+        RunOptions luma = o;
+        luma.luma_selection = true;
+        Model unknown = m;
+        unknown.pde = "";
+        EXPECT_EQ(MaxAbsDifference(RunModel(m, rgb, luma), RunModel(unknown, rgb, o)), 0) << pde;
         RunOptions gray_extra = o;
         gray_extra.extra_terms = extra.extra_terms;
         for (int c = 0; c < 3; ++c)

@@ -498,6 +498,7 @@ DenoiseResult DenoiseSure(const Model& m, const Image& f, double sigma255, bool 
   one.steps = 1;
   one.dt = dt;
   one.unsafe = unsafe;
+  one.luma_selection = true;  // luma is less noisy than each channel (RunOptions)
   for (int k = 1; k <= max_steps; ++k) {
     try {
       u = RunModel(m, std::move(u), one);
@@ -551,6 +552,7 @@ DenoiseResult DenoiseRun(const Model& model, const Image& f, double sigma255,
   const Model& at = o.params.empty() ? model : blended;
   if (o.stop == DenoiseStop::kSure) return DenoiseSure(at, f, sigma255, o.unsafe);
   RunOptions r;
+  r.luma_selection = true;  // luma is less noisy than each channel (RunOptions)
   // The rule's time is a fitted amount of smoothing (DenoiseSteps); a time the user gives is a
   // stopping time, reached exactly in the fewest whole steps of at most dt.
   DenoiseStepping s = DenoiseSteps(time, at.dt);

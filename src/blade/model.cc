@@ -352,10 +352,13 @@ Image EachChannel(const Image& u, F f) {
 
 }  // namespace
 
-Image EvaluateRhs(const Model& model, const Image& u) {
-  RequireRhsForm(model);
-  if (u.channels() == 3 && RunsChannelByChannel(model))
-    return EachChannel(u, [&](const Image& g) { return EvaluateRhs(model, g); });
+namespace {
+
+// EvaluateRhs with the color rule given: channel by channel, or one selection (luma or joint)
+// for every channel (RunOptions::luma_selection).
+Image RhsOf(const Model& model, const Image& u, bool by_channel) {
+  if (u.channels() == 3 && by_channel)
+    return EachChannel(u, [&](const Image& g) { return RhsOf(model, g, false); });
   if (model.scheme_term) return EvaluateRhs(model, u, ComputeSelections(model, u));
   // Selection and filtering fused band by band (the indices never leave the cache); a flux
   // model's two banks share one selection when they share the rule.
@@ -367,6 +370,13 @@ Image EvaluateRhs(const Model& model, const Image& u) {
     return DivergenceForward(g[0], g[1]);
   }
   return EvaluateRhs(model, u, ComputeSelections(model, u));
+}
+
+}  // namespace
+
+Image EvaluateRhs(const Model& model, const Image& u) {
+  RequireRhsForm(model);
+  return RhsOf(model, u, RunsChannelByChannel(model));
 }
 
 Image EvaluateRhs(const Model& model, const Image& u,
@@ -484,7 +494,7 @@ Image RunModel(const Model& model, Image&& u0, const RunOptions& o) {
   const auto [steps, dt, integrator] = ResolveRun(model, o);
   if (u0.empty()) Fail("the input image is empty");
   if (!AllFinite(u0)) Fail("the input image contains NaN or infinite values");
-  const bool by_channel = u0.channels() == 3 && RunsChannelByChannel(model);
+  const bool by_channel = u0.channels() == 3 && RunsChannelByChannel(model) && !o.luma_selection;
   // Channel by channel with nothing that needs the whole color state at each step (extra terms,
   // frames): three gray runs, without the per-step copies of the loop below (14% of the time).
   if (by_channel && o.extra_terms.empty() && !o.on_frame) {
@@ -503,7 +513,7 @@ Image RunModel(const Model& model, Image&& u0, const RunOptions& o) {
     for (const ExtraTerm& t : o.extra_terms) t.add(at, scale, out);
   };
   auto rhs = [&](const Image& u) {
-    Image r = EvaluateRhs(model, u);
+    Image r = RhsOf(model, u, by_channel);
     add_extra(u, 1.f, r);
     return r;
   };

@@ -148,9 +148,11 @@ def test_denoise_matches_the_best_weight_of_chambolle_tv():
 
 
 def test_denoise_color_matches_the_best_weight_of_vectorial_chambolle_tv():
-    """In color the rule's own time (channels share one structure tensor) against scikit-image's
-    vectorial TV at its best weight for this very image; the default learned color denoiser
-    above it."""
+    """In color the rule's own time (channels share one structure tensor: the denoiser selects on
+    luma, RunOptions::luma_selection, though a TV model runs other color images channel by
+    channel; each noisy channel alone was 0.12 and 0.22 dB below the oracle here) against
+    scikit-image's vectorial TV at its best weight for this very image; the default learned
+    color denoiser above it."""
     from skimage.restoration import denoise_tv_chambolle
 
     tv = blade.Model.load(str(MODELS / "tv-plain.blade"))
@@ -162,7 +164,7 @@ def test_denoise_color_matches_the_best_weight_of_vectorial_chambolle_tv():
         ours = peak_signal_noise_ratio(truth, blade.denoise(noisy, sigma, tv), data_range=1)
         oracle = max(peak_signal_noise_ratio(truth, denoise_tv_chambolle(noisy, weight=w, channel_axis=-1),
                                              data_range=1) for w in (0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15))
-        assert ours > oracle - 0.3, (sigma, ours, oracle)
+        assert ours > oracle + 0.15, (sigma, ours, oracle)
         assert learned > oracle + 0.2, (sigma, learned, oracle)
 
 
@@ -183,7 +185,7 @@ def test_denoise_stopped_by_sure_reaches_the_oracle_and_the_best_step():
             sure = peak_signal_noise_ratio(truth, u, data_range=1)
             rule = blade.denoise_time(sigma, 1 if truth.ndim == 2 else 3)
             step = denoise_steps(rule, model.dt)[1]  # the rule's own step
-            runs = [model.run(noisy, steps=k, dt=step) for k in range(1, 30)]
+            runs = [model.run(noisy, steps=k, dt=step, luma_selection=True) for k in range(1, 30)]
             assert any(np.array_equal(u, r) for r in runs), sigma
             best = max(peak_signal_noise_ratio(truth, r, data_range=1) for r in runs)
             assert sure > best - 0.1, (sigma, kw, sure, best)  # measured: at most 0.08 below
@@ -217,4 +219,4 @@ def test_denoise_runs_the_tv_model_to_the_rules_time_in_whole_steps():
                 assert steps * dt == pytest.approx(time)
             assert dt <= model.dt and abs(steps * model.dt - t) <= model.dt + 1e-12
             np.testing.assert_array_equal(blade.denoise(image, sigma, model, time=time),
-                                          model.run(image, steps=steps, dt=dt))
+                                          model.run(image, steps=steps, dt=dt, luma_selection=True))
