@@ -31,7 +31,9 @@ struct RestoreArgs {
     AddAppParamOption(cmd, &params);
     lambda_option = cmd->add_option("--lambda", lambda, lambda_help)->capture_default_str();
     cmd->add_option("--steps", steps, "Steps")->capture_default_str();
-    cmd->add_option("--dt", dt, "Step (default: the model's)");
+    cmd->add_option(
+        "--dt", dt,
+        "Step (default: the model's); the steps stay --steps, so the time is --steps x --dt");
     cmd->add_flag(
         "--unsafe", unsafe,
         "Run past the model's measured stability horizon, or with a step larger than its dt");

@@ -338,7 +338,7 @@ void AddStabilityCommand(CLI::App& app) {
       SaveModel(model, args->write);
       // The same caution as after training (TrainedModelWarning): a horizon from a handful of
       // images may not hold on others.
-      if (starts.size() < 10)
+      if (starts.size() < std::size_t(kFewStabilityStarts))
         Warn(StrCat("the stored horizon was measured on only ", starts.size(),
                     " image(s); it may not hold on others"));
       if (model.parametric() && !given)

@@ -459,8 +459,7 @@ std::string WithSuggestion(CLI::App& app, const std::string& message) {
     // spelling (which was --dt for --c).
     const std::string key = word.substr(2);
     bool pde_param = false;
-    for (Pde pde : {Pde::kTv, Pde::kPm, Pde::kCed, Pde::kCh})
-      pde_param = pde_param || PdeParams{}.ToMap(pde).count(key) > 0;
+    for (Pde pde : kAllPdes) pde_param = pde_param || PdeParams{}.ToMap(pde).count(key) > 0;
     const std::string command = GivenCommand(app);
     const CLI::App* given = command.empty() ? nullptr : app.get_subcommand(command);
     if (pde_param && given != nullptr && given->get_option_no_throw("--param") != nullptr) {

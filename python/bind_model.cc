@@ -274,7 +274,10 @@ void BindModel(py::module_& m) {
             std::copy(sel.begin(), sel.end(), out.mutable_data());
             return out;
           },
-          py::arg("image"), py::arg("bank") = 0, "The filter index of every pixel, (H, W) int32.")
+          py::arg("image"), py::arg("bank") = 0,
+          "The filter index of every pixel, (H, W) int32; on a color image, from its luma (or "
+          "joint tensor): what a CED model (or a denoising run) uses, not a TV, PM or CH model's "
+          "run, which selects per channel.")
       .def(
           "rhs",
           [](const Model& self, const py::array& image) {

@@ -70,6 +70,24 @@ Image ScaledBlendRun(const Model& m, const std::map<std::string, double>& at, co
   return out;
 }
 
+// A TV flow box over eps in {0.005, 0.02} and the times given, its knots PointModel's taking
+// `steps` steps each, its default point (0.01, 0.1).
+Model TvBox(const std::vector<double>& times, int steps = 4) {
+  const std::vector<ParamAxis> axes = {{"eps", {0.005, 0.02}}, {"time", times}};
+  std::vector<Model> knots;
+  std::uint32_t seed = 1;
+  for (double e : axes[0].knots)
+    for (double t : axes[1].knots) {
+      Model k = PointModel(0.1, t, seed++);
+      k.pde = k.preset = "tv";
+      k.pde_params = {{"eps", e}};
+      k.steps = steps;
+      k.dt = t / steps;
+      knots.push_back(std::move(k));
+    }
+  return MakeParametricModel(axes, knots, {{"eps", 0.01}, {"time", 0.1}});
+}
+
 // A parametric model with one basis function (every axis one knot) is its point model: the same
 // banks, and the same run, bit for bit.
 TEST(Parametric, OneBasisFunctionIsThePointModel) {
@@ -129,17 +147,7 @@ TEST(Parametric, BlendingIsExactAtTheKnots) {
 // eps and time axes: the box's point nearest in scale runs on the scaled image, within a scale
 // of 3; farther is refused, stating the box.
 TEST(Parametric, TvSymmetryReachesBelowTheTimeBox) {
-  const std::vector<ParamAxis> axes = {{"eps", {0.005, 0.02}}, {"time", {0.05, 0.2}}};
-  std::vector<Model> knots;
-  std::uint32_t seed = 1;
-  for (double e : axes[0].knots)
-    for (double t : axes[1].knots) {
-      Model k = PointModel(0.1, t, seed++);
-      k.pde = k.preset = "tv";
-      k.pde_params = {{"eps", e}};
-      knots.push_back(std::move(k));
-    }
-  const Model m = MakeParametricModel(axes, knots, {{"eps", 0.01}, {"time", 0.1}});
+  const Model m = TvBox({0.05, 0.2});
   // Inside: no scale.
   EXPECT_EQ(PlanModelPoint(m, ModelPoint{{}, 0.07}).scale, 1);
   // Time 0.025 at eps 0.01: s = 2 gives (0.02, 0.05), the box's nearest corner.
@@ -176,25 +184,17 @@ TEST(Parametric, TvSymmetryReachesBelowTheTimeBox) {
 // the point's own eps (no intensity scaling where eps is in the box), up to the reach that the
 // symmetry gives: the knots' few long steps lose accuracy as T / eps grows.
 TEST(Parametric, TvLaterTimesRunMoreStepsOfAShorterBlend) {
-  const std::vector<ParamAxis> axes = {{"eps", {0.005, 0.02}}, {"time", {0.05, 0.4}}};
-  std::vector<Model> knots;
-  std::uint32_t seed = 1;
-  for (double e : axes[0].knots)
-    for (double t : axes[1].knots) {
-      Model k = PointModel(0.1, t, seed++);
-      k.pde = k.preset = "tv";
-      k.pde_params = {{"eps", e}};
-      knots.push_back(std::move(k));
-    }
-  const Model m = MakeParametricModel(axes, knots, {{"eps", 0.01}, {"time", 0.1}});
   struct Case {
     double eps, time, blend_time;
     int steps;
+    int knot_steps = 10;
   };
-  // 4-step knots: the blend at time b takes steps of b / 4.
+  // 10-step knots, as the shipped boxes: the blend at time b takes steps of b / 10. With 4-step
+  // knots the longest blend time scales to 0.4 of it (the same longest step).
   for (const Case& c :
-       {Case{0.01, 0.15, 0.15, 4}, Case{0.01, 0.4, 0.2, 8}, Case{0.005, 0.4, 0.1, 16},
-        Case{0.01, 0.8, 0.2, 16}, Case{0.02, 0.8, 0.4, 8}}) {
+       {Case{0.01, 0.15, 0.15, 10}, Case{0.01, 0.4, 0.2, 20}, Case{0.005, 0.4, 0.1, 40},
+        Case{0.01, 0.8, 0.2, 40}, Case{0.02, 0.8, 0.4, 20}, Case{0.01, 0.4, 0.08, 20, 4}}) {
+    const Model m = TvBox({0.05, 0.4}, c.knot_steps);
     const ModelPoint point{{{"eps", c.eps}}, c.time};
     const PointPlan plan = PlanModelPoint(m, point);
     EXPECT_EQ(plan.scale, 1) << c.eps << " " << c.time;
@@ -207,6 +207,7 @@ TEST(Parametric, TvLaterTimesRunMoreStepsOfAShorterBlend) {
   }
   // The reach is the symmetry's, as before: time 0.8 at eps 0.01 (s = 1/2 maps it into the
   // box); 1.0 is refused.
+  const Model m = TvBox({0.05, 0.4});
   EXPECT_NEAR(ReachableTimes(m, {}).second, 0.8, 1e-12);
   EXPECT_THROW(PlanModelPoint(m, ModelPoint{{}, 1.0}), Error);
 }

@@ -68,8 +68,8 @@ struct WriteOptions {
   int bit_depth = 0;
   int jpeg_quality = 95;
   // Integer formats clip to [0, 1]; when the clipping changes the picture (samples moved by
-  // more than kClipWarnMean on average or kClipWarnMax anywhere, or a NaN) this gets one line
-  // saying how many pixels (a caller that wants silence passes none).
+  // more than kClipWarnMean on average or kClipWarnMax anywhere) this gets one line saying how
+  // many pixels (a caller that wants silence passes none). NaN and infinity are refused.
   std::function<void(const std::string&)> on_warning;
   // Rows encoded so far (done of total), as ReadImage's on_rows.
   RowProgress on_rows;

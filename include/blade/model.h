@@ -178,9 +178,10 @@ std::vector<std::vector<std::int32_t>> ComputeSelections(const Model& model, con
 // gray image would: for a direct or flux model of a PDE that evolves each channel on its own
 // (TV flow, Perona-Malik, Cahn-Hilliard: !CouplesChannels) whose selection is not joint. The
 // shipped PDE models were trained on gray images, and on color photographs selecting on luma
-// instead (the paper's rule for color) scored 0.4 (TV) to 1.8 dB (PM) lower against their
+// instead (the paper's rule for color) scored 0.2 (TV) to 1.6 dB (PM) lower against their
 // per-channel references and made Cahn-Hilliard's intensity-binned models diverge
-// (docs/RESULTS.md, "Color"). A CED model selects on luma: CED's scheme couples the channels.
+// (docs/RESULTS.md, "Color photographs"). A CED model selects on luma: CED's scheme couples the
+// channels. Denoising keeps luma (RunOptions::luma_selection).
 bool RunsChannelByChannel(const Model& model);
 
 // du/dt estimate BLADE(u) of a direct or flux model, with selections computed from u (channel by
@@ -389,6 +390,10 @@ Stability MeasureStability(const Model& model, const std::vector<const Image*>& 
 // from them as on loading. Within `range` where given, else each its own stored range (its
 // safe_range where one is stored, even with the horizon cleared; else kDefaultStabilityRange).
 // Returns the least horizon found.
+// Fewer starts than this and a measured horizon is said to be weak (training, `blade stability
+// --write`): a TV model stable for 57 steps on its 3 validation photographs left its range at the
+// first step on others.
+inline constexpr int kFewStabilityStarts = 10;
 int StoreMeasuredStability(Model& model, const std::vector<const Image*>& starts, int max_steps,
                            std::optional<std::pair<float, float>> range = std::nullopt);
 

@@ -14,6 +14,7 @@
 namespace blade {
 
 enum class Pde { kTv, kPm, kCed, kCh };
+inline constexpr Pde kAllPdes[] = {Pde::kTv, Pde::kPm, Pde::kCed, Pde::kCh};
 
 // "tv", "pm", "ced", "ch" <-> Pde. ParsePde fails with the list of known names.
 std::string PdeName(Pde pde);

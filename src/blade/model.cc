@@ -335,7 +335,7 @@ bool RunsChannelByChannel(const Model& model) {
   if (model.form != ModelForm::kDirect && model.form != ModelForm::kFlux) return false;
   for (const Bank& b : model.banks)
     if (b.selection.joint_color) return false;
-  for (Pde pde : {Pde::kTv, Pde::kPm, Pde::kCed, Pde::kCh})
+  for (Pde pde : kAllPdes)
     if (model.pde == PdeName(pde)) return !CouplesChannels(pde);
   return false;  // no known PDE: the paper's rule
 }
@@ -590,7 +590,10 @@ std::pair<float, float> StabilityRange(const Model& model) {
 
 std::string LeftStableRangeWarning(const Model& model, std::pair<float, float> input_range,
                                    const Image& result) {
-  const auto [lo, hi] = StabilityRange(model);
+  // A parametric model runs a blend whose range spans its contributing knots': every knot's.
+  auto [lo, hi] = StabilityRange(model);
+  for (const KnotModel& k : model.knots)
+    if (k.safe_steps >= 0) lo = std::min(lo, k.safe_range[0]), hi = std::max(hi, k.safe_range[1]);
   if (input_range.first < lo || input_range.second > hi) return "";
   const float mn = MinValue(result), mx = MaxValue(result);
   if (mn >= lo && mx <= hi) return "";

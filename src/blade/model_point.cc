@@ -131,8 +131,9 @@ double BoxValue(const Symmetry& sym, double value, double s) { return value / sy
 // below the converged classical scheme (RESULTS.md, the TV grid). On the six selection
 // photographs, max(20 eps, 0.1) was the best of the routes measured, or within 0.4 dB of it,
 // from eps 0.002 to 0.05 and T 0.1 to 0.8, and up to 15 dB above one blend at T (RESULTS.md,
-// "TV flow at later times").
-double TvLongestBlendTime(double eps) { return std::max(20 * eps, 0.1); }
+// "TV flow at later times"). What matters is the step, time / steps: a box trained with other
+// than 10 steps per knot (`blade train --steps N`) scales with N.
+double TvLongestBlendTime(double eps, int steps) { return std::max(20 * eps, 0.1) * steps / 10; }
 
 }  // namespace
 
@@ -409,8 +410,8 @@ PointPlan PlanModelPoint(const Model& model, const ModelPoint& point) {
     if (model.pde == "tv" && values.count("time")) {
       const double eps = values.count("eps") ? values["eps"] : DefaultValue(model, "eps");
       const ParamAxis& time_axis = Axis(model, "time");
-      const double longest =
-          std::clamp(TvLongestBlendTime(eps), time_axis.knots.front(), time_axis.knots.back());
+      const double longest = std::clamp(TvLongestBlendTime(eps, model.steps),
+                                        time_axis.knots.front(), time_axis.knots.back());
       if (values["time"] > longest) {
         rest.time = values["time"];
         values["time"] = longest;

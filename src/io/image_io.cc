@@ -293,7 +293,7 @@ void WriteImage(const Image& image, const std::string& path, const WriteOptions&
   // overshoot of a sharp edge (upscaling's, restoration's ringing) is clamped silently by every
   // imaging tool; a warning on nearly every photograph would teach users to ignore it. Clamping
   // is reported when it moves the samples by more than half an 8-bit level on average, or any
-  // sample by more than kClipWarnMax (a blow-up, a 0-255 float image), or meets a NaN.
+  // sample by more than kClipWarnMax (a blow-up, a 0-255 float image).
   const bool integer = format == FileFormat::kPng || format == FileFormat::kJpeg ||
                        (format == FileFormat::kTiff && depth != 32);
   // NaN has no integer sample: it was written as 0 under a warning about clipping "by up to 1".

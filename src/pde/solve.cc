@@ -38,7 +38,7 @@ std::string PdeLongName(Pde pde) {
 }
 
 Pde ParsePde(const std::string& name) {
-  for (Pde p : {Pde::kTv, Pde::kPm, Pde::kCed, Pde::kCh})
+  for (Pde p : kAllPdes)
     if (name == PdeName(p)) return p;
   Fail("unknown PDE '", name, "' (expected tv, pm, ced or ch)");
 }

@@ -96,7 +96,7 @@ std::string TrainedModelWarning(const Model& model) {
                   "--unsafe; train on more photographs (the shipped models used 200)");
   const auto it = model.provenance.find("validation_images");
   const int count = it == model.provenance.end() ? -1 : std::atoi(it->second.c_str());
-  if (count >= 0 && count < 10)
+  if (count >= 0 && count < kFewStabilityStarts)
     return StrCat("its stability horizon (", model.safe_steps, " steps) was measured on only ",
                   count,
                   " validation photograph(s); a model trained on few may be unstable on "
