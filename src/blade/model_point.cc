@@ -264,6 +264,8 @@ Model BlendModelAt(const Model& model, const std::map<std::string, double>& valu
 
 Model ModelAtParams(const Model& model, const std::map<std::string, double>& params) {
   if (params.empty()) return model;
+  for (const auto& [name, value] : params)
+    if (!std::isfinite(value)) Fail("parameter ", name, " must be finite (got ", value, ")");
   if (model.form != ModelForm::kDirect && model.form != ModelForm::kFlux)
     Fail("--param (Python params=) applies to PDE models only (this is a ", FormName(model.form),
          " model)");

@@ -85,11 +85,9 @@ double Preset::Value(const std::string& key) const {
 
 Preset PresetAt(const Preset& preset, const std::map<std::string, double>& params, double time) {
   Preset p = preset;
+  p.params = PdeParamsWith(p.pde, p.params, params);  // refuses c1 without split, as solve
   std::string name;
-  for (const auto& [k, v] : params) {
-    p.params.Set(p.pde, k, v);
-    name += StrCat(name.empty() ? "" : ",", k, "=", v);
-  }
+  for (const auto& [k, v] : params) name += StrCat(name.empty() ? "" : ",", k, "=", v);
   p.params.Validate(p.pde);
   // CED's diffusion tensor comes from the structure tensor at scale rho; BLADE's selection,
   // which stands in for it, keeps the preset's ratio to it (1 for the ced preset).

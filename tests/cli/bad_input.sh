@@ -68,6 +68,8 @@ expect 1 "unsupported format" "unsupported image format (expected PN" "$blade" s
 expect 2 "a PDE parameter typed as an option" "PDE parameters are given as --param sigma=VALUE" "$blade" solve --pde ced --sigma 1 "$work/good.png" "$out"
 expect 2 "solve: a parameter given twice" "--param c is given twice" "$blade" solve --pde pm --param c=0.05 --param c=0.2 "$work/good.png" "$out"
 expect 1 "solve: ch's c1 without split" "acts only with split=1" "$blade" solve --pde ch --param c1=50 "$work/good.png" "$out"
+expect 1 "train: ch's c1 without split" "acts only with split=1" "$blade" train --pde ch --param c1=50 --images "$work" --out "$work/m.blade"
+expect 1 "restore: a NaN parameter" "parameter eps must be finite (got nan)" "$blade" restore --op blur:sigma=1 --param eps=nan "$work/good.png" "$out"
 expect 1 "train: an SSIM loss without epochs" "give --epochs N" "$blade" train --pde pm --loss ssim --images "$work" --out "$work/m.blade"
 expect 1 "header claims 100000x100000" "exceeds the limit of" "$blade" solve --pde pm "$work/huge.png" "$out"
 grep -q "limit" "$work/stderr" || { echo "FAIL (huge header): message does not name the pixel limit"; fail=1; }
